@@ -1,0 +1,20 @@
+"""vae_core: a small, readable variational autoencoder library (no Streamlit inside).
+
+    config.py      VAEConfig: what a model is
+    model.py       the VAE: encode, reparameterize, decode, loss_terms (and helpers for the app)
+    losses.py      the terms of the ELBO, each with its formula
+    data.py        MNIST / Fashion-MNIST from the official IDX files, checked by SHA-256
+    train.py       the training loop with callbacks, and its command line
+    checkpoint.py  self-describing checkpoint folders (config.json + model.safetensors)
+    evaluate.py    test loss and the IWAE bound, and their command line
+"""
+
+from .checkpoint import CheckpointError, load_checkpoint, read_config, save_checkpoint
+from .config import VAEConfig
+from .data import Dataset, DatasetError, load_dataset, to_float
+from .model import VAE, interpolate_latents, latent_grid_points
+
+__all__ = [
+    "VAE", "VAEConfig", "Dataset", "DatasetError", "load_dataset", "to_float", "CheckpointError",
+    "load_checkpoint", "read_config", "save_checkpoint", "interpolate_latents", "latent_grid_points",
+]

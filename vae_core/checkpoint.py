@@ -1,0 +1,124 @@
+"""A checkpoint is a folder that describes itself:
+
+    config.json        what the model is (VAEConfig), how it was trained, on which data, its metrics
+    model.safetensors  the weights; safetensors holds only tensors, so loading runs no code (no pickle)
+
+Loading checks the tensors against the config and refuses anything else with a CheckpointError.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+import torch
+from safetensors import SafetensorError
+from safetensors.torch import load_file, save_file
+
+from .config import VAEConfig
+from .model import VAE
+
+FORMAT = "latent-explorer-vae"
+FORMAT_VERSION = 1
+CONFIG_NAME = "config.json"
+WEIGHTS_NAME = "model.safetensors"
+MAX_CONFIG_BYTES = 4 * 1024 * 1024  # config plus training curves; anything larger is not ours
+MAX_WEIGHTS_BYTES = 512 * 1024 * 1024
+
+
+class CheckpointError(RuntimeError):
+    """A checkpoint folder that cannot be used. The message says why in one line."""
+
+
+def save_checkpoint(model: VAE, folder: str | os.PathLike, meta: dict | None = None) -> Path:
+    """Write model + config into `folder` atomically: a sibling temp folder is filled, then swapped in.
+
+    A reader never sees a half-written checkpoint; if writing fails, the previous one stays.
+    """
+    folder = Path(folder)
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    config = {"format": FORMAT, "format_version": FORMAT_VERSION, "model": model.cfg.to_dict(), **(meta or {})}
+    tmp = Path(tempfile.mkdtemp(prefix=f".{folder.name}.tmp-", dir=folder.parent))
+    try:
+        state = {k: v.detach().to("cpu", torch.float32).contiguous() for k, v in model.state_dict().items()}
+        save_file(state, str(tmp / WEIGHTS_NAME), metadata={"format": FORMAT})
+        (tmp / CONFIG_NAME).write_text(json.dumps(config, indent=2, allow_nan=False) + "\n")
+        old = None
+        if folder.exists():
+            old = folder.parent / f".{folder.name}.old-{os.getpid()}"
+            os.replace(folder, old)
+        os.replace(tmp, folder)
+        if old is not None:
+            shutil.rmtree(old, ignore_errors=True)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return folder
+
+
+def read_config(folder: str | os.PathLike) -> dict:
+    """The parsed config.json of a checkpoint folder, validated as ours."""
+    folder = Path(folder)
+    path = folder / CONFIG_NAME
+    if not folder.is_dir():
+        raise CheckpointError(f"{folder}: not a checkpoint folder (it does not exist or is not a folder)")
+    if not path.is_file():
+        raise CheckpointError(f"{folder}: no {CONFIG_NAME}; a checkpoint folder holds {CONFIG_NAME} and {WEIGHTS_NAME}")
+    if path.stat().st_size > MAX_CONFIG_BYTES:
+        raise CheckpointError(f"{path}: too large to be a checkpoint config")
+    try:
+        config = json.loads(path.read_text())
+    except (UnicodeDecodeError, json.JSONDecodeError) as e:
+        raise CheckpointError(f"{path}: not valid JSON ({e})") from None
+    if not isinstance(config, dict) or config.get("format") != FORMAT:
+        raise CheckpointError(f"{path}: not a latent-explorer checkpoint (format is {config.get('format') if isinstance(config, dict) else None!r})")
+    if config.get("format_version") != FORMAT_VERSION:
+        raise CheckpointError(f"{path}: format version {config.get('format_version')!r} is not supported (expected {FORMAT_VERSION})")
+    try:
+        VAEConfig.from_dict(config["model"])
+    except (KeyError, TypeError, ValueError) as e:
+        raise CheckpointError(f"{path}: invalid model config ({e})") from None
+    return config
+
+
+def load_checkpoint(folder: str | os.PathLike, device: str | torch.device = "cpu") -> tuple[VAE, dict]:
+    """(model in eval mode, config dict). Raises CheckpointError for anything that is not a sound checkpoint."""
+    folder = Path(folder)
+    config = read_config(folder)
+    cfg = VAEConfig.from_dict(config["model"])
+    weights = folder / WEIGHTS_NAME
+    if not weights.is_file():
+        raise CheckpointError(f"{folder}: no {WEIGHTS_NAME}")
+    if weights.stat().st_size > MAX_WEIGHTS_BYTES:
+        raise CheckpointError(f"{weights}: too large for this model")
+    try:
+        state = load_file(str(weights))
+    except (SafetensorError, OSError, ValueError, RuntimeError) as e:
+        raise CheckpointError(f"{weights}: not a readable safetensors file ({e})") from None
+    model = VAE(cfg)
+    expected = {k: tuple(v.shape) for k, v in model.state_dict().items()}
+    found = {k: tuple(v.shape) for k, v in state.items()}
+    if expected != found:
+        missing, extra = sorted(set(expected) - set(found)), sorted(set(found) - set(expected))
+        wrong = sorted(k for k in set(expected) & set(found) if expected[k] != found[k])
+        raise CheckpointError(
+            f"{weights}: tensors do not match the config "
+            f"(missing {missing[:3]}, unexpected {extra[:3]}, wrong shape {wrong[:3]})"
+        )
+    for k, v in state.items():
+        if not v.is_floating_point():
+            raise CheckpointError(f"{weights}: tensor {k} is {v.dtype}, expected floating point")
+        if not torch.isfinite(v).all():
+            raise CheckpointError(f"{weights}: tensor {k} holds NaN or infinite values")
+    model.load_state_dict({k: v.float() for k, v in state.items()})
+    return model.to(device).eval(), config
+
+
+def metric(config: dict, key: str, default: float = math.nan) -> float:
+    """A stored metric, e.g. metric(cfg, 'test_loss'); NaN when the checkpoint has none."""
+    value = config.get("metrics", {}).get(key, default)
+    return float(value) if isinstance(value, (int, float)) else default

@@ -1,0 +1,226 @@
+"""A variational autoencoder, read top to bottom against the ELBO.
+
+    encoder   q(z|x) = N(mu(x), diag exp(logvar(x)))
+    sampling  z = mu + exp(logvar / 2) * eps,   eps ~ N(0, I)      (reparameterisation)
+    decoder   p(x|z) = Bernoulli(sigmoid(f(z)))  or  N(f(z), sigma^2 I)
+    prior     p(z)   = N(0, I)
+    loss      -ELBO = -log p(x|z) + beta * KL(q(z|x) || p(z))
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+from torch import nn
+
+from .config import VAEConfig
+from .losses import kl_to_standard_normal, log_normal, log_standard_normal, reconstruction_nll
+
+
+def _mlp(sizes: list[int], dropout: float) -> list[nn.Module]:
+    """Linear + ReLU (+ Dropout) for each consecutive pair of sizes."""
+    layers: list[nn.Module] = []
+    for n_in, n_out in zip(sizes[:-1], sizes[1:]):
+        layers += [nn.Linear(n_in, n_out), nn.ReLU()]
+        if dropout > 0:
+            layers.append(nn.Dropout(dropout))
+    return layers
+
+
+class MLPEncoder(nn.Module):
+    def __init__(self, cfg: VAEConfig):
+        super().__init__()
+        self.body = nn.Sequential(nn.Flatten(), *_mlp([cfg.n_pixels, *cfg.hidden], cfg.dropout))
+        self.to_mu = nn.Linear(cfg.hidden[-1], cfg.latent_dim)
+        self.to_logvar = nn.Linear(cfg.hidden[-1], cfg.latent_dim)
+
+    def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        h = self.body(x)
+        return self.to_mu(h), self.to_logvar(h)
+
+
+class MLPDecoder(nn.Module):
+    """A plain stack Linear/ReLU/.../Linear: the browser runs a copy of exactly this."""
+
+    def __init__(self, cfg: VAEConfig):
+        super().__init__()
+        widths = [cfg.latent_dim, *reversed(cfg.hidden)]
+        self.net = nn.Sequential(*_mlp(widths, cfg.dropout), nn.Linear(widths[-1], cfg.n_pixels))
+        self.image_shape = cfg.image_shape
+
+    def forward(self, z: torch.Tensor) -> torch.Tensor:
+        return self.net(z).view(-1, *self.image_shape)
+
+
+class ConvEncoder(nn.Module):
+    """Two stride-2 convolutions, 28 -> 14 -> 7, then a dense layer to (mu, logvar)."""
+
+    def __init__(self, cfg: VAEConfig):
+        super().__init__()
+        c1, c2 = cfg.conv_channels
+        self.body = nn.Sequential(
+            nn.Conv2d(1, c1, 4, stride=2, padding=1), nn.ReLU(),
+            nn.Conv2d(c1, c2, 4, stride=2, padding=1), nn.ReLU(),
+            nn.Flatten(),
+            *_mlp([c2 * 7 * 7, cfg.hidden[-1]], cfg.dropout),
+        )
+        self.to_mu = nn.Linear(cfg.hidden[-1], cfg.latent_dim)
+        self.to_logvar = nn.Linear(cfg.hidden[-1], cfg.latent_dim)
+
+    def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        h = self.body(x)
+        return self.to_mu(h), self.to_logvar(h)
+
+
+class ConvDecoder(nn.Module):
+    """The encoder in reverse: dense to 7x7 feature maps, two stride-2 transposed convolutions to 28x28."""
+
+    def __init__(self, cfg: VAEConfig):
+        super().__init__()
+        c1, c2 = cfg.conv_channels
+        self.net = nn.Sequential(
+            *_mlp([cfg.latent_dim, cfg.hidden[-1], c2 * 7 * 7], cfg.dropout),
+            nn.Unflatten(1, (c2, 7, 7)),
+            nn.ConvTranspose2d(c2, c1, 4, stride=2, padding=1), nn.ReLU(),
+            nn.ConvTranspose2d(c1, 1, 4, stride=2, padding=1),
+        )
+
+    def forward(self, z: torch.Tensor) -> torch.Tensor:
+        return self.net(z)
+
+
+class VAE(nn.Module):
+    def __init__(self, cfg: VAEConfig):
+        super().__init__()
+        self.cfg = cfg
+        if cfg.arch == "mlp":
+            self.encoder, self.decoder = MLPEncoder(cfg), MLPDecoder(cfg)
+        else:
+            self.encoder, self.decoder = ConvEncoder(cfg), ConvDecoder(cfg)
+
+    # --- the four steps of a VAE -------------------------------------------------
+
+    def encode(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """q(z|x) = N(mu, diag exp(logvar)). x: [B, 1, 28, 28] in [0, 1]."""
+        return self.encoder(x)
+
+    @staticmethod
+    def reparameterize(mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
+        """z = mu + sigma * eps with eps ~ N(0, I): the sample is a differentiable function of mu and sigma."""
+        sigma = torch.exp(0.5 * logvar)  # sigma = exp(logvar / 2)
+        eps = torch.randn_like(sigma)
+        return mu + sigma * eps
+
+    def decode_raw(self, z: torch.Tensor) -> torch.Tensor:
+        """The decoder's output: logits for Bernoulli, the mean for Gaussian."""
+        return self.decoder(z)
+
+    def decode(self, z: torch.Tensor) -> torch.Tensor:
+        """The mean image of p(x|z), in [0, 1]: sigmoid(logits) for Bernoulli, the clipped mean for Gaussian."""
+        out = self.decoder(z)
+        return torch.sigmoid(out) if self.cfg.likelihood == "bernoulli" else out.clamp(0, 1)
+
+    def loss_terms(self, x: torch.Tensor) -> dict[str, torch.Tensor]:
+        """Per-image terms of -ELBO with one z sample: {'loss', 'recon', 'kl'}, each of shape [B].
+
+        'loss' is recon + beta * KL, what training minimises; with beta = 1 it is -ELBO in nats.
+        """
+        mu, logvar = self.encode(x)
+        z = self.reparameterize(mu, logvar)
+        recon = reconstruction_nll(self.decode_raw(z), x, self.cfg.likelihood, self.cfg.sigma)  # -log p(x|z)
+        kl = kl_to_standard_normal(mu, logvar)  # KL(q(z|x) || N(0, I))
+        return {"loss": recon + self.cfg.beta * kl, "recon": recon, "kl": kl}
+
+    def forward(self, x: torch.Tensor) -> dict[str, torch.Tensor]:
+        return self.loss_terms(x)
+
+    # --- helpers the app uses --------------------------------------------------------
+
+    @property
+    def device(self) -> torch.device:
+        return next(self.parameters()).device
+
+    @torch.no_grad()
+    def sample(self, n: int, generator: torch.Generator | None = None) -> torch.Tensor:
+        """Decode n draws from the prior z ~ N(0, I). Returns [n, 1, 28, 28]."""
+        z = torch.randn(n, self.cfg.latent_dim, generator=generator).to(self.device)
+        return self.decode(z)
+
+    @torch.no_grad()
+    def reconstruct(self, x: torch.Tensor) -> torch.Tensor:
+        """x -> decode(mu(x)): the reconstruction at the posterior mean, no sampling noise."""
+        mu, _ = self.encode(x.to(self.device))
+        return self.decode(mu)
+
+    @torch.no_grad()
+    def iwae_log_likelihood(self, x: torch.Tensor, k: int, generator: torch.Generator | None = None) -> torch.Tensor:
+        """Importance-weighted estimate of log p(x) (Burda et al. 2016), one value per image.
+
+        log p(x) >= log (1/k) sum_i p(x|z_i) p(z_i) / q(z_i|x),   z_i ~ q(z|x)
+        """
+        mu, logvar = self.encode(x)
+        b, d = mu.shape
+        eps = torch.randn(k, b, d, generator=generator).to(mu.device)
+        z = mu + torch.exp(0.5 * logvar) * eps  # [k, B, d]
+        out = self.decode_raw(z.reshape(k * b, d))
+        x_rep = x.unsqueeze(0).expand(k, *x.shape).reshape(k * b, *x.shape[1:])
+        log_px_z = -reconstruction_nll(out, x_rep, self.cfg.likelihood, self.cfg.sigma).view(k, b)
+        log_w = log_px_z + log_standard_normal(z) - log_normal(z, mu, logvar)  # log p(x|z) + log p(z) - log q(z|x)
+        return torch.logsumexp(log_w, 0) - math.log(k)
+
+    @torch.no_grad()
+    def interpolate(self, z0: torch.Tensor, z1: torch.Tensor, steps: int, mode: str = "linear") -> torch.Tensor:
+        """Decoded images along the path from z0 to z1 (see interpolate_latents): [steps, 1, 28, 28]."""
+        return self.decode(interpolate_latents(z0, z1, steps, mode).to(self.device))
+
+    @torch.no_grad()
+    def latent_grid(self, extent: float | tuple[float, float, float, float], n: int) -> torch.Tensor:
+        """Decode an n x n grid of latent points (Kingma & Welling 2014, fig. 4): [n, n, 28, 28] in [0, 1].
+
+        Spans z1, z2; any further latent coordinates are held at 0, the prior mean.
+        """
+        pts = latent_grid_points(extent, n)
+        d = self.cfg.latent_dim
+        z = torch.zeros(n * n, d)
+        z[:, : min(2, d)] = pts[:, : min(2, d)]
+        h, w = self.cfg.image_shape[1:]
+        return self.decode(z.to(self.device)).cpu().view(n, n, h, w)
+
+
+def interpolate_latents(z0: torch.Tensor, z1: torch.Tensor, steps: int, mode: str = "linear") -> torch.Tensor:
+    """Points from z0 to z1 inclusive, [steps, d].
+
+    linear: z(t) = (1 - t) z0 + t z1
+    slerp:  z(t) = sin((1 - t) w) / sin(w) z0 + sin(t w) / sin(w) z1,  cos w = <z0, z1> / (|z0| |z1|)
+            (stays on the shell where most prior mass lies; falls back to linear when z0, z1 are parallel)
+    """
+    if steps < 2:
+        raise ValueError("steps must be at least 2")
+    z0, z1 = z0.flatten().float(), z1.flatten().float()
+    t = torch.linspace(0, 1, steps).unsqueeze(1)
+    if mode == "linear":
+        return (1 - t) * z0 + t * z1
+    if mode != "slerp":
+        raise ValueError(f"mode must be 'linear' or 'slerp', got {mode!r}")
+    n0, n1 = z0.norm(), z1.norm()
+    if n0 < 1e-8 or n1 < 1e-8:
+        return (1 - t) * z0 + t * z1
+    omega = torch.arccos(torch.clamp(torch.dot(z0 / n0, z1 / n1), -1.0, 1.0))
+    if omega.abs() < 1e-6 or (math.pi - omega).abs() < 1e-6:
+        return (1 - t) * z0 + t * z1
+    return (torch.sin((1 - t) * omega) * z0 + torch.sin(t * omega) * z1) / torch.sin(omega)
+
+
+def latent_grid_points(extent: float | tuple[float, float, float, float], n: int) -> torch.Tensor:
+    """An n x n grid of 2-D latent points, row-major, top row = highest z2 (so it reads like a plot).
+
+    extent: a half-width e (grid over [-e, e]^2) or (z1_min, z1_max, z2_min, z2_max).
+    """
+    if isinstance(extent, (int, float)):
+        extent = (-extent, extent, -extent, extent)
+    x0, x1, y0, y1 = (float(v) for v in extent)
+    zs1 = torch.linspace(x0, x1, n)
+    zs2 = torch.linspace(y1, y0, n)
+    g2, g1 = torch.meshgrid(zs2, zs1, indexing="ij")
+    return torch.stack([g1.flatten(), g2.flatten()], 1)
