@@ -12,7 +12,7 @@ LIKELIHOODS = ("bernoulli", "gaussian")
 class VAEConfig:
     arch: str = "mlp"  # "mlp" or "conv"
     latent_dim: int = 2
-    hidden: tuple[int, ...] = (512, 256)  # encoder widths; the decoder mirrors them
+    hidden: tuple[int, ...] = (512, 256)  # MLP encoder widths, mirrored by the decoder; conv uses the last one
     likelihood: str = "bernoulli"  # p(x|z): "bernoulli" or "gaussian"
     sigma: float = 0.1  # fixed std of the Gaussian likelihood (ignored for Bernoulli)
     beta: float = 1.0  # weight of the KL term (beta-VAE; 1 is the plain ELBO)
@@ -38,6 +38,8 @@ class VAEConfig:
             raise ValueError(f"beta must be non-negative, got {self.beta}")
         if not 0 <= self.dropout < 1:
             raise ValueError(f"dropout must be in [0, 1), got {self.dropout}")
+        if len(self.conv_channels) != 2 or any(c < 1 or c > 1024 for c in self.conv_channels):
+            raise ValueError(f"conv_channels must be two sizes in 1..1024, got {self.conv_channels}")
         if self.arch == "conv" and self.image_shape != (1, 28, 28):
             raise ValueError("the conv architecture is built for 1x28x28 images")
 

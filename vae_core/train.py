@@ -265,6 +265,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--arch", choices=("mlp", "conv"), default="mlp")
     p.add_argument("--latent-dim", type=int, default=2)
     p.add_argument("--hidden", default="512,256", help="comma-separated encoder widths; the decoder mirrors them")
+    p.add_argument("--conv-channels", default="32,64", help="channels of the two conv layers (conv only)")
     p.add_argument("--likelihood", choices=("bernoulli", "gaussian"), default="bernoulli")
     p.add_argument("--sigma", type=float, default=0.1, help="std of the Gaussian likelihood")
     p.add_argument("--beta", type=float, default=1.0, help="weight of the KL term")
@@ -286,8 +287,9 @@ def main(argv: list[str] | None = None) -> int:
     command = "python -m vae_core.train " + shlex.join(sys.argv[1:] if argv is None else argv)
     try:
         hidden = tuple(int(h) for h in args.hidden.split(",") if h.strip())
+        channels = tuple(int(c) for c in args.conv_channels.split(",") if c.strip())
         model_cfg = VAEConfig(arch=args.arch, latent_dim=args.latent_dim, hidden=hidden, likelihood=args.likelihood,
-                              sigma=args.sigma, beta=args.beta, dropout=args.dropout)
+                              sigma=args.sigma, beta=args.beta, dropout=args.dropout, conv_channels=channels)
         cfg = TrainConfig(dataset=args.dataset, epochs=args.epochs, batch_size=args.batch_size, lr=args.lr,
                           schedule=args.schedule, seed=args.seed, device=args.device, limit=args.limit,
                           data_dir=args.data_dir)

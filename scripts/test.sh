@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# Install what the tests need and run them. Usage: bash scripts/test.sh [pytest args]
+#
+# The virtual environment lives outside the clone, keyed by a hash of the requirements files, so a second
+# run (or a second clone) reuses it; a fresh machine builds it from the package registry.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+hash=$(cat requirements.txt requirements-dev.txt | sha256sum | cut -c1-12)
+venv="${VAE_VENV:-${XDG_CACHE_HOME:-$HOME/.cache}/latent-explorer/venv-$hash}"
+if [ ! -x "$venv/bin/python" ] || [ ! -f "$venv/.complete" ]; then
+  echo "creating virtual environment $venv"
+  rm -rf "$venv"
+  python3 -m venv "$venv"
+  "$venv/bin/pip" install --quiet --disable-pip-version-check -r requirements-dev.txt
+  touch "$venv/.complete"
+fi
+
+mkdir -p test-output
+"$venv/bin/python" -m pytest -q "$@"
