@@ -41,12 +41,16 @@ def save_checkpoint(model: VAE, folder: str | os.PathLike, meta: dict | None = N
     """
     folder = Path(folder)
     folder.parent.mkdir(parents=True, exist_ok=True)
-    config = {"format": FORMAT, "format_version": FORMAT_VERSION, "model": model.cfg.to_dict(), **(meta or {})}
+    config = {**(meta or {}), "format": FORMAT, "format_version": FORMAT_VERSION, "model": model.cfg.to_dict()}
     tmp = Path(tempfile.mkdtemp(prefix=f".{folder.name}.tmp-", dir=folder.parent))
     try:
         state = {k: v.detach().to("cpu", torch.float32).contiguous() for k, v in model.state_dict().items()}
         save_file(state, str(tmp / WEIGHTS_NAME), metadata={"format": FORMAT})
-        (tmp / CONFIG_NAME).write_text(json.dumps(config, indent=2, allow_nan=False) + "\n")
+        (tmp / CONFIG_NAME).write_text(json.dumps(config, indent=1, allow_nan=False) + "\n")
+        # mkdtemp makes a private folder; a checkpoint is an ordinary shareable folder.
+        os.chmod(tmp, 0o755)
+        for f in tmp.iterdir():
+            os.chmod(f, 0o644)
         old = None
         if folder.exists():
             old = folder.parent / f".{folder.name}.old-{os.getpid()}"

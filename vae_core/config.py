@@ -28,7 +28,12 @@ class VAEConfig:
             raise ValueError(f"arch must be one of {ARCHITECTURES}, got {self.arch!r}")
         if self.likelihood not in LIKELIHOODS:
             raise ValueError(f"likelihood must be one of {LIKELIHOODS}, got {self.likelihood!r}")
-        if not 1 <= int(self.latent_dim) <= 512:
+        if isinstance(self.latent_dim, bool) or not isinstance(self.latent_dim, int):
+            raise ValueError(f"latent_dim must be an integer, got {self.latent_dim!r}")
+        for name in ("sigma", "beta", "dropout"):
+            if isinstance(getattr(self, name), bool) or not isinstance(getattr(self, name), (int, float)):
+                raise ValueError(f"{name} must be a number, got {getattr(self, name)!r}")
+        if not 1 <= self.latent_dim <= 512:
             raise ValueError(f"latent_dim must be between 1 and 512, got {self.latent_dim}")
         if not self.hidden or any(h < 1 or h > 8192 for h in self.hidden):
             raise ValueError(f"hidden sizes must be 1..8192, got {self.hidden}")

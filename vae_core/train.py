@@ -10,6 +10,7 @@ Batches are drawn by index from uint8 tensors held in memory: no DataLoader, no 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import copy
 import datetime as dt
 import math
@@ -40,6 +41,7 @@ class TrainConfig:
     device: str = "auto"  # "auto", "cpu" or "cuda"
     limit: int | None = None  # train on the first N training images only
     data_dir: str | None = None
+    threads: int | None = None  # CPU threads for this run; None: every core this process may use
 
     def __post_init__(self) -> None:
         if self.epochs < 1 or self.batch_size < 1:
@@ -104,6 +106,27 @@ def pick_device(name: str) -> torch.device:
     return torch.device(name)
 
 
+def available_cpus() -> int:
+    """Cores this process may use: OMP_NUM_THREADS if set, else the CPU affinity mask."""
+    if os.environ.get("OMP_NUM_THREADS", "").isdigit():
+        return max(1, int(os.environ["OMP_NUM_THREADS"]))
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not Linux
+        return os.cpu_count() or 1
+
+
+@contextlib.contextmanager
+def torch_threads(n: int):
+    """Run a block with n intra-op threads, then restore the previous setting (it is process-wide)."""
+    previous = torch.get_num_threads()
+    torch.set_num_threads(n)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(previous)
+
+
 def make_optimizer(model: VAE, lr: float) -> torch.optim.Optimizer:
     # The fused kernel updates all parameters in one pass over memory; it exists for CPU and CUDA.
     try:
@@ -119,9 +142,12 @@ def train(
     data: Dataset | None = None,
 ) -> TrainResult:
     """Train a fresh model. Never raises on divergence: the result says so and holds the last good weights."""
+    with torch_threads(cfg.threads or available_cpus()):
+        return _train(model_cfg, cfg, callbacks, data)
+
+
+def _train(model_cfg: VAEConfig, cfg: TrainConfig, callbacks, data: Dataset | None) -> TrainResult:
     device = pick_device(cfg.device)
-    if device.type == "cpu":
-        torch.set_num_threads(os.cpu_count() or 1)
     torch.manual_seed(cfg.seed)  # fixes the initial weights and every eps of the reparameterisation
     order_gen = torch.Generator().manual_seed(cfg.seed)  # fixes the batch order
 
@@ -205,18 +231,24 @@ def checkpoint_meta(model_cfg: VAEConfig, cfg: TrainConfig, result: TrainResult,
     """Everything config.json records besides the model config."""
     last = result.history["epochs"][-1] if result.history["epochs"] else {}
     return {
-        "data": {"dataset": data.name, "sha256": data.sha256, "n_train": cfg.limit or len(data.train_images)},
+        "data": {"dataset": data.name, "sha256": data.sha256, "n_train": min(cfg.limit or len(data.train_images), len(data.train_images))},
         "training": {**asdict(cfg), "epochs_completed": result.epochs_completed, "status": result.status,
                      "seconds": round(result.seconds, 2)},
         "metrics": {k: last[k] for k in ("test_loss", "test_recon", "test_kl") if k in last},
-        "history": {
-            "epochs": result.history["epochs"],
-            # Per-step curves thinned to <= 2,000 points: enough to redraw the plot, small on disk.
-            "steps": result.history["steps"][:: max(1, len(result.history["steps"]) // 2000)],
-        },
+        "history": compact_history(result.history),
         "versions": {"torch": torch.__version__, "python": platform.python_version()},
         "created": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
         "command": command,
+    }
+
+
+def compact_history(history: dict, max_points: int = 1000) -> dict:
+    """Training curves for config.json: per-epoch rows, and per-step columns thinned to <= max_points."""
+    steps = history["steps"][:: max(1, math.ceil(len(history["steps"]) / max_points))]
+    return {
+        "epochs": [{k: round(v, 4) if isinstance(v, float) else v for k, v in e.items()} for e in history["epochs"]],
+        "steps": {key: [round(s[key], 4) if isinstance(s[key], float) else s[key] for s in steps]
+                  for key in ("step", "epoch", "loss", "recon", "kl")},
     }
 
 
@@ -301,7 +333,7 @@ def main(argv: list[str] | None = None) -> int:
 
     device = pick_device(cfg.device)
     print(f"training {args.arch} VAE (latent {args.latent_dim}) on {data.name} from {data.source}, device {device}, "
-          f"{torch.get_num_threads()} CPU threads")
+          f"{cfg.threads or available_cpus()} CPU threads")
     bar = ProgressBar()
     result = train(model_cfg, cfg, [bar, EpochCheckpointer(args.out, model_cfg, cfg, data, command)], data)
     bar.close()

@@ -1,0 +1,221 @@
+"""Training throughput: our trainer against the common PyTorch loop, one epoch each, same model.
+
+    python bench/train_throughput.py                                       # full MNIST, 3 + 2 epochs
+    python bench/train_throughput.py --limit 6000 --epochs 2 --ref-epochs 1   # quick smoke run
+
+What it measures, on the CPU, in one process:
+
+ours       vae_core.train.train() with the MLP VAE (VAEConfig(arch="mlp")), batch 128, Adam at a constant 1e-3,
+           seed 0, over MNIST's 60,000 training images as loaded by vae_core.data.load_dataset("mnist"):
+           uint8 tensors in memory, batches drawn by index, no DataLoader, fused Adam.
+           A Callback times each epoch. "train" is from the start of the epoch (the end of the previous one,
+           or on_train_start for the first) to the last on_step of the epoch: the shuffle and every step,
+           per-step bookkeeping included. "+eval" adds the test-set evaluation that train() runs at each
+           epoch end (10,000 images, also with --limit) and the copy of the weights it keeps.
+reference  the style of pytorch/examples' VAE: torchvision.datasets.MNIST(transform=ToTensor()) in a
+           DataLoader(batch_size=128, shuffle=True, num_workers=0), the same VAE class, plain
+           torch.optim.Adam(lr=1e-3), loss = model(x)["loss"].mean(), loss.item() every step, no evaluation.
+           Its root is a temporary folder holding the bundled data/mnist/*.gz decompressed into
+           MNIST/raw/, since torchvision 0.29 looks only for the uncompressed files (and cannot download here).
+
+The first epoch of each is reported as warm-up; "steady" is the median of the later epochs (ours) or the
+second epoch (reference). The ratio reference / ours is of steady training time, so above 1 means ours is
+faster. One-off costs are reported apart: our dataset load (decompress, SHA-256 check, parse) and the
+reference's dataset construction (reading the raw files). Both run with torch.set_num_threads(--threads),
+by default os.cpu_count(); train() sets os.cpu_count() itself, so the callback sets --threads again.
+Other load on the machine distorts the figures: run it on an otherwise idle machine.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import os
+import shutil
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import torch
+import torchvision
+from torch.utils.data import DataLoader, Subset
+from torchvision import datasets, transforms
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+from vae_core.config import VAEConfig  # noqa: E402
+from vae_core.data import FILES, load_dataset  # noqa: E402
+from vae_core.model import VAE  # noqa: E402
+from vae_core.train import Callback, TrainConfig, train  # noqa: E402
+
+BATCH_SIZE = 128
+LR = 1e-3
+SEED = 0
+
+
+def parse_args() -> argparse.Namespace:
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p.add_argument("--epochs", type=int, default=3, help="epochs of our trainer (the first is warm-up)")
+    p.add_argument("--ref-epochs", type=int, default=2, help="epochs of the reference loop (the first is warm-up)")
+    p.add_argument("--limit", type=int, default=None, help="use the first N training images, for both")
+    p.add_argument("--threads", type=int, default=os.cpu_count() or 1, help="torch CPU threads (default: all cores)")
+    args = p.parse_args()
+    if args.epochs < 1 or args.ref_epochs < 1 or args.threads < 1 or (args.limit is not None and args.limit < 1):
+        p.error("--epochs, --ref-epochs, --threads and --limit must be at least 1")
+    return args
+
+
+# --- ours: vae_core.train.train, timed by a callback ---------------------------------------------
+
+
+class EpochTimer(Callback):
+    """Per epoch: seconds of training (epoch start to last step) and seconds including the evaluation."""
+
+    def __init__(self, threads: int):
+        self.threads = threads
+        self.train_s: list[float] = []
+        self.with_eval_s: list[float] = []
+        self.steps: list[int] = []
+
+    def on_train_start(self, total_steps: int, model: VAE) -> None:
+        torch.set_num_threads(self.threads)  # train() has just set os.cpu_count(); honour --threads
+        self.epoch_start = time.perf_counter()
+        self.last_step, self.n_steps = self.epoch_start, 0
+
+    def on_step(self, m) -> None:
+        self.last_step = time.perf_counter()
+        self.n_steps += 1
+
+    def on_epoch_end(self, m, model: VAE) -> None:
+        now = time.perf_counter()
+        self.train_s.append(self.last_step - self.epoch_start)
+        self.with_eval_s.append(now - self.epoch_start)
+        self.steps.append(self.n_steps)
+        self.epoch_start, self.n_steps = now, 0
+
+
+def run_ours(args: argparse.Namespace) -> dict:
+    t0 = time.perf_counter()
+    data = load_dataset("mnist")  # cached per process: train() below gets the same object
+    load_s = time.perf_counter() - t0
+
+    timer = EpochTimer(args.threads)
+    cfg = TrainConfig(epochs=args.epochs, batch_size=BATCH_SIZE, lr=LR, schedule="constant", seed=SEED,
+                      device="cpu", limit=args.limit)
+    result = train(VAEConfig(arch="mlp"), cfg, [timer], data)
+    if result.status != "completed":
+        raise SystemExit(f"our trainer did not complete: {result.message}")
+    n = len(data.train_images[: args.limit] if args.limit else data.train_images)
+    return {"n": n, "load_s": load_s, "train_s": timer.train_s, "with_eval_s": timer.with_eval_s,
+            "steps": timer.steps, "final_train_loss": result.history["epochs"][-1]["train_loss"]}
+
+
+# --- reference: torchvision MNIST + DataLoader + the classic loop --------------------------------
+
+
+def prepare_torchvision_root(root: Path) -> None:
+    """Decompress the bundled data/mnist/*.gz into <root>/MNIST/raw/, where torchvision's MNIST looks."""
+    raw = root / "MNIST" / "raw"
+    raw.mkdir(parents=True)
+    for stem in FILES:  # all four: MNIST._check_exists wants the test files too, even for train=True
+        with gzip.open(REPO / "data" / "mnist" / f"{stem}.gz", "rb") as src, open(raw / stem, "wb") as dst:
+            shutil.copyfileobj(src, dst)
+
+
+def run_reference(args: argparse.Namespace, root: Path) -> dict:
+    t0 = time.perf_counter()
+    dataset = datasets.MNIST(str(root), train=True, download=False, transform=transforms.ToTensor())
+    if args.limit:
+        dataset = Subset(dataset, range(min(args.limit, len(dataset))))
+    construct_s = time.perf_counter() - t0
+    train_loader = DataLoader(dataset, batch_size=BATCH_SIZE, shuffle=True)
+
+    torch.set_num_threads(args.threads)
+    torch.manual_seed(SEED)
+    device = torch.device("cpu")
+    model = VAE(VAEConfig()).to(device)
+    optimizer = torch.optim.Adam(model.parameters(), lr=LR)
+
+    epoch_s, losses = [], []
+    for epoch in range(1, args.ref_epochs + 1):
+        start = time.perf_counter()
+        model.train()
+        train_loss = 0.0
+        for batch_idx, (data, _) in enumerate(train_loader):
+            data = data.to(device)
+            optimizer.zero_grad()
+            loss = model(data)["loss"].mean()
+            loss.backward()
+            train_loss += loss.item()
+            optimizer.step()
+        epoch_s.append(time.perf_counter() - start)
+        losses.append(train_loss / len(train_loader))
+    return {"n": len(dataset), "construct_s": construct_s, "epoch_s": epoch_s, "final_train_loss": losses[-1]}
+
+
+# --- report --------------------------------------------------------------------------------------
+
+
+def steady(times: list[float]) -> tuple[float, str]:
+    """Median of the epochs after the first; the first alone (flagged) when there is only one."""
+    if len(times) == 2:
+        return times[1], "epoch 2"
+    if len(times) > 2:
+        return statistics.median(times[1:]), f"median of epochs 2..{len(times)}"
+    return times[0], "only epoch, includes warm-up"
+
+
+def main() -> int:
+    args = parse_args()
+    torch.set_num_threads(args.threads)
+    print(f"torch {torch.__version__}, torchvision {torchvision.__version__}, "
+          f"threads {torch.get_num_threads()} (os.cpu_count() {os.cpu_count()}), device cpu")
+    print(f"batch {BATCH_SIZE}, Adam lr {LR:g}, MLP VAE {VAEConfig().hidden} latent {VAEConfig().latent_dim}, "
+          f"training images {args.limit or 'all'}")
+
+    print(f"\nours: {args.epochs} epoch(s) of vae_core.train.train ...", flush=True)
+    ours = run_ours(args)
+
+    with tempfile.TemporaryDirectory(prefix="bench-mnist-") as tmp:
+        t0 = time.perf_counter()
+        prepare_torchvision_root(Path(tmp))
+        prepare_s = time.perf_counter() - t0
+        print(f"reference: {args.ref_epochs} epoch(s) of torchvision MNIST + DataLoader + classic loop ...", flush=True)
+        ref = run_reference(args, Path(tmp))
+    assert ours["n"] == ref["n"], (ours["n"], ref["n"])
+    n = ours["n"]
+
+    print("\none-off costs")
+    print(f"  ours       load_dataset('mnist') (gunzip, SHA-256, parse)   {ours['load_s']:7.2f} s")
+    print(f"  reference  datasets.MNIST(...) construction                 {ref['construct_s']:7.2f} s"
+          f"   (+ {prepare_s:.2f} s decompressing into the temp root, bench setup only)")
+
+    print(f"\nper-epoch seconds, {n} images, {ours['steps'][0]} steps of {BATCH_SIZE}")
+    print(f"  {'':<28}{'warm-up':>10}{'steady':>10}{'images/s':>11}   steady is")
+    ours_train, ours_train_how = steady(ours["train_s"])
+    ours_eval, _ = steady(ours["with_eval_s"])
+    ref_train, ref_how = steady(ref["epoch_s"])
+    rows = [
+        ("ours, training", ours["train_s"][0], ours_train, ours_train_how),
+        ("ours, training + test eval", ours["with_eval_s"][0], ours_eval, ours_train_how),
+        ("reference, training", ref["epoch_s"][0], ref_train, ref_how),
+    ]
+    for name, first, st, how in rows:
+        print(f"  {name:<28}{first:10.2f}{st:10.2f}{n / st:11.0f}   {how}")
+    print(f"  all epochs: ours train {[round(s, 2) for s in ours['train_s']]}, "
+          f"ours +eval {[round(s, 2) for s in ours['with_eval_s']]}, reference {[round(s, 2) for s in ref['epoch_s']]}")
+
+    print(f"\nratio reference / ours (steady training time): {ref_train / ours_train:.2f}"
+          f"   (against ours with eval: {ref_train / ours_eval:.2f})")
+    if len(ours["train_s"]) < 2 or len(ref["epoch_s"]) < 2:
+        print("  note: a side ran one epoch only, so its 'steady' figure includes warm-up")
+    print(f"mean train loss of the last epoch (sanity): ours {ours['final_train_loss']:.2f}, "
+          f"reference {ref['final_train_loss']:.2f} nats/image")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,253 @@
+"""The training loop (history, stop, divergence, determinism) and its command line."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+
+import pytest
+import torch
+
+from vae_core import data as data_mod
+from vae_core.checkpoint import load_checkpoint
+from vae_core.config import VAEConfig
+from vae_core.model import VAE
+from vae_core.train import Callback, TrainConfig, main, train
+
+TINY = VAEConfig(hidden=(64,))  # one hidden layer: a training step takes milliseconds
+
+
+@pytest.fixture(scope="module")
+def small_test_set(mnist):
+    """MNIST with the test set cut to 500 images, so the end-of-epoch evaluation is quick."""
+    return dataclasses.replace(mnist, test_images=mnist.test_images[:500], test_labels=mnist.test_labels[:500])
+
+
+@pytest.fixture(scope="module")
+def two_epochs(mnist):
+    torch.manual_seed(0)
+    cfg = TrainConfig(limit=500, epochs=2, batch_size=100, device="cpu", seed=0)
+    return cfg, train(TINY, cfg, data=mnist)
+
+
+class Recorder(Callback):
+    def __init__(self, stop_after: int | None = None):
+        self.stop_after = stop_after
+        self.total_steps = None
+        self.steps: list = []
+        self.epochs: list = []
+
+    def on_train_start(self, total_steps, model):
+        self.total_steps = total_steps
+
+    def on_step(self, m):
+        self.steps.append(m)
+
+    def on_epoch_end(self, m, model):
+        self.epochs.append((m, {k: v.clone() for k, v in model.state_dict().items()}))
+
+    def should_stop(self):
+        return self.stop_after is not None and len(self.steps) >= self.stop_after
+
+
+def _finite_state(model: VAE) -> bool:
+    return all(torch.isfinite(v).all() for v in model.state_dict().values())
+
+
+# --- train() --------------------------------------------------------------------------------------------
+
+
+def test_history_of_a_short_run(two_epochs):
+    cfg, result = two_epochs
+    assert result.status == "completed"
+    assert result.message == "trained 2 epochs"
+    assert result.epochs_completed == 2
+    steps, epochs = result.history["steps"], result.history["epochs"]
+    assert len(steps) == 10  # 500 images / 100 per batch * 2 epochs
+    assert len(epochs) == 2
+    assert [s["step"] for s in steps] == list(range(1, 11))
+    assert [s["epoch"] for s in steps] == [1] * 5 + [2] * 5
+    assert all(s["total_steps"] == 10 for s in steps)
+    for s in steps:
+        assert math.isfinite(s["loss"]) and s["loss"] > 0
+        assert math.isclose(s["loss"], s["recon"] + s["kl"], rel_tol=1e-5)
+        assert s["lr"] > 0
+    assert [e["epoch"] for e in epochs] == [1, 2] and [e["step"] for e in epochs] == [5, 10]
+    for e in epochs:
+        assert set(e) >= {"train_loss", "test_loss", "test_recon", "test_kl", "elapsed"}
+        assert math.isfinite(e["test_loss"]) and e["test_kl"] >= 0
+        assert math.isclose(e["test_loss"], e["test_recon"] + e["test_kl"], rel_tol=1e-9)
+    # the epoch's train loss is the mean of its steps
+    assert math.isclose(epochs[0]["train_loss"], sum(s["loss"] for s in steps[:5]) / 5, rel_tol=1e-9)
+    # learning: the test loss falls from epoch 1 to 2 and is far below an untrained model's (~543 nats)
+    assert epochs[1]["test_loss"] < epochs[0]["test_loss"] < 543
+    assert result.seconds > 0
+    assert not result.model.training
+    assert _finite_state(result.model)
+
+
+def test_one_cycle_schedule_peaks_at_lr(two_epochs):
+    cfg, result = two_epochs
+    lrs = [s["lr"] for s in result.history["steps"]]
+    assert max(lrs) <= cfg.lr * (1 + 1e-6)
+    assert lrs[-1] < lrs[len(lrs) // 2]  # annealed at the end
+    assert lrs[0] < max(lrs)  # warmed up at the start
+
+
+def test_result_model_is_the_one_evaluated_last(two_epochs, mnist):
+    from vae_core.evaluate import evaluate_elbo
+
+    cfg, result = two_epochs
+    again = evaluate_elbo(result.model, mnist.test_images, seed=cfg.seed)
+    assert again["test_loss"] == pytest.approx(result.history["epochs"][-1]["test_loss"], rel=1e-6)
+
+
+def test_callbacks_see_every_step_and_epoch(small_test_set):
+    rec = Recorder()
+    result = train(TINY, TrainConfig(limit=200, epochs=2, batch_size=64, device="cpu"), [rec], data=small_test_set)
+    assert rec.total_steps == 8  # ceil(200 / 64) = 4 per epoch; the last batch holds 8 images
+    assert [m.step for m in rec.steps] == list(range(1, 9))
+    assert [m.epoch for m, _ in rec.epochs] == [1, 2]
+    # the model handed to on_epoch_end at the last epoch is the returned one
+    final_state = rec.epochs[-1][1]
+    assert all(torch.equal(final_state[k], v) for k, v in result.model.state_dict().items())
+
+
+def test_should_stop_ends_the_run_within_one_step(small_test_set):
+    rec = Recorder(stop_after=3)
+    result = train(TINY, TrainConfig(limit=500, epochs=2, batch_size=100, device="cpu"), [rec], data=small_test_set)
+    assert result.status == "stopped"
+    assert result.message == "stopped by request at step 3 (epoch 1)"
+    assert len(result.history["steps"]) == 3
+    assert len(rec.steps) == 3
+    assert result.history["epochs"] == [] and rec.epochs == []
+    assert result.epochs_completed == 0
+    assert _finite_state(result.model)
+
+
+def test_stop_in_the_second_epoch_returns_the_first_epochs_weights(small_test_set):
+    rec = Recorder(stop_after=7)
+    result = train(TINY, TrainConfig(limit=500, epochs=3, batch_size=100, device="cpu"), [rec], data=small_test_set)
+    assert result.status == "stopped" and result.epochs_completed == 1
+    assert len(result.history["steps"]) == 7
+    epoch1_state = rec.epochs[0][1]
+    assert all(torch.equal(epoch1_state[k], v) for k, v in result.model.state_dict().items())
+
+
+def test_absurd_learning_rate_diverges_cleanly(small_test_set):
+    cfg = TrainConfig(limit=500, epochs=2, batch_size=100, lr=1e12, schedule="constant", device="cpu", seed=3)
+    result = train(TINY, cfg, data=small_test_set)
+    assert result.status == "diverged"
+    assert "diverged at step" in result.message
+    assert "lower learning rate" in result.message
+    assert "1e+12" in result.message
+    assert result.epochs_completed == 0
+    assert _finite_state(result.model)
+    # diverged in the first epoch: the weights go back to the initial ones, which the seed fixes
+    torch.manual_seed(3)
+    initial = VAE(TINY).state_dict()
+    assert all(torch.equal(initial[k], v) for k, v in result.model.state_dict().items())
+    # the non-finite step is not recorded
+    assert all(math.isfinite(s["loss"]) for s in result.history["steps"])
+
+
+def test_same_seed_same_weights(small_test_set):
+    cfg = TrainConfig(limit=256, epochs=1, batch_size=64, device="cpu", seed=7)
+    a = train(TINY, cfg, data=small_test_set)
+    torch.manual_seed(12345)  # the global RNG state before the call must not matter
+    b = train(TINY, cfg, data=small_test_set)
+    sa, sb = a.model.state_dict(), b.model.state_dict()
+    assert sa.keys() == sb.keys()
+    assert all(torch.equal(sa[k], sb[k]) for k in sa)
+    assert [s["loss"] for s in a.history["steps"]] == [s["loss"] for s in b.history["steps"]]
+    assert a.history["epochs"][0]["test_loss"] == b.history["epochs"][0]["test_loss"]
+
+    c = train(TINY, dataclasses.replace(cfg, seed=8), data=small_test_set)
+    assert not torch.equal(sa["decoder.net.2.weight"], c.model.state_dict()["decoder.net.2.weight"])
+
+
+@pytest.mark.parametrize("kw,msg", [(dict(epochs=0), "at least 1"), (dict(batch_size=0), "at least 1"),
+                                    (dict(lr=0.0), "positive"), (dict(lr=math.nan), "positive"),
+                                    (dict(lr=math.inf), "positive"), (dict(schedule="cosine"), "schedule"),
+                                    (dict(limit=0), "limit")])
+def test_train_config_validation(kw, msg):
+    with pytest.raises(ValueError, match=msg):
+        TrainConfig(**kw)
+
+
+def test_checkpoint_meta_records_the_training_set_size(small_test_set):
+    from vae_core.train import TrainResult, checkpoint_meta
+
+    fake = TrainResult(VAE(TINY), "completed", "", 1, {"steps": [], "epochs": []}, 1.0)
+    meta = checkpoint_meta(TINY, TrainConfig(limit=300), fake, small_test_set, "cmd")
+    assert meta["data"]["n_train"] == 300
+    assert checkpoint_meta(TINY, TrainConfig(), fake, small_test_set, "cmd")["data"]["n_train"] == 60000
+
+
+def test_checkpoint_meta_n_train_with_a_limit_above_the_data_size(small_test_set):
+    from vae_core.train import TrainResult, checkpoint_meta
+
+    fake = TrainResult(VAE(TINY), "completed", "", 1, {"steps": [], "epochs": []}, 1.0)
+    meta = checkpoint_meta(TINY, TrainConfig(limit=10**6), fake, small_test_set, "cmd")
+    assert meta["data"]["n_train"] == 60000
+
+
+# --- the command line ------------------------------------------------------------------------------
+
+
+def test_cli_trains_and_writes_a_checkpoint(tmp_path, capsys):
+    out = tmp_path / "m"
+    argv = ["--hidden", "64", "--device", "cpu", "--seed", "1", "--limit", "300", "--epochs", "1", "--out", str(out)]
+    assert main(argv) == 0
+    captured = capsys.readouterr()
+    assert f"saved to {out}" in captured.out
+
+    assert sorted(p.name for p in out.iterdir()) == ["config.json", "model.safetensors"]
+    assert [p.name for p in tmp_path.iterdir()] == ["m"]  # no temp folders left
+    config = json.loads((out / "config.json").read_text())
+    assert config["command"] == "python -m vae_core.train " + " ".join(argv)
+    assert config["model"]["hidden"] == [64] and config["model"]["latent_dim"] == 2
+    assert set(config["metrics"]) == {"test_loss", "test_recon", "test_kl"}
+    assert all(math.isfinite(v) for v in config["metrics"].values())
+    assert config["data"]["dataset"] == "mnist"
+    assert config["data"]["sha256"] == data_mod.SHA256["mnist"]
+    assert config["data"]["n_train"] == 300
+    assert config["training"]["epochs_completed"] == 1 and config["training"]["status"] == "completed"
+    assert config["training"]["limit"] == 300 and config["training"]["seed"] == 1
+    assert len(config["history"]["epochs"]) == 1
+    assert config["history"]["epochs"][0]["test_loss"] == pytest.approx(config["metrics"]["test_loss"], abs=1e-3)
+    steps = config["history"]["steps"]  # rows, or columns keyed by field: 3 steps either way (ceil(300 / 128))
+    assert (steps["step"] if isinstance(steps, dict) else [s["step"] for s in steps]) == [1, 2, 3]
+    assert "torch" in config["versions"]
+
+    model, loaded = load_checkpoint(out)
+    assert model.cfg.hidden == (64,)
+    assert loaded["metrics"] == config["metrics"]
+
+
+def test_cli_rejects_bad_arguments(tmp_path, capsys):
+    assert main(["--hidden", "0", "--out", str(tmp_path / "m")]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: hidden sizes must be 1..8192")
+    assert not (tmp_path / "m").exists()
+
+    assert main(["--epochs", "0", "--out", str(tmp_path / "m")]) == 2
+    assert "at least 1" in capsys.readouterr().err
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="checks the message shown when CUDA is missing")
+def test_cli_cuda_without_cuda(tmp_path, capsys):
+    assert main(["--device", "cuda", "--out", str(tmp_path / "m")]) == 2
+    assert "no CUDA device is available" in capsys.readouterr().err
+
+
+def test_cli_divergence_exits_1_and_writes_nothing(tmp_path, capsys):
+    out = tmp_path / "m"
+    rc = main(["--hidden", "64", "--device", "cpu", "--limit", "200", "--epochs", "1", "--lr", "1e12",
+               "--schedule", "constant", "--out", str(out)])
+    assert rc == 1
+    err = capsys.readouterr().err
+    assert "error: loss diverged at step" in err and "lower learning rate" in err
+    assert not out.exists()
+    assert list(tmp_path.iterdir()) == []
