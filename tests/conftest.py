@@ -7,7 +7,6 @@ in well under a minute on a small CPU.
 from __future__ import annotations
 
 import gzip
-import os
 import sys
 from pathlib import Path
 
