@@ -1,0 +1,223 @@
+"""Dragging through the latent plane: the page's own decoder against a round trip to Python.
+
+    python bench/drag_fps.py                       # starts the app on a free port, mnist-mlp, headless Chromium
+    python bench/drag_fps.py --model mnist-conv    # another model from pretrained/
+    python bench/drag_fps.py --url http://localhost:8501 --moves 300 --server-samples 20
+
+What it measures, in headless Chromium driven by Playwright (the timings come from the page's own
+performance.now(), not from Playwright):
+
+browser path  Playwright holds the mouse button down on the plane and dispatches --moves pointer moves
+              along a Lissajous curve over the plane, --rate a second (125, a USB mouse's polling rate),
+              without waiting for each to be handled, so they come faster than the screen refreshes.
+              The component decodes z -> 28 x 28 and redraws the plane's overlay and the image once per
+              animation frame, and times that work: "decode + draw" is from the start of the frame's
+              callback to the end of its drawing (window.__latentPlane.frames). "delivered" is the rate of
+              those frames while dragging (from their start times): at most the display's 60 Hz.
+server path   the classic Streamlit way: the z1 slider gets focus and the keyboard moves it one step
+              (ArrowRight / ArrowLeft alternately); Streamlit reruns the fragment and PyTorch decodes on
+              the server. Timed from the keydown (a capturing listener) to the new server image being
+              decoded by the browser and the next animation frame after it (a MutationObserver on its src).
+
+Chromium is started with --headless --no-sandbox --disable-gpu --disable-background-networking, so the
+2-D canvas is drawn by the CPU. Other load on the machine distorts the figures.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import math
+import os
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+
+SERVER_PROBE = """() => {
+  const probe = (window.__serverPath = { t0: null, results: [], lastSrc: null });
+  const serverImg = () => [...document.querySelectorAll('[data-testid="stImage"]')]
+      .find((e) => e.textContent.includes('by PyTorch on the server'))?.querySelector('img');
+  probe.lastSrc = serverImg()?.src;
+  document.addEventListener('keydown', (e) => {
+    if (e.key === 'ArrowRight' || e.key === 'ArrowLeft') probe.t0 = performance.now();
+  }, true);
+  new MutationObserver(() => {
+    const img = serverImg();
+    if (!img || img.src === probe.lastSrc || probe.t0 === null) return;
+    probe.lastSrc = img.src;
+    const t0 = probe.t0;
+    probe.t0 = null;
+    img.decode().catch(() => {}).then(() => requestAnimationFrame(() => probe.results.push(performance.now() - t0)));
+  }).observe(document.body, { subtree: true, childList: true, attributes: true, attributeFilter: ['src'] });
+}"""
+
+
+def percentile(values: list[float], q: float) -> float:
+    s = sorted(values)
+    if not s:
+        return math.nan
+    k = (len(s) - 1) * q
+    lo, hi = math.floor(k), math.ceil(k)
+    return s[lo] + (s[hi] - s[lo]) * (k - lo)
+
+
+def chromium_path(given: str | None) -> str:
+    for candidate in (given, os.environ.get("LATENT_EXPLORER_CHROMIUM"), "/usr/bin/chromium"):
+        if candidate and Path(candidate).is_file():
+            return candidate
+    sys.exit("no Chromium found: pass --chromium PATH (Debian: apt-get install chromium)")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start_app(model: str) -> tuple[subprocess.Popen, str, Path]:
+    """The app on a free port, with a pretrained/ holding only `model` (so it is the one shown)."""
+    src = ROOT / "pretrained" / model
+    if not (src / "model.safetensors").is_file():
+        sys.exit(f"no checkpoint at {src}")
+    tmp = Path(tempfile.mkdtemp(prefix="drag-fps-"))
+    (tmp / "pretrained").mkdir()
+    (tmp / "pretrained" / model).symlink_to(src)
+    env = {**os.environ, "LATENT_EXPLORER_PRETRAINED_DIR": str(tmp / "pretrained"),
+           "LATENT_EXPLORER_MODELS_DIR": str(tmp / "models")}
+    port = free_port()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", str(ROOT / "dashboard" / "app.py"), "--server.headless", "true",
+         "--server.port", str(port), "--browser.gatherUsageStats", "false"],
+        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            sys.exit(f"streamlit exited with {proc.returncode}")
+        try:
+            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2):
+                return proc, url, tmp
+        except OSError:
+            time.sleep(0.3)
+    proc.kill()
+    sys.exit("streamlit did not start")
+
+
+async def measure_drag(page, moves: int, rate: float) -> dict:
+    """Hold the button and send `moves` pointer moves at `rate` per second (like a mouse, whose USB polling is
+    125 Hz or more), without waiting for each to be handled: the page gets them faster than it draws frames."""
+    await page.evaluate("() => { const s = window.__latentPlane; s.frames.length = 0; s.frameStarts.length = 0; }")
+    c = await page.evaluate("window.__latentPlane.locate(0, 0)")
+    edge = await page.evaluate("window.__latentPlane.locate(3, 3)")
+    rx, ry = edge["x"] - c["x"], edge["y"] - c["y"]
+    await page.mouse.move(c["x"], c["y"])
+    await page.mouse.down()
+    loop = asyncio.get_running_loop()
+    t0 = loop.time()
+    pending = []
+    for i in range(moves):
+        t = 2 * math.pi * i / moves
+        pending.append(asyncio.ensure_future(page.mouse.move(c["x"] + rx * math.sin(3 * t), c["y"] + ry * math.sin(2 * t))))
+        await asyncio.sleep(max(0.0, t0 + (i + 1) / rate - loop.time()))
+    await asyncio.gather(*pending)
+    wall = loop.time() - t0
+    await page.evaluate("new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r)))")
+    frames = await page.evaluate("window.__latentPlane.frames.slice()")
+    starts = await page.evaluate("window.__latentPlane.frameStarts.slice()")
+    await page.mouse.up()
+    intervals = [b - a for a, b in zip(starts, starts[1:])]
+    return {
+        "frames": len(frames), "moves": moves, "moves_per_second": moves / wall, "drag_seconds": wall,
+        "median_ms": statistics.median(frames), "p95_ms": percentile(frames, 0.95), "max_ms": max(frames),
+        "median_interval_ms": statistics.median(intervals) if intervals else math.nan,
+        "delivered_fps": (len(starts) - 1) / ((starts[-1] - starts[0]) / 1000) if len(starts) > 1 else math.nan,
+    }
+
+
+async def measure_server(page, samples: int) -> dict:
+    slider = page.get_by_role("slider", name="z1")
+    await slider.scroll_into_view_if_needed()
+    await slider.focus()
+    await page.evaluate(SERVER_PROBE)
+    for i in range(samples):
+        await page.keyboard.press("ArrowRight" if i % 2 == 0 else "ArrowLeft")
+        await page.wait_for_function(f"window.__serverPath.results.length > {i}", timeout=60_000)
+        await page.wait_for_timeout(150)  # let the rerun finish before the next key
+    results = await page.evaluate("window.__serverPath.results.slice()")
+    return {"samples": len(results), "median_ms": statistics.median(results), "p95_ms": percentile(results, 0.95),
+            "max_ms": max(results)}
+
+
+async def run(url: str, args) -> tuple[dict, dict, str]:
+    from playwright.async_api import async_playwright
+
+    async with async_playwright() as p:
+        browser = await p.chromium.launch(executable_path=chromium_path(args.chromium), args=CHROMIUM_ARGS)
+        page = await browser.new_page(viewport={"width": 1600, "height": 1200})
+        await page.goto(url)
+        await page.wait_for_function("window.__latentPlane && window.__latentPlane.ready", timeout=180_000)
+        await page.wait_for_timeout(1000)
+        await measure_drag(page, args.warmup, args.rate)  # JIT warm-up; its release reruns the app
+        await page.wait_for_timeout(3000)
+        drag = await measure_drag(page, args.moves, args.rate)
+        await page.wait_for_timeout(3000)
+        server = await measure_server(page, args.server_samples)
+        version = browser.version
+        await browser.close()
+    return drag, server, version
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--url", help="an app already running (it must show the model to measure); default: start one")
+    ap.add_argument("--model", default="mnist-mlp", help="a folder of pretrained/ (when starting the app)")
+    ap.add_argument("--moves", type=int, default=600, help="pointer moves in the drag")
+    ap.add_argument("--rate", type=float, default=125.0, help="pointer moves per second (a USB mouse: 125)")
+    ap.add_argument("--warmup", type=int, default=60, help="pointer moves before measuring")
+    ap.add_argument("--server-samples", type=int, default=30, help="slider steps timed on the server path")
+    ap.add_argument("--chromium", help="the Chromium binary (default /usr/bin/chromium)")
+    ap.add_argument("--json", type=Path, help="also write the figures to this file")
+    args = ap.parse_args()
+
+    proc = tmp = None
+    url = args.url
+    if url is None:
+        proc, url, tmp = start_app(args.model)
+    try:
+        drag, server, version = asyncio.run(run(url, args))
+    finally:
+        if proc is not None:
+            proc.terminate()
+            proc.wait(10)
+        if tmp is not None:
+            shutil.rmtree(tmp, ignore_errors=True)
+
+    print(f"latent plane drag, model {args.model if args.url is None else '(as served at ' + url + ')'}, "
+          f"headless Chromium {version}, {os.cpu_count()} CPUs")
+    print(f"browser path  decode + draw per frame: median {drag['median_ms']:.2f} ms, p95 {drag['p95_ms']:.2f} ms, "
+          f"max {drag['max_ms']:.2f} ms over {drag['frames']} frames")
+    print(f"              -> {1000 / drag['median_ms']:.0f} frames/s of decode + draw capacity at the median "
+          f"({1000 / drag['p95_ms']:.0f} at p95)")
+    print(f"              delivered while dragging: {drag['delivered_fps']:.1f} frames/s (median frame interval "
+          f"{drag['median_interval_ms']:.1f} ms), from {drag['moves']} pointer moves at "
+          f"{drag['moves_per_second']:.0f}/s, with no Python in the loop")
+    print(f"server path   slider step -> new image on screen: median {server['median_ms']:.0f} ms, "
+          f"p95 {server['p95_ms']:.0f} ms, max {server['max_ms']:.0f} ms over {server['samples']} steps "
+          f"-> {1000 / server['median_ms']:.1f} images/s")
+    if args.json:
+        args.json.write_text(json.dumps({"model": args.model, "chromium": version, "browser": drag, "server": server},
+                                        indent=1) + "\n")
+
+
+if __name__ == "__main__":
+    main()

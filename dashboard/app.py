@@ -1,0 +1,84 @@
+"""Latent-space explorer: `streamlit run dashboard/app.py` from the repository root.
+
+This file only sets up the page, the sidebar (model picker, explanations toggle) and the tabs;
+each tab lives in its own module.
+
+Only the open tab runs (st.tabs tracks which one is open and reruns on a switch), and its module is imported
+when it is first opened: a class of students exploring does not build the Train tab's forms and charts on
+every rerun, nor watch someone's training job once a second, and the first screen does not wait for them.
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+from pathlib import Path
+
+# `streamlit run dashboard/app.py` puts dashboard/ on sys.path, not the repository root.
+REPO_ROOT = str(Path(__file__).resolve().parent.parent)
+if REPO_ROOT not in sys.path:
+    sys.path.insert(0, REPO_ROOT)
+
+import streamlit as st  # noqa: E402
+
+st.set_page_config(page_title="Latent-space explorer", page_icon=":material/scatter_plot:", layout="wide")
+
+# Keep enlarged 28 x 28 images crisp even when the browser scales them.
+st.html("<style>img { image-rendering: pixelated; }</style>")
+st.sidebar.title("Latent-space explorer")
+
+# The first session of a fresh server imports PyTorch here (seconds); the title above is already on its page.
+with st.spinner("Starting: loading PyTorch…"):
+    from dashboard import explain, models  # noqa: E402
+
+models.use_request_threads()
+models.freeze_imported_objects()
+
+# (label, module with render(active_model)); more tabs are added here.
+TABS = [("Explore", "dashboard.explore"), ("Train", "dashboard.train_tab")]
+TAB_KEY = "app_tab"
+
+
+def keep_own_training_alive() -> None:
+    """This session's training job stops when its page stops checking in (the Train tab's live view does that
+    every second). While another tab is open, a fragment that shows nothing checks in instead."""
+    job_id = st.session_state.get("train_job_id")
+    if not job_id or st.session_state.get(TAB_KEY) == "Train":
+        return
+    from dashboard import train_tab, training_job
+
+    job = training_job.registry().job_for(train_tab.session_id())
+    if job is not None and job.job_id == job_id and job.running:
+        st.fragment(run_every=train_tab.POLL_S)(_heartbeat)(job_id)
+
+
+def _heartbeat(job_id: str) -> None:
+    from dashboard import train_tab, training_job
+
+    job = training_job.registry().job_for(train_tab.session_id())
+    if job is not None and job.job_id == job_id and job.running:
+        job.touch()
+    else:
+        st.rerun()  # the job has ended: a full run drops this fragment
+
+
+active, error = models.model_picker()
+if active is not None:
+    st.sidebar.markdown(models.model_summary(active))
+explain.sidebar_toggle()
+
+if error:
+    st.error(error)
+if active is None:
+    st.stop()
+
+if len(TABS) == 1:
+    importlib.import_module(TABS[0][1]).render(active)
+else:
+    for tab, (_, module) in zip(st.tabs([label for label, _ in TABS], key=TAB_KEY, on_change="rerun"), TABS):
+        if tab.open is False:  # None would mean "not tracked": then every tab runs
+            continue
+        with tab:
+            importlib.import_module(module).render(active)
+models.freeze_imported_objects()  # a tab opened for the first time has imported its modules
+keep_own_training_alive()

@@ -1,0 +1,87 @@
+"""Short explanations for a first-time student: two sentences and the formula behind each view.
+
+The sidebar toggle "Show explanations" (session key `show_explanations`) hides them all.
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+SHOW_KEY = "show_explanations"
+
+# view -> (two sentences of markdown, LaTeX formula)
+TEXTS: dict[str, tuple[str, str]] = {
+    "map": (
+        "Each dot is one test image, placed at the mean μ(x) that the encoder predicts for it and coloured by its "
+        "class (the legend names them; the encoder never saw the labels). Images of the same class land close "
+        "together, because the decoder has to tell them apart from these few numbers alone.",
+        r"q_\phi(z \mid x) = \mathcal{N}\big(z;\ \mu_\phi(x),\ \operatorname{diag} \sigma^2_\phi(x)\big)",
+    ),
+    "decoder": (
+        "The sliders choose a point z in the latent space and the decoder draws the image that belongs to it. "
+        "Small steps in z give small changes in the picture: the decoder is a smooth function of z.",
+        r"\hat{x} = \mathbb{E}[x \mid z] = \operatorname{sigmoid}\big(f_\theta(z)\big)",
+    ),
+    "pick": (
+        "The encoder gives each image a small Gaussian cloud, not a single point: its centre μ and spread σ "
+        "(the ellipse is one σ). The reconstruction is what the decoder draws at the centre.",
+        r"z = \mu + \sigma \odot \varepsilon,\quad \varepsilon \sim \mathcal{N}(0, I), \qquad \hat{x} = f_\theta(\mu)",
+    ),
+    "manifold": (
+        "Decoding a regular grid of latent points shows what the decoder draws everywhere on the map, "
+        "including places where no training image landed. Row by row, the digits morph into each other; "
+        "any further latent dimensions are held at 0.",
+        r"x_{ij} = f_\theta(z_1 = a_j,\ z_2 = b_i), \qquad a_j, b_i \in [-e, e]",
+    ),
+    "morph": (
+        "Walking from one code to another and decoding every step turns one image into the other through "
+        "plausible images, not a cross-fade of pixels. Slerp follows an arc that keeps |z| nearly constant, "
+        "where a Gaussian prior keeps most of its mass.",
+        r"z(t) = (1-t)\, z_0 + t\, z_1 \qquad\text{or}\qquad "
+        r"z(t) = \frac{\sin((1-t)\omega)}{\sin \omega} z_0 + \frac{\sin(t\omega)}{\sin\omega} z_1",
+    ),
+    "prior": (
+        "A VAE is a generative model: draw z from the standard normal prior and decode it to get a new image. "
+        "The KL term of the loss pulls the codes towards this prior, so these samples look like the data.",
+        r"z \sim \mathcal{N}(0, I), \qquad x \sim p_\theta(x \mid z)",
+    ),
+    "recon": (
+        "Each test image (top) is encoded to μ and decoded again (bottom). "
+        "Blur is the price of squeezing 784 pixels through a few latent numbers.",
+        r"-\mathrm{ELBO} = \mathbb{E}_{q(z|x)}\big[-\log p_\theta(x \mid z)\big] + \mathrm{KL}\big(q_\phi(z \mid x)\,\|\,p(z)\big)",
+    ),
+    "own": (
+        "Your picture is prepared the way MNIST's digits were: white ink on black, cropped, scaled to 20 pixels and "
+        "centred by its centre of mass in 28 × 28. The encoder then gives it a Gaussian q(z|x), drawn on the map as "
+        "◆ and a dashed 1σ ellipse; the further it lands from the dots, the less it looks like the training data.",
+        r"x_{\text{yours}} \mapsto q_\phi(z \mid x_{\text{yours}}) = \mathcal{N}(\mu, \operatorname{diag}\sigma^2),"
+        r"\qquad \hat{x} = f_\theta(\mu)",
+    ),
+    "denoise": (
+        "Noise pushes the input away from the images the model has seen, yet the encoder still maps it near "
+        "the clean image's code and the decoder draws a clean picture from there. The map shows how far the "
+        "noise moved the code.",
+        r"\begin{gathered}\tilde{x} = \operatorname{clip}\big(x + \mathcal{N}(0, s^2)\big)"
+        r"\ \text{or salt-and-pepper} \\ \hat{x} = f_\theta\big(\mu_\phi(\tilde{x})\big)\end{gathered}",
+    ),
+}
+
+
+def shown() -> bool:
+    return bool(st.session_state.get(SHOW_KEY, True))
+
+
+def explain(view: str, likelihood: str = "bernoulli") -> None:
+    """Render the explanation of one view, unless the sidebar toggle hides them."""
+    if not shown():
+        return
+    text, formula = TEXTS[view]
+    if view == "decoder" and likelihood == "gaussian":
+        formula = r"\hat{x} = \mathbb{E}[x \mid z] = f_\theta(z)\ \text{(clipped to [0, 1])}"
+    st.caption(text)
+    st.latex(formula)
+
+
+def sidebar_toggle() -> None:
+    st.sidebar.toggle("Show explanations", value=True, key=SHOW_KEY,
+                      help="Two sentences and a formula with each view.")

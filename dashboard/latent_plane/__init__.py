@@ -1,0 +1,114 @@
+"""The latent plane and the drawing pad: two st.components.v2 components, plain JS files, no build step.
+
+    latent_plane(...)   the encoded test set, the ★ and a copy of the decoder that runs in the page, so that
+                        moving or dragging over the plane shows the decoded image at every animation frame
+                        with no Python in the loop; a release or a click goes back to Python as one event
+    drawing_pad(...)    a 280 x 280 pad to draw a digit on; each finished stroke goes back as a PNG
+
+st.components.v2 (Streamlit >= 1.50) runs a component's JavaScript as an ES module in the app's own page,
+in a shadow root: no iframe and no postMessage between the two, and module-level state (the decoder, the
+points) survives reruns. The JS and CSS are read from frontend/ and passed inline, so nothing is built or
+installed. frontend/decoder.js is prepended to plane.js; it is also what the Node parity test runs.
+
+Large data (decoder weights, points, the background picture) goes in data["blobs"] only the first time a
+session needs it (spec.BlobLedger); later runs send its key, and the page keeps what it was sent.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import streamlit as st
+
+from .spec import BlobLedger, UnsupportedDecoder, blob_key, decoder_spec, image_spec, points_spec
+
+__all__ = [
+    "latent_plane", "release_value", "pick_value", "drawing_pad", "drawn_value", "BlobLedger", "UnsupportedDecoder",
+    "blob_key", "decoder_spec", "image_spec", "points_spec", "PLANE_NAME", "PAD_NAME",
+]
+
+FRONTEND = Path(__file__).resolve().parent / "frontend"
+PLANE_NAME = "latent_explorer.latent_plane"
+PAD_NAME = "latent_explorer.drawing_pad"
+
+
+def _read(*names: str) -> str:
+    return "\n".join((FRONTEND / n).read_text(encoding="utf-8") for n in names)
+
+
+_plane = st.components.v2.component(PLANE_NAME, css=_read("plane.css"), js=_read("decoder.js", "plane.js"))
+_pad = st.components.v2.component(PAD_NAME, css=_read("draw.css"), js=_read("draw.js"))
+
+
+def _ledger(key: str) -> BlobLedger:
+    ss = st.session_state
+    name = f"_{key}_blobs_sent"
+    if not isinstance(ss.get(name), BlobLedger):
+        ss[name] = BlobLedger()
+    return ss[name]
+
+
+def _on_missing(key: str) -> None:
+    """The page does not hold some blobs it was told about: send them again with this rerun."""
+    value = st.session_state.get(key)
+    missing = value.get("missing") if hasattr(value, "get") else None
+    if isinstance(missing, list):
+        _ledger(key).forget(missing)
+
+
+def latent_plane(
+    key: str,
+    data: dict,
+    blobs: dict[str, dict | Callable[[], dict]],
+    on_release: Callable[[], None] | None = None,
+    on_pick: Callable[[], None] | None = None,
+):
+    """Mount the plane. `data` says what to show (see frontend/plane.js); `blobs` maps the keys that data
+    refers to (data["decoder"], data["points"], data["background"]) to their payloads, or to functions making
+    them: only those this session has not been sent yet are made and sent.
+
+    on_release / on_pick run (as widget callbacks, before the script) when a drag ends or a dot is clicked;
+    read the event with release_value(key) / pick_value(key).
+    """
+    payload = dict(data)
+    payload["blobs"] = _ledger(key).outgoing(blobs)
+    noop = lambda: None  # noqa: E731  (a trigger needs a callback to be reported)
+    return _plane(
+        key=key, data=payload, width="stretch", height="content",
+        on_release_change=on_release or noop, on_pick_change=on_pick or noop,
+        on_missing_change=lambda: _on_missing(key),
+    )
+
+
+def _event(key: str, name: str):
+    value = st.session_state.get(key)
+    return value.get(name) if hasattr(value, "get") else None
+
+
+def release_value(key: str) -> list[float] | None:
+    """Inside on_release: the plane coordinates (z1[, z2]) where the drag ended or the plane was clicked."""
+    v = _event(key, "release")
+    z = v.get("z") if isinstance(v, dict) else None
+    if not isinstance(z, list) or not z or not all(isinstance(x, (int, float)) and not isinstance(x, bool) for x in z):
+        return None
+    return [float(x) for x in z[:2]]
+
+
+def pick_value(key: str) -> int | None:
+    """Inside on_pick: the index of the clicked dot (a test image)."""
+    v = _event(key, "pick")
+    i = v.get("index") if isinstance(v, dict) else None
+    return int(i) if isinstance(i, int) and not isinstance(i, bool) and i >= 0 else None
+
+
+def drawing_pad(key: str, image: str | None, on_drawn: Callable[[], None], on_cleared: Callable[[], None]):
+    """Mount the drawing pad; `image` (a PNG data URL) refills a blank pad. Read the drawing with drawn_value."""
+    return _pad(key=key, data={"image": image}, width="content", height="content",
+                on_drawn_change=on_drawn, on_cleared_change=on_cleared)
+
+
+def drawn_value(key: str) -> str | None:
+    """Inside on_drawn: the pad as a PNG data URL."""
+    v = _event(key, "drawn")
+    return v if isinstance(v, str) else None

@@ -1,0 +1,195 @@
+/*
+ * The VAE decoder, run in the browser: z -> a 28 x 28 image in [0, 1].
+ *
+ * A copy of vae_core's decoders (MLPDecoder and ConvDecoder), layer for layer, computed from the weights
+ * that dashboard/latent_plane/spec.py exports: Linear, ReLU, Unflatten (a reshape) and ConvTranspose2d,
+ * then sigmoid (Bernoulli likelihood) or clamp to [0, 1] (Gaussian). Sums are accumulated in float64, so
+ * the result matches PyTorch's float32 arithmetic to about 1e-6.
+ *
+ * This one file is used twice: the Streamlit component prepends it to plane.js (an ES module, where
+ * `module` does not exist), and the tests load it under Node with require() (CommonJS), so both run the
+ * same code.
+ */
+"use strict";
+
+const LatentDecoder = (function () {
+  const FORMAT = "vae-decoder";
+  const VERSION = 1;
+
+  /** base64 -> Uint8Array, in a browser (atob) or under Node (Buffer). */
+  function base64ToBytes(b64) {
+    if (typeof atob === "function") {
+      const s = atob(b64);
+      const out = new Uint8Array(s.length);
+      for (let i = 0; i < s.length; i++) out[i] = s.charCodeAt(i);
+      return out;
+    }
+    return new Uint8Array(Buffer.from(b64, "base64"));
+  }
+
+  /** base64 of little-endian float32 values -> Float32Array (a fresh, aligned buffer). */
+  function floatsFromBase64(b64) {
+    const bytes = base64ToBytes(b64);
+    if (bytes.byteLength % 4 !== 0) throw new Error("float32 data: length is not a multiple of 4 bytes");
+    const out = new Float32Array(bytes.byteLength / 4);
+    new Uint8Array(out.buffer).set(bytes);
+    if (!LITTLE_ENDIAN) {
+      const v = new DataView(out.buffer);
+      for (let i = 0; i < out.length; i++) out[i] = v.getFloat32(4 * i, true);
+    }
+    return out;
+  }
+
+  const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+
+  function prod(shape) {
+    return shape.reduce((a, b) => a * b, 1);
+  }
+
+  function checkInt(v, what) {
+    if (!Number.isInteger(v) || v < 0) throw new Error(`decoder spec: ${what} must be a non-negative integer, got ${v}`);
+    return v;
+  }
+
+  /*
+   * A compiled decoder. spec = {format, version, latent_dim, output: "sigmoid" | "clamp",
+   * image: [C, H, W], data: base64 float32, layers: [...]} where each layer is one of
+   *   {type: "linear", in, out, w, b}              w: offset of the [out, in] row-major matrix, b: of the bias
+   *   {type: "relu"}
+   *   {type: "reshape", shape: [...]}
+   *   {type: "conv_transpose", in, out, kernel: [kh, kw], stride: [sh, sw], padding: [ph, pw], w, b}
+   *                                                w: offset of the [in, out, kh, kw] weights (PyTorch layout)
+   */
+  class Decoder {
+    constructor(spec, weights) {
+      if (!spec || spec.format !== FORMAT) throw new Error(`not a ${FORMAT} spec`);
+      if (spec.version !== VERSION) throw new Error(`decoder spec version ${spec.version} is not supported`);
+      this.latentDim = checkInt(spec.latent_dim, "latent_dim");
+      this.output = spec.output;
+      if (this.output !== "sigmoid" && this.output !== "clamp") throw new Error(`unknown output ${this.output}`);
+      this.image = spec.image.slice();
+      this.nPixels = prod(this.image);
+      const w = weights || floatsFromBase64(spec.data);
+      if (spec.n !== undefined && w.length !== spec.n) throw new Error(`decoder weights: ${w.length} floats, expected ${spec.n}`);
+      this.weights = w;
+      this.ops = [];
+      let shape = [this.latentDim];
+      let maxSize = this.latentDim;
+      const view = (offset, n, what) => {
+        checkInt(offset, what);
+        if (offset + n > w.length) throw new Error(`decoder spec: ${what} runs past the end of the weights`);
+        return w.subarray(offset, offset + n);
+      };
+      for (const layer of spec.layers) {
+        const size = prod(shape);
+        if (layer.type === "linear") {
+          if (layer.in !== size) throw new Error(`linear layer expects ${layer.in} inputs, gets ${size}`);
+          this.ops.push({ type: "linear", nIn: layer.in, nOut: checkInt(layer.out, "out"),
+                          W: view(layer.w, layer.in * layer.out, "linear weight"), b: view(layer.b, layer.out, "linear bias") });
+          shape = [layer.out];
+        } else if (layer.type === "relu") {
+          this.ops.push({ type: "relu", n: size });
+        } else if (layer.type === "reshape") {
+          if (prod(layer.shape) !== size) throw new Error(`reshape to ${layer.shape} from ${size} values`);
+          shape = layer.shape.slice();
+        } else if (layer.type === "conv_transpose") {
+          if (shape.length !== 3 || shape[0] !== layer.in) throw new Error(`conv_transpose expects [${layer.in}, H, W], gets [${shape}]`);
+          const [kh, kw] = layer.kernel, [sh, sw] = layer.stride, [ph, pw] = layer.padding;
+          const H = shape[1], W = shape[2];
+          const Ho = (H - 1) * sh - 2 * ph + kh, Wo = (W - 1) * sw - 2 * pw + kw;
+          if (!(Ho > 0 && Wo > 0)) throw new Error("conv_transpose: empty output");
+          this.ops.push({ type: "conv_transpose", cin: layer.in, cout: layer.out, H, W, Ho, Wo, kh, kw, sh, sw, ph, pw,
+                          Wt: view(layer.w, layer.in * layer.out * kh * kw, "conv weight"), b: view(layer.b, layer.out, "conv bias") });
+          shape = [layer.out, Ho, Wo];
+        } else {
+          throw new Error(`unknown decoder layer type ${layer.type}`);
+        }
+        maxSize = Math.max(maxSize, prod(shape));
+      }
+      if (prod(shape) !== this.nPixels) throw new Error(`decoder output has ${prod(shape)} values, the image ${this.nPixels}`);
+      // Two ping-pong activation buffers, allocated once: decoding allocates nothing.
+      this.bufA = new Float64Array(maxSize);
+      this.bufB = new Float64Array(maxSize);
+    }
+
+    /** Decode one latent code z (array-like of latentDim numbers) into out (Float32Array of nPixels, in [0, 1]). */
+    decode(z, out) {
+      out = out || new Float32Array(this.nPixels);
+      let x = this.bufA, y = this.bufB;
+      for (let i = 0; i < this.latentDim; i++) x[i] = +z[i] || 0;
+      for (const op of this.ops) {
+        if (op.type === "linear") {
+          linear(op, x, y);
+        } else if (op.type === "conv_transpose") {
+          convTranspose(op, x, y);
+        } else {  // relu, in place
+          relu(x, op.n);
+          continue;
+        }
+        const t = x; x = y; y = t;
+      }
+      const n = this.nPixels;
+      if (this.output === "sigmoid") {
+        for (let i = 0; i < n; i++) out[i] = 1 / (1 + Math.exp(-x[i]));
+      } else {
+        for (let i = 0; i < n; i++) { const v = x[i]; out[i] = v < 0 ? 0 : v > 1 ? 1 : v; }
+      }
+      return out;
+    }
+  }
+
+  function linear(op, x, y) {
+    const { nIn, nOut, W, b } = op;
+    for (let o = 0; o < nOut; o++) {
+      const row = o * nIn;
+      let s0 = 0, s1 = 0, s2 = 0, s3 = 0, i = 0;
+      for (; i + 3 < nIn; i += 4) {
+        s0 += W[row + i] * x[i];
+        s1 += W[row + i + 1] * x[i + 1];
+        s2 += W[row + i + 2] * x[i + 2];
+        s3 += W[row + i + 3] * x[i + 3];
+      }
+      for (; i < nIn; i++) s0 += W[row + i] * x[i];
+      y[o] = b[o] + ((s0 + s1) + (s2 + s3));
+    }
+  }
+
+  function relu(x, n) {
+    for (let i = 0; i < n; i++) if (x[i] < 0) x[i] = 0;
+  }
+
+  // out[co, oy, ox] = b[co] + sum over ci, iy, ix, ky, kx with oy = iy*sh - ph + ky, ox = ix*sw - pw + kx
+  //                   of in[ci, iy, ix] * Wt[ci, co, ky, kx]         (PyTorch's ConvTranspose2d, groups = 1)
+  function convTranspose(op, x, y) {
+    const { cin, cout, H, W, Ho, Wo, kh, kw, sh, sw, ph, pw, Wt, b } = op;
+    const plane = Ho * Wo, kk = kh * kw;
+    for (let co = 0; co < cout; co++) {
+      const bias = b[co];
+      for (let p = co * plane, end = p + plane; p < end; p++) y[p] = bias;
+    }
+    for (let ci = 0; ci < cin; ci++) {
+      const wci = ci * cout * kk;
+      for (let iy = 0; iy < H; iy++) {
+        for (let ix = 0; ix < W; ix++) {
+          const v = x[(ci * H + iy) * W + ix];
+          if (v === 0) continue;  // after a ReLU most inputs are 0
+          for (let ky = 0; ky < kh; ky++) {
+            const oy = iy * sh - ph + ky;
+            if (oy < 0 || oy >= Ho) continue;
+            for (let kx = 0; kx < kw; kx++) {
+              const ox = ix * sw - pw + kx;
+              if (ox < 0 || ox >= Wo) continue;
+              let wi = wci + ky * kw + kx;
+              let oi = oy * Wo + ox;
+              for (let co = 0; co < cout; co++, wi += kk, oi += plane) y[oi] += v * Wt[wi];
+            }
+          }
+        }
+      }
+    }
+  }
+
+  return { FORMAT, VERSION, Decoder, base64ToBytes, floatsFromBase64 };
+})();
+
+if (typeof module === "object" && module && module.exports) module.exports = LatentDecoder;

@@ -1,0 +1,137 @@
+"""The page's decoder (dashboard/latent_plane/frontend/decoder.js) against PyTorch's, run under Node.
+
+For 100 random z per model, the largest difference of any pixel must be at most 1e-4. The shipped models
+(mnist-mlp, mnist-conv) are checked, plus tiny ones covering the Gaussian likelihood, dropout layers, odd
+sizes and more than two latent dimensions. Skipped, with the reason, where `node` is not installed.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from dashboard.latent_plane.spec import UnsupportedDecoder, decoder_spec, points_spec  # noqa: E402
+from vae_core import VAE, VAEConfig, load_checkpoint  # noqa: E402
+
+NODE = shutil.which("node")
+FRONTEND = ROOT / "dashboard" / "latent_plane" / "frontend"
+TOLERANCE = 1e-4
+
+needs_node = pytest.mark.skipif(NODE is None, reason="Node.js (`node`) is not installed: cannot run decoder.js")
+
+
+def run_js_decoder(spec: dict, z: np.ndarray, tmp_path: Path) -> np.ndarray:
+    """decoder.js's images for the codes z [B, d], via decode_cli.js: float32 [B, C*H*W]."""
+    src = tmp_path / "input.json"
+    src.write_text(json.dumps({"spec": spec, "z": z.astype(np.float64).tolist()}))
+    proc = subprocess.run([NODE, str(FRONTEND / "decode_cli.js"), str(src)], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    return np.frombuffer(base64.b64decode(proc.stdout), dtype="<f4").reshape(len(z), -1)
+
+
+def torch_images(model: VAE, z: np.ndarray) -> np.ndarray:
+    with torch.no_grad():
+        return model.decode(torch.from_numpy(z)).reshape(len(z), -1).numpy()
+
+
+def random_codes(d: int, n: int = 100, seed: int = 0) -> np.ndarray:
+    """n codes spread over and a little beyond the region the map shows (|z| up to about 5)."""
+    rng = np.random.default_rng(seed)
+    return (rng.normal(size=(n, d)) * 2.0).astype(np.float32)
+
+
+def tiny(seed: int, **kw) -> VAE:
+    torch.manual_seed(seed)
+    model = VAE(VAEConfig(**kw)).eval()
+    with torch.no_grad():  # larger weights than the default init, so the outputs are not all near 0.5
+        for p in model.decoder.parameters():
+            p.mul_(3.0)
+    return model
+
+
+@needs_node
+@pytest.mark.parametrize("name", ["mnist-mlp", "mnist-conv"])
+def test_shipped_decoders_match_torch(name, tmp_path):
+    folder = ROOT / "pretrained" / name
+    if not (folder / "model.safetensors").is_file():
+        pytest.skip(f"pretrained/{name} is not in this checkout")
+    model, _ = load_checkpoint(folder)
+    z = random_codes(model.cfg.latent_dim)
+    expected = torch_images(model, z)
+    got = run_js_decoder(decoder_spec(model), z, tmp_path)
+    assert got.shape == expected.shape == (100, 784)
+    diff = float(np.abs(got - expected).max())
+    assert diff <= TOLERANCE, f"{name}: max |JS - torch| = {diff:.2e}"
+    assert expected.std() > 0.05, "the images should not be blank, or the comparison means little"
+
+
+@needs_node
+@pytest.mark.parametrize("kw", [
+    dict(arch="mlp", latent_dim=2, hidden=(37, 19), likelihood="gaussian"),
+    dict(arch="mlp", latent_dim=5, hidden=(64,), dropout=0.2),
+    dict(arch="conv", latent_dim=3, hidden=(24,), conv_channels=(5, 7), likelihood="gaussian", dropout=0.1),
+    dict(arch="conv", latent_dim=1, hidden=(16,), conv_channels=(3, 4)),
+], ids=["mlp-gaussian", "mlp-5d-dropout", "conv-gaussian-3d-dropout", "conv-1d"])
+def test_tiny_decoders_match_torch(kw, tmp_path):
+    model = tiny(1, **kw)
+    z = random_codes(model.cfg.latent_dim, seed=2)
+    expected = torch_images(model, z)
+    got = run_js_decoder(decoder_spec(model), z, tmp_path)
+    diff = float(np.abs(got - expected).max())
+    assert diff <= TOLERANCE, f"max |JS - torch| = {diff:.2e}"
+    if kw.get("likelihood") == "gaussian":
+        assert (expected == 0).any() or (expected == 1).any(), "the Gaussian clamp should be exercised"
+
+
+@needs_node
+def test_a_wrong_weight_is_caught(tmp_path):
+    """The comparison can fail: one perturbed weight in the last layer changes some pixels by more than 1e-4."""
+    model = tiny(3, arch="mlp", hidden=(16,))
+    z = random_codes(2, n=10)
+    spec = decoder_spec(model)
+    w = np.frombuffer(base64.b64decode(spec["data"]), dtype="<f4").copy()
+    w[spec["layers"][-1]["w"]] += 0.5
+    spec["data"] = base64.b64encode(w.tobytes()).decode()
+    got = run_js_decoder(spec, z, tmp_path)
+    assert np.abs(got - torch_images(model, z)).max() > TOLERANCE
+
+
+def test_decoder_spec_is_compact_float32():
+    """Weights travel as base64 float32 (4 bytes a number, 16/3 as text), not as JSON lists of numbers."""
+    model = tiny(0, arch="mlp", hidden=(64, 32))
+    spec = decoder_spec(model)
+    n_params = sum(p.numel() for p in model.decoder.parameters())
+    assert spec["n"] == n_params
+    assert len(spec["data"]) == 4 * ((4 * n_params + 2) // 3)
+    assert len(json.dumps(spec)) < 1.5 * len(spec["data"])
+    assert [layer["type"] for layer in spec["layers"]] == ["linear", "relu", "linear", "relu", "linear"]
+    assert spec["output"] == "sigmoid" and spec["latent_dim"] == 2 and spec["image"] == [1, 28, 28]
+
+
+def test_an_unknown_layer_is_refused():
+    model = tiny(0, arch="mlp", hidden=(8,))
+    model.decoder.net.append(torch.nn.Tanh())
+    with pytest.raises(UnsupportedDecoder, match="Tanh"):
+        decoder_spec(model)
+
+
+def test_points_spec_round_trip():
+    xy = np.array([[0.5, -1.25], [3.0, 2.0]], np.float32)
+    spec = points_spec(xy, np.array([7, 2]))
+    assert spec["n"] == 2
+    assert np.array_equal(np.frombuffer(base64.b64decode(spec["xy"]), "<f4").reshape(2, 2), xy)
+    assert list(base64.b64decode(spec["labels"])) == [7, 2]
+    with pytest.raises(ValueError):
+        points_spec(xy, np.array([1]))
