@@ -1,0 +1,518 @@
+"""The Train tab: train a VAE in the app and watch it learn, then save it and compare it with others.
+
+Left: the settings form (with presets) and Start. Right: while a job runs, an st.fragment that reruns every
+second shows the progress, the loss curves and the latent space forming; after it, an epoch slider replays
+the run and a form saves the model into models/<name> (it then appears in the sidebar's model list).
+Below: Compare, two saved models side by side. The training itself is dashboard/training_job.py, which runs
+vae_core's loop in a background thread. All session keys start with "train_".
+
+Only the open tab runs (app.py), and Streamlit forgets a widget's value once it is not drawn: every widget
+here has persist_state="page", so the settings, the name typed to save and the compare picks survive a visit
+to Explore (a lecturer trains with beta = 1, explores, and comes back to train with beta = 4).
+
+The figure builders at the top are pure functions (no Streamlit calls) so they can be tested on their own.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+import numpy as np
+import plotly.graph_objects as go
+import streamlit as st
+import torch
+from plotly.subplots import make_subplots
+
+from vae_core.config import VAEConfig
+from vae_core.train import TrainConfig
+
+from . import models, views
+from . import training_job as tj
+
+POLL_S = 1.0  # seconds between refreshes of the live view (each is also the heartbeat)
+TRAIN_SIZES = (2000, 10000, 60000)
+DATASETS = ("mnist", "fashion-mnist")
+MAX_CURVE_POINTS = 600  # points per plotted step curve; longer runs are smoothed, then thinned
+COMPARE_POINTS = 2000  # test images shown per model in Compare (the same subset as during training)
+
+# Every setting of the form; a preset fills all of them. (The pretrained recipe is scripts/train_pretrained.sh.)
+BASE = dict(
+    dataset="mnist", arch="mlp", hidden="512,256", conv="32,64", latent=2, likelihood="bernoulli", sigma=0.1,
+    beta=1.0, dropout=0.0, epochs=60, batch=128, lr=3e-3, schedule="onecycle", seed=0, limit=60000, device="cpu",
+)
+# Timed on a 2-core CPU, with the command line and in the app (about 0.9 s per epoch of 10,000 images and 4.4 s
+# per epoch of 60,000, the test-set evaluation included); a busy machine takes longer.
+PRESETS = {
+    "Quick demo (≈30 s)": dict(BASE, limit=10000, epochs=30),
+    "Lecture (≈3 min)": dict(BASE, limit=60000, epochs=40),
+    "Best (the pretrained recipe)": dict(BASE, limit=60000, epochs=60),
+}
+CUSTOM = "Custom"
+
+HELP = f"""
+**How training here works.** The app runs the same training loop as
+`python -m vae_core.train` (same settings, same speed), in the background of this server.
+
+* **One job at a time** on this machine (the limit is set by `VAE_MAX_TRAINING_JOBS`); while someone else's job
+  runs, you can watch it here, read-only.
+* **Keep this page open while it trains.** The page checks in about every second. If it stops checking in for
+  {tj.heartbeat_timeout_default():.0f} s (tab closed, network gone), training stops at the next step and the
+  model of the last completed epoch is saved to `models/_recovered/<time>/` (nothing is saved if no epoch
+  had completed). A later session does not resume the job.
+* **Nothing is kept unless you save it.** Save the model under a name to find it in the sidebar's
+  **Model** list; models live in `models/` (never in `pretrained/`). A run that diverges is not saved.
+"""
+
+ss = st.session_state
+
+
+# --- pure figure builders ---------------------------------------------------------------------
+
+
+def smooth(values, window: float) -> np.ndarray:
+    """Trailing moving average over `window` points (fewer at the start); vectorised, so cheap on long runs."""
+    x = np.asarray(values, dtype=np.float64)
+    w = int(round(window))
+    if len(x) == 0 or w <= 1:
+        return x.copy()
+    cs = np.concatenate([[0.0], np.cumsum(x)])
+    i = np.arange(1, len(x) + 1)
+    lo = np.maximum(0, i - w)
+    return (cs[i] - cs[lo]) / (i - lo)
+
+
+def thin_index(n: int, max_points: int = MAX_CURVE_POINTS) -> np.ndarray:
+    """At most max_points indices spread over range(n), always including the last one."""
+    if n <= max_points:
+        return np.arange(n)
+    return np.unique(np.linspace(0, n - 1, max_points).round().astype(int))
+
+
+def steps_from_history(history: dict | None) -> dict:
+    """config['history']['steps'] in either stored form (a list of row dicts, or a dict of columns)
+    -> {'step': [...], 'loss': [...], 'recon': [...], 'kl': [...]}."""
+    steps = (history or {}).get("steps") or {}
+    keys = ("step", "loss", "recon", "kl")
+    if isinstance(steps, dict):
+        return {k: list(steps.get(k, [])) for k in keys}
+    rows = [r for r in steps if isinstance(r, dict) and all(k in r for k in keys)]
+    return {k: [r[k] for r in rows] for k in keys}
+
+
+def loss_figure(
+    steps: dict,
+    epoch_metrics: list,
+    *,
+    height: int = 330,
+    marker_step: int | None = None,
+    total_steps: int | None = None,
+) -> go.Figure:
+    """Two panels, both in nats per image against the training step:
+    left the loss (recon + beta KL) and the reconstruction term per step, smoothed, with the test loss per
+    epoch as markers; right the KL term per step, smoothed, with the test KL per epoch.
+    marker_step draws a vertical line (the epoch being replayed)."""
+    fig = make_subplots(rows=1, cols=2, column_widths=[0.62, 0.38], horizontal_spacing=0.09,
+                        subplot_titles=("loss = recon + β·KL", "KL(q(z|x) ‖ p(z))"))
+    x = np.asarray(steps.get("step", []), dtype=np.int64)
+    n = len(x)
+    window = min(100.0, max(1.0, n / 40))
+    idx = thin_index(n)
+    curves = {k: smooth(steps.get(k, []), window) for k in ("loss", "recon", "kl")}
+    line = dict(width=2)
+    fig.add_trace(go.Scatter(x=x[idx], y=curves["loss"][idx], mode="lines", name="train loss (per step, smoothed)",
+                             line=dict(line, color="#0072B2"), legendgroup="loss"), 1, 1)
+    fig.add_trace(go.Scatter(x=x[idx], y=curves["recon"][idx], mode="lines", name="train recon (per step, smoothed)",
+                             line=dict(width=1.5, color="#56B4E9", dash="dot"), legendgroup="recon"), 1, 1)
+    fig.add_trace(go.Scatter(x=x[idx], y=curves["kl"][idx], mode="lines", name="train KL (per step, smoothed)",
+                             line=dict(line, color="#009E73"), legendgroup="kl"), 1, 2)
+    ep = [e for e in epoch_metrics or [] if isinstance(e, dict) and "test_loss" in e]
+    ex = [int(e.get("step", 0)) for e in ep]
+    hover = [f"epoch {e.get('epoch')}" for e in ep]
+    fig.add_trace(go.Scatter(x=ex, y=[e["test_loss"] for e in ep], mode="lines+markers", name="test loss (per epoch)",
+                             text=hover, marker=dict(size=7, color="#D55E00"), line=dict(width=1, color="#D55E00"),
+                             hovertemplate="%{text}: %{y:.2f} nats<extra>test loss</extra>"), 1, 1)
+    fig.add_trace(go.Scatter(x=ex, y=[e.get("test_kl") for e in ep], mode="lines+markers", name="test KL (per epoch)",
+                             text=hover, marker=dict(size=7, color="#CC79A7"), line=dict(width=1, color="#CC79A7"),
+                             hovertemplate="%{text}: %{y:.2f} nats<extra>test KL</extra>"), 1, 2)
+    # The first steps (about 550 nats) would squash the rest: the y range starts after the first quarter of the
+    # steps so far (double-click the chart to see everything).
+    if n >= 40:
+        tail = slice(n // 4, None)
+        hi = max(float(np.max(curves["loss"][tail])), *(float(e["test_loss"]) for e in ep)) if ep else \
+            float(np.max(curves["loss"][tail]))
+        lo = min(float(np.min(curves["recon"][tail])), *(float(e["test_loss"]) for e in ep)) if ep else \
+            float(np.min(curves["recon"][tail]))
+        pad = max(1.0, 0.06 * (hi - lo))
+        fig.update_yaxes(range=[lo - pad, hi + pad], row=1, col=1)
+    xmax = total_steps or (int(x[-1]) if n else 1)
+    for col in (1, 2):
+        fig.update_xaxes(title_text="training step", range=[0, max(1, xmax) * 1.01], row=1, col=col)
+        fig.update_yaxes(title_text="nats per image", row=1, col=col)
+    if marker_step is not None:
+        for col in (1, 2):
+            fig.add_vline(x=marker_step, line=dict(color="#888888", dash="dash", width=1), row=1, col=col)
+    fig.update_layout(height=height, margin=dict(l=10, r=10, t=30, b=10), hovermode="x unified",
+                      legend=dict(orientation="h", y=-0.25, font=dict(size=11)))
+    return fig
+
+
+def latent_figure(points: np.ndarray, labels: np.ndarray, class_names, *, height: int = 420,
+                  uirevision: str | None = None, one_dim: bool = False) -> go.Figure:
+    """The 2,000-image subset's posterior means, coloured by label (the Explore map's look)."""
+    return views.scatter_figure(
+        points, labels, class_names, extent=views.latent_limit(points), height=height, point_size=3.5,
+        uirevision=uirevision, axis_titles=("z1", "(z2 = 0: one latent dimension)") if one_dim else ("z1", "z2"),
+    )
+
+
+def samples_image(samples: np.ndarray) -> np.ndarray:
+    """8 decoded prior samples in one row, enlarged 3x, white gaps."""
+    return views.tile(samples, ncols=len(samples), pad=3, scale=3)
+
+
+# --- settings ---------------------------------------------------------------------------------
+
+
+def _key(field: str) -> str:
+    return f"train_{field}"
+
+
+def devices() -> list[str]:
+    return ["cpu"] + (["cuda"] if torch.cuda.is_available() else [])
+
+
+def _apply_preset() -> None:
+    preset = PRESETS.get(ss.get("train_preset"))
+    if preset is None:
+        return
+    for field, value in preset.items():
+        if field == "limit" and value not in TRAIN_SIZES:
+            value = TRAIN_SIZES[-1]
+        ss[_key(field)] = value
+
+
+def _init_settings() -> None:
+    if "train_preset" not in ss:
+        ss["train_preset"] = next(iter(PRESETS))
+        _apply_preset()
+    for field, value in BASE.items():
+        ss.setdefault(_key(field), value)
+    if ss[_key("limit")] not in TRAIN_SIZES:
+        ss[_key("limit")] = TRAIN_SIZES[-1]
+    if ss[_key("device")] not in devices():
+        ss[_key("device")] = "cpu"
+
+
+def _int_list(text: str, what: str) -> tuple[int, ...]:
+    try:
+        values = tuple(int(v) for v in str(text).replace(" ", "").split(",") if v)
+    except ValueError:
+        raise ValueError(f"{what} must be whole numbers separated by commas, e.g. 512,256") from None
+    if not values:
+        raise ValueError(f"{what} must list at least one size, e.g. 512,256")
+    return values
+
+
+def settings_from_state() -> tuple[VAEConfig, TrainConfig]:
+    """The form's values -> (model config, training config); ValueError with a readable message."""
+    g = lambda f: ss[_key(f)]  # noqa: E731
+    model_cfg = VAEConfig(
+        arch=g("arch"), latent_dim=int(g("latent")), hidden=_int_list(g("hidden"), "Hidden sizes"),
+        conv_channels=_int_list(g("conv"), "Conv channels"), likelihood=g("likelihood"), sigma=float(g("sigma")),
+        beta=float(g("beta")), dropout=float(g("dropout")),
+    )
+    train_cfg = TrainConfig(
+        dataset=g("dataset"), epochs=int(g("epochs")), batch_size=int(g("batch")), lr=float(g("lr")),
+        schedule=g("schedule"), seed=int(g("seed")), device=g("device"), limit=int(g("limit")),
+    )
+    return model_cfg, train_cfg
+
+
+def session_id() -> str:
+    if "train_session_id" not in ss:
+        ss["train_session_id"] = uuid.uuid4().hex
+    return ss["train_session_id"]
+
+
+def _on_start() -> None:
+    ss.pop("train_notice", None)
+    ss.pop("train_save_msg", None)
+    try:
+        model_cfg, train_cfg = settings_from_state()
+    except ValueError as e:
+        ss["train_notice"] = ("error", f"Cannot start: {e}")
+        return
+    try:
+        job = tj.registry().start(session_id(), model_cfg, train_cfg)
+    except tj.JobLimitError as e:
+        ss["train_notice"] = ("warning", str(e))
+        return
+    ss["train_job_id"] = job.job_id
+
+
+def settings_form(busy: bool) -> None:
+    st.selectbox("Preset", [*PRESETS, CUSTOM], key="train_preset", persist_state="page", on_change=_apply_preset,
+                 help="Fills in the settings below; change any of them afterwards.")
+    with st.form("train_form", border=True):
+        c1, c2 = st.columns(2)
+        c1.selectbox("Dataset", DATASETS, key=_key("dataset"), persist_state="page",
+                     format_func=lambda d: models.DATASET_TITLES.get(d, d))
+        c2.selectbox("Training images", TRAIN_SIZES, key=_key("limit"), persist_state="page", format_func=lambda n: f"{n:,}",
+                     help="The first N images of the training set. Test metrics always use all 10,000 test images.")
+        c1.selectbox("Architecture", ("mlp", "conv"), key=_key("arch"), persist_state="page",
+                     format_func=lambda a: {"mlp": "MLP (fully connected)", "conv": "Convolutional"}[a])
+        c2.number_input("Latent dimensions", 1, 64, step=1, key=_key("latent"), persist_state="page",
+                        help="2 lets you see the whole latent space; plots show z1 and z2 when there are more.")
+        c1.text_input("Hidden sizes", key=_key("hidden"), persist_state="page",
+                      help="Encoder widths, e.g. 512,256; the decoder mirrors them. The conv model uses the last one.")
+        c2.text_input("Conv channels", key=_key("conv"), persist_state="page", help="Channels of the two conv layers (convolutional only).")
+        c1.selectbox("Likelihood p(x|z)", ("bernoulli", "gaussian"), key=_key("likelihood"), persist_state="page",
+                     help="Bernoulli: each pixel is on/off with the decoded probability. Gaussian: N(decoded, σ²).")
+        c2.number_input("σ (Gaussian only)", 0.01, 1.0, step=0.01, format="%.2f", key=_key("sigma"), persist_state="page")
+        c1.number_input("β (weight of the KL term)", 0.0, 100.0, step=0.1, format="%g", key=_key("beta"), persist_state="page",
+                        help="1 is the plain ELBO; larger β pulls codes towards the prior.")
+        c2.number_input("Dropout", 0.0, 0.9, step=0.05, format="%.2f", key=_key("dropout"), persist_state="page")
+        c1.number_input("Epochs", 1, 500, step=1, key=_key("epochs"), persist_state="page")
+        c2.number_input("Batch size", 1, 4096, step=32, key=_key("batch"), persist_state="page")
+        c1.number_input("Learning rate", 1e-6, 1e12, step=1e-4, format="%g", key=_key("lr"), persist_state="page",
+                        help="The peak rate of the one-cycle schedule, or the constant rate. Too high and "
+                             "training diverges (try 1e12 to see it).")
+        c2.selectbox("Schedule", ("onecycle", "constant"), key=_key("schedule"), persist_state="page",
+                     help="One-cycle warms up to the peak rate, then anneals; constant keeps it fixed.")
+        c1.number_input("Seed", 0, 2**31 - 1, step=1, key=_key("seed"), persist_state="page",
+                        help="Fixes the initial weights, the batch order and the sampling noise.")
+        c2.selectbox("Device", devices(), key=_key("device"), persist_state="page",
+                     help="cuda is offered when this server has a GPU.")
+        st.form_submit_button("Start training", type="primary", icon=":material/play_arrow:", on_click=_on_start,
+                              disabled=busy, width="stretch")
+    if busy:
+        st.caption("Settings apply to the next run; this one is still training.")
+    try:
+        model_cfg, train_cfg = settings_from_state()
+        st.caption(f"Same run from the command line: `{tj.train_command(model_cfg, train_cfg)} --out models/NAME`")
+    except ValueError:
+        pass
+
+
+# --- the job views ----------------------------------------------------------------------------
+
+
+def _find_job(job_id: str) -> tj.TrainingJob | None:
+    reg = tj.registry()
+    own = reg.job_for(session_id())
+    if own is not None and own.job_id == job_id:
+        return own
+    return next((j for j in reg.running_jobs() if j.job_id == job_id), None)
+
+
+def progress_text(s: tj.JobSnapshot) -> str:
+    if s.state == "starting":
+        return "Loading the data…"
+    return (f"Epoch {max(1, s.epoch)}/{s.epochs} · step {s.step:,}/{s.total_steps:,} · "
+            f"{tj.format_seconds(s.elapsed)} elapsed · about {tj.format_seconds(s.eta)} left")
+
+
+def _epoch_view(s: tj.JobSnapshot, index: int) -> tuple[go.Figure, bytes]:
+    """The latent figure and the samples PNG of one snapshot, built once per (job, epoch) and kept in the session:
+    during training they change once an epoch, not on every poll, so later polls only re-send them."""
+    snap = s.latents[index]
+    cache = ss.setdefault("train_view_cache", {})
+    key = (s.job_id, snap.epoch)
+    if key not in cache:
+        if len(cache) >= 8:
+            cache.pop(next(iter(cache)))
+        fig = latent_figure(snap.points, s.labels, s.class_names, uirevision=f"train-{s.job_id}",
+                            one_dim=s.model_cfg.latent_dim == 1)
+        cache[key] = (fig, views.png_bytes(samples_image(snap.samples)))
+    return cache[key]
+
+
+def _latent_panel(s: tj.JobSnapshot, index: int, key: str) -> None:
+    if not s.latents or s.labels is None:
+        st.caption("The latent map appears once the data are loaded.")
+        return
+    snap = s.latents[index]
+    title = "before training" if snap.epoch == 0 else f"after epoch {snap.epoch}"
+    st.markdown(f"**Latent space {title}** · {len(snap.points):,} test images, coloured by label")
+    fig, png = _epoch_view(s, index)
+    st.plotly_chart(fig, key=key, config={"displaylogo": False, "scrollZoom": True})
+    st.image(png, caption="8 samples from the prior, decoded (the same z's every epoch)")
+
+
+def _live_view(job_id: str, owner: bool) -> None:
+    """Reruns every POLL_S seconds while a job runs (an st.fragment): the owner's poll is the heartbeat."""
+    job = _find_job(job_id)
+    if job is None:
+        st.rerun()
+    if owner:
+        job.touch()
+    s = job.snapshot()
+    if s.done:
+        st.rerun()  # the whole app: the finished view (and the save form) replaces this one
+    head = st.columns([5, 1], vertical_alignment="bottom")
+    head[0].progress(s.fraction, text=progress_text(s))
+    if owner:
+        head[1].button("Stop", icon=":material/stop:", key="train_stop", on_click=job.stop, width="stretch",
+                       disabled=s.stop_reason is not None)
+    else:
+        head[1].caption("watching, read-only")
+    st.plotly_chart(loss_figure(s.steps, s.epoch_metrics, total_steps=s.total_steps), key="train_live_loss",
+                    config={"displaylogo": False})
+    _latent_panel(s, -1, "train_live_latent")
+
+
+def finished_view(job: tj.TrainingJob) -> None:
+    s = job.snapshot()
+    show = {"completed": st.success, "stopped": st.warning, "diverged": st.error, "error": st.error}[s.state]
+    show(s.message)
+    if not s.latents:
+        return
+    last = len(s.latents) - 1
+    epoch = last
+    if last > 0:
+        epoch = st.slider("Replay: epoch", 0, last, value=last, key=f"train_replay_{s.job_id}", persist_state="page",
+                          help="0 is the untrained model. Move the slider to watch the latent space form.")
+    marker = None
+    if epoch > 0 and epoch <= len(s.epoch_metrics):
+        marker = int(s.epoch_metrics[epoch - 1]["step"])
+    st.plotly_chart(loss_figure(s.steps, s.epoch_metrics, marker_step=marker, total_steps=s.total_steps),
+                    key="train_done_loss", config={"displaylogo": False})
+    _latent_panel(s, epoch, "train_done_latent")
+    if s.can_save:
+        save_form(job)
+
+
+# --- saving -----------------------------------------------------------------------------------
+
+
+def _on_save(job_id: str) -> None:
+    job = _find_job(job_id)
+    name = str(ss.get("train_save_name", "")).strip()
+    if job is None or job.session_id != session_id():
+        ss["train_save_msg"] = ("error", "This training run is no longer available.")
+        return
+    try:
+        tj.validate_name(name)
+        if tj.model_exists(name, job.models_root) and not ss.get("train_save_replace"):
+            ss["train_save_msg"] = ("warning", f"A model named **{name}** already exists. Tick *Replace the "
+                                               f"existing model* to overwrite it, or choose another name.")
+            return
+        folder = job.save(name, overwrite=bool(ss.get("train_save_replace")))
+    except (ValueError, FileExistsError) as e:
+        ss["train_save_msg"] = ("error", str(e))
+        return
+    clear = getattr(models.list_models, "clear", None)  # in case the model list gets cached
+    if callable(clear):
+        clear()
+    ss["train_save_replace"] = False
+    ss["train_saved_folder"] = str(folder.resolve())
+    ss["train_save_msg"] = ("success", f"Saved as **{name}** in `{folder}`. It is now in the sidebar's "
+                                       "**Model** list.")
+
+
+def _on_open_saved() -> None:
+    folder = ss.get("train_saved_folder")
+    if folder:
+        ss["model_choice"] = folder  # the sidebar picker's key (dashboard/models.py)
+
+
+def save_form(job: tj.TrainingJob) -> None:
+    st.markdown("#### Save this model")
+    with st.form("train_save_form", border=True):
+        c1, c2 = st.columns([3, 2], vertical_alignment="bottom")
+        c1.text_input("Name", key="train_save_name", persist_state="page", max_chars=64, placeholder="e.g. my-vae",
+                      help=f"{tj.NAME_RULE}. Saved to models/<name>/.")
+        c2.checkbox("Replace the existing model", key="train_save_replace", persist_state="page",
+                    help="Needed only when a model of that name already exists in models/.")
+        st.form_submit_button("Save", icon=":material/save:", on_click=_on_save, args=(job.job_id,))
+    msg = ss.get("train_save_msg")
+    if msg:
+        getattr(st, msg[0])(msg[1])
+        if msg[0] == "success" and ss.get("train_saved_folder"):
+            st.button("Explore it now", icon=":material/scatter_plot:", on_click=_on_open_saved,
+                      help="Selects it in the sidebar's Model list (only for you).")
+
+
+# --- compare ----------------------------------------------------------------------------------
+
+
+def _model_column(entry: models.ModelEntry, key: str) -> None:
+    st.markdown(f"**{entry.source}/{entry.name}**")
+    try:
+        model, config = models.load_model(entry.folder, entry.stamp)
+        enc = models.test_encodings(entry.folder, entry.stamp, entry.dataset or "mnist")
+    except Exception as e:  # a damaged checkpoint or missing data: say so, keep the other column
+        st.error(f"Cannot show this model: {e}")
+        return
+    n = min(COMPARE_POINTS, len(enc.labels))
+    st.caption(models.model_summary(models.ActiveModel(entry, model, config)).replace("  \n", " · "))
+    st.plotly_chart(latent_figure(enc.plane[:n], enc.labels[:n], enc.class_names, height=380,
+                                  uirevision=entry.key, one_dim=enc.mu.shape[1] == 1),
+                    key=f"{key}_latent", config={"displaylogo": False})
+    history = config.get("history") if isinstance(config.get("history"), dict) else {}
+    steps = steps_from_history(history)
+    if steps["step"] or history.get("epochs"):
+        st.plotly_chart(loss_figure(steps, history.get("epochs", []), height=300), key=f"{key}_loss",
+                        config={"displaylogo": False})
+    else:
+        st.caption("This checkpoint holds no training curves.")
+
+
+@st.fragment
+def compare_section() -> None:
+    st.markdown("### Compare two models")
+    entries = [e for e in models.list_models() if not e.error]
+    if len(entries) < 1:
+        st.caption("No saved models yet.")
+        return
+    by_folder = {e.folder: e for e in entries}
+    cols = st.columns(2, gap="large")
+    for i, col in enumerate(cols):
+        with col:
+            key = f"train_compare_{i}"
+            if ss.get(key) not in by_folder:
+                ss.pop(key, None)
+            folder = st.selectbox(f"Model {'AB'[i]}", list(by_folder), index=None, key=key, persist_state="page",
+                                  placeholder="Choose a saved model", format_func=lambda f: by_folder[f].label)
+            if folder:
+                _model_column(by_folder[folder], key)
+
+
+# --- the tab ----------------------------------------------------------------------------------
+
+
+def render(active=None) -> None:
+    """The Train tab. `active` (the model explored in this session) is not used: training never changes it."""
+    _init_settings()
+    sid = session_id()
+    reg = tj.registry()
+    job = reg.job_for(sid)
+    others = [] if job is not None and job.running else reg.others_running(sid)
+
+    st.markdown("### Train a VAE")
+    with st.expander("How training here works", icon=":material/info:"):
+        st.markdown(HELP)
+    left, right = st.columns([2, 3], gap="large")
+    with left:
+        settings_form(busy=job is not None and job.running)
+        notice = ss.get("train_notice")
+        if notice:
+            getattr(st, notice[0])(notice[1])
+    with right:
+        if job is not None and job.running:
+            st.fragment(run_every=POLL_S)(_live_view)(job.job_id, True)
+        elif job is not None:
+            # This session's finished run (and its save form) stays first; another session's run is only named.
+            if others:
+                st.info(f"A training job started in another session is running ({progress_text(others[0].snapshot())})."
+                        " You can start a new one when it has finished.")
+            finished_view(job)
+        elif others:
+            st.info("A training job started in another session is running; you are watching it. You can start "
+                    "yours when it has finished.")
+            st.fragment(run_every=POLL_S)(_live_view)(others[0].job_id, False)
+        else:
+            st.info("Choose a preset (or your own settings) and press **Start training**. The loss curves and "
+                    "the latent space will appear here as the model learns.")
+    st.divider()
+    compare_section()

@@ -1,0 +1,610 @@
+"""Training in the background for the dashboard's Train tab (no Streamlit in here, so it is unit-testable).
+
+The training loop is vae_core.train.train(); this module only runs it in a thread and watches it through a
+vae_core Callback (`_JobCallback`):
+
+    on_train_start  the total number of steps, and a snapshot of the untrained model ("epoch 0")
+    on_step         loss / recon / KL of the step appended to lists, progress updated: a few float copies,
+                    nothing else, so that in-app training runs at the command line's speed (within 1.2x)
+    on_epoch_end    the epoch's test metrics, and one latent snapshot: the posterior means of a fixed subset of
+                    2,000 test images (one batched encode under torch.no_grad) and 8 decoded prior samples
+    should_stop     True after stop() (honoured after the current step), or when the heartbeat has expired
+
+Heartbeat rule. The page that started a job calls job.touch() each time it polls (about once a second).
+If no poll arrives for `heartbeat_timeout` seconds (VAE_TRAIN_HEARTBEAT_S, default 90 s: long enough to
+survive a browser throttling a background tab), the session is taken to be gone: the job stops at the next
+step and the model of its last completed epoch is saved to models/_recovered/<timestamp>/ (nothing is saved
+when no epoch had completed). Read-only watchers from other sessions do not touch, so they keep nothing alive.
+The same happens to a running job when the server process exits (an atexit hook stops it and waits for it).
+
+Jobs and sessions. A JobRegistry (one per process, `registry()`) starts jobs and limits how many run at once
+(VAE_MAX_TRAINING_JOBS, default 1 per machine: training takes every CPU core). Each job belongs to the session
+id that started it; other sessions may watch a running job read-only but cannot stop or save it, and a job's
+model is never swapped into what another session explores: a model reaches the Explore tab only after it is
+saved and picked in that session's own model list.
+
+Outcomes. status "completed" or "stopped": the model (weights of the last completed epoch) can be saved with
+save_user_model() into models/<name>/. "diverged": a plain message with advice, and nothing is saved.
+
+Where models go: models/ in the repository (git-ignored), or LATENT_EXPLORER_MODELS_DIR when set (see
+dashboard/paths.py, which the model picker reads too). pretrained/ is never written.
+"""
+
+from __future__ import annotations
+
+import atexit
+import datetime as dt
+import math
+import os
+import re
+import threading
+import time
+import traceback
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from vae_core.checkpoint import CONFIG_NAME, WEIGHTS_NAME, save_checkpoint
+from vae_core.config import VAEConfig
+from vae_core.data import CLASS_NAMES, Dataset, DatasetError, load_dataset, to_float
+from vae_core.model import VAE
+from vae_core.train import Callback, EpochMetrics, StepMetrics, TrainConfig, TrainResult, checkpoint_meta, train
+
+from . import paths
+
+RECOVERED = "_recovered"
+UNATTENDED = ("heartbeat", "shutdown")  # stop reasons after which the last completed epoch goes to RECOVERED
+NAME_RE = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+NAME_RULE = "1 to 64 characters, each a letter, digit, '-' or '_'"
+DEFAULT_HEARTBEAT_S = 90.0
+SNAPSHOT_IMAGES = 2000  # test images whose posterior means are plotted after every epoch
+N_SAMPLES = 8  # decoded prior samples per epoch
+EXIT_WAIT_S = 15.0  # at most this long, at exit, for a stopped job to end its step and save
+SAMPLE_SEED = 1234  # the same z's every epoch, so the samples show the decoder changing, not the noise
+
+
+def heartbeat_timeout_default() -> float:
+    try:
+        value = float(os.environ.get("VAE_TRAIN_HEARTBEAT_S", DEFAULT_HEARTBEAT_S))
+    except ValueError:
+        return DEFAULT_HEARTBEAT_S
+    return value if value > 0 else DEFAULT_HEARTBEAT_S
+
+
+def max_jobs_default() -> int:
+    try:
+        return max(1, int(os.environ.get("VAE_MAX_TRAINING_JOBS", "1")))
+    except ValueError:
+        return 1
+
+
+# --- what the UI reads ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class LatentSnapshot:
+    epoch: int  # 0 = before training
+    points: np.ndarray  # float32 [N, 2]: posterior means (z1, z2) of the fixed test subset (z1, 0 when d = 1)
+    samples: np.ndarray  # uint8 [8, 28, 28]: decoded prior samples, the same z's every epoch
+
+
+@dataclass(frozen=True)
+class JobSnapshot:
+    """A consistent copy of a job's state, safe to read while training goes on."""
+
+    job_id: str
+    session_id: str
+    state: str  # "starting", "running", then "completed", "stopped", "diverged" or "error"
+    message: str
+    stop_reason: str | None  # "user" or "heartbeat" once a stop was asked for
+    epoch: int  # epoch in progress (or last one)
+    epochs: int
+    epochs_completed: int
+    step: int
+    total_steps: int
+    elapsed: float  # seconds since training started (loading data excluded)
+    eta: float | None  # seconds left, None until a step has run
+    steps: dict  # {"step": [...], "loss": [...], "recon": [...], "kl": [...]} one entry per step
+    epoch_metrics: list  # EpochMetrics as dicts, one per completed epoch
+    latents: list  # LatentSnapshot, epoch 0 first
+    labels: np.ndarray | None  # int64 [N] labels of the snapshot subset
+    class_names: tuple
+    dataset: str
+    model_cfg: VAEConfig
+    train_cfg: TrainConfig
+    recovered_to: str | None  # folder of the heartbeat save, if one was made
+    saved_to: str | None  # the last folder save() wrote
+
+    @property
+    def done(self) -> bool:
+        return self.state in ("completed", "stopped", "diverged", "error")
+
+    @property
+    def fraction(self) -> float:
+        return min(1.0, self.step / self.total_steps) if self.total_steps else 0.0
+
+    @property
+    def can_save(self) -> bool:
+        return self.state in ("completed", "stopped") and self.epochs_completed > 0
+
+
+# --- the job ----------------------------------------------------------------------------------
+
+
+class _JobCallback(Callback):
+    """Records what the UI shows. Per step: a few appends under a lock. Per epoch: one batched encode."""
+
+    def __init__(self, job: "TrainingJob"):
+        self.job = job
+
+    def on_train_start(self, total_steps: int, model: VAE) -> None:
+        job = self.job
+        snap = job._latent_snapshot(model, 0)
+        with job._lock:
+            job._total_steps = total_steps
+            job._state = "running"
+            job._t0 = time.perf_counter()
+            job._latents.append(snap)
+
+    def on_step(self, m: StepMetrics) -> None:
+        job = self.job
+        with job._lock:
+            job._steps["step"].append(m.step)
+            job._steps["loss"].append(m.loss)
+            job._steps["recon"].append(m.recon)
+            job._steps["kl"].append(m.kl)
+            job._step, job._epoch, job._elapsed = m.step, m.epoch, m.elapsed
+
+    def on_epoch_end(self, m: EpochMetrics, model: VAE) -> None:
+        job = self.job
+        snap = job._latent_snapshot(model, m.epoch)
+        with job._lock:
+            job._epoch_metrics.append(dict(m.__dict__))
+            job._epochs_completed = m.epoch
+            job._elapsed = m.elapsed
+            job._latents.append(snap)
+
+    def should_stop(self) -> bool:
+        return self.job._should_stop()
+
+
+class TrainingJob:
+    """One run of vae_core.train.train() in a daemon thread, observed through a Callback.
+
+    start() launches it; snapshot() is what the UI draws; stop() ends it after the current step;
+    touch() is the UI's heartbeat (see the module docstring); save() writes models/<name>.
+    """
+
+    def __init__(
+        self,
+        model_cfg: VAEConfig,
+        train_cfg: TrainConfig,
+        *,
+        session_id: str,
+        data: Dataset | None = None,
+        heartbeat_timeout: float | None = None,
+        models_root: str | os.PathLike | None = None,
+        snapshot_images: int = SNAPSHOT_IMAGES,
+        job_id: str | None = None,
+        callbacks: list[Callback] | tuple = (),
+    ):
+        self.model_cfg, self.train_cfg = model_cfg, train_cfg
+        self.session_id = session_id
+        self.job_id = job_id or uuid.uuid4().hex[:12]
+        self.heartbeat_timeout = float(heartbeat_timeout or heartbeat_timeout_default())
+        self.models_root = Path(models_root) if models_root is not None else None
+        self.snapshot_images = snapshot_images
+        self.data = data
+        self.extra_callbacks = list(callbacks)  # more observers of the same loop (tests use them)
+        self.result: TrainResult | None = None
+        self.created = time.time()
+        self._lock = threading.Lock()
+        self._finished = threading.Event()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._last_touch = time.monotonic()
+        self._state, self._message, self._stop_reason = "starting", "", None
+        self._epoch = self._epochs_completed = self._step = self._total_steps = 0
+        self._elapsed, self._t0 = 0.0, None
+        self._steps: dict[str, list] = {"step": [], "loss": [], "recon": [], "kl": []}
+        self._epoch_metrics: list[dict] = []
+        self._latents: list[LatentSnapshot] = []
+        self._labels: np.ndarray | None = None
+        self._subset: torch.Tensor | None = None
+        self._z_samples: torch.Tensor | None = None
+        self._recovered_to: str | None = None
+        self._saved_to: str | None = None
+
+    # --- control -----------------------------------------------------------------------------
+
+    def start(self) -> "TrainingJob":
+        if self._thread is not None:
+            raise RuntimeError("this job has already been started")
+        self.touch()
+        self._thread = threading.Thread(target=self._run, name=f"vae-train-{self.job_id}", daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self, reason: str = "user") -> None:
+        """Ask the loop to stop; train() checks after every step, so it ends within one step.
+        reason: "user" (the Stop button) or "shutdown" (the server is exiting; see the module docstring)."""
+        with self._lock:
+            if self._stop_reason is None:
+                self._stop_reason = reason
+        self._stop.set()
+
+    def touch(self) -> None:
+        """The owner's heartbeat: call on every poll of the page."""
+        self._last_touch = time.monotonic()
+
+    def seconds_since_touch(self) -> float:
+        return time.monotonic() - self._last_touch
+
+    def wait(self, timeout: float | None = None) -> bool:
+        """Block until the job has finished (True) or the timeout passed (False)."""
+        return self._finished.wait(timeout)
+
+    @property
+    def done(self) -> bool:
+        return self._finished.is_set()
+
+    @property
+    def running(self) -> bool:
+        return self._thread is not None and not self._finished.is_set()
+
+    def _should_stop(self) -> bool:
+        if self._stop.is_set():
+            return True
+        if time.monotonic() - self._last_touch > self.heartbeat_timeout:
+            with self._lock:
+                if self._stop_reason is None:
+                    self._stop_reason = "heartbeat"
+            self._stop.set()
+            return True
+        return False
+
+    # --- the worker thread -------------------------------------------------------------------
+
+    def _prepare(self) -> None:
+        data = self.data or load_dataset(self.train_cfg.dataset, self.train_cfg.data_dir)
+        self.data = data
+        n = min(self.snapshot_images, len(data.test_images))
+        self._subset = data.test_images[:n]
+        self._labels = data.test_labels[:n].numpy().astype(np.int64)
+        gen = torch.Generator().manual_seed(SAMPLE_SEED)
+        self._z_samples = torch.randn(N_SAMPLES, self.model_cfg.latent_dim, generator=gen)
+
+    @torch.no_grad()
+    def _latent_snapshot(self, model: VAE, epoch: int) -> LatentSnapshot:
+        """One batched encode of the subset and one decode of the fixed prior draws, in eval mode."""
+        was_training = model.training
+        model.eval()
+        try:
+            mu, _ = model.encode(to_float(self._subset).to(model.device))
+            mu = mu.float().cpu()
+            if mu.shape[1] >= 2:
+                points = mu[:, :2].numpy().copy()
+            else:
+                points = np.stack([mu[:, 0].numpy(), np.zeros(len(mu), np.float32)], 1)
+            imgs = model.decode(self._z_samples.to(model.device)).float().cpu()[:, 0]
+            samples = (imgs.clamp(0, 1) * 255).round().to(torch.uint8).numpy()
+        finally:
+            model.train(was_training)
+        return LatentSnapshot(epoch, points.astype(np.float32), samples)
+
+    def _run(self) -> None:
+        try:
+            self._prepare()
+            result = train(self.model_cfg, self.train_cfg, [_JobCallback(self), *self.extra_callbacks], self.data)
+            self.result = result
+            recovered = None
+            if result.status == "stopped" and self._stop_reason in UNATTENDED and result.epochs_completed > 0:
+                recovered = str(self._save_recovered(result))
+            with self._lock:
+                self._state = result.status
+                self._elapsed = result.seconds
+                self._recovered_to = recovered
+                self._message = self._outcome_message(result, recovered)
+        except DatasetError as e:
+            self._fail(str(e))
+        except Exception as e:  # anything else: say what happened instead of a silent dead thread
+            traceback.print_exc()
+            self._fail(f"training failed: {type(e).__name__}: {e}")
+        finally:
+            self._finished.set()
+
+    def _fail(self, message: str) -> None:
+        with self._lock:
+            self._state, self._message = "error", message
+
+    def _outcome_message(self, result: TrainResult, recovered: str | None) -> str:
+        if result.status == "completed":
+            last = result.history["epochs"][-1] if result.history["epochs"] else {}
+            loss = f"; test loss {last['test_loss']:.1f} nats per image" if "test_loss" in last else ""
+            return f"Trained {result.epochs_completed} epochs in {result.seconds:.0f} s{loss}."
+        if result.status == "diverged":
+            return (
+                f"Training diverged: {result.message}. The loss became NaN or infinite, so nothing was saved. "
+                f"Try a learning rate 3 to 10 times lower, the one-cycle schedule (it warms up gently), "
+                f"or a larger batch size."
+            )
+        kept = (f"The model of epoch {result.epochs_completed} is kept" if result.epochs_completed
+                else "No epoch had completed, so there is no model to keep")
+        where = f" and was saved to {recovered}" if recovered else ""
+        if self._stop_reason == "heartbeat":
+            return (f"Training stopped because the page stopped polling for {self.heartbeat_timeout:.0f} s "
+                    f"({result.message}). {kept}{where}.")
+        if self._stop_reason == "shutdown":
+            return f"Training stopped because the server is shutting down ({result.message}). {kept}{where}."
+        return f"Training stopped ({result.message}). {kept}."
+
+    def _save_recovered(self, result: TrainResult) -> Path:
+        root = (self.models_root or paths.models_dir()) / RECOVERED
+        stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
+        folder, i = root / stamp, 2
+        while folder.exists():
+            folder, i = root / f"{stamp}-{i}", i + 1
+        return save_checkpoint(result.model, folder, self._meta(result))
+
+    def _meta(self, result: TrainResult) -> dict:
+        cmd = train_command(self.model_cfg, self.train_cfg)
+        return checkpoint_meta(self.model_cfg, self.train_cfg, result, self.data, f"{cmd}  # from the dashboard")
+
+    # --- reading -----------------------------------------------------------------------------
+
+    def snapshot(self) -> JobSnapshot:
+        with self._lock:
+            step, total = self._step, self._total_steps
+            elapsed = self._elapsed if self.done or self._t0 is None else time.perf_counter() - self._t0
+            eta = None
+            if step > 0 and total and not self.done:
+                eta = self._elapsed / step * (total - step)  # the mean pace so far, evaluation included
+            steps = {k: list(v) for k, v in self._steps.items()}
+            return JobSnapshot(
+                job_id=self.job_id, session_id=self.session_id, state=self._state, message=self._message,
+                stop_reason=self._stop_reason, epoch=self._epoch, epochs=self.train_cfg.epochs,
+                epochs_completed=self._epochs_completed, step=step, total_steps=total, elapsed=elapsed,
+                eta=eta, steps=steps, epoch_metrics=list(self._epoch_metrics), latents=list(self._latents),
+                labels=self._labels, class_names=CLASS_NAMES.get(self.train_cfg.dataset, ()),
+                dataset=self.train_cfg.dataset, model_cfg=self.model_cfg, train_cfg=self.train_cfg,
+                recovered_to=self._recovered_to, saved_to=self._saved_to,
+            )
+
+    # --- saving ------------------------------------------------------------------------------
+
+    def save(self, name: str, overwrite: bool = False) -> Path:
+        """Save the finished job's model as models/<name> (see save_user_model)."""
+        folder = save_user_model(self, name, overwrite=overwrite, models_root=self.models_root)
+        with self._lock:
+            self._saved_to = str(folder)
+        return folder
+
+
+def train_command(model_cfg: VAEConfig, cfg: TrainConfig) -> str:
+    """The command line that trains the same model with the CLI (recorded in config.json, shown in the UI)."""
+    parts = [
+        "python -m vae_core.train", f"--dataset {cfg.dataset}", f"--arch {model_cfg.arch}",
+        f"--latent-dim {model_cfg.latent_dim}", f"--hidden {','.join(map(str, model_cfg.hidden))}",
+    ]
+    if model_cfg.arch == "conv":
+        parts.append(f"--conv-channels {','.join(map(str, model_cfg.conv_channels))}")
+    parts.append(f"--likelihood {model_cfg.likelihood}")
+    if model_cfg.likelihood == "gaussian":
+        parts.append(f"--sigma {model_cfg.sigma:g}")
+    parts += [f"--beta {model_cfg.beta:g}", f"--dropout {model_cfg.dropout:g}", f"--epochs {cfg.epochs}",
+              f"--batch-size {cfg.batch_size}", f"--lr {cfg.lr:g}", f"--schedule {cfg.schedule}",
+              f"--seed {cfg.seed}", f"--device {cfg.device}"]
+    if cfg.limit:
+        parts.append(f"--limit {cfg.limit}")
+    return " ".join(parts)
+
+
+# --- saving user models -------------------------------------------------------------------------
+
+
+class ModelExistsError(FileExistsError):
+    """models/<name> exists and overwrite was not asked for."""
+
+
+_save_lock = threading.Lock()
+
+
+def validate_name(name: str) -> str:
+    """The name, stripped, if it may name a folder in models/; else ValueError saying what is allowed."""
+    name = (name or "").strip()
+    if not NAME_RE.fullmatch(name):
+        shown = repr(name) if name else "an empty name"
+        raise ValueError(f"{shown} is not a valid model name: use {NAME_RULE} (e.g. my-vae_2).")
+    if name.lower() == RECOVERED:
+        raise ValueError(f"{name!r} is reserved for models saved after a lost session; choose another name.")
+    return name
+
+
+def user_model_path(name: str, models_root: str | os.PathLike | None = None) -> Path:
+    return Path(models_root or paths.models_dir()) / validate_name(name)
+
+
+def model_exists(name: str, models_root: str | os.PathLike | None = None) -> bool:
+    try:
+        return user_model_path(name, models_root).exists()
+    except ValueError:
+        return False
+
+
+def _refuse_pretrained(folder: Path) -> None:
+    target, pre = folder.resolve(), paths.pretrained_dir().resolve()
+    if target == pre or pre in target.parents:
+        raise ValueError(f"{folder} is inside pretrained/, which holds the shipped models and is never written")
+
+
+def save_user_model(
+    result: TrainingJob | TrainResult | VAE,
+    name: str,
+    overwrite: bool = False,
+    *,
+    models_root: str | os.PathLike | None = None,
+    train_cfg: TrainConfig | None = None,
+    data: Dataset | None = None,
+    meta: dict | None = None,
+) -> Path:
+    """Save a trained model as a regular checkpoint folder models/<name>/ (config, metrics, training curves).
+
+    result: a finished TrainingJob (everything is taken from it), a TrainResult (give train_cfg and data for
+    the metadata) or a bare VAE (meta as given). The name must match ^[A-Za-z0-9_-]{1,64}$ (ValueError
+    otherwise); an existing model is replaced only with overwrite=True (ModelExistsError otherwise).
+    pretrained/ is never written. The write is atomic (vae_core.checkpoint.save_checkpoint).
+    """
+    folder = user_model_path(name, models_root)
+    _refuse_pretrained(folder)
+    if isinstance(result, TrainingJob):
+        job = result
+        if job.result is None:
+            raise ValueError("the training job has not finished; there is no model to save yet")
+        if job.result.status == "diverged":
+            raise ValueError("training diverged; a diverged run is not saved (train again with a lower learning rate)")
+        if job.result.epochs_completed < 1:
+            raise ValueError("no epoch was completed; there is no trained model to save")
+        model, meta = job.result.model, job._meta(job.result)
+    elif isinstance(result, TrainResult):
+        if result.status == "diverged":
+            raise ValueError("training diverged; a diverged run is not saved (train again with a lower learning rate)")
+        model = result.model
+        if meta is None and train_cfg is not None and data is not None:
+            meta = checkpoint_meta(model.cfg, train_cfg, result, data, train_command(model.cfg, train_cfg))
+    elif isinstance(result, VAE):
+        model = result
+    else:
+        raise TypeError(f"cannot save a {type(result).__name__}; pass a TrainingJob, TrainResult or VAE")
+    for p in model.parameters():
+        if not torch.isfinite(p).all():
+            raise ValueError("the model holds NaN or infinite weights; it is not saved")
+    with _save_lock:
+        if folder.exists() and not overwrite:
+            raise ModelExistsError(f"a model named {folder.name!r} already exists in {folder.parent}; "
+                                   "confirm to replace it, or choose another name")
+        return save_checkpoint(model, folder, meta)
+
+
+def is_checkpoint(folder: str | os.PathLike) -> bool:
+    folder = Path(folder)
+    return (folder / CONFIG_NAME).is_file() and (folder / WEIGHTS_NAME).is_file()
+
+
+# --- the registry -------------------------------------------------------------------------------
+
+
+class JobLimitError(RuntimeError):
+    """The machine already runs as many training jobs as allowed."""
+
+
+class JobRegistry:
+    """Every training job of this process, by session. Limits how many run at once.
+
+    A session has at most one job it can see as its own (a new start replaces its finished one).
+    Finished jobs whose session has not polled for `forget_after` seconds are dropped, freeing their model.
+    """
+
+    def __init__(self, max_jobs: int | None = None, forget_after: float = 3600.0):
+        self.max_jobs = max_jobs if max_jobs is not None else max_jobs_default()
+        self.forget_after = forget_after
+        self._lock = threading.Lock()
+        self._jobs: dict[str, TrainingJob] = {}  # session id -> its latest job
+
+    def _prune(self) -> None:
+        for sid, job in list(self._jobs.items()):
+            if job.done and job.seconds_since_touch() > self.forget_after:
+                del self._jobs[sid]
+
+    def start(self, session_id: str, model_cfg: VAEConfig, train_cfg: TrainConfig, **job_kwargs) -> TrainingJob:
+        """Start a job for the session; JobLimitError when the session or the machine is busy."""
+        with self._lock:
+            self._prune()
+            mine = self._jobs.get(session_id)
+            if mine is not None and mine.running:
+                raise JobLimitError("This session is already training a model; stop it first.")
+            running = [j for j in self._jobs.values() if j.running]
+            if len(running) >= self.max_jobs:
+                raise JobLimitError(
+                    f"{len(running)} training job{'s' if len(running) > 1 else ''} already running on this machine "
+                    f"(the limit is {self.max_jobs}, set by VAE_MAX_TRAINING_JOBS). You can watch it below; "
+                    "start yours when it has finished."
+                )
+            job = TrainingJob(model_cfg, train_cfg, session_id=session_id, **job_kwargs)
+            self._jobs[session_id] = job
+            job.start()
+            return job
+
+    def job_for(self, session_id: str) -> TrainingJob | None:
+        with self._lock:
+            return self._jobs.get(session_id)
+
+    def forget(self, session_id: str) -> None:
+        """Drop the session's finished job (a running one is kept: stop it first)."""
+        with self._lock:
+            job = self._jobs.get(session_id)
+            if job is not None and not job.running:
+                del self._jobs[session_id]
+
+    def running_jobs(self) -> list[TrainingJob]:
+        with self._lock:
+            return [j for j in self._jobs.values() if j.running]
+
+    def others_running(self, session_id: str) -> list[TrainingJob]:
+        return [j for j in self.running_jobs() if j.session_id != session_id]
+
+    def stop_all(self, wait: float | None = None, reason: str = "user") -> None:
+        """Stop every job (tests and shutdown)."""
+        with self._lock:
+            jobs = list(self._jobs.values())
+        for j in jobs:
+            j.stop(reason)
+        for j in jobs:
+            if j._thread is not None:
+                j.wait(wait)
+
+
+_REGISTRY: JobRegistry | None = None
+_REGISTRY_LOCK = threading.Lock()
+
+
+def registry() -> JobRegistry:
+    """The process-wide registry (created on first use, with VAE_MAX_TRAINING_JOBS read then)."""
+    global _REGISTRY
+    with _REGISTRY_LOCK:
+        if _REGISTRY is None:
+            _REGISTRY = JobRegistry()
+        return _REGISTRY
+
+
+def reset_registry(max_jobs: int | None = None) -> JobRegistry:
+    """Stop all jobs and start from a fresh registry (tests)."""
+    global _REGISTRY
+    with _REGISTRY_LOCK:
+        old, _REGISTRY = _REGISTRY, JobRegistry(max_jobs)
+    if old is not None:
+        old.stop_all(wait=30)
+    return _REGISTRY
+
+
+@atexit.register
+def _stop_jobs_at_exit() -> None:
+    """The server is exiting: stop running jobs and let their threads finish (a daemon thread killed inside a
+    torch kernel aborts the process with 'terminate called without an active exception'); the last completed
+    epoch of each goes to models/_recovered/, as after a lost session."""
+    if _REGISTRY is not None:
+        _REGISTRY.stop_all(wait=EXIT_WAIT_S, reason="shutdown")
+
+
+def format_seconds(s: float | None) -> str:
+    """12 s, 3 min 05 s, 1 h 02 min; '–' when unknown."""
+    if s is None or not math.isfinite(s):
+        return "–"
+    s = int(round(s))
+    if s < 60:
+        return f"{s} s"
+    if s < 3600:
+        return f"{s // 60} min {s % 60:02d} s"
+    return f"{s // 3600} h {(s % 3600) // 60:02d} min"

@@ -1,0 +1,419 @@
+"""The dashboard's background training job (dashboard/training_job.py): no Streamlit involved.
+
+Tiny runs only: 500 training images, a 32-16 MLP, 1-2 epochs. Every model is written under tmp_path.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+
+import numpy as np
+import pytest
+import torch
+
+from conftest import tiny_cfg
+from dashboard import training_job as tj
+from vae_core.checkpoint import load_checkpoint
+from vae_core.train import Callback, TrainConfig
+
+TIMEOUT = 60
+
+
+def tcfg(**kw) -> TrainConfig:
+    kw.setdefault("epochs", 2)
+    kw.setdefault("limit", 500)
+    kw.setdefault("batch_size", 50)  # 10 steps per epoch
+    kw.setdefault("lr", 1e-2)
+    kw.setdefault("device", "cpu")
+    return TrainConfig(**kw)
+
+
+@pytest.fixture
+def models_root(tmp_path, monkeypatch):
+    root = tmp_path / "models"
+    monkeypatch.setenv("LATENT_EXPLORER_MODELS_DIR", str(root))
+    return root
+
+
+def run_job(mnist, models_root, train_cfg=None, model_cfg=None, session="s1", **kw) -> tj.TrainingJob:
+    job = tj.TrainingJob(model_cfg or tiny_cfg(), train_cfg or tcfg(), session_id=session, data=mnist,
+                         models_root=models_root, **kw)
+    job.start()
+    assert job.wait(TIMEOUT), "training did not finish"
+    return job
+
+
+def files_under(root) -> list:
+    return sorted(p for p in root.rglob("*")) if root.exists() else []
+
+
+class Gate(Callback):
+    """Holds the training thread inside on_step at step `at` until released."""
+
+    def __init__(self, at: int):
+        self.at, self.reached, self.release = at, threading.Event(), threading.Event()
+
+    def on_step(self, m) -> None:
+        if m.step == self.at:
+            self.reached.set()
+            assert self.release.wait(TIMEOUT)
+
+
+# --- a normal run -------------------------------------------------------------------------------
+
+
+def test_job_completes_with_curves_snapshots_and_progress(mnist, models_root):
+    job = run_job(mnist, models_root)
+    s = job.snapshot()
+    assert s.state == "completed" and s.done and s.can_save
+    assert job.result.status == "completed" and job.result.epochs_completed == 2
+    # One point per step for each curve, one row per epoch, one latent snapshot per epoch plus the untrained one.
+    assert s.total_steps == 20 and s.step == 20 and s.fraction == 1.0
+    assert s.steps["step"] == list(range(1, 21))
+    assert all(len(s.steps[k]) == 20 for k in ("loss", "recon", "kl"))
+    assert [e["epoch"] for e in s.epoch_metrics] == [1, 2]
+    assert [snap.epoch for snap in s.latents] == [0, 1, 2]
+    for snap in s.latents:
+        assert snap.points.shape == (2000, 2) and snap.points.dtype == np.float32
+        assert np.isfinite(snap.points).all()
+        assert snap.samples.shape == (8, 28, 28) and snap.samples.dtype == np.uint8
+    assert s.labels.shape == (2000,) and set(np.unique(s.labels)) == set(range(10))
+    assert s.class_names[0] == "0"
+    # The curves fall: the training loss per step, and the test loss per epoch.
+    loss = np.array(s.steps["loss"])
+    assert loss[-5:].mean() < loss[:5].mean() - 20
+    assert s.epoch_metrics[1]["test_loss"] < s.epoch_metrics[0]["test_loss"]
+    # The latent map moves as training goes on.
+    assert not np.allclose(s.latents[0].points, s.latents[-1].points)
+    assert s.elapsed > 0 and s.eta is None
+    assert "Trained 2 epochs" in s.message
+    assert files_under(models_root) == []  # nothing is written until saved
+
+
+def test_snapshot_is_a_copy(mnist, models_root):
+    job = run_job(mnist, models_root, tcfg(epochs=1))
+    s = job.snapshot()
+    s.steps["loss"].append(123.0)
+    s.latents.clear()
+    again = job.snapshot()
+    assert len(again.steps["loss"]) == 10 and len(again.latents) == 2
+
+
+def test_progress_and_eta_while_running(mnist, models_root):
+    gate = Gate(at=5)
+    job = tj.TrainingJob(tiny_cfg(), tcfg(), session_id="s", data=mnist, models_root=models_root, callbacks=[gate])
+    job.start()
+    assert gate.reached.wait(TIMEOUT)
+    s = job.snapshot()
+    assert s.state == "running" and not s.done and job.running
+    assert (s.step, s.total_steps, s.epoch, s.epochs) == (5, 20, 1, 2)
+    assert s.eta is not None and s.eta >= 0
+    assert "Epoch 1/2" not in s.message  # the message is for the outcome only
+    gate.release.set()
+    assert job.wait(TIMEOUT) and job.snapshot().state == "completed"
+
+
+# --- stopping -----------------------------------------------------------------------------------
+
+
+def test_stop_is_honoured_within_one_step(mnist, models_root):
+    """stop() from another thread while step 3 runs: the loop ends right after step 3."""
+    gate = Gate(at=3)
+    job = tj.TrainingJob(tiny_cfg(), tcfg(), session_id="s", data=mnist, models_root=models_root, callbacks=[gate])
+    job.start()
+    assert gate.reached.wait(TIMEOUT)
+    job.stop()
+    gate.release.set()
+    assert job.wait(TIMEOUT)
+    s = job.snapshot()
+    assert s.state == "stopped" and s.stop_reason == "user"
+    assert s.step == 3 and len(s.steps["loss"]) == 3
+    assert s.epochs_completed == 0 and not s.can_save
+    assert "No epoch had completed" in s.message
+    assert files_under(models_root) == []  # a user stop saves nothing by itself
+
+
+def test_stop_after_an_epoch_keeps_that_epoch_and_can_be_saved(mnist, models_root):
+    gate = Gate(at=12)  # inside epoch 2
+    job = tj.TrainingJob(tiny_cfg(), tcfg(), session_id="s", data=mnist, models_root=models_root, callbacks=[gate])
+    job.start()
+    assert gate.reached.wait(TIMEOUT)
+    job.stop()
+    gate.release.set()
+    assert job.wait(TIMEOUT)
+    s = job.snapshot()
+    assert s.state == "stopped" and s.step == 12 and s.epochs_completed == 1 and s.can_save
+    folder = job.save("stopped-run")
+    _, config = load_checkpoint(folder)
+    assert config["training"]["status"] == "stopped" and config["training"]["epochs_completed"] == 1
+
+
+# --- heartbeat ----------------------------------------------------------------------------------
+
+
+class SilenceAfterEpoch(Callback):
+    """Makes the job's last heartbeat look long past once epoch `epoch` has ended (no real waiting)."""
+
+    def __init__(self, job_ref: list, epoch: int):
+        self.job_ref, self.epoch = job_ref, epoch
+
+    def on_epoch_end(self, m, model) -> None:
+        if m.epoch == self.epoch:
+            self.job_ref[0]._last_touch = time.monotonic() - 3600
+
+
+def test_heartbeat_timeout_stops_and_saves_last_epoch_to_recovered(mnist, models_root):
+    ref: list = []
+    job = tj.TrainingJob(tiny_cfg(), tcfg(epochs=3), session_id="s", data=mnist, models_root=models_root,
+                         heartbeat_timeout=30, callbacks=[SilenceAfterEpoch(ref, 1)])
+    ref.append(job)
+    job.start()
+    assert job.wait(TIMEOUT)
+    s = job.snapshot()
+    assert s.state == "stopped" and s.stop_reason == "heartbeat"
+    assert s.step == 11  # stopped at the first step after the silence began
+    assert s.epochs_completed == 1
+    recovered = list((models_root / tj.RECOVERED).iterdir())
+    assert len(recovered) == 1 and s.recovered_to == str(recovered[0])
+    model, config = load_checkpoint(recovered[0])
+    assert config["training"]["epochs_completed"] == 1 and config["training"]["status"] == "stopped"
+    assert config["metrics"]["test_loss"] == pytest.approx(s.epoch_metrics[0]["test_loss"])
+    # The weights saved are those of epoch 1, not of step 11.
+    snap1 = s.latents[1]
+    with torch.no_grad():
+        mu, _ = model.encode(torch.as_tensor(mnist.test_images[:5]).unsqueeze(1).float() / 255)
+    np.testing.assert_allclose(mu.numpy(), snap1.points[:5], atol=1e-4)
+    assert "stopped polling" in s.message and str(recovered[0]) in s.message
+    # Recovered models are not in models/ itself, so they do not crowd the model list.
+    assert [p.name for p in models_root.iterdir()] == [tj.RECOVERED]
+
+
+def test_heartbeat_in_real_time(mnist, models_root):
+    """No touch for longer than the timeout: the job stops by itself (before any epoch: nothing saved)."""
+
+    class Slow(Callback):
+        def on_step(self, m):
+            time.sleep(0.05)
+
+    job = tj.TrainingJob(tiny_cfg(), tcfg(epochs=50), session_id="s", data=mnist, models_root=models_root,
+                         heartbeat_timeout=0.3, callbacks=[Slow()])
+    job.start()
+    assert job.wait(TIMEOUT)
+    s = job.snapshot()
+    assert s.state == "stopped" and s.stop_reason == "heartbeat"
+    assert s.step < 500
+    if s.epochs_completed == 0:
+        assert files_under(models_root) == [] and s.recovered_to is None
+
+
+def test_server_exit_stops_the_job_and_keeps_the_last_epoch(mnist, models_root):
+    """What the atexit hook runs when the server stops: the job ends at the next step, epoch 1 is recovered."""
+    reg = tj.reset_registry(max_jobs=1)
+    gate = Gate(at=12)  # inside epoch 2
+    job = reg.start("s", tiny_cfg(), tcfg(epochs=3), data=mnist, models_root=models_root, callbacks=[gate])
+    try:
+        assert gate.reached.wait(TIMEOUT)
+        threading.Timer(0.2, gate.release.set).start()
+        tj._stop_jobs_at_exit()  # returns once the job has ended
+        assert job.done
+        s = job.snapshot()
+        assert (s.state, s.stop_reason, s.step, s.epochs_completed) == ("stopped", "shutdown", 12, 1)
+        assert s.recovered_to and tj.is_checkpoint(s.recovered_to)
+        assert "server is shutting down" in s.message and s.recovered_to in s.message
+        _, config = load_checkpoint(s.recovered_to)
+        assert config["training"]["epochs_completed"] == 1
+    finally:
+        gate.release.set()
+        tj.reset_registry()
+
+
+def test_touch_keeps_the_job_alive(mnist, models_root):
+    class Slow(Callback):
+        def on_step(self, m):
+            time.sleep(0.02)
+
+    job = tj.TrainingJob(tiny_cfg(), tcfg(epochs=1), session_id="s", data=mnist, models_root=models_root,
+                         heartbeat_timeout=0.5, callbacks=[Slow()])
+    job.start()
+    while not job.wait(0.05):
+        job.touch()
+    assert job.snapshot().state == "completed"
+
+
+# --- divergence ---------------------------------------------------------------------------------
+
+
+def test_forced_nan_diverges_and_saves_nothing(mnist, models_root):
+    job = run_job(mnist, models_root, tcfg(lr=1e12, schedule="constant"))
+    s = job.snapshot()
+    assert s.state == "diverged" and job.result.status == "diverged"
+    assert not s.can_save
+    assert "diverged" in s.message and "learning rate" in s.message and "nothing was saved" in s.message
+    with pytest.raises(ValueError, match="diverged"):
+        job.save("nan-model")
+    with pytest.raises(ValueError, match="diverged"):
+        tj.save_user_model(job.result, "nan-model")
+    assert files_under(models_root) == []
+
+
+# --- sessions and the registry ------------------------------------------------------------------
+
+
+def test_two_sessions_are_isolated(mnist, models_root):
+    reg = tj.JobRegistry(max_jobs=2)
+    a = reg.start("session-a", tiny_cfg(), tcfg(epochs=1, seed=1), data=mnist, models_root=models_root)
+    b = reg.start("session-b", tiny_cfg(), tcfg(epochs=1, seed=2), data=mnist, models_root=models_root)
+    assert a.wait(TIMEOUT) and b.wait(TIMEOUT)
+    assert reg.job_for("session-a") is a and reg.job_for("session-b") is b and reg.job_for("nobody") is None
+    assert a.snapshot().session_id == "session-a" and b.snapshot().session_id == "session-b"
+    wa = torch.cat([p.flatten() for p in a.result.model.parameters()])
+    wb = torch.cat([p.flatten() for p in b.result.model.parameters()])
+    assert not torch.allclose(wa, wb)
+    assert a.snapshot().steps["loss"] != b.snapshot().steps["loss"]
+    # Saving one session's model leaves the other's job untouched.
+    a.save("from-a")
+    assert b.snapshot().saved_to is None and a.snapshot().saved_to.endswith("from-a")
+
+
+def test_stopping_one_session_does_not_stop_the_other(mnist, models_root):
+    reg = tj.JobRegistry(max_jobs=2)
+    gate_a, gate_b = Gate(at=2), Gate(at=2)
+    a = reg.start("a", tiny_cfg(), tcfg(epochs=1), data=mnist, models_root=models_root, callbacks=[gate_a])
+    b = reg.start("b", tiny_cfg(), tcfg(epochs=1), data=mnist, models_root=models_root, callbacks=[gate_b])
+    assert gate_a.reached.wait(TIMEOUT) and gate_b.reached.wait(TIMEOUT)
+    a.stop()
+    gate_a.release.set()
+    gate_b.release.set()
+    assert a.wait(TIMEOUT) and b.wait(TIMEOUT)
+    assert a.snapshot().state == "stopped" and b.snapshot().state == "completed"
+
+
+def test_registry_limits_concurrent_jobs(mnist, models_root):
+    reg = tj.JobRegistry(max_jobs=1)
+    gate = Gate(at=2)
+    a = reg.start("a", tiny_cfg(), tcfg(epochs=1), data=mnist, models_root=models_root, callbacks=[gate])
+    assert gate.reached.wait(TIMEOUT)
+    with pytest.raises(tj.JobLimitError, match="already running"):
+        reg.start("b", tiny_cfg(), tcfg(epochs=1), data=mnist, models_root=models_root)
+    with pytest.raises(tj.JobLimitError, match="already training"):
+        reg.start("a", tiny_cfg(), tcfg(epochs=1), data=mnist, models_root=models_root)
+    # Session b can watch a's job, read-only (the registry hands it the job; the UI never touches or stops it).
+    assert reg.others_running("b") == [a] and reg.others_running("a") == []
+    assert reg.job_for("b") is None
+    gate.release.set()
+    assert a.wait(TIMEOUT)
+    b = reg.start("b", tiny_cfg(), tcfg(epochs=1), data=mnist, models_root=models_root)
+    assert b.wait(TIMEOUT) and b.snapshot().state == "completed"
+    assert reg.job_for("a") is a  # a's finished job is still there for a to save
+
+
+def test_max_jobs_from_environment(monkeypatch):
+    monkeypatch.setenv("VAE_MAX_TRAINING_JOBS", "3")
+    assert tj.JobRegistry().max_jobs == 3
+    monkeypatch.setenv("VAE_MAX_TRAINING_JOBS", "nonsense")
+    assert tj.JobRegistry().max_jobs == 1
+    monkeypatch.delenv("VAE_MAX_TRAINING_JOBS")
+    assert tj.JobRegistry().max_jobs == 1
+
+
+def test_data_error_is_reported(tmp_path, monkeypatch, models_root):
+    job = tj.TrainingJob(tiny_cfg(), TrainConfig(dataset="mnist", data_dir=str(tmp_path / "nowhere"), limit=500,
+                                                 device="cpu"),
+                         session_id="s", models_root=models_root)
+    monkeypatch.setattr(tj, "load_dataset", lambda *a, **k: (_ for _ in ()).throw(tj.DatasetError("no data here")))
+    job.start()
+    assert job.wait(TIMEOUT)
+    s = job.snapshot()
+    assert s.state == "error" and "no data here" in s.message and not s.can_save
+
+
+# --- saving -------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", ["", " ", "a b", "../up", "x/y", "a" * 65, "été", ".hidden", "name!", "_recovered"])
+def test_invalid_names_are_refused(name, mnist, models_root):
+    with pytest.raises(ValueError, match="name"):
+        tj.validate_name(name)
+    model = tj.VAE(tiny_cfg())
+    with pytest.raises(ValueError):
+        tj.save_user_model(model, name, models_root=models_root)
+    assert files_under(models_root) == []
+
+
+@pytest.mark.parametrize("name", ["my-vae_2", "A" * 64, "0", "_private"])
+def test_valid_names(name):
+    assert tj.validate_name(f" {name} ") == name
+
+
+def test_save_writes_a_regular_checkpoint_and_refuses_to_replace(mnist, models_root):
+    job = run_job(mnist, models_root)
+    folder = job.save("my-vae")
+    assert folder == models_root / "my-vae"
+    model, config = load_checkpoint(folder)
+    assert config["model"]["hidden"] == [32, 16]
+    assert config["data"]["dataset"] == "mnist" and config["data"]["n_train"] == 500
+    assert config["training"]["status"] == "completed" and config["training"]["epochs"] == 2
+    assert config["metrics"]["test_loss"] == pytest.approx(job.snapshot().epoch_metrics[-1]["test_loss"], abs=1e-3)
+    assert len(config["history"]["epochs"]) == 2 and config["history"]["steps"]
+    assert "vae_core.train" in config["command"]
+    for a, b in zip(model.parameters(), job.result.model.parameters()):
+        assert torch.equal(a, b.cpu())
+    before = (folder / "config.json").read_text()
+    with pytest.raises(tj.ModelExistsError, match="already exists"):
+        job.save("my-vae")
+    assert (folder / "config.json").read_text() == before
+    assert tj.model_exists("my-vae", models_root) and not tj.model_exists("other", models_root)
+    other = run_job(mnist, models_root, tcfg(epochs=1, seed=5))
+    other.save("my-vae", overwrite=True)
+    assert json.loads((folder / "config.json").read_text())["training"]["seed"] == 5
+
+
+def test_save_from_a_train_result_and_env_models_dir(mnist, models_root):
+    job = run_job(mnist, models_root, tcfg(epochs=1))
+    assert tj.paths.models_dir() == models_root
+    folder = tj.save_user_model(job.result, "from-result", train_cfg=job.train_cfg, data=mnist)
+    assert folder == models_root / "from-result"
+    _, config = load_checkpoint(folder)
+    assert config["history"]["epochs"] and config["training"]["limit"] == 500
+
+
+@pytest.mark.parametrize("inside", [False, True])
+def test_never_writes_pretrained(inside, tmp_path, monkeypatch):
+    """Even a models folder that is (or lies inside) the pretrained folder is refused, and nothing is written."""
+    pretrained = tmp_path / "shipped"
+    (pretrained / "mnist-mlp").mkdir(parents=True)
+    monkeypatch.setenv("LATENT_EXPLORER_PRETRAINED_DIR", str(pretrained))
+    root = pretrained / "sub" if inside else pretrained
+    with pytest.raises(ValueError, match="pretrained"):
+        tj.save_user_model(tj.VAE(tiny_cfg()), "sneaky", models_root=root)
+    assert files_under(pretrained) == [pretrained / "mnist-mlp"]
+
+
+def test_unfinished_job_cannot_be_saved(mnist, models_root):
+    gate = Gate(at=1)
+    job = tj.TrainingJob(tiny_cfg(), tcfg(epochs=1), session_id="s", data=mnist, models_root=models_root,
+                         callbacks=[gate])
+    job.start()
+    assert gate.reached.wait(TIMEOUT)
+    with pytest.raises(ValueError, match="not finished"):
+        job.save("too-early")
+    gate.release.set()
+    assert job.wait(TIMEOUT)
+
+
+def test_train_command_matches_the_cli():
+    from vae_core.train import parse_args
+
+    cmd = tj.train_command(tiny_cfg(beta=2.0), tcfg())
+    args = parse_args(cmd.split()[3:])
+    assert (args.hidden, args.beta, args.epochs, args.batch_size, args.lr, args.limit, args.schedule) == (
+        "32,16", 2.0, 2, 50, 0.01, 500, "onecycle")
+
+
+def test_format_seconds():
+    assert tj.format_seconds(None) == "–"
+    assert tj.format_seconds(12.4) == "12 s"
+    assert tj.format_seconds(185) == "3 min 05 s"
+    assert tj.format_seconds(3720) == "1 h 02 min"
