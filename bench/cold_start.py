@@ -1,0 +1,298 @@
+"""Cold start: from `streamlit run dashboard/app.py` to an interactive page in headless Chromium.
+
+    python bench/cold_start.py                 # 3 runs, median
+    python bench/cold_start.py --runs 5 --json test-output/cold_start.json
+    python bench/cold_start.py --importtime    # also: which imports of the first run cost the most
+
+Each run starts a fresh server process on a free port (the shipped models in pretrained/, an empty models
+folder, so a user's trained models do not change the figures) and, as soon as its health endpoint answers, a
+fresh browser context (empty cache, a new session) opens the page. Chromium itself is launched once, before
+the first run: the students' browsers are already open. All times are from the moment the server process is
+started, read on one clock (the page's performance.timeOrigin + now() and Python's time.time()):
+
+server up    /_stcore/health answers (polled every 25 ms)
+first paint  the page's first contentful paint (Streamlit's empty shell)
+app output   the first element that app.py sends is on the page (the sidebar title)
+map drawn    the latent plane holds the decoder and the 10,000 points and has drawn them
+             (window.__latentPlane.ready, then one animation frame)
+digit shown  the image decoded by PyTorch on the server (Explore's "decoder output ... on the server") is
+             loaded and decoded by the browser
+interactive  the later of "map drawn" and "digit shown"
+
+Chromium runs with --headless --no-sandbox --disable-gpu --disable-background-networking on the same machine,
+so on 2 cores the browser and the server compete for the CPU, as they would on a teacher's laptop.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import re
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+VIEWPORT = {"width": 1600, "height": 1200}
+MILESTONES = ("server_up", "first_paint", "app_output", "map_drawn", "digit_shown", "interactive")
+SERVER_IMAGE_CAPTION = "by PyTorch on the server"  # dashboard/explore.py, decoder_image()
+
+# Installed before any page script runs: records, on the wall clock (ms since the epoch), when each milestone
+# is first seen. A MutationObserver and an animation-frame loop look; neither changes what the page does.
+PAGE_PROBE = """(() => {
+  const marks = (window.__coldStart = {});
+  const wall = () => performance.timeOrigin + performance.now();
+  const serverImage = () => [...document.querySelectorAll('[data-testid="stImage"]')]
+      .find((e) => e.textContent.includes('%s'))?.querySelector('img');
+  const look = () => {
+    if (!marks.app_output && document.querySelector('[data-testid="stSidebar"] h1')) marks.app_output = wall();
+    const img = serverImage();
+    if (!marks.digit_shown && !marks._decoding && img && img.src) {
+      marks._decoding = true;
+      img.decode().then(() => { marks.digit_shown = wall(); }, () => { marks._decoding = false; });
+    }
+    if (!marks.map_drawn && window.__latentPlane && window.__latentPlane.ready) {
+      requestAnimationFrame(() => { marks.map_drawn = marks.map_drawn || wall(); });
+    }
+  };
+  new MutationObserver(look).observe(document, { subtree: true, childList: true, attributes: true });
+  const tick = () => { look(); if (!(marks.map_drawn && marks.digit_shown)) requestAnimationFrame(tick); };
+  requestAnimationFrame(tick);
+})()""" % SERVER_IMAGE_CAPTION
+
+
+# --- the server --------------------------------------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@dataclass
+class App:
+    """A `streamlit run dashboard/app.py` process started by a bench script."""
+
+    proc: subprocess.Popen
+    url: str
+    started: float  # time.time() just before the process was started
+    log: Path  # its stdout and stderr
+    tmp: Path  # its private models folder (and the log)
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(15)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(5)
+
+    def cleanup(self) -> None:
+        self.stop()
+        shutil.rmtree(self.tmp, ignore_errors=True)
+
+    def log_tail(self, n: int = 40) -> str:
+        try:
+            return "\n".join(self.log.read_text(errors="replace").splitlines()[-n:])
+        except OSError:
+            return ""
+
+
+def start_app(extra_env: dict | None = None, python_flags: tuple[str, ...] = ()) -> App:
+    """The app on a free port, with an empty models folder of its own; output goes to a log file (a pipe
+    nobody reads would block the server once full)."""
+    tmp = Path(tempfile.mkdtemp(prefix="latent-bench-"))
+    (tmp / "models").mkdir()
+    env = {**os.environ, "LATENT_EXPLORER_MODELS_DIR": str(tmp / "models"), **(extra_env or {})}
+    port = free_port()
+    cmd = [sys.executable, *python_flags, "-m", "streamlit", "run", str(ROOT / "dashboard" / "app.py"),
+           "--server.headless", "true", "--server.port", str(port), "--browser.gatherUsageStats", "false"]
+    log = tmp / "server.log"
+    started = time.time()
+    with open(log, "wb") as out:
+        proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+    return App(proc, f"http://127.0.0.1:{port}", started, log, tmp)
+
+
+def wait_healthy(app: App, timeout: float = 120, poll: float = 0.025) -> float:
+    """Polls the health endpoint; returns time.time() of the first answer."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if app.proc.poll() is not None:
+            raise RuntimeError(f"streamlit exited with {app.proc.returncode}:\n{app.log_tail()}")
+        try:
+            with urllib.request.urlopen(f"{app.url}/_stcore/health", timeout=2) as r:
+                if r.status == 200:
+                    return time.time()
+        except OSError:
+            time.sleep(poll)
+    raise RuntimeError(f"streamlit did not answer at {app.url} within {timeout:.0f} s:\n{app.log_tail()}")
+
+
+def chromium_path(given: str | None = None) -> str:
+    for candidate in (given, os.environ.get("LATENT_EXPLORER_CHROMIUM"), "/usr/bin/chromium"):
+        if candidate and Path(candidate).is_file():
+            return candidate
+    sys.exit("no Chromium found: pass --chromium PATH (Debian: apt-get install chromium)")
+
+
+def peak_rss_mib(pid: int) -> float:
+    """VmHWM (peak resident memory) of a process and its children, summed, in MiB (an upper bound of the
+    tree's peak: the children's peaks need not coincide). 0 when the process is gone."""
+    return sum(_status_kib(p, "VmHWM") for p in process_tree(pid)) / 1024
+
+
+def rss_mib(pid: int) -> float:
+    """Current resident memory (VmRSS) of a process and its children, in MiB."""
+    return sum(_status_kib(p, "VmRSS") for p in process_tree(pid)) / 1024
+
+
+def process_tree(pid: int) -> list[int]:
+    """pid and all its descendants, read from /proc (psutil is not installed)."""
+    children: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        children.setdefault(int(fields[1]), []).append(int(entry.name))
+    out, todo = [], [pid]
+    while todo:
+        p = todo.pop()
+        out.append(p)
+        todo += children.get(p, [])
+    return out
+
+
+def cpu_seconds(pid: int, children: bool = True) -> float:
+    """User + system CPU time of a process (and its living children) so far, in seconds."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for p in process_tree(pid) if children else [pid]:
+        try:
+            fields = Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += int(fields[11]) + int(fields[12])
+    return total / ticks
+
+
+def _status_kib(pid: int, field: str) -> int:
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith(field + ":"):
+                return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
+
+
+# --- one run -----------------------------------------------------------------------------------
+
+
+async def one_run(browser, importtime: bool, timeout: float) -> tuple[dict, str]:
+    """Start the server, open the page when it answers; the milestones in seconds since the process started."""
+    flags = ("-X", "importtime") if importtime else ()
+    app = start_app(python_flags=flags)
+    try:
+        up = wait_healthy(app)
+        ctx = await browser.new_context(viewport=VIEWPORT)
+        await ctx.add_init_script(PAGE_PROBE)
+        page = await ctx.new_page()
+        errors: list[str] = []
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        await page.goto(app.url)
+        await page.wait_for_function("window.__coldStart && window.__coldStart.map_drawn && window.__coldStart.digit_shown",
+                                     timeout=timeout * 1000)
+        marks = await page.evaluate("""() => {
+            const m = {...window.__coldStart};
+            const fcp = performance.getEntriesByName('first-contentful-paint')[0];
+            if (fcp) m.first_paint = performance.timeOrigin + fcp.startTime;
+            return m;
+        }""")
+        await ctx.close()
+        if errors:
+            raise RuntimeError(f"JavaScript errors on the page: {errors}")
+        result = {"server_up": up - app.started}
+        for name in ("first_paint", "app_output", "map_drawn", "digit_shown"):
+            result[name] = marks[name] / 1000 - app.started if marks.get(name) else float("nan")
+        result["interactive"] = max(result["map_drawn"], result["digit_shown"])
+        result["peak_rss_mib"] = peak_rss_mib(app.proc.pid)
+        app.stop()
+        return result, app.log.read_text(errors="replace") if importtime else ""
+    finally:
+        app.cleanup()
+
+
+def import_report(log: str, top: int) -> list[tuple[float, str]]:
+    """The slowest top-level imports in a `python -X importtime` log: (cumulative seconds, module)."""
+    rows = []
+    for line in log.splitlines():
+        m = re.match(r"import time:\s+(\d+)\s+\|\s+(\d+)\s+\|( *)(\S+)", line)
+        if m and len(m.group(3)) <= 1:  # a top-level import (one space of indentation)
+            rows.append((int(m.group(2)) / 1e6, m.group(4)))
+    return sorted(rows, reverse=True)[:top]
+
+
+async def run(args) -> tuple[list[dict], str, list[str]]:
+    from playwright.async_api import async_playwright
+
+    results, logs = [], []
+    async with async_playwright() as p:
+        browser = await p.chromium.launch(executable_path=chromium_path(args.chromium), args=CHROMIUM_ARGS)
+        version = browser.version
+        for i in range(args.runs):
+            result, log = await one_run(browser, args.importtime, args.timeout)
+            results.append(result)
+            logs.append(log)
+            print(f"run {i + 1}: " + ", ".join(f"{k} {result[k]:.2f} s" for k in MILESTONES), flush=True)
+        await browser.close()
+    return results, version, logs
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--runs", type=int, default=3, help="fresh server processes to time (default 3)")
+    ap.add_argument("--timeout", type=float, default=120, help="seconds to wait for an interactive page")
+    ap.add_argument("--chromium", help="the Chromium binary (default /usr/bin/chromium)")
+    ap.add_argument("--importtime", action="store_true",
+                    help="run the server under python -X importtime and print the slowest top-level imports")
+    ap.add_argument("--json", type=Path, help="also write the figures to this file")
+    args = ap.parse_args()
+    if args.runs < 1:
+        sys.exit("--runs must be at least 1")
+
+    results, version, logs = asyncio.run(run(args))
+    medians = {k: statistics.median(r[k] for r in results) for k in (*MILESTONES, "peak_rss_mib")}
+    print(f"\ncold start of `streamlit run dashboard/app.py`, headless Chromium {version}, {os.cpu_count()} CPUs, "
+          f"median of {len(results)} runs (seconds since the server process started):")
+    for k in MILESTONES:
+        spread = ", ".join(f"{r[k]:.2f}" for r in results)
+        print(f"  {k.replace('_', ' '):12s} {medians[k]:6.2f} s   ({spread})")
+    print(f"  server peak RSS after the first page: {medians['peak_rss_mib']:.0f} MiB")
+    if args.importtime:
+        print("\nslowest top-level imports in the server process (first run, cumulative):")
+        for seconds, module in import_report(logs[0], 15):
+            print(f"  {seconds:6.3f} s  {module}")
+    if args.json:
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        args.json.write_text(json.dumps({"chromium": version, "cpus": os.cpu_count(), "runs": results,
+                                         "median": medians}, indent=1) + "\n")
+
+
+if __name__ == "__main__":
+    main()

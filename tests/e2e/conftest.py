@@ -1,0 +1,121 @@
+"""Browser tests: the real app in a real (headless) Chromium, driven by Playwright.
+
+A Streamlit server is started once for the module that needs it (`streamlit run dashboard/app.py` on a free
+port, the shipped models in pretrained/), and each test opens a fresh page, i.e. a fresh session.
+
+Skipped, with the reason, when there is no Chromium: /usr/bin/chromium (Debian's package), or the
+browser named by LATENT_EXPLORER_CHROMIUM, or Playwright's own download (`playwright install chromium`).
+Screenshots go to test-output/ (git-ignored).
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+OUT = ROOT / "test-output"
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+VIEWPORT = {"width": 1600, "height": 1200}
+
+
+def chromium_path() -> str | None:
+    """A Chromium to drive, or None: the environment's choice, Debian's, then Playwright's own."""
+    for candidate in (os.environ.get("LATENT_EXPLORER_CHROMIUM"), "/usr/bin/chromium"):
+        if candidate and Path(candidate).is_file():
+            return candidate
+    try:
+        from playwright.sync_api import sync_playwright
+
+        with sync_playwright() as p:
+            path = p.chromium.executable_path
+        return path if path and Path(path).is_file() else None
+    except Exception:
+        return None
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start_streamlit(port: int, env: dict | None = None) -> subprocess.Popen:
+    cmd = [sys.executable, "-m", "streamlit", "run", str(ROOT / "dashboard" / "app.py"), "--server.headless", "true",
+           "--server.port", str(port), "--browser.gatherUsageStats", "false"]
+    return subprocess.Popen(cmd, cwd=ROOT, env={**os.environ, **(env or {})}, stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, start_new_session=True)
+
+
+def wait_healthy(url: str, proc: subprocess.Popen, timeout: float = 90) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"streamlit exited with {proc.returncode}:\n{proc.stdout.read().decode(errors='replace')}")
+        try:
+            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:
+                if r.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.3)
+    raise RuntimeError(f"streamlit did not answer at {url} within {timeout:.0f} s")
+
+
+@pytest.fixture(scope="session")
+def chromium():
+    path = chromium_path()
+    if path is None:
+        if os.environ.get("LATENT_EXPLORER_REQUIRE_BROWSER") == "1":  # CI: a missing browser is a failure
+            pytest.fail("LATENT_EXPLORER_REQUIRE_BROWSER=1 but no Chromium was found")
+        pytest.skip("no Chromium for the browser tests: install Debian's `chromium` (/usr/bin/chromium), set "
+                    "LATENT_EXPLORER_CHROMIUM, or run `playwright install chromium`")
+    return path
+
+
+@pytest.fixture(scope="module")
+def app_url(chromium):
+    port = free_port()
+    proc = start_streamlit(port)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        wait_healthy(url, proc)
+        yield url
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
+@pytest.fixture(scope="module")
+def browser(chromium):
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def page(browser, app_url):
+    """A fresh page (a new Streamlit session) with the Explore tab loaded and the plane's decoder ready."""
+    ctx = browser.new_context(viewport=VIEWPORT)
+    pg = ctx.new_page()
+    errors: list[str] = []
+    pg.on("pageerror", lambda e: errors.append(str(e)))
+    pg.goto(app_url)
+    pg.wait_for_function("window.__latentPlane && window.__latentPlane.ready", timeout=90_000)
+    pg.errors = errors
+    OUT.mkdir(exist_ok=True)
+    yield pg
+    ctx.close()
+    assert not errors, f"JavaScript errors on the page: {errors}"

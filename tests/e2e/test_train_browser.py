@@ -1,0 +1,178 @@
+"""The Train tab in a real browser: train on the quick preset, watch the curve grow, stop, save, explore the model.
+
+This module starts its own Streamlit server with LATENT_EXPLORER_MODELS_DIR pointing at a temporary folder,
+so the model saved here never lands in the repository's models/. Screenshots: test-output/screenshots/train-*.png.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+ROOT = Path(__file__).resolve().parents[2]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from .conftest import VIEWPORT, free_port, start_streamlit, wait_healthy  # noqa: E402
+from vae_core import load_checkpoint  # noqa: E402
+
+SHOTS = ROOT / "test-output" / "screenshots"
+MODEL_NAME = "e2e-quick-demo"
+LOSS_TRACE = "train loss (per step, smoothed)"
+
+# Points in the live loss trace shown on the page (-1 while there is none). Plotly keeps the decoded arrays
+# in _fullData; `data` may still hold Plotly 6's typed-array form.
+LIVE_LOSS_POINTS = f"""() => {{
+  for (const el of document.querySelectorAll('.js-plotly-plot')) {{
+    if (el.offsetParent === null) continue;
+    const t = (el._fullData || []).find((t) => t.name === {json.dumps(LOSS_TRACE)});
+    if (t) return t.x.length;
+  }}
+  return -1;
+}}"""
+
+DIGIT_PIXELS = """() => {
+  const host = [...document.querySelectorAll('*')].find((e) => e.shadowRoot && e.shadowRoot.querySelector('canvas.lp-digit'));
+  const c = host.shadowRoot.querySelector('canvas.lp-digit');
+  const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+  const out = [];
+  for (let i = 0; i < d.length; i += 4) out.push(d[i]);
+  return out;
+}"""
+
+
+@pytest.fixture(scope="module")
+def train_app(chromium, tmp_path_factory):
+    """(url, models folder) of a Streamlit server of our own that saves models into a temporary folder."""
+    models_dir = tmp_path_factory.mktemp("user-models")
+    port = free_port()
+    proc = start_streamlit(port, env={"LATENT_EXPLORER_MODELS_DIR": str(models_dir)})
+    url = f"http://127.0.0.1:{port}"
+    try:
+        wait_healthy(url, proc)
+        yield url, models_dir
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
+def frame(page) -> None:
+    page.evaluate("new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r)))")
+
+
+def live_loss_points(page) -> int:
+    return page.evaluate(LIVE_LOSS_POINTS)
+
+
+def wait_for_more_points(page, than: int, timeout_ms: int = 20_000) -> int:
+    page.wait_for_function(f"({LIVE_LOSS_POINTS})() > {than}", timeout=timeout_ms)
+    return live_loss_points(page)
+
+
+def digit(page) -> np.ndarray:
+    return np.array(page.evaluate(DIGIT_PIXELS), dtype=np.uint8).reshape(28, 28)
+
+
+def torch_digit(model, z) -> np.ndarray:
+    with torch.no_grad():
+        x = model.decode(torch.tensor([z], dtype=torch.float32))[0, 0].numpy()
+    return np.clip(np.rint(x * 255), 0, 255).astype(np.uint8)
+
+
+def selected(page, label: str) -> str:
+    """The option shown by a Streamlit selectbox (a combobox whose input holds the chosen option's text)."""
+    return page.get_by_role("combobox", name=label).input_value()
+
+
+@pytest.fixture
+def page(browser):
+    """A fresh page (a new session); on a failure its last state is kept as train-failure.png."""
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    ctx = browser.new_context(viewport=VIEWPORT)
+    pg = ctx.new_page()
+    pg.errors = []
+    pg.on("pageerror", lambda e: pg.errors.append(str(e)))
+    yield pg
+    ctx.close()
+
+
+def test_train_stop_save_and_explore(page, train_app):
+    url, models_dir = train_app
+    try:
+        train_stop_save_and_explore(page, url, models_dir)
+    except BaseException:
+        page.screenshot(path=str(SHOTS / "train-failure.png"), full_page=True)
+        raise
+    assert not page.errors, f"JavaScript errors on the page: {page.errors}"
+
+
+def train_stop_save_and_explore(page, url: str, models_dir: Path) -> None:
+    page.goto(url)
+    page.wait_for_function("window.__latentPlane && window.__latentPlane.ready", timeout=90_000)
+
+    page.get_by_role("tab", name="Train").click()
+    page.get_by_role("combobox", name="Preset").wait_for()
+    assert selected(page, "Preset").startswith("Quick demo")
+    assert selected(page, "Training images") == "10,000"  # the preset's training-set size
+    assert live_loss_points(page) == -1  # no curve before Start
+
+    page.get_by_role("button", name="Start training").click()
+    # The curve grows while training runs: more points at a later read, with the Stop button still there.
+    first = wait_for_more_points(page, 0, timeout_ms=60_000)
+    later = wait_for_more_points(page, first)
+    assert later > first
+    stop = page.locator(".st-key-train_stop").get_by_role("button", name="Stop")  # not the app's own "Stop"
+    assert stop.is_visible()
+    progress = page.locator('[data-testid="stProgress"]').inner_text()
+    assert re.search(r"Epoch \d+/30 · step [\d,]+/[\d,]+ · .+ elapsed · about .+ left", progress), progress
+
+    # A few epochs in: the latent map and the samples are there; the screenshot shows the run mid-way.
+    page.get_by_text(re.compile(r"Latent space after epoch ([3-9]|\d\d)\b")).wait_for(timeout=60_000)
+    frame(page)
+    page.screenshot(path=str(SHOTS / "train-live.png"), full_page=True)
+    stop.click()
+
+    stopped = page.locator('[data-testid="stAlert"]').filter(has_text="Training stopped")
+    stopped.wait_for(timeout=30_000)
+    kept = int(re.search(r"The model of epoch (\d+) is kept", stopped.inner_text()).group(1))
+    assert 3 <= kept < 30
+
+    save_form = page.locator('[data-testid="stForm"]').filter(has_text="Replace the existing model")
+    save_form.get_by_role("textbox", name="Name").fill(MODEL_NAME)
+    save_form.get_by_role("button", name="Save").click()
+    page.get_by_text(re.compile(rf"Saved as {MODEL_NAME}")).wait_for(timeout=30_000)
+    folder = models_dir / MODEL_NAME
+    saved, config = load_checkpoint(folder)
+    assert config["training"]["epochs_completed"] == kept and config["training"]["status"] == "stopped"
+    page.screenshot(path=str(SHOTS / "train-saved.png"), full_page=True)
+
+    renders = page.evaluate("window.__latentPlane.renders")
+    page.get_by_role("button", name="Explore it now").click()
+    sidebar = page.locator('[data-testid="stSidebar"]')
+    # The picker shows its value inside an input, so wait for the summary it writes below: the new test loss.
+    sidebar.get_by_text(f"test loss {config['metrics']['test_loss']:.2f} nats").wait_for(timeout=30_000)
+    page.get_by_role("tab", name="Explore").click()
+    page.wait_for_function(f"window.__latentPlane.renders > {renders} && window.__latentPlane.ready", timeout=60_000)
+    # The sidebar describes the new model: its test loss and the epochs it was trained for.
+    summary = sidebar.inner_text()
+    assert f"test loss {config['metrics']['test_loss']:.2f} nats" in summary, summary
+    assert f"{kept} epochs" in summary, summary
+    # The map is drawn by the new model: the page's decoder output at the ★ is this checkpoint's decode.
+    page.mouse.move(5, 5)
+    frame(page)
+    z = page.evaluate("window.__latentPlane.z")
+    shown = digit(page)
+    assert np.abs(shown.astype(int) - torch_digit(saved, z).astype(int)).max() <= 1, "the map is not the new model's"
+    pretrained, _ = load_checkpoint(ROOT / "pretrained" / "mnist-mlp")
+    assert np.abs(shown.astype(int) - torch_digit(pretrained, z).astype(int)).max() > 1
+    page.screenshot(path=str(SHOTS / "train-explore-new-model.png"), full_page=True)
