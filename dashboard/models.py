@@ -76,7 +76,7 @@ def use_request_threads() -> None:
 
 def checkpoint_roots() -> list[tuple[str, Path]]:
     """(source, folder) pairs searched for checkpoints; environment variables override them (tests use that)."""
-    return [("pretrained", paths.pretrained_dir()), ("models", paths.models_dir())]
+    return [("pretrained", paths.pretrained_dir()), ("models", paths.models_dir()), ("recovered", paths.recovered_dir())]
 
 
 # --- the registry (no Streamlit) -------------------------------------------------------------

@@ -58,7 +58,8 @@ HELP = f"""
 * **Keep this page open while it trains.** The page checks in about every second. If it stops checking in for
   {tj.heartbeat_timeout_default():.0f} s (tab closed, network gone), training stops at the next step and the
   model of the last completed epoch is saved to `models/_recovered/<time>/` (nothing is saved if no epoch
-  had completed). A later session does not resume the job.
+  had completed); it is listed in the sidebar's **Model** list as `recovered/<time>`. A later session does not
+  resume the job.
 * **Nothing is kept unless you save it.** Save the model under a name to find it in the sidebar's
   **Model** list; models live in `models/` (never in `pretrained/`). A run that diverges is not saved.
 """

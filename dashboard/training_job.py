@@ -55,7 +55,7 @@ from vae_core.train import Callback, EpochMetrics, StepMetrics, TrainConfig, Tra
 
 from . import paths
 
-RECOVERED = "_recovered"
+RECOVERED = paths.RECOVERED
 UNATTENDED = ("heartbeat", "shutdown")  # stop reasons after which the last completed epoch goes to RECOVERED
 NAME_RE = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 NAME_RULE = "1 to 64 characters, each a letter, digit, '-' or '_'"
@@ -342,7 +342,7 @@ class TrainingJob:
         return f"Training stopped ({result.message}). {kept}."
 
     def _save_recovered(self, result: TrainResult) -> Path:
-        root = (self.models_root or paths.models_dir()) / RECOVERED
+        root = paths.recovered_dir(self.models_root)
         stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
         folder, i = root / stamp, 2
         while folder.exists():

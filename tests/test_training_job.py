@@ -164,7 +164,7 @@ class SilenceAfterEpoch(Callback):
             self.job_ref[0]._last_touch = time.monotonic() - 3600
 
 
-def test_heartbeat_timeout_stops_and_saves_last_epoch_to_recovered(mnist, models_root):
+def test_heartbeat_timeout_stops_and_saves_last_epoch_to_recovered(mnist, models_root, monkeypatch):
     ref: list = []
     job = tj.TrainingJob(tiny_cfg(), tcfg(epochs=3), session_id="s", data=mnist, models_root=models_root,
                          heartbeat_timeout=30, callbacks=[SilenceAfterEpoch(ref, 1)])
@@ -186,8 +186,14 @@ def test_heartbeat_timeout_stops_and_saves_last_epoch_to_recovered(mnist, models
         mu, _ = model.encode(torch.as_tensor(mnist.test_images[:5]).unsqueeze(1).float() / 255)
     np.testing.assert_allclose(mu.numpy(), snap1.points[:5], atol=1e-4)
     assert "stopped polling" in s.message and str(recovered[0]) in s.message
-    # Recovered models are not in models/ itself, so they do not crowd the model list.
+    # Recovered models are not in models/ itself: the model list shows them apart, as recovered/<time>.
     assert [p.name for p in models_root.iterdir()] == [tj.RECOVERED]
+    monkeypatch.setenv("LATENT_EXPLORER_MODELS_DIR", str(models_root))
+    from dashboard import models
+
+    listed = [e for e in models.scan_checkpoints() if e.source != "pretrained"]
+    assert [(e.source, e.folder) for e in listed] == [("recovered", str(recovered[0].resolve()))]
+    assert listed[0].label.startswith(f"recovered/{recovered[0].name} · MNIST · mlp")
 
 
 def test_heartbeat_in_real_time(mnist, models_root):
