@@ -2,7 +2,10 @@
 the sub-views cost in PyTorch on the CPU (model time only; the browser's part is bench/drag_fps.py).
 
     python bench/explore_speed.py                     # the three shipped models
-    python bench/explore_speed.py pretrained/mnist-mlp --threads 1
+    python bench/explore_speed.py pretrained/mnist-mlp
+
+Each part runs with the threads the app gives it: a request (slider move, morph, grid) computes on
+models.REQUEST_THREADS torch thread(s); the once-per-model encoding of the test set uses every core.
 
 Prints, for each model, the median (and p95 where repeated) of:
     decode one z         what a slider move costs (goal: <= 5 ms)
@@ -50,18 +53,17 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("models", nargs="*", default=[str(ROOT / "pretrained" / m) for m in
                                                    ("mnist-mlp", "fashion-mlp", "mnist-conv")])
-    ap.add_argument("--threads", type=int, default=None, help="torch threads (default: PyTorch's own choice)")
     args = ap.parse_args()
-    if args.threads:
-        torch.set_num_threads(args.threads)
-    print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, CPU")
+    models.use_request_threads()
+    print(f"torch {torch.__version__}, CPU: requests on {torch.get_num_threads()} thread(s), "
+          f"the test-set encoding on {models.available_cpus()}")
     print(f"{'model':<14}{'decode one z':>20}{'encode 10,000':>16}{'grid 20x20':>14}{'morph 32':>12}{'page decoder':>22}")
     for folder in args.models:
         model, config = load_checkpoint(folder)
         data = load_dataset(config["data"]["dataset"])
         z = torch.zeros(model.cfg.latent_dim).numpy()
         dec = timings(lambda: models.decode(model, z), repeat=1000)
-        enc = timings(lambda: models.encode_images(model, data.test_images), repeat=5, warmup=1)
+        enc = timings(lambda: models.compute_encodings(model, data), repeat=5, warmup=1)
         grid = timings(lambda: models.compute_grid(model, 20, 4.0), repeat=10, warmup=1)
         z0, z1 = torch.full((model.cfg.latent_dim,), -2.0), torch.full((model.cfg.latent_dim,), 2.0)
         with torch.inference_mode():

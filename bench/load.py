@@ -65,7 +65,7 @@ from cold_start import (  # noqa: E402
     start_app, wait_healthy,
 )
 
-TRAIN_DONE = "Trained 30 epochs in"  # dashboard/training_job.py, _outcome_message() for the quick preset
+TRAIN_DONE = re.compile(r"Trained \d+ epochs in")  # dashboard/training_job.py, _outcome_message()
 TRAIN_FAILED = re.compile(r"Training (stopped|diverged)|training failed")
 KINDS = ("slider", "map", "slider", "morph")
 RUN_DONE = (0, 3)  # ForwardMsg.ScriptFinishedStatus: FINISHED_SUCCESSFULLY, FINISHED_FRAGMENT_RUN_SUCCESSFULLY
