@@ -13,8 +13,11 @@ app  dashboard.training_job.TrainingJob, as the Train tab starts it: the loop in
      every call, so the unchanged latent figure is serialised on every poll too). The app's time runs from job.start() to the job's end, so it
      includes the job's own extra work (subset, the snapshot before training, one per epoch).
 
-Both use the same data object (loaded once, before any timing), the same settings and seed, and train()'s own
-thread count (every core). A short warm-up run goes first. The rounds alternate cli, app, cli, app, ... so a
+Each run is a fresh Python process, as the command line and the app's server are: the data is loaded and a
+short warm-up run goes first (through the same path), then one run is timed, with the same settings and seed
+and train()'s own thread count (every core). Fresh processes matter: once one thread of a process has run a
+parallel region, OpenMP keeps its team of threads, and a second thread's team then runs about a third slower
+on 2 cores (libgomp spins less when it manages more threads than there are cores). The rounds alternate cli, app, cli, app, ... so a
 drift in the machine's speed hits both; the medians are compared. The goal of the issue: app / cli <= 1.2.
 Other load on the machine distorts the figures: run it on an otherwise idle machine.
 """
@@ -22,7 +25,9 @@ Other load on the machine distorts the figures: run it on an otherwise idle mach
 from __future__ import annotations
 
 import argparse
+import json
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -49,6 +54,7 @@ def parse_args() -> argparse.Namespace:
     p.add_argument("--hidden", default="512,256")
     p.add_argument("--batch-size", type=int, default=128)
     p.add_argument("--rounds", type=int, default=2, help="cli + app pairs, alternating")
+    p.add_argument("--child", choices=("cli", "app"), help=argparse.SUPPRESS)  # one timed run (internal)
     args = p.parse_args()
     if min(args.limit, args.epochs, args.batch_size, args.rounds) < 1:
         p.error("--limit, --epochs, --batch-size and --rounds must be at least 1")
@@ -102,24 +108,50 @@ def time_app(model_cfg: VAEConfig, cfg: TrainConfig, data, models_root: str) -> 
     return seconds, polling, polls
 
 
+def child(args: argparse.Namespace) -> int:
+    """One timed run of one path in this (fresh) process; prints its figures as one JSON line."""
+    model_cfg, cfg = configs(args)
+    data = load_dataset("mnist")
+    warm = TrainConfig(epochs=1, limit=1000, device="cpu")
+    with tempfile.TemporaryDirectory() as models_root:
+        if args.child == "cli":
+            train(model_cfg, warm, [], data)
+            out = {"seconds": time_cli(model_cfg, cfg, data)}
+        else:
+            tj.TrainingJob(model_cfg, warm, session_id="warm-up", data=data, models_root=models_root).start().wait()
+            seconds, polling, polls = time_app(model_cfg, cfg, data, models_root)
+            out = {"seconds": seconds, "polling": polling, "polls": polls}
+    print(json.dumps(out))
+    return 0
+
+
+def configs(args: argparse.Namespace) -> tuple[VAEConfig, TrainConfig]:
+    hidden = tuple(int(h) for h in args.hidden.split(","))
+    return (VAEConfig(arch="mlp", latent_dim=2, hidden=hidden),
+            TrainConfig(dataset="mnist", epochs=args.epochs, batch_size=args.batch_size, limit=args.limit,
+                        device="cpu", seed=0))
+
+
+def run_child(path: str, args: argparse.Namespace) -> dict:
+    cmd = [sys.executable, __file__, "--child", path, "--limit", str(args.limit), "--epochs", str(args.epochs),
+           "--hidden", args.hidden, "--batch-size", str(args.batch_size)]
+    out = subprocess.run(cmd, check=True, capture_output=True, text=True).stdout
+    return json.loads(out.strip().splitlines()[-1])
+
+
 def main() -> int:
     args = parse_args()
-    hidden = tuple(int(h) for h in args.hidden.split(","))
-    model_cfg = VAEConfig(arch="mlp", latent_dim=2, hidden=hidden)
-    cfg = TrainConfig(dataset="mnist", epochs=args.epochs, batch_size=args.batch_size, limit=args.limit,
-                      device="cpu", seed=0)
-    data = load_dataset("mnist")
+    if args.child:
+        return child(args)
     print(f"MNIST, {args.limit:,} training images, {args.epochs} epochs, MLP {args.hidden}, batch {args.batch_size}, "
-          f"{available_cpus()} CPU threads; poll every {POLL_S:g} s")
-    train(model_cfg, TrainConfig(epochs=1, limit=1000, device="cpu"), [], data)  # warm-up
+          f"{available_cpus()} CPU threads; poll every {POLL_S:g} s; each run in a fresh process")
     cli, app = [], []
-    with tempfile.TemporaryDirectory() as models_root:
-        for r in range(1, args.rounds + 1):
-            cli.append(time_cli(model_cfg, cfg, data))
-            seconds, polling, polls = time_app(model_cfg, cfg, data, models_root)
-            app.append(seconds)
-            print(f"round {r}: cli {cli[-1]:6.2f} s   app {seconds:6.2f} s   "
-                  f"({polls} polls, {polling:.2f} s of the main thread spent polling)")
+    for r in range(1, args.rounds + 1):
+        cli.append(run_child("cli", args)["seconds"])
+        a = run_child("app", args)
+        app.append(a["seconds"])
+        print(f"round {r}: cli {cli[-1]:6.2f} s   app {a['seconds']:6.2f} s   "
+              f"({a['polls']} polls, {a['polling']:.2f} s of the main thread spent polling)", flush=True)
     c, a = statistics.median(cli), statistics.median(app)
     print(f"median: cli {c:.2f} s, app {a:.2f} s, app / cli = {a / c:.3f} (goal <= 1.2)")
     return 0
