@@ -25,7 +25,9 @@ TEXTS: dict[str, tuple[str, str]] = {
     "pick": (
         "The encoder gives each image a small Gaussian cloud, not a single point: its centre μ and spread σ "
         "(the ellipse is one σ). The reconstruction is what the decoder draws at the centre.",
-        r"z = \mu + \sigma \odot \varepsilon,\quad \varepsilon \sim \mathcal{N}(0, I), \qquad \hat{x} = f_\theta(\mu)",
+        # Two lines: the formula sits in a narrow column beside the images.
+        r"\begin{gathered}z = \mu + \sigma \odot \varepsilon,\quad \varepsilon \sim \mathcal{N}(0, I) \\ "
+        r"\hat{x} = f_\theta(\mu)\end{gathered}",
     ),
     "manifold": (
         "Decoding a regular grid of latent points shows what the decoder draws everywhere on the map, "
@@ -54,8 +56,8 @@ TEXTS: dict[str, tuple[str, str]] = {
         "Your picture is prepared the way MNIST's digits were: white ink on black, cropped, scaled to 20 pixels and "
         "centred by its centre of mass in 28 × 28. The encoder then gives it a Gaussian q(z|x), drawn on the map as "
         "◆ and a dashed 1σ ellipse; the further it lands from the dots, the less it looks like the training data.",
-        r"x_{\text{yours}} \mapsto q_\phi(z \mid x_{\text{yours}}) = \mathcal{N}(\mu, \operatorname{diag}\sigma^2),"
-        r"\qquad \hat{x} = f_\theta(\mu)",
+        r"\begin{gathered}x_{\text{yours}} \mapsto q_\phi(z \mid x_{\text{yours}}) = "
+        r"\mathcal{N}(\mu, \operatorname{diag}\sigma^2) \\ \hat{x} = f_\theta(\mu)\end{gathered}",
     ),
     "denoise": (
         "Noise pushes the input away from the images the model has seen, yet the encoder still maps it near "
