@@ -5,7 +5,7 @@ port, the shipped models in pretrained/), and each test opens a fresh page, i.e.
 
 Skipped, with the reason, when there is no Chromium: /usr/bin/chromium (Debian's package), or the
 browser named by LATENT_EXPLORER_CHROMIUM, or Playwright's own download (`playwright install chromium`).
-Screenshots go to test-output/ (git-ignored).
+Screenshots go to test-output/screenshots/ (git-ignored).
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 OUT = ROOT / "test-output"
+SHOTS = OUT / "screenshots"  # scripts/update_screenshots.sh copies the README's and docs/lecture.md's from here
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 VIEWPORT = {"width": 1600, "height": 1200}
 
@@ -115,7 +116,7 @@ def page(browser, app_url):
     pg.goto(app_url)
     pg.wait_for_function("window.__latentPlane && window.__latentPlane.ready", timeout=90_000)
     pg.errors = errors
-    OUT.mkdir(exist_ok=True)
+    SHOTS.mkdir(parents=True, exist_ok=True)
     yield pg
     ctx.close()
     assert not errors, f"JavaScript errors on the page: {errors}"

@@ -11,9 +11,9 @@ import re
 from pathlib import Path
 
 import numpy as np
+from .conftest import SHOTS  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[2]
-SHOTS = ROOT / "test-output" / "screenshots"
 SCATTER = ".st-key-explore_scatter .js-plotly-plot"
 
 # (name, x, y, test-image index) of each class trace, read from the figure Plotly drew: `_fullData`, since
@@ -84,8 +84,7 @@ def switch_to_plotly(page):
 
 
 def test_a_click_on_the_plotly_map_picks_that_test_image(page):
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SHOTS / "explore-live.png"))
+    page.screenshot(path=str(SHOTS / "explore.png"))
     switch_to_plotly(page)
     points = page.evaluate(CLASS_POINTS, SCATTER)
     assert [t["name"] for t in points] == [str(k) for k in range(10)]
@@ -117,7 +116,6 @@ def test_a_click_on_the_plotly_map_picks_that_test_image(page):
 
 
 def test_the_manifold_lies_under_the_plotly_map(page):
-    SHOTS.mkdir(parents=True, exist_ok=True)
     switch_to_plotly(page)
     page.get_by_text("Manifold under the points").click()
     page.wait_for_function(f"() => {{ const g = document.querySelector('{SCATTER}'); "

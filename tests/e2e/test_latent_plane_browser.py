@@ -22,8 +22,8 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from vae_core import load_checkpoint  # noqa: E402
+from .conftest import SHOTS  # noqa: E402
 
-OUT = ROOT / "test-output"
 
 DIGIT_PIXELS = """() => {
   const host = [...document.querySelectorAll('*')].find((e) => e.shadowRoot && e.shadowRoot.querySelector('canvas.lp-digit'));
@@ -81,7 +81,7 @@ def test_dragging_decodes_in_the_page_and_the_release_moves_the_sliders(browser,
         page.mouse.move(start["x"] + t * (end["x"] - start["x"]), start["y"] + t * (end["y"] - start["y"]))
         page.evaluate("new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r)))")
         images.append(digit(page))
-    page.screenshot(path=str(OUT / "e2e-plane-dragging.png"))
+    page.screenshot(path=str(SHOTS / "dragging.png"))
     assert page.evaluate("window.__latentPlane.mode") == "drag"
     # no Python in the loop: nothing sent to the server, no new data from it
     assert len(sent) == sent_before, "the page talked to the server during the drag"
@@ -108,7 +108,7 @@ def test_dragging_decodes_in_the_page_and_the_release_moves_the_sliders(browser,
     page.evaluate("new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r)))")
     shown = digit(page)
     assert np.abs(shown.astype(int) - torch_digit(mlp, z).astype(int)).max() <= 1, "browser and PyTorch disagree"
-    page.screenshot(path=str(OUT / "e2e-plane-released.png"))
+    page.screenshot(path=str(SHOTS / "released.png"))
     ctx.close()
 
 
@@ -155,10 +155,10 @@ def test_drawing_a_digit_encodes_it(page):
     page.get_by_text("your digit's reconstruction at μ").wait_for()
     page.locator("text=μ = (").last.wait_for()
     page.wait_for_timeout(300)
-    page.screenshot(path=str(OUT / "e2e-own-digit.png"), full_page=True)
+    page.screenshot(path=str(SHOTS / "own-digit.png"), full_page=True)
     own = page.locator('[data-testid="stImage"]').filter(has_text="as the model sees it")
     own.scroll_into_view_if_needed()
-    own.screenshot(path=str(OUT / "e2e-own-digit-input.png"))
+    own.screenshot(path=str(SHOTS / "own-digit-input.png"))
     page.get_by_role("button", name="Clear").click()
     page.get_by_text("The canvas is empty").wait_for(timeout=30_000)
 
@@ -199,6 +199,6 @@ def test_uploads_good_and_bad(page):
     # over the limit: the uploader refuses it in the page, before it reaches Python
     upload(page, "big.png", b"\x89PNG\r\n\x1a\n" + bytes(3 * 2**20))
     page.get_by_text(re.compile(r"(File must be|larger than|exceeds).*2", re.I)).first.wait_for(timeout=30_000)
-    page.locator('[data-testid="stFileUploader"]').screenshot(path=str(OUT / "e2e-upload-too-big.png"))
+    page.locator('[data-testid="stFileUploader"]').screenshot(path=str(SHOTS / "upload-too-big.png"))
     assert page.locator('[data-testid="stException"]').count() == 0
     assert page.evaluate("window.__latentPlane.ready")

@@ -10,9 +10,9 @@ import io
 from pathlib import Path
 
 from PIL import Image
+from .conftest import SHOTS  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[2]
-SHOTS = ROOT / "test-output" / "screenshots"
 
 
 def pick_by_number(page, index: int) -> None:
@@ -28,7 +28,6 @@ def slider_value(page, name: str) -> float:
 
 
 def test_two_picks_make_a_morph_whose_gif_downloads(page):
-    SHOTS.mkdir(parents=True, exist_ok=True)
     pick_by_number(page, 3)  # test image #3 is a 0
     pick_by_number(page, 2)  # test image #2 is a 1
     assert (slider_value(page, "z1"), slider_value(page, "z2")) != (0.0, 0.0)
@@ -53,7 +52,6 @@ def test_two_picks_make_a_morph_whose_gif_downloads(page):
 
 
 def test_manifold_under_the_points(page):
-    SHOTS.mkdir(parents=True, exist_ok=True)
     page.get_by_text("Manifold under the points").click()
     page.wait_for_function("window.__latentPlane && window.__latentPlane.background", timeout=30_000)
     page.wait_for_timeout(300)
@@ -61,7 +59,6 @@ def test_manifold_under_the_points(page):
 
 
 def test_switching_to_the_conv_model(page):
-    SHOTS.mkdir(parents=True, exist_ok=True)
     sidebar = page.locator('[data-testid="stSidebar"]')
     sidebar.get_by_role("combobox").first.click()
     page.get_by_role("option", name="mnist-conv").first.click()

@@ -20,10 +20,9 @@ ROOT = Path(__file__).resolve().parents[2]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from .conftest import VIEWPORT, free_port, start_streamlit, wait_healthy  # noqa: E402
+from .conftest import SHOTS, VIEWPORT, free_port, start_streamlit, wait_healthy  # noqa: E402
 from vae_core import load_checkpoint  # noqa: E402
 
-SHOTS = ROOT / "test-output" / "screenshots"
 MODEL_NAME = "e2e-quick-demo"
 LOSS_TRACE = "train loss (per step, smoothed)"
 
@@ -97,7 +96,6 @@ def selected(page, label: str) -> str:
 @pytest.fixture
 def page(browser):
     """A fresh page (a new session); on a failure its last state is kept as train-failure.png."""
-    SHOTS.mkdir(parents=True, exist_ok=True)
     ctx = browser.new_context(viewport=VIEWPORT)
     pg = ctx.new_page()
     pg.errors = []
