@@ -99,6 +99,10 @@ class App:
                 self.proc.kill()
                 self.proc.wait(5)
 
+    @property
+    def runs_log(self) -> Path:
+        return self.tmp / "runs.jsonl"
+
     def cleanup(self) -> None:
         self.stop()
         shutil.rmtree(self.tmp, ignore_errors=True)
@@ -110,14 +114,19 @@ class App:
             return ""
 
 
-def start_app(extra_env: dict | None = None, python_flags: tuple[str, ...] = ()) -> App:
+def start_app(extra_env: dict | None = None, python_flags: tuple[str, ...] = (), timed_runs: bool = False) -> App:
     """The app on a free port, with an empty models folder of its own; output goes to a log file (a pipe
-    nobody reads would block the server once full)."""
+    nobody reads would block the server once full). timed_runs: through bench/timed_server.py, which logs the
+    duration of every script run to App.runs_log."""
     tmp = Path(tempfile.mkdtemp(prefix="latent-bench-"))
     (tmp / "models").mkdir()
     env = {**os.environ, "LATENT_EXPLORER_MODELS_DIR": str(tmp / "models"), **(extra_env or {})}
+    streamlit = ["-m", "streamlit"]
+    if timed_runs:
+        env["LATENT_BENCH_RUN_LOG"] = str(tmp / "runs.jsonl")
+        streamlit = [str(Path(__file__).resolve().parent / "timed_server.py")]
     port = free_port()
-    cmd = [sys.executable, *python_flags, "-m", "streamlit", "run", str(ROOT / "dashboard" / "app.py"),
+    cmd = [sys.executable, *python_flags, *streamlit, "run", str(ROOT / "dashboard" / "app.py"),
            "--server.headless", "true", "--server.port", str(port), "--browser.gatherUsageStats", "false"]
     log = tmp / "server.log"
     started = time.time()

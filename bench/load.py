@@ -31,6 +31,10 @@ server      timed on the page's websocket at the browser's network layer (Chrome
             events, whose timestamps do not wait for the page's busy main thread): from the first rerun
             request the action sends to the end of the last run it caused (ForwardMsg script_finished). This
             is what a student's own laptop would see, less its rendering and the network.
+script run  timed inside the server (bench/timed_server.py wraps Streamlit's ScriptRunner): the duration of
+            every script run, full or fragment, of every session including the trainer's polls. It is the
+            server's own cost and wait (CPU, GIL), free of the browsers: on a 2-core machine that also runs
+            N Chromium pages, "server" above also carries the browser's network thread waiting for a core.
 An action whose result does not show within --action-timeout seconds is an error, as are JavaScript errors,
 Streamlit exceptions on the page, lost connections and exceptions in the server's log.
 
@@ -424,6 +428,19 @@ async def drive(url: str, args, stats: Stats) -> str:
     return version
 
 
+def server_runs(log: Path, since: float) -> dict:
+    """Durations of the script runs the server timed itself (bench/timed_server.py), full runs and fragment
+    runs apart, each session's first run (its page load) left out: the server's share of each action,
+    without the browsers' time."""
+    rows = [json.loads(line) for line in log.read_text().splitlines() if line.strip()] if log.exists() else []
+    first: set = set()
+    # A session's first run is its page load (timed apart, in the browser), not an action.
+    rows = [r for r in rows if r["session"] in first or first.add(r["session"])]
+    rows = [r for r in rows if r["end"] >= since]
+    return {kind: summarise([r["ms"] for r in rows if r["fragment"] == frag])
+            for kind, frag in (("full", False), ("fragment", True))} | {"all": summarise([r["ms"] for r in rows])}
+
+
 def report(args, stats: Stats, measured: dict) -> dict:
     every_screen = [v for vs in stats.on_screen.values() for v in vs]
     every_server = [v for vs in stats.server.values() for v in vs]
@@ -445,6 +462,11 @@ def report(args, stats: Stats, measured: dict) -> dict:
     for k, v in summary["by_kind"].items():
         print(f"    {k:10s} n={v['on_screen_ms']['n']:4d}  on screen {fmt(v['on_screen_ms'])};  "
               f"server {fmt(v['server_ms'])}")
+    runs = measured["runs"]
+    print(f"  script runs, timed in the server: {fmt(runs['all'])}  over {runs['all']['n']} runs "
+          f"(full runs: median {runs['full']['median']:.0f} ms, p95 {runs['full']['p95']:.0f} ms, n={runs['full']['n']}; "
+          f"fragment runs: median {runs['fragment']['median']:.0f} ms, p95 {runs['fragment']['p95']:.0f} ms, "
+          f"n={runs['fragment']['n']})")
     loads = summary["page_load_s"]
     print(f"  page load (goto -> map and image shown): median {loads['median']:.1f} s, max {loads['max']:.1f} s")
     print(f"  errors: {len(stats.errors)}")
@@ -487,7 +509,7 @@ def main() -> None:
     if args.shots:
         args.shots.mkdir(parents=True, exist_ok=True)
 
-    app = start_app()
+    app = start_app(timed_runs=True)
     stats = Stats()
     try:
         wait_healthy(app)
@@ -498,6 +520,7 @@ def main() -> None:
         sampler = Sampler(app.proc.pid)
         sampler.start()
         cpu0, (busy0, total0), t0 = cpu_seconds(app.proc.pid), machine_busy(), time.monotonic()
+        t0_wall = time.time()
         version = asyncio.run(drive(app.url, args, stats))
         wall = time.monotonic() - t0
         cpu1, (busy1, total1) = cpu_seconds(app.proc.pid), machine_busy()
@@ -509,6 +532,7 @@ def main() -> None:
             "server_vmhwm_mib": peak_rss_mib(app.proc.pid), "server_cpu_s": cpu1 - cpu0,
             "browser_cpu_s": sampler.browser_cpu_s, "machine_busy": (busy1 - busy0) / max(1, total1 - total0),
         }
+        measured["runs"] = server_runs(app.runs_log, t0_wall)
         failures = server_exceptions(app.log.read_text(errors="replace"))
         stats.errors += [f"server: {f}" for f in failures]
         summary = report(args, stats, measured)
