@@ -17,6 +17,9 @@ step and the model of its last completed epoch is saved to models/_recovered/<ti
 when no epoch had completed). Read-only watchers from other sessions do not touch, so they keep nothing alive.
 The same happens to a running job when the server process exits (an atexit hook stops it and waits for it).
 
+Priority. The job's thread runs at nice VAE_TRAIN_NICE (default 10; Linux), and so do the OpenMP threads it
+starts: it still has every core when nobody else wants them, and yields them to the students' requests.
+
 Jobs and sessions. A JobRegistry (one per process, `registry()`) starts jobs and limits how many run at once
 (VAE_MAX_TRAINING_JOBS, default 1 per machine: training takes every CPU core). Each job belongs to the session
 id that started it; other sessions may watch a running job read-only but cannot stop or save it, and a job's
@@ -60,6 +63,7 @@ UNATTENDED = ("heartbeat", "shutdown")  # stop reasons after which the last comp
 NAME_RE = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 NAME_RULE = "1 to 64 characters, each a letter, digit, '-' or '_'"
 DEFAULT_HEARTBEAT_S = 90.0
+DEFAULT_TRAIN_NICE = 10  # the training thread's nice value (VAE_TRAIN_NICE): see lower_this_thread_priority()
 SNAPSHOT_IMAGES = 2000  # test images whose posterior means are plotted after every epoch
 N_SAMPLES = 8  # decoded prior samples per epoch
 EXIT_WAIT_S = 15.0  # at most this long, at exit, for a stopped job to end its step and save
@@ -72,6 +76,30 @@ def heartbeat_timeout_default() -> float:
     except ValueError:
         return DEFAULT_HEARTBEAT_S
     return value if value > 0 else DEFAULT_HEARTBEAT_S
+
+
+def train_nice_default() -> int:
+    try:
+        return min(19, max(0, int(os.environ.get("VAE_TRAIN_NICE", DEFAULT_TRAIN_NICE))))
+    except ValueError:
+        return DEFAULT_TRAIN_NICE
+
+
+def lower_this_thread_priority(nice: int) -> bool:
+    """Raise the nice value of the calling OS thread (Linux: a thread id is a valid PRIO_PROCESS target), before
+    it starts any OpenMP team: the team's worker threads are created by it and inherit the value.
+
+    Training takes every core for as long as it runs. Under contention the kernel then runs the requests of the
+    students exploring (nice 0) first and gives the training what is left; on an idle machine nothing changes.
+    Returns False where the platform has no such thing."""
+    if nice <= 0:
+        return False
+    try:
+        tid = threading.get_native_id()
+        os.setpriority(os.PRIO_PROCESS, tid, max(os.getpriority(os.PRIO_PROCESS, tid), nice))
+        return True
+    except (AttributeError, OSError):
+        return False
 
 
 def max_jobs_default() -> int:
@@ -195,6 +223,7 @@ class TrainingJob:
         self.session_id = session_id
         self.job_id = job_id or uuid.uuid4().hex[:12]
         self.heartbeat_timeout = float(heartbeat_timeout or heartbeat_timeout_default())
+        self.nice = train_nice_default()
         self.models_root = Path(models_root) if models_root is not None else None
         self.snapshot_images = snapshot_images
         self.data = data
@@ -296,6 +325,7 @@ class TrainingJob:
         return LatentSnapshot(epoch, points.astype(np.float32), samples)
 
     def _run(self) -> None:
+        lower_this_thread_priority(self.nice)
         try:
             self._prepare()
             result = train(self.model_cfg, self.train_cfg, [_JobCallback(self), *self.extra_callbacks], self.data)

@@ -6,6 +6,8 @@ Tiny runs only: 500 training images, a 32-16 MLP, 1-2 epochs. Every model is wri
 from __future__ import annotations
 
 import json
+import os
+import sys
 import threading
 import time
 
@@ -423,3 +425,20 @@ def test_format_seconds():
     assert tj.format_seconds(12.4) == "12 s"
     assert tj.format_seconds(185) == "3 min 05 s"
     assert tj.format_seconds(3720) == "1 h 02 min"
+
+
+class ThreadPriority(Callback):
+    """Records the nice value of the thread that runs the training loop."""
+
+    def on_train_start(self, total_steps, model) -> None:
+        self.nice = os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+
+
+@pytest.mark.skipif(not hasattr(os, "getpriority") or sys.platform != "linux", reason="per-thread nice is Linux's")
+def test_the_training_thread_yields_to_requests(mnist, models_root, monkeypatch):
+    monkeypatch.setenv("VAE_TRAIN_NICE", "7")
+    mine = os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+    seen = ThreadPriority()
+    run_job(mnist, models_root, train_cfg=tcfg(epochs=1), callbacks=[seen])
+    assert seen.nice == max(7, mine)  # the job's thread is lowered...
+    assert os.getpriority(os.PRIO_PROCESS, threading.get_native_id()) == mine  # ...and only that thread
