@@ -337,20 +337,22 @@ def map_figure(active: ActiveModel, enc: Encodings | None, lim: float, z: np.nda
     picks = [p for p in ss.get("explore_picks", []) if enc is not None and 0 <= p < len(enc.labels)]
     names = ("A", "B") if len(picks) == 2 else ("A",)
     marks = [(name, float(points[p, 0]), float(points[p, 1])) for name, p in zip(names, picks)]
-    ellipse = (enc.mu[picks[-1], :2], enc.sigma[picks[-1], :2]) if picks and d > 1 else None
+    ellipses = [dict(center=enc.mu[picks[-1], :2], sigma=enc.sigma[picks[-1], :2])] if picks and d > 1 else []
     extra = []
     code = own_code(active)
     if code is not None:
-        mu = code[0]
+        mu, sigma, _ = code
         extra.append(dict(x=[float(mu[0])], y=[float(mu[1]) if d > 1 else 0.0], name="your digit",
                           symbol="diamond", color=OWN_COLOR, size=16))
+        if d > 1:
+            ellipses.append(dict(center=mu[:2], sigma=sigma[:2], color=OWN_COLOR, dash=True))
     background, background_extent = None, None
     if ss.get("explore_bg") and d > 1:
         _, spec = models.grid_blob(active.entry.folder, active.entry.stamp, int(ss.get("explore_grid_n", 20)), extent)
         background, background_extent = spec["src"], spec["extent"][1]
     star = (round(float(z[0]), 4), round(float(z[1]), 4) if d > 1 else 0.0)  # the sliders' values, not float32's
     return views.scatter_figure(
-        points, labels, class_names, extent=extent, marker=star, picks=marks, ellipse=ellipse, extra=extra,
+        points, labels, class_names, extent=extent, marker=star, picks=marks, ellipses=ellipses, extra=extra,
         background=background, background_extent=background_extent,
         background_opacity=0.45, height=700, point_size=5, uirevision=f"{active.entry.key}|{extent}",
         axis_titles=("z1", "z2") if d > 1 else ("z1", "(random jitter)"),

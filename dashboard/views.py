@@ -186,12 +186,14 @@ def latent_limit(mu: np.ndarray, floor: float = 4.0, cap: float = 10.0) -> float
     return float(min(cap, max(floor, math.ceil(reach * 2) / 2)))
 
 
-def ellipse_shape(center: Sequence[float], sigma: Sequence[float], color: str = "#222222") -> dict:
+def ellipse_shape(center: Sequence[float], sigma: Sequence[float], color: str = "#222222",
+                  dash: bool = False) -> dict:
     """A Plotly layout shape: the axis-aligned 1-sigma ellipse of a diagonal Gaussian q(z|x) in (z1, z2)."""
     (x, y), (sx, sy) = (float(center[0]), float(center[1])), (float(sigma[0]), float(sigma[1]))
     return dict(
         type="circle", xref="x", yref="y", x0=x - sx, x1=x + sx, y0=y - sy, y1=y + sy,
-        line=dict(color=color, width=2), fillcolor="rgba(0,0,0,0.08)", layer="above",
+        line=dict(color=color, width=2, dash="dash" if dash else "solid"), fillcolor="rgba(0,0,0,0.08)",
+        layer="above",
     )
 
 
@@ -206,7 +208,7 @@ def scatter_figure(
     extent: float = 4.0,
     marker: Sequence[float] | None = None,
     picks: Sequence[tuple[str, float, float]] = (),
-    ellipse: tuple[Sequence[float], Sequence[float]] | None = None,
+    ellipses: Sequence[dict] = (),
     background: np.ndarray | str | None = None,
     background_extent: float | None = None,
     background_opacity: float = 0.35,
@@ -221,7 +223,8 @@ def scatter_figure(
 
     points [N, 2] plotted coordinates; labels [N] ints; each point's customdata is its test-set index.
     marker: the slider position (a star). picks: (name, x, y) of picked points (open rings).
-    ellipse: (center, sigma) drawn as a 1-sigma ellipse. background: a decoded grid image (uint8, row 0 = top, or
+    ellipses: keyword arguments of ellipse_shape (center, sigma, color, dash), each drawn as a 1-sigma ellipse.
+    background: a decoded grid image (uint8, row 0 = top, or
     the URL of one) stretched under the points over [-b, b]^2, b = background_extent (default: extent).
     extra: more dicts of x, y, name, symbol, color.
     arrows: (x0, y0, x1, y1) drawn as arrows from (x0, y0) to (x1, y1).
@@ -269,8 +272,8 @@ def scatter_figure(
         yaxis=dict(title=dict(text=axis_titles[1], font=dict(size=17)), scaleanchor="x", scaleratio=1, **axis),
         uirevision=uirevision, hovermode="closest", clickmode="event+select",
     )
-    if ellipse is not None:
-        fig.add_shape(**ellipse_shape(*ellipse))
+    for ellipse in ellipses:
+        fig.add_shape(**ellipse_shape(**ellipse))
     for x0, y0, x1, y1 in arrows:
         fig.add_annotation(x=float(x1), y=float(y1), ax=float(x0), ay=float(y0), xref="x", yref="y", axref="x",
                            ayref="y", text="", showarrow=True, arrowhead=3, arrowsize=1.2, arrowwidth=2.5,

@@ -466,6 +466,14 @@ def test_drawing_a_digit_shows_it_on_the_plane_and_starts_a_morph(at):
     assert not at.exception and image_urls(at, "your digit → ★, linear, 12 steps")
     at.button(key="explore_own_to_star").click().run()
     assert [at.session_state["explore_z0"], at.session_state["explore_z1"]] == [round(mark["x"], 2), round(mark["y"], 2)]
+    # The Plotly map shows the same ◆ and dashed 1σ ellipse.
+    use_plotly_map(at)
+    spec = scatter_spec(at)
+    (own,) = [t for t in spec["data"] if t.get("name") == "your digit"]
+    assert (own["x"][0], own["y"][0]) == pytest.approx((mark["x"], mark["y"]), abs=1e-5)
+    (ring,) = [sh for sh in spec["layout"]["shapes"] if sh["line"].get("dash") == "dash"]
+    assert (ring["x0"] + ring["x1"]) / 2 == pytest.approx(mark["x"], abs=1e-5)
+    at.segmented_control(key="explore_map_kind").set_value("live").run()
     send_event(at, "explore_draw", "cleared", True)
     assert "explore_own" not in at.session_state
     assert any("canvas is empty" in i.value for i in at.info)

@@ -142,7 +142,8 @@ def test_scatter_has_10000_points_in_10_traces(codes):
 def test_scatter_uses_class_names_and_draws_ellipse_and_background(codes):
     pts, labels = codes
     bg = np.zeros((280, 280), np.uint8)
-    fig = views.scatter_figure(pts, labels, FASHION, extent=3.0, ellipse=((1.0, 2.0), (0.5, 0.25)), background=bg,
+    fig = views.scatter_figure(pts, labels, FASHION, extent=3.0, ellipses=[dict(center=(1.0, 2.0), sigma=(0.5, 0.25))],
+                               background=bg,
                                picks=[("A", 0.0, 0.0), ("B", 1.0, 1.0)])
     assert [t.name for t in _class_traces(fig)] == list(FASHION)
     assert "Ankle boot" in _class_traces(fig)[9].hovertemplate
