@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import math
+import threading
 
 import pytest
 import torch
@@ -165,6 +166,34 @@ def test_same_seed_same_weights(small_test_set):
 
     c = train(TINY, dataclasses.replace(cfg, seed=8), data=small_test_set)
     assert not torch.equal(sa["decoder.net.2.weight"], c.model.state_dict()["decoder.net.2.weight"])
+
+
+class DrawFromTheGlobalGenerator(Callback):
+    """Another user of PyTorch's global generator (a second job, say) drawing from it at every step."""
+
+    def on_step(self, m):
+        torch.randn(100)
+
+
+def test_draws_from_the_global_generator_during_a_run_do_not_change_it(small_test_set):
+    cfg = TrainConfig(limit=256, epochs=1, batch_size=64, device="cpu", seed=7)
+    alone = train(TINY, cfg, data=small_test_set).model.state_dict()
+    disturbed = train(TINY, cfg, [DrawFromTheGlobalGenerator()], data=small_test_set).model.state_dict()
+    assert all(torch.equal(alone[k], disturbed[k]) for k in alone)
+
+
+def test_two_runs_in_threads_at_once_give_their_solo_weights(small_test_set):
+    cfgs = [TrainConfig(limit=256, epochs=1, batch_size=32, device="cpu", seed=s) for s in (1, 2)]
+    solo = [train(TINY, c, data=small_test_set).model.state_dict() for c in cfgs]
+    results: list = [None, None]
+    threads = [threading.Thread(target=lambda i=i: results.__setitem__(i, train(TINY, cfgs[i], data=small_test_set)))
+               for i in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    for want, got in zip(solo, results):
+        assert all(torch.equal(want[k], got.model.state_dict()[k]) for k in want)
 
 
 @pytest.mark.parametrize("kw,msg", [(dict(epochs=0), "at least 1"), (dict(batch_size=0), "at least 1"),

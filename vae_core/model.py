@@ -106,10 +106,11 @@ class VAE(nn.Module):
         return self.encoder(x)
 
     @staticmethod
-    def reparameterize(mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
-        """z = mu + sigma * eps with eps ~ N(0, I): the sample is a differentiable function of mu and sigma."""
+    def reparameterize(mu: torch.Tensor, logvar: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
+        """z = mu + sigma * eps with eps ~ N(0, I): the sample is a differentiable function of mu and sigma.
+        eps comes from `generator` (default: PyTorch's global one)."""
         sigma = torch.exp(0.5 * logvar)  # sigma = exp(logvar / 2)
-        eps = torch.randn_like(sigma)
+        eps = torch.randn(sigma.shape, generator=generator, dtype=sigma.dtype, device=sigma.device)
         return mu + sigma * eps
 
     def decode_raw(self, z: torch.Tensor) -> torch.Tensor:
@@ -121,19 +122,19 @@ class VAE(nn.Module):
         out = self.decoder(z)
         return torch.sigmoid(out) if self.cfg.likelihood == "bernoulli" else out.clamp(0, 1)
 
-    def loss_terms(self, x: torch.Tensor) -> dict[str, torch.Tensor]:
-        """Per-image terms of -ELBO with one z sample: {'loss', 'recon', 'kl'}, each of shape [B].
+    def loss_terms(self, x: torch.Tensor, generator: torch.Generator | None = None) -> dict[str, torch.Tensor]:
+        """Per-image terms of -ELBO with one z sample (eps from `generator`): {'loss', 'recon', 'kl'}, each [B].
 
         'loss' is recon + beta * KL, what training minimises; with beta = 1 it is -ELBO in nats.
         """
         mu, logvar = self.encode(x)
-        z = self.reparameterize(mu, logvar)
+        z = self.reparameterize(mu, logvar, generator)
         recon = reconstruction_nll(self.decode_raw(z), x, self.cfg.likelihood, self.cfg.sigma)  # -log p(x|z)
         kl = kl_to_standard_normal(mu, logvar)  # KL(q(z|x) || N(0, I))
         return {"loss": recon + self.cfg.beta * kl, "recon": recon, "kl": kl}
 
-    def forward(self, x: torch.Tensor) -> dict[str, torch.Tensor]:
-        return self.loss_terms(x)
+    def forward(self, x: torch.Tensor, generator: torch.Generator | None = None) -> dict[str, torch.Tensor]:
+        return self.loss_terms(x, generator)
 
     # --- helpers the app uses --------------------------------------------------------
 

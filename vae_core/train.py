@@ -18,6 +18,7 @@ import os
 import platform
 import shlex
 import sys
+import threading
 import time
 from dataclasses import asdict, dataclass, field
 
@@ -148,7 +149,6 @@ def train(
 
 def _train(model_cfg: VAEConfig, cfg: TrainConfig, callbacks, data: Dataset | None) -> TrainResult:
     device = pick_device(cfg.device)
-    torch.manual_seed(cfg.seed)  # fixes the initial weights and every eps of the reparameterisation
     order_gen = torch.Generator().manual_seed(cfg.seed)  # fixes the batch order
 
     data = data or load_dataset(cfg.dataset, cfg.data_dir)
@@ -158,7 +158,7 @@ def _train(model_cfg: VAEConfig, cfg: TrainConfig, callbacks, data: Dataset | No
     steps_per_epoch = math.ceil(n / cfg.batch_size)
     total_steps = steps_per_epoch * cfg.epochs
 
-    model = VAE(model_cfg).to(device)
+    model, eps_gen = seeded_model(model_cfg, cfg.seed, device)
     opt = make_optimizer(model, cfg.lr)
     sched = (
         torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=cfg.lr, total_steps=total_steps)
@@ -179,7 +179,7 @@ def _train(model_cfg: VAEConfig, cfg: TrainConfig, callbacks, data: Dataset | No
         epoch_loss = 0.0
         for b in range(steps_per_epoch):
             x = to_float(train_images[perm[b * cfg.batch_size : (b + 1) * cfg.batch_size]])
-            terms = model(x)
+            terms = model(x, eps_gen)
             loss = terms["loss"].mean()  # mean over the batch of recon + beta * KL
             step += 1
             if not torch.isfinite(loss):
@@ -225,6 +225,22 @@ def _train(model_cfg: VAEConfig, cfg: TrainConfig, callbacks, data: Dataset | No
         message = f"trained {epochs_done} epochs"
     model.eval()
     return TrainResult(model, status, message, epochs_done, history, time.perf_counter() - start)
+
+
+_global_rng = threading.Lock()  # PyTorch's global generator is one per process: jobs in threads take turns
+
+
+def seeded_model(model_cfg: VAEConfig, seed: int, device: torch.device) -> tuple[VAE, torch.Generator]:
+    """The model's initial weights from torch.manual_seed(seed), and a generator of the run's own for every eps
+    of the reparameterisation, continuing that same seeded sequence (so a run gives what it gave when eps came
+    from the global generator). A second training job in the same process, or anything else that draws from
+    the global generator meanwhile, no longer changes this run's samples."""
+    with _global_rng:
+        torch.manual_seed(seed)
+        model = VAE(model_cfg).to(device)
+        eps_gen = torch.Generator(device=device)
+        eps_gen.set_state(torch.cuda.get_rng_state(device) if device.type == "cuda" else torch.get_rng_state())
+    return model, eps_gen
 
 
 def checkpoint_meta(model_cfg: VAEConfig, cfg: TrainConfig, result: TrainResult, data: Dataset, command: str) -> dict:
