@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -29,6 +30,8 @@ NODE = shutil.which("node")
 FRONTEND = ROOT / "dashboard" / "latent_plane" / "frontend"
 TOLERANCE = 1e-4
 
+if NODE is None and os.environ.get("LATENT_EXPLORER_REQUIRE_NODE") == "1":  # CI: a missing Node is a failure
+    raise RuntimeError("LATENT_EXPLORER_REQUIRE_NODE=1 but `node` is not on PATH")
 needs_node = pytest.mark.skipif(NODE is None, reason="Node.js (`node`) is not installed: cannot run decoder.js")
 
 
