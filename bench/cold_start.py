@@ -28,6 +28,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import math
 import os
 import re
 import shutil
@@ -112,6 +113,16 @@ class App:
             return "\n".join(self.log.read_text(errors="replace").splitlines()[-n:])
         except OSError:
             return ""
+
+
+def percentile(values: list[float], q: float) -> float:
+    """The q-quantile of values, interpolated linearly between the two nearest ranks (nan when empty)."""
+    s = sorted(values)
+    if not s:
+        return math.nan
+    k = (len(s) - 1) * q
+    lo, hi = math.floor(k), math.ceil(k)
+    return s[lo] + (s[hi] - s[lo]) * (k - lo)
 
 
 def start_app(extra_env: dict | None = None, python_flags: tuple[str, ...] = (), timed_runs: bool = False) -> App:

@@ -40,6 +40,8 @@ import time
 import urllib.request
 from pathlib import Path
 
+from cold_start import percentile  # bench/ is on sys.path when a script in it runs
+
 ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 
@@ -60,15 +62,6 @@ SERVER_PROBE = """() => {
     img.decode().catch(() => {}).then(() => requestAnimationFrame(() => probe.results.push(performance.now() - t0)));
   }).observe(document.body, { subtree: true, childList: true, attributes: true, attributeFilter: ['src'] });
 }"""
-
-
-def percentile(values: list[float], q: float) -> float:
-    s = sorted(values)
-    if not s:
-        return math.nan
-    k = (len(s) - 1) * q
-    lo, hi = math.floor(k), math.ceil(k)
-    return s[lo] + (s[hi] - s[lo]) * (k - lo)
 
 
 def chromium_path(given: str | None) -> str:

@@ -65,8 +65,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from cold_start import (  # noqa: E402
-    CHROMIUM_ARGS, SERVER_IMAGE_CAPTION, VIEWPORT, chromium_path, cpu_seconds, peak_rss_mib, process_tree, rss_mib,
-    start_app, wait_healthy,
+    CHROMIUM_ARGS, SERVER_IMAGE_CAPTION, VIEWPORT, chromium_path, cpu_seconds, peak_rss_mib, percentile, process_tree,
+    rss_mib, start_app, wait_healthy,
 )
 
 TRAIN_DONE = re.compile(r"Trained \d+ epochs in")  # dashboard/training_job.py, _outcome_message()
@@ -127,15 +127,6 @@ class Stats:
         self.on_screen.setdefault(kind, []).append(on_screen_ms)
         if server_ms is not None:
             self.server.setdefault(kind, []).append(server_ms)
-
-
-def percentile(values: list[float], q: float) -> float:
-    s = sorted(values)
-    if not s:
-        return math.nan
-    k = (len(s) - 1) * q
-    lo, hi = math.floor(k), math.ceil(k)
-    return s[lo] + (s[hi] - s[lo]) * (k - lo)
 
 
 def summarise(values: list[float]) -> dict:

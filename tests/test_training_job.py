@@ -198,15 +198,20 @@ def test_heartbeat_timeout_stops_and_saves_last_epoch_to_recovered(mnist, models
     assert listed[0].label.startswith(f"recovered/{recovered[0].name} · MNIST · mlp")
 
 
+class Slow(Callback):
+    """Makes every step take at least `seconds`, so that real time passes during a short run."""
+
+    def __init__(self, seconds: float):
+        self.seconds = seconds
+
+    def on_step(self, m) -> None:
+        time.sleep(self.seconds)
+
+
 def test_heartbeat_in_real_time(mnist, models_root):
     """No touch for longer than the timeout: the job stops by itself (before any epoch: nothing saved)."""
-
-    class Slow(Callback):
-        def on_step(self, m):
-            time.sleep(0.05)
-
     job = tj.TrainingJob(tiny_cfg(), tcfg(epochs=50), session_id="s", data=mnist, models_root=models_root,
-                         heartbeat_timeout=0.3, callbacks=[Slow()])
+                         heartbeat_timeout=0.3, callbacks=[Slow(0.05)])
     job.start()
     assert job.wait(TIMEOUT)
     s = job.snapshot()
@@ -238,12 +243,8 @@ def test_server_exit_stops_the_job_and_keeps_the_last_epoch(mnist, models_root):
 
 
 def test_touch_keeps_the_job_alive(mnist, models_root):
-    class Slow(Callback):
-        def on_step(self, m):
-            time.sleep(0.02)
-
     job = tj.TrainingJob(tiny_cfg(), tcfg(epochs=1), session_id="s", data=mnist, models_root=models_root,
-                         heartbeat_timeout=0.5, callbacks=[Slow()])
+                         heartbeat_timeout=0.5, callbacks=[Slow(0.02)])
     job.start()
     while not job.wait(0.05):
         job.touch()

@@ -10,6 +10,7 @@ Screenshots go to test-output/screenshots/ (git-ignored).
 
 from __future__ import annotations
 
+import contextlib
 import os
 import socket
 import subprocess
@@ -25,6 +26,15 @@ OUT = ROOT / "test-output"
 SHOTS = OUT / "screenshots"  # scripts/update_screenshots.sh copies the README's and docs/lecture.md's from here
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 VIEWPORT = {"width": 1600, "height": 1200}
+# The grey levels of the 28 x 28 image the live plane decoded in the page (the red channel of its canvas).
+DIGIT_PIXELS = """() => {
+  const host = [...document.querySelectorAll('*')].find((e) => e.shadowRoot && e.shadowRoot.querySelector('canvas.lp-digit'));
+  const c = host.shadowRoot.querySelector('canvas.lp-digit');
+  const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+  const out = [];
+  for (let i = 0; i < d.length; i += 4) out.push(d[i]);
+  return out;
+}"""
 
 
 def chromium_path() -> str | None:
@@ -80,10 +90,11 @@ def chromium():
     return path
 
 
-@pytest.fixture(scope="module")
-def app_url(chromium):
+@contextlib.contextmanager
+def running_app(env: dict | None = None):
+    """`streamlit run dashboard/app.py` on a free port for the duration of the block; yields its URL."""
     port = free_port()
-    proc = start_streamlit(port)
+    proc = start_streamlit(port, env)
     url = f"http://127.0.0.1:{port}"
     try:
         wait_healthy(url, proc)
@@ -94,6 +105,12 @@ def app_url(chromium):
             proc.wait(10)
         except subprocess.TimeoutExpired:
             proc.kill()
+
+
+@pytest.fixture(scope="module")
+def app_url(chromium):
+    with running_app() as url:
+        yield url
 
 
 @pytest.fixture(scope="module")

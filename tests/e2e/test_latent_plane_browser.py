@@ -22,17 +22,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from vae_core import load_checkpoint  # noqa: E402
-from .conftest import SHOTS  # noqa: E402
-
-
-DIGIT_PIXELS = """() => {
-  const host = [...document.querySelectorAll('*')].find((e) => e.shadowRoot && e.shadowRoot.querySelector('canvas.lp-digit'));
-  const c = host.shadowRoot.querySelector('canvas.lp-digit');
-  const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
-  const out = [];
-  for (let i = 0; i < d.length; i += 4) out.push(d[i]);
-  return out;
-}"""
+from .conftest import DIGIT_PIXELS, SHOTS  # noqa: E402
 
 
 @pytest.fixture(scope="module")

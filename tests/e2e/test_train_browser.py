@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import re
-import subprocess
 import sys
 from pathlib import Path
 
@@ -20,7 +19,7 @@ ROOT = Path(__file__).resolve().parents[2]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from .conftest import SHOTS, VIEWPORT, free_port, start_streamlit, wait_healthy  # noqa: E402
+from .conftest import DIGIT_PIXELS, SHOTS, VIEWPORT, running_app  # noqa: E402
 from vae_core import load_checkpoint  # noqa: E402
 
 MODEL_NAME = "e2e-quick-demo"
@@ -37,32 +36,12 @@ LIVE_LOSS_POINTS = f"""() => {{
   return -1;
 }}"""
 
-DIGIT_PIXELS = """() => {
-  const host = [...document.querySelectorAll('*')].find((e) => e.shadowRoot && e.shadowRoot.querySelector('canvas.lp-digit'));
-  const c = host.shadowRoot.querySelector('canvas.lp-digit');
-  const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
-  const out = [];
-  for (let i = 0; i < d.length; i += 4) out.push(d[i]);
-  return out;
-}"""
-
-
 @pytest.fixture(scope="module")
 def train_app(chromium, tmp_path_factory):
     """(url, models folder) of a Streamlit server of our own that saves models into a temporary folder."""
     models_dir = tmp_path_factory.mktemp("user-models")
-    port = free_port()
-    proc = start_streamlit(port, env={"LATENT_EXPLORER_MODELS_DIR": str(models_dir)})
-    url = f"http://127.0.0.1:{port}"
-    try:
-        wait_healthy(url, proc)
+    with running_app({"LATENT_EXPLORER_MODELS_DIR": str(models_dir)}) as url:
         yield url, models_dir
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
 
 
 def frame(page) -> None:
