@@ -365,6 +365,30 @@ def test_other_sections_render(at):
     assert after != before
 
 
+def _files(*roots: Path) -> dict:
+    """Every file under roots with its size and modification time (caches and test output left out)."""
+    skip = {".git", "__pycache__", ".pytest_cache", "test-output", ".venv"}
+    return {p: (p.stat().st_size, p.stat().st_mtime_ns) for root in roots for p in Path(root).rglob("*")
+            if p.is_file() and not skip.intersection(p.relative_to(root).parts)}
+
+
+def test_exploring_writes_no_file(at, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    roots = (ROOT, *at.checkpoint_roots, tmp_path)
+    before = _files(*roots)
+    at.slider(key="explore_z0").set_value(1.25).run()
+    pick(at, 3)
+    pick(at, 8)
+    for section in ("Manifold grid", "Morph", "Prior samples", "Reconstructions", "De-noising"):
+        at.session_state["explore_section"] = section
+        at.run()
+        assert not at.exception, section
+    send_event(at, "explore_draw", "drawn", "data:image/png;base64," + base64.b64encode(_ring_png()).decode())
+    assert image_urls(at, "your digit's reconstruction")
+    select_model(at, "mnist-conv")
+    assert _files(*roots) == before
+
+
 def test_picking_a_model_in_the_selectbox(at):
     select_model(at, "mnist-conv")
     assert not at.exception and not at.error
