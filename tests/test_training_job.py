@@ -120,15 +120,21 @@ def test_progress_and_eta_while_running(mnist, models_root):
 # --- stopping -----------------------------------------------------------------------------------
 
 
-def test_stop_is_honoured_within_one_step(mnist, models_root):
-    """stop() from another thread while step 3 runs: the loop ends right after step 3."""
-    gate = Gate(at=3)
+def stopped_at(step: int, mnist, models_root) -> tj.TrainingJob:
+    """A job whose stop() is called from this thread while the training thread is inside step `step`."""
+    gate = Gate(at=step)
     job = tj.TrainingJob(tiny_cfg(), tcfg(), session_id="s", data=mnist, models_root=models_root, callbacks=[gate])
     job.start()
     assert gate.reached.wait(TIMEOUT)
     job.stop()
     gate.release.set()
     assert job.wait(TIMEOUT)
+    return job
+
+
+def test_stop_is_honoured_within_one_step(mnist, models_root):
+    """stop() from another thread while step 3 runs: the loop ends right after step 3."""
+    job = stopped_at(3, mnist, models_root)
     s = job.snapshot()
     assert s.state == "stopped" and s.stop_reason == "user"
     assert s.step == 3 and len(s.steps["loss"]) == 3
@@ -138,13 +144,7 @@ def test_stop_is_honoured_within_one_step(mnist, models_root):
 
 
 def test_stop_after_an_epoch_keeps_that_epoch_and_can_be_saved(mnist, models_root):
-    gate = Gate(at=12)  # inside epoch 2
-    job = tj.TrainingJob(tiny_cfg(), tcfg(), session_id="s", data=mnist, models_root=models_root, callbacks=[gate])
-    job.start()
-    assert gate.reached.wait(TIMEOUT)
-    job.stop()
-    gate.release.set()
-    assert job.wait(TIMEOUT)
+    job = stopped_at(12, mnist, models_root)  # inside epoch 2
     s = job.snapshot()
     assert s.state == "stopped" and s.step == 12 and s.epochs_completed == 1 and s.can_save
     folder = job.save("stopped-run")

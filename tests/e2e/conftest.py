@@ -19,7 +19,9 @@ import time
 import urllib.request
 from pathlib import Path
 
+import numpy as np
 import pytest
+import torch
 
 ROOT = Path(__file__).resolve().parents[2]
 OUT = ROOT / "test-output"
@@ -35,6 +37,18 @@ DIGIT_PIXELS = """() => {
   for (let i = 0; i < d.length; i += 4) out.push(d[i]);
   return out;
 }"""
+
+
+def digit(page) -> np.ndarray:
+    """The 28 x 28 grey levels the live plane last decoded in the page."""
+    return np.array(page.evaluate(DIGIT_PIXELS), dtype=np.uint8).reshape(28, 28)
+
+
+def torch_digit(model, z) -> np.ndarray:
+    """The same image decoded by PyTorch, rounded as the page's canvas rounds it."""
+    with torch.no_grad():
+        x = model.decode(torch.tensor([z], dtype=torch.float32))[0, 0].numpy()
+    return np.clip(np.rint(x * 255), 0, 255).astype(np.uint8)
 
 
 def chromium_path() -> str | None:

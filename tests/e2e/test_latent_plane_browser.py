@@ -22,7 +22,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from vae_core import load_checkpoint  # noqa: E402
-from .conftest import DIGIT_PIXELS, SHOTS  # noqa: E402
+from .conftest import SHOTS, digit, torch_digit  # noqa: E402
 
 
 @pytest.fixture(scope="module")
@@ -40,16 +40,6 @@ def count_sent_frames(page) -> list:
 
 def slider_value(page, name: str) -> float:
     return float(page.get_by_role("slider", name=name).input_value())
-
-
-def digit(page) -> np.ndarray:
-    return np.array(page.evaluate(DIGIT_PIXELS), dtype=np.uint8).reshape(28, 28)
-
-
-def torch_digit(model, z) -> np.ndarray:
-    with torch.no_grad():
-        x = model.decode(torch.tensor([z], dtype=torch.float32))[0, 0].numpy()
-    return np.clip(np.rint(x * 255), 0, 255).astype(np.uint8)
 
 
 def test_dragging_decodes_in_the_page_and_the_release_moves_the_sliders(browser, app_url, mlp):

@@ -19,7 +19,7 @@ ROOT = Path(__file__).resolve().parents[2]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from .conftest import DIGIT_PIXELS, SHOTS, VIEWPORT, running_app  # noqa: E402
+from .conftest import SHOTS, VIEWPORT, digit, running_app, torch_digit  # noqa: E402
 from vae_core import load_checkpoint  # noqa: E402
 
 MODEL_NAME = "e2e-quick-demo"
@@ -55,16 +55,6 @@ def live_loss_points(page) -> int:
 def wait_for_more_points(page, than: int, timeout_ms: int = 20_000) -> int:
     page.wait_for_function(f"({LIVE_LOSS_POINTS})() > {than}", timeout=timeout_ms)
     return live_loss_points(page)
-
-
-def digit(page) -> np.ndarray:
-    return np.array(page.evaluate(DIGIT_PIXELS), dtype=np.uint8).reshape(28, 28)
-
-
-def torch_digit(model, z) -> np.ndarray:
-    with torch.no_grad():
-        x = model.decode(torch.tensor([z], dtype=torch.float32))[0, 0].numpy()
-    return np.clip(np.rint(x * 255), 0, 255).astype(np.uint8)
 
 
 def selected(page, label: str) -> str:
