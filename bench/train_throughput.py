@@ -1,13 +1,15 @@
 """Training throughput: our trainer against the common PyTorch loop, one epoch each, same model.
 
-    python bench/train_throughput.py                                       # full MNIST, 3 + 2 epochs
-    python bench/train_throughput.py --limit 6000 --epochs 2 --ref-epochs 1   # quick smoke run
+    python bench/train_throughput.py                                       # full MNIST, 3 rounds of 3 + 3 + 2 epochs
+    python bench/train_throughput.py --limit 6000 --epochs 2 --ref-epochs 1 --rounds 1   # quick smoke run
 
 What it measures, on the CPU, in one process:
 
 ours       vae_core.train.train() with the MLP VAE (VAEConfig(arch="mlp")), batch 128, Adam at a constant 1e-3,
            seed 0, over MNIST's 60,000 training images as loaded by vae_core.data.load_dataset("mnist"):
-           uint8 tensors in memory, batches drawn by index, no DataLoader, fused Adam.
+           uint8 tensors in memory, batches drawn by index, no DataLoader, fused Adam, and the default
+           precision "auto": the layers' matrix products in bfloat16 on a CPU that has it in hardware
+           (AVX512-BF16 or AMX), float32 elsewhere; the loss is float32 either way.
            A Callback times each epoch. "train" is from the start of the epoch (the end of the previous one,
            or on_train_start for the first) to the last on_step of the epoch: the shuffle and every step,
            per-step bookkeeping included. "+eval" adds the test-set evaluation that train() runs at each
@@ -18,11 +20,15 @@ reference  the style of pytorch/examples' VAE: torchvision.datasets.MNIST(transf
            Its root is a temporary folder holding the bundled data/mnist/*.gz decompressed into
            MNIST/raw/, since torchvision 0.29 looks only for the uncompressed files (and cannot download here).
 
+The machine is a shared VM whose speed drifts by 15 % or more within minutes, so the whole comparison runs
+--rounds times (ours, ours in fp32, reference, in turn) and the ratio printed last is the median over rounds.
 The first epoch of each is reported as warm-up; "steady" is the median of the later epochs (ours) or the
 second epoch (reference). The ratio reference / ours is of steady training time, so above 1 means ours is
 faster. One-off costs are reported apart: our dataset load (decompress, SHA-256 check, parse) and the
 reference's dataset construction (reading the raw files). Both run with torch.set_num_threads(--threads),
 by default os.cpu_count(); train() sets os.cpu_count() itself, so the callback sets --threads again.
+"ours, fp32" runs our trainer again with precision="fp32", to show what the loop alone gains over the
+reference and what bfloat16 adds (it is the same as "ours" on a CPU without native bfloat16).
 Other load on the machine distorts the figures: run it on an otherwise idle machine.
 """
 
@@ -61,10 +67,11 @@ def parse_args() -> argparse.Namespace:
     p.add_argument("--epochs", type=int, default=3, help="epochs of our trainer (the first is warm-up)")
     p.add_argument("--ref-epochs", type=int, default=2, help="epochs of the reference loop (the first is warm-up)")
     p.add_argument("--limit", type=int, default=None, help="use the first N training images, for both")
+    p.add_argument("--rounds", type=int, default=3, help="repeat ours + reference this many times (default 3)")
     p.add_argument("--threads", type=int, default=os.cpu_count() or 1, help="torch CPU threads (default: all cores)")
     args = p.parse_args()
-    if args.epochs < 1 or args.ref_epochs < 1 or args.threads < 1 or (args.limit is not None and args.limit < 1):
-        p.error("--epochs, --ref-epochs, --threads and --limit must be at least 1")
+    if min(args.epochs, args.ref_epochs, args.threads, args.rounds, args.limit or 1) < 1:
+        p.error("--epochs, --ref-epochs, --rounds, --threads and --limit must be at least 1")
     return args
 
 
@@ -97,20 +104,21 @@ class EpochTimer(Callback):
         self.epoch_start, self.n_steps = now, 0
 
 
-def run_ours(args: argparse.Namespace) -> dict:
+def run_ours(args: argparse.Namespace, precision: str = "auto") -> dict:
     t0 = time.perf_counter()
     data = load_dataset("mnist")  # cached per process: train() below gets the same object
     load_s = time.perf_counter() - t0
 
     timer = EpochTimer(args.threads)
     cfg = TrainConfig(epochs=args.epochs, batch_size=BATCH_SIZE, lr=LR, schedule="constant", seed=SEED,
-                      device="cpu", limit=args.limit)
+                      device="cpu", limit=args.limit, precision=precision)
     result = train(VAEConfig(arch="mlp"), cfg, [timer], data)
     if result.status != "completed":
         raise SystemExit(f"our trainer did not complete: {result.message}")
     n = len(data.train_images[: args.limit] if args.limit else data.train_images)
     return {"n": n, "load_s": load_s, "train_s": timer.train_s, "with_eval_s": timer.with_eval_s,
-            "steps": timer.steps, "final_train_loss": result.history["epochs"][-1]["train_loss"]}
+            "steps": timer.steps, "final_train_loss": result.history["epochs"][-1]["train_loss"],
+            "precision": result.precision}
 
 
 # --- reference: torchvision MNIST + DataLoader + the classic loop --------------------------------
@@ -168,52 +176,84 @@ def steady(times: list[float]) -> tuple[float, str]:
     return times[0], "only epoch, includes warm-up"
 
 
+def one_round(args: argparse.Namespace, root: Path) -> dict:
+    """Ours (default precision), ours in fp32, then the reference: their steady epoch times and the ratios."""
+    print(f"  ours: {args.epochs} epoch(s) of vae_core.train.train ...", flush=True)
+    ours = run_ours(args)
+    print(f"  ours, fp32: {args.epochs} epoch(s) of vae_core.train.train(precision='fp32') ...", flush=True)
+    ours_fp32 = run_ours(args, "fp32")
+    print(f"  reference: {args.ref_epochs} epoch(s) of torchvision MNIST + DataLoader + classic loop ...", flush=True)
+    ref = run_reference(args, root)
+    assert ours["n"] == ref["n"], (ours["n"], ref["n"])
+    r = {"ours": ours, "fp32": ours_fp32, "ref": ref}
+    r["ours_train"], r["ours_how"] = steady(ours["train_s"])
+    r["ours_eval"], _ = steady(ours["with_eval_s"])
+    r["fp32_train"], r["fp32_how"] = steady(ours_fp32["train_s"])
+    r["ref_train"], r["ref_how"] = steady(ref["epoch_s"])
+    r["ratio"] = r["ref_train"] / r["ours_train"]
+    r["ratio_eval"] = r["ref_train"] / r["ours_eval"]
+    r["ratio_fp32"] = r["ref_train"] / r["fp32_train"]
+    return r
+
+
+def print_round(k: int, r: dict) -> None:
+    ours, n = r["ours"], r["ours"]["n"]
+    print(f"\nround {k}: per-epoch seconds, {n} images, {ours['steps'][0]} steps of {BATCH_SIZE}")
+    print(f"  {'':<28}{'warm-up':>10}{'steady':>10}{'images/s':>11}   steady is")
+    rows = [
+        (f"ours, training ({ours['precision']})", ours["train_s"][0], r["ours_train"], r["ours_how"]),
+        ("ours, training + test eval", ours["with_eval_s"][0], r["ours_eval"], r["ours_how"]),
+        ("ours, training, fp32", r["fp32"]["train_s"][0], r["fp32_train"], r["fp32_how"]),
+        ("reference, training", r["ref"]["epoch_s"][0], r["ref_train"], r["ref_how"]),
+    ]
+    for name, first, st, how in rows:
+        print(f"  {name:<28}{first:10.2f}{st:10.2f}{n / st:11.0f}   {how}")
+    print(f"  all epochs: ours {[round(s, 2) for s in ours['train_s']]}, "
+          f"ours +eval {[round(s, 2) for s in ours['with_eval_s']]}, ours fp32 {[round(s, 2) for s in r['fp32']['train_s']]}, "
+          f"reference {[round(s, 2) for s in r['ref']['epoch_s']]}")
+    print(f"  ratio reference / ours: {r['ratio']:.2f} (with our eval: {r['ratio_eval']:.2f}; ours in fp32: "
+          f"{r['ratio_fp32']:.2f})")
+
+
 def main() -> int:
     args = parse_args()
     torch.set_num_threads(args.threads)
     print(f"torch {torch.__version__}, torchvision {torchvision.__version__}, "
           f"threads {torch.get_num_threads()} (os.cpu_count() {os.cpu_count()}), device cpu")
     print(f"batch {BATCH_SIZE}, Adam lr {LR:g}, MLP VAE {VAEConfig().hidden} latent {VAEConfig().latent_dim}, "
-          f"training images {args.limit or 'all'}")
+          f"training images {args.limit or 'all'}, {args.rounds} round(s)")
 
-    print(f"\nours: {args.epochs} epoch(s) of vae_core.train.train ...", flush=True)
-    ours = run_ours(args)
-
+    rounds = []
     with tempfile.TemporaryDirectory(prefix="bench-mnist-") as tmp:
         t0 = time.perf_counter()
         prepare_torchvision_root(Path(tmp))
         prepare_s = time.perf_counter() - t0
-        print(f"reference: {args.ref_epochs} epoch(s) of torchvision MNIST + DataLoader + classic loop ...", flush=True)
-        ref = run_reference(args, Path(tmp))
-    assert ours["n"] == ref["n"], (ours["n"], ref["n"])
-    n = ours["n"]
+        for k in range(1, args.rounds + 1):
+            print(f"round {k} of {args.rounds}", flush=True)
+            rounds.append(one_round(args, Path(tmp)))
 
-    print("\none-off costs")
-    print(f"  ours       load_dataset('mnist') (gunzip, SHA-256, parse)   {ours['load_s']:7.2f} s")
-    print(f"  reference  datasets.MNIST(...) construction                 {ref['construct_s']:7.2f} s"
+    first = rounds[0]
+    print("\none-off costs (round 1)")
+    print(f"  ours       load_dataset('mnist') (gunzip, SHA-256, parse)   {first['ours']['load_s']:7.2f} s")
+    print(f"  reference  datasets.MNIST(...) construction                 {first['ref']['construct_s']:7.2f} s"
           f"   (+ {prepare_s:.2f} s decompressing into the temp root, bench setup only)")
+    for k, r in enumerate(rounds, 1):
+        print_round(k, r)
 
-    print(f"\nper-epoch seconds, {n} images, {ours['steps'][0]} steps of {BATCH_SIZE}")
-    print(f"  {'':<28}{'warm-up':>10}{'steady':>10}{'images/s':>11}   steady is")
-    ours_train, ours_train_how = steady(ours["train_s"])
-    ours_eval, _ = steady(ours["with_eval_s"])
-    ref_train, ref_how = steady(ref["epoch_s"])
-    rows = [
-        ("ours, training", ours["train_s"][0], ours_train, ours_train_how),
-        ("ours, training + test eval", ours["with_eval_s"][0], ours_eval, ours_train_how),
-        ("reference, training", ref["epoch_s"][0], ref_train, ref_how),
-    ]
-    for name, first, st, how in rows:
-        print(f"  {name:<28}{first:10.2f}{st:10.2f}{n / st:11.0f}   {how}")
-    print(f"  all epochs: ours train {[round(s, 2) for s in ours['train_s']]}, "
-          f"ours +eval {[round(s, 2) for s in ours['with_eval_s']]}, reference {[round(s, 2) for s in ref['epoch_s']]}")
+    def med(key: str) -> float:
+        return statistics.median(r[key] for r in rounds)
 
-    print(f"\nratio reference / ours (steady training time): {ref_train / ours_train:.2f}"
-          f"   (against ours with eval: {ref_train / ours_eval:.2f})")
-    if len(ours["train_s"]) < 2 or len(ref["epoch_s"]) < 2:
+    print(f"\nover {len(rounds)} round(s), medians: ours {med('ours_train'):.2f} s ({first['ours']['precision']}), "
+          f"ours in fp32 {med('fp32_train'):.2f} s, reference {med('ref_train'):.2f} s an epoch")
+    print(f"ratio reference / ours (steady training time), median of rounds: {med('ratio'):.2f}"
+          f"   (rounds: {', '.join(format(r['ratio'], '.2f') for r in rounds)})")
+    print(f"  against ours with its per-epoch test eval: {med('ratio_eval'):.2f}; against ours in fp32: "
+          f"{med('ratio_fp32'):.2f}")
+    if len(first["ours"]["train_s"]) < 2 or len(first["ref"]["epoch_s"]) < 2:
         print("  note: a side ran one epoch only, so its 'steady' figure includes warm-up")
-    print(f"mean train loss of the last epoch (sanity): ours {ours['final_train_loss']:.2f}, "
-          f"reference {ref['final_train_loss']:.2f} nats/image")
+    print(f"mean train loss of the last epoch (sanity): ours {first['ours']['final_train_loss']:.2f}, "
+          f"ours fp32 {first['fp32']['final_train_loss']:.2f}, "
+          f"reference {first['ref']['final_train_loss']:.2f} nats/image")
     return 0
 
 

@@ -429,6 +429,8 @@ def train_command(model_cfg: VAEConfig, cfg: TrainConfig) -> str:
               f"--seed {cfg.seed}", f"--device {cfg.device}"]
     if cfg.limit:
         parts.append(f"--limit {cfg.limit}")
+    if cfg.precision != "auto":
+        parts.append(f"--precision {cfg.precision}")
     return " ".join(parts)
 
 

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Re-create the shipped weights in pretrained/. Deterministic: the same machine gives the same weights.
-# Usage: bash scripts/train_pretrained.sh [python]   (about 12 minutes on a 2-core CPU)
+# Usage: bash scripts/train_pretrained.sh [python]   (about 8 minutes on a 2-core CPU)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 py="${1:-python}"

@@ -199,7 +199,7 @@ def test_two_runs_in_threads_at_once_give_their_solo_weights(small_test_set):
 @pytest.mark.parametrize("kw,msg", [(dict(epochs=0), "at least 1"), (dict(batch_size=0), "at least 1"),
                                     (dict(lr=0.0), "positive"), (dict(lr=math.nan), "positive"),
                                     (dict(lr=math.inf), "positive"), (dict(schedule="cosine"), "schedule"),
-                                    (dict(limit=0), "limit")])
+                                    (dict(limit=0), "limit"), (dict(precision="fp16"), "precision")])
 def test_train_config_validation(kw, msg):
     with pytest.raises(ValueError, match=msg):
         TrainConfig(**kw)
@@ -220,6 +220,55 @@ def test_checkpoint_meta_n_train_with_a_limit_above_the_data_size(small_test_set
     fake = TrainResult(VAE(TINY), "completed", "", 1, {"steps": [], "epochs": []}, 1.0)
     meta = checkpoint_meta(TINY, TrainConfig(limit=10**6), fake, small_test_set, "cmd")
     assert meta["data"]["n_train"] == 60000
+
+
+# --- precision -------------------------------------------------------------------------------------
+
+
+def test_pick_precision(monkeypatch):
+    from vae_core import train as train_mod
+
+    cpu, cuda = torch.device("cpu"), torch.device("cuda")
+    assert train_mod.pick_precision("fp32", cpu) == "fp32" and train_mod.pick_precision("bf16", cpu) == "bf16"
+    monkeypatch.setattr(train_mod, "native_bf16_cpu", lambda: True)
+    assert train_mod.pick_precision("auto", cpu) == "bf16"
+    assert train_mod.pick_precision("auto", cpu, "conv") == "fp32"  # its small convolutions gain nothing
+    assert train_mod.pick_precision("bf16", cpu, "conv") == "bf16"
+    assert train_mod.pick_precision("auto", cuda) == "fp32"  # launch-bound there, bfloat16 would not pay
+    monkeypatch.setattr(train_mod, "native_bf16_cpu", lambda: False)
+    assert train_mod.pick_precision("auto", cpu) == "fp32"  # emulated bfloat16 would only be slower
+
+
+def test_under_bf16_autocast_the_layers_run_in_bf16_and_the_elbo_terms_in_float32(mnist):
+    from vae_core.data import to_float
+
+    torch.manual_seed(0)
+    model = VAE(TINY)
+    x = to_float(mnist.test_images[:8])
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        assert model.encoder(x)[0].dtype == torch.bfloat16
+        mu, logvar = model.encode(x)
+        assert mu.dtype == logvar.dtype == torch.float32
+        assert model.decode_raw(mu).dtype == torch.float32
+        terms = model(x, torch.Generator().manual_seed(0))
+    assert all(t.dtype == torch.float32 for t in terms.values())
+    full = model(x, torch.Generator().manual_seed(0))
+    # the same eps, so the only difference is the matrix products' rounding: well under a nat per image here
+    assert torch.allclose(terms["loss"], full["loss"], rtol=0.02)
+    assert not torch.equal(terms["loss"], full["loss"])
+
+
+def test_bf16_training_matches_fp32_training(small_test_set):
+    cfg = TrainConfig(limit=2000, epochs=2, batch_size=100, device="cpu", seed=0)
+    runs = {p: train(TINY, dataclasses.replace(cfg, precision=p), data=small_test_set) for p in ("fp32", "bf16")}
+    assert {p: r.precision for p, r in runs.items()} == {"fp32": "fp32", "bf16": "bf16"}
+    losses = {p: r.history["epochs"][-1]["test_loss"] for p, r in runs.items()}
+    first = runs["bf16"].history["epochs"][0]["test_loss"]
+    assert losses["bf16"] < first  # it learns
+    assert losses["bf16"] == pytest.approx(losses["fp32"], abs=3.0)  # and lands where float32 lands
+    sa, sb = runs["fp32"].model.state_dict(), runs["bf16"].model.state_dict()
+    assert all(v.dtype == torch.float32 for v in sb.values())  # the weights themselves stay float32
+    assert not all(torch.equal(sa[k], sb[k]) for k in sa)  # bf16 really ran
 
 
 # --- the command line ------------------------------------------------------------------------------
@@ -244,6 +293,10 @@ def test_cli_trains_and_writes_a_checkpoint(tmp_path, capsys):
     assert config["data"]["n_train"] == 300
     assert config["training"]["epochs_completed"] == 1 and config["training"]["status"] == "completed"
     assert config["training"]["limit"] == 300 and config["training"]["seed"] == 1
+    from vae_core.train import native_bf16_cpu
+    assert config["training"]["precision"] == "auto"
+    assert config["training"]["matmul_precision"] == ("bf16" if native_bf16_cpu() else "fp32")
+    assert f"matrix products in {config['training']['matmul_precision']}" in captured.out
     assert len(config["history"]["epochs"]) == 1
     assert config["history"]["epochs"][0]["test_loss"] == pytest.approx(config["metrics"]["test_loss"], abs=1e-3)
     steps = config["history"]["steps"]  # rows, or columns keyed by field: 3 steps either way (ceil(300 / 128))

@@ -419,6 +419,9 @@ def test_train_command_matches_the_cli():
     args = parse_args(cmd.split()[3:])
     assert (args.hidden, args.beta, args.epochs, args.batch_size, args.lr, args.limit, args.schedule) == (
         "32,16", 2.0, 2, 50, 0.01, 500, "onecycle")
+    assert args.precision == "auto" and "--precision" not in cmd
+    fp32 = parse_args(tj.train_command(tiny_cfg(), tcfg(precision="fp32")).split()[3:])
+    assert fp32.precision == "fp32"
 
 
 def test_format_seconds():

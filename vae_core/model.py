@@ -103,7 +103,10 @@ class VAE(nn.Module):
 
     def encode(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """q(z|x) = N(mu, diag exp(logvar)). x: [B, 1, 28, 28] in [0, 1]."""
-        return self.encoder(x)
+        mu, logvar = self.encoder(x)
+        # float32 even when the trainer runs the layers' matrix products in bfloat16 (autocast): the sampling
+        # and the ELBO's terms below are always computed at full precision.
+        return mu.float(), logvar.float()
 
     @staticmethod
     def reparameterize(mu: torch.Tensor, logvar: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
@@ -114,8 +117,8 @@ class VAE(nn.Module):
         return mu + sigma * eps
 
     def decode_raw(self, z: torch.Tensor) -> torch.Tensor:
-        """The decoder's output: logits for Bernoulli, the mean for Gaussian."""
-        return self.decoder(z)
+        """The decoder's output: logits for Bernoulli, the mean for Gaussian (float32, as in encode)."""
+        return self.decoder(z).float()
 
     def decode(self, z: torch.Tensor) -> torch.Tensor:
         """The mean image of p(x|z), in [0, 1]: sigmoid(logits) for Bernoulli, the clipped mean for Gaussian."""
