@@ -522,24 +522,18 @@ def morph_section(active: ActiveModel, enc: Encodings | None) -> None:
         else:
             z0, what = own[0], f"your digit → test image #{picks[-1]}"
         z1 = enc.mu[picks[-1]]
-    frames = morph_frames(active, z0, z1, int(steps), mode)
-    gif = views.gif_bytes(frames)
+    ends_key = [tuple(round(float(v), 6) for v in np.ravel(z)) for z in (z0, z1)]
+    media = models.morph_media(active.entry.folder, active.entry.stamp, *ends_key, int(steps), mode)
     c1, c2 = st.columns([1, 2])
-    c1.image(gif, width=views.DISPLAY_SIZE, caption=f"{what}, {mode}, {len(frames)} steps")
-    strip = views.strip_image(frames, scale=2, pad=2, ncols=8)
-    c2.image(strip, output_format="PNG", width=strip.shape[1], caption="the same path, frame by frame (left to right, top to bottom)")
+    c1.image(media.gif, width=views.DISPLAY_SIZE, caption=f"{what}, {mode}, {media.n_frames} steps")
+    c2.image(media.strip_shown, width=media.strip_width,
+             caption="the same path, frame by frame (left to right, top to bottom)")
     d1, d2, _ = st.columns([1, 1, 2])
-    d1.download_button("Download GIF", gif, file_name="morph.gif", mime="image/gif", on_click="ignore",
+    d1.download_button("Download GIF", media.gif, file_name="morph.gif", mime="image/gif", on_click="ignore",
                        key="explore_morph_gif")
-    d2.download_button("Download strip (PNG)", views.strip_png(frames), file_name="morph.png", mime="image/png",
+    d2.download_button("Download strip (PNG)", media.strip_download, file_name="morph.png", mime="image/png",
                        on_click="ignore", key="explore_morph_png")
     explain("morph")
-
-
-def morph_frames(active: ActiveModel, z0, z1, steps: int, mode: str) -> np.ndarray:
-    """Decoded images along the path z0 -> z1: float [steps, 28, 28]."""
-    t0, t1 = torch.as_tensor(np.asarray(z0, np.float32)), torch.as_tensor(np.asarray(z1, np.float32))
-    return views.to_array(active.model.interpolate(t0, t1, steps, mode).cpu())
 
 
 def _resample() -> None:

@@ -253,6 +253,28 @@ def manifold_grid(folder: str, stamp: tuple[int, int], n: int, extent: float) ->
     return compute_grid(model, n, extent)
 
 
+@dataclass(frozen=True)
+class MorphMedia:
+    n_frames: int
+    gif: bytes  # the animation, frames enlarged to views.DISPLAY_SIZE
+    strip_shown: bytes  # PNG: the frames at 2x, eight to a row
+    strip_width: int
+    strip_download: bytes  # PNG: the frames at 3x in one row
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def morph_media(folder: str, stamp: tuple[int, int], z0: tuple[float, ...], z1: tuple[float, ...], steps: int,
+                mode: str) -> MorphMedia:
+    """The decoded path z0 -> z1, encoded once for every session: the GIF and the two strips. Every full rerun
+    of a page with the Morph tab open shows them, so encoding them again each time would cost ~15 ms a run."""
+    model, _ = load_model(folder, stamp)
+    t0, t1 = torch.tensor(z0, dtype=torch.float32), torch.tensor(z1, dtype=torch.float32)
+    frames = views.to_array(model.interpolate(t0, t1, steps, mode).cpu())
+    shown = views.strip_image(frames, scale=2, pad=2, ncols=8)
+    return MorphMedia(len(frames), views.gif_bytes(frames), views.png_bytes(shown), shown.shape[1],
+                      views.strip_png(frames))
+
+
 @st.cache_resource(max_entries=4, show_spinner=False)
 def decoder_blob(folder: str, stamp: tuple[int, int]) -> tuple[str, dict | None, str | None]:
     """(key, the decoder for the page, None) or (key, None, why the page cannot run it)."""

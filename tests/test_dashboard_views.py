@@ -82,6 +82,14 @@ def test_gif_has_one_frame_per_step(steps):
     assert im.info.get("loop") == 0
 
 
+def test_gif_frames_decode_to_the_upscaled_frames():
+    frames = np.random.default_rng(2).random((9, 28, 28)).astype(np.float32)
+    im = Image.open(io.BytesIO(views.gif_bytes(frames, size=84)))
+    for i, frame in enumerate(views.to_uint8(frames)):
+        im.seek(i)
+        assert np.array_equal(np.asarray(im.convert("L")), views.upscale(frame, size=84)), f"frame {i}"
+
+
 def test_strip_png_decodes_to_the_strip():
     frames = np.random.default_rng(1).random((12, 28, 28)).astype(np.float32)
     png = views.strip_png(frames, scale=2, pad=2)
