@@ -1,0 +1,357 @@
+"""Load on the server alone: a class whose browsers run elsewhere, as they do in a lecture.
+
+    python bench/load_protocol.py                          # 20 students, 24 actions each, plus one training
+    python bench/load_protocol.py --students 50 --json test-output/load-protocol-50.json
+
+bench/load.py drives N real Chromium pages on the server's own machine; on a 2-core machine those pages need
+several times the CPU the server does (0.2-0.5 CPU-s of rendering per action against the server's 0.02-0.07),
+so its figures say more about Chromium than about the server. Here the students speak Streamlit's protocol
+directly, as their browsers would from their own laptops:
+
+record    one real browser session (headless Chromium) opens the page, opens Explore's "Morph" sub-tab and does
+          --actions actions of bench/load.py (slider steps, map clicks, picks for a morph); every message the
+          page sends on its websocket is recorded (Chrome DevTools Protocol), grouped by action.
+replay    --students websocket clients (no browser) each open a session of their own and send that recording,
+          action by action, --think seconds apart on average (uniform between half and one and a half times
+          it). An action's latency runs from its first message to the end of the last script run it causes
+          (ForwardMsg script_finished) and the download of every image that run put on the page, which the
+          browser would fetch before showing it. The first group (the page load) is timed apart.
+trainer   one real browser session trains the quick preset in the Train tab, as in bench/load.py.
+
+What it leaves out is the students' own rendering (on a laptop: the 100-250 ms an action takes on screen in
+bench/load.py with one student alone, most of it Chromium's), and the network. What it keeps is all the
+server's work: every script run, the deltas it serialises and sends, the images it serves, the training.
+It prints latency per action (median, p95, max), errors (an action without a result in --action-timeout s, a
+run that ends in an exception, a dropped connection, an exception in the server's log), the server's peak
+memory, its CPU, the script runs it timed itself (bench/timed_server.py), and whether the training finished.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import base64
+import json
+import os
+import random
+import sys
+import time
+from pathlib import Path
+from urllib.parse import urlsplit
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import load  # noqa: E402
+from cold_start import (  # noqa: E402
+    CHROMIUM_ARGS, VIEWPORT, chromium_path, cpu_seconds, peak_rss_mib, start_app, wait_healthy,
+)
+
+RUN_DONE = load.RUN_DONE  # script_finished statuses of a run that completed (full or fragment)
+RUN_FAILED = 1  # ForwardMsg.ScriptFinishedStatus.FINISHED_WITH_COMPILE_ERROR
+
+
+# --- record: what one real browser sends ----------------------------------------------------------
+
+
+class Recording(load.Wire):
+    """The Wire of bench/load.py, also keeping every binary message the page sends, under the current action."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.action = "page load"
+        self.groups: list[tuple[str, list[bytes]]] = [("page load", [])]
+
+    def start(self, action: str) -> None:
+        self.action = action
+        self.groups.append((action, []))
+
+    def _sent(self, p: dict) -> None:
+        frame = p["response"]
+        if frame.get("opcode") == 2:
+            self.groups[-1][1].append(base64.b64decode(frame["payloadData"]))
+        super()._sent(p)
+
+
+async def record(url: str, args) -> list[tuple[str, list[bytes]]]:
+    """Drive one real page through the page load, opening Morph and --actions actions; the messages it sent."""
+    from playwright.async_api import async_playwright
+
+    async with async_playwright() as p:
+        browser = await p.chromium.launch(executable_path=chromium_path(args.chromium), args=CHROMIUM_ARGS)
+        ctx = await browser.new_context(viewport=VIEWPORT)
+        await ctx.add_init_script(load.PAGE_PROBE)
+        page = await ctx.new_page()
+        wire = Recording()
+        session = load.Session(page, wire, args.action_timeout)
+        await wire.attach(ctx, page)
+        await page.goto(url, timeout=args.load_timeout * 1000)
+        await page.wait_for_function(load.READY, timeout=args.load_timeout * 1000, polling=100)
+        await asyncio.sleep(1.0)  # messages the page sends once drawn (component values) belong to the load
+        wire.start("open morph")
+        tab = page.get_by_role("tab", name="Morph", exact=True)
+        await session.timed("open morph", "text", "picked so far", lambda: tab.click())
+        rng, picks = random.Random(args.seed), []
+        for i in range(args.actions):
+            kind = load.KINDS[i % len(load.KINDS)]
+            await asyncio.sleep(0.5)
+            wire.start(kind)
+            await load.ACTIONS[kind](session, rng, picks)
+        await asyncio.sleep(1.0)
+        # The morph's caption names the last two picks: a replay that reproduces the session ends on the same.
+        args.final_caption = await page.evaluate(MORPH_CAPTION_JS)
+        await browser.close()
+    return [(name, msgs) for name, msgs in wire.groups if msgs]
+
+
+MORPH_CAPTION_JS = """() => [...document.querySelectorAll('[data-testid="stImage"]')].map((e) => e.textContent)
+    .filter((t) => t.includes('test image #') && t.includes('→')).at(-1) || null"""
+
+
+# --- replay: a student without a browser ----------------------------------------------------------
+
+
+class Student:
+    """One Streamlit session over a websocket: sends recorded messages, follows the runs they cause."""
+
+    def __init__(self, n: int, url: str, timeout: float):
+        from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
+
+        self.n, self.timeout, self._forward = n, timeout, ForwardMsg
+        parts = urlsplit(url)
+        self.host, self.port = parts.hostname, parts.port
+        self.ws_url = f"ws://{parts.hostname}:{parts.port}/_stcore/stream"
+        self.finished = 0  # successful script_finished messages so far
+        self.changed = asyncio.Event()
+        self.fetches: list[asyncio.Task] = []
+        self.problems: list[str] = []
+        self.images = 0
+        self.morph_caption: str | None = None  # the last caption of the morph's GIF
+
+    async def connect(self) -> None:
+        import websockets
+
+        self.ws = await websockets.connect(self.ws_url, subprotocols=["streamlit"], max_size=None,
+                                           open_timeout=self.timeout)
+        self.reader = asyncio.create_task(self._read())
+
+    async def _read(self) -> None:
+        try:
+            async for raw in self.ws:
+                msg = self._forward.FromString(raw)
+                kind = msg.WhichOneof("type")
+                if kind == "delta":
+                    self._on_delta(msg.delta)
+                elif kind == "script_finished":
+                    if msg.script_finished in RUN_DONE:
+                        self.finished += 1
+                    elif msg.script_finished == RUN_FAILED:
+                        self.problems.append("a run failed to compile")
+                    self.changed.set()
+        except Exception as e:  # a dropped connection
+            self.problems.append(f"connection: {type(e).__name__}: {str(e)[:120]}")
+            self.changed.set()
+
+    def _on_delta(self, delta) -> None:
+        if delta.WhichOneof("type") != "new_element":
+            return
+        element = delta.new_element
+        kind = element.WhichOneof("type")
+        if kind == "exception":
+            self.problems.append(f"exception on the page: {element.exception.message[:160]}")
+        elif kind == "imgs":
+            for img in element.imgs.imgs:
+                if "test image #" in img.caption and "→" in img.caption:
+                    self.morph_caption = img.caption
+                if img.url.startswith("/"):  # a media file the browser would download (data: URLs are inline)
+                    self.fetches.append(asyncio.create_task(self._get(img.url)))
+
+    async def _get(self, path: str) -> None:
+        reader, writer = await asyncio.open_connection(self.host, self.port)
+        writer.write(f"GET {path} HTTP/1.1\r\nHost: {self.host}:{self.port}\r\nConnection: close\r\n\r\n".encode())
+        await writer.drain()
+        head = await reader.readline()
+        await reader.read()  # the body, to the end
+        writer.close()
+        self.images += 1
+        if b" 200 " not in head:
+            self.problems.append(f"GET {path}: {head.decode(errors='replace').strip()}")
+
+    async def act(self, messages: list[bytes]) -> float:
+        """Send one action's messages; ms until its last run has finished and its images are downloaded."""
+        t0 = time.perf_counter()
+        self.fetches = []
+        for raw in messages:
+            before = self.finished
+            self.changed.clear()
+            await self.ws.send(raw)
+            if not _is_rerun(raw):
+                continue
+            deadline = time.monotonic() + self.timeout
+            while self.finished == before:
+                if self.problems or time.monotonic() > deadline:
+                    raise TimeoutError(self.problems[-1] if self.problems else f"no result in {self.timeout:.0f} s")
+                try:
+                    await asyncio.wait_for(self.changed.wait(), timeout=max(0.01, deadline - time.monotonic()))
+                except asyncio.TimeoutError:
+                    pass
+                self.changed.clear()
+        if self.fetches:
+            await asyncio.wait_for(asyncio.gather(*self.fetches), timeout=self.timeout)
+        return (time.perf_counter() - t0) * 1000
+
+    async def close(self) -> None:
+        await self.ws.close()
+        self.reader.cancel()
+
+
+def _is_rerun(raw: bytes) -> bool:
+    from streamlit.proto.BackMsg_pb2 import BackMsg
+
+    return BackMsg.FromString(raw).WhichOneof("type") == "rerun_script"
+
+
+async def student(n: int, url: str, groups, args, stats: load.Stats, start_at: float) -> None:
+    rng = random.Random(args.seed * 1000 + n)
+    await asyncio.sleep(max(0.0, start_at - time.monotonic()))
+    s = Student(n, url, args.action_timeout)
+    try:
+        t = time.monotonic()
+        await s.connect()
+        await s.act(groups[0][1])
+        stats.page_loads.append(time.monotonic() - t)
+        for i, (kind, messages) in enumerate(groups[1:]):
+            if i > 0:
+                await asyncio.sleep(args.think * rng.uniform(0.5, 1.5))
+            try:
+                stats.add(kind, await s.act(messages), None)
+            except Exception as e:
+                stats.errors.append(f"student {n}, action {i + 1} ({kind}): {type(e).__name__}: {str(e)[:160]}")
+                s.problems.clear()
+        await s.close()
+        if s.morph_caption != args.final_caption:
+            stats.errors.append(f"student {n}: the replay ended on {s.morph_caption!r}, the recorded page on "
+                                f"{args.final_caption!r}")
+    except Exception as e:
+        stats.errors.append(f"student {n}: {type(e).__name__}: {str(e)[:200]}")
+    stats.errors += [f"student {n}: {p}" for p in s.problems]
+    if args.progress:
+        print(f"  student {n} done at {time.monotonic() - start_at:.0f} s ({s.images} images downloaded)", flush=True)
+
+
+async def drive(url: str, groups, args, stats: load.Stats) -> None:
+    from playwright.async_api import async_playwright
+
+    async with async_playwright() as p:
+        browser = await p.chromium.launch(executable_path=chromium_path(args.chromium), args=CHROMIUM_ARGS)
+        t0 = time.monotonic()
+        tasks = [student(i, url, groups, args, stats, t0 + args.ramp * i / max(1, args.students))
+                 for i in range(args.students)]
+        if args.train:
+            tasks.append(load.trainer(browser, url, args, stats))
+        await asyncio.gather(*tasks)
+        await browser.close()
+
+
+# --- the run ------------------------------------------------------------------------------------
+
+
+def report(args, stats: load.Stats, measured: dict) -> dict:
+    every = [v for vs in stats.on_screen.values() for v in vs]
+    summary = {
+        "students": args.students, "actions_per_student": len(measured["recorded"]) - 1, "think_s": args.think,
+        "ramp_s": args.ramp, "train": args.train, "cpus": os.cpu_count(), **measured, "errors": stats.errors,
+        "latency_ms": load.summarise(every),
+        "by_kind": {k: load.summarise(v) for k, v in stats.on_screen.items()},
+        "page_load_s": load.summarise(stats.page_loads), "training": stats.training,
+    }
+    fmt = lambda s: f"median {s['median']:6.0f} ms, p95 {s['p95']:6.0f} ms, max {s['max']:6.0f} ms"  # noqa: E731
+    print(f"\nload over the protocol: {args.students} students x {summary['actions_per_student']} actions "
+          f"(think {args.think:g} s, arrivals over {args.ramp:g} s){' + 1 training (quick preset)' if args.train else ''}"
+          f", {os.cpu_count()} CPUs, {measured['wall_s']:.0f} s")
+    print(f"  recorded from one real page: {', '.join(f'{k} ({m} msg)' for k, m in measured['recorded'][:6])}, ...")
+    print(f"  every student's replay ended where the recorded page did ({args.final_caption!r}) unless an error "
+          f"below says otherwise")
+    print(f"  per action, server side: {fmt(summary['latency_ms'])}  over {len(every)} actions")
+    for k, v in summary["by_kind"].items():
+        print(f"    {k:10s} n={v['n']:4d}  {fmt(v)}")
+    runs = measured["runs"]
+    print(f"  script runs, timed in the server: {fmt(runs['all'])}  over {runs['all']['n']} runs "
+          f"(full: median {runs['full']['median']:.0f} ms, p95 {runs['full']['p95']:.0f} ms; fragment: median "
+          f"{runs['fragment']['median']:.0f} ms, p95 {runs['fragment']['p95']:.0f} ms)")
+    loads = summary["page_load_s"]
+    print(f"  page load (first run and its images): median {loads['median']:.2f} s, max {loads['max']:.2f} s")
+    print(f"  errors: {len(stats.errors)}")
+    for e in stats.errors[:15]:
+        print(f"    {e}")
+    print(f"  server peak memory: {measured['server_peak_rss_mib']:.0f} MiB resident (sampled), "
+          f"VmHWM {measured['server_vmhwm_mib']:.0f} MiB")
+    print(f"  CPU seconds in {measured['wall_s']:.0f} s: server {measured['server_cpu_s']:.0f}, the trainer's "
+          f"browser and this script's students {measured['browser_cpu_s']:.0f} + {measured['self_cpu_s']:.0f}; "
+          f"the machine's CPUs {100 * measured['machine_busy']:.0f}% busy")
+    if args.train:
+        t = stats.training
+        state = f"finished in {t['seconds']:.0f} s" if t.get("finished") else "NOT finished"
+        print(f"  training: {state} ({t.get('message')})")
+    return summary
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--students", type=int, default=20, help="concurrent sessions (default 20)")
+    ap.add_argument("--actions", type=int, default=24, help="actions recorded and replayed per student (default 24)")
+    ap.add_argument("--think", type=float, default=1.0, help="mean seconds between a student's actions (default 1)")
+    ap.add_argument("--ramp", type=float, default=0.0, help="spread the students' arrivals over this many seconds")
+    ap.add_argument("--no-train", dest="train", action="store_false", help="no training session")
+    ap.add_argument("--action-timeout", type=float, default=30.0, help="seconds before an action counts as failed")
+    ap.add_argument("--load-timeout", type=float, default=180.0, help="seconds allowed for a page load")
+    ap.add_argument("--train-timeout", type=float, default=900.0, help="seconds allowed for the training")
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--chromium", help="the Chromium binary (default /usr/bin/chromium)")
+    ap.add_argument("--json", type=Path, help="also write the figures to this file")
+    ap.add_argument("--quiet", dest="progress", action="store_false", help="no progress lines")
+    args = ap.parse_args()
+    if args.students < 0 or args.actions < 1:
+        sys.exit("--students must not be negative and --actions must be at least 1")
+    args.shots = None  # load.trainer() takes screenshots only when asked
+
+    app = start_app(timed_runs=True)
+    stats = load.Stats()
+    try:
+        wait_healthy(app)
+        if args.progress:
+            print("recording one real page ...", flush=True)
+        groups = asyncio.run(record(app.url, args))
+        if args.progress:
+            print(f"recorded {len(groups) - 1} actions; replaying with {args.students} students ...", flush=True)
+        sampler = load.Sampler(app.proc.pid)
+        sampler.start()
+        cpu0, self0, (busy0, total0) = cpu_seconds(app.proc.pid), _self_cpu(), load.machine_busy()
+        t0, t0_wall = time.monotonic(), time.time()
+        asyncio.run(drive(app.url, groups, args, stats))
+        wall = time.monotonic() - t0
+        cpu1, self1, (busy1, total1) = cpu_seconds(app.proc.pid), _self_cpu(), load.machine_busy()
+        sampler.stop()
+        if app.proc.poll() is not None:
+            stats.errors.append(f"the server exited with {app.proc.returncode}:\n{app.log_tail()}")
+        measured = {
+            "recorded": [(k, len(m)) for k, m in groups], "wall_s": wall,
+            "server_peak_rss_mib": sampler.peak_mib, "server_vmhwm_mib": peak_rss_mib(app.proc.pid),
+            "server_cpu_s": cpu1 - cpu0, "browser_cpu_s": sampler.browser_cpu_s, "self_cpu_s": self1 - self0,
+            "machine_busy": (busy1 - busy0) / max(1, total1 - total0),
+            "runs": load.server_runs(app.runs_log, t0_wall),
+        }
+        stats.errors += [f"server: {f}" for f in load.server_exceptions(app.log.read_text(errors="replace"))]
+        summary = report(args, stats, measured)
+        if args.json:
+            args.json.parent.mkdir(parents=True, exist_ok=True)
+            args.json.write_text(json.dumps(summary, indent=1, ensure_ascii=False) + "\n")
+    finally:
+        app.cleanup()
+
+
+def _self_cpu() -> float:
+    t = os.times()
+    return t.user + t.system
+
+
+if __name__ == "__main__":
+    main()
