@@ -3,7 +3,8 @@
 Layout: the latent map with, under it, the sliders and the image PyTorch decodes on the server, all one
 st.fragment, so a slider move reruns only that part and the ★ on the map follows it. The map is either the
 live plane (a custom component, dashboard/latent_plane: moving the pointer over it decodes in the browser, with
-no rerun; a release or a click sends z back, which moves the sliders and reruns the whole page) or a Plotly
+no rerun; a release or a click sends z back, which moves the sliders and reruns the fragment, or the whole
+page when the open morph starts or ends at the ★; a click on a dot picks it and reruns the page) or a Plotly
 scatter (zoom, hover, and a click on a point picks that test image, through Streamlit's selection events).
 Under them: the picked point, your own drawn or uploaded digit, then lazy sub-tabs for the manifold grid,
 morphs, prior samples, reconstructions and de-noising. All session keys start with "explore_"."""
@@ -94,11 +95,17 @@ def _on_pick_button(enc: Encodings, lim: float) -> None:
 
 
 def _on_plane_release(d: int, lim: float) -> None:
-    """A drag on the plane ended (or the plane was clicked): the sliders go there, then the whole page reruns."""
+    """A drag on the plane ended (or the plane was clicked): the sliders go there. The fragment reruns; the whole
+    page only when something outside it shows the ★ (a full run costs the server and each browser 2-3x more)."""
     z = latent_plane.release_value(PLANE_KEY)
     if z is not None:
         _set_sliders(z[:d], lim)
-        ss["explore_plane_rerun"] = True
+        ss["explore_plane_rerun"] = page_follows_star()
+
+
+def page_follows_star() -> bool:
+    """Whether a view outside the explore fragment shows the ★: only the Morph tab, with the ★ as an end."""
+    return ss.get("explore_section") == "Morph" and "★" in str(ss.get("explore_morph_ends", MORPH_ENDS[0]))
 
 
 def _on_plane_pick(enc: Encodings | None, lim: float) -> None:

@@ -219,6 +219,32 @@ def test_releasing_the_star_moves_the_sliders(at):
     assert (at.session_state["explore_z0"], at.session_state["explore_z1"]) == (limit, -limit)
 
 
+def test_only_a_morph_from_or_to_the_star_makes_a_release_rerun_the_whole_page(monkeypatch):
+    from dashboard import explore
+
+    state: dict = {}
+    monkeypatch.setattr(explore, "ss", state)
+    assert not explore.page_follows_star()  # the first sub-tab, the manifold grid, does not show the ★
+    state["explore_section"] = "Morph"
+    assert not explore.page_follows_star()  # A → B, the default ends
+    for ends in explore.MORPH_ENDS:
+        state["explore_morph_ends"] = ends
+        assert explore.page_follows_star() == ("★" in ends), ends
+    for section in ("Manifold grid", "Prior samples", "Reconstructions", "De-noising"):
+        state["explore_section"] = section
+        assert not explore.page_follows_star(), section
+
+
+def test_a_release_moves_the_star_of_a_morph_that_ends_there(at):
+    send_event(at, "explore_plane", "pick", {"index": 7})
+    at.session_state["explore_section"] = "Morph"
+    at.run()
+    at.radio(key="explore_morph_ends").set_value("★ → last picked point").run()
+    send_event(at, "explore_plane", "release", {"z": [1.5, -0.5]})
+    assert image_urls(at, "★ → test image #7, linear, 12 steps")
+    assert (at.session_state["explore_z0"], at.session_state["explore_z1"]) == (1.5, -0.5)
+
+
 def test_clicking_a_dot_picks_that_test_image(at):
     send_event(at, "explore_plane", "pick", {"index": 7})
     assert at.session_state["explore_picks"] == [7]
