@@ -460,6 +460,12 @@ def report(args, stats: Stats, measured: dict) -> dict:
           f"n={runs['fragment']['n']})")
     loads = summary["page_load_s"]
     print(f"  page load (goto -> map and image shown): median {loads['median']:.1f} s, max {loads['max']:.1f} s")
+    print_outcome(args, stats, measured, f"Chromium and its driver {measured['browser_cpu_s']:.0f}")
+    return summary
+
+
+def print_outcome(args, stats: Stats, measured: dict, others_cpu: str) -> None:
+    """The lines both load benches end with: errors, the server's memory, the CPU, the training."""
     print(f"  errors: {len(stats.errors)}")
     for e in stats.errors[:15]:
         print(f"    {e}")
@@ -467,33 +473,36 @@ def report(args, stats: Stats, measured: dict) -> dict:
         print(f"    ... and {len(stats.errors) - 15} more")
     print(f"  server peak memory: {measured['server_peak_rss_mib']:.0f} MiB resident (sampled), "
           f"VmHWM {measured['server_vmhwm_mib']:.0f} MiB")
-    print(f"  CPU seconds in {measured['wall_s']:.0f} s: server {measured['server_cpu_s']:.0f}, Chromium and its "
-          f"driver {measured['browser_cpu_s']:.0f}; the machine's {os.cpu_count()} CPUs "
-          f"{100 * measured['machine_busy']:.0f}% busy")
+    print(f"  CPU seconds in {measured['wall_s']:.0f} s: server {measured['server_cpu_s']:.0f}, {others_cpu}; "
+          f"the machine's {os.cpu_count()} CPUs {100 * measured['machine_busy']:.0f}% busy")
     if args.train:
         t = stats.training
         state = f"finished in {t['seconds']:.0f} s" if t.get("finished") else "NOT finished"
         print(f"  training: {state} ({t.get('message')})")
-    return summary
+
+
+def add_session_args(ap: argparse.ArgumentParser) -> None:
+    """The options both load benches take, after their own count of sessions and actions."""
+    ap.add_argument("--think", type=float, default=1.0, help="mean seconds between a session's actions (default 1)")
+    ap.add_argument("--ramp", type=float, default=0.0, help="spread the sessions' arrivals over this many seconds")
+    ap.add_argument("--no-train", dest="train", action="store_false", help="no training session")
+    ap.add_argument("--action-timeout", type=float, default=30.0, help="seconds before an action counts as failed")
+    ap.add_argument("--load-timeout", type=float, default=180.0, help="seconds allowed for a page load")
+    ap.add_argument("--train-timeout", type=float, default=900.0, help="seconds allowed for the training")
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--chromium", help="the Chromium binary (default /usr/bin/chromium)")
+    ap.add_argument("--json", type=Path, help="also write the figures to this file")
+    ap.add_argument("--quiet", dest="progress", action="store_false", help="no progress lines")
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--explorers", type=int, default=20, help="concurrent exploring sessions (default 20)")
     ap.add_argument("--actions", type=int, default=24, help="actions per explorer after the page load (default 24)")
-    ap.add_argument("--think", type=float, default=1.0, help="mean seconds between an explorer's actions (default 1)")
-    ap.add_argument("--ramp", type=float, default=0.0, help="spread the explorers' arrivals over this many seconds")
-    ap.add_argument("--no-train", dest="train", action="store_false", help="no training session")
-    ap.add_argument("--action-timeout", type=float, default=30.0, help="seconds before an action counts as failed")
-    ap.add_argument("--load-timeout", type=float, default=180.0, help="seconds allowed for the first page load")
-    ap.add_argument("--train-timeout", type=float, default=900.0, help="seconds allowed for the training")
+    add_session_args(ap)
     ap.add_argument("--browser-nice", type=int, default=10,
                     help="how much lower the browser's CPU priority is than the server's (nice steps; 0: equal)")
-    ap.add_argument("--seed", type=int, default=0)
-    ap.add_argument("--chromium", help="the Chromium binary (default /usr/bin/chromium)")
-    ap.add_argument("--json", type=Path, help="also write the figures to this file")
     ap.add_argument("--shots", type=Path, help="a folder for screenshots of sessions that went wrong")
-    ap.add_argument("--quiet", dest="progress", action="store_false", help="no progress lines")
     args = ap.parse_args()
     if args.explorers < 0 or args.actions < 0:
         sys.exit("--explorers and --actions must not be negative")

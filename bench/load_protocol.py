@@ -279,18 +279,8 @@ def report(args, stats: load.Stats, measured: dict) -> dict:
           f"{runs['fragment']['median']:.0f} ms, p95 {runs['fragment']['p95']:.0f} ms)")
     loads = summary["page_load_s"]
     print(f"  page load (first run and its images): median {loads['median']:.2f} s, max {loads['max']:.2f} s")
-    print(f"  errors: {len(stats.errors)}")
-    for e in stats.errors[:15]:
-        print(f"    {e}")
-    print(f"  server peak memory: {measured['server_peak_rss_mib']:.0f} MiB resident (sampled), "
-          f"VmHWM {measured['server_vmhwm_mib']:.0f} MiB")
-    print(f"  CPU seconds in {measured['wall_s']:.0f} s: server {measured['server_cpu_s']:.0f}, the trainer's "
-          f"browser and this script's students {measured['browser_cpu_s']:.0f} + {measured['self_cpu_s']:.0f}; "
-          f"the machine's CPUs {100 * measured['machine_busy']:.0f}% busy")
-    if args.train:
-        t = stats.training
-        state = f"finished in {t['seconds']:.0f} s" if t.get("finished") else "NOT finished"
-        print(f"  training: {state} ({t.get('message')})")
+    load.print_outcome(args, stats, measured, f"the trainer's browser and this script's students "
+                                               f"{measured['browser_cpu_s']:.0f} + {measured['self_cpu_s']:.0f}")
     return summary
 
 
@@ -298,16 +288,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--students", type=int, default=20, help="concurrent sessions (default 20)")
     ap.add_argument("--actions", type=int, default=24, help="actions recorded and replayed per student (default 24)")
-    ap.add_argument("--think", type=float, default=1.0, help="mean seconds between a student's actions (default 1)")
-    ap.add_argument("--ramp", type=float, default=0.0, help="spread the students' arrivals over this many seconds")
-    ap.add_argument("--no-train", dest="train", action="store_false", help="no training session")
-    ap.add_argument("--action-timeout", type=float, default=30.0, help="seconds before an action counts as failed")
-    ap.add_argument("--load-timeout", type=float, default=180.0, help="seconds allowed for a page load")
-    ap.add_argument("--train-timeout", type=float, default=900.0, help="seconds allowed for the training")
-    ap.add_argument("--seed", type=int, default=0)
-    ap.add_argument("--chromium", help="the Chromium binary (default /usr/bin/chromium)")
-    ap.add_argument("--json", type=Path, help="also write the figures to this file")
-    ap.add_argument("--quiet", dest="progress", action="store_false", help="no progress lines")
+    load.add_session_args(ap)
     args = ap.parse_args()
     if args.students < 0 or args.actions < 1:
         sys.exit("--students must not be negative and --actions must be at least 1")
