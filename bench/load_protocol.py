@@ -17,9 +17,14 @@ replay    --students websocket clients (no browser) each open a session of their
           (ForwardMsg script_finished) and the download of every image that run put on the page, which the
           browser would fetch before showing it. The first group (the page load) is timed apart.
 trainer   one real browser session trains the quick preset in the Train tab, as in bench/load.py.
+probe     with --probe, one more real browser session explores among them exactly as bench/load.py's explorers
+          do: what one student sees on screen while the class works, its own rendering included (here on the
+          server's machine, so it also competes with the server for the CPU, which a laptop would not).
 
-What it leaves out is the students' own rendering (on a laptop: the 100-250 ms an action takes on screen in
-bench/load.py with one student alone, most of it Chromium's), and the network. What it keeps is all the
+During the replay this script, the trainer's and the probe's browsers run --browser-nice steps (default 10)
+below the server, as in bench/load.py: they stand for other machines. What the students' figures leave out is
+their own rendering (the 100-250 ms an action takes on screen with one student alone on this machine, most
+of it Chromium's; --probe measures it under load) and the network. What it keeps is all the
 server's work: every script run, the deltas it serialises and sends, the images it serves, the training.
 It prints latency per action (median, p95, max), errors (an action without a result in --action-timeout s, a
 run that ends in an exception, a dropped connection, an exception in the server's log), the server's peak
@@ -32,6 +37,7 @@ import argparse
 import asyncio
 import base64
 import json
+import math
 import os
 import random
 import sys
@@ -237,7 +243,7 @@ async def student(n: int, url: str, groups, args, stats: load.Stats, start_at: f
         print(f"  student {n} done at {time.monotonic() - start_at:.0f} s ({s.images} images downloaded)", flush=True)
 
 
-async def drive(url: str, groups, args, stats: load.Stats) -> None:
+async def drive(url: str, groups, args, stats: load.Stats, probe: load.Stats) -> None:
     from playwright.async_api import async_playwright
 
     async with async_playwright() as p:
@@ -247,6 +253,8 @@ async def drive(url: str, groups, args, stats: load.Stats) -> None:
                  for i in range(args.students)]
         if args.train:
             tasks.append(load.trainer(browser, url, args, stats))
+        if args.probe:
+            tasks.append(load.explorer(args.students, browser, url, args, probe, t0))
         await asyncio.gather(*tasks)
         await browser.close()
 
@@ -254,19 +262,25 @@ async def drive(url: str, groups, args, stats: load.Stats) -> None:
 # --- the run ------------------------------------------------------------------------------------
 
 
-def report(args, stats: load.Stats, measured: dict) -> dict:
+def report(args, stats: load.Stats, probe: load.Stats, measured: dict) -> dict:
     every = [v for vs in stats.on_screen.values() for v in vs]
     summary = {
         "students": args.students, "actions_per_student": len(measured["recorded"]) - 1, "think_s": args.think,
-        "ramp_s": args.ramp, "train": args.train, "cpus": os.cpu_count(), **measured, "errors": stats.errors,
+        "ramp_s": args.ramp, "train": args.train, "browser_nice": args.browser_nice, "cpus": os.cpu_count(), **measured, "errors": stats.errors,
         "latency_ms": load.summarise(every),
         "by_kind": {k: load.summarise(v) for k, v in stats.on_screen.items()},
         "page_load_s": load.summarise(stats.page_loads), "training": stats.training,
     }
+    if args.probe:
+        screen = [v for k, vs in probe.on_screen.items() if k != "open morph" for v in vs]
+        summary["probe"] = {"on_screen_ms": load.summarise(screen), "errors": probe.errors,
+                            "server_ms": load.summarise([v for vs in probe.server.values() for v in vs]),
+                            "page_load_s": probe.page_loads}
     fmt = lambda s: f"median {s['median']:6.0f} ms, p95 {s['p95']:6.0f} ms, max {s['max']:6.0f} ms"  # noqa: E731
     print(f"\nload over the protocol: {args.students} students x {summary['actions_per_student']} actions "
           f"(think {args.think:g} s, arrivals over {args.ramp:g} s){' + 1 training (quick preset)' if args.train else ''}"
-          f", {os.cpu_count()} CPUs, {measured['wall_s']:.0f} s")
+          f", {os.cpu_count()} CPUs, students and browsers at nice +{args.browser_nice} from the server, "
+          f"{measured['wall_s']:.0f} s")
     print(f"  recorded from one real page: {', '.join(f'{k} ({m} msg)' for k, m in measured['recorded'][:6])}, ...")
     print(f"  every student's replay ended where the recorded page did ({args.final_caption!r}) unless an error "
           f"below says otherwise")
@@ -277,6 +291,11 @@ def report(args, stats: load.Stats, measured: dict) -> dict:
     print(f"  script runs, timed in the server: {fmt(runs['all'])}  over {runs['all']['n']} runs "
           f"(full: median {runs['full']['median']:.0f} ms, p95 {runs['full']['p95']:.0f} ms; fragment: median "
           f"{runs['fragment']['median']:.0f} ms, p95 {runs['fragment']['p95']:.0f} ms)")
+    if args.probe:
+        p = summary["probe"]
+        print(f"  one real page among them (--probe), on screen: {fmt(p['on_screen_ms'])}  over "
+              f"{p['on_screen_ms']['n']} actions; its page load {p['page_load_s'][0] if p['page_load_s'] else math.nan:.1f} s; "
+              f"errors {len(p['errors'])}")
     loads = summary["page_load_s"]
     print(f"  page load (first run and its images): median {loads['median']:.2f} s, max {loads['max']:.2f} s")
     load.print_outcome(args, stats, measured, f"the trainer's browser and this script's students "
@@ -289,13 +308,17 @@ def main() -> None:
     ap.add_argument("--students", type=int, default=20, help="concurrent sessions (default 20)")
     ap.add_argument("--actions", type=int, default=24, help="actions recorded and replayed per student (default 24)")
     load.add_session_args(ap)
+    ap.add_argument("--probe", action="store_true", help="one more session in a real browser, timed on screen")
+    ap.add_argument("--browser-nice", type=int, default=10,
+                    help="how much lower this script's and the browsers' CPU priority is than the server's during "
+                         "the replay (nice steps; default 10, as in bench/load.py)")
     args = ap.parse_args()
     if args.students < 0 or args.actions < 1:
         sys.exit("--students must not be negative and --actions must be at least 1")
     args.shots = None  # load.trainer() takes screenshots only when asked
 
     app = start_app(timed_runs=True)
-    stats = load.Stats()
+    stats, probe = load.Stats(), load.Stats()
     try:
         wait_healthy(app)
         if args.progress:
@@ -303,11 +326,14 @@ def main() -> None:
         groups = asyncio.run(record(app.url, args))
         if args.progress:
             print(f"recorded {len(groups) - 1} actions; replaying with {args.students} students ...", flush=True)
+        # As in bench/load.py: the students' and the trainer's side stand for other machines, so they get the
+        # CPU after the server (inherited by the browser started below). It can only lengthen what they measure.
+        os.nice(args.browser_nice)
         sampler = load.Sampler(app.proc.pid)
         sampler.start()
         cpu0, self0, (busy0, total0) = cpu_seconds(app.proc.pid), _self_cpu(), load.machine_busy()
         t0, t0_wall = time.monotonic(), time.time()
-        asyncio.run(drive(app.url, groups, args, stats))
+        asyncio.run(drive(app.url, groups, args, stats, probe))
         wall = time.monotonic() - t0
         cpu1, self1, (busy1, total1) = cpu_seconds(app.proc.pid), _self_cpu(), load.machine_busy()
         sampler.stop()
@@ -321,7 +347,7 @@ def main() -> None:
             "runs": load.server_runs(app.runs_log, t0_wall),
         }
         stats.errors += [f"server: {f}" for f in load.server_exceptions(app.log.read_text(errors="replace"))]
-        summary = report(args, stats, measured)
+        summary = report(args, stats, probe, measured)
         if args.json:
             args.json.parent.mkdir(parents=True, exist_ok=True)
             args.json.write_text(json.dumps(summary, indent=1, ensure_ascii=False) + "\n")
