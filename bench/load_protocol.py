@@ -16,7 +16,11 @@ replay    --students websocket clients (no browser) each open a session of their
           it). An action's latency runs from its first message to the end of the last script run it causes
           (ForwardMsg script_finished) and the download of every image that run put on the page, which the
           browser would fetch before showing it. The first group (the page load) is timed apart.
-trainer   one real browser session trains the quick preset in the Train tab, as in bench/load.py.
+trainer   one more session trains the quick preset in the Train tab. --trainer browser (default): a real
+          browser page, as in bench/load.py, which redraws its live view every second on this machine's CPU.
+          --trainer protocol: its messages recorded too (open Train, Start, the live view's once-a-second
+          poll, Stop) and replayed like a student's: Start, then the poll every second until the page says
+          "Trained N epochs", which leaves the machine to the server as in a lecture.
 probe     with --probe, one more real browser session explores among them exactly as bench/load.py's explorers
           do: what one student sees on screen while the class works, its own rendering included (here on the
           server's machine, so it also competes with the server for the CPU, which a laptop would not).
@@ -108,6 +112,76 @@ async def record(url: str, args) -> list[tuple[str, list[bytes]]]:
     return [(name, msgs) for name, msgs in wire.groups if msgs]
 
 
+async def record_trainer(url: str, args) -> dict[str, list[bytes]]:
+    """One real page opens the Train tab, starts the quick preset, lets the live view poll, then stops it."""
+    from playwright.async_api import async_playwright
+    from streamlit.proto.BackMsg_pb2 import BackMsg
+
+    async with async_playwright() as p:
+        browser = await p.chromium.launch(executable_path=chromium_path(args.chromium), args=CHROMIUM_ARGS)
+        ctx = await browser.new_context(viewport=VIEWPORT)
+        page = await ctx.new_page()
+        wire = Recording()
+        await wire.attach(ctx, page)
+        await page.goto(url, timeout=args.load_timeout * 1000)
+        await page.wait_for_function("() => window.__latentPlane && window.__latentPlane.ready",
+                                     timeout=args.load_timeout * 1000, polling=100)
+        await asyncio.sleep(1.0)
+        wire.start("train tab")
+        await page.get_by_role("tab", name="Train", exact=True).click()
+        start = page.get_by_role("button", name="Start training")
+        await start.wait_for(timeout=args.load_timeout * 1000)
+        await asyncio.sleep(1.0)
+        wire.start("start")
+        await start.click()
+        await page.get_by_role("button", name="Stop").wait_for(timeout=args.load_timeout * 1000)
+        wire.start("polls")
+        await asyncio.sleep(3.5)
+        wire.start("stop")
+        await page.get_by_role("button", name="Stop").click()
+        await page.locator('[data-testid="stAlert"]').filter(has_text=load.TRAIN_FAILED).wait_for(timeout=60_000)
+        await browser.close()
+    groups = dict(wire.groups)
+    polls = [m for m in groups["polls"] if BackMsg.FromString(m).rerun_script.fragment_id]
+    if not polls:
+        raise SystemExit("recording the trainer: the live view sent no poll")
+    return {"page load": groups["page load"], "train tab": groups["train tab"], "start": groups["start"],
+            "poll": [polls[-1]]}
+
+
+async def protocol_trainer(url: str, recorded: dict[str, list[bytes]], args, stats: load.Stats) -> None:
+    """Replays the recorded trainer: Start, then the live view's poll every second until training ends."""
+    info = stats.training
+    info.update(finished=False, message=None, seconds=None)
+    s = Student(-1, url, args.load_timeout)
+    try:
+        await s.connect()
+        for group in ("page load", "train tab", "start"):
+            await s.act(recorded[group])
+        t0 = time.monotonic()
+        if args.progress:
+            print("  training started", flush=True)
+        while time.monotonic() < t0 + args.train_timeout:
+            await asyncio.sleep(POLL_S)
+            await s.act(recorded["poll"])
+            done = [a for a in s.alerts if load.TRAIN_DONE.search(a)]
+            failed = [a for a in s.alerts if load.TRAIN_FAILED.search(a)]
+            if done or failed:
+                info.update(finished=bool(done), message=(done or failed)[0].strip(), seconds=time.monotonic() - t0)
+                if failed:
+                    stats.errors.append(f"trainer: {failed[0][:200]}")
+                break
+        else:
+            stats.errors.append(f"trainer: not finished after {args.train_timeout:.0f} s")
+        await s.close()
+    except Exception as e:
+        stats.errors.append(f"trainer: {type(e).__name__}: {str(e)[:200]}")
+    stats.errors += [f"trainer: {p}" for p in s.problems]
+
+
+POLL_S = 1.0  # dashboard/train_tab.py's POLL_S: the live view's fragment reruns this often
+
+
 MORPH_CAPTION_JS = """() => [...document.querySelectorAll('[data-testid="stImage"]')].map((e) => e.textContent)
     .filter((t) => t.includes('test image #') && t.includes('→')).at(-1) || null"""
 
@@ -131,6 +205,7 @@ class Student:
         self.problems: list[str] = []
         self.images = 0
         self.morph_caption: str | None = None  # the last caption of the morph's GIF
+        self.alerts: list[str] = []  # the text of every st.success / st.info / st.error shown
 
     async def connect(self) -> None:
         import websockets
@@ -161,7 +236,9 @@ class Student:
             return
         element = delta.new_element
         kind = element.WhichOneof("type")
-        if kind == "exception":
+        if kind == "alert":
+            self.alerts.append(element.alert.body)
+        elif kind == "exception":
             self.problems.append(f"exception on the page: {element.exception.message[:160]}")
         elif kind == "imgs":
             for img in element.imgs.imgs:
@@ -243,7 +320,7 @@ async def student(n: int, url: str, groups, args, stats: load.Stats, start_at: f
         print(f"  student {n} done at {time.monotonic() - start_at:.0f} s ({s.images} images downloaded)", flush=True)
 
 
-async def drive(url: str, groups, args, stats: load.Stats, probe: load.Stats) -> None:
+async def drive(url: str, groups, trainer_groups, args, stats: load.Stats, probe: load.Stats) -> None:
     from playwright.async_api import async_playwright
 
     async with async_playwright() as p:
@@ -251,8 +328,10 @@ async def drive(url: str, groups, args, stats: load.Stats, probe: load.Stats) ->
         t0 = time.monotonic()
         tasks = [student(i, url, groups, args, stats, t0 + args.ramp * i / max(1, args.students))
                  for i in range(args.students)]
-        if args.train:
+        if args.train and args.trainer == "browser":
             tasks.append(load.trainer(browser, url, args, stats))
+        elif args.train:
+            tasks.append(protocol_trainer(url, trainer_groups, args, stats))
         if args.probe:
             tasks.append(load.explorer(args.students, browser, url, args, probe, t0))
         await asyncio.gather(*tasks)
@@ -266,7 +345,7 @@ def report(args, stats: load.Stats, probe: load.Stats, measured: dict) -> dict:
     every = [v for vs in stats.on_screen.values() for v in vs]
     summary = {
         "students": args.students, "actions_per_student": len(measured["recorded"]) - 1, "think_s": args.think,
-        "ramp_s": args.ramp, "train": args.train, "browser_nice": args.browser_nice, "cpus": os.cpu_count(), **measured, "errors": stats.errors,
+        "ramp_s": args.ramp, "train": args.train, "trainer": args.trainer, "browser_nice": args.browser_nice, "cpus": os.cpu_count(), **measured, "errors": stats.errors,
         "latency_ms": load.summarise(every),
         "by_kind": {k: load.summarise(v) for k, v in stats.on_screen.items()},
         "page_load_s": load.summarise(stats.page_loads), "training": stats.training,
@@ -278,7 +357,8 @@ def report(args, stats: load.Stats, probe: load.Stats, measured: dict) -> dict:
                             "page_load_s": probe.page_loads}
     fmt = lambda s: f"median {s['median']:6.0f} ms, p95 {s['p95']:6.0f} ms, max {s['max']:6.0f} ms"  # noqa: E731
     print(f"\nload over the protocol: {args.students} students x {summary['actions_per_student']} actions "
-          f"(think {args.think:g} s, arrivals over {args.ramp:g} s){' + 1 training (quick preset)' if args.train else ''}"
+          f"(think {args.think:g} s, arrivals over {args.ramp:g} s)"
+          f"{f' + 1 training (quick preset, trainer: {args.trainer})' if args.train else ''}"
           f", {os.cpu_count()} CPUs, students and browsers at nice +{args.browser_nice} from the server, "
           f"{measured['wall_s']:.0f} s")
     print(f"  recorded from one real page: {', '.join(f'{k} ({m} msg)' for k, m in measured['recorded'][:6])}, ...")
@@ -309,6 +389,8 @@ def main() -> None:
     ap.add_argument("--actions", type=int, default=24, help="actions recorded and replayed per student (default 24)")
     load.add_session_args(ap)
     ap.add_argument("--probe", action="store_true", help="one more session in a real browser, timed on screen")
+    ap.add_argument("--trainer", choices=("browser", "protocol"), default="browser",
+                    help="the training session in a real browser page (default) or replayed like the students")
     ap.add_argument("--browser-nice", type=int, default=10,
                     help="how much lower this script's and the browsers' CPU priority is than the server's during "
                          "the replay (nice steps; default 10, as in bench/load.py)")
@@ -324,6 +406,7 @@ def main() -> None:
         if args.progress:
             print("recording one real page ...", flush=True)
         groups = asyncio.run(record(app.url, args))
+        trainer_groups = asyncio.run(record_trainer(app.url, args)) if args.train and args.trainer == "protocol" else None
         if args.progress:
             print(f"recorded {len(groups) - 1} actions; replaying with {args.students} students ...", flush=True)
         # As in bench/load.py: the students' and the trainer's side stand for other machines, so they get the
@@ -333,7 +416,7 @@ def main() -> None:
         sampler.start()
         cpu0, self0, (busy0, total0) = cpu_seconds(app.proc.pid), _self_cpu(), load.machine_busy()
         t0, t0_wall = time.monotonic(), time.time()
-        asyncio.run(drive(app.url, groups, args, stats, probe))
+        asyncio.run(drive(app.url, groups, trainer_groups, args, stats, probe))
         wall = time.monotonic() - t0
         cpu1, self1, (busy1, total1) = cpu_seconds(app.proc.pid), _self_cpu(), load.machine_busy()
         sampler.stop()

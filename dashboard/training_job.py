@@ -17,8 +17,12 @@ step and the model of its last completed epoch is saved to models/_recovered/<ti
 when no epoch had completed). Read-only watchers from other sessions do not touch, so they keep nothing alive.
 The same happens to a running job when the server process exits (an atexit hook stops it and waits for it).
 
-Priority. The job's thread runs at nice VAE_TRAIN_NICE (default 10; Linux), and so do the OpenMP threads it
-starts: it still has every core when nobody else wants them, and yields them to the students' requests.
+Priority. The job's thread runs at nice VAE_TRAIN_NICE (default 19, the lowest; Linux), and so do the OpenMP
+threads it starts: it still has every core when nobody else wants them, and yields them to the students'
+requests. The lowest rather than a middle value because the training thread also holds Python's GIL between
+its PyTorch calls: at nice 10 the kernel still ran it often enough that the students' runs queued behind it
+(20 students + training, bench/load_protocol.py: p95 0.32-0.61 s at nice 10, 0.28-0.33 s at nice 19), while
+the training itself took no longer (39-42 s against 44-48 s), since the students' requests come in bursts.
 
 Jobs and sessions. A JobRegistry (one per process, `registry()`) starts jobs and limits how many run at once
 (VAE_MAX_TRAINING_JOBS, default 1 per machine: training takes every CPU core). Each job belongs to the session
@@ -63,7 +67,7 @@ UNATTENDED = ("heartbeat", "shutdown")  # stop reasons after which the last comp
 NAME_RE = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 NAME_RULE = "1 to 64 characters, each a letter, digit, '-' or '_'"
 DEFAULT_HEARTBEAT_S = 90.0
-DEFAULT_TRAIN_NICE = 10  # the training thread's nice value (VAE_TRAIN_NICE): see lower_this_thread_priority()
+DEFAULT_TRAIN_NICE = 19  # the training thread's nice value (VAE_TRAIN_NICE): see lower_this_thread_priority()
 SNAPSHOT_IMAGES = 2000  # test images whose posterior means are plotted after every epoch
 N_SAMPLES = 8  # decoded prior samples per epoch
 EXIT_WAIT_S = 15.0  # at most this long, at exit, for a stopped job to end its step and save

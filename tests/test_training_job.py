@@ -431,6 +431,14 @@ def test_format_seconds():
     assert tj.format_seconds(3720) == "1 h 02 min"
 
 
+def test_training_runs_at_the_lowest_priority_unless_told(monkeypatch):
+    monkeypatch.delenv("VAE_TRAIN_NICE", raising=False)
+    assert tj.train_nice_default() == 19
+    for given, used in (("5", 5), ("40", 19), ("-3", 0), ("ten", 19)):
+        monkeypatch.setenv("VAE_TRAIN_NICE", given)
+        assert tj.train_nice_default() == used, given
+
+
 class ThreadPriority(Callback):
     """Records the nice value of the thread that runs the training loop."""
 
