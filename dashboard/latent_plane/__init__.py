@@ -1,8 +1,10 @@
 """The latent plane and the drawing pad: two st.components.v2 components, plain JS files, no build step.
 
     latent_plane(...)   the encoded test set, the ★ and a copy of the decoder that runs in the page, so that
-                        moving or dragging over the plane shows the decoded image at every animation frame
-                        with no Python in the loop; a release or a click goes back to Python as one event
+                        moving or dragging over the plane, the arrow keys and the in-page z sliders show the
+                        decoded image at every animation frame with no Python in the loop; a release, a click,
+                        a settled zoom, a legend change or an undo goes back to Python as one event each
+                        (the protocol: frontend/plane.js's header)
     drawing_pad(...)    a 280 x 280 pad to draw a digit on; each finished stroke goes back as a PNG
 
 st.components.v2 (Streamlit >= 1.50) runs a component's JavaScript as an ES module in the app's own page,
@@ -16,6 +18,7 @@ session needs it (spec.BlobLedger); later runs send its key, and the page keeps 
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from pathlib import Path
 
@@ -24,7 +27,7 @@ import streamlit as st
 from .spec import BlobLedger, UnsupportedDecoder, blob_key, decoder_spec, image_spec, points_spec
 
 __all__ = [
-    "latent_plane", "release_value", "pick_value", "drawing_pad", "drawn_value", "BlobLedger", "UnsupportedDecoder",
+    "latent_plane", "release_value", "pick_value", "view_value", "legend_value", "undo_value", "drawing_pad", "drawn_value", "BlobLedger", "UnsupportedDecoder",
     "blob_key", "decoder_spec", "image_spec", "points_spec", "PLANE_NAME", "PAD_NAME",
 ]
 
@@ -63,20 +66,26 @@ def latent_plane(
     blobs: dict[str, dict | Callable[[], dict]],
     on_release: Callable[[], None] | None = None,
     on_pick: Callable[[], None] | None = None,
+    on_view: Callable[[], None] | None = None,
+    on_legend: Callable[[], None] | None = None,
+    on_undo: Callable[[], None] | None = None,
 ):
-    """Mount the plane. `data` says what to show (see frontend/plane.js); `blobs` maps the keys that data
-    refers to (data["decoder"], data["points"], data["background"]) to their payloads, or to functions making
-    them: only those this session has not been sent yet are made and sent.
+    """Mount the plane. `data` says what to show (see frontend/plane.js and the issue-12 protocol: z, limit,
+    view {cx, cy, half, rev}, home, focus, hidden + hiddenRev, presenter, undoable, sliders, sliderOrder,
+    sliderNames, marks, ellipses, ...); `blobs` maps the keys that data refers to (data["decoder"],
+    data["points"], data["background"]) to their payloads, or to functions making them: only those this
+    session has not been sent yet are made and sent.
 
-    on_release / on_pick run (as widget callbacks, before the script) when a drag ends or a dot is clicked;
-    read the event with release_value(key) / pick_value(key).
+    The callbacks run (as widget callbacks, before the script) when the page sends that event; read it with
+    release_value / pick_value / view_value / legend_value / undo_value(key).
     """
     payload = dict(data)
     payload["blobs"] = _ledger(key).outgoing(blobs)
     noop = lambda: None  # noqa: E731  (a trigger needs a callback to be reported)
     return _plane(
         key=key, data=payload, width="stretch", height="content",
-        on_release_change=on_release or noop, on_pick_change=on_pick or noop,
+        on_release_change=on_release or noop, on_pick_change=on_pick or noop, on_view_change=on_view or noop,
+        on_legend_change=on_legend or noop, on_undo_change=on_undo or noop,
         on_missing_change=lambda: _on_missing(key),
     )
 
@@ -86,13 +95,43 @@ def _event(key: str, name: str):
     return value.get(name) if hasattr(value, "get") else None
 
 
+def _number(x) -> bool:
+    return isinstance(x, (int, float)) and not isinstance(x, bool) and math.isfinite(x)
+
+
 def release_value(key: str) -> list[float] | None:
-    """Inside on_release: the plane coordinates (z1[, z2]) where the drag ended or the plane was clicked."""
+    """Inside on_release: the whole latent vector [z1, ..., zd] the page ended on (a drag's end, a click on the
+    plane, the arrow keys' pause, an in-page slider let go). Older pages sent only the plane's (z1, z2):
+    callers take z[:d]."""
     v = _event(key, "release")
     z = v.get("z") if isinstance(v, dict) else None
-    if not isinstance(z, list) or not z or not all(isinstance(x, (int, float)) and not isinstance(x, bool) for x in z):
+    if not isinstance(z, list) or not z or len(z) > 4096 or not all(_number(x) for x in z):
         return None
-    return [float(x) for x in z[:2]]
+    return [float(x) for x in z]
+
+
+def view_value(key: str) -> dict[str, float] | None:
+    """Inside on_view: the square the page settled on after a zoom or pan, {cx, cy, half} (half > 0)."""
+    v = _event(key, "view")
+    if not isinstance(v, dict) or not all(_number(v.get(k)) for k in ("cx", "cy", "half")) or not v["half"] > 0:
+        return None
+    return {k: float(v[k]) for k in ("cx", "cy", "half")}
+
+
+def legend_value(key: str) -> list[int] | None:
+    """Inside on_legend: the class indices now hidden in the legend (sorted, no repeats; [] = all shown)."""
+    v = _event(key, "legend")
+    hidden = v.get("hidden") if isinstance(v, dict) else None
+    if not isinstance(hidden, list) or len(hidden) > 1024:
+        return None
+    if not all(isinstance(k, int) and not isinstance(k, bool) and k >= 0 for k in hidden):
+        return None
+    return sorted(set(hidden))
+
+
+def undo_value(key: str) -> bool:
+    """Inside on_undo: whether this run was asked to undo (Backspace / U on the plane, or its Undo button)."""
+    return isinstance(_event(key, "undo"), dict)
 
 
 def pick_value(key: str) -> int | None:

@@ -8,7 +8,9 @@ drag ended, and the page's image equals PyTorch's decode of that z.
 from __future__ import annotations
 
 import io
+import json
 import re
+import subprocess
 import sys
 from pathlib import Path
 
@@ -21,7 +23,7 @@ ROOT = Path(__file__).resolve().parents[2]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from vae_core import load_checkpoint  # noqa: E402
+from vae_core import VAE, VAEConfig, load_checkpoint  # noqa: E402
 from .conftest import SHOTS, digit, torch_digit  # noqa: E402
 
 
@@ -182,3 +184,347 @@ def test_uploads_good_and_bad(page):
     page.locator('[data-testid="stFileUploader"]').screenshot(path=str(SHOTS / "upload-too-big.png"))
     assert page.locator('[data-testid="stException"]').count() == 0
     assert page.evaluate("window.__latentPlane.ready")
+
+
+# --- the issue-12 protocol, against a small app that mounts the component alone -------------------------------
+#
+# PLANE_APP mounts latent_plane() with data it controls (query parameters choose the latent size, presenter
+# mode and the in-page sliders) and writes every event Python received as a line "events: [...]", so these
+# tests see both sides: what the page did and what reached Python.
+
+PLANE_APP = r'''
+import json
+import sys
+
+import numpy as np
+import streamlit as st
+import torch
+
+sys.path.insert(0, {root!r})
+from dashboard import latent_plane as lp  # noqa: E402
+from vae_core import VAE, VAEConfig, load_checkpoint  # noqa: E402
+
+st.set_page_config(layout="wide")
+ss = st.session_state
+d = int(st.query_params.get("d", "2"))
+KEY = "plane"
+
+
+@st.cache_resource
+def model(d):
+    if d == 2:
+        return load_checkpoint({root!r} + "/pretrained/mnist-mlp")[0].eval()
+    torch.manual_seed(0)
+    return VAE(VAEConfig(latent_dim=d, hidden=(64,))).eval()
+
+
+@st.cache_resource
+def points():
+    rng = np.random.default_rng(0)
+    labels = np.repeat(np.arange(10), 150)
+    centres = np.stack([np.cos(labels * 0.63), np.sin(labels * 0.63)], 1) * 2.0
+    return (centres + rng.normal(scale=0.35, size=(len(labels), 2))).astype(np.float32), labels
+
+
+if "z" not in ss:
+    ss.z, ss.events, ss.view, ss.hidden = [0.0] * d, [], dict(cx=0.0, cy=0.0, half=3.0, rev=0), dict(hidden=[], rev=0)
+
+
+def log(name, value):
+    ss.events.append([name, value])
+
+
+def on_release():
+    z = lp.release_value(KEY)
+    log("release", z)
+    if z is not None:
+        ss.z = z[:d]
+
+
+def on_view():
+    v = lp.view_value(KEY)
+    log("view", v)
+    if v is not None:  # stored, rev unchanged: the page already shows it
+        ss.view = dict(v, rev=ss.view["rev"])
+
+
+def on_legend():
+    h = lp.legend_value(KEY)
+    log("legend", h)
+    if h is not None:
+        ss.hidden = dict(hidden=h, rev=ss.hidden["rev"])
+
+
+with st.sidebar:
+    st.header("Model")
+    st.write("a sidebar as wide as the app's")
+    if st.button("Python view"):  # Python moves the view itself: a new rev
+        ss.view = dict(cx=1.0, cy=-1.0, half=1.5, rev=ss.view["rev"] + 1)
+    if st.button("Python view, same rev"):
+        ss.view = dict(cx=-2.0, cy=2.0, half=0.8, rev=ss.view["rev"])
+    if st.button("Python legend"):
+        ss.hidden = dict(hidden=[0, 1], rev=ss.hidden["rev"] + 1)
+
+st.title("Latent plane")
+st.write("A line of text above the plane, as in the app.")
+xy, labels = points()
+dec = lp.decoder_spec(model(d))
+data = dict(
+    z=[float(v) for v in ss.z], limit=3.0, view=ss.view, home=dict(cx=0.0, cy=0.0, half=3.0),
+    focus=[1.0, 1.0], hidden=ss.hidden["hidden"], hiddenRev=ss.hidden["rev"],
+    presenter=st.query_params.get("presenter") == "1", undoable=True, sliders=st.query_params.get("sliders") == "1",
+    axes=["z1", "z2"], classes=[str(k) for k in range(10)],
+    colors=["#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#F0E442", "#000000", "#999999",
+            "#8C564B"],
+    decoder="dec%d" % d, points="pts", background=None, backgroundOpacity=0.35,
+    marks=[dict(x=1.0, y=1.0, label="A", color="#D62728")],
+    ellipses=[dict(x=1.0, y=1.0, sx=0.05, sy=0.04, color="#222222")], note=None,
+)
+lp.latent_plane(KEY, data, {{"dec%d" % d: dec, "pts": lp.points_spec(xy, labels)}}, on_release=on_release,
+                on_view=on_view, on_legend=on_legend, on_undo=lambda: log("undo", lp.undo_value(KEY)),
+                on_pick=lambda: log("pick", lp.pick_value(KEY)))
+st.text("events: " + json.dumps(ss.events))
+'''
+
+
+@pytest.fixture(scope="module")
+def plane_app(chromium, tmp_path_factory):
+    from .conftest import free_port, wait_healthy
+
+    script = tmp_path_factory.mktemp("plane-app") / "plane_app.py"
+    script.write_text(PLANE_APP.format(root=str(ROOT)))
+    port = free_port()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", str(script), "--server.headless", "true", "--server.port",
+         str(port), "--browser.gatherUsageStats", "false"],
+        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        wait_healthy(url, proc)
+        yield url
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
+def open_plane(browser, url, query="", viewport=(1280, 720)):
+    ctx = browser.new_context(viewport={"width": viewport[0], "height": viewport[1]})
+    page = ctx.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.goto(url + query)
+    page.wait_for_function("window.__latentPlane && window.__latentPlane.ready", timeout=90_000)
+    page.get_by_text("events: []").wait_for(timeout=30_000)
+    page.errors = errors
+    return ctx, page
+
+
+def events(page) -> list:
+    text = page.get_by_text(re.compile(r"^events: ")).inner_text()
+    return json.loads(text[len("events: "):])
+
+
+def wait_events(page, n: int) -> list:
+    for _ in range(300):
+        ev = events(page)
+        if len(ev) >= n:
+            return ev
+        page.wait_for_timeout(100)
+    raise AssertionError(f"Python got {events(page)}, expected {n} events")
+
+
+def triggers(page, name=None) -> list:
+    t = page.evaluate("window.__latentPlane.triggers.map((t) => [t.event, t.value])")
+    return [[e, v] for e, v in t] if name is None else [v for e, v in t if e == name]
+
+
+def frame(page):
+    page.evaluate("new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r)))")
+
+
+def close(ctx, page):
+    errors = page.errors
+    ctx.close()
+    assert not errors, f"JavaScript errors on the page: {errors}"
+
+
+def test_arrow_keys_decode_in_the_page_and_send_one_release_after_the_pause(browser, plane_app, mlp):
+    ctx, page = open_plane(browser, plane_app)
+    canvas = page.locator("canvas.lp-overlay")
+    canvas.focus()
+    assert page.evaluate("window.__latentPlane.focused()") and page.evaluate("window.__latentPlane.focusable")
+    scroll = page.evaluate("document.querySelector('[data-testid=stMain]')?.scrollTop ?? window.scrollY")
+    before = len(triggers(page))
+    # the page waits 500 ms after the last key; this machine may take longer between two presses and their
+    # screenshots, so the pause is lengthened here: the gesture, not the clock, is under test
+    page.evaluate("window.__latentPlane.nudgePauseMs = 4000")
+    images = []
+    for key in ["ArrowRight"] * 5 + ["Shift+ArrowUp", "ArrowUp", "ArrowLeft"]:
+        page.keyboard.press(key)
+        frame(page)
+        images.append(digit(page))
+        assert len(triggers(page)) == before, "a key press went to Python"
+    assert len({im.tobytes() for im in images}) == len(images), "every nudge shows a new image"
+    # 5 x 0.1 right, 0.5 + 0.1 up, 0.1 left
+    z = [0.4, 0.6]
+    assert page.evaluate("window.__latentPlane.z") == pytest.approx(z)
+    assert np.abs(images[-1].astype(int) - torch_digit(mlp, z).astype(int)).max() <= 1, "browser and PyTorch disagree"
+    # the pause: exactly one release, with the whole z, and Python has it
+    page.wait_for_function(f"window.__latentPlane.triggers.length > {before}")
+    page.wait_for_timeout(1200)  # ample time for a second release, were there one (there must not be)
+    assert triggers(page)[before:] == [["release", {"z": z}]]
+    assert wait_events(page, 1) == [["release", z]]
+    assert page.evaluate("document.querySelector('[data-testid=stMain]')?.scrollTop ?? window.scrollY") == scroll
+    # Backspace: undo, and nothing else
+    canvas.focus()
+    page.keyboard.press("Backspace")
+    assert wait_events(page, 2)[-1] == ["undo", True]
+    page.keyboard.press("u")
+    assert wait_events(page, 3)[-1] == ["undo", True]
+    close(ctx, page)
+
+
+def test_wheel_zoom_sends_one_view_and_python_views_apply_by_rev(browser, plane_app):
+    ctx, page = open_plane(browser, plane_app)
+    assert page.evaluate("window.__latentPlane.view") == {"cx": 0, "cy": 0, "half": 3}
+    at = page.evaluate("window.__latentPlane.locate(1, 1)")
+    page.mouse.move(at["x"], at["y"])
+    for _ in range(4):
+        page.mouse.wheel(0, -100)
+    page.wait_for_function("window.__latentPlane.triggers.some((t) => t.event === 'view')")
+    page.wait_for_timeout(800)
+    views = triggers(page, "view")
+    assert len(views) == 1, f"one view trigger for the whole zoom, got {views}"
+    v = views[0]
+    assert v["half"] < 2 and v == pytest.approx(page.evaluate("window.__latentPlane.view"), abs=1e-4)
+    # zoomed about the cursor: (1, 1) is still under it
+    assert page.evaluate("window.__latentPlane.locate(1, 1)") == pytest.approx(at, abs=1.0)
+    assert wait_events(page, 1)[-1][0] == "view"
+    # the rerun that followed kept the page's zoom (same rev)
+    assert page.evaluate("window.__latentPlane.view")["half"] == pytest.approx(v["half"], abs=1e-4)
+    # Python's view with the same rev is not applied; with a new rev it is
+    renders = page.evaluate("window.__latentPlane.renders")
+    page.get_by_role("button", name="Python view, same rev").click()
+    page.wait_for_function(f"window.__latentPlane.renders > {renders}")
+    assert page.evaluate("window.__latentPlane.view")["half"] == pytest.approx(v["half"], abs=1e-4)
+    page.get_by_role("button", name="Python view", exact=True).click()
+    page.wait_for_function("window.__latentPlane.view.half === 1.5", timeout=30_000)
+    assert page.evaluate("window.__latentPlane.view") == {"cx": 1, "cy": -1, "half": 1.5}
+    # the buttons: zoom in halves nothing Python said; reset goes home; centre on the pick zooms to its ellipse
+    page.get_by_role("button", name="reset view").click()
+    assert page.evaluate("window.__latentPlane.view") == {"cx": 0, "cy": 0, "half": 3}
+    page.get_by_role("button", name="centre on the pick").click()
+    v = page.evaluate("window.__latentPlane.view")
+    assert (v["cx"], v["cy"]) == (1, 1)
+    left, right = page.evaluate("window.__latentPlane.locate(0.95, 1)"), page.evaluate("window.__latentPlane.locate(1.05, 1)")
+    assert right["x"] - left["x"] >= 59, "the pick's ellipse is at least ~60 px wide"
+    page.wait_for_function("window.__latentPlane.triggers.filter((t) => t.event === 'view').length >= 2")
+    page.screenshot(path=str(SHOTS / "plane-zoomed-on-pick.png"))
+    close(ctx, page)
+
+
+def test_shift_drag_pans_and_a_plain_drag_still_moves_the_star(browser, plane_app):
+    ctx, page = open_plane(browser, plane_app)
+    a, b = page.evaluate("window.__latentPlane.locate(0, 0)"), page.evaluate("window.__latentPlane.locate(1, 0)")
+    page.keyboard.down("Shift")
+    page.mouse.move(a["x"], a["y"])
+    page.mouse.down()
+    page.mouse.move(b["x"], b["y"], steps=5)
+    page.mouse.up()
+    page.keyboard.up("Shift")
+    assert page.evaluate("window.__latentPlane.view")["cx"] == pytest.approx(-1, abs=0.02)
+    page.wait_for_function("window.__latentPlane.triggers.some((t) => t.event === 'view')")
+    assert triggers(page, "release") == [], "a pan moved the ★"
+    # zoomed in, a plain drag still lands where the pointer is
+    page.locator("canvas.lp-overlay").hover()
+    page.mouse.wheel(0, -300)
+    s, e = page.evaluate("window.__latentPlane.locate(-1, 0)"), page.evaluate("window.__latentPlane.locate(-0.5, 0.5)")
+    page.mouse.move(s["x"], s["y"])
+    page.mouse.down()
+    page.mouse.move(e["x"], e["y"], steps=5)
+    page.mouse.up()
+    assert triggers(page, "release")[-1]["z"] == pytest.approx([-0.5, 0.5], abs=0.02)
+    close(ctx, page)
+
+
+def test_legend_double_click_leaves_one_class_and_show_all_brings_them_back(browser, plane_app):
+    ctx, page = open_plane(browser, plane_app)
+    drawn = page.evaluate("window.__latentPlane.pointsDrawn")
+    page.locator(".lp-legend-item", has_text="3").dblclick()
+    page.wait_for_function("window.__latentPlane.triggers.some((t) => t.event === 'legend')")
+    page.wait_for_timeout(600)
+    assert triggers(page, "legend") == [{"hidden": [0, 1, 2, 4, 5, 6, 7, 8, 9]}], "one legend trigger"
+    assert page.evaluate("window.__latentPlane.hidden") == [0, 1, 2, 4, 5, 6, 7, 8, 9]
+    assert wait_events(page, 1) == [["legend", [0, 1, 2, 4, 5, 6, 7, 8, 9]]]
+    frame(page)
+    assert page.evaluate("window.__latentPlane.pointsDrawn") == 150 < drawn
+    page.get_by_role("button", name="show all classes").click()
+    assert wait_events(page, 2)[-1] == ["legend", []]
+    assert page.evaluate("window.__latentPlane.hidden") == []
+    # Python's own hidden list, with a new rev, is applied
+    page.get_by_role("button", name="Python legend").click()
+    page.wait_for_function("window.__latentPlane.hidden.join() === '0,1'", timeout=30_000)
+    close(ctx, page)
+
+
+@pytest.mark.parametrize("viewport", [(1280, 720), (1920, 1080)])
+def test_plane_digit_and_legend_fit_in_the_viewport(browser, plane_app, viewport):
+    for presenter in ("0", "1"):
+        ctx, page = open_plane(browser, plane_app, f"?presenter={presenter}", viewport)
+        frame(page)
+        page.wait_for_timeout(400)  # the component measures its offset again once the page has settled
+        frame(page)
+        w, h = viewport
+        for sel in ("canvas.lp-overlay", "canvas.lp-digit", ".lp-legend", ".lp-tools"):
+            box = page.locator(sel).bounding_box()
+            assert box and box["x"] >= 0 and box["y"] >= 0 and box["x"] + box["width"] <= w and \
+                box["y"] + box["height"] <= h, f"{sel} at {box} is not inside {viewport} (presenter {presenter})"
+        assert page.locator("canvas.lp-overlay").bounding_box()["width"] >= 280
+        page.screenshot(path=str(SHOTS / f"plane-{w}x{h}{'-presenter' if presenter == '1' else ''}.png"))
+        close(ctx, page)
+
+
+def test_in_page_sliders_decode_while_dragged_and_send_one_release(browser, plane_app):
+    d = 4
+    torch.manual_seed(0)
+    model = VAE(VAEConfig(latent_dim=d, hidden=(64,))).eval()
+    ctx, page = open_plane(browser, plane_app, f"?d={d}&sliders=1")
+    sliders = page.locator("input.lp-slider-input")
+    assert sliders.count() == d
+    s3 = sliders.nth(2)
+    box = s3.bounding_box()
+    y = box["y"] + box["height"] / 2
+    page.mouse.move(box["x"] + box["width"] / 2, y)
+    page.mouse.down()
+    images = []
+    for k in range(1, 9):
+        page.mouse.move(box["x"] + box["width"] / 2 + k * box["width"] / 20, y)
+        frame(page)
+        images.append(digit(page))
+    assert triggers(page) == [], "a slider step went to Python"
+    assert len({im.tobytes() for im in images}) >= 6
+    z = page.evaluate("window.__latentPlane.zFull")
+    assert z[:2] == [0, 0] and z[3] == 0 and z[2] > 1
+    assert np.abs(images[-1].astype(int) - torch_digit(model, z).astype(int)).max() <= 1
+    page.mouse.up()
+    page.wait_for_function("window.__latentPlane.triggers.length > 0")
+    assert triggers(page) == [["release", {"z": z}]]
+    assert wait_events(page, 1) == [["release", z]]
+    close(ctx, page)
+
+
+def test_in_the_app_the_plane_fits_a_1280x720_screen_with_the_sidebar_open(browser, app_url):
+    ctx = browser.new_context(viewport={"width": 1280, "height": 720})
+    page = ctx.new_page()
+    page.goto(app_url)
+    page.wait_for_function("window.__latentPlane && window.__latentPlane.ready", timeout=90_000)
+    page.locator("canvas.lp-overlay").evaluate("(c) => c.closest('.lp-root').scrollIntoView({block: 'start'})")
+    frame(page)
+    for sel in ("canvas.lp-overlay", "canvas.lp-digit", ".lp-legend"):
+        box = page.locator(sel).bounding_box()
+        assert box["y"] >= -1 and box["y"] + box["height"] <= 721 and box["x"] + box["width"] <= 1280, (sel, box)
+    page.screenshot(path=str(SHOTS / "plane-in-app-1280x720.png"))
+    ctx.close()

@@ -3,33 +3,53 @@
  * decoder.js is prepended to this file by dashboard/latent_plane/__init__.py, so `LatentDecoder` is in scope.
  *
  * It draws the encoded test set coloured by class, optionally the decoded grid behind it, the current z (★),
- * picked points and ellipses, and beside the plane the image the decoder draws. While the pointer moves or
- * drags over the plane, this page decodes z itself and redraws at every animation frame: Python is not
- * involved until the drag ends (or on a click), when one trigger goes back:
+ * picked points and ellipses, and beside the plane the image the decoder draws. Whatever moves z in the page
+ * (the pointer hovering or dragging, arrow keys, the in-page z sliders) is decoded here at every animation
+ * frame with no Python in the loop; Python hears of it once, when the gesture ends:
  *
- *   release {z: [z1, z2]}   a drag ended or the plane was clicked off the dots: Python moves the sliders there
- *   pick {index}            a dot was clicked: Python picks that test image
- *   missing [keys]          blobs referred to that this page does not hold (sent again by Python)
+ *   release {z: [z1, ..., zd]}  a drag ended, the plane was clicked off the dots, the arrow keys paused
+ *                               (~500 ms, or the plane lost focus), or an in-page slider was let go
+ *   pick {index}                a dot was clicked: Python picks that test image
+ *   view {cx, cy, half}         a zoom or pan settled (~250 ms after the last wheel step or drag)
+ *   legend {hidden: [...]}      the classes hidden in the legend changed
+ *   undo {}                     Backspace / U on the focused plane, or the Undo button
+ *   missing [keys]              blobs referred to that this page does not hold (sent again by Python)
+ *
+ * The view (the visible square) and the hidden classes are the page's own between runs: a view or hidden list
+ * from Python is applied only when its rev differs from the last one applied, so a rerun never undoes a zoom
+ * Python has not heard of yet. A payload with `extent` and no `view` (the protocol before issue 12) is read
+ * as the view {cx: 0, cy: 0, half: extent}, applied whenever extent changes.
  *
  * Large things (decoder weights, the 10,000 points, the background picture) come in data.blobs, once per
  * session; later runs refer to them by key and they are kept here, in this module, across reruns.
  *
  * For tests and bench/drag_fps.py, window.__latentPlane holds the page's own timings (performance.now()) of
- * every decode + draw, and a few counters.
+ * every decode + draw, what caused it, the triggers sent, the view and the hidden classes.
  */
 
 const CACHE = new Map(); // blob key -> {kind, value, used}
 const CACHE_LIMIT = 12;
 const INSTANCES = new WeakMap(); // parentElement -> instance
-const MARGIN = { left: 52, right: 14, top: 14, bottom: 46 };
-const SIDE = 300; // px: the image panel beside the plane
+const SIDE = 300; // px: the panel beside the plane (digit, readouts, buttons, sliders, legend)
 const GAP = 24;
 const MAX_PLANE = 760;
-const MIN_PLANE = 300;
+const MIN_PLANE = 280; // the plane never gets smaller than this, however little height the window has
+const BOTTOM_MARGIN = 16; // px left free under the component when it is sized to the window's height
+const MIN_DIGIT = 120;
+const MAX_DIGIT = 280;
 const HIT_RADIUS = 7; // px: how near a dot a click or hover must be to name it
+const NUDGE = 0.1; // arrow key step in plane coordinates (Shift: NUDGE_BIG)
+const NUDGE_BIG = 0.5;
+const NUDGE_PAUSE_MS = 500; // keys quiet this long -> one release
+const VIEW_SETTLE_MS = 250; // zoom / pan quiet this long -> one view trigger
+const LEGEND_SETTLE_MS = 300; // > a double-click's two clicks, so "only this class" sends one legend trigger
+const ZOOM_STEP = 1.5; // the zoom buttons' factor
+const MIN_HALF = 0.01;
+const PICK_MIN_PX = 60; // "centre on the pick" zooms in until the pick's ellipse is at least this wide
 const STATS = (globalThis.__latentPlane = globalThis.__latentPlane || {
   frames: [], // ms of decode + draw, one per animation frame that decoded
   frameStarts: [], // performance.now() at the start of each of those frames
+  frameCauses: [], // what moved z for each of those frames: pointer | key | slider | data
   decodes: 0,
   renders: 0, // data updates from Python
   triggers: [], // what went back to Python
@@ -41,6 +61,8 @@ const STATS = (globalThis.__latentPlane = globalThis.__latentPlane || {
 function now() {
   return performance.now();
 }
+
+const finite = (v) => typeof v === "number" && Number.isFinite(v);
 
 // --- blobs -----------------------------------------------------------------------------------
 
@@ -108,12 +130,25 @@ function el(tag, cls, parent) {
   return e;
 }
 
+function button(parent, cls, text, label, onClick) {
+  const b = el("button", "lp-btn " + cls, parent);
+  b.type = "button";
+  b.textContent = text;
+  b.title = label;
+  b.setAttribute("aria-label", label);
+  b.addEventListener("click", onClick);
+  return b;
+}
+
 function createInstance(parentElement) {
   const root = el("div", "lp-root", parentElement);
   const planeBox = el("div", "lp-plane-box", root);
   const base = el("canvas", "lp-base", planeBox);
   const overlay = el("canvas", "lp-overlay", planeBox);
-  overlay.setAttribute("aria-label", "latent plane: move to decode, drag and release to set z, click a dot to pick it");
+  overlay.tabIndex = 0; // arrow keys nudge the ★, Backspace / U undo
+  overlay.setAttribute("role", "application");
+  overlay.setAttribute("aria-label", "latent plane: move to decode, drag and release to set z, click a dot to " +
+    "pick it; arrow keys nudge the star, Backspace undoes; wheel zooms, Shift + drag pans");
   const side = el("div", "lp-side", root);
   const title = el("div", "lp-side-title", side);
   const digit = el("canvas", "lp-digit", side);
@@ -125,11 +160,14 @@ function createInstance(parentElement) {
   const readZ = el("div", "lp-readout-z", side);
   const readMode = el("div", "lp-readout-mode", side);
   const readNear = el("div", "lp-readout-near", side);
+  const tools = el("div", "lp-tools", side);
+  const sliders = el("div", "lp-sliders", side);
   const legend = el("div", "lp-legend", side);
   const note = el("div", "lp-note", side);
 
   const inst = {
-    root, planeBox, base, overlay, side, title, digit, serverImg, readZ, readMode, readNear, legend, note,
+    root, planeBox, base, overlay, side, title, digit, serverImg, readZ, readMode, readNear, tools, sliders,
+    legend, note,
     baseCtx: base.getContext("2d"),
     overCtx: overlay.getContext("2d"),
     digitCtx: digit.getContext("2d"),
@@ -138,27 +176,51 @@ function createInstance(parentElement) {
     data: null,
     setTrigger: null,
     size: 0, // CSS px of the square plane canvas
+    digitSize: 0,
     dpr: 1,
+    presenter: false,
     hidden: new Set(),
+    hiddenRev: undefined, // the last hiddenRev from Python applied
+    view: { cx: 0, cy: 0, half: 3 }, // the visible square: centre and half-width, plane coordinates
+    viewRev: undefined, // the last view rev from Python applied
+    home: { cx: 0, cy: 0, half: 3 },
     committed: [0, 0], // where the ★ is (the sliders' z, or a release not yet confirmed)
-    zFull: new Float64Array(1),
-    mode: "idle", // idle | hover | drag
+    zFull: new Float64Array(1), // the whole z: the ★'s two plane coordinates are committed[0..1]
+    zDecode: new Float64Array(1), // the z decoded this frame
+    mode: "idle", // idle | hover | drag | pan | pinch
+    cause: "data", // what last moved z: pointer | key | slider | data
     pointer: null, // {x, y} CSS px in the plane canvas
     down: null,
+    pan: null, // {x, y, view} at the start of a pan
+    touches: new Map(), // pointerId -> {x, y}, for the pinch
+    pinch: null,
     raf: 0,
     staticKey: "",
     legendKey: "",
+    sliderKey: "",
+    sliderInputs: [], // [{dim, input, value}]
+    sliding: false, // an in-page slider is being dragged
+    nudgeTimer: 0, // arrow keys pressed, release not sent yet
+    viewTimer: 0,
+    legendTimer: 0,
     classNames: "",
     requested: new Map(), // blob key -> how often asked for
     lastDecodedKey: "",
     ro: null,
+    onResize: null,
   };
   inst.image = inst.digitCtx.createImageData(28, 28);
+
+  inst.btnZoomIn = button(tools, "lp-zoom-in", "+", "zoom in", () => zoomBy(inst, 1 / ZOOM_STEP));
+  inst.btnZoomOut = button(tools, "lp-zoom-out", "\u2212", "zoom out", () => zoomBy(inst, ZOOM_STEP));
+  inst.btnReset = button(tools, "lp-reset", "reset", "reset view", () => setView(inst, { ...inst.home }, true));
+  inst.btnFocus = button(tools, "lp-focus", "pick", "centre on the pick", () => centreOnPick(inst));
+  inst.btnUndo = button(tools, "lp-undo", "undo", "undo", () => undo(inst));
 
   overlay.addEventListener("pointerdown", (e) => onDown(inst, e));
   overlay.addEventListener("pointermove", (e) => onMove(inst, e));
   overlay.addEventListener("pointerup", (e) => onUp(inst, e));
-  overlay.addEventListener("pointercancel", () => onCancel(inst));
+  overlay.addEventListener("pointercancel", (e) => onCancel(inst, e));
   overlay.addEventListener("pointerleave", () => {
     if (inst.mode === "hover") {
       inst.mode = "idle";
@@ -166,17 +228,27 @@ function createInstance(parentElement) {
       schedule(inst);
     }
   });
+  overlay.addEventListener("wheel", (e) => onWheel(inst, e), { passive: false });
+  overlay.addEventListener("keydown", (e) => onKey(inst, e));
+  overlay.addEventListener("blur", () => flushNudge(inst));
+  overlay.addEventListener("auxclick", (e) => e.preventDefault()); // the middle button pans, never pastes
   inst.ro = new ResizeObserver(() => {
     if (!root.isConnected) return;
     layout(inst);
   });
   inst.ro.observe(root); // a block-level box: as wide as the column it is in, whatever it holds
+  inst.onResize = () => root.isConnected && layout(inst, true);
+  window.addEventListener("resize", inst.onResize);
+  // What is above the component may still be arriving at the first layout: measure its offset again.
+  for (const ms of [300, 1500]) setTimeout(inst.onResize, ms);
   return inst;
 }
 
 function teardown(inst) {
   if (inst.raf) cancelAnimationFrame(inst.raf);
+  for (const t of [inst.nudgeTimer, inst.viewTimer, inst.legendTimer]) clearTimeout(t);
   inst.ro && inst.ro.disconnect();
+  window.removeEventListener("resize", inst.onResize);
 }
 
 function localPos(inst, e) {
@@ -185,25 +257,70 @@ function localPos(inst, e) {
 }
 
 function onDown(inst, e) {
-  if (e.button !== 0 || !inst.data) return;
-  inst.overlay.setPointerCapture(e.pointerId);
+  if (!inst.data) return;
+  inst.overlay.focus({ preventScroll: true });
   const p = localPos(inst, e);
-  inst.mode = "drag";
+  if (e.pointerType === "touch") {
+    inst.touches.set(e.pointerId, p);
+    if (inst.touches.size === 2) {  // a second finger: the ★ drag becomes a pinch, and sends nothing
+      inst.overlay.setPointerCapture(e.pointerId);
+      startPinch(inst);
+      e.preventDefault();
+      return;
+    }
+  }
+  flushNudge(inst);
+  const panning = e.button === 1 || (e.button === 0 && (e.shiftKey || e.altKey));
+  if (!panning && e.button !== 0) return;
+  inst.overlay.setPointerCapture(e.pointerId);
   inst.pointer = p;
-  inst.down = { ...p, t: now() };
-  STATS.mode = "drag";
+  if (panning) {
+    inst.mode = "pan";
+    inst.pan = { ...p, view: { ...inst.view } };
+  } else {
+    inst.mode = "drag";
+    inst.cause = "pointer";
+    inst.down = { ...p, t: now() };
+  }
+  STATS.mode = inst.mode;
   schedule(inst);
   e.preventDefault();
 }
 
 function onMove(inst, e) {
   if (!inst.data) return;
-  inst.pointer = localPos(inst, e);
-  if (inst.mode !== "drag") inst.mode = "hover";
+  const p = localPos(inst, e);
+  if (inst.touches.has(e.pointerId)) inst.touches.set(e.pointerId, p);
+  if (inst.mode === "pinch") {
+    movePinch(inst);
+    return;
+  }
+  inst.pointer = p;
+  if (inst.mode === "pan") {
+    const v = inst.pan.view, scale = plotRect(inst).w / (2 * v.half);
+    // the plane moves with the pointer: the point grabbed stays under it
+    setView(inst, { cx: v.cx - (p.x - inst.pan.x) / scale, cy: v.cy + (p.y - inst.pan.y) / scale, half: v.half },
+      false);
+    return;
+  }
+  if (inst.mode !== "drag") {
+    inst.mode = "hover";
+    inst.cause = "pointer";
+  }
   schedule(inst);
 }
 
 function onUp(inst, e) {
+  inst.touches.delete(e.pointerId);
+  if (inst.mode === "pinch") {
+    if (inst.touches.size < 2) endGesture(inst);
+    return;
+  }
+  if (inst.mode === "pan") {
+    inst.pan = null;
+    endGesture(inst);
+    return;
+  }
   if (inst.mode !== "drag") return;
   const p = localPos(inst, e);
   const moved = Math.hypot(p.x - inst.down.x, p.y - inst.down.y) > 4;
@@ -216,18 +333,236 @@ function onUp(inst, e) {
   } else {
     const z = dragZ(inst, p);
     inst.committed = [round2(z[0]), round2(z[1])];
-    send(inst, "release", { z: inst.committed.slice(0, zDims(inst)) });
+    send(inst, "release", { z: fullZ(inst) });
   }
   inst.down = null;
   schedule(inst);
 }
 
-function onCancel(inst) {
+function onCancel(inst, e) {
+  inst.touches.delete(e.pointerId);
+  if (inst.mode === "pan" || inst.mode === "pinch") {
+    endGesture(inst);
+    return;
+  }
   inst.mode = "idle";
   inst.down = null;
   inst.pointer = null;
   STATS.mode = "idle";
   schedule(inst);
+}
+
+/** A pan or pinch ended: the view stays where it is and Python hears of it once it settles. */
+function endGesture(inst) {
+  inst.mode = "idle";
+  inst.pinch = null;
+  inst.pan = null;
+  inst.down = null;
+  STATS.mode = "idle";
+  notifyView(inst);
+  schedule(inst);
+}
+
+function startPinch(inst) {
+  const [a, b] = [...inst.touches.values()];
+  const mid = { x: (a.x + b.x) / 2, y: (a.y + b.y) / 2 };
+  inst.mode = "pinch";
+  inst.down = null;
+  inst.pinch = { dist: Math.max(1, Math.hypot(a.x - b.x, a.y - b.y)), z: toZ(inst, mid), view: { ...inst.view } };
+  STATS.mode = "pinch";
+}
+
+function movePinch(inst) {
+  const [a, b] = [...inst.touches.values()];
+  const mid = { x: (a.x + b.x) / 2, y: (a.y + b.y) / 2 };
+  const pz = inst.pinch;
+  const half = clampHalf(inst, (pz.view.half * pz.dist) / Math.max(1, Math.hypot(a.x - b.x, a.y - b.y)));
+  const r = plotRect(inst), scale = r.w / (2 * half);
+  // the plane point first under the fingers' midpoint stays under it: cx = z - (mid - centre) / scale
+  setView(inst, { cx: pz.z[0] - (mid.x - (r.x0 + r.w / 2)) / scale, cy: pz.z[1] + (mid.y - (r.y0 + r.h / 2)) / scale,
+    half }, false);
+}
+
+function onWheel(inst, e) {
+  if (!inst.data) return;
+  e.preventDefault();
+  const p = localPos(inst, e);
+  const lines = e.deltaMode === 1 ? 16 : e.deltaMode === 2 ? 400 : 1;
+  // exp so that one step in and one step out cancel; a trackpad pinch (ctrlKey) sends small deltas
+  const factor = Math.exp(e.deltaY * lines * (e.ctrlKey ? 0.01 : 0.002));
+  zoomAbout(inst, inside(inst, p) ? p : null, factor);
+}
+
+/** Zoom by `factor` (> 1: out) keeping the plane point under `p` (CSS px; null: the centre) where it is. */
+function zoomAbout(inst, p, factor) {
+  const v = inst.view, half = clampHalf(inst, v.half * factor), k = half / v.half;
+  if (!p) {
+    setView(inst, { cx: v.cx, cy: v.cy, half }, true);
+    return;
+  }
+  const [zx, zy] = toZ(inst, p);
+  // z under p stays: z - c' = (z - c) * half' / half
+  setView(inst, { cx: zx - (zx - v.cx) * k, cy: zy - (zy - v.cy) * k, half }, true);
+}
+
+function zoomBy(inst, factor) {
+  zoomAbout(inst, null, factor);
+}
+
+function clampHalf(inst, half) {
+  return Math.max(MIN_HALF, Math.min(maxHalf(inst), half));
+}
+
+function maxHalf(inst) {
+  return 4 * Math.max(inst.home.half, (inst.data && inst.data.limit) || 1);
+}
+
+/** Set the visible square; `notify`: tell Python once it settles (not for a view that came from Python). */
+function setView(inst, v, notify) {
+  if (![v.cx, v.cy, v.half].every(finite) || !(v.half > 0)) return;
+  const far = maxHalf(inst); // the centre never wanders so far that the data is lost from sight
+  inst.view = {
+    cx: Math.max(-far, Math.min(far, v.cx)), cy: Math.max(-far, Math.min(far, v.cy)), half: clampHalf(inst, v.half),
+  };
+  STATS.view = { ...inst.view };
+  schedule(inst);
+  if (notify) notifyView(inst);
+}
+
+function notifyView(inst) {
+  clearTimeout(inst.viewTimer);
+  inst.viewTimer = setTimeout(() => {
+    inst.viewTimer = 0;
+    const v = inst.view;
+    send(inst, "view", { cx: round4(v.cx), cy: round4(v.cy), half: round4(v.half) });
+  }, VIEW_SETTLE_MS);
+}
+
+/** The ellipse drawn around the last pick (the one centred on data.focus), if any. */
+function focusEllipse(inst) {
+  const f = inst.data && inst.data.focus;
+  if (!Array.isArray(f)) return null;
+  return (inst.data.ellipses || []).find((e) => Math.abs(e.x - f[0]) < 1e-6 && Math.abs(e.y - f[1]) < 1e-6) || null;
+}
+
+function centreOnPick(inst) {
+  const f = inst.data && inst.data.focus;
+  if (!Array.isArray(f) || !finite(f[0])) return;
+  let half = inst.view.half;
+  const e = focusEllipse(inst), w = plotRect(inst).w;
+  // the ellipse is 2 sx * scale = sx * w / half px wide: >= PICK_MIN_PX <=> half <= sx * w / PICK_MIN_PX
+  if (e && finite(e.sx) && e.sx > 0) half = Math.min(half, (Math.max(e.sx, finite(e.sy) ? e.sy : 0) * w) / PICK_MIN_PX);
+  setView(inst, { cx: f[0], cy: finite(f[1]) ? f[1] : 0, half }, true);
+}
+
+function undo(inst) {
+  if (inst.nudgeTimer) {  // nudges Python has not heard of yet: undoing them is the page's own business
+    clearTimeout(inst.nudgeTimer);
+    inst.nudgeTimer = 0;
+    takeZ(inst, inst.data.z);
+    inst.cause = "key";
+    schedule(inst);
+    return;
+  }
+  send(inst, "undo", {});
+}
+
+// --- the keyboard and the in-page sliders: decode at every step, one release at the end ---------
+
+function onKey(inst, e) {
+  if (!inst.data || e.ctrlKey || e.metaKey) return;
+  const k = e.key;
+  if (k === "Backspace" || k === "u" || k === "U") {
+    e.preventDefault();
+    undo(inst);
+    return;
+  }
+  const step = e.shiftKey ? NUDGE_BIG : NUDGE;
+  const two = inst.data.z.length > 1;
+  const dz = { ArrowLeft: [-step, 0], ArrowRight: [step, 0], ArrowUp: [0, step], ArrowDown: [0, -step] }[k];
+  if (!dz) return;
+  e.preventDefault(); // the page must not scroll while the plane has the keys
+  if (!two && dz[0] === 0) return;
+  const lim = inst.data.limit;
+  const c = (v) => Math.max(-lim, Math.min(lim, round2(v)));
+  inst.committed = [c(inst.committed[0] + dz[0]), two ? c(inst.committed[1] + dz[1]) : 0];
+  inst.mode = "idle"; // the image follows the ★ now, not the pointer resting on the plane
+  inst.pointer = null;
+  inst.cause = "key";
+  STATS.nudges = (STATS.nudges || 0) + 1;
+  clearTimeout(inst.nudgeTimer);
+  // a test on a loaded machine may lengthen the pause (STATS.nudgePauseMs) so its slow key presses stay one gesture
+  inst.nudgeTimer = setTimeout(() => flushNudge(inst), STATS.nudgePauseMs || NUDGE_PAUSE_MS);
+  schedule(inst);
+}
+
+function flushNudge(inst) {
+  if (!inst.nudgeTimer) return;
+  clearTimeout(inst.nudgeTimer);
+  inst.nudgeTimer = 0;
+  send(inst, "release", { z: fullZ(inst) });
+}
+
+function buildSliders(inst) {
+  const d = inst.data, on = Boolean(d.sliders) && Boolean(blob(d.decoder));
+  const dims = d.z.length;
+  let order = Array.isArray(d.sliderOrder) ? d.sliderOrder.filter((i) => Number.isInteger(i) && i >= 0 && i < dims) : [];
+  if (order.length !== dims || new Set(order).size !== dims) order = [...Array(dims).keys()];
+  const names = order.map((i) => (Array.isArray(d.sliderNames) && typeof d.sliderNames[i] === "string"
+    ? d.sliderNames[i] : `z${i + 1}`));
+  const key = [on, d.limit, order.join(","), names.join("|")].join(";");
+  if (key === inst.sliderKey) return;
+  inst.sliderKey = key;
+  inst.sliders.textContent = "";
+  inst.sliderInputs = [];
+  inst.sliders.style.display = on ? "" : "none";
+  inst.root.classList.toggle("lp-many", on && dims > 8);
+  if (!on) return;
+  order.forEach((dim, j) => {
+    const row = el("label", "lp-slider", inst.sliders);
+    el("span", "lp-slider-name", row).textContent = names[j];
+    const input = el("input", "lp-slider-input", row);
+    input.type = "range";
+    input.min = String(-d.limit);
+    input.max = String(d.limit);
+    input.step = "0.05";
+    input.setAttribute("aria-label", names[j]);
+    const value = el("span", "lp-slider-value", row);
+    input.addEventListener("input", () => {
+      const v = Number(input.value);
+      inst.sliding = true;
+      setDim(inst, dim, v);
+      value.textContent = fmtZ(v);
+      inst.mode = "idle";
+      inst.pointer = null;
+      inst.cause = "slider";
+      STATS.sliderInputs = (STATS.sliderInputs || 0) + 1;
+      schedule(inst);
+    });
+    input.addEventListener("change", () => {
+      inst.sliding = false;
+      setDim(inst, dim, Number(input.value));
+      send(inst, "release", { z: fullZ(inst) });
+    });
+    inst.sliderInputs.push({ dim, input, value });
+  });
+}
+
+function setDim(inst, dim, v) {
+  if (!finite(v)) return;
+  if (dim < 2) inst.committed[dim] = v;
+  else inst.zFull[dim] = v;
+}
+
+/** The in-page sliders show where the ★ is (after a drag, a nudge, or a run), except the one being dragged. */
+function syncSliders(inst) {
+  for (const { dim, input, value } of inst.sliderInputs) {
+    if (inst.sliding && inst.root.getRootNode().activeElement === input) continue;
+    const v = dim < 2 ? inst.committed[dim] : inst.zFull[dim];
+    if (Number(input.value) !== v) input.value = String(v);
+    const text = fmtZ(v);
+    if (value.textContent !== text) value.textContent = text;
+  }
 }
 
 function send(inst, event, value) {
@@ -239,26 +574,46 @@ function round2(v) {
   return Math.round(v * 100) / 100;
 }
 
-function zDims(inst) {
-  return Math.min(2, inst.data ? inst.data.z.length : 2);
+function round4(v) {
+  return Math.round(v * 1e4) / 1e4;
 }
 
-// --- geometry --------------------------------------------------------------------------------
+/** The whole latent vector at the ★: Python sets every slider from it. */
+function fullZ(inst) {
+  const d = inst.data.z.length, out = [];
+  for (let i = 0; i < d; i++) out.push(i < 2 ? round2(inst.committed[i]) : round4(inst.zFull[i]));
+  return out;
+}
+
+/** Take z from Python: the ★ and every other dimension. */
+function takeZ(inst, z) {
+  const d = Math.max(1, z.length);
+  if (inst.zFull.length !== d) inst.zFull = new Float64Array(d);
+  if (inst.zDecode.length !== d) inst.zDecode = new Float64Array(d);
+  for (let i = 0; i < d; i++) inst.zFull[i] = finite(z[i]) ? z[i] : 0;
+  inst.committed = [inst.zFull[0], d > 1 ? inst.zFull[1] : 0];
+}
+
+// --- geometry: the visible square <-> the canvas ---------------------------------------------
+
+function margins(inst) {
+  return inst.presenter ? { left: 64, right: 16, top: 14, bottom: 58 } : { left: 52, right: 14, top: 14, bottom: 46 };
+}
 
 function plotRect(inst) {
-  const s = inst.size;
-  const w = Math.max(10, Math.min(s - MARGIN.left - MARGIN.right, s - MARGIN.top - MARGIN.bottom));
-  return { x0: MARGIN.left, y0: MARGIN.top, w, h: w };
+  const m = margins(inst), s = inst.size;
+  return { x0: m.left, y0: m.top, w: s - m.left - m.right, h: s - m.top - m.bottom };
 }
 
 function toPx(inst, zx, zy) {
-  const r = plotRect(inst), e = inst.data.extent;
-  return [r.x0 + ((zx + e) / (2 * e)) * r.w, r.y0 + ((e - zy) / (2 * e)) * r.h];
+  const r = plotRect(inst), v = inst.view, scale = r.w / (2 * v.half);
+  // px = x0 + (z - (c - half)) * scale; y grows downwards on the screen
+  return [r.x0 + (zx - v.cx + v.half) * scale, r.y0 + (v.cy + v.half - zy) * scale];
 }
 
 function toZ(inst, p) {
-  const r = plotRect(inst), e = inst.data.extent;
-  return [-e + ((p.x - r.x0) / r.w) * 2 * e, e - ((p.y - r.y0) / r.h) * 2 * e];
+  const r = plotRect(inst), v = inst.view, scale = r.w / (2 * v.half);
+  return [v.cx - v.half + (p.x - r.x0) / scale, v.cy + v.half - (p.y - r.y0) / scale];
 }
 
 function inside(inst, p) {
@@ -276,7 +631,7 @@ function dragZ(inst, p) {
 function nearestPoint(inst, p) {
   const pts = blob(inst.data.points);
   if (!pts) return -1;
-  const r = plotRect(inst), scale = r.w / (2 * inst.data.extent);
+  const scale = plotRect(inst).w / (2 * inst.view.half);
   const [zx, zy] = toZ(inst, p);
   let best = -1, bestD = (HIT_RADIUS / scale) ** 2;
   const { xy, labels, n } = pts;
@@ -294,44 +649,74 @@ function nearestPoint(inst, p) {
 
 // --- layout and the static layer (points, background, axes) ----------------------------------
 
-function layout(inst) {
+/** The component's top in the page (not the window): its offset plus every scrolled ancestor's scroll. */
+function pageTop(inst) {
+  let top = inst.root.getBoundingClientRect().top + window.scrollY;
+  for (let node = inst.root.parentNode; node; node = node.parentNode || node.host) {
+    if (node.nodeType === 1) top += node.scrollTop;
+  }
+  return top;
+}
+
+function layout(inst, force) {
   const width = Math.floor(inst.root.getBoundingClientRect().width);
   if (width <= 0) return;
-  const stacked = width < MIN_PLANE + GAP + SIDE + 40;
-  const size = Math.max(200, Math.min(MAX_PLANE, stacked ? width : width - GAP - SIDE));
+  // the window's height below the component's top, so that the plane, the digit and the legend are all in
+  // view when the page is at the top (or scrolled to the component); never below MIN_PLANE
+  const height = Math.max(MIN_PLANE, Math.floor(window.innerHeight - pageTop(inst) - BOTTOM_MARGIN));
+  const stacked = width < MIN_PLANE + GAP + SIDE + 10;
+  const size = Math.max(200, Math.min(MAX_PLANE, height, stacked ? width : width - GAP - SIDE));
   inst.root.classList.toggle("lp-stacked", stacked);
   const dpr = window.devicePixelRatio || 1;
-  if (size === inst.size && dpr === inst.dpr) return;
-  inst.size = size;
-  inst.dpr = dpr;
-  for (const c of [inst.base, inst.overlay]) {
-    c.width = Math.round(size * dpr);
-    c.height = Math.round(size * dpr);
-    c.style.width = `${size}px`;
-    c.style.height = `${size}px`;
+  if (size !== inst.size || dpr !== inst.dpr) {
+    inst.size = size;
+    inst.dpr = dpr;
+    for (const c of [inst.base, inst.overlay]) {
+      c.width = Math.round(size * dpr);
+      c.height = Math.round(size * dpr);
+      c.style.width = `${size}px`;
+      c.style.height = `${size}px`;
+    }
+    inst.planeBox.style.width = `${size}px`;
+    inst.planeBox.style.height = `${size}px`;
+    inst.staticKey = "";
+    force = true;
   }
-  inst.planeBox.style.width = `${size}px`;
-  inst.planeBox.style.height = `${size}px`;
-  inst.staticKey = "";
-  drawStatic(inst);
+  if (force || !inst.digitSize) fitSide(inst, stacked ? MAX_DIGIT + 400 : Math.max(height, size));
   schedule(inst);
 }
 
-function niceStep(extent) {
-  const raw = (2 * extent) / 8;
-  for (const s of [0.25, 0.5, 1, 2, 5, 10]) if (s >= raw) return s;
-  return 20;
+/** The digit takes what the side panel's other parts leave of `height` (the sliders scroll when many). */
+function fitSide(inst, height) {
+  const cur = inst.digitSize || MAX_DIGIT;
+  const rest = inst.side.scrollHeight - (inst.digit.style.display === "none" && inst.serverImg.style.display === "none"
+    ? 0 : cur);
+  const d = Math.max(MIN_DIGIT, Math.min(MAX_DIGIT, Math.floor(height - rest)));
+  if (d === inst.digitSize) return;
+  inst.digitSize = d;
+  for (const e of [inst.digit, inst.serverImg]) {
+    e.style.width = `${d}px`;
+    e.style.height = `${d}px`;
+  }
+}
+
+function niceStep(half) {
+  const raw = (2 * half) / 8;
+  const p = 10 ** Math.floor(Math.log10(raw));
+  for (const m of [1, 2, 2.5, 5, 10]) if (m * p >= raw) return m * p;
+  return 10 * p;
 }
 
 function drawStatic(inst) {
   const d = inst.data;
   if (!d || !inst.size) return;
-  const pts = blob(d.points), bg = blob(d.background);
-  const key = [d.points, d.background, bg && bg.loaded, d.extent, [...inst.hidden].sort().join(","), inst.size,
-               inst.dpr, d.axes.join("|"), d.colors.join(",")].join(";");
+  const pts = blob(d.points), bg = blob(d.background), v = inst.view;
+  const key = [d.points, d.background, bg && bg.loaded, v.cx, v.cy, v.half, [...inst.hidden].sort().join(","),
+               inst.size, inst.dpr, inst.presenter, d.axes.join("|"), d.colors.join(",")].join(";");
   if (key === inst.staticKey) return;
   inst.staticKey = key;
-  const ctx = inst.baseCtx, s = inst.size, r = plotRect(inst), e = d.extent;
+  const ctx = inst.baseCtx, s = inst.size, r = plotRect(inst);
+  const x0 = v.cx - v.half, x1 = v.cx + v.half, y0 = v.cy - v.half, y1 = v.cy + v.half;
   ctx.setTransform(inst.dpr, 0, 0, inst.dpr, 0, 0);
   ctx.clearRect(0, 0, s, s);
   ctx.fillStyle = "#ffffff";
@@ -341,22 +726,30 @@ function drawStatic(inst) {
   ctx.rect(r.x0, r.y0, r.w, r.h);
   ctx.clip();
   if (bg && bg.loaded) {
-    const [x0, x1, y0, y1] = bg.extent;
-    const [px0, py0] = toPx(inst, x0, y1), [px1, py1] = toPx(inst, x1, y0);
+    const [bx0, bx1, by0, by1] = bg.extent;
+    const [px0, py0] = toPx(inst, bx0, by1), [px1, py1] = toPx(inst, bx1, by0);
     ctx.globalAlpha = d.backgroundOpacity || 0.35;
     ctx.imageSmoothingEnabled = true;
     ctx.drawImage(bg.img, px0, py0, px1 - px0, py1 - py0);
     ctx.globalAlpha = 1;
   }
-  // grid lines
-  const step = niceStep(e);
+  const step = niceStep(v.half);
+  const ticks = (lo, hi) => {
+    const out = [];
+    for (let t = Math.ceil(lo / step) * step; t <= hi + 1e-9 * step; t += step) out.push(Math.abs(t) < step * 1e-6 ? 0 : t);
+    return out;
+  };
+  const xt = ticks(x0, x1), yt = ticks(y0, y1);
   ctx.strokeStyle = "rgba(0,0,0,0.09)";
   ctx.lineWidth = 1;
   ctx.beginPath();
-  for (let v = Math.ceil(-e / step) * step; v <= e + 1e-9; v += step) {
-    const [px] = toPx(inst, v, 0), [, py] = toPx(inst, 0, v);
+  for (const t of xt) {
+    const [px] = toPx(inst, t, 0);
     ctx.moveTo(Math.round(px) + 0.5, r.y0);
     ctx.lineTo(Math.round(px) + 0.5, r.y0 + r.h);
+  }
+  for (const t of yt) {
+    const [, py] = toPx(inst, 0, t);
     ctx.moveTo(r.x0, Math.round(py) + 0.5);
     ctx.lineTo(r.x0 + r.w, Math.round(py) + 0.5);
   }
@@ -369,50 +762,53 @@ function drawStatic(inst) {
   ctx.moveTo(r.x0, Math.round(oy) + 0.5);
   ctx.lineTo(r.x0 + r.w, Math.round(oy) + 0.5);
   ctx.stroke();
-  // the points, one batched path per class
+  // the points in the visible window (and a dot's radius around it), one batched path per class
   if (pts) {
-    const rad = Math.max(1.6, Math.min(3.2, r.w / 260));
+    const rad = Math.max(1.6, Math.min(3.2, r.w / 260)) * (inst.presenter ? 1.25 : 1);
+    const pad = (rad * 2 * v.half) / r.w;
+    const lx = x0 - pad, hx = x1 + pad, ly = y0 - pad, hy = y1 + pad;
     ctx.globalAlpha = 0.72;
     const classes = [...pts.byClass.keys()].sort((a, b) => a - b);
+    const xy = pts.xy;
+    let drawn = 0;
     for (const k of classes) {
       if (inst.hidden.has(k)) continue;
       ctx.fillStyle = d.colors[k % d.colors.length];
       ctx.beginPath();
-      const xy = pts.xy;
       for (const i of pts.byClass.get(k)) {
-        const [px, py] = toPx(inst, xy[2 * i], xy[2 * i + 1]);
+        const zx = xy[2 * i], zy = xy[2 * i + 1];
+        if (zx < lx || zx > hx || zy < ly || zy > hy) continue;
+        const [px, py] = toPx(inst, zx, zy);
         ctx.moveTo(px + rad, py);
         ctx.arc(px, py, rad, 0, 2 * Math.PI);
+        drawn++;
       }
       ctx.fill();
     }
     ctx.globalAlpha = 1;
+    STATS.pointsDrawn = drawn;
   }
   ctx.restore();
   // frame, ticks, labels
   ctx.strokeStyle = "rgba(0,0,0,0.45)";
   ctx.strokeRect(r.x0 + 0.5, r.y0 + 0.5, r.w - 1, r.h - 1);
   ctx.fillStyle = "#31333F";
-  ctx.font = "14px system-ui, sans-serif";
+  const tickPx = inst.presenter ? 16 : 14, titlePx = inst.presenter ? 20 : 16;
+  ctx.font = `${tickPx}px system-ui, sans-serif`;
   ctx.textAlign = "center";
   ctx.textBaseline = "top";
-  const fmt = (v) => (Math.abs(v) < 1e-9 ? "0" : step < 1 ? v.toFixed(2).replace(/0$/, "") : String(v)).replace("-", "\u2212");
-  for (let v = Math.ceil(-e / step) * step; v <= e + 1e-9; v += step) {
-    const [px] = toPx(inst, v, 0);
-    ctx.fillText(fmt(v), px, r.y0 + r.h + 5);
-  }
+  const digits = Math.max(0, -Math.floor(Math.log10(step) + 1e-9));
+  const fmt = (t) => (t === 0 ? "0" : (+t.toFixed(digits + 1)).toString()).replace("-", "\u2212");
+  for (const t of xt) ctx.fillText(fmt(t), toPx(inst, t, 0)[0], r.y0 + r.h + 5);
   ctx.textAlign = "right";
   ctx.textBaseline = "middle";
-  for (let v = Math.ceil(-e / step) * step; v <= e + 1e-9; v += step) {
-    const [, py] = toPx(inst, 0, v);
-    ctx.fillText(fmt(v), r.x0 - 6, py);
-  }
-  ctx.font = "italic 16px system-ui, sans-serif";
+  for (const t of yt) ctx.fillText(fmt(t), r.x0 - 6, toPx(inst, 0, t)[1]);
+  ctx.font = `italic ${titlePx}px system-ui, sans-serif`;
   ctx.textAlign = "center";
   ctx.textBaseline = "bottom";
   ctx.fillText(d.axes[0], r.x0 + r.w / 2, s - 2);
   ctx.save();
-  ctx.translate(14, r.y0 + r.h / 2);
+  ctx.translate(titlePx - 2, r.y0 + r.h / 2);
   ctx.rotate(-Math.PI / 2);
   ctx.textBaseline = "middle";
   ctx.fillText(d.axes[1], 0, 0);
@@ -426,13 +822,21 @@ function drawLegend(inst) {
     inst.classNames = names;
     inst.hidden.clear();
   }
-  const key = names + ";" + d.colors.join(",") + ";" + [...inst.hidden].sort().join(",");
+  STATS.hidden = [...inst.hidden].sort((a, b) => a - b);
+  const key = names + ";" + d.colors.join(",") + ";" + STATS.hidden.join(",");
   if (key === inst.legendKey) return;
   inst.legendKey = key;
   inst.legend.textContent = "";
   if (!d.classes.length) return;
-  el("div", "lp-legend-title", inst.legend).textContent = "class (click to hide or show)";
+  const head = el("div", "lp-legend-head", inst.legend);
+  const t = el("div", "lp-legend-title", head);
+  t.textContent = "class (double-click: only it)";
+  t.title = "click a class to hide or show it; double-click it to show that class alone";
+  const all = button(head, "lp-show-all", "all", "show all classes", () => setHidden(inst, [], true));
+  all.disabled = inst.hidden.size === 0;
   const grid = el("div", "lp-legend-grid", inst.legend);
+  // short names (digits) in one or two rows of five: the side panel has to fit a 720 px high screen
+  grid.style.gridTemplateColumns = d.classes.every((n) => String(n).length <= 3) ? "repeat(5, 1fr)" : "1fr 1fr";
   d.classes.forEach((name, k) => {
     const b = el("button", "lp-legend-item" + (inst.hidden.has(k) ? " lp-off" : ""), grid);
     b.type = "button";
@@ -441,13 +845,32 @@ function drawLegend(inst) {
     dot.style.background = d.colors[k % d.colors.length];
     el("span", "lp-name", b).textContent = name;
     b.addEventListener("click", () => {
-      if (inst.hidden.has(k)) inst.hidden.delete(k);
-      else inst.hidden.add(k);
-      drawLegend(inst);
-      drawStatic(inst);
-      schedule(inst);
+      const h = new Set(inst.hidden);
+      if (h.has(k)) h.delete(k);
+      else h.add(k);
+      setHidden(inst, [...h], true);
     });
+    b.addEventListener("dblclick", () => setHidden(inst, d.classes.map((_, j) => j).filter((j) => j !== k), true));
   });
+}
+
+/** Hide these classes; `notify`: tell Python once the clicks settle (a double-click's two clicks included). */
+function setHidden(inst, hidden, notify) {
+  inst.hidden = new Set(hidden.filter((k) => Number.isInteger(k) && k >= 0));
+  drawLegend(inst);
+  schedule(inst);
+  if (!notify) return;
+  clearTimeout(inst.legendTimer);
+  inst.legendTimer = setTimeout(() => {
+    inst.legendTimer = 0;
+    send(inst, "legend", { hidden: [...inst.hidden].sort((a, b) => a - b) });
+  }, LEGEND_SETTLE_MS);
+}
+
+function drawTools(inst) {
+  const d = inst.data, f = d.focus;
+  inst.btnFocus.disabled = !(Array.isArray(f) && finite(f[0]));
+  inst.btnUndo.disabled = !d.undoable;
 }
 
 // --- every frame: decode, draw the digit and the overlay --------------------------------------
@@ -470,16 +893,18 @@ function frame(inst) {
   const d = inst.data;
   if (!d || !inst.size) return;
   const t0 = now();
+  drawStatic(inst);
   const { z, what } = activeZ(inst);
   const dec = blob(d.decoder);
   let decoded = false;
   if (dec) {
-    const zf = inst.zFull;
-    zf[0] = z[0];
-    if (zf.length > 1) zf[1] = z[1];
-    const key = Array.prototype.join.call(zf, ",") + d.decoder;
+    const zd = inst.zDecode;
+    zd.set(inst.zFull);
+    zd[0] = z[0];
+    if (zd.length > 1) zd[1] = z[1];
+    const key = Array.prototype.join.call(zd, ",") + d.decoder;
     if (key !== inst.lastDecodedKey) {
-      inst.pixels = dec.decode(zf, inst.pixels && inst.pixels.length === dec.nPixels ? inst.pixels : undefined);
+      inst.pixels = dec.decode(zd, inst.pixels && inst.pixels.length === dec.nPixels ? inst.pixels : undefined);
       inst.lastDecodedKey = key;
       drawDigit(inst, dec);
       STATS.decodes++;
@@ -488,16 +913,19 @@ function frame(inst) {
   }
   drawOverlay(inst, z, what);
   readout(inst, z, what);
+  syncSliders(inst);
   const dt = now() - t0;
   if (decoded) {
     STATS.frames.push(dt);
     STATS.frameStarts.push(t0);
+    STATS.frameCauses.push(inst.cause);
     if (STATS.frames.length > 5000) {
-      STATS.frames.splice(0, STATS.frames.length - 5000);
-      STATS.frameStarts.splice(0, STATS.frameStarts.length - 5000);
+      const cut = STATS.frames.length - 5000;
+      for (const a of [STATS.frames, STATS.frameStarts, STATS.frameCauses]) a.splice(0, cut);
     }
   }
   STATS.z = [z[0], z[1]];
+  STATS.zFull = Array.from(inst.zDecode);
   STATS.mode = inst.mode;
 }
 
@@ -526,66 +954,80 @@ function star(ctx, x, y, r) {
   ctx.closePath();
 }
 
-function label(ctx, text, x, y, color) {
-  ctx.font = "bold 15px system-ui, sans-serif";
+function label(ctx, text, x, y, color, px) {
+  ctx.font = `bold ${px}px system-ui, sans-serif`;
   ctx.textAlign = "left";
   ctx.textBaseline = "middle";
   const w = ctx.measureText(text).width;
   ctx.fillStyle = "rgba(255,255,255,0.8)";
-  ctx.fillRect(x - 2, y - 9, w + 4, 18);
+  ctx.fillRect(x - 2, y - px * 0.6, w + 4, px * 1.2);
   ctx.fillStyle = color;
   ctx.fillText(text, x, y);
 }
 
 function drawOverlay(inst, z, what) {
-  const ctx = inst.overCtx, d = inst.data, s = inst.size, r = plotRect(inst);
-  const scale = r.w / (2 * d.extent);
+  const ctx = inst.overCtx, d = inst.data, s = inst.size, r = plotRect(inst), big = inst.presenter;
+  const scale = r.w / (2 * inst.view.half);
   ctx.setTransform(inst.dpr, 0, 0, inst.dpr, 0, 0);
   ctx.clearRect(0, 0, s, s);
   ctx.save();
   ctx.beginPath();
   ctx.rect(r.x0, r.y0, r.w, r.h);
   ctx.clip();
-  for (const e of d.ellipses || []) {
+  const ellipses = (d.ellipses || []).map((e) => {
     const [px, py] = toPx(inst, e.x, e.y);
+    return { e, px, py, rx: Math.max(3, e.sx * scale), ry: Math.max(3, e.sy * scale) };
+  });
+  for (const { e, px, py, rx, ry } of ellipses) {  // the fills first: under the marks and the ★
     ctx.beginPath();
-    ctx.ellipse(px, py, Math.max(1, e.sx * scale), Math.max(1, e.sy * scale), 0, 0, 2 * Math.PI);
+    ctx.ellipse(px, py, rx, ry, 0, 0, 2 * Math.PI);
     ctx.fillStyle = e.fill || "rgba(0,0,0,0.08)";
     ctx.fill();
-    ctx.setLineDash(e.dash ? [6, 4] : []);
-    ctx.lineWidth = 2;
-    ctx.strokeStyle = e.color || "#222";
-    ctx.stroke();
-    ctx.setLineDash([]);
   }
   for (const m of d.marks || []) {
     const [px, py] = toPx(inst, m.x, m.y);
-    ctx.lineWidth = 3;
+    ctx.lineWidth = big ? 4 : 3;
     ctx.strokeStyle = m.color || "#D62728";
     ctx.beginPath();
+    const q = big ? 12 : 10;
     if (m.shape === "diamond") {
-      ctx.moveTo(px, py - 10);
-      ctx.lineTo(px + 10, py);
-      ctx.lineTo(px, py + 10);
-      ctx.lineTo(px - 10, py);
+      ctx.moveTo(px, py - q);
+      ctx.lineTo(px + q, py);
+      ctx.lineTo(px, py + q);
+      ctx.lineTo(px - q, py);
       ctx.closePath();
       ctx.fillStyle = "rgba(255,255,255,0.6)";
       ctx.fill();
     } else {
-      ctx.arc(px, py, 8, 0, 2 * Math.PI);
+      ctx.arc(px, py, q - 2, 0, 2 * Math.PI);
     }
     ctx.stroke();
-    if (m.label) label(ctx, m.label, px + 12, py - 13, m.color || "#D62728");
+    if (m.label) label(ctx, m.label, px + q + 2, py - q - 3, m.color || "#D62728", big ? 18 : 15);
   }
   // the ★: where the sliders are, or where it is being dragged
   const sz = what === "drag" ? z : inst.committed;
   const [sx, sy] = toPx(inst, sz[0], sz.length > 1 && d.z.length > 1 ? sz[1] : 0);
-  star(ctx, sx, sy, what === "drag" ? 14 : 12);
+  star(ctx, sx, sy, (what === "drag" ? 14 : 12) * (big ? 1.25 : 1));
   ctx.fillStyle = "#FFD700";
   ctx.fill();
-  ctx.lineWidth = 1.5;
+  ctx.lineWidth = big ? 2 : 1.5;
   ctx.strokeStyle = "#111";
   ctx.stroke();
+  // the ellipses' outlines after the ★, so the ★ never hides a posterior: a white halo, then the colour
+  for (const { e, px, py, rx, ry } of ellipses) {
+    const w = big ? 3 : 2;
+    ctx.beginPath();
+    ctx.ellipse(px, py, rx, ry, 0, 0, 2 * Math.PI);
+    ctx.setLineDash([]);
+    ctx.lineWidth = w + 2;
+    ctx.strokeStyle = "rgba(255,255,255,0.85)";
+    ctx.stroke();
+    ctx.setLineDash(e.dash ? [6, 4] : []);
+    ctx.lineWidth = w;
+    ctx.strokeStyle = e.color || "#222";
+    ctx.stroke();
+    ctx.setLineDash([]);
+  }
   if (what === "hover") {
     const [hx, hy] = toPx(inst, z[0], z[1]);
     ctx.lineWidth = 2;
@@ -613,11 +1055,13 @@ function readout(inst, z, what) {
   const d = inst.data;
   const parts = [fmtZ(z[0])];
   if (d.z.length > 1) parts.push(fmtZ(z[1]));
-  if (d.z.length > 2) parts.push(d.z.length > 3 ? `${fmtZ(d.z[2])}, \u2026` : fmtZ(d.z[2]));
+  if (d.z.length > 2) parts.push(d.z.length > 3 ? `${fmtZ(inst.zFull[2])}, \u2026` : fmtZ(inst.zFull[2]));
   const text = `z = (${parts.join(", ")})`;
   if (inst.readZ.textContent !== text) inst.readZ.textContent = text;
   const mode = what === "drag" ? "dragging the \u2605: release to set the sliders"
     : what === "hover" ? "under the pointer: click to move the \u2605 here"
+    : inst.nudgeTimer ? "arrow keys: the sliders follow when you pause"
+    : inst.sliding ? "let go of the slider to set it"
     : "at the \u2605 (the sliders)";
   if (inst.readMode.textContent !== mode) inst.readMode.textContent = mode;
   let near = "";
@@ -633,11 +1077,23 @@ function readout(inst, z, what) {
 
 // --- data from Python --------------------------------------------------------------------------
 
+/** data.view, or the older data.extent read as a view centred on 0 (applied whenever extent changes). */
+function viewOf(data) {
+  const v = data.view;
+  if (v && [v.cx, v.cy, v.half].every(finite) && v.half > 0) return { cx: v.cx, cy: v.cy, half: v.half, rev: v.rev };
+  const e = finite(data.extent) && data.extent > 0 ? data.extent : finite(data.limit) && data.limit > 0 ? data.limit : 3;
+  return { cx: 0, cy: 0, half: e, rev: `extent:${e}` };
+}
+
 function update(inst, data) {
   STATS.renders++;
   const refs = [data.decoder, data.points, data.background].filter(Boolean);
   storeBlobs(data.blobs, new Set(refs));
   delete data.blobs; // parsed; do not keep a second copy of the base64
+  if (!Array.isArray(data.z)) data.z = [0, 0];
+  if (!Array.isArray(data.classes)) data.classes = [];
+  if (!Array.isArray(data.colors) || !data.colors.length) data.colors = ["#1f77b4"];
+  if (!Array.isArray(data.axes)) data.axes = ["z1", "z2"];
   inst.data = data;
   const missing = refs.filter((k) => !CACHE.has(k) && (inst.requested.get(k) || 0) < 3);
   if (missing.length) {
@@ -648,15 +1104,33 @@ function update(inst, data) {
   if (bg && !bg.loaded) {
     bg.listeners.push(() => {
       STATS.background = true;
-      drawStatic(inst);
+      inst.staticKey = "";
       schedule(inst);
     });
   }
-  const d = Math.max(1, data.z.length);
-  if (inst.zFull.length !== d) inst.zFull = new Float64Array(d);
-  for (let i = 0; i < d; i++) inst.zFull[i] = data.z[i];
-  inst.committed = [data.z[0] || 0, d > 1 ? data.z[1] : 0];
+  // z from Python, unless the page is in the middle of moving it (keys not yet released, a slider held)
+  const busy = inst.nudgeTimer || inst.sliding || inst.mode === "drag";
+  if (!busy || inst.zFull.length !== Math.max(1, data.z.length)) {
+    takeZ(inst, data.z);
+    inst.cause = "data";
+  }
   inst.lastDecodedKey = "";
+  const view = viewOf(data);
+  const h = data.home;
+  inst.home = h && [h.cx, h.cy, h.half].every(finite) && h.half > 0 ? { cx: h.cx, cy: h.cy, half: h.half }
+    : { cx: 0, cy: 0, half: view.half };
+  if (view.rev !== inst.viewRev) {
+    inst.viewRev = view.rev;
+    clearTimeout(inst.viewTimer); // Python's view wins over a zoom that had not settled yet
+    inst.viewTimer = 0;
+    setView(inst, view, false);
+  }
+  STATS.view = { ...inst.view };
+  STATS.viewRev = inst.viewRev;
+  const presenter = Boolean(data.presenter);
+  const relayout = presenter !== inst.presenter;
+  inst.presenter = presenter;
+  inst.root.classList.toggle("lp-presenter", presenter);
   const dec = blob(data.decoder);
   inst.digit.style.display = dec ? "" : "none";
   inst.serverImg.style.display = dec ? "none" : "";
@@ -665,14 +1139,26 @@ function update(inst, data) {
   inst.root.dataset.decoder = dec ? "browser" : "server";
   inst.title.textContent = dec ? "Decoder output, computed in your browser" : "Decoder output at the \u2605, from the server";
   drawLegend(inst);
-  if (!inst.size) layout(inst);
-  else drawStatic(inst);
+  if (Array.isArray(data.hidden) && data.hiddenRev !== inst.hiddenRev) {
+    inst.hiddenRev = data.hiddenRev;
+    clearTimeout(inst.legendTimer);
+    inst.legendTimer = 0;
+    setHidden(inst, data.hidden, false);
+  }
+  STATS.hiddenRev = inst.hiddenRev;
+  drawTools(inst);
+  buildSliders(inst);
+  // the side panel's contents changed (legend, sliders, note): the digit takes what is left of the height
+  layout(inst, true);
+  if (relayout) inst.staticKey = "";
   schedule(inst);
   // everything referred to is here (a fallback page, with no decoder of its own, is ready too)
   STATS.ready = Boolean((dec || !data.decoder) && (!data.points || blob(data.points)));
   // what the page runs and shows, for the browser tests
   STATS.decoderKind = dec ? (dec.ops.some((op) => op.type === "conv_transpose") ? "conv" : "mlp") : "server";
   STATS.background = Boolean(bg && bg.loaded);
+  STATS.focusable = inst.overlay.tabIndex === 0;
+  STATS.hidden = [...inst.hidden].sort((a, b) => a - b);
 }
 
 export default function (component) {
@@ -683,11 +1169,13 @@ export default function (component) {
     INSTANCES.set(parentElement, inst);
   }
   inst.setTrigger = setTriggerValue;
-  // Where a latent point is on the screen (client px), for tests and the benchmark.
+  // Where a latent point is on the screen (client px), and whether the plane has the keyboard, for tests and
+  // the benchmark.
   STATS.locate = (zx, zy) => {
     const [x, y] = toPx(inst, zx, zy), r = inst.overlay.getBoundingClientRect();
     return { x: r.left + x, y: r.top + y };
   };
+  STATS.focused = () => inst.root.getRootNode().activeElement === inst.overlay;
   if (data) update(inst, data);
   // Called before the next data update and when the element goes away; only the latter ends the instance.
   return () => {
