@@ -14,6 +14,15 @@ browser path  Playwright holds the mouse button down on the plane and dispatches
               animation frame, and times that work: "decode + draw" is from the start of the frame's
               callback to the end of its drawing (window.__latentPlane.frames). "delivered" is the rate of
               those frames while dragging (from their start times): at most the display's 60 Hz.
+keyboard      the plane gets focus and --keys arrow presses (Right, Up, Left, Down in turn: 0.1 each) go to it,
+              each awaited and followed by two animation frames, like a held key's repeat (~30/s); every
+              press is decoded and drawn in the page with no trigger, and the decode + draw of the frames
+              the keys caused (window.__latentPlane.frameCauses == "key") is reported.
+in-page slider the z1 range input of the side panel is dragged by the mouse (--slider-moves moves at --rate a
+              second): every input event decodes and draws in the page; frames caused by "slider". The
+              app shows these sliders only when Python sends data.sliders; when the app under test does
+              not, they are measured on a small app that mounts the component alone with sliders on (the
+              same model, the same decoder.js and plane.js).
 server path   the classic Streamlit way: the z1 slider gets focus and the keyboard moves it one step
               (ArrowRight / ArrowLeft alternately); Streamlit reruns the fragment and PyTorch decodes on
               the server. Timed from the keydown (a capturing listener) to the new server image being
@@ -137,6 +146,100 @@ async def measure_drag(page, moves: int, rate: float) -> dict:
     }
 
 
+def summary(frames: list[float]) -> dict:
+    if not frames:
+        return {"frames": 0, "median_ms": math.nan, "p95_ms": math.nan, "max_ms": math.nan}
+    return {"frames": len(frames), "median_ms": statistics.median(frames), "p95_ms": percentile(frames, 0.95),
+            "max_ms": max(frames)}
+
+
+async def frames_caused_by(page, cause: str, since: int) -> list[float]:
+    return await page.evaluate(
+        f"window.__latentPlane.frames.filter((_, i) => i >= {since} && window.__latentPlane.frameCauses[i] === '{cause}')")
+
+
+async def measure_keys(page, keys: int) -> dict:
+    """Arrow presses on the focused plane, each decoded and drawn in the page (no trigger until the pause)."""
+    await page.evaluate("window.__latentPlane.nudgePauseMs = 60000")  # one gesture: no release mid-measure
+    await page.locator("canvas.lp-overlay").focus()
+    since = await page.evaluate("window.__latentPlane.frames.length")
+    triggers = await page.evaluate("window.__latentPlane.triggers.length")
+    for i in range(keys):
+        await page.keyboard.press(("ArrowRight", "ArrowUp", "ArrowLeft", "ArrowDown")[i % 4])
+        await page.evaluate("new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r)))")
+    frames = await frames_caused_by(page, "key", since)
+    sent = await page.evaluate("window.__latentPlane.triggers.length") - triggers
+    await page.evaluate("window.__latentPlane.nudgePauseMs = 0")
+    await page.locator("canvas.lp-overlay").blur()  # the one release
+    return {**summary(frames), "keys": keys, "triggers_during": sent}
+
+
+async def measure_slider(page, moves: int, rate: float) -> dict:
+    """Drag the in-page z1 slider: every input event decodes and draws in the page, no trigger until release."""
+    box = await page.locator("input.lp-slider-input").first.bounding_box()
+    y, x0, w = box["y"] + box["height"] / 2, box["x"] + 6, box["width"] - 12
+    since = await page.evaluate("window.__latentPlane.frames.length")
+    triggers = await page.evaluate("window.__latentPlane.triggers.length")
+    await page.mouse.move(x0 + w / 2, y)
+    await page.mouse.down()
+    loop = asyncio.get_running_loop()
+    t0 = loop.time()
+    pending = []
+    for i in range(moves):
+        pending.append(asyncio.ensure_future(page.mouse.move(x0 + w * (0.5 + 0.45 * math.sin(2 * math.pi * i / 150)), y)))
+        await asyncio.sleep(max(0.0, t0 + (i + 1) / rate - loop.time()))
+    await asyncio.gather(*pending)
+    await page.evaluate("new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r)))")
+    frames = await frames_caused_by(page, "slider", since)
+    sent = await page.evaluate("window.__latentPlane.triggers.length") - triggers
+    await page.mouse.up()
+    return {**summary(frames), "moves": moves, "triggers_during": sent}
+
+
+SLIDER_APP = """
+import sys
+sys.path.insert(0, {root!r})
+import streamlit as st
+from dashboard import latent_plane as lp
+from vae_core import load_checkpoint
+
+@st.cache_resource
+def model():
+    return load_checkpoint({checkpoint!r})[0].eval()
+
+st.set_page_config(layout="wide")
+m = model()
+d = m.cfg.latent_dim
+lp.latent_plane("plane", dict(z=[0.0] * d, limit=3.0, view=dict(cx=0.0, cy=0.0, half=3.0, rev=0), sliders=True,
+                axes=["z1", "z2"], classes=[], colors=["#1f77b4"], decoder="dec", points=None, background=None,
+                marks=[], ellipses=[], note=None), dict(dec=lp.decoder_spec(m)))
+"""
+
+
+def start_slider_app(model: str) -> tuple[subprocess.Popen, str, Path]:
+    """A page with the component alone and its in-page sliders on, for when the app does not show them."""
+    tmp = Path(tempfile.mkdtemp(prefix="drag-fps-sliders-"))
+    script = tmp / "slider_app.py"
+    script.write_text(SLIDER_APP.format(root=str(ROOT), checkpoint=str(ROOT / "pretrained" / model)))
+    port = free_port()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", str(script), "--server.headless", "true", "--server.port", str(port),
+         "--browser.gatherUsageStats", "false"],
+        cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            sys.exit(f"the slider app exited with {proc.returncode}")
+        try:
+            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2):
+                return proc, url, tmp
+        except OSError:
+            time.sleep(0.3)
+    proc.kill()
+    sys.exit("the slider app did not start")
+
+
 async def measure_server(page, samples: int) -> dict:
     slider = page.get_by_role("slider", name="z1")
     await slider.scroll_into_view_if_needed()
@@ -164,10 +267,30 @@ async def run(url: str, args) -> tuple[dict, dict, str]:
         await page.wait_for_timeout(3000)
         drag = await measure_drag(page, args.moves, args.rate)
         await page.wait_for_timeout(3000)
+        await measure_keys(page, 20)  # warm-up
+        keys = await measure_keys(page, args.keys)
+        await page.wait_for_timeout(3000)
+        slider, where = None, "the app"
+        if await page.locator("input.lp-slider-input").count():
+            await measure_slider(page, 40, args.rate)
+            slider = await measure_slider(page, args.slider_moves, args.rate)
         server = await measure_server(page, args.server_samples)
+        if slider is None and args.url is None:
+            proc, surl, tmp = start_slider_app(args.model)
+            try:
+                spage = await browser.new_page(viewport={"width": 1600, "height": 1200})
+                await spage.goto(surl)
+                await spage.wait_for_function("window.__latentPlane && window.__latentPlane.ready", timeout=180_000)
+                await spage.locator("input.lp-slider-input").first.wait_for()
+                await measure_slider(spage, 40, args.rate)
+                slider, where = await measure_slider(spage, args.slider_moves, args.rate), "the component alone"
+            finally:
+                proc.terminate()
+                proc.wait(10)
+                shutil.rmtree(tmp, ignore_errors=True)
         version = browser.version
         await browser.close()
-    return drag, server, version
+    return drag, keys, slider, where, server, version
 
 
 def main() -> None:
@@ -177,6 +300,8 @@ def main() -> None:
     ap.add_argument("--moves", type=int, default=600, help="pointer moves in the drag")
     ap.add_argument("--rate", type=float, default=125.0, help="pointer moves per second (a USB mouse: 125)")
     ap.add_argument("--warmup", type=int, default=60, help="pointer moves before measuring")
+    ap.add_argument("--keys", type=int, default=200, help="arrow key presses on the focused plane")
+    ap.add_argument("--slider-moves", type=int, default=400, help="pointer moves dragging an in-page z slider")
     ap.add_argument("--server-samples", type=int, default=30, help="slider steps timed on the server path")
     ap.add_argument("--chromium", help="the Chromium binary (default /usr/bin/chromium)")
     ap.add_argument("--json", type=Path, help="also write the figures to this file")
@@ -187,7 +312,7 @@ def main() -> None:
     if url is None:
         proc, url, tmp = start_app(args.model)
     try:
-        drag, server, version = asyncio.run(run(url, args))
+        drag, keys, slider, where, server, version = asyncio.run(run(url, args))
     finally:
         if proc is not None:
             proc.terminate()
@@ -204,11 +329,21 @@ def main() -> None:
     print(f"              delivered while dragging: {drag['delivered_fps']:.1f} frames/s (median frame interval "
           f"{drag['median_interval_ms']:.1f} ms), from {drag['moves']} pointer moves at "
           f"{drag['moves_per_second']:.0f}/s, with no Python in the loop")
+    print(f"keyboard      decode + draw per arrow key nudge: median {keys['median_ms']:.2f} ms, p95 {keys['p95_ms']:.2f} ms, "
+          f"max {keys['max_ms']:.2f} ms over {keys['frames']} frames from {keys['keys']} presses; "
+          f"{keys['triggers_during']} triggers to Python during them")
+    if slider is None:
+        print("in-page slider not measured: the app at --url shows no in-page sliders (data.sliders is false)")
+    else:
+        print(f"in-page slider decode + draw per slider input: median {slider['median_ms']:.2f} ms, "
+              f"p95 {slider['p95_ms']:.2f} ms, max {slider['max_ms']:.2f} ms over {slider['frames']} frames from "
+              f"{slider['moves']} pointer moves ({where}); {slider['triggers_during']} triggers during the drag")
     print(f"server path   slider step -> new image on screen: median {server['median_ms']:.0f} ms, "
           f"p95 {server['p95_ms']:.0f} ms, max {server['max_ms']:.0f} ms over {server['samples']} steps "
           f"-> {1000 / server['median_ms']:.1f} images/s")
     if args.json:
-        args.json.write_text(json.dumps({"model": args.model, "chromium": version, "browser": drag, "server": server},
+        args.json.write_text(json.dumps({"model": args.model, "chromium": version, "browser": drag, "keyboard": keys,
+                                         "in_page_slider": slider, "server": server},
                                         indent=1) + "\n")
 
 

@@ -474,8 +474,7 @@ def test_legend_double_click_leaves_one_class_and_show_all_brings_them_back(brow
 def test_plane_digit_and_legend_fit_in_the_viewport(browser, plane_app, viewport):
     for presenter in ("0", "1"):
         ctx, page = open_plane(browser, plane_app, f"?presenter={presenter}", viewport)
-        frame(page)
-        page.wait_for_timeout(400)  # the component measures its offset again once the page has settled
+        page.wait_for_function("window.__latentPlane.remeasured >= 2")  # its offset, measured again once settled
         frame(page)
         w, h = viewport
         for sel in ("canvas.lp-overlay", "canvas.lp-digit", ".lp-legend", ".lp-tools"):
@@ -521,8 +520,9 @@ def test_in_the_app_the_plane_fits_a_1280x720_screen_with_the_sidebar_open(brows
     page = ctx.new_page()
     page.goto(app_url)
     page.wait_for_function("window.__latentPlane && window.__latentPlane.ready", timeout=90_000)
-    page.locator("canvas.lp-overlay").evaluate("(c) => c.closest('.lp-root').scrollIntoView({block: 'start'})")
+    page.wait_for_function("window.__latentPlane.remeasured >= 2")  # its offset, measured again once settled
     frame(page)
+    # not scrolled at all: the plane is sized to the height left under the page's header, tabs and controls
     for sel in ("canvas.lp-overlay", "canvas.lp-digit", ".lp-legend"):
         box = page.locator(sel).bounding_box()
         assert box["y"] >= -1 and box["y"] + box["height"] <= 721 and box["x"] + box["width"] <= 1280, (sel, box)

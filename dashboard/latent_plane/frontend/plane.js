@@ -240,7 +240,12 @@ function createInstance(parentElement) {
   inst.onResize = () => root.isConnected && layout(inst, true);
   window.addEventListener("resize", inst.onResize);
   // What is above the component may still be arriving at the first layout: measure its offset again.
-  for (const ms of [300, 1500]) setTimeout(inst.onResize, ms);
+  for (const ms of [300, 1500]) {
+    setTimeout(() => {
+      inst.onResize();
+      STATS.remeasured = (STATS.remeasured || 0) + 1; // tests wait for this, not for a fixed time
+    }, ms);
+  }
   return inst;
 }
 
@@ -1137,7 +1142,8 @@ function update(inst, data) {
   if (!dec && data.serverImage && inst.serverImg.src !== data.serverImage) inst.serverImg.src = data.serverImage;
   inst.note.textContent = data.note || "";
   inst.root.dataset.decoder = dec ? "browser" : "server";
-  inst.title.textContent = dec ? "Decoder output, computed in your browser" : "Decoder output at the \u2605, from the server";
+  inst.title.textContent = presenter ? (dec ? "Decoded in your browser" : "Decoded on the server")  // one line at 18 px
+    : dec ? "Decoder output, computed in your browser" : "Decoder output at the \u2605, from the server";
   drawLegend(inst);
   if (Array.isArray(data.hidden) && data.hiddenRev !== inst.hiddenRev) {
     inst.hiddenRev = data.hiddenRev;
