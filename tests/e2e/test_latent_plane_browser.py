@@ -472,17 +472,20 @@ def test_legend_double_click_leaves_one_class_and_show_all_brings_them_back(brow
 
 @pytest.mark.parametrize("viewport", [(1280, 720), (1920, 1080)])
 def test_plane_digit_and_legend_fit_in_the_viewport(browser, plane_app, viewport):
-    for presenter in ("0", "1"):
-        ctx, page = open_plane(browser, plane_app, f"?presenter={presenter}", viewport)
+    # presenter fonts, and ten latent dimensions with their in-page sliders (the list scrolls instead of growing)
+    for presenter, query in (("0", "?presenter=0"), ("1", "?presenter=1"), ("1", "?presenter=1&d=10&sliders=1")):
+        ctx, page = open_plane(browser, plane_app, query, viewport)
+        page.locator("canvas.lp-overlay").focus()  # the focus ring shows in the screenshot
         page.wait_for_function("window.__latentPlane.remeasured >= 2")  # its offset, measured again once settled
         frame(page)
         w, h = viewport
-        for sel in ("canvas.lp-overlay", "canvas.lp-digit", ".lp-legend", ".lp-tools"):
+        for sel in ("canvas.lp-overlay", "canvas.lp-digit", ".lp-legend", ".lp-tools") + ((".lp-sliders",) if "d=10" in query else ()):
             box = page.locator(sel).bounding_box()
             assert box and box["x"] >= 0 and box["y"] >= 0 and box["x"] + box["width"] <= w and \
                 box["y"] + box["height"] <= h, f"{sel} at {box} is not inside {viewport} (presenter {presenter})"
         assert page.locator("canvas.lp-overlay").bounding_box()["width"] >= 280
-        page.screenshot(path=str(SHOTS / f"plane-{w}x{h}{'-presenter' if presenter == '1' else ''}.png"))
+        name = f"plane-{w}x{h}" + ("-presenter" if presenter == "1" else "") + ("-10d" if "d=10" in query else "")
+        page.screenshot(path=str(SHOTS / f"{name}.png"))
         close(ctx, page)
 
 

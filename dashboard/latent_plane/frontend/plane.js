@@ -691,12 +691,17 @@ function layout(inst, force) {
   schedule(inst);
 }
 
-/** The digit takes what the side panel's other parts leave of `height` (the sliders scroll when many). */
+/** The digit takes what the side panel's other parts leave of `height`; when even the smallest digit leaves
+ * too little, the in-page sliders' list gives up the rest and scrolls. */
 function fitSide(inst, height) {
   const cur = inst.digitSize || MAX_DIGIT;
-  const rest = inst.side.scrollHeight - (inst.digit.style.display === "none" && inst.serverImg.style.display === "none"
-    ? 0 : cur);
+  inst.sliders.style.maxHeight = "";
+  const rest = inst.side.scrollHeight - cur;
   const d = Math.max(MIN_DIGIT, Math.min(MAX_DIGIT, Math.floor(height - rest)));
+  const over = rest + d - height;
+  if (over > 0 && inst.sliderInputs.length) {
+    inst.sliders.style.maxHeight = `${Math.max(56, inst.sliders.offsetHeight - over)}px`;
+  }
   if (d === inst.digitSize) return;
   inst.digitSize = d;
   for (const e of [inst.digit, inst.serverImg]) {
@@ -1060,7 +1065,7 @@ function readout(inst, z, what) {
   const d = inst.data;
   const parts = [fmtZ(z[0])];
   if (d.z.length > 1) parts.push(fmtZ(z[1]));
-  if (d.z.length > 2) parts.push(d.z.length > 3 ? `${fmtZ(inst.zFull[2])}, \u2026` : fmtZ(inst.zFull[2]));
+  if (d.z.length > 2 && !inst.sliderInputs.length) parts.push(d.z.length > 3 ? `${fmtZ(inst.zFull[2])}, \u2026` : fmtZ(inst.zFull[2]));
   const text = `z = (${parts.join(", ")})`;
   if (inst.readZ.textContent !== text) inst.readZ.textContent = text;
   const mode = what === "drag" ? "dragging the \u2605: release to set the sliders"
