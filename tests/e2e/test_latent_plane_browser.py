@@ -450,6 +450,31 @@ def test_shift_drag_pans_and_a_plain_drag_still_moves_the_star(browser, plane_ap
     close(ctx, page)
 
 
+def test_a_two_finger_pinch_zooms_and_moves_no_star(browser, plane_app):
+    ctx = browser.new_context(viewport={"width": 1280, "height": 720}, has_touch=True)
+    page = ctx.new_page()
+    page.goto(plane_app)
+    page.wait_for_function("window.__latentPlane && window.__latentPlane.ready", timeout=90_000)
+    cdp = ctx.new_cdp_session(page)
+
+    def touch(kind, *points):
+        cdp.send("Input.dispatchTouchEvent", {"type": kind, "touchPoints": [
+            {"x": p["x"], "y": p["y"], "id": i} for i, p in enumerate(points)]})
+
+    loc = lambda x, y: page.evaluate(f"window.__latentPlane.locate({x}, {y})")  # noqa: E731
+    a, b = loc(-0.5, 0.5), loc(0.5, 0.5)
+    touch("touchStart", a, b)
+    for t in np.linspace(0, 1, 6)[1:]:  # the fingers spread to twice their distance, about (0, 0.5)
+        touch("touchMove", {"x": a["x"] - t * (b["x"] - a["x"]) / 2, "y": a["y"]},
+              {"x": b["x"] + t * (b["x"] - a["x"]) / 2, "y": b["y"]})
+    touch("touchEnd")
+    page.wait_for_function("window.__latentPlane.triggers.some((t) => t.event === 'view')")
+    v = page.evaluate("window.__latentPlane.view")
+    assert v == pytest.approx({"cx": 0, "cy": 0.25, "half": 1.5}, abs=0.03), "half the half-width, (0, 0.5) kept in place"
+    assert triggers(page, "release") == [] and triggers(page, "pick") == []
+    ctx.close()
+
+
 def test_legend_double_click_leaves_one_class_and_show_all_brings_them_back(browser, plane_app):
     ctx, page = open_plane(browser, plane_app)
     drawn = page.evaluate("window.__latentPlane.pointsDrawn")
