@@ -155,7 +155,8 @@ def summary(frames: list[float]) -> dict:
 
 async def frames_caused_by(page, cause: str, since: int) -> list[float]:
     return await page.evaluate(
-        f"window.__latentPlane.frames.filter((_, i) => i >= {since} && window.__latentPlane.frameCauses[i] === '{cause}')")
+        f"(() => {{ const s = window.__latentPlane; "
+        f"return s.frames.filter((_, i) => i >= {since} && s.frameCauses[i] === '{cause}'); }})()")
 
 
 async def measure_keys(page, keys: int) -> dict:
@@ -186,7 +187,8 @@ async def measure_slider(page, moves: int, rate: float) -> dict:
     t0 = loop.time()
     pending = []
     for i in range(moves):
-        pending.append(asyncio.ensure_future(page.mouse.move(x0 + w * (0.5 + 0.45 * math.sin(2 * math.pi * i / 150)), y)))
+        x = x0 + w * (0.5 + 0.45 * math.sin(2 * math.pi * i / 150))
+        pending.append(asyncio.ensure_future(page.mouse.move(x, y)))
         await asyncio.sleep(max(0.0, t0 + (i + 1) / rate - loop.time()))
     await asyncio.gather(*pending)
     await page.evaluate("new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r)))")
@@ -329,7 +331,8 @@ def main() -> None:
     print(f"              delivered while dragging: {drag['delivered_fps']:.1f} frames/s (median frame interval "
           f"{drag['median_interval_ms']:.1f} ms), from {drag['moves']} pointer moves at "
           f"{drag['moves_per_second']:.0f}/s, with no Python in the loop")
-    print(f"keyboard      decode + draw per arrow key nudge: median {keys['median_ms']:.2f} ms, p95 {keys['p95_ms']:.2f} ms, "
+    print(f"keyboard      decode + draw per arrow key nudge: median {keys['median_ms']:.2f} ms, "
+          f"p95 {keys['p95_ms']:.2f} ms, "
           f"max {keys['max_ms']:.2f} ms over {keys['frames']} frames from {keys['keys']} presses; "
           f"{keys['triggers_during']} triggers to Python during them")
     if slider is None:

@@ -27,7 +27,8 @@ import streamlit as st
 from .spec import BlobLedger, UnsupportedDecoder, blob_key, decoder_spec, image_spec, points_spec
 
 __all__ = [
-    "latent_plane", "release_value", "pick_value", "view_value", "legend_value", "undo_value", "drawing_pad", "drawn_value", "BlobLedger", "UnsupportedDecoder",
+    "latent_plane", "release_value", "pick_value", "view_value", "legend_value", "undo_value", "drawing_pad",
+    "drawn_value", "BlobLedger", "UnsupportedDecoder",
     "blob_key", "decoder_spec", "image_spec", "points_spec", "PLANE_NAME", "PAD_NAME",
 ]
 

@@ -419,7 +419,8 @@ def test_wheel_zoom_sends_one_view_and_python_views_apply_by_rev(browser, plane_
     page.get_by_role("button", name="centre on the pick").click()
     v = page.evaluate("window.__latentPlane.view")
     assert (v["cx"], v["cy"]) == (1, 1)
-    left, right = page.evaluate("window.__latentPlane.locate(0.95, 1)"), page.evaluate("window.__latentPlane.locate(1.05, 1)")
+    left = page.evaluate("window.__latentPlane.locate(0.95, 1)")
+    right = page.evaluate("window.__latentPlane.locate(1.05, 1)")
     assert right["x"] - left["x"] >= 59, "the pick's ellipse is at least ~60 px wide"
     page.wait_for_function("window.__latentPlane.triggers.filter((t) => t.event === 'view').length >= 2")
     page.screenshot(path=str(SHOTS / "plane-zoomed-on-pick.png"))
@@ -470,7 +471,8 @@ def test_a_two_finger_pinch_zooms_and_moves_no_star(browser, plane_app):
     touch("touchEnd")
     page.wait_for_function("window.__latentPlane.triggers.some((t) => t.event === 'view')")
     v = page.evaluate("window.__latentPlane.view")
-    assert v == pytest.approx({"cx": 0, "cy": 0.25, "half": 1.5}, abs=0.03), "half the half-width, (0, 0.5) kept in place"
+    # half the half-width, and (0, 0.5) stays under the fingers' midpoint
+    assert v == pytest.approx({"cx": 0, "cy": 0.25, "half": 1.5}, abs=0.03)
     assert triggers(page, "release") == [] and triggers(page, "pick") == []
     ctx.close()
 
@@ -504,7 +506,8 @@ def test_plane_digit_and_legend_fit_in_the_viewport(browser, plane_app, viewport
         page.wait_for_function("window.__latentPlane.remeasured >= 2")  # its offset, measured again once settled
         frame(page)
         w, h = viewport
-        for sel in ("canvas.lp-overlay", "canvas.lp-digit", ".lp-legend", ".lp-tools") + ((".lp-sliders",) if "d=10" in query else ()):
+        parts = ("canvas.lp-overlay", "canvas.lp-digit", ".lp-legend", ".lp-tools", ".lp-sliders")
+        for sel in parts if "d=10" in query else parts[:-1]:
             box = page.locator(sel).bounding_box()
             assert box and box["x"] >= 0 and box["y"] >= 0 and box["x"] + box["width"] <= w and \
                 box["y"] + box["height"] <= h, f"{sel} at {box} is not inside {viewport} (presenter {presenter})"

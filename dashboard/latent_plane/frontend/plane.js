@@ -511,7 +511,8 @@ function flushNudge(inst) {
 function buildSliders(inst) {
   const d = inst.data, on = Boolean(d.sliders) && Boolean(blob(d.decoder));
   const dims = d.z.length;
-  let order = Array.isArray(d.sliderOrder) ? d.sliderOrder.filter((i) => Number.isInteger(i) && i >= 0 && i < dims) : [];
+  const ok = (i) => Number.isInteger(i) && i >= 0 && i < dims;
+  let order = Array.isArray(d.sliderOrder) ? d.sliderOrder.filter(ok) : [];
   if (order.length !== dims || new Set(order).size !== dims) order = [...Array(dims).keys()];
   const names = order.map((i) => (Array.isArray(d.sliderNames) && typeof d.sliderNames[i] === "string"
     ? d.sliderNames[i] : `z${i + 1}`));
@@ -746,7 +747,9 @@ function drawStatic(inst) {
   const step = niceStep(v.half);
   const ticks = (lo, hi) => {
     const out = [];
-    for (let t = Math.ceil(lo / step) * step; t <= hi + 1e-9 * step; t += step) out.push(Math.abs(t) < step * 1e-6 ? 0 : t);
+    for (let t = Math.ceil(lo / step) * step; t <= hi + 1e-9 * step; t += step) {
+      out.push(Math.abs(t) < step * 1e-6 ? 0 : t); // no "-0" from the float sum
+    }
     return out;
   };
   const xt = ticks(x0, x1), yt = ticks(y0, y1);
