@@ -99,6 +99,14 @@ def test_the_reason_says_what_is_wrong(corpus, name, reason):
 _EVALUATE_EACH = r"""
 import contextlib, io, json, resource, sys
 from vae_core.evaluate import main
+def peak_kib():
+    # This process's own peak RSS. ru_maxrss would not do: Linux carries it over exec from the forked
+    # parent (here pytest, which may hold a GB), so it can report the parent's peak, not ours.
+    try:
+        with open("/proc/self/status") as f:
+            return next(int(line.split()[1]) for line in f if line.startswith("VmHWM:"))
+    except (OSError, StopIteration):
+        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 report = {}
 for folder in sys.argv[1:]:
     err, out = io.StringIO(), io.StringIO()
@@ -108,7 +116,7 @@ for folder in sys.argv[1:]:
         except BaseException as e:  # a crash is a finding, not the end of the run
             rc, err = f"raised {type(e).__name__}", io.StringIO(str(e))
     report[folder] = {"rc": rc, "stderr": err.getvalue(), "stdout": out.getvalue()}
-report["maxrss_kib"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+report["maxrss_kib"] = peak_kib()
 print(json.dumps(report))
 """
 

@@ -181,7 +181,8 @@ def load_checkpoint(folder: str | os.PathLike, device: str | torch.device = "cpu
     try:
         state = load_file(str(weights))
     except (SafetensorError, OSError, ValueError, RuntimeError) as e:
-        raise CheckpointError(f"not a readable safetensors file ({e})", weights) from None
+        first = (str(e).splitlines() or [type(e).__name__])[0][:200]  # the message stays one line
+        raise CheckpointError(f"not a readable safetensors file ({first})", weights) from None
     model = VAE(cfg)
     expected = {k: tuple(v.shape) for k, v in model.state_dict().items()}
     found = {k: tuple(v.shape) for k, v in state.items()}
