@@ -31,7 +31,33 @@ MAX_WEIGHTS_BYTES = 512 * 1024 * 1024
 
 
 class CheckpointError(RuntimeError):
-    """A checkpoint folder that cannot be used. The message says why in one line."""
+    """A checkpoint folder that cannot be used.
+
+    str(e) is "where: reason" for the command lines; `.reason` is the same line without any path, what the
+    dashboard shows a student (a server's paths are not theirs to see).
+    """
+
+    def __init__(self, reason: str, where: str | os.PathLike | None = None):
+        self.reason = reason
+        self.where = None if where is None else str(where)
+        super().__init__(reason if where is None else f"{where}: {reason}")
+
+
+def is_checkpoint_folder(path: str | os.PathLike) -> bool:
+    """An existing folder holding only what save_checkpoint writes: config.json and/or model.safetensors.
+
+    The test before anything overwrites a folder: a folder with anything else in it (saved models, a
+    student's files) is not ours to replace, and neither is a file.
+    """
+    path = Path(path)
+    if path.is_symlink() or not path.is_dir():
+        return False
+    try:
+        names = {p.name for p in path.iterdir()}
+    except OSError:
+        return False
+    return bool(names) and names <= {CONFIG_NAME, WEIGHTS_NAME} and all(
+        (path / n).is_file() and not (path / n).is_symlink() for n in names)
 
 
 def save_checkpoint(model: VAE, folder: str | os.PathLike, meta: dict | None = None) -> Path:
@@ -69,23 +95,23 @@ def read_config(folder: str | os.PathLike) -> dict:
     folder = Path(folder)
     path = folder / CONFIG_NAME
     if not folder.is_dir():
-        raise CheckpointError(f"{folder}: not a checkpoint folder (it does not exist or is not a folder)")
+        raise CheckpointError("not a checkpoint folder (it does not exist or is not a folder)", folder)
     if not path.is_file():
-        raise CheckpointError(f"{folder}: no {CONFIG_NAME}; a checkpoint folder holds {CONFIG_NAME} and {WEIGHTS_NAME}")
+        raise CheckpointError(f"no {CONFIG_NAME}; a checkpoint folder holds {CONFIG_NAME} and {WEIGHTS_NAME}", folder)
     if path.stat().st_size > MAX_CONFIG_BYTES:
-        raise CheckpointError(f"{path}: too large to be a checkpoint config")
+        raise CheckpointError("too large to be a checkpoint config", path)
     try:
         config = json.loads(path.read_text())
     except (UnicodeDecodeError, json.JSONDecodeError) as e:
-        raise CheckpointError(f"{path}: not valid JSON ({e})") from None
+        raise CheckpointError(f"not valid JSON ({e})", path) from None
     if not isinstance(config, dict) or config.get("format") != FORMAT:
-        raise CheckpointError(f"{path}: not a latent-explorer checkpoint (format is {config.get('format') if isinstance(config, dict) else None!r})")
+        raise CheckpointError(f"not a latent-explorer checkpoint (format is {config.get('format') if isinstance(config, dict) else None!r})", path)
     if config.get("format_version") != FORMAT_VERSION:
-        raise CheckpointError(f"{path}: format version {config.get('format_version')!r} is not supported (expected {FORMAT_VERSION})")
+        raise CheckpointError(f"format version {config.get('format_version')!r} is not supported (expected {FORMAT_VERSION})", path)
     try:
         VAEConfig.from_dict(config["model"])
     except (KeyError, TypeError, ValueError) as e:
-        raise CheckpointError(f"{path}: invalid model config ({e})") from None
+        raise CheckpointError(f"invalid model config ({e})", path) from None
     return config
 
 
@@ -96,13 +122,13 @@ def load_checkpoint(folder: str | os.PathLike, device: str | torch.device = "cpu
     cfg = VAEConfig.from_dict(config["model"])
     weights = folder / WEIGHTS_NAME
     if not weights.is_file():
-        raise CheckpointError(f"{folder}: no {WEIGHTS_NAME}")
+        raise CheckpointError(f"no {WEIGHTS_NAME}", folder)
     if weights.stat().st_size > MAX_WEIGHTS_BYTES:
-        raise CheckpointError(f"{weights}: too large for this model")
+        raise CheckpointError("too large for this model", weights)
     try:
         state = load_file(str(weights))
     except (SafetensorError, OSError, ValueError, RuntimeError) as e:
-        raise CheckpointError(f"{weights}: not a readable safetensors file ({e})") from None
+        raise CheckpointError(f"not a readable safetensors file ({e})", weights) from None
     model = VAE(cfg)
     expected = {k: tuple(v.shape) for k, v in model.state_dict().items()}
     found = {k: tuple(v.shape) for k, v in state.items()}
@@ -110,14 +136,13 @@ def load_checkpoint(folder: str | os.PathLike, device: str | torch.device = "cpu
         missing, extra = sorted(set(expected) - set(found)), sorted(set(found) - set(expected))
         wrong = sorted(k for k in set(expected) & set(found) if expected[k] != found[k])
         raise CheckpointError(
-            f"{weights}: tensors do not match the config "
-            f"(missing {missing[:3]}, unexpected {extra[:3]}, wrong shape {wrong[:3]})"
-        )
+            "tensors do not match the config "
+            f"(missing {missing[:3]}, unexpected {extra[:3]}, wrong shape {wrong[:3]})", weights)
     for k, v in state.items():
         if not v.is_floating_point():
-            raise CheckpointError(f"{weights}: tensor {k} is {v.dtype}, expected floating point")
+            raise CheckpointError(f"tensor {k} is {v.dtype}, expected floating point", weights)
         if not torch.isfinite(v).all():
-            raise CheckpointError(f"{weights}: tensor {k} holds NaN or infinite values")
+            raise CheckpointError(f"tensor {k} holds NaN or infinite values", weights)
     model.load_state_dict({k: v.float() for k, v in state.items()})
     return model.to(device).eval(), config
 
