@@ -166,7 +166,8 @@ def describe(folder: str | os.PathLike, source: str, stamp: tuple[int, int] | No
     try:
         config = vae_core.read_config(folder)
         cfg = vae_core.VAEConfig.from_dict(config["model"])
-    except vae_core.CheckpointError as e:
+        vae_core.check_budget(cfg)  # listed as readable only if loading it would not be refused for its size
+    except (vae_core.CheckpointError, vae_core.BudgetError) as e:
         return ModelEntry(str(folder), folder.name, source, stamp, error=public_reason(e, folder))
     except Exception as e:  # a config read_config let through that still does not make a model: say so, once
         log.warning("checkpoint %s: unusable config: %r", folder, e)
@@ -274,7 +275,7 @@ def _scan_root(source: str, root: str, listing: _Listing, known: _RootScan | Non
         if previous is not None and previous[0] == stamp:
             entry = previous[1]
         elif name in listing.links:
-            entry = ModelEntry(folder, name, source, stamp, error=LINK_REASON[0].upper() + LINK_REASON[1:])
+            entry = ModelEntry(folder, name, source, stamp, error=LINK_REASON)
         else:
             entry = describe(folder, source, stamp)
         described[name] = (stamp, entry)
