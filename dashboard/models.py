@@ -126,7 +126,7 @@ def public_reason(error: BaseException, *folders: str | os.PathLike) -> str:
         folder = str(folder)
         for full in sorted({folder, str(Path(folder).resolve())}, key=len, reverse=True):
             text = text.replace(full + os.sep, "").replace(full, Path(folder).name)
-    return " ".join(text.split())
+    return " ".join(paths.hide_paths(text).split())
 
 
 def folder_stamp(folder: str | os.PathLike) -> tuple[int, int]:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -31,6 +32,15 @@ def models_dir() -> Path:
 
 def recovered_dir(models_root: Path | None = None) -> Path:
     return Path(models_root or models_dir()) / RECOVERED
+
+
+_ABSOLUTE_PATH = re.compile(r"(?<![\w.~:/])(?:/[\w.@+~-]+)+/?")  # /a/b/c, not a relative models/x
+
+
+def hide_paths(text: str) -> str:
+    """The text with every absolute path replaced by its last part: '/srv/app/models/x: bad' -> 'x: bad'.
+    For messages a student sees; the server log keeps the full ones."""
+    return _ABSOLUTE_PATH.sub(lambda m: Path(m.group(0)).name or "/", text)
 
 
 def inside_pretrained(path: str | os.PathLike) -> bool:

@@ -373,8 +373,9 @@ class TrainingJob:
                 self.release_model("saved")
             elif result.status == "diverged":
                 self.release_model("diverged")
-        except DatasetError as e:
-            self._fail(str(e))
+        except DatasetError as e:  # shown on the page: the message without the server's paths (logged in full)
+            log.warning("job %s: %s", self.job_id, e)
+            self._fail(paths.hide_paths(str(e)))
         except Exception as e:  # anything else: say what happened (the traceback goes to the server log only)
             log.exception("training job %s failed", self.job_id)
             self._fail(f"training failed ({type(e).__name__}); the details are in the server log")

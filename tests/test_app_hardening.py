@@ -336,3 +336,10 @@ def test_errors_are_not_detailed_on_the_page_by_config():
 
     config = tomllib.loads((ROOT / ".streamlit" / "config.toml").read_text())
     assert config["client"]["showErrorDetails"] == "none"
+
+
+def test_messages_for_the_page_lose_their_absolute_paths():
+    from dashboard import paths
+
+    text = "/srv/app/data/t10k-images: cannot be read ([Errno 2] No such file: '/srv/x/y.gz'); see models/x, http://a.b/c"
+    assert paths.hide_paths(text) == "t10k-images: cannot be read ([Errno 2] No such file: 'y.gz'); see models/x, http://a.b/c"
