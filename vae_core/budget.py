@@ -7,7 +7,10 @@ in microseconds with one line, instead of after the allocation has taken the mac
 
 from __future__ import annotations
 
-from .config import VAEConfig
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # config.py calls check_budget on every VAEConfig, so only the type is needed here
+    from .config import VAEConfig
 
 # 16M float32 weights = 64 MiB; with their gradients and Adam's two moments 256 MiB, so training stays well
 # under 2 GB with a batch's activations (MAX_ACTIVATION_FLOATS) on top. The largest shipped model has 0.5M.
@@ -31,7 +34,7 @@ def _conv(c_in: int, c_out: int) -> int:
     return c_in * c_out * _K * _K + c_out  # weight [out, in, k, k] (transposed: [in, out, k, k]) + bias [out]
 
 
-def _layer_widths(cfg: VAEConfig) -> list[int]:
+def layer_widths(cfg: VAEConfig) -> list[int]:
     """Per image, the size of every tensor a forward pass produces, in model.py's order (input included)."""
     h, lat = cfg.hidden, cfg.latent_dim
     if cfg.arch == "mlp":
@@ -69,7 +72,7 @@ def activation_floats(cfg: VAEConfig, batch_size: int) -> int:
     and output at once: 2 * the widest. The loss adds a few per-pixel tensors (the target, its float copy, the
     per-pixel terms): 4 * n_pixels.
     """
-    widths = _layer_widths(cfg)
+    widths = layer_widths(cfg)
     per_image = (3 if cfg.dropout > 0 else 2) * sum(widths) + 2 * max(widths) + 4 * cfg.n_pixels
     return batch_size * per_image
 

@@ -14,8 +14,12 @@ import math
 import torch
 from torch import nn
 
+from .budget import layer_widths
 from .config import VAEConfig
 from .losses import kl_to_standard_normal, log_normal, log_standard_normal, reconstruction_nll
+
+# Floats one IWAE chunk may hold (decoder activations, repeated images, per-pixel terms): 128 MiB.
+IWAE_CHUNK_FLOATS = 32 * 1024 * 1024
 
 
 def _mlp(sizes: list[int], dropout: float) -> list[nn.Module]:
@@ -158,20 +162,34 @@ class VAE(nn.Module):
         return self.decode(mu)
 
     @torch.no_grad()
-    def iwae_log_likelihood(self, x: torch.Tensor, k: int, generator: torch.Generator | None = None) -> torch.Tensor:
+    def iwae_log_likelihood(self, x: torch.Tensor, k: int, generator: torch.Generator | None = None,
+                            chunk_floats: int = IWAE_CHUNK_FLOATS) -> torch.Tensor:
         """Importance-weighted estimate of log p(x) (Burda et al. 2016), one value per image.
 
         log p(x) >= log (1/k) sum_i p(x|z_i) p(z_i) / q(z_i|x),   z_i ~ q(z|x)
+
+        The k samples are taken a chunk at a time, so memory is bounded by `chunk_floats` whatever k:
+        acc = logaddexp(acc, logsumexp_i in chunk log w_i) is the same sum as one logsumexp over all k.
         """
+        if k < 1:
+            raise ValueError(f"k must be at least 1, got {k}")
         mu, logvar = self.encode(x)
         b, d = mu.shape
-        eps = torch.randn(k, b, d, generator=generator).to(mu.device)
-        z = mu + torch.exp(0.5 * logvar) * eps  # [k, B, d]
-        out = self.decode_raw(z.reshape(k * b, d))
-        x_rep = x.unsqueeze(0).expand(k, *x.shape).reshape(k * b, *x.shape[1:])
-        log_px_z = -reconstruction_nll(out, x_rep, self.cfg.likelihood, self.cfg.sigma).view(k, b)
-        log_w = log_px_z + log_standard_normal(z) - log_normal(z, mu, logvar)  # log p(x|z) + log p(z) - log q(z|x)
-        return torch.logsumexp(log_w, 0) - math.log(k)
+        # Chunks of a multiple of 16 samples: PyTorch's CPU randn fills in blocks of 16 values, so drawing eps
+        # chunk by chunk gives the very numbers one randn(k, b, d) would (the estimate does not depend on it).
+        per_sample = b * (sum(layer_widths(self.cfg)) + 3 * self.cfg.n_pixels)
+        step = max(16, chunk_floats // max(1, per_sample) // 16 * 16)
+        acc = torch.full((b,), -math.inf, device=mu.device)
+        for start in range(0, k, step):
+            kc = min(step, k - start)
+            eps = torch.randn(kc, b, d, generator=generator).to(mu.device)
+            z = mu + torch.exp(0.5 * logvar) * eps  # [kc, B, d]
+            out = self.decode_raw(z.reshape(kc * b, d))
+            x_rep = x.unsqueeze(0).expand(kc, *x.shape).reshape(kc * b, *x.shape[1:])
+            log_px_z = -reconstruction_nll(out, x_rep, self.cfg.likelihood, self.cfg.sigma).view(kc, b)
+            log_w = log_px_z + log_standard_normal(z) - log_normal(z, mu, logvar)  # log p(x|z) + log p(z) - log q(z|x)
+            acc = torch.logaddexp(acc, torch.logsumexp(log_w, 0))
+        return acc - math.log(k)
 
     @torch.no_grad()
     def interpolate(self, z0: torch.Tensor, z1: torch.Tensor, steps: int, mode: str = "linear") -> torch.Tensor:

@@ -24,11 +24,20 @@ from dataclasses import asdict, dataclass, field
 
 import torch
 
-from .checkpoint import save_checkpoint
+from .budget import check_budget
+from .checkpoint import CheckpointError, check_output_folder, save_checkpoint
 from .config import VAEConfig
 from .data import DATASETS, Dataset, DatasetError, load_dataset, to_float
 from .evaluate import evaluate_elbo
+from .flags import MAX_SEED, int_in, int_list, number_in
 from .model import VAE
+
+
+# Bounds of a run, as wide as anything sensible and as narrow as the checkpoint schema (schema.py) accepts.
+MAX_EPOCHS = 10_000
+MAX_BATCH = 65_536
+MAX_LR = 1e12  # divergence, not the bound, is what stops a learning rate that is merely too high
+MAX_LIMIT = 10_000_000
 
 
 @dataclass(frozen=True)
@@ -48,12 +57,16 @@ class TrainConfig:
     def __post_init__(self) -> None:
         if self.epochs < 1 or self.batch_size < 1:
             raise ValueError("epochs and batch size must be at least 1")
-        if not (self.lr > 0 and math.isfinite(self.lr)):
-            raise ValueError(f"learning rate must be a positive number, got {self.lr}")
+        if self.epochs > MAX_EPOCHS or self.batch_size > MAX_BATCH:
+            raise ValueError(f"epochs must be at most {MAX_EPOCHS:,} and batch size at most {MAX_BATCH:,}")
+        if not (0 < self.lr <= MAX_LR and math.isfinite(self.lr)):
+            raise ValueError(f"learning rate must be a positive number (at most {MAX_LR:g}), got {self.lr}")
+        if not 0 <= self.seed <= MAX_SEED:
+            raise ValueError(f"seed must be in 0..{MAX_SEED} (a 64-bit integer)")
         if self.schedule not in ("onecycle", "constant"):
             raise ValueError(f"schedule must be 'onecycle' or 'constant', got {self.schedule!r}")
-        if self.limit is not None and self.limit < 1:
-            raise ValueError("limit must be at least 1")
+        if self.limit is not None and not 1 <= self.limit <= MAX_LIMIT:
+            raise ValueError(f"limit must be at least 1 (and at most {MAX_LIMIT:,})")
         if self.precision not in ("auto", "fp32", "bf16"):
             raise ValueError(f"precision must be 'auto', 'fp32' or 'bf16', got {self.precision!r}")
 
@@ -169,7 +182,10 @@ def train(
     callbacks: list[Callback] | tuple = (),
     data: Dataset | None = None,
 ) -> TrainResult:
-    """Train a fresh model. Never raises on divergence: the result says so and holds the last good weights."""
+    """Train a fresh model. Never raises on divergence: the result says so and holds the last good weights.
+
+    A model or batch over the size budget raises BudgetError (a ValueError) before anything is allocated."""
+    check_budget(model_cfg, cfg.batch_size)
     with torch_threads(cfg.threads or available_cpus()):
         return _train(model_cfg, cfg, callbacks, data)
 
@@ -363,21 +379,44 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     return p.parse_args(argv)
 
 
+def check_flags(args: argparse.Namespace) -> tuple[tuple[int, ...], tuple[int, ...]]:
+    """Every numeric flag in range (FlagError naming the flag); returns (hidden, conv_channels)."""
+    hidden = int_list("--hidden", "hidden sizes", args.hidden, 1, 8192)
+    channels = int_list("--conv-channels", "conv channels", args.conv_channels, 1, 1024, min_len=2, max_len=2,
+                        example="32,64")
+    int_in("--latent-dim", args.latent_dim, 1, 512)
+    number_in("--sigma", args.sigma, 0, 1e3, lo_open=True)
+    number_in("--beta", args.beta, 0, 1e3)
+    number_in("--dropout", args.dropout, 0, 1, hi_open=True)
+    int_in("--epochs", args.epochs, 1, MAX_EPOCHS)
+    int_in("--batch-size", args.batch_size, 1, MAX_BATCH)
+    number_in("--lr", args.lr, 0, MAX_LR, lo_open=True)
+    int_in("--seed", args.seed, 0, MAX_SEED)
+    int_in("--limit", args.limit, 1, MAX_LIMIT)
+    return hidden, channels
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     command = "python -m vae_core.train " + shlex.join(sys.argv[1:] if argv is None else argv)
     try:
-        hidden = tuple(int(h) for h in args.hidden.split(",") if h.strip())
-        channels = tuple(int(c) for c in args.conv_channels.split(",") if c.strip())
+        hidden, channels = check_flags(args)
         model_cfg = VAEConfig(arch=args.arch, latent_dim=args.latent_dim, hidden=hidden, likelihood=args.likelihood,
                               sigma=args.sigma, beta=args.beta, dropout=args.dropout, conv_channels=channels)
         cfg = TrainConfig(dataset=args.dataset, epochs=args.epochs, batch_size=args.batch_size, lr=args.lr,
                           schedule=args.schedule, seed=args.seed, device=args.device, limit=args.limit,
                           data_dir=args.data_dir, precision=args.precision)
+        check_budget(model_cfg, cfg.batch_size)
+        # --out is checked before the data is read and long before any training: a folder of other files
+        # (e.g. models/, all the saved models) or a file is refused, and stays as it was.
+        check_output_folder(args.out)
         pick_device(cfg.device)
         data = load_dataset(cfg.dataset, cfg.data_dir)
     except (ValueError, DatasetError) as e:
         print(f"error: {e}", file=sys.stderr)
+        return 2
+    except CheckpointError as e:
+        print(f"error: --out {e}", file=sys.stderr)
         return 2
 
     device = pick_device(cfg.device)
@@ -385,13 +424,22 @@ def main(argv: list[str] | None = None) -> int:
     print(f"training {args.arch} VAE (latent {args.latent_dim}) on {data.name} from {data.source}, device {device}, "
           f"{cfg.threads or available_cpus()} CPU threads, matrix products in {precision}")
     bar = ProgressBar()
-    result = train(model_cfg, cfg, [bar, EpochCheckpointer(args.out, model_cfg, cfg, data, command)], data)
+    try:
+        result = train(model_cfg, cfg, [bar, EpochCheckpointer(args.out, model_cfg, cfg, data, command)], data)
+    except CheckpointError as e:  # --out changed under us (e.g. a file was put in it) between two epochs
+        bar.close()
+        print(f"error: --out {e}", file=sys.stderr)
+        return 1
     bar.close()
     if result.status == "diverged":
         kept = f"; the checkpoint of epoch {result.epochs_completed} in {args.out} is kept" if result.epochs_completed else ""
         print(f"error: {result.message}{kept}", file=sys.stderr)
         return 1
-    save_checkpoint(result.model, args.out, checkpoint_meta(model_cfg, cfg, result, data, command))
+    try:
+        save_checkpoint(result.model, args.out, checkpoint_meta(model_cfg, cfg, result, data, command))
+    except CheckpointError as e:
+        print(f"error: --out {e}", file=sys.stderr)
+        return 1
     metrics = result.history["epochs"][-1]
     print(f"{result.message} in {result.seconds:.1f}s; test loss {metrics['test_loss']:.3f} nats/image; saved to {args.out}")
     return 0
