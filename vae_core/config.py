@@ -54,7 +54,7 @@ class VAEConfig:
         if not 1 <= self.latent_dim <= 512:
             raise ValueError(f"latent_dim must be between 1 and 512, got {self.latent_dim}")
         if not self.hidden or len(self.hidden) > 32 or any(h < 1 or h > 8192 for h in self.hidden):
-            raise ValueError(f"hidden must be 1 to 32 sizes in 1..8192, got {self.hidden}")
+            raise ValueError(f"hidden sizes must be 1..8192 (1 to 32 of them), got {list(self.hidden)}")
         if not 0 < self.sigma <= 1e3:
             raise ValueError(f"sigma must be positive (at most 1000), got {self.sigma}")
         if not 0 <= self.beta <= 1e3:
