@@ -149,6 +149,7 @@ _TEXTS: dict[str, Callable[[str], str | bytes]] = {
     "json-nesting-10000": lambda t: t.replace('"format"', '"note": ' + _nested(10_000) + ', "format"', 1),
     "json-nan-literal": lambda t: t.replace('"test_loss": 135.42867861328125', '"test_loss": NaN', 1),
     "json-infinity-hidden": lambda t: t.replace('"hidden": [\n   512,\n   256\n  ]', '"hidden": [Infinity]', 1),
+    "json-1e400-loss": lambda t: t.replace('"test_loss": 135.42867861328125', '"test_loss": 1e400', 1),
     "json-5000-digit-int": lambda t: t.replace('"latent_dim": 2', '"latent_dim": ' + "7" * 5000, 1),
     "json-5000-digit-in-history": lambda t: t.replace('"epoch": 1,', '"epoch": ' + "1" * 5000 + ",", 1),
     "json-too-large": lambda t: t.replace('"format"', '"note": "' + "z" * (5 * 1024 * 1024) + '", "format"', 1),

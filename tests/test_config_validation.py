@@ -78,6 +78,7 @@ def test_every_bad_checkpoint_raises_one_line_without_a_path(corpus):
     ("json-5000-digit-int", "an integer of thousands of digits"),
     ("test-loss-400-digits", "metrics.test_loss: an integer of 400 digits"),
     ("json-nan-literal", "NaN"),
+    ("json-1e400-loss", "metrics.test_loss: a number too large for a float"),
     ("json-infinity-hidden", "Infinity"),
     ("dataset-a-list", "data.dataset: Input should be 'mnist' or 'fashion-mnist'"),
     ("metrics-a-list", "metrics: Input should be a JSON object"),

@@ -220,8 +220,8 @@ def _check_tree(value, where: str = "", depth: int = 0) -> None:
         if abs(value) > MAX_INT:
             raise ConfigIssue(f"{at}an integer of {len(str(abs(value)))} digits (at most 64 bits)")
     elif isinstance(value, float):
-        if not math.isfinite(value):  # only reachable from a dict built in Python, not from parsed text
-            raise ConfigIssue(f"{at}a NaN or infinite number (JSON has none)")
+        if not math.isfinite(value):  # 1e400 in the text parses to inf (NaN/Infinity literals are refused earlier)
+            raise ConfigIssue(f"{at}a number too large for a float, or not finite")
 
 
 def _reject_constant(name: str):
