@@ -1,6 +1,9 @@
 """Which models there are, and loading them once.
 
-The registry lists every checkpoint folder in pretrained/ (shipped) and models/ (trained by the user).
+The registry (scan(), list_models()) lists every checkpoint folder in pretrained/ (shipped), models/ (trained
+by the user) and models/_recovered/. It never breaks a page: a folder whose config.json is malformed, or that
+is a symbolic link (links are not followed), is listed as "<name> · unreadable (<why, no path>)". The scan is
+kept for the whole process and re-checked with stats only (see scan()).
 Everything expensive is computed once per model and cached in memory, keyed by the folder and the
 modification times of its files, so a retrained model is picked up and nothing is written to disk:
 

@@ -25,7 +25,7 @@ import streamlit as st
 import torch
 from plotly.subplots import make_subplots
 
-from vae_core.budget import check_budget
+from vae_core.budget import MAX_PARAMETERS, check_budget
 from vae_core.checkpoint import CheckpointError
 from vae_core.config import VAEConfig
 from vae_core.train import TrainConfig
@@ -67,6 +67,10 @@ HELP = f"""
   resume the job.
 * **Nothing is kept unless you save it.** Save the model under a name to find it in the sidebar's
   **Model** list; models live in `models/` (never in `pretrained/`). A run that diverges is not saved.
+  Once saved, or after the page has been away for {tj.keep_unsaved_default() / 60:.0f} minutes, the run's model
+  is freed from the server's memory (its curves stay for the replay).
+* **Size limit.** A model over {MAX_PARAMETERS:,} parameters (e.g. hidden sizes 8192,8192,8192) is refused
+  before it starts: the app only trains what it can save and load again.
 """
 
 ss = st.session_state
