@@ -129,19 +129,26 @@ class VAE(nn.Module):
         out = self.decoder(z)
         return torch.sigmoid(out) if self.cfg.likelihood == "bernoulli" else out.clamp(0, 1)
 
-    def loss_terms(self, x: torch.Tensor, generator: torch.Generator | None = None) -> dict[str, torch.Tensor]:
+    def loss_terms(
+        self, x: torch.Tensor, generator: torch.Generator | None = None, target: torch.Tensor | None = None
+    ) -> dict[str, torch.Tensor]:
         """Per-image terms of -ELBO with one z sample (eps from `generator`): {'loss', 'recon', 'kl'}, each [B].
 
         'loss' is recon + beta * KL, what training minimises; with beta = 1 it is -ELBO in nats.
+        `target`: the image the decoder must give back, when it is not x itself. The denoising VAE (Im et al.
+        2017) encodes a corrupted x~ and scores the clean x:  -log p(x | z) + beta KL(q(z|x~) || p(z)), z ~ q(z|x~).
         """
         mu, logvar = self.encode(x)
         z = self.reparameterize(mu, logvar, generator)
-        recon = reconstruction_nll(self.decode_raw(z), x, self.cfg.likelihood, self.cfg.sigma)  # -log p(x|z)
+        target = x if target is None else target
+        recon = reconstruction_nll(self.decode_raw(z), target, self.cfg.likelihood, self.cfg.sigma)  # -log p(x|z)
         kl = kl_to_standard_normal(mu, logvar)  # KL(q(z|x) || N(0, I))
         return {"loss": recon + self.cfg.beta * kl, "recon": recon, "kl": kl}
 
-    def forward(self, x: torch.Tensor, generator: torch.Generator | None = None) -> dict[str, torch.Tensor]:
-        return self.loss_terms(x, generator)
+    def forward(
+        self, x: torch.Tensor, generator: torch.Generator | None = None, target: torch.Tensor | None = None
+    ) -> dict[str, torch.Tensor]:
+        return self.loss_terms(x, generator, target)
 
     # --- helpers the app uses --------------------------------------------------------
 
@@ -246,3 +253,29 @@ def latent_grid_points(extent: float | tuple[float, float, float, float], n: int
     zs2 = torch.linspace(y1, y0, n)
     g2, g1 = torch.meshgrid(zs2, zs1, indexing="ij")
     return torch.stack([g1.flatten(), g2.flatten()], 1)
+
+
+def sample_posterior(
+    mu: torch.Tensor,
+    logvar: torch.Tensor | None,
+    k: int,
+    generator: torch.Generator | None = None,
+    *,
+    sigma: torch.Tensor | None = None,
+) -> torch.Tensor:
+    """k draws from one posterior q(z|x) = N(mu, diag sigma^2): [k, d], given mu [d] and logvar [d]
+    (or logvar=None and sigma=[d]: what the encoder gives, or what a view shows).
+
+    z_i = mu + sigma * eps_i,  eps_i ~ N(0, I)   (the reparameterisation, k times; eps from `generator`)
+    """
+    if (logvar is None) == (sigma is None):
+        raise ValueError("give exactly one of logvar and sigma")
+    if k < 1:
+        raise ValueError(f"k must be at least 1, got {k}")
+    mu = torch.as_tensor(mu, dtype=torch.float32).flatten()
+    sigma = torch.exp(0.5 * torch.as_tensor(logvar, dtype=torch.float32)) if sigma is None else torch.as_tensor(sigma, dtype=torch.float32)
+    sigma = sigma.flatten().to(mu.device)  # sigma = exp(logvar / 2)
+    if sigma.shape != mu.shape:
+        raise ValueError(f"mu {tuple(mu.shape)} and sigma {tuple(sigma.shape)} differ in shape")
+    eps = torch.randn(k, mu.numel(), generator=generator, device=mu.device)
+    return mu + sigma * eps

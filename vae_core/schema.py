@@ -19,6 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field, Strict, ValidationError, mode
 
 from .config import ARCHITECTURES, LIKELIHOODS, MAX_IMAGE_CHANNELS, MAX_IMAGE_SIDE
 from .data import DATASETS, FILES
+from .noise import KINDS as CORRUPTIONS
 
 MAX_DEPTH = 16  # our config.json nests 4 deep; json.loads itself overflows the stack near 1,000
 MAX_STRING = 4096  # the longest string we write is the command line
@@ -89,7 +90,7 @@ class TrainingSection(_Section):
     dataset: Literal[DATASETS] | None = None  # type: ignore[valid-type]
     epochs: _int(1, 100_000) | None = None
     batch_size: _int(1, 1_000_000) | None = None
-    lr: _float(hi=1e3, gt=0.0) | None = None
+    lr: _float(hi=1e12, gt=0.0) | None = None  # what TrainConfig accepts (vae_core/train.py MAX_LR)
     schedule: Literal["onecycle", "constant"] | None = None
     seed: Count | None = None
     device: _str(64) | None = None
@@ -101,6 +102,8 @@ class TrainingSection(_Section):
     status: Literal["completed", "stopped", "diverged", "running"] | None = None
     seconds: Seconds | None = None
     matmul_precision: Literal["fp32", "bf16"] | None = None
+    corruption: Literal[CORRUPTIONS] | None = None  # type: ignore[valid-type]  (the denoising VAE's input noise)
+    corruption_level: _float(0.0, 1e3) | None = None
 
 
 class MetricsSection(_Section):

@@ -31,6 +31,7 @@ from .data import DATASETS, Dataset, DatasetError, load_dataset, to_float
 from .evaluate import evaluate_elbo
 from .flags import MAX_SEED, int_in, int_list, number_in
 from .model import VAE
+from .noise import KINDS as CORRUPTIONS, check_corruption, corrupt
 
 
 # Bounds of a run, as wide as anything sensible and as narrow as the checkpoint schema (schema.py) accepts.
@@ -53,6 +54,9 @@ class TrainConfig:
     data_dir: str | None = None
     threads: int | None = None  # CPU threads for this run; None: every core this process may use
     precision: str = "auto"  # the layers' matrix products in "fp32" or "bf16"; "auto": see pick_precision()
+    # Denoising VAE (Im et al. 2017): train on corrupt(x), reconstruct the clean x. "none" is the plain VAE.
+    corruption: str = "none"  # "none", "gaussian" or "salt-and-pepper" (vae_core.noise)
+    corruption_level: float = 0.0  # gaussian: sigma of the added noise; salt-and-pepper: fraction of pixels hit
 
     def __post_init__(self) -> None:
         if self.epochs < 1 or self.batch_size < 1:
@@ -69,6 +73,10 @@ class TrainConfig:
             raise ValueError(f"limit must be at least 1 (and at most {MAX_LIMIT:,})")
         if self.precision not in ("auto", "fp32", "bf16"):
             raise ValueError(f"precision must be 'auto', 'fp32' or 'bf16', got {self.precision!r}")
+        object.__setattr__(self, "corruption", check_corruption(self.corruption, self.corruption_level))
+        if (self.corruption == "none") != (self.corruption_level == 0):
+            raise ValueError("a corruption needs a level above 0, and a level needs a corruption "
+                             f"(got {self.corruption!r} at {self.corruption_level!r})")
 
 
 @dataclass
@@ -202,6 +210,9 @@ def _train(model_cfg: VAEConfig, cfg: TrainConfig, callbacks, data: Dataset | No
     total_steps = steps_per_epoch * cfg.epochs
 
     model, eps_gen = seeded_model(model_cfg, cfg.seed, device)
+    # The corruption draws from a generator of its own, so eps and the batch order follow the same sequence
+    # as in a clean run; seeded apart from order_gen (seed + a constant) so the two streams do not coincide.
+    noise_gen = torch.Generator(device=device).manual_seed((cfg.seed + CORRUPTION_SEED_OFFSET) % 2**64)
     precision = pick_precision(cfg.precision, device, model_cfg.arch)
     opt = make_optimizer(model, cfg.lr)
     sched = (
@@ -224,7 +235,11 @@ def _train(model_cfg: VAEConfig, cfg: TrainConfig, callbacks, data: Dataset | No
         for b in range(steps_per_epoch):
             x = to_float(train_images[perm[b * cfg.batch_size : (b + 1) * cfg.batch_size]])
             with torch.autocast(device.type, dtype=torch.bfloat16, enabled=precision == "bf16"):
-                terms = model(x, eps_gen)  # encode() and decode_raw() hand back float32 either way
+                if cfg.corruption == "none":
+                    terms = model(x, eps_gen)  # encode() and decode_raw() hand back float32 either way
+                else:  # -log p(x | z) + beta KL(q(z|x~) || p(z)),  z ~ q(z|x~),  x~ = corrupt(x)
+                    x_noisy = corrupt(x, cfg.corruption, cfg.corruption_level, noise_gen)
+                    terms = model(x_noisy, eps_gen, target=x)
             loss = terms["loss"].mean()  # mean over the batch of recon + beta * KL
             step += 1
             if not torch.isfinite(loss):
@@ -272,6 +287,8 @@ def _train(model_cfg: VAEConfig, cfg: TrainConfig, callbacks, data: Dataset | No
     return TrainResult(model, status, message, epochs_done, history, time.perf_counter() - start,
                        precision)
 
+
+CORRUPTION_SEED_OFFSET = 0x5EED  # the corruption generator's seed is the run's seed plus this
 
 _global_rng = threading.Lock()  # PyTorch's global generator is one per process: jobs in threads take turns
 
@@ -374,6 +391,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--limit", type=int, default=None, help="train on the first N training images")
     p.add_argument("--precision", choices=("auto", "fp32", "bf16"), default="auto",
                    help="matrix products in float32 or bfloat16; auto: bfloat16 for the MLP on a CPU with native support")
+    p.add_argument("--corruption", choices=CORRUPTIONS, default="none",
+                   help="denoising VAE: train on corrupted images, reconstruct the clean ones")
+    p.add_argument("--corruption-level", type=float, default=0.0,
+                   help="gaussian: sigma of the added noise; salt-and-pepper: fraction of pixels set to 0 or 1")
     p.add_argument("--data-dir", default=None, help="folder with the dataset's IDX files (or set VAE_DATA_DIR)")
     p.add_argument("--out", default="models/latest", help="checkpoint folder to write")
     return p.parse_args(argv)
@@ -405,7 +426,8 @@ def main(argv: list[str] | None = None) -> int:
                               sigma=args.sigma, beta=args.beta, dropout=args.dropout, conv_channels=channels)
         cfg = TrainConfig(dataset=args.dataset, epochs=args.epochs, batch_size=args.batch_size, lr=args.lr,
                           schedule=args.schedule, seed=args.seed, device=args.device, limit=args.limit,
-                          data_dir=args.data_dir, precision=args.precision)
+                          data_dir=args.data_dir, precision=args.precision, corruption=args.corruption,
+                          corruption_level=args.corruption_level)
         check_budget(model_cfg, cfg.batch_size)
         # --out is checked before the data is read and long before any training: a folder of other files
         # (e.g. models/, all the saved models) or a file is refused, and stays as it was.
