@@ -7,8 +7,10 @@
     train.py       the training loop with callbacks, and its command line
     checkpoint.py  self-describing checkpoint folders (config.json + model.safetensors)
     evaluate.py    test loss and the IWAE bound, and their command line
+    analysis.py    beyond two dimensions: principal plane, per-dimension KL, active units, traversals
 """
 
+from .analysis import Plane, active_units, kl_per_dimension, latent_summary, principal_plane
 from .checkpoint import CheckpointError, load_checkpoint, read_config, save_checkpoint
 from .config import VAEConfig
 from .data import Dataset, DatasetError, load_dataset, to_float
@@ -18,3 +20,4 @@ __all__ = [
     "VAE", "VAEConfig", "Dataset", "DatasetError", "load_dataset", "to_float", "CheckpointError",
     "load_checkpoint", "read_config", "save_checkpoint", "interpolate_latents", "latent_grid_points",
 ]
+__all__ += ["Plane", "active_units", "kl_per_dimension", "latent_summary", "principal_plane"]
