@@ -9,7 +9,7 @@ import torch
 from vae_core import VAE, VAEConfig
 from vae_core.analysis import (
     Plane, active_units, align_plane, coordinate_plane, dimension_order, from_plane, kl_per_dimension,
-    latent_summary, plane_origin, principal_plane, to_plane, traversal_latents,
+    latent_summary, plane_origin, summarize_codes, principal_plane, to_plane, traversal_latents,
 )
 from vae_core.losses import kl_to_standard_normal
 
@@ -162,3 +162,21 @@ def test_bad_codes_get_one_clear_message():
         principal_plane(np.full((5, 3), np.nan))
     with pytest.raises(ValueError, match=r"\[N, d\]"):
         principal_plane(np.zeros(3))
+
+
+@pytest.mark.parametrize("d", [2, 16, 64])
+def test_summarize_codes_agrees_with_the_single_functions(d):
+    mu, _, _ = anisotropic_codes(n=2000, d=d, seed=d) if d > 2 else (np.random.default_rng(0).normal(size=(2000, 2)), 0, 0)
+    mu[:, -1] = 0.3  # one dimension switched off
+    logvar = np.random.default_rng(1).normal(size=mu.shape) * 0.5 - 1
+    s = summarize_codes(torch.from_numpy(mu).float(), logvar)
+    mu32 = mu.astype(np.float32).astype(np.float64)
+    np.testing.assert_allclose(s.kl, kl_per_dimension(mu32, logvar), rtol=1e-9, atol=1e-12)
+    count, activity = active_units(mu32)
+    assert s.active == count == d - 1
+    np.testing.assert_allclose(s.activity, activity, rtol=1e-9, atol=1e-15)
+    ref = principal_plane(mu32)
+    np.testing.assert_allclose(s.plane.basis, ref.basis, atol=1e-9)
+    np.testing.assert_allclose(s.plane.mean, ref.mean, atol=1e-12)
+    np.testing.assert_allclose(s.plane.variance_ratio, ref.variance_ratio, rtol=1e-9)
+    assert s.mu.dtype == np.float32 and s.mu.shape == (2000, d)

@@ -30,6 +30,12 @@ def _np(a) -> np.ndarray:
     return np.asarray(a, dtype=np.float64)
 
 
+def _float32(a) -> np.ndarray:
+    if isinstance(a, torch.Tensor):
+        return a.detach().cpu().float().numpy()
+    return np.asarray(a, dtype=np.float32)
+
+
 def _codes(mu) -> np.ndarray:
     mu = _np(mu)
     if mu.ndim != 2 or len(mu) == 0:
@@ -75,16 +81,20 @@ def principal_plane(mu) -> Plane:
     For d == 2 it is the (z1, z2) plane through 0, so a 2-D model keeps its own axes.
     """
     mu = _codes(mu)
-    n, d = mu.shape
-    _check_dim(d)
+    _check_dim(mu.shape[1])
     m = mu.mean(axis=0)
-    x = mu - m
+    return _principal_plane(m, mu - m)
+
+
+def _principal_plane(m: np.ndarray, x: np.ndarray) -> Plane:
+    """principal_plane from the mean m and the centred codes x = mu - m."""
+    n, d = x.shape
     cov = x.T @ x / n  # [d, d]
     total = float(np.trace(cov))
     if d == 2:
         var = np.diag(cov)
         ratio = var / total if total > 0 else np.full(2, np.nan)
-        return Plane(np.zeros(2), np.eye(2), ratio, float(np.nansum(ratio)) if total > 0 else float("nan"))
+        return Plane(np.zeros(2), np.eye(2), ratio, float(ratio.sum()))
     lam, vecs = np.linalg.eigh(cov)  # ascending eigenvalues, orthonormal eigenvector columns
     order = np.argsort(-lam, kind="stable")[:2]
     basis = _fix_signs(vecs[:, order].T.copy())
@@ -210,13 +220,22 @@ class LatentSummary:
 
 
 def summarize_codes(mu, logvar, threshold: float = 0.01) -> LatentSummary:
-    """The analysis of encoded codes (the part of latent_summary after the encoder)."""
+    """The analysis of encoded codes (the part of latent_summary after the encoder).
+
+    The codes are checked and converted to float64 once; the same formulas as the functions above follow.
+    """
     mu64, logvar64 = _codes(mu), _np(logvar)
-    kl = kl_per_dimension(mu64, logvar64)
-    active, activity = active_units(mu64, threshold)
-    plane = principal_plane(mu64) if mu64.shape[1] >= 2 else None
-    return LatentSummary(mu=mu64.astype(np.float32), logvar=logvar64.astype(np.float32), plane=plane, kl=kl,
-                         kl_total=float(kl.sum()), active=active, activity=activity, order=dimension_order(kl))
+    if logvar64.shape != mu64.shape:
+        raise ValueError(f"mu and logvar must both be [N, d], got {mu64.shape} and {logvar64.shape}")
+    n, d = mu64.shape
+    m = mu64.mean(axis=0)
+    x = mu64 - m
+    activity = np.einsum("nj,nj->j", x, x) / n  # Var_n(mu_nj)
+    # KL_j = mean_n 1/2 (mu^2 + exp(logvar) - logvar - 1) = 1/2 (Var(mu_j) + m_j^2 + mean(exp(logvar_j) - logvar_j) - 1)
+    kl = 0.5 * (activity + m**2 + (np.exp(logvar64) - logvar64).mean(axis=0) - 1.0)
+    plane = _principal_plane(m, x) if d >= 2 else None
+    return LatentSummary(mu=_float32(mu), logvar=_float32(logvar), plane=plane, kl=kl, kl_total=float(kl.sum()),
+                         active=int((activity > threshold).sum()), activity=activity, order=dimension_order(kl))
 
 
 @torch.no_grad()
