@@ -2,7 +2,9 @@
 
 For 100 random z per model, the largest difference of any pixel must be at most 1e-4. The shipped models
 (mnist-mlp, mnist-conv) are checked, plus tiny ones covering the Gaussian likelihood, dropout layers, odd
-sizes and more than two latent dimensions. Skipped, with the reason, where `node` is not installed.
+sizes and more than two latent dimensions. The plane slice (setPlane + decodePlane, for d > 2) is checked
+the same way against torch at z = o + u e1 + v e2, for d = 16 and 64, MLP and conv, and the shipped 16-D
+and 64-D models on their principal planes. Skipped, with the reason, where `node` is not installed.
 """
 
 from __future__ import annotations
@@ -24,7 +26,9 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from dashboard.latent_plane.spec import UnsupportedDecoder, decoder_spec, points_spec  # noqa: E402
+from dashboard.latent_plane.spec import plane_spec  # noqa: E402
 from vae_core import VAE, VAEConfig, load_checkpoint  # noqa: E402
+from vae_core.analysis import Plane, from_plane, principal_plane  # noqa: E402
 
 NODE = shutil.which("node")
 FRONTEND = ROOT / "dashboard" / "latent_plane" / "frontend"
@@ -42,6 +46,15 @@ def run_js_decoder(spec: dict, z: np.ndarray, tmp_path: Path) -> np.ndarray:
     proc = subprocess.run([NODE, str(FRONTEND / "decode_cli.js"), str(src)], capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr
     return np.frombuffer(base64.b64decode(proc.stdout), dtype="<f4").reshape(len(z), -1)
+
+
+def run_js_plane(spec: dict, plane: dict, uv: np.ndarray, tmp_path: Path) -> np.ndarray:
+    """decoder.js's images at the plane points uv [B, 2] after setPlane(plane): float32 [B, C*H*W]."""
+    src = tmp_path / "input_plane.json"
+    src.write_text(json.dumps({"spec": spec, "plane": plane, "uv": uv.astype(np.float64).tolist()}))
+    proc = subprocess.run([NODE, str(FRONTEND / "decode_cli.js"), str(src)], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    return np.frombuffer(base64.b64decode(proc.stdout), dtype="<f4").reshape(len(uv), -1)
 
 
 def torch_images(model: VAE, z: np.ndarray) -> np.ndarray:
@@ -138,3 +151,88 @@ def test_points_spec_round_trip():
     assert list(base64.b64decode(spec["labels"])) == [7, 2]
     with pytest.raises(ValueError):
         points_spec(xy, np.array([1]))
+
+
+def random_plane(d: int, seed: int) -> Plane:
+    """A plane through a random mean with a random orthonormal pair of axes."""
+    rng = np.random.default_rng(seed)
+    q, _ = np.linalg.qr(rng.normal(size=(d, 2)))
+    return Plane(rng.normal(size=d), q.T.copy(), np.full(2, np.nan), float("nan"))
+
+
+def assert_plane_parity(model: VAE, plane: Plane, origin: np.ndarray, tmp_path: Path, n: int = 60) -> None:
+    uv = (np.random.default_rng(7).normal(size=(n, 2)) * 2.5).astype(np.float32)
+    spec = plane_spec(plane, origin)
+    z = from_plane(uv, plane, origin).astype(np.float32)  # torch decodes z = o + u e1 + v e2
+    expected = torch_images(model, z)
+    got = run_js_plane(decoder_spec(model), spec, uv, tmp_path)
+    diff = float(np.abs(got - expected).max())
+    assert diff <= TOLERANCE, f"max |JS decodePlane - torch| = {diff:.2e}"
+    assert expected.std() > 0.02, "the images should not be blank, or the comparison means little"
+    # The same points through decode(z) agree too: the folded first layer changes nothing else.
+    assert float(np.abs(run_js_decoder(decoder_spec(model), z, tmp_path) - got).max()) <= TOLERANCE
+
+
+@needs_node
+@pytest.mark.parametrize("kw", [
+    dict(arch="mlp", latent_dim=16, hidden=(64, 32)),
+    dict(arch="mlp", latent_dim=64, hidden=(48,), likelihood="gaussian"),
+    dict(arch="conv", latent_dim=16, hidden=(24,), conv_channels=(4, 6)),
+    dict(arch="conv", latent_dim=64, hidden=(32,), conv_channels=(3, 5), dropout=0.1),
+], ids=["mlp-16d", "mlp-64d-gaussian", "conv-16d", "conv-64d-dropout"])
+def test_plane_slice_matches_torch(kw, tmp_path):
+    model = tiny(4, **kw)
+    d = model.cfg.latent_dim
+    plane = random_plane(d, seed=d)
+    origin = np.random.default_rng(1).normal(size=d)  # anchored off the plane: o keeps its other coordinates
+    assert_plane_parity(model, plane, origin, tmp_path)
+
+
+@needs_node
+@pytest.mark.parametrize("name", ["mnist16-mlp", "fashion64-conv"])
+def test_shipped_high_dimensional_models_on_their_principal_plane(name, tmp_path):
+    folder = ROOT / "pretrained" / name
+    if not (folder / "model.safetensors").is_file():
+        pytest.skip(f"pretrained/{name} is not in this checkout")
+    model, _ = load_checkpoint(folder)
+    d = model.cfg.latent_dim
+    assert d > 2
+    codes = np.random.default_rng(3).normal(size=(500, d)).astype(np.float32)
+    with torch.no_grad():  # codes of decoded prior samples: a plane through where the model puts its images
+        mu, _ = model.encode(model.decode(torch.from_numpy(codes)))
+    plane = principal_plane(mu)
+    assert_plane_parity(model, plane, mu[0].numpy(), tmp_path)
+
+
+@needs_node
+def test_decode_plane_needs_a_plane_and_the_right_sizes(tmp_path):
+    script = f"""
+const {{ Decoder }} = require({json.dumps(str(FRONTEND / "decoder.js"))});
+const spec = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"));
+const dec = new Decoder(spec);
+const msgs = [];
+for (const f of [() => dec.decodePlane(0, 0), () => dec.setPlane([0, 0, 0], [1, 0, 0], [0, 1]),
+                 () => dec.setPlane([0, 0, NaN], [1, 0, 0], [0, 1, 0])]) {{
+  try {{ f(); msgs.push("no error"); }} catch (e) {{ msgs.push(e.message); }}
+}}
+console.log(JSON.stringify(msgs));
+"""
+    model = tiny(0, arch="mlp", latent_dim=3, hidden=(8,))
+    spec_file = tmp_path / "spec.json"
+    spec_file.write_text(json.dumps(decoder_spec(model)))
+    proc = subprocess.run([NODE, "-e", script, str(spec_file)], capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    msgs = json.loads(proc.stdout)
+    assert "call setPlane" in msgs[0] and "e2 must have 3 numbers" in msgs[1] and "origin[2]" in msgs[2]
+
+
+def test_plane_spec_origin_lies_on_the_slice_through_the_anchor():
+    plane = random_plane(16, seed=0)
+    anchor = np.random.default_rng(5).normal(size=16)
+    spec = plane_spec(plane, anchor)
+    o, e1, e2 = (np.array(spec[k]) for k in ("origin", "e1", "e2"))
+    # anchor = o + u e1 + v e2 for its own (u, v): the slice passes through it.
+    u, v = (anchor - plane.mean) @ e1, (anchor - plane.mean) @ e2
+    np.testing.assert_allclose(o + u * e1 + v * e2, anchor, atol=1e-12)
+    assert spec["dim"] == 16 and spec["variance_ratio"] == [None, None] and spec["total_ratio"] is None
+    json.dumps(spec)  # plain JSON

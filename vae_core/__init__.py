@@ -8,8 +8,10 @@
     train.py       the training loop with callbacks, and its command line
     checkpoint.py  self-describing checkpoint folders (config.json + model.safetensors)
     evaluate.py    test loss and the IWAE bound, and their command line
+    analysis.py    beyond two dimensions: principal plane, per-dimension KL, active units, traversals
 """
 
+from .analysis import Plane, active_units, kl_per_dimension, latent_summary, principal_plane
 from .budget import MAX_PARAMETERS, BudgetError, activation_floats, check_budget, parameter_count
 from .checkpoint import CheckpointError, is_checkpoint_folder, load_checkpoint, read_config, save_checkpoint
 from .config import VAEConfig
@@ -20,4 +22,5 @@ __all__ = [
     "VAE", "VAEConfig", "Dataset", "DatasetError", "load_dataset", "to_float", "CheckpointError",
     "load_checkpoint", "read_config", "save_checkpoint", "interpolate_latents", "latent_grid_points",
     "is_checkpoint_folder", "MAX_PARAMETERS", "BudgetError", "activation_floats", "check_budget", "parameter_count",
+    "Plane", "active_units", "kl_per_dimension", "latent_summary", "principal_plane",
 ]

@@ -143,3 +143,21 @@ class BlobLedger:
     def forget(self, keys: Iterable) -> None:
         for k in keys or ():
             self.sent.discard(str(k))
+
+
+def plane_spec(plane, origin_z=None) -> dict:
+    """The slice of a d-dimensional latent space the page decodes, for decoder.js's setPlane(origin, e1, e2):
+
+        z = o + u e1 + v e2,   o = origin_z - sum_k ((origin_z - m) . e_k) e_k   (vae_core.analysis.plane_origin)
+
+    plus the share of the codes' variance each axis holds, for the axis labels. Plain JSON lists: 3d numbers.
+    """
+    from vae_core.analysis import plane_origin
+
+    o = plane_origin(plane, origin_z)
+    ratio = [None if not np.isfinite(r) else float(r) for r in plane.variance_ratio]
+    return {
+        "kind": "plane", "dim": int(plane.dim), "origin": [float(v) for v in o],
+        "e1": [float(v) for v in plane.basis[0]], "e2": [float(v) for v in plane.basis[1]],
+        "variance_ratio": ratio, "total_ratio": None if not np.isfinite(plane.total_ratio) else float(plane.total_ratio),
+    }

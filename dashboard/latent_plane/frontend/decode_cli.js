@@ -1,9 +1,11 @@
 /*
  * Run decoder.js under Node: `node decode_cli.js input.json` prints the decoded images as base64 float32.
  *
- * input.json = {"spec": <decoder_spec(model)>, "z": [[z1, ..., zd], ...]}. Used by the parity test
- * (tests/test_latent_plane_node.py) and handy for checking a checkpoint by hand. Also prints the median
- * time per decode on stderr.
+ * input.json = {"spec": <decoder_spec(model)>, "z": [[z1, ..., zd], ...]}                  decode(z), or
+ *              {"spec": ..., "plane": {"origin": [d], "e1": [d], "e2": [d]}, "uv": [[u, v], ...]}
+ *                                                              setPlane once, then decodePlane(u, v) each
+ * Used by the parity tests (tests/test_latent_plane_node.py) and bench/latent_analysis.py, and handy for
+ * checking a checkpoint by hand. Prints the median time per decode on stderr ("median decode 0.123 ms").
  */
 "use strict";
 const fs = require("fs");
@@ -12,11 +14,14 @@ const { Decoder } = require(path.join(__dirname, "decoder.js"));
 
 const input = JSON.parse(fs.readFileSync(process.argv[2], "utf8"));
 const dec = new Decoder(input.spec);
-const out = new Float32Array(input.z.length * dec.nPixels);
+const points = input.plane ? input.uv : input.z;
+if (input.plane) dec.setPlane(input.plane.origin, input.plane.e1, input.plane.e2);
+const decodeOne = input.plane ? (p, out) => dec.decodePlane(p[0], p[1], out) : (p, out) => dec.decode(p, out);
+const out = new Float32Array(points.length * dec.nPixels);
 const times = [];
-input.z.forEach((z, i) => {
+points.forEach((p, i) => {
   const t0 = process.hrtime.bigint();
-  dec.decode(z, out.subarray(i * dec.nPixels, (i + 1) * dec.nPixels));
+  decodeOne(p, out.subarray(i * dec.nPixels, (i + 1) * dec.nPixels));
   times.push(Number(process.hrtime.bigint() - t0) / 1e6);
 });
 times.sort((a, b) => a - b);

@@ -6,6 +6,11 @@
  * then sigmoid (Bernoulli likelihood) or clamp to [0, 1] (Gaussian). Sums are accumulated in float64, so
  * the result matches PyTorch's float32 arithmetic to about 1e-6.
  *
+ * A model with d > 2 latent dimensions is shown on a plane of its latent space, z = o + u e1 + v e2. The
+ * first layer is linear, W1 z + b1 = u (W1 e1) + v (W1 e2) + (W1 o + b1), so setPlane() computes the three
+ * vectors once and decodePlane(u, v) starts from them: the first layer costs O(h) whatever d is, and the rest
+ * of the network runs as in decode(z).
+ *
  * This one file is used twice: the Streamlit component prepends it to plane.js (an ES module, where
  * `module` does not exist), and the tests load it under Node with require() (CommonJS), so both run the
  * same code.
@@ -114,10 +119,69 @@ const LatentDecoder = (function () {
 
     /** Decode one latent code z (array-like of latentDim numbers) into out (Float32Array of nPixels, in [0, 1]). */
     decode(z, out) {
+      const x = this.bufA;
+      for (let i = 0; i < this.latentDim; i++) x[i] = +z[i] || 0;
+      return this.run(0, out);
+    }
+
+    /**
+     * Fix the plane that decodePlane(u, v) decodes: z = origin + u e1 + v e2 (each array-like of latentDim
+     * numbers). Precomputes, in float64, a = W1 e1, c = W1 e2 and base = W1 origin + b1 for the first layer.
+     */
+    setPlane(origin, e1, e2) {
+      const d = this.latentDim;
+      const vec = (v, what) => {
+        if (!v || v.length !== d) throw new Error(`setPlane: ${what} must have ${d} numbers, got ${v ? v.length : v}`);
+        const out = new Float64Array(d);
+        for (let i = 0; i < d; i++) {
+          out[i] = +v[i];
+          if (!Number.isFinite(out[i])) throw new Error(`setPlane: ${what}[${i}] is not a finite number`);
+        }
+        return out;
+      };
+      const o = vec(origin, "origin"), u = vec(e1, "e1"), v = vec(e2, "e2");
+      const first = this.ops[0];
+      if (!first || first.type !== "linear") {  // no linear first layer to fold: decode z itself
+        this.plane = { folded: false, o, e1: u, e2: v };
+        return;
+      }
+      const { nIn, nOut, W, b } = first;
+      const a = new Float64Array(nOut), c = new Float64Array(nOut), base = new Float64Array(nOut);
+      for (let r = 0; r < nOut; r++) {
+        const row = r * nIn;
+        let sa = 0, sc = 0, so = 0;
+        for (let i = 0; i < nIn; i++) {
+          const w = W[row + i];
+          sa += w * u[i];
+          sc += w * v[i];
+          so += w * o[i];
+        }
+        a[r] = sa; c[r] = sc; base[r] = b[r] + so;
+      }
+      this.plane = { folded: true, o, e1: u, e2: v, a, c, base, n: nOut };
+    }
+
+    /** Decode the point (u, v) of the plane set by setPlane into out, like decode(origin + u e1 + v e2). */
+    decodePlane(u, v, out) {
+      const p = this.plane;
+      if (!p) throw new Error("decodePlane: call setPlane(origin, e1, e2) first");
+      u = +u || 0; v = +v || 0;
+      const x = this.bufA;
+      if (!p.folded) {
+        for (let i = 0; i < this.latentDim; i++) x[i] = p.o[i] + u * p.e1[i] + v * p.e2[i];
+        return this.run(0, out);
+      }
+      const { a, c, base, n } = p;
+      for (let r = 0; r < n; r++) x[r] = base[r] + u * a[r] + v * c[r];  // W1 z + b1 at z = o + u e1 + v e2
+      return this.run(1, out);
+    }
+
+    /** Run ops[start..] on the activations in bufA; write the image into out. */
+    run(start, out) {
       out = out || new Float32Array(this.nPixels);
       let x = this.bufA, y = this.bufB;
-      for (let i = 0; i < this.latentDim; i++) x[i] = +z[i] || 0;
-      for (const op of this.ops) {
+      for (let k = start; k < this.ops.length; k++) {
+        const op = this.ops[k];
         if (op.type === "linear") {
           linear(op, x, y);
         } else if (op.type === "conv_transpose") {
