@@ -62,11 +62,20 @@ def _heartbeat(job_id: str) -> None:
         st.rerun()  # the job has ended: a full run drops this fragment
 
 
+from dashboard.explore import ExploreState, model_name, url  # noqa: E402
+
+url.read_app(models.list_models())  # a shared link: its model, tab, presenter mode (once per session)
 active, error = models.model_picker()
 if active is not None:
     st.sidebar.markdown(models.model_summary(active))
 explain.sidebar_toggle()
+st.session_state.setdefault(url.PRESENTER_KEY, False)
+st.session_state[url.PRESENTER_KEY] = bool(st.session_state[url.PRESENTER_KEY])  # kept while Train is open
+st.sidebar.toggle("Presenter mode", key=url.PRESENTER_KEY,
+                  help="For a projector: larger type, fewer controls and captions, the sub-view beside the map.")
 
+for note in url.take_notes():
+    st.info(note, icon=":material/link_off:")
 if error:
     st.error(error)
 if active is None:
@@ -82,3 +91,5 @@ else:
             importlib.import_module(module).render(active)
 models.freeze_imported_objects()  # a tab opened for the first time has imported its modules
 keep_own_training_alive()
+# The URL follows the settings on every tab (Explore also writes it from its fragment's reruns).
+url.write(url.params_for(ExploreState(), model_name(active)))
