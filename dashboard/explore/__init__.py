@@ -21,7 +21,7 @@ from .. import models, views
 from ..explain import explain
 from . import panels, plane_view, plotly_view, sections, url
 from .scene import build_scene
-from .state import MAP_KINDS, SECTIONS, Z_STEP, ExploreState, max_half
+from .state import MAP_KINDS, SECTIONS, Z_STEP, ExploreState, clamp, max_half
 
 __all__ = ["render", "ExploreState"]
 
@@ -99,7 +99,7 @@ def sub_tabs(active, enc, state: ExploreState, lim: float) -> None:
 
 def _zoom(state: ExploreState, lim: float) -> None:
     v = state.view_of(lim)
-    state.set_view(v["cx"], v["cy"], float(ss["explore_zoom"]), lim, bump=True)
+    state.set_view(v["cx"], v["cy"], float(ss["explore_view_half"]), lim, bump=True)
     ss[PAGE_RERUN] = True  # the manifold grid shows the same square
 
 
@@ -114,7 +114,7 @@ def _undo(state: ExploreState) -> None:
 
 
 def _slider_moved(state: ExploreState, i: int, d: int, lim: float) -> None:
-    z = list(state.star(d, lim))
+    z = state.star_list(d, lim)
     z[i] = float(ss[f"explore_z{i}"])
     state.move_star(z, lim)
     if page_follows_star(state):
@@ -130,8 +130,8 @@ def controls(active, state: ExploreState, lim: float, d: int) -> None:
                               "and click to pick; each change goes through Python." if show_tip else None)
     c2.toggle("Manifold", disabled=d < 2, **state.bind("bg"),
               help="The decoded grid, faintly behind the points." if show_tip else None)
-    ss["explore_zoom"] = min(max_half(lim), max(0.5, float(state.view_of(lim)["half"])))
-    c3.slider("View ±", 0.5, max_half(lim), step=0.25, key="explore_zoom", on_change=_zoom, args=(state, lim),
+    ss["explore_view_half"] = min(max_half(lim), max(0.5, float(state.view_of(lim)["half"])))
+    c3.slider("View ±", 0.5, max_half(lim), step=0.25, key="explore_view_half", on_change=_zoom, args=(state, lim),
               help="Half-width of the square shown (the manifold grid shows the same square)." if show_tip else None)
     c4.button("", icon=":material/fit_screen:", key="explore_reset_view", on_click=_reset_view, args=(state, lim),
               help="Reset the view", use_container_width=True)
@@ -145,11 +145,11 @@ def controls(active, state: ExploreState, lim: float, d: int) -> None:
 
 def decoder_sliders(state: ExploreState, d: int, lim: float) -> None:
     """One slider per latent dimension (beyond SLIDERS_SHOWN in an expander), fed from the ★."""
-    z = state.star(d, lim)
+    z = state.star_list(d, lim)  # Python floats: 1.23, not float32 1.2300000190734863
     main = min(d, SLIDERS_SHOWN)
 
     def one(i: int) -> None:
-        ss[f"explore_z{i}"] = float(z[i])
+        ss[f"explore_z{i}"] = z[i]
         st.slider(f"z{i + 1}", -lim, lim, step=Z_STEP, format="%.2f", key=f"explore_z{i}", on_change=_slider_moved,
                   args=(state, i, d, lim))
 
@@ -166,7 +166,7 @@ def decoder_image(active, z, size: int = 196) -> None:
     image = models.decode(active.model, z)[0]
     shown = ", ".join(f"{v:.2f}" for v in z[:4]) + (", …" if len(z) > 4 else "")
     st.image(views.upscale(image, size=size), output_format="PNG", width=size,
-             caption=f"decoded at z = ({shown}) on the server")
+             caption=f"decoder output at z = ({shown}), on the server")
 
 
 @st.fragment

@@ -135,7 +135,8 @@ def own_digit_panel(active, state: ExploreState, lim: float) -> None:
         source = "your drawing" if own["source"] == "drawing" else own["source"].split(": ", 1)[-1]
         i1.image(views.upscale(own["pixels"], size=THUMB), output_format="PNG", width=THUMB,
                  caption=f"{source}, as the model sees it (28 × 28)")
-        i2.image(views.upscale(recon, size=THUMB), output_format="PNG", width=THUMB, caption="reconstruction at μ")
+        i2.image(views.upscale(recon, size=THUMB), output_format="PNG", width=THUMB,
+                 caption="your digit's reconstruction at μ")
         st.markdown(f"{_vector('μ', mu, 2)}  \n{_vector('σ', sigma, 3)}")
         st.button("Move the ★ here", key="explore_own_to_star", icon=":material/my_location:",
                   on_click=lambda: state.move_star(code[0], lim))

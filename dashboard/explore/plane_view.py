@@ -81,7 +81,7 @@ def on_release(state: ExploreState, d: int, lim: float) -> None:
     z = _numbers(value.get("z") if isinstance(value, dict) else None)
     if z is None:
         return
-    full = list(state.star(d, lim))
+    full = state.star_list(d, lim)
     full[: min(d, len(z))] = z[:d]
     state.move_star(full, lim)
 

@@ -69,7 +69,7 @@ def morph_section(active, enc, state: ExploreState, lim: float) -> None:
     d1, d2, _ = st.columns([1, 1, 2])
     d1.download_button("Download GIF", media.gif, file_name="morph.gif", mime="image/gif", on_click="ignore",
                        key="explore_morph_gif")
-    d2.download_button("Strip (PNG)", media.strip_download, file_name="morph.png", mime="image/png",
+    d2.download_button("Download strip (PNG)", media.strip_download, file_name="morph.png", mime="image/png",
                        on_click="ignore", key="explore_morph_png")
     explain("morph")
 

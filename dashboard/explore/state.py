@@ -106,6 +106,10 @@ class ExploreState:
         z = [clamp(v, lim) for v in self.z[:d]]
         return np.array(z + [0.0] * (d - len(z)), dtype=np.float32)
 
+    def star_list(self, d: int, lim: float) -> list[float]:
+        """The ★ as Python floats on the sliders' 0.01 grid (what the sliders and the URL show)."""
+        return [clamp(v, lim) for v in self.star(d, lim)]
+
     def _push_undo(self) -> None:
         entry = {"z": list(self.z), "picks": list(self.picks)}
         history = self.undo
@@ -165,7 +169,7 @@ class ExploreState:
         first = self.model_key is None
         old_dataset = self.dataset
         self.model_key, self.model_folder, self.dataset, self.limit = key, folder, dataset, float(lim)
-        self.z = [float(v) for v in self.star(d, lim)]
+        self.z = self.star_list(d, lim)
         if not first:
             self.undo = []
         if old_dataset is not None and old_dataset != dataset and self.picks:

@@ -148,7 +148,7 @@ def params_for(state: ExploreState, model: str | None) -> dict[str, str]:
         out["m"] = model
     if ss.get(TAB_KEY) == "Train":
         out["tab"] = "train"
-    z = state.star(d, lim)
+    z = state.star_list(d, lim)
     if any(z):
         out["z"] = _fmt(z)
     v = state.view_of(lim)
