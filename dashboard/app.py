@@ -23,8 +23,9 @@ import streamlit as st  # noqa: E402
 
 st.set_page_config(page_title="Latent-space explorer", page_icon=":material/scatter_plot:", layout="wide")
 
-# Keep enlarged 28 x 28 images crisp even when the browser scales them.
-st.html("<style>img { image-rendering: pixelated; }</style>")
+# Keep enlarged 28 x 28 images crisp even when the browser scales them. KaTeX's multi-line formulas reach a
+# few pixels past their own box: a little padding keeps that inside, so nothing scrolls or clips.
+st.html("<style>img { image-rendering: pixelated; } .katex-display { padding-inline: 8px; }</style>")
 st.sidebar.title("Latent-space explorer")
 
 # The first session of a fresh server imports PyTorch here (seconds); the title above is already on its page.

@@ -28,7 +28,7 @@ TEXTS: dict[str, tuple[str, str]] = {
         "The encoder gives each image a small Gaussian cloud, not a single point: its centre μ and spread σ "
         "(the ellipse is one σ). The reconstruction is what the decoder draws at the centre.",
         # Two lines: the formula sits in a narrow column beside the images.
-        r"\begin{gathered}z = \mu + \sigma \odot \varepsilon,\quad \varepsilon \sim \mathcal{N}(0, I) \\ "
+        r"\begin{gathered}z = \mu + \sigma \odot \varepsilon \\ \varepsilon \sim \mathcal{N}(0, I) \\ "
         r"\hat{x} = f_\theta(\mu)\end{gathered}",
     ),
     "manifold": (
@@ -42,9 +42,8 @@ TEXTS: dict[str, tuple[str, str]] = {
         "plausible images, not a cross-fade of pixels. Slerp follows an arc that keeps |z| nearly constant, "
         "where a Gaussian prior keeps most of its mass.",
         # Two lines: one line is about 600 px wide and would be clipped beside the map in presenter mode.
-        r"\begin{gathered}z(t) = (1-t)\, z_0 + t\, z_1 \quad\text{(linear), or} \\ "
-        r"z(t) = \frac{\sin((1-t)\omega)}{\sin \omega} z_0 + \frac{\sin(t\omega)}{\sin\omega} z_1"
-        r"\quad\text{(slerp)}\end{gathered}",
+        r"\begin{gathered}z(t) = (1-t)\, z_0 + t\, z_1 \\ "
+        r"z(t) = \tfrac{\sin((1-t)\omega)}{\sin \omega} z_0 + \tfrac{\sin(t\omega)}{\sin\omega} z_1\end{gathered}",
     ),
     "prior": (
         "A VAE is a generative model: draw z from the standard normal prior and decode it to get a new image. "

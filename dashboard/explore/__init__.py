@@ -66,7 +66,7 @@ def render(active) -> None:
     if enc is None:
         st.error(f"The test set of this model cannot be loaded, so the map shows no points.\n\n{data_error}")
     if presenter():
-        left, right = st.columns([11, 9], gap="medium")
+        left, right = st.columns([3, 2], gap="medium")
         with left:
             map_panel(active, enc, lim)
         with right:
@@ -121,18 +121,26 @@ def _slider_moved(state: ExploreState, i: int, d: int, lim: float) -> None:
         ss[PAGE_RERUN] = True
 
 
+def _row(widths: list[float]) -> list:
+    """Columns for the non-zero widths, None in place of the zero ones."""
+    cols = iter(st.columns([w for w in widths if w], vertical_alignment="bottom"))
+    return [next(cols) if w else None for w in widths]
+
+
 def controls(active, state: ExploreState, lim: float, d: int) -> None:
     """One compact row over the map: the map's kind, the manifold, the zoom, reset, undo, the link."""
     show_tip = not presenter()
-    c1, c2, c3, c4, c5, c6 = st.columns([2.2, 1.6, 2.6, 0.9, 0.9, 0.9], vertical_alignment="bottom")
+    # Presenter mode drops the zoom slider (the map's own zoom buttons and the wheel remain) to leave room.
+    widths = [2.0, 2.0, 0.0, 0.8, 0.8, 1.0] if not show_tip else [2.0, 2.0, 2.6, 0.6, 0.6, 0.8]
+    c1, c2, c3, c4, c5, c6 = _row(widths)
     c1.segmented_control("Map", list(MAP_KINDS), format_func=MAP_KINDS.get, required=True, **state.bind("map"),
                          help="Live: decodes wherever the pointer goes, in your browser. Plotly: zoom, pan, hover "
                               "and click to pick; each change goes through Python." if show_tip else None)
-    c2.toggle("Manifold", disabled=d < 2, **state.bind("bg"),
-              help="The decoded grid, faintly behind the points." if show_tip else None)
-    ss["explore_view_half"] = min(max_half(lim), max(0.5, float(state.view_of(lim)["half"])))
-    c3.slider("View ±", 0.5, max_half(lim), step=0.25, key="explore_view_half", on_change=_zoom, args=(state, lim),
-              help="Half-width of the square shown (the manifold grid shows the same square)." if show_tip else None)
+    c2.toggle("Manifold", disabled=d < 2, **state.bind("bg"))
+    if c3 is not None:
+        ss["explore_view_half"] = min(max_half(lim), max(0.5, float(state.view_of(lim)["half"])))
+        c3.slider("View ±", 0.5, max_half(lim), step=0.25, key="explore_view_half", on_change=_zoom,
+                  args=(state, lim), help="Half-width of the square shown (the manifold grid shows the same square).")
     c4.button("", icon=":material/fit_screen:", key="explore_reset_view", on_click=_reset_view, args=(state, lim),
               help="Reset the view", use_container_width=True)
     c5.button("", icon=":material/undo:", key="explore_undo", on_click=_undo, args=(state,),

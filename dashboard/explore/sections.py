@@ -16,16 +16,22 @@ from .panels import THUMB, own_code
 from .state import MORPH_ENDS, NOISE_KINDS, ExploreState
 
 
+def presenting() -> bool:
+    """Presenter mode (the sidebar toggle): the sub-tab sits beside the map, so it keeps to its essentials."""
+    return bool(st.session_state.get("presenter", False))
+
+
 def manifold_section(active, enc, state: ExploreState, lim: float) -> None:
     n = int(st.slider("Grid size n (n × n images)", 10, 30, **state.bind("grid_n")))
     extent = float(state.view_of(lim)["half"])
     grid = models.manifold_grid(active.entry.folder, active.entry.stamp, n, extent)
     image = views.grid_image(grid, scale=max(1, 600 // (n * 28)))
     dims = "z1 (left to right) and z2 (bottom to top)" if active.latent_dim > 1 else "z1"
-    st.image(image, output_format="PNG", width=image.shape[1],
+    st.image(image, output_format="PNG", width="stretch" if presenting() else image.shape[1],
              caption=f"{n} × {n} decodes over [-{extent:g}, {extent:g}]² of {dims}, the map's zoom")
-    st.download_button("Download grid (PNG)", views.png_bytes(image), file_name=f"manifold-{n}x{n}.png",
-                       mime="image/png", on_click="ignore", key="explore_grid_dl")
+    if not presenting():
+        st.download_button("Download grid (PNG)", views.png_bytes(image), file_name=f"manifold-{n}x{n}.png",
+                           mime="image/png", on_click="ignore", key="explore_grid_dl")
     explain("manifold")
 
 
@@ -62,9 +68,13 @@ def morph_section(active, enc, state: ExploreState, lim: float) -> None:
         return
     ends_key = [tuple(round(float(v), 6) for v in np.ravel(z)) for z in (z0, z1)]
     media = models.morph_media(active.entry.folder, active.entry.stamp, *ends_key, steps, mode)
+    if presenting():  # beside the map: the animation only, no downloads
+        st.image(media.gif, width=views.DISPLAY_SIZE, caption=f"{what}, {mode}, {media.n_frames} steps")
+        explain("morph")
+        return
     c1, c2 = st.columns([1, 2])
     c1.image(media.gif, width=views.DISPLAY_SIZE, caption=f"{what}, {mode}, {media.n_frames} steps")
-    c2.image(media.strip_shown, width=media.strip_width,
+    c2.image(media.strip_shown, width="stretch" if media.strip_width > 560 else media.strip_width,
              caption="the same path, frame by frame (left to right, top to bottom)")
     d1, d2, _ = st.columns([1, 1, 2])
     d1.download_button("Download GIF", media.gif, file_name="morph.gif", mime="image/gif", on_click="ignore",
