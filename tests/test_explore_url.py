@@ -137,7 +137,7 @@ def test_a_bad_link_parameter_is_ignored_with_a_note(checkpoints, monkeypatch, q
 def test_the_copy_link_control_shows_the_full_address(at):
     pick(at, 7)
     (code,) = [c for c in at.code if "p=7" in c.value]
-    assert code.value.startswith("http") and "m=pretrained/mnist-mlp" in code.value
+    assert code.value.startswith("http") and "m=pretrained%2Fmnist-mlp" in code.value
 
 
 def test_the_undo_button_steps_back_through_moves_and_picks(at):

@@ -184,4 +184,5 @@ def write(params: dict[str, str]) -> None:
 def link(params: dict[str, str]) -> str:
     """The full address of this view, as the browser shows it (st.context.url is the page without the query)."""
     base = st.context.url or "http://localhost:8501/"
-    return f"{base}?{urlencode(params, safe=',/')}" if params else base
+    base = base if base.endswith("/") else base + "/"
+    return f"{base}?{urlencode(params, safe=',')}" if params else base  # encoded as the address bar shows it

@@ -100,7 +100,7 @@ def test_a_copied_link_opens_the_same_view_in_a_fresh_browser(browser, app_url):
     ctx.close()
     fresh, other = open_app(browser, link, width=1600, height=1000)
     assert (slider(other, "explore_z0"), slider(other, "explore_z1")) == z
-    other.get_by_text("test image #42").first.wait_for()
+    other.locator("[data-testid=stImageCaption]").filter(has_text="test image #42 (").first.wait_for()
     assert not other.errors
     fresh.close()
 
