@@ -51,7 +51,7 @@ def open_app(browser, app_url: str, query: str = "", width: int = 1280, height: 
     page = ctx.new_page()
     errors: list[str] = []
     page.on("pageerror", lambda e: errors.append(str(e)))
-    page.goto(f"{app_url}/{'?' + query if query else ''}")
+    page.goto(app_url if "?" in app_url else f"{app_url}/{'?' + query if query else ''}")  # a link, or the app
     page.wait_for_function(READY, timeout=90_000)
     page.errors = errors
     return ctx, page
