@@ -21,7 +21,7 @@ from .. import models, views
 from ..explain import explain
 from . import panels, plane_view, plotly_view, sections, url
 from .scene import build_scene
-from .state import MAP_KINDS, SECTIONS, Z_STEP, ExploreState, clamp, max_half
+from .state import MAP_KINDS, SECTIONS, Z_STEP, ExploreState, max_half
 
 __all__ = ["render", "ExploreState"]
 
