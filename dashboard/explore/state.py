@@ -20,7 +20,7 @@ MAP_KINDS = {"live": "Live", "plotly": "Plotly"}
 MORPH_ENDS = ("A → B: the last two picks", "★ → last pick", "Your digit → ★", "Your digit → last pick")
 NOISE_KINDS = {"Gaussian": "gaussian", "Salt and pepper": "salt-and-pepper"}
 UNDO_LEVELS = 20
-Z_STEP = 0.05  # a slider's arrow keys move the ★ by this much
+Z_STEP = 0.01  # the ★ keeps two decimals (a pick goes to its μ exactly); a coarser step would show a snapped value
 
 DEFAULTS: dict = {
     "z": (),  # the ★, [d] floats (empty: not set yet for this model)
