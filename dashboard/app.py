@@ -24,8 +24,9 @@ import streamlit as st  # noqa: E402
 
 st.set_page_config(page_title="Latent-space explorer", page_icon=":material/scatter_plot:", layout="wide")
 
-# Keep enlarged 28 x 28 images crisp even when the browser scales them.
-st.html("<style>img { image-rendering: pixelated; }</style>")
+# Keep enlarged 28 x 28 images crisp even when the browser scales them. KaTeX's multi-line formulas reach a
+# few pixels past their own box: a little padding keeps that inside, so nothing scrolls or clips.
+st.html("<style>img { image-rendering: pixelated; } .katex-display { padding-inline: 8px; }</style>")
 st.sidebar.title("Latent-space explorer")
 
 # The first session of a fresh server imports PyTorch here (seconds); the title above is already on its page.
@@ -75,11 +76,20 @@ def render_tab(module: str, active) -> None:
                  "The other tabs and the model list still work.")
 
 
+from dashboard.explore import ExploreState, model_name, url  # noqa: E402
+
+url.read_app(models.list_models())  # a shared link: its model, tab, presenter mode (once per session)
 active, error = models.model_picker()
 if active is not None:
     st.sidebar.markdown(models.model_summary(active))
 explain.sidebar_toggle()
+st.session_state.setdefault(url.PRESENTER_KEY, False)
+st.session_state[url.PRESENTER_KEY] = bool(st.session_state[url.PRESENTER_KEY])  # kept while Train is open
+st.sidebar.toggle("Presenter mode", key=url.PRESENTER_KEY,
+                  help="For a projector: larger type, fewer controls and captions, the sub-view beside the map.")
 
+for note in url.take_notes():
+    st.info(note, icon=":material/link_off:")
 if error:
     st.error(error)
 if active is None:
@@ -95,3 +105,5 @@ else:
             render_tab(module, active)
 models.freeze_imported_objects()  # a tab opened for the first time has imported its modules
 keep_own_training_alive()
+# The URL follows the settings on every tab (Explore also writes it from its fragment's reruns).
+url.write(url.params_for(ExploreState(), model_name(active)))

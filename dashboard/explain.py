@@ -15,7 +15,9 @@ TEXTS: dict[str, tuple[str, str]] = {
         "Each dot is one test image, placed at the mean μ(x) that the encoder predicts for it and coloured by its "
         "class (the legend names them; the encoder never saw the labels). Images of the same class land close "
         "together, because the decoder has to tell them apart from these few numbers alone.",
-        r"q_\phi(z \mid x) = \mathcal{N}\big(z;\ \mu_\phi(x),\ \operatorname{diag} \sigma^2_\phi(x)\big)",
+        # Two lines, so that it fits a half-width column at 1280 px with the sidebar open.
+        r"\begin{gathered}q_\phi(z \mid x) = \mathcal{N}\big(z;\ \mu,\ \operatorname{diag} \sigma^2\big) \\ "
+        r"(\mu, \sigma) = \text{encoder}_\phi(x)\end{gathered}",
     ),
     "decoder": (
         "The sliders choose a point z in the latent space and the decoder draws the image that belongs to it. "
@@ -26,7 +28,7 @@ TEXTS: dict[str, tuple[str, str]] = {
         "The encoder gives each image a small Gaussian cloud, not a single point: its centre μ and spread σ "
         "(the ellipse is one σ). The reconstruction is what the decoder draws at the centre.",
         # Two lines: the formula sits in a narrow column beside the images.
-        r"\begin{gathered}z = \mu + \sigma \odot \varepsilon,\quad \varepsilon \sim \mathcal{N}(0, I) \\ "
+        r"\begin{gathered}z = \mu + \sigma \odot \varepsilon \\ \varepsilon \sim \mathcal{N}(0, I) \\ "
         r"\hat{x} = f_\theta(\mu)\end{gathered}",
     ),
     "manifold": (
@@ -39,8 +41,9 @@ TEXTS: dict[str, tuple[str, str]] = {
         "Walking from one code to another and decoding every step turns one image into the other through "
         "plausible images, not a cross-fade of pixels. Slerp follows an arc that keeps |z| nearly constant, "
         "where a Gaussian prior keeps most of its mass.",
-        r"z(t) = (1-t)\, z_0 + t\, z_1 \qquad\text{or}\qquad "
-        r"z(t) = \frac{\sin((1-t)\omega)}{\sin \omega} z_0 + \frac{\sin(t\omega)}{\sin\omega} z_1",
+        # Two lines: one line is about 600 px wide and would be clipped beside the map in presenter mode.
+        r"\begin{gathered}z(t) = (1-t)\, z_0 + t\, z_1 \\ "
+        r"z(t) = \tfrac{\sin((1-t)\omega)}{\sin \omega} z_0 + \tfrac{\sin(t\omega)}{\sin\omega} z_1\end{gathered}",
     ),
     "prior": (
         "A VAE is a generative model: draw z from the standard normal prior and decode it to get a new image. "
@@ -50,7 +53,8 @@ TEXTS: dict[str, tuple[str, str]] = {
     "recon": (
         "Each test image (top) is encoded to μ and decoded again (bottom). "
         "Blur is the price of squeezing 784 pixels through a few latent numbers.",
-        r"-\mathrm{ELBO} = \mathbb{E}_{q(z|x)}\big[-\log p_\theta(x \mid z)\big] + \mathrm{KL}\big(q_\phi(z \mid x)\,\|\,p(z)\big)",
+        r"\begin{aligned}-\mathrm{ELBO} &= \mathbb{E}_{q(z|x)}\big[-\log p_\theta(x \mid z)\big] \\ "
+        r"&\quad + \mathrm{KL}\big(q_\phi(z \mid x)\,\|\,p(z)\big)\end{aligned}",
     ),
     "own": (
         "Your picture is prepared the way MNIST's digits were: white ink on black, cropped, scaled to 20 pixels and "
@@ -85,5 +89,7 @@ def explain(view: str, likelihood: str = "bernoulli") -> None:
 
 
 def sidebar_toggle() -> None:
-    st.sidebar.toggle("Show explanations", value=True, key=SHOW_KEY,
-                      help="Two sentences and a formula with each view.")
+    # The value lives in session state (set by a shared link before this runs), so no default is passed.
+    st.session_state.setdefault(SHOW_KEY, True)
+    st.session_state[SHOW_KEY] = bool(st.session_state[SHOW_KEY])  # kept while another page is open
+    st.sidebar.toggle("Show explanations", key=SHOW_KEY, help="Two sentences and a formula with each view.")

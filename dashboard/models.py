@@ -552,3 +552,25 @@ def model_summary(active: ActiveModel) -> str:
     if isinstance(epochs, int) and not isinstance(epochs, bool) and epochs >= 0:
         parts.append(f"{epochs} epochs")
     return "  \n".join(parts)
+
+
+# --- one image through the encoder (Explore's own digit and de-noising) ------------------------
+
+
+@torch.inference_mode()
+def encode_image(model: vae_core.VAE, pixels: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """One image [28, 28] in [0, 1] -> (mu [d], sigma [d], the reconstruction at mu [28, 28]).
+
+    q(z|x) = N(mu, diag sigma^2), sigma = exp(logvar / 2); the reconstruction is f_theta(mu)."""
+    x = torch.from_numpy(np.ascontiguousarray(pixels, dtype=np.float32))[None, None].to(model.device)
+    mu, logvar = model.encode(x)
+    mu, sigma = mu[0].float().cpu().numpy(), torch.exp(0.5 * logvar[0]).float().cpu().numpy()
+    return mu, sigma, decode(model, mu)[0]
+
+
+def denoise(model: vae_core.VAE, clean: np.ndarray, kind: str, level: float, seed: int
+            ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """A clean image [28, 28] -> (the noisy input, mu of the noisy input [d], its reconstruction at mu)."""
+    noisy = views.add_noise(clean, kind, level, seed=seed)
+    mu, _, recon = encode_image(model, noisy)
+    return noisy, mu, recon

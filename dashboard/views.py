@@ -228,6 +228,9 @@ def scatter_figure(
     point_size: float = 4.0,
     uirevision: str | None = None,
     axis_titles: tuple[str, str] = ("z1", "z2"),
+    center: Sequence[float] = (0.0, 0.0),
+    hidden: Sequence[int] = (),
+    font_size: int = 15,
 ) -> go.Figure:
     """The latent map: one WebGL trace per class (so the legend can hide classes), points = posterior means.
 
@@ -238,14 +241,18 @@ def scatter_figure(
     the URL of one) stretched under the points over [-b, b]^2, b = background_extent (default: extent).
     extra: more dicts of x, y, name, symbol, color.
     arrows: (x0, y0, x1, y1) drawn as arrows from (x0, y0) to (x1, y1).
+    center, extent: the square shown, [cx - e, cx + e] x [cy - e, cy + e]. hidden: classes shown only in the
+    legend. font_size: ticks, legend and hover text (titles 2 px larger); 18 for a lecture hall.
     """
     pts = np.asarray(points, dtype=np.float32)
     labels = np.asarray(labels).astype(np.int64)
+    hidden = {int(h) for h in hidden}
     fig = go.Figure()
     for k, name in enumerate(class_names):
         idx = np.flatnonzero(labels == k)
         fig.add_trace(go.Scattergl(
             x=pts[idx, 0], y=pts[idx, 1], customdata=idx.astype(np.int32), mode="markers", name=str(name),
+            visible="legendonly" if k in hidden else True,
             marker=dict(size=point_size, color=CLASS_COLORS[k % len(CLASS_COLORS)], opacity=0.7),
             hovertemplate=f"<b>{name}</b><br>test image #%{{customdata}}<br>z = (%{{x:.2f}}, %{{y:.2f}})<extra></extra>",
         ))
@@ -270,16 +277,19 @@ def scatter_figure(
             marker=dict(size=18, symbol="star", color="#FFD700", line=dict(width=1.5, color="#111111")),
             hovertemplate="slider z = (%{x:.2f}, %{y:.2f})<extra></extra>",
         ))
-    e = float(extent)
+    e, (cx, cy) = float(extent), (float(center[0]), float(center[1]))
     # Type big enough to read on a projector from the back of a room.
-    axis = dict(range=[-e, e], zeroline=True, constrain="domain", tickfont=dict(size=15))
+    f, ft = int(font_size), int(font_size) + 2
+    axis = dict(zeroline=True, constrain="domain", tickfont=dict(size=f))
     fig.update_layout(
-        height=height, margin=dict(l=10, r=10, t=36, b=10), dragmode="pan", font=dict(size=15),
-        legend=dict(title=dict(text="class (click to hide)", font=dict(size=15)), itemsizing="constant",
-                    font=dict(size=15), y=1, yanchor="top"),
-        hoverlabel=dict(font=dict(size=15)),
-        xaxis=dict(title=dict(text=axis_titles[0], font=dict(size=17)), **axis),
-        yaxis=dict(title=dict(text=axis_titles[1], font=dict(size=17)), scaleanchor="x", scaleratio=1, **axis),
+        height=height, margin=dict(l=10, r=10, t=36, b=10), dragmode="pan", font=dict(size=f),
+        legend=dict(title=dict(text="class: click hides,<br>double-click shows only it", font=dict(size=f)),
+                    itemsizing="constant", itemclick="toggle", itemdoubleclick="toggleothers",
+                    font=dict(size=f), y=1, yanchor="top"),
+        hoverlabel=dict(font=dict(size=f)),
+        xaxis=dict(title=dict(text=axis_titles[0], font=dict(size=ft)), range=[cx - e, cx + e], **axis),
+        yaxis=dict(title=dict(text=axis_titles[1], font=dict(size=ft)), range=[cy - e, cy + e], scaleanchor="x",
+                   scaleratio=1, **axis),
         uirevision=uirevision, hovermode="closest", clickmode="event+select",
     )
     for ellipse in ellipses:

@@ -76,7 +76,7 @@ def lone_point(page, points: list[dict]) -> tuple[str, float, float, int, tuple[
 
 
 def switch_to_plotly(page):
-    page.get_by_text("Plotly (zoom, hover, select)").click()
+    page.locator(".st-key-explore_map").get_by_text("Plotly", exact=True).click()
     page.wait_for_function(f"() => {{ const p = ({CLASS_POINTS})('{SCATTER}'); "
                            "return p && p.reduce((n, t) => n + t.x.length, 0) === 10000; }", timeout=60_000)
     page.locator(SCATTER).scroll_into_view_if_needed()
@@ -117,7 +117,7 @@ def test_a_click_on_the_plotly_map_picks_that_test_image(page):
 
 def test_the_manifold_lies_under_the_plotly_map(page):
     switch_to_plotly(page)
-    page.get_by_text("Manifold under the points").click()
+    page.locator(".st-key-explore_bg").get_by_text("Manifold", exact=True).click()
     page.wait_for_function(f"() => {{ const g = document.querySelector('{SCATTER}'); "
                            "return g && g._fullLayout && g._fullLayout.images.length === 1; }", timeout=60_000)
     image = page.evaluate(f"() => document.querySelector('{SCATTER}')._fullLayout.images[0]")

@@ -52,7 +52,7 @@ def test_two_picks_make_a_morph_whose_gif_downloads(page):
 
 
 def test_manifold_under_the_points(page):
-    page.get_by_text("Manifold under the points").click()
+    page.locator(".st-key-explore_bg").get_by_text("Manifold", exact=True).click()
     page.wait_for_function("window.__latentPlane && window.__latentPlane.background", timeout=30_000)
     page.wait_for_timeout(300)
     page.screenshot(path=str(SHOTS / "manifold-under-points.png"))

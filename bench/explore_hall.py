@@ -1,0 +1,93 @@
+"""Explore as a student sees it, in a real Chromium against `streamlit run dashboard/app.py`: how long from an
+action to its result on screen.
+
+    python bench/explore_hall.py [--repeats 10]
+
+Prints the median and p95 (wall clock around Playwright's actions, waiting on what the page shows) of:
+    plotly switch     a click on "Plotly" until its 10,000 points are drawn          (goal <= 1 s)
+    click to pick     a click on a dot of the Plotly map until "test image #i (" shows (goal <= 1 s)
+    slider -> image   an arrow key on the server's z1 slider until its decoded image changes (p95 goal <= 80 ms
+                      is for the server path; the live map decodes in the page at every frame)
+Each repetition is a fresh page (a new session); the server is started once and warmed by one visit.
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import statistics
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from tests.e2e.conftest import CHROMIUM_ARGS, chromium_path, running_app  # noqa: E402
+from tests.e2e.test_explore_browser import CLASS_POINTS, SCATTER, lone_point  # noqa: E402
+
+READY = "window.__latentPlane && window.__latentPlane.ready"
+ALL_DRAWN = (f"() => {{ const p = ({CLASS_POINTS})('{SCATTER}'); "
+             "return p && p.reduce((n, t) => n + t.x.length, 0) === 10000; }")
+SERVER_IMAGE = "() => { const i = [...document.querySelectorAll('[data-testid=stImage]')].find((e) => " \
+               "e.textContent.includes('decoder output at z')); return i ? i.querySelector('img').src : null; }"
+
+
+def p95(values: list[float]) -> float:
+    return float(np.percentile(values, 95))
+
+
+def one_visit(browser, url: str, times: dict) -> None:
+    ctx = browser.new_context(viewport={"width": 1600, "height": 1000})
+    page = ctx.new_page()
+    page.goto(url)
+    page.wait_for_function(READY, timeout=120_000)
+    # slider -> image, on the server path: five arrow presses, each waited for
+    page.locator(".st-key-explore_z0 input").focus()
+    for _ in range(5):
+        before = page.evaluate(SERVER_IMAGE)
+        t0 = time.perf_counter()
+        page.keyboard.press("ArrowRight")
+        page.wait_for_function(f"() => ({SERVER_IMAGE})() !== {before!r}", timeout=30_000)
+        times["slider -> image"].append(time.perf_counter() - t0)
+    # the Plotly switch
+    t0 = time.perf_counter()
+    page.locator(".st-key-explore_map").get_by_text("Plotly", exact=True).click()
+    page.wait_for_function(ALL_DRAWN, timeout=60_000)
+    times["plotly switch"].append(time.perf_counter() - t0)
+    page.locator(SCATTER).scroll_into_view_if_needed()
+    page.wait_for_timeout(300)
+    # click to pick
+    _, _, _, index, (px, py) = lone_point(page, page.evaluate(CLASS_POINTS, SCATTER))
+    t0 = time.perf_counter()
+    page.mouse.click(px, py)
+    page.get_by_text(re.compile(rf"test image #{index} \(")).first.wait_for(timeout=30_000)
+    times["click to pick"].append(time.perf_counter() - t0)
+    ctx.close()
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--repeats", type=int, default=10)
+    args = ap.parse_args()
+    from playwright.sync_api import sync_playwright
+
+    path = chromium_path()
+    if path is None:
+        sys.exit("no Chromium: install /usr/bin/chromium or set LATENT_EXPLORER_CHROMIUM")
+    times: dict[str, list[float]] = {"plotly switch": [], "click to pick": [], "slider -> image": []}
+    with running_app() as url, sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=path, args=CHROMIUM_ARGS)
+        one_visit(browser, url, {k: [] for k in times})  # warm: model load, encodings, first Plotly figure
+        for _ in range(args.repeats):
+            one_visit(browser, url, times)
+        browser.close()
+    for name, values in times.items():
+        print(f"{name:16s} median {statistics.median(values) * 1000:7.0f} ms   p95 {p95(values) * 1000:7.0f} ms"
+              f"   (n = {len(values)})")
+
+
+if __name__ == "__main__":
+    main()

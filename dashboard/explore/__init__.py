@@ -1,0 +1,218 @@
+"""The Explore tab: move through the latent space of a trained VAE and see what the decoder draws.
+
+    state.py        every Explore setting (ExploreState over st.session_state), undo, model switches
+    scene.py        what the map shows (points, ★, picks, ellipses, background, view): one pure builder
+    plane_view.py   the live map (the latent-plane component): the scene as its data, its events
+    plotly_view.py  the Plotly map: the same scene as a WebGL scatter
+    panels.py       the picked point and your own digit        sections.py   the sub-tabs
+    url.py          the settings in the query string
+    __init__.py     the layout (this file)
+
+A new view of the map reads the scene (scene.build_scene) and the state, and is called from map_panel below.
+The map, its control row and the sliders form one st.fragment: a slider move reruns only that; a change that
+something outside it shows (a pick, the zoom, a morph from the ★) reruns the page.
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from .. import models, views
+from ..explain import explain
+from . import panels, plane_view, plotly_view, sections, url
+from .scene import build_scene
+from .state import MAP_KINDS, SECTIONS, Z_STEP, ExploreState, max_half
+
+__all__ = ["render", "ExploreState"]
+
+SLIDERS_SHOWN = 8  # sliders beyond this many dimensions go into an expander
+PAGE_RERUN = "explore_page_rerun"
+ss = st.session_state
+
+
+def model_name(active) -> str:
+    """How the URL names a model: where it lives and its folder's name, never a server path."""
+    return f"{active.entry.source}/{active.entry.name}"
+
+
+def presenter() -> bool:
+    return bool(ss.get(url.PRESENTER_KEY, False))
+
+
+def page_follows_star(state: ExploreState) -> bool:
+    """Whether a view outside the map's fragment shows the ★: only the Morph tab, with the ★ as an end."""
+    return state.section == "Morph" and "★" in str(state.morph_ends)
+
+
+def _then_page(state: ExploreState, before: tuple) -> None:
+    """After an event of the map: rerun the page when something outside the fragment changed."""
+    if (tuple(state.picks), state.view_of(0).get("rev")) != before or page_follows_star(state):
+        ss[PAGE_RERUN] = True
+
+
+def render(active) -> None:
+    state = ExploreState()
+    enc, data_error = None, None
+    try:
+        enc = models.test_encodings(active.entry.folder, active.entry.stamp, active.dataset)
+    except Exception as e:  # DatasetError (missing data) or an unknown dataset name
+        data_error = str(e)
+    lim = enc.limit if enc is not None else 4.0
+    d = active.latent_dim
+    state.follow_model(active.entry.key, active.entry.folder, active.dataset, d, lim)
+    url.apply_explore(state, d, lim, len(enc.labels) if enc is not None else 0)
+    for note in state.take_notes() + url.take_notes():
+        st.info(note, icon=":material/info:")
+    if enc is None:
+        st.error(f"The test set of this model cannot be loaded, so the map shows no points.\n\n{data_error}")
+    if presenter():
+        left, right = st.columns([3, 2], gap="medium")
+        with left:
+            map_panel(active, enc, lim)
+        with right:
+            sub_tabs(active, enc, state, lim)
+        return
+    map_panel(active, enc, lim)
+    left, right = st.columns([2, 3], gap="large")
+    with left:
+        if enc is not None:
+            panels.picked_panel(active, enc, state, lim, presenter=False)
+    with right:
+        panels.own_digit_panel(active, state, lim)
+    sub_tabs(active, enc, state, lim)
+
+
+def sub_tabs(active, enc, state: ExploreState, lim: float) -> None:
+    names = [s for s in SECTIONS if enc is not None or s not in sections.NEEDS_TEST_SET]
+    if state.section not in names:
+        state.section = names[0]
+    tabs = st.tabs(names, **state.bind("section"))
+    for name, tab in zip(names, tabs):
+        if tab.open is False:  # only the open tab runs; None: state not tracked, run them all
+            continue
+        with tab:
+            sections.RENDERERS[name](active, enc, state, lim)
+
+
+# --- the map's fragment ---------------------------------------------------------------------------
+
+
+def _zoom(state: ExploreState, lim: float) -> None:
+    v = state.view_of(lim)
+    state.set_view(v["cx"], v["cy"], float(ss["explore_view_half"]), lim, bump=True)
+    ss[PAGE_RERUN] = True  # the manifold grid shows the same square
+
+
+def _reset_view(state: ExploreState, lim: float) -> None:
+    state.set_view(0.0, 0.0, lim, lim, bump=True)
+    ss[PAGE_RERUN] = True
+
+
+def _undo(state: ExploreState) -> None:
+    if state.undo_last():
+        ss[PAGE_RERUN] = True
+
+
+def _slider_moved(state: ExploreState, i: int, d: int, lim: float) -> None:
+    z = state.star_list(d, lim)
+    z[i] = float(ss[f"explore_z{i}"])
+    state.move_star(z, lim)
+    if page_follows_star(state):
+        ss[PAGE_RERUN] = True
+
+
+def _row(widths: list[float]) -> list:
+    """Columns for the non-zero widths, None in place of the zero ones."""
+    cols = iter(st.columns([w for w in widths if w], vertical_alignment="bottom"))
+    return [next(cols) if w else None for w in widths]
+
+
+def controls(active, state: ExploreState, lim: float, d: int) -> None:
+    """One compact row over the map: the map's kind, the manifold, the zoom, reset, undo, the link."""
+    show_tip = not presenter()
+    # Presenter mode drops the zoom slider (the map's own zoom buttons and the wheel remain) to leave room.
+    widths = [2.0, 2.0, 0.0, 0.8, 0.8, 1.0] if not show_tip else [2.0, 2.0, 2.6, 0.6, 0.6, 0.8]
+    c1, c2, c3, c4, c5, c6 = _row(widths)
+    c1.segmented_control("Map", list(MAP_KINDS), format_func=MAP_KINDS.get, required=True, **state.bind("map"),
+                         help="Live: decodes wherever the pointer goes, in your browser. Plotly: zoom, pan, hover "
+                              "and click to pick; each change goes through Python." if show_tip else None)
+    c2.toggle("Manifold", disabled=d < 2, **state.bind("bg"))
+    if c3 is not None:
+        ss["explore_view_half"] = min(max_half(lim), max(0.5, float(state.view_of(lim)["half"])))
+        c3.slider("View ±", 0.5, max_half(lim), step=0.25, key="explore_view_half", on_change=_zoom,
+                  args=(state, lim), help="Half-width of the square shown (the manifold grid shows the same square).")
+    c4.button("", icon=":material/fit_screen:", key="explore_reset_view", on_click=_reset_view, args=(state, lim),
+              help="Reset the view", use_container_width=True)
+    c5.button("", icon=":material/undo:", key="explore_undo", on_click=_undo, args=(state,),
+              disabled=not state.can_undo(), help="Undo the last move of the ★ or pick", use_container_width=True)
+    with c6.popover("", icon=":material/link:", help="Copy a link to this view", use_container_width=True):
+        st.markdown("**Link to this view** (the copy button is at the right of the box):")
+        st.code(url.link(url.params_for(state, model_name(active))),
+                language=None, wrap_lines=True)
+
+
+def decoder_sliders(state: ExploreState, d: int, lim: float) -> None:
+    """One slider per latent dimension (beyond SLIDERS_SHOWN in an expander), fed from the ★."""
+    z = state.star_list(d, lim)  # Python floats: 1.23, not float32 1.2300000190734863
+    main = min(d, SLIDERS_SHOWN)
+
+    def one(i: int) -> None:
+        ss[f"explore_z{i}"] = z[i]
+        st.slider(f"z{i + 1}", -lim, lim, step=Z_STEP, format="%.2f", key=f"explore_z{i}", on_change=_slider_moved,
+                  args=(state, i, d, lim))
+
+    for i in range(main):
+        one(i)
+    if d > main:
+        with st.expander(f"z{main + 1} … z{d}"):
+            for i in range(main, d):
+                one(i)
+
+
+def decoder_image(active, z, size: int = 196) -> None:
+    """The ★ decoded by PyTorch on the server."""
+    image = models.decode(active.model, z)[0]
+    shown = ", ".join(f"{v:.2f}" for v in z[:4]) + (", …" if len(z) > 4 else "")
+    st.image(views.upscale(image, size=size), output_format="PNG", width=size,
+             caption=f"decoder output at z = ({shown}), on the server")
+
+
+@st.fragment
+def map_panel(active, enc, lim: float) -> None:
+    if ss.pop(PAGE_RERUN, False):
+        st.rerun()  # a pick, a zoom or an undo: views outside this fragment show them too
+    state = ExploreState()
+    d, is_presenter = active.latent_dim, presenter()
+    controls(active, state, lim, d)
+    own = panels.own_code(active)
+    scene = build_scene(enc=enc, d=d, z=state.star(d, lim), limit=lim, view=state.view_of(lim), picks=state.picks,
+                        own=own[:2] if own is not None else None, hidden=state.hidden,
+                        background_n=state.grid_n if state.bg else None)
+    before = (tuple(state.picks), state.view_of(lim).get("rev"))
+    after = lambda: _then_page(state, before)  # noqa: E731
+    if state.map == "plotly":
+        left, right = st.columns([3, 1], gap="small")
+        with left:
+            plotly_view.show(scene, active, enc, state, is_presenter, height=600 if is_presenter else 560, after=after)
+        with right:
+            decoder_image(active, state.star(d, lim), size=180)
+            decoder_sliders(state, d, lim)
+        if not is_presenter:
+            st.caption("Hover over a dot for its class and number; click it to pick that image (the ★ goes to its "
+                       "μ). Scroll to zoom, drag to pan. Legend: click a class to hide it, double-click to show only "
+                       "it, double-click it again to show all.")
+    else:
+        plane_view.show(scene, active, enc, state, is_presenter, after=after)
+        if not is_presenter:
+            c1, c2 = st.columns([3, 1], gap="medium")
+            with c1:
+                decoder_sliders(state, d, lim)
+            with c2:
+                decoder_image(active, state.star(d, lim), size=140)
+    if not is_presenter:
+        c1, c2 = st.columns(2, gap="large")
+        with c1:
+            explain("map")
+        with c2:
+            explain("decoder", active.model.cfg.likelihood)
+    url.write(url.params_for(state, model_name(active)))

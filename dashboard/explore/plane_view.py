@@ -1,0 +1,135 @@
+"""The live map: the scene sent to the latent-plane component (dashboard/latent_plane), and its events.
+
+data.view/home/focus/hidden/presenter/undoable/sliders go to the page; release (the full z), pick, view,
+legend and undo come back, each as a callback that only changes the state object. view.rev is bumped only
+when Python moves the view, so the page keeps a zoom that Python has not heard of yet.
+"""
+
+from __future__ import annotations
+
+import base64
+import inspect
+import math
+
+import streamlit as st
+
+from .. import latent_plane, models, views
+from .scene import Scene
+from .state import ExploreState
+
+KEY = "explore_plane"
+
+
+def plane_data(scene: Scene, active, state: ExploreState, presenter: bool) -> tuple[dict, dict]:
+    """(what the plane shows, the blobs it refers to)."""
+    folder, stamp = active.entry.folder, active.entry.stamp
+    dkey, dspec, why = models.decoder_blob(folder, stamp)
+    blobs: dict = {}
+    v = scene.view
+    data = {
+        "z": list(scene.z), "limit": scene.limit,
+        "view": {"cx": v["cx"], "cy": v["cy"], "half": v["half"], "rev": int(v.get("rev", 0))},
+        "extent": v["half"],  # the page before issue 12 reads only this
+        "home": scene.home, "focus": list(scene.focus) if scene.focus else None,
+        "hidden": list(scene.hidden), "hiddenRev": int(state.hidden_rev),
+        "presenter": bool(presenter), "undoable": state.can_undo(),
+        "sliders": True,  # the page's own z sliders decode while dragged; Python follows on release
+        "axes": list(scene.axes), "classes": list(scene.class_names), "colors": list(views.CLASS_COLORS),
+        "decoder": None, "points": None, "background": None, "backgroundOpacity": 0.35,
+        "marks": [{"x": m.x, "y": m.y, "label": m.label, "color": m.color, **({"shape": m.shape}
+                   if m.shape != "ring" else {})} for m in scene.marks],
+        "ellipses": [{"x": e.x, "y": e.y, "sx": e.sx, "sy": e.sy, "color": e.color,
+                      **({"dash": True} if e.dash else {}), **({"fill": e.fill} if e.fill else {}),
+                      **({"z": "top"} if e.top else {})} for e in scene.ellipses],
+        "note": None,
+    }
+    if dspec is not None:
+        data["decoder"], blobs[dkey] = dkey, dspec
+    else:  # the server fallback: the page shows the server's image, decoded again after each release
+        image = views.png_bytes(views.upscale(models.decode(active.model, list(scene.z))[0]))
+        data["serverImage"] = "data:image/png;base64," + base64.b64encode(image).decode("ascii")
+        data["note"] = f"This decoder runs on the server only ({why}): release the ★ to see its image."
+        data["sliders"] = False
+    if len(scene.points):
+        pkey, pspec = models.points_blob(folder, stamp, active.dataset)
+        data["points"], blobs[pkey] = pkey, pspec
+    if scene.background is not None:
+        n, e = scene.background
+        gkey = latent_plane.blob_key("grid", folder, stamp, n, e)
+        data["background"] = gkey
+        blobs[gkey] = lambda: models.grid_blob(folder, stamp, n, e)[1]
+    return data, blobs
+
+
+def _event(name: str):
+    value = st.session_state.get(KEY)
+    return value.get(name) if hasattr(value, "get") else None
+
+
+def _numbers(values, n: int | None = None) -> list[float] | None:
+    if not isinstance(values, list) or not values or (n is not None and len(values) < n):
+        return None
+    if not all(isinstance(x, (int, float)) and not isinstance(x, bool) and math.isfinite(x) for x in values):
+        return None
+    return [float(x) for x in values]
+
+
+def on_release(state: ExploreState, d: int, lim: float) -> None:
+    """A drag ended, the plane was clicked, the keys paused or a page slider was let go: the ★ goes there.
+    The page sends the full z; a page before issue 12 sends (z1, z2): the other dimensions stay."""
+    value = _event("release")
+    z = _numbers(value.get("z") if isinstance(value, dict) else None)
+    if z is None:
+        return
+    full = state.star_list(d, lim)
+    full[: min(d, len(z))] = z[:d]
+    state.move_star(full, lim)
+
+
+def on_pick(state: ExploreState, enc, lim: float) -> None:
+    value = _event("pick")
+    i = value.get("index") if isinstance(value, dict) else None
+    if enc is not None and isinstance(i, int) and not isinstance(i, bool) and 0 <= i < len(enc.labels):
+        state.pick(i, enc.mu[i], lim)
+
+
+def on_view(state: ExploreState, lim: float) -> None:
+    """The page zoomed or panned: remember it (state + URL) without bumping rev, the page already shows it."""
+    value = _event("view")
+    v = _numbers([value.get(k) for k in ("cx", "cy", "half")] if isinstance(value, dict) else None, 3)
+    if v is not None and v[2] > 0:
+        state.set_view(*v, lim, bump=False)
+
+
+def on_legend(state: ExploreState, n_classes: int) -> None:
+    value = _event("legend")
+    hidden = value.get("hidden") if isinstance(value, dict) else None
+    if isinstance(hidden, list):
+        state.hidden = sorted({int(h) for h in hidden if isinstance(h, int) and 0 <= h < n_classes})
+
+
+def on_undo(state: ExploreState) -> None:
+    state.undo_last()
+
+
+def _accepted() -> set[str]:
+    """The callbacks latent_plane.latent_plane takes: the page's view/legend/undo events need its support."""
+    return set(inspect.signature(latent_plane.latent_plane).parameters)
+
+
+def show(scene: Scene, active, enc, state: ExploreState, presenter: bool, after=lambda: None) -> None:
+    """Mount the plane; `after` runs after each event's callback (the layout decides what reruns)."""
+    d, lim = active.latent_dim, scene.limit
+    data, blobs = plane_data(scene, active, state, presenter)
+    callbacks = {
+        "on_release": lambda: on_release(state, d, lim),
+        "on_pick": lambda: on_pick(state, enc, lim),
+        "on_view": lambda: on_view(state, lim),
+        "on_legend": lambda: on_legend(state, len(scene.class_names)),
+        "on_undo": lambda: on_undo(state),
+    }
+    accepted = _accepted()
+    def then(f):
+        return lambda: (f(), after())
+
+    latent_plane.latent_plane(KEY, data, blobs, **{k: then(f) for k, f in callbacks.items() if k in accepted})

@@ -1,0 +1,99 @@
+"""What the latent map shows, once, for every view of it (the in-page plane, the Plotly map).
+
+No Streamlit and no model calls here: build_scene takes the encodings, the settings and your digit's code and
+returns plain numbers, so the two maps cannot drift apart and a test can check the scene directly.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+PICK_COLOR = "#D62728"
+OWN_COLOR = "#7B2CBF"  # your digit
+POSTERIOR_COLOR = "#222222"
+
+
+@dataclass(frozen=True)
+class Mark:
+    x: float
+    y: float
+    label: str
+    color: str
+    shape: str = "ring"  # "ring" (a pick) or "diamond" (your digit)
+
+
+@dataclass(frozen=True)
+class Ellipse:
+    """The 1σ ellipse of a diagonal Gaussian q(z|x) in (z1, z2)."""
+
+    x: float
+    y: float
+    sx: float
+    sy: float
+    color: str
+    dash: bool = False
+    fill: str | None = None
+    top: bool = False  # drawn above the ★ (the last pick's posterior must stay visible under it)
+
+
+@dataclass(frozen=True)
+class Scene:
+    points: np.ndarray  # float32 [N, 2] plotted coordinates (z1, z2) or (z1, jitter)
+    labels: np.ndarray  # int64 [N]
+    class_names: tuple[str, ...]
+    axes: tuple[str, str]
+    star: tuple[float, float]
+    z: tuple[float, ...]  # the full ★
+    limit: float
+    view: dict  # {cx, cy, half, rev}
+    home: dict  # {cx, cy, half}
+    focus: tuple[float, float] | None  # the last pick
+    marks: tuple[Mark, ...] = ()
+    ellipses: tuple[Ellipse, ...] = ()
+    hidden: tuple[int, ...] = ()
+    background: tuple[int, float] | None = None  # (n, e): the n x n manifold over [-e, e]^2
+
+
+def background_extent(view: dict, limit: float) -> float:
+    """The manifold under the map covers the view: e = max(|cx|, |cy|) + half, up to the next half unit."""
+    reach = max(abs(view["cx"]), abs(view["cy"])) + view["half"]
+    return float(min(max(8.0, 2 * limit), max(1.0, math.ceil(reach * 2) / 2)))
+
+
+def build_scene(*, enc, d: int, z, limit: float, view: dict, picks=(), own=None, hidden=(), background_n=None
+                ) -> Scene:
+    """enc: models.Encodings or None (no test set: an empty map); own: (mu, sigma) of your digit or None;
+    background_n: the manifold's grid size when it is shown under the points (d > 1 only)."""
+    if enc is not None:
+        points, labels, class_names = enc.plane, enc.labels, tuple(enc.class_names)
+        picks = [int(p) for p in picks if 0 <= int(p) < len(labels)]
+    else:
+        points, labels, class_names, picks = np.zeros((0, 2), np.float32), np.zeros(0, np.int64), (), []
+    z = tuple(round(float(v), 4) for v in z)
+    marks, ellipses = [], []
+    for name, p in zip(("A", "B") if len(picks) == 2 else ("A",), picks):
+        marks.append(Mark(float(points[p, 0]), float(points[p, 1]), name, PICK_COLOR))
+    if picks and d > 1:
+        p = picks[-1]
+        ellipses.append(Ellipse(float(enc.mu[p, 0]), float(enc.mu[p, 1]), float(enc.sigma[p, 0]),
+                                float(enc.sigma[p, 1]), POSTERIOR_COLOR, top=True))
+    if own is not None:
+        mu, sigma = own
+        x, y = float(mu[0]), float(mu[1]) if d > 1 else 0.0
+        marks.append(Mark(x, y, "yours", OWN_COLOR, "diamond"))
+        if d > 1:
+            ellipses.append(Ellipse(x, y, float(sigma[0]), float(sigma[1]), OWN_COLOR, dash=True,
+                                    fill="rgba(123,44,191,0.10)"))
+    home = {"cx": 0.0, "cy": 0.0, "half": float(limit)}
+    return Scene(
+        points=points, labels=labels, class_names=class_names,
+        axes=("z1", "z2") if d > 1 else ("z1", "(random jitter)"),
+        star=(z[0], z[1] if d > 1 else 0.0), z=z, limit=float(limit), view=dict(view), home=home,
+        focus=(float(points[picks[-1], 0]), float(points[picks[-1], 1])) if picks else None,
+        marks=tuple(marks), ellipses=tuple(ellipses),
+        hidden=tuple(int(h) for h in hidden if 0 <= int(h) < len(class_names)),
+        background=(int(background_n), background_extent(view, limit)) if background_n and d > 1 else None,
+    )

@@ -1,0 +1,179 @@
+"""Every Explore setting, in one object over st.session_state.
+
+Streamlit drops the state of a widget that a run does not draw (the Explore tab is not drawn while Train is
+open), so the values live in plain session keys ("explore.<name>") that no widget owns. Each widget is fed
+from its value before it is created (`bind`) and writes back through its on_change callback; a trip to Train,
+a model switch or a URL load therefore only ever touches these values. The URL (url.py) reads and writes them
+too, so a setting added here with a default is kept in the session; add it to url.PARAMS to share it.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+
+import numpy as np
+import streamlit as st
+
+SECTIONS = ("Manifold grid", "Morph", "Prior samples", "Reconstructions", "De-noising")
+MAP_KINDS = {"live": "Live", "plotly": "Plotly"}
+MORPH_ENDS = ("A → B: the last two picks", "★ → last pick", "Your digit → ★", "Your digit → last pick")
+NOISE_KINDS = {"Gaussian": "gaussian", "Salt and pepper": "salt-and-pepper"}
+UNDO_LEVELS = 20
+Z_STEP = 0.01  # the ★ keeps two decimals (a pick goes to its μ exactly); a coarser step would show a snapped value
+
+DEFAULTS: dict = {
+    "z": (),  # the ★, [d] floats (empty: not set yet for this model)
+    "view": None,  # {cx, cy, half, rev}: the square of the plane shown; None: the home view
+    "bg": False,  # the manifold faintly under the points
+    "map": "live",
+    "section": SECTIONS[0],
+    "picks": (),  # test-image indices; the last two are the morph's A and B
+    "pick_index": 0,  # the "Test image #" box
+    "hidden": (),  # classes hidden from the map's legend
+    "hidden_rev": 0,
+    "morph_ends": MORPH_ENDS[0], "morph_mode": "linear", "morph_steps": 12,
+    "grid_n": 20, "prior_seed": 0, "recon_which": "one of each class", "recon_n": 12, "recon_seed": 0,
+    "dn_index": 0, "dn_kind": "Gaussian", "dn_level": 0.3,
+    "undo": (),  # earlier (z, picks), newest last
+    "model_key": None, "model_folder": None, "dataset": None, "limit": 4.0,
+    "notes": (),  # short messages for the next run (a refused URL parameter, picks dropped by a model switch)
+}
+
+
+def clamp(v: float, lim: float) -> float:
+    """A finite value on the sliders' grid of 0.01 inside [-lim, lim] (NaN -> 0)."""
+    v = float(v)
+    if not math.isfinite(v):
+        v = 0.0 if math.isnan(v) else math.copysign(lim, v)
+    return float(min(lim, max(-lim, round(v, 2))))
+
+
+def max_half(lim: float) -> float:
+    """The widest view: the sliders' range, or ±8 when that is smaller."""
+    return float(max(8.0, 2 * lim))
+
+
+class ExploreState:
+    """st.session_state seen as Explore's settings: state.z, state.picks, ... (see DEFAULTS)."""
+
+    PREFIX = "explore."
+
+    def __init__(self, store=None):
+        self._ss = st.session_state if store is None else store
+
+    # --- plain values ------------------------------------------------------------------------
+
+    def __getattr__(self, name: str):
+        if name.startswith("_") or name not in DEFAULTS:
+            raise AttributeError(name)
+        value = self._ss.get(self.PREFIX + name, DEFAULTS[name])
+        return list(value) if isinstance(value, tuple) else value
+
+    def __setattr__(self, name: str, value) -> None:
+        if name.startswith("_"):
+            object.__setattr__(self, name, value)
+        elif name in DEFAULTS:
+            self._ss[self.PREFIX + name] = value
+        else:
+            raise AttributeError(f"ExploreState has no setting {name!r}")
+
+    def note(self, text: str) -> None:
+        self.notes = [*self.notes, text]
+
+    def take_notes(self) -> list[str]:
+        notes, self.notes = self.notes, []
+        return notes
+
+    # --- widgets fed from the values -----------------------------------------------------------
+
+    def bind(self, name: str, on_change: Callable[[], None] | None = None) -> dict:
+        """Keyword arguments for a widget showing setting `name` (its key is "explore_<name>"): the widget starts
+        from the stored value and stores its own on change. Pass no value/default to the widget."""
+        wkey = f"explore_{name}"
+        self._ss[wkey] = getattr(self, name)
+        return {"key": wkey, "on_change": self._from_widget, "args": (name, wkey, on_change)}
+
+    def _from_widget(self, name: str, wkey: str, then: Callable[[], None] | None) -> None:
+        setattr(self, name, self._ss.get(wkey))
+        if then is not None:
+            then()
+
+    # --- the ★ and the picks, with undo ---------------------------------------------------------
+
+    def star(self, d: int, lim: float) -> np.ndarray:
+        """The ★ [d] (float32), padded with 0 or cut to d and clamped to ±lim."""
+        z = [clamp(v, lim) for v in self.z[:d]]
+        return np.array(z + [0.0] * (d - len(z)), dtype=np.float32)
+
+    def star_list(self, d: int, lim: float) -> list[float]:
+        """The ★ as Python floats on the sliders' 0.01 grid (what the sliders and the URL show)."""
+        return [clamp(v, lim) for v in self.star(d, lim)]
+
+    def _push_undo(self) -> None:
+        entry = {"z": list(self.z), "picks": list(self.picks)}
+        history = self.undo
+        if not history or history[-1] != entry:
+            self.undo = (history + [entry])[-UNDO_LEVELS:]
+
+    def move_star(self, z, lim: float, undoable: bool = True) -> None:
+        new = [clamp(v, lim) for v in z]
+        if new == list(self.z):
+            return
+        if undoable:
+            self._push_undo()
+        self.z = new
+
+    def pick(self, index: int, mu: np.ndarray, lim: float) -> None:
+        """Pick test image `index` (the last two picks are the morph's ends) and move the ★ to its μ."""
+        self._push_undo()
+        index = int(index)
+        self.picks = [p for p in self.picks if p != index][-1:] + [index]
+        self.z = [clamp(v, lim) for v in mu]
+
+    def can_undo(self) -> bool:
+        return bool(self.undo)
+
+    def undo_last(self) -> bool:
+        history = self.undo
+        if not history:
+            return False
+        last = history.pop()
+        self.undo, self.z, self.picks = history, last["z"], last["picks"]
+        return True
+
+    # --- the view: the square of the plane shown ------------------------------------------------
+
+    def view_of(self, lim: float) -> dict:
+        v = self.view
+        if not isinstance(v, dict):
+            return {"cx": 0.0, "cy": 0.0, "half": float(lim), "rev": 0}
+        return v
+
+    def set_view(self, cx: float, cy: float, half: float, lim: float, bump: bool) -> None:
+        """Store a view; bump its rev when Python moved it (the page then applies it, see the protocol)."""
+        top = max_half(lim)
+        half = float(min(top, max(0.05, half)))
+        cx, cy = (float(min(top, max(-top, round(c, 3)))) for c in (cx, cy))
+        rev = int(self.view_of(lim).get("rev", 0)) + (1 if bump else 0)
+        self.view = {"cx": cx, "cy": cy, "half": round(half, 3), "rev": rev}
+
+    # --- a model switch ----------------------------------------------------------------------
+
+    def follow_model(self, key: str, folder: str, dataset: str, d: int, lim: float) -> None:
+        """Another model keeps what still means the same: the ★ (cut or padded to its d, clamped to its range)
+        and the view; the picks (test-image numbers) only when the dataset is the same, else a note says why
+        they were dropped. The undo history belongs to the old model's codes and goes."""
+        if self.model_key == key:
+            return
+        first = self.model_key is None
+        old_dataset = self.dataset
+        self.model_key, self.model_folder, self.dataset, self.limit = key, folder, dataset, float(lim)
+        self.z = self.star_list(d, lim)
+        if not first:
+            self.undo = []
+        if old_dataset is not None and old_dataset != dataset and self.picks:
+            self.note(f"The picks were dropped: they were images of {old_dataset}, and this model uses {dataset}.")
+            self.picks = []
+        v = self.view_of(lim)
+        self.set_view(v["cx"], v["cy"], v["half"], lim, bump=not first)

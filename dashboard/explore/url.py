@@ -1,0 +1,188 @@
+"""The view in the URL: the query string follows the settings, and a link opened later shows the same view.
+
+    m    model, "source/name" (pretrained/mnist-mlp)     tab  "train" when the Train tab is open
+    z    the ★, comma-separated (1.25,-0.5)               v    the view: centre and half-width (0,0,4)
+    map  "plotly" when the Plotly map is shown            bg   1: the manifold under the points
+    sub  the sub-tab: grid, morph, prior, recon, denoise  p    the picks, test-image numbers (7,42)
+    me   the morph's ends, 0-3 (as listed in the Morph tab)  mm  slerp   ms  the morph's steps
+    pr   1: presenter mode                                 ex   0: explanations hidden
+
+A parameter that is unknown, not a number, out of range or of the wrong length is ignored and a short note
+says so; defaults are left out, so a fresh page has a clean URL. Reading happens once per session (the first
+run), writing at the end of every run.
+"""
+
+from __future__ import annotations
+
+import math
+from urllib.parse import urlencode
+
+import streamlit as st
+
+from .state import MORPH_ENDS, SECTIONS, ExploreState, clamp, max_half
+
+SUB = dict(zip(("grid", "morph", "prior", "recon", "denoise"), SECTIONS))
+SUB_NAME = {v: k for k, v in SUB.items()}
+APP_KEYS = ("m", "tab", "pr", "ex")
+EXPLORE_KEYS = ("z", "v", "map", "bg", "sub", "p", "me", "mm", "ms")
+PENDING = "url.pending"  # Explore's parameters, applied once Explore knows the model
+READ = "url.read"
+NOTES = "url.notes"
+TAB_KEY, PRESENTER_KEY, EXPLAIN_KEY = "app_tab", "presenter", "show_explanations"
+
+
+def _note(text: str) -> None:
+    st.session_state[NOTES] = [*st.session_state.get(NOTES, []), text]
+
+
+def take_notes() -> list[str]:
+    return st.session_state.pop(NOTES, [])
+
+
+def _floats(text: str, n: int | None = None) -> list[float] | None:
+    """ "1.5,-2" -> [1.5, -2.0]; None when a part is not a finite number or the count is not n."""
+    try:
+        values = [float(x) for x in text.split(",")]
+    except ValueError:
+        return None
+    if not values or (n is not None and len(values) != n) or not all(math.isfinite(v) for v in values):
+        return None
+    return values
+
+
+def read_app(entries) -> None:
+    """First run of a session: the parameters the sidebar and the tabs need, before they are drawn."""
+    ss = st.session_state
+    if ss.get(READ):
+        return
+    ss[READ] = True
+    params = {k: st.query_params.get(k) for k in st.query_params}
+    if "m" in params:
+        by_name = {f"{e.source}/{e.name}": e.folder for e in entries}
+        folder = by_name.get(params["m"])
+        if folder is None:
+            _note(f"The link's model “{params['m'][:60]}” is not here; showing the default model.")
+        else:
+            ss["model_choice"] = folder
+    if "tab" in params:
+        if params["tab"] in ("train", "explore"):
+            ss[TAB_KEY] = params["tab"].capitalize()
+        else:
+            _note("The link's tab was not understood; showing Explore.")
+    for key, skey in (("pr", PRESENTER_KEY), ("ex", EXPLAIN_KEY)):
+        if key in params:
+            if params[key] in ("0", "1"):
+                ss[skey] = params[key] == "1"
+            else:
+                _note(f"The link's “{key}” must be 0 or 1; ignored.")
+    ss[PENDING] = {k: v for k, v in params.items() if k in EXPLORE_KEYS}
+    unknown = sorted(k for k in params if k not in APP_KEYS + EXPLORE_KEYS)
+    if unknown:
+        _note(f"Ignored unknown link parameters: {', '.join(unknown)[:80]}.")
+
+
+def apply_explore(state: ExploreState, d: int, lim: float, n_test: int) -> None:
+    """Explore's parameters of the link this session was opened with, checked against the model in use."""
+    params = st.session_state.pop(PENDING, None)
+    if not params:
+        return
+    bad = []
+    if "z" in params:
+        z = _floats(params["z"])
+        if z is None or len(z) != d or any(abs(v) > lim for v in z):
+            bad.append("z")
+        else:
+            state.z = [clamp(v, lim) for v in z]
+    if "v" in params:
+        v = _floats(params["v"], 3)
+        top = max_half(lim)
+        if v is None or not 0 < v[2] <= top or abs(v[0]) > top or abs(v[1]) > top:
+            bad.append("v")
+        else:
+            state.set_view(*v, lim, bump=True)
+    if "map" in params:
+        if params["map"] in ("live", "plotly"):
+            state.map = params["map"]
+        else:
+            bad.append("map")
+    if "bg" in params:
+        if params["bg"] in ("0", "1"):
+            state.bg = params["bg"] == "1" and d > 1
+        else:
+            bad.append("bg")
+    if "sub" in params:
+        if params["sub"] in SUB:
+            state.section = SUB[params["sub"]]
+        else:
+            bad.append("sub")
+    if "p" in params:
+        p = _floats(params["p"])
+        if p is None or len(p) > 2 or not all(v.is_integer() and 0 <= v < n_test for v in p):
+            bad.append("p")
+        else:
+            state.picks = [int(v) for v in p]
+    for key, name, ok, conv in (
+        ("me", "morph_ends", lambda s: s.isdigit() and int(s) < len(MORPH_ENDS), lambda s: MORPH_ENDS[int(s)]),
+        ("mm", "morph_mode", lambda s: s in ("linear", "slerp"), str),
+        ("ms", "morph_steps", lambda s: s.isdigit() and 8 <= int(s) <= 32, int),
+    ):
+        if key in params:
+            if ok(params[key]):
+                setattr(state, name, conv(params[key]))
+            else:
+                bad.append(key)
+    if bad:
+        _note(f"Ignored link parameters that do not fit this model: {', '.join(bad)}.")
+
+
+def _fmt(values) -> str:
+    return ",".join(f"{float(v):g}" for v in values)
+
+
+def params_for(state: ExploreState, model: str | None) -> dict[str, str]:
+    """The query string for the current settings, defaults left out."""
+    ss = st.session_state
+    d, lim = len(state.z), float(state.limit)
+    out: dict[str, str] = {}
+    if model:
+        out["m"] = model
+    if ss.get(TAB_KEY) == "Train":
+        out["tab"] = "train"
+    z = state.star_list(d, lim)
+    if any(z):
+        out["z"] = _fmt(z)
+    v = state.view_of(lim)
+    if (v["cx"], v["cy"], v["half"]) != (0.0, 0.0, float(lim)):
+        out["v"] = _fmt((v["cx"], v["cy"], v["half"]))
+    if state.map != "live":
+        out["map"] = state.map
+    if state.bg:
+        out["bg"] = "1"
+    if state.section != SECTIONS[0]:
+        out["sub"] = SUB_NAME.get(state.section, "grid")
+    if state.picks:
+        out["p"] = ",".join(str(int(p)) for p in state.picks)
+    if state.morph_ends != MORPH_ENDS[0] and state.morph_ends in MORPH_ENDS:
+        out["me"] = str(MORPH_ENDS.index(state.morph_ends))
+    if state.morph_mode != "linear":
+        out["mm"] = state.morph_mode
+    if int(state.morph_steps) != 12:
+        out["ms"] = str(int(state.morph_steps))
+    if ss.get(PRESENTER_KEY):
+        out["pr"] = "1"
+    if ss.get(EXPLAIN_KEY) is False:
+        out["ex"] = "0"
+    return out
+
+
+def write(params: dict[str, str]) -> None:
+    """Set the browser's query string (only when it changed: each write is a message to the page)."""
+    if {k: st.query_params.get(k) for k in st.query_params} != params:
+        st.query_params.from_dict(params)
+
+
+def link(params: dict[str, str]) -> str:
+    """The full address of this view, as the browser shows it (st.context.url is the page without the query)."""
+    base = st.context.url or "http://localhost:8501/"
+    base = base if base.endswith("/") else base + "/"
+    return f"{base}?{urlencode(params, safe=',')}" if params else base  # encoded as the address bar shows it

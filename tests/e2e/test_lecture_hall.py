@@ -1,0 +1,149 @@
+"""Explore in a lecture hall, in a real Chromium (see conftest.py): settings survive a trip to Train, a copied
+link opens the same view in a fresh browser, the map, the decoded digit and the legend fit a 1280 x 720 or
+1920 x 1080 screen, no formula or label is clipped, and presenter mode puts the morph beside the map."""
+
+from __future__ import annotations
+
+import inspect
+
+import pytest
+
+from dashboard import latent_plane
+
+from .conftest import SHOTS
+
+READY = "window.__latentPlane && window.__latentPlane.ready"
+# The page side of issue 12 (branch h12js) sizes the plane to the window's height; before it lands, the legend
+# of the old page may reach below a 720 px screen.
+PAGE_SIDE = {"on_view", "on_legend", "on_undo"} <= set(inspect.signature(latent_plane.latent_plane).parameters)
+
+# Bounding boxes (viewport px) of the plane's canvas, the decoded digit and the legend (inside the component's
+# shadow root), after scrolling the page so that the component's top sits under Streamlit's header.
+PLANE_BOXES = """() => {
+  const host = [...document.querySelectorAll('*')].find((e) => e.shadowRoot && e.shadowRoot.querySelector('canvas.lp-digit'));
+  const root = host.shadowRoot;
+  const box = (el) => { const r = el.getBoundingClientRect(); return [r.left, r.top, r.right, r.bottom]; };
+  const header = document.querySelector('header');
+  const top = host.getBoundingClientRect().top + window.scrollY;
+  window.scrollTo(0, top - (header ? header.getBoundingClientRect().height : 0) - 8);
+  return {
+    plane: box(root.querySelector('.lp-plane-box canvas')), digit: box(root.querySelector('canvas.lp-digit')),
+    legend: box(root.querySelector('.lp-legend')), header: header ? header.getBoundingClientRect().bottom : 0,
+    width: window.innerWidth, height: window.innerHeight,
+  };
+}"""
+
+# Formulas that scroll or clip (.katex-display scrolls when its formula is wider), and labels or buttons whose
+# text is cut ("Pl…").
+CLIPPED = """() => {
+  const shown = (e) => e.offsetParent !== null;
+  return {
+    formulas: [...document.querySelectorAll('.katex-display')].filter(shown)
+      .filter((e) => e.scrollWidth > e.clientWidth).map((e) => e.textContent.slice(0, 40)),
+    labels: [...document.querySelectorAll('[data-testid="stWidgetLabel"] p, button p, [role="tab"] p')]
+      .filter(shown).filter((e) => e.scrollWidth > e.clientWidth + 1).map((e) => e.textContent.slice(0, 40)),
+  };
+}"""
+
+
+def open_app(browser, app_url: str, query: str = "", width: int = 1280, height: int = 720):
+    ctx = browser.new_context(viewport={"width": width, "height": height})
+    page = ctx.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.goto(app_url if "?" in app_url else f"{app_url}/{'?' + query if query else ''}")  # a link, or the app
+    page.wait_for_function(READY, timeout=90_000)
+    page.errors = errors
+    return ctx, page
+
+
+def slider(page, key: str) -> float:
+    return float(page.locator(f".st-key-{key} input").first.input_value())
+
+
+def close_sidebar(page) -> None:
+    page.locator('[data-testid="stSidebar"]').hover()
+    page.locator('[data-testid="stSidebarCollapseButton"] button').click()
+    page.wait_for_function("() => document.querySelector('[data-testid=stSidebar]').getAttribute('aria-expanded') === 'false'")
+
+
+def test_a_trip_to_train_and_back_keeps_the_view(browser, app_url):
+    ctx, page = open_app(browser, app_url, "z=1.5,-1&p=7&sub=morph&me=1&bg=1", width=1600, height=1000)
+    page.get_by_role("tab", name="Train").click()
+    page.wait_for_function("() => !document.querySelector('.st-key-explore_z0')")
+    page.get_by_role("tab", name="Explore").click()
+    page.locator(".st-key-explore_z0 input").wait_for()
+    assert (slider(page, "explore_z0"), slider(page, "explore_z1")) == (1.5, -1.0)
+    assert page.locator(".st-key-explore_bg input").is_checked()
+    assert page.get_by_role("tab", name="Morph", selected=True).count() == 1
+    page.get_by_text("★ → test image #7").first.wait_for()
+    assert "z=1.5,-1" in page.url.replace("%2C", ",") and "p=7" in page.url
+    assert not page.errors
+    ctx.close()
+
+
+def test_a_copied_link_opens_the_same_view_in_a_fresh_browser(browser, app_url):
+    ctx, page = open_app(browser, app_url, width=1600, height=1000)
+    page.locator(".st-key-explore_pick_index input").fill("42")
+    page.locator(".st-key-explore_pick_index input").press("Enter")
+    page.locator(".st-key-explore_pick_button button").click()
+    page.wait_for_function("() => location.search.includes('p=42')")
+    page.locator(".st-key-explore_z0 input").focus()
+    page.keyboard.press("ArrowRight")  # one step of 0.05
+    page.wait_for_function("() => decodeURIComponent(location.search).includes('z=')")
+    page.wait_for_timeout(500)  # let the last URL write land (no rerun follows it)
+    z = (slider(page, "explore_z0"), slider(page, "explore_z1"))
+    page.locator("[data-testid='stPopoverButton']:visible").first.click()
+    shown = page.locator("[data-testid='stCode'] code").filter(has_text="p=42").first.inner_text()
+    link = page.url
+    assert shown.replace("%2C", ",") == link.replace("%2C", ","), "the control shows the address bar's URL"
+    ctx.close()
+    fresh, other = open_app(browser, link, width=1600, height=1000)
+    assert (slider(other, "explore_z0"), slider(other, "explore_z1")) == z
+    other.locator("[data-testid=stImageCaption]").filter(has_text="test image #42 (").first.wait_for()
+    assert not other.errors
+    fresh.close()
+
+
+@pytest.mark.xfail(not PAGE_SIDE, reason="the plane's height follows the window only with the page side (h12js)")
+@pytest.mark.parametrize("width, height, sidebar", [(1280, 720, "open"), (1280, 720, "closed"),
+                                                    (1920, 1080, "open"), (1920, 1080, "closed")])
+def test_the_map_the_digit_and_the_legend_fit_the_screen(browser, app_url, width, height, sidebar):
+    ctx, page = open_app(browser, app_url, width=width, height=height)
+    if sidebar == "closed":
+        close_sidebar(page)
+    boxes = page.evaluate(PLANE_BOXES)
+    page.wait_for_timeout(300)
+    boxes = page.evaluate(PLANE_BOXES)  # after the scroll
+    page.screenshot(path=str(SHOTS / f"lecture-hall-{width}x{height}-{sidebar}.png"))
+    for name in ("plane", "digit", "legend"):
+        left, top, right, bottom = boxes[name]
+        assert left >= 0 and right <= boxes["width"], (name, boxes)
+        assert top >= boxes["header"] - 1 and bottom <= boxes["height"], (name, boxes)
+    ctx.close()
+
+
+@pytest.mark.parametrize("width", [1280, 1440, 1920])
+@pytest.mark.parametrize("query", ["p=7,42&sub=morph", "sub=recon", "pr=1&p=7,42&sub=morph"])
+def test_no_formula_or_label_is_clipped(browser, app_url, width, query):
+    ctx, page = open_app(browser, app_url, query, width=width, height=900)
+    page.locator(".katex-display").first.wait_for()
+    page.wait_for_timeout(500)  # KaTeX lays out after the fonts load
+    clipped = page.evaluate(CLIPPED)
+    assert clipped == {"formulas": [], "labels": []}, clipped
+    ctx.close()
+
+
+@pytest.mark.parametrize("width, height", [(1280, 720), (1920, 1080)])
+def test_presenter_mode_puts_the_morph_beside_the_map(browser, app_url, width, height):
+    ctx, page = open_app(browser, app_url, "pr=1&p=7,42&sub=morph", width=width, height=height)
+    gif = page.locator('[data-testid="stImage"]').filter(has_text="test image #7 → #42").first
+    gif.wait_for()
+    plane = page.locator(".st-key-explore_plane").bounding_box()
+    morph = gif.bounding_box()
+    assert morph["x"] >= plane["x"] + plane["width"] - 1, "beside, not under"
+    assert morph["y"] < plane["y"] + plane["height"], "at the map's height"
+    assert page.locator(".st-key-explore_z0").count() == 0, "presenter mode hides the server sliders"
+    page.screenshot(path=str(SHOTS / f"presenter-{width}x{height}.png"))
+    assert not page.errors
+    ctx.close()

@@ -1,0 +1,501 @@
+"""Explore in AppTest, on tiny checkpoints in a temporary folder: the map, the sliders, picks, the sub-tabs,
+your own digit (moved here from test_dashboard_app.py when explore.py became a package)."""
+
+from __future__ import annotations
+
+import base64
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from streamlit.testing.v1 import AppTest
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from vae_core import VAE, VAEConfig, load_dataset, save_checkpoint  # noqa: E402
+from vae_core.data import DatasetError  # noqa: E402
+
+from apptest_helpers import scatter_charts, select_on_scatter, send_event  # noqa: E402
+
+APP = str(ROOT / "dashboard" / "app.py")
+
+
+def _tiny(folder: Path, dataset="mnist", arch="mlp", latent_dim=2, seed=0, loss=150.0):
+    torch.manual_seed(seed)
+    cfg = VAEConfig(arch=arch, latent_dim=latent_dim, hidden=(16,), conv_channels=(4, 8))
+    return save_checkpoint(VAE(cfg), folder, {"data": {"dataset": dataset}, "metrics": {"test_loss": loss}})
+
+
+@pytest.fixture(scope="module")
+def checkpoints(tmp_path_factory):
+    root = tmp_path_factory.mktemp("dashboard")
+    pre, mine = root / "pretrained", root / "models"
+    _tiny(pre / "mnist-mlp", loss=140.0)
+    _tiny(pre / "mnist-conv", arch="conv", seed=1, loss=145.0)
+    _tiny(mine / "three-d", latent_dim=3, seed=2)
+    broken = mine / "broken"  # a valid config but no weights: listed, fails to load
+    broken.mkdir(parents=True)
+    (broken / "config.json").write_text(json.dumps({
+        "format": "latent-explorer-vae", "format_version": 1,
+        "model": VAEConfig(hidden=(16,)).to_dict(), "data": {"dataset": "mnist"},
+    }))
+    return pre, mine
+
+
+@pytest.fixture
+def at(checkpoints, monkeypatch):
+    pre, mine = checkpoints
+    monkeypatch.setenv("LATENT_EXPLORER_PRETRAINED_DIR", str(pre))
+    monkeypatch.setenv("LATENT_EXPLORER_MODELS_DIR", str(mine))
+    app = AppTest.from_file(APP, default_timeout=60)
+    app.checkpoint_roots = (pre, mine)
+    app.run()
+    assert not app.exception, app.exception
+    return app
+
+
+def image_urls(app, caption_start: str) -> list[str]:
+    """URLs of st.image elements whose caption starts with caption_start (a URL is a hash of the image bytes)."""
+    return [url for img in app.image for url, cap in zip(img.value, img.captions) if cap.startswith(caption_start)]
+
+
+def explore_scope(app):
+    """The Explore tab's block when the app has several tabs, else the whole main area."""
+    tabs = [t for t in app.tabs if t.label == "Explore"]
+    return tabs[0] if tabs else app.main
+
+
+def plane_elements(app):
+    """The latent-plane components on the page (st.components.v2, so AppTest sees an UnknownElement)."""
+    return [el for el in app.main if getattr(el, "type", "") == "bidi_component"
+            and el.proto.component_name == "latent_explorer.latent_plane"]
+
+
+def plane_data(app) -> dict:
+    """What the plane was sent in the last run: z, extent, marks, blob keys and the blobs sent this run."""
+    (el,) = plane_elements(app)
+    return json.loads(el.proto.json)
+
+
+def scatter_spec(app) -> dict:
+    (el,) = scatter_charts(app)
+    return json.loads(el.proto.spec)
+
+
+def plotly_array(value) -> np.ndarray:
+    """A trace's x / y / customdata as plotly.py sends it: a list, or a typed array {"dtype", "bdata"}."""
+    if isinstance(value, dict) and "bdata" in value:
+        return np.frombuffer(base64.b64decode(value["bdata"]), dtype=np.dtype(value["dtype"]))
+    return np.asarray(value)
+
+
+def class_points(spec: dict) -> list[tuple[str, np.ndarray, np.ndarray, np.ndarray]]:
+    """(class name, x, y, test-image index) of each class trace: the traces whose points carry customdata."""
+    return [(t["name"], plotly_array(t["x"]), plotly_array(t["y"]), plotly_array(t["customdata"]))
+            for t in spec["data"] if "customdata" in t]
+
+
+def star(spec: dict) -> tuple[float, float]:
+    (t,) = [t for t in spec["data"] if t.get("name") == "slider z"]
+    return float(plotly_array(t["x"])[0]), float(plotly_array(t["y"])[0])
+
+
+def use_plotly_map(app):
+    app.segmented_control(key="explore_map").set_value("plotly").run()
+    assert not app.exception, app.exception
+    return app
+
+
+def select_model(app, name: str):
+    """Choose a checkpoint folder by name; the selectbox shows its label (name, dataset, arch, loss)."""
+    box = app.selectbox(key="model_choice")
+    (label,) = [o for o in box.options if o.startswith((f"{name} · ", f"models/{name} · "))]
+    (folder,) = [root / name for root in app.checkpoint_roots if (root / name).is_dir()]
+    box.select(str(folder.resolve())).run()
+    assert box.options[app.selectbox(key="model_choice").index] == label
+    return app
+
+
+def pick(app, index: int):
+    app.number_input(key="explore_pick_index").set_value(index)
+    return app.button(key="explore_pick_button").click().run()
+
+
+def test_the_plane_gets_the_decoder_once_and_follows_the_sliders(at):
+    first = plane_data(at)
+    at.slider(key="explore_z0").set_value(1.5).run()
+    data = plane_data(at)
+    assert data["z"] == [1.5, 0.0], "the ★ moves with the sliders"
+    assert data["blobs"] == {}, "weights and points are sent once per session, then referred to by key"
+    assert (data["decoder"], data["points"]) == (first["decoder"], first["points"])
+    select_model(at, "mnist-conv")
+    data = plane_data(at)
+    assert data["decoder"] != first["decoder"] and data["decoder"] in data["blobs"]
+    layers = [layer["type"] for layer in data["blobs"][data["decoder"]]["layers"]]
+    assert "conv_transpose" in layers and "reshape" in layers
+    assert data["z"] == [1.5, 0.0], "the ★ stays where it was (inside the new model's range)"
+
+
+def test_a_page_that_lost_a_blob_gets_it_again(at):
+    key = plane_data(at)["decoder"]
+    at.run()
+    assert plane_data(at)["blobs"] == {}
+    send_event(at, "explore_plane", "missing", [key])
+    assert key in plane_data(at)["blobs"]
+
+
+def test_releasing_the_star_moves_the_sliders(at):
+    before = image_urls(at, "decoder output")
+    send_event(at, "explore_plane", "release", {"z": [1.234, -2.5]})
+    assert (at.session_state["explore_z0"], at.session_state["explore_z1"]) == (1.23, -2.5)
+    assert at.slider(key="explore_z0").value == 1.23 and at.slider(key="explore_z1").value == -2.5
+    assert plane_data(at)["z"] == [1.23, -2.5]
+    assert image_urls(at, "decoder output") != before
+    limit = plane_data(at)["limit"]
+    send_event(at, "explore_plane", "release", {"z": [99.0, "junk"]})  # a bad event is ignored
+    assert at.session_state["explore_z0"] == 1.23
+    send_event(at, "explore_plane", "release", {"z": [99.0, -99.0]})  # clamped to the sliders' range
+    assert (at.session_state["explore_z0"], at.session_state["explore_z1"]) == (limit, -limit)
+
+
+def test_only_a_morph_from_or_to_the_star_makes_a_release_rerun_the_whole_page():
+    from dashboard import explore
+    from dashboard.explore.state import MORPH_ENDS, SECTIONS, ExploreState
+
+    state = ExploreState({})
+    assert not explore.page_follows_star(state)  # the first sub-tab, the manifold grid, does not show the ★
+    state.section = "Morph"
+    assert not explore.page_follows_star(state)  # A → B, the default ends
+    for ends in MORPH_ENDS:
+        state.morph_ends = ends
+        assert explore.page_follows_star(state) == ("★" in ends), ends
+    for section in SECTIONS[:1] + SECTIONS[2:]:
+        state.section = section
+        assert not explore.page_follows_star(state), section
+
+
+def test_a_release_moves_the_star_of_a_morph_that_ends_there(at):
+    send_event(at, "explore_plane", "pick", {"index": 7})
+    at.session_state["explore.section"] = "Morph"
+    at.run()
+    at.selectbox(key="explore_morph_ends").set_value("★ → last pick").run()
+    send_event(at, "explore_plane", "release", {"z": [1.5, -0.5]})
+    assert image_urls(at, "★ → test image #7, linear, 12 steps")
+    assert (at.session_state["explore_z0"], at.session_state["explore_z1"]) == (1.5, -0.5)
+
+
+def test_clicking_a_dot_picks_that_test_image(at):
+    send_event(at, "explore_plane", "pick", {"index": 7})
+    assert at.session_state["explore.picks"] == [7]
+    assert image_urls(at, "test image #7") and image_urls(at, "reconstruction at μ")
+    data = plane_data(at)
+    assert [m["label"] for m in data["marks"]] == ["A"] and len(data["ellipses"]) == 1
+    assert data["z"] == [at.session_state["explore_z0"], at.session_state["explore_z1"]] != [0.0, 0.0]
+    send_event(at, "explore_plane", "pick", {"index": 10_000_000})  # out of range: ignored
+    assert at.session_state["explore.picks"] == [7]
+
+
+def test_the_manifold_background_is_sent_when_switched_on(at):
+    at.toggle(key="explore_bg").set_value(True).run()
+    data = plane_data(at)
+    assert data["background"] in data["blobs"]
+    image = data["blobs"][data["background"]]
+    assert image["src"].startswith("data:image/png;base64,") and image["extent"][0] < -data["extent"]
+
+
+def test_the_plotly_map_shows_every_test_image_and_the_star_follows_the_sliders(at):
+    assert at.segmented_control(key="explore_map").value == "live" and not scatter_charts(at)
+    use_plotly_map(at)
+    assert not plane_elements(at), "one map at a time"
+    spec = scatter_spec(at)
+    classes = class_points(spec)
+    assert [name for name, *_ in classes] == [str(k) for k in range(10)]
+    assert {t["type"] for t in spec["data"]} == {"scattergl"}
+    index = np.concatenate([idx for *_, idx in classes])
+    assert len(index) == 10_000 and sorted(index.tolist()) == list(range(10_000))
+    assert star(spec) == (0.0, 0.0)
+    extent = at.session_state["explore.view"]["half"]
+    assert spec["layout"]["xaxis"]["range"] == [-extent, extent]
+    before = image_urls(at, "decoder output")
+    at.slider(key="explore_z0").set_value(1.5).run()
+    at.slider(key="explore_z1").set_value(-0.75).run()
+    assert star(scatter_spec(at)) == (1.5, -0.75)
+    assert image_urls(at, "decoder output") != before
+    at.segmented_control(key="explore_map").set_value("live").run()
+    assert not scatter_charts(at) and plane_data(at)["z"] == [1.5, -0.75]
+
+
+def test_clicking_a_point_on_the_plotly_map_picks_that_test_image(at):
+    use_plotly_map(at)
+    name, x, y, idx = class_points(scatter_spec(at))[3]
+    i = 5
+    point = {"curve_number": 3, "point_number": i, "point_index": i, "x": float(x[i]), "y": float(y[i]),
+             "customdata": int(idx[i]), "legendgroup": ""}
+    before = image_urls(at, "decoder output")
+    select_on_scatter(at, point)
+    picked = int(idx[i])
+    assert at.session_state["explore.picks"] == [picked]
+    z = (at.session_state["explore_z0"], at.session_state["explore_z1"])
+    assert z == (round(float(x[i]), 2), round(float(y[i]), 2)) != (0.0, 0.0)
+    assert at.slider(key="explore_z0").value == z[0] and at.slider(key="explore_z1").value == z[1]
+    assert image_urls(at, f"test image #{picked} ({name})") and image_urls(at, "reconstruction at μ")
+    assert image_urls(at, "decoder output") != before
+    spec = scatter_spec(at)
+    assert star(spec) == z
+    (ring,) = [t for t in spec["data"] if t.get("name") == "picked A"]
+    assert plotly_array(ring["x"])[0] == pytest.approx(x[i])
+    (ellipse,) = spec["layout"]["shapes"]
+    centre = ((ellipse["x0"] + ellipse["x1"]) / 2, (ellipse["y0"] + ellipse["y1"]) / 2)
+    assert centre == pytest.approx((x[i], y[i]), abs=1e-5) and ellipse["x1"] > ellipse["x0"]
+    # a click on the ★ (no test image behind it) or on empty space picks nothing
+    select_on_scatter(at, {"curve_number": 10, "point_number": 0, "point_index": 0, "x": z[0], "y": z[1]})
+    select_on_scatter(at)
+    assert at.session_state["explore.picks"] == [picked]
+    # a second point becomes B, and the ellipse moves to it
+    _, x2, y2, idx2 = class_points(spec)[7]
+    select_on_scatter(at, {"curve_number": 7, "point_number": 0, "point_index": 0, "x": float(x2[0]),
+                           "y": float(y2[0]), "customdata": int(idx2[0])})
+    assert at.session_state["explore.picks"] == [picked, int(idx2[0])]
+    spec = scatter_spec(at)
+    assert sorted(t["name"] for t in spec["data"] if t.get("name", "").startswith("picked")) == ["picked A", "picked B"]
+    (ellipse,) = spec["layout"]["shapes"]
+    assert (ellipse["x0"] + ellipse["x1"]) / 2 == pytest.approx(x2[0], abs=1e-5)
+
+
+def test_the_manifold_lies_under_the_plotly_map_aligned_with_its_axes(at):
+    use_plotly_map(at)
+    assert not scatter_spec(at)["layout"].get("images")
+    at.toggle(key="explore_bg").set_value(True).run()
+    layout = scatter_spec(at)["layout"]
+    (image,) = layout["images"]
+    extent, n = at.session_state["explore.view"]["half"], 20
+    half_cell = extent / (n - 1)  # the grid's decodes sit at cell centres: the picture reaches half a cell further
+    assert image["source"].startswith("data:image/png;base64,") and image["layer"] == "below"
+    assert (image["x"], image["y"]) == pytest.approx((-extent - half_cell, extent + half_cell))
+    assert (image["sizex"], image["sizey"]) == pytest.approx((2 * (extent + half_cell),) * 2)
+    assert image["xref"] == "x" and image["yref"] == "y"
+
+
+def test_moving_a_slider_changes_the_decoded_image(at):
+    before = image_urls(at, "decoder output")
+    at.slider(key="explore_z0").set_value(2.5).run()
+    after = image_urls(at, "decoder output")
+    assert not at.exception
+    assert len(after) == 1 and after != before
+    at.slider(key="explore_z1").set_value(-1.25).run()
+    assert image_urls(at, "decoder output") not in (before, after)
+    assert at.session_state["explore_z0"] == 2.5
+
+
+def test_grid_size_changes_the_grid_image(at):
+    (before,) = image_urls(at, "20 × 20 decodes")
+    at.slider(key="explore_grid_n").set_value(12).run()
+    assert not at.exception
+    assert image_urls(at, "20 × 20") == []
+    (after,) = image_urls(at, "12 × 12 decodes")
+    assert after != before
+
+
+def test_picking_points_moves_the_sliders_and_runs_a_morph(at):
+    pick(at, 7)
+    assert at.session_state["explore.picks"] == [7]
+    assert image_urls(at, "test image #7") and image_urls(at, "reconstruction at μ")
+    z_at_pick = (at.session_state["explore_z0"], at.session_state["explore_z1"])
+    assert z_at_pick != (0.0, 0.0)
+    pick(at, 42)
+    assert at.session_state["explore.picks"] == [7, 42]
+    at.session_state["explore.section"] = "Morph"
+    at.run()
+    assert not at.exception
+    gifs = [u for img in at.image for u in img.value if u.endswith(".gif")]
+    assert len(gifs) == 1
+    assert image_urls(at, "test image #7 → #42, linear, 12 steps")
+    assert image_urls(at, "the same path")
+    assert {b.label for b in at.get("download_button")} >= {"Download GIF", "Download strip (PNG)"}
+    at.radio(key="explore_morph_mode").set_value("slerp").run()
+    at.slider(key="explore_morph_steps").set_value(20).run()
+    assert image_urls(at, "test image #7 → #42, slerp, 20 steps")
+
+
+def test_other_sections_render(at):
+    pick(at, 3)
+    for section in ("Reconstructions", "De-noising", "Prior samples"):
+        at.session_state["explore.section"] = section
+        at.run()
+        assert not at.exception, section
+    assert image_urls(at, "noisy input") == [], "only the open tab runs"
+    (before,) = image_urls(at, "64 decodes of z ~ N(0, I), seed 0")
+    at.button(key="explore_resample").click().run()
+    (after,) = image_urls(at, "64 decodes of z ~ N(0, I), seed 1")
+    assert after != before
+
+
+def _files(*roots: Path) -> dict:
+    """Every file under roots with its size and modification time (caches and test output left out)."""
+    skip = {".git", "__pycache__", ".pytest_cache", "test-output", ".venv"}
+    return {p: (p.stat().st_size, p.stat().st_mtime_ns) for root in roots for p in Path(root).rglob("*")
+            if p.is_file() and not skip.intersection(p.relative_to(root).parts)}
+
+
+def test_exploring_writes_no_file(at, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    roots = (ROOT, *at.checkpoint_roots, tmp_path)
+    before = _files(*roots)
+    at.slider(key="explore_z0").set_value(1.25).run()
+    pick(at, 3)
+    pick(at, 8)
+    for section in ("Manifold grid", "Morph", "Prior samples", "Reconstructions", "De-noising"):
+        at.session_state["explore.section"] = section
+        at.run()
+        assert not at.exception, section
+    send_event(at, "explore_draw", "drawn", "data:image/png;base64," + base64.b64encode(_ring_png()).decode())
+    assert image_urls(at, "your digit's reconstruction")
+    select_model(at, "mnist-conv")
+    assert _files(*roots) == before
+
+
+def test_fashion_mnist_model_shows_class_names(checkpoints, monkeypatch, tmp_path):
+    try:
+        load_dataset("fashion-mnist", None, False)
+    except DatasetError:
+        pytest.skip("Fashion-MNIST is not installed on this machine")
+    _tiny(tmp_path / "fashion-mlp", dataset="fashion-mnist")
+    monkeypatch.setenv("LATENT_EXPLORER_PRETRAINED_DIR", str(tmp_path))
+    monkeypatch.setenv("LATENT_EXPLORER_MODELS_DIR", str(tmp_path / "none"))
+    app = AppTest.from_file(APP, default_timeout=60).run()
+    assert not app.exception and not app.error
+    names = plane_data(app)["classes"]
+    assert names[:2] == ["T-shirt/top", "Trouser"] and names[-1] == "Ankle boot"
+    use_plotly_map(app)
+    assert [name for name, *_ in class_points(scatter_spec(app))] == names
+
+
+def test_another_model_of_the_same_dataset_keeps_the_picks_and_the_star(tmp_path, monkeypatch):
+    _tiny(tmp_path / "mnist-mlp")
+    _tiny(tmp_path / "other", seed=5)
+    monkeypatch.setenv("LATENT_EXPLORER_PRETRAINED_DIR", str(tmp_path))
+    monkeypatch.setenv("LATENT_EXPLORER_MODELS_DIR", str(tmp_path / "none"))
+    app = AppTest.from_file(APP, default_timeout=60).run()
+    app.checkpoint_roots = (tmp_path,)
+    pick(app, 5)
+    z = (app.session_state["explore_z0"], app.session_state["explore_z1"])
+    key = app.session_state["explore.model_key"]
+    _tiny(tmp_path / "mnist-mlp", seed=3)  # e.g. training saved another epoch
+    app.run()
+    assert not app.exception
+    assert app.session_state["explore.model_key"] != key
+    assert app.session_state["explore.picks"] == [5]
+    select_model(app, "other")
+    assert not app.exception and not app.info, "same dataset: nothing dropped, nothing to say"
+    assert app.session_state["explore.picks"] == [5], "test image #5 is the same image under this model"
+    assert (app.session_state["explore_z0"], app.session_state["explore_z1"]) == z
+
+
+# --- your own digit: drawn or uploaded ---------------------------------------------------------------
+
+
+def _png(arr) -> bytes:
+    import io
+
+    import numpy as np
+    from PIL import Image
+
+    buf = io.BytesIO()
+    Image.fromarray(np.asarray(arr, np.uint8)).save(buf, format="PNG")
+    return buf.getvalue()
+
+
+def _ring_png(invert: bool = False) -> bytes:
+    import numpy as np
+
+    yy, xx = np.mgrid[:280, :280]
+    img = (np.abs(np.hypot(yy - 140, xx - 140) - 80) <= 10).astype(np.uint8) * 255
+    return _png(255 - img if invert else img)
+
+
+def test_drawing_a_digit_shows_it_on_the_plane_and_starts_a_morph(at):
+    url = "data:image/png;base64," + base64.b64encode(_ring_png()).decode()
+    send_event(at, "explore_draw", "drawn", url)
+    assert at.session_state["explore_own"]["source"] == "drawing"
+    assert image_urls(at, "your drawing, as the model sees it") and image_urls(at, "your digit's reconstruction")
+    data = plane_data(at)
+    (mark,) = [m for m in data["marks"] if m["label"] == "yours"]
+    assert mark["shape"] == "diamond"
+    assert any(e.get("dash") and (e["x"], e["y"]) == (mark["x"], mark["y"]) for e in data["ellipses"])
+    at.session_state["explore.section"] = "Morph"
+    at.run()
+    at.selectbox(key="explore_morph_ends").set_value("Your digit → ★").run()
+    assert not at.exception and image_urls(at, "your digit → ★, linear, 12 steps")
+    at.button(key="explore_own_to_star").click().run()
+    assert [at.session_state["explore_z0"], at.session_state["explore_z1"]] == [round(mark["x"], 2), round(mark["y"], 2)]
+    # The Plotly map shows the same ◆ and dashed 1σ ellipse.
+    use_plotly_map(at)
+    spec = scatter_spec(at)
+    (own,) = [t for t in spec["data"] if t.get("name") == "your digit"]
+    assert (own["x"][0], own["y"][0]) == pytest.approx((mark["x"], mark["y"]), abs=1e-5)
+    (ring,) = [sh for sh in spec["layout"]["shapes"] if sh["line"].get("dash") == "dash"]
+    assert (ring["x0"] + ring["x1"]) / 2 == pytest.approx(mark["x"], abs=1e-5)
+    at.segmented_control(key="explore_map").set_value("live").run()
+    send_event(at, "explore_draw", "cleared", True)
+    assert "explore_own" not in at.session_state
+    assert any("canvas is empty" in i.value for i in at.info)
+    assert not [m for m in plane_data(at)["marks"] if m["label"] == "yours"]
+
+
+def test_uploading_a_picture_of_a_digit(at):
+    at.file_uploader(key="explore_upload").upload("seven.png", _ring_png(invert=True), "image/png").run()
+    assert not at.exception and not at.error
+    assert at.session_state["explore_own"]["source"] == "upload: seven.png"
+    assert image_urls(at, "seven.png, as the model sees it")
+    assert [m for m in plane_data(at)["marks"] if m["label"] == "yours"]
+    at.file_uploader(key="explore_upload").set_value(None).run()
+    assert "explore_own" not in at.session_state
+
+
+def _huge_png() -> bytes:
+    from tests.test_drawing import big_png
+
+    return big_png(10_000, 10_000)
+
+
+@pytest.mark.parametrize("name, make, message", [
+    ("dot.png", lambda: _png([[255]]), "1 × 1"),
+    ("huge.png", _huge_png, "10,000 × 10,000"),
+    ("notes.png", lambda: b"this is not a picture\n" * 50, "not a picture"),
+    ("broken.png", lambda: _ring_png()[:300], "damaged"),
+    ("blank.png", lambda: _png([[255] * 50] * 50), "empty"),
+    ("big.png", lambda: b"\x89PNG\r\n\x1a\n" + bytes(3 * 2**20), "limit is 2 MB"),
+], ids=["1x1", "10000x10000", "not-an-image", "corrupt", "blank", "over-the-limit"])
+def test_a_bad_upload_gives_a_clear_message(at, name, make, message):
+    at.file_uploader(key="explore_upload").upload(name, make(), "image/png").run()
+    assert not at.exception
+    (err,) = at.error
+    assert err.value.startswith(name) and message in err.value
+    assert "explore_own" not in at.session_state
+    assert plane_data(at) and len(image_urls(at, "decoder output")) == 1, "the rest of the page still works"
+
+
+def test_a_decoder_the_page_cannot_run_falls_back_to_the_server(tmp_path, monkeypatch):
+    from dashboard import latent_plane
+
+    _tiny(tmp_path / "mnist-mlp", seed=7)
+    monkeypatch.setenv("LATENT_EXPLORER_PRETRAINED_DIR", str(tmp_path))
+    monkeypatch.setenv("LATENT_EXPLORER_MODELS_DIR", str(tmp_path / "none"))
+
+    def refuse(model):
+        raise latent_plane.UnsupportedDecoder("layer Tanh has no browser implementation")
+
+    monkeypatch.setattr(latent_plane, "decoder_spec", refuse)
+    app = AppTest.from_file(APP, default_timeout=60).run()
+    assert not app.exception
+    data = plane_data(app)
+    assert data["decoder"] is None and "Tanh" in data["note"]
+    before = data["serverImage"]
+    assert before.startswith("data:image/png;base64,")
+    send_event(app, "explore_plane", "release", {"z": [2.0, 1.0]})
+    assert plane_data(app)["serverImage"] != before, "the server decodes the released z for the page"

@@ -1,0 +1,138 @@
+"""Explore's state object and scene builder on their own: no Streamlit run, a dict as the session."""
+
+from __future__ import annotations
+
+import math
+import sys
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from dashboard import views  # noqa: E402
+from dashboard.explore.scene import background_extent, build_scene  # noqa: E402
+from dashboard.explore.state import UNDO_LEVELS, ExploreState, clamp  # noqa: E402
+
+
+class FakeEncodings:
+    """Four test images at known places, two classes."""
+
+    class_names = ("zero", "one")
+    labels = np.array([0, 1, 0, 1])
+    mu = np.array([[1.0, 2.0, 0.5], [-1.0, 0.5, 0.0], [3.0, -3.0, 1.0], [0.0, 0.0, 0.0]], np.float32)
+    sigma = np.full((4, 3), 0.2, np.float32)
+    plane = mu[:, :2].copy()
+
+
+def test_clamp_keeps_values_finite_and_on_the_sliders_grid():
+    assert clamp(1.234, 4) == 1.23 and clamp(-9, 4) == -4.0
+    assert clamp(float("nan"), 4) == 0.0
+    assert clamp(float("inf"), 4) == 4.0 and clamp(-1e308, 4) == -4.0
+
+
+def test_settings_default_and_persist_in_the_session_dict():
+    store: dict = {}
+    state = ExploreState(store)
+    assert state.map == "live" and state.section == "Manifold grid" and state.picks == []
+    state.map, state.morph_steps = "plotly", 20
+    again = ExploreState(store)  # a later run builds a new object over the same session
+    assert (again.map, again.morph_steps) == ("plotly", 20)
+    assert store["explore.map"] == "plotly"
+
+
+def test_undo_walks_back_several_moves_and_picks():
+    enc, state = FakeEncodings(), ExploreState({})
+    state.z = [0.0, 0.0, 0.0]
+    state.move_star([1.0, 1.0, 0.0], 4)
+    state.pick(0, enc.mu[0], 4)
+    state.move_star([2.5, -1.0, 0.0], 4)
+    state.pick(2, enc.mu[2], 4)
+    assert state.picks == [0, 2] and state.z == [3.0, -3.0, 1.0]
+    assert state.undo_last() and (state.z, state.picks) == ([2.5, -1.0, 0.0], [0])
+    assert state.undo_last() and (state.z, state.picks) == ([1.0, 2.0, 0.5], [0])
+    assert state.undo_last() and (state.z, state.picks) == ([1.0, 1.0, 0.0], [])
+    assert state.undo_last() and state.z == [0.0, 0.0, 0.0]
+    assert not state.undo_last() and not state.can_undo()
+
+
+def test_undo_keeps_a_bounded_history_and_ignores_non_moves():
+    state = ExploreState({})
+    state.z = [0.0, 0.0]
+    state.move_star([0.0, 0.0], 4)  # not a move: nothing to undo
+    assert not state.can_undo()
+    for i in range(UNDO_LEVELS + 5):
+        state.move_star([0.05 * (i + 1), 0.0], 4)
+    assert len(state.undo) == UNDO_LEVELS
+
+
+def test_a_model_switch_clips_the_star_and_drops_picks_of_another_dataset_with_a_note():
+    state = ExploreState({})
+    state.follow_model("a", "/m/a", "mnist", 3, 6.0)
+    state.z, state.picks = [5.5, -2.0, 1.0], [3, 7]
+    state.move_star([5.0, -2.0, 1.0], 6.0)
+    state.follow_model("b", "/m/b", "mnist", 2, 4.0)  # same dataset, smaller range, d = 2
+    assert state.z == [4.0, -2.0] and state.picks == [3, 7] and not state.notes
+    assert not state.can_undo(), "the history belongs to the old model's codes"
+    state.follow_model("c", "/m/c", "fashion-mnist", 2, 4.0)
+    assert state.picks == [] and state.z == [4.0, -2.0]
+    (note,) = state.take_notes()
+    assert "picks were dropped" in note and "fashion-mnist" in note and not state.notes
+
+
+def test_a_view_set_by_python_bumps_its_rev_and_one_from_the_page_does_not():
+    state = ExploreState({})
+    assert state.view_of(4.0) == {"cx": 0.0, "cy": 0.0, "half": 4.0, "rev": 0}
+    state.set_view(1.0, -0.5, 2.0, 4.0, bump=True)
+    assert state.view_of(4.0) == {"cx": 1.0, "cy": -0.5, "half": 2.0, "rev": 1}
+    state.set_view(1.5, -0.5, 1.0, 4.0, bump=False)  # the page zoomed: it already shows this
+    assert state.view_of(4.0)["rev"] == 1
+    state.set_view(0, 0, 1e308, 4.0, bump=True)
+    assert state.view_of(4.0)["half"] == 8.0, "no wider than the widest view"
+
+
+def test_the_scene_holds_what_both_maps_draw():
+    enc = FakeEncodings()
+    view = {"cx": 0.0, "cy": 0.0, "half": 4.0, "rev": 3}
+    own = (np.array([0.5, -0.5, 0.0]), np.array([0.3, 0.4, 0.1]))
+    scene = build_scene(enc=enc, d=3, z=[1.25, -0.5, 2.0], limit=4.0, view=view, picks=[1, 2, 99], own=own,
+                        hidden=[1, 5], background_n=12)
+    assert scene.star == (1.25, -0.5) and scene.z == (1.25, -0.5, 2.0)
+    assert [(m.label, m.x, m.y) for m in scene.marks[:2]] == [("A", -1.0, 0.5), ("B", 3.0, -3.0)]
+    assert scene.marks[2].shape == "diamond" and scene.marks[2].label == "yours"
+    posterior, yours = scene.ellipses
+    assert (posterior.x, posterior.y, posterior.sx, posterior.top) == (3.0, -3.0, np.float32(0.2), True)
+    assert yours.dash and (yours.sx, yours.sy) == (0.3, 0.4)
+    assert scene.focus == (3.0, -3.0), "centre on the last pick"
+    assert scene.hidden == (1,), "class 5 does not exist"
+    assert scene.background == (12, 4.0) and scene.view["rev"] == 3
+
+
+def test_the_background_covers_a_panned_view():
+    assert background_extent({"cx": 0.0, "cy": 0.0, "half": 4.0}, 4.0) == 4.0
+    assert background_extent({"cx": 2.2, "cy": -1.0, "half": 1.0}, 4.0) == 3.5  # ceil(3.2 * 2) / 2
+
+
+def test_the_plotly_figure_is_built_from_the_scene():
+    from dashboard.explore.plotly_view import figure
+
+    class Active:
+        class entry:
+            key, folder, stamp = "k", "/nowhere", (0, 0)
+
+    enc = FakeEncodings()
+    view = {"cx": 1.0, "cy": -1.0, "half": 2.0, "rev": 2}
+    scene = build_scene(enc=enc, d=2, z=[0.5, 0.25], limit=4.0, view=view, picks=[0], hidden=[1])
+    fig = figure(scene, Active, presenter=True, height=500)
+    assert list(fig.layout.xaxis.range) == [-1.0, 3.0] and list(fig.layout.yaxis.range) == [-3.0, 1.0]
+    assert fig.layout.uirevision == "k|2", "Plotly keeps the user's zoom until Python moves the view"
+    assert fig.layout.legend.itemdoubleclick == "toggleothers"
+    (star,) = [t for t in fig.data if t.name == "slider z"]
+    assert (star.x[0], star.y[0]) == scene.star
+    visible = {t.name: t.visible for t in fig.data if t.customdata is not None}
+    assert visible == {"zero": True, "one": "legendonly"}
+    assert fig.layout.xaxis.tickfont.size >= 16 and fig.layout.legend.font.size >= 16
+    assert math.isclose(fig.layout.shapes[0].x0, 0.8, abs_tol=1e-6), "the pick's 1σ ellipse"
+    assert views.CLASS_COLORS[0] in {t.marker.color for t in fig.data if t.name == "zero"}
