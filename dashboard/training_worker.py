@@ -81,19 +81,19 @@ def _weights(model) -> dict[str, np.ndarray]:
 class _Reporter:
     """The child's vae_core Callback: sends what the page shows; asks the shared stop event after every step."""
 
-    def __init__(self, conn, stop_event, snapshot: Callable):
-        self.conn, self.stop_event, self.snapshot = conn, stop_event, snapshot
+    def __init__(self, send: Callable[[tuple], None], stop_event, snapshot: Callable):
+        self.send, self.stop_event, self.snapshot = send, stop_event, snapshot
         self.rows: list[tuple] = []
         self.last_sent = time.monotonic()
 
     def _flush(self) -> None:
         if self.rows:
-            self.conn.send(("steps", self.rows))
+            self.send(("steps", self.rows))
             self.rows = []
         self.last_sent = time.monotonic()
 
     def on_train_start(self, total_steps: int, model) -> None:
-        self.conn.send(("start", total_steps, self.snapshot(model, 0)))
+        self.send(("start", total_steps, self.snapshot(model, 0)))
 
     def on_step(self, m) -> None:
         self.rows.append((m.step, m.epoch, m.loss, m.recon, m.kl, m.elapsed))
@@ -102,18 +102,15 @@ class _Reporter:
 
     def on_epoch_end(self, m, model) -> None:
         self._flush()
-        self.conn.send(("epoch", dict(m.__dict__), self.snapshot(model, m.epoch), _weights(model)))
+        self.send(("epoch", dict(m.__dict__), self.snapshot(model, m.epoch), _weights(model)))
 
     def should_stop(self) -> bool:
         return self.stop_event.is_set()
 
 
-def _child_main(spec: WorkerSpec, conn, stop_event) -> None:
-    """The child process: train, report, and end with one "done" or "error" message."""
-    try:
-        os.nice(max(0, int(spec.nice)))  # the whole process: its OpenMP threads are created after this
-    except (AttributeError, OSError):
-        pass
+def run_training(spec: WorkerSpec, send: Callable[[tuple], None], stop_event) -> None:
+    """Train as `spec` says, sending every message above through `send`; ends with one "done" or "error".
+    What a worker runs, whatever it is: a child process (below) or a Ray actor (dashboard/training_ray.py)."""
     try:
         import torch
 
@@ -128,13 +125,13 @@ def _child_main(spec: WorkerSpec, conn, stop_event) -> None:
         try:
             data = spec.data or load_dataset(cfg.dataset, cfg.data_dir)
         except DatasetError as e:
-            conn.send(("error", str(e)))
+            send(("error", str(e)))
             return
         n = min(spec.snapshot_images, len(data.test_images))
         subset = data.test_images[:n]
         z_samples = torch.randn(N_SAMPLES, spec.model_cfg.latent_dim, generator=torch.Generator().manual_seed(SAMPLE_SEED))
-        conn.send(("prepared", {"name": data.name, "sha256": data.sha256, "n_train": len(data.train_images),
-                                "labels": data.test_labels[:n].numpy().astype(np.int64)}))
+        send(("prepared", {"name": data.name, "sha256": data.sha256, "n_train": len(data.train_images),
+                           "labels": data.test_labels[:n].numpy().astype(np.int64)}))
 
         @torch.no_grad()
         def snapshot(model, epoch: int) -> LatentSnapshot:
@@ -151,16 +148,31 @@ def _child_main(spec: WorkerSpec, conn, stop_event) -> None:
                 model.train(was_training)
             return LatentSnapshot(epoch, np.ascontiguousarray(points, dtype=np.float32), samples)
 
-        reporter = Reporter(conn, stop_event, snapshot)
+        reporter = Reporter(send, stop_event, snapshot)
         result = train(spec.model_cfg, cfg, [reporter, *spec.callbacks], data)
         reporter._flush()
-        conn.send(("done", result.status, result.message, result.epochs_completed, result.history, result.seconds,
-                   result.precision, _weights(result.model)))
+        send(("done", result.status, result.message, result.epochs_completed, result.history, result.seconds,
+              result.precision, _weights(result.model)))
     except BaseException as e:  # noqa: BLE001  (the parent must hear why, whatever it was)
         try:
-            conn.send(("error", f"{type(e).__name__}: {e}"))
+            send(("error", f"{type(e).__name__}: {e}"))
         except Exception:
             pass
+
+
+def lower_priority(nice: int) -> None:
+    """The whole process: its OpenMP threads are created after this and inherit it."""
+    try:
+        os.nice(max(0, int(nice)))
+    except (AttributeError, OSError):
+        pass
+
+
+def _child_main(spec: WorkerSpec, conn, stop_event) -> None:
+    """The child process: its priority, then run_training() over the pipe."""
+    lower_priority(spec.nice)
+    try:
+        run_training(spec, conn.send, stop_event)
     finally:
         conn.close()
 
