@@ -11,6 +11,7 @@ every rerun, nor watch someone's training job once a second, and the first scree
 from __future__ import annotations
 
 import importlib
+import logging
 import sys
 from pathlib import Path
 
@@ -62,6 +63,18 @@ def _heartbeat(job_id: str) -> None:
         st.rerun()  # the job has ended: a full run drops this fragment
 
 
+def render_tab(module: str, active) -> None:
+    """The error boundary of a tab: whatever a tab raises becomes one line on the page, and the traceback goes
+    to the server log (a student sees neither a traceback nor a server path; the sidebar and other tabs work).
+    st.rerun and st.stop raise BaseExceptions, not Exceptions: they pass through as they should."""
+    try:
+        importlib.import_module(module).render(active)
+    except Exception as e:
+        logging.getLogger("dashboard.app").exception("the tab %s failed", module)
+        st.error(f"This tab ran into an error ({type(e).__name__}); the details are in the server log. "
+                 "The other tabs and the model list still work.")
+
+
 active, error = models.model_picker()
 if active is not None:
     st.sidebar.markdown(models.model_summary(active))
@@ -73,12 +86,12 @@ if active is None:
     st.stop()
 
 if len(TABS) == 1:
-    importlib.import_module(TABS[0][1]).render(active)
+    render_tab(TABS[0][1], active)
 else:
     for tab, (_, module) in zip(st.tabs([label for label, _ in TABS], key=TAB_KEY, on_change="rerun"), TABS):
         if tab.open is False:  # None would mean "not tracked": then every tab runs
             continue
         with tab:
-            importlib.import_module(module).render(active)
+            render_tab(module, active)
 models.freeze_imported_objects()  # a tab opened for the first time has imported its modules
 keep_own_training_alive()

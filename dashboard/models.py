@@ -1,6 +1,9 @@
 """Which models there are, and loading them once.
 
-The registry lists every checkpoint folder in pretrained/ (shipped) and models/ (trained by the user).
+The registry (scan(), list_models()) lists every checkpoint folder in pretrained/ (shipped), models/ (trained
+by the user) and models/_recovered/. It never breaks a page: a folder whose config.json is malformed, or that
+is a symbolic link (links are not followed), is listed as "<name> · unreadable (<why, no path>)". The scan is
+kept for the whole process and re-checked with stats only (see scan()).
 Everything expensive is computed once per model and cached in memory, keyed by the folder and the
 modification times of its files, so a retrained model is picked up and nothing is written to disk:
 
@@ -22,9 +25,11 @@ use_request_threads() for why it is set per thread.
 from __future__ import annotations
 
 import gc
+import logging
 import math
 import os
 import sys
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -41,6 +46,8 @@ from . import latent_plane, paths, views
 DEFAULT_MODEL = "mnist-mlp"
 DATASET_TITLES = {"mnist": "MNIST", "fashion-mnist": "Fashion-MNIST"}
 REQUEST_THREADS = 1  # torch intra-op threads of one request
+
+log = logging.getLogger(__name__)
 
 
 _modules_frozen = 0  # len(sys.modules) at the last freeze_imported_objects()
@@ -81,18 +88,20 @@ def checkpoint_roots() -> list[tuple[str, Path]]:
 
 # --- the registry (no Streamlit) -------------------------------------------------------------
 
+LINK_REASON = "a symbolic link; links in a models folder are not followed"
+
 
 @dataclass(frozen=True)
 class ModelEntry:
-    folder: str  # absolute path of the checkpoint folder
+    folder: str  # absolute path of the checkpoint folder (where it really is: links are never followed)
     name: str  # the folder's name
-    source: str  # "pretrained" or "models"
+    source: str  # "pretrained", "models" or "recovered"
     stamp: tuple[int, int]  # mtime_ns of config.json and model.safetensors: part of every cache key
     dataset: str | None = None
     arch: str | None = None
     latent_dim: int | None = None
     test_loss: float | None = None
-    error: str | None = None  # why the config cannot be read; None when it can
+    error: str | None = None  # why it cannot be used, one line without a path; None when it can
 
     @property
     def key(self) -> str:
@@ -102,9 +111,25 @@ class ModelEntry:
     def label(self) -> str:
         head = self.name if self.source == "pretrained" else f"{self.source}/{self.name}"
         if self.error:
-            return f"{head} · unreadable"
+            return f"{head} · unreadable ({_shorten(self.error, 70)})"
         loss = f"loss {self.test_loss:.1f}" if self.test_loss is not None else "no test loss"
         return f"{head} · {DATASET_TITLES.get(self.dataset, self.dataset)} · {self.arch} · {self.latent_dim}-D · {loss}"
+
+
+def _shorten(text: str, n: int) -> str:
+    return text if len(text) <= n else text[: n - 1] + "…"
+
+
+def public_reason(error: BaseException, *folders: str | os.PathLike) -> str:
+    """One line saying why, with no server path in it: what a student may see. CheckpointError.reason when the
+    library gives one; otherwise the message with the folders named by their last part only."""
+    reason = getattr(error, "reason", None)
+    text = str(reason if reason else error) or type(error).__name__
+    for folder in folders:
+        folder = str(folder)
+        for full in sorted({folder, str(Path(folder).resolve())}, key=len, reverse=True):
+            text = text.replace(full + os.sep, "").replace(full, Path(folder).name)
+    return " ".join(paths.hide_paths(text).split())
 
 
 def folder_stamp(folder: str | os.PathLike) -> tuple[int, int]:
@@ -112,44 +137,184 @@ def folder_stamp(folder: str | os.PathLike) -> tuple[int, int]:
     out = []
     for name in (CONFIG_NAME, WEIGHTS_NAME):
         try:
-            out.append((Path(folder) / name).stat().st_mtime_ns)
+            out.append(os.lstat(os.path.join(folder, name)).st_mtime_ns)
         except OSError:
             out.append(0)
     return out[0], out[1]
 
 
+def _linked_part(folder: str) -> str | None:
+    """The name of the first of folder, config.json, model.safetensors that is a symbolic link, else None."""
+    for path in (folder, os.path.join(folder, CONFIG_NAME), os.path.join(folder, WEIGHTS_NAME)):
+        if os.path.islink(path):
+            return os.path.basename(path)
+    return None
+
+
+def _number(value) -> float | None:
+    return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value) else None
+
+
 def describe(folder: str | os.PathLike, source: str, stamp: tuple[int, int] | None = None) -> ModelEntry:
-    """Read a checkpoint's config into a ModelEntry; an unreadable one gets `error` set instead of raising."""
-    folder = Path(folder).resolve()
+    """Read a checkpoint's config into a ModelEntry; an unreadable one gets `error` set instead of raising.
+
+    Only fields vae_core.read_config has validated are read. A link (the folder, or one of its two files) is
+    never followed: otherwise a link in models/ would relabel a shipped model, or show fields of any file."""
+    folder = Path(os.path.abspath(folder))
+    folder = Path(os.path.realpath(folder.parent)) / folder.name  # the parents resolved, the folder itself not
     stamp = stamp or folder_stamp(folder)
+    linked = _linked_part(str(folder))
+    if linked is not None:
+        return ModelEntry(str(folder), folder.name, source, stamp, error=f"{linked} is {LINK_REASON}")
     try:
         config = vae_core.read_config(folder)
-    except vae_core.CheckpointError as e:
-        return ModelEntry(str(folder), folder.name, source, stamp, error=str(e))
-    model, data = config.get("model", {}), config.get("data", {})
-    loss = config.get("metrics", {}).get("test_loss")
+        cfg = vae_core.VAEConfig.from_dict(config["model"])
+        vae_core.check_budget(cfg)  # listed as readable only if loading it would not be refused for its size
+    except (vae_core.CheckpointError, vae_core.BudgetError) as e:
+        return ModelEntry(str(folder), folder.name, source, stamp, error=public_reason(e, folder))
+    except Exception as e:  # a config read_config let through that still does not make a model: say so, once
+        log.warning("checkpoint %s: unusable config: %r", folder, e)
+        return ModelEntry(str(folder), folder.name, source, stamp, error=f"invalid model config ({type(e).__name__})")
+    data, metrics = config.get("data"), config.get("metrics")
+    dataset = data.get("dataset") if isinstance(data, dict) else None
     return ModelEntry(
         folder=str(folder), name=folder.name, source=source, stamp=stamp,
-        dataset=data.get("dataset", "mnist") if isinstance(data, dict) else "mnist",
-        arch=model.get("arch"), latent_dim=int(model.get("latent_dim", 2)),
-        test_loss=float(loss) if isinstance(loss, (int, float)) and math.isfinite(loss) else None,
+        dataset=dataset if isinstance(dataset, str) else "mnist", arch=cfg.arch, latent_dim=int(cfg.latent_dim),
+        test_loss=_number(metrics.get("test_loss")) if isinstance(metrics, dict) else None,
     )
 
 
-def candidate_folders(roots: list[tuple[str, Path]] | None = None) -> list[tuple[str, Path]]:
-    """(source, folder) of every subfolder holding a config.json or weights; hidden (temporary) ones skipped."""
-    found = []
+@dataclass(frozen=True)
+class _Listing:
+    """The checkpoint-like entries of one root, as of its directory's mtime_ns."""
+
+    mtime_ns: int
+    names: tuple[str, ...]  # subfolders and links, sorted; hidden (temporary) ones left out
+    links: frozenset[str]
+
+
+_CONFIG_SUFFIX, _WEIGHTS_SUFFIX = os.sep + CONFIG_NAME, os.sep + WEIGHTS_NAME
+RESTAT_S = 2.0  # the folders' stamps are checked at most this often; a new, removed or renamed folder at once
+
+
+@dataclass
+class _RootScan:
+    """What scan() found in one root, and when it last checked the folders' stamps."""
+
+    listing: _Listing
+    checked: float  # time.monotonic() of the last stamp check
+    entries: list[ModelEntry]
+    described: dict[str, tuple[tuple[int, int], ModelEntry]]  # folder name -> (stamp, entry)
+
+
+_listings: dict[str, _Listing] = {}  # real path of a root -> its listing
+_scans: dict[tuple[str, str], _RootScan] = {}  # (source, real path of the root) -> its last scan
+
+
+def _list_root(root: str, skip: frozenset[str]) -> _Listing | None:
+    """The root's entries, re-read only when its mtime_ns changed (adding, removing or renaming a folder, and
+    the atomic swap of save_checkpoint, all change it). None when the root is missing or unreadable."""
+    try:
+        mtime = os.stat(root).st_mtime_ns
+    except OSError:
+        return None
+    known = _listings.get(root)
+    if known is not None and known.mtime_ns == mtime:
+        return known
+    names, links = [], set()
+    try:
+        with os.scandir(root) as it:
+            for d in it:
+                if d.name.startswith(".") or d.name in skip:
+                    continue
+                if d.is_symlink():
+                    names.append(d.name)
+                    links.add(d.name)
+                elif d.is_dir(follow_symlinks=False):
+                    names.append(d.name)
+    except OSError:
+        return None
+    listing = _Listing(mtime, tuple(sorted(names)), frozenset(links))
+    _listings[root] = listing
+    return listing
+
+
+def _roots(roots: list[tuple[str, Path]] | None) -> list[tuple[str, str, frozenset[str]]]:
+    """(source, real path, names to skip) of each root. A root that is itself a link inside another root
+    (models/_recovered -> elsewhere) is not followed; the recovered root is not listed again as a folder."""
+    out = []
     for source, root in roots or checkpoint_roots():
-        try:
-            children = sorted(p for p in Path(root).iterdir() if p.is_dir() and not p.name.startswith("."))
-        except OSError:
+        root = Path(root)
+        if source == "recovered" and root.is_symlink():
+            log.warning("%s is a symbolic link: not followed", root)
             continue
-        found += [(source, p) for p in children if (p / CONFIG_NAME).exists() or (p / WEIGHTS_NAME).exists()]
+        skip = frozenset({paths.RECOVERED}) if source == "models" else frozenset()
+        out.append((source, os.path.realpath(root), skip))
+    return out
+
+
+def _scan_root(source: str, root: str, listing: _Listing, known: _RootScan | None) -> _RootScan:
+    """Stamp every folder of the listing (two lstats each) and describe only those whose stamp changed."""
+    lstat, old = os.lstat, known.described if known is not None else {}
+    prefix = root.rstrip(os.sep) + os.sep
+    described, entries = {}, []
+    for name in listing.names:
+        folder = prefix + name  # string concatenation: os.path.join costs more than the lstat (1,000 a rerun)
+        if name in listing.links:
+            stamp = (0, 0)
+        else:
+            try:
+                c = lstat(folder + _CONFIG_SUFFIX).st_mtime_ns
+            except OSError:
+                c = 0
+            try:
+                w = lstat(folder + _WEIGHTS_SUFFIX).st_mtime_ns
+            except OSError:
+                w = 0
+            if not (c or w):
+                continue  # neither file: not a checkpoint folder
+            stamp = (c, w)
+        previous = old.get(name)
+        if previous is not None and previous[0] == stamp:
+            entry = previous[1]
+        elif name in listing.links:
+            entry = ModelEntry(folder, name, source, stamp, error=LINK_REASON)
+        else:
+            entry = describe(folder, source, stamp)
+        described[name] = (stamp, entry)
+        entries.append(entry)
+    return _RootScan(listing, time.monotonic(), entries, described)
+
+
+def scan(roots: list[tuple[str, Path]] | None = None, max_age: float = RESTAT_S) -> list[ModelEntry]:
+    """Every checkpoint folder of the roots, in order, without reading a file while nothing changed.
+
+    Per call: one stat per root. When a root's mtime_ns changed (a folder added, removed or renamed, and every
+    save_checkpoint, which swaps a folder in), or its folders were last stamped over `max_age` seconds ago, each
+    folder is stamped again (two lstats) and only a folder whose stamp changed has its config read and
+    validated again. So 1,000 folders cost one stat on most reruns and a few ms every 2 s, instead of 1,000
+    configs read on every rerun of every session. A config.json edited in place shows within max_age.
+    A subfolder with neither file is not a checkpoint and not listed; a link is listed as unreadable."""
+    found, now = [], time.monotonic()
+    for source, root, skip in _roots(roots):
+        listing = _list_root(root, skip)
+        if listing is None:
+            _scans.pop((source, root), None)
+            continue
+        known = _scans.get((source, root))
+        if known is None or known.listing is not listing or now - known.checked > max_age:
+            known = _scans[(source, root)] = _scan_root(source, root, listing, known)
+        found += known.entries
     return found
 
 
+def candidate_folders(roots: list[tuple[str, Path]] | None = None) -> list[tuple[str, Path]]:
+    """(source, folder) of every entry scan() lists (a checkpoint folder, or a link shown as unreadable)."""
+    return [(e.source, Path(e.folder)) for e in scan(roots)]
+
+
 def scan_checkpoints(roots: list[tuple[str, Path]] | None = None) -> list[ModelEntry]:
-    return [describe(folder, source) for source, folder in candidate_folders(roots)]
+    return scan(roots)
 
 
 def default_index(entries: list[ModelEntry]) -> int:
@@ -218,14 +383,10 @@ def compute_grid(model: vae_core.VAE, n: int, extent: float) -> np.ndarray:
 # --- cached versions for the app --------------------------------------------------------------
 
 
-@st.cache_data(max_entries=256, show_spinner=False)
-def _describe_cached(folder: str, source: str, stamp: tuple[int, int]) -> ModelEntry:
-    return describe(folder, source, stamp)
-
-
 def list_models() -> list[ModelEntry]:
-    """Every checkpoint in pretrained/ and models/; configs are re-read only when a folder changes."""
-    return [_describe_cached(str(folder.resolve()), source, folder_stamp(folder)) for source, folder in candidate_folders()]
+    """Every checkpoint in pretrained/, models/ and models/_recovered/ (scan(): configs re-read only when a
+    folder changes; the cache is this process's, shared by every session)."""
+    return scan()
 
 
 @st.cache_resource(max_entries=4, show_spinner="Loading the model…")
@@ -312,8 +473,9 @@ class ActiveModel:
 
     @property
     def dataset(self) -> str:
-        data = self.config.get("data", {})
-        return data.get("dataset", "mnist") if isinstance(data, dict) else "mnist"
+        data = self.config.get("data")
+        name = data.get("dataset") if isinstance(data, dict) else None
+        return name if isinstance(name, str) else "mnist"
 
     @property
     def latent_dim(self) -> int:
@@ -325,8 +487,11 @@ def _try_load(entry: ModelEntry) -> tuple[ActiveModel | None, str | None]:
         return None, entry.error
     try:
         model, config = load_model(entry.folder, entry.stamp)
-    except Exception as e:  # CheckpointError, and anything torch raises on a strange file
-        return None, str(e) or type(e).__name__
+    except vae_core.CheckpointError as e:
+        return None, public_reason(e, entry.folder)
+    except Exception as e:  # anything torch raises on a strange file: the details go to the server log only
+        log.exception("loading the checkpoint %s failed", entry.folder)
+        return None, f"the checkpoint could not be read ({type(e).__name__})"
     return ActiveModel(entry, model, config), None
 
 
@@ -334,12 +499,15 @@ def model_picker() -> tuple[ActiveModel | None, str | None]:
     """The sidebar's model selectbox. Returns (the model in use, an error message or None).
 
     When the chosen checkpoint fails to load, the previously used model (st.session_state.model_last_good)
-    stays in use and the message says why.
+    stays in use and the message says why. A models root the app must not write to stops the app here (the
+    message, no model): app.py shows the message and stops.
     """
+    problem = paths.models_root_problem()
+    if problem is not None:
+        return None, problem
     entries = list_models()
     if not entries:
-        roots = ", ".join(str(p) for _, p in checkpoint_roots())
-        return None, (f"No model checkpoints found (looked in {roots}). Train one with "
+        return None, ("No model checkpoints found in pretrained/ or models/. Train one in the Train tab, or with "
                       "`python -m vae_core.train --out models/my-vae`.")
     by_folder = {e.folder: e for e in entries}
     options = [e.folder for e in entries]
@@ -347,7 +515,7 @@ def model_picker() -> tuple[ActiveModel | None, str | None]:
     if ss.get("model_choice") not in by_folder:
         ss["model_choice"] = options[default_index(entries)]
     choice = st.sidebar.selectbox(
-        "Model", options, key="model_choice", format_func=lambda f: by_folder[f].label if f in by_folder else f,
+        "Model", options, key="model_choice", format_func=lambda f: by_folder[f].label if f in by_folder else Path(f).name,
         help="Shipped models live in pretrained/, the ones you train in models/.",
     )
     active, error = _try_load(by_folder[choice])
@@ -365,19 +533,22 @@ def model_picker() -> tuple[ActiveModel | None, str | None]:
 
 
 def model_summary(active: ActiveModel) -> str:
-    """A few lines of markdown about the model for the sidebar."""
+    """A few lines of markdown about the model for the sidebar: the model's own config, and only those
+    metrics and counts of config.json that are finite numbers (anything else is left out, never shown raw)."""
     cfg, config = active.model.cfg, active.config
-    training = config.get("training", {}) if isinstance(config.get("training"), dict) else {}
-    metrics = config.get("metrics", {}) if isinstance(config.get("metrics"), dict) else {}
+    training = config.get("training") if isinstance(config.get("training"), dict) else {}
+    metrics = config.get("metrics") if isinstance(config.get("metrics"), dict) else {}
     parts = [
         f"**{DATASET_TITLES.get(active.dataset, active.dataset)}**, {cfg.arch.upper()}, latent dim {cfg.latent_dim}",
         f"likelihood {cfg.likelihood}, β = {cfg.beta:g}",
     ]
-    if isinstance(metrics.get("test_loss"), (int, float)):
-        line = f"test loss {metrics['test_loss']:.2f} nats"
-        if isinstance(metrics.get("test_recon"), (int, float)) and isinstance(metrics.get("test_kl"), (int, float)):
-            line += f" (recon {metrics['test_recon']:.1f} + KL {metrics['test_kl']:.1f})"
+    loss, recon, kl = (_number(metrics.get(k)) for k in ("test_loss", "test_recon", "test_kl"))
+    if loss is not None:
+        line = f"test loss {loss:.2f} nats"
+        if recon is not None and kl is not None:
+            line += f" (recon {recon:.1f} + KL {kl:.1f})"
         parts.append(line)
-    if training.get("epochs_completed") is not None:
-        parts.append(f"{training['epochs_completed']} epochs")
+    epochs = training.get("epochs_completed")
+    if isinstance(epochs, int) and not isinstance(epochs, bool) and epochs >= 0:
+        parts.append(f"{epochs} epochs")
     return "  \n".join(parts)

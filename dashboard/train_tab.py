@@ -15,6 +15,8 @@ The figure builders at the top are pure functions (no Streamlit calls) so they c
 
 from __future__ import annotations
 
+import logging
+import math
 import uuid
 
 import numpy as np
@@ -23,13 +25,16 @@ import streamlit as st
 import torch
 from plotly.subplots import make_subplots
 
+from vae_core.budget import MAX_PARAMETERS, check_budget
+from vae_core.checkpoint import CheckpointError
 from vae_core.config import VAEConfig
 from vae_core.train import TrainConfig
 
-from . import models, views
+from . import models, paths, views
 from . import training_job as tj
 
 POLL_S = 1.0  # seconds between refreshes of the live view (each is also the heartbeat)
+KEEP_ALIVE_S = 30.0  # while a finished, unsaved run is on screen, it is touched this often (training_job: Memory)
 TRAIN_SIZES = (2000, 10000, 60000)
 DATASETS = ("mnist", "fashion-mnist")
 MAX_CURVE_POINTS = 600  # points per plotted step curve; longer runs are smoothed, then thinned
@@ -62,9 +67,14 @@ HELP = f"""
   resume the job.
 * **Nothing is kept unless you save it.** Save the model under a name to find it in the sidebar's
   **Model** list; models live in `models/` (never in `pretrained/`). A run that diverges is not saved.
+  Once saved, or after the page has been away for {tj.keep_unsaved_default() / 60:.0f} minutes, the run's model
+  is freed from the server's memory (its curves stay for the replay).
+* **Size limit.** A model over {MAX_PARAMETERS:,} parameters (e.g. hidden sizes 8192,8192,8192) is refused
+  before it starts: the app only trains what it can save and load again.
 """
 
 ss = st.session_state
+log = logging.getLogger(__name__)
 
 
 # --- pure figure builders ---------------------------------------------------------------------
@@ -89,15 +99,40 @@ def thin_index(n: int, max_points: int = MAX_CURVE_POINTS) -> np.ndarray:
     return np.unique(np.linspace(0, n - 1, max_points).round().astype(int))
 
 
-def steps_from_history(history: dict | None) -> dict:
+def _finite(value) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def steps_from_history(history) -> dict:
     """config['history']['steps'] in either stored form (a list of row dicts, or a dict of columns)
-    -> {'step': [...], 'loss': [...], 'recon': [...], 'kl': [...]}."""
-    steps = (history or {}).get("steps") or {}
+    -> {'step': [...], 'loss': [...], 'recon': [...], 'kl': [...]}: only the rows whose four values are all
+    finite numbers (a config.json edited by hand may hold anything there); empty lists when there are none."""
     keys = ("step", "loss", "recon", "kl")
+    steps = history.get("steps") if isinstance(history, dict) else None
     if isinstance(steps, dict):
-        return {k: list(steps.get(k, [])) for k in keys}
-    rows = [r for r in steps if isinstance(r, dict) and all(k in r for k in keys)]
+        columns = [steps.get(k) for k in keys]
+        if not all(isinstance(c, list) for c in columns):
+            return {k: [] for k in keys}
+        rows = [dict(zip(keys, values)) for values in zip(*columns)]
+    elif isinstance(steps, list):
+        rows = [r for r in steps if isinstance(r, dict)]
+    else:
+        rows = []
+    rows = [r for r in rows if all(_finite(r.get(k)) for k in keys)]
     return {k: [r[k] for r in rows] for k in keys}
+
+
+def epochs_from_history(history) -> list[dict]:
+    """config['history']['epochs'] -> the epochs whose step and test loss are finite numbers (test_kl kept when
+    it is one too): what loss_figure plots."""
+    epochs = history.get("epochs") if isinstance(history, dict) else None
+    out = []
+    for e in epochs if isinstance(epochs, list) else []:
+        if isinstance(e, dict) and _finite(e.get("test_loss")) and _finite(e.get("step", 0)):
+            out.append({"epoch": e.get("epoch") if _finite(e.get("epoch")) else len(out) + 1,
+                        "step": e.get("step", 0), "test_loss": e["test_loss"],
+                        "test_kl": e.get("test_kl") if _finite(e.get("test_kl")) else None})
+    return out
 
 
 def loss_figure(
@@ -240,13 +275,21 @@ def _on_start() -> None:
     ss.pop("train_save_msg", None)
     try:
         model_cfg, train_cfg = settings_from_state()
-    except ValueError as e:
+        check_budget(model_cfg, train_cfg.batch_size)  # from the numbers alone: refused before any allocation
+    except ValueError as e:  # BudgetError is one too
         ss["train_notice"] = ("error", f"Cannot start: {e}")
+        return
+    problem = paths.models_root_problem()
+    if problem is not None:
+        ss["train_notice"] = ("error", f"Cannot start: {problem}")
         return
     try:
         job = tj.registry().start(session_id(), model_cfg, train_cfg)
     except tj.JobLimitError as e:
         ss["train_notice"] = ("warning", str(e))
+        return
+    except ValueError as e:
+        ss["train_notice"] = ("error", f"Cannot start: {e}")
         return
     ss["train_job_id"] = job.job_id
 
@@ -362,10 +405,21 @@ def _live_view(job_id: str, owner: bool) -> None:
     _latent_panel(s, -1, "train_live_latent")
 
 
+def _keep_alive(job_id: str) -> None:
+    """A fragment that shows nothing: while this page shows its finished, unsaved run, the run keeps its model."""
+    job = _find_job(job_id)
+    if job is not None and job.session_id == session_id():
+        job.touch()
+
+
 def finished_view(job: tj.TrainingJob) -> None:
+    if job.session_id == session_id():
+        job.touch()
     s = job.snapshot()
     show = {"completed": st.success, "stopped": st.warning, "diverged": st.error, "error": st.error}[s.state]
     show(s.message)
+    if s.can_save:
+        st.fragment(run_every=KEEP_ALIVE_S)(_keep_alive)(s.job_id)
     if not s.latents:
         return
     last = len(s.latents) - 1
@@ -381,6 +435,11 @@ def finished_view(job: tj.TrainingJob) -> None:
     _latent_panel(s, epoch, "train_done_latent")
     if s.can_save:
         save_form(job)
+    elif s.released == "saved" and s.saved_to:
+        _save_message()
+    elif s.released in ("abandoned", "forgotten") and s.epochs_completed > 0 and not s.recovered_to:
+        st.info("This run's model was let go after the page was away for a while, to free the server's memory; "
+                "train again to save one.")
 
 
 # --- saving -----------------------------------------------------------------------------------
@@ -399,16 +458,18 @@ def _on_save(job_id: str) -> None:
                                                f"existing model* to overwrite it, or choose another name.")
             return
         folder = job.save(name, overwrite=bool(ss.get("train_save_replace")))
-    except (ValueError, FileExistsError) as e:
+    except (ValueError, FileExistsError) as e:  # the messages name no server path (training_job)
         ss["train_save_msg"] = ("error", str(e))
         return
-    clear = getattr(models.list_models, "clear", None)  # in case the model list gets cached
-    if callable(clear):
-        clear()
+    except OSError as e:  # a full disk, a permission: the path stays in the server log
+        log.exception("saving the model %r failed", name)
+        ss["train_save_msg"] = ("error", f"The model could not be saved ({type(e).__name__}: "
+                                         f"{e.strerror or 'a file system error'}); nothing was changed.")
+        return
     ss["train_save_replace"] = False
     ss["train_saved_folder"] = str(folder.resolve())
-    ss["train_save_msg"] = ("success", f"Saved as **{name}** in `{folder}`. It is now in the sidebar's "
-                                       "**Model** list.")
+    ss["train_save_msg"] = ("success", f"Saved as **{folder.name}**. It is now in the sidebar's **Model** list "
+                                       f"as models/{folder.name}.")
 
 
 def _on_open_saved() -> None:
@@ -426,6 +487,10 @@ def save_form(job: tj.TrainingJob) -> None:
         c2.checkbox("Replace the existing model", key="train_save_replace", persist_state="page",
                     help="Needed only when a model of that name already exists in models/.")
         st.form_submit_button("Save", icon=":material/save:", on_click=_on_save, args=(job.job_id,))
+    _save_message()
+
+
+def _save_message() -> None:
     msg = ss.get("train_save_msg")
     if msg:
         getattr(st, msg[0])(msg[1])
@@ -442,21 +507,22 @@ def _model_column(entry: models.ModelEntry, key: str) -> None:
     try:
         model, config = models.load_model(entry.folder, entry.stamp)
         enc = models.test_encodings(entry.folder, entry.stamp, entry.dataset or "mnist")
-    except Exception as e:  # a damaged checkpoint or missing data: say so, keep the other column
-        st.error(f"Cannot show this model: {e}")
+    except Exception as e:  # a damaged checkpoint or missing data: say so (no path), keep the other column
+        if not isinstance(e, CheckpointError):
+            log.exception("Compare: %s failed to load", entry.folder)
+        st.error(f"Cannot show this model: {models.public_reason(e, entry.folder)}")
         return
     n = min(COMPARE_POINTS, len(enc.labels))
     st.caption(models.model_summary(models.ActiveModel(entry, model, config)).replace("  \n", " · "))
     st.plotly_chart(latent_figure(enc.plane[:n], enc.labels[:n], enc.class_names, height=380,
                                   uirevision=entry.key, one_dim=enc.mu.shape[1] == 1),
                     key=f"{key}_latent", config={"displaylogo": False})
-    history = config.get("history") if isinstance(config.get("history"), dict) else {}
-    steps = steps_from_history(history)
-    if steps["step"] or history.get("epochs"):
-        st.plotly_chart(loss_figure(steps, history.get("epochs", []), height=300), key=f"{key}_loss",
-                        config={"displaylogo": False})
+    history = config.get("history")
+    steps, epochs = steps_from_history(history), epochs_from_history(history)
+    if steps["step"] or epochs:
+        st.plotly_chart(loss_figure(steps, epochs, height=300), key=f"{key}_loss", config={"displaylogo": False})
     else:
-        st.caption("This checkpoint holds no training curves.")
+        st.caption("This checkpoint holds no training curves that can be read.")
 
 
 @st.fragment

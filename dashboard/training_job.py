@@ -33,6 +33,12 @@ saved and picked in that session's own model list.
 Outcomes. status "completed" or "stopped": the model (weights of the last completed epoch) can be saved with
 save_user_model() into models/<name>/. "diverged": a plain message with advice, and nothing is saved.
 
+Memory. A finished job lets go of its model (the weights, up to vae_core.budget.MAX_PARAMETERS floats) as soon
+as nobody can want it any more: once it is saved (by the user, or to models/_recovered/), when the run
+diverged or failed, and when its page has not come back for VAE_TRAIN_KEEP_S seconds (default 600: the
+Train tab touches a finished job on every visit and every 30 s while it stays open). The curves and latent
+snapshots stay, for the replay, until the registry forgets the job.
+
 Where models go: models/ in the repository (git-ignored), or LATENT_EXPLORER_MODELS_DIR when set (see
 dashboard/paths.py, which the model picker reads too). pretrained/ is never written.
 """
@@ -41,12 +47,12 @@ from __future__ import annotations
 
 import atexit
 import datetime as dt
+import logging
 import math
 import os
 import re
 import threading
 import time
-import traceback
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
@@ -54,6 +60,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from vae_core.budget import check_budget
 from vae_core.checkpoint import CONFIG_NAME, WEIGHTS_NAME, save_checkpoint
 from vae_core.config import VAEConfig
 from vae_core.data import CLASS_NAMES, Dataset, DatasetError, load_dataset, to_float
@@ -67,6 +74,7 @@ UNATTENDED = ("heartbeat", "shutdown")  # stop reasons after which the last comp
 NAME_RE = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 NAME_RULE = "1 to 64 characters, each a letter, digit, '-' or '_'"
 DEFAULT_HEARTBEAT_S = 90.0
+DEFAULT_KEEP_S = 600.0  # a finished, unsaved job keeps its model this long after its page last came (VAE_TRAIN_KEEP_S)
 DEFAULT_TRAIN_NICE = 19  # the training thread's nice value (VAE_TRAIN_NICE): see lower_this_thread_priority()
 SNAPSHOT_IMAGES = 2000  # test images whose posterior means are plotted after every epoch
 N_SAMPLES = 8  # decoded prior samples per epoch
@@ -80,6 +88,17 @@ def heartbeat_timeout_default() -> float:
     except ValueError:
         return DEFAULT_HEARTBEAT_S
     return value if value > 0 else DEFAULT_HEARTBEAT_S
+
+
+log = logging.getLogger(__name__)
+
+
+def keep_unsaved_default() -> float:
+    try:
+        value = float(os.environ.get("VAE_TRAIN_KEEP_S", DEFAULT_KEEP_S))
+    except ValueError:
+        return DEFAULT_KEEP_S
+    return value if value > 0 else DEFAULT_KEEP_S
 
 
 def train_nice_default() -> int:
@@ -149,6 +168,7 @@ class JobSnapshot:
     train_cfg: TrainConfig
     recovered_to: str | None  # folder of the heartbeat save, if one was made
     saved_to: str | None  # the last folder save() wrote
+    released: str | None = None  # why the model is no longer held ("saved", "abandoned", ...), None while it is
 
     @property
     def done(self) -> bool:
@@ -160,7 +180,7 @@ class JobSnapshot:
 
     @property
     def can_save(self) -> bool:
-        return self.state in ("completed", "stopped") and self.epochs_completed > 0
+        return self.state in ("completed", "stopped") and self.epochs_completed > 0 and self.released is None
 
 
 # --- the job ----------------------------------------------------------------------------------
@@ -250,6 +270,7 @@ class TrainingJob:
         self._z_samples: torch.Tensor | None = None
         self._recovered_to: str | None = None
         self._saved_to: str | None = None
+        self._released: str | None = None
 
     # --- control -----------------------------------------------------------------------------
 
@@ -334,19 +355,30 @@ class TrainingJob:
             self._prepare()
             result = train(self.model_cfg, self.train_cfg, [_JobCallback(self), *self.extra_callbacks], self.data)
             self.result = result
-            recovered = None
+            recovered, lost = None, None
             if result.status == "stopped" and self._stop_reason in UNATTENDED and result.epochs_completed > 0:
-                recovered = str(self._save_recovered(result))
+                try:
+                    recovered = str(self._save_recovered(result))
+                except Exception as e:  # the run itself went well: say the model could not be kept, and why
+                    log.exception("job %s: saving the recovered model failed", self.job_id)
+                    lost = str(e) if isinstance(e, ValueError) else f"{type(e).__name__} while writing it"
             with self._lock:
                 self._state = result.status
                 self._elapsed = result.seconds
                 self._recovered_to = recovered
                 self._message = self._outcome_message(result, recovered)
-        except DatasetError as e:
-            self._fail(str(e))
-        except Exception as e:  # anything else: say what happened instead of a silent dead thread
-            traceback.print_exc()
-            self._fail(f"training failed: {type(e).__name__}: {e}")
+                if lost:
+                    self._message += f" It could not be kept: {lost}"
+            if recovered:
+                self.release_model("saved")
+            elif result.status == "diverged":
+                self.release_model("diverged")
+        except DatasetError as e:  # shown on the page: the message without the server's paths (logged in full)
+            log.warning("job %s: %s", self.job_id, e)
+            self._fail(paths.hide_paths(str(e)))
+        except Exception as e:  # anything else: say what happened (the traceback goes to the server log only)
+            log.exception("training job %s failed", self.job_id)
+            self._fail(f"training failed ({type(e).__name__}); the details are in the server log")
         finally:
             self._finished.set()
 
@@ -367,7 +399,7 @@ class TrainingJob:
             )
         kept = (f"The model of epoch {result.epochs_completed} is kept" if result.epochs_completed
                 else "No epoch had completed, so there is no model to keep")
-        where = f" and was saved to {recovered}" if recovered else ""
+        where = f" and was saved as recovered/{Path(recovered).name}" if recovered else ""
         if self._stop_reason == "heartbeat":
             return (f"Training stopped because the page stopped polling for {self.heartbeat_timeout:.0f} s "
                     f"({result.message}). {kept}{where}.")
@@ -376,7 +408,12 @@ class TrainingJob:
         return f"Training stopped ({result.message}). {kept}."
 
     def _save_recovered(self, result: TrainResult) -> Path:
+        problem = paths.models_root_problem(self.models_root)
+        if problem is not None:
+            raise ValueError(problem)
         root = paths.recovered_dir(self.models_root)
+        if root.is_symlink():  # the models root is the only place written: never through a link out of it
+            raise ValueError("models/_recovered is a symbolic link; nothing is written through it")
         stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
         folder, i = root / stamp, 2
         while folder.exists():
@@ -404,16 +441,32 @@ class TrainingJob:
                 eta=eta, steps=steps, epoch_metrics=list(self._epoch_metrics), latents=list(self._latents),
                 labels=self._labels, class_names=CLASS_NAMES.get(self.train_cfg.dataset, ()),
                 dataset=self.train_cfg.dataset, model_cfg=self.model_cfg, train_cfg=self.train_cfg,
-                recovered_to=self._recovered_to, saved_to=self._saved_to,
+                recovered_to=self._recovered_to, saved_to=self._saved_to, released=self._released,
             )
+
+    # --- memory ------------------------------------------------------------------------------
+
+    def release_model(self, why: str) -> bool:
+        """Let go of the trained model (the snapshots for the replay stay). Only a finished job's; True if
+        this call released it."""
+        if not self.done and self._thread is not None and threading.current_thread() is not self._thread:
+            return False
+        with self._lock:
+            if self._released is not None:
+                return False
+            self._released = why
+            if self.result is not None:
+                self.result.model = None
+        return True
 
     # --- saving ------------------------------------------------------------------------------
 
     def save(self, name: str, overwrite: bool = False) -> Path:
-        """Save the finished job's model as models/<name> (see save_user_model)."""
+        """Save the finished job's model as models/<name> (see save_user_model), then let go of it."""
         folder = save_user_model(self, name, overwrite=overwrite, models_root=self.models_root)
         with self._lock:
             self._saved_to = str(folder)
+        self.release_model("saved")
         return folder
 
 
@@ -471,9 +524,9 @@ def model_exists(name: str, models_root: str | os.PathLike | None = None) -> boo
 
 
 def _refuse_pretrained(folder: Path) -> None:
-    target, pre = folder.resolve(), paths.pretrained_dir().resolve()
-    if target == pre or pre in target.parents:
-        raise ValueError(f"{folder} is inside pretrained/, which holds the shipped models and is never written")
+    if paths.inside_pretrained(folder):
+        log.error("refused to write %s: inside pretrained/", folder)
+        raise ValueError("models are never saved inside pretrained/, which holds the shipped models")
 
 
 def save_user_model(
@@ -491,10 +544,14 @@ def save_user_model(
     result: a finished TrainingJob (everything is taken from it), a TrainResult (give train_cfg and data for
     the metadata) or a bare VAE (meta as given). The name must match ^[A-Za-z0-9_-]{1,64}$ (ValueError
     otherwise); an existing model is replaced only with overwrite=True (ModelExistsError otherwise).
-    pretrained/ is never written. The write is atomic (vae_core.checkpoint.save_checkpoint).
+    pretrained/ is never written, nor anything through a link. The write is atomic
+    (vae_core.checkpoint.save_checkpoint). A model over vae_core.budget's limits is refused (BudgetError, a
+    ValueError), the limits the loader applies: the app never saves a model it would then refuse to load.
     """
     folder = user_model_path(name, models_root)
     _refuse_pretrained(folder)
+    if folder.is_symlink():
+        raise ValueError(f"models/{folder.name} is a symbolic link; choose another name")
     if isinstance(result, TrainingJob):
         job = result
         if job.result is None:
@@ -503,6 +560,9 @@ def save_user_model(
             raise ValueError("training diverged; a diverged run is not saved (train again with a lower learning rate)")
         if job.result.epochs_completed < 1:
             raise ValueError("no epoch was completed; there is no trained model to save")
+        if job.result.model is None:
+            raise ValueError("this run's model is no longer held (it was saved, or its page was away too long); "
+                             "train it again to save it under another name")
         model, meta = job.result.model, job._meta(job.result)
     elif isinstance(result, TrainResult):
         if result.status == "diverged":
@@ -514,12 +574,13 @@ def save_user_model(
         model = result
     else:
         raise TypeError(f"cannot save a {type(result).__name__}; pass a TrainingJob, TrainResult or VAE")
+    check_budget(model.cfg)
     for p in model.parameters():
         if not torch.isfinite(p).all():
             raise ValueError("the model holds NaN or infinite weights; it is not saved")
     with _save_lock:
         if folder.exists() and not overwrite:
-            raise ModelExistsError(f"a model named {folder.name!r} already exists in {folder.parent}; "
+            raise ModelExistsError(f"a model named {folder.name!r} already exists in models/; "
                                    "confirm to replace it, or choose another name")
         return save_checkpoint(model, folder, meta)
 
@@ -539,20 +600,29 @@ class JobLimitError(RuntimeError):
 class JobRegistry:
     """Every training job of this process, by session. Limits how many run at once.
 
-    A session has at most one job it can see as its own (a new start replaces its finished one).
-    Finished jobs whose session has not polled for `forget_after` seconds are dropped, freeing their model.
+    A session has at most one job it can see as its own (a new start replaces its finished one, and frees
+    its model). A finished job whose session has not come back for `keep_unsaved` seconds lets go of its
+    model; after `forget_after` seconds the job itself (its curves) is dropped.
     """
 
-    def __init__(self, max_jobs: int | None = None, forget_after: float = 3600.0):
+    def __init__(self, max_jobs: int | None = None, forget_after: float = 3600.0, keep_unsaved: float | None = None):
         self.max_jobs = max_jobs if max_jobs is not None else max_jobs_default()
         self.forget_after = forget_after
+        self.keep_unsaved = keep_unsaved if keep_unsaved is not None else keep_unsaved_default()
         self._lock = threading.Lock()
         self._jobs: dict[str, TrainingJob] = {}  # session id -> its latest job
 
     def _prune(self) -> None:
+        """Cheap (a few jobs): run on every look-up, so an abandoned model is let go at the next page of anyone."""
         for sid, job in list(self._jobs.items()):
-            if job.done and job.seconds_since_touch() > self.forget_after:
+            if not job.done:
+                continue
+            idle = job.seconds_since_touch()
+            if idle > self.forget_after:
                 del self._jobs[sid]
+                job.release_model("forgotten")
+            elif idle > self.keep_unsaved:
+                job.release_model("abandoned")
 
     def start(self, session_id: str, model_cfg: VAEConfig, train_cfg: TrainConfig, **job_kwargs) -> TrainingJob:
         """Start a job for the session; JobLimitError when the session or the machine is busy."""
@@ -568,13 +638,17 @@ class JobRegistry:
                     f"(the limit is {self.max_jobs}, set by VAE_MAX_TRAINING_JOBS). You can watch it below; "
                     "start yours when it has finished."
                 )
+            check_budget(model_cfg, train_cfg.batch_size)  # BudgetError (a ValueError): before any allocation
             job = TrainingJob(model_cfg, train_cfg, session_id=session_id, **job_kwargs)
+            if mine is not None:
+                mine.release_model("replaced")
             self._jobs[session_id] = job
             job.start()
             return job
 
     def job_for(self, session_id: str) -> TrainingJob | None:
         with self._lock:
+            self._prune()
             return self._jobs.get(session_id)
 
     def forget(self, session_id: str) -> None:
@@ -583,6 +657,7 @@ class JobRegistry:
             job = self._jobs.get(session_id)
             if job is not None and not job.running:
                 del self._jobs[session_id]
+                job.release_model("forgotten")
 
     def running_jobs(self) -> list[TrainingJob]:
         with self._lock:

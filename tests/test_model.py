@@ -396,3 +396,48 @@ def test_mlp_decoder_is_a_plain_linear_relu_stack():
 def _wb(model, i):
     layer = model.decoder.net[i]
     return layer.weight, layer.bias
+
+
+# --- the size budget: parameters known from the config alone ---------------------------------------------
+
+
+@pytest.mark.parametrize("kw", [
+    dict(), dict(arch="conv"), dict(hidden=(7,), latent_dim=3), dict(hidden=(100, 50, 20), latent_dim=5, dropout=0.1),
+    dict(arch="conv", hidden=(33,), conv_channels=(5, 9), latent_dim=4, likelihood="gaussian"),
+    dict(arch="conv", hidden=(64,), conv_channels=(16, 32)), dict(image_shape=(3, 10, 12), hidden=(17, 13)),
+    dict(hidden=(1,), latent_dim=1), dict(hidden=(8192,), latent_dim=2),
+])
+def test_parameter_count_equals_the_built_models(kw):
+    from vae_core.budget import parameter_count
+
+    cfg = VAEConfig(**kw)
+    assert parameter_count(cfg) == sum(p.numel() for p in VAE(cfg).parameters())
+
+
+@pytest.mark.parametrize("kw", [dict(), dict(arch="conv"), dict(hidden=(100, 50), dropout=0.3)])
+def test_activation_floats_bounds_what_a_training_step_keeps(kw):
+    """The bound is at least every intermediate tensor of one forward pass (what autograd keeps)."""
+    from vae_core.budget import activation_floats
+
+    cfg = VAEConfig(**kw)
+    model = VAE(cfg).train()
+    sizes = []
+    hooks = [m.register_forward_hook(lambda m, i, o: sizes.append(o.numel())) for m in model.modules()
+             if not list(m.children())]
+    model(_images(4)).get("loss").sum().backward()
+    for h in hooks:
+        h.remove()
+    assert sum(sizes) <= activation_floats(cfg, 4) <= 8 * sum(sizes)
+
+
+@pytest.mark.parametrize("kw,match", [
+    (dict(hidden=(float("inf"),)), "hidden must be a list of at most 64 integers"),
+    (dict(hidden=(512.5,)), "hidden must be a list"), (dict(hidden="512"), "hidden must be a list"),
+    (dict(hidden=(8,) * 33), "hidden sizes must be 1..8192"), (dict(image_shape=(28, 28)), "image_shape"),
+    (dict(image_shape=(1, -28, 28)), "image_shape"), (dict(image_shape=(5, 28, 28)), "image_shape"),
+    (dict(sigma=math.inf), "sigma must be a finite number"), (dict(beta=math.nan), "beta must be a finite number"),
+    (dict(beta=1e9), "beta must be in"), (dict(hidden=(8192,) * 12), "would have 1,489,486,612 parameters"),
+])
+def test_config_refuses_non_finite_unbounded_and_over_budget_values(kw, match):
+    with pytest.raises(ValueError, match=match):
+        VAEConfig(**kw)

@@ -318,6 +318,68 @@ def test_cli_rejects_bad_arguments(tmp_path, capsys):
     assert "at least 1" in capsys.readouterr().err
 
 
+@pytest.mark.parametrize("argv,start", [
+    (["--sigma", "inf", "--likelihood", "gaussian"], "--sigma must be a finite number"),
+    (["--sigma", "0"], "--sigma must be a finite number"), (["--sigma", "nan"], "--sigma must be a finite number"),
+    (["--beta", "inf"], "--beta must be a finite number"), (["--beta", "-1"], "--beta must be a finite number"),
+    (["--lr", "inf"], "--lr must be a finite number"), (["--lr", "-0.1"], "--lr must be a finite number"),
+    (["--seed", "99999999999999999999999"], "--seed must be at most 9,223,372,036,854,775,807"),
+    (["--seed", "-1"], "--seed must be at least 0"), (["--epochs", "100001"], "--epochs must be at most"),
+    (["--batch-size", "0"], "--batch-size must be at least 1"), (["--limit", "0"], "--limit must be at least 1"),
+    (["--latent-dim", "513"], "--latent-dim must be at most 512"), (["--dropout", "1"], "--dropout must be"),
+    (["--dropout", "nan"], "--dropout must be"), (["--hidden", "512,abc"], "--hidden must be 1 to 32 comma"),
+    (["--hidden", "9" * 5000], "--hidden must be 1 to 32 comma"), (["--hidden", ""], "--hidden must be 1 to 32"),
+    (["--conv-channels", "32"], "--conv-channels must be 2 comma"),
+    (["--hidden", "8192,8192,8192,8192"], "the model would have 415,613,716 parameters; the limit is 16,000,000"),
+    (["--arch", "conv", "--batch-size", "65536"], "a training step with batch size 65,536"),
+])
+def test_cli_flags_out_of_range_name_the_flag_and_write_nothing(tmp_path, capsys, argv, start):
+    assert main([*argv, "--out", str(tmp_path / "m")]) == 2
+    captured = capsys.readouterr()
+    assert captured.err.startswith(f"error: {start}"), captured.err
+    assert len(captured.err.strip().splitlines()) == 1 and captured.out == ""
+    assert list(tmp_path.iterdir()) == []
+
+
+def _tree(root) -> dict:
+    return {str(p.relative_to(root)): p.read_bytes() if p.is_file() else None for p in sorted(root.rglob("*"))}
+
+
+def test_cli_out_refuses_a_folder_of_saved_models_and_a_file_before_training(tmp_path, capsys):
+    models = tmp_path / "models"
+    assert main(["--hidden", "16", "--device", "cpu", "--limit", "100", "--epochs", "1", "--out",
+                 str(models / "a")]) == 0
+    (models / "b").mkdir()
+    (models / "b" / "notes.txt").write_text("a student's notes")
+    (tmp_path / "file.txt").write_text("keep")
+    capsys.readouterr()
+    before = _tree(tmp_path)
+    for out in (models, models / "b", tmp_path / "file.txt"):
+        assert main(["--hidden", "16", "--device", "cpu", "--limit", "100", "--epochs", "1", "--out", str(out)]) == 2
+        captured = capsys.readouterr()
+        assert captured.err.startswith(f"error: --out {out}: ") and len(captured.err.splitlines()) == 1
+        assert "training" not in captured.out  # refused before the data was read or a step was taken
+    assert _tree(tmp_path) == before
+
+
+def test_cli_out_replaces_an_existing_checkpoint(tmp_path, capsys):
+    out = tmp_path / "m"
+    common = ["--device", "cpu", "--limit", "100", "--epochs", "1", "--out", str(out)]
+    assert main(["--hidden", "16", *common]) == 0
+    assert main(["--hidden", "24", "--latent-dim", "3", *common]) == 0
+    model, _ = load_checkpoint(out)
+    assert model.cfg.hidden == (24,) and model.cfg.latent_dim == 3
+    assert [p.name for p in tmp_path.iterdir()] == ["m"]
+
+
+def test_train_refuses_an_over_budget_batch_before_allocating(small_test_set):
+    from vae_core.budget import BudgetError
+
+    with pytest.raises(BudgetError, match="batch size 65,536"):
+        train(VAEConfig(arch="conv"), TrainConfig(batch_size=65_536, epochs=1, limit=10, device="cpu"),
+              data=small_test_set)
+
+
 @pytest.mark.skipif(torch.cuda.is_available(), reason="checks the message shown when CUDA is missing")
 def test_cli_cuda_without_cuda(tmp_path, capsys):
     assert main(["--device", "cuda", "--out", str(tmp_path / "m")]) == 2

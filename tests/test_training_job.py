@@ -10,6 +10,7 @@ import os
 import sys
 import threading
 import time
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -20,7 +21,22 @@ from dashboard import training_job as tj
 from vae_core.checkpoint import load_checkpoint
 from vae_core.train import Callback, TrainConfig
 
-TIMEOUT = 60
+TIMEOUT = 60  # seconds a gate may wait for the training thread to reach it: only a hang takes that long
+STALL_S = 60  # finishes(): a job that makes no progress for this long is taken to hang
+
+
+def finishes(job: tj.TrainingJob, stall: float = STALL_S) -> bool:
+    """Wait until the job has finished, however long a loaded machine makes it take, as long as it makes
+    progress (a new step, epoch or state); False when nothing moved for `stall` seconds."""
+    last, since = None, time.monotonic()
+    while not job.wait(0.1):
+        s = job.snapshot()
+        mark = (s.state, s.step, s.epochs_completed)
+        if mark != last:
+            last, since = mark, time.monotonic()
+        elif time.monotonic() - since > stall:
+            return False
+    return True
 
 
 def tcfg(**kw) -> TrainConfig:
@@ -43,7 +59,7 @@ def run_job(mnist, models_root, train_cfg=None, model_cfg=None, session="s1", **
     job = tj.TrainingJob(model_cfg or tiny_cfg(), train_cfg or tcfg(), session_id=session, data=mnist,
                          models_root=models_root, **kw)
     job.start()
-    assert job.wait(TIMEOUT), "training did not finish"
+    assert finishes(job), "training did not finish"
     return job
 
 
@@ -114,7 +130,7 @@ def test_progress_and_eta_while_running(mnist, models_root):
     assert s.eta is not None and s.eta >= 0
     assert "Epoch 1/2" not in s.message  # the message is for the outcome only
     gate.release.set()
-    assert job.wait(TIMEOUT) and job.snapshot().state == "completed"
+    assert finishes(job) and job.snapshot().state == "completed"
 
 
 # --- stopping -----------------------------------------------------------------------------------
@@ -128,7 +144,7 @@ def stopped_at(step: int, mnist, models_root) -> tj.TrainingJob:
     assert gate.reached.wait(TIMEOUT)
     job.stop()
     gate.release.set()
-    assert job.wait(TIMEOUT)
+    assert finishes(job)
     return job
 
 
@@ -172,7 +188,7 @@ def test_heartbeat_timeout_stops_and_saves_last_epoch_to_recovered(mnist, models
                          heartbeat_timeout=30, callbacks=[SilenceAfterEpoch(ref, 1)])
     ref.append(job)
     job.start()
-    assert job.wait(TIMEOUT)
+    assert finishes(job)
     s = job.snapshot()
     assert s.state == "stopped" and s.stop_reason == "heartbeat"
     assert s.step == 11  # stopped at the first step after the silence began
@@ -187,7 +203,9 @@ def test_heartbeat_timeout_stops_and_saves_last_epoch_to_recovered(mnist, models
     with torch.no_grad():
         mu, _ = model.encode(torch.as_tensor(mnist.test_images[:5]).unsqueeze(1).float() / 255)
     np.testing.assert_allclose(mu.numpy(), snap1.points[:5], atol=1e-4)
-    assert "stopped polling" in s.message and str(recovered[0]) in s.message
+    assert "stopped polling" in s.message and f"recovered/{recovered[0].name}" in s.message
+    assert str(models_root) not in s.message  # shown on the page: no server path
+    assert s.released == "saved" and job.result.model is None  # kept on disk, so no longer in memory
     # Recovered models are not in models/ itself: the model list shows them apart, as recovered/<time>.
     assert [p.name for p in models_root.iterdir()] == [tj.RECOVERED]
     monkeypatch.setenv("LATENT_EXPLORER_MODELS_DIR", str(models_root))
@@ -213,7 +231,7 @@ def test_heartbeat_in_real_time(mnist, models_root):
     job = tj.TrainingJob(tiny_cfg(), tcfg(epochs=50), session_id="s", data=mnist, models_root=models_root,
                          heartbeat_timeout=0.3, callbacks=[Slow(0.05)])
     job.start()
-    assert job.wait(TIMEOUT)
+    assert finishes(job)
     s = job.snapshot()
     assert s.state == "stopped" and s.stop_reason == "heartbeat"
     assert s.step < 500
@@ -234,7 +252,7 @@ def test_server_exit_stops_the_job_and_keeps_the_last_epoch(mnist, models_root):
         s = job.snapshot()
         assert (s.state, s.stop_reason, s.step, s.epochs_completed) == ("stopped", "shutdown", 12, 1)
         assert s.recovered_to and tj.is_checkpoint(s.recovered_to)
-        assert "server is shutting down" in s.message and s.recovered_to in s.message
+        assert "server is shutting down" in s.message and f"recovered/{Path(s.recovered_to).name}" in s.message
         _, config = load_checkpoint(s.recovered_to)
         assert config["training"]["epochs_completed"] == 1
     finally:
@@ -274,7 +292,7 @@ def test_two_sessions_are_isolated(mnist, models_root):
     reg = tj.JobRegistry(max_jobs=2)
     a = reg.start("session-a", tiny_cfg(), tcfg(epochs=1, seed=1), data=mnist, models_root=models_root)
     b = reg.start("session-b", tiny_cfg(), tcfg(epochs=1, seed=2), data=mnist, models_root=models_root)
-    assert a.wait(TIMEOUT) and b.wait(TIMEOUT)
+    assert finishes(a) and finishes(b)
     assert reg.job_for("session-a") is a and reg.job_for("session-b") is b and reg.job_for("nobody") is None
     assert a.snapshot().session_id == "session-a" and b.snapshot().session_id == "session-b"
     wa = torch.cat([p.flatten() for p in a.result.model.parameters()])
@@ -295,7 +313,7 @@ def test_stopping_one_session_does_not_stop_the_other(mnist, models_root):
     a.stop()
     gate_a.release.set()
     gate_b.release.set()
-    assert a.wait(TIMEOUT) and b.wait(TIMEOUT)
+    assert finishes(a) and finishes(b)
     assert a.snapshot().state == "stopped" and b.snapshot().state == "completed"
 
 
@@ -312,9 +330,9 @@ def test_registry_limits_concurrent_jobs(mnist, models_root):
     assert reg.others_running("b") == [a] and reg.others_running("a") == []
     assert reg.job_for("b") is None
     gate.release.set()
-    assert a.wait(TIMEOUT)
+    assert finishes(a)
     b = reg.start("b", tiny_cfg(), tcfg(epochs=1), data=mnist, models_root=models_root)
-    assert b.wait(TIMEOUT) and b.snapshot().state == "completed"
+    assert finishes(b) and b.snapshot().state == "completed"
     assert reg.job_for("a") is a  # a's finished job is still there for a to save
 
 
@@ -333,7 +351,7 @@ def test_data_error_is_reported(tmp_path, monkeypatch, models_root):
                          session_id="s", models_root=models_root)
     monkeypatch.setattr(tj, "load_dataset", lambda *a, **k: (_ for _ in ()).throw(tj.DatasetError("no data here")))
     job.start()
-    assert job.wait(TIMEOUT)
+    assert finishes(job)
     s = job.snapshot()
     assert s.state == "error" and "no data here" in s.message and not s.can_save
 
@@ -358,6 +376,7 @@ def test_valid_names(name):
 
 def test_save_writes_a_regular_checkpoint_and_refuses_to_replace(mnist, models_root):
     job = run_job(mnist, models_root)
+    trained = [p.detach().clone() for p in job.result.model.parameters()]
     folder = job.save("my-vae")
     assert folder == models_root / "my-vae"
     model, config = load_checkpoint(folder)
@@ -367,14 +386,20 @@ def test_save_writes_a_regular_checkpoint_and_refuses_to_replace(mnist, models_r
     assert config["metrics"]["test_loss"] == pytest.approx(job.snapshot().epoch_metrics[-1]["test_loss"], abs=1e-3)
     assert len(config["history"]["epochs"]) == 2 and config["history"]["steps"]
     assert "vae_core.train" in config["command"]
-    for a, b in zip(model.parameters(), job.result.model.parameters()):
+    for a, b in zip(model.parameters(), trained):
         assert torch.equal(a, b.cpu())
+    # Saved, the job lets go of its model (the curves stay for the replay): a second save says why not.
+    assert job.result.model is None and job.snapshot().released == "saved" and not job.snapshot().can_save
+    assert job.snapshot().steps["loss"] and len(job.snapshot().latents) == 3
+    with pytest.raises(ValueError, match="no longer held"):
+        job.save("again")
     before = (folder / "config.json").read_text()
-    with pytest.raises(tj.ModelExistsError, match="already exists"):
-        job.save("my-vae")
-    assert (folder / "config.json").read_text() == before
     assert tj.model_exists("my-vae", models_root) and not tj.model_exists("other", models_root)
     other = run_job(mnist, models_root, tcfg(epochs=1, seed=5))
+    with pytest.raises(tj.ModelExistsError, match="already exists") as refused:
+        other.save("my-vae")
+    assert str(models_root) not in str(refused.value)  # the message is shown to students: no server path
+    assert (folder / "config.json").read_text() == before
     other.save("my-vae", overwrite=True)
     assert json.loads((folder / "config.json").read_text())["training"]["seed"] == 5
 
@@ -409,7 +434,7 @@ def test_unfinished_job_cannot_be_saved(mnist, models_root):
     with pytest.raises(ValueError, match="not finished"):
         job.save("too-early")
     gate.release.set()
-    assert job.wait(TIMEOUT)
+    assert finishes(job)
 
 
 def test_train_command_matches_the_cli():
@@ -454,3 +479,63 @@ def test_the_training_thread_yields_to_requests(mnist, models_root, monkeypatch)
     run_job(mnist, models_root, train_cfg=tcfg(epochs=1), callbacks=[seen])
     assert seen.nice == max(7, mine)  # the job's thread is lowered...
     assert os.getpriority(os.PRIO_PROCESS, threading.get_native_id()) == mine  # ...and only that thread
+
+
+# --- size budget and memory ----------------------------------------------------------------------
+
+
+def test_a_model_over_the_budget_is_neither_started_nor_saved(mnist, models_root, monkeypatch):
+    """The registry refuses 8192,8192,8192 from its numbers alone (nothing is allocated), and save refuses what
+    the loader would refuse: both read vae_core.budget.MAX_PARAMETERS."""
+    from vae_core import budget
+
+    reg = tj.JobRegistry(max_jobs=1)
+    with pytest.raises(budget.BudgetError, match="parameters"):
+        reg.start("s", tiny_cfg(hidden=(8192, 8192, 8192)), tcfg(), data=mnist, models_root=models_root)
+    assert reg.running_jobs() == [] and reg.job_for("s") is None
+    job = run_job(mnist, models_root, tcfg(epochs=1))
+    monkeypatch.setattr(budget, "MAX_PARAMETERS", budget.parameter_count(job.model_cfg) - 1)
+    with pytest.raises(ValueError, match="parameters"):
+        job.save("too-big")
+    assert not (models_root / "too-big").exists() and job.snapshot().can_save
+
+
+def test_a_finished_job_left_alone_lets_go_of_its_model(mnist, models_root):
+    reg = tj.JobRegistry(max_jobs=1, keep_unsaved=30)
+    job = reg.start("s", tiny_cfg(), tcfg(epochs=1), data=mnist, models_root=models_root)
+    assert finishes(job)
+    assert reg.job_for("s") is job and job.snapshot().can_save  # its page just came by: kept
+    job._last_touch = time.monotonic() - 31  # the page has not come back for longer than keep_unsaved
+    assert reg.job_for("s") is job  # the look-up prunes: the job (its curves) stays, its model goes
+    s = job.snapshot()
+    assert s.released == "abandoned" and job.result.model is None and not s.can_save and s.steps["loss"]
+    with pytest.raises(ValueError, match="no longer held"):
+        job.save("late")
+
+
+def test_a_diverged_job_and_a_replaced_job_let_go_of_their_models(mnist, models_root):
+    job = run_job(mnist, models_root, tcfg(lr=1e12, schedule="constant"))
+    assert job.snapshot().released == "diverged" and job.result.model is None
+    reg = tj.JobRegistry(max_jobs=1)
+    first = reg.start("s", tiny_cfg(), tcfg(epochs=1), data=mnist, models_root=models_root)
+    assert finishes(first) and first.snapshot().can_save
+    second = reg.start("s", tiny_cfg(), tcfg(epochs=1), data=mnist, models_root=models_root)
+    assert first.snapshot().released == "replaced" and first.result.model is None
+    assert finishes(second)
+
+
+def test_recovery_never_writes_into_pretrained(mnist, tmp_path, monkeypatch):
+    """A models root inside pretrained/: the run's end says the model could not be kept, and nothing is written."""
+    pretrained = tmp_path / "shipped"
+    pretrained.mkdir()
+    monkeypatch.setenv("LATENT_EXPLORER_PRETRAINED_DIR", str(pretrained))
+    ref: list = []
+    job = tj.TrainingJob(tiny_cfg(), tcfg(epochs=3), session_id="s", data=mnist, models_root=pretrained / "models",
+                         heartbeat_timeout=30, callbacks=[SilenceAfterEpoch(ref, 1)])
+    ref.append(job)
+    job.start()
+    assert finishes(job)
+    s = job.snapshot()
+    assert s.stop_reason == "heartbeat" and s.recovered_to is None
+    assert "could not be kept" in s.message and "pretrained/" in s.message and str(tmp_path) not in s.message
+    assert files_under(pretrained) == []

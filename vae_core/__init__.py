@@ -1,6 +1,7 @@
 """vae_core: a small, readable variational autoencoder library (no Streamlit inside).
 
     config.py      VAEConfig: what a model is
+    budget.py      how large a model may be (parameters, activations), known from its config alone
     model.py       the VAE: encode, reparameterize, decode, loss_terms (and helpers for the app)
     losses.py      the terms of the ELBO, each with its formula
     data.py        MNIST / Fashion-MNIST from the official IDX files, checked by SHA-256
@@ -9,7 +10,8 @@
     evaluate.py    test loss and the IWAE bound, and their command line
 """
 
-from .checkpoint import CheckpointError, load_checkpoint, read_config, save_checkpoint
+from .budget import MAX_PARAMETERS, BudgetError, activation_floats, check_budget, parameter_count
+from .checkpoint import CheckpointError, is_checkpoint_folder, load_checkpoint, read_config, save_checkpoint
 from .config import VAEConfig
 from .data import Dataset, DatasetError, load_dataset, to_float
 from .model import VAE, interpolate_latents, latent_grid_points
@@ -17,4 +19,5 @@ from .model import VAE, interpolate_latents, latent_grid_points
 __all__ = [
     "VAE", "VAEConfig", "Dataset", "DatasetError", "load_dataset", "to_float", "CheckpointError",
     "load_checkpoint", "read_config", "save_checkpoint", "interpolate_latents", "latent_grid_points",
+    "is_checkpoint_folder", "MAX_PARAMETERS", "BudgetError", "activation_floats", "check_budget", "parameter_count",
 ]

@@ -19,34 +19,86 @@ import torch
 from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 
+from .budget import MAX_PARAMETERS, parameter_count
 from .config import VAEConfig
 from .model import VAE
+from .schema import ConfigIssue, json_type, parse_config_text, validate_config
 
 FORMAT = "latent-explorer-vae"
 FORMAT_VERSION = 1
 CONFIG_NAME = "config.json"
 WEIGHTS_NAME = "model.safetensors"
 MAX_CONFIG_BYTES = 4 * 1024 * 1024  # config plus training curves; anything larger is not ours
-MAX_WEIGHTS_BYTES = 512 * 1024 * 1024
+MAX_HEADER_BYTES = 1024 * 1024  # safetensors' JSON header: our ~20 tensors take a few KB
+# Float32 weights of the largest model the budget allows, so nothing that can be saved is refused on load.
+MAX_WEIGHTS_BYTES = 4 * MAX_PARAMETERS + MAX_HEADER_BYTES
 
 
 class CheckpointError(RuntimeError):
-    """A checkpoint folder that cannot be used. The message says why in one line."""
+    """A checkpoint folder that cannot be used.
+
+    str(e) is "where: reason" for the command lines; `.reason` is the same line without any path, what the
+    dashboard shows a student (a server's paths are not theirs to see).
+    """
+
+    def __init__(self, reason: str, where: str | os.PathLike | None = None):
+        self.reason = reason
+        self.where = None if where is None else str(where)
+        super().__init__(reason if where is None else f"{where}: {reason}")
+
+
+def is_checkpoint_folder(path: str | os.PathLike) -> bool:
+    """An existing folder holding only what save_checkpoint writes: config.json and/or model.safetensors.
+
+    The test before anything overwrites a folder: a folder with anything else in it (saved models, a
+    student's files) is not ours to replace, and neither is a file.
+    """
+    path = Path(path)
+    if path.is_symlink() or not path.is_dir():
+        return False
+    try:
+        names = {p.name for p in path.iterdir()}
+    except OSError:
+        return False
+    return bool(names) and names <= {CONFIG_NAME, WEIGHTS_NAME} and all(
+        (path / n).is_file() and not (path / n).is_symlink() for n in names)
+
+
+def check_output_folder(folder: str | os.PathLike) -> None:
+    """Refuse, before any work, a destination that is not ours to replace: a file, or a folder holding
+    anything but a checkpoint (e.g. models/ with every saved model in it). New or empty folders are fine."""
+    folder = Path(folder)
+    if folder.is_symlink() or (folder.exists() and not folder.is_dir()):
+        raise CheckpointError("exists and is not a folder; give a new folder or an existing checkpoint", folder)
+    if folder.is_dir() and any(folder.iterdir()) and not is_checkpoint_folder(folder):
+        raise CheckpointError(
+            f"is a folder holding other files, not a checkpoint ({CONFIG_NAME} and {WEIGHTS_NAME} only); "
+            "give a new folder, or an existing checkpoint to replace", folder)
 
 
 def save_checkpoint(model: VAE, folder: str | os.PathLike, meta: dict | None = None) -> Path:
     """Write model + config into `folder` atomically: a sibling temp folder is filled, then swapped in.
 
-    A reader never sees a half-written checkpoint; if writing fails, the previous one stays.
+    A reader never sees a half-written checkpoint; if writing fails, the previous one stays. Only a new or
+    empty folder or an existing checkpoint is replaced (check_output_folder); and the config must pass the
+    same validation as loading, so nothing saved here is refused by load_checkpoint.
     """
     folder = Path(folder)
-    folder.parent.mkdir(parents=True, exist_ok=True)
+    check_output_folder(folder)
     config = {**(meta or {}), "format": FORMAT, "format_version": FORMAT_VERSION, "model": model.cfg.to_dict()}
+    text = json.dumps(config, indent=1, allow_nan=False) + "\n"  # ValueError on NaN/inf before anything is written
+    try:
+        validate_config(parse_config_text(text))
+    except ConfigIssue as e:
+        raise ValueError(f"this checkpoint config would not load: {e}") from None
+    if len(text.encode()) > MAX_CONFIG_BYTES:
+        raise ValueError(f"this checkpoint config would not load: larger than {MAX_CONFIG_BYTES:,} bytes")
+    folder.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{folder.name}.tmp-", dir=folder.parent))
     try:
         state = {k: v.detach().to("cpu", torch.float32).contiguous() for k, v in model.state_dict().items()}
         save_file(state, str(tmp / WEIGHTS_NAME), metadata={"format": FORMAT})
-        (tmp / CONFIG_NAME).write_text(json.dumps(config, indent=1, allow_nan=False) + "\n")
+        (tmp / CONFIG_NAME).write_text(text)
         # mkdtemp makes a private folder; a checkpoint is an ordinary shareable folder.
         os.chmod(tmp, 0o755)
         for f in tmp.iterdir():
@@ -64,45 +116,73 @@ def save_checkpoint(model: VAE, folder: str | os.PathLike, meta: dict | None = N
     return folder
 
 
+def _read_text(path: Path) -> str:
+    """config.json's text, reading at most MAX_CONFIG_BYTES + 1 (the file may grow after a stat)."""
+    try:
+        with open(path, "rb") as f:
+            data = f.read(MAX_CONFIG_BYTES + 1)
+    except OSError as e:
+        raise CheckpointError(f"cannot be read ({e.strerror or type(e).__name__})", path) from None
+    if len(data) > MAX_CONFIG_BYTES:
+        raise CheckpointError(f"too large to be a checkpoint config (over {MAX_CONFIG_BYTES:,} bytes)", path)
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise CheckpointError("not valid JSON (not UTF-8 text)", path) from None
+
+
+def _short(value) -> str:
+    """A value from the file for a message, short whatever it is."""
+    text = repr(value) if isinstance(value, (str, int, float, bool, type(None))) else f"a JSON {json_type(value)}"
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
 def read_config(folder: str | os.PathLike) -> dict:
-    """The parsed config.json of a checkpoint folder, validated as ours."""
+    """config.json of a checkpoint folder, validated whole (schema.py): each known section absent or
+    well-typed and in range, and a model within the size budget. CheckpointError (one line) otherwise."""
     folder = Path(folder)
     path = folder / CONFIG_NAME
     if not folder.is_dir():
-        raise CheckpointError(f"{folder}: not a checkpoint folder (it does not exist or is not a folder)")
+        raise CheckpointError("not a checkpoint folder (it does not exist or is not a folder)", folder)
     if not path.is_file():
-        raise CheckpointError(f"{folder}: no {CONFIG_NAME}; a checkpoint folder holds {CONFIG_NAME} and {WEIGHTS_NAME}")
-    if path.stat().st_size > MAX_CONFIG_BYTES:
-        raise CheckpointError(f"{path}: too large to be a checkpoint config")
+        raise CheckpointError(f"no {CONFIG_NAME}; a checkpoint folder holds {CONFIG_NAME} and {WEIGHTS_NAME}", folder)
     try:
-        config = json.loads(path.read_text())
-    except (UnicodeDecodeError, json.JSONDecodeError) as e:
-        raise CheckpointError(f"{path}: not valid JSON ({e})") from None
-    if not isinstance(config, dict) or config.get("format") != FORMAT:
-        raise CheckpointError(f"{path}: not a latent-explorer checkpoint (format is {config.get('format') if isinstance(config, dict) else None!r})")
-    if config.get("format_version") != FORMAT_VERSION:
-        raise CheckpointError(f"{path}: format version {config.get('format_version')!r} is not supported (expected {FORMAT_VERSION})")
-    try:
-        VAEConfig.from_dict(config["model"])
-    except (KeyError, TypeError, ValueError) as e:
-        raise CheckpointError(f"{path}: invalid model config ({e})") from None
+        raw = parse_config_text(_read_text(path))
+        if raw.get("format") != FORMAT:
+            raise ConfigIssue(f"not a latent-explorer checkpoint (format is {_short(raw.get('format'))})")
+        if raw.get("format_version") != FORMAT_VERSION or isinstance(raw.get("format_version"), bool):
+            raise ConfigIssue(f"format version {_short(raw.get('format_version'))} is not supported "
+                              f"(expected {FORMAT_VERSION})")
+        config = validate_config(raw)
+        VAEConfig.from_dict(config["model"])  # the schema's bounds plus the size budget (BudgetError)
+    except ConfigIssue as e:
+        raise CheckpointError(str(e), path) from None
+    except ValueError as e:  # VAEConfig: a BudgetError or a rule the schema does not repeat
+        raise CheckpointError(f"invalid model config ({e})", path) from None
     return config
 
 
 def load_checkpoint(folder: str | os.PathLike, device: str | torch.device = "cpu") -> tuple[VAE, dict]:
-    """(model in eval mode, config dict). Raises CheckpointError for anything that is not a sound checkpoint."""
+    """(model in eval mode, config dict). Raises CheckpointError for anything that is not a sound checkpoint.
+
+    Every size is checked from the config before anything is allocated: the model against the parameter budget
+    (in read_config), the weights file against the bytes those parameters take."""
     folder = Path(folder)
     config = read_config(folder)
     cfg = VAEConfig.from_dict(config["model"])
     weights = folder / WEIGHTS_NAME
     if not weights.is_file():
-        raise CheckpointError(f"{folder}: no {WEIGHTS_NAME}")
-    if weights.stat().st_size > MAX_WEIGHTS_BYTES:
-        raise CheckpointError(f"{weights}: too large for this model")
+        raise CheckpointError(f"no {WEIGHTS_NAME}", folder)
+    # float32 weights + safetensors' JSON header (names, shapes, offsets: a few KB)
+    expected_bytes = 4 * parameter_count(cfg) + MAX_HEADER_BYTES
+    if weights.stat().st_size > min(expected_bytes, MAX_WEIGHTS_BYTES):
+        raise CheckpointError(f"too large for this model ({weights.stat().st_size:,} bytes, the config's "
+                              f"{parameter_count(cfg):,} parameters take {4 * parameter_count(cfg):,})", weights)
     try:
         state = load_file(str(weights))
     except (SafetensorError, OSError, ValueError, RuntimeError) as e:
-        raise CheckpointError(f"{weights}: not a readable safetensors file ({e})") from None
+        first = (str(e).splitlines() or [type(e).__name__])[0][:200]  # the message stays one line
+        raise CheckpointError(f"not a readable safetensors file ({first})", weights) from None
     model = VAE(cfg)
     expected = {k: tuple(v.shape) for k, v in model.state_dict().items()}
     found = {k: tuple(v.shape) for k, v in state.items()}
@@ -110,14 +190,13 @@ def load_checkpoint(folder: str | os.PathLike, device: str | torch.device = "cpu
         missing, extra = sorted(set(expected) - set(found)), sorted(set(found) - set(expected))
         wrong = sorted(k for k in set(expected) & set(found) if expected[k] != found[k])
         raise CheckpointError(
-            f"{weights}: tensors do not match the config "
-            f"(missing {missing[:3]}, unexpected {extra[:3]}, wrong shape {wrong[:3]})"
-        )
+            "tensors do not match the config "
+            f"(missing {missing[:3]}, unexpected {extra[:3]}, wrong shape {wrong[:3]})", weights)
     for k, v in state.items():
         if not v.is_floating_point():
-            raise CheckpointError(f"{weights}: tensor {k} is {v.dtype}, expected floating point")
+            raise CheckpointError(f"tensor {k} is {v.dtype}, expected floating point", weights)
         if not torch.isfinite(v).all():
-            raise CheckpointError(f"{weights}: tensor {k} holds NaN or infinite values")
+            raise CheckpointError(f"tensor {k} holds NaN or infinite values", weights)
     model.load_state_dict({k: v.float() for k, v in state.items()})
     return model.to(device).eval(), config
 

@@ -2,10 +2,27 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import asdict, dataclass, field, fields
+from numbers import Integral
+
+from .budget import check_budget
 
 ARCHITECTURES = ("mlp", "conv")
 LIKELIHOODS = ("bernoulli", "gaussian")
+# Images are small: grey or colour (with alpha), at most 128 x 128. The conv net is built for 1 x 28 x 28.
+MAX_IMAGE_CHANNELS = 4
+MAX_IMAGE_SIDE = 128
+
+
+def _ints(name: str, values) -> tuple[int, ...]:
+    """A tuple of plain ints, refusing what int() would silently round or overflow on (1.5, inf, True, "3")."""
+    if isinstance(values, (str, bytes)) or not hasattr(values, "__iter__"):
+        raise ValueError(f"{name} must be a list of integers, got {type(values).__name__}")
+    values = tuple(values)
+    if len(values) > 64 or any(isinstance(v, bool) or not isinstance(v, Integral) for v in values):
+        raise ValueError(f"{name} must be a list of at most 64 integers")
+    return tuple(int(v) for v in values)
 
 
 @dataclass(frozen=True)
@@ -23,30 +40,37 @@ class VAEConfig:
     def __post_init__(self) -> None:
         # Coerce lists (from JSON) to tuples so configs compare and hash.
         for name in ("hidden", "image_shape", "conv_channels"):
-            object.__setattr__(self, name, tuple(int(v) for v in getattr(self, name)))
-        if self.arch not in ARCHITECTURES:
+            object.__setattr__(self, name, _ints(name, getattr(self, name)))
+        if not isinstance(self.arch, str) or self.arch not in ARCHITECTURES:
             raise ValueError(f"arch must be one of {ARCHITECTURES}, got {self.arch!r}")
-        if self.likelihood not in LIKELIHOODS:
+        if not isinstance(self.likelihood, str) or self.likelihood not in LIKELIHOODS:
             raise ValueError(f"likelihood must be one of {LIKELIHOODS}, got {self.likelihood!r}")
         if isinstance(self.latent_dim, bool) or not isinstance(self.latent_dim, int):
             raise ValueError(f"latent_dim must be an integer, got {self.latent_dim!r}")
         for name in ("sigma", "beta", "dropout"):
-            if isinstance(getattr(self, name), bool) or not isinstance(getattr(self, name), (int, float)):
-                raise ValueError(f"{name} must be a number, got {getattr(self, name)!r}")
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+                raise ValueError(f"{name} must be a finite number, got {value!r}")
         if not 1 <= self.latent_dim <= 512:
             raise ValueError(f"latent_dim must be between 1 and 512, got {self.latent_dim}")
-        if not self.hidden or any(h < 1 or h > 8192 for h in self.hidden):
-            raise ValueError(f"hidden sizes must be 1..8192, got {self.hidden}")
-        if not self.sigma > 0:
-            raise ValueError(f"sigma must be positive, got {self.sigma}")
-        if not self.beta >= 0:
-            raise ValueError(f"beta must be non-negative, got {self.beta}")
+        if not self.hidden or len(self.hidden) > 32 or any(h < 1 or h > 8192 for h in self.hidden):
+            raise ValueError(f"hidden sizes must be 1..8192 (1 to 32 of them), got {list(self.hidden)}")
+        if not 0 < self.sigma <= 1e3:
+            raise ValueError(f"sigma must be positive (at most 1000), got {self.sigma}")
+        if not 0 <= self.beta <= 1e3:
+            raise ValueError(f"beta must be in [0, 1000], got {self.beta}")
         if not 0 <= self.dropout < 1:
             raise ValueError(f"dropout must be in [0, 1), got {self.dropout}")
         if len(self.conv_channels) != 2 or any(c < 1 or c > 1024 for c in self.conv_channels):
             raise ValueError(f"conv_channels must be two sizes in 1..1024, got {self.conv_channels}")
+        c, h, w = self.image_shape if len(self.image_shape) == 3 else (0, 0, 0)
+        if not (1 <= c <= MAX_IMAGE_CHANNELS and 1 <= h <= MAX_IMAGE_SIDE and 1 <= w <= MAX_IMAGE_SIDE):
+            raise ValueError(f"image_shape must be [C, H, W] with C in 1..{MAX_IMAGE_CHANNELS} and H, W in "
+                             f"1..{MAX_IMAGE_SIDE}, got {list(self.image_shape)}")
         if self.arch == "conv" and self.image_shape != (1, 28, 28):
             raise ValueError("the conv architecture is built for 1x28x28 images")
+        # Last, once every number is sane: refuse a model too large to build, before anything allocates it.
+        check_budget(self)
 
     @property
     def n_pixels(self) -> int:

@@ -50,6 +50,15 @@ CLASS_NAMES = {
 }
 DATASETS = tuple(SHA256)
 
+# Size of each official file after decompression, the same for both datasets: the IDX header (4 bytes, then 4 per
+# dimension) + one byte per value (60,000 or 10,000 images of 28 x 28, or as many labels).
+EXPECTED_BYTES = {
+    "train-images-idx3-ubyte": 16 + 60_000 * 28 * 28,
+    "train-labels-idx1-ubyte": 8 + 60_000,
+    "t10k-images-idx3-ubyte": 16 + 10_000 * 28 * 28,
+    "t10k-labels-idx1-ubyte": 8 + 10_000,
+}
+
 # IDX type codes (http://yann.lecun.com/exdb/mnist/): only unsigned bytes occur in these datasets.
 _IDX_DTYPES = {0x08: np.uint8}
 
@@ -90,15 +99,28 @@ def parse_idx(raw: bytes, what: str = "IDX data") -> np.ndarray:
     return np.frombuffer(raw, dtype=_IDX_DTYPES[type_code], offset=header).reshape(shape)
 
 
-def read_raw(path: Path) -> bytes:
-    """The bytes of an IDX file, decompressing .gz; a damaged archive raises DatasetError."""
+def read_raw(path: Path, max_bytes: int | None = None) -> bytes:
+    """The bytes of an IDX file, decompressing .gz; a damaged archive raises DatasetError.
+
+    With max_bytes, a file (or an archive's content) longer than that is refused having read at most
+    max_bytes + 1 bytes: a small gzip can hold gigabytes of zeros, and must not take the memory to find out.
+    """
+    limit = -1 if max_bytes is None else max_bytes + 1
     try:
         if path.suffix == ".gz":
             with gzip.open(path, "rb") as f:
-                return f.read()
-        return path.read_bytes()
+                raw = f.read(limit)
+        else:
+            if max_bytes is not None and path.stat().st_size > max_bytes:
+                raise DatasetError(f"{path}: {path.stat().st_size:,} bytes, larger than the official file "
+                                   f"({max_bytes:,}); it is not the official data")
+            raw = path.read_bytes()
     except (OSError, EOFError, zlib.error) as e:  # BadGzipFile is an OSError
         raise DatasetError(f"{path}: cannot be read ({e}); the file is damaged or truncated") from e
+    if max_bytes is not None and len(raw) > max_bytes:
+        raise DatasetError(f"{path}: decompresses to more than the official file's {max_bytes:,} bytes; "
+                           "it is damaged or not the official data")
+    return raw
 
 
 def _find_file(folder: Path, stem: str) -> Path | None:
@@ -123,7 +145,7 @@ def _load_from(name: str, folder: Path) -> Dataset:
     arrays, hashes = {}, {}
     for stem in FILES:
         path = _find_file(folder, stem)
-        raw = read_raw(path)
+        raw = read_raw(path, EXPECTED_BYTES[stem])
         digest = hashlib.sha256(raw).hexdigest()
         if digest != SHA256[name][stem]:
             raise DatasetError(

@@ -14,8 +14,12 @@ import math
 import torch
 from torch import nn
 
+from .budget import layer_widths
 from .config import VAEConfig
 from .losses import kl_to_standard_normal, log_normal, log_standard_normal, reconstruction_nll
+
+# Floats one IWAE chunk may hold (decoder activations, repeated images, per-pixel terms): 128 MiB.
+IWAE_CHUNK_FLOATS = 32 * 1024 * 1024
 
 
 def _mlp(sizes: list[int], dropout: float) -> list[nn.Module]:
@@ -125,19 +129,26 @@ class VAE(nn.Module):
         out = self.decoder(z)
         return torch.sigmoid(out) if self.cfg.likelihood == "bernoulli" else out.clamp(0, 1)
 
-    def loss_terms(self, x: torch.Tensor, generator: torch.Generator | None = None) -> dict[str, torch.Tensor]:
+    def loss_terms(
+        self, x: torch.Tensor, generator: torch.Generator | None = None, target: torch.Tensor | None = None
+    ) -> dict[str, torch.Tensor]:
         """Per-image terms of -ELBO with one z sample (eps from `generator`): {'loss', 'recon', 'kl'}, each [B].
 
         'loss' is recon + beta * KL, what training minimises; with beta = 1 it is -ELBO in nats.
+        `target`: the image the decoder must give back, when it is not x itself. The denoising VAE (Im et al.
+        2017) encodes a corrupted x~ and scores the clean x:  -log p(x | z) + beta KL(q(z|x~) || p(z)), z ~ q(z|x~).
         """
         mu, logvar = self.encode(x)
         z = self.reparameterize(mu, logvar, generator)
-        recon = reconstruction_nll(self.decode_raw(z), x, self.cfg.likelihood, self.cfg.sigma)  # -log p(x|z)
+        target = x if target is None else target
+        recon = reconstruction_nll(self.decode_raw(z), target, self.cfg.likelihood, self.cfg.sigma)  # -log p(x|z)
         kl = kl_to_standard_normal(mu, logvar)  # KL(q(z|x) || N(0, I))
         return {"loss": recon + self.cfg.beta * kl, "recon": recon, "kl": kl}
 
-    def forward(self, x: torch.Tensor, generator: torch.Generator | None = None) -> dict[str, torch.Tensor]:
-        return self.loss_terms(x, generator)
+    def forward(
+        self, x: torch.Tensor, generator: torch.Generator | None = None, target: torch.Tensor | None = None
+    ) -> dict[str, torch.Tensor]:
+        return self.loss_terms(x, generator, target)
 
     # --- helpers the app uses --------------------------------------------------------
 
@@ -158,20 +169,34 @@ class VAE(nn.Module):
         return self.decode(mu)
 
     @torch.no_grad()
-    def iwae_log_likelihood(self, x: torch.Tensor, k: int, generator: torch.Generator | None = None) -> torch.Tensor:
+    def iwae_log_likelihood(self, x: torch.Tensor, k: int, generator: torch.Generator | None = None,
+                            chunk_floats: int = IWAE_CHUNK_FLOATS) -> torch.Tensor:
         """Importance-weighted estimate of log p(x) (Burda et al. 2016), one value per image.
 
         log p(x) >= log (1/k) sum_i p(x|z_i) p(z_i) / q(z_i|x),   z_i ~ q(z|x)
+
+        The k samples are taken a chunk at a time, so memory is bounded by `chunk_floats` whatever k:
+        acc = logaddexp(acc, logsumexp_i in chunk log w_i) is the same sum as one logsumexp over all k.
         """
+        if k < 1:
+            raise ValueError(f"k must be at least 1, got {k}")
         mu, logvar = self.encode(x)
         b, d = mu.shape
-        eps = torch.randn(k, b, d, generator=generator).to(mu.device)
-        z = mu + torch.exp(0.5 * logvar) * eps  # [k, B, d]
-        out = self.decode_raw(z.reshape(k * b, d))
-        x_rep = x.unsqueeze(0).expand(k, *x.shape).reshape(k * b, *x.shape[1:])
-        log_px_z = -reconstruction_nll(out, x_rep, self.cfg.likelihood, self.cfg.sigma).view(k, b)
-        log_w = log_px_z + log_standard_normal(z) - log_normal(z, mu, logvar)  # log p(x|z) + log p(z) - log q(z|x)
-        return torch.logsumexp(log_w, 0) - math.log(k)
+        # Chunks of a multiple of 16 samples: PyTorch's CPU randn fills in blocks of 16 values, so drawing eps
+        # chunk by chunk gives the very numbers one randn(k, b, d) would (the estimate does not depend on it).
+        per_sample = b * (sum(layer_widths(self.cfg)) + 3 * self.cfg.n_pixels)
+        step = max(16, chunk_floats // max(1, per_sample) // 16 * 16)
+        acc = torch.full((b,), -math.inf, device=mu.device)
+        for start in range(0, k, step):
+            kc = min(step, k - start)
+            eps = torch.randn(kc, b, d, generator=generator).to(mu.device)
+            z = mu + torch.exp(0.5 * logvar) * eps  # [kc, B, d]
+            out = self.decode_raw(z.reshape(kc * b, d))
+            x_rep = x.unsqueeze(0).expand(kc, *x.shape).reshape(kc * b, *x.shape[1:])
+            log_px_z = -reconstruction_nll(out, x_rep, self.cfg.likelihood, self.cfg.sigma).view(kc, b)
+            log_w = log_px_z + log_standard_normal(z) - log_normal(z, mu, logvar)  # log p(x|z) + log p(z) - log q(z|x)
+            acc = torch.logaddexp(acc, torch.logsumexp(log_w, 0))
+        return acc - math.log(k)
 
     @torch.no_grad()
     def interpolate(self, z0: torch.Tensor, z1: torch.Tensor, steps: int, mode: str = "linear") -> torch.Tensor:
@@ -228,3 +253,29 @@ def latent_grid_points(extent: float | tuple[float, float, float, float], n: int
     zs2 = torch.linspace(y1, y0, n)
     g2, g1 = torch.meshgrid(zs2, zs1, indexing="ij")
     return torch.stack([g1.flatten(), g2.flatten()], 1)
+
+
+def sample_posterior(
+    mu: torch.Tensor,
+    logvar: torch.Tensor | None,
+    k: int,
+    generator: torch.Generator | None = None,
+    *,
+    sigma: torch.Tensor | None = None,
+) -> torch.Tensor:
+    """k draws from one posterior q(z|x) = N(mu, diag sigma^2): [k, d], given mu [d] and logvar [d]
+    (or logvar=None and sigma=[d]: what the encoder gives, or what a view shows).
+
+    z_i = mu + sigma * eps_i,  eps_i ~ N(0, I)   (the reparameterisation, k times; eps from `generator`)
+    """
+    if (logvar is None) == (sigma is None):
+        raise ValueError("give exactly one of logvar and sigma")
+    if k < 1:
+        raise ValueError(f"k must be at least 1, got {k}")
+    mu = torch.as_tensor(mu, dtype=torch.float32).flatten()
+    sigma = torch.exp(0.5 * torch.as_tensor(logvar, dtype=torch.float32)) if sigma is None else torch.as_tensor(sigma, dtype=torch.float32)
+    sigma = sigma.flatten().to(mu.device)  # sigma = exp(logvar / 2)
+    if sigma.shape != mu.shape:
+        raise ValueError(f"mu {tuple(mu.shape)} and sigma {tuple(sigma.shape)} differ in shape")
+    eps = torch.randn(k, mu.numel(), generator=generator, device=mu.device)
+    return mu + sigma * eps

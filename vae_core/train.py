@@ -24,11 +24,21 @@ from dataclasses import asdict, dataclass, field
 
 import torch
 
-from .checkpoint import save_checkpoint
+from .budget import check_budget
+from .checkpoint import CheckpointError, check_output_folder, save_checkpoint
 from .config import VAEConfig
 from .data import DATASETS, Dataset, DatasetError, load_dataset, to_float
 from .evaluate import evaluate_elbo
+from .flags import MAX_SEED, int_in, int_list, number_in
 from .model import VAE
+from .noise import KINDS as CORRUPTIONS, check_corruption, corrupt
+
+
+# Bounds of a run, as wide as anything sensible and as narrow as the checkpoint schema (schema.py) accepts.
+MAX_EPOCHS = 10_000
+MAX_BATCH = 65_536
+MAX_LR = 1e12  # divergence, not the bound, is what stops a learning rate that is merely too high
+MAX_LIMIT = 10_000_000
 
 
 @dataclass(frozen=True)
@@ -44,18 +54,29 @@ class TrainConfig:
     data_dir: str | None = None
     threads: int | None = None  # CPU threads for this run; None: every core this process may use
     precision: str = "auto"  # the layers' matrix products in "fp32" or "bf16"; "auto": see pick_precision()
+    # Denoising VAE (Im et al. 2017): train on corrupt(x), reconstruct the clean x. "none" is the plain VAE.
+    corruption: str = "none"  # "none", "gaussian" or "salt-and-pepper" (vae_core.noise)
+    corruption_level: float = 0.0  # gaussian: sigma of the added noise; salt-and-pepper: fraction of pixels hit
 
     def __post_init__(self) -> None:
         if self.epochs < 1 or self.batch_size < 1:
             raise ValueError("epochs and batch size must be at least 1")
-        if not (self.lr > 0 and math.isfinite(self.lr)):
-            raise ValueError(f"learning rate must be a positive number, got {self.lr}")
+        if self.epochs > MAX_EPOCHS or self.batch_size > MAX_BATCH:
+            raise ValueError(f"epochs must be at most {MAX_EPOCHS:,} and batch size at most {MAX_BATCH:,}")
+        if not (0 < self.lr <= MAX_LR and math.isfinite(self.lr)):
+            raise ValueError(f"learning rate must be a positive number (at most {MAX_LR:g}), got {self.lr}")
+        if not 0 <= self.seed <= MAX_SEED:
+            raise ValueError(f"seed must be in 0..{MAX_SEED} (a 64-bit integer)")
         if self.schedule not in ("onecycle", "constant"):
             raise ValueError(f"schedule must be 'onecycle' or 'constant', got {self.schedule!r}")
-        if self.limit is not None and self.limit < 1:
-            raise ValueError("limit must be at least 1")
+        if self.limit is not None and not 1 <= self.limit <= MAX_LIMIT:
+            raise ValueError(f"limit must be at least 1 (and at most {MAX_LIMIT:,})")
         if self.precision not in ("auto", "fp32", "bf16"):
             raise ValueError(f"precision must be 'auto', 'fp32' or 'bf16', got {self.precision!r}")
+        object.__setattr__(self, "corruption", check_corruption(self.corruption, self.corruption_level))
+        if (self.corruption == "none") != (self.corruption_level == 0):
+            raise ValueError("a corruption needs a level above 0, and a level needs a corruption "
+                             f"(got {self.corruption!r} at {self.corruption_level!r})")
 
 
 @dataclass
@@ -169,7 +190,10 @@ def train(
     callbacks: list[Callback] | tuple = (),
     data: Dataset | None = None,
 ) -> TrainResult:
-    """Train a fresh model. Never raises on divergence: the result says so and holds the last good weights."""
+    """Train a fresh model. Never raises on divergence: the result says so and holds the last good weights.
+
+    A model or batch over the size budget raises BudgetError (a ValueError) before anything is allocated."""
+    check_budget(model_cfg, cfg.batch_size)
     with torch_threads(cfg.threads or available_cpus()):
         return _train(model_cfg, cfg, callbacks, data)
 
@@ -186,6 +210,9 @@ def _train(model_cfg: VAEConfig, cfg: TrainConfig, callbacks, data: Dataset | No
     total_steps = steps_per_epoch * cfg.epochs
 
     model, eps_gen = seeded_model(model_cfg, cfg.seed, device)
+    # The corruption draws from a generator of its own, so eps and the batch order follow the same sequence
+    # as in a clean run; seeded apart from order_gen (seed + a constant) so the two streams do not coincide.
+    noise_gen = torch.Generator(device=device).manual_seed((cfg.seed + CORRUPTION_SEED_OFFSET) % 2**64)
     precision = pick_precision(cfg.precision, device, model_cfg.arch)
     opt = make_optimizer(model, cfg.lr)
     sched = (
@@ -208,7 +235,11 @@ def _train(model_cfg: VAEConfig, cfg: TrainConfig, callbacks, data: Dataset | No
         for b in range(steps_per_epoch):
             x = to_float(train_images[perm[b * cfg.batch_size : (b + 1) * cfg.batch_size]])
             with torch.autocast(device.type, dtype=torch.bfloat16, enabled=precision == "bf16"):
-                terms = model(x, eps_gen)  # encode() and decode_raw() hand back float32 either way
+                if cfg.corruption == "none":
+                    terms = model(x, eps_gen)  # encode() and decode_raw() hand back float32 either way
+                else:  # -log p(x | z) + beta KL(q(z|x~) || p(z)),  z ~ q(z|x~),  x~ = corrupt(x)
+                    x_noisy = corrupt(x, cfg.corruption, cfg.corruption_level, noise_gen)
+                    terms = model(x_noisy, eps_gen, target=x)
             loss = terms["loss"].mean()  # mean over the batch of recon + beta * KL
             step += 1
             if not torch.isfinite(loss):
@@ -256,6 +287,8 @@ def _train(model_cfg: VAEConfig, cfg: TrainConfig, callbacks, data: Dataset | No
     return TrainResult(model, status, message, epochs_done, history, time.perf_counter() - start,
                        precision)
 
+
+CORRUPTION_SEED_OFFSET = 0x5EED  # the corruption generator's seed is the run's seed plus this
 
 _global_rng = threading.Lock()  # PyTorch's global generator is one per process: jobs in threads take turns
 
@@ -358,26 +391,54 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--limit", type=int, default=None, help="train on the first N training images")
     p.add_argument("--precision", choices=("auto", "fp32", "bf16"), default="auto",
                    help="matrix products in float32 or bfloat16; auto: bfloat16 for the MLP on a CPU with native support")
+    p.add_argument("--corruption", choices=CORRUPTIONS, default="none",
+                   help="denoising VAE: train on corrupted images, reconstruct the clean ones")
+    p.add_argument("--corruption-level", type=float, default=0.0,
+                   help="gaussian: sigma of the added noise; salt-and-pepper: fraction of pixels set to 0 or 1")
     p.add_argument("--data-dir", default=None, help="folder with the dataset's IDX files (or set VAE_DATA_DIR)")
     p.add_argument("--out", default="models/latest", help="checkpoint folder to write")
     return p.parse_args(argv)
+
+
+def check_flags(args: argparse.Namespace) -> tuple[tuple[int, ...], tuple[int, ...]]:
+    """Every numeric flag in range (FlagError naming the flag); returns (hidden, conv_channels)."""
+    hidden = int_list("--hidden", "hidden sizes", args.hidden, 1, 8192)
+    channels = int_list("--conv-channels", "conv channels", args.conv_channels, 1, 1024, min_len=2, max_len=2,
+                        example="32,64")
+    int_in("--latent-dim", args.latent_dim, 1, 512)
+    number_in("--sigma", args.sigma, 0, 1e3, lo_open=True)
+    number_in("--beta", args.beta, 0, 1e3)
+    number_in("--dropout", args.dropout, 0, 1, hi_open=True)
+    int_in("--epochs", args.epochs, 1, MAX_EPOCHS)
+    int_in("--batch-size", args.batch_size, 1, MAX_BATCH)
+    number_in("--lr", args.lr, 0, MAX_LR, lo_open=True)
+    int_in("--seed", args.seed, 0, MAX_SEED)
+    int_in("--limit", args.limit, 1, MAX_LIMIT)
+    return hidden, channels
 
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     command = "python -m vae_core.train " + shlex.join(sys.argv[1:] if argv is None else argv)
     try:
-        hidden = tuple(int(h) for h in args.hidden.split(",") if h.strip())
-        channels = tuple(int(c) for c in args.conv_channels.split(",") if c.strip())
+        hidden, channels = check_flags(args)
         model_cfg = VAEConfig(arch=args.arch, latent_dim=args.latent_dim, hidden=hidden, likelihood=args.likelihood,
                               sigma=args.sigma, beta=args.beta, dropout=args.dropout, conv_channels=channels)
         cfg = TrainConfig(dataset=args.dataset, epochs=args.epochs, batch_size=args.batch_size, lr=args.lr,
                           schedule=args.schedule, seed=args.seed, device=args.device, limit=args.limit,
-                          data_dir=args.data_dir, precision=args.precision)
+                          data_dir=args.data_dir, precision=args.precision, corruption=args.corruption,
+                          corruption_level=args.corruption_level)
+        check_budget(model_cfg, cfg.batch_size)
+        # --out is checked before the data is read and long before any training: a folder of other files
+        # (e.g. models/, all the saved models) or a file is refused, and stays as it was.
+        check_output_folder(args.out)
         pick_device(cfg.device)
         data = load_dataset(cfg.dataset, cfg.data_dir)
     except (ValueError, DatasetError) as e:
         print(f"error: {e}", file=sys.stderr)
+        return 2
+    except CheckpointError as e:
+        print(f"error: --out {e}", file=sys.stderr)
         return 2
 
     device = pick_device(cfg.device)
@@ -385,13 +446,22 @@ def main(argv: list[str] | None = None) -> int:
     print(f"training {args.arch} VAE (latent {args.latent_dim}) on {data.name} from {data.source}, device {device}, "
           f"{cfg.threads or available_cpus()} CPU threads, matrix products in {precision}")
     bar = ProgressBar()
-    result = train(model_cfg, cfg, [bar, EpochCheckpointer(args.out, model_cfg, cfg, data, command)], data)
+    try:
+        result = train(model_cfg, cfg, [bar, EpochCheckpointer(args.out, model_cfg, cfg, data, command)], data)
+    except CheckpointError as e:  # --out changed under us (e.g. a file was put in it) between two epochs
+        bar.close()
+        print(f"error: --out {e}", file=sys.stderr)
+        return 1
     bar.close()
     if result.status == "diverged":
         kept = f"; the checkpoint of epoch {result.epochs_completed} in {args.out} is kept" if result.epochs_completed else ""
         print(f"error: {result.message}{kept}", file=sys.stderr)
         return 1
-    save_checkpoint(result.model, args.out, checkpoint_meta(model_cfg, cfg, result, data, command))
+    try:
+        save_checkpoint(result.model, args.out, checkpoint_meta(model_cfg, cfg, result, data, command))
+    except CheckpointError as e:
+        print(f"error: --out {e}", file=sys.stderr)
+        return 1
     metrics = result.history["epochs"][-1]
     print(f"{result.message} in {result.seconds:.1f}s; test loss {metrics['test_loss']:.3f} nats/image; saved to {args.out}")
     return 0

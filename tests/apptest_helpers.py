@@ -1,0 +1,51 @@
+"""AppTest helpers that fire what a browser would send for elements AppTest does not model.
+
+Why the private API (`app._tree`, `app._run`, `_make_trigger_id`): Streamlit 1.67's AppTest maps only its
+built-in widgets to testing elements (streamlit/testing/v1/element_tree.py). A components-v2 bidi component
+and a Plotly chart come back as an UnknownElement, which has no setter, and `AppTest.run()` takes only a
+timeout; there is no public way to fire a components-v2 trigger (or a Plotly selection) from a test. So these
+helpers build the WidgetStates the frontend would send and rerun with them. Keep every use of the private API
+in this one module, so a Streamlit upgrade that adds a public way, or renames these, is one edit.
+"""
+
+from __future__ import annotations
+
+import json
+
+
+def scatter_charts(app):
+    """The Plotly latent maps on the page (AppTest has no Plotly element: an UnknownElement)."""
+    return [el for el in app.main
+            if getattr(el, "type", "") == "plotly_chart" and el.proto.id.endswith("-explore_scatter")]
+
+
+def select_on_scatter(app, *points: dict):
+    """Run the app as if the page's Plotly chart had reported a selection: the JSON its frontend sends."""
+    from streamlit.proto.WidgetStates_pb2 import WidgetState
+
+    (el,) = scatter_charts(app)
+    states = app._tree.get_widget_states()
+    selection = WidgetState(id=el.proto.id)
+    selection.string_value = json.dumps({"selection": {
+        "points": list(points), "point_indices": [p["point_index"] for p in points if "point_index" in p],
+        "box": [], "lasso": []}})
+    states.widgets.append(selection)
+    app._run(states)
+    assert not app.exception, app.exception
+    return app
+
+
+def send_event(app, component_key: str, event: str, value):
+    """Run the app as if the component with this key had sent a trigger event (what its JS setTriggerValue does)."""
+    # _make_trigger_id is how the component itself names its "events" trigger widget (bidi_component/main.py).
+    from streamlit.components.v2.bidi_component.main import _make_trigger_id
+    from streamlit.proto.WidgetStates_pb2 import WidgetState
+
+    (el,) = [e for e in app.main if getattr(e, "type", "") == "bidi_component" and e.proto.id.endswith(f"-{component_key}")]
+    states = app._tree.get_widget_states()
+    trigger = WidgetState(id=_make_trigger_id(el.proto.id, "events"))
+    trigger.json_trigger_value = json.dumps([{"event": event, "value": value}])
+    states.widgets.append(trigger)
+    app._run(states)
+    assert not app.exception, app.exception
+    return app

@@ -1,0 +1,276 @@
+"""What a checkpoint's config.json may hold, declared once: every section, its types and its bounds.
+
+config.json comes from a file anybody can edit or hand over, and the command lines and the dashboard read every
+section of it. Checked here, a consumer finds each known section either absent or well-typed, with finite
+numbers in range and strings and lists of bounded length, and never has to guard itself.
+
+    parse_config_text(text) -> dict     JSON with bounded nesting, finite numbers, bounded strings; ConfigIssue
+    validate_config(raw) -> dict        the sections checked against the schema below; ConfigIssue
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, Strict, ValidationError, model_validator
+
+from .config import ARCHITECTURES, LIKELIHOODS, MAX_IMAGE_CHANNELS, MAX_IMAGE_SIDE
+from .data import DATASETS, FILES
+from .noise import KINDS as CORRUPTIONS
+
+MAX_DEPTH = 16  # our config.json nests 4 deep; json.loads itself overflows the stack near 1,000
+MAX_STRING = 4096  # the longest string we write is the command line
+MAX_LIST = 10_000  # history columns hold at most 1,000 points, epochs rarely pass a few hundred
+MAX_INT = 2**63 - 1  # what torch and numpy can hold; Python would parse a 4,000-digit one
+MAX_ABS_FLOAT = 1e15  # losses are nats per image (hundreds); far above anything real, far below overflow
+
+
+class ConfigIssue(ValueError):
+    """config.json is not one we can use; the message is one line without the file's path."""
+
+
+def _int(lo: int = 0, hi: int = MAX_INT):
+    return Annotated[int, Strict(), Field(ge=lo, le=hi)]
+
+
+def _float(lo: float = -MAX_ABS_FLOAT, hi: float = MAX_ABS_FLOAT, gt: float | None = None):
+    return Annotated[float, Strict(), Field(allow_inf_nan=False, ge=None if gt is not None else lo, gt=gt, le=hi)]
+
+
+def _str(max_length: int = MAX_STRING):
+    return Annotated[str, Strict(), Field(max_length=max_length)]
+
+
+Loss = _float()
+Seconds = _float(0.0)
+Count = _int()
+
+
+class _Section(BaseModel):
+    # Keys this version does not know are dropped from what read_config returns, so nothing unchecked reaches
+    # a consumer; the model section alone is strict, as VAEConfig refuses unknown keys.
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+
+class ModelSection(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    arch: Literal[ARCHITECTURES]  # type: ignore[valid-type]
+    latent_dim: _int(1, 512) = 2
+    hidden: Annotated[list[_int(1, 8192)], Field(min_length=1, max_length=32)] = [512, 256]
+    likelihood: Literal[LIKELIHOODS] = "bernoulli"  # type: ignore[valid-type]
+    sigma: _float(hi=1e3, gt=0.0) = 0.1
+    beta: _float(0.0, 1e3) = 1.0
+    dropout: Annotated[float, Strict(), Field(allow_inf_nan=False, ge=0.0, lt=1.0)] = 0.0
+    image_shape: Annotated[list[_int(1, MAX_IMAGE_SIDE)], Field(min_length=3, max_length=3)] = [1, 28, 28]
+    conv_channels: Annotated[list[_int(1, 1024)], Field(min_length=2, max_length=2)] = [32, 64]
+
+    @model_validator(mode="after")
+    def _shape(self) -> "ModelSection":
+        if self.image_shape[0] > MAX_IMAGE_CHANNELS:
+            raise ValueError(f"image_shape has {self.image_shape[0]} channels; at most {MAX_IMAGE_CHANNELS}")
+        if self.arch == "conv" and self.image_shape != [1, 28, 28]:
+            raise ValueError("the conv architecture is built for image_shape [1, 28, 28]")
+        return self
+
+
+Sha256 = Annotated[str, Strict(), Field(pattern=r"^[0-9a-f]{64}$")]
+
+
+class DataSection(_Section):
+    dataset: Literal[DATASETS] = "mnist"  # type: ignore[valid-type]
+    sha256: dict[Literal[FILES], Sha256] | None = None  # type: ignore[valid-type]
+    n_train: _int(0, 10_000_000) | None = None
+
+
+class TrainingSection(_Section):
+    dataset: Literal[DATASETS] | None = None  # type: ignore[valid-type]
+    epochs: _int(1, 100_000) | None = None
+    batch_size: _int(1, 1_000_000) | None = None
+    lr: _float(hi=1e12, gt=0.0) | None = None  # what TrainConfig accepts (vae_core/train.py MAX_LR)
+    schedule: Literal["onecycle", "constant"] | None = None
+    seed: Count | None = None
+    device: _str(64) | None = None
+    limit: _int(1, 10_000_000) | None = None
+    data_dir: _str() | None = None
+    threads: _int(1, 4096) | None = None
+    precision: Literal["auto", "fp32", "bf16"] | None = None
+    epochs_completed: _int(0, 100_000) | None = None
+    status: Literal["completed", "stopped", "diverged", "running"] | None = None
+    seconds: Seconds | None = None
+    matmul_precision: Literal["fp32", "bf16"] | None = None
+    corruption: Literal[CORRUPTIONS] | None = None  # type: ignore[valid-type]  (the denoising VAE's input noise)
+    corruption_level: _float(0.0, 1e3) | None = None
+
+
+class MetricsSection(_Section):
+    test_loss: Loss | None = None
+    test_recon: Loss | None = None
+    test_kl: Loss | None = None
+    iwae_bound: Loss | None = None
+
+
+class EpochRow(_Section):
+    epoch: _int(1, 100_000)
+    epochs: _int(1, 100_000) | None = None
+    step: Count | None = None
+    train_loss: Loss | None = None
+    test_loss: Loss | None = None
+    test_recon: Loss | None = None
+    test_kl: Loss | None = None
+    elapsed: Seconds | None = None
+
+
+def _column(item):
+    return Annotated[list[item], Field(max_length=MAX_LIST)]
+
+
+class StepColumns(_Section):
+    """Per-step curves as columns (what compact_history writes), all of one length."""
+
+    step: _column(Count) = []
+    epoch: _column(Count) = []
+    loss: _column(Loss) = []
+    recon: _column(Loss) = []
+    kl: _column(Loss) = []
+
+    @model_validator(mode="after")
+    def _same_length(self) -> "StepColumns":
+        lengths = {len(getattr(self, k)) for k in ("step", "epoch", "loss", "recon", "kl") if k in self.model_fields_set}
+        if len(lengths) > 1:
+            raise ValueError("the step columns differ in length")
+        return self
+
+
+class StepRow(_Section):
+    """Per-step curves as rows (an older form the dashboard still reads)."""
+
+    step: Count
+    epoch: Count | None = None
+    loss: Loss
+    recon: Loss
+    kl: Loss
+
+
+class HistorySection(_Section):
+    epochs: _column(EpochRow) = []
+    steps: StepColumns | _column(StepRow) = StepColumns()
+
+
+class VersionsSection(_Section):
+    torch: _str(64) | None = None
+    python: _str(64) | None = None
+
+
+class CheckpointConfig(BaseModel):
+    """The whole config.json. Unknown top-level keys stay (bounded by parse_config_text), as notes."""
+
+    model_config = ConfigDict(extra="allow", frozen=True)
+
+    format: _str(64)
+    format_version: _int(0, 1_000_000)
+    model: ModelSection
+    data: DataSection | None = None
+    training: TrainingSection | None = None
+    metrics: MetricsSection | None = None
+    history: HistorySection | None = None
+    versions: VersionsSection | None = None
+    created: _str(64) | None = None
+    command: _str() | None = None
+
+
+_JSON_TYPES = {"dict": "object", "list": "list", "str": "string", "NoneType": "null", "int": "number",
+               "float": "number", "bool": "boolean"}
+
+
+def _printable(key: str) -> str:
+    """A key as a message may show it: on one line, whatever characters the file put in it."""
+    return key if key.isprintable() else repr(key)
+
+
+def json_type(value) -> str:
+    return _JSON_TYPES.get(type(value).__name__, type(value).__name__)
+
+
+def _check_tree(value, where: str = "", depth: int = 0) -> None:
+    """Bounded nesting, finite numbers, bounded ints, strings and lists, anywhere in the document (also in
+    keys this version does not know, which read_config passes on). Depth is capped first, so the recursion
+    stays shallow."""
+    at = f"{where}: " if where else ""
+    if depth > MAX_DEPTH:
+        raise ConfigIssue(f"{at}nested more than {MAX_DEPTH} levels deep")
+    if isinstance(value, dict):
+        if len(value) > MAX_LIST:
+            raise ConfigIssue(f"{at}an object with {len(value):,} keys (at most {MAX_LIST:,})")
+        for k, v in value.items():
+            if len(k) > 64:
+                raise ConfigIssue(f"{at}a key of {len(k):,} characters (at most 64)")
+            _check_tree(v, f"{where}.{_printable(k)}" if where else _printable(k), depth + 1)
+    elif isinstance(value, list):
+        if len(value) > MAX_LIST:
+            raise ConfigIssue(f"{at}a list of {len(value):,} items (at most {MAX_LIST:,})")
+        for i, v in enumerate(value):
+            _check_tree(v, f"{where}.{i}", depth + 1)
+    elif isinstance(value, str):
+        if len(value) > MAX_STRING:
+            raise ConfigIssue(f"{at}a string of {len(value):,} characters (at most {MAX_STRING:,})")
+    elif isinstance(value, bool) or value is None:
+        pass
+    elif isinstance(value, int):
+        if abs(value) > MAX_INT:
+            raise ConfigIssue(f"{at}an integer of {len(str(abs(value)))} digits (at most 64 bits)")
+    elif isinstance(value, float):
+        if not math.isfinite(value):  # 1e400 in the text parses to inf (NaN/Infinity literals are refused earlier)
+            raise ConfigIssue(f"{at}a number too large for a float, or not finite")
+
+
+def _reject_constant(name: str):
+    raise ConfigIssue(f"config.json holds {name}, which is not a JSON number (config.json is written without "
+                      "NaN or infinities)")
+
+
+def parse_config_text(text: str) -> dict:
+    """JSON text -> dict, refusing NaN/Infinity literals, deep nesting and oversized numbers in one line."""
+    try:
+        # json.loads recurses per nesting level (RecursionError near 1,000) and refuses ints of more than
+        # 4,300 digits with ValueError; both are caught so no document can crash the reader.
+        raw = json.loads(text, parse_constant=_reject_constant)
+    except ConfigIssue:
+        raise
+    except json.JSONDecodeError as e:
+        raise ConfigIssue(f"not valid JSON ({e})") from None
+    except RecursionError:
+        raise ConfigIssue(f"nested more than {MAX_DEPTH} levels deep") from None
+    except ValueError:  # Python refuses to convert an integer of more than sys.get_int_max_str_digits() digits
+        raise ConfigIssue("an integer of thousands of digits (at most 64 bits)") from None
+    if not isinstance(raw, dict):
+        raise ConfigIssue(f"not a latent-explorer checkpoint (config.json holds a JSON {json_type(raw)}, "
+                          "not an object)")
+    _check_tree(raw)
+    return raw
+
+
+_SECTIONS = ("data", "training", "metrics", "history", "versions")
+
+
+def _where(loc: tuple) -> str:
+    return ".".join(_printable(str(p)) for p in loc) or "config"
+
+
+def validate_config(raw: dict) -> dict:
+    """The config checked against CheckpointConfig, as plain JSON-like data (sections absent or well-typed)."""
+    try:
+        checked = CheckpointConfig.model_validate(raw)
+    except ValidationError as e:
+        err = e.errors(include_url=False, include_input=False)[0]
+        loc = tuple(p for p in err["loc"] if not (isinstance(p, str) and p.startswith(("function-", "union["))))
+        msg = re.sub(r"a valid dictionary( or instance of \w+)?", "a JSON object", err["msg"].removeprefix("Value error, "))
+        section = str(loc[0]) if loc else "config"
+        what = ("model config" if section == "model" else f"{section} section" if section in _SECTIONS
+                else section)
+        more = f" (and {e.error_count() - 1} more)" if e.error_count() > 1 else ""
+        raise ConfigIssue(f"invalid {what} ({_where(loc)}: {msg}){more}") from None
+    return checked.model_dump(exclude_unset=True)
