@@ -8,8 +8,9 @@ child ends that one job: the server and every other session go on.
 
     parent (the server): WorkerProcess                 child: _child_main()
       start()  ───────── spawn (forkserver) ────────►  nice, threads, load the data, train(callbacks=[_Reporter])
+               ◄── ("prepared", data_section, labels)     the data: config.json's "data", the plotted labels
                ◄── ("start", total_steps, snapshot)        the untrained model's latent snapshot ("epoch 0")
-               ◄── ("steps", rows)                         step metrics, batched every STEP_BATCH_S
+               ◄── ("steps", rows)                         step metrics, sent every STEP_BATCH_S
                ◄── ("epoch", metrics, snapshot, weights)   each completed epoch, with its weights
                ◄── ("done", status, message, epochs_completed, history, seconds, precision, weights)
                ◄── ("error", message)                      anything the child could not survive
@@ -60,7 +61,7 @@ class WorkerSpec:
     callbacks: tuple = ()  # more vae_core Callbacks for the child's loop (picklable; tests use them)
 
 
-def _context() -> mp.context.BaseContext:
+def worker_context() -> mp.context.BaseContext:
     """forkserver where there is one: a clean single-threaded server that already imported PyTorch forks each
     worker (a plain fork of the multi-threaded web server is unsafe; a spawn imports PyTorch every time)."""
     try:
@@ -79,26 +80,42 @@ def _weights(model) -> dict[str, np.ndarray]:
 
 
 class _Reporter:
-    """The child's vae_core Callback: sends what the page shows; asks the shared stop event after every step."""
+    """The child's vae_core Callback: sends what the page shows; asks the shared stop event after every step.
+
+    Step metrics are sent in batches, every STEP_BATCH_S, by a thread of their own: the page sees a step within
+    that time even when the next step is slow to come (a large batch, or a test holding the loop)."""
 
     def __init__(self, send: Callable[[tuple], None], stop_event, snapshot: Callable):
-        self.send, self.stop_event, self.snapshot = send, stop_event, snapshot
+        self._send, self.stop_event, self.snapshot = send, stop_event, snapshot
         self.rows: list[tuple] = []
-        self.last_sent = time.monotonic()
+        self._lock = threading.Lock()  # one message at a time on the pipe, from the loop or the ticker
+        self._closed = threading.Event()
+        threading.Thread(target=self._tick, name="vae-train-steps", daemon=True).start()
+
+    def send(self, msg: tuple) -> None:
+        with self._lock:
+            self._send(msg)
 
     def _flush(self) -> None:
-        if self.rows:
-            self.send(("steps", self.rows))
-            self.rows = []
-        self.last_sent = time.monotonic()
+        with self._lock:
+            if self.rows:
+                rows, self.rows = self.rows, []
+                self._send(("steps", rows))
+
+    def _tick(self) -> None:
+        while not self._closed.wait(STEP_BATCH_S):
+            self._flush()
+
+    def close(self) -> None:
+        self._closed.set()
+        self._flush()
 
     def on_train_start(self, total_steps: int, model) -> None:
         self.send(("start", total_steps, self.snapshot(model, 0)))
 
     def on_step(self, m) -> None:
-        self.rows.append((m.step, m.epoch, m.loss, m.recon, m.kl, m.elapsed))
-        if time.monotonic() - self.last_sent >= STEP_BATCH_S:
-            self._flush()
+        with self._lock:
+            self.rows.append((m.step, m.epoch, m.loss, m.recon, m.kl, m.elapsed))
 
     def on_epoch_end(self, m, model) -> None:
         self._flush()
@@ -115,7 +132,7 @@ def run_training(spec: WorkerSpec, send: Callable[[tuple], None], stop_event) ->
         import torch
 
         from vae_core.data import DatasetError, load_dataset, to_float
-        from vae_core.train import Callback, available_cpus, train
+        from vae_core.train import Callback, available_cpus, data_section, train
 
         class Reporter(_Reporter, Callback):
             pass
@@ -130,8 +147,7 @@ def run_training(spec: WorkerSpec, send: Callable[[tuple], None], stop_event) ->
         n = min(spec.snapshot_images, len(data.test_images))
         subset = data.test_images[:n]
         z_samples = torch.randn(N_SAMPLES, spec.model_cfg.latent_dim, generator=torch.Generator().manual_seed(SAMPLE_SEED))
-        send(("prepared", {"name": data.name, "sha256": data.sha256, "n_train": len(data.train_images),
-                           "labels": data.test_labels[:n].numpy().astype(np.int64)}))
+        send(("prepared", data_section(data, cfg.limit), data.test_labels[:n].numpy().astype(np.int64)))
 
         @torch.no_grad()
         def snapshot(model, epoch: int) -> LatentSnapshot:
@@ -149,8 +165,10 @@ def run_training(spec: WorkerSpec, send: Callable[[tuple], None], stop_event) ->
             return LatentSnapshot(epoch, np.ascontiguousarray(points, dtype=np.float32), samples)
 
         reporter = Reporter(send, stop_event, snapshot)
-        result = train(spec.model_cfg, cfg, [reporter, *spec.callbacks], data)
-        reporter._flush()
+        try:
+            result = train(spec.model_cfg, cfg, [reporter, *spec.callbacks], data)
+        finally:
+            reporter.close()
         send(("done", result.status, result.message, result.epochs_completed, result.history, result.seconds,
               result.precision, _weights(result.model)))
     except BaseException as e:  # noqa: BLE001  (the parent must hear why, whatever it was)
@@ -201,7 +219,7 @@ class WorkerProcess:
                  on_exit: Callable[[int | None, bool], None]):
         self.spec = spec
         self.on_message, self.on_exit = on_message, on_exit
-        self._ctx = _context()
+        self._ctx = worker_context()
         self._stop_event = self._ctx.Event()
         self._proc: mp.process.BaseProcess | None = None
         self._reader: threading.Thread | None = None
@@ -262,3 +280,13 @@ class WorkerProcess:
                 self.on_exit(self._proc.exitcode, said_done)
             finally:
                 self.ended.set()
+
+
+def make_worker(spec: WorkerSpec, on_message: Callable[[tuple], None], on_exit: Callable[[int | None, bool], None]):
+    """A Ray actor on the cluster at RAY_ADDRESS when that is set (Ray is imported only then), else a child
+    process of this one. Both have start(), request_stop(), kill(), join() and `ended`."""
+    if os.environ.get("RAY_ADDRESS"):
+        from .training_ray import RayWorker
+
+        return RayWorker(spec, on_message, on_exit)
+    return WorkerProcess(spec, on_message, on_exit)
