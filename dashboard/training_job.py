@@ -1,14 +1,18 @@
 """Training in the background for the dashboard's Train tab (no Streamlit in here, so it is unit-testable).
 
-The training loop is vae_core.train.train(); this module only runs it in a thread and watches it through a
-vae_core Callback (`_JobCallback`):
+The training loop is vae_core.train.train(); it runs in a worker of its own (dashboard/training_worker.py: a
+child process of the server, or a Ray actor when RAY_ADDRESS is set, dashboard/training_ray.py), observed there
+through a vae_core Callback whose messages this module turns into what the page shows:
 
-    on_train_start  the total number of steps, and a snapshot of the untrained model ("epoch 0")
-    on_step         loss / recon / KL of the step appended to lists, progress updated: a few float copies,
-                    nothing else, so that in-app training runs at the command line's speed (within 1.2x)
-    on_epoch_end    the epoch's test metrics, and one latent snapshot: the posterior means of a fixed subset of
-                    2,000 test images (one batched encode under torch.no_grad) and 8 decoded prior samples
-    should_stop     True after stop() (honoured after the current step), or when the heartbeat has expired
+    start           the total number of steps, and a snapshot of the untrained model ("epoch 0")
+    steps           loss / recon / KL of every step, a batch of them a few times a second
+    epoch           the epoch's test metrics, one latent snapshot (the posterior means of a fixed subset of 2,000
+                    test images and 8 decoded prior samples) and the epoch's weights: what a stop keeps
+    done / error    the outcome; a worker that ends without one (killed, crashed, lost) is reported as such
+
+Stop. stop() asks the worker to end after its current step; a worker that has not ended STOP_GRACE_S later (e.g.
+in the end-of-epoch test evaluation of a large run) is killed. Either way the job ends within a second, keeping
+the last completed epoch, whose weights it already holds.
 
 Heartbeat rule. The page that started a job calls job.touch() each time it polls (about once a second).
 If no poll arrives for `heartbeat_timeout` seconds (VAE_TRAIN_HEARTBEAT_S, default 90 s: long enough to
@@ -17,12 +21,10 @@ step and the model of its last completed epoch is saved to models/_recovered/<ti
 when no epoch had completed). Read-only watchers from other sessions do not touch, so they keep nothing alive.
 The same happens to a running job when the server process exits (an atexit hook stops it and waits for it).
 
-Priority. The job's thread runs at nice VAE_TRAIN_NICE (default 19, the lowest; Linux), and so do the OpenMP
-threads it starts: it still has every core when nobody else wants them, and yields them to the students'
-requests. The lowest rather than a middle value because the training thread also holds Python's GIL between
-its PyTorch calls: at nice 10 the kernel still ran it often enough that the students' runs queued behind it
-(20 students + training, bench/load_protocol.py: p95 0.32-0.61 s at nice 10, 0.28-0.33 s at nice 19), while
-the training itself took no longer (39-42 s against 44-48 s), since the students' requests come in bursts.
+Priority. The worker runs at nice VAE_TRAIN_NICE (Linux), and so do the OpenMP threads it starts: it has every
+core when nobody else wants them, and yields them to the students' requests. In a process of its own it no
+longer holds the server's GIL, so the students' runs do not queue behind it (docs/benchmarks.md has the class's
+figures with a training running).
 
 Jobs and sessions. A JobRegistry (one per process, `registry()`) starts jobs and limits how many run at once
 (VAE_MAX_TRAINING_JOBS, default 1 per machine: training takes every CPU core). Each job belongs to the session
@@ -63,11 +65,14 @@ import torch
 from vae_core.budget import check_budget
 from vae_core.checkpoint import CONFIG_NAME, WEIGHTS_NAME, save_checkpoint
 from vae_core.config import VAEConfig
-from vae_core.data import CLASS_NAMES, Dataset, DatasetError, load_dataset, to_float
+from vae_core.data import CLASS_NAMES, Dataset
 from vae_core.model import VAE
-from vae_core.train import Callback, EpochMetrics, StepMetrics, TrainConfig, TrainResult, checkpoint_meta, train
+from vae_core.train import Callback, TrainConfig, TrainResult, checkpoint_meta
 
 from . import paths
+from .training_worker import (  # noqa: F401  (LatentSnapshot: what JobSnapshot.latents hold)
+    SNAPSHOT_IMAGES, STOP_GRACE_S, LatentSnapshot, WorkerSpec, exit_reason, make_worker,
+)
 
 RECOVERED = paths.RECOVERED
 UNATTENDED = ("heartbeat", "shutdown")  # stop reasons after which the last completed epoch goes to RECOVERED
@@ -75,11 +80,8 @@ NAME_RE = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 NAME_RULE = "1 to 64 characters, each a letter, digit, '-' or '_'"
 DEFAULT_HEARTBEAT_S = 90.0
 DEFAULT_KEEP_S = 600.0  # a finished, unsaved job keeps its model this long after its page last came (VAE_TRAIN_KEEP_S)
-DEFAULT_TRAIN_NICE = 19  # the training thread's nice value (VAE_TRAIN_NICE): see lower_this_thread_priority()
-SNAPSHOT_IMAGES = 2000  # test images whose posterior means are plotted after every epoch
-N_SAMPLES = 8  # decoded prior samples per epoch
+DEFAULT_TRAIN_NICE = 19  # the training worker's nice value (VAE_TRAIN_NICE)
 EXIT_WAIT_S = 15.0  # at most this long, at exit, for a stopped job to end its step and save
-SAMPLE_SEED = 1234  # the same z's every epoch, so the samples show the decoder changing, not the noise
 
 
 def heartbeat_timeout_default() -> float:
@@ -108,23 +110,6 @@ def train_nice_default() -> int:
         return DEFAULT_TRAIN_NICE
 
 
-def lower_this_thread_priority(nice: int) -> bool:
-    """Raise the nice value of the calling OS thread (Linux: a thread id is a valid PRIO_PROCESS target), before
-    it starts any OpenMP team: the team's worker threads are created by it and inherit the value.
-
-    Training takes every core for as long as it runs. Under contention the kernel then runs the requests of the
-    students exploring (nice 0) first and gives the training what is left; on an idle machine nothing changes.
-    Returns False where the platform has no such thing."""
-    if nice <= 0:
-        return False
-    try:
-        tid = threading.get_native_id()
-        os.setpriority(os.PRIO_PROCESS, tid, max(os.getpriority(os.PRIO_PROCESS, tid), nice))
-        return True
-    except (AttributeError, OSError):
-        return False
-
-
 def max_jobs_default() -> int:
     try:
         return max(1, int(os.environ.get("VAE_MAX_TRAINING_JOBS", "1")))
@@ -133,13 +118,6 @@ def max_jobs_default() -> int:
 
 
 # --- what the UI reads ------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class LatentSnapshot:
-    epoch: int  # 0 = before training
-    points: np.ndarray  # float32 [N, 2]: posterior means (z1, z2) of the fixed test subset (z1, 0 when d = 1)
-    samples: np.ndarray  # uint8 [8, 28, 28]: decoded prior samples, the same z's every epoch
 
 
 @dataclass(frozen=True)
@@ -186,48 +164,11 @@ class JobSnapshot:
 # --- the job ----------------------------------------------------------------------------------
 
 
-class _JobCallback(Callback):
-    """Records what the UI shows. Per step: a few appends under a lock. Per epoch: one batched encode."""
-
-    def __init__(self, job: "TrainingJob"):
-        self.job = job
-
-    def on_train_start(self, total_steps: int, model: VAE) -> None:
-        job = self.job
-        snap = job._latent_snapshot(model, 0)
-        with job._lock:
-            job._total_steps = total_steps
-            job._state = "running"
-            job._t0 = time.perf_counter()
-            job._latents.append(snap)
-
-    def on_step(self, m: StepMetrics) -> None:
-        job = self.job
-        with job._lock:
-            job._steps["step"].append(m.step)
-            job._steps["loss"].append(m.loss)
-            job._steps["recon"].append(m.recon)
-            job._steps["kl"].append(m.kl)
-            job._step, job._epoch, job._elapsed = m.step, m.epoch, m.elapsed
-
-    def on_epoch_end(self, m: EpochMetrics, model: VAE) -> None:
-        job = self.job
-        snap = job._latent_snapshot(model, m.epoch)
-        with job._lock:
-            job._epoch_metrics.append(dict(m.__dict__))
-            job._epochs_completed = m.epoch
-            job._elapsed = m.elapsed
-            job._latents.append(snap)
-
-    def should_stop(self) -> bool:
-        return self.job._should_stop()
-
-
 class TrainingJob:
-    """One run of vae_core.train.train() in a daemon thread, observed through a Callback.
+    """One run of vae_core.train.train() in a worker of its own, observed through the messages it sends.
 
-    start() launches it; snapshot() is what the UI draws; stop() ends it after the current step;
-    touch() is the UI's heartbeat (see the module docstring); save() writes models/<name>.
+    start() launches it; snapshot() is what the UI draws; stop() ends it within a second; touch() is the UI's
+    heartbeat (see the module docstring); save() writes models/<name>.
     """
 
     def __init__(
@@ -242,7 +183,11 @@ class TrainingJob:
         snapshot_images: int = SNAPSHOT_IMAGES,
         job_id: str | None = None,
         callbacks: list[Callback] | tuple = (),
+        stop_grace: float = STOP_GRACE_S,
     ):
+        """data: a Dataset for the worker to use instead of loading train_cfg.dataset, and callbacks: more vae_core
+        Callbacks for the worker's loop (both pickled to the worker; tests use them). stop_grace: seconds a stopped
+        worker may take to end by itself before it is killed."""
         self.model_cfg, self.train_cfg = model_cfg, train_cfg
         self.session_id = session_id
         self.job_id = job_id or uuid.uuid4().hex[:12]
@@ -251,13 +196,14 @@ class TrainingJob:
         self.models_root = Path(models_root) if models_root is not None else None
         self.snapshot_images = snapshot_images
         self.data = data
-        self.extra_callbacks = list(callbacks)  # more observers of the same loop (tests use them)
+        self.extra_callbacks = list(callbacks)
+        self.stop_grace = stop_grace
         self.result: TrainResult | None = None
         self.created = time.time()
         self._lock = threading.Lock()
         self._finished = threading.Event()
         self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
+        self._worker = None  # training_worker.WorkerProcess or training_ray.RayWorker
         self._last_touch = time.monotonic()
         self._state, self._message, self._stop_reason = "starting", "", None
         self._epoch = self._epochs_completed = self._step = self._total_steps = 0
@@ -266,8 +212,9 @@ class TrainingJob:
         self._epoch_metrics: list[dict] = []
         self._latents: list[LatentSnapshot] = []
         self._labels: np.ndarray | None = None
-        self._subset: torch.Tensor | None = None
-        self._z_samples: torch.Tensor | None = None
+        self._data_info: dict | None = None  # config.json's "data" section, as the worker read the dataset
+        self._weights: dict | None = None  # {name: array} of the last completed epoch: what a stop or crash keeps
+        self._outcome: tuple | None = None  # the worker's "done" or "error" message
         self._recovered_to: str | None = None
         self._saved_to: str | None = None
         self._released: str | None = None
@@ -275,20 +222,24 @@ class TrainingJob:
     # --- control -----------------------------------------------------------------------------
 
     def start(self) -> "TrainingJob":
-        if self._thread is not None:
+        if self._worker is not None:
             raise RuntimeError("this job has already been started")
         self.touch()
-        self._thread = threading.Thread(target=self._run, name=f"vae-train-{self.job_id}", daemon=True)
-        self._thread.start()
+        spec = WorkerSpec(self.model_cfg, self.train_cfg, nice=self.nice, snapshot_images=self.snapshot_images,
+                          data=self.data, callbacks=tuple(self.extra_callbacks))
+        self._worker = make_worker(spec, self._on_message, self._on_exit).start()
+        threading.Thread(target=self._watch_heartbeat, name=f"vae-train-heartbeat-{self.job_id}", daemon=True).start()
         return self
 
     def stop(self, reason: str = "user") -> None:
-        """Ask the loop to stop; train() checks after every step, so it ends within one step.
-        reason: "user" (the Stop button) or "shutdown" (the server is exiting; see the module docstring)."""
+        """End the run within a second (see the module docstring). reason: "user" (the Stop button), "heartbeat"
+        (the page went away) or "shutdown" (the server is exiting)."""
         with self._lock:
             if self._stop_reason is None:
                 self._stop_reason = reason
         self._stop.set()
+        if self._worker is not None:
+            self._worker.request_stop(self.stop_grace)
 
     def touch(self) -> None:
         """The owner's heartbeat: call on every poll of the page."""
@@ -307,86 +258,114 @@ class TrainingJob:
 
     @property
     def running(self) -> bool:
-        return self._thread is not None and not self._finished.is_set()
+        return self._worker is not None and not self._finished.is_set()
 
-    def _should_stop(self) -> bool:
-        if self._stop.is_set():
-            return True
-        if time.monotonic() - self._last_touch > self.heartbeat_timeout:
-            with self._lock:
-                if self._stop_reason is None:
-                    self._stop_reason = "heartbeat"
-            self._stop.set()
-            return True
-        return False
+    @property
+    def stopping(self) -> bool:
+        """A stop was asked for and the run has not ended yet (the page says "stopping…")."""
+        return self._stop.is_set() and not self._finished.is_set()
 
-    # --- the worker thread -------------------------------------------------------------------
+    def _watch_heartbeat(self) -> None:
+        while not self._finished.wait(0.25):
+            if not self._stop.is_set() and self.seconds_since_touch() > self.heartbeat_timeout:
+                self.stop("heartbeat")
 
-    def _prepare(self) -> None:
-        data = self.data or load_dataset(self.train_cfg.dataset, self.train_cfg.data_dir)
-        self.data = data
-        n = min(self.snapshot_images, len(data.test_images))
-        self._subset = data.test_images[:n]
-        self._labels = data.test_labels[:n].numpy().astype(np.int64)
-        gen = torch.Generator().manual_seed(SAMPLE_SEED)
-        self._z_samples = torch.randn(N_SAMPLES, self.model_cfg.latent_dim, generator=gen)
+    # --- what the worker says -----------------------------------------------------------------
 
-    @torch.no_grad()
-    def _latent_snapshot(self, model: VAE, epoch: int) -> LatentSnapshot:
-        """One batched encode of the subset and one decode of the fixed prior draws, in eval mode."""
-        was_training = model.training
-        model.eval()
+    def _on_message(self, msg: tuple) -> None:
+        kind = msg[0]
+        with self._lock:
+            if kind == "prepared":
+                self._data_info, self._labels = msg[1], msg[2]
+            elif kind == "start":
+                self._total_steps, self._state, self._t0 = msg[1], "running", time.perf_counter()
+                self._latents.append(msg[2])
+            elif kind == "steps":
+                for step, epoch, loss, recon, kl, elapsed in msg[1]:
+                    self._steps["step"].append(step)
+                    self._steps["loss"].append(loss)
+                    self._steps["recon"].append(recon)
+                    self._steps["kl"].append(kl)
+                    self._step, self._epoch, self._elapsed = step, epoch, elapsed
+            elif kind == "epoch":
+                _, metrics, snap, weights = msg
+                self._epoch_metrics.append(metrics)
+                self._epochs_completed, self._elapsed = metrics["epoch"], metrics["elapsed"]
+                self._latents.append(snap)
+                self._weights = weights
+            elif kind in ("done", "error"):
+                self._outcome = msg
+
+    def _model(self, weights: dict) -> VAE:
+        model = VAE(self.model_cfg)
+        model.load_state_dict({k: torch.from_numpy(v) for k, v in weights.items()})
+        return model.eval()
+
+    def _on_exit(self, exitcode: int | None, said_done: bool) -> None:
+        """The worker is gone: turn what it said (or that it said nothing) into the job's outcome."""
         try:
-            mu, _ = model.encode(to_float(self._subset).to(model.device))
-            mu = mu.float().cpu()
-            if mu.shape[1] >= 2:
-                points = mu[:, :2].numpy().copy()
+            outcome = self._outcome
+            if outcome is not None and outcome[0] == "done":
+                _, status, message, epochs, history, seconds, precision, weights = outcome
+                self._finish(TrainResult(self._model(weights), status, message, epochs, history, seconds, precision))
+                return
+            if outcome is not None:  # the worker said why it failed
+                why = outcome[1]
+                log.warning("job %s: %s", self.job_id, why)
+                why = paths.hide_paths(why)
+            elif self._stop_reason is not None:  # killed by our own Stop (it did not end within the grace period)
+                why = None
             else:
-                points = np.stack([mu[:, 0].numpy(), np.zeros(len(mu), np.float32)], 1)
-            imgs = model.decode(self._z_samples.to(model.device)).float().cpu()[:, 0]
-            samples = (imgs.clamp(0, 1) * 255).round().to(torch.uint8).numpy()
-        finally:
-            model.train(was_training)
-        return LatentSnapshot(epoch, points.astype(np.float32), samples)
-
-    def _run(self) -> None:
-        lower_this_thread_priority(self.nice)
-        try:
-            self._prepare()
-            result = train(self.model_cfg, self.train_cfg, [_JobCallback(self), *self.extra_callbacks], self.data)
-            self.result = result
-            recovered, lost = None, None
-            if result.status == "stopped" and self._stop_reason in UNATTENDED and result.epochs_completed > 0:
-                try:
-                    recovered = str(self._save_recovered(result))
-                except Exception as e:  # the run itself went well: say the model could not be kept, and why
-                    log.exception("job %s: saving the recovered model failed", self.job_id)
-                    lost = str(e) if isinstance(e, ValueError) else f"{type(e).__name__} while writing it"
-            with self._lock:
-                self._state = result.status
-                self._elapsed = result.seconds
-                self._recovered_to = recovered
-                self._message = self._outcome_message(result, recovered)
-                if lost:
-                    self._message += f" It could not be kept: {lost}"
-            if recovered:
-                self.release_model("saved")
-            elif result.status == "diverged":
-                self.release_model("diverged")
-        except DatasetError as e:  # shown on the page: the message without the server's paths (logged in full)
-            log.warning("job %s: %s", self.job_id, e)
-            self._fail(paths.hide_paths(str(e)))
-        except Exception as e:  # anything else: say what happened (the traceback goes to the server log only)
-            log.exception("training job %s failed", self.job_id)
-            self._fail(f"training failed ({type(e).__name__}); the details are in the server log")
+                why = getattr(self._worker, "lost", None)
+                why = (f"the Ray worker running it was lost ({why}: a node went away or the actor was killed)" if why
+                       else exit_reason(exitcode))
+                log.warning("job %s: %s", self.job_id, why)
+            if why is not None and self._epochs_completed == 0:
+                self._fail(f"Training failed: {why.rstrip('.')}.")
+                return
+            history = {"steps": [dict(zip(("step", "loss", "recon", "kl"), row)) for row in zip(*self._steps.values())],
+                       "epochs": list(self._epoch_metrics)}
+            if why is not None:
+                with self._lock:
+                    self._stop_reason = self._stop_reason or "crash"
+                message = f"{why}, during epoch {self._epoch}"
+            else:
+                message = f"stopped by request during epoch {self._epoch}"
+            model = self._model(self._weights) if self._weights is not None else VAE(self.model_cfg).eval()
+            self._finish(TrainResult(model, "stopped", message, self._epochs_completed, history, self._elapsed,
+                                     "fp32"), crashed=why is not None)
+        except Exception:  # whatever went wrong here, the job must end and say so
+            log.exception("job %s: could not take in the worker's end", self.job_id)
+            self._fail("training failed; the details are in the server log")
         finally:
             self._finished.set()
+
+    def _finish(self, result: TrainResult, crashed: bool = False) -> None:
+        self.result = result
+        recovered, lost = None, None
+        if result.status == "stopped" and (self._stop_reason in UNATTENDED or crashed) and result.epochs_completed > 0:
+            try:
+                recovered = str(self._save_recovered(result))
+            except Exception as e:  # the run itself went well: say the model could not be kept, and why
+                log.exception("job %s: saving the recovered model failed", self.job_id)
+                lost = str(e) if isinstance(e, ValueError) else f"{type(e).__name__} while writing it"
+        with self._lock:
+            self._state = result.status
+            self._elapsed = result.seconds
+            self._recovered_to = recovered
+            self._message = self._outcome_message(result, recovered, crashed)
+            if lost:
+                self._message += f" It could not be kept: {lost}"
+        if recovered:
+            self._release("saved")
+        elif result.status == "diverged":
+            self._release("diverged")
 
     def _fail(self, message: str) -> None:
         with self._lock:
             self._state, self._message = "error", message
 
-    def _outcome_message(self, result: TrainResult, recovered: str | None) -> str:
+    def _outcome_message(self, result: TrainResult, recovered: str | None, crashed: bool = False) -> str:
         if result.status == "completed":
             last = result.history["epochs"][-1] if result.history["epochs"] else {}
             loss = f"; test loss {last['test_loss']:.1f} nats per image" if "test_loss" in last else ""
@@ -400,6 +379,8 @@ class TrainingJob:
         kept = (f"The model of epoch {result.epochs_completed} is kept" if result.epochs_completed
                 else "No epoch had completed, so there is no model to keep")
         where = f" and was saved as recovered/{Path(recovered).name}" if recovered else ""
+        if crashed:
+            return f"Training ended early: {result.message}. {kept}{where}."
         if self._stop_reason == "heartbeat":
             return (f"Training stopped because the page stopped polling for {self.heartbeat_timeout:.0f} s "
                     f"({result.message}). {kept}{where}.")
@@ -422,7 +403,7 @@ class TrainingJob:
 
     def _meta(self, result: TrainResult) -> dict:
         cmd = train_command(self.model_cfg, self.train_cfg)
-        return checkpoint_meta(self.model_cfg, self.train_cfg, result, self.data, f"{cmd}  # from the dashboard")
+        return checkpoint_meta(self.model_cfg, self.train_cfg, result, self._data_info, f"{cmd}  # from the dashboard")
 
     # --- reading -----------------------------------------------------------------------------
 
@@ -449,8 +430,11 @@ class TrainingJob:
     def release_model(self, why: str) -> bool:
         """Let go of the trained model (the snapshots for the replay stay). Only a finished job's; True if
         this call released it."""
-        if not self.done and self._thread is not None and threading.current_thread() is not self._thread:
+        if not self.done:
             return False
+        return self._release(why)
+
+    def _release(self, why: str) -> bool:
         with self._lock:
             if self._released is not None:
                 return False
@@ -673,7 +657,7 @@ class JobRegistry:
         for j in jobs:
             j.stop(reason)
         for j in jobs:
-            if j._thread is not None:
+            if j._worker is not None:
                 j.wait(wait)
 
 

@@ -6,7 +6,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-hash=$(cat requirements.txt requirements-dev.txt | sha256sum | cut -c1-12)
+hash=$(cat requirements*.txt | sha256sum | cut -c1-12)
 venv="${VAE_VENV:-${XDG_CACHE_HOME:-$HOME/.cache}/latent-explorer/venv-$hash}"
 if [ ! -x "$venv/bin/python" ] || [ ! -f "$venv/.complete" ]; then
   echo "creating virtual environment $venv"

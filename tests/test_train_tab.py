@@ -25,7 +25,9 @@ if str(ROOT) not in sys.path:
 
 from dashboard import train_tab  # noqa: E402
 from dashboard import training_job as tj  # noqa: E402
+from dashboard import training_worker  # noqa: E402
 from vae_core import VAE, VAEConfig, save_checkpoint  # noqa: E402
+from vae_core.train import Callback  # noqa: E402
 
 APP = ROOT / "dashboard" / "app.py"
 START = "FormSubmitter:train_form-Start training"
@@ -116,6 +118,19 @@ def values(v) -> list:
 
 def model_list(at) -> list[str]:
     return list(at.selectbox(key="model_choice").options)
+
+
+class Hold(Callback):
+    """Holds the training loop (in the job's worker process) at its first step until `set()`."""
+
+    def __init__(self):
+        self.event = training_worker.worker_context().Event()
+
+    def set(self) -> None:
+        self.event.set()
+
+    def on_step(self, m) -> None:
+        self.event.wait(30)
 
 
 def test_tab_renders_with_presets(at):
@@ -236,15 +251,10 @@ def test_bad_settings_and_second_job_are_refused(at, dirs):
     configure(at, hidden="big").button(key=START).click().run()
     assert any("Hidden sizes" in e.value for e in at.error)
     # Another session's job is running: this one is told so and watches it.
-    gate = __import__("threading").Event()
-
-    class Hold(tj.Callback):
-        def on_step(self, m):
-            gate.wait(30)
-
+    gate = Hold()
     other = tj.registry().start("someone-else", VAEConfig(hidden=(8,)),
                                 tj.TrainConfig(epochs=1, limit=500, batch_size=50, device="cpu"),
-                                callbacks=[Hold()])
+                                callbacks=[gate])
     try:
         configure(at, hidden="32,16").button(key=START).click().run()
         assert any("already running" in w.value for w in at.warning)

@@ -18,6 +18,7 @@ import torch
 
 from conftest import tiny_cfg
 from dashboard import training_job as tj
+from dashboard import training_worker as tw
 from vae_core.checkpoint import load_checkpoint
 from vae_core.train import Callback, TrainConfig
 
@@ -63,15 +64,25 @@ def run_job(mnist, models_root, train_cfg=None, model_cfg=None, session="s1", **
     return job
 
 
+def reported(job: tj.TrainingJob, step: int) -> tj.JobSnapshot:
+    """The job's snapshot once the worker has reported `step` (it sends its steps every STEP_BATCH_S)."""
+    deadline = time.monotonic() + TIMEOUT
+    while (s := job.snapshot()).step < step and time.monotonic() < deadline:
+        time.sleep(0.02)
+    return s
+
+
 def files_under(root) -> list:
     return sorted(p for p in root.rglob("*")) if root.exists() else []
 
 
 class Gate(Callback):
-    """Holds the training thread inside on_step at step `at` until released."""
+    """Holds the training loop (in the job's worker process) inside on_step at step `at` until released. Its events
+    are the worker's kind (multiprocessing), handed to the worker with the job's spec."""
 
     def __init__(self, at: int):
-        self.at, self.reached, self.release = at, threading.Event(), threading.Event()
+        ctx = tw.worker_context()
+        self.at, self.reached, self.release = at, ctx.Event(), ctx.Event()
 
     def on_step(self, m) -> None:
         if m.step == self.at:
@@ -124,7 +135,7 @@ def test_progress_and_eta_while_running(mnist, models_root):
     job = tj.TrainingJob(tiny_cfg(), tcfg(), session_id="s", data=mnist, models_root=models_root, callbacks=[gate])
     job.start()
     assert gate.reached.wait(TIMEOUT)
-    s = job.snapshot()
+    s = reported(job, step=5)  # the worker sends its steps a few times a second
     assert s.state == "running" and not s.done and job.running
     assert (s.step, s.total_steps, s.epoch, s.epochs) == (5, 20, 1, 2)
     assert s.eta is not None and s.eta >= 0
@@ -136,10 +147,14 @@ def test_progress_and_eta_while_running(mnist, models_root):
 # --- stopping -----------------------------------------------------------------------------------
 
 
+NO_KILL = 600  # stop_grace for tests of the loop's own stop: the worker is never killed for being slow here
+
+
 def stopped_at(step: int, mnist, models_root) -> tj.TrainingJob:
-    """A job whose stop() is called from this thread while the training thread is inside step `step`."""
+    """A job whose stop() is called from this process while the worker's loop is inside step `step`."""
     gate = Gate(at=step)
-    job = tj.TrainingJob(tiny_cfg(), tcfg(), session_id="s", data=mnist, models_root=models_root, callbacks=[gate])
+    job = tj.TrainingJob(tiny_cfg(), tcfg(), session_id="s", data=mnist, models_root=models_root, callbacks=[gate],
+                         stop_grace=NO_KILL)
     job.start()
     assert gate.reached.wait(TIMEOUT)
     job.stop()
@@ -171,24 +186,24 @@ def test_stop_after_an_epoch_keeps_that_epoch_and_can_be_saved(mnist, models_roo
 # --- heartbeat ----------------------------------------------------------------------------------
 
 
-class SilenceAfterEpoch(Callback):
-    """Makes the job's last heartbeat look long past once epoch `epoch` has ended (no real waiting)."""
-
-    def __init__(self, job_ref: list, epoch: int):
-        self.job_ref, self.epoch = job_ref, epoch
-
-    def on_epoch_end(self, m, model) -> None:
-        if m.epoch == self.epoch:
-            self.job_ref[0]._last_touch = time.monotonic() - 3600
+def silenced_in_step(step: int, job: tj.TrainingJob, gate: Gate) -> None:
+    """Start the job; while its loop is held in `step`, make its last heartbeat look long past (no real waiting),
+    wait for the heartbeat watch to stop it, then let the loop go on: it ends right after that step."""
+    job.start()
+    assert gate.reached.wait(TIMEOUT)
+    job._last_touch = time.monotonic() - 3600
+    deadline = time.monotonic() + TIMEOUT
+    while not job.stopping and not job.done and time.monotonic() < deadline:
+        time.sleep(0.02)
+    gate.release.set()
+    assert finishes(job)
 
 
 def test_heartbeat_timeout_stops_and_saves_last_epoch_to_recovered(mnist, models_root, monkeypatch):
-    ref: list = []
+    gate = Gate(at=11)  # the first step of epoch 2
     job = tj.TrainingJob(tiny_cfg(), tcfg(epochs=3), session_id="s", data=mnist, models_root=models_root,
-                         heartbeat_timeout=30, callbacks=[SilenceAfterEpoch(ref, 1)])
-    ref.append(job)
-    job.start()
-    assert finishes(job)
+                         heartbeat_timeout=30, callbacks=[gate], stop_grace=NO_KILL)
+    silenced_in_step(11, job, gate)
     s = job.snapshot()
     assert s.state == "stopped" and s.stop_reason == "heartbeat"
     assert s.step == 11  # stopped at the first step after the silence began
@@ -243,7 +258,8 @@ def test_server_exit_stops_the_job_and_keeps_the_last_epoch(mnist, models_root):
     """What the atexit hook runs when the server stops: the job ends at the next step, epoch 1 is recovered."""
     reg = tj.reset_registry(max_jobs=1)
     gate = Gate(at=12)  # inside epoch 2
-    job = reg.start("s", tiny_cfg(), tcfg(epochs=3), data=mnist, models_root=models_root, callbacks=[gate])
+    job = reg.start("s", tiny_cfg(), tcfg(epochs=3), data=mnist, models_root=models_root, callbacks=[gate],
+                    stop_grace=NO_KILL)
     try:
         assert gate.reached.wait(TIMEOUT)
         threading.Timer(0.2, gate.release.set).start()
@@ -345,15 +361,21 @@ def test_max_jobs_from_environment(monkeypatch):
     assert tj.JobRegistry().max_jobs == 1
 
 
-def test_data_error_is_reported(tmp_path, monkeypatch, models_root):
-    job = tj.TrainingJob(tiny_cfg(), TrainConfig(dataset="mnist", data_dir=str(tmp_path / "nowhere"), limit=500,
+def test_data_error_is_reported(tmp_path, models_root):
+    """The worker cannot read the data (a folder of altered IDX files, searched first): one message on the page,
+    without the server's paths."""
+    from conftest import write_fake_dataset
+
+    write_fake_dataset(tmp_path / "altered")  # valid IDX files whose SHA-256 is not MNIST's
+    job = tj.TrainingJob(tiny_cfg(), TrainConfig(dataset="mnist", data_dir=str(tmp_path / "altered"), limit=500,
                                                  device="cpu"),
                          session_id="s", models_root=models_root)
-    monkeypatch.setattr(tj, "load_dataset", lambda *a, **k: (_ for _ in ()).throw(tj.DatasetError("no data here")))
     job.start()
     assert finishes(job)
     s = job.snapshot()
-    assert s.state == "error" and "no data here" in s.message and not s.can_save
+    assert s.state == "error" and s.message.startswith("Training failed: ") and "official mnist file" in s.message
+    assert not s.can_save and not s.message.endswith("..")
+    assert str(tmp_path) not in s.message
 
 
 # --- saving -------------------------------------------------------------------------------------
@@ -464,21 +486,21 @@ def test_training_runs_at_the_lowest_priority_unless_told(monkeypatch):
         assert tj.train_nice_default() == used, given
 
 
-class ThreadPriority(Callback):
-    """Records the nice value of the thread that runs the training loop."""
-
-    def on_train_start(self, total_steps, model) -> None:
-        self.nice = os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
-
-
-@pytest.mark.skipif(not hasattr(os, "getpriority") or sys.platform != "linux", reason="per-thread nice is Linux's")
-def test_the_training_thread_yields_to_requests(mnist, models_root, monkeypatch):
+@pytest.mark.skipif(not hasattr(os, "getpriority") or sys.platform != "linux", reason="nice is Linux's")
+def test_the_training_worker_yields_to_requests(mnist, models_root, monkeypatch):
     monkeypatch.setenv("VAE_TRAIN_NICE", "7")
-    mine = os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
-    seen = ThreadPriority()
-    run_job(mnist, models_root, train_cfg=tcfg(epochs=1), callbacks=[seen])
-    assert seen.nice == max(7, mine)  # the job's thread is lowered...
-    assert os.getpriority(os.PRIO_PROCESS, threading.get_native_id()) == mine  # ...and only that thread
+    mine = os.getpriority(os.PRIO_PROCESS, 0)
+    gate = Gate(at=1)
+    job = tj.TrainingJob(tiny_cfg(), tcfg(epochs=1), session_id="s", data=mnist, models_root=models_root,
+                         callbacks=[gate])
+    job.start()
+    assert gate.reached.wait(TIMEOUT)
+    try:
+        assert os.getpriority(os.PRIO_PROCESS, job._worker.pid) == min(19, mine + 7)  # the worker is lowered...
+        assert os.getpriority(os.PRIO_PROCESS, 0) == mine  # ...and not the server
+    finally:
+        gate.release.set()
+    assert finishes(job)
 
 
 # --- size budget and memory ----------------------------------------------------------------------
@@ -529,12 +551,10 @@ def test_recovery_never_writes_into_pretrained(mnist, tmp_path, monkeypatch):
     pretrained = tmp_path / "shipped"
     pretrained.mkdir()
     monkeypatch.setenv("LATENT_EXPLORER_PRETRAINED_DIR", str(pretrained))
-    ref: list = []
+    gate = Gate(at=11)
     job = tj.TrainingJob(tiny_cfg(), tcfg(epochs=3), session_id="s", data=mnist, models_root=pretrained / "models",
-                         heartbeat_timeout=30, callbacks=[SilenceAfterEpoch(ref, 1)])
-    ref.append(job)
-    job.start()
-    assert finishes(job)
+                         heartbeat_timeout=30, callbacks=[gate], stop_grace=NO_KILL)
+    silenced_in_step(11, job, gate)
     s = job.snapshot()
     assert s.stop_reason == "heartbeat" and s.recovered_to is None
     assert "could not be kept" in s.message and "pretrained/" in s.message and str(tmp_path) not in s.message

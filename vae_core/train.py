@@ -306,11 +306,18 @@ def seeded_model(model_cfg: VAEConfig, seed: int, device: torch.device) -> tuple
     return model, eps_gen
 
 
-def checkpoint_meta(model_cfg: VAEConfig, cfg: TrainConfig, result: TrainResult, data: Dataset, command: str) -> dict:
-    """Everything config.json records besides the model config."""
+def data_section(data: Dataset, limit: int | None) -> dict:
+    """config.json's "data": the dataset, its files' SHA-256, and how many training images the run used."""
+    return {"dataset": data.name, "sha256": data.sha256, "n_train": min(limit or len(data.train_images), len(data.train_images))}
+
+
+def checkpoint_meta(model_cfg: VAEConfig, cfg: TrainConfig, result: TrainResult, data: Dataset | dict,
+                    command: str) -> dict:
+    """Everything config.json records besides the model config. data: the Dataset, or its data_section() (what a
+    process that trained elsewhere, e.g. the app's training worker, was told of it)."""
     last = result.history["epochs"][-1] if result.history["epochs"] else {}
     return {
-        "data": {"dataset": data.name, "sha256": data.sha256, "n_train": min(cfg.limit or len(data.train_images), len(data.train_images))},
+        "data": data if isinstance(data, dict) else data_section(data, cfg.limit),
         "training": {**asdict(cfg), "epochs_completed": result.epochs_completed, "status": result.status,
                      "seconds": round(result.seconds, 2), "matmul_precision": result.precision},
         "metrics": {k: last[k] for k in ("test_loss", "test_recon", "test_kl") if k in last},

@@ -1,0 +1,178 @@
+"""The training's child process (dashboard/training_worker.py): what it reports, and the ways it can end.
+
+Tiny runs only (500 training images, a 32-16 MLP). Each test waits on the worker's own end, never on a guessed
+time; the one bound on time is STOP's promise (the child is gone within STOP_GRACE_S plus the kill).
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import time
+
+import numpy as np
+import pytest
+import torch
+
+from conftest import tiny_cfg
+from dashboard import training_worker as tw
+from vae_core.data import Dataset
+from vae_core.model import VAE
+from vae_core.train import Callback, TrainConfig
+
+END_TIMEOUT = 180  # generous: a loaded CI machine; every wait ends as soon as the worker does
+
+
+def small(mnist) -> Dataset:
+    """A picklable slice of MNIST, cheap to send to the child."""
+    return Dataset("mnist", mnist.train_images[:500].clone(), mnist.train_labels[:500].clone(),
+                   mnist.test_images[:300].clone(), mnist.test_labels[:300].clone(), mnist.source, mnist.sha256)
+
+
+def tcfg(**kw) -> TrainConfig:
+    kw.setdefault("epochs", 2)
+    kw.setdefault("batch_size", 50)  # 10 steps per epoch
+    kw.setdefault("lr", 1e-2)
+    kw.setdefault("device", "cpu")
+    return TrainConfig(**kw)
+
+
+class Recorder:
+    def __init__(self):
+        self.messages: list[tuple] = []
+        self.exit: tuple | None = None
+
+    def on_message(self, msg):
+        self.messages.append(msg)
+
+    def on_exit(self, exitcode, said_done):
+        self.exit = (exitcode, said_done)
+
+    def kinds(self) -> list[str]:
+        return [m[0] for m in self.messages]
+
+    def last(self, kind: str) -> tuple:
+        return [m for m in self.messages if m[0] == kind][-1]
+
+
+def run(spec: tw.WorkerSpec) -> tuple[tw.WorkerProcess, Recorder]:
+    rec = Recorder()
+    w = tw.WorkerProcess(spec, rec.on_message, rec.on_exit).start()
+    return w, rec
+
+
+class SlowSteps(Callback):
+    """Every step takes at least `seconds` (module level: the child unpickles it)."""
+
+    def __init__(self, seconds: float):
+        self.seconds = seconds
+
+    def on_step(self, m) -> None:
+        time.sleep(self.seconds)
+
+
+class Explodes(Callback):
+    def on_epoch_end(self, m, model) -> None:
+        raise RuntimeError("boom in epoch 1")
+
+
+class StuckAfterFirstEpoch(Callback):
+    """Stands for the end-of-epoch test evaluation of a big run: the child ignores the stop for a long time."""
+
+    def on_epoch_end(self, m, model) -> None:
+        time.sleep(3600)
+
+
+def test_a_run_reports_start_steps_epochs_and_its_weights(mnist):
+    cfg = tiny_cfg()
+    w, rec = run(tw.WorkerSpec(cfg, tcfg(), data=small(mnist), snapshot_images=100))
+    assert w.join(END_TIMEOUT), "the worker did not end"
+    kinds = rec.kinds()
+    assert kinds[0] == "prepared" and kinds[1] == "start" and kinds[-1] == "done"
+    assert kinds.count("epoch") == 2
+    _, total, snap0 = rec.last("start")
+    assert total == 20 and snap0.epoch == 0 and snap0.points.shape == (100, 2) and snap0.samples.shape == (8, 28, 28)
+    rows = [r for m in rec.messages if m[0] == "steps" for r in m[1]]
+    assert [r[0] for r in rows] == list(range(1, 21))  # every step, in order, none twice
+    _, status, message, epochs, history, seconds, precision, weights = rec.last("done")
+    assert status == "completed" and epochs == 2 and len(history["epochs"]) == 2
+    model = VAE(cfg)
+    model.load_state_dict({k: torch.from_numpy(v) for k, v in weights.items()})
+    # The weights are those of the run: the reported test loss is what they give on the same images.
+    last_epoch_weights = rec.last("epoch")[3]
+    assert all(np.array_equal(weights[k], last_epoch_weights[k]) for k in weights)
+    assert rec.exit == (0, True)
+
+
+def test_stop_ends_the_run_after_the_current_step(mnist):
+    w, rec = run(tw.WorkerSpec(tiny_cfg(), tcfg(epochs=50), data=small(mnist), snapshot_images=50,
+                               callbacks=(SlowSteps(0.05),)))
+    deadline = time.monotonic() + END_TIMEOUT
+    while "epoch" not in rec.kinds() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert "epoch" in rec.kinds(), "no epoch completed"
+    asked = time.monotonic()
+    w.request_stop(grace=30)  # a long grace: this test is about the loop's own stop, not the kill
+    assert w.join(END_TIMEOUT)
+    _, status, message, epochs, *_ = rec.last("done")
+    assert status == "stopped" and epochs >= 1 and "stopped by request" in message
+    assert rec.exit == (0, True)
+    assert w.stop_requested_at >= asked
+
+
+def test_stop_kills_a_child_that_does_not_end_in_time(mnist):
+    """Stuck where the loop cannot hear the stop: after the grace period the child is killed. The parent already
+    holds the first epoch's weights (the "epoch" message), which is what a stopped job keeps."""
+    w, rec = run(tw.WorkerSpec(tiny_cfg(), tcfg(epochs=5), data=small(mnist), snapshot_images=50,
+                               callbacks=(StuckAfterFirstEpoch(),)))
+    deadline = time.monotonic() + END_TIMEOUT
+    while "epoch" not in rec.kinds() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert "epoch" in rec.kinds()
+    w.request_stop(grace=0.5)
+    assert w.join(END_TIMEOUT)
+    assert rec.exit == (-signal.SIGKILL, False)
+    assert "done" not in rec.kinds()
+
+
+def test_an_exception_in_the_child_is_one_message(mnist):
+    w, rec = run(tw.WorkerSpec(tiny_cfg(), tcfg(), data=small(mnist), snapshot_images=50, callbacks=(Explodes(),)))
+    assert w.join(END_TIMEOUT)
+    assert rec.last("error")[1] == "RuntimeError: boom in epoch 1"
+    assert rec.exit == (0, True)
+
+
+def test_a_child_killed_from_outside_is_reported(mnist):
+    w, rec = run(tw.WorkerSpec(tiny_cfg(), tcfg(epochs=50), data=small(mnist), snapshot_images=50,
+                               callbacks=(SlowSteps(0.05),)))
+    deadline = time.monotonic() + END_TIMEOUT
+    while "steps" not in rec.kinds() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    os.kill(w.pid, signal.SIGKILL)  # what the kernel's out-of-memory killer does
+    assert w.join(END_TIMEOUT)
+    exitcode, said_done = rec.exit
+    assert exitcode == -signal.SIGKILL and not said_done
+    assert "killed" in tw.exit_reason(exitcode) and "memory" in tw.exit_reason(exitcode)
+
+
+def test_divergence_is_a_status_not_a_crash(mnist):
+    w, rec = run(tw.WorkerSpec(tiny_cfg(), tcfg(lr=1e9, schedule="constant"), data=small(mnist), snapshot_images=50))
+    assert w.join(END_TIMEOUT)
+    _, status, message, *_ = rec.last("done")
+    assert status == "diverged" and "diverged" in message
+
+
+def test_the_child_runs_at_its_own_priority_and_threads(mnist):
+    """The nice value and thread count apply to the child alone: the server (this process) keeps its own."""
+    before = os.getpriority(os.PRIO_PROCESS, 0)
+    seen = {}
+    w, rec = run(tw.WorkerSpec(tiny_cfg(), tcfg(epochs=50), data=small(mnist), snapshot_images=50, nice=7,
+                               threads=1, callbacks=(SlowSteps(0.05),)))
+    deadline = time.monotonic() + END_TIMEOUT
+    while "steps" not in rec.kinds() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    seen["nice"] = os.getpriority(os.PRIO_PROCESS, w.pid)
+    w.request_stop(grace=30)
+    assert w.join(END_TIMEOUT)
+    assert seen["nice"] == before + 7
+    assert os.getpriority(os.PRIO_PROCESS, 0) == before
