@@ -208,7 +208,7 @@ class TrainingJob:
         self._state, self._message, self._stop_reason = "starting", "", None
         self._epoch = self._epochs_completed = self._step = self._total_steps = 0
         self._elapsed, self._t0 = 0.0, None
-        self._steps: dict[str, list] = {"step": [], "loss": [], "recon": [], "kl": []}
+        self._steps: dict[str, list] = {"step": [], "epoch": [], "loss": [], "recon": [], "kl": []}
         self._epoch_metrics: list[dict] = []
         self._latents: list[LatentSnapshot] = []
         self._labels: np.ndarray | None = None
@@ -283,6 +283,7 @@ class TrainingJob:
             elif kind == "steps":
                 for step, epoch, loss, recon, kl, elapsed in msg[1]:
                     self._steps["step"].append(step)
+                    self._steps["epoch"].append(epoch)
                     self._steps["loss"].append(loss)
                     self._steps["recon"].append(recon)
                     self._steps["kl"].append(kl)
@@ -298,7 +299,7 @@ class TrainingJob:
 
     def _model(self, weights: dict) -> VAE:
         model = VAE(self.model_cfg)
-        model.load_state_dict({k: torch.from_numpy(v) for k, v in weights.items()})
+        model.load_state_dict({k: torch.tensor(v) for k, v in weights.items()})  # a copy: the arrays came read-only
         return model.eval()
 
     def _on_exit(self, exitcode: int | None, said_done: bool) -> None:
@@ -323,8 +324,10 @@ class TrainingJob:
             if why is not None and self._epochs_completed == 0:
                 self._fail(f"Training failed: {why.rstrip('.')}.")
                 return
-            history = {"steps": [dict(zip(("step", "loss", "recon", "kl"), row)) for row in zip(*self._steps.values())],
-                       "epochs": list(self._epoch_metrics)}
+            with self._lock:
+                keys = list(self._steps)
+                history = {"steps": [dict(zip(keys, row)) for row in zip(*self._steps.values())],
+                           "epochs": list(self._epoch_metrics)}
             if why is not None:
                 with self._lock:
                     self._stop_reason = self._stop_reason or "crash"
@@ -343,7 +346,7 @@ class TrainingJob:
     def _finish(self, result: TrainResult, crashed: bool = False) -> None:
         self.result = result
         recovered, lost = None, None
-        if result.status == "stopped" and (self._stop_reason in UNATTENDED or crashed) and result.epochs_completed > 0:
+        if result.status == "stopped" and self._stop_reason in UNATTENDED and result.epochs_completed > 0:
             try:
                 recovered = str(self._save_recovered(result))
             except Exception as e:  # the run itself went well: say the model could not be kept, and why

@@ -19,6 +19,7 @@ import os
 import threading
 import time
 from collections.abc import Callable
+from pathlib import Path
 
 import ray
 
@@ -33,10 +34,18 @@ def ray_address() -> str | None:
     return os.environ.get("RAY_ADDRESS") or None
 
 
+REPO_ROOT = Path(__file__).resolve().parent.parent
+# What a node needs to run a training: the code and the bundled data (vae_core reads data/<name>/), not the rest.
+SHIPPED_EXCLUDES = [".git", "models", "test-output", "docs", "pretrained", "bench", "tests", "*.png", "__pycache__"]
+
+
 def _connect() -> None:
     if not ray.is_initialized():
-        # log_to_driver off: the actors' output stays in the cluster's logs, not in the web server's.
-        ray.init(address=ray_address(), log_to_driver=False, ignore_reinit_error=True)
+        # The repository's code and bundled data go to the cluster with the job (runtime_env working_dir), so
+        # a node needs only the same Python packages (requirements-ray.txt). log_to_driver off: the actors'
+        # output stays in the cluster's logs, not in the web server's.
+        ray.init(address=ray_address(), log_to_driver=False, ignore_reinit_error=True,
+                 runtime_env={"working_dir": str(REPO_ROOT), "excludes": SHIPPED_EXCLUDES})
 
 
 @ray.remote(num_cpus=ACTOR_CPUS, max_restarts=0)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import sys
 import threading
 import time
@@ -559,3 +560,64 @@ def test_recovery_never_writes_into_pretrained(mnist, tmp_path, monkeypatch):
     assert s.stop_reason == "heartbeat" and s.recovered_to is None
     assert "could not be kept" in s.message and "pretrained/" in s.message and str(tmp_path) not in s.message
     assert files_under(pretrained) == []
+
+
+# --- the worker process: faults stay in it ---------------------------------------------------------
+
+
+class Raises(Callback):
+    """The training loop fails in the worker (module level: the worker unpickles it)."""
+
+    def on_step(self, m) -> None:
+        if m.step == 3:
+            raise RuntimeError("something broke in the worker")
+
+
+class StuckInStep(Callback):
+    """Stands for a step or an end-of-epoch evaluation that takes very long: the loop cannot hear a stop."""
+
+    def on_step(self, m) -> None:
+        if m.step == 15:
+            time.sleep(3600)
+
+
+def test_a_job_that_raises_says_so_and_the_server_goes_on(mnist, models_root):
+    job = run_job(mnist, models_root, tcfg(epochs=1), callbacks=[Raises()])
+    s = job.snapshot()
+    assert s.state == "error" and not s.can_save
+    assert s.message == "Training failed: RuntimeError: something broke in the worker."
+    assert run_job(mnist, models_root, tcfg(epochs=1)).snapshot().state == "completed"  # the next one runs
+
+
+def test_a_killed_worker_ends_its_job_keeps_the_last_epoch_and_leaves_the_others(mnist, models_root):
+    """SIGKILL, as the kernel's out-of-memory killer sends it: that job ends with one message and its epoch 1;
+    another session's job, running at the same time, finishes as if nothing happened."""
+    reg = tj.JobRegistry(max_jobs=2)
+    gate = Gate(at=12)  # inside epoch 2
+    victim = reg.start("a", tiny_cfg(), tcfg(epochs=3), data=mnist, models_root=models_root, callbacks=[gate])
+    other = reg.start("b", tiny_cfg(), tcfg(epochs=2), data=mnist, models_root=models_root)
+    assert gate.reached.wait(TIMEOUT)
+    reported(victim, step=12)
+    os.kill(victim._worker.pid, signal.SIGKILL)
+    assert finishes(victim) and finishes(other)
+    s = victim.snapshot()
+    assert s.state == "stopped" and s.stop_reason == "crash" and s.epochs_completed == 1 and s.can_save
+    assert "killed" in s.message and "out of memory" in s.message and "epoch 1 is kept" in s.message
+    folder = victim.save("survivor")
+    _, config = load_checkpoint(folder)
+    assert config["training"]["epochs_completed"] == 1
+    assert other.snapshot().state == "completed" and other.snapshot().epochs_completed == 2
+
+
+def test_stop_ends_a_job_whose_loop_cannot_hear_it(mnist, models_root):
+    """Stuck inside step 15 (epoch 2): after the grace period the worker is killed; the job is stopped, epoch 1 kept."""
+    job = tj.TrainingJob(tiny_cfg(), tcfg(epochs=3), session_id="s", data=mnist, models_root=models_root,
+                         callbacks=[StuckInStep()], stop_grace=0.5)
+    job.start()
+    reported(job, step=15)
+    job.stop()
+    assert job.stopping or job.done
+    assert finishes(job)
+    s = job.snapshot()
+    assert (s.state, s.stop_reason, s.epochs_completed) == ("stopped", "user", 1) and s.can_save
+    assert "stopped by request" in s.message

@@ -1,0 +1,130 @@
+"""Trainings on a Ray cluster (dashboard/training_ray.py): a local Ray head with one CPU, started for the module
+and stopped after it, as a course's cluster would run them. The job is the app's own TrainingJob: with RAY_ADDRESS
+set it runs as a Ray actor, with the same progress, Stop within a second, and a lost actor reported."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from conftest import tiny_cfg
+from dashboard import training_job as tj
+from dashboard import training_worker as tw
+from vae_core.checkpoint import load_checkpoint
+from vae_core.data import Dataset
+from vae_core.train import TrainConfig
+
+ray = pytest.importorskip("ray", reason="Ray is optional (requirements-ray.txt); the test venv installs it")
+RAY = Path(sys.executable).with_name("ray")
+STALL_S = 120  # a job that makes no progress for this long is taken to hang (a loaded 2-core machine)
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def cluster(tmp_path_factory):
+    """`ray start --head` with one CPU on this machine; RAY_ADDRESS points the app's jobs at it."""
+    port = free_port()
+    temp = tmp_path_factory.mktemp("ray")
+    env = {**os.environ, "RAY_USAGE_STATS_ENABLED": "0"}
+    subprocess.run([str(RAY), "start", "--head", "--num-cpus", "1", "--port", str(port), "--include-dashboard",
+                    "false", "--disable-usage-stats", "--temp-dir", str(temp)], check=True, env=env,
+                   capture_output=True, timeout=300)
+    old = os.environ.get("RAY_ADDRESS")
+    os.environ["RAY_ADDRESS"] = f"127.0.0.1:{port}"
+    try:
+        yield os.environ["RAY_ADDRESS"]
+    finally:
+        if ray.is_initialized():
+            ray.shutdown()
+        subprocess.run([str(RAY), "stop", "--force"], env=env, capture_output=True, timeout=120)
+        if old is None:
+            os.environ.pop("RAY_ADDRESS", None)
+        else:
+            os.environ["RAY_ADDRESS"] = old
+        shutil.rmtree(temp, ignore_errors=True)
+
+
+def small(mnist) -> Dataset:
+    return Dataset("mnist", mnist.train_images[:500].clone(), mnist.train_labels[:500].clone(),
+                   mnist.test_images[:300].clone(), mnist.test_labels[:300].clone(), mnist.source, mnist.sha256)
+
+
+def tcfg(**kw) -> TrainConfig:
+    kw.setdefault("epochs", 2)
+    kw.setdefault("batch_size", 50)
+    kw.setdefault("lr", 1e-2)
+    kw.setdefault("device", "cpu")
+    return TrainConfig(**kw)
+
+
+def finishes(job: tj.TrainingJob) -> bool:
+    last, since = None, time.monotonic()
+    while not job.wait(0.1):
+        s = job.snapshot()
+        mark = (s.state, s.step, s.epochs_completed)
+        if mark != last:
+            last, since = mark, time.monotonic()
+        elif time.monotonic() - since > STALL_S:
+            return False
+    return True
+
+
+def test_a_train_tab_job_runs_on_the_cluster_and_its_model_is_saved(cluster, mnist, tmp_path):
+    job = tj.TrainingJob(tiny_cfg(), tcfg(), session_id="s", data=small(mnist), models_root=tmp_path / "models",
+                         snapshot_images=100)
+    job.start()
+    assert type(job._worker).__name__ == "RayWorker"
+    assert finishes(job)
+    s = job.snapshot()
+    assert s.state == "completed" and s.epochs_completed == 2 and s.can_save
+    assert s.steps["step"] == list(range(1, 21))  # the same progress as a local worker: every step, in order
+    assert [snap.epoch for snap in s.latents] == [0, 1, 2] and s.latents[-1].points.shape == (100, 2)
+    folder = job.save("from-ray")  # into the models folder the web servers share
+    _, config = load_checkpoint(folder)
+    assert config["training"]["epochs_completed"] == 2 and config["data"]["dataset"] == "mnist"
+
+
+def test_stop_on_the_cluster_ends_within_a_second_and_keeps_the_last_epoch(cluster, mnist, tmp_path):
+    job = tj.TrainingJob(tiny_cfg(), tcfg(epochs=10_000, limit=None), session_id="s", data=small(mnist),
+                         models_root=tmp_path / "models", snapshot_images=100)
+    job.start()
+    deadline = time.monotonic() + 300
+    while job.snapshot().epochs_completed < 1 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert job.snapshot().epochs_completed >= 1
+    asked = time.monotonic()
+    job.stop()
+    assert job.wait(60)
+    took = time.monotonic() - asked
+    s = job.snapshot()
+    assert s.state == "stopped" and s.stop_reason == "user" and s.epochs_completed >= 1 and s.can_save
+    # Within the grace period and one poll of the actor (STOP_GRACE_S + POLL_S), with slack for a busy machine.
+    assert took < 10, took
+
+
+def test_a_lost_actor_is_one_message_and_the_last_epoch_is_kept(cluster, mnist, tmp_path):
+    job = tj.TrainingJob(tiny_cfg(), tcfg(epochs=10_000), session_id="s", data=small(mnist),
+                         models_root=tmp_path / "models", snapshot_images=100)
+    job.start()
+    deadline = time.monotonic() + 300
+    while job.snapshot().epochs_completed < 1 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert job.snapshot().epochs_completed >= 1
+    ray.kill(job._worker._actor, no_restart=True)  # what a lost node does to it
+    assert job.wait(120)
+    s = job.snapshot()
+    assert s.stop_reason == "crash" and s.epochs_completed >= 1 and s.can_save
+    assert "Ray worker running it was lost" in s.message and "is kept" in s.message
