@@ -28,7 +28,7 @@ from dashboard import training_job as tj  # noqa: E402
 from vae_core import VAE, VAEConfig, save_checkpoint  # noqa: E402
 
 APP = ROOT / "dashboard" / "app.py"
-START = "FormSubmitter:train_form-Start training"
+START = "train_start"
 SAVE = "FormSubmitter:train_save_form-Save"
 
 
@@ -59,13 +59,13 @@ def at(dirs):
 
 def configure(at, **values):
     """Tiny settings: a 32-16 MLP on 500 images, batch 50 (10 steps per epoch)."""
-    settings = dict(hidden="32,16", limit=500, epochs=2, batch=50, lr=1e-2, schedule="onecycle")
+    settings = dict(hidden="32,16", limit=500, epochs=2, batch_size=50, lr=1e-2, schedule="onecycle")
     settings.update(values)
     for field, value in settings.items():
         key = f"train_{field}"
-        if field in ("hidden", "conv"):
+        if field in ("hidden", "conv_channels"):
             at.text_input(key=key).set_value(value)
-        elif field in ("limit", "schedule", "dataset", "arch", "likelihood", "device"):
+        elif field in ("limit", "schedule", "dataset", "arch", "likelihood", "device", "corruption"):
             at.selectbox(key=key).set_value(value)
         else:
             at.number_input(key=key).set_value(value)
@@ -181,24 +181,35 @@ def test_train_save_and_find_in_model_list(at, dirs):
     assert any("models/my-first-vae" in label for label in model_list(at))
     # The session's explored model is unchanged until the user picks the new one.
     assert "mnist-mlp" in at.selectbox(key="model_choice").value
-    at.button(key=[b.key for b in at.button if b.label == "Explore it now"][0]).click().run()
-    assert at.selectbox(key="model_choice").value == str((mine / "my-first-vae").resolve())
+    # "Explore it now" selects the model AND opens the Explore tab.
+    at.button(key="train_explore_saved").click().run()
     assert not at.exception, at.exception
+    assert at.selectbox(key="model_choice").value == str((mine / "my-first-vae").resolve())
+    assert at.session_state["app_tab"] == "Explore"
+    assert not [b for b in at.button if b.key == "train_start"]  # the Train tab did not run
+    at.session_state["app_tab"] = "Train"
+    at.run()
 
-    # Saved, the run lets go of its model: the form is gone, the message and the replay stay.
+    # Saved, the run lets go of its model: the form is gone (no second save), the message and the replay stay.
     assert not [t for t in at.text_input if t.key == "train_save_name"]
     assert any("Saved as **my-first-vae**" in s.value for s in at.success)
     assert not any(str(mine) in s.value or str(ROOT) in s.value for s in at.success)  # no server path
 
-    # A second run saved under the same name asks for confirmation, then replaces.
+    # A second run saved under the same name asks "replace?"; "Keep it" replaces nothing, "Replace" does.
     at.button(key=START).click().run()
     run_until_done(at)
     at.text_input(key="train_save_name").set_value("my-first-vae")
     at.button(key=SAVE).click().run()
-    assert any("already exists" in w.value for w in at.warning)
-    at.checkbox(key="train_save_replace").check()
+    assert any("A model named **my-first-vae** already exists. Replace it?" == w.value for w in at.warning)
+    before = (mine / "my-first-vae" / "config.json").read_text()
+    at.button(key="train_save_keep").click().run()
+    assert (mine / "my-first-vae" / "config.json").read_text() == before
+    assert any("Nothing was replaced" in i.value for i in at.info)
     at.button(key=SAVE).click().run()
+    at.button(key="train_save_replace").click().run()
+    assert not at.exception, at.exception
     assert any("Saved as **my-first-vae**" in s.value for s in at.success)
+    assert (mine / "my-first-vae" / "config.json").read_text() != before  # the second run's model
 
     # Compare: the new model next to the shipped one, with its loss curves from config['history'].
     entries = {e.name: e.folder for e in train_tab.models.list_models()}
