@@ -42,6 +42,7 @@ _eval_s: dict[tuple, float] = {}  # (model config, device) -> seconds per evalua
 _last_run: dict[tuple, float] = {}  # (model config, batch, device, n_train) -> seconds per epoch of the last run
 _runs: dict[str, tuple] = {}  # job id -> the key of _last_run its time goes to
 _thread: threading.Thread | None = None
+_pending: list[tuple[VAEConfig, TrainConfig]] = []  # runs whose model is still to be timed
 
 
 def _run_key(model_cfg: VAEConfig, cfg: TrainConfig) -> tuple:
@@ -50,7 +51,7 @@ def _run_key(model_cfg: VAEConfig, cfg: TrainConfig) -> tuple:
 
 @torch.no_grad()
 def _time_eval(model: VAE, device: torch.device) -> float:
-    images = torch.randint(0, 256, (TEST_IMAGES, *model.cfg.image_shape), dtype=torch.uint8, device=device)
+    images = torch.randint(0, 256, (TEST_IMAGES, *model.cfg.image_shape[1:]), dtype=torch.uint8, device=device)
     t = time.perf_counter()
     evaluate_elbo(model, images)
     return time.perf_counter() - t
@@ -63,7 +64,8 @@ def measure(model_cfg: VAEConfig, batch_size: int, device_name: str = "cpu",
     gen = torch.Generator(device=device).manual_seed(0)
     model = VAE(model_cfg).to(device)
     opt = make_optimizer(model, 1e-3)
-    x = to_float(torch.randint(0, 256, (batch_size, *model_cfg.image_shape), dtype=torch.uint8, device=device))
+    # the dataset's layout: uint8 [B, H, W], one grey channel
+    x = to_float(torch.randint(0, 256, (batch_size, *model_cfg.image_shape[1:]), dtype=torch.uint8, device=device))
     t = 0.0
     for i in range(WARMUP_STEPS + steps):
         if i == WARMUP_STEPS:
@@ -76,27 +78,36 @@ def measure(model_cfg: VAEConfig, batch_size: int, device_name: str = "cpu",
     return step_s, _time_eval(model, device)
 
 
-def _measure_all(plans: list[tuple[VAEConfig, TrainConfig]]) -> None:
-    for model_cfg, cfg in plans:
+def _measure_pending() -> None:
+    global _thread
+    while True:
+        with _lock:
+            if not _pending:
+                _thread = None  # under the lock: a plan queued from now on starts a new thread
+                return
+            model_cfg, cfg = _pending.pop(0)
         key = (model_cfg, cfg.batch_size, cfg.device)
         if key in _step_s:
             continue
         try:
             step_s, eval_s = measure(model_cfg, cfg.batch_size, cfg.device)
-        except Exception:  # a timing is a nicety: the label says "not timed yet", the log says why
+        except Exception:  # a timing is a nicety: the label says "timing…", the log says why
             log.exception("timing the preset model failed")
             continue
         with _lock:
             _step_s[key], _eval_s[(model_cfg, cfg.device)] = step_s, eval_s
 
 
-def ensure_measured(plans: list[tuple[VAEConfig, TrainConfig]]) -> threading.Thread:
-    """Start (once per process) the background timing of these runs' models."""
+def ensure_measured(plans: list[tuple[VAEConfig, TrainConfig]]) -> threading.Thread | None:
+    """Queue the timing of these runs' models (each once per process) in one background thread; the thread,
+    or None when everything is timed already."""
     global _thread
     with _lock:
-        if _thread is None or (not _thread.is_alive() and any(
-                (m, c.batch_size, c.device) not in _step_s for m, c in plans)):
-            _thread = threading.Thread(target=_measure_all, args=(plans,), name="preset-timing", daemon=True)
+        for model_cfg, cfg in plans:
+            if (model_cfg, cfg.batch_size, cfg.device) not in _step_s and (model_cfg, cfg) not in _pending:
+                _pending.append((model_cfg, cfg))
+        if _pending and _thread is None:
+            _thread = threading.Thread(target=_measure_pending, name="preset-timing", daemon=True)
             _thread.start()
         return _thread
 
@@ -119,11 +130,11 @@ def preset_label(presets: dict, train_sizes) -> callable:
     """format_func of the preset picker: 'Quick demo (≈41 s, timed on this server)'."""
     from vae_core import settings
 
-    plans = {}
+    plans, specs = {}, settings.run_specs()
     for name, values in presets.items():
         values = dict(values, limit=values["limit"] if values["limit"] in train_sizes else train_sizes[-1])
         try:
-            plans[name] = settings.build(values, drop_inapplicable=True)
+            plans[name] = settings.build(settings.check(values, specs), specs, drop_inapplicable=True)
         except ValueError:
             continue
     ensure_measured(list(plans.values()))

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import json
+import shlex
 import sys
 import time
 from pathlib import Path
@@ -23,7 +24,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from dashboard import train_tab  # noqa: E402
+from dashboard import train_speed, train_tab  # noqa: E402
 from dashboard import training_job as tj  # noqa: E402
 from vae_core import VAE, VAEConfig, save_checkpoint  # noqa: E402
 
@@ -279,3 +280,106 @@ def test_stop_button(at):
     run_until_done(at)
     assert job.snapshot().state == "stopped" and job.snapshot().stop_reason == "user"
     assert _outcome(at).startswith("Training stopped")
+
+
+# --- the form follows the settings ------------------------------------------------------------
+
+
+def preview(at) -> str:
+    (code,) = [c.value for c in at.code if c.value.startswith("python -m vae_core.train")]
+    return code
+
+
+def test_fields_that_do_not_apply_are_disabled_and_the_preview_follows_every_change(at):
+    assert at.text_input(key="train_conv_channels").disabled  # MLP
+    assert at.number_input(key="train_sigma").disabled  # Bernoulli
+    assert at.number_input(key="train_corruption_level").disabled  # no corruption
+    notes = [c.value for c in at.caption]
+    assert {"Not used: convolutional only.", "Not used: Gaussian likelihood only.",
+            "Not used: with a corruption only."} <= set(notes)
+    assert "--beta 1 " in preview(at) and "--conv-channels" not in preview(at)
+
+    # Each change shows at once (no Start pressed): beta, the architecture, the likelihood, a corruption.
+    at.number_input(key="train_beta").set_value(4.0).run()
+    assert "--beta 4 " in preview(at)
+    at.selectbox(key="train_arch").set_value("conv").run()
+    assert not at.text_input(key="train_conv_channels").disabled
+    assert "--arch conv" in preview(at) and "--conv-channels 32,64" in preview(at)
+    at.selectbox(key="train_likelihood").set_value("gaussian").run()
+    at.number_input(key="train_sigma").set_value(0.2).run()
+    assert not at.number_input(key="train_sigma").disabled and "--sigma 0.2" in preview(at)
+    at.selectbox(key="train_corruption").set_value("gaussian").run()
+    at.number_input(key="train_corruption_level").set_value(0.3).run()
+    assert "--corruption gaussian --corruption-level 0.3" in preview(at)
+
+    # The preview parses back to exactly the settings that Start would use.
+    from vae_core.train import configs_from_args, parse_args
+    text = preview(at).removesuffix(" --out models/NAME")
+    assert configs_from_args(parse_args(shlex.split(text)[3:])) == (
+        VAEConfig(arch="conv", likelihood="gaussian", sigma=0.2, beta=4.0),
+        tj.TrainConfig(epochs=30, limit=2000, device="cpu", corruption="gaussian", corruption_level=0.3))
+
+    # A bad value: the preview says what to fix, naming the field by its label.
+    at.text_input(key="train_hidden").set_value("big").run()
+    assert not [c for c in at.code if c.value.startswith("python")]
+    assert any("Hidden sizes must be" in c.value for c in at.caption)
+
+
+def test_replay_plays_and_pauses(at):
+    configure(at, epochs=3).button(key=START).click().run()
+    run_until_done(at)
+    (replay,) = [s for s in at.slider if s.key and s.key.startswith("train_replay_")]
+    key = replay.key.removesuffix("_epoch")
+    assert replay.value == 3
+    shown = lambda: [m.value for m in at.markdown if m.value.startswith("**Latent space")][0]  # noqa: E731
+    at.button(key=f"{key}_play").click().run()  # Play at the last epoch starts over: 0, then on by one
+    assert at.button(key=f"{key}_play").label == "Pause"
+    assert at.slider(key=f"{key}_epoch").value == 1 and "after epoch 1" in shown()
+    at.run()  # a tick of the fragment's timer (AppTest runs the whole page; the fragment moves on once a run)
+    assert at.slider(key=f"{key}_epoch").value == 2 and "after epoch 2" in shown()
+    at.button(key=f"{key}_play").click().run()  # Pause: stays
+    assert at.button(key=f"{key}_play").label == "Play"
+    at.run()
+    assert at.slider(key=f"{key}_epoch").value == 2
+    at.button(key=f"{key}_play").click().run()
+    assert at.slider(key=f"{key}_epoch").value == 3
+    at.run()  # at the end it stops by itself
+    assert at.button(key=f"{key}_play").label == "Play" and at.slider(key=f"{key}_epoch").value == 3
+    assert not at.exception, at.exception
+
+
+# --- time labels ------------------------------------------------------------------------------
+
+
+def test_eta_from_the_recent_pace_and_the_slowdown_is_named():
+    steady = [(t, 10 * t) for t in range(0, 61)]  # 10 steps a second for a minute
+    eta, slow = train_speed.pace(steady, 1000)
+    assert eta == pytest.approx((1000 - 600) / 10) and slow == pytest.approx(1.0)
+    assert "slowing" not in train_speed.pace_text(eta, slow)
+    # Then 16 s per 100 steps: the ETA uses the recent 6.25 steps/s, not the mean since the start.
+    slowed = steady + [(60 + t, 600 + 6.25 * t) for t in range(1, 41)]
+    eta, slow = train_speed.pace(slowed, 1000)
+    assert eta == pytest.approx((1000 - 850) / 6.25) and slow == pytest.approx(1.6)
+    assert train_speed.pace_text(eta, slow).endswith(
+        "other sessions are slowing this run: 1.6x slower than at its start")
+    assert train_speed.pace([], 100) == (None, 1.0)
+
+
+def test_preset_durations_come_from_this_machine():
+    model_cfg, cfg = VAEConfig(hidden=(32,)), tj.TrainConfig(epochs=2, batch_size=50, limit=500, device="cpu")
+    step_s, eval_s = train_speed.measure(model_cfg, 50, "cpu", steps=3)
+    assert step_s > 0 and eval_s > 0
+    presets = {"Tiny": dict(train_tab.BASE, hidden="32", epochs=2, batch_size=50, limit=500)}
+    label = train_speed.preset_label(presets, (500,))
+    thread = train_speed.ensure_measured([(model_cfg, cfg)])
+    if thread is not None:
+        thread.join(120)
+    est = train_speed.estimate(model_cfg, cfg, 500)
+    assert est is not None and est[1] == "timed on this server"
+    # epoch = ceil(500 / 50) steps + one evaluation, from this machine's own timing
+    assert est[0] == pytest.approx(2 * (10 * train_speed._step_s[(model_cfg, 50, "cpu")]
+                                        + train_speed._eval_s[(model_cfg, "cpu")]))
+    assert label("Tiny") == f"Tiny (≈{tj.format_seconds(est[0])}, timed on this server)"
+    train_speed.start_run("j1", model_cfg, cfg, "Tiny")
+    train_speed.finish_run("j1", "completed", elapsed=12.0, epochs_completed=2)
+    assert label("Tiny") == "Tiny (≈12 s, its last run here)"
