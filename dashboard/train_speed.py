@@ -127,7 +127,7 @@ def estimate(model_cfg: VAEConfig, cfg: TrainConfig, n_train: int) -> tuple[floa
 
 
 def preset_label(presets: dict, train_sizes) -> callable:
-    """format_func of the preset picker: 'Quick demo (≈41 s, timed on this server)'."""
+    """name -> 'Quick demo: about 41 s (timed on this server)'; starts the timing of the presets' models."""
     from vae_core import settings
 
     plans, specs = {}, settings.run_specs()
@@ -145,8 +145,8 @@ def preset_label(presets: dict, train_sizes) -> callable:
         model_cfg, cfg = plans[name]
         est = estimate(model_cfg, cfg, cfg.limit)
         if est is None:
-            return f"{name} (timing on this server…)"
-        return f"{name} (≈{format_seconds(est[0])}, {est[1]})"
+            return f"{name}: being timed on this server…"
+        return f"{name}: about {format_seconds(est[0])} ({est[1]})"
 
     return label
 

@@ -15,9 +15,11 @@ The figure builders at the top are pure functions (no Streamlit calls) so they c
 
 from __future__ import annotations
 
+import functools
 import logging
 import math
 import uuid
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -29,6 +31,7 @@ from plotly.subplots import make_subplots
 from vae_core.budget import MAX_PARAMETERS, check_budget
 from vae_core.checkpoint import CheckpointError
 from vae_core.config import VAEConfig
+from vae_core.replay import Replay, read_replay, write_replay
 from vae_core import settings
 from vae_core.train import TrainConfig
 
@@ -328,9 +331,11 @@ def settings_form(busy: bool) -> None:
     """The settings as plain widgets (not an st.form): each change reruns the page, so the greyed-out fields
     and the command-line text below follow the form at once."""
     st.selectbox("Preset", [*PRESETS, CUSTOM], key="train_preset", persist_state="page", on_change=_apply_preset,
-                 format_func=train_speed.preset_label(PRESETS, TRAIN_SIZES),
-                 help="Fills in the settings below; change any of them afterwards. The time is measured on "
-                      "this server (a few steps of the model, or its last run here).")
+                 help="Fills in the settings below; change any of them afterwards.")
+    # The time is a caption, not part of the option's label: a label that changes once the timing is in would
+    # no longer match the selected option.
+    if ss.get("train_preset") in PRESETS:
+        st.caption(train_speed.preset_label(PRESETS, TRAIN_SIZES)(ss["train_preset"]))
     values = form_values()
     with st.container(border=True, key="train_settings"):
         for i in range(0, len(FORM), 2):
@@ -376,31 +381,49 @@ def progress_text(s: tj.JobSnapshot) -> str:
             f"{tj.format_seconds(s.elapsed)} elapsed · {train_speed.pace_text(eta, slowdown)}")
 
 
-def _epoch_view(s: tj.JobSnapshot, index: int) -> tuple[go.Figure, bytes]:
-    """The latent figure and the samples PNG of one snapshot, built once per (job, epoch) and kept in the session:
+@dataclass(frozen=True)
+class ReplayData:
+    """What the latent panel and the replay show, from a training job's snapshot or a saved model's replay."""
+
+    ident: str  # names its cached figures (a job id, or a saved folder and its stamp)
+    frames: list  # objects with .epoch, .points [N, 2] and .samples [S, H, W], epoch 0 first
+    labels: np.ndarray | None
+    class_names: tuple
+    one_dim: bool
+    steps: dict | None = None  # the loss curves drawn beside the replay, when there are any
+    epoch_metrics: list = field(default_factory=list)
+    total_steps: int | None = None
+
+    @classmethod
+    def of_job(cls, s: tj.JobSnapshot) -> "ReplayData":
+        return cls(s.job_id, s.latents, s.labels, s.class_names, s.model_cfg.latent_dim == 1, s.steps,
+                   s.epoch_metrics, s.total_steps)
+
+
+def _epoch_view(r: ReplayData, index: int) -> tuple[go.Figure, bytes]:
+    """The latent figure and the samples PNG of one frame, built once per (run, epoch) and kept in the session:
     during training they change once an epoch, not on every poll, so later polls only re-send them."""
-    snap = s.latents[index]
+    snap = r.frames[index]
     cache = ss.setdefault("train_view_cache", {})
-    key = (s.job_id, snap.epoch)
+    key = (r.ident, snap.epoch)
     if key not in cache:
         if len(cache) >= 8:
             cache.pop(next(iter(cache)))
-        fig = latent_figure(snap.points, s.labels, s.class_names, uirevision=f"train-{s.job_id}",
-                            one_dim=s.model_cfg.latent_dim == 1)
+        fig = latent_figure(snap.points, r.labels, r.class_names, uirevision=f"train-{r.ident}", one_dim=r.one_dim)
         cache[key] = (fig, views.png_bytes(samples_image(snap.samples)))
     return cache[key]
 
 
-def _latent_panel(s: tj.JobSnapshot, index: int, key: str) -> None:
-    if not s.latents or s.labels is None:
+def _latent_panel(r: ReplayData, index: int, key: str) -> None:
+    if not r.frames or r.labels is None:
         st.caption("The latent map appears once the data are loaded.")
         return
-    snap = s.latents[index]
+    snap = r.frames[index]
     title = "before training" if snap.epoch == 0 else f"after epoch {snap.epoch}"
     st.markdown(f"**Latent space {title}** · {len(snap.points):,} test images, coloured by label")
-    fig, png = _epoch_view(s, index)
+    fig, png = _epoch_view(r, index)
     st.plotly_chart(fig, key=key, config={"displaylogo": False, "scrollZoom": True})
-    st.image(png, caption="8 samples from the prior, decoded (the same z's every epoch)")
+    st.image(png, caption=f"{len(snap.samples)} samples from the prior, decoded (the same z's every epoch)")
 
 
 def _live_view(job_id: str, owner: bool) -> None:
@@ -422,7 +445,7 @@ def _live_view(job_id: str, owner: bool) -> None:
         head[1].caption("watching, read-only")
     st.plotly_chart(loss_figure(s.steps, s.epoch_metrics, total_steps=s.total_steps), key="train_live_loss",
                     config={"displaylogo": False})
-    _latent_panel(s, -1, "train_live_latent")
+    _latent_panel(ReplayData.of_job(s), -1, "train_live_latent")
 
 
 def _keep_alive(job_id: str) -> None:
@@ -442,13 +465,13 @@ def _on_play(playing_key: str, epoch_key: str, last: int) -> None:
         ss[epoch_key] = 0  # Play at the end starts over from the untrained model
 
 
-def replay_player(s: tj.JobSnapshot, key: str) -> None:
+def replay_player(r: ReplayData, key: str, charts: str) -> None:
     """Play / pause over the run's epochs. While playing, a fragment reruns every 1/speed s and moves the
     epoch slider on by one; Play, Pause and the speed rerun the page, which (re)starts or drops that timer."""
-    last = len(s.latents) - 1
+    last = len(r.frames) - 1
     epoch_key, playing_key = f"{key}_epoch", f"{key}_playing"
     if last <= 0:
-        _replay_frame(s, key, playing=False)
+        _replay_frame(r, key, charts, playing=False)
         return
     ss.setdefault(epoch_key, last)
     playing = bool(ss.get(playing_key))
@@ -460,28 +483,30 @@ def replay_player(s: tj.JobSnapshot, key: str) -> None:
     speed = c2.segmented_control("Speed (epochs per second)", list(REPLAY_SPEEDS), key=f"{key}_speed",
                                  default="1×", persist_state="page")
     every = 1.0 / REPLAY_SPEEDS.get(speed or "1×", 1.0) if playing else None
-    st.fragment(run_every=every)(_replay_frame)(s, key, playing)
+    st.fragment(run_every=every)(_replay_frame)(r, key, charts, playing)
 
 
-def _replay_frame(s: tj.JobSnapshot, key: str, playing: bool) -> None:
-    last = len(s.latents) - 1
+def _replay_frame(r: ReplayData, key: str, charts: str, playing: bool) -> None:
+    last = len(r.frames) - 1
     epoch_key, playing_key = f"{key}_epoch", f"{key}_playing"
-    epoch = last
+    index = last
     if last > 0:
         if playing and ss.get(playing_key):
             if ss.get(epoch_key, last) >= last:  # the end: stop, and rerun the page to drop the timer
                 ss[playing_key] = False
                 st.rerun(scope="app")
             ss[epoch_key] = min(last, ss.get(epoch_key, 0) + 1)
-        epoch = st.slider("Replay: epoch", 0, last, key=epoch_key,
+        index = st.slider("Replay: epoch", 0, last, key=epoch_key,
                           help="0 is the untrained model. Move the slider, or press Play, to watch the latent "
                                "space form.")
-    marker = None
-    if 0 < epoch <= len(s.epoch_metrics):
-        marker = int(s.epoch_metrics[epoch - 1]["step"])
-    st.plotly_chart(loss_figure(s.steps, s.epoch_metrics, marker_step=marker, total_steps=s.total_steps),
-                    key="train_done_loss", config={"displaylogo": False})
-    _latent_panel(s, epoch, "train_done_latent")
+    epoch = r.frames[index].epoch
+    if r.steps is not None:
+        marker = None
+        if 0 < epoch <= len(r.epoch_metrics):
+            marker = int(r.epoch_metrics[epoch - 1]["step"])
+        st.plotly_chart(loss_figure(r.steps, r.epoch_metrics, marker_step=marker, total_steps=r.total_steps),
+                        key=f"{charts}_loss", config={"displaylogo": False})
+    _latent_panel(r, index, f"{charts}_latent")
 
 
 def finished_view(job: tj.TrainingJob) -> None:
@@ -495,7 +520,7 @@ def finished_view(job: tj.TrainingJob) -> None:
         st.fragment(run_every=KEEP_ALIVE_S)(_keep_alive)(s.job_id)
     if not s.latents:
         return
-    replay_player(s, f"train_replay_{s.job_id}")
+    replay_player(ReplayData.of_job(s), f"train_replay_{s.job_id}", "train_done")
     if s.can_save:
         save_form(job)
     elif s.released == "saved" and s.saved_to:
@@ -533,6 +558,7 @@ def _save(job_id: str, name: str, overwrite: bool) -> None:
             ss["train_save_msg"] = ("warning", f"A model named **{name}** already exists. Replace it?")
             return
         folder = job.save(name, overwrite=overwrite)
+        _store_replay(job, folder)
     except (ValueError, FileExistsError) as e:  # the messages name no server path (training_job)
         ss["train_save_msg"] = ("error", str(e))
         return
@@ -542,6 +568,18 @@ def _save(job_id: str, name: str, overwrite: bool) -> None:
                                          f"{e.strerror or 'a file system error'}); nothing was changed.")
         return
     _saved(folder)
+
+
+def _store_replay(job: tj.TrainingJob, folder) -> None:
+    """The run's per-epoch maps and samples beside the saved checkpoint, for Compare's replay. The model is
+    saved either way: a replay that cannot be written is logged, and the model simply has none."""
+    s = job.snapshot()
+    if not s.latents or s.labels is None:
+        return
+    try:
+        write_replay(folder, s.latents, s.labels)
+    except (OSError, ValueError):
+        log.exception("writing the replay of %s failed", folder)
 
 
 def _on_save(job_id: str) -> None:
@@ -618,6 +656,18 @@ def _model_column(entry: models.ModelEntry, key: str) -> None:
         st.plotly_chart(loss_figure(steps, epochs, height=300), key=f"{key}_loss", config={"displaylogo": False})
     else:
         st.caption("This checkpoint holds no training curves that can be read.")
+    replay = saved_replay(entry.folder, entry.stamp)
+    if replay is not None and len(replay.frames) > 1:
+        st.markdown("**Replay of its training**")
+        data = ReplayData(f"{entry.key}-replay", replay.frames, replay.labels, enc.class_names,
+                          one_dim=enc.mu.shape[1] == 1)
+        replay_player(data, f"{key}_replay", f"{key}_replay")
+
+
+@functools.lru_cache(maxsize=8)
+def saved_replay(folder: str, stamp) -> "Replay | None":
+    """A saved model's replay.safetensors (vae_core/replay.py), read once per version of the folder."""
+    return read_replay(folder)
 
 
 @st.fragment

@@ -31,6 +31,7 @@ from .data import DATASETS, Dataset, DatasetError, load_dataset, to_float
 from .evaluate import evaluate_elbo
 from .flags import MAX_SEED
 from .model import VAE
+from .replay import Frame, write_replay
 from .noise import KINDS as CORRUPTIONS, check_corruption, corrupt
 from . import settings
 from .settings import setting
@@ -383,8 +384,10 @@ class ProgressBar(Callback):
 class EpochCheckpointer(Callback):
     """Saves after every epoch, so a crash or divergence later leaves the last good checkpoint in place."""
 
-    def __init__(self, out: str, model_cfg: VAEConfig, cfg: TrainConfig, data: Dataset, command: str):
+    def __init__(self, out: str, model_cfg: VAEConfig, cfg: TrainConfig, data: Dataset, command: str,
+                 recorder: "LatentRecorder | None" = None):
         self.out, self.model_cfg, self.cfg, self.data, self.command = out, model_cfg, cfg, data, command
+        self.recorder = recorder  # its replay is written beside each checkpoint (after this epoch's frame)
         self.epochs: list[dict] = []
 
     def on_epoch_end(self, m: EpochMetrics, model: VAE) -> None:
@@ -392,6 +395,44 @@ class EpochCheckpointer(Callback):
         partial = TrainResult(model, "running", "", m.epoch, {"epochs": self.epochs, "steps": []}, m.elapsed,
                               pick_precision(self.cfg.precision, model.device, model.cfg.arch))
         save_checkpoint(model, self.out, checkpoint_meta(self.model_cfg, self.cfg, partial, self.data, self.command))
+        if self.recorder is not None:
+            self.recorder.write(self.out)
+
+
+class LatentRecorder(Callback):
+    """Records the replay (replay.py): before training and after each epoch, the posterior means of the first
+    `n_points` test images and `n_samples` prior draws decoded, the same z's every epoch. One batched encode
+    and one decode, in eval mode; the dashboard's training job takes the same snapshots."""
+
+    def __init__(self, test_images: torch.Tensor, test_labels: torch.Tensor, latent_dim: int,
+                 n_points: int = 2000, n_samples: int = 8, sample_seed: int = 1234):
+        self.images = test_images[:n_points]
+        self.labels = test_labels[:n_points].numpy().astype("int64")
+        self.z = torch.randn(n_samples, latent_dim, generator=torch.Generator().manual_seed(sample_seed))
+        self.frames: list[Frame] = []
+
+    @torch.no_grad()
+    def record(self, model: VAE, epoch: int) -> None:
+        was_training = model.training
+        model.eval()
+        try:
+            mu = model.encode(to_float(self.images).to(model.device))[0].float().cpu()
+            points = mu[:, :2] if mu.shape[1] >= 2 else torch.cat([mu[:, :1], torch.zeros(len(mu), 1)], 1)
+            imgs = model.decode(self.z.to(model.device)).float().cpu()[:, 0]
+            samples = (imgs.clamp(0, 1) * 255).round().to(torch.uint8)
+        finally:
+            model.train(was_training)
+        self.frames.append(Frame(epoch, points.numpy().astype("float32"), samples.numpy()))
+
+    def on_train_start(self, total_steps: int, model: VAE) -> None:
+        self.record(model, 0)
+
+    def on_epoch_end(self, m: EpochMetrics, model: VAE) -> None:
+        self.record(model, m.epoch)
+
+    def write(self, folder: str | os.PathLike) -> None:
+        if self.frames:
+            write_replay(folder, self.frames, self.labels)
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -430,8 +471,11 @@ def main(argv: list[str] | None = None) -> int:
     print(f"training {model_cfg.arch} VAE (latent {model_cfg.latent_dim}) on {data.name} from {data.source}, device {device}, "
           f"{cfg.threads or available_cpus()} CPU threads, matrix products in {precision}")
     bar = ProgressBar()
+    recorder = LatentRecorder(data.test_images, data.test_labels, model_cfg.latent_dim)
+    # the recorder before the checkpointer: each epoch's checkpoint is written with that epoch's replay frame
+    callbacks = [bar, recorder, EpochCheckpointer(args.out, model_cfg, cfg, data, command, recorder)]
     try:
-        result = train(model_cfg, cfg, [bar, EpochCheckpointer(args.out, model_cfg, cfg, data, command)], data)
+        result = train(model_cfg, cfg, callbacks, data)
     except CheckpointError as e:  # --out changed under us (e.g. a file was put in it) between two epochs
         bar.close()
         print(f"error: --out {e}", file=sys.stderr)
@@ -443,6 +487,7 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     try:
         save_checkpoint(result.model, args.out, checkpoint_meta(model_cfg, cfg, result, data, command))
+        recorder.write(args.out)
     except CheckpointError as e:
         print(f"error: --out {e}", file=sys.stderr)
         return 1
