@@ -27,6 +27,7 @@ if str(ROOT) not in sys.path:
 from dashboard import train_speed, train_tab  # noqa: E402
 from dashboard import training_job as tj  # noqa: E402
 from vae_core import VAE, VAEConfig, save_checkpoint  # noqa: E402
+from vae_core.replay import read_replay  # noqa: E402
 
 APP = ROOT / "dashboard" / "app.py"
 START = "train_start"
@@ -385,3 +386,29 @@ def test_preset_durations_come_from_this_machine():
     train_speed.start_run("j1", model_cfg, cfg, "Tiny")
     train_speed.finish_run("j1", "completed", elapsed=12.0, epochs_completed=2)
     assert label("Tiny") == "Tiny: about 12 s (its last run here)"
+
+
+def test_a_saved_model_keeps_its_replay_and_compare_plays_it(at, dirs):
+    _, mine = dirs
+    configure(at, epochs=2).button(key=START).click().run()
+    run_until_done(at)
+    job = tj.registry().job_for(at.session_state["train_session_id"])
+    run_frames = job.snapshot().latents
+    at.text_input(key="train_save_name").set_value("with-replay")
+    at.button(key=SAVE).click().run()
+    stored = read_replay(mine / "with-replay")
+    assert stored is not None and [f.epoch for f in stored.frames] == [0, 1, 2]
+    assert np.allclose(stored.frames[-1].points, run_frames[-1].points, rtol=2e-3, atol=2e-3)
+    assert np.array_equal(stored.frames[1].samples, run_frames[1].samples)
+
+    entries = {e.name: e.folder for e in train_tab.models.list_models()}
+    at.selectbox(key="train_compare_0").set_value(entries["with-replay"]).run()
+    assert not at.exception, at.exception
+    key = "train_compare_0_replay"
+    assert at.slider(key=f"{key}_epoch").value == 2
+    at.button(key=f"{key}_play").click().run()
+    assert at.slider(key=f"{key}_epoch").value == 1
+    at.run()
+    assert at.slider(key=f"{key}_epoch").value == 2
+    assert any("after epoch 2" in m.value for m in at.markdown)
+    assert not at.exception, at.exception
