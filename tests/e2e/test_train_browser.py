@@ -150,6 +150,14 @@ def train_stop_save_and_explore(page, url: str, models_dir: Path) -> None:
         arg=first_shown, timeout=30_000)
     assert shown_epoch.first.inner_text().split(" ·")[0] != first_shown.split(" ·")[0]
     page.screenshot(path=str(SHOTS / "train-replay.png"), full_page=True)
+    # At the last epoch it stops by itself; the slider and the map agree on the epoch shown.
+    page.get_by_role("button", name="Play", exact=True).wait_for(timeout=60_000)
+    frame(page)
+    slider = page.locator('[data-testid="stSliderThumbValue"]').first  # the number above the thumb
+    page.wait_for_function("""(kept) => [...document.querySelectorAll('p')].some(
+        (p) => p.innerText.startsWith('Latent space after epoch ' + kept + ' '))""", arg=kept, timeout=30_000)
+    print("slider", slider.inner_text(), shown_epoch.first.inner_text())
+    assert slider.inner_text() == str(kept)
 
     # One save: Enter in the name field saves; the form then goes, so no second submit can clash with it.
     save_form = page.locator('[data-testid="stForm"]').filter(has=page.get_by_role("textbox", name="Name"))
