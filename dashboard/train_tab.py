@@ -366,17 +366,22 @@ def _find_job(job_id: str) -> tj.TrainingJob | None:
     return next((j for j in reg.running_jobs() if j.job_id == job_id), None)
 
 
-def progress_text(s: tj.JobSnapshot) -> str:
-    """The progress line; the time left from the run's own recent pace (train_speed.pace over this session's
-    polls), with a word when other sessions are slowing it."""
-    if s.state == "starting":
-        return "Loading the data…"
+def record_poll(s: tj.JobSnapshot) -> list[tuple[float, int]]:
+    """This session's polls of a job, (elapsed s, step) each: what the ETA's recent pace is measured on."""
     polls = ss.setdefault("train_pace", {}).setdefault(s.job_id, [])
-    if not polls or polls[-1] != (s.elapsed, s.step):
+    if s.step > 0 and (not polls or polls[-1] != (s.elapsed, s.step)):
         polls.append((s.elapsed, s.step))
         if len(polls) > 600:  # bounded: the start's polls (its pace) and the recent ones are all pace() reads
             del polls[60:-540]
-    eta, slowdown = train_speed.pace(polls, s.total_steps)
+    return polls
+
+
+def progress_text(s: tj.JobSnapshot, polls: list[tuple[float, int]] = ()) -> str:
+    """The progress line; the time left from the run's own recent pace (train_speed.pace over the polls),
+    with a word when other sessions are slowing it. Without polls: the mean pace so far."""
+    if s.state == "starting":
+        return "Loading the data…"
+    eta, slowdown = train_speed.pace(list(polls) or [(s.elapsed, s.step)], s.total_steps)
     return (f"Epoch {max(1, s.epoch)}/{s.epochs} · step {s.step:,}/{s.total_steps:,} · "
             f"{tj.format_seconds(s.elapsed)} elapsed · {train_speed.pace_text(eta, slowdown)}")
 
@@ -437,7 +442,7 @@ def _live_view(job_id: str, owner: bool) -> None:
     if s.done:
         st.rerun()  # the whole app: the finished view (and the save form) replaces this one
     head = st.columns([5, 1], vertical_alignment="bottom")
-    head[0].progress(s.fraction, text=progress_text(s))
+    head[0].progress(s.fraction, text=progress_text(s, record_poll(s)))
     if owner:
         head[1].button("Stop", icon=":material/stop:", key="train_stop", on_click=job.stop, width="stretch",
                        disabled=s.stop_reason is not None)
