@@ -318,8 +318,8 @@ def _widget(col, spec: settings.Spec, values: dict) -> None:
     elif spec.choices or spec.name == "limit":
         col.selectbox(spec.label, _options(spec), format_func=FORMATS.get(spec.name, str), **common)
     elif spec.kind == "int":
-        col.number_input(spec.label, int(ui.get("lo", spec.lo)), int(ui.get("hi", spec.hi)), step=int(ui.get("step", 1)),
-                         **common)
+        col.number_input(spec.label, int(ui.get("lo", spec.lo)), int(ui.get("hi", spec.hi)),
+                         step=int(ui.get("step", 1)), **common)
     else:
         col.number_input(spec.label, float(ui.get("lo", spec.lo)), float(ui.get("hi", spec.hi)),
                          step=float(ui.get("step", 0.1)), format="%g", **common)

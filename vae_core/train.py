@@ -468,7 +468,8 @@ def main(argv: list[str] | None = None) -> int:
 
     device = pick_device(cfg.device)
     precision = pick_precision(cfg.precision, device, model_cfg.arch)
-    print(f"training {model_cfg.arch} VAE (latent {model_cfg.latent_dim}) on {data.name} from {data.source}, device {device}, "
+    print(f"training {model_cfg.arch} VAE (latent {model_cfg.latent_dim}) on {data.name} from {data.source}, "
+          f"device {device}, "
           f"{cfg.threads or available_cpus()} CPU threads, matrix products in {precision}")
     bar = ProgressBar()
     recorder = LatentRecorder(data.test_images, data.test_labels, model_cfg.latent_dim)
