@@ -15,9 +15,12 @@ The figure builders at the top are pure functions (no Streamlit calls) so they c
 
 from __future__ import annotations
 
+import functools
 import logging
 import math
 import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 import plotly.graph_objects as go
@@ -28,28 +31,33 @@ from plotly.subplots import make_subplots
 from vae_core.budget import MAX_PARAMETERS, check_budget
 from vae_core.checkpoint import CheckpointError
 from vae_core.config import VAEConfig
+from vae_core.replay import Replay, read_replay, write_replay
+from vae_core import settings
 from vae_core.train import TrainConfig
 
-from . import models, paths, views
+from . import models, paths, train_speed, views
 from . import training_job as tj
 
 POLL_S = 1.0  # seconds between refreshes of the live view (each is also the heartbeat)
 KEEP_ALIVE_S = 30.0  # while a finished, unsaved run is on screen, it is touched this often (training_job: Memory)
 TRAIN_SIZES = (2000, 10000, 60000)
-DATASETS = ("mnist", "fashion-mnist")
 MAX_CURVE_POINTS = 600  # points per plotted step curve; longer runs are smoothed, then thinned
 COMPARE_POINTS = 2000  # test images shown per model in Compare (the same subset as during training)
 
-# Every setting of the form; a preset fills all of them. (The pretrained recipe is scripts/train_pretrained.sh.)
-BASE = dict(
-    dataset="mnist", arch="mlp", hidden="512,256", conv="32,64", latent=2, likelihood="bernoulli", sigma=0.1,
-    beta=1.0, dropout=0.0, epochs=60, batch=128, lr=3e-3, schedule="onecycle", seed=0, limit=60000, device="cpu",
-)
-# Timed on a 2-core CPU, with the command line and in the app (about 0.9 s per epoch of 10,000 images and 4.4 s
-# per epoch of 60,000, the test-set evaluation included); a busy machine takes longer.
+# The form draws one widget per setting declared in vae_core (settings.py); a conditional one right after the
+# setting it depends on, so that each sits beside its condition in the form's two columns.
+FORM = [sp for sp in settings.run_specs() if sp.label]
+for _sp in [sp for sp in FORM if sp.applies]:
+    FORM.remove(_sp)
+    FORM.insert(next(i for i, c in enumerate(FORM) if c.name == _sp.applies[0]) + 1, _sp)
+# Where the form differs from the command line's defaults: a preset fills every field.
+BASE = {**{sp.name: settings.format_value(sp, sp.default) if sp.kind == "ints" else sp.default for sp in FORM},
+        "epochs": 60, "limit": 60000, "device": "cpu"}
+# (The pretrained recipe is scripts/train_pretrained.sh.) Their durations are measured on this server
+# (train_speed.py), never written here.
 PRESETS = {
-    "Quick demo (≈30 s)": dict(BASE, limit=10000, epochs=30),
-    "Lecture (≈3 min)": dict(BASE, limit=60000, epochs=40),
+    "Quick demo": dict(BASE, limit=10000, epochs=30),
+    "Lecture": dict(BASE, limit=60000, epochs=40),
     "Best (the pretrained recipe)": dict(BASE, limit=60000, epochs=60),
 }
 CUSTOM = "Custom"
@@ -217,6 +225,22 @@ def devices() -> list[str]:
     return ["cpu"] + (["cuda"] if torch.cuda.is_available() else [])
 
 
+def _options(spec: settings.Spec) -> list:
+    """A choice's options in the form: the training sizes offered and this server's devices are the app's."""
+    if spec.name == "limit":
+        return list(TRAIN_SIZES)
+    if spec.name == "device":
+        return devices()
+    return list(spec.choices)
+
+
+FORMATS = {
+    "dataset": lambda d: models.DATASET_TITLES.get(d, d),
+    "arch": lambda a: {"mlp": "MLP (fully connected)", "conv": "Convolutional"}.get(a, a),
+    "limit": lambda n: f"{n:,}",
+}
+
+
 def _apply_preset() -> None:
     preset = PRESETS.get(ss.get("train_preset"))
     if preset is None:
@@ -239,29 +263,17 @@ def _init_settings() -> None:
         ss[_key("device")] = "cpu"
 
 
-def _int_list(text: str, what: str) -> tuple[int, ...]:
-    try:
-        values = tuple(int(v) for v in str(text).replace(" ", "").split(",") if v)
-    except ValueError:
-        raise ValueError(f"{what} must be whole numbers separated by commas, e.g. 512,256") from None
-    if not values:
-        raise ValueError(f"{what} must list at least one size, e.g. 512,256")
-    return values
+def form_values() -> dict:
+    """The form's values by setting name (lists as the text typed); settings not on the form at their default."""
+    return {sp.name: ss.get(_key(sp.name), BASE.get(sp.name, sp.default)) for sp in settings.run_specs()}
 
 
 def settings_from_state() -> tuple[VAEConfig, TrainConfig]:
-    """The form's values -> (model config, training config); ValueError with a readable message."""
-    g = lambda f: ss[_key(f)]  # noqa: E731
-    model_cfg = VAEConfig(
-        arch=g("arch"), latent_dim=int(g("latent")), hidden=_int_list(g("hidden"), "Hidden sizes"),
-        conv_channels=_int_list(g("conv"), "Conv channels"), likelihood=g("likelihood"), sigma=float(g("sigma")),
-        beta=float(g("beta")), dropout=float(g("dropout")),
-    )
-    train_cfg = TrainConfig(
-        dataset=g("dataset"), epochs=int(g("epochs")), batch_size=int(g("batch")), lr=float(g("lr")),
-        schedule=g("schedule"), seed=int(g("seed")), device=g("device"), limit=int(g("limit")),
-    )
-    return model_cfg, train_cfg
+    """The form's values -> (model config, training config); ValueError naming the field by its label.
+    A field that does not apply (greyed out) is not used: its setting takes its default."""
+    specs = settings.run_specs()
+    checked = settings.check(form_values(), specs, name=lambda sp: sp.label or sp.flag)
+    return settings.build(checked, specs, drop_inapplicable=True)
 
 
 def session_id() -> str:
@@ -273,6 +285,7 @@ def session_id() -> str:
 def _on_start() -> None:
     ss.pop("train_notice", None)
     ss.pop("train_save_msg", None)
+    ss.pop("train_save_confirm", None)
     try:
         model_cfg, train_cfg = settings_from_state()
         check_budget(model_cfg, train_cfg.batch_size)  # from the numbers alone: refused before any allocation
@@ -292,50 +305,54 @@ def _on_start() -> None:
         ss["train_notice"] = ("error", f"Cannot start: {e}")
         return
     ss["train_job_id"] = job.job_id
+    train_speed.start_run(job.job_id, model_cfg, train_cfg, ss.get("train_preset"))
+
+
+def _widget(col, spec: settings.Spec, values: dict) -> None:
+    """One setting's widget, generated from its declaration; greyed out, with the reason, where it does not apply."""
+    key, ui = _key(spec.name), spec.ui
+    off = not spec.is_applicable(values)
+    common = dict(key=key, persist_state="page", help=spec.help[:1].upper() + spec.help[1:] + ".", disabled=off)
+    if spec.kind == "ints":
+        col.text_input(spec.label, **common)
+    elif spec.choices or spec.name == "limit":
+        col.selectbox(spec.label, _options(spec), format_func=FORMATS.get(spec.name, str), **common)
+    elif spec.kind == "int":
+        col.number_input(spec.label, int(ui.get("lo", spec.lo)), int(ui.get("hi", spec.hi)),
+                         step=int(ui.get("step", 1)), **common)
+    else:
+        col.number_input(spec.label, float(ui.get("lo", spec.lo)), float(ui.get("hi", spec.hi)),
+                         step=float(ui.get("step", 0.1)), format="%g", **common)
+    if off:
+        col.caption(f"Not used: {spec.note}.")
 
 
 def settings_form(busy: bool) -> None:
+    """The settings as plain widgets (not an st.form): each change reruns the page, so the greyed-out fields
+    and the command-line text below follow the form at once."""
     st.selectbox("Preset", [*PRESETS, CUSTOM], key="train_preset", persist_state="page", on_change=_apply_preset,
                  help="Fills in the settings below; change any of them afterwards.")
-    with st.form("train_form", border=True):
-        c1, c2 = st.columns(2)
-        c1.selectbox("Dataset", DATASETS, key=_key("dataset"), persist_state="page",
-                     format_func=lambda d: models.DATASET_TITLES.get(d, d))
-        c2.selectbox("Training images", TRAIN_SIZES, key=_key("limit"), persist_state="page", format_func=lambda n: f"{n:,}",
-                     help="The first N images of the training set. Test metrics always use all 10,000 test images.")
-        c1.selectbox("Architecture", ("mlp", "conv"), key=_key("arch"), persist_state="page",
-                     format_func=lambda a: {"mlp": "MLP (fully connected)", "conv": "Convolutional"}[a])
-        c2.number_input("Latent dimensions", 1, 64, step=1, key=_key("latent"), persist_state="page",
-                        help="2 lets you see the whole latent space; plots show z1 and z2 when there are more.")
-        c1.text_input("Hidden sizes", key=_key("hidden"), persist_state="page",
-                      help="Encoder widths, e.g. 512,256; the decoder mirrors them. The conv model uses the last one.")
-        c2.text_input("Conv channels", key=_key("conv"), persist_state="page", help="Channels of the two conv layers (convolutional only).")
-        c1.selectbox("Likelihood p(x|z)", ("bernoulli", "gaussian"), key=_key("likelihood"), persist_state="page",
-                     help="Bernoulli: each pixel is on/off with the decoded probability. Gaussian: N(decoded, σ²).")
-        c2.number_input("σ (Gaussian only)", 0.01, 1.0, step=0.01, format="%.2f", key=_key("sigma"), persist_state="page")
-        c1.number_input("β (weight of the KL term)", 0.0, 100.0, step=0.1, format="%g", key=_key("beta"), persist_state="page",
-                        help="1 is the plain ELBO; larger β pulls codes towards the prior.")
-        c2.number_input("Dropout", 0.0, 0.9, step=0.05, format="%.2f", key=_key("dropout"), persist_state="page")
-        c1.number_input("Epochs", 1, 500, step=1, key=_key("epochs"), persist_state="page")
-        c2.number_input("Batch size", 1, 4096, step=32, key=_key("batch"), persist_state="page")
-        c1.number_input("Learning rate", 1e-6, 1e12, step=1e-4, format="%g", key=_key("lr"), persist_state="page",
-                        help="The peak rate of the one-cycle schedule, or the constant rate. Too high and "
-                             "training diverges (try 1e12 to see it).")
-        c2.selectbox("Schedule", ("onecycle", "constant"), key=_key("schedule"), persist_state="page",
-                     help="One-cycle warms up to the peak rate, then anneals; constant keeps it fixed.")
-        c1.number_input("Seed", 0, 2**31 - 1, step=1, key=_key("seed"), persist_state="page",
-                        help="Fixes the initial weights, the batch order and the sampling noise.")
-        c2.selectbox("Device", devices(), key=_key("device"), persist_state="page",
-                     help="cuda is offered when this server has a GPU.")
-        st.form_submit_button("Start training", type="primary", icon=":material/play_arrow:", on_click=_on_start,
-                              disabled=busy, width="stretch")
+    # The time is a caption, not part of the option's label: a label that changes once the timing is in would
+    # no longer match the selected option.
+    if ss.get("train_preset") in PRESETS:
+        st.caption(train_speed.preset_label(PRESETS, TRAIN_SIZES)(ss["train_preset"]))
+    values = form_values()
+    with st.container(border=True, key="train_settings"):
+        for i in range(0, len(FORM), 2):
+            cols = st.columns(2)
+            for col, spec in zip(cols, FORM[i:i + 2]):
+                _widget(col, spec, values)
+        st.button("Start training", key="train_start", type="primary", icon=":material/play_arrow:",
+                  on_click=_on_start, disabled=busy, width="stretch")
     if busy:
         st.caption("Settings apply to the next run; this one is still training.")
     try:
         model_cfg, train_cfg = settings_from_state()
-        st.caption(f"Same run from the command line: `{tj.train_command(model_cfg, train_cfg)} --out models/NAME`")
-    except ValueError:
-        pass
+    except ValueError as e:
+        st.caption(f"Same run from the command line: (fix the settings first: {e})")
+    else:
+        st.caption("Same run from the command line:")
+        st.code(f"{tj.train_command(model_cfg, train_cfg)} --out models/NAME", language="bash", wrap_lines=True)
 
 
 # --- the job views ----------------------------------------------------------------------------
@@ -349,38 +366,72 @@ def _find_job(job_id: str) -> tj.TrainingJob | None:
     return next((j for j in reg.running_jobs() if j.job_id == job_id), None)
 
 
-def progress_text(s: tj.JobSnapshot) -> str:
+def record_poll(s: tj.JobSnapshot) -> list[tuple[float, int]]:
+    """This session's polls of a job, (elapsed s, step) each: what the ETA's recent pace is measured on."""
+    polls = ss.setdefault("train_pace", {}).setdefault(s.job_id, [])
+    if s.step > 0 and (not polls or polls[-1] != (s.elapsed, s.step)):
+        polls.append((s.elapsed, s.step))
+        if len(polls) > 600:  # bounded: the start's polls (its pace) and the recent ones are all pace() reads
+            del polls[60:-540]
+    return polls
+
+
+def progress_text(s: tj.JobSnapshot, polls: list[tuple[float, int]] = ()) -> str:
+    """The progress line; the time left from the run's own recent pace (train_speed.pace over the polls),
+    with a word when other sessions are slowing it. Without polls: the mean pace so far."""
     if s.state == "starting":
         return "Loading the data…"
+    if s.stop_reason is not None:  # shown on the click's own rerun; the job ends within a second
+        kept = f"epoch {s.epochs_completed} is kept" if s.epochs_completed else "no epoch has completed yet"
+        return f"Stopping… at step {s.step:,} (the run ends within a second; {kept})"
+    eta, slowdown = train_speed.pace(list(polls) or [(s.elapsed, s.step)], s.total_steps)
     return (f"Epoch {max(1, s.epoch)}/{s.epochs} · step {s.step:,}/{s.total_steps:,} · "
-            f"{tj.format_seconds(s.elapsed)} elapsed · about {tj.format_seconds(s.eta)} left")
+            f"{tj.format_seconds(s.elapsed)} elapsed · {train_speed.pace_text(eta, slowdown)}")
 
 
-def _epoch_view(s: tj.JobSnapshot, index: int) -> tuple[go.Figure, bytes]:
-    """The latent figure and the samples PNG of one snapshot, built once per (job, epoch) and kept in the session:
+@dataclass(frozen=True)
+class ReplayData:
+    """What the latent panel and the replay show, from a training job's snapshot or a saved model's replay."""
+
+    ident: str  # names its cached figures (a job id, or a saved folder and its stamp)
+    frames: list  # objects with .epoch, .points [N, 2] and .samples [S, H, W], epoch 0 first
+    labels: np.ndarray | None
+    class_names: tuple
+    one_dim: bool
+    steps: dict | None = None  # the loss curves drawn beside the replay, when there are any
+    epoch_metrics: list = field(default_factory=list)
+    total_steps: int | None = None
+
+    @classmethod
+    def of_job(cls, s: tj.JobSnapshot) -> "ReplayData":
+        return cls(s.job_id, s.latents, s.labels, s.class_names, s.model_cfg.latent_dim == 1, s.steps,
+                   s.epoch_metrics, s.total_steps)
+
+
+def _epoch_view(r: ReplayData, index: int) -> tuple[go.Figure, bytes]:
+    """The latent figure and the samples PNG of one frame, built once per (run, epoch) and kept in the session:
     during training they change once an epoch, not on every poll, so later polls only re-send them."""
-    snap = s.latents[index]
+    snap = r.frames[index]
     cache = ss.setdefault("train_view_cache", {})
-    key = (s.job_id, snap.epoch)
+    key = (r.ident, snap.epoch)
     if key not in cache:
         if len(cache) >= 8:
             cache.pop(next(iter(cache)))
-        fig = latent_figure(snap.points, s.labels, s.class_names, uirevision=f"train-{s.job_id}",
-                            one_dim=s.model_cfg.latent_dim == 1)
+        fig = latent_figure(snap.points, r.labels, r.class_names, uirevision=f"train-{r.ident}", one_dim=r.one_dim)
         cache[key] = (fig, views.png_bytes(samples_image(snap.samples)))
     return cache[key]
 
 
-def _latent_panel(s: tj.JobSnapshot, index: int, key: str) -> None:
-    if not s.latents or s.labels is None:
+def _latent_panel(r: ReplayData, index: int, key: str) -> None:
+    if not r.frames or r.labels is None:
         st.caption("The latent map appears once the data are loaded.")
         return
-    snap = s.latents[index]
+    snap = r.frames[index]
     title = "before training" if snap.epoch == 0 else f"after epoch {snap.epoch}"
     st.markdown(f"**Latent space {title}** · {len(snap.points):,} test images, coloured by label")
-    fig, png = _epoch_view(s, index)
+    fig, png = _epoch_view(r, index)
     st.plotly_chart(fig, key=key, config={"displaylogo": False, "scrollZoom": True})
-    st.image(png, caption="8 samples from the prior, decoded (the same z's every epoch)")
+    st.image(png, caption=f"{len(snap.samples)} samples from the prior, decoded (the same z's every epoch)")
 
 
 def _live_view(job_id: str, owner: bool) -> None:
@@ -394,7 +445,7 @@ def _live_view(job_id: str, owner: bool) -> None:
     if s.done:
         st.rerun()  # the whole app: the finished view (and the save form) replaces this one
     head = st.columns([5, 1], vertical_alignment="bottom")
-    head[0].progress(s.fraction, text=progress_text(s))
+    head[0].progress(s.fraction, text=progress_text(s, record_poll(s)))
     if owner:
         head[1].button("Stop", icon=":material/stop:", key="train_stop", on_click=job.stop, width="stretch",
                        disabled=s.stop_reason is not None)
@@ -402,7 +453,7 @@ def _live_view(job_id: str, owner: bool) -> None:
         head[1].caption("watching, read-only")
     st.plotly_chart(loss_figure(s.steps, s.epoch_metrics, total_steps=s.total_steps), key="train_live_loss",
                     config={"displaylogo": False})
-    _latent_panel(s, -1, "train_live_latent")
+    _latent_panel(ReplayData.of_job(s), -1, "train_live_latent")
 
 
 def _keep_alive(job_id: str) -> None:
@@ -412,27 +463,72 @@ def _keep_alive(job_id: str) -> None:
         job.touch()
 
 
+REPLAY_SPEEDS = {"½×": 0.5, "1×": 1.0, "2×": 2.0, "4×": 4.0}  # epochs shown per second while playing
+
+
+def _on_play(playing_key: str, epoch_key: str, last: int) -> None:
+    playing = not ss.get(playing_key, False)
+    ss[playing_key] = playing
+    if playing and ss.get(epoch_key, last) >= last:
+        ss[epoch_key] = 0  # Play at the end starts over from the untrained model
+
+
+def replay_player(r: ReplayData, key: str, charts: str) -> None:
+    """Play / pause over the run's epochs. While playing, a fragment reruns every 1/speed s and moves the
+    epoch slider on by one; Play, Pause and the speed rerun the page, which (re)starts or drops that timer."""
+    last = len(r.frames) - 1
+    epoch_key, playing_key = f"{key}_epoch", f"{key}_playing"
+    if last <= 0:
+        _replay_frame(r, key, charts, playing=False)
+        return
+    ss.setdefault(epoch_key, last)
+    playing = bool(ss.get(playing_key))
+    c1, c2 = st.columns([1, 3], vertical_alignment="bottom")
+    c1.button("Pause" if playing else "Play", key=f"{key}_play", width="stretch",
+              icon=":material/pause:" if playing else ":material/play_arrow:",
+              on_click=_on_play, args=(playing_key, epoch_key, last),
+              help="Replays the latent map and the samples epoch by epoch.")
+    speed = c2.segmented_control("Speed (epochs per second)", list(REPLAY_SPEEDS), key=f"{key}_speed",
+                                 default="1×", persist_state="page")
+    every = 1.0 / REPLAY_SPEEDS.get(speed or "1×", 1.0) if playing else None
+    st.fragment(run_every=every)(_replay_frame)(r, key, charts, playing)
+
+
+def _replay_frame(r: ReplayData, key: str, charts: str, playing: bool) -> None:
+    last = len(r.frames) - 1
+    epoch_key, playing_key = f"{key}_epoch", f"{key}_playing"
+    index = last
+    if last > 0:
+        if playing and ss.get(playing_key):
+            if ss.get(epoch_key, last) >= last:  # the end: stop, and rerun the page to drop the timer
+                ss[playing_key] = False
+                st.rerun(scope="app")
+            ss[epoch_key] = min(last, ss.get(epoch_key, 0) + 1)
+        index = st.slider("Replay: epoch", 0, last, key=epoch_key,
+                          help="0 is the untrained model. Move the slider, or press Play, to watch the latent "
+                               "space form.")
+    epoch = r.frames[index].epoch
+    if r.steps is not None:
+        marker = None
+        if 0 < epoch <= len(r.epoch_metrics):
+            marker = int(r.epoch_metrics[epoch - 1]["step"])
+        st.plotly_chart(loss_figure(r.steps, r.epoch_metrics, marker_step=marker, total_steps=r.total_steps),
+                        key=f"{charts}_loss", config={"displaylogo": False})
+    _latent_panel(r, index, f"{charts}_latent")
+
+
 def finished_view(job: tj.TrainingJob) -> None:
     if job.session_id == session_id():
         job.touch()
     s = job.snapshot()
+    train_speed.finish_run(s.job_id, s.state, s.elapsed, s.epochs_completed)
     show = {"completed": st.success, "stopped": st.warning, "diverged": st.error, "error": st.error}[s.state]
     show(s.message)
     if s.can_save:
         st.fragment(run_every=KEEP_ALIVE_S)(_keep_alive)(s.job_id)
     if not s.latents:
         return
-    last = len(s.latents) - 1
-    epoch = last
-    if last > 0:
-        epoch = st.slider("Replay: epoch", 0, last, value=last, key=f"train_replay_{s.job_id}", persist_state="page",
-                          help="0 is the untrained model. Move the slider to watch the latent space form.")
-    marker = None
-    if epoch > 0 and epoch <= len(s.epoch_metrics):
-        marker = int(s.epoch_metrics[epoch - 1]["step"])
-    st.plotly_chart(loss_figure(s.steps, s.epoch_metrics, marker_step=marker, total_steps=s.total_steps),
-                    key="train_done_loss", config={"displaylogo": False})
-    _latent_panel(s, epoch, "train_done_latent")
+    replay_player(ReplayData.of_job(s), f"train_replay_{s.job_id}", "train_done")
     if s.can_save:
         save_form(job)
     elif s.released == "saved" and s.saved_to:
@@ -445,19 +541,32 @@ def finished_view(job: tj.TrainingJob) -> None:
 # --- saving -----------------------------------------------------------------------------------
 
 
-def _on_save(job_id: str) -> None:
+def _saved(folder) -> None:
+    ss.pop("train_save_confirm", None)
+    ss["train_saved_folder"] = str(Path(folder).resolve())
+    ss["train_save_msg"] = ("success", f"Saved as **{Path(folder).name}**. It is now in the sidebar's **Model** "
+                                       f"list as models/{Path(folder).name}.")
+
+
+def _save(job_id: str, name: str, overwrite: bool) -> None:
+    """The one save: the form's button and Enter in its name field both come here, once per submit."""
+    ss.pop("train_save_confirm", None)
     job = _find_job(job_id)
-    name = str(ss.get("train_save_name", "")).strip()
     if job is None or job.session_id != session_id():
         ss["train_save_msg"] = ("error", "This training run is no longer available.")
         return
     try:
-        tj.validate_name(name)
-        if tj.model_exists(name, job.models_root) and not ss.get("train_save_replace"):
-            ss["train_save_msg"] = ("warning", f"A model named **{name}** already exists. Tick *Replace the "
-                                               f"existing model* to overwrite it, or choose another name.")
+        name = tj.validate_name(name)
+        done = job.snapshot().saved_to
+        if done and Path(done).resolve() == tj.user_model_path(name, job.models_root).resolve():
+            _saved(done)  # a second submit of the same save (Enter, then a click) is that save, not a clash
             return
-        folder = job.save(name, overwrite=bool(ss.get("train_save_replace")))
+        if not overwrite and tj.model_exists(name, job.models_root):
+            ss["train_save_confirm"] = name
+            ss["train_save_msg"] = ("warning", f"A model named **{name}** already exists. Replace it?")
+            return
+        folder = job.save(name, overwrite=overwrite)
+        _store_replay(job, folder)
     except (ValueError, FileExistsError) as e:  # the messages name no server path (training_job)
         ss["train_save_msg"] = ("error", str(e))
         return
@@ -466,37 +575,69 @@ def _on_save(job_id: str) -> None:
         ss["train_save_msg"] = ("error", f"The model could not be saved ({type(e).__name__}: "
                                          f"{e.strerror or 'a file system error'}); nothing was changed.")
         return
-    ss["train_save_replace"] = False
-    ss["train_saved_folder"] = str(folder.resolve())
-    ss["train_save_msg"] = ("success", f"Saved as **{folder.name}**. It is now in the sidebar's **Model** list "
-                                       f"as models/{folder.name}.")
+    _saved(folder)
+
+
+def _store_replay(job: tj.TrainingJob, folder) -> None:
+    """The run's per-epoch maps and samples beside the saved checkpoint, for Compare's replay. The model is
+    saved either way: a replay that cannot be written is logged, and the model simply has none."""
+    s = job.snapshot()
+    if not s.latents or s.labels is None:
+        return
+    try:
+        write_replay(folder, s.latents, s.labels)
+    except (OSError, ValueError):
+        log.exception("writing the replay of %s failed", folder)
+
+
+def _on_save(job_id: str) -> None:
+    _save(job_id, str(ss.get("train_save_name", "")), overwrite=False)
+
+
+def _on_replace(job_id: str) -> None:
+    name = ss.get("train_save_confirm")
+    if name:
+        _save(job_id, name, overwrite=True)
+
+
+def _on_keep() -> None:
+    ss.pop("train_save_confirm", None)
+    ss["train_save_msg"] = ("info", "Nothing was replaced; choose another name.")
 
 
 def _on_open_saved() -> None:
+    """Explore the saved model: select it in the sidebar's picker and open the Explore tab (app.py's keys)."""
     folder = ss.get("train_saved_folder")
     if folder:
         ss["model_choice"] = folder  # the sidebar picker's key (dashboard/models.py)
+        ss["app_tab"] = "Explore"  # app.py's TAB_KEY
 
 
 def save_form(job: tj.TrainingJob) -> None:
     st.markdown("#### Save this model")
-    with st.form("train_save_form", border=True):
-        c1, c2 = st.columns([3, 2], vertical_alignment="bottom")
+    # An st.form: Enter in the name field submits it, exactly as the button does, and only once.
+    with st.form("train_save_form", border=True, enter_to_submit=True):
+        c1, c2 = st.columns([3, 1], vertical_alignment="bottom")
         c1.text_input("Name", key="train_save_name", persist_state="page", max_chars=64, placeholder="e.g. my-vae",
                       help=f"{tj.NAME_RULE}. Saved to models/<name>/.")
-        c2.checkbox("Replace the existing model", key="train_save_replace", persist_state="page",
-                    help="Needed only when a model of that name already exists in models/.")
-        st.form_submit_button("Save", icon=":material/save:", on_click=_on_save, args=(job.job_id,))
-    _save_message()
+        c2.form_submit_button("Save", icon=":material/save:", on_click=_on_save, args=(job.job_id,),
+                              width="stretch")
+    _save_message(job.job_id)
 
 
-def _save_message() -> None:
+def _save_message(job_id: str | None = None) -> None:
     msg = ss.get("train_save_msg")
-    if msg:
-        getattr(st, msg[0])(msg[1])
-        if msg[0] == "success" and ss.get("train_saved_folder"):
-            st.button("Explore it now", icon=":material/scatter_plot:", on_click=_on_open_saved,
-                      help="Selects it in the sidebar's Model list (only for you).")
+    if not msg:
+        return
+    getattr(st, msg[0])(msg[1])
+    if msg[0] == "warning" and ss.get("train_save_confirm") and job_id:
+        c1, c2 = st.columns(2)
+        c1.button(f"Replace {ss['train_save_confirm']}", key="train_save_replace", type="primary",
+                  icon=":material/published_with_changes:", on_click=_on_replace, args=(job_id,), width="stretch")
+        c2.button("Keep it", key="train_save_keep", on_click=_on_keep, width="stretch")
+    if msg[0] == "success" and ss.get("train_saved_folder"):
+        st.button("Explore it now", key="train_explore_saved", icon=":material/scatter_plot:",
+                  on_click=_on_open_saved, help="Selects it in the sidebar's Model list and opens Explore.")
 
 
 # --- compare ----------------------------------------------------------------------------------
@@ -523,6 +664,18 @@ def _model_column(entry: models.ModelEntry, key: str) -> None:
         st.plotly_chart(loss_figure(steps, epochs, height=300), key=f"{key}_loss", config={"displaylogo": False})
     else:
         st.caption("This checkpoint holds no training curves that can be read.")
+    replay = saved_replay(entry.folder, entry.stamp)
+    if replay is not None and len(replay.frames) > 1:
+        st.markdown("**Replay of its training**")
+        data = ReplayData(f"{entry.key}-replay", replay.frames, replay.labels, enc.class_names,
+                          one_dim=enc.mu.shape[1] == 1)
+        replay_player(data, f"{key}_replay", f"{key}_replay")
+
+
+@functools.lru_cache(maxsize=8)
+def saved_replay(folder: str, stamp) -> "Replay | None":
+    """A saved model's replay.safetensors (vae_core/replay.py), read once per version of the folder."""
+    return read_replay(folder)
 
 
 @st.fragment

@@ -67,6 +67,7 @@ from vae_core.checkpoint import CONFIG_NAME, WEIGHTS_NAME, save_checkpoint
 from vae_core.config import VAEConfig
 from vae_core.data import CLASS_NAMES, Dataset
 from vae_core.model import VAE
+from vae_core import settings
 from vae_core.train import Callback, TrainConfig, TrainResult, checkpoint_meta
 
 from . import paths
@@ -458,24 +459,9 @@ class TrainingJob:
 
 
 def train_command(model_cfg: VAEConfig, cfg: TrainConfig) -> str:
-    """The command line that trains the same model with the CLI (recorded in config.json, shown in the UI)."""
-    parts = [
-        "python -m vae_core.train", f"--dataset {cfg.dataset}", f"--arch {model_cfg.arch}",
-        f"--latent-dim {model_cfg.latent_dim}", f"--hidden {','.join(map(str, model_cfg.hidden))}",
-    ]
-    if model_cfg.arch == "conv":
-        parts.append(f"--conv-channels {','.join(map(str, model_cfg.conv_channels))}")
-    parts.append(f"--likelihood {model_cfg.likelihood}")
-    if model_cfg.likelihood == "gaussian":
-        parts.append(f"--sigma {model_cfg.sigma:g}")
-    parts += [f"--beta {model_cfg.beta:g}", f"--dropout {model_cfg.dropout:g}", f"--epochs {cfg.epochs}",
-              f"--batch-size {cfg.batch_size}", f"--lr {cfg.lr:g}", f"--schedule {cfg.schedule}",
-              f"--seed {cfg.seed}", f"--device {cfg.device}"]
-    if cfg.limit:
-        parts.append(f"--limit {cfg.limit}")
-    if cfg.precision != "auto":
-        parts.append(f"--precision {cfg.precision}")
-    return " ".join(parts)
+    """The command line that trains the same model with the CLI (recorded in config.json, shown in the UI):
+    generated from the settings' declarations (vae_core/settings.py), so it parses back to the same configs."""
+    return settings.command(model_cfg, cfg)
 
 
 # --- saving user models -------------------------------------------------------------------------

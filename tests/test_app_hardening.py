@@ -28,7 +28,7 @@ from dashboard import training_job as tj  # noqa: E402
 from vae_core import VAE, VAEConfig, save_checkpoint  # noqa: E402
 
 APP = str(ROOT / "dashboard" / "app.py")
-START = "FormSubmitter:train_form-Start training"
+START = "train_start"
 
 
 def _tiny(folder: Path, seed: int = 0, **meta) -> Path:

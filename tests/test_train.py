@@ -281,7 +281,7 @@ def test_cli_trains_and_writes_a_checkpoint(tmp_path, capsys):
     captured = capsys.readouterr()
     assert f"saved to {out}" in captured.out
 
-    assert sorted(p.name for p in out.iterdir()) == ["config.json", "model.safetensors"]
+    assert sorted(p.name for p in out.iterdir()) == ["config.json", "model.safetensors", "replay.safetensors"]
     assert [p.name for p in tmp_path.iterdir()] == ["m"]  # no temp folders left
     config = json.loads((out / "config.json").read_text())
     assert config["command"] == "python -m vae_core.train " + " ".join(argv)

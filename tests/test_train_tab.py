@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import json
+import shlex
 import sys
 import time
 from pathlib import Path
@@ -23,14 +24,15 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from dashboard import train_tab  # noqa: E402
+from dashboard import train_speed, train_tab  # noqa: E402
 from dashboard import training_job as tj  # noqa: E402
 from dashboard import training_worker  # noqa: E402
 from vae_core import VAE, VAEConfig, save_checkpoint  # noqa: E402
+from vae_core.replay import read_replay  # noqa: E402
 from vae_core.train import Callback  # noqa: E402
 
 APP = ROOT / "dashboard" / "app.py"
-START = "FormSubmitter:train_form-Start training"
+START = "train_start"
 SAVE = "FormSubmitter:train_save_form-Save"
 
 
@@ -61,13 +63,13 @@ def at(dirs):
 
 def configure(at, **values):
     """Tiny settings: a 32-16 MLP on 500 images, batch 50 (10 steps per epoch)."""
-    settings = dict(hidden="32,16", limit=500, epochs=2, batch=50, lr=1e-2, schedule="onecycle")
+    settings = dict(hidden="32,16", limit=500, epochs=2, batch_size=50, lr=1e-2, schedule="onecycle")
     settings.update(values)
     for field, value in settings.items():
         key = f"train_{field}"
-        if field in ("hidden", "conv"):
+        if field in ("hidden", "conv_channels"):
             at.text_input(key=key).set_value(value)
-        elif field in ("limit", "schedule", "dataset", "arch", "likelihood", "device"):
+        elif field in ("limit", "schedule", "dataset", "arch", "likelihood", "device", "corruption"):
             at.selectbox(key=key).set_value(value)
         else:
             at.number_input(key=key).set_value(value)
@@ -134,7 +136,9 @@ class Hold(Callback):
 
 
 def test_tab_renders_with_presets(at):
-    assert at.selectbox(key="train_preset").value.startswith("Quick demo")
+    assert at.selectbox(key="train_preset").value == "Quick demo"
+    assert any(c.value.startswith("Quick demo: ") for c in at.caption)  # its time, measured (or being measured)
+    assert not any("≈30 s" in c.value for c in at.caption)
     assert at.selectbox(key="train_limit").value == 2000  # 10,000 is not offered in these tests: the largest left
     at.selectbox(key="train_preset").set_value("Best (the pretrained recipe)").run()
     assert at.number_input(key="train_epochs").value == 60
@@ -196,24 +200,35 @@ def test_train_save_and_find_in_model_list(at, dirs):
     assert any("models/my-first-vae" in label for label in model_list(at))
     # The session's explored model is unchanged until the user picks the new one.
     assert "mnist-mlp" in at.selectbox(key="model_choice").value
-    at.button(key=[b.key for b in at.button if b.label == "Explore it now"][0]).click().run()
-    assert at.selectbox(key="model_choice").value == str((mine / "my-first-vae").resolve())
+    # "Explore it now" selects the model AND opens the Explore tab.
+    at.button(key="train_explore_saved").click().run()
     assert not at.exception, at.exception
+    assert at.selectbox(key="model_choice").value == str((mine / "my-first-vae").resolve())
+    assert at.session_state["app_tab"] == "Explore"
+    assert not [b for b in at.button if b.key == "train_start"]  # the Train tab did not run
+    at.session_state["app_tab"] = "Train"
+    at.run()
 
-    # Saved, the run lets go of its model: the form is gone, the message and the replay stay.
+    # Saved, the run lets go of its model: the form is gone (no second save), the message and the replay stay.
     assert not [t for t in at.text_input if t.key == "train_save_name"]
     assert any("Saved as **my-first-vae**" in s.value for s in at.success)
     assert not any(str(mine) in s.value or str(ROOT) in s.value for s in at.success)  # no server path
 
-    # A second run saved under the same name asks for confirmation, then replaces.
+    # A second run saved under the same name asks "replace?"; "Keep it" replaces nothing, "Replace" does.
     at.button(key=START).click().run()
     run_until_done(at)
     at.text_input(key="train_save_name").set_value("my-first-vae")
     at.button(key=SAVE).click().run()
-    assert any("already exists" in w.value for w in at.warning)
-    at.checkbox(key="train_save_replace").check()
+    assert any("A model named **my-first-vae** already exists. Replace it?" == w.value for w in at.warning)
+    before = (mine / "my-first-vae" / "config.json").read_text()
+    at.button(key="train_save_keep").click().run()
+    assert (mine / "my-first-vae" / "config.json").read_text() == before
+    assert any("Nothing was replaced" in i.value for i in at.info)
     at.button(key=SAVE).click().run()
+    at.button(key="train_save_replace").click().run()
+    assert not at.exception, at.exception
     assert any("Saved as **my-first-vae**" in s.value for s in at.success)
+    assert (mine / "my-first-vae" / "config.json").read_text() != before  # the second run's model
 
     # Compare: the new model next to the shipped one, with its loss curves from config['history'].
     entries = {e.name: e.folder for e in train_tab.models.list_models()}
@@ -278,3 +293,132 @@ def test_stop_button(at):
     run_until_done(at)
     assert job.snapshot().state == "stopped" and job.snapshot().stop_reason == "user"
     assert _outcome(at).startswith("Training stopped")
+
+
+# --- the form follows the settings ------------------------------------------------------------
+
+
+def preview(at) -> str:
+    (code,) = [c.value for c in at.code if c.value.startswith("python -m vae_core.train")]
+    return code
+
+
+def test_fields_that_do_not_apply_are_disabled_and_the_preview_follows_every_change(at):
+    assert at.text_input(key="train_conv_channels").disabled  # MLP
+    assert at.number_input(key="train_sigma").disabled  # Bernoulli
+    assert at.number_input(key="train_corruption_level").disabled  # no corruption
+    notes = [c.value for c in at.caption]
+    assert {"Not used: convolutional only.", "Not used: Gaussian likelihood only.",
+            "Not used: with a corruption only."} <= set(notes)
+    assert "--beta 1 " in preview(at) and "--conv-channels" not in preview(at)
+
+    # Each change shows at once (no Start pressed): beta, the architecture, the likelihood, a corruption.
+    at.number_input(key="train_beta").set_value(4.0).run()
+    assert "--beta 4 " in preview(at)
+    at.selectbox(key="train_arch").set_value("conv").run()
+    assert not at.text_input(key="train_conv_channels").disabled
+    assert "--arch conv" in preview(at) and "--conv-channels 32,64" in preview(at)
+    at.selectbox(key="train_likelihood").set_value("gaussian").run()
+    at.number_input(key="train_sigma").set_value(0.2).run()
+    assert not at.number_input(key="train_sigma").disabled and "--sigma 0.2" in preview(at)
+    at.selectbox(key="train_corruption").set_value("gaussian").run()
+    at.number_input(key="train_corruption_level").set_value(0.3).run()
+    assert "--corruption gaussian --corruption-level 0.3" in preview(at)
+
+    # The preview parses back to exactly the settings that Start would use.
+    from vae_core.train import configs_from_args, parse_args
+    text = preview(at).removesuffix(" --out models/NAME")
+    assert configs_from_args(parse_args(shlex.split(text)[3:])) == (
+        VAEConfig(arch="conv", likelihood="gaussian", sigma=0.2, beta=4.0),
+        tj.TrainConfig(epochs=30, limit=2000, device="cpu", corruption="gaussian", corruption_level=0.3))
+
+    # A bad value: the preview says what to fix, naming the field by its label.
+    at.text_input(key="train_hidden").set_value("big").run()
+    assert not [c for c in at.code if c.value.startswith("python")]
+    assert any("Hidden sizes must be" in c.value for c in at.caption)
+
+
+def test_replay_plays_and_pauses(at):
+    configure(at, epochs=3).button(key=START).click().run()
+    run_until_done(at)
+    (replay,) = [s for s in at.slider if s.key and s.key.startswith("train_replay_")]
+    key = replay.key.removesuffix("_epoch")
+    assert replay.value == 3
+    shown = lambda: [m.value for m in at.markdown if m.value.startswith("**Latent space")][0]  # noqa: E731
+    at.button(key=f"{key}_play").click().run()  # Play at the last epoch starts over: 0, then on by one
+    assert at.button(key=f"{key}_play").label == "Pause"
+    assert at.slider(key=f"{key}_epoch").value == 1 and "after epoch 1" in shown()
+    at.run()  # a tick of the fragment's timer (AppTest runs the whole page; the fragment moves on once a run)
+    assert at.slider(key=f"{key}_epoch").value == 2 and "after epoch 2" in shown()
+    at.button(key=f"{key}_play").click().run()  # Pause: stays
+    assert at.button(key=f"{key}_play").label == "Play"
+    at.run()
+    assert at.slider(key=f"{key}_epoch").value == 2
+    at.button(key=f"{key}_play").click().run()
+    assert at.slider(key=f"{key}_epoch").value == 3
+    at.run()  # at the end it stops by itself
+    assert at.button(key=f"{key}_play").label == "Play" and at.slider(key=f"{key}_epoch").value == 3
+    assert not at.exception, at.exception
+
+
+# --- time labels ------------------------------------------------------------------------------
+
+
+def test_eta_from_the_recent_pace_and_the_slowdown_is_named():
+    steady = [(t, 10 * t) for t in range(0, 61)]  # 10 steps a second for a minute
+    eta, slow = train_speed.pace(steady, 1000)
+    assert eta == pytest.approx((1000 - 600) / 10) and slow == pytest.approx(1.0)
+    assert "slowing" not in train_speed.pace_text(eta, slow)
+    # Then 16 s per 100 steps: the ETA uses the recent 6.25 steps/s, not the mean since the start.
+    slowed = steady + [(60 + t, 600 + 6.25 * t) for t in range(1, 41)]
+    eta, slow = train_speed.pace(slowed, 1000)
+    assert eta == pytest.approx((1000 - 850) / 6.25) and slow == pytest.approx(1.6)
+    assert train_speed.pace_text(eta, slow).endswith(
+        "other sessions are slowing this run: 1.6x slower than at its start")
+    assert train_speed.pace([], 100) == (None, 1.0)
+
+
+def test_preset_durations_come_from_this_machine():
+    model_cfg, cfg = VAEConfig(hidden=(32,)), tj.TrainConfig(epochs=2, batch_size=50, limit=500, device="cpu")
+    step_s, eval_s = train_speed.measure(model_cfg, 50, "cpu", steps=3)
+    assert step_s > 0 and eval_s > 0
+    presets = {"Tiny": dict(train_tab.BASE, hidden="32", epochs=2, batch_size=50, limit=500)}
+    label = train_speed.preset_label(presets, (500,))
+    thread = train_speed.ensure_measured([(model_cfg, cfg)])
+    if thread is not None:
+        thread.join(120)
+    est = train_speed.estimate(model_cfg, cfg, 500)
+    assert est is not None and est[1] == "timed on this server"
+    # epoch = ceil(500 / 50) steps + one evaluation, from this machine's own timing
+    assert est[0] == pytest.approx(2 * (10 * train_speed._step_s[(model_cfg, 50, "cpu")]
+                                        + train_speed._eval_s[(model_cfg, "cpu")]))
+    assert label("Tiny") == f"Tiny: about {tj.format_seconds(est[0])} (timed on this server)"
+    train_speed.start_run("j1", model_cfg, cfg, "Tiny")
+    train_speed.finish_run("j1", "completed", elapsed=12.0, epochs_completed=2)
+    assert label("Tiny") == "Tiny: about 12 s (its last run here)"
+
+
+def test_a_saved_model_keeps_its_replay_and_compare_plays_it(at, dirs):
+    _, mine = dirs
+    configure(at, epochs=2).button(key=START).click().run()
+    run_until_done(at)
+    job = tj.registry().job_for(at.session_state["train_session_id"])
+    run_frames = job.snapshot().latents
+    at.text_input(key="train_save_name").set_value("with-replay")
+    at.button(key=SAVE).click().run()
+    stored = read_replay(mine / "with-replay")
+    assert stored is not None and [f.epoch for f in stored.frames] == [0, 1, 2]
+    assert np.allclose(stored.frames[-1].points, run_frames[-1].points, rtol=2e-3, atol=2e-3)
+    assert np.array_equal(stored.frames[1].samples, run_frames[1].samples)
+
+    entries = {e.name: e.folder for e in train_tab.models.list_models()}
+    at.selectbox(key="train_compare_0").set_value(entries["with-replay"]).run()
+    assert not at.exception, at.exception
+    key = "train_compare_0_replay"
+    assert at.slider(key=f"{key}_epoch").value == 2
+    at.button(key=f"{key}_play").click().run()
+    assert at.slider(key=f"{key}_epoch").value == 1
+    at.run()
+    assert at.slider(key=f"{key}_epoch").value == 2
+    assert any("after epoch 2" in m.value for m in at.markdown)
+    assert not at.exception, at.exception

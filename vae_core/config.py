@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass, fields
 from numbers import Integral
 
 from .budget import check_budget
+from .settings import setting
 
 ARCHITECTURES = ("mlp", "conv")
 LIKELIHOODS = ("bernoulli", "gaussian")
@@ -27,15 +28,32 @@ def _ints(name: str, values) -> tuple[int, ...]:
 
 @dataclass(frozen=True)
 class VAEConfig:
-    arch: str = "mlp"  # "mlp" or "conv"
-    latent_dim: int = 2
-    hidden: tuple[int, ...] = (512, 256)  # MLP encoder widths, mirrored by the decoder; conv uses the last one
-    likelihood: str = "bernoulli"  # p(x|z): "bernoulli" or "gaussian"
-    sigma: float = 0.1  # fixed std of the Gaussian likelihood (ignored for Bernoulli)
-    beta: float = 1.0  # weight of the KL term (beta-VAE; 1 is the plain ELBO)
-    dropout: float = 0.0
+    # Each setting is declared once, here (settings.py builds the command line's flags and the form from it).
+    arch: str = setting("mlp", flag="--arch", choices=ARCHITECTURES, label="Architecture",
+                        help="mlp: fully connected; conv: two conv layers before the dense ones")
+    latent_dim: int = setting(2, flag="--latent-dim", lo=1, hi=512, label="Latent dimensions", ui=dict(hi=64),
+                              help="dimensions of z; 2 lets you see the whole latent space")
+    # MLP encoder widths, mirrored by the decoder; conv uses the last one
+    hidden: tuple[int, ...] = setting((512, 256), flag="--hidden", lo=1, hi=8192, what="hidden sizes",
+                                      label="Hidden sizes", help="comma-separated encoder widths; the decoder mirrors "
+                                      "them (the conv model uses the last one)")
+    likelihood: str = setting("bernoulli", flag="--likelihood", choices=LIKELIHOODS, label="Likelihood p(x|z)",
+                              help="bernoulli: each pixel on/off with the decoded probability; gaussian: "
+                                   "N(decoded, sigma^2)")
+    # fixed std of the Gaussian likelihood (ignored for Bernoulli)
+    sigma: float = setting(0.1, flag="--sigma", lo=0, hi=1e3, lo_open=True, applies=("likelihood", ("gaussian",)),
+                           label="σ", note="Gaussian likelihood only", ui=dict(lo=0.01, hi=1.0, step=0.01),
+                           help="std of the Gaussian likelihood")
+    # weight of the KL term (beta-VAE; 1 is the plain ELBO)
+    beta: float = setting(1.0, flag="--beta", lo=0, hi=1e3, label="β (weight of the KL term)", ui=dict(hi=100.0),
+                          help="weight of the KL term; 1 is the plain ELBO, larger pulls codes towards the prior")
+    dropout: float = setting(0.0, flag="--dropout", lo=0, hi=1, hi_open=True, label="Dropout",
+                             ui=dict(hi=0.9, step=0.05), help="dropout rate of the hidden layers")
     image_shape: tuple[int, int, int] = (1, 28, 28)
-    conv_channels: tuple[int, ...] = field(default=(32, 64))
+    conv_channels: tuple[int, ...] = setting((32, 64), flag="--conv-channels", lo=1, hi=1024, min_len=2, max_len=2,
+                                             what="conv channels", applies=("arch", ("conv",)),
+                                             label="Conv channels", note="convolutional only",
+                                             help="channels of the two conv layers (conv only)")
 
     def __post_init__(self) -> None:
         # Coerce lists (from JSON) to tuples so configs compare and hash.

@@ -29,9 +29,12 @@ from .checkpoint import CheckpointError, check_output_folder, save_checkpoint
 from .config import VAEConfig
 from .data import DATASETS, Dataset, DatasetError, load_dataset, to_float
 from .evaluate import evaluate_elbo
-from .flags import MAX_SEED, int_in, int_list, number_in
+from .flags import MAX_SEED
 from .model import VAE
+from .replay import Frame, write_replay
 from .noise import KINDS as CORRUPTIONS, check_corruption, corrupt
+from . import settings
+from .settings import setting
 
 
 # Bounds of a run, as wide as anything sensible and as narrow as the checkpoint schema (schema.py) accepts.
@@ -43,20 +46,41 @@ MAX_LIMIT = 10_000_000
 
 @dataclass(frozen=True)
 class TrainConfig:
-    dataset: str = "mnist"
-    epochs: int = 30
-    batch_size: int = 128
-    lr: float = 3e-3  # peak learning rate of the one-cycle schedule (or the constant rate)
-    schedule: str = "onecycle"  # "onecycle" or "constant"
-    seed: int = 0
-    device: str = "auto"  # "auto", "cpu" or "cuda"
-    limit: int | None = None  # train on the first N training images only
-    data_dir: str | None = None
+    # Each setting is declared once, here (settings.py builds the command line's flags and the form from it).
+    dataset: str = setting("mnist", flag="--dataset", choices=DATASETS, label="Dataset", help="the training data")
+    epochs: int = setting(30, flag="--epochs", lo=1, hi=MAX_EPOCHS, label="Epochs", ui=dict(hi=500),
+                          help="passes over the training images")
+    batch_size: int = setting(128, flag="--batch-size", lo=1, hi=MAX_BATCH, label="Batch size",
+                              ui=dict(hi=4096, step=32), help="images per step")
+    # peak learning rate of the one-cycle schedule (or the constant rate)
+    lr: float = setting(3e-3, flag="--lr", lo=0, hi=MAX_LR, lo_open=True, label="Learning rate",
+                        ui=dict(lo=1e-6, step=1e-4), help="peak learning rate (one-cycle) or constant rate; too "
+                        "high and training diverges (try 1e12 to see it)")
+    schedule: str = setting("onecycle", flag="--schedule", choices=("onecycle", "constant"), label="Schedule",
+                            help="onecycle warms up to the peak rate, then anneals; constant keeps it fixed")
+    seed: int = setting(0, flag="--seed", lo=0, hi=MAX_SEED, label="Seed", ui=dict(hi=2**31 - 1),
+                        help="fixes the initial weights, the batch order and the sampling noise")
+    device: str = setting("auto", flag="--device", choices=("auto", "cpu", "cuda"), label="Device",
+                          help="auto: cuda when there is one")
+    # train on the first N training images only
+    limit: int | None = setting(None, flag="--limit", kind="int", lo=1, hi=MAX_LIMIT, label="Training images",
+                                help="train on the first N training images")
+    data_dir: str | None = setting(None, flag="--data-dir", kind="str", shown=False,
+                                   help="folder with the dataset's IDX files (or set VAE_DATA_DIR)")
     threads: int | None = None  # CPU threads for this run; None: every core this process may use
-    precision: str = "auto"  # the layers' matrix products in "fp32" or "bf16"; "auto": see pick_precision()
+    # the layers' matrix products in "fp32" or "bf16"; "auto": see pick_precision()
+    precision: str = setting("auto", flag="--precision", choices=("auto", "fp32", "bf16"), shown=False,
+                             help="matrix products in float32 or bfloat16; auto: bfloat16 for the MLP on a CPU "
+                                  "with native support")
     # Denoising VAE (Im et al. 2017): train on corrupt(x), reconstruct the clean x. "none" is the plain VAE.
-    corruption: str = "none"  # "none", "gaussian" or "salt-and-pepper" (vae_core.noise)
-    corruption_level: float = 0.0  # gaussian: sigma of the added noise; salt-and-pepper: fraction of pixels hit
+    corruption: str = setting("none", flag="--corruption", choices=CORRUPTIONS, shown=False, label="Corruption",
+                              help="denoising VAE: train on corrupted images, reconstruct the clean ones")
+    # gaussian: sigma of the added noise; salt-and-pepper: fraction of pixels hit
+    corruption_level: float = setting(0.0, flag="--corruption-level", lo=0, hi=1e3, label="Corruption level",
+                                      applies=("corruption", tuple(k for k in CORRUPTIONS if k != "none")),
+                                      note="with a corruption only", ui=dict(hi=1.0, step=0.05),
+                                      help="gaussian: sigma of the added noise; salt-and-pepper: fraction of "
+                                           "pixels set to 0 or 1")
 
     def __post_init__(self) -> None:
         if self.epochs < 1 or self.batch_size < 1:
@@ -367,8 +391,10 @@ class ProgressBar(Callback):
 class EpochCheckpointer(Callback):
     """Saves after every epoch, so a crash or divergence later leaves the last good checkpoint in place."""
 
-    def __init__(self, out: str, model_cfg: VAEConfig, cfg: TrainConfig, data: Dataset, command: str):
+    def __init__(self, out: str, model_cfg: VAEConfig, cfg: TrainConfig, data: Dataset, command: str,
+                 recorder: "LatentRecorder | None" = None):
         self.out, self.model_cfg, self.cfg, self.data, self.command = out, model_cfg, cfg, data, command
+        self.recorder = recorder  # its replay is written beside each checkpoint (after this epoch's frame)
         self.epochs: list[dict] = []
 
     def on_epoch_end(self, m: EpochMetrics, model: VAE) -> None:
@@ -376,65 +402,64 @@ class EpochCheckpointer(Callback):
         partial = TrainResult(model, "running", "", m.epoch, {"epochs": self.epochs, "steps": []}, m.elapsed,
                               pick_precision(self.cfg.precision, model.device, model.cfg.arch))
         save_checkpoint(model, self.out, checkpoint_meta(self.model_cfg, self.cfg, partial, self.data, self.command))
+        if self.recorder is not None:
+            self.recorder.write(self.out)
+
+
+class LatentRecorder(Callback):
+    """Records the replay (replay.py): before training and after each epoch, the posterior means of the first
+    `n_points` test images and `n_samples` prior draws decoded, the same z's every epoch. One batched encode
+    and one decode, in eval mode; the dashboard's training job takes the same snapshots."""
+
+    def __init__(self, test_images: torch.Tensor, test_labels: torch.Tensor, latent_dim: int,
+                 n_points: int = 2000, n_samples: int = 8, sample_seed: int = 1234):
+        self.images = test_images[:n_points]
+        self.labels = test_labels[:n_points].numpy().astype("int64")
+        self.z = torch.randn(n_samples, latent_dim, generator=torch.Generator().manual_seed(sample_seed))
+        self.frames: list[Frame] = []
+
+    @torch.no_grad()
+    def record(self, model: VAE, epoch: int) -> None:
+        was_training = model.training
+        model.eval()
+        try:
+            mu = model.encode(to_float(self.images).to(model.device))[0].float().cpu()
+            points = mu[:, :2] if mu.shape[1] >= 2 else torch.cat([mu[:, :1], torch.zeros(len(mu), 1)], 1)
+            imgs = model.decode(self.z.to(model.device)).float().cpu()[:, 0]
+            samples = (imgs.clamp(0, 1) * 255).round().to(torch.uint8)
+        finally:
+            model.train(was_training)
+        self.frames.append(Frame(epoch, points.numpy().astype("float32"), samples.numpy()))
+
+    def on_train_start(self, total_steps: int, model: VAE) -> None:
+        self.record(model, 0)
+
+    def on_epoch_end(self, m: EpochMetrics, model: VAE) -> None:
+        self.record(model, m.epoch)
+
+    def write(self, folder: str | os.PathLike) -> None:
+        if self.frames:
+            write_replay(folder, self.frames, self.labels)
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p = argparse.ArgumentParser(prog="python -m vae_core.train", description="Train a VAE on MNIST or Fashion-MNIST.")
-    p.add_argument("--dataset", choices=DATASETS, default="mnist")
-    p.add_argument("--arch", choices=("mlp", "conv"), default="mlp")
-    p.add_argument("--latent-dim", type=int, default=2)
-    p.add_argument("--hidden", default="512,256", help="comma-separated encoder widths; the decoder mirrors them")
-    p.add_argument("--conv-channels", default="32,64", help="channels of the two conv layers (conv only)")
-    p.add_argument("--likelihood", choices=("bernoulli", "gaussian"), default="bernoulli")
-    p.add_argument("--sigma", type=float, default=0.1, help="std of the Gaussian likelihood")
-    p.add_argument("--beta", type=float, default=1.0, help="weight of the KL term")
-    p.add_argument("--dropout", type=float, default=0.0)
-    p.add_argument("--epochs", type=int, default=30)
-    p.add_argument("--batch-size", type=int, default=128)
-    p.add_argument("--lr", type=float, default=3e-3, help="peak learning rate (one-cycle) or constant rate")
-    p.add_argument("--schedule", choices=("onecycle", "constant"), default="onecycle")
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto")
-    p.add_argument("--limit", type=int, default=None, help="train on the first N training images")
-    p.add_argument("--precision", choices=("auto", "fp32", "bf16"), default="auto",
-                   help="matrix products in float32 or bfloat16; auto: bfloat16 for the MLP on a CPU with native support")
-    p.add_argument("--corruption", choices=CORRUPTIONS, default="none",
-                   help="denoising VAE: train on corrupted images, reconstruct the clean ones")
-    p.add_argument("--corruption-level", type=float, default=0.0,
-                   help="gaussian: sigma of the added noise; salt-and-pepper: fraction of pixels set to 0 or 1")
-    p.add_argument("--data-dir", default=None, help="folder with the dataset's IDX files (or set VAE_DATA_DIR)")
+    settings.add_arguments(p, settings.run_specs())  # every flag of the run, from its declaration
     p.add_argument("--out", default="models/latest", help="checkpoint folder to write")
     return p.parse_args(argv)
 
 
-def check_flags(args: argparse.Namespace) -> tuple[tuple[int, ...], tuple[int, ...]]:
-    """Every numeric flag in range (FlagError naming the flag); returns (hidden, conv_channels)."""
-    hidden = int_list("--hidden", "hidden sizes", args.hidden, 1, 8192)
-    channels = int_list("--conv-channels", "conv channels", args.conv_channels, 1, 1024, min_len=2, max_len=2,
-                        example="32,64")
-    int_in("--latent-dim", args.latent_dim, 1, 512)
-    number_in("--sigma", args.sigma, 0, 1e3, lo_open=True)
-    number_in("--beta", args.beta, 0, 1e3)
-    number_in("--dropout", args.dropout, 0, 1, hi_open=True)
-    int_in("--epochs", args.epochs, 1, MAX_EPOCHS)
-    int_in("--batch-size", args.batch_size, 1, MAX_BATCH)
-    number_in("--lr", args.lr, 0, MAX_LR, lo_open=True)
-    int_in("--seed", args.seed, 0, MAX_SEED)
-    int_in("--limit", args.limit, 1, MAX_LIMIT)
-    return hidden, channels
+def configs_from_args(args: argparse.Namespace) -> tuple[VAEConfig, TrainConfig]:
+    """Every flag in range (FlagError naming the flag), then the two configs."""
+    specs = settings.run_specs()
+    return settings.build(settings.check(vars(args), specs), specs)
 
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     command = "python -m vae_core.train " + shlex.join(sys.argv[1:] if argv is None else argv)
     try:
-        hidden, channels = check_flags(args)
-        model_cfg = VAEConfig(arch=args.arch, latent_dim=args.latent_dim, hidden=hidden, likelihood=args.likelihood,
-                              sigma=args.sigma, beta=args.beta, dropout=args.dropout, conv_channels=channels)
-        cfg = TrainConfig(dataset=args.dataset, epochs=args.epochs, batch_size=args.batch_size, lr=args.lr,
-                          schedule=args.schedule, seed=args.seed, device=args.device, limit=args.limit,
-                          data_dir=args.data_dir, precision=args.precision, corruption=args.corruption,
-                          corruption_level=args.corruption_level)
+        model_cfg, cfg = configs_from_args(args)
         check_budget(model_cfg, cfg.batch_size)
         # --out is checked before the data is read and long before any training: a folder of other files
         # (e.g. models/, all the saved models) or a file is refused, and stays as it was.
@@ -450,11 +475,15 @@ def main(argv: list[str] | None = None) -> int:
 
     device = pick_device(cfg.device)
     precision = pick_precision(cfg.precision, device, model_cfg.arch)
-    print(f"training {args.arch} VAE (latent {args.latent_dim}) on {data.name} from {data.source}, device {device}, "
+    print(f"training {model_cfg.arch} VAE (latent {model_cfg.latent_dim}) on {data.name} from {data.source}, "
+          f"device {device}, "
           f"{cfg.threads or available_cpus()} CPU threads, matrix products in {precision}")
     bar = ProgressBar()
+    recorder = LatentRecorder(data.test_images, data.test_labels, model_cfg.latent_dim)
+    # the recorder before the checkpointer: each epoch's checkpoint is written with that epoch's replay frame
+    callbacks = [bar, recorder, EpochCheckpointer(args.out, model_cfg, cfg, data, command, recorder)]
     try:
-        result = train(model_cfg, cfg, [bar, EpochCheckpointer(args.out, model_cfg, cfg, data, command)], data)
+        result = train(model_cfg, cfg, callbacks, data)
     except CheckpointError as e:  # --out changed under us (e.g. a file was put in it) between two epochs
         bar.close()
         print(f"error: --out {e}", file=sys.stderr)
@@ -466,6 +495,7 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     try:
         save_checkpoint(result.model, args.out, checkpoint_meta(model_cfg, cfg, result, data, command))
+        recorder.write(args.out)
     except CheckpointError as e:
         print(f"error: --out {e}", file=sys.stderr)
         return 1

@@ -139,10 +139,34 @@ def train_stop_save_and_explore(page, url: str, models_dir: Path) -> None:
     kept = int(re.search(r"The model of epoch (\d+) is kept", stopped.inner_text()).group(1))
     assert 3 <= kept < 30
 
-    save_form = page.locator('[data-testid="stForm"]').filter(has_text="Replace the existing model")
-    save_form.get_by_role("textbox", name="Name").fill(MODEL_NAME)
-    save_form.get_by_role("button", name="Save").click()
+    # The replay plays: after Play the shown epoch moves on by itself, no further click.
+    shown_epoch = page.get_by_text(re.compile(r"^Latent space (before training|after epoch \d+)"))
+    page.get_by_role("button", name="Play", exact=True).click()
+    page.get_by_role("button", name="Pause", exact=True).wait_for(timeout=30_000)
+    first_shown = shown_epoch.first.inner_text()
+    page.wait_for_function(
+        """(first) => [...document.querySelectorAll('p')].some((p) => /^Latent space (before training|after epoch \\d+)/
+                      .test(p.innerText) && !p.innerText.startsWith(first.split(' ·')[0]))""",
+        arg=first_shown, timeout=30_000)
+    assert shown_epoch.first.inner_text().split(" ·")[0] != first_shown.split(" ·")[0]
+    page.screenshot(path=str(SHOTS / "train-replay.png"), full_page=True)
+    # At the last epoch it stops by itself; the slider and the map agree on the epoch shown.
+    page.get_by_role("button", name="Play", exact=True).wait_for(timeout=60_000)
+    frame(page)
+    slider = page.locator('[data-testid="stSliderThumbValue"]').first  # the number above the thumb
+    page.wait_for_function("""(kept) => [...document.querySelectorAll('p')].some(
+        (p) => p.innerText.startsWith('Latent space after epoch ' + kept + ' '))""", arg=kept, timeout=30_000)
+    print("slider", slider.inner_text(), shown_epoch.first.inner_text())
+    assert slider.inner_text() == str(kept)
+
+    # One save: Enter in the name field saves; the form then goes, so no second submit can clash with it.
+    save_form = page.locator('[data-testid="stForm"]').filter(has=page.get_by_role("textbox", name="Name"))
+    name_box = save_form.get_by_role("textbox", name="Name")
+    name_box.fill(MODEL_NAME)
+    name_box.press("Enter")
     page.get_by_text(re.compile(rf"Saved as {MODEL_NAME}")).wait_for(timeout=30_000)
+    assert page.get_by_text("already exists").count() == 0
+    assert page.get_by_role("textbox", name="Name").count() == 0
     folder = models_dir / MODEL_NAME
     saved, config = load_checkpoint(folder)
     assert config["training"]["epochs_completed"] == kept and config["training"]["status"] == "stopped"
@@ -153,7 +177,9 @@ def train_stop_save_and_explore(page, url: str, models_dir: Path) -> None:
     sidebar = page.locator('[data-testid="stSidebar"]')
     # The picker shows its value inside an input, so wait for the summary it writes below: the new test loss.
     sidebar.get_by_text(f"test loss {config['metrics']['test_loss']:.2f} nats").wait_for(timeout=30_000)
-    page.get_by_role("tab", name="Explore").click()
+    # ... and the Explore tab is open, without a click on it.
+    page.wait_for_function("""() => [...document.querySelectorAll('[role=tab]')].some(
+        (t) => t.innerText.trim() === 'Explore' && t.getAttribute('aria-selected') === 'true')""", timeout=30_000)
     page.wait_for_function(f"window.__latentPlane.renders > {renders} && window.__latentPlane.ready", timeout=60_000)
     # The sidebar describes the new model: its test loss and the epochs it was trained for.
     summary = sidebar.inner_text()

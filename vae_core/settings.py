@@ -1,0 +1,168 @@
+"""Every setting of a run declared once, on its dataclass field; the command line is generated from that.
+
+A field of VAEConfig or TrainConfig declared with `setting(...)` carries its flag, help text, bounds, choices
+and the condition under which it applies (conv channels for the conv net only, sigma for the Gaussian
+likelihood only, a corruption level only with a corruption). From those declarations come:
+
+    add_arguments   the argparse flags of `python -m vae_core.train`
+    check           the range checks, one line naming the flag (or the form's label) that is wrong
+    build           the two dataclasses from checked values (settings that do not apply take their default)
+    command         the "same run from the command line" text, which parses back to the same dataclasses
+and the dashboard's Train form (dashboard/train_tab.py) draws one widget per declared setting.
+
+Adding a setting is one `setting(...)` field plus its use in the model or the loop.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import shlex
+from dataclasses import MISSING, dataclass, field, fields
+from typing import Any, Callable
+
+from .flags import FlagError, int_in, int_list, number_in
+
+KEY = "setting"  # the key of a field's metadata that holds its Spec
+
+
+@dataclass(frozen=True)
+class Spec:
+    name: str  # the dataclass field, argparse's dest and the form's key suffix
+    flag: str
+    help: str
+    kind: str  # "int", "float", "str" (choices) or "ints" (comma-separated on the command line)
+    default: Any = None
+    lo: float | None = None
+    hi: float | None = None
+    lo_open: bool = False
+    hi_open: bool = False
+    choices: tuple = ()
+    applies: tuple | None = None  # (other setting, values of it for which this one applies); None: always
+    note: str = ""  # why it is off when it does not apply (the form shows it)
+    label: str = ""  # the form's label; "" keeps it off the form
+    shown: bool = True  # in the command text even at its default (False: only when it differs)
+    min_len: int = 1  # "ints": how many values
+    max_len: int = 32
+    example: str = ""
+    what: str = ""  # "ints": the values' name in a message ("hidden sizes")
+    ui: dict = field(default_factory=dict)  # the form widget's own bounds and format, where narrower than the flag's
+    owner: str = ""  # the dataclass's name, filled in by specs()
+
+    def is_applicable(self, values: dict) -> bool:
+        return self.applies is None or values.get(self.applies[0]) in self.applies[1]
+
+
+def setting(default, *, flag: str, help: str, kind: str | None = None, **spec) -> Any:
+    """A dataclass field declaring a setting (see Spec for the keywords)."""
+    if kind is None:
+        kind = {bool: "str", int: "int", float: "float", str: "str", tuple: "ints"}.get(type(default), "int")
+    meta = dict(flag=flag, help=help, kind=kind, **spec)
+    return field(default=default, metadata={KEY: meta})
+
+
+def specs(*classes) -> list[Spec]:
+    """The declared settings of the dataclasses, in declaration order."""
+    out = []
+    for cls in classes:
+        for f in fields(cls):
+            if KEY in f.metadata:
+                default = f.default if f.default is not MISSING else f.default_factory()
+                out.append(Spec(name=f.name, default=default, owner=cls.__name__, **f.metadata[KEY]))
+    return out
+
+
+def run_specs() -> list[Spec]:
+    """The settings of a training run: the model's, then the loop's."""
+    from .config import VAEConfig
+    from .train import TrainConfig
+
+    return specs(VAEConfig, TrainConfig)
+
+
+def format_value(spec: Spec, value) -> str:
+    """The value as its flag takes it: 512,256 for a list; the shortest float text that parses back exactly."""
+    if spec.kind == "ints":
+        return ",".join(str(int(v)) for v in value)
+    if spec.kind == "float":
+        short = f"{value:g}"
+        return short if float(short) == value else repr(float(value))
+    return str(value)
+
+
+def add_arguments(parser: argparse.ArgumentParser, all_specs: list[Spec]) -> None:
+    types = {"int": int, "float": float, "str": str, "ints": str}
+    for s in all_specs:
+        default = format_value(s, s.default) if s.kind == "ints" else s.default
+        parser.add_argument(s.flag, dest=s.name, type=types[s.kind], default=default, help=s.help or None,
+                            choices=s.choices or None)
+
+
+def check(values: dict, all_specs: list[Spec], name: Callable[[Spec], str] = lambda s: s.flag) -> dict:
+    """Raw values (argparse's, or the form's: text for lists) -> checked ones, lists as tuples of ints.
+
+    FlagError (a ValueError) names the first setting out of range by name(spec): its flag, or a form label."""
+    out = dict(values)
+    for s in all_specs:
+        v = values.get(s.name, s.default)
+        if s.kind == "ints":
+            text = v if isinstance(v, str) else format_value(s, v)
+            out[s.name] = int_list(name(s), s.what or s.name, text, int(s.lo), int(s.hi), min_len=s.min_len,
+                                   max_len=s.max_len, example=s.example or format_value(s, s.default))
+        elif s.choices and v not in s.choices:
+            raise FlagError(f"{name(s)} must be one of {', '.join(map(str, s.choices))}, got {v!r}")
+        elif s.kind == "int" and v is not None:
+            if isinstance(v, float) and v.is_integer():
+                v = out[s.name] = int(v)
+            if not isinstance(v, int) or isinstance(v, bool):
+                raise FlagError(f"{name(s)} must be an integer, got {v!r}")
+            int_in(name(s), v, int(s.lo), int(s.hi))
+        elif s.kind == "float":
+            try:
+                v = out[s.name] = float(v)
+            except (TypeError, ValueError):
+                raise FlagError(f"{name(s)} must be a number, got {v!r}") from None
+            number_in(name(s), v, s.lo if s.lo is not None else -math.inf, s.hi if s.hi is not None else math.inf,
+                      lo_open=s.lo_open, hi_open=s.hi_open)
+    return out
+
+
+def build(values: dict, all_specs: list[Spec] | None = None, *, drop_inapplicable: bool = False):
+    """Checked values -> (VAEConfig, TrainConfig); the dataclasses' own checks run (ValueError).
+
+    drop_inapplicable (the form, whose disabled fields keep what was typed): a setting that does not apply
+    takes its default, so the dataclasses hold no value the run ignores and the command text, which leaves it
+    out, says the same. The command line passes what was typed: a --corruption-level without --corruption is
+    an error the user should hear of."""
+    from .config import VAEConfig
+    from .train import TrainConfig
+
+    all_specs = all_specs if all_specs is not None else run_specs()
+    by_owner: dict[str, dict] = {"VAEConfig": {}, "TrainConfig": {}}
+    for s in all_specs:
+        v = values.get(s.name, s.default)
+        by_owner[s.owner][s.name] = s.default if drop_inapplicable and not s.is_applicable(values) else v
+    return VAEConfig(**by_owner["VAEConfig"]), TrainConfig(**by_owner["TrainConfig"])
+
+
+def values_of(*configs) -> dict:
+    """The declared settings' values of built dataclasses, by name."""
+    return {s.name: getattr(c, s.name) for c in configs for s in specs(type(c))}
+
+
+def command(model_cfg, train_cfg, prog: str = "python -m vae_core.train") -> str:
+    """The command line that trains the same model: every setting that applies, those marked shown=False only
+    where they differ from their default. parse_args(shlex.split(it)[3:]) gives back the same dataclasses."""
+    values = values_of(model_cfg, train_cfg)
+    parts = [prog]
+    for s in run_specs():
+        v = values[s.name]
+        if v is None or not s.is_applicable(values) or (not s.shown and v == s.default):
+            continue
+        parts += [s.flag, shlex.quote(format_value(s, v))]
+    return " ".join(parts)
+
+
+def to_args(model_cfg, train_cfg) -> list[str]:
+    """command()'s flags as an argv list."""
+    return shlex.split(command(model_cfg, train_cfg))[3:]
