@@ -34,18 +34,15 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from vae_core.replay import Frame
+
 STEP_BATCH_S = 0.2  # seconds between two batches of step metrics: the page polls once a second
 STOP_GRACE_S = 0.6  # after a stop request, how long the child may take to end by itself before it is killed
 SNAPSHOT_IMAGES = 2000  # test images whose posterior means are plotted after every epoch
-N_SAMPLES = 8  # decoded prior samples per epoch
-SAMPLE_SEED = 1234  # the same z's every epoch, so the samples show the decoder changing, not the noise
 
-
-@dataclass(frozen=True)
-class LatentSnapshot:
-    epoch: int  # 0 = before training
-    points: np.ndarray  # float32 [N, 2]: posterior means (z1, z2) of the fixed test subset (z1, 0 when d = 1)
-    samples: np.ndarray  # uint8 [8, 28, 28]: decoded prior samples, the same z's every epoch
+# One latent snapshot: an epoch's posterior means of the fixed test subset and its decoded prior samples, as
+# vae_core.train.LatentRecorder takes them for the command line's replay (the same subset, seed and sizes).
+LatentSnapshot = Frame
 
 
 @dataclass(frozen=True)
@@ -131,8 +128,8 @@ def run_training(spec: WorkerSpec, send: Callable[[tuple], None], stop_event) ->
     try:
         import torch
 
-        from vae_core.data import DatasetError, load_dataset, to_float
-        from vae_core.train import Callback, available_cpus, data_section, train
+        from vae_core.data import DatasetError, load_dataset
+        from vae_core.train import Callback, LatentRecorder, available_cpus, data_section, train
 
         class Reporter(_Reporter, Callback):
             pass
@@ -144,25 +141,13 @@ def run_training(spec: WorkerSpec, send: Callable[[tuple], None], stop_event) ->
         except DatasetError as e:
             send(("error", str(e)))
             return
-        n = min(spec.snapshot_images, len(data.test_images))
-        subset = data.test_images[:n]
-        z_samples = torch.randn(N_SAMPLES, spec.model_cfg.latent_dim, generator=torch.Generator().manual_seed(SAMPLE_SEED))
-        send(("prepared", data_section(data, cfg.limit), data.test_labels[:n].numpy().astype(np.int64)))
+        recorder = LatentRecorder(data.test_images, data.test_labels, spec.model_cfg.latent_dim,
+                                  n_points=spec.snapshot_images)
+        send(("prepared", data_section(data, cfg.limit), recorder.labels))
 
-        @torch.no_grad()
         def snapshot(model, epoch: int) -> LatentSnapshot:
-            """One batched encode of the subset and one decode of the fixed prior draws, in eval mode."""
-            was_training = model.training
-            model.eval()
-            try:
-                mu, _ = model.encode(to_float(subset).to(model.device))
-                mu = mu.float().cpu().numpy()
-                points = mu[:, :2] if mu.shape[1] >= 2 else np.stack([mu[:, 0], np.zeros(len(mu), np.float32)], 1)
-                imgs = model.decode(z_samples.to(model.device)).float().cpu()[:, 0]
-                samples = (imgs.clamp(0, 1) * 255).round().to(torch.uint8).numpy()
-            finally:
-                model.train(was_training)
-            return LatentSnapshot(epoch, np.ascontiguousarray(points, dtype=np.float32), samples)
+            recorder.record(model, epoch)
+            return recorder.frames[-1]
 
         reporter = Reporter(send, stop_event, snapshot)
         try:
