@@ -422,3 +422,23 @@ def test_a_saved_model_keeps_its_replay_and_compare_plays_it(at, dirs):
     assert at.slider(key=f"{key}_epoch").value == 2
     assert any("after epoch 2" in m.value for m in at.markdown)
     assert not at.exception, at.exception
+
+
+def test_stop_says_stopping_at_once(mnist):
+    """The click's own rerun shows "Stopping…" (the worker ends within a second; the page polls once a second)."""
+    import dataclasses
+
+    gate = Hold()
+    job = tj.TrainingJob(VAEConfig(hidden=(8,)), tj.TrainConfig(epochs=1, limit=500, batch_size=50, device="cpu"),
+                         session_id="s", data=mnist, callbacks=[gate])
+    job.start()
+    try:
+        while job.snapshot().state != "running" and not job.wait(0.05):
+            pass
+        s = dataclasses.replace(job.snapshot(), stop_reason="user")
+        text = train_tab.progress_text(s)
+        assert text.startswith("Stopping…") and "no epoch has completed yet" in text
+    finally:
+        gate.set()
+        job.stop()
+        job.wait(60)
