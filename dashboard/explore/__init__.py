@@ -203,6 +203,7 @@ def map_panel(active, enc, lim: float) -> None:
                        "it, double-click it again to show all.")
     else:
         plane_view.show(scene, active, enc, state, is_presenter, after=after)
+        plotly_view.warm()
         if not is_presenter:
             c1, c2 = st.columns([3, 1], gap="medium")
             with c1:
