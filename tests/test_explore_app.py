@@ -366,7 +366,8 @@ def test_fashion_mnist_model_shows_class_names(checkpoints, monkeypatch, tmp_pat
         pytest.skip("Fashion-MNIST is not installed on this machine")
     _tiny(tmp_path / "fashion-mlp", dataset="fashion-mnist")
     monkeypatch.setenv("LATENT_EXPLORER_PRETRAINED_DIR", str(tmp_path))
-    monkeypatch.setenv("LATENT_EXPLORER_MODELS_DIR", str(tmp_path / "none"))
+    # a models folder beside pretrained/, not in it (the app refuses that since issue 15)
+    monkeypatch.setenv("LATENT_EXPLORER_MODELS_DIR", str(tmp_path.parent / f"{tmp_path.name}-none"))
     app = AppTest.from_file(APP, default_timeout=60).run()
     assert not app.exception and not app.error
     names = plane_data(app)["classes"]
@@ -379,7 +380,8 @@ def test_another_model_of_the_same_dataset_keeps_the_picks_and_the_star(tmp_path
     _tiny(tmp_path / "mnist-mlp")
     _tiny(tmp_path / "other", seed=5)
     monkeypatch.setenv("LATENT_EXPLORER_PRETRAINED_DIR", str(tmp_path))
-    monkeypatch.setenv("LATENT_EXPLORER_MODELS_DIR", str(tmp_path / "none"))
+    # a models folder beside pretrained/, not in it (the app refuses that since issue 15)
+    monkeypatch.setenv("LATENT_EXPLORER_MODELS_DIR", str(tmp_path.parent / f"{tmp_path.name}-none"))
     app = AppTest.from_file(APP, default_timeout=60).run()
     app.checkpoint_roots = (tmp_path,)
     pick(app, 5)
@@ -485,7 +487,8 @@ def test_a_decoder_the_page_cannot_run_falls_back_to_the_server(tmp_path, monkey
 
     _tiny(tmp_path / "mnist-mlp", seed=7)
     monkeypatch.setenv("LATENT_EXPLORER_PRETRAINED_DIR", str(tmp_path))
-    monkeypatch.setenv("LATENT_EXPLORER_MODELS_DIR", str(tmp_path / "none"))
+    # a models folder beside pretrained/, not in it (the app refuses that since issue 15)
+    monkeypatch.setenv("LATENT_EXPLORER_MODELS_DIR", str(tmp_path.parent / f"{tmp_path.name}-none"))
 
     def refuse(model):
         raise latent_plane.UnsupportedDecoder("layer Tanh has no browser implementation")
