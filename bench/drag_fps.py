@@ -57,7 +57,7 @@ CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-backg
 SERVER_PROBE = """() => {
   const probe = (window.__serverPath = { t0: null, results: [], lastSrc: null });
   const serverImg = () => [...document.querySelectorAll('[data-testid="stImage"]')]
-      .find((e) => e.textContent.includes('by PyTorch on the server'))?.querySelector('img');
+      .find((e) => e.textContent.includes('decoder output at z'))?.querySelector('img');
   probe.lastSrc = serverImg()?.src;
   document.addEventListener('keydown', (e) => {
     if (e.key === 'ArrowRight' || e.key === 'ArrowLeft') probe.t0 = performance.now();
@@ -93,7 +93,8 @@ def start_app(model: str) -> tuple[subprocess.Popen, str, Path]:
         sys.exit(f"no checkpoint at {src}")
     tmp = Path(tempfile.mkdtemp(prefix="drag-fps-"))
     (tmp / "pretrained").mkdir()
-    (tmp / "pretrained" / model).symlink_to(src)
+    # a copy, not a link: the model list never follows links out of pretrained/ (issue 15)
+    shutil.copytree(src, tmp / "pretrained" / model)
     env = {**os.environ, "LATENT_EXPLORER_PRETRAINED_DIR": str(tmp / "pretrained"),
            "LATENT_EXPLORER_MODELS_DIR": str(tmp / "models")}
     port = free_port()
@@ -243,7 +244,7 @@ def start_slider_app(model: str) -> tuple[subprocess.Popen, str, Path]:
 
 
 async def measure_server(page, samples: int) -> dict:
-    slider = page.get_by_role("slider", name="z1")
+    slider = page.locator(".st-key-explore_z0 input")  # the server's slider (the page has its own z1 too)
     await slider.scroll_into_view_if_needed()
     await slider.focus()
     await page.evaluate(SERVER_PROBE)

@@ -2,15 +2,11 @@
 
 from __future__ import annotations
 
-import inspect
-
 import pytest
 from streamlit.testing.v1 import AppTest
 
 from apptest_helpers import send_event
 from test_explore_app import APP, at, checkpoints, pick, plane_data, scatter_charts, select_model  # noqa: F401
-
-from dashboard import latent_plane  # noqa: E402
 
 
 def fresh(checkpoints, monkeypatch, query: dict) -> AppTest:
@@ -177,10 +173,6 @@ def test_the_plane_is_told_the_view_and_the_focus(at):
     assert data["view"]["half"] == data["limit"] and data["view"]["rev"] == 2 and data["home"]["half"] == data["limit"]
 
 
-PAGE_EVENTS = {"on_view", "on_legend", "on_undo"} <= set(inspect.signature(latent_plane.latent_plane).parameters)
-
-
-@pytest.mark.skipif(not PAGE_EVENTS, reason="the plane's view/legend/undo events need the page side (branch h12js)")
 def test_the_page_s_zoom_legend_and_undo_reach_the_state(at):
     pick(at, 7)
     send_event(at, "explore_plane", "view", {"cx": 1.0, "cy": 0.5, "half": 1.5})

@@ -131,7 +131,9 @@ def controls(active, state: ExploreState, lim: float, d: int) -> None:
     """One compact row over the map: the map's kind, the manifold, the zoom, reset, undo, the link."""
     show_tip = not presenter()
     # Presenter mode drops the zoom slider (the map's own zoom buttons and the wheel remain) to leave room.
-    widths = [2.0, 2.0, 0.0, 0.8, 0.8, 1.0] if not show_tip else [2.0, 2.0, 2.6, 0.6, 0.6, 0.8]
+    # At 1280 px with the sidebar open the map's column is ~440 px, ~360 px without the gaps: "Live | Plotly" needs
+    # ~140 px, the Manifold toggle ~100, the icon buttons ~35 and the link ~50.
+    widths = [2.8, 2.0, 0.0, 0.7, 0.7, 1.0] if not show_tip else [2.0, 2.0, 2.6, 0.6, 0.6, 0.8]
     c1, c2, c3, c4, c5, c6 = _row(widths)
     c1.segmented_control("Map", list(MAP_KINDS), format_func=MAP_KINDS.get, required=True, **state.bind("map"),
                          help="Live: decodes wherever the pointer goes, in your browser. Plotly: zoom, pan, hover "
@@ -203,6 +205,7 @@ def map_panel(active, enc, lim: float) -> None:
                        "it, double-click it again to show all.")
     else:
         plane_view.show(scene, active, enc, state, is_presenter, after=after)
+        plotly_view.warm()
         if not is_presenter:
             c1, c2 = st.columns([3, 1], gap="medium")
             with c1:

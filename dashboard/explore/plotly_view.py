@@ -13,6 +13,10 @@ from .scene import Scene
 from .state import ExploreState
 
 KEY = "explore_scatter"
+WARM_KEY = "explore_plotly_warm"
+# Off screen, out of the layout: a positioned child takes no place in Streamlit's flex column.
+_WARM_CSS = f"<style>.st-key-{WARM_KEY} {{ position: absolute; left: -10000px; width: 320px; height: 1px; " \
+            "overflow: hidden; }</style>"
 
 
 def figure(scene: Scene, active, presenter: bool, height: int):
@@ -50,3 +54,20 @@ def show(scene: Scene, active, enc, state: ExploreState, presenter: bool, height
         config={"displaylogo": False, "scrollZoom": True, "doubleClick": "reset",
                 "modeBarButtonsToRemove": ["select2d", "lasso2d", "autoScale2d"]},
     )
+
+
+def warm() -> None:
+    """Under the live map: a one-point WebGL chart off screen, so the browser fetches and compiles Streamlit's
+    Plotly bundle (4.7 MB) and WebGL shaders while the student looks at the plane, not after "Plotly" is
+    clicked. A switch then only sends and draws the figure (see docs/benchmarks.md, Explore in the lecture hall)."""
+    st.html(_WARM_CSS)
+    with st.container(key=WARM_KEY):
+        st.plotly_chart(_warm_figure(), key=f"{WARM_KEY}_chart", config={"staticPlot": True})
+
+
+def _warm_figure():
+    import plotly.graph_objects as go
+
+    fig = go.Figure(go.Scattergl(x=[0.0], y=[0.0], mode="markers"))
+    fig.update_layout(height=40, margin=dict(l=0, r=0, t=0, b=0))
+    return fig
