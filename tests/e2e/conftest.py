@@ -44,6 +44,13 @@ def digit(page) -> np.ndarray:
     return np.array(page.evaluate(DIGIT_PIXELS), dtype=np.uint8).reshape(28, 28)
 
 
+def slider_value(page, name: str) -> float:
+    """The value of the server's z slider `name` ("z1", "z2", ...): Streamlit's, by its key (the live plane shows
+    in-page sliders with the same names)."""
+    i = int(name.lstrip("z")) - 1
+    return float(page.locator(f".st-key-explore_z{i} input[type=range]").input_value())
+
+
 def torch_digit(model, z) -> np.ndarray:
     """The same image decoded by PyTorch, rounded as the page's canvas rounds it."""
     with torch.no_grad():

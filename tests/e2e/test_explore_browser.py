@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from .conftest import SHOTS  # noqa: E402
+from .conftest import SHOTS, slider_value  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[2]
 SCATTER = ".st-key-explore_scatter .js-plotly-plot"
@@ -46,9 +46,6 @@ STAR = """(sel) => {
   return [t.x[0], t.y[0]];
 }"""
 
-
-def slider_value(page, name: str) -> float:
-    return float(page.get_by_role("slider", name=name).input_value())
 
 
 def decoded_image_src(page) -> str:

@@ -24,7 +24,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from vae_core import VAE, VAEConfig, load_checkpoint  # noqa: E402
-from .conftest import SHOTS, digit, torch_digit  # noqa: E402
+from .conftest import SHOTS, digit, slider_value, torch_digit  # noqa: E402
 
 
 @pytest.fixture(scope="module")
@@ -39,9 +39,6 @@ def count_sent_frames(page) -> list:
     page.on("websocket", lambda ws: ws.on("framesent", lambda f: sent.append(f)))
     return sent
 
-
-def slider_value(page, name: str) -> float:
-    return float(page.get_by_role("slider", name=name).input_value())
 
 
 def test_dragging_decodes_in_the_page_and_the_release_moves_the_sliders(browser, app_url, mlp):

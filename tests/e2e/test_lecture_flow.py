@@ -10,7 +10,7 @@ import io
 from pathlib import Path
 
 from PIL import Image
-from .conftest import SHOTS  # noqa: E402
+from .conftest import SHOTS, slider_value  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -22,9 +22,6 @@ def pick_by_number(page, index: int) -> None:
     page.get_by_role("button", name="Pick", exact=True).click()
     page.get_by_text(f"test image #{index} (").wait_for(timeout=30_000)
 
-
-def slider_value(page, name: str) -> float:
-    return float(page.get_by_role("slider", name=name).input_value())
 
 
 def test_two_picks_make_a_morph_whose_gif_downloads(page):
