@@ -1,0 +1,130 @@
+"""The dashboard in AppTest on tiny checkpoints in a temporary folder: the fixtures (`checkpoints`, `at`) and the
+helpers that read what the page shows, shared by test_dashboard_app.py and test_explore_app.py.
+
+LATENT_EXPLORER_PRETRAINED_DIR / LATENT_EXPLORER_MODELS_DIR point the model registry at them, so the tests
+neither need nor touch the real pretrained/ and models/ folders.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from streamlit.testing.v1 import AppTest
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from vae_core import VAE, VAEConfig, load_dataset, save_checkpoint  # noqa: E402
+from vae_core.data import DatasetError  # noqa: E402
+
+from apptest_helpers import scatter_charts, select_on_scatter, send_event  # noqa: E402
+
+APP = str(ROOT / "dashboard" / "app.py")
+
+
+def _tiny(folder: Path, dataset="mnist", arch="mlp", latent_dim=2, seed=0, loss=150.0):
+    torch.manual_seed(seed)
+    cfg = VAEConfig(arch=arch, latent_dim=latent_dim, hidden=(16,), conv_channels=(4, 8))
+    return save_checkpoint(VAE(cfg), folder, {"data": {"dataset": dataset}, "metrics": {"test_loss": loss}})
+
+
+@pytest.fixture(scope="module")
+def checkpoints(tmp_path_factory):
+    root = tmp_path_factory.mktemp("dashboard")
+    pre, mine = root / "pretrained", root / "models"
+    _tiny(pre / "mnist-mlp", loss=140.0)
+    _tiny(pre / "mnist-conv", arch="conv", seed=1, loss=145.0)
+    _tiny(mine / "three-d", latent_dim=3, seed=2)
+    broken = mine / "broken"  # a valid config but no weights: listed, fails to load
+    broken.mkdir(parents=True)
+    (broken / "config.json").write_text(json.dumps({
+        "format": "latent-explorer-vae", "format_version": 1,
+        "model": VAEConfig(hidden=(16,)).to_dict(), "data": {"dataset": "mnist"},
+    }))
+    return pre, mine
+
+
+@pytest.fixture
+def at(checkpoints, monkeypatch):
+    pre, mine = checkpoints
+    monkeypatch.setenv("LATENT_EXPLORER_PRETRAINED_DIR", str(pre))
+    monkeypatch.setenv("LATENT_EXPLORER_MODELS_DIR", str(mine))
+    app = AppTest.from_file(APP, default_timeout=60)
+    app.checkpoint_roots = (pre, mine)
+    app.run()
+    assert not app.exception, app.exception
+    return app
+
+
+def image_urls(app, caption_start: str) -> list[str]:
+    """URLs of st.image elements whose caption starts with caption_start (a URL is a hash of the image bytes)."""
+    return [url for img in app.image for url, cap in zip(img.value, img.captions) if cap.startswith(caption_start)]
+
+
+def explore_scope(app):
+    """The Explore tab's block when the app has several tabs, else the whole main area."""
+    tabs = [t for t in app.tabs if t.label == "Explore"]
+    return tabs[0] if tabs else app.main
+
+
+def plane_elements(app):
+    """The latent-plane components on the page (st.components.v2, so AppTest sees an UnknownElement)."""
+    return [el for el in app.main if getattr(el, "type", "") == "bidi_component"
+            and el.proto.component_name == "latent_explorer.latent_plane"]
+
+
+def plane_data(app) -> dict:
+    """What the plane was sent in the last run: z, extent, marks, blob keys and the blobs sent this run."""
+    (el,) = plane_elements(app)
+    return json.loads(el.proto.json)
+
+
+def scatter_spec(app) -> dict:
+    (el,) = scatter_charts(app)
+    return json.loads(el.proto.spec)
+
+
+def plotly_array(value) -> np.ndarray:
+    """A trace's x / y / customdata as plotly.py sends it: a list, or a typed array {"dtype", "bdata"}."""
+    if isinstance(value, dict) and "bdata" in value:
+        return np.frombuffer(base64.b64decode(value["bdata"]), dtype=np.dtype(value["dtype"]))
+    return np.asarray(value)
+
+
+def class_points(spec: dict) -> list[tuple[str, np.ndarray, np.ndarray, np.ndarray]]:
+    """(class name, x, y, test-image index) of each class trace: the traces whose points carry customdata."""
+    return [(t["name"], plotly_array(t["x"]), plotly_array(t["y"]), plotly_array(t["customdata"]))
+            for t in spec["data"] if "customdata" in t]
+
+
+def star(spec: dict) -> tuple[float, float]:
+    (t,) = [t for t in spec["data"] if t.get("name") == "slider z"]
+    return float(plotly_array(t["x"])[0]), float(plotly_array(t["y"])[0])
+
+
+def use_plotly_map(app):
+    app.segmented_control(key="explore_map").set_value("plotly").run()
+    assert not app.exception, app.exception
+    return app
+
+
+def select_model(app, name: str):
+    """Choose a checkpoint folder by name; the selectbox shows its label (name, dataset, arch, loss)."""
+    box = app.selectbox(key="model_choice")
+    (label,) = [o for o in box.options if o.startswith((f"{name} · ", f"models/{name} · "))]
+    (folder,) = [root / name for root in app.checkpoint_roots if (root / name).is_dir()]
+    box.select(str(folder.resolve())).run()
+    assert box.options[app.selectbox(key="model_choice").index] == label
+    return app
+
+
+def pick(app, index: int):
+    app.number_input(key="explore_pick_index").set_value(index)
+    return app.button(key="explore_pick_button").click().run()
