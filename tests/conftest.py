@@ -65,6 +65,22 @@ def write_fake_dataset(folder: Path, gz: bool = False, seed: int = 0) -> dict[st
     return arrays
 
 
+def finishes(job, stall: float = 120) -> bool:
+    """Wait until a dashboard training job has finished, however long a loaded machine makes it take, as long as
+    it makes progress (a new step, epoch or state); False when nothing moved for `stall` seconds."""
+    import time
+
+    last, since = None, time.monotonic()
+    while not job.wait(0.1):
+        s = job.snapshot()
+        mark = (s.state, s.step, s.epochs_completed)
+        if mark != last:
+            last, since = mark, time.monotonic()
+        elif time.monotonic() - since > stall:
+            return False
+    return True
+
+
 @pytest.fixture(scope="session")
 def mnist():
     """The bundled MNIST, read once per session (download disabled: tests never use the network)."""

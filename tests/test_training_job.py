@@ -17,28 +17,13 @@ import numpy as np
 import pytest
 import torch
 
-from conftest import tiny_cfg
+from conftest import finishes, tiny_cfg
 from dashboard import training_job as tj
 from dashboard import training_worker as tw
 from vae_core.checkpoint import load_checkpoint
 from vae_core.train import Callback, TrainConfig
 
 TIMEOUT = 60  # seconds a gate may wait for the training thread to reach it: only a hang takes that long
-STALL_S = 60  # finishes(): a job that makes no progress for this long is taken to hang
-
-
-def finishes(job: tj.TrainingJob, stall: float = STALL_S) -> bool:
-    """Wait until the job has finished, however long a loaded machine makes it take, as long as it makes
-    progress (a new step, epoch or state); False when nothing moved for `stall` seconds."""
-    last, since = None, time.monotonic()
-    while not job.wait(0.1):
-        s = job.snapshot()
-        mark = (s.state, s.step, s.epochs_completed)
-        if mark != last:
-            last, since = mark, time.monotonic()
-        elif time.monotonic() - since > stall:
-            return False
-    return True
 
 
 def tcfg(**kw) -> TrainConfig:

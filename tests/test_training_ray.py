@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import tiny_cfg
+from conftest import finishes, tiny_cfg
 from dashboard import training_job as tj
 from dashboard import training_worker as tw
 from vae_core.checkpoint import load_checkpoint
@@ -22,7 +22,6 @@ from vae_core.train import TrainConfig
 
 ray = pytest.importorskip("ray", reason="Ray is optional (requirements-ray.txt); the test venv installs it")
 RAY = Path(sys.executable).with_name("ray")
-STALL_S = 120  # a job that makes no progress for this long is taken to hang (a loaded 2-core machine)
 
 
 def free_port() -> int:
@@ -68,18 +67,6 @@ def tcfg(**kw) -> TrainConfig:
     kw.setdefault("lr", 1e-2)
     kw.setdefault("device", "cpu")
     return TrainConfig(**kw)
-
-
-def finishes(job: tj.TrainingJob) -> bool:
-    last, since = None, time.monotonic()
-    while not job.wait(0.1):
-        s = job.snapshot()
-        mark = (s.state, s.step, s.epochs_completed)
-        if mark != last:
-            last, since = mark, time.monotonic()
-        elif time.monotonic() - since > STALL_S:
-            return False
-    return True
 
 
 def test_a_train_tab_job_runs_on_the_cluster_and_its_model_is_saved(cluster, mnist, tmp_path):
