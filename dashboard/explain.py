@@ -59,14 +59,15 @@ TEXTS: dict[str, tuple[str, str]] = {
     "own": (
         "Your picture is prepared the way MNIST's digits were: white ink on black, cropped, scaled to 20 pixels and "
         "centred by its centre of mass in 28 × 28. The encoder then gives it a Gaussian q(z|x), drawn on the map as "
-        "◆ and a dashed 1σ ellipse; the further it lands from the dots, the less it looks like the training data.",
+        "◆ and a dashed 1σ ellipse. Where it lands shows which digits the encoder finds it like; even a scribble "
+        "lands among the dots, with an ordinary ellipse, since the encoder has only ever seen digits.",
         r"\begin{gathered}x_{\text{yours}} \mapsto q_\phi(z \mid x_{\text{yours}}) = "
         r"\mathcal{N}(\mu, \operatorname{diag}\sigma^2) \\ \hat{x} = f_\theta(\mu)\end{gathered}",
     ),
     "denoise": (
-        "Noise pushes the input away from the images the model has seen, yet the encoder still maps it near "
-        "the clean image's code and the decoder draws a clean picture from there. The map shows how far the "
-        "noise moved the code.",
+        "Noise pushes the input away from the images the model has seen. Light noise moves the code a little and "
+        "the decoder still draws nearly the clean picture; stronger noise can carry the code into another class's "
+        "region, unless the model was trained on noisy inputs (a denoising VAE). The map shows how far it moved.",
         r"\begin{gathered}\tilde{x} = \operatorname{clip}\big(x + \mathcal{N}(0, s^2)\big)"
         r"\ \text{or salt-and-pepper} \\ \hat{x} = f_\theta\big(\mu_\phi(\tilde{x})\big)\end{gathered}",
     ),
