@@ -108,11 +108,14 @@ class App:
         self.stop()
         shutil.rmtree(self.tmp, ignore_errors=True)
 
-    def log_tail(self, n: int = 40) -> str:
+    def log_text(self) -> str:
         try:
-            return "\n".join(self.log.read_text(errors="replace").splitlines()[-n:])
+            return self.log.read_text(errors="replace")
         except OSError:
             return ""
+
+    def log_tail(self, n: int = 40) -> str:
+        return "\n".join(self.log_text().splitlines()[-n:])
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -144,6 +147,35 @@ def start_app(extra_env: dict | None = None, python_flags: tuple[str, ...] = (),
     with open(log, "wb") as out:
         proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
     return App(proc, f"http://127.0.0.1:{port}", started, log, tmp)
+
+
+class Class(App):
+    """scripts/serve_class.sh: `replicas` app processes behind HAProxy; `proc` is the script, whose process tree
+    holds every replica and the proxy (so memory and CPU figures cover them all); its log is the script's output
+    followed by every replica's."""
+
+    def log_text(self) -> str:
+        logs = [self.log, *sorted(self.tmp.glob("run/replica-*.log"))]
+        return "".join(f.read_text(errors="replace") for f in logs if f.exists())
+
+
+def start_class(replicas: int, extra_env: dict | None = None, timed_runs: bool = False) -> App:
+    """scripts/serve_class.sh --replicas N on a free port, with an empty models folder of its own shared by the
+    replicas (as in a course); wait_healthy() then waits for the proxy."""
+    tmp = Path(tempfile.mkdtemp(prefix="latent-bench-class-"))
+    (tmp / "models").mkdir()
+    env = {**os.environ, "LATENT_EXPLORER_MODELS_DIR": str(tmp / "models"), "VAE_PYTHON": sys.executable,
+           "SERVE_CLASS_RUN_DIR": str(tmp / "run"), **(extra_env or {})}
+    if timed_runs:
+        env["LATENT_BENCH_RUN_LOG"] = str(tmp / "runs.jsonl")
+        env["SERVE_CLASS_ENTRY"] = str(Path(__file__).resolve().parent / "timed_server.py")
+    port = free_port()
+    cmd = ["bash", str(ROOT / "scripts" / "serve_class.sh"), "--replicas", str(replicas), "--port", str(port),
+           "--bind", "127.0.0.1"]
+    started = time.time()
+    with open(tmp / "serve_class.out", "wb") as out:
+        proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+    return Class(proc, f"http://127.0.0.1:{port}", started, tmp / "serve_class.out", tmp)
 
 
 def wait_healthy(app: App, timeout: float = 120, poll: float = 0.025) -> float:

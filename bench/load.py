@@ -533,7 +533,7 @@ def main() -> None:
             "browser_cpu_s": sampler.browser_cpu_s, "machine_busy": (busy1 - busy0) / max(1, total1 - total0),
         }
         measured["runs"] = server_runs(app.runs_log, t0_wall)
-        failures = server_exceptions(app.log.read_text(errors="replace"))
+        failures = server_exceptions(app.log_text())
         stats.errors += [f"server: {f}" for f in failures]
         summary = report(args, stats, measured)
         if args.json:

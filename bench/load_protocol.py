@@ -52,7 +52,7 @@ from urllib.parse import urlsplit
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import load  # noqa: E402
 from cold_start import (  # noqa: E402
-    CHROMIUM_ARGS, VIEWPORT, chromium_path, cpu_seconds, peak_rss_mib, start_app, wait_healthy,
+    CHROMIUM_ARGS, VIEWPORT, chromium_path, cpu_seconds, peak_rss_mib, start_app, start_class, wait_healthy,
 )
 
 RUN_DONE = load.RUN_DONE  # script_finished statuses of a run that completed (full or fragment)
@@ -206,12 +206,18 @@ class Student:
         self.images = 0
         self.morph_caption: str | None = None  # the last caption of the morph's GIF
         self.alerts: list[str] = []  # the text of every st.success / st.info / st.error shown
+        self.cookie = ""  # behind scripts/serve_class.sh: the replica this session is pinned to, as a browser keeps it
 
     async def connect(self) -> None:
         import websockets
 
         self.ws = await websockets.connect(self.ws_url, subprotocols=["streamlit"], max_size=None,
                                            open_timeout=self.timeout)
+        # HAProxy pins the session with a cookie in the handshake's answer; the media files of the session's
+        # runs live in that replica, so the image downloads must carry it.
+        pins = [v.split(";", 1)[0] for v in self.ws.response.headers.get_all("Set-Cookie")
+                if v.startswith("LE_REPLICA=")]
+        self.cookie = pins[0] if pins else ""
         self.reader = asyncio.create_task(self._read())
 
     async def _read(self) -> None:
@@ -249,7 +255,8 @@ class Student:
 
     async def _get(self, path: str) -> None:
         reader, writer = await asyncio.open_connection(self.host, self.port)
-        writer.write(f"GET {path} HTTP/1.1\r\nHost: {self.host}:{self.port}\r\nConnection: close\r\n\r\n".encode())
+        cookie = f"Cookie: {self.cookie}\r\n" if self.cookie else ""
+        writer.write(f"GET {path} HTTP/1.1\r\nHost: {self.host}:{self.port}\r\n{cookie}Connection: close\r\n\r\n".encode())
         await writer.drain()
         head = await reader.readline()
         await reader.read()  # the body, to the end
@@ -394,12 +401,15 @@ def main() -> None:
     ap.add_argument("--browser-nice", type=int, default=10,
                     help="how much lower this script's and the browsers' CPU priority is than the server's during "
                          "the replay (nice steps; default 10, as in bench/load.py)")
+    ap.add_argument("--replicas", type=int, default=0,
+                    help="serve through scripts/serve_class.sh with this many replicas behind HAProxy (default 0: "
+                         "one plain `streamlit run`, no proxy)")
     args = ap.parse_args()
     if args.students < 0 or args.actions < 1:
         sys.exit("--students must not be negative and --actions must be at least 1")
     args.shots = None  # load.trainer() takes screenshots only when asked
 
-    app = start_app(timed_runs=True)
+    app = start_class(args.replicas, timed_runs=True) if args.replicas else start_app(timed_runs=True)
     stats, probe = load.Stats(), load.Stats()
     try:
         wait_healthy(app)
@@ -429,7 +439,7 @@ def main() -> None:
             "machine_busy": (busy1 - busy0) / max(1, total1 - total0),
             "runs": load.server_runs(app.runs_log, t0_wall),
         }
-        stats.errors += [f"server: {f}" for f in load.server_exceptions(app.log.read_text(errors="replace"))]
+        stats.errors += [f"server: {f}" for f in load.server_exceptions(app.log_text())]
         summary = report(args, stats, probe, measured)
         if args.json:
             args.json.parent.mkdir(parents=True, exist_ok=True)

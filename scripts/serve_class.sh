@@ -18,7 +18,8 @@
 #   --python PY     the Python with the app's requirements (default: $VAE_PYTHON, else .venv/bin/python, which the
 #                   README's first command builds; built here the same way when missing)
 # Environment: what the app reads (docs/deploy.md), passed to every replica; SERVE_CLASS_RUN_DIR keeps the
-# generated haproxy.cfg and the logs in that folder instead of a temporary one.
+# generated haproxy.cfg and the logs in that folder instead of a temporary one; SERVE_CLASS_ENTRY, a Python
+# script run in place of `-m streamlit` (bench/timed_server.py, which times every script run).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -94,8 +95,9 @@ for i in $(seq "$replicas"); do
   p=${backend_ports[$((i - 1))]}
   setsid bash -c '
     trap "exit 0" TERM
+    if [ -n "${SERVE_CLASS_ENTRY:-}" ]; then app=("$0" "$SERVE_CLASS_ENTRY"); else app=("$0" -m streamlit); fi
     while true; do
-      "$0" -m streamlit run dashboard/app.py --server.address 127.0.0.1 --server.port "$1" --server.headless true &
+      "${app[@]}" run dashboard/app.py --server.address 127.0.0.1 --server.port "$1" --server.headless true &
       child=$!
       trap "kill -TERM $child 2>/dev/null; wait $child; exit 0" TERM
       wait "$child" && rc=0 || rc=$?
