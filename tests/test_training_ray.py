@@ -13,11 +13,10 @@ from pathlib import Path
 
 import pytest
 
-from conftest import finishes, tiny_cfg
+from conftest import finishes, small_mnist, tiny_cfg
 from dashboard import training_job as tj
 from dashboard import training_worker as tw
 from vae_core.checkpoint import load_checkpoint
-from vae_core.data import Dataset
 from vae_core.train import TrainConfig
 
 ray = pytest.importorskip("ray", reason="Ray is optional (requirements-ray.txt); the test venv installs it")
@@ -56,11 +55,6 @@ def cluster(tmp_path_factory):
         shutil.rmtree(temp, ignore_errors=True)
 
 
-def small(mnist) -> Dataset:
-    return Dataset("mnist", mnist.train_images[:500].clone(), mnist.train_labels[:500].clone(),
-                   mnist.test_images[:300].clone(), mnist.test_labels[:300].clone(), mnist.source, mnist.sha256)
-
-
 def tcfg(**kw) -> TrainConfig:
     kw.setdefault("epochs", 2)
     kw.setdefault("batch_size", 50)
@@ -69,8 +63,17 @@ def tcfg(**kw) -> TrainConfig:
     return TrainConfig(**kw)
 
 
+def start_and_complete_an_epoch(job: tj.TrainingJob) -> None:
+    """Start a long job on the cluster and wait (up to 300 s on a busy machine) until its first epoch is done."""
+    job.start()
+    deadline = time.monotonic() + 300
+    while job.snapshot().epochs_completed < 1 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert job.snapshot().epochs_completed >= 1
+
+
 def test_a_train_tab_job_runs_on_the_cluster_and_its_model_is_saved(cluster, mnist, tmp_path):
-    job = tj.TrainingJob(tiny_cfg(), tcfg(), session_id="s", data=small(mnist), models_root=tmp_path / "models",
+    job = tj.TrainingJob(tiny_cfg(), tcfg(), session_id="s", data=small_mnist(mnist), models_root=tmp_path / "models",
                          snapshot_images=100)
     job.start()
     assert type(job._worker).__name__ == "RayWorker"
@@ -85,13 +88,9 @@ def test_a_train_tab_job_runs_on_the_cluster_and_its_model_is_saved(cluster, mni
 
 
 def test_stop_on_the_cluster_ends_within_a_second_and_keeps_the_last_epoch(cluster, mnist, tmp_path):
-    job = tj.TrainingJob(tiny_cfg(), tcfg(epochs=10_000, limit=None), session_id="s", data=small(mnist),
+    job = tj.TrainingJob(tiny_cfg(), tcfg(epochs=10_000, limit=None), session_id="s", data=small_mnist(mnist),
                          models_root=tmp_path / "models", snapshot_images=100)
-    job.start()
-    deadline = time.monotonic() + 300
-    while job.snapshot().epochs_completed < 1 and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert job.snapshot().epochs_completed >= 1
+    start_and_complete_an_epoch(job)
     asked = time.monotonic()
     job.stop()
     assert job.wait(60)
@@ -103,13 +102,9 @@ def test_stop_on_the_cluster_ends_within_a_second_and_keeps_the_last_epoch(clust
 
 
 def test_a_lost_actor_is_one_message_and_the_last_epoch_is_kept(cluster, mnist, tmp_path):
-    job = tj.TrainingJob(tiny_cfg(), tcfg(epochs=10_000), session_id="s", data=small(mnist),
+    job = tj.TrainingJob(tiny_cfg(), tcfg(epochs=10_000), session_id="s", data=small_mnist(mnist),
                          models_root=tmp_path / "models", snapshot_images=100)
-    job.start()
-    deadline = time.monotonic() + 300
-    while job.snapshot().epochs_completed < 1 and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert job.snapshot().epochs_completed >= 1
+    start_and_complete_an_epoch(job)
     ray.kill(job._worker._actor, no_restart=True)  # what a lost node does to it
     assert job.wait(120)
     s = job.snapshot()

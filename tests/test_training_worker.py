@@ -14,19 +14,12 @@ import numpy as np
 import pytest
 import torch
 
-from conftest import tiny_cfg
+from conftest import small_mnist, tiny_cfg
 from dashboard import training_worker as tw
-from vae_core.data import Dataset
 from vae_core.model import VAE
 from vae_core.train import Callback, TrainConfig
 
 END_TIMEOUT = 180  # generous: a loaded CI machine; every wait ends as soon as the worker does
-
-
-def small(mnist) -> Dataset:
-    """A picklable slice of MNIST, cheap to send to the child."""
-    return Dataset("mnist", mnist.train_images[:500].clone(), mnist.train_labels[:500].clone(),
-                   mnist.test_images[:300].clone(), mnist.test_labels[:300].clone(), mnist.source, mnist.sha256)
 
 
 def tcfg(**kw) -> TrainConfig:
@@ -85,7 +78,7 @@ class StuckAfterFirstEpoch(Callback):
 
 def test_a_run_reports_start_steps_epochs_and_its_weights(mnist):
     cfg = tiny_cfg()
-    w, rec = run(tw.WorkerSpec(cfg, tcfg(), data=small(mnist), snapshot_images=100))
+    w, rec = run(tw.WorkerSpec(cfg, tcfg(), data=small_mnist(mnist), snapshot_images=100))
     assert w.join(END_TIMEOUT), "the worker did not end"
     kinds = rec.kinds()
     assert kinds[0] == "prepared" and kinds[1] == "start" and kinds[-1] == "done"
@@ -105,7 +98,7 @@ def test_a_run_reports_start_steps_epochs_and_its_weights(mnist):
 
 
 def test_stop_ends_the_run_after_the_current_step(mnist):
-    w, rec = run(tw.WorkerSpec(tiny_cfg(), tcfg(epochs=50), data=small(mnist), snapshot_images=50,
+    w, rec = run(tw.WorkerSpec(tiny_cfg(), tcfg(epochs=50), data=small_mnist(mnist), snapshot_images=50,
                                callbacks=(SlowSteps(0.05),)))
     deadline = time.monotonic() + END_TIMEOUT
     while "epoch" not in rec.kinds() and time.monotonic() < deadline:
@@ -123,7 +116,7 @@ def test_stop_ends_the_run_after_the_current_step(mnist):
 def test_stop_kills_a_child_that_does_not_end_in_time(mnist):
     """Stuck where the loop cannot hear the stop: after the grace period the child is killed. The parent already
     holds the first epoch's weights (the "epoch" message), which is what a stopped job keeps."""
-    w, rec = run(tw.WorkerSpec(tiny_cfg(), tcfg(epochs=5), data=small(mnist), snapshot_images=50,
+    w, rec = run(tw.WorkerSpec(tiny_cfg(), tcfg(epochs=5), data=small_mnist(mnist), snapshot_images=50,
                                callbacks=(StuckAfterFirstEpoch(),)))
     deadline = time.monotonic() + END_TIMEOUT
     while "epoch" not in rec.kinds() and time.monotonic() < deadline:
@@ -136,14 +129,15 @@ def test_stop_kills_a_child_that_does_not_end_in_time(mnist):
 
 
 def test_an_exception_in_the_child_is_one_message(mnist):
-    w, rec = run(tw.WorkerSpec(tiny_cfg(), tcfg(), data=small(mnist), snapshot_images=50, callbacks=(Explodes(),)))
+    w, rec = run(tw.WorkerSpec(tiny_cfg(), tcfg(), data=small_mnist(mnist), snapshot_images=50,
+                               callbacks=(Explodes(),)))
     assert w.join(END_TIMEOUT)
     assert rec.last("error")[1] == "RuntimeError: boom in epoch 1"
     assert rec.exit == (0, True)
 
 
 def test_a_child_killed_from_outside_is_reported(mnist):
-    w, rec = run(tw.WorkerSpec(tiny_cfg(), tcfg(epochs=50), data=small(mnist), snapshot_images=50,
+    w, rec = run(tw.WorkerSpec(tiny_cfg(), tcfg(epochs=50), data=small_mnist(mnist), snapshot_images=50,
                                callbacks=(SlowSteps(0.05),)))
     deadline = time.monotonic() + END_TIMEOUT
     while "steps" not in rec.kinds() and time.monotonic() < deadline:
@@ -156,7 +150,8 @@ def test_a_child_killed_from_outside_is_reported(mnist):
 
 
 def test_divergence_is_a_status_not_a_crash(mnist):
-    w, rec = run(tw.WorkerSpec(tiny_cfg(), tcfg(lr=1e9, schedule="constant"), data=small(mnist), snapshot_images=50))
+    w, rec = run(tw.WorkerSpec(tiny_cfg(), tcfg(lr=1e9, schedule="constant"), data=small_mnist(mnist),
+                               snapshot_images=50))
     assert w.join(END_TIMEOUT)
     _, status, message, *_ = rec.last("done")
     assert status == "diverged" and "diverged" in message
@@ -166,7 +161,7 @@ def test_the_child_runs_at_its_own_priority_and_threads(mnist):
     """The nice value and thread count apply to the child alone: the server (this process) keeps its own."""
     before = os.getpriority(os.PRIO_PROCESS, 0)
     seen = {}
-    w, rec = run(tw.WorkerSpec(tiny_cfg(), tcfg(epochs=50), data=small(mnist), snapshot_images=50, nice=7,
+    w, rec = run(tw.WorkerSpec(tiny_cfg(), tcfg(epochs=50), data=small_mnist(mnist), snapshot_images=50, nice=7,
                                threads=1, callbacks=(SlowSteps(0.05),)))
     deadline = time.monotonic() + END_TIMEOUT
     while "steps" not in rec.kinds() and time.monotonic() < deadline:
