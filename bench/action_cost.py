@@ -62,7 +62,7 @@ async def run(args) -> None:
                   f"{browser_cpu_s(app.proc.pid) - b0:.2f} s, server {cpu_seconds(app.proc.pid) - s0:.2f} s "
                   f"(the server's first session also loads the model and encodes the test set)")
             tab = page.get_by_role("tab", name="Morph", exact=True)
-            await session.timed("open morph", "text", "picked so far", lambda: tab.click())
+            await session.timed("open morph", "text", load.MORPH_OPEN, lambda: tab.click())
             await asyncio.sleep(2)
             rng, picks = random.Random(args.seed), []
             print(f"per action, mean over {args.each}:")

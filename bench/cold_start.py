@@ -46,7 +46,7 @@ ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 VIEWPORT = {"width": 1600, "height": 1200}
 MILESTONES = ("server_up", "first_paint", "app_output", "map_drawn", "digit_shown", "interactive")
-SERVER_IMAGE_CAPTION = "by PyTorch on the server"  # dashboard/explore.py, decoder_image()
+SERVER_IMAGE_CAPTION = "decoder output at z"  # dashboard/explore/__init__.py, decoder_image()
 
 # Installed before any page script runs: records, on the wall clock (ms since the epoch), when each milestone
 # is first seen. A MutationObserver and an animation-frame loop look; neither changes what the page does.

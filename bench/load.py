@@ -18,7 +18,7 @@ explorers   --explorers N sessions, all opening the page at once (or spread over
                       there): a full rerun; done as for the slider
               morph   type a test-image number into "Test image #" and press "Pick": a full rerun; done when
                       the morph GIF's caption names the new pair ("test image #A → #B"), or for the very
-                      first pick when the page says "1 picked so far"
+                      first pick when the page says "1 so far"
 trainer     one more session opens the Train tab and presses "Start training" with the default preset
             (Quick demo: 10,000 images, 30 epochs), keeps the page open (its live view polls every second)
             and waits for "Trained 30 epochs in ...".
@@ -72,6 +72,7 @@ from cold_start import (  # noqa: E402
 TRAIN_DONE = re.compile(r"Trained \d+ epochs in")  # dashboard/training_job.py, _outcome_message()
 TRAIN_FAILED = re.compile(r"Training (stopped|diverged)|training failed")
 KINDS = ("slider", "map", "slider", "morph")
+MORPH_OPEN = "to morph between them"  # dashboard/explore/sections.py, _morph_ends(): the Morph tab is open
 RUN_DONE = (0, 3)  # ForwardMsg.ScriptFinishedStatus: FINISHED_SUCCESSFULLY, FINISHED_FRAGMENT_RUN_SUCCESSFULLY
 
 # Installed in every page before its scripts run. arm(kind, spec) records the server image's src, then the
@@ -228,7 +229,8 @@ async def page_problems(page) -> list[str]:
 
 
 async def slider_step(s: Session, rng: random.Random, picks: list[int]):
-    slider = s.page.get_by_role("slider", name=rng.choice(("z1", "z2")))
+    # Streamlit's slider (a script run), not the map's in-page one of the same name (no server work)
+    slider = s.page.locator(f".st-key-explore_z{rng.choice((0, 1))}").get_by_role("slider")
     await slider.focus()
     key = rng.choice(("ArrowRight", "ArrowLeft"))
     return await s.timed("slider", "image", None, lambda: s.page.keyboard.press(key))
@@ -255,7 +257,7 @@ async def morph_pick(s: Session, rng: random.Random, picks: list[int]):
     if picks:
         check, spec = "caption", f"test image #{picks[-1]} → #{index},"
     else:
-        check, spec = "text", "1 picked so far"
+        check, spec = "text", "; 1 so far"
     button = s.page.get_by_role("button", name="Pick", exact=True)
     result = await s.timed("morph", check, spec, lambda: button.click())
     picks[:] = picks[-1:] + [index]
@@ -291,7 +293,7 @@ async def explorer(n: int, browser, url: str, args, stats: Stats, start_at: floa
             try:
                 if i < 0:
                     tab = page.get_by_role("tab", name="Morph", exact=True)
-                    result = await session.timed(kind, "text", "picked so far", lambda: tab.click())
+                    result = await session.timed(kind, "text", MORPH_OPEN, lambda: tab.click())
                 else:
                     result = await ACTIONS[kind](session, rng, picks)
                 stats.add(kind, *result)

@@ -98,7 +98,7 @@ async def record(url: str, args) -> list[tuple[str, list[bytes]]]:
         await asyncio.sleep(1.0)  # messages the page sends once drawn (component values) belong to the load
         wire.start("open morph")
         tab = page.get_by_role("tab", name="Morph", exact=True)
-        await session.timed("open morph", "text", "picked so far", lambda: tab.click())
+        await session.timed("open morph", "text", load.MORPH_OPEN, lambda: tab.click())
         rng, picks = random.Random(args.seed), []
         for i in range(args.actions):
             kind = load.KINDS[i % len(load.KINDS)]
@@ -134,11 +134,11 @@ async def record_trainer(url: str, args) -> dict[str, list[bytes]]:
         await asyncio.sleep(1.0)
         wire.start("start")
         await start.click()
-        await page.get_by_role("button", name="Stop").wait_for(timeout=args.load_timeout * 1000)
+        await page.locator(".st-key-train_stop").get_by_role("button").wait_for(timeout=args.load_timeout * 1000)
         wire.start("polls")
         await asyncio.sleep(3.5)
         wire.start("stop")
-        await page.get_by_role("button", name="Stop").click()
+        await page.locator(".st-key-train_stop").get_by_role("button").click()
         await page.locator('[data-testid="stAlert"]').filter(has_text=load.TRAIN_FAILED).wait_for(timeout=60_000)
         await browser.close()
     groups = dict(wire.groups)
