@@ -21,13 +21,14 @@ step and the model of its last completed epoch is saved to models/_recovered/<ti
 when no epoch had completed). Read-only watchers from other sessions do not touch, so they keep nothing alive.
 The same happens to a running job when the server process exits (an atexit hook stops it and waits for it).
 
-Priority. The worker runs at nice VAE_TRAIN_NICE (Linux), and so do the OpenMP threads it starts: it has every
-core when nobody else wants them, and yields them to the students' requests. In a process of its own it no
-longer holds the server's GIL, so the students' runs do not queue behind it (docs/benchmarks.md has the class's
-figures with a training running).
+Priority. The worker runs at nice VAE_TRAIN_NICE (Linux; at 19, the default, also SCHED_IDLE), and so do the
+OpenMP threads it starts, on every core but one (VAE_TRAIN_THREADS, training_worker.local_threads): the core
+left is the web server's, and the worker yields the others to the students' requests. In a process of its own
+it no longer holds the server's GIL, so the students' runs do not queue behind it (docs/benchmarks.md has the
+class's figures with a training running).
 
 Jobs and sessions. A JobRegistry (one per process, `registry()`) starts jobs and limits how many run at once
-(VAE_MAX_TRAINING_JOBS, default 1 per machine: training takes every CPU core). Each job belongs to the session
+(VAE_MAX_TRAINING_JOBS, default 1 per machine: training takes every core the server can spare). Each job belongs to the session
 id that started it; other sessions may watch a running job read-only but cannot stop or save it, and a job's
 model is never swapped into what another session explores: a model reaches the Explore tab only after it is
 saved and picked in that session's own model list.

@@ -65,6 +65,8 @@ def render(active) -> None:
         st.info(note, icon=":material/info:")
     if enc is None:
         st.error(f"The test set of this model cannot be loaded, so the map shows no points.\n\n{data_error}")
+    if state.map == "live":
+        plotly_view.warm()
     if presenter():
         left, right = st.columns([3, 2], gap="medium")
         with left:
@@ -73,6 +75,7 @@ def render(active) -> None:
             sub_tabs(active, enc, state, lim)
         return
     map_panel(active, enc, lim)
+    map_notes(active)
     left, right = st.columns([2, 3], gap="large")
     with left:
         if enc is not None:
@@ -205,17 +208,19 @@ def map_panel(active, enc, lim: float) -> None:
                        "it, double-click it again to show all.")
     else:
         plane_view.show(scene, active, enc, state, is_presenter, after=after)
-        plotly_view.warm()
         if not is_presenter:
             c1, c2 = st.columns([3, 1], gap="medium")
             with c1:
                 decoder_sliders(state, d, lim)
             with c2:
                 decoder_image(active, state.star(d, lim), size=140)
-    if not is_presenter:
-        c1, c2 = st.columns(2, gap="large")
-        with c1:
-            explain("map")
-        with c2:
-            explain("decoder", active.model.cfg.likelihood)
     url.write(url.params_for(state, model_name(active)))
+
+
+def map_notes(active) -> None:
+    """The two explanations under the map: outside its fragment, since a move of the ★ changes neither."""
+    c1, c2 = st.columns(2, gap="large")
+    with c1:
+        explain("map")
+    with c2:
+        explain("decoder", active.model.cfg.likelihood)

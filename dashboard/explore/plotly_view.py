@@ -6,6 +6,8 @@ model changes, so Plotly keeps the user's zoom and legend across a moved ★.
 
 from __future__ import annotations
 
+import functools
+
 import streamlit as st
 
 from .. import models, views
@@ -59,12 +61,18 @@ def show(scene: Scene, active, enc, state: ExploreState, presenter: bool, height
 def warm() -> None:
     """Under the live map: a one-point WebGL chart off screen, so the browser fetches and compiles Streamlit's
     Plotly bundle (4.7 MB) and WebGL shaders while the student looks at the plane, not after "Plotly" is
-    clicked. A switch then only sends and draws the figure (see docs/benchmarks.md, Explore in the lecture hall)."""
+    clicked. A switch then only sends and draws the figure (see docs/benchmarks.md, Explore in the lecture hall).
+    Once per session: the browser keeps the bundle once loaded, and building even a one-point figure costs a
+    run ~5 ms of Plotly's validators, which twenty students' clicks would queue behind."""
+    if st.session_state.get(WARM_KEY):
+        return
+    st.session_state[WARM_KEY] = True
     st.html(_WARM_CSS)
     with st.container(key=WARM_KEY):
         st.plotly_chart(_warm_figure(), key=f"{WARM_KEY}_chart", config={"staticPlot": True})
 
 
+@functools.cache
 def _warm_figure():
     import plotly.graph_objects as go
 
