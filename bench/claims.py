@@ -178,7 +178,8 @@ def same_class(c: Codes, k: int = K) -> dict:
         _, idx = nearest_distances(pts, pts, k, exclude_self=True)
         out[f"knn_{where}"] = (c.labels[idx] == c.labels.unsqueeze(1)).float().mean().item()
     classes, centroids = class_centroids(c.plane, c.labels)
-    out["nearest_centroid_plane"] = (classes[torch.cdist(c.plane, centroids).argmin(1)] == c.labels).float().mean().item()
+    nearest = classes[torch.cdist(c.plane, centroids).argmin(1)]
+    out["nearest_centroid_plane"] = (nearest == c.labels).float().mean().item()
     return out
 
 

@@ -40,9 +40,9 @@ TEXTS: dict[str, tuple[str, str]] = {
     ),
     "morph": (
         "Walking from one code to another and decoding every step turns one image into the other through "
-        "plausible images, not a cross-fade of pixels. Slerp walks an arc around 0 instead of the straight line, which "
-        "cuts inside nearer 0: it keeps |z| when both ends are about as far from 0, but swings far out between "
-        "nearly opposite ends.",
+        "plausible images, not a cross-fade of pixels. Slerp walks an arc around 0 instead of the straight line, "
+        "which cuts inside nearer 0: it keeps |z| when both ends are about as far from 0, but swings far out "
+        "between nearly opposite ends.",
         # Two lines: one line is about 600 px wide and would be clipped beside the map in presenter mode.
         r"\begin{gathered}z(t) = (1-t)\, z_0 + t\, z_1 \\ "
         r"z(t) = \tfrac{\sin((1-t)\omega)}{\sin \omega} z_0 + \tfrac{\sin(t\omega)}{\sin\omega} z_1\end{gathered}",
