@@ -14,7 +14,8 @@ TEXTS: dict[str, tuple[str, str]] = {
     "map": (
         "Each dot is one test image, placed at the mean μ(x) that the encoder predicts for it and coloured by its "
         "class (the legend names them; the encoder never saw the labels). Images of the same class land close "
-        "together, because the decoder has to tell them apart from these few numbers alone.",
+        "together, because the decoder has to tell them apart from these few numbers alone; with more than two "
+        "latent dimensions the map shows only two of them, so classes apart in the others can overlap here.",
         # Two lines, so that it fits a half-width column at 1280 px with the sidebar open.
         r"\begin{gathered}q_\phi(z \mid x) = \mathcal{N}\big(z;\ \mu,\ \operatorname{diag} \sigma^2\big) \\ "
         r"(\mu, \sigma) = \text{encoder}_\phi(x)\end{gathered}",
@@ -25,7 +26,7 @@ TEXTS: dict[str, tuple[str, str]] = {
         r"\hat{x} = \mathbb{E}[x \mid z] = \operatorname{sigmoid}\big(f_\theta(z)\big)",
     ),
     "pick": (
-        "The encoder gives each image a small Gaussian cloud, not a single point: its centre μ and spread σ "
+        "The encoder gives each image a Gaussian cloud, not a single point: its centre μ and spread σ "
         "(the ellipse is one σ). The reconstruction is what the decoder draws at the centre.",
         # Two lines: the formula sits in a narrow column beside the images.
         r"\begin{gathered}z = \mu + \sigma \odot \varepsilon \\ \varepsilon \sim \mathcal{N}(0, I) \\ "
@@ -39,8 +40,9 @@ TEXTS: dict[str, tuple[str, str]] = {
     ),
     "morph": (
         "Walking from one code to another and decoding every step turns one image into the other through "
-        "plausible images, not a cross-fade of pixels. Slerp follows an arc that keeps |z| nearly constant, "
-        "where a Gaussian prior keeps most of its mass.",
+        "plausible images, not a cross-fade of pixels. Slerp walks an arc around 0 instead of the straight line, "
+        "which cuts inside nearer 0: it keeps |z| when both ends are about as far from 0, but swings far out "
+        "between nearly opposite ends.",
         # Two lines: one line is about 600 px wide and would be clipped beside the map in presenter mode.
         r"\begin{gathered}z(t) = (1-t)\, z_0 + t\, z_1 \\ "
         r"z(t) = \tfrac{\sin((1-t)\omega)}{\sin \omega} z_0 + \tfrac{\sin(t\omega)}{\sin\omega} z_1\end{gathered}",
@@ -59,15 +61,17 @@ TEXTS: dict[str, tuple[str, str]] = {
     "own": (
         "Your picture is prepared the way MNIST's digits were: white ink on black, cropped, scaled to 20 pixels and "
         "centred by its centre of mass in 28 × 28. The encoder then gives it a Gaussian q(z|x), drawn on the map as "
-        "◆ and a dashed 1σ ellipse. Where it lands shows which digits the encoder finds it like; even a scribble "
-        "lands among the dots, with an ordinary ellipse, since the encoder has only ever seen digits.",
+        "◆ and a dashed 1σ ellipse. Where it lands shows which test images the encoder finds it like; even a "
+        "scribble lands among the dots, with an ordinary ellipse: the encoder has only seen its training images "
+        "and cannot say \"this is none of them\".",
         r"\begin{gathered}x_{\text{yours}} \mapsto q_\phi(z \mid x_{\text{yours}}) = "
         r"\mathcal{N}(\mu, \operatorname{diag}\sigma^2) \\ \hat{x} = f_\theta(\mu)\end{gathered}",
     ),
     "denoise": (
         "Noise pushes the input away from the images the model has seen. Light noise moves the code a little and "
         "the decoder still draws nearly the clean picture; stronger noise can carry the code into another class's "
-        "region, unless the model was trained on noisy inputs (a denoising VAE). The map shows how far it moved.",
+        "region; a model trained on noisy inputs (a denoising VAE) keeps it near far more often. The map shows how "
+        "far it moved.",
         r"\begin{gathered}\tilde{x} = \operatorname{clip}\big(x + \mathcal{N}(0, s^2)\big)"
         r"\ \text{or salt-and-pepper} \\ \hat{x} = f_\theta\big(\mu_\phi(\tilde{x})\big)\end{gathered}",
     ),
