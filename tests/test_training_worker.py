@@ -171,3 +171,33 @@ def test_the_child_runs_at_its_own_priority_and_threads(mnist):
     assert w.join(END_TIMEOUT)
     assert seen["nice"] == before + 7
     assert os.getpriority(os.PRIO_PROCESS, 0) == before
+
+
+@pytest.mark.skipif(not hasattr(os, "SCHED_IDLE"), reason="SCHED_IDLE is Linux's")
+def test_at_nice_19_the_child_runs_only_on_idle_cores(mnist):
+    """The app's default (nice 19) also takes SCHED_IDLE: a student's request never waits for a training slice."""
+    w, rec = run(tw.WorkerSpec(tiny_cfg(), tcfg(epochs=50), data=small_mnist(mnist), snapshot_images=50, nice=19,
+                               threads=1, callbacks=(SlowSteps(0.05),)))
+    deadline = time.monotonic() + END_TIMEOUT
+    while "steps" not in rec.kinds() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    policy = os.sched_getscheduler(w.pid)
+    w.request_stop(grace=30)
+    assert w.join(END_TIMEOUT)
+    assert policy == os.SCHED_IDLE
+    assert os.sched_getscheduler(0) != os.SCHED_IDLE, "the server keeps its own policy"
+
+
+def test_a_local_worker_leaves_one_core_to_the_server(monkeypatch):
+    """Unless the run or VAE_TRAIN_THREADS says otherwise, a local worker trains on every core but one."""
+    monkeypatch.delenv("RAY_ADDRESS", raising=False)
+    monkeypatch.delenv("VAE_TRAIN_THREADS", raising=False)
+    monkeypatch.setenv("OMP_NUM_THREADS", "4")  # vae_core.train.available_cpus() reads it first
+    spec = tw.WorkerSpec(tiny_cfg(), tcfg())
+    assert tw.make_worker(spec, lambda m: None, lambda *a: None).spec.threads == 3
+    monkeypatch.setenv("OMP_NUM_THREADS", "1")
+    assert tw.make_worker(spec, lambda m: None, lambda *a: None).spec.threads == 1, "never fewer than one"
+    monkeypatch.setenv("VAE_TRAIN_THREADS", "2")
+    assert tw.make_worker(spec, lambda m: None, lambda *a: None).spec.threads == 2
+    given = tw.WorkerSpec(tiny_cfg(), tcfg(), threads=5)
+    assert tw.make_worker(given, lambda m: None, lambda *a: None).spec.threads == 5
