@@ -1261,6 +1261,10 @@ function update(inst, data) {
   STATS.decoderKind = dec ? (dec.ops.some((op) => op.type === "conv_transpose") ? "conv" : "mlp") : "server";
   STATS.background = Boolean(bg && bg.loaded);
   STATS.focusable = inst.overlay.tabIndex === 0;
+  STATS.axes = data.axes.slice();
+  STATS.caption = data.caption || "";
+  STATS.pointsKey = data.points || null;
+  STATS.planeBasis = plane ? { mean: Array.from(plane.m), e1: Array.from(plane.e1), e2: Array.from(plane.e2) } : null;
   STATS.hidden = [...inst.hidden].sort((a, b) => a - b);
 }
 
