@@ -363,8 +363,19 @@ def compute_encodings(model: vae_core.VAE, dataset: vae_core.Dataset) -> Encodin
     return Encodings(
         dataset=dataset.name, class_names=tuple(dataset.class_names), images=dataset.test_images,
         labels=dataset.test_labels.numpy().astype(np.int64), mu=mu, sigma=sigma,
-        plane=views.plane_coords(mu), limit=views.latent_limit(mu),
+        plane=views.plane_coords(mu), limit=code_limit(mu),
     )
+
+
+def code_limit(mu: np.ndarray) -> float:
+    """The sliders' range and the map's home half-width: views.latent_limit of (z1, z2) for d <= 2. For d > 2 it
+    must reach every coordinate (any slider) and the PCA plane's coordinates too (the default map), whose
+    spread can exceed any one coordinate's:  max(limit of max_j |mu_j|, limit of |(u, v)|)."""
+    if mu.shape[1] <= 2:
+        return views.latent_limit(mu)
+    pca = analysis.principal_plane(mu)
+    return max(views.latent_limit(np.abs(mu).max(axis=1, keepdims=True)),
+               views.latent_limit(analysis.to_plane(mu, pca)))
 
 
 @torch.inference_mode()
