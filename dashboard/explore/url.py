@@ -202,8 +202,9 @@ def params_for(state: ExploreState, model: str | None) -> dict[str, str]:
     plane = state.plane_key(d)
     if d > 2 and plane != "pca":
         out["pl"] = f"{plane[0] + 1},{plane[1] + 1}"
-    if int(state.trav_rows) != min(DEFAULTS["trav_rows"], d):  # the tab shows at most d rows
-        out["tr"] = str(int(state.trav_rows))
+    rows = min(int(state.trav_rows), d, 10)  # the tab shows at most d rows
+    if rows != min(DEFAULTS["trav_rows"], d):
+        out["tr"] = str(rows)
     if state.trav_from != TRAVERSAL_FROM[0] and state.trav_from in TRAVERSAL_FROM:
         out["tf"] = "1"
     if ss.get(PRESENTER_KEY):
