@@ -97,7 +97,7 @@ def test_dragging_on_the_pca_plane_decodes_in_the_page_until_the_release(browser
 def test_a_coordinate_plane_changes_the_dots(browser, app_url):
     ctx, page = open_page(browser, app_url)
     before = page.evaluate("window.__latentPlane.pointsKey")
-    page.get_by_role("button", name="Coordinates").click()
+    page.locator(".st-key-explore_plane_kind").get_by_text("Coordinates", exact=True).click()
     page.wait_for_function(f"window.__latentPlane.pointsKey && window.__latentPlane.pointsKey !== '{before}'",
                            timeout=60_000)
     axes = page.evaluate("window.__latentPlane.axes")
