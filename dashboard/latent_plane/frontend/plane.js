@@ -862,7 +862,12 @@ function drawStatic(inst) {
     ctx.globalAlpha = 1;
     STATS.pointsDrawn = drawn;
   }
-  if (d.caption) label(ctx, d.caption, r.x0 + 6, r.y0 + 12, "#31333F", inst.presenter ? 15 : 13);  // which plane
+  if (d.caption) {  // which plane; a narrow map drops the kind ("PCA plane: "), the axes name it
+    const px = inst.presenter ? 15 : 13;
+    ctx.font = `bold ${px}px system-ui, sans-serif`;
+    const text = ctx.measureText(d.caption).width > r.w - 14 ? d.caption.split(": ").pop() : d.caption;
+    label(ctx, text, r.x0 + 6, r.y0 + 12, "#31333F", px);
+  }
   ctx.restore();
   // frame, ticks, labels
   ctx.strokeStyle = "rgba(0,0,0,0.45)";
@@ -1151,7 +1156,8 @@ function readout(inst, z, what) {
   const parts = [fmtZ(z[0])];
   if (d.z.length > 1) parts.push(fmtZ(z[1]));
   if (d.z.length > 2 && !inst.sliderInputs.length && !inst.plane) parts.push(d.z.length > 3 ? `${fmtZ(inst.zFull[2])}, \u2026` : fmtZ(inst.zFull[2]));
-  const text = inst.plane ? `(${d.axes[0]}, ${d.axes[1]}) = (${parts.join(", ")})` : `z = (${parts.join(", ")})`;
+  // on a plane: the map's coordinates, named by its axes (the side panel has room for ~20 characters)
+  const text = inst.plane ? `map (${parts.join(", ")})` : `z = (${parts.join(", ")})`;
   if (inst.readZ.textContent !== text) inst.readZ.textContent = text;
   const mode = what === "drag" ? "dragging the \u2605: release to set the sliders"
     : what === "hover" ? "under the pointer: click to move the \u2605 here"
