@@ -113,12 +113,13 @@ def test_traversals_and_dimensions_tabs(browser, app_url):
     page.get_by_role("tab", name="Traversals").click()
     page.get_by_text(re.compile(r"Each row sweeps one dimension")).wait_for(timeout=60_000)
     assert page.get_by_text(re.compile(r"^z\d+\s*KL \d+\.\d\d$")).count() == 8, "8 rows by default"
-    page.screenshot(path=str(SHOTS / "traversals-16d.png"), full_page=True)
+    page.get_by_text(re.compile(r"Each row sweeps one dimension")).scroll_into_view_if_needed()
+    page.screenshot(path=str(SHOTS / "traversals-16d.png"))
     page.get_by_role("tab", name="Dimensions").click()
     page.get_by_text("13 of 16").wait_for(timeout=60_000)
     page.get_by_text(re.compile(r"3 of the 16 dimensions are inactive")).wait_for()
-    page.locator(".st-key-explore_kl_chart, [data-testid='stPlotlyChart']").first.wait_for()
-    page.screenshot(path=str(SHOTS / "dimensions-16d.png"), full_page=True)
+    page.get_by_text(re.compile(r"3 of the 16 dimensions are inactive")).scroll_into_view_if_needed()
+    page.screenshot(path=str(SHOTS / "dimensions-16d.png"))
     close(ctx, page)
 
 
