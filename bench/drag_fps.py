@@ -2,6 +2,7 @@
 
     python bench/drag_fps.py                       # starts the app on a free port, mnist-mlp, headless Chromium
     python bench/drag_fps.py --model mnist-conv    # another model from pretrained/
+    python bench/drag_fps.py --model mnist16-mlp --no-server   # d = 16: the drag decodes on the PCA plane
     python bench/drag_fps.py --url http://localhost:8501 --moves 300 --server-samples 20
 
 What it measures, in headless Chromium driven by Playwright (the timings come from the page's own
@@ -27,6 +28,11 @@ server path   the classic Streamlit way: the z1 slider gets focus and the keyboa
               (ArrowRight / ArrowLeft alternately); Streamlit reruns the fragment and PyTorch decodes on
               the server. Timed from the keydown (a capturing listener) to the new server image being
               decoded by the browser and the next animation frame after it (a MutationObserver on its src).
+
+For a model with d > 2 the map is the test codes' PCA plane: the page decodes z = o + u e1 + v e2 with the
+plane folded into the decoder's first layer (decoder.js setPlane / decodePlane), and the script also prints
+the time of what the app computes once per model for that map (latent analysis: PCA, KL per dimension,
+active units, the codes on the plane; dashboard/models.py latent_analysis and plane_points).
 
 Chromium is started with --headless --no-sandbox --disable-gpu --disable-background-networking, so the
 2-D canvas is drawn by the CPU. Other load on the machine distorts the figures.
@@ -244,7 +250,8 @@ def start_slider_app(model: str) -> tuple[subprocess.Popen, str, Path]:
 
 
 async def measure_server(page, samples: int) -> dict:
-    slider = page.locator(".st-key-explore_z0 input")  # the server's slider (the page has its own z1 too)
+    # the server's first slider (the page has its own too); for d > 2 the sliders come by KL, not z1 first
+    slider = page.locator('[class*="st-key-explore_z"] input').first
     await slider.scroll_into_view_if_needed()
     await slider.focus()
     await page.evaluate(SERVER_PROBE)
@@ -277,7 +284,7 @@ async def run(url: str, args) -> tuple[dict, dict, str]:
         if await page.locator("input.lp-slider-input").count():
             await measure_slider(page, 40, args.rate)
             slider = await measure_slider(page, args.slider_moves, args.rate)
-        server = await measure_server(page, args.server_samples)
+        server = None if args.no_server else await measure_server(page, args.server_samples)
         if slider is None and args.url is None:
             proc, surl, tmp = start_slider_app(args.model)
             try:
@@ -296,6 +303,29 @@ async def run(url: str, args) -> tuple[dict, dict, str]:
     return drag, keys, slider, where, server, version
 
 
+def analysis_time(model: str, repeats: int = 7) -> dict:
+    """What the app computes once per model for a d > 2 map (dashboard/models.py latent_analysis + plane_points):
+    the PCA plane, KL per dimension and active units of the 10,000 test codes, and the codes on the plane. The
+    encoding itself (the cached test_encodings) is not timed."""
+    sys.path.insert(0, str(ROOT))
+    import numpy as np
+
+    from dashboard import models
+    from vae_core import analysis, load_checkpoint, load_dataset
+
+    vae, config = load_checkpoint(ROOT / "pretrained" / model)
+    data = load_dataset((config.get("data") or {}).get("dataset", "mnist"), None)
+    mu, sigma = models.encode_images(vae, data.test_images)
+    times = []
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        summary = analysis.summarize_codes(mu, 2.0 * np.log(np.maximum(sigma.astype(np.float64), 1e-30)))
+        analysis.to_plane(mu, summary.plane)
+        times.append((time.perf_counter() - t0) * 1000)
+    return {"d": mu.shape[1], "n": len(mu), "median_ms": statistics.median(times), "best_ms": min(times),
+            "active": summary.active, "share": float(summary.plane.total_ratio) if summary.plane else math.nan}
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--url", help="an app already running (it must show the model to measure); default: start one")
@@ -308,6 +338,7 @@ def main() -> None:
     ap.add_argument("--server-samples", type=int, default=30, help="slider steps timed on the server path")
     ap.add_argument("--chromium", help="the Chromium binary (default /usr/bin/chromium)")
     ap.add_argument("--json", type=Path, help="also write the figures to this file")
+    ap.add_argument("--no-server", action="store_true", help="skip the server path (slow on a busy machine)")
     args = ap.parse_args()
 
     proc = tmp = None
@@ -342,12 +373,22 @@ def main() -> None:
         print(f"in-page slider decode + draw per slider input: median {slider['median_ms']:.2f} ms, "
               f"p95 {slider['p95_ms']:.2f} ms, max {slider['max_ms']:.2f} ms over {slider['frames']} frames from "
               f"{slider['moves']} pointer moves ({where}); {slider['triggers_during']} triggers during the drag")
-    print(f"server path   slider step -> new image on screen: median {server['median_ms']:.0f} ms, "
-          f"p95 {server['p95_ms']:.0f} ms, max {server['max_ms']:.0f} ms over {server['samples']} steps "
-          f"-> {1000 / server['median_ms']:.1f} images/s")
+    if server is not None:
+        print(f"server path   slider step -> new image on screen: median {server['median_ms']:.0f} ms, "
+              f"p95 {server['p95_ms']:.0f} ms, max {server['max_ms']:.0f} ms over {server['samples']} steps "
+              f"-> {1000 / server['median_ms']:.1f} images/s")
+    plane = None
+    if args.url is None:
+        plane = analysis_time(args.model)
+        if plane["d"] > 2:
+            print(f"latent analysis (once per model, cached): PCA plane + KL per dimension + active units + the "
+                  f"{plane['n']:,} codes on the plane, d = {plane['d']}: median {plane['median_ms']:.1f} ms, best "
+                  f"{plane['best_ms']:.1f} ms; {plane['active']} active units, the plane shows "
+                  f"{plane['share']:.0%} of the variance")
+    print(f"load average {' '.join(f'{x:.1f}' for x in os.getloadavg())}")
     if args.json:
         args.json.write_text(json.dumps({"model": args.model, "chromium": version, "browser": drag, "keyboard": keys,
-                                         "in_page_slider": slider, "server": server},
+                                         "in_page_slider": slider, "server": server, "analysis": plane},
                                         indent=1) + "\n")
 
 

@@ -38,6 +38,12 @@ TEXTS: dict[str, tuple[str, str]] = {
         "any further latent dimensions are held at 0.",
         r"x_{ij} = f_\theta(z_1 = a_j,\ z_2 = b_i), \qquad a_j, b_i \in [-e, e]",
     ),
+    "manifold_plane": (
+        "Decoding a regular grid of points of the map's plane shows what the decoder draws everywhere on it, "
+        "including places where no training image landed. Every other direction of z stays where the ★ is, so "
+        "moving a slider off the plane gives another grid.",
+        r"x_{ij} = f_\theta(c + a_j e_1 + b_i e_2), \qquad a_j, b_i \in [-e, e]",
+    ),
     "morph": (
         "Walking from one code to another and decoding every step turns one image into the other through "
         "plausible images, not a cross-fade of pixels. Slerp walks an arc around 0 instead of the straight line, "
@@ -74,6 +80,26 @@ TEXTS: dict[str, tuple[str, str]] = {
         "far it moved.",
         r"\begin{gathered}\tilde{x} = \operatorname{clip}\big(x + \mathcal{N}(0, s^2)\big)"
         r"\ \text{or salt-and-pepper} \\ \hat{x} = f_\theta\big(\mu_\phi(\tilde{x})\big)\end{gathered}",
+    ),
+    "plane": (
+        "A latent space with more than two dimensions cannot be drawn whole, so the map shows a plane through it: "
+        "by default the plane in which the test codes μ spread most (their first two principal components), or any "
+        "two coordinates. Moving on the map moves z along that plane only; the sliders below set every dimension.",
+        r"\begin{gathered}z = c + u\, e_1 + v\, e_2 \\ (u, v) = \big((\mu - m) \cdot e_1,\ (\mu - m) \cdot e_2\big)"
+        r"\end{gathered}",
+    ),
+    "traversals": (
+        "Each row changes one latent dimension from −3 to +3 (the prior's ±3σ) and keeps all the others fixed, so "
+        "it shows what that one number does to the picture. A dimension with KL ≈ 0 gives a row of identical "
+        "images: the decoder ignores it.",
+        r"z^{(r, c)} = z^\star \ \text{with}\ z_{j_r} = -3 + \tfrac{6c}{n-1}, \qquad \hat{x} = f_\theta\big(z^{(r, c)}\big)",
+    ),
+    "dimensions": (
+        "A dimension's KL is the information about the image that the code puts in it; the KL term of the loss "
+        "charges for every nat. A dimension that is not worth its price is switched off: its μ_j stays near 0 and "
+        "its σ_j near 1 whatever the image (KL ≈ 0, an inactive unit), which is called posterior collapse.",
+        r"\begin{gathered}\mathrm{KL}_j = \mathbb{E}_x\big[\tfrac12(\mu_j^2 + \sigma_j^2 - \log\sigma_j^2 - 1)\big] \\ "
+        r"\text{active: } \operatorname{Cov}_x\big(\mathbb{E}_{q(z|x)}[z_j]\big) > 0.01\end{gathered}",
     ),
 }
 

@@ -12,6 +12,8 @@ modification times of its files, so a retrained model is picked up and nothing i
     manifold_grid(folder, stamp, ...) the decoded n x n grid over the latent plane        (st.cache_data)
     decoder_blob(folder, stamp)       the decoder's weights for the page, float32 base64    (st.cache_resource)
     points_blob(folder, stamp, ...)   the encoded test set for the page                     (st.cache_resource)
+    latent_analysis(folder, stamp, .) principal plane, KL per dimension, active units     (st.cache_resource)
+    plane_points(..., key)            the test codes on a plane ("pca" or (i, j))           (st.cache_resource)
 
 All of these are process-wide: every session of the server shares one copy per model (and one copy of each
 dataset), and a session keeps only small things of its own (its picks, its sliders, its drawn digit).
@@ -38,6 +40,7 @@ import streamlit as st
 import torch
 
 import vae_core
+from vae_core import analysis
 from vae_core.checkpoint import CONFIG_NAME, WEIGHTS_NAME
 from vae_core.train import available_cpus, torch_threads
 
@@ -360,8 +363,19 @@ def compute_encodings(model: vae_core.VAE, dataset: vae_core.Dataset) -> Encodin
     return Encodings(
         dataset=dataset.name, class_names=tuple(dataset.class_names), images=dataset.test_images,
         labels=dataset.test_labels.numpy().astype(np.int64), mu=mu, sigma=sigma,
-        plane=views.plane_coords(mu), limit=views.latent_limit(mu),
+        plane=views.plane_coords(mu), limit=code_limit(mu),
     )
+
+
+def code_limit(mu: np.ndarray) -> float:
+    """The sliders' range and the map's home half-width: views.latent_limit of (z1, z2) for d <= 2. For d > 2 it
+    must reach every coordinate (any slider) and the PCA plane's coordinates too (the default map), whose
+    spread can exceed any one coordinate's:  max(limit of max_j |mu_j|, limit of |(u, v)|)."""
+    if mu.shape[1] <= 2:
+        return views.latent_limit(mu)
+    pca = analysis.principal_plane(mu)
+    return max(views.latent_limit(np.abs(mu).max(axis=1, keepdims=True)),
+               views.latent_limit(analysis.to_plane(mu, pca)))
 
 
 @torch.inference_mode()
@@ -409,9 +423,65 @@ def test_encodings(folder: str, stamp: tuple[int, int], dataset: str) -> Encodin
 
 
 @st.cache_data(max_entries=32, show_spinner=False)
-def manifold_grid(folder: str, stamp: tuple[int, int], n: int, extent: float) -> np.ndarray:
+def manifold_grid(folder: str, stamp: tuple[int, int], n: int, extent: float,
+                  plane: tuple | None = None) -> np.ndarray:
+    """plane: None (z1, z2, the other dimensions 0) or plane_slice(): the grid of z = o + u e1 + v e2."""
     model, _ = load_model(folder, stamp)
-    return compute_grid(model, n, extent)
+    if plane is None:
+        return compute_grid(model, n, extent)
+    return compute_plane_grid(model, n, extent, *plane)
+
+
+@torch.inference_mode()
+def compute_plane_grid(model: vae_core.VAE, n: int, extent: float, origin, e1, e2) -> np.ndarray:
+    """The decoder over an n x n grid of the slice z = o + u e1 + v e2, (u, v) in [-extent, extent]^2, rows from
+    the top (v = +extent) like compute_grid: uint8 [n, n, 28, 28]."""
+    t = np.linspace(-float(extent), float(extent), int(n))
+    u, v = np.meshgrid(t, t[::-1])  # row i: v = t[n-1-i] (top to bottom), column j: u = t[j]
+    z = (np.asarray(origin)[None] + u.reshape(-1, 1) * np.asarray(e1)[None] + v.reshape(-1, 1) * np.asarray(e2)[None])
+    return views.to_uint8(decode(model, z)).reshape(int(n), int(n), 28, 28)
+
+
+# --- planes through a latent space of any dimension (vae_core.analysis) ------------------------
+
+
+@st.cache_resource(max_entries=4, show_spinner="Measuring the latent dimensions…")
+def latent_analysis(folder: str, stamp: tuple[int, int], dataset: str) -> analysis.LatentSummary:
+    """The test codes' principal plane, KL per dimension, active units and KL order, once per model.
+
+    From the cached encodings: logvar = 2 log sigma, so no second pass through the encoder."""
+    enc = test_encodings(folder, stamp, dataset)
+    logvar = 2.0 * np.log(np.maximum(enc.sigma.astype(np.float64), 1e-30))
+    return analysis.summarize_codes(enc.mu, logvar)
+
+
+def plane_of(folder: str, stamp: tuple[int, int], dataset: str, key) -> analysis.Plane | None:
+    """The plane a map key names: "pca" (the principal plane) or (i, j) (coordinates z_i, z_j, 0-based); None
+    for a model with fewer than 3 dimensions (its map is (z1, z2) as it always was)."""
+    summary = latent_analysis(folder, stamp, dataset)
+    d = summary.mu.shape[1]
+    if d <= 2:
+        return None
+    if key == "pca" or summary.plane is None:
+        return summary.plane
+    i, j = (int(k) for k in key)
+    return analysis.coordinate_plane(d, i, j, summary.mu)
+
+
+@st.cache_resource(max_entries=16, show_spinner=False)
+def plane_points(folder: str, stamp: tuple[int, int], dataset: str, key) -> np.ndarray:
+    """The test codes on that plane, float32 [N, 2]: (u, v) = ((mu - m) . e1, (mu - m) . e2)."""
+    plane = plane_of(folder, stamp, dataset, key)
+    enc = test_encodings(folder, stamp, dataset)
+    if plane is None:
+        return enc.plane
+    return np.ascontiguousarray(analysis.to_plane(enc.mu, plane), dtype=np.float32)
+
+
+def plane_slice(plane: analysis.Plane, z) -> tuple:
+    """(o, e1, e2) as tuples (hashable: a cache key): the slice through z, o = plane_origin(plane, z)."""
+    o = analysis.plane_origin(plane, np.asarray(z, dtype=np.float64))
+    return tuple(round(float(x), 6) for x in o), tuple(map(float, plane.basis[0])), tuple(map(float, plane.basis[1]))
 
 
 @dataclass(frozen=True)
@@ -455,13 +525,25 @@ def points_blob(folder: str, stamp: tuple[int, int], dataset: str) -> tuple[str,
 
 
 @st.cache_resource(max_entries=16, show_spinner=False)
-def grid_blob(folder: str, stamp: tuple[int, int], n: int, extent: float) -> tuple[str, dict]:
-    """(key, the manifold grid as a PNG under the points): dark strokes on white, so it stays faint."""
-    grid = manifold_grid(folder, stamp, n, extent)
+def plane_points_blob(folder: str, stamp: tuple[int, int], dataset: str, key) -> tuple[str, dict]:
+    """(key, the test set's coordinates on the plane `key` ("pca" or (i, j)) and labels for the page)."""
+    enc = test_encodings(folder, stamp, dataset)
+    name = "pca" if key == "pca" else "z{}-z{}".format(*key)
+    return (latent_plane.blob_key("points", folder, stamp, dataset, name),
+            latent_plane.points_spec(plane_points(folder, stamp, dataset, key), enc.labels))
+
+
+@st.cache_resource(max_entries=16, show_spinner=False)
+def grid_blob(folder: str, stamp: tuple[int, int], n: int, extent: float, plane: tuple | None = None
+              ) -> tuple[str, dict]:
+    """(key, the manifold grid as a PNG under the points): dark strokes on white, so it stays faint.
+    plane: None or plane_slice() (the grid on that slice; the key then names it)."""
+    grid = manifold_grid(folder, stamp, n, extent, plane)
     image = 255 - views.grid_image(grid, scale=2 if n < 15 else 1)
     e = float(extent)
     h = e / (n - 1)  # the grid's points are the centres of its cells: the picture reaches half a cell further
-    return (latent_plane.blob_key("grid", folder, stamp, n, e),
+    extra = () if plane is None else (plane,)
+    return (latent_plane.blob_key("grid", folder, stamp, n, e, *extra),
             latent_plane.image_spec(views.png_bytes(image), (-e - h, e + h, -e - h, e + h)))
 
 

@@ -5,9 +5,12 @@
     plane_view.py   the live map (the latent-plane component): the scene as its data, its events
     plotly_view.py  the Plotly map: the same scene as a WebGL scatter
     panels.py       the picked point and your own digit        sections.py   the sub-tabs
+    dimensions.py   the Traversals and Dimensions sub-tabs (a latent space of any d)
     url.py          the settings in the query string
     __init__.py     the layout (this file)
 
+For d > 2 the map is a plane through the latent space (the test codes' principal plane, or two coordinates:
+state.plane), chosen in plane_controls below; the scene projects everything onto it.
 A new view of the map reads the scene (scene.build_scene) and the state, and is called from map_panel below.
 The map, its control row and the sliders form one st.fragment: a slider move reruns only that; a change that
 something outside it shows (a pick, the zoom, a morph from the ★) reruns the page.
@@ -19,13 +22,14 @@ import streamlit as st
 
 from .. import models, views
 from ..explain import explain
-from . import panels, plane_view, plotly_view, sections, url
+from . import dimensions, panels, plane_view, plotly_view, sections, url
 from .scene import build_scene
 from .state import MAP_KINDS, SECTIONS, Z_STEP, ExploreState, max_half
 
 __all__ = ["render", "ExploreState"]
 
 SLIDERS_SHOWN = 8  # sliders beyond this many dimensions go into an expander
+ACTIVE_THRESHOLD = 0.01  # Burda et al. 2016: dimension j is active when Cov_x(E_q[z_j]) > 0.01
 PAGE_RERUN = "explore_page_rerun"
 ss = st.session_state
 
@@ -86,7 +90,9 @@ def render(active) -> None:
 
 
 def sub_tabs(active, enc, state: ExploreState, lim: float) -> None:
-    names = [s for s in SECTIONS if enc is not None or s not in sections.NEEDS_TEST_SET]
+    renderers = {**sections.RENDERERS, **dimensions.RENDERERS}
+    needs = (*sections.NEEDS_TEST_SET, *dimensions.NEEDS_TEST_SET)
+    names = [s for s in SECTIONS if s in renderers and (enc is not None or s not in needs)]
     if state.section not in names:
         state.section = names[0]
     tabs = st.tabs(names, **state.bind("section"))
@@ -94,7 +100,7 @@ def sub_tabs(active, enc, state: ExploreState, lim: float) -> None:
         if tab.open is False:  # only the open tab runs; None: state not tracked, run them all
             continue
         with tab:
-            sections.RENDERERS[name](active, enc, state, lim)
+            renderers[name](active, enc, state, lim)
 
 
 # --- the map's fragment ---------------------------------------------------------------------------
@@ -156,21 +162,35 @@ def controls(active, state: ExploreState, lim: float, d: int) -> None:
                 language=None, wrap_lines=True)
 
 
-def decoder_sliders(state: ExploreState, d: int, lim: float) -> None:
-    """One slider per latent dimension (beyond SLIDERS_SHOWN in an expander), fed from the ★."""
+def decoder_sliders(state: ExploreState, d: int, lim: float, summary=None) -> None:
+    """One slider per latent dimension, fed from the ★. With a summary (d > 2): the dimensions by KL, most
+    informative first, each labelled with its KL; the first SLIDERS_SHOWN active ones shown, the other active
+    ones and the inactive ones (Cov_x(μ_j) <= 0.01: posterior collapse) each in an expander.
+    Without: z1..zd in order, beyond SLIDERS_SHOWN in an expander."""
     z = state.star_list(d, lim)  # Python floats: 1.23, not float32 1.2300000190734863
-    main = min(d, SLIDERS_SHOWN)
 
     def one(i: int) -> None:
         ss[f"explore_z{i}"] = z[i]
-        st.slider(f"z{i + 1}", -lim, lim, step=Z_STEP, format="%.2f", key=f"explore_z{i}", on_change=_slider_moved,
+        label = f"z{i + 1}" if summary is None else f"z{i + 1} · KL {summary.kl[i]:.2f}"
+        st.slider(label, -lim, lim, step=Z_STEP, format="%.2f", key=f"explore_z{i}", on_change=_slider_moved,
                   args=(state, i, d, lim))
 
-    for i in range(main):
+    if summary is None:
+        order, active = list(range(d)), list(range(d))
+    else:
+        order = [int(i) for i in summary.order]
+        active = [i for i in order if summary.activity[i] > ACTIVE_THRESHOLD]
+    inactive = [i for i in order if i not in active]
+    main, more = active[:SLIDERS_SHOWN], active[SLIDERS_SHOWN:]
+    for i in main:
         one(i)
-    if d > main:
-        with st.expander(f"z{main + 1} … z{d}"):
-            for i in range(main, d):
+    if more:
+        with st.expander(f"{len(more)} more dimensions" if summary is not None else f"z{SLIDERS_SHOWN + 1} … z{d}"):
+            for i in more:
+                one(i)
+    if inactive:
+        with st.expander(f"{len(inactive)} inactive dimensions (KL ≈ 0)"):
+            for i in inactive:
                 one(i)
 
 
@@ -182,6 +202,46 @@ def decoder_image(active, z, size: int = 196) -> None:
              caption=f"decoder output at z = ({shown}), on the server")
 
 
+def _plane_changed(state: ExploreState, lim: float, old: tuple[int, int]) -> None:
+    """A new plane: new coordinates on the map, so the view goes home; the manifold grid follows it.
+    old: the two coordinates shown before; choosing the other axis's coordinate swaps the two."""
+    if ss.get("explore_plane_kind") == "PCA":
+        state.plane = "pca"
+    else:
+        i, j = int(ss.get("explore_plane_x", old[0])), int(ss.get("explore_plane_y", old[1]))
+        if i == j:  # the same coordinate twice is no plane
+            i, j = (i, old[0]) if i != old[0] else (old[1], j)
+        state.plane = [i, j]
+    state.set_view(0.0, 0.0, lim, lim, bump=True)
+    ss[PAGE_RERUN] = True
+
+
+def plane_controls(active, state: ExploreState, lim: float, summary) -> None:
+    """d > 2: which plane the map shows, the codes' principal plane (PCA) or two coordinates zi, zj (listed by
+    KL, most informative first)."""
+    d = active.latent_dim
+    key = state.plane_key(d)
+    order = [int(i) for i in summary.order]
+    ss["explore_plane_kind"] = "PCA" if key == "pca" else "Coordinates"
+    i, j = key if key != "pca" else (order[0], order[1])
+    ss["explore_plane_x"], ss["explore_plane_y"] = i, j
+    c1, c2, c3 = st.columns([2.2, 1.4, 1.4], vertical_alignment="bottom")
+    c1.segmented_control(
+        "Plane", ["PCA", "Coordinates"], required=True, key="explore_plane_kind", on_change=_plane_changed,
+        args=(state, lim, (i, j)), help="The map shows a plane through the latent space, through the ★. PCA: the "
+        "two directions in which the test codes μ spread most (PC1, PC2). Coordinates: two of the z's.")
+    name = lambda k: f"z{k + 1} · KL {summary.kl[k]:.2f}"  # noqa: E731
+    for col, wkey, title in ((c2, "explore_plane_x", "x axis"), (c3, "explore_plane_y", "y axis")):
+        col.selectbox(title, order, format_func=name, key=wkey, on_change=_plane_changed, args=(state, lim, (i, j)),
+                      disabled=key == "pca")
+
+
+def plane_caption(scene) -> str:
+    """Under the map: which plane it is, its share of the variance, and what the dots are."""
+    return (f"{scene.caption}. Dots: the test images' μ projected onto the plane; moving on the map changes z "
+            f"along the plane only, the other directions stay at the ★'s.")
+
+
 @st.fragment
 def map_panel(active, enc, lim: float) -> None:
     if ss.pop(PAGE_RERUN, False):
@@ -190,9 +250,18 @@ def map_panel(active, enc, lim: float) -> None:
     d, is_presenter = active.latent_dim, presenter()
     controls(active, state, lim, d)
     own = panels.own_code(active)
+    summary, plane, plane_key, points = None, None, None, None
+    if d > 2 and enc is not None:
+        folder, stamp = active.entry.folder, active.entry.stamp
+        summary = models.latent_analysis(folder, stamp, active.dataset)
+        plane_controls(active, state, lim, summary)
+        plane_key = state.plane_key(d)
+        plane = models.plane_of(folder, stamp, active.dataset, plane_key)
+        points = models.plane_points(folder, stamp, active.dataset, plane_key)
     scene = build_scene(enc=enc, d=d, z=state.star(d, lim), limit=lim, view=state.view_of(lim), picks=state.picks,
                         own=own[:2] if own is not None else None, hidden=state.hidden,
-                        background_n=state.grid_n if state.bg else None)
+                        background_n=state.grid_n if state.bg else None, plane=plane, plane_key=plane_key,
+                        plane_points=points)
     before = (tuple(state.picks), state.view_of(lim).get("rev"))
     after = lambda: _then_page(state, before)  # noqa: E731
     if state.map == "plotly":
@@ -201,19 +270,23 @@ def map_panel(active, enc, lim: float) -> None:
             plotly_view.show(scene, active, enc, state, is_presenter, height=600 if is_presenter else 560, after=after)
         with right:
             decoder_image(active, state.star(d, lim), size=180)
-            decoder_sliders(state, d, lim)
+            decoder_sliders(state, d, lim, summary)
         if not is_presenter:
             st.caption("Hover over a dot for its class and number; click it to pick that image (the ★ goes to its "
                        "μ). Scroll to zoom, drag to pan. Legend: click a class to hide it, double-click to show only "
                        "it, double-click it again to show all.")
     else:
         plane_view.show(scene, active, enc, state, is_presenter, after=after)
+        if scene.caption and not is_presenter:
+            st.caption(plane_caption(scene))
         if not is_presenter:
             c1, c2 = st.columns([3, 1], gap="medium")
             with c1:
-                decoder_sliders(state, d, lim)
+                decoder_sliders(state, d, lim, summary)
             with c2:
                 decoder_image(active, state.star(d, lim), size=140)
+    if state.map == "plotly" and scene.caption and not is_presenter:
+        st.caption(plane_caption(scene))
     url.write(url.params_for(state, model_name(active)))
 
 
@@ -222,5 +295,7 @@ def map_notes(active) -> None:
     c1, c2 = st.columns(2, gap="large")
     with c1:
         explain("map")
+        if active.latent_dim > 2:  # the map is a plane through the latent space (scene.plane)
+            explain("plane")
     with c2:
         explain("decoder", active.model.cfg.likelihood)

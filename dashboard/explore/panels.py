@@ -19,6 +19,23 @@ def _vector(name: str, v: np.ndarray, digits: int) -> str:
     return f"{name} = ({', '.join(f'{x:.{digits}f}' for x in v[:k])}{', …' if len(v) > k else ''})"
 
 
+def _posterior(active, mu, sigma, key: str) -> None:
+    """q(z|x): μ and σ as text for d <= 4, else per dimension in a small chart (dimensions.posterior_chart)."""
+    if len(mu) <= 4:
+        st.markdown(f"{_vector('μ', mu, 2)}  \n{_vector('σ', sigma, 3)}")
+        return
+    from . import dimensions
+
+    order = None
+    try:
+        order = models.latent_analysis(active.entry.folder, active.entry.stamp, active.dataset).order
+    except Exception:  # no test set: the dimensions in order
+        pass
+    st.plotly_chart(dimensions.posterior_chart(mu, sigma, order), key=key, config={"displaylogo": False,
+                    "displayModeBar": False})
+    st.caption("μ (dot) and ±σ (bar) of q(z|x) per dimension, the most informative dimensions first.")
+
+
 # --- the picked point ----------------------------------------------------------------------------
 
 
@@ -37,7 +54,7 @@ def picked_panel(active, enc, state: ExploreState, lim: float, presenter: bool) 
         c1.image(views.upscale(enc.images[idx], size=THUMB), output_format="PNG", width=THUMB,
                  caption=f"test image #{idx} ({label})")
         c2.image(views.upscale(recon, size=THUMB), output_format="PNG", width=THUMB, caption="reconstruction at μ")
-        st.markdown(f"{_vector('μ', enc.mu[idx], 2)}  \n{_vector('σ', enc.sigma[idx], 3)}")
+        _posterior(active, enc.mu[idx], enc.sigma[idx], f"explore_pick_q_{idx}")
         explain("pick")
     if presenter:
         return
@@ -137,7 +154,7 @@ def own_digit_panel(active, state: ExploreState, lim: float) -> None:
                  caption=f"{source}, as the model sees it (28 × 28)")
         i2.image(views.upscale(recon, size=THUMB), output_format="PNG", width=THUMB,
                  caption="your digit's reconstruction at μ")
-        st.markdown(f"{_vector('μ', mu, 2)}  \n{_vector('σ', sigma, 3)}")
+        _posterior(active, mu, sigma, "explore_own_q")
         st.button("Move the ★ here", key="explore_own_to_star", icon=":material/my_location:",
                   on_click=lambda: state.move_star(code[0], lim))
     explain("own")

@@ -1,6 +1,7 @@
 """The live map: the scene sent to the latent-plane component (dashboard/latent_plane), and its events.
 
-data.view/home/focus/hidden/presenter/undoable/sliders go to the page; release (the full z), pick, view,
+data.view/home/focus/hidden/presenter/undoable/sliders (and for d > 2 the plane, its caption and the sliders'
+KL order) go to the page; release (the full z), pick, view,
 legend and undo come back, each as a callback that only changes the state object. view.rev is bumped only
 when Python moves the view, so the page keeps a zoom that Python has not heard of yet.
 """
@@ -38,11 +39,19 @@ def plane_data(scene: Scene, active, state: ExploreState, presenter: bool) -> tu
         "decoder": None, "points": None, "background": None, "backgroundOpacity": 0.35,
         "marks": [{"x": m.x, "y": m.y, "label": m.label, "color": m.color, **({"shape": m.shape}
                    if m.shape != "ring" else {})} for m in scene.marks],
-        "ellipses": [{"x": e.x, "y": e.y, "sx": e.sx, "sy": e.sy, "color": e.color,
+        "ellipses": [{"x": e.x, "y": e.y, "sx": e.sx, "sy": e.sy, "color": e.color, "angle": e.angle,
                       **({"dash": True} if e.dash else {}), **({"fill": e.fill} if e.fill else {}),
                       **({"z": "top"} if e.top else {})} for e in scene.ellipses],
         "note": None,
     }
+    if scene.plane is not None:  # d > 2: the page decodes z = o + u e1 + v e2 on this plane (plane.js's header)
+        p = scene.plane
+        data["plane"] = {"mean": [float(x) for x in p.mean], "e1": [float(x) for x in p.basis[0]],
+                         "e2": [float(x) for x in p.basis[1]]}
+        data["caption"] = scene.caption
+    order = slider_order(active, scene)
+    if order is not None:
+        data["sliderOrder"] = [int(i) for i in order]
     if dspec is not None:
         data["decoder"], blobs[dkey] = dkey, dspec
     else:  # the server fallback: the page shows the server's image, decoded again after each release
@@ -51,14 +60,25 @@ def plane_data(scene: Scene, active, state: ExploreState, presenter: bool) -> tu
         data["note"] = f"This decoder runs on the server only ({why}): release the ★ to see its image."
         data["sliders"] = False
     if len(scene.points):
-        pkey, pspec = models.points_blob(folder, stamp, active.dataset)
+        if scene.plane is not None:
+            pkey, pspec = models.plane_points_blob(folder, stamp, active.dataset, scene.plane_key)
+        else:
+            pkey, pspec = models.points_blob(folder, stamp, active.dataset)
         data["points"], blobs[pkey] = pkey, pspec
     if scene.background is not None:
         n, e = scene.background
-        gkey = latent_plane.blob_key("grid", folder, stamp, n, e)
+        piece = models.plane_slice(scene.plane, scene.z) if scene.plane is not None else None
+        gkey = latent_plane.blob_key("grid", folder, stamp, n, e, *(() if piece is None else (piece,)))
         data["background"] = gkey
-        blobs[gkey] = lambda: models.grid_blob(folder, stamp, n, e)[1]
+        blobs[gkey] = lambda: models.grid_blob(folder, stamp, n, e, piece)[1]
     return data, blobs
+
+
+def slider_order(active, scene: Scene):
+    """The dimensions by KL, most informative first (d > 2 with a test set), else None: z1, z2 in order."""
+    if scene.plane is None:
+        return None
+    return models.latent_analysis(active.entry.folder, active.entry.stamp, active.dataset).order
 
 
 def _event(name: str):

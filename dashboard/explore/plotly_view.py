@@ -26,7 +26,8 @@ def figure(scene: Scene, active, presenter: bool, height: int):
     background, background_extent = None, None
     if scene.background is not None:
         n, e = scene.background
-        _, spec = models.grid_blob(active.entry.folder, active.entry.stamp, n, e)
+        piece = models.plane_slice(scene.plane, scene.z) if scene.plane is not None else None  # d > 2: the map's plane
+        _, spec = models.grid_blob(active.entry.folder, active.entry.stamp, n, e, piece)
         background, background_extent = spec["src"], spec["extent"][1]
     ellipses = [dict(center=(e.x, e.y), sigma=(e.sx, e.sy), color=e.color, dash=e.dash) for e in scene.ellipses]
     picks = [(m.label, m.x, m.y) for m in scene.marks if m.shape == "ring"]

@@ -11,6 +11,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from vae_core import analysis
+
 PICK_COLOR = "#D62728"
 OWN_COLOR = "#7B2CBF"  # your digit
 POSTERIOR_COLOR = "#222222"
@@ -37,6 +39,7 @@ class Ellipse:
     dash: bool = False
     fill: str | None = None
     top: bool = False  # drawn above the ★ (the last pick's posterior must stay visible under it)
+    angle: float = 0.0  # radians from the map's x axis to sx's axis, counter-clockwise (a plane's tilted ellipse)
 
 
 @dataclass(frozen=True)
@@ -55,6 +58,9 @@ class Scene:
     ellipses: tuple[Ellipse, ...] = ()
     hidden: tuple[int, ...] = ()
     background: tuple[int, float] | None = None  # (n, e): the n x n manifold over [-e, e]^2
+    caption: str = ""  # d > 2: which plane the map shows and its share of the codes' variance
+    plane: object = None  # d > 2: the vae_core.analysis.Plane shown (its mean and basis go to the page)
+    plane_key: object = None  # d > 2: "pca" or (i, j)
 
 
 def background_extent(view: dict, limit: float) -> float:
@@ -63,37 +69,76 @@ def background_extent(view: dict, limit: float) -> float:
     return float(min(max(8.0, 2 * limit), max(1.0, math.ceil(reach * 2) / 2)))
 
 
-def build_scene(*, enc, d: int, z, limit: float, view: dict, picks=(), own=None, hidden=(), background_n=None
-                ) -> Scene:
+def plane_caption(plane, key) -> str:
+    """Which plane, and the share of the codes' variance it shows: sum_k Var(u_k) / tr Cov(mu)."""
+    name = "PCA plane: PC1–PC2" if key == "pca" else f"Coordinate plane: z{key[0] + 1}–z{key[1] + 1}"
+    share = float(plane.total_ratio)
+    return f"{name}, {share:.0%} of the variance" if math.isfinite(share) else name
+
+
+def project_ellipse(mu, sigma, plane) -> tuple[float, float, float, float, float]:
+    """(x, y, sx, sy, angle): the 1σ ellipse of N(mu, diag sigma^2) seen on the plane.
+
+    (u, v) = B (z - m) is Gaussian with covariance S = B diag(sigma^2) B^T [2, 2];
+    S = R diag(s1^2, s2^2) R^T gives the axes' lengths s_k and the angle of the first one."""
+    x, y = analysis.to_plane(np.asarray(mu, np.float64)[None], plane)[0]
+    b = plane.basis
+    cov = (b * np.asarray(sigma, np.float64) ** 2) @ b.T
+    lam, vec = np.linalg.eigh(cov)  # ascending
+    s1, s2 = np.sqrt(np.clip(lam[::-1], 0.0, None))
+    angle = math.atan2(vec[1, 1], vec[0, 1])  # the largest eigenvalue's axis
+    return float(x), float(y), float(s1), float(s2), float(angle)
+
+
+def build_scene(*, enc, d: int, z, limit: float, view: dict, picks=(), own=None, hidden=(), background_n=None,
+                plane=None, plane_key=None, plane_points=None) -> Scene:
     """enc: models.Encodings or None (no test set: an empty map); own: (mu, sigma) of your digit or None;
-    background_n: the manifold's grid size when it is shown under the points (d > 1 only)."""
+    background_n: the manifold's grid size when it is shown under the points (d > 1 only);
+    plane (d > 2): the analysis.Plane the map shows, plane_key its name ("pca" or (i, j)), plane_points the
+    test codes on it [N, 2] (computed here when not given). Without a plane the map is (z1, z2)."""
     if enc is not None:
         points, labels, class_names = enc.plane, enc.labels, tuple(enc.class_names)
+        if plane is not None:
+            points = plane_points if plane_points is not None else analysis.to_plane(enc.mu, plane).astype(np.float32)
         picks = [int(p) for p in picks if 0 <= int(p) < len(labels)]
     else:
         points, labels, class_names, picks = np.zeros((0, 2), np.float32), np.zeros(0, np.int64), (), []
     z = tuple(round(float(v), 4) for v in z)
+
+    def ellipse(mu, sigma) -> tuple[float, float, float, float, float]:
+        """(x, y, sx, sy, angle) of q's 1σ ellipse on the map."""
+        if plane is not None:
+            return project_ellipse(mu, sigma, plane)
+        return float(mu[0]), float(mu[1]), float(sigma[0]), float(sigma[1]), 0.0
+
     marks, ellipses = [], []
     for name, p in zip(("A", "B") if len(picks) == 2 else ("A",), picks):
         marks.append(Mark(float(points[p, 0]), float(points[p, 1]), name, PICK_COLOR))
     if picks and d > 1:
-        p = picks[-1]
-        ellipses.append(Ellipse(float(enc.mu[p, 0]), float(enc.mu[p, 1]), float(enc.sigma[p, 0]),
-                                float(enc.sigma[p, 1]), POSTERIOR_COLOR, top=True))
+        x, y, sx, sy, angle = ellipse(enc.mu[picks[-1]], enc.sigma[picks[-1]])
+        ellipses.append(Ellipse(x, y, sx, sy, POSTERIOR_COLOR, top=True, angle=angle))
     if own is not None:
         mu, sigma = own
-        x, y = float(mu[0]), float(mu[1]) if d > 1 else 0.0
-        marks.append(Mark(x, y, "yours", OWN_COLOR, "diamond"))
         if d > 1:
-            ellipses.append(Ellipse(x, y, float(sigma[0]), float(sigma[1]), OWN_COLOR, dash=True,
-                                    fill="rgba(123,44,191,0.10)"))
+            x, y, sx, sy, angle = ellipse(mu, sigma)
+            ellipses.append(Ellipse(x, y, sx, sy, OWN_COLOR, dash=True, fill="rgba(123,44,191,0.10)", angle=angle))
+        else:
+            x, y = float(mu[0]), 0.0
+        marks.append(Mark(x, y, "yours", OWN_COLOR, "diamond"))
     home = {"cx": 0.0, "cy": 0.0, "half": float(limit)}
+    if plane is not None:
+        u, v = analysis.to_plane(np.array(z, np.float64)[None], plane)[0]
+        star = (round(float(u), 4), round(float(v), 4))
+        axes = ("PC1", "PC2") if plane_key == "pca" else (f"z{plane_key[0] + 1}", f"z{plane_key[1] + 1}")
+    else:
+        star = (z[0], z[1] if d > 1 else 0.0)
+        axes = ("z1", "z2") if d > 1 else ("z1", "(random jitter)")
     return Scene(
-        points=points, labels=labels, class_names=class_names,
-        axes=("z1", "z2") if d > 1 else ("z1", "(random jitter)"),
-        star=(z[0], z[1] if d > 1 else 0.0), z=z, limit=float(limit), view=dict(view), home=home,
+        points=points, labels=labels, class_names=class_names, axes=axes,
+        star=star, z=z, limit=float(limit), view=dict(view), home=home,
         focus=(float(points[picks[-1], 0]), float(points[picks[-1], 1])) if picks else None,
         marks=tuple(marks), ellipses=tuple(ellipses),
         hidden=tuple(int(h) for h in hidden if 0 <= int(h) < len(class_names)),
         background=(int(background_n), background_extent(view, limit)) if background_n and d > 1 else None,
+        caption=plane_caption(plane, plane_key) if plane is not None else "", plane=plane, plane_key=plane_key,
     )

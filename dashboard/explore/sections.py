@@ -12,6 +12,7 @@ import torch
 
 from .. import models, views
 from ..explain import explain
+from .dimensions import map_plane, plane_axes
 from .panels import THUMB, own_code
 from .state import MORPH_ENDS, NOISE_KINDS, ExploreState
 
@@ -24,15 +25,20 @@ def presenting() -> bool:
 def manifold_section(active, enc, state: ExploreState, lim: float) -> None:
     n = int(st.slider("Grid size n (n × n images)", 10, 30, **state.bind("grid_n")))
     extent = float(state.view_of(lim)["half"])
-    grid = models.manifold_grid(active.entry.folder, active.entry.stamp, n, extent)
+    plane, key = map_plane(active, enc, state)  # d > 2: the map's plane, through the ★
+    piece = models.plane_slice(plane, state.star(active.latent_dim, lim)) if plane is not None else None
+    grid = models.manifold_grid(active.entry.folder, active.entry.stamp, n, extent, piece)
     image = views.grid_image(grid, scale=max(1, 600 // (n * 28)))
     dims = "z1 (left to right) and z2 (bottom to top)" if active.latent_dim > 1 else "z1"
+    if plane is not None:
+        dims = (f"{plane_axes(key)[0]} (left to right) and {plane_axes(key)[1]} (bottom to top) on the map's plane "
+                "through the ★")
     st.image(image, output_format="PNG", width="stretch" if presenting() else image.shape[1],
              caption=f"{n} × {n} decodes over [-{extent:g}, {extent:g}]² of {dims}, the map's zoom")
     if not presenting():
         st.download_button("Download grid (PNG)", views.png_bytes(image), file_name=f"manifold-{n}x{n}.png",
                            mime="image/png", on_click="ignore", key="explore_grid_dl")
-    explain("manifold")
+    explain("manifold_plane" if plane is not None else "manifold")
 
 
 def _morph_ends(active, enc, state: ExploreState, lim: float):

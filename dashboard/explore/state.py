@@ -15,7 +15,8 @@ from collections.abc import Callable
 import numpy as np
 import streamlit as st
 
-SECTIONS = ("Manifold grid", "Morph", "Prior samples", "Reconstructions", "De-noising")
+SECTIONS = ("Manifold grid", "Morph", "Prior samples", "Reconstructions", "De-noising", "Traversals", "Dimensions")
+TRAVERSAL_FROM = ("the ★", "the last pick")
 MAP_KINDS = {"live": "Live", "plotly": "Plotly"}
 MORPH_ENDS = ("A → B: the last two picks", "★ → last pick", "Your digit → ★", "Your digit → last pick")
 NOISE_KINDS = {"Gaussian": "gaussian", "Salt and pepper": "salt-and-pepper"}
@@ -38,6 +39,8 @@ DEFAULTS: dict = {
     "undo": (),  # earlier (z, picks), newest last
     "model_key": None, "model_folder": None, "dataset": None, "limit": 4.0,
     "notes": (),  # short messages for the next run (a refused URL parameter, picks dropped by a model switch)
+    "plane": "pca",  # d > 2: the map's plane, "pca" (the codes' principal plane) or (i, j): coordinates z_i, z_j
+    "trav_rows": 8, "trav_from": TRAVERSAL_FROM[0],  # the Traversals tab: how many dimensions, held at what
 }
 
 
@@ -158,6 +161,17 @@ class ExploreState:
         rev = int(self.view_of(lim).get("rev", 0)) + (1 if bump else 0)
         self.view = {"cx": cx, "cy": cy, "half": round(half, 3), "rev": rev}
 
+    # --- the map's plane (d > 2) -----------------------------------------------------------------
+
+    def plane_key(self, d: int):
+        """"pca" or (i, j) with 0 <= i != j < d: the plane to show (a stored pair beyond d reads as "pca")."""
+        p = self.plane
+        if isinstance(p, (list, tuple)) and len(p) == 2 and all(isinstance(k, int) for k in p):
+            i, j = p
+            if 0 <= i < d and 0 <= j < d and i != j:
+                return (int(i), int(j))
+        return "pca"
+
     # --- a model switch ----------------------------------------------------------------------
 
     def follow_model(self, key: str, folder: str, dataset: str, d: int, lim: float) -> None:
@@ -175,5 +189,9 @@ class ExploreState:
         if old_dataset is not None and old_dataset != dataset and self.picks:
             self.note(f"The picks were dropped: they were images of {old_dataset}, and this model uses {dataset}.")
             self.picks = []
+        if self.plane_key(d) == "pca" and self.plane != "pca":
+            if d > 2:
+                self.note("The map shows the PCA plane: this model has fewer coordinates than the plane asked for.")
+            self.plane = "pca"
         v = self.view_of(lim)
         self.set_view(v["cx"], v["cy"], v["half"], lim, bump=not first)

@@ -6,6 +6,8 @@
     sub  the sub-tab: grid, morph, prior, recon, denoise  p    the picks, test-image numbers (7,42)
     me   the morph's ends, 0-3 (as listed in the Morph tab)  mm  slerp   ms  the morph's steps
     pr   1: presenter mode                                 ex   0: explanations hidden
+    pl   d > 2: the map's plane, "3,7" (z3 against z7; the PCA plane, the default, is left out)
+    tr   the Traversals tab's rows (1-10)                  tf   1: traversals held at the last pick
 
 A parameter that is unknown, not a number, out of range or of the wrong length is ignored and a short note
 says so; defaults are left out, so a fresh page has a clean URL. Reading happens once per session (the first
@@ -19,12 +21,12 @@ from urllib.parse import urlencode
 
 import streamlit as st
 
-from .state import MORPH_ENDS, SECTIONS, ExploreState, clamp, max_half
+from .state import DEFAULTS, MORPH_ENDS, SECTIONS, TRAVERSAL_FROM, ExploreState, clamp, max_half
 
-SUB = dict(zip(("grid", "morph", "prior", "recon", "denoise"), SECTIONS))
+SUB = dict(zip(("grid", "morph", "prior", "recon", "denoise", "trav", "dims"), SECTIONS))
 SUB_NAME = {v: k for k, v in SUB.items()}
 APP_KEYS = ("m", "tab", "pr", "ex")
-EXPLORE_KEYS = ("z", "v", "map", "bg", "sub", "p", "me", "mm", "ms")
+EXPLORE_KEYS = ("z", "v", "map", "bg", "sub", "p", "me", "mm", "ms", "pl", "tr", "tf")
 PENDING = "url.pending"  # Explore's parameters, applied once Explore knows the model
 READ = "url.read"
 NOTES = "url.notes"
@@ -131,8 +133,37 @@ def apply_explore(state: ExploreState, d: int, lim: float, n_test: int) -> None:
                 setattr(state, name, conv(params[key]))
             else:
                 bad.append(key)
+    if "pl" in params:
+        plane = _plane(params["pl"], d)
+        if plane is None:
+            bad.append("pl")
+        else:
+            state.plane = plane
+    if "tr" in params:
+        if params["tr"].isdigit() and 1 <= int(params["tr"]) <= min(10, d):
+            state.trav_rows = int(params["tr"])
+        else:
+            bad.append("tr")
+    if "tf" in params:
+        if params["tf"] in ("0", "1"):
+            state.trav_from = TRAVERSAL_FROM[int(params["tf"])]
+        else:
+            bad.append("tf")
     if bad:
         _note(f"Ignored link parameters that do not fit this model: {', '.join(bad)}.")
+
+
+def _plane(text: str, d: int):
+    """ "pca" -> "pca"; "3,7" -> (2, 6) (1-based in the URL, like the sliders' names); None when it does not fit."""
+    if d <= 2:
+        return None
+    if text == "pca":
+        return "pca"
+    parts = text.split(",")
+    if len(parts) != 2 or not all(p.isdigit() for p in parts):
+        return None
+    i, j = (int(p) - 1 for p in parts)
+    return [i, j] if 0 <= i < d and 0 <= j < d and i != j else None
 
 
 def _fmt(values) -> str:
@@ -168,6 +199,14 @@ def params_for(state: ExploreState, model: str | None) -> dict[str, str]:
         out["mm"] = state.morph_mode
     if int(state.morph_steps) != 12:
         out["ms"] = str(int(state.morph_steps))
+    plane = state.plane_key(d)
+    if d > 2 and plane != "pca":
+        out["pl"] = f"{plane[0] + 1},{plane[1] + 1}"
+    rows = min(int(state.trav_rows), d, 10)  # the tab shows at most d rows
+    if rows != min(DEFAULTS["trav_rows"], d):
+        out["tr"] = str(rows)
+    if state.trav_from != TRAVERSAL_FROM[0] and state.trav_from in TRAVERSAL_FROM:
+        out["tf"] = "1"
     if ss.get(PRESENTER_KEY):
         out["pr"] = "1"
     if ss.get(EXPLAIN_KEY) is False:

@@ -23,6 +23,12 @@
  * Large things (decoder weights, the 10,000 points, the background picture) come in data.blobs, once per
  * session; later runs refer to them by key and they are kept here, in this module, across reruns.
  *
+ * A latent space of d > 2 dimensions is seen through a plane, data.plane = {mean, e1, e2} (d numbers each, e1 and
+ * e2 orthonormal): the map's coordinates are (u, v) = ((z - mean) . e1, (z - mean) . e2), and the point (u, v) of
+ * the map is z = o + u e1 + v e2, o = z* - ((z* - mean) . e1) e1 - ((z* - mean) . e2) e2 (the slice through the
+ * ★ z*). The page decodes it with decoder.setPlane(o, e1, e2) / decodePlane(u, v), so a frame costs the same
+ * for any d; a release sends the whole z. Without data.plane the map is (z1, z2) (d <= 2).
+ *
  * For tests and bench/drag_fps.py, window.__latentPlane holds the page's own timings (performance.now()) of
  * every decode + draw, what caused it, the triggers sent, the view and the hidden classes.
  */
@@ -184,7 +190,9 @@ function createInstance(parentElement) {
     view: { cx: 0, cy: 0, half: 3 }, // the visible square: centre and half-width, plane coordinates
     viewRev: undefined, // the last view rev from Python applied
     home: { cx: 0, cy: 0, half: 3 },
-    committed: [0, 0], // where the ★ is (the sliders' z, or a release not yet confirmed)
+    committed: [0, 0], // where the ★ is on the map (the sliders' z, or a release not yet confirmed)
+    plane: null, // d > 2: {m, e1, e2} (Float64Array each), the plane the map shows; null: the map is (z1, z2)
+    planeSet: "", // the slice the decoder was last given (decoder key and origin)
     zFull: new Float64Array(1), // the whole z: the ★'s two plane coordinates are committed[0..1]
     zDecode: new Float64Array(1), // the z decoded this frame
     mode: "idle", // idle | hover | drag | pan | pinch
@@ -508,6 +516,53 @@ function flushNudge(inst) {
   send(inst, "release", { z: fullZ(inst) });
 }
 
+// --- a plane through a latent space of d > 2 dimensions ----------------------------------------
+
+/** data.plane checked: {m, e1, e2} of d finite numbers each, or null. */
+function readPlane(data) {
+  const p = data.plane, d = data.z.length;
+  if (!p || d < 3) return null;
+  const vec = (a) => (Array.isArray(a) && a.length === d && a.every(finite) ? Float64Array.from(a) : null);
+  const m = vec(p.mean), e1 = vec(p.e1), e2 = vec(p.e2);
+  return m && e1 && e2 ? { m, e1, e2 } : null;
+}
+
+/** (u, v) = ((z - m) . e1, (z - m) . e2) */
+function project(plane, z) {
+  let u = 0, v = 0;
+  for (let i = 0; i < plane.m.length; i++) {
+    const c = z[i] - plane.m[i];
+    u += c * plane.e1[i];
+    v += c * plane.e2[i];
+  }
+  return [u, v];
+}
+
+/** The slice's origin through z0: o = z0 - u0 e1 - v0 e2, (u0, v0) = project(z0), written into out. */
+function sliceOrigin(plane, z0, out) {
+  const [u0, v0] = project(plane, z0);
+  for (let i = 0; i < out.length; i++) out[i] = z0[i] - u0 * plane.e1[i] - v0 * plane.e2[i];
+  return out;
+}
+
+/** z = o + u e1 + v e2 on the slice through zFull, written into out. */
+function liftZ(inst, uv, out) {
+  const p = inst.plane;
+  sliceOrigin(p, inst.zFull, out);
+  for (let i = 0; i < out.length; i++) out[i] += uv[0] * p.e1[i] + uv[1] * p.e2[i];
+  return out;
+}
+
+/** The ★'s whole z now: zFull off the plane, committed on it (with a plane), zFull and committed without. */
+function starZ(inst) {
+  const out = new Float64Array(inst.zFull.length);
+  if (inst.plane) return liftZ(inst, inst.committed, out);
+  out.set(inst.zFull);
+  out[0] = inst.committed[0];
+  if (out.length > 1) out[1] = inst.committed[1];
+  return out;
+}
+
 function buildSliders(inst) {
   const d = inst.data, on = Boolean(d.sliders) && Boolean(blob(d.decoder));
   const dims = d.z.length;
@@ -556,15 +611,20 @@ function buildSliders(inst) {
 
 function setDim(inst, dim, v) {
   if (!finite(v)) return;
-  if (dim < 2) inst.committed[dim] = v;
+  if (inst.plane) {  // one coordinate of z moves: so may its place on the map and the slice through it
+    inst.zFull = starZ(inst);
+    inst.zFull[dim] = v;
+    inst.committed = project(inst.plane, inst.zFull);
+  } else if (dim < 2) inst.committed[dim] = v;
   else inst.zFull[dim] = v;
 }
 
 /** The in-page sliders show where the ★ is (after a drag, a nudge, or a run), except the one being dragged. */
 function syncSliders(inst) {
+  const z = inst.plane && inst.sliderInputs.length ? starZ(inst) : null;
   for (const { dim, input, value } of inst.sliderInputs) {
     if (inst.sliding && inst.root.getRootNode().activeElement === input) continue;
-    const v = dim < 2 ? inst.committed[dim] : inst.zFull[dim];
+    const v = z ? round2(z[dim]) : dim < 2 ? inst.committed[dim] : inst.zFull[dim];
     if (Number(input.value) !== v) input.value = String(v);
     const text = fmtZ(v);
     if (value.textContent !== text) value.textContent = text;
@@ -586,6 +646,7 @@ function round4(v) {
 
 /** The whole latent vector at the ★: Python sets every slider from it. */
 function fullZ(inst) {
+  if (inst.plane) return Array.from(starZ(inst), round4);
   const d = inst.data.z.length, out = [];
   for (let i = 0; i < d; i++) out.push(i < 2 ? round2(inst.committed[i]) : round4(inst.zFull[i]));
   return out;
@@ -597,7 +658,7 @@ function takeZ(inst, z) {
   if (inst.zFull.length !== d) inst.zFull = new Float64Array(d);
   if (inst.zDecode.length !== d) inst.zDecode = new Float64Array(d);
   for (let i = 0; i < d; i++) inst.zFull[i] = finite(z[i]) ? z[i] : 0;
-  inst.committed = [inst.zFull[0], d > 1 ? inst.zFull[1] : 0];
+  inst.committed = inst.plane ? project(inst.plane, inst.zFull) : [inst.zFull[0], d > 1 ? inst.zFull[1] : 0];
 }
 
 // --- geometry: the visible square <-> the canvas ---------------------------------------------
@@ -723,7 +784,7 @@ function drawStatic(inst) {
   if (!d || !inst.size) return;
   const pts = blob(d.points), bg = blob(d.background), v = inst.view;
   const key = [d.points, d.background, bg && bg.loaded, v.cx, v.cy, v.half, [...inst.hidden].sort().join(","),
-               inst.size, inst.dpr, inst.presenter, d.axes.join("|"), d.colors.join(",")].join(";");
+               inst.size, inst.dpr, inst.presenter, d.axes.join("|"), d.colors.join(","), d.caption || ""].join(";");
   if (key === inst.staticKey) return;
   inst.staticKey = key;
   const ctx = inst.baseCtx, s = inst.size, r = plotRect(inst);
@@ -800,6 +861,12 @@ function drawStatic(inst) {
     }
     ctx.globalAlpha = 1;
     STATS.pointsDrawn = drawn;
+  }
+  if (d.caption) {  // which plane; a narrow map drops the kind ("PCA plane: "), the axes name it
+    const px = inst.presenter ? 15 : 13;
+    ctx.font = `bold ${px}px system-ui, sans-serif`;
+    const text = ctx.measureText(d.caption).width > r.w - 14 ? d.caption.split(": ").pop() : d.caption;
+    label(ctx, text, r.x0 + 6, r.y0 + 12, "#31333F", px);
   }
   ctx.restore();
   // frame, ticks, labels
@@ -911,13 +978,31 @@ function frame(inst) {
   const dec = blob(d.decoder);
   let decoded = false;
   if (dec) {
-    const zd = inst.zDecode;
-    zd.set(inst.zFull);
-    zd[0] = z[0];
-    if (zd.length > 1) zd[1] = z[1];
-    const key = Array.prototype.join.call(zd, ",") + d.decoder;
+    const zd = inst.zDecode, p = inst.plane;
+    let key, slice = "";
+    if (p) {  // z = o + u e1 + v e2: the decoder folds the slice into its first layer (decoder.setPlane)
+      sliceOrigin(p, inst.zFull, zd);
+      slice = d.decoder + ":" + Array.prototype.join.call(zd, ",");
+      key = slice + ";" + z[0] + "," + z[1];
+      for (let i = 0; i < zd.length; i++) zd[i] += z[0] * p.e1[i] + z[1] * p.e2[i];  // for STATS.zFull
+    } else {
+      zd.set(inst.zFull);
+      zd[0] = z[0];
+      if (zd.length > 1) zd[1] = z[1];
+      key = Array.prototype.join.call(zd, ",") + d.decoder;
+    }
     if (key !== inst.lastDecodedKey) {
-      inst.pixels = dec.decode(zd, inst.pixels && inst.pixels.length === dec.nPixels ? inst.pixels : undefined);
+      const out = inst.pixels && inst.pixels.length === dec.nPixels ? inst.pixels : undefined;
+      if (p) {
+        if (slice !== inst.planeSet || !dec.plane) {
+          dec.setPlane(sliceOrigin(p, inst.zFull, new Float64Array(zd.length)), p.e1, p.e2);
+          inst.planeSet = slice;
+          STATS.planeSets = (STATS.planeSets || 0) + 1;
+        }
+        inst.pixels = dec.decodePlane(z[0], z[1], out);
+      } else {
+        inst.pixels = dec.decode(zd, out);
+      }
       inst.lastDecodedKey = key;
       drawDigit(inst, dec);
       STATS.decodes++;
@@ -939,6 +1024,7 @@ function frame(inst) {
   }
   STATS.z = [z[0], z[1]];
   STATS.zFull = Array.from(inst.zDecode);
+  STATS.plane = Boolean(inst.plane);
   STATS.mode = inst.mode;
 }
 
@@ -989,11 +1075,12 @@ function drawOverlay(inst, z, what) {
   ctx.clip();
   const ellipses = (d.ellipses || []).map((e) => {
     const [px, py] = toPx(inst, e.x, e.y);
-    return { e, px, py, rx: Math.max(3, e.sx * scale), ry: Math.max(3, e.sy * scale) };
+    // e.angle: counter-clockwise on the plane, so clockwise on the screen (its y grows downwards)
+    return { e, px, py, rx: Math.max(3, e.sx * scale), ry: Math.max(3, e.sy * scale), rot: -(finite(e.angle) ? e.angle : 0) };
   });
-  for (const { e, px, py, rx, ry } of ellipses) {  // the fills first: under the marks and the ★
+  for (const { e, px, py, rx, ry, rot } of ellipses) {  // the fills first: under the marks and the ★
     ctx.beginPath();
-    ctx.ellipse(px, py, rx, ry, 0, 0, 2 * Math.PI);
+    ctx.ellipse(px, py, rx, ry, rot, 0, 2 * Math.PI);
     ctx.fillStyle = e.fill || "rgba(0,0,0,0.08)";
     ctx.fill();
   }
@@ -1027,10 +1114,10 @@ function drawOverlay(inst, z, what) {
   ctx.strokeStyle = "#111";
   ctx.stroke();
   // the ellipses' outlines after the ★, so the ★ never hides a posterior: a white halo, then the colour
-  for (const { e, px, py, rx, ry } of ellipses) {
+  for (const { e, px, py, rx, ry, rot } of ellipses) {
     const w = big ? 3 : 2;
     ctx.beginPath();
-    ctx.ellipse(px, py, rx, ry, 0, 0, 2 * Math.PI);
+    ctx.ellipse(px, py, rx, ry, rot, 0, 2 * Math.PI);
     ctx.setLineDash([]);
     ctx.lineWidth = w + 2;
     ctx.strokeStyle = "rgba(255,255,255,0.85)";
@@ -1068,8 +1155,9 @@ function readout(inst, z, what) {
   const d = inst.data;
   const parts = [fmtZ(z[0])];
   if (d.z.length > 1) parts.push(fmtZ(z[1]));
-  if (d.z.length > 2 && !inst.sliderInputs.length) parts.push(d.z.length > 3 ? `${fmtZ(inst.zFull[2])}, \u2026` : fmtZ(inst.zFull[2]));
-  const text = `z = (${parts.join(", ")})`;
+  if (d.z.length > 2 && !inst.sliderInputs.length && !inst.plane) parts.push(d.z.length > 3 ? `${fmtZ(inst.zFull[2])}, \u2026` : fmtZ(inst.zFull[2]));
+  // on a plane: the map's coordinates, named by its axes (the side panel has room for ~20 characters)
+  const text = inst.plane ? `map (${parts.join(", ")})` : `z = (${parts.join(", ")})`;
   if (inst.readZ.textContent !== text) inst.readZ.textContent = text;
   const mode = what === "drag" ? "dragging the \u2605: release to set the sliders"
     : what === "hover" ? "under the pointer: click to move the \u2605 here"
@@ -1121,9 +1209,16 @@ function update(inst, data) {
       schedule(inst);
     });
   }
+  // the plane first: takeZ places the ★ on it
+  const plane = readPlane(data);
+  const planeKey = plane ? [data.plane.mean, data.plane.e1, data.plane.e2].join(";") : "";
+  const planeChanged = planeKey !== inst.planeKey;
+  inst.plane = plane;
+  inst.planeKey = planeKey;
+  inst.planeSet = "";
   // z from Python, unless the page is in the middle of moving it (keys not yet released, a slider held)
   const busy = inst.nudgeTimer || inst.sliding || inst.mode === "drag";
-  if (!busy || inst.zFull.length !== Math.max(1, data.z.length)) {
+  if (!busy || planeChanged || inst.zFull.length !== Math.max(1, data.z.length)) {
     takeZ(inst, data.z);
     inst.cause = "data";
   }
@@ -1172,6 +1267,10 @@ function update(inst, data) {
   STATS.decoderKind = dec ? (dec.ops.some((op) => op.type === "conv_transpose") ? "conv" : "mlp") : "server";
   STATS.background = Boolean(bg && bg.loaded);
   STATS.focusable = inst.overlay.tabIndex === 0;
+  STATS.axes = data.axes.slice();
+  STATS.caption = data.caption || "";
+  STATS.pointsKey = data.points || null;
+  STATS.planeBasis = plane ? { mean: Array.from(plane.m), e1: Array.from(plane.e1), e2: Array.from(plane.e2) } : null;
   STATS.hidden = [...inst.hidden].sort((a, b) => a - b);
 }
 

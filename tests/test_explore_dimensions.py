@@ -1,0 +1,259 @@
+"""Explore beyond two dimensions (issue 14): the map's plane, the sliders by KL, Traversals and Dimensions.
+
+AppTest on the tiny checkpoints of dashboard_apptest (models/three-d has d = 3), the pure scene on made-up
+codes, and what the app says about the shipped 16-D and 64-D models checked on those models.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+
+from apptest_helpers import send_event
+from dashboard_apptest import at, checkpoints, image_urls, pick, plane_data, select_model  # noqa: F401
+from test_explore_url import fresh, open_tab
+from vae_core import analysis
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+# --- the scene: everything projected onto the plane ---------------------------------------------
+
+
+def _codes(n=400, d=5, seed=0):
+    rng = np.random.default_rng(seed)
+    mu = (rng.normal(size=(n, d)) * np.array([3.0, 2.0, 1.0, 0.5, 0.1][:d])).astype(np.float32)
+    sigma = rng.uniform(0.2, 1.0, size=(n, d)).astype(np.float32)
+    return SimpleNamespace(mu=mu, sigma=sigma, labels=np.arange(n) % 10, class_names=[str(k) for k in range(10)],
+                           plane=mu[:, :2].copy())
+
+
+def test_the_scene_projects_codes_star_picks_and_ellipses_onto_the_plane():
+    from dashboard.explore.scene import build_scene
+
+    enc = _codes()
+    plane = analysis.principal_plane(enc.mu)
+    z = enc.mu[7]
+    scene = build_scene(enc=enc, d=5, z=z, limit=4.0, view={"cx": 0, "cy": 0, "half": 4, "rev": 0}, picks=[3, 7],
+                        plane=plane, plane_key="pca")
+    np.testing.assert_allclose(scene.points, analysis.to_plane(enc.mu, plane), atol=1e-5)
+    assert scene.star == pytest.approx(tuple(analysis.to_plane(z[None], plane)[0]), abs=1e-3)
+    assert scene.focus == pytest.approx(tuple(scene.points[7]))
+    assert [(m.label, m.x, m.y) for m in scene.marks] == [("A", *scene.points[3]), ("B", *scene.points[7])]
+    assert scene.axes == ("PC1", "PC2")
+    assert scene.caption == f"PCA plane: PC1–PC2, {plane.total_ratio:.0%} of the variance"
+    # the ellipse is q's covariance seen on the plane: R diag(sx^2, sy^2) R^T == B diag(sigma^2) B^T
+    (e,) = scene.ellipses
+    r = np.array([[math.cos(e.angle), -math.sin(e.angle)], [math.sin(e.angle), math.cos(e.angle)]])
+    shown = r @ np.diag([e.sx**2, e.sy**2]) @ r.T
+    np.testing.assert_allclose(shown, (plane.basis * enc.sigma[7].astype(np.float64) ** 2) @ plane.basis.T, atol=1e-6)
+    assert (e.x, e.y) == pytest.approx(tuple(scene.points[7]), abs=1e-5)
+
+
+def test_a_coordinate_plane_shows_those_two_coordinates():
+    from dashboard.explore.scene import build_scene
+
+    enc = _codes()
+    plane = analysis.coordinate_plane(5, 2, 0, enc.mu)
+    scene = build_scene(enc=enc, d=5, z=enc.mu[1], limit=4.0, view={"cx": 0, "cy": 0, "half": 4}, picks=[1],
+                        plane=plane, plane_key=(2, 0))
+    np.testing.assert_allclose(scene.points, enc.mu[:, [2, 0]], atol=1e-6)
+    assert scene.axes == ("z3", "z1") and scene.caption.startswith("Coordinate plane: z3–z1, ")
+    share = enc.mu.var(0)[[2, 0]].sum() / enc.mu.var(0).sum()
+    assert scene.caption.endswith(f"{share:.0%} of the variance")
+    (e,) = scene.ellipses
+    assert sorted([e.sx, e.sy]) == pytest.approx(sorted(enc.sigma[1][[2, 0]]), abs=1e-6)
+
+
+def test_without_a_plane_the_map_is_z1_z2_as_before():
+    from dashboard.explore.scene import build_scene
+
+    enc = _codes(d=3)
+    scene = build_scene(enc=enc, d=3, z=[1.0, 2.0, 3.0], limit=4.0, view={"cx": 0, "cy": 0, "half": 4}, picks=[5])
+    assert scene.axes == ("z1", "z2") and scene.star == (1.0, 2.0) and scene.caption == "" and scene.plane is None
+    (e,) = scene.ellipses
+    assert (e.sx, e.sy, e.angle) == (pytest.approx(enc.sigma[5, 0]), pytest.approx(enc.sigma[5, 1]), 0.0)
+
+
+# --- the app on a 3-D model ---------------------------------------------------------------------
+
+
+def _summary(app):
+    from dashboard import models
+
+    entry = [e for e in models.list_models() if e.name == "three-d"][0]
+    return models.latent_analysis(entry.folder, entry.stamp, "mnist")
+
+
+def test_a_3d_model_shows_the_pca_plane_and_the_page_gets_its_basis(at):
+    select_model(at, "three-d")
+    data = plane_data(at)
+    summary = _summary(at)
+    plane = summary.plane
+    assert data["axes"] == ["PC1", "PC2"]
+    assert data["plane"]["mean"] == pytest.approx(list(plane.mean), abs=1e-9)
+    assert np.allclose([data["plane"]["e1"], data["plane"]["e2"]], plane.basis, atol=1e-9)
+    assert data["caption"] == f"PCA plane: PC1–PC2, {plane.total_ratio:.0%} of the variance"
+    assert any(data["caption"] in c.value for c in at.caption), "the caption is under the map too"
+    assert data["sliderOrder"] == [int(j) for j in summary.order], "the page's sliders by KL, largest first"
+    points = data["blobs"][data["points"]]
+    assert points["n"] == len(summary.mu)
+    # the Streamlit sliders: by KL, each labelled with it
+    sliders = [s for s in at.slider if s.key.startswith("explore_z")]
+    assert [s.key for s in sliders] == [f"explore_z{j}" for j in summary.order if summary.activity[j] > 0.01] + [
+        f"explore_z{j}" for j in summary.order if summary.activity[j] <= 0.01]
+    assert all(s.label == f"z{int(s.key[9:]) + 1} · KL {summary.kl[int(s.key[9:])]:.2f}" for s in sliders)
+
+
+def test_switching_to_a_coordinate_plane_changes_the_dots_and_the_view_goes_home(at):
+    select_model(at, "three-d")
+    pca = plane_data(at)
+    at.segmented_control(key="explore_plane_kind").set_value("Coordinates").run()
+    assert not at.exception
+    summary = _summary(at)
+    first, second = (int(j) for j in summary.order[:2])
+    assert at.session_state["explore.plane"] == [first, second]
+    data = plane_data(at)
+    assert data["points"] != pca["points"] and data["axes"] == [f"z{first + 1}", f"z{second + 1}"]
+    assert data["caption"].startswith(f"Coordinate plane: z{first + 1}–z{second + 1}")
+    assert data["view"]["rev"] == pca["view"]["rev"] + 1
+    # choosing the y axis's coordinate for x swaps the two
+    at.selectbox(key="explore_plane_x").set_value(second).run()
+    assert at.session_state["explore.plane"] == [second, first]
+    assert at.query_params["pl"] == f"{second + 1},{first + 1}"
+    at.segmented_control(key="explore_plane_kind").set_value("PCA").run()
+    assert at.session_state["explore.plane"] == "pca" and "pl" not in at.query_params
+
+
+def test_a_release_on_the_plane_sets_every_slider(at):
+    select_model(at, "three-d")
+    send_event(at, "explore_plane", "release", {"z": [0.5, -1.25, 2.0]})
+    assert [at.slider(key=f"explore_z{i}").value for i in range(3)] == [0.5, -1.25, 2.0]
+    assert plane_data(at)["z"] == [0.5, -1.25, 2.0]
+
+
+def test_the_manifold_grid_lies_on_the_plane_through_the_star(at):
+    select_model(at, "three-d")
+    (grid,) = image_urls(at, "20 × 20 decodes")
+    at.slider(key="explore_z2").set_value(2.0).run()  # off the (z1, z2) plane, not off the PCA one only
+    (moved,) = image_urls(at, "20 × 20 decodes")
+    assert moved != grid, "another slice through the ★: another grid"
+    captions = [c for img in at.image for c in img.captions if c.startswith("20 × 20")]
+    assert "PC1 (left to right) and PC2 (bottom to top) on the map's plane" in captions[0]
+    at.toggle(key="explore_bg").set_value(True).run()
+    data = plane_data(at)
+    assert data["background"] in data["blobs"]
+
+
+def test_traversals_show_one_row_per_dimension_by_kl(at):
+    select_model(at, "three-d")
+    at.session_state["explore.section"] = "Traversals"
+    at.run()
+    assert not at.exception
+    summary = _summary(at)
+    rows = [m.value for m in at.markdown if m.value.startswith("**z")]
+    assert rows == [f"**z{j + 1}**  \nKL {summary.kl[j]:.2f}" for j in summary.order[:3]]
+    at.slider(key="explore_trav_rows").set_value(2).run()
+    assert len([m for m in at.markdown if m.value.startswith("**z")]) == 2
+    assert at.query_params["tr"] == "2" and at.query_params["sub"] == "trav"
+    # held at the last pick's μ: the traversal of its code
+    pick(at, 5)
+    at.radio(key="explore_trav_from").set_value("the last pick").run()
+    assert any("μ of test image #5" in c.value for c in at.caption)
+
+
+def test_the_dimensions_tab_shows_the_kl_chart_and_the_active_units(at):
+    select_model(at, "three-d")
+    at.session_state["explore.section"] = "Dimensions"
+    at.run()
+    assert not at.exception
+    summary = _summary(at)
+    (metric,) = [m for m in at.metric if m.label == "Active units"]
+    assert metric.value == f"{summary.active} of 3"
+    assert any(el.proto.id.endswith("-explore_kl_chart") for el in at.main if getattr(el, "type", "") == "plotly_chart")
+    assert any("Cov" in x.value for x in at.latex), "the formula"
+
+
+@pytest.mark.parametrize("pl, refused", [("1,1", True), ("9,2", True), ("x", True), ("2,3", False), ("pca", False)])
+def test_a_plane_in_the_link(checkpoints, monkeypatch, pl, refused):
+    app = fresh(checkpoints, monkeypatch, {"m": "models/three-d", "pl": pl})
+    notes = [i.value for i in app.info]
+    if refused:
+        assert any("pl" in n and "Ignored" in n for n in notes), notes
+        assert "explore.plane" not in app.session_state or app.session_state["explore.plane"] == "pca"
+    else:
+        assert not notes
+        assert "explore.plane" in app.session_state and app.session_state["explore.plane"] == (
+            "pca" if pl == "pca" else [1, 2])
+        if pl != "pca":
+            assert plane_data(app)["axes"] == ["z2", "z3"]
+
+
+def test_a_plane_in_the_link_of_a_2d_model_is_refused(checkpoints, monkeypatch):
+    app = fresh(checkpoints, monkeypatch, {"pl": "1,2"})
+    assert any("pl" in i.value for i in app.info)
+    assert "plane" not in plane_data(app)
+
+
+def test_the_plane_and_the_slider_order_survive_a_visit_to_train(at):
+    select_model(at, "three-d")
+    at.segmented_control(key="explore_plane_kind").set_value("Coordinates").run()
+    plane = at.session_state["explore.plane"]
+    keys = [s.key for s in at.slider if s.key.startswith("explore_z")]
+    open_tab(at, "Train")
+    open_tab(at, "Explore")
+    assert at.session_state["explore.plane"] == plane
+    assert [s.key for s in at.slider if s.key.startswith("explore_z")] == keys
+    assert plane_data(at)["axes"] == [f"z{plane[0] + 1}", f"z{plane[1] + 1}"]
+
+
+def test_the_picked_point_shows_mu_and_sigma_per_dimension_for_d_above_4():
+    from dashboard.explore.dimensions import posterior_chart
+
+    enc = _codes(d=5)
+    fig = posterior_chart(enc.mu[0], enc.sigma[0], order=[4, 3, 2, 1, 0])
+    (trace,) = fig.data
+    assert list(trace.x) == ["z5", "z4", "z3", "z2", "z1"]
+    assert list(trace.y) == pytest.approx(list(enc.mu[0][::-1]))
+    assert list(trace.error_y.array) == pytest.approx(list(enc.sigma[0][::-1]))
+
+
+# --- what the app says is true of the shipped models ---------------------------------------------
+
+
+@pytest.mark.parametrize("name, dataset, d, active", [("mnist16-mlp", "mnist", 16, 13),
+                                                       ("fashion64-conv", "fashion-mnist", 64, 8)])
+def test_the_sentences_about_collapse_are_true_of_the_shipped_models(name, dataset, d, active):
+    """docs/benchmarks.md's counts; explain.TEXTS["dimensions"] and ["traversals"] on these models."""
+    import torch
+
+    from dashboard import models
+    from dashboard.explore.dimensions import collapse_sentence
+    from vae_core import load_checkpoint, load_dataset
+
+    folder = ROOT / "pretrained" / name
+    try:
+        data = load_dataset(dataset, None, download=False)
+    except Exception as e:  # noqa: BLE001  (no data set here: nothing to check it on)
+        pytest.skip(f"{dataset} is not available: {e}")
+    model, _ = load_checkpoint(folder)
+    mu, sigma = models.encode_images(model, data.test_images)
+    summary = analysis.summarize_codes(mu, 2 * np.log(sigma.astype(np.float64)))
+    assert (len(summary.kl), summary.active) == (d, active)
+    off = summary.activity <= 0.01
+    # "its μ_j stays near 0 and its σ_j near 1 whatever the image (KL ≈ 0)"
+    assert summary.kl[off].max() < 0.01 < float(np.median(summary.kl[~off]))
+    assert np.abs(mu[:, off]).mean() < 0.1 and np.abs(sigma[:, off] - 1).mean() < 0.15
+    assert collapse_sentence(summary).startswith(f"{d - active} of the {d} dimensions are inactive")
+    # "A dimension with KL ≈ 0 gives a row of identical images": the traversal of the quietest dimension
+    j = int(summary.order[-1])
+    with torch.no_grad():
+        rows = model.decode(torch.tensor(analysis.traversal_latents(mu[0], [j, int(summary.order[0])], n=9),
+                                         dtype=torch.float32))[:, 0].numpy().reshape(2, 9, 28, 28)
+    quiet = np.abs(rows[0] - rows[0, 4]).max()
+    busy = np.abs(rows[1] - rows[1, 4]).max()
+    assert quiet < 0.1 < busy, (quiet, busy)
