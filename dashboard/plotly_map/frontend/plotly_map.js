@@ -82,7 +82,7 @@ function parsePoints(p) {
   return { kind: "points", n: p.n, byClass };
 }
 
-function storeBlobs(blobs) {
+function storeBlobs(blobs, keep) {
   for (const [key, p] of Object.entries(blobs || {})) {
     try {
       if (p.kind === "points") CACHE.set(key, parsePoints(p));
@@ -93,7 +93,7 @@ function storeBlobs(blobs) {
     }
   }
   // Each model or manifold view adds a blob: keep the newest few (the page asks again for one it dropped).
-  const old = [...CACHE.keys()].filter((k) => CACHE.get(k).kind !== "script");
+  const old = [...CACHE.keys()].filter((k) => CACHE.get(k).kind !== "script" && !(keep && keep.has(k)));
   for (const k of old.slice(0, Math.max(0, old.length - 8))) CACHE.delete(k);
 }
 
@@ -380,10 +380,10 @@ function legendClick(inst, curve, double) {
 // --- data from Python ----------------------------------------------------------------------------------
 
 function update(inst, data) {
-  storeBlobs(data.blobs);
+  const refs = [data.points, data.background].filter(Boolean);
+  storeBlobs(data.blobs, new Set(refs));
   delete data.blobs; // parsed; do not keep a second copy of the base64
   inst.data = data;
-  const refs = [data.points, data.background].filter(Boolean);
   const missing = refs.filter((k) => !CACHE.has(k));
   if (missing.length) askFor(inst, missing);
   const view = viewOf(data);
@@ -414,7 +414,7 @@ function preload(inst, data) {
   const idle = globalThis.requestIdleCallback || ((f) => setTimeout(f, 200));
   idle(() => loadPlotly(data.plotly).then(warmWebGL, () => {
     if (data.plotly && data.plotly.key) askFor(inst, [data.plotly.key]);
-  }));
+  }), { timeout: 2000 });
 }
 
 /** One WebGL point off screen: the browser compiles Plotly's shaders before the map needs them. */
