@@ -186,6 +186,16 @@ def test_the_plotly_maps_zoom_and_legend_go_to_the_state_and_the_live_map(at):
     assert data["hidden"] == only_4 and data["view"]["half"] == 1.5, "both maps share the legend and the view"
 
 
+def test_a_page_that_cannot_load_plotly_js_gets_its_source_once(at):
+    use_plotly_map(at)
+    key = scatter_spec(at)["plotly"]["key"]
+    send_event(at, "explore_scatter", "missing", [key])
+    script = scatter_spec(at)["blobs"][key]
+    assert script["kind"] == "script" and "window.Plotly" in script["source"][-2000:]
+    at.slider(key="explore_z0").set_value(0.5).run()
+    assert key not in scatter_spec(at)["blobs"], "sent once"
+
+
 def test_the_manifold_lies_under_the_plotly_map_aligned_with_its_axes(at):
     use_plotly_map(at)
     assert scatter_spec(at)["background"] is None

@@ -228,15 +228,18 @@ VISIBLE = f"""() => Object.fromEntries(document.querySelector('{SCATTER}')._full
   .filter((t) => t.customdata && t.customdata.length).map((t) => [t.name, t.visible]))"""
 
 
-def wheel_zoom(page, steps: int = 3) -> list[float]:
-    """Zoom in on the middle of the Plotly map and wait until Python has it (the link gets v=...)."""
+def wheel_zoom(page) -> list[float]:
+    """One wheel step in on the middle of the Plotly map; wait until Python has the new view (the link's v=...)
+    and the page has that rerun (the View ± slider shows it)."""
+    before = page.evaluate(X_RANGE)
     left, top, right, bottom = page.evaluate(PLOT_AREA, SCATTER)
     page.mouse.move((left + right) / 2, (top + bottom) / 2)
-    for _ in range(steps):
-        page.mouse.wheel(0, -100)
+    page.mouse.wheel(0, -100)
     page.wait_for_function("() => /[?&]v=/.test(location.search)", timeout=30_000)
+    half = float(re.search(r"v=[^&]*%2C([0-9.]+)(&|$)", page.url).group(1))
+    page.locator(".st-key-explore_view_half").get_by_text(f"{half:.2f}").wait_for(timeout=30_000)
     zoomed = page.evaluate(X_RANGE)
-    assert zoomed[1] - zoomed[0] < 7.5, zoomed
+    assert zoomed[1] - zoomed[0] < 0.95 * (before[1] - before[0]), (before, zoomed)
     return zoomed
 
 
@@ -280,7 +283,7 @@ def test_the_plotly_legend_shows_one_class_or_all_and_the_live_map_follows(page)
 
 def test_the_plotly_maps_zoom_survives_a_visit_to_train(page):
     switch_to_plotly(page)
-    zoomed = wheel_zoom(page, steps=4)
+    zoomed = wheel_zoom(page)
     draws = page.evaluate(f"{PM}.draws.length")
     page.get_by_role("tab", name="Train").click()
     page.wait_for_function("() => !document.querySelector('.st-key-explore_z0')", timeout=30_000)

@@ -26,7 +26,9 @@
 
 const CACHE = new Map(); // blob key -> parsed value: points {n, byClass}, image {src, extent}, script source
 const INSTANCES = new WeakMap(); // parentElement -> instance
-const VIEW_SETTLE_MS = 250;
+// A wheel gesture is one view event: each event is a rerun, and a second one sent before the page has the
+// first one's rerun carries the View ± slider's old value (Streamlit sends every widget's state with a trigger).
+const VIEW_SETTLE_MS = 400;
 const LEGEND_CLICK_MS = 320; // > Plotly's double-click delay (300 ms): one click, or the first of two?
 const STATS = (globalThis.__plotlyMap = globalThis.__plotlyMap || {
   plotly: null, // the plotly.js version drawing, once loaded
@@ -258,7 +260,8 @@ function figure(inst) {
     height: finite(d.height) ? d.height : 560, margin: { l: 10, r: 10, t: 36, b: 10 }, dragmode: "pan",
     font: { size: f }, hoverlabel: { font: { size: f } }, hovermode: "closest", clickmode: "event",
     legend: { title: { text: "class: click hides,<br>double-click shows only it", font: { size: f } },
-      itemsizing: "constant", font: { size: f }, y: 1, yanchor: "top" },
+      itemsizing: "constant", font: { size: f }, y: 1, yanchor: "top",
+      itemclick: false, itemdoubleclick: false }, // the legend's clicks are ours (listen below)
     xaxis: { title: { text: axes[0], font: { size: ft } }, range: [v.cx - v.half, v.cx + v.half], ...axis },
     yaxis: { title: { text: axes[1], font: { size: ft } }, range: [v.cy - v.half, v.cy + v.half], scaleanchor: "x",
       scaleratio: 1, ...axis },
@@ -335,7 +338,8 @@ function listen(inst, P) {
     }, VIEW_SETTLE_MS);
   });
   // Plotly fires legendclick for each click of a double-click, then legenddoubleclick: wait for the second.
-  // `false` keeps Plotly from toggling on its own: the hidden classes are ours (and Python's, shared with Live).
+  // Plotly does not toggle on its own (itemclick: false, and `false` here): the hidden classes are ours, and
+  // Python's, shared with the live map.
   gd.on("plotly_legendclick", (ev) => {
     clearTimeout(inst.clickTimer);
     inst.clickTimer = setTimeout(() => {
