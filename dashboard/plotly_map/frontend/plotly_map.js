@@ -263,8 +263,9 @@ function figure(inst) {
       itemsizing: "constant", font: { size: f }, y: 1, yanchor: "top",
       itemclick: false, itemdoubleclick: false }, // the legend's clicks are ours (listen below)
     xaxis: { title: { text: axes[0], font: { size: ft } }, range: [v.cx - v.half, v.cx + v.half], ...axis },
+    // In a narrow column the square plot is shorter than the chart: keep it at the top, on screen at 1280 x 720.
     yaxis: { title: { text: axes[1], font: { size: ft } }, range: [v.cy - v.half, v.cy + v.half], scaleanchor: "x",
-      scaleratio: 1, ...axis },
+      scaleratio: 1, ...axis, constraintoward: "top" },
     // While this stays the same and the ranges above too, Plotly.react keeps the user's zoom and pan.
     uirevision: `${d.uirevision || ""}|${inst.viewRev}`,
     shapes, annotations, images,
