@@ -255,7 +255,7 @@ function figure(inst) {
       layer: "below" });
   }
   const v = inst.pyView, axes = Array.isArray(d.axes) ? d.axes : ["z1", "z2"];
-  const axis = { zeroline: true, constrain: "domain", tickfont: { size: f } };
+  const axis = { zeroline: true, constrain: "domain", tickfont: { size: f }, automargin: true }; // room for "-4" and the title
   const layout = {
     height: finite(d.height) ? d.height : 560, margin: { l: 10, r: 10, t: 36, b: 10 }, dragmode: "pan",
     font: { size: f }, hoverlabel: { font: { size: f } }, hovermode: "closest", clickmode: "event",
