@@ -6,6 +6,7 @@ action to its result on screen.
 Prints the median and p95 (wall clock around Playwright's actions, waiting on what the page shows) of:
     plotly switch     a click on "Plotly" until its 10,000 points are drawn          (goal <= 1 s)
     click to pick     a click on a dot of the Plotly map until "test image #i (" shows (goal <= 1 s)
+    pick on the map   the same click until the map has drawn the ★ on that dot (Plotly.react, zoom kept)
     slider -> image   an arrow key on the server's z1 slider until its decoded image changes (p95 goal <= 80 ms
                       is for the server path; the live map decodes in the page at every frame)
 Each repetition is a fresh page (a new session); the server is started once and warmed by one visit.
@@ -14,6 +15,7 @@ Each repetition is a fresh page (a new session); the server is started once and 
 from __future__ import annotations
 
 import argparse
+import os
 import re
 import statistics
 import sys
@@ -26,7 +28,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from tests.e2e.conftest import CHROMIUM_ARGS, chromium_path, running_app  # noqa: E402
-from tests.e2e.test_explore_browser import CLASS_POINTS, SCATTER, lone_point  # noqa: E402
+from tests.e2e.test_explore_browser import CLASS_POINTS, SCATTER, STAR, lone_point  # noqa: E402
 
 READY = "window.__latentPlane && window.__latentPlane.ready"
 ALL_DRAWN = (f"() => {{ const p = ({CLASS_POINTS})('{SCATTER}'); "
@@ -60,11 +62,16 @@ def one_visit(browser, url: str, times: dict) -> None:
     page.locator(SCATTER).scroll_into_view_if_needed()
     page.wait_for_timeout(300)
     # click to pick
-    _, _, _, index, (px, py) = lone_point(page, page.evaluate(CLASS_POINTS, SCATTER))
+    _, x, y, index, (px, py) = lone_point(page, page.evaluate(CLASS_POINTS, SCATTER))
+    z = (round(x, 2), round(y, 2))
     t0 = time.perf_counter()
     page.mouse.click(px, py)
     page.get_by_text(re.compile(rf"test image #{index} \(")).first.wait_for(timeout=30_000)
     times["click to pick"].append(time.perf_counter() - t0)
+    page.wait_for_function(f"() => {{ const s = ({STAR})('{SCATTER}'); "
+                           f"return Math.abs(s[0] - {z[0]}) < 1e-6 && Math.abs(s[1] - {z[1]}) < 1e-6; }}",
+                           timeout=30_000)
+    times["pick on the map"].append(time.perf_counter() - t0)
     ctx.close()
 
 
@@ -77,13 +84,17 @@ def main() -> None:
     path = chromium_path()
     if path is None:
         sys.exit("no Chromium: install /usr/bin/chromium or set LATENT_EXPLORER_CHROMIUM")
-    times: dict[str, list[float]] = {"plotly switch": [], "click to pick": [], "slider -> image": []}
+    times: dict[str, list[float]] = {"plotly switch": [], "click to pick": [], "pick on the map": [],
+                                     "slider -> image": []}
+    load = os.getloadavg()
     with running_app() as url, sync_playwright() as p:
         browser = p.chromium.launch(executable_path=path, args=CHROMIUM_ARGS)
         one_visit(browser, url, {k: [] for k in times})  # warm: model load, encodings, first Plotly figure
         for _ in range(args.repeats):
             one_visit(browser, url, times)
         browser.close()
+    print(f"load average at the start: {load[0]:.2f} (1 min), {load[1]:.2f} (5 min); "
+          f"at the end: {os.getloadavg()[0]:.2f} (1 min); {os.cpu_count()} CPUs")
     for name, values in times.items():
         print(f"{name:16s} median {statistics.median(values) * 1000:7.0f} ms   p95 {p95(values) * 1000:7.0f} ms"
               f"   (n = {len(values)})")

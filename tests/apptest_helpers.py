@@ -2,8 +2,8 @@
 
 Why the private API (`app._tree`, `app._run`, `_make_trigger_id`): Streamlit 1.67's AppTest maps only its
 built-in widgets to testing elements (streamlit/testing/v1/element_tree.py). A components-v2 bidi component
-and a Plotly chart come back as an UnknownElement, which has no setter, and `AppTest.run()` takes only a
-timeout; there is no public way to fire a components-v2 trigger (or a Plotly selection) from a test. So these
+comes back as an UnknownElement, which has no setter, and `AppTest.run()` takes only a
+timeout; there is no public way to fire a components-v2 trigger from a test. So these
 helpers build the WidgetStates the frontend would send and rerun with them. Keep every use of the private API
 in this one module, so a Streamlit upgrade that adds a public way, or renames these, is one edit.
 """
@@ -14,25 +14,14 @@ import json
 
 
 def scatter_charts(app):
-    """The Plotly latent maps on the page (AppTest has no Plotly element: an UnknownElement)."""
-    return [el for el in app.main
-            if getattr(el, "type", "") == "plotly_chart" and el.proto.id.endswith("-explore_scatter")]
+    """The Plotly latent maps on the page (dashboard/plotly_map, a components-v2 component: an UnknownElement)."""
+    return [el for el in app.main if getattr(el, "type", "") == "bidi_component"
+            and el.proto.component_name == "latent_explorer.plotly_map" and el.proto.id.endswith("-explore_scatter")]
 
 
-def select_on_scatter(app, *points: dict):
-    """Run the app as if the page's Plotly chart had reported a selection: the JSON its frontend sends."""
-    from streamlit.proto.WidgetStates_pb2 import WidgetState
-
-    (el,) = scatter_charts(app)
-    states = app._tree.get_widget_states()
-    selection = WidgetState(id=el.proto.id)
-    selection.string_value = json.dumps({"selection": {
-        "points": list(points), "point_indices": [p["point_index"] for p in points if "point_index" in p],
-        "box": [], "lasso": []}})
-    states.widgets.append(selection)
-    app._run(states)
-    assert not app.exception, app.exception
-    return app
+def select_on_scatter(app, index):
+    """Run the app as if a click on the Plotly map had hit the point of test image `index` (its pick event)."""
+    return send_event(app, "explore_scatter", "pick", {"index": index})
 
 
 def send_event(app, component_key: str, event: str, value):

@@ -87,8 +87,10 @@ def plane_data(app) -> dict:
 
 
 def scatter_spec(app) -> dict:
+    """What the Plotly map was sent in the last run: classes, star, marks, ellipses, view, hidden, blob keys and the
+    blobs sent this run (dashboard/explore/plotly_view.py map_data)."""
     (el,) = scatter_charts(app)
-    return json.loads(el.proto.spec)
+    return json.loads(el.proto.json)
 
 
 def plotly_array(value) -> np.ndarray:
@@ -99,14 +101,16 @@ def plotly_array(value) -> np.ndarray:
 
 
 def class_points(spec: dict) -> list[tuple[str, np.ndarray, np.ndarray, np.ndarray]]:
-    """(class name, x, y, test-image index) of each class trace: the traces whose points carry customdata."""
-    return [(t["name"], plotly_array(t["x"]), plotly_array(t["y"]), plotly_array(t["customdata"]))
-            for t in spec["data"] if "customdata" in t]
+    """(class name, x, y, test-image index) of each class, from the points blob of a run that sent it."""
+    p = spec["blobs"][spec["points"]]
+    xy = np.frombuffer(base64.b64decode(p["xy"]), "<f4").reshape(-1, 2)
+    labels = np.frombuffer(base64.b64decode(p["labels"]), np.uint8)
+    return [(name, xy[labels == k, 0], xy[labels == k, 1], np.flatnonzero(labels == k))
+            for k, name in enumerate(spec["classes"])]
 
 
 def star(spec: dict) -> tuple[float, float]:
-    (t,) = [t for t in spec["data"] if t.get("name") == "slider z"]
-    return float(plotly_array(t["x"])[0]), float(plotly_array(t["y"])[0])
+    return float(spec["star"][0]), float(spec["star"][1])
 
 
 def use_plotly_map(app):

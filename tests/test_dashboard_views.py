@@ -187,19 +187,6 @@ def test_scatter_arrows_and_extra_markers(codes):
     assert {t.type for t in fig.data} == {"scattergl"}
 
 
-def test_selected_index_reads_the_streamlit_event():
-    def event(*points):
-        return {"selection": {"points": list(points), "point_indices": [], "box": [], "lasso": []}}
-
-    assert views.selected_index(event(), 100) is None
-    assert views.selected_index(None, 100) is None
-    assert views.selected_index(event({"curve_number": 2, "point_index": 5, "customdata": 42}), 100) == 42
-    assert views.selected_index(event({"customdata": [7, "x"]}), 100) == 7
-    # clicks on the marker (no customdata) or out-of-range data are ignored; the last valid point wins
-    assert views.selected_index(event({"customdata": 3}, {"curve_number": 11, "x": 0.1}), 100) == 3
-    assert views.selected_index(event({"customdata": 500}), 100) is None
-
-
 def test_latent_limit_and_plane_coords():
     assert views.latent_limit(np.zeros((100, 2))) == 4.0
     assert views.latent_limit(np.full((100, 2), 6.0)) == 7.0  # 6 * 1.1 rounded up to a half unit

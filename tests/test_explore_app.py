@@ -110,19 +110,23 @@ def test_the_plotly_map_shows_every_test_image_and_the_star_follows_the_sliders(
     assert at.segmented_control(key="explore_map").value == "live" and not scatter_charts(at)
     use_plotly_map(at)
     assert not plane_elements(at), "one map at a time"
-    spec = scatter_spec(at)
-    classes = class_points(spec)
+    data = scatter_spec(at)
+    classes = class_points(data)
     assert [name for name, *_ in classes] == [str(k) for k in range(10)]
-    assert {t["type"] for t in spec["data"]} == {"scattergl"}
     index = np.concatenate([idx for *_, idx in classes])
     assert len(index) == 10_000 and sorted(index.tolist()) == list(range(10_000))
-    assert star(spec) == (0.0, 0.0)
-    extent = at.session_state["explore.view"]["half"]
-    assert spec["layout"]["xaxis"]["range"] == [-extent, extent]
+    assert star(data) == (0.0, 0.0)
+    view = at.session_state["explore.view"]
+    assert data["view"] == {"cx": view["cx"], "cy": view["cy"], "half": view["half"], "rev": view["rev"]}
+    # plotly.js is a file Streamlit serves, not part of the data
+    assert data["plotly"]["url"].startswith("_stcore/bidi-components/latent_explorer.plotly_js/plotly.min.js?v=3.")
+    assert data["plotly"]["key"] not in data["blobs"]
     before = image_urls(at, "decoder output")
     at.slider(key="explore_z0").set_value(1.5).run()
     at.slider(key="explore_z1").set_value(-0.75).run()
-    assert star(scatter_spec(at)) == (1.5, -0.75)
+    again = scatter_spec(at)
+    assert star(again) == (1.5, -0.75)
+    assert again["points"] == data["points"] and not again["blobs"], "the 10,000 points went once"
     assert image_urls(at, "decoder output") != before
     at.segmented_control(key="explore_map").set_value("live").run()
     assert not scatter_charts(at) and plane_data(at)["z"] == [1.5, -0.75]
@@ -130,12 +134,11 @@ def test_the_plotly_map_shows_every_test_image_and_the_star_follows_the_sliders(
 
 def test_clicking_a_point_on_the_plotly_map_picks_that_test_image(at):
     use_plotly_map(at)
-    name, x, y, idx = class_points(scatter_spec(at))[3]
+    first = scatter_spec(at)
+    name, x, y, idx = class_points(first)[3]
     i = 5
-    point = {"curve_number": 3, "point_number": i, "point_index": i, "x": float(x[i]), "y": float(y[i]),
-             "customdata": int(idx[i]), "legendgroup": ""}
     before = image_urls(at, "decoder output")
-    select_on_scatter(at, point)
+    select_on_scatter(at, int(idx[i]))
     picked = int(idx[i])
     assert at.session_state["explore.picks"] == [picked]
     z = (at.session_state["explore_z0"], at.session_state["explore_z1"])
@@ -143,40 +146,66 @@ def test_clicking_a_point_on_the_plotly_map_picks_that_test_image(at):
     assert at.slider(key="explore_z0").value == z[0] and at.slider(key="explore_z1").value == z[1]
     assert image_urls(at, f"test image #{picked} ({name})") and image_urls(at, "reconstruction at μ")
     assert image_urls(at, "decoder output") != before
-    spec = scatter_spec(at)
-    assert star(spec) == z
-    (ring,) = [t for t in spec["data"] if t.get("name") == "picked A"]
-    assert plotly_array(ring["x"])[0] == pytest.approx(x[i])
-    (ellipse,) = spec["layout"]["shapes"]
-    centre = ((ellipse["x0"] + ellipse["x1"]) / 2, (ellipse["y0"] + ellipse["y1"]) / 2)
-    assert centre == pytest.approx((x[i], y[i]), abs=1e-5) and ellipse["x1"] > ellipse["x0"]
-    # a click on the ★ (no test image behind it) or on empty space picks nothing
-    select_on_scatter(at, {"curve_number": 10, "point_number": 0, "point_index": 0, "x": z[0], "y": z[1]})
-    select_on_scatter(at)
+    data = scatter_spec(at)
+    assert star(data) == z
+    (ring,) = [m for m in data["marks"] if m["label"] == "A"]
+    assert (ring["x"], ring["y"]) == pytest.approx((x[i], y[i]))
+    (ellipse,) = data["ellipses"]
+    assert (ellipse["x"], ellipse["y"]) == pytest.approx((x[i], y[i]), abs=1e-5) and ellipse["sx"] > 0
+    # an index beyond the test set, or not a number, picks nothing
+    select_on_scatter(at, 10**9)
+    select_on_scatter(at, "7")
     assert at.session_state["explore.picks"] == [picked]
     # a second point becomes B, and the ellipse moves to it
-    _, x2, y2, idx2 = class_points(spec)[7]
-    select_on_scatter(at, {"curve_number": 7, "point_number": 0, "point_index": 0, "x": float(x2[0]),
-                           "y": float(y2[0]), "customdata": int(idx2[0])})
+    _, x2, y2, idx2 = class_points(first)[7]
+    select_on_scatter(at, int(idx2[0]))
     assert at.session_state["explore.picks"] == [picked, int(idx2[0])]
-    spec = scatter_spec(at)
-    assert sorted(t["name"] for t in spec["data"] if t.get("name", "").startswith("picked")) == ["picked A", "picked B"]
-    (ellipse,) = spec["layout"]["shapes"]
-    assert (ellipse["x0"] + ellipse["x1"]) / 2 == pytest.approx(x2[0], abs=1e-5)
+    data = scatter_spec(at)
+    assert sorted(m["label"] for m in data["marks"]) == ["A", "B"]
+    (ellipse,) = data["ellipses"]
+    assert ellipse["x"] == pytest.approx(x2[0], abs=1e-5)
+
+
+def test_the_plotly_maps_zoom_and_legend_go_to_the_state_and_the_live_map(at):
+    use_plotly_map(at)
+    rev = at.session_state["explore.view"]["rev"]
+    send_event(at, "explore_scatter", "view", {"cx": 1.25, "cy": -0.5, "half": 1.5})
+    assert at.session_state["explore.view"] == {"cx": 1.25, "cy": -0.5, "half": 1.5, "rev": rev}, \
+        "stored without a new rev: the page already shows it"
+    assert at.query_params["v"] == "1.25,-0.5,1.5", "the zoom is in the link"
+    assert scatter_spec(at)["view"] == {"cx": 1.25, "cy": -0.5, "half": 1.5, "rev": rev}
+    send_event(at, "explore_scatter", "view", {"cx": "x", "cy": 0, "half": -1})  # garbage: ignored
+    assert at.session_state["explore.view"]["half"] == 1.5
+    only_4 = [k for k in range(10) if k != 4]
+    send_event(at, "explore_scatter", "legend", {"hidden": only_4})
+    assert at.session_state["explore.hidden"] == only_4 and scatter_spec(at)["hidden"] == only_4
+    send_event(at, "explore_scatter", "legend", {"hidden": [1, "2"]})  # garbage: ignored
+    assert at.session_state["explore.hidden"] == only_4
+    at.segmented_control(key="explore_map").set_value("live").run()
+    data = plane_data(at)
+    assert data["hidden"] == only_4 and data["view"]["half"] == 1.5, "both maps share the legend and the view"
+
+
+def test_a_page_that_cannot_load_plotly_js_gets_its_source_once(at):
+    use_plotly_map(at)
+    key = scatter_spec(at)["plotly"]["key"]
+    send_event(at, "explore_scatter", "missing", [key])
+    script = scatter_spec(at)["blobs"][key]
+    assert script["kind"] == "script" and "window.Plotly" in script["source"][-2000:]
+    at.slider(key="explore_z0").set_value(0.5).run()
+    assert key not in scatter_spec(at)["blobs"], "sent once"
 
 
 def test_the_manifold_lies_under_the_plotly_map_aligned_with_its_axes(at):
     use_plotly_map(at)
-    assert not scatter_spec(at)["layout"].get("images")
+    assert scatter_spec(at)["background"] is None
     at.toggle(key="explore_bg").set_value(True).run()
-    layout = scatter_spec(at)["layout"]
-    (image,) = layout["images"]
+    data = scatter_spec(at)
+    image = data["blobs"][data["background"]]
     extent, n = at.session_state["explore.view"]["half"], 20
     half_cell = extent / (n - 1)  # the grid's decodes sit at cell centres: the picture reaches half a cell further
-    assert image["source"].startswith("data:image/png;base64,") and image["layer"] == "below"
-    assert (image["x"], image["y"]) == pytest.approx((-extent - half_cell, extent + half_cell))
-    assert (image["sizex"], image["sizey"]) == pytest.approx((2 * (extent + half_cell),) * 2)
-    assert image["xref"] == "x" and image["yref"] == "y"
+    assert image["src"].startswith("data:image/png;base64,")
+    assert image["extent"] == pytest.approx([-extent - half_cell, extent + half_cell] * 2)
 
 
 def test_moving_a_slider_changes_the_decoded_image(at):
@@ -333,11 +362,11 @@ def test_drawing_a_digit_shows_it_on_the_plane_and_starts_a_morph(at):
     assert [at.session_state["explore_z0"], at.session_state["explore_z1"]] == [round(mark["x"], 2), round(mark["y"], 2)]
     # The Plotly map shows the same ◆ and dashed 1σ ellipse.
     use_plotly_map(at)
-    spec = scatter_spec(at)
-    (own,) = [t for t in spec["data"] if t.get("name") == "your digit"]
-    assert (own["x"][0], own["y"][0]) == pytest.approx((mark["x"], mark["y"]), abs=1e-5)
-    (ring,) = [sh for sh in spec["layout"]["shapes"] if sh["line"].get("dash") == "dash"]
-    assert (ring["x0"] + ring["x1"]) / 2 == pytest.approx(mark["x"], abs=1e-5)
+    data = scatter_spec(at)
+    (own,) = [m for m in data["marks"] if m["shape"] == "diamond"]
+    assert (own["x"], own["y"]) == pytest.approx((mark["x"], mark["y"]), abs=1e-5)
+    (ring,) = [e for e in data["ellipses"] if e["dash"]]
+    assert (ring["x"], ring["y"]) == pytest.approx((mark["x"], mark["y"]), abs=1e-5)
     at.segmented_control(key="explore_map").set_value("live").run()
     send_event(at, "explore_draw", "cleared", True)
     assert "explore_own" not in at.session_state

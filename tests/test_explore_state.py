@@ -115,8 +115,10 @@ def test_the_background_covers_a_panned_view():
     assert background_extent({"cx": 2.2, "cy": -1.0, "half": 1.0}, 4.0) == 3.5  # ceil(3.2 * 2) / 2
 
 
-def test_the_plotly_figure_is_built_from_the_scene():
-    from dashboard.explore.plotly_view import figure
+def test_the_plotly_map_is_sent_the_scene_and_its_points_once():
+    import base64
+
+    from dashboard.explore.plotly_view import map_data
 
     class Active:
         class entry:
@@ -125,14 +127,17 @@ def test_the_plotly_figure_is_built_from_the_scene():
     enc = FakeEncodings()
     view = {"cx": 1.0, "cy": -1.0, "half": 2.0, "rev": 2}
     scene = build_scene(enc=enc, d=2, z=[0.5, 0.25], limit=4.0, view=view, picks=[0], hidden=[1])
-    fig = figure(scene, Active, presenter=True, height=500)
-    assert list(fig.layout.xaxis.range) == [-1.0, 3.0] and list(fig.layout.yaxis.range) == [-3.0, 1.0]
-    assert fig.layout.uirevision == "k|2", "Plotly keeps the user's zoom until Python moves the view"
-    assert fig.layout.legend.itemdoubleclick == "toggleothers"
-    (star,) = [t for t in fig.data if t.name == "slider z"]
-    assert (star.x[0], star.y[0]) == scene.star
-    visible = {t.name: t.visible for t in fig.data if t.customdata is not None}
-    assert visible == {"zero": True, "one": "legendonly"}
-    assert fig.layout.xaxis.tickfont.size >= 16 and fig.layout.legend.font.size >= 16
-    assert math.isclose(fig.layout.shapes[0].x0, 0.8, abs_tol=1e-6), "the pick's 1σ ellipse"
-    assert views.CLASS_COLORS[0] in {t.marker.color for t in fig.data if t.name == "zero"}
+    state = ExploreState({})
+    data, blobs = map_data(scene, Active, state, presenter=True, height=500)
+    assert data["view"] == view, "the page applies Python's view when its rev changes"
+    assert data["uirevision"] == "k" and data["classes"] == ["zero", "one"] and data["hidden"] == [1]
+    assert data["star"] == [0.5, 0.25] and [m["label"] for m in data["marks"]] == ["A"]
+    assert data["fontSize"] >= 16 and data["height"] == 500 and data["colors"][0] == views.CLASS_COLORS[0]
+    (ellipse,) = data["ellipses"]
+    assert math.isclose(ellipse["x"] - ellipse["sx"], 0.8, abs_tol=1e-6), "the pick's 1σ ellipse"
+    points = blobs[data["points"]]()
+    xy = np.frombuffer(base64.b64decode(points["xy"]), "<f4").reshape(-1, 2)
+    assert np.array_equal(xy, enc.plane) and points["n"] == 4
+    moved = build_scene(enc=enc, d=2, z=[1.5, 0.25], limit=4.0, view=view, picks=[0, 2])
+    again, _ = map_data(moved, Active, state, presenter=False, height=500)
+    assert again["points"] == data["points"], "the same points, the same key: the page keeps them"

@@ -1,16 +1,16 @@
-"""The Plotly map: the same scene as the live plane, as a WebGL scatter with zoom, hover and click-to-pick.
+"""The Plotly map: the same scene as the live plane, drawn by plotly.js (dashboard/plotly_map), with zoom, pan,
+hover and click-to-pick.
 
-Zoom survives reruns: the figure's uirevision only changes when Python moves the view (the view's rev) or the
-model changes, so Plotly keeps the user's zoom and legend across a moved ★.
+The page keeps the user's zoom across reruns (a pick, a moved ★) and reports it once it settles; Python stores
+it without bumping the view's rev, as for the live plane, so it lives in the URL and survives a visit to Train.
+A legend click sets the same hidden classes as the live plane's legend.
 """
 
 from __future__ import annotations
 
-import functools
-
 import streamlit as st
 
-from .. import models, views
+from .. import models, plotly_map, views
 from .scene import Scene
 from .state import ExploreState
 
@@ -21,62 +21,72 @@ _WARM_CSS = f"<style>.st-key-{WARM_KEY} {{ position: absolute; left: -10000px; w
             "overflow: hidden; }</style>"
 
 
-def figure(scene: Scene, active, presenter: bool, height: int):
+def map_data(scene: Scene, active, state: ExploreState, presenter: bool, height: int) -> tuple[dict, dict]:
+    """(what the map shows, the blobs it refers to)."""
     v = scene.view
-    background, background_extent = None, None
+    blobs: dict = {}
+    data = {
+        "classes": list(scene.class_names), "colors": list(views.CLASS_COLORS), "axes": list(scene.axes),
+        "points": None, "star": list(scene.star),
+        "marks": [{"x": m.x, "y": m.y, "label": m.label, "color": m.color, "shape": m.shape} for m in scene.marks],
+        "ellipses": [{"x": e.x, "y": e.y, "sx": e.sx, "sy": e.sy, "color": e.color, "dash": e.dash, "fill": e.fill}
+                     for e in scene.ellipses],
+        "background": None, "backgroundOpacity": 0.45,
+        "view": {"cx": v["cx"], "cy": v["cy"], "half": v["half"], "rev": int(v.get("rev", 0))},
+        "limit": scene.limit, "uirevision": active.entry.key,
+        "hidden": list(scene.hidden), "hiddenRev": int(state.hidden_rev),
+        "height": int(height), "fontSize": 18 if presenter else 15, "pointSize": 6 if presenter else 5,
+    }
+    if len(scene.points):
+        data["points"], blobs[data["points"]] = plotly_map.points_blob(scene.points, scene.labels)
     if scene.background is not None:
         n, e = scene.background
+        folder, stamp = active.entry.folder, active.entry.stamp
         piece = models.plane_slice(scene.plane, scene.z) if scene.plane is not None else None  # d > 2: the map's plane
-        _, spec = models.grid_blob(active.entry.folder, active.entry.stamp, n, e, piece)
-        background, background_extent = spec["src"], spec["extent"][1]
-    ellipses = [dict(center=(e.x, e.y), sigma=(e.sx, e.sy), color=e.color, dash=e.dash) for e in scene.ellipses]
-    picks = [(m.label, m.x, m.y) for m in scene.marks if m.shape == "ring"]
-    extra = [dict(x=[m.x], y=[m.y], name="your digit", symbol="diamond", color=m.color, size=16)
-             for m in scene.marks if m.shape == "diamond"]
-    return views.scatter_figure(
-        scene.points, scene.labels, scene.class_names, extent=v["half"], center=(v["cx"], v["cy"]),
-        marker=scene.star, picks=picks, ellipses=ellipses, extra=extra, background=background,
-        background_extent=background_extent, background_opacity=0.45, height=height,
-        point_size=6 if presenter else 5, uirevision=f"{active.entry.key}|{v.get('rev', 0)}",
-        axis_titles=scene.axes, hidden=scene.hidden, font_size=18 if presenter else 15,
-    )
+        gkey, gspec = models.grid_blob(folder, stamp, n, e, piece)  # cached: the same picture the live plane gets
+        data["background"], blobs[gkey] = gkey, gspec
+    return data, blobs
 
 
-def on_select(state: ExploreState, enc, lim: float) -> None:
-    """A click on the Plotly map: a test image's point picks it; the ★, the rings or empty space do nothing."""
-    index = views.selected_index(st.session_state.get(KEY), len(enc.labels)) if enc is not None else None
-    if index is not None:
-        state.pick(index, enc.mu[index], lim)
+def on_pick(state: ExploreState, enc, lim: float) -> None:
+    """A click on a test image's point picks it (the ★ goes to its μ); the page sends nothing for other marks."""
+    i = plotly_map.pick_value(KEY)
+    if enc is not None and i is not None and i < len(enc.labels):
+        state.pick(i, enc.mu[i], lim)
+
+
+def on_view(state: ExploreState, lim: float) -> None:
+    """The page zoomed or panned: remember it (state + URL) without bumping rev, the page already shows it."""
+    v = plotly_map.view_value(KEY)
+    if v is not None:
+        state.set_view(v["cx"], v["cy"], v["half"], lim, bump=False)
+
+
+def on_legend(state: ExploreState, n_classes: int) -> None:
+    hidden = plotly_map.legend_value(KEY)
+    if hidden is not None:
+        state.hidden = [h for h in hidden if h < n_classes]
 
 
 def show(scene: Scene, active, enc, state: ExploreState, presenter: bool, height: int, after=lambda: None) -> None:
-    st.plotly_chart(
-        figure(scene, active, presenter, height), key=KEY,
-        on_select=lambda: (on_select(state, enc, scene.limit), after()),
-        selection_mode="points",
-        config={"displaylogo": False, "scrollZoom": True, "doubleClick": "reset",
-                "modeBarButtonsToRemove": ["select2d", "lasso2d", "autoScale2d"]},
+    """Mount the map; `after` runs after each event's callback (the layout decides what reruns)."""
+    lim = scene.limit
+    data, blobs = map_data(scene, active, state, presenter, height)
+    plotly_map.plotly_map(
+        KEY, data, blobs,
+        on_pick=lambda: (on_pick(state, enc, lim), after()),
+        on_view=lambda: (on_view(state, lim), after()),
+        on_legend=lambda: (on_legend(state, len(scene.class_names)), after()),
     )
 
 
 def warm() -> None:
-    """Under the live map: a one-point WebGL chart off screen, so the browser fetches and compiles Streamlit's
-    Plotly bundle (4.7 MB) and WebGL shaders while the student looks at the plane, not after "Plotly" is
-    clicked. A switch then only sends and draws the figure (see docs/benchmarks.md, Explore in the lecture hall).
-    Once per session: the browser keeps the bundle once loaded, and building even a one-point figure costs a
-    run ~5 ms of Plotly's validators, which twenty students' clicks would queue behind."""
+    """Under the live map, off screen: the page fetches and compiles plotly.js and its WebGL shaders while the
+    student looks at the plane, so that "Plotly" only has to send the points and draw them. Once per session:
+    the page keeps plotly.js once loaded, and the map's fragment reruns at every move of the ★."""
     if st.session_state.get(WARM_KEY):
         return
     st.session_state[WARM_KEY] = True
     st.html(_WARM_CSS)
     with st.container(key=WARM_KEY):
-        st.plotly_chart(_warm_figure(), key=f"{WARM_KEY}_chart", config={"staticPlot": True})
-
-
-@functools.cache
-def _warm_figure():
-    import plotly.graph_objects as go
-
-    fig = go.Figure(go.Scattergl(x=[0.0], y=[0.0], mode="markers"))
-    fig.update_layout(height=40, margin=dict(l=0, r=0, t=0, b=0))
-    return fig
+        plotly_map.preload(f"{WARM_KEY}_map")

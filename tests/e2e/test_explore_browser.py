@@ -221,21 +221,77 @@ def test_a_tight_posterior_is_an_ellipse_tens_of_pixels_wide_above_the_star(brow
     ctx.close()
 
 
-@pytest.mark.xfail(strict=True, reason="known: a pick moves the ★, so Streamlit 1.67 gives the chart a new element id "
-                   "and Plotly draws it anew from the figure's range; Python never hears of the wheel zoom")
-def test_a_click_on_the_plotly_map_keeps_its_zoom(page):
-    switch_to_plotly(page)
+PM = "window.__plotlyMap"
+X_RANGE = f"() => document.querySelector('{SCATTER}')._fullLayout.xaxis.range.slice()"
+# {class name: visible} of the class traces Plotly drew (true, or "legendonly" when the legend hides it)
+VISIBLE = f"""() => Object.fromEntries(document.querySelector('{SCATTER}')._fullData
+  .filter((t) => t.customdata && t.customdata.length).map((t) => [t.name, t.visible]))"""
+
+
+def wheel_zoom(page) -> list[float]:
+    """One wheel step in on the middle of the Plotly map; wait until Python has the new view (the link's v=...)
+    and the page has that rerun (the View ± slider shows it)."""
+    before = page.evaluate(X_RANGE)
     left, top, right, bottom = page.evaluate(PLOT_AREA, SCATTER)
     page.mouse.move((left + right) / 2, (top + bottom) / 2)
-    for _ in range(3):
-        page.mouse.wheel(0, -100)
-    page.wait_for_timeout(500)
-    zoomed = page.evaluate(f"() => document.querySelector('{SCATTER}')._fullLayout.xaxis.range.slice()")
-    assert zoomed[1] - zoomed[0] < 7.5, zoomed
-    _, _, _, index, (px, py) = lone_point(page, page.evaluate(CLASS_POINTS, SCATTER))
+    page.mouse.wheel(0, -100)
+    page.wait_for_function("() => /[?&]v=/.test(location.search)", timeout=30_000)
+    half = float(re.search(r"v=[^&]*%2C([0-9.]+)(&|$)", page.url).group(1))
+    page.locator(".st-key-explore_view_half").get_by_text(f"{half:.2f}").wait_for(timeout=30_000)
+    zoomed = page.evaluate(X_RANGE)
+    assert zoomed[1] - zoomed[0] < 0.95 * (before[1] - before[0]), (before, zoomed)
+    return zoomed
+
+
+def test_a_click_on_the_plotly_map_keeps_its_zoom(page):
+    switch_to_plotly(page)
+    zoomed = wheel_zoom(page)
+    _, x, y, index, (px, py) = lone_point(page, page.evaluate(CLASS_POINTS, SCATTER))
     page.mouse.click(px, py)
     page.get_by_text(re.compile(rf"test image #{index} \(")).first.wait_for(timeout=30_000)
-    page.wait_for_function(f"() => {{ const g = document.querySelector('{SCATTER}'); return g && g._fullLayout; }}")
-    page.wait_for_timeout(500)
-    after = page.evaluate(f"() => document.querySelector('{SCATTER}')._fullLayout.xaxis.range.slice()")
-    assert after == pytest.approx(zoomed, abs=1e-6), "the pick kept the zoom"
+    z = (round(x, 2), round(y, 2))
+    page.wait_for_function(f"() => {{ const s = ({STAR})('{SCATTER}'); "
+                           f"return Math.abs(s[0] - {z[0]}) < 1e-6 && Math.abs(s[1] - {z[1]}) < 1e-6; }}",
+                           timeout=30_000)
+    assert page.evaluate(X_RANGE) == pytest.approx(zoomed, abs=1e-6), "the pick kept the zoom"
+    kinds = page.evaluate(f"{PM}.draws.map((d) => d.kind)")
+    assert kinds.count("new") == 1 and kinds[-1] == "react", "drawn once, then updated in place"
+
+
+def test_the_plotly_legend_shows_one_class_or_all_and_the_live_map_follows(page):
+    switch_to_plotly(page)
+    items = page.locator(f"{SCATTER} .legend .traces")
+    items.nth(4).dblclick()
+    page.wait_for_function(f"{PM}.triggers.some((t) => t.event === 'legend')", timeout=10_000)
+    page.wait_for_function(f"() => Object.values(({VISIBLE})()).filter((v) => v === true).length === 1")
+    visible = page.evaluate(VISIBLE)
+    assert [name for name, v in visible.items() if v is True] == ["4"], visible
+    page.locator(".st-key-explore_scatter").screenshot(path=str(SHOTS / "explore-plotly-only-4.png"))
+    # Python has it: the live map hides the same classes
+    only_4 = ",".join(str(k) for k in range(10) if k != 4)
+    page.locator(".st-key-explore_map").get_by_text("Live", exact=True).click()
+    page.wait_for_function(f"{LP}.ready && {LP}.hidden.join() === '{only_4}'", timeout=30_000)
+    switch_to_plotly(page)
+    assert page.evaluate(f"{PM}.hidden.join()") == only_4, "and the Plotly map comes back with it"
+    # a double-click on the only class shown shows them all; a click hides one
+    page.locator(f"{SCATTER} .legend .traces").nth(4).dblclick()
+    page.wait_for_function(f"() => Object.values(({VISIBLE})()).every((v) => v === true)", timeout=10_000)
+    page.locator(f"{SCATTER} .legend .traces").nth(2).click()
+    page.wait_for_function(f"() => ({VISIBLE})()['2'] === 'legendonly'", timeout=10_000)
+    page.wait_for_function(f"{PM}.triggers.filter((t) => t.event === 'legend').at(-1).value.hidden.join() === '2'")
+
+
+@pytest.mark.xfail(strict=False, reason="known, not in the map: the zoom reaches Python (the link has it), but the "
+                   "View ± slider, whose value Python sets in the map's fragment rerun, can still report its old value "
+                   "(4.5) with the tab's rerun; its on_change (explore/__init__.py _zoom) then moves the view back")
+def test_the_plotly_maps_zoom_survives_a_visit_to_train(page):
+    switch_to_plotly(page)
+    zoomed = wheel_zoom(page)
+    draws = page.evaluate(f"{PM}.draws.length")
+    page.get_by_role("tab", name="Train").click()
+    page.wait_for_function("() => !document.querySelector('.st-key-explore_z0')", timeout=30_000)
+    page.get_by_role("tab", name="Explore").click()
+    page.wait_for_function(f"() => {PM}.draws.slice({draws}).some((d) => d.kind === 'new') && {PM}.ready "
+                           f"&& {PM}.points === 10000", timeout=60_000)
+    # Python rounds the view to 3 decimals (the link's precision)
+    assert page.evaluate(X_RANGE) == pytest.approx(zoomed, abs=2e-3), "the zoom came back from Python"
