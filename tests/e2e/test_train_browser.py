@@ -25,7 +25,7 @@ from vae_core import load_checkpoint  # noqa: E402
 
 MODEL_NAME = "e2e-quick-demo"
 STALL_S = 60  # wait_on_progress(): this long without a change of the progress bar's text is a hang
-LOSS_TRACE = "train loss (per step, smoothed)"
+LOSS_TRACE = "train: recon + β·KL, the objective (per step, smoothed)"  # train_tab.TRAIN_LOSS
 
 # Points in the live loss trace shown on the page (-1 while there is none). Plotly keeps the decoded arrays
 # in _fullData; `data` may still hold Plotly 6's typed-array form.
@@ -194,3 +194,47 @@ def train_stop_save_and_explore(page, url: str, models_dir: Path) -> None:
     pretrained, _ = load_checkpoint(ROOT / "pretrained" / "mnist-mlp")
     assert np.abs(shown.astype(int) - torch_digit(pretrained, z).astype(int)).max() > 1
     page.screenshot(path=str(SHOTS / "train-explore-new-model.png"), full_page=True)
+
+
+@pytest.mark.parametrize("size", [(1280, 720), (1920, 1080)])
+def test_compare_shows_both_maps_whole(browser, train_app, size):
+    """Compare of mnist-mlp and mnist-beta4 at a projector's size: each latent map lies wholly inside the window
+    (once scrolled to), is wide enough to see the clusters, and both are on the same scale."""
+    url, _ = train_app
+    width, height = size
+    ctx = browser.new_context(viewport={"width": width, "height": height})
+    page = ctx.new_page()
+    errors = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    try:
+        page.goto(url)
+        page.get_by_role("tab", name="Train").click()
+        for label, name in (("Model A", "mnist-mlp"), ("Model B", "mnist-beta4")):
+            page.get_by_role("combobox", name=label).click()
+            page.locator("[role=option]", has_text=re.compile(rf"^{name} · ")).first.click()
+        maps = [page.locator(f".st-key-train_compare_{i}_latent .js-plotly-plot") for i in (0, 1)]
+        for m in maps:
+            m.wait_for(timeout=120_000)
+        page.get_by_text("Latent spaces, on the same scale").scroll_into_view_if_needed()
+        frame(page)
+        boxes = []
+        for m in maps:
+            m.scroll_into_view_if_needed()
+            frame(page)
+            box = m.bounding_box()
+            # the plot's own square (Plotly's drag layer over the axes' domain), inside the window, not cut
+            plot = m.locator(".nsewdrag").first.bounding_box()
+            assert box["x"] >= 0 and box["x"] + box["width"] <= width + 1, (size, box)
+            assert box["height"] <= height, (size, box)
+            assert plot["width"] >= 0.28 * width and abs(plot["width"] - plot["height"]) <= 2, (size, plot)
+            boxes.append(plot)
+        assert abs(boxes[0]["width"] - boxes[1]["width"]) <= 2  # the same size: the same scale, side by side
+        page.get_by_text("Latent spaces, on the same scale").scroll_into_view_if_needed()
+        frame(page)
+        page.screenshot(path=str(SHOTS / f"compare-{width}x{height}.png"))
+    except BaseException:
+        page.screenshot(path=str(SHOTS / f"compare-failure-{width}x{height}.png"), full_page=True)
+        raise
+    finally:
+        ctx.close()
+    assert not errors, f"JavaScript errors on the page: {errors}"
