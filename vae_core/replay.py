@@ -66,8 +66,9 @@ def write_replay(folder: str | os.PathLike, frames: list, labels: np.ndarray) ->
     }
     if frames and all(getattr(f, "basis", None) is not None and getattr(f, "variance", None) is not None
                       for f in frames):
-        tensors["variance"] = torch.from_numpy(np.stack([np.asarray(f.variance, np.float32) for f in frames]))
-        tensors["bases"] = torch.from_numpy(np.stack([np.asarray(f.basis, np.float32) for f in frames]))
+        for key, attr in (("variance", "variance"), ("bases", "basis")):  # (safetensors takes C order only)
+            stacked = np.stack([np.asarray(getattr(f, attr), np.float32) for f in frames])
+            tensors[key] = torch.from_numpy(np.ascontiguousarray(stacked))
     fd, tmp = tempfile.mkstemp(prefix=f".{REPLAY_NAME}.", dir=folder)
     os.close(fd)
     try:
