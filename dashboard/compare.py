@@ -185,6 +185,11 @@ def _resolve_click(sides: list[Side | None]) -> None:
         set_z(side.enc.mu[index], f"test image #{index}'s μ in model {AB[i]} (a {side.enc.class_names[side.enc.labels[index]]})")
 
 
+def _image(place, image: np.ndarray, caption: str) -> None:
+    """A uint8 image at its own size, as PNG: digits stay crisp (Streamlit would send other bytes as JPEG)."""
+    place.image(views.png_bytes(image), caption=caption, output_format="PNG", width=int(image.shape[1]))
+
+
 # --- the section -------------------------------------------------------------------------------
 
 
@@ -274,8 +279,7 @@ def _same_z(a: Side, b: Side, z: np.ndarray | None) -> None:
         st.caption(f"z = {format_z(z)}: {ss.get('train_compare_z_from', '')}. The ★ on both maps. The same "
                    "numbers mean a different place to each model's decoder, so the two images differ.")
     for place, side, tag in ((mid, a, "A"), (right, b, "B")):
-        image = models.decode(side.model, z)[0]
-        place.image(views.png_bytes(views.upscale(image, 168)), caption=f"{tag} decodes z = {format_z(z)}")
+        _image(place, views.upscale(models.decode(side.model, z)[0], 168), f"{tag} decodes z = {format_z(z)}")
 
 
 def _prior_samples(a: Side, b: Side) -> None:
@@ -292,8 +296,8 @@ def _prior_samples(a: Side, b: Side) -> None:
         c2.caption(f"Seed {seed} for both; ε has each model's own size ({a.d} and {b.d} numbers), so the draws "
                    "are not the same points.")
     for (side, eps), tag in zip(pairs, AB):
-        strip = views.strip_image(models.decode(side.model, eps), scale=2, pad=2)
-        st.image(views.png_bytes(strip), caption=f"{tag}: {side.name}, z = ε (seed {seed})")
+        _image(st, views.strip_image(models.decode(side.model, eps), scale=2, pad=2),
+               f"{tag}: {side.name}, z = ε (seed {seed})")
 
 
 def _reconstructions(a: Side, b: Side) -> None:
@@ -311,7 +315,7 @@ def _reconstructions(a: Side, b: Side) -> None:
     rows = [("the test images", originals), (f"A: {a.name} ({a.d}-D)", reconstruct(a, index)),
             (f"B: {b.name} ({b.d}-D)", reconstruct(b, index))]
     for caption, images in rows:
-        st.image(views.png_bytes(views.strip_image(images, scale=2, pad=2)), caption=caption)
+        _image(st, views.strip_image(images, scale=2, pad=2), caption)
 
 
 def _curves(sides: list[Side | None]) -> None:
