@@ -34,7 +34,10 @@ from . import models, train_tab, views
 COMPARE_POINTS = 2000  # test images on each map (the same subset as the training's replay)
 N_PRIOR = 8  # prior samples per model
 N_RECON = 8  # test images reconstructed by both
-MAP_HEIGHT = {"Side by side": 560, "One above the other": 680}
+# Large by default: one above the other, each the main area's width (~560 px squares at 1280 x 720 with the
+# sidebar open); side by side, each is half that width (fine at 1920 px or with the sidebar closed).
+LARGE, SIDE_BY_SIDE = "Large, one above the other", "Side by side"
+MAP_HEIGHT = {LARGE: 620, SIDE_BY_SIDE: 560}
 Z_LIMIT = 10.0  # the typed ★'s range (the maps' widest extent)
 EXPLORE_STAR = "explore.z"  # Explore's ★ (dashboard/explore/state.py), the default z when it has the right size
 AB = "AB"
@@ -236,11 +239,11 @@ def compare_section() -> None:
 
 def _maps(sides: list[Side | None], star: np.ndarray | None) -> None:
     st.markdown("#### Latent spaces, on the same scale")
-    layout = st.segmented_control("Maps", list(MAP_HEIGHT), default="Side by side", key="train_compare_layout",
-                                  persist_state="page", label_visibility="collapsed") or "Side by side"
+    layout = st.segmented_control("Maps", list(MAP_HEIGHT), default=LARGE, key="train_compare_layout",
+                                  persist_state="page", label_visibility="collapsed") or LARGE
     shown = [s for s in sides if s is not None]
     extent = max(views.latent_limit(s.points()) for s in shown)  # one square for both: the wider of the two
-    places = st.columns(2, gap="medium") if layout == "Side by side" else [st.container(), st.container()]
+    places = st.columns(2, gap="medium") if layout == SIDE_BY_SIDE else [st.container(), st.container()]
     for i, (place, side) in enumerate(zip(places, sides)):
         if side is None:
             continue
@@ -251,9 +254,10 @@ def _maps(sides: list[Side | None], star: np.ndarray | None) -> None:
                 side.points(n), side.enc.labels[:n], side.enc.class_names, height=MAP_HEIGHT[layout],
                 uirevision=side.entry.key, one_dim=side.d == 1, variance=variance, extent=extent,
                 marker=side.map_xy(star) if star is not None else None)
-            fig.update_layout(title=dict(text=f"{AB[i]}: {side.name}", font=dict(size=14), x=0.01),
-                              legend=dict(orientation="h", x=0, y=-0.08, yanchor="top", title=dict(text="")),
+            fig.update_layout(title=dict(text=f"{AB[i]}: {side.name}", font=dict(size=15), x=0.01),
                               margin=dict(l=10, r=10, t=40, b=10))
+            if layout == SIDE_BY_SIDE:  # half a row: the legend goes under the map, clear of the axis title
+                fig.update_layout(legend=dict(orientation="h", x=0, y=-0.16, yanchor="top", title=dict(text="")))
             st.plotly_chart(fig, key=f"train_compare_{i}_latent", on_select=functools.partial(_on_click, i),
                             selection_mode="points", config={"displaylogo": False, "scrollZoom": True})
             if side.plane is not None:

@@ -196,10 +196,44 @@ def train_stop_save_and_explore(page, url: str, models_dir: Path) -> None:
     page.screenshot(path=str(SHOTS / "train-explore-new-model.png"), full_page=True)
 
 
+def choose(page, label: str, name: str) -> None:
+    """Pick the option starting with `name` in the selectbox `label` (again, if a rerun redrew the list)."""
+    box = page.get_by_role("combobox", name=label)
+    for _ in range(5):
+        box.click()
+        try:
+            page.locator("[role=option]", has_text=re.compile(rf"^{name} · ")).first.click(timeout=10_000)
+        except Exception:  # the list was redrawn under the click (the page was still rerunning)
+            page.keyboard.press("Escape")
+            continue
+        if box.input_value().startswith(f"{name} · "):
+            return
+    raise AssertionError(f"could not choose {name} in {label}")
+
+
+def wait_for_one_map_each(page) -> None:
+    """Both Compare maps drawn, and the previous run's copies gone (Streamlit keeps them while a run is on)."""
+    page.wait_for_function("""() => [0, 1].every((i) => document.querySelectorAll(
+        `.st-key-train_compare_${i}_latent .js-plotly-plot .nsewdrag`).length === 1)""", timeout=120_000)
+    frame(page)
+
+
+def map_boxes(page) -> list[dict]:
+    """The two Compare maps' plot squares (Plotly's drag layer over the axes), each scrolled into view."""
+    boxes = []
+    for i in (0, 1):
+        chart = page.locator(f".st-key-train_compare_{i}_latent .js-plotly-plot")
+        chart.scroll_into_view_if_needed()
+        frame(page)
+        whole, plot = chart.bounding_box(), chart.locator(".nsewdrag").first.bounding_box()
+        boxes.append(dict(plot, chart=whole))
+    return boxes
+
+
 @pytest.mark.parametrize("size", [(1280, 720), (1920, 1080)])
 def test_compare_shows_both_maps_whole(browser, train_app, size):
     """Compare of mnist-mlp and mnist-beta4 at a projector's size: each latent map lies wholly inside the window
-    (once scrolled to), is wide enough to see the clusters, and both are on the same scale."""
+    (once scrolled to), large, square and on the same scale as the other; side by side, both at once."""
     url, _ = train_app
     width, height = size
     ctx = browser.new_context(viewport={"width": width, "height": height})
@@ -209,29 +243,29 @@ def test_compare_shows_both_maps_whole(browser, train_app, size):
     try:
         page.goto(url)
         page.get_by_role("tab", name="Train").click()
-        for label, name in (("Model A", "mnist-mlp"), ("Model B", "mnist-beta4")):
-            page.get_by_role("combobox", name=label).click()
-            page.locator("[role=option]", has_text=re.compile(rf"^{name} · ")).first.click()
-        maps = [page.locator(f".st-key-train_compare_{i}_latent .js-plotly-plot") for i in (0, 1)]
-        for m in maps:
-            m.wait_for(timeout=120_000)
-        page.get_by_text("Latent spaces, on the same scale").scroll_into_view_if_needed()
-        frame(page)
-        boxes = []
-        for m in maps:
-            m.scroll_into_view_if_needed()
-            frame(page)
-            box = m.bounding_box()
-            # the plot's own square (Plotly's drag layer over the axes' domain), inside the window, not cut
-            plot = m.locator(".nsewdrag").first.bounding_box()
-            assert box["x"] >= 0 and box["x"] + box["width"] <= width + 1, (size, box)
-            assert box["height"] <= height, (size, box)
-            assert plot["width"] >= 0.28 * width and abs(plot["width"] - plot["height"]) <= 2, (size, plot)
-            boxes.append(plot)
-        assert abs(boxes[0]["width"] - boxes[1]["width"]) <= 2  # the same size: the same scale, side by side
-        page.get_by_text("Latent spaces, on the same scale").scroll_into_view_if_needed()
-        frame(page)
-        page.screenshot(path=str(SHOTS / f"compare-{width}x{height}.png"))
+        page.get_by_role("button", name="Start training").wait_for()
+        choose(page, "Model A", "mnist-mlp")
+        choose(page, "Model B", "mnist-beta4")
+        wait_for_one_map_each(page)
+        for box in map_boxes(page):  # large (the default): one above the other
+            chart = box["chart"]
+            assert chart["x"] >= 0 and chart["x"] + chart["width"] <= width + 1, (size, chart)
+            assert chart["height"] <= height - 60, (size, chart)  # fits under Streamlit's header
+            assert box["width"] >= 500 and abs(box["width"] - box["height"]) <= 2, (size, box)
+        page.screenshot(path=str(SHOTS / f"compare-large-{width}x{height}.png"))  # B's map, scrolled to
+        a, b = map_boxes(page)
+        assert abs(a["width"] - b["width"]) <= 2  # the same scale, the same size
+
+        page.locator(".st-key-train_compare_layout").get_by_text("Side by side", exact=True).click()
+        page.wait_for_function("""() => {
+            const [a, b] = [0, 1].map((i) => document.querySelector(`.st-key-train_compare_${i}_latent .js-plotly-plot`));
+            return a && b && Math.abs(a.getBoundingClientRect().top - b.getBoundingClientRect().top) < 2;
+        }""", timeout=60_000)
+        wait_for_one_map_each(page)
+        a, b = map_boxes(page)
+        assert a["chart"]["x"] + a["chart"]["width"] <= b["chart"]["x"] and b["chart"]["x"] + b["chart"]["width"] <= width + 1
+        assert abs(a["y"] - b["y"]) <= 2 and a["width"] >= 250 and abs(a["width"] - b["width"]) <= 2, (a, b)
+        page.screenshot(path=str(SHOTS / f"compare-side-by-side-{width}x{height}.png"))
     except BaseException:
         page.screenshot(path=str(SHOTS / f"compare-failure-{width}x{height}.png"), full_page=True)
         raise
