@@ -254,6 +254,8 @@ def _maps(sides: list[Side | None], star: np.ndarray | None) -> None:
                 side.points(n), side.enc.labels[:n], side.enc.class_names, height=MAP_HEIGHT[layout],
                 uirevision=side.entry.key, one_dim=side.d == 1, variance=variance, extent=extent,
                 marker=side.map_xy(star) if star is not None else None)
+            fig.update_traces(selector=dict(name="slider z"), name="★ z, decoded below",
+                              hovertemplate="the z both models decode<extra></extra>")
             fig.update_layout(title=dict(text=f"{AB[i]}: {side.name}", font=dict(size=15), x=0.01),
                               margin=dict(l=10, r=10, t=40, b=10))
             if layout == SIDE_BY_SIDE:  # half a row: the legend goes under the map, clear of the axis title

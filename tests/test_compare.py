@@ -89,7 +89,7 @@ def strip_id(images) -> str:
 
 
 def star(spec: dict) -> tuple[float, float]:
-    (t,) = [t for t in spec["data"] if t.get("name") == "slider z"]
+    (t,) = [t for t in spec["data"] if t.get("name") == "★ z, decoded below"]
     return float(t["x"][0]), float(t["y"][0])
 
 

@@ -237,7 +237,7 @@ def test_train_save_and_find_in_model_list(at, dirs):
     assert not at.exception, at.exception
     latent = figure(at, "train_compare_0_latent")["data"]
     assert len([t for t in latent if "customdata" in t]) == 10  # a trace per class (and the ★ both decode)
-    assert [t["name"] for t in latent if "customdata" not in t] == ["slider z"]
+    assert [t["name"] for t in latent if "customdata" not in t] == ["★ z, decoded below"]
     assert len(values(figure(at, "train_compare_0_loss")["data"][3]["y"])) == 2  # test loss per epoch
     assert any("holds no training curves" in c.value for c in at.caption)  # the tiny 'pretrained' one
 
