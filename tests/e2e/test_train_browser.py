@@ -198,7 +198,7 @@ def train_stop_save_and_explore(page, url: str, models_dir: Path) -> None:
 
 def choose(page, label: str, name: str) -> None:
     """Pick the option starting with `name` in the selectbox `label` (again, if a rerun redrew the list)."""
-    box = page.get_by_role("combobox", name=label)
+    box = page.get_by_role("combobox", name=label, exact=True)
     for _ in range(5):
         box.click()
         try:
