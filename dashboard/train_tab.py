@@ -3,7 +3,7 @@
 Left: the settings form (with presets) and Start. Right: while a job runs, an st.fragment that reruns every
 second shows the progress, the loss curves and the latent space forming; after it, an epoch slider replays
 the run and a form saves the model into models/<name> (it then appears in the sidebar's model list).
-Below: Compare, two saved models side by side. The training itself is dashboard/training_job.py, which runs
+Below: Compare, two saved models side by side (dashboard/compare.py). The training itself is dashboard/training_job.py, which runs
 vae_core's loop in a background thread. All session keys start with "train_".
 
 Only the open tab runs (app.py), and Streamlit forgets a widget's value once it is not drawn: every widget
@@ -15,7 +15,6 @@ The figure builders at the top are pure functions (no Streamlit calls) so they c
 
 from __future__ import annotations
 
-import functools
 import logging
 import math
 import uuid
@@ -29,9 +28,8 @@ import torch
 from plotly.subplots import make_subplots
 
 from vae_core.budget import MAX_PARAMETERS, check_budget
-from vae_core.checkpoint import CheckpointError
 from vae_core.config import VAEConfig
-from vae_core.replay import Replay, read_replay, write_replay
+from vae_core.replay import write_replay
 from vae_core import settings
 from vae_core.train import TrainConfig
 
@@ -42,7 +40,6 @@ POLL_S = 1.0  # seconds between refreshes of the live view (each is also the hea
 KEEP_ALIVE_S = 30.0  # while a finished, unsaved run is on screen, it is touched this often (training_job: Memory)
 TRAIN_SIZES = (2000, 10000, 60000)
 MAX_CURVE_POINTS = 600  # points per plotted step curve; longer runs are smoothed, then thinned
-COMPARE_POINTS = 2000  # test images shown per model in Compare (the same subset as during training)
 
 # The form draws one widget per setting declared in vae_core (settings.py); a conditional one right after the
 # setting it depends on, so that each sits beside its condition in the form's two columns.
@@ -59,6 +56,8 @@ PRESETS = {
     "Quick demo": dict(BASE, limit=10000, epochs=30),
     "Lecture": dict(BASE, limit=60000, epochs=40),
     "Best (the pretrained recipe)": dict(BASE, limit=60000, epochs=60),
+    # The quick demo's data and epochs with 16 latent dimensions: what more dimensions buy, at a like cost.
+    "16-D MLP": dict(BASE, latent_dim=16, limit=10000, epochs=30),
 }
 CUSTOM = "Custom"
 
@@ -143,6 +142,46 @@ def epochs_from_history(history) -> list[dict]:
     return out
 
 
+# What each loss curve is: training minimises recon + β·KL, the test loss is the plain −ELBO (β = 1), so for
+# β > 1 the train curve sits above the test loss by about (β − 1)·KL.
+TRAIN_LOSS = "train: recon + β·KL, the objective (per step, smoothed)"
+TEST_LOSS = "test: recon + KL, the −ELBO (per epoch)"
+
+
+def _curves(steps: dict) -> dict:
+    """The per-step curves as plotted: a trailing mean over up to 100 steps (1/40 of the run)."""
+    n = len(steps.get("step", []))
+    window = min(100.0, max(1.0, n / 40))
+    return {k: smooth(steps.get(k, []), window) for k in ("loss", "recon", "kl")}
+
+
+def _padded(values: list, pad: float, floor: float | None = None) -> tuple[float, float] | None:
+    if not values:
+        return None
+    lo, hi = min(values), max(values)
+    lo = floor if floor is not None else lo
+    margin = max(pad, 0.06 * (hi - lo))
+    return (lo if floor is not None else lo - margin, hi + margin)
+
+
+def y_ranges(steps: dict, epoch_metrics: list) -> tuple[tuple | None, tuple | None]:
+    """(loss panel, KL panel) y ranges that show a run's curves and test points. The first steps (about 550
+    nats) would squash the rest: past 40 steps the curves count from the first quarter of the steps on."""
+    curves = _curves(steps)
+    n = len(curves["loss"])
+    tail = slice(n // 4, None) if n >= 40 else slice(None)
+    ep = [e for e in epoch_metrics or [] if isinstance(e, dict) and "test_loss" in e]
+    loss = [*curves["loss"][tail].tolist(), *curves["recon"][tail].tolist(), *(float(e["test_loss"]) for e in ep)]
+    kl = [*curves["kl"][tail].tolist(), *(float(e["test_kl"]) for e in ep if e.get("test_kl") is not None)]
+    return _padded(loss, 1.0), _padded(kl, 0.2, floor=min([0.0, *kl]))
+
+
+def shared_range(ranges) -> tuple[float, float] | None:
+    """The smallest range holding every given one (None ones skipped): two charts drawn on it compare by eye."""
+    ranges = [r for r in ranges if r is not None]
+    return (min(r[0] for r in ranges), max(r[1] for r in ranges)) if ranges else None
+
+
 def loss_figure(
     steps: dict,
     epoch_metrics: list,
@@ -150,20 +189,22 @@ def loss_figure(
     height: int = 330,
     marker_step: int | None = None,
     total_steps: int | None = None,
+    loss_range: tuple | None = None,
+    kl_range: tuple | None = None,
 ) -> go.Figure:
     """Two panels, both in nats per image against the training step:
-    left the loss (recon + beta KL) and the reconstruction term per step, smoothed, with the test loss per
-    epoch as markers; right the KL term per step, smoothed, with the test KL per epoch.
-    marker_step draws a vertical line (the epoch being replayed)."""
+    left the training objective (recon + beta KL) and the reconstruction term per step, smoothed, with the test
+    loss (recon + KL, the -ELBO) per epoch as markers; right the KL term per step, smoothed, with the test KL per
+    epoch. marker_step draws a vertical line (the epoch being replayed). loss_range, kl_range: the panels' y
+    ranges (Compare gives two models the same); by default the loss panel's is y_ranges' past 40 steps."""
     fig = make_subplots(rows=1, cols=2, column_widths=[0.62, 0.38], horizontal_spacing=0.09,
-                        subplot_titles=("loss = recon + β·KL", "KL(q(z|x) ‖ p(z))"))
+                        subplot_titles=("loss", "KL(q(z|x) ‖ p(z))"))
     x = np.asarray(steps.get("step", []), dtype=np.int64)
     n = len(x)
-    window = min(100.0, max(1.0, n / 40))
     idx = thin_index(n)
-    curves = {k: smooth(steps.get(k, []), window) for k in ("loss", "recon", "kl")}
+    curves = _curves(steps)
     line = dict(width=2)
-    fig.add_trace(go.Scatter(x=x[idx], y=curves["loss"][idx], mode="lines", name="train loss (per step, smoothed)",
+    fig.add_trace(go.Scatter(x=x[idx], y=curves["loss"][idx], mode="lines", name=TRAIN_LOSS,
                              line=dict(line, color="#0072B2"), legendgroup="loss"), 1, 1)
     fig.add_trace(go.Scatter(x=x[idx], y=curves["recon"][idx], mode="lines", name="train recon (per step, smoothed)",
                              line=dict(width=1.5, color="#56B4E9", dash="dot"), legendgroup="recon"), 1, 1)
@@ -172,22 +213,19 @@ def loss_figure(
     ep = [e for e in epoch_metrics or [] if isinstance(e, dict) and "test_loss" in e]
     ex = [int(e.get("step", 0)) for e in ep]
     hover = [f"epoch {e.get('epoch')}" for e in ep]
-    fig.add_trace(go.Scatter(x=ex, y=[e["test_loss"] for e in ep], mode="lines+markers", name="test loss (per epoch)",
+    fig.add_trace(go.Scatter(x=ex, y=[e["test_loss"] for e in ep], mode="lines+markers", name=TEST_LOSS,
                              text=hover, marker=dict(size=7, color="#D55E00"), line=dict(width=1, color="#D55E00"),
-                             hovertemplate="%{text}: %{y:.2f} nats<extra>test loss</extra>"), 1, 1)
+                             hovertemplate="%{text}: %{y:.2f} nats<extra>test −ELBO</extra>"), 1, 1)
     fig.add_trace(go.Scatter(x=ex, y=[e.get("test_kl") for e in ep], mode="lines+markers", name="test KL (per epoch)",
                              text=hover, marker=dict(size=7, color="#CC79A7"), line=dict(width=1, color="#CC79A7"),
                              hovertemplate="%{text}: %{y:.2f} nats<extra>test KL</extra>"), 1, 2)
-    # The first steps (about 550 nats) would squash the rest: the y range starts after the first quarter of the
-    # steps so far (double-click the chart to see everything).
-    if n >= 40:
-        tail = slice(n // 4, None)
-        hi = max(float(np.max(curves["loss"][tail])), *(float(e["test_loss"]) for e in ep)) if ep else \
-            float(np.max(curves["loss"][tail]))
-        lo = min(float(np.min(curves["recon"][tail])), *(float(e["test_loss"]) for e in ep)) if ep else \
-            float(np.min(curves["recon"][tail]))
-        pad = max(1.0, 0.06 * (hi - lo))
-        fig.update_yaxes(range=[lo - pad, hi + pad], row=1, col=1)
+    # (double-click the chart to see everything, the first steps included)
+    if loss_range is None and n >= 40:
+        loss_range = y_ranges(steps, ep)[0]
+    if loss_range is not None:
+        fig.update_yaxes(range=list(loss_range), row=1, col=1)
+    if kl_range is not None:
+        fig.update_yaxes(range=list(kl_range), row=1, col=2)
     xmax = total_steps or (int(x[-1]) if n else 1)
     for col in (1, 2):
         fig.update_xaxes(title_text="training step", range=[0, max(1, xmax) * 1.01], row=1, col=col)
@@ -200,12 +238,30 @@ def loss_figure(
     return fig
 
 
+def plane_axis_titles(variance) -> tuple[str, str]:
+    """The axes of a map on a PCA plane, each with its share of the codes' variance."""
+    return tuple(f"PC{k + 1} · {100 * float(v):.0f}% of the variance" for k, v in enumerate(variance[:2]))
+
+
+def plane_caption(variance) -> str:
+    share = 100 * float(np.sum(variance[:2]))
+    return (f"For more than two latent dimensions the map is the PCA plane of this epoch's codes: PC1 and PC2 "
+            f"show {share:.0f}% of their variance. It is turned to match the previous epoch's plane, so the "
+            "picture does not flip or rotate from one epoch to the next.")
+
+
 def latent_figure(points: np.ndarray, labels: np.ndarray, class_names, *, height: int = 420,
-                  uirevision: str | None = None, one_dim: bool = False) -> go.Figure:
-    """The 2,000-image subset's posterior means, coloured by label (the Explore map's look)."""
+                  uirevision: str | None = None, one_dim: bool = False, variance=None,
+                  extent: float | None = None, marker=None) -> go.Figure:
+    """The 2,000-image subset's posterior means, coloured by label (the Explore map's look). variance: the share
+    of the codes' variance along each axis when the points lie on a PCA plane (d > 2); None: (z1, z2)."""
+    if variance is not None:
+        titles = plane_axis_titles(variance)
+    else:
+        titles = ("z1", "(z2 = 0: one latent dimension)") if one_dim else ("z1", "z2")
     return views.scatter_figure(
-        points, labels, class_names, extent=views.latent_limit(points), height=height, point_size=3.5,
-        uirevision=uirevision, axis_titles=("z1", "(z2 = 0: one latent dimension)") if one_dim else ("z1", "z2"),
+        points, labels, class_names, extent=extent or views.latent_limit(points), height=height, point_size=3.5,
+        uirevision=uirevision, axis_titles=titles, marker=marker,
     )
 
 
@@ -417,7 +473,8 @@ def _epoch_view(r: ReplayData, index: int) -> tuple[go.Figure, bytes]:
     if key not in cache:
         if len(cache) >= 8:
             cache.pop(next(iter(cache)))
-        fig = latent_figure(snap.points, r.labels, r.class_names, uirevision=f"train-{r.ident}", one_dim=r.one_dim)
+        fig = latent_figure(snap.points, r.labels, r.class_names, uirevision=f"train-{r.ident}", one_dim=r.one_dim,
+                            variance=getattr(snap, "variance", None))
         cache[key] = (fig, views.png_bytes(samples_image(snap.samples)))
     return cache[key]
 
@@ -431,6 +488,8 @@ def _latent_panel(r: ReplayData, index: int, key: str) -> None:
     st.markdown(f"**Latent space {title}** · {len(snap.points):,} test images, coloured by label")
     fig, png = _epoch_view(r, index)
     st.plotly_chart(fig, key=key, config={"displaylogo": False, "scrollZoom": True})
+    if getattr(snap, "variance", None) is not None:
+        st.caption(plane_caption(snap.variance))
     st.image(png, caption=f"{len(snap.samples)} samples from the prior, decoded (the same z's every epoch)")
 
 
@@ -640,64 +699,6 @@ def _save_message(job_id: str | None = None) -> None:
                   on_click=_on_open_saved, help="Selects it in the sidebar's Model list and opens Explore.")
 
 
-# --- compare ----------------------------------------------------------------------------------
-
-
-def _model_column(entry: models.ModelEntry, key: str) -> None:
-    st.markdown(f"**{entry.source}/{entry.name}**")
-    try:
-        model, config = models.load_model(entry.folder, entry.stamp)
-        enc = models.test_encodings(entry.folder, entry.stamp, entry.dataset or "mnist")
-    except Exception as e:  # a damaged checkpoint or missing data: say so (no path), keep the other column
-        if not isinstance(e, CheckpointError):
-            log.exception("Compare: %s failed to load", entry.folder)
-        st.error(f"Cannot show this model: {models.public_reason(e, entry.folder)}")
-        return
-    n = min(COMPARE_POINTS, len(enc.labels))
-    st.caption(models.model_summary(models.ActiveModel(entry, model, config)).replace("  \n", " · "))
-    st.plotly_chart(latent_figure(enc.plane[:n], enc.labels[:n], enc.class_names, height=380,
-                                  uirevision=entry.key, one_dim=enc.mu.shape[1] == 1),
-                    key=f"{key}_latent", config={"displaylogo": False})
-    history = config.get("history")
-    steps, epochs = steps_from_history(history), epochs_from_history(history)
-    if steps["step"] or epochs:
-        st.plotly_chart(loss_figure(steps, epochs, height=300), key=f"{key}_loss", config={"displaylogo": False})
-    else:
-        st.caption("This checkpoint holds no training curves that can be read.")
-    replay = saved_replay(entry.folder, entry.stamp)
-    if replay is not None and len(replay.frames) > 1:
-        st.markdown("**Replay of its training**")
-        data = ReplayData(f"{entry.key}-replay", replay.frames, replay.labels, enc.class_names,
-                          one_dim=enc.mu.shape[1] == 1)
-        replay_player(data, f"{key}_replay", f"{key}_replay")
-
-
-@functools.lru_cache(maxsize=8)
-def saved_replay(folder: str, stamp) -> "Replay | None":
-    """A saved model's replay.safetensors (vae_core/replay.py), read once per version of the folder."""
-    return read_replay(folder)
-
-
-@st.fragment
-def compare_section() -> None:
-    st.markdown("### Compare two models")
-    entries = [e for e in models.list_models() if not e.error]
-    if len(entries) < 1:
-        st.caption("No saved models yet.")
-        return
-    by_folder = {e.folder: e for e in entries}
-    cols = st.columns(2, gap="large")
-    for i, col in enumerate(cols):
-        with col:
-            key = f"train_compare_{i}"
-            if ss.get(key) not in by_folder:
-                ss.pop(key, None)
-            folder = st.selectbox(f"Model {'AB'[i]}", list(by_folder), index=None, key=key, persist_state="page",
-                                  placeholder="Choose a saved model", format_func=lambda f: by_folder[f].label)
-            if folder:
-                _model_column(by_folder[folder], key)
-
-
 # --- the tab ----------------------------------------------------------------------------------
 
 
@@ -735,4 +736,6 @@ def render(active=None) -> None:
             st.info("Choose a preset (or your own settings) and press **Start training**. The loss curves and "
                     "the latent space will appear here as the model learns.")
     st.divider()
+    from .compare import compare_section  # (compare.py draws with this module's figures and replay player)
+
     compare_section()

@@ -42,7 +42,8 @@ STOP_GRACE_S = 0.6  # after a stop request, how long the child may take to end b
 SNAPSHOT_IMAGES = 2000  # test images whose posterior means are plotted after every epoch
 
 # One latent snapshot: an epoch's posterior means of the fixed test subset and its decoded prior samples, as
-# vae_core.train.LatentRecorder takes them for the command line's replay (the same subset, seed and sizes).
+# vae_core.train.LatentRecorder takes them for the command line's replay (the same subset, seed and sizes); for
+# d > 2 the means on that epoch's PCA plane, aligned to the previous snapshot's, with the plane's axes.
 LatentSnapshot = Frame
 
 

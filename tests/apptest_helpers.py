@@ -38,3 +38,27 @@ def send_event(app, component_key: str, event: str, value):
     app._run(states)
     assert not app.exception, app.exception
     return app
+
+
+def select_on_chart(app, key: str, *points: dict):
+    """select_on_scatter for the Plotly chart whose key is `key` (Compare's maps, say)."""
+    from streamlit.proto.WidgetStates_pb2 import WidgetState
+
+    (el,) = [e for e in app.main if getattr(e, "type", "") == "plotly_chart" and e.proto.id.endswith(f"-{key}")]
+    states = app._tree.get_widget_states()
+    selection = WidgetState(id=el.proto.id)
+    selection.string_value = json.dumps({"selection": {
+        "points": list(points), "point_indices": [p["point_index"] for p in points if "point_index" in p],
+        "box": [], "lasso": []}})
+    states.widgets.append(selection)
+    app._run(states)
+    assert not app.exception, app.exception
+    return app
+
+
+def media_id(data: bytes, mimetype: str = "image/png") -> str:
+    """The id in the URL under which st.image serves these bytes (Streamlit's in-memory media storage hashes
+    the bytes and their type): a test can tell which image the page shows."""
+    from streamlit.runtime.memory_media_file_storage import _calculate_file_id
+
+    return _calculate_file_id(data, mimetype)

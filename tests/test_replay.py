@@ -79,3 +79,34 @@ def test_a_damaged_replay_reads_as_none(tmp_path, damage):
         save_file(bad, str(path))
     assert read_replay(folder) is None
     assert read_replay(tmp_path / "nowhere") is None
+
+
+def test_a_plane_replay_round_trips_and_an_old_one_still_reads(tmp_path):
+    """d > 2 runs store each frame's axes and their share of the variance; files without them (2-D runs, and
+    replays written before they existed) read as before, with no plane."""
+    folder = checkpoint(tmp_path / "c")
+    rng = np.random.default_rng(1)
+    planar = [Frame(f.epoch, f.points, f.samples, np.array([0.4, 0.2], np.float32),
+                    np.linalg.qr(rng.normal(size=(16, 2)))[0].T.astype(np.float32)) for f in frames()]
+    write_replay(folder, planar, np.arange(50) % 10)
+    back = read_replay(folder)
+    for a, b in zip(planar, back.frames):
+        assert np.array_equal(a.basis, b.basis) and np.array_equal(a.variance, b.variance)
+    write_replay(folder, frames(), np.arange(50) % 10)  # the old layout: four tensors
+    assert all(f.basis is None and f.variance is None for f in read_replay(folder).frames)
+
+
+@pytest.mark.parametrize("damage", ["nan", "shape", "only_one"])
+def test_a_damaged_plane_reads_as_none(tmp_path, damage):
+    folder = checkpoint(tmp_path / "c")
+    t = {"epochs": torch.arange(2), "points": torch.zeros(2, 5, 2, dtype=torch.float16),
+         "samples": torch.zeros(2, 8, 28, 28, dtype=torch.uint8), "labels": torch.zeros(5, dtype=torch.int64),
+         "variance": torch.full((2, 2), 0.3), "bases": torch.zeros(2, 2, 16)}
+    if damage == "nan":
+        t["bases"][0, 0, 0] = float("nan")
+    elif damage == "shape":
+        t["variance"] = torch.zeros(3, 2)
+    else:
+        del t["variance"]
+    save_file(t, str(folder / REPLAY_NAME))
+    assert read_replay(folder) is None

@@ -171,13 +171,13 @@ def test_train_save_and_find_in_model_list(at, dirs):
     # Curves: 20 steps (smoothed, all kept), 2 test-loss points, 2 test-KL points.
     fig = figure(at, "train_done_loss")
     by_name = {t["name"]: t for t in fig["data"]}
-    assert values(by_name["train loss (per step, smoothed)"]["x"]) == list(range(1, 21))
+    assert values(by_name[train_tab.TRAIN_LOSS]["x"]) == list(range(1, 21))
     assert len(values(by_name["train recon (per step, smoothed)"]["y"])) == 20
     assert len(values(by_name["train KL (per step, smoothed)"]["y"])) == 20
-    assert values(by_name["test loss (per epoch)"]["x"]) == [10, 20]
-    test_loss = values(by_name["test loss (per epoch)"]["y"])
+    assert values(by_name[train_tab.TEST_LOSS]["x"]) == [10, 20]
+    test_loss = values(by_name[train_tab.TEST_LOSS]["y"])
     assert len(test_loss) == 2 and test_loss[1] < test_loss[0]
-    train_loss = values(by_name["train loss (per step, smoothed)"]["y"])
+    train_loss = values(by_name[train_tab.TRAIN_LOSS]["y"])
     assert train_loss[-1] < train_loss[0]
     assert fig["layout"]["yaxis"]["title"]["text"] == "nats per image"
     # The replay slider covers epoch 0 (untrained) to 2, and the latent map has 2,000 points.
@@ -235,7 +235,9 @@ def test_train_save_and_find_in_model_list(at, dirs):
     at.selectbox(key="train_compare_0").set_value(entries["my-first-vae"])
     at.selectbox(key="train_compare_1").set_value(entries["mnist-mlp"]).run()
     assert not at.exception, at.exception
-    assert len(figure(at, "train_compare_0_latent")["data"]) == 10
+    latent = figure(at, "train_compare_0_latent")["data"]
+    assert len([t for t in latent if "customdata" in t]) == 10  # a trace per class (and the ★ both decode)
+    assert [t["name"] for t in latent if "customdata" not in t] == ["★ z, decoded below"]
     assert len(values(figure(at, "train_compare_0_loss")["data"][3]["y"])) == 2  # test loss per epoch
     assert any("holds no training curves" in c.value for c in at.caption)  # the tiny 'pretrained' one
 
@@ -442,3 +444,47 @@ def test_stop_says_stopping_at_once(mnist):
         gate.set()
         job.stop()
         job.wait(60)
+
+
+# --- beyond two dimensions ------------------------------------------------------------------------
+
+
+def test_the_form_has_the_latent_dimension_and_a_16d_preset(at):
+    dim = at.number_input(key="train_latent_dim")
+    assert (dim.min, dim.max, dim.value) == (1, 64, 2)
+    assert "16-D MLP" in at.selectbox(key="train_preset").options
+    at.selectbox(key="train_preset").set_value("16-D MLP").run()
+    assert at.number_input(key="train_latent_dim").value == 16
+    # its time, like the other presets', measured on this server (or being measured), never written down
+    assert any(c.value.startswith("16-D MLP: about ") or c.value == "16-D MLP: being timed on this server…"
+               for c in at.caption)
+    from vae_core.train import configs_from_args, parse_args
+
+    for d in (16, 5):
+        at.number_input(key="train_latent_dim").set_value(d).run()
+        text = preview(at).removesuffix(" --out models/NAME")
+        assert f"--latent-dim {d} " in text
+        # the text parses back to the run Start would begin: the 16-D preset's settings with d latent dimensions
+        assert configs_from_args(parse_args(shlex.split(text)[3:])) == (
+            VAEConfig(latent_dim=d), tj.TrainConfig(epochs=30, limit=2000, device="cpu"))
+    at.selectbox(key="train_preset").set_value("Quick demo").run()
+    assert at.number_input(key="train_latent_dim").value == 2  # the other presets are 2-D
+
+
+def test_a_3d_run_is_mapped_on_its_pca_plane_live_replayed_and_saved(at, dirs):
+    _, mine = dirs
+    configure(at, latent_dim=3, epochs=2).button(key=START).click().run()
+    run_until_done(at)
+    assert _outcome(at).startswith("Trained 2 epochs"), _outcome(at)
+    latent = figure(at, "train_done_latent")
+    x_title, y_title = latent["layout"]["xaxis"]["title"]["text"], latent["layout"]["yaxis"]["title"]["text"]
+    assert x_title.startswith("PC1 · ") and y_title.startswith("PC2 · ") and "% of the variance" in x_title
+    job = tj.registry().job_for(at.session_state["train_session_id"])
+    last = job.snapshot().latents[-1]
+    assert x_title == f"PC1 · {100 * float(last.variance[0]):.0f}% of the variance"
+    assert any(c.value.startswith("For more than two latent dimensions the map is the PCA plane") for c in at.caption)
+    at.text_input(key="train_save_name").set_value("three-d")
+    at.button(key=SAVE).click().run()
+    stored = read_replay(mine / "three-d")
+    assert stored is not None and all(f.basis.shape == (2, 3) for f in stored.frames)
+    assert np.allclose(stored.frames[-1].basis, last.basis)

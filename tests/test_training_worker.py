@@ -201,3 +201,39 @@ def test_a_local_worker_leaves_one_core_to_the_server(monkeypatch):
     assert tw.make_worker(spec, lambda m: None, lambda *a: None).spec.threads == 2
     given = tw.WorkerSpec(tiny_cfg(), tcfg(), threads=5)
     assert tw.make_worker(given, lambda m: None, lambda *a: None).spec.threads == 5
+
+def test_a_4d_run_maps_each_epoch_on_its_pca_plane_aligned_to_the_last(mnist):
+    """d > 2: every snapshot is the PCA plane of that epoch's codes, its axes turned to match the previous
+    epoch's (consecutive bases: positive diagonal dot products), the points the codes projected on it."""
+    from vae_core.analysis import principal_plane, to_plane
+
+    cfg = tiny_cfg(latent_dim=4)
+    w, rec = run(tw.WorkerSpec(cfg, tcfg(epochs=3), data=small_mnist(mnist), snapshot_images=200))
+    assert w.join(END_TIMEOUT), "the worker did not end"
+    snaps = [rec.last("start")[2]] + [m[2] for m in rec.messages if m[0] == "epoch"]
+    assert [s.epoch for s in snaps] == [0, 1, 2, 3]
+    for s in snaps:
+        assert s.points.shape == (200, 2) and s.basis.shape == (2, 4) and s.variance.shape == (2,)
+        assert np.allclose(s.basis @ s.basis.T, np.eye(2), atol=1e-5)  # orthonormal axes
+        assert 0 < s.variance.sum() <= 1 + 1e-6
+    for before, after in zip(snaps, snaps[1:]):
+        dots = np.einsum("kd,kd->k", before.basis, after.basis)
+        assert (dots > 0).all(), dots  # neither axis flipped
+    # The last snapshot is the trained model's codes on that plane: its span is the codes' principal plane.
+    model = VAE(cfg)
+    model.load_state_dict({k: torch.from_numpy(v) for k, v in rec.last("done")[7].items()})
+    model.eval()
+    with torch.no_grad():
+        mu = model.encode(small_mnist(mnist).test_images[:200].float().div(255).unsqueeze(1))[0].double().numpy()
+    pca = principal_plane(mu)
+    last = snaps[-1]
+    assert np.allclose(np.abs(np.linalg.det(pca.basis @ last.basis.T.astype(np.float64))), 1.0, atol=1e-4)  # same span
+    centred = to_plane(mu, pca)
+    assert np.allclose(np.linalg.norm(last.points, axis=1), np.linalg.norm(centred, axis=1), atol=2e-3)
+
+
+def test_a_2d_run_keeps_its_own_axes(mnist):
+    w, rec = run(tw.WorkerSpec(tiny_cfg(), tcfg(epochs=1), data=small_mnist(mnist), snapshot_images=50))
+    assert w.join(END_TIMEOUT), "the worker did not end"
+    snap = rec.last("epoch")[2]
+    assert snap.basis is None and snap.variance is None

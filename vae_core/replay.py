@@ -2,9 +2,13 @@
 
     replay.safetensors in the checkpoint folder (beside config.json and model.safetensors):
         epochs   int64   [E]              0 = before training, then each completed epoch
-        points   float16 [E, N, 2]        posterior means (z1, z2) of the first N test images (z2 = 0 when d = 1)
+        points   float16 [E, N, 2]        posterior means of the first N test images on the map's plane:
+                                          (z1, z2) when d <= 2 (z2 = 0 when d = 1), else the PCA plane below
         samples  uint8   [E, S, H, W]     S prior draws decoded, the same z's every epoch
         labels   int64   [N]              the N test images' labels
+    and, for d > 2 only (a file without them is a 2-D run's, or one written before they existed):
+        variance float32 [E, 2]           the share of the codes' variance along each plotted axis
+        bases    float32 [E, 2, d]        the plotted axes e1, e2 in latent space (points = (mu - m) . e_k)
 
 float16 keeps a latent coordinate to ~3 significant digits, plenty for a scatter plot, and halves the file
 (60 epochs of 2,000 points and 8 samples: ~0.9 MB). safetensors, never pickle: a checkpoint may come from anyone.
@@ -31,11 +35,17 @@ MAX_POINTS = 10_000
 MAX_FRAMES = 10_001
 
 
+PLANE_KEYS = {"variance", "bases"}  # written together, for d > 2
+
+
 @dataclass(frozen=True)
 class Frame:
     epoch: int
     points: np.ndarray  # float32 [N, 2]
     samples: np.ndarray  # uint8 [S, H, W]
+    # d > 2: the plotted axes are the epoch's PCA plane (vae_core.analysis), turned to match the previous epoch's
+    variance: np.ndarray | None = None  # float32 [2], share of the codes' variance along each axis; None: z1, z2
+    basis: np.ndarray | None = None  # float32 [2, d], the axes e1, e2
 
 
 @dataclass(frozen=True)
@@ -45,7 +55,8 @@ class Replay:
 
 
 def write_replay(folder: str | os.PathLike, frames: list, labels: np.ndarray) -> Path:
-    """frames: objects with .epoch, .points [N, 2] and .samples [S, H, W] (uint8), epoch 0 first."""
+    """frames: objects with .epoch, .points [N, 2] and .samples [S, H, W] (uint8), epoch 0 first; the plane
+    (.variance, .basis) is stored when every frame has one."""
     folder = Path(folder)
     tensors = {
         "epochs": torch.tensor([int(f.epoch) for f in frames], dtype=torch.int64),
@@ -53,6 +64,11 @@ def write_replay(folder: str | os.PathLike, frames: list, labels: np.ndarray) ->
         "samples": torch.from_numpy(np.stack([np.asarray(f.samples, np.uint8) for f in frames])),
         "labels": torch.from_numpy(np.asarray(labels, np.int64)),
     }
+    if frames and all(getattr(f, "basis", None) is not None and getattr(f, "variance", None) is not None
+                      for f in frames):
+        for key, attr in (("variance", "variance"), ("bases", "basis")):  # (safetensors takes C order only)
+            stacked = np.stack([np.asarray(getattr(f, attr), np.float32) for f in frames])
+            tensors[key] = torch.from_numpy(np.ascontiguousarray(stacked))
     fd, tmp = tempfile.mkstemp(prefix=f".{REPLAY_NAME}.", dir=folder)
     os.close(fd)
     try:
@@ -74,7 +90,8 @@ def read_replay(folder: str | os.PathLike) -> Replay | None:
         t = load_file(str(path))
     except (OSError, SafetensorError, ValueError, RuntimeError):
         return None
-    if set(t) != {"epochs", "points", "samples", "labels"}:
+    base = {"epochs", "points", "samples", "labels"}
+    if set(t) != base and set(t) != base | PLANE_KEYS:
         return None
     epochs, points, samples, labels = t["epochs"], t["points"], t["samples"], t["labels"]
     e = len(epochs)
@@ -85,6 +102,15 @@ def read_replay(folder: str | os.PathLike) -> Replay | None:
           and bool((epochs >= 0).all()) and bool((labels >= 0).all()) and bool((labels < 1000).all()))
     if not ok:
         return None
+    variance = bases = None
+    if "bases" in t:
+        variance, bases = t["variance"], t["bases"]
+        if not (variance.dtype == bases.dtype == torch.float32 and variance.shape == (e, 2) and bases.ndim == 3
+                and bases.shape[:2] == (e, 2) and 3 <= bases.shape[2] <= 512
+                and bool(torch.isfinite(variance).all()) and bool(torch.isfinite(bases).all())):
+            return None
+        variance, bases = variance.numpy(), bases.numpy()
     pts = points.float().numpy()
-    frames = [Frame(int(epochs[i]), pts[i], samples[i].numpy()) for i in range(e)]
+    frames = [Frame(int(epochs[i]), pts[i], samples[i].numpy(), None if variance is None else variance[i],
+                    None if bases is None else bases[i]) for i in range(e)]
     return Replay(frames, labels.numpy())

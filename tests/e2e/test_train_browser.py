@@ -25,7 +25,7 @@ from vae_core import load_checkpoint  # noqa: E402
 
 MODEL_NAME = "e2e-quick-demo"
 STALL_S = 60  # wait_on_progress(): this long without a change of the progress bar's text is a hang
-LOSS_TRACE = "train loss (per step, smoothed)"
+LOSS_TRACE = "train: recon + β·KL, the objective (per step, smoothed)"  # train_tab.TRAIN_LOSS
 
 # Points in the live loss trace shown on the page (-1 while there is none). Plotly keeps the decoded arrays
 # in _fullData; `data` may still hold Plotly 6's typed-array form.
@@ -194,3 +194,83 @@ def train_stop_save_and_explore(page, url: str, models_dir: Path) -> None:
     pretrained, _ = load_checkpoint(ROOT / "pretrained" / "mnist-mlp")
     assert np.abs(shown.astype(int) - torch_digit(pretrained, z).astype(int)).max() > 1
     page.screenshot(path=str(SHOTS / "train-explore-new-model.png"), full_page=True)
+
+
+def choose(page, label: str, name: str) -> None:
+    """Pick the option starting with `name` in the selectbox `label` (again, if a rerun redrew the list)."""
+    box = page.get_by_role("combobox", name=label, exact=True)
+    for _ in range(5):
+        box.click()
+        try:
+            page.locator("[role=option]", has_text=re.compile(rf"^{name} · ")).first.click(timeout=10_000)
+        except Exception:  # the list was redrawn under the click (the page was still rerunning)
+            page.keyboard.press("Escape")
+            continue
+        if box.input_value().startswith(f"{name} · "):
+            return
+    raise AssertionError(f"could not choose {name} in {label}")
+
+
+def wait_for_one_map_each(page) -> None:
+    """Both Compare maps drawn, and the previous run's copies gone (Streamlit keeps them while a run is on)."""
+    page.wait_for_function("""() => [0, 1].every((i) => document.querySelectorAll(
+        `.st-key-train_compare_${i}_latent .js-plotly-plot .nsewdrag`).length === 1)""", timeout=120_000)
+    frame(page)
+
+
+def map_boxes(page) -> list[dict]:
+    """The two Compare maps' plot squares (Plotly's drag layer over the axes), each scrolled into view."""
+    boxes = []
+    for i in (0, 1):
+        chart = page.locator(f".st-key-train_compare_{i}_latent .js-plotly-plot")
+        chart.scroll_into_view_if_needed()
+        frame(page)
+        whole, plot = chart.bounding_box(), chart.locator(".nsewdrag").first.bounding_box()
+        boxes.append(dict(plot, chart=whole))
+    return boxes
+
+
+@pytest.mark.parametrize("size", [(1280, 720), (1920, 1080)])
+def test_compare_shows_both_maps_whole(browser, train_app, size):
+    """Compare of mnist-mlp and mnist-beta4 at a projector's size: each latent map lies wholly inside the window
+    (once scrolled to), large, square and on the same scale as the other; side by side, both at once."""
+    url, _ = train_app
+    width, height = size
+    ctx = browser.new_context(viewport={"width": width, "height": height})
+    page = ctx.new_page()
+    errors = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    try:
+        page.goto(url)
+        page.get_by_role("tab", name="Train").click()
+        page.get_by_role("button", name="Start training").wait_for()
+        choose(page, "Model A", "mnist-mlp")
+        choose(page, "Model B", "mnist-beta4")
+        wait_for_one_map_each(page)
+        for box in map_boxes(page):  # large (the default): one above the other
+            chart = box["chart"]
+            assert chart["x"] >= 0 and chart["x"] + chart["width"] <= width + 1, (size, chart)
+            assert chart["height"] <= height - 60, (size, chart)  # fits under Streamlit's header
+            assert box["width"] >= 450 and abs(box["width"] - box["height"]) <= 2, (size, box)
+        page.screenshot(path=str(SHOTS / f"compare-large-{width}x{height}.png"))  # B's map, scrolled to
+        a, b = map_boxes(page)
+        assert abs(a["width"] - b["width"]) <= 2  # the same scale, the same size
+
+        page.locator(".st-key-train_compare_layout").get_by_text("Side by side", exact=True).click()
+        page.wait_for_function("""() => {
+            const [a, b] = [0, 1].map((i) => document.querySelector(`.st-key-train_compare_${i}_latent .js-plotly-plot`));
+            return a && b && Math.abs(a.getBoundingClientRect().top - b.getBoundingClientRect().top) < 2;
+        }""", timeout=60_000)
+        wait_for_one_map_each(page)
+        a, b = map_boxes(page)
+        assert a["chart"]["x"] + a["chart"]["width"] <= b["chart"]["x"] and b["chart"]["x"] + b["chart"]["width"] <= width + 1
+        assert abs(a["y"] - b["y"]) <= 2 and a["width"] >= 200 and abs(a["width"] - b["width"]) <= 2, (a, b)
+        page.screenshot(path=str(SHOTS / f"compare-side-by-side-{width}x{height}.png"))
+        page.get_by_text("Training curves, on the same y axes").scroll_into_view_if_needed()
+        page.screenshot(path=str(SHOTS / f"compare-whole-{width}x{height}.png"), full_page=True)
+    except BaseException:
+        page.screenshot(path=str(SHOTS / f"compare-failure-{width}x{height}.png"), full_page=True)
+        raise
+    finally:
+        ctx.close()
+    assert not errors, f"JavaScript errors on the page: {errors}"
