@@ -9,7 +9,7 @@ from __future__ import annotations
 import streamlit as st
 
 from .. import models, views
-from .scene import Scene
+from .scene import PATH_COLOR, Scene
 from .state import ExploreState
 
 KEY = "explore_scatter"
@@ -30,6 +30,12 @@ def figure(scene: Scene, active, presenter: bool, height: int):
     picks = [(m.label, m.x, m.y) for m in scene.marks if m.shape == "ring"]
     extra = [dict(x=[m.x], y=[m.y], name="your digit", symbol="diamond", color=m.color, size=16)
              for m in scene.marks if m.shape == "diamond"]
+    if scene.path is not None:
+        extra.append(dict(x=scene.path[:, 0].tolist(), y=scene.path[:, 1].tolist(), name="morph path",
+                          mode="lines+markers", symbol="circle", color=PATH_COLOR, size=6))
+    if scene.samples is not None:
+        extra.append(dict(x=scene.samples[:, 0].tolist(), y=scene.samples[:, 1].tolist(), name="z = μ + σ ⊙ ε",
+                          symbol="circle", color=scene.samples_color, size=7))
     return views.scatter_figure(
         scene.points, scene.labels, scene.class_names, extent=v["half"], center=(v["cx"], v["cy"]),
         marker=scene.star, picks=picks, ellipses=ellipses, extra=extra, background=background,

@@ -14,6 +14,8 @@ import numpy as np
 PICK_COLOR = "#D62728"
 OWN_COLOR = "#7B2CBF"  # your digit
 POSTERIOR_COLOR = "#222222"
+PATH_COLOR = "#111111"  # the morph's path; its marked frame is a ring of FRAME_COLOR
+FRAME_COLOR = "#FF7F0E"
 
 
 @dataclass(frozen=True)
@@ -55,6 +57,10 @@ class Scene:
     ellipses: tuple[Ellipse, ...] = ()
     hidden: tuple[int, ...] = ()
     background: tuple[int, float] | None = None  # (n, e): the n x n manifold over [-e, e]^2
+    samples: np.ndarray | None = None  # float32 [k, 2]: posterior samples z = mu + sigma * eps, on the map
+    samples_color: str = PICK_COLOR
+    path: np.ndarray | None = None  # float32 [n, 2]: the morph's path z(t), t = 0 .. 1, on the map
+    path_frame: int | None = None  # the frame under the morph player's scrubber (also a mark)
 
 
 def background_extent(view: dict, limit: float) -> float:
@@ -63,10 +69,20 @@ def background_extent(view: dict, limit: float) -> float:
     return float(min(max(8.0, 2 * limit), max(1.0, math.ceil(reach * 2) / 2)))
 
 
-def build_scene(*, enc, d: int, z, limit: float, view: dict, picks=(), own=None, hidden=(), background_n=None
-                ) -> Scene:
+def plane_xy(z, d: int) -> np.ndarray:
+    """Codes [K, d] -> where the map draws them [K, 2]: (z1, z2), or (z1, 0) for d = 1 (as the ★)."""
+    z = np.asarray(z, dtype=np.float32).reshape(-1, d)
+    if d > 1:
+        return np.ascontiguousarray(z[:, :2])
+    return np.stack([z[:, 0], np.zeros(len(z), np.float32)], 1)
+
+
+def build_scene(*, enc, d: int, z, limit: float, view: dict, picks=(), own=None, hidden=(), background_n=None,
+                posterior=None, path=None, path_frame=None) -> Scene:
     """enc: models.Encodings or None (no test set: an empty map); own: (mu, sigma) of your digit or None;
-    background_n: the manifold's grid size when it is shown under the points (d > 1 only)."""
+    background_n: the manifold's grid size when it is shown under the points (d > 1 only);
+    posterior: (mu [d], sigma [d], samples [k, d], colour) whose samples are shown, with the 2σ ellipse;
+    path: the morph's codes [n, d]; path_frame: the frame marked on it."""
     if enc is not None:
         points, labels, class_names = enc.plane, enc.labels, tuple(enc.class_names)
         picks = [int(p) for p in picks if 0 <= int(p) < len(labels)]
@@ -87,6 +103,21 @@ def build_scene(*, enc, d: int, z, limit: float, view: dict, picks=(), own=None,
         if d > 1:
             ellipses.append(Ellipse(x, y, float(sigma[0]), float(sigma[1]), OWN_COLOR, dash=True,
                                     fill="rgba(123,44,191,0.10)"))
+    samples, samples_color = None, PICK_COLOR
+    if posterior is not None:
+        mu, sigma, zs, samples_color = posterior
+        samples = plane_xy(zs, d)
+        if d > 1:  # the 2σ ellipse holds ~86 % of the draws in 2-D: 1 - exp(-2^2 / 2)
+            (x, y), (sx, sy) = plane_xy(mu, d)[0], plane_xy(sigma, d)[0]
+            ellipses.append(Ellipse(float(x), float(y), 2 * float(sx), 2 * float(sy), samples_color, dash=True,
+                                    fill="rgba(0,0,0,0)", top=True))
+    path_xy, frame = None, None
+    if path is not None and len(path) > 1:
+        path_xy = plane_xy(path, d)
+        if path_frame is not None:
+            frame = int(min(max(int(path_frame), 0), len(path_xy) - 1))
+            fx, fy = path_xy[frame]
+            marks.append(Mark(float(fx), float(fy), f"{frame + 1}/{len(path_xy)}", FRAME_COLOR))
     home = {"cx": 0.0, "cy": 0.0, "half": float(limit)}
     return Scene(
         points=points, labels=labels, class_names=class_names,
@@ -96,4 +127,5 @@ def build_scene(*, enc, d: int, z, limit: float, view: dict, picks=(), own=None,
         marks=tuple(marks), ellipses=tuple(ellipses),
         hidden=tuple(int(h) for h in hidden if 0 <= int(h) < len(class_names)),
         background=(int(background_n), background_extent(view, limit)) if background_n and d > 1 else None,
+        samples=samples, samples_color=samples_color, path=path_xy, path_frame=frame,
     )

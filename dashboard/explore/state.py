@@ -38,7 +38,12 @@ DEFAULTS: dict = {
     "undo": (),  # earlier (z, picks), newest last
     "model_key": None, "model_folder": None, "dataset": None, "limit": 4.0,
     "notes": (),  # short messages for the next run (a refused URL parameter, picks dropped by a model switch)
+    # posterior samples z = mu + sigma * eps of the pick or your digit (posterior.py); post_of "" = none shown
+    "post_of": "", "post_k": 16, "post_seed": 0,
+    "morph_frame": 0, "morph_playing": False,  # the morph player's frame (0-based) and whether it plays
 }
+POST_OF = ("pick", "own")  # whose posterior the samples come from: the last pick, or your digit
+POST_K_MAX = 64
 
 
 def clamp(v: float, lim: float) -> float:

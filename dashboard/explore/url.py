@@ -6,6 +6,8 @@
     sub  the sub-tab: grid, morph, prior, recon, denoise  p    the picks, test-image numbers (7,42)
     me   the morph's ends, 0-3 (as listed in the Morph tab)  mm  slerp   ms  the morph's steps
     pr   1: presenter mode                                 ex   0: explanations hidden
+    po   whose posterior is sampled: pick or own            pk  the samples' k (1-64)   ps  their seed
+    mf   the morph player's frame, from 1
 
 A parameter that is unknown, not a number, out of range or of the wrong length is ignored and a short note
 says so; defaults are left out, so a fresh page has a clean URL. Reading happens once per session (the first
@@ -19,12 +21,12 @@ from urllib.parse import urlencode
 
 import streamlit as st
 
-from .state import MORPH_ENDS, SECTIONS, ExploreState, clamp, max_half
+from .state import MORPH_ENDS, POST_K_MAX, POST_OF, SECTIONS, ExploreState, clamp, max_half
 
 SUB = dict(zip(("grid", "morph", "prior", "recon", "denoise"), SECTIONS))
 SUB_NAME = {v: k for k, v in SUB.items()}
 APP_KEYS = ("m", "tab", "pr", "ex")
-EXPLORE_KEYS = ("z", "v", "map", "bg", "sub", "p", "me", "mm", "ms")
+EXPLORE_KEYS = ("z", "v", "map", "bg", "sub", "p", "me", "mm", "ms", "po", "pk", "ps", "mf")
 PENDING = "url.pending"  # Explore's parameters, applied once Explore knows the model
 READ = "url.read"
 NOTES = "url.notes"
@@ -125,6 +127,10 @@ def apply_explore(state: ExploreState, d: int, lim: float, n_test: int) -> None:
         ("me", "morph_ends", lambda s: s.isdigit() and int(s) < len(MORPH_ENDS), lambda s: MORPH_ENDS[int(s)]),
         ("mm", "morph_mode", lambda s: s in ("linear", "slerp"), str),
         ("ms", "morph_steps", lambda s: s.isdigit() and 8 <= int(s) <= 32, int),
+        ("po", "post_of", lambda s: s in POST_OF, str),
+        ("pk", "post_k", lambda s: s.isdigit() and 1 <= int(s) <= POST_K_MAX, int),
+        ("ps", "post_seed", lambda s: s.isdigit() and int(s) < 2**31, int),
+        ("mf", "morph_frame", lambda s: s.isdigit() and 1 <= int(s) <= 32, lambda s: int(s) - 1),
     ):
         if key in params:
             if ok(params[key]):
@@ -168,6 +174,14 @@ def params_for(state: ExploreState, model: str | None) -> dict[str, str]:
         out["mm"] = state.morph_mode
     if int(state.morph_steps) != 12:
         out["ms"] = str(int(state.morph_steps))
+    if state.post_of in POST_OF:
+        out["po"] = state.post_of
+    if int(state.post_k) != 16:
+        out["pk"] = str(int(state.post_k))
+    if int(state.post_seed):
+        out["ps"] = str(int(state.post_seed))
+    if int(state.morph_frame):
+        out["mf"] = str(int(state.morph_frame) + 1)
     if ss.get(PRESENTER_KEY):
         out["pr"] = "1"
     if ss.get(EXPLAIN_KEY) is False:
