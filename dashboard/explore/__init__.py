@@ -5,6 +5,7 @@
     plane_view.py   the live map (the latent-plane component): the scene as its data, its events
     plotly_view.py  the Plotly map: the same scene as a WebGL scatter
     panels.py       the picked point and your own digit        sections.py   the sub-tabs
+    posterior.py    k draws z = μ + σ ⊙ ε of a posterior          morph.py      the morph's ends, path and player
     url.py          the settings in the query string
     __init__.py     the layout (this file)
 
@@ -19,7 +20,7 @@ import streamlit as st
 
 from .. import models, views
 from ..explain import explain
-from . import panels, plane_view, plotly_view, sections, url
+from . import morph, panels, plane_view, plotly_view, posterior, sections, url
 from .scene import build_scene
 from .state import MAP_KINDS, SECTIONS, Z_STEP, ExploreState, max_half
 
@@ -187,9 +188,11 @@ def map_panel(active, enc, lim: float) -> None:
     d, is_presenter = active.latent_dim, presenter()
     controls(active, state, lim, d)
     own = panels.own_code(active)
+    path, frame = morph.path_for_scene(active, enc, state, lim)
     scene = build_scene(enc=enc, d=d, z=state.star(d, lim), limit=lim, view=state.view_of(lim), picks=state.picks,
                         own=own[:2] if own is not None else None, hidden=state.hidden,
-                        background_n=state.grid_n if state.bg else None)
+                        background_n=state.grid_n if state.bg else None,
+                        posterior=posterior.for_scene(active, enc, state, own), path=path, path_frame=frame)
     before = (tuple(state.picks), state.view_of(lim).get("rev"))
     after = lambda: _then_page(state, before)  # noqa: E731
     if state.map == "plotly":

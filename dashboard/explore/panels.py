@@ -7,6 +7,7 @@ import streamlit as st
 
 from .. import drawing, latent_plane, models, views
 from ..explain import explain
+from . import posterior
 from .state import ExploreState
 
 THUMB = 140  # px: the smaller images
@@ -39,6 +40,8 @@ def picked_panel(active, enc, state: ExploreState, lim: float, presenter: bool) 
         c2.image(views.upscale(recon, size=THUMB), output_format="PNG", width=THUMB, caption="reconstruction at μ")
         st.markdown(f"{_vector('μ', enc.mu[idx], 2)}  \n{_vector('σ', enc.sigma[idx], 3)}")
         explain("pick")
+        if not presenter:
+            posterior.controls(active, enc, state, lim, "pick")
     if presenter:
         return
     c1, c2 = st.columns([2, 1], vertical_alignment="bottom")
@@ -141,3 +144,4 @@ def own_digit_panel(active, state: ExploreState, lim: float) -> None:
         st.button("Move the ★ here", key="explore_own_to_star", icon=":material/my_location:",
                   on_click=lambda: state.move_star(code[0], lim))
     explain("own")
+    posterior.controls(active, None, state, lim, "own", own=code)
