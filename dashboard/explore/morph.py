@@ -159,8 +159,13 @@ def _controls(state: ExploreState, n: int, i: int) -> None:
     c1.button("", icon=":material/pause:" if playing else ":material/play_arrow:", key="explore_morph_play",
               on_click=_play_pause, args=(state, n), help="Pause" if playing else "Play the morph",
               use_container_width=True)
+    if playing:
+        # Another key, no callback, disabled: the browser would otherwise send back the frame it showed before
+        # a tick moved it, and that stale value would read as a hand on the slider (a jump back, a pause).
+        ss["explore_morph_frame_playing"] = i + 1
+        c2.slider("Frame", 1, n, key="explore_morph_frame_playing", disabled=True, help="Pause to scrub.")
+        st.fragment(run_every=TICK_S)(_tick)(state, n)
+        return
     ss["explore_morph_frame_widget"] = i + 1
     c2.slider("Frame", 1, n, key="explore_morph_frame_widget", on_change=_scrubbed, args=(state,),
               help="The frame shown; the map marks it on the path.")
-    if playing:
-        st.fragment(run_every=TICK_S)(_tick)(state, n)

@@ -65,7 +65,7 @@ def test_the_samples_appear_on_the_live_plane_inside_the_ellipse(browser, app_ur
 
     ctx, page = open_app(browser, app_url, "p=7&po=pick&pk=64", width, height)
     page.wait_for_function("window.__latentPlane.samples && window.__latentPlane.samples.n === 64", timeout=60_000)
-    page.locator(".st-key-explore_post_zoom_pick button").click()
+    page.locator(".st-key-explore_post_zoom_pick button").first.click()
     page.wait_for_function("window.__latentPlane.view.half < 0.6", timeout=60_000)
     page.locator(".st-key-explore_plane").scroll_into_view_if_needed()
     mu, sigma = posterior_of(7)
@@ -99,11 +99,11 @@ def test_morph_play_advances_frames_and_the_scrubber_marks_the_path(browser, app
     ctx, page = open_app(browser, app_url, "p=7,42&sub=morph&mm=slerp", width, height)
     page.wait_for_function("window.__latentPlane.path && window.__latentPlane.path.n === 12", timeout=60_000)
     assert page.evaluate("window.__latentPlane.path.frame") == 0
-    page.locator(".st-key-explore_morph_play button").click()
+    page.locator(".st-key-explore_morph_play button").first.click()
     page.wait_for_function("window.__latentPlane.path && window.__latentPlane.path.frame >= 3", timeout=60_000)
     page.get_by_text("· frame 12 of 12").first.wait_for(timeout=60_000)  # it plays to the end, then stops
     assert page.evaluate("window.__latentPlane.path.frame") == 11
-    thumb = page.locator(".st-key-explore_morph_frame_widget [role=slider]")
+    thumb = page.locator(".st-key-explore_morph_frame_widget input[type=range]").first
     thumb.focus()
     for _ in range(7):
         page.keyboard.press("ArrowLeft")
