@@ -104,6 +104,38 @@ TEXTS: dict[str, tuple[str, str]] = {
 }
 
 
+# Views added for issue 13 (posterior sampling, de-noising side by side, the morph player). "{thing}" is
+# filled with what the model's data set shows (THINGS); each sentence is checked on the shipped models by
+# tests/test_explore_posterior_morph.py.
+THINGS = {"mnist": "digit", "fashion-mnist": "garment"}
+TEXTS.update({
+    "posterior": (
+        "Each dot is one draw z = μ + σ ⊙ ε from the encoder's cloud q(z|x), the step training takes before it "
+        "decodes: ε carries the randomness, so the loss can still be differentiated in μ and σ. Nearby z's "
+        "decode to variations of the reconstruction, mostly the same {thing}; but a 2-D map is crowded, and "
+        "where two classes touch some draws reach into the neighbour's region and decode to the other {thing}.",
+        r"\begin{gathered}z = \mu + \sigma \odot \varepsilon \\ "
+        r"\varepsilon \sim \mathcal{N}(0, I)\end{gathered}",
+    ),
+    "denoise_pair": (
+        "The same noisy image goes into both models. The denoising VAE was trained to encode corrupted images "
+        "and reconstruct the clean ones, so past light noise its code stays near the clean image's code far "
+        "more often; the plain model never saw noise (the shares above are measured at the noise chosen).",
+        r"\begin{gathered}\text{DVAE loss: } -\log p_\theta(x \mid z), \quad z \sim q_\phi(z \mid \tilde{x}) "
+        r"\\ |\Delta\mu| = \lVert \mu_\phi(\tilde{x}) - \mu_\phi(x) \rVert\end{gathered}",
+    ),
+})
+
+
+def explain_for(view: str, dataset: str | None = None) -> None:
+    """explain() for a text that names what the data set shows ("digit", "garment")."""
+    if not shown():
+        return
+    text, formula = TEXTS[view]
+    st.caption(text.replace("{thing}", THINGS.get(dataset or "", "image")))
+    st.latex(formula)
+
+
 def shown() -> bool:
     return bool(st.session_state.get(SHOW_KEY, True))
 

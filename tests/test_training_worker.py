@@ -202,6 +202,7 @@ def test_a_local_worker_leaves_one_core_to_the_server(monkeypatch):
     given = tw.WorkerSpec(tiny_cfg(), tcfg(), threads=5)
     assert tw.make_worker(given, lambda m: None, lambda *a: None).spec.threads == 5
 
+
 def test_a_4d_run_maps_each_epoch_on_its_pca_plane_aligned_to_the_last(mnist):
     """d > 2: every snapshot is the PCA plane of that epoch's codes, its axes turned to match the previous
     epoch's (consecutive bases: positive diagonal dot products), the points the codes projected on it."""

@@ -6,6 +6,7 @@
     plotly_view.py  the Plotly map: the same scene as a WebGL scatter
     panels.py       the picked point and your own digit        sections.py   the sub-tabs
     dimensions.py   the Traversals and Dimensions sub-tabs (a latent space of any d)
+    posterior.py    k draws z = μ + σ ⊙ ε of a posterior          morph.py      the morph's ends, path and player
     url.py          the settings in the query string
     __init__.py     the layout (this file)
 
@@ -22,7 +23,7 @@ import streamlit as st
 
 from .. import models, views
 from ..explain import explain
-from . import dimensions, panels, plane_view, plotly_view, sections, url
+from . import dimensions, morph, panels, plane_view, plotly_view, posterior, sections, url
 from .scene import build_scene
 from .state import MAP_KINDS, SECTIONS, Z_STEP, ExploreState, max_half
 
@@ -258,10 +259,12 @@ def map_panel(active, enc, lim: float) -> None:
         plane_key = state.plane_key(d)
         plane = models.plane_of(folder, stamp, active.dataset, plane_key)
         points = models.plane_points(folder, stamp, active.dataset, plane_key)
+    path, frame = morph.path_for_scene(active, enc, state, lim)
     scene = build_scene(enc=enc, d=d, z=state.star(d, lim), limit=lim, view=state.view_of(lim), picks=state.picks,
                         own=own[:2] if own is not None else None, hidden=state.hidden,
                         background_n=state.grid_n if state.bg else None, plane=plane, plane_key=plane_key,
-                        plane_points=points)
+                        plane_points=points, posterior=posterior.for_scene(active, enc, state, own), path=path,
+                        path_frame=frame)
     before = (tuple(state.picks), state.view_of(lim).get("rev"))
     after = lambda: _then_page(state, before)  # noqa: E731
     if state.map == "plotly":

@@ -7,6 +7,7 @@ import streamlit as st
 
 from .. import drawing, latent_plane, models, views
 from ..explain import explain
+from . import posterior
 from .state import ExploreState
 
 THUMB = 140  # px: the smaller images
@@ -56,6 +57,8 @@ def picked_panel(active, enc, state: ExploreState, lim: float, presenter: bool) 
         c2.image(views.upscale(recon, size=THUMB), output_format="PNG", width=THUMB, caption="reconstruction at μ")
         _posterior(active, enc.mu[idx], enc.sigma[idx], f"explore_pick_q_{idx}")
         explain("pick")
+        if not presenter:
+            posterior.controls(active, enc, state, lim, "pick")
     if presenter:
         return
     c1, c2 = st.columns([2, 1], vertical_alignment="bottom")
@@ -158,3 +161,4 @@ def own_digit_panel(active, state: ExploreState, lim: float) -> None:
         st.button("Move the ★ here", key="explore_own_to_star", icon=":material/my_location:",
                   on_click=lambda: state.move_star(code[0], lim))
     explain("own")
+    posterior.controls(active, None, state, lim, "own", own=code)

@@ -3,7 +3,8 @@
 data.view/home/focus/hidden/presenter/undoable/sliders (and for d > 2 the plane, its caption and the sliders'
 KL order) go to the page; release (the full z), pick, view,
 legend and undo come back, each as a callback that only changes the state object. view.rev is bumped only
-when Python moves the view, so the page keeps a zoom that Python has not heard of yet.
+when Python moves the view, so the page keeps a zoom that Python has not heard of yet. data.samples (posterior
+draws) and data.path (the morph's path, its marked frame) are two more layers of the overlay (overlay_layers).
 """
 
 from __future__ import annotations
@@ -52,6 +53,7 @@ def plane_data(scene: Scene, active, state: ExploreState, presenter: bool) -> tu
     order = slider_order(active, scene)
     if order is not None:
         data["sliderOrder"] = [int(i) for i in order]
+    data.update(overlay_layers(scene))
     if dspec is not None:
         data["decoder"], blobs[dkey] = dkey, dspec
     else:  # the server fallback: the page shows the server's image, decoded again after each release
@@ -79,6 +81,15 @@ def slider_order(active, scene: Scene):
     if scene.plane is None:
         return None
     return models.latent_analysis(active.entry.folder, active.entry.stamp, active.dataset).order
+def overlay_layers(scene: Scene) -> dict:
+    """The posterior samples and the morph's path, as plane.js's "samples" and "path" layers (rounded: the
+    plane is a few hundred px across and a view is at least 0.01 wide, so 1e-4 is below a pixel)."""
+    out: dict = {"samples": None, "path": None}
+    if scene.samples is not None and len(scene.samples):
+        out["samples"] = {"xy": [round(float(v), 4) for v in scene.samples.ravel()], "color": scene.samples_color}
+    if scene.path is not None and len(scene.path) > 1:
+        out["path"] = {"xy": [round(float(v), 4) for v in scene.path.ravel()], "frame": scene.path_frame}
+    return out
 
 
 def _event(name: str):

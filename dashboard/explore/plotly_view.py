@@ -11,6 +11,7 @@ from __future__ import annotations
 import streamlit as st
 
 from .. import models, plotly_map, views
+from . import plane_view
 from .scene import Scene
 from .state import ExploreState
 
@@ -29,14 +30,15 @@ def map_data(scene: Scene, active, state: ExploreState, presenter: bool, height:
         "classes": list(scene.class_names), "colors": list(views.CLASS_COLORS), "axes": list(scene.axes),
         "points": None, "star": list(scene.star),
         "marks": [{"x": m.x, "y": m.y, "label": m.label, "color": m.color, "shape": m.shape} for m in scene.marks],
-        "ellipses": [{"x": e.x, "y": e.y, "sx": e.sx, "sy": e.sy, "color": e.color, "dash": e.dash, "fill": e.fill}
-                     for e in scene.ellipses],
+        "ellipses": [{"x": e.x, "y": e.y, "sx": e.sx, "sy": e.sy, "color": e.color, "dash": e.dash, "fill": e.fill,
+                      "angle": e.angle} for e in scene.ellipses],
         "background": None, "backgroundOpacity": 0.45,
         "view": {"cx": v["cx"], "cy": v["cy"], "half": v["half"], "rev": int(v.get("rev", 0))},
         "limit": scene.limit, "uirevision": active.entry.key,
         "hidden": list(scene.hidden), "hiddenRev": int(state.hidden_rev),
         "height": int(height), "fontSize": 18 if presenter else 15, "pointSize": 6 if presenter else 5,
     }
+    data.update(plane_view.overlay_layers(scene))  # the posterior's samples and the morph's path, as the plane's
     if len(scene.points):
         data["points"], blobs[data["points"]] = plotly_map.points_blob(scene.points, scene.labels)
     if scene.background is not None:

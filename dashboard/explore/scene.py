@@ -16,6 +16,8 @@ from vae_core import analysis
 PICK_COLOR = "#D62728"
 OWN_COLOR = "#7B2CBF"  # your digit
 POSTERIOR_COLOR = "#222222"
+PATH_COLOR = "#111111"  # the morph's path; its marked frame is a ring of FRAME_COLOR
+FRAME_COLOR = "#FF7F0E"
 
 
 @dataclass(frozen=True)
@@ -61,6 +63,10 @@ class Scene:
     caption: str = ""  # d > 2: which plane the map shows and its share of the codes' variance
     plane: object = None  # d > 2: the vae_core.analysis.Plane shown (its mean and basis go to the page)
     plane_key: object = None  # d > 2: "pca" or (i, j)
+    samples: np.ndarray | None = None  # float32 [k, 2]: posterior samples z = mu + sigma * eps, on the map
+    samples_color: str = PICK_COLOR
+    path: np.ndarray | None = None  # float32 [n, 2]: the morph's path z(t), t = 0 .. 1, on the map
+    path_frame: int | None = None  # the frame under the morph player's scrubber (also a mark)
 
 
 def background_extent(view: dict, limit: float) -> float:
@@ -90,12 +96,25 @@ def project_ellipse(mu, sigma, plane) -> tuple[float, float, float, float, float
     return float(x), float(y), float(s1), float(s2), float(angle)
 
 
+def plane_xy(z, d: int, plane=None) -> np.ndarray:
+    """Codes [K, d] -> where the map draws them [K, 2]: on the plane (d > 2), else (z1, z2), or (z1, 0) for
+    d = 1 (as the ★)."""
+    z = np.asarray(z, dtype=np.float32).reshape(-1, d)
+    if plane is not None:
+        return analysis.to_plane(z.astype(np.float64), plane).astype(np.float32)
+    if d > 1:
+        return np.ascontiguousarray(z[:, :2])
+    return np.stack([z[:, 0], np.zeros(len(z), np.float32)], 1)
+
+
 def build_scene(*, enc, d: int, z, limit: float, view: dict, picks=(), own=None, hidden=(), background_n=None,
-                plane=None, plane_key=None, plane_points=None) -> Scene:
+                plane=None, plane_key=None, plane_points=None, posterior=None, path=None, path_frame=None) -> Scene:
     """enc: models.Encodings or None (no test set: an empty map); own: (mu, sigma) of your digit or None;
     background_n: the manifold's grid size when it is shown under the points (d > 1 only);
     plane (d > 2): the analysis.Plane the map shows, plane_key its name ("pca" or (i, j)), plane_points the
-    test codes on it [N, 2] (computed here when not given). Without a plane the map is (z1, z2)."""
+    test codes on it [N, 2] (computed here when not given). Without a plane the map is (z1, z2).
+    posterior: (mu [d], sigma [d], samples [k, d], colour) whose samples are shown, with the 2σ ellipse;
+    path: the morph's codes [n, d]; path_frame: the frame marked on it."""
     if enc is not None:
         points, labels, class_names = enc.plane, enc.labels, tuple(enc.class_names)
         if plane is not None:
@@ -125,6 +144,21 @@ def build_scene(*, enc, d: int, z, limit: float, view: dict, picks=(), own=None,
         else:
             x, y = float(mu[0]), 0.0
         marks.append(Mark(x, y, "yours", OWN_COLOR, "diamond"))
+    samples, samples_color = None, PICK_COLOR
+    if posterior is not None:
+        mu, sigma, zs, samples_color = posterior
+        samples = plane_xy(zs, d, plane)
+        if d > 1:  # the 2σ ellipse holds ~86 % of the draws in 2-D: 1 - exp(-2^2 / 2)
+            x, y, sx, sy, angle = ellipse(mu, sigma)
+            ellipses.append(Ellipse(x, y, 2 * sx, 2 * sy, samples_color, dash=True, fill="rgba(0,0,0,0)", top=True,
+                                    angle=angle))
+    path_xy, frame = None, None
+    if path is not None and len(path) > 1:
+        path_xy = plane_xy(path, d, plane)
+        if path_frame is not None:
+            frame = int(min(max(int(path_frame), 0), len(path_xy) - 1))
+            fx, fy = path_xy[frame]
+            marks.append(Mark(float(fx), float(fy), f"{frame + 1}/{len(path_xy)}", FRAME_COLOR))
     home = {"cx": 0.0, "cy": 0.0, "half": float(limit)}
     if plane is not None:
         u, v = analysis.to_plane(np.array(z, np.float64)[None], plane)[0]
@@ -141,4 +175,5 @@ def build_scene(*, enc, d: int, z, limit: float, view: dict, picks=(), own=None,
         hidden=tuple(int(h) for h in hidden if 0 <= int(h) < len(class_names)),
         background=(int(background_n), background_extent(view, limit)) if background_n and d > 1 else None,
         caption=plane_caption(plane, plane_key) if plane is not None else "", plane=plane, plane_key=plane_key,
+        samples=samples, samples_color=samples_color, path=path_xy, path_frame=frame,
     )

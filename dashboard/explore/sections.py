@@ -11,9 +11,10 @@ import streamlit as st
 import torch
 
 from .. import models, views
-from ..explain import explain
+from ..explain import explain, explain_for
+from . import denoise, morph
 from .dimensions import map_plane, plane_axes
-from .panels import THUMB, own_code
+from .panels import THUMB
 from .state import MORPH_ENDS, NOISE_KINDS, ExploreState
 
 
@@ -41,52 +42,19 @@ def manifold_section(active, enc, state: ExploreState, lim: float) -> None:
     explain("manifold_plane" if plane is not None else "manifold")
 
 
-def _morph_ends(active, enc, state: ExploreState, lim: float):
-    """(z0, z1, what) for the chosen ends, or (None, None, why not)."""
-    picks = [p for p in state.picks if enc is not None and 0 <= p < len(enc.labels)]
-    own = own_code(active)
-    ends = state.morph_ends
-    star = state.star(active.latent_dim, lim)
-    if ends.startswith("Your digit") and own is None:
-        return None, None, "Draw or upload a digit (under the map): the morph starts from its code μ."
-    if ends == MORPH_ENDS[0]:
-        if len(picks) < 2:
-            return None, None, f"Pick two points on the map (or by number) to morph between them; {len(picks)} so far."
-        return enc.mu[picks[0]], enc.mu[picks[1]], f"test image #{picks[0]} → #{picks[1]}"
-    if ends == MORPH_ENDS[2]:
-        return own[0], star, "your digit → ★"
-    if not picks:
-        return None, None, "Pick a point on the map (or by number): the morph runs to it."
-    if ends == MORPH_ENDS[1]:
-        return star, enc.mu[picks[-1]], f"★ → test image #{picks[-1]}"
-    return own[0], enc.mu[picks[-1]], f"your digit → test image #{picks[-1]}"
-
-
 def morph_section(active, enc, state: ExploreState, lim: float) -> None:
     c1, c2, c3 = st.columns([3, 2, 2])
     c1.selectbox("Ends", MORPH_ENDS, **state.bind("morph_ends"))
-    mode = c2.radio("Path", ("linear", "slerp"), horizontal=True, **state.bind("morph_mode"))
-    steps = int(c3.slider("Steps", 8, 32, **state.bind("morph_steps")))
-    z0, z1, what = _morph_ends(active, enc, state, lim)
+    c2.radio("Path", ("linear", "slerp"), horizontal=True, **state.bind("morph_mode"))
+    c3.slider("Steps", 8, 32, **state.bind("morph_steps"))
+    z0, z1, what = morph.ends(active, enc, state, lim)
     if z0 is None:
         st.info(what)
-        explain("morph")
-        return
-    ends_key = [tuple(round(float(v), 6) for v in np.ravel(z)) for z in (z0, z1)]
-    media = models.morph_media(active.entry.folder, active.entry.stamp, *ends_key, steps, mode)
-    if presenting():  # beside the map: the animation only, no downloads
-        st.image(media.gif, width=views.DISPLAY_SIZE, caption=f"{what}, {mode}, {media.n_frames} steps")
-        explain("morph")
-        return
-    c1, c2 = st.columns([1, 2])
-    c1.image(media.gif, width=views.DISPLAY_SIZE, caption=f"{what}, {mode}, {media.n_frames} steps")
-    c2.image(media.strip_shown, width="stretch" if media.strip_width > 560 else media.strip_width,
-             caption="the same path, frame by frame (left to right, top to bottom)")
-    d1, d2, _ = st.columns([1, 1, 2])
-    d1.download_button("Download GIF", media.gif, file_name="morph.gif", mime="image/gif", on_click="ignore",
-                       key="explore_morph_gif")
-    d2.download_button("Download strip (PNG)", media.strip_download, file_name="morph.png", mime="image/png",
-                       on_click="ignore", key="explore_morph_png")
+    else:
+        morph.player(active, z0, z1, what, state, presenting())
+        if not presenting():
+            st.caption("The map draws the path (● one dot per frame) and rings the frame shown. A straight line is "
+                       "linear; slerp bends around the origin, keeping |z| between the two ends' lengths.")
     explain("morph")
 
 
@@ -122,6 +90,22 @@ def recon_section(active, enc, state: ExploreState, lim: float) -> None:
     explain("recon")
 
 
+def _denoise_map(model_active, enc, idx: int, mu_noisy, v: dict, height: int, key: str):
+    """One model's map (the square v) with the clean image's code and the noisy input's code, an arrow between."""
+    clean_xy = enc.plane[idx]
+    noisy_xy = (float(mu_noisy[0]), float(mu_noisy[1]) if model_active.latent_dim > 1 else float(clean_xy[1]))
+    fig = views.scatter_figure(
+        enc.plane, enc.labels, enc.class_names, extent=v["half"], center=(v["cx"], v["cy"]), height=height,
+        point_size=3, uirevision=model_active.entry.key,
+        extra=[
+            dict(x=[clean_xy[0]], y=[clean_xy[1]], name="clean image", symbol="circle", color="#D62728"),
+            dict(x=[noisy_xy[0]], y=[noisy_xy[1]], name="noisy input", symbol="x", color="#D62728", size=16),
+        ],
+        arrows=[(clean_xy[0], clean_xy[1], noisy_xy[0], noisy_xy[1])],
+    )
+    st.plotly_chart(fig, key=key, config={"displaylogo": False})
+
+
 def denoise_section(active, enc, state: ExploreState, lim: float) -> None:
     c1, c2, c3 = st.columns([1, 1, 2])
     idx = int(c1.number_input("Test image #", 0, len(enc.labels) - 1, step=1, **state.bind("dn_index")))
@@ -129,6 +113,26 @@ def denoise_section(active, enc, state: ExploreState, lim: float) -> None:
     level = float(c3.slider("Noise level (σ, or share of pixels hit)", 0.0, 1.0, step=0.05,
                             **state.bind("dn_level")))
     clean = views.to_array(enc.images[idx])
+    why = denoise.why_no_pair(active)
+    other = None
+    if why is None:
+        other, why = denoise.partner(active)
+    if other is not None:
+        noisy = views.add_noise(clean, NOISE_KINDS[kind], level, seed=idx)
+        rows = denoise.pair_view(active, other, enc, idx, NOISE_KINDS[kind], kind, level, noisy, THUMB)
+        if not presenting():
+            cols = st.columns(2, gap="medium")
+            for col, (m, role, r, _) in zip(cols, rows):
+                with col:
+                    st.markdown(f"**{m.entry.name}** ({role}): its own map, clean code → noisy code")
+                    if m.entry.key == active.entry.key:  # the map explored, at its zoom
+                        m_enc, v = enc, state.view_of(lim)
+                    else:  # the other model's own latent space: its whole map
+                        m_enc = models.test_encodings(m.entry.folder, m.entry.stamp, m.dataset)
+                        v = {"cx": 0.0, "cy": 0.0, "half": m_enc.limit}
+                    _denoise_map(m, m_enc, idx, r["mu_noisy"], v, 400, f"explore_denoise_map_{role}")
+        explain_for("denoise_pair", active.dataset)
+        return
     noisy, mu_noisy, recon_noisy = models.denoise(active.model, clean, NOISE_KINDS[kind], level, seed=idx)
     recon_clean = models.decode(active.model, enc.mu[idx])[0]
     shift = float(np.linalg.norm(mu_noisy - enc.mu[idx]))  # |Δμ| = ||μ(x̃) - μ(x)||
@@ -141,21 +145,10 @@ def denoise_section(active, enc, state: ExploreState, lim: float) -> None:
             c2.image(views.upscale(row[2], size=THUMB), output_format="PNG", width=THUMB, caption=row[3])
         st.markdown(f"The noise moved the code by |Δμ| = **{shift:.2f}**; the clean image's σ is about "
                     f"{float(np.mean(enc.sigma[idx])):.2f}.")
+        st.info(why, icon=":material/info:")
         explain("denoise")
-    clean_xy = enc.plane[idx]
-    noisy_xy = (float(mu_noisy[0]), float(mu_noisy[1]) if active.latent_dim > 1 else float(clean_xy[1]))
-    v = state.view_of(lim)
-    fig = views.scatter_figure(
-        enc.plane, enc.labels, enc.class_names, extent=v["half"], center=(v["cx"], v["cy"]), height=460,
-        point_size=3, uirevision=active.entry.key,
-        extra=[
-            dict(x=[clean_xy[0]], y=[clean_xy[1]], name="clean image", symbol="circle", color="#D62728"),
-            dict(x=[noisy_xy[0]], y=[noisy_xy[1]], name="noisy input", symbol="x", color="#D62728", size=16),
-        ],
-        arrows=[(clean_xy[0], clean_xy[1], noisy_xy[0], noisy_xy[1])],
-    )
     with right:
-        st.plotly_chart(fig, key="explore_denoise_map", config={"displaylogo": False})
+        _denoise_map(active, enc, idx, mu_noisy, state.view_of(lim), 460, "explore_denoise_map")
 
 
 RENDERERS = {

@@ -41,7 +41,12 @@ DEFAULTS: dict = {
     "notes": (),  # short messages for the next run (a refused URL parameter, picks dropped by a model switch)
     "plane": "pca",  # d > 2: the map's plane, "pca" (the codes' principal plane) or (i, j): coordinates z_i, z_j
     "trav_rows": 8, "trav_from": TRAVERSAL_FROM[0],  # the Traversals tab: how many dimensions, held at what
+    # posterior samples z = mu + sigma * eps of the pick or your digit (posterior.py); post_of "" = none shown
+    "post_of": "", "post_k": 16, "post_seed": 0,
+    "morph_frame": 0, "morph_playing": False,  # the morph player's frame (0-based) and whether it plays
 }
+POST_OF = ("pick", "own")  # whose posterior the samples come from: the last pick, or your digit
+POST_K_MAX = 64
 
 
 def clamp(v: float, lim: float) -> float:

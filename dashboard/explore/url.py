@@ -8,6 +8,8 @@
     pr   1: presenter mode                                 ex   0: explanations hidden
     pl   d > 2: the map's plane, "3,7" (z3 against z7; the PCA plane, the default, is left out)
     tr   the Traversals tab's rows (1-10)                  tf   1: traversals held at the last pick
+    po   whose posterior is sampled: pick or own            pk  the samples' k (1-64)   ps  their seed
+    mf   the morph player's frame, from 1
 
 A parameter that is unknown, not a number, out of range or of the wrong length is ignored and a short note
 says so; defaults are left out, so a fresh page has a clean URL. Reading happens once per session (the first
@@ -21,12 +23,12 @@ from urllib.parse import urlencode
 
 import streamlit as st
 
-from .state import DEFAULTS, MORPH_ENDS, SECTIONS, TRAVERSAL_FROM, ExploreState, clamp, max_half
+from .state import DEFAULTS, MORPH_ENDS, POST_K_MAX, POST_OF, SECTIONS, TRAVERSAL_FROM, ExploreState, clamp, max_half
 
 SUB = dict(zip(("grid", "morph", "prior", "recon", "denoise", "trav", "dims"), SECTIONS))
 SUB_NAME = {v: k for k, v in SUB.items()}
 APP_KEYS = ("m", "tab", "pr", "ex")
-EXPLORE_KEYS = ("z", "v", "map", "bg", "sub", "p", "me", "mm", "ms", "pl", "tr", "tf")
+EXPLORE_KEYS = ("z", "v", "map", "bg", "sub", "p", "me", "mm", "ms", "pl", "tr", "tf", "po", "pk", "ps", "mf")
 PENDING = "url.pending"  # Explore's parameters, applied once Explore knows the model
 READ = "url.read"
 NOTES = "url.notes"
@@ -127,6 +129,10 @@ def apply_explore(state: ExploreState, d: int, lim: float, n_test: int) -> None:
         ("me", "morph_ends", lambda s: s.isdigit() and int(s) < len(MORPH_ENDS), lambda s: MORPH_ENDS[int(s)]),
         ("mm", "morph_mode", lambda s: s in ("linear", "slerp"), str),
         ("ms", "morph_steps", lambda s: s.isdigit() and 8 <= int(s) <= 32, int),
+        ("po", "post_of", lambda s: s in POST_OF, str),
+        ("pk", "post_k", lambda s: s.isdigit() and 1 <= int(s) <= POST_K_MAX, int),
+        ("ps", "post_seed", lambda s: s.isdigit() and int(s) < 2**31, int),
+        ("mf", "morph_frame", lambda s: s.isdigit() and 1 <= int(s) <= 32, lambda s: int(s) - 1),
     ):
         if key in params:
             if ok(params[key]):
@@ -207,6 +213,14 @@ def params_for(state: ExploreState, model: str | None) -> dict[str, str]:
         out["tr"] = str(rows)
     if state.trav_from != TRAVERSAL_FROM[0] and state.trav_from in TRAVERSAL_FROM:
         out["tf"] = "1"
+    if state.post_of in POST_OF:
+        out["po"] = state.post_of
+    if int(state.post_k) != 16:
+        out["pk"] = str(int(state.post_k))
+    if int(state.post_seed):
+        out["ps"] = str(int(state.post_seed))
+    if int(state.morph_frame):
+        out["mf"] = str(int(state.morph_frame) + 1)
     if ss.get(PRESENTER_KEY):
         out["pr"] = "1"
     if ss.get(EXPLAIN_KEY) is False:

@@ -1084,6 +1084,7 @@ function drawOverlay(inst, z, what) {
     ctx.fillStyle = e.fill || "rgba(0,0,0,0.08)";
     ctx.fill();
   }
+  drawPath(inst, ctx, big); // under the marks: the frame's ring and the ends' rings sit on it
   for (const m of d.marks || []) {
     const [px, py] = toPx(inst, m.x, m.y);
     ctx.lineWidth = big ? 4 : 3;
@@ -1128,6 +1129,7 @@ function drawOverlay(inst, z, what) {
     ctx.stroke();
     ctx.setLineDash([]);
   }
+  drawSamples(inst, ctx, big); // above the ★: at a pick the draws sit around its centre
   if (what === "hover") {
     const [hx, hy] = toPx(inst, z[0], z[1]);
     ctx.lineWidth = 2;
@@ -1145,6 +1147,57 @@ function drawOverlay(inst, z, what) {
     ctx.stroke();
   }
   ctx.restore();
+}
+
+/** Plane points of a layer: xy = [x0, y0, x1, y1, ...] (finite numbers only) -> [[x, y], ...]. */
+function layerPoints(layer) {
+  const xy = layer && Array.isArray(layer.xy) ? layer.xy : [];
+  const out = [];
+  for (let i = 0; i + 1 < xy.length; i += 2) if (finite(xy[i]) && finite(xy[i + 1])) out.push([xy[i], xy[i + 1]]);
+  return out;
+}
+
+/** The "path" layer: the morph's z(t) as a polyline with a dot per frame (a slerp bends, a linear path does not). */
+function drawPath(inst, ctx, big) {
+  const pts = layerPoints(inst.data.path).map(([x, y]) => toPx(inst, x, y));
+  STATS.path = pts.length ? { n: pts.length, frame: inst.data.path.frame ?? null } : null;
+  if (pts.length < 2) return;
+  ctx.lineJoin = "round";
+  for (const [w, color] of [[big ? 6 : 5, "rgba(255,255,255,0.85)"], [big ? 3 : 2, "#111"]]) {
+    ctx.beginPath();
+    pts.forEach(([x, y], i) => (i ? ctx.lineTo(x, y) : ctx.moveTo(x, y)));
+    ctx.lineWidth = w;
+    ctx.strokeStyle = color;
+    ctx.stroke();
+  }
+  const r = big ? 3.5 : 3;
+  ctx.fillStyle = "#111";
+  for (const [x, y] of pts) {
+    ctx.beginPath();
+    ctx.arc(x, y, r, 0, 2 * Math.PI);
+    ctx.fill();
+  }
+  STATS.path.px = pts; // CSS px in the plane's canvas (tests add STATS.canvasRect())
+}
+
+/** The "samples" layer: draws z = mu + sigma * eps from one posterior, small dots with a white rim. */
+function drawSamples(inst, ctx, big) {
+  const layer = inst.data.samples, pts = layerPoints(layer);
+  STATS.samples = null;
+  if (!pts.length) return;
+  const r = big ? 4 : 3.2, drawn = [];
+  ctx.lineWidth = 1.2;
+  ctx.strokeStyle = "rgba(255,255,255,0.95)";
+  ctx.fillStyle = layer.color || "#D62728";
+  for (const [x, y] of pts) {
+    const [px, py] = toPx(inst, x, y);
+    ctx.beginPath();
+    ctx.arc(px, py, r, 0, 2 * Math.PI);
+    ctx.fill();
+    ctx.stroke();
+    drawn.push([px, py]);
+  }
+  STATS.samples = { n: pts.length, color: layer.color, px: drawn };
 }
 
 function fmtZ(v) {
@@ -1287,6 +1340,10 @@ export default function (component) {
   STATS.locate = (zx, zy) => {
     const [x, y] = toPx(inst, zx, zy), r = inst.overlay.getBoundingClientRect();
     return { x: r.left + x, y: r.top + y };
+  };
+  STATS.canvasRect = () => { // the plane canvas on the screen now: STATS.samples.px / path.px are inside it
+    const r = inst.overlay.getBoundingClientRect();
+    return { left: r.left, top: r.top };
   };
   STATS.focused = () => inst.root.getRootNode().activeElement === inst.overlay;
   if (data) update(inst, data);

@@ -231,6 +231,24 @@ function figure(inst) {
     annotations.push({ x: m.x, y: m.y, text: `<b>${m.label}</b>`, showarrow: false, xshift: 13, yshift: 13,
       font: { size: 14, color: m.color }, bgcolor: "rgba(255,255,255,0.7)" });
   }
+  // The morph's path and the posterior's samples (plane_view.overlay_layers: flat [x0, y0, x1, y1, ...]).
+  const pairs = (xy) => {
+    const x = [], y = [];
+    for (let i = 0; Array.isArray(xy) && i + 1 < xy.length; i += 2) if (finite(xy[i]) && finite(xy[i + 1])) {
+      x.push(xy[i]); y.push(xy[i + 1]);
+    }
+    return { x, y };
+  };
+  if (d.path && Array.isArray(d.path.xy)) {
+    const { x, y } = pairs(d.path.xy);
+    traces.push({ type: "scattergl", mode: "lines+markers", name: "morph path", x, y, hoverinfo: "skip",
+      line: { color: "#111111", width: 2 }, marker: { size: 5, color: "#111111" } });
+  }
+  if (d.samples && Array.isArray(d.samples.xy)) {
+    const { x, y } = pairs(d.samples.xy);
+    traces.push({ type: "scattergl", mode: "markers", name: "z = \u03bc + \u03c3 \u2299 \u03b5", x, y,
+      hoverinfo: "skip", marker: { size: 7, color: d.samples.color || "#D62728", line: { width: 1, color: "white" } } });
+  }
   const star = Array.isArray(d.star) && d.star.every(finite) ? d.star : null;
   if (star) {
     traces.push({
@@ -241,11 +259,21 @@ function figure(inst) {
     });
   }
   const shapes = (Array.isArray(d.ellipses) ? d.ellipses : []).filter((e) => [e.x, e.y, e.sx, e.sy].every(finite))
-    .map((e) => ({
-      type: "circle", xref: "x", yref: "y", x0: e.x - e.sx, x1: e.x + e.sx, y0: e.y - e.sy, y1: e.y + e.sy,
-      line: { color: e.color, width: 2, dash: e.dash ? "dash" : "solid" }, fillcolor: e.fill || "rgba(0,0,0,0.08)",
-      layer: "above",
-    }));
+    .map((e) => {
+      const look = { xref: "x", yref: "y", line: { color: e.color, width: 2, dash: e.dash ? "dash" : "solid" },
+        fillcolor: e.fill || "rgba(0,0,0,0.08)", layer: "above" };
+      if (!finite(e.angle) || e.angle === 0) {
+        return { type: "circle", x0: e.x - e.sx, x1: e.x + e.sx, y0: e.y - e.sy, y1: e.y + e.sy, ...look };
+      }
+      // A tilted ellipse (d > 2: a diagonal covariance seen on a plane): a closed path of 48 points.
+      const c = Math.cos(e.angle), s = Math.sin(e.angle);
+      let path = "";
+      for (let i = 0; i < 48; i++) {
+        const t = (2 * Math.PI * i) / 48, a = e.sx * Math.cos(t), b = e.sy * Math.sin(t);
+        path += `${i ? "L" : "M"}${e.x + a * c - b * s},${e.y + a * s + b * c}`;
+      }
+      return { type: "path", path: `${path}Z`, ...look };
+    });
   const bg = d.background ? CACHE.get(d.background) : null;
   const images = [];
   if (bg && bg.kind === "image" && Array.isArray(bg.extent)) {

@@ -1,0 +1,111 @@
+"""De-noising side by side: the plain model and the denoising VAE on the same noisy image.
+
+The model explored is one of the pair; the other is the shipped one of the other kind (pretrained/mnist-dvae
+beside a plain model, pretrained/mnist-mlp beside a denoising one). Both are 2-D MNIST models, so the pair is
+offered only for those; each code is compared with that model's own clean code, in that model's own map.
+The figures over 1,000 test images come from vae_core.robustness, computed once per model, kind and level.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import streamlit as st
+
+from vae_core.robustness import CleanCodes, robustness
+
+from .. import models, views
+
+DENOISING_MODEL, PLAIN_MODEL = "mnist-dvae", "mnist-mlp"
+N_MEASURED = 1000
+
+
+def is_denoising(config: dict) -> bool:
+    """Trained on corrupted inputs (vae_core.train --corruption): the training section says so."""
+    training = config.get("training") if isinstance(config.get("training"), dict) else {}
+    return training.get("corruption") not in (None, "none") and bool(training.get("corruption_level"))
+
+
+def why_no_pair(active) -> str | None:
+    """None when the side-by-side view applies to this model, else one sentence saying why not."""
+    if active.dataset != "mnist" or active.latent_dim != 2:
+        return ("The side-by-side comparison with the denoising VAE needs a 2-D MNIST model: the shipped "
+                "denoising model (pretrained/mnist-dvae) is one, and two codes can only be compared on maps of "
+                "the same kind. This model is shown alone.")
+    return None
+
+
+def partner(active):
+    """(the other model of the pair as a models.ActiveModel, None) or (None, why it is missing)."""
+    name = PLAIN_MODEL if is_denoising(active.config) else DENOISING_MODEL
+    entry = next((e for e in models.list_models() if e.source == "pretrained" and e.name == name and not e.error),
+                 None)
+    if entry is None:
+        return None, f"The shipped model pretrained/{name} is not installed here, so this model is shown alone."
+    try:
+        model, config = models.load_model(entry.folder, entry.stamp)
+    except Exception:  # a damaged file: the registry listed it, loading failed; say so without a path
+        return None, f"The shipped model pretrained/{name} could not be loaded, so this model is shown alone."
+    return models.ActiveModel(entry, model, config), None
+
+
+@st.cache_resource(max_entries=4, show_spinner="Encoding the clean test images…")
+def clean_codes(folder: str, stamp: tuple[int, int], dataset: str) -> CleanCodes:
+    """The clean test codes and class centroids of one model (shared by every level and kind)."""
+    model, _ = models.load_model(folder, stamp)
+    data = models._dataset(dataset)
+    return CleanCodes(model, data.test_images, data.test_labels)
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def measured(folder: str, stamp: tuple[int, int], dataset: str, kind: str, level: float) -> dict:
+    """vae_core.robustness on the first N_MEASURED test images: 'held' is the share whose noisy code stays
+    nearer its own clean code than any other class's centroid."""
+    return robustness(clean_codes(folder, stamp, dataset), kind, level, n=N_MEASURED)
+
+
+def one_image(model_active, codes: CleanCodes, idx: int, noisy: np.ndarray) -> dict:
+    """The noisy image through one model: its code, the move |Δμ| and whether it stays by its clean code."""
+    mu_noisy, _, recon = models.encode_image(model_active.model, noisy)
+    mu_clean = codes.mu[idx].numpy()
+    label = int(codes.labels[idx])
+    moved = float(np.linalg.norm(mu_noisy - mu_clean))  # |Δμ| = ||μ(x̃) - μ(x)||
+    others = [c for c, k in zip(codes.centroids.numpy(), codes.classes.tolist()) if k != label]
+    nearest_other = float(min(np.linalg.norm(np.asarray(others) - mu_noisy, axis=1)))  # min_{c != y} |μ(x̃) - m_c|
+    return {"mu_noisy": mu_noisy, "mu_clean": mu_clean, "recon": recon, "moved": moved,
+            "nearest_other": nearest_other, "stays": moved < nearest_other}
+
+
+def pair_view(active, other, enc, idx: int, kind: str, kind_name: str, level: float, noisy: np.ndarray,
+              thumb: int) -> None:
+    """The noisy input, each model's reconstruction and code move, and the measured share over 1,000 images."""
+    plain, dvae = (other, active) if is_denoising(active.config) else (active, other)
+    rows = []
+    for m, role in ((plain, "plain"), (dvae, "denoising")):
+        codes = clean_codes(m.entry.folder, m.entry.stamp, m.dataset)
+        rows.append((m, role, one_image(m, codes, idx, noisy),
+                     measured(m.entry.folder, m.entry.stamp, m.dataset, kind, float(level))))
+    cols = st.columns(4)
+    cols[0].image(views.upscale(views.to_array(enc.images[idx]), size=thumb), output_format="PNG", width=thumb,
+                  caption=f"clean test image #{idx}")
+    cols[1].image(views.upscale(noisy, size=thumb), output_format="PNG", width=thumb,
+                  caption="the same noisy input to both")
+    for col, (m, role, r, _) in zip(cols[2:], rows):
+        col.image(views.upscale(r["recon"], size=thumb), output_format="PNG", width=thumb,
+                  caption=f"{role}: {m.entry.name}'s reconstruction")
+    lines = []
+    for m, role, r, fig in rows:
+        where = ("nearer its clean code than any other class" if r["stays"]
+                 else "nearer another class's centroid than its clean code")
+        lines.append(f"**{m.entry.name}** ({role}): |Δμ| = **{r['moved']:.2f}**, {where}; over "
+                     f"{fig['n']:,} test images at this noise, **{fig['held']:.0%}** stay by their clean code.")
+    st.markdown("  \n".join(lines))
+    better = rows[1][3]["held"] - rows[0][3]["held"]
+    if level == 0:
+        st.caption("No noise: both codes are the clean codes.")
+    elif better > 0.02:
+        st.caption(f"At {kind_name.lower()} {level:g} the denoising VAE keeps {better:.0%} more of the codes by "
+                   "their clean code: it was trained on noisy inputs, the plain model never saw noise.")
+    else:
+        st.caption(f"At {kind_name.lower()} {level:g} the two models keep about as many codes by their clean "
+                   f"code ({rows[0][3]['held']:.0%} and {rows[1][3]['held']:.0%}).")
+    return rows

@@ -1,0 +1,171 @@
+"""The morph: its two ends, its path z(t) through latent space (drawn on the map), and the player.
+
+The player shows one frame at a time with Play / Pause and a frame slider; the frame under the slider is
+marked on the map's path (scene.build_scene's `path_frame`). Playing is a fragment that reruns every TICK_S
+while state.morph_playing is set: each tick moves to the next frame and reruns the page, so the map's mark and
+the frame shown move together; at the last frame it stops.
+"""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import streamlit as st
+import torch
+
+from vae_core.model import interpolate_latents
+
+from .. import models, views
+from .panels import own_code
+from .state import MORPH_ENDS, ExploreState
+
+ss = st.session_state
+TICK_S = 0.35  # s between two frames while playing (each is a page run: keep it above a run's time)
+TICK_KEY = "explore_morph_last_tick"
+MIN_LENGTH = 0.05  # ends nearer than this decode to the same picture: the morph is refused with a hint
+SAME_ENDS = {  # what to do when the ends coincide, by the ends chosen
+    MORPH_ENDS[0]: "The two picks' codes are nearly the same point, so every frame would be the same image: "
+                   "pick another point.",
+    MORPH_ENDS[1]: "The ★ sits on the pick, so every frame would be the same image: move the ★ (drag it, or "
+                   "use the sliders) or pick another point.",
+    MORPH_ENDS[2]: "The ★ sits on your digit, so every frame would be the same image: move the ★ away from it.",
+    MORPH_ENDS[3]: "Your digit lands on the pick, so every frame would be the same image: pick another point.",
+}
+
+
+def ends(active, enc, state: ExploreState, lim: float):
+    """(z0, z1, what) for the chosen ends, or (None, None, why not / what to do)."""
+    picks = [p for p in state.picks if enc is not None and 0 <= p < len(enc.labels)]
+    own = own_code(active)
+    choice = state.morph_ends
+    star = state.star(active.latent_dim, lim)
+    if choice.startswith("Your digit") and own is None:
+        return None, None, "Draw or upload a digit (under the map): the morph starts from its code μ."
+    if choice == MORPH_ENDS[0]:
+        if len(picks) < 2:
+            return None, None, f"Pick two points on the map (or by number) to morph between them; {len(picks)} so far."
+        z0, z1, what = enc.mu[picks[0]], enc.mu[picks[1]], f"test image #{picks[0]} → #{picks[1]}"
+    elif choice == MORPH_ENDS[2]:
+        z0, z1, what = own[0], star, "your digit → ★"
+    elif not picks:
+        return None, None, "Pick a point on the map (or by number): the morph runs to it."
+    elif choice == MORPH_ENDS[1]:
+        z0, z1, what = star, enc.mu[picks[-1]], f"★ → test image #{picks[-1]}"
+    else:
+        z0, z1, what = own[0], enc.mu[picks[-1]], f"your digit → test image #{picks[-1]}"
+    # |z1 - z0| < MIN_LENGTH: the ★ snaps to two decimals, so "on the pick" is a few thousandths away, not 0
+    if float(np.linalg.norm(np.asarray(z1, np.float64) - np.asarray(z0, np.float64))) < MIN_LENGTH:
+        return None, None, SAME_ENDS.get(choice, SAME_ENDS[MORPH_ENDS[0]])
+    return z0, z1, what
+
+
+def steps_of(state: ExploreState) -> int:
+    return int(min(32, max(8, int(state.morph_steps))))
+
+
+def path(z0, z1, steps: int, mode: str) -> np.ndarray:
+    """The codes of the morph's frames [steps, d] (vae_core's interpolate_latents: linear or slerp)."""
+    t0, t1 = (torch.as_tensor(np.asarray(z, np.float32)) for z in (z0, z1))
+    return interpolate_latents(t0, t1, steps, mode if mode in ("linear", "slerp") else "linear").numpy()
+
+
+def frame_of(state: ExploreState, n: int) -> int:
+    return int(min(max(int(state.morph_frame), 0), n - 1))
+
+
+def path_for_scene(active, enc, state: ExploreState, lim: float):
+    """(the path [n, d], the marked frame) while the Morph tab is open with valid ends, else (None, None)."""
+    if state.section != "Morph":
+        state.morph_playing = False  # the player is not on the page: it must not go on when it comes back
+        return None, None
+    z0, z1, _ = ends(active, enc, state, lim)
+    if z0 is None:
+        return None, None
+    n = steps_of(state)
+    return path(z0, z1, n, state.morph_mode), frame_of(state, n)
+
+
+def advance(state: ExploreState, n: int) -> bool:
+    """The next frame while playing; at the last one, stop. True while it still plays."""
+    frame = frame_of(state, n)
+    if frame >= n - 1:
+        state.morph_playing = False
+        return False
+    state.morph_frame = frame + 1
+    if frame + 1 >= n - 1:
+        state.morph_playing = False
+    return bool(state.morph_playing)
+
+
+def _play_pause(state: ExploreState, n: int) -> None:
+    if state.morph_playing:
+        state.morph_playing = False
+        return
+    if frame_of(state, n) >= n - 1:
+        state.morph_frame = 0  # Play at the end starts again
+    state.morph_playing = True
+    ss[TICK_KEY] = time.monotonic()  # the run that draws the Pause button is not a tick
+
+
+def _scrubbed(state: ExploreState) -> None:
+    state.morph_playing = False  # a hand on the slider stops the play
+    state.morph_frame = int(ss["explore_morph_frame_widget"]) - 1
+
+
+def _tick(state: ExploreState, n: int) -> None:
+    """Runs every TICK_S while playing: the page's own run draws the frame, a later (timed) run advances it."""
+    if not state.morph_playing:
+        return
+    now = time.monotonic()
+    if now - ss.get(TICK_KEY, 0.0) < TICK_S:  # the page run right after a tick (or the Play click)
+        return
+    ss[TICK_KEY] = now
+    advance(state, n)
+    st.rerun()  # the whole page: the frame, the slider and the mark on the map's path
+
+
+def player(active, z0, z1, what: str, state: ExploreState, presenting: bool) -> None:
+    """The frame under the slider, Play / Pause and the slider; the strip and the downloads when not presenting."""
+    n, mode = steps_of(state), state.morph_mode
+    codes = path(z0, z1, n, mode)
+    frames = models.decode(active.model, codes)
+    i = frame_of(state, n)
+    caption = f"{what}, {mode}, {n} steps · frame {i + 1} of {n}"
+    if presenting:
+        st.image(views.upscale(frames[i], size=views.DISPLAY_SIZE), output_format="PNG",
+                 width=views.DISPLAY_SIZE, caption=caption)
+        _controls(state, n, i)
+        return
+    ends_key = [tuple(round(float(v), 6) for v in np.ravel(z)) for z in (z0, z1)]
+    media = models.morph_media(active.entry.folder, active.entry.stamp, *ends_key, n, mode)
+    c1, c2 = st.columns([1, 2])
+    with c1:
+        st.image(views.upscale(frames[i], size=views.DISPLAY_SIZE), output_format="PNG",
+                 width=views.DISPLAY_SIZE, caption=caption)
+        _controls(state, n, i)
+    c2.image(media.strip_shown, width="stretch" if media.strip_width > 560 else media.strip_width,
+             caption="the same path, frame by frame (left to right, top to bottom)")
+    d1, d2, _ = st.columns([1, 1, 2])
+    d1.download_button("Download GIF", media.gif, file_name="morph.gif", mime="image/gif", on_click="ignore",
+                       key="explore_morph_gif")
+    d2.download_button("Download strip (PNG)", media.strip_download, file_name="morph.png", mime="image/png",
+                       on_click="ignore", key="explore_morph_png")
+
+
+def _controls(state: ExploreState, n: int, i: int) -> None:
+    playing = bool(state.morph_playing)
+    c1, c2 = st.columns([1, 3], vertical_alignment="center")
+    c1.button("", icon=":material/pause:" if playing else ":material/play_arrow:", key="explore_morph_play",
+              on_click=_play_pause, args=(state, n), help="Pause" if playing else "Play the morph",
+              use_container_width=True)
+    if playing:
+        # Another key, no callback, disabled: the browser would otherwise send back the frame it showed before
+        # a tick moved it, and that stale value would read as a hand on the slider (a jump back, a pause).
+        ss["explore_morph_frame_playing"] = i + 1
+        c2.slider("Frame", 1, n, key="explore_morph_frame_playing", disabled=True, help="Pause to scrub.")
+        st.fragment(run_every=TICK_S)(_tick)(state, n)
+        return
+    ss["explore_morph_frame_widget"] = i + 1
+    c2.slider("Frame", 1, n, key="explore_morph_frame_widget", on_change=_scrubbed, args=(state,),
+              help="The frame shown; the map marks it on the path.")
