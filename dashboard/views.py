@@ -308,3 +308,21 @@ def scatter_figure(
             opacity=background_opacity, layer="below",
         )
     return fig
+
+
+def selected_index(event, n_points: int) -> int | None:
+    """The test-set index of the last clicked point in a Streamlit Plotly selection event (Compare's maps), or None.
+
+    Points of the class traces carry their index as customdata; clicks on the marker or picks have none.
+    """
+    try:
+        points = event["selection"]["points"]
+    except (KeyError, TypeError):
+        return None
+    for p in reversed(list(points or [])):
+        cd = p.get("customdata") if isinstance(p, dict) else None
+        if isinstance(cd, (list, tuple)):
+            cd = cd[0] if cd else None
+        if isinstance(cd, (int, float)) and not isinstance(cd, bool) and 0 <= int(cd) < n_points:
+            return int(cd)
+    return None

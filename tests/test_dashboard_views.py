@@ -237,3 +237,16 @@ def test_encode_decode_and_grid_helpers():
     assert models.decode(model, mu).shape == (25, 28, 28)
     grid = models.compute_grid(model, 11, 3.0)
     assert grid.shape == (11, 11, 28, 28) and grid.dtype == np.uint8
+
+
+def test_selected_index_reads_the_streamlit_event():
+    def event(*points):
+        return {"selection": {"points": list(points), "point_indices": [], "box": [], "lasso": []}}
+
+    assert views.selected_index(event(), 100) is None
+    assert views.selected_index(None, 100) is None
+    assert views.selected_index(event({"curve_number": 2, "point_index": 5, "customdata": 42}), 100) == 42
+    assert views.selected_index(event({"customdata": [7, "x"]}), 100) == 7
+    # clicks on the marker (no customdata) or out-of-range data are ignored; the last valid point wins
+    assert views.selected_index(event({"customdata": 3}, {"curve_number": 11, "x": 0.1}), 100) == 3
+    assert views.selected_index(event({"customdata": 500}), 100) is None

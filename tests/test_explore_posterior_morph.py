@@ -200,8 +200,8 @@ def test_samples_of_the_pick_are_drawn_on_the_map_and_decoded(at13):
     assert np.mean(np.all(np.abs(xy - [view["cx"], view["cy"]]) < view["half"], axis=1)) > 0.9, "in view"
     # the Plotly map shows the same draws
     use_plotly_map(at)
-    (trace,) = [t for t in scatter_spec(at)["data"] if t.get("name") == "z = μ + σ ⊙ ε"]
-    assert np.allclose(np.c_[trace["x"], trace["y"]], xy, atol=1e-3)
+    samples = scatter_spec(at)["samples"]
+    assert np.allclose(np.array(samples["xy"]).reshape(-1, 2), xy, atol=1e-3)
 
 
 def test_k_and_seed_survive_train_and_the_url(at13, checkpoints13, monkeypatch):
