@@ -34,7 +34,6 @@ with st.spinner("Starting: loading PyTorch…"):
     from dashboard import explain, models  # noqa: E402
 
 models.use_request_threads()
-models.share_the_gil()
 models.freeze_imported_objects()
 
 # (label, module with render(active_model)); more tabs are added here.

@@ -48,7 +48,6 @@ from . import latent_plane, paths, views
 
 DEFAULT_MODEL = "mnist-mlp"
 DATASET_TITLES = {"mnist": "MNIST", "fashion-mnist": "Fashion-MNIST"}
-GIL_SWITCH_MS = 1.0  # share_the_gil()
 REQUEST_THREADS = 1  # torch intra-op threads of one request
 
 log = logging.getLogger(__name__)
@@ -70,21 +69,6 @@ def freeze_imported_objects() -> None:
     if len(sys.modules) > _modules_frozen:
         gc.freeze()
         _modules_frozen = len(sys.modules)
-
-
-def share_the_gil() -> None:
-    """Hand Python's GIL between threads every GIL_SWITCH_MS (LATENT_GIL_SWITCH_MS) instead of every 5 ms.
-
-    Every session's script run is a thread of this process, and the event loop that receives the students'
-    clicks, sends the pages their updates and serves their images is one more: each time it wakes up it waits
-    for the GIL, up to the switch interval whenever a run holds it. With twenty sessions running, those waits
-    added up on every click (docs/benchmarks.md, "A class: the server's side")."""
-    try:
-        ms = float(os.environ.get("LATENT_GIL_SWITCH_MS", GIL_SWITCH_MS))
-    except ValueError:
-        ms = GIL_SWITCH_MS
-    if 0.1 <= ms <= 100 and abs(sys.getswitchinterval() - ms / 1000) > 1e-9:
-        sys.setswitchinterval(ms / 1000)
 
 
 def use_request_threads() -> None:
