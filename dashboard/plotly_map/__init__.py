@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import hashlib
 import importlib.util
-import math
 import re
 from collections.abc import Callable
 from functools import lru_cache
@@ -33,6 +32,7 @@ from pathlib import Path
 import numpy as np
 import streamlit as st
 
+from .. import latent_plane
 from ..latent_plane.spec import BlobLedger, blob_key, points_spec
 
 __all__ = ["plotly_map", "preload", "points_blob", "pick_value", "view_value", "legend_value", "NAME"]
@@ -176,36 +176,5 @@ def preload(key: str):
                       on_missing_change=lambda: _on_missing(key))
 
 
-def _event(key: str, name: str):
-    value = st.session_state.get(key)
-    return value.get(name) if hasattr(value, "get") else None
-
-
-def _number(x) -> bool:
-    return isinstance(x, (int, float)) and not isinstance(x, bool) and math.isfinite(x)
-
-
-def pick_value(key: str) -> int | None:
-    """Inside on_pick: the test-set index of the clicked point (the caller checks it against the set's size)."""
-    v = _event(key, "pick")
-    i = v.get("index") if isinstance(v, dict) else None
-    return int(i) if isinstance(i, int) and not isinstance(i, bool) and i >= 0 else None
-
-
-def view_value(key: str) -> dict[str, float] | None:
-    """Inside on_view: the square the page settled on after a zoom or pan, {cx, cy, half} (half > 0)."""
-    v = _event(key, "view")
-    if not isinstance(v, dict) or not all(_number(v.get(k)) for k in ("cx", "cy", "half")) or not v["half"] > 0:
-        return None
-    return {k: float(v[k]) for k in ("cx", "cy", "half")}
-
-
-def legend_value(key: str) -> list[int] | None:
-    """Inside on_legend: the class indices now hidden (sorted, no repeats; [] = all shown)."""
-    v = _event(key, "legend")
-    hidden = v.get("hidden") if isinstance(v, dict) else None
-    if not isinstance(hidden, list) or len(hidden) > 1024:
-        return None
-    if not all(isinstance(k, int) and not isinstance(k, bool) and k >= 0 for k in hidden):
-        return None
-    return sorted(set(hidden))
+# The Plotly map sends the live plane's events (pick, view, legend) with the same values: the same readers.
+pick_value, view_value, legend_value = latent_plane.pick_value, latent_plane.view_value, latent_plane.legend_value
