@@ -36,7 +36,10 @@ def cluster(tmp_path_factory):
     """`ray start --head` with one CPU on this machine; RAY_ADDRESS points the app's jobs at it."""
     port = free_port()
     temp = tmp_path_factory.mktemp("ray")
-    env = {**os.environ, "RAY_USAGE_STATS_ENABLED": "0"}
+    # Ray runs its workers at nice 15 (RAY_worker_niceness); the tests train at nice 0, as conftest's
+    # _training_at_normal_priority does for local workers: under two busy loops a nice-15 actor gets ~3 % of a
+    # core and its first step never comes.
+    env = {**os.environ, "RAY_USAGE_STATS_ENABLED": "0", "RAY_worker_niceness": "0"}
     subprocess.run([str(RAY), "start", "--head", "--num-cpus", "1", "--port", str(port), "--include-dashboard",
                     "false", "--disable-usage-stats", "--temp-dir", str(temp)], check=True, env=env,
                    capture_output=True, timeout=300)
