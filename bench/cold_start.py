@@ -15,8 +15,8 @@ first paint  the page's first contentful paint (Streamlit's empty shell)
 app output   the first element that app.py sends is on the page (the sidebar title)
 map drawn    the latent plane holds the decoder and the 10,000 points and has drawn them
              (window.__latentPlane.ready, then one animation frame)
-digit shown  the image decoded by PyTorch on the server (Explore's "decoder output ... on the server") is
-             loaded and decoded by the browser
+digit shown  the Live map's digit: the page has decoded the ★ with its copy of the decoder and drawn it
+             (window.__latentPlane.decodes > 0, then one animation frame)
 interactive  the later of "map drawn" and "digit shown"
 
 Chromium runs with --headless --no-sandbox --disable-gpu --disable-background-networking on the same machine,
@@ -46,21 +46,17 @@ ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 VIEWPORT = {"width": 1600, "height": 1200}
 MILESTONES = ("server_up", "first_paint", "app_output", "map_drawn", "digit_shown", "interactive")
-SERVER_IMAGE_CAPTION = "decoder output at z"  # dashboard/explore/__init__.py, decoder_image()
 
 # Installed before any page script runs: records, on the wall clock (ms since the epoch), when each milestone
 # is first seen. A MutationObserver and an animation-frame loop look; neither changes what the page does.
 PAGE_PROBE = """(() => {
   const marks = (window.__coldStart = {});
   const wall = () => performance.timeOrigin + performance.now();
-  const serverImage = () => [...document.querySelectorAll('[data-testid="stImage"]')]
-      .find((e) => e.textContent.includes('%s'))?.querySelector('img');
   const look = () => {
     if (!marks.app_output && document.querySelector('[data-testid="stSidebar"] h1')) marks.app_output = wall();
-    const img = serverImage();
-    if (!marks.digit_shown && !marks._decoding && img && img.src) {
-      marks._decoding = true;
-      img.decode().then(() => { marks.digit_shown = wall(); }, () => { marks._decoding = false; });
+    if (!marks._digit && window.__latentPlane && window.__latentPlane.decodes > 0) {
+      marks._digit = true;
+      requestAnimationFrame(() => { marks.digit_shown = wall(); });
     }
     if (!marks.map_drawn && window.__latentPlane && window.__latentPlane.ready) {
       requestAnimationFrame(() => { marks.map_drawn = marks.map_drawn || wall(); });
@@ -69,7 +65,7 @@ PAGE_PROBE = """(() => {
   new MutationObserver(look).observe(document, { subtree: true, childList: true, attributes: true });
   const tick = () => { look(); if (!(marks.map_drawn && marks.digit_shown)) requestAnimationFrame(tick); };
   requestAnimationFrame(tick);
-})()""" % SERVER_IMAGE_CAPTION
+})()"""
 
 
 # --- the server --------------------------------------------------------------------------------

@@ -24,7 +24,7 @@ in-page slider the z1 range input of the side panel is dragged by the mouse (--s
               app shows these sliders only when Python sends data.sliders; when the app under test does
               not, they are measured on a small app that mounts the component alone with sliders on (the
               same model, the same decoder.js and plane.js).
-server path   the classic Streamlit way: the z1 slider gets focus and the keyboard moves it one step
+server path   the classic Streamlit way, beside the Plotly map: the z1 slider gets focus and the keyboard moves it one step
               (ArrowRight / ArrowLeft alternately); Streamlit reruns the fragment and PyTorch decodes on
               the server. Timed from the keydown (a capturing listener) to the new server image being
               decoded by the browser and the next animation frame after it (a MutationObserver on its src).
@@ -250,8 +250,11 @@ def start_slider_app(model: str) -> tuple[subprocess.Popen, str, Path]:
 
 
 async def measure_server(page, samples: int) -> dict:
-    # the server's first slider (the page has its own too); for d > 2 the sliders come by KL, not z1 first
+    # Streamlit's z sliders and the server's image are beside the Plotly map (the Live map has its own sliders
+    # and decodes in the page); for d > 2 the sliders come by KL, not z1 first
+    await page.locator(".st-key-explore_map").get_by_text("Plotly", exact=True).click()
     slider = page.locator('[class*="st-key-explore_z"] input').first
+    await slider.wait_for(timeout=60_000)
     await slider.scroll_into_view_if_needed()
     await slider.focus()
     await page.evaluate(SERVER_PROBE)

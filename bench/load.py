@@ -8,14 +8,14 @@ It starts `streamlit run dashboard/app.py` on a free port (the shipped models, a
 own) and one headless Chromium, and opens one browser context (one Streamlit session) per student:
 
 explorers   --explorers N sessions, all opening the page at once (or spread over --ramp seconds). Each waits
-            for the latent map and the server's decoded image, opens Explore's "Morph" sub-tab, then does
+            for the latent map, opens Explore's "Morph" sub-tab, then does
             --actions actions, --think seconds apart on average (uniform between half and one and a half
             times it), cycling through:
-              slider  focus the z1 or z2 slider, press ArrowRight or ArrowLeft (one 0.01 step): a fragment
-                      rerun; done when the server's image ("decoder output ... by PyTorch on the server")
-                      has a new src and the browser has decoded it
-              map     click a random point of the latent map (a dot there is picked, else the ★ moves
-                      there): a full rerun; done as for the slider
+              slider  focus the Live map's own z1 or z2 slider, press ArrowRight or ArrowLeft (one 0.05
+                      step): the page decodes it and releases it to Python, a fragment rerun; done when the
+                      map has that run's update (window.__latentPlane.renders)
+              map     click a random point of the latent map (a dot there is picked: a full rerun; else the ★
+                      moves there: a fragment rerun); done as for the slider
               morph   type a test-image number into "Test image #" and press "Pick": a full rerun; done when
                       the morph GIF's caption names the new pair ("test image #A → #B"), or for the very
                       first pick when the page says "1 so far"
@@ -65,7 +65,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from cold_start import (  # noqa: E402
-    CHROMIUM_ARGS, SERVER_IMAGE_CAPTION, VIEWPORT, chromium_path, cpu_seconds, peak_rss_mib, percentile, process_tree,
+    CHROMIUM_ARGS, VIEWPORT, chromium_path, cpu_seconds, peak_rss_mib, percentile, process_tree,
     rss_mib, start_app, wait_healthy,
 )
 
@@ -85,16 +85,21 @@ PAGE_PROBE = r"""(() => {
     if (P.pending && P.pending.t0 === null) P.pending.t0 = now();
   }, true);
   const images = () => document.querySelectorAll('[data-testid="stImage"]');
-  P.serverImg = () => [...images()].find((e) => e.textContent.includes('%s'))?.querySelector('img');
   const withText = (text) => [...images()].find((e) => e.textContent.includes(text))?.querySelector('img');
   const main = () => document.querySelector('[data-testid="stMain"]');
   P.arm = (kind, spec) => {
-    const base = P.serverImg()?.src || null;
     let check;
-    if (kind === 'image') check = () => { const i = P.serverImg(); return i && i.src && i.src !== base ? i : null; };
+    const LP = () => window.__latentPlane;
+    const renders = LP() ? LP().renders : 0;
+    // the Live map's own update from Python's rerun (a canvas redraw: no DOM mutation, so polled every frame)
+    if (kind === 'render') check = () => (LP() && LP().renders > renders && LP().ready ? true : null);
     else if (kind === 'caption') check = () => withText(spec) || null;
     else check = () => ((main()?.textContent || '').includes(spec) ? true : null);
     P.pending = { check, t0: null, armed: now() };
+    if (kind === 'render') {
+      const poll = () => { if (P.pending && P.pending.check === check) { look(); requestAnimationFrame(poll); } };
+      requestAnimationFrame(poll);
+    }
   };
   let scheduled = false;
   const look = () => {
@@ -110,10 +115,9 @@ PAGE_PROBE = r"""(() => {
   new MutationObserver(() => {
     if (P.pending && !scheduled) { scheduled = true; requestAnimationFrame(look); }
   }).observe(document, { subtree: true, childList: true, attributes: true, characterData: true });
-})()""" % SERVER_IMAGE_CAPTION
+})()"""
 
-READY = ("() => window.__latentPlane && window.__latentPlane.ready && window.__load.serverImg() "
-         "&& window.__load.serverImg().complete")
+READY = "() => window.__latentPlane && window.__latentPlane.ready"
 
 
 @dataclass
@@ -229,11 +233,11 @@ async def page_problems(page) -> list[str]:
 
 
 async def slider_step(s: Session, rng: random.Random, picks: list[int]):
-    # Streamlit's slider (a script run), not the map's in-page one of the same name (no server work)
-    slider = s.page.locator(f".st-key-explore_z{rng.choice((0, 1))}").get_by_role("slider")
+    # the Live map's own z1 or z2 slider: the page decodes the step, then releases it to Python (a fragment run)
+    slider = s.page.locator(".lp-slider-input").nth(rng.choice((0, 1)))
     await slider.focus()
     key = rng.choice(("ArrowRight", "ArrowLeft"))
-    return await s.timed("slider", "image", None, lambda: s.page.keyboard.press(key))
+    return await s.timed("slider", "render", None, lambda: s.page.keyboard.press(key))
 
 
 async def map_click(s: Session, rng: random.Random, picks: list[int]):
@@ -241,7 +245,7 @@ async def map_click(s: Session, rng: random.Random, picks: list[int]):
     await page.locator(".lp-overlay").scroll_into_view_if_needed()
     z = (rng.uniform(-2.5, 2.5), rng.uniform(-2.5, 2.5))
     xy = await page.evaluate("([x, y]) => window.__latentPlane.locate(x, y)", list(z))
-    result = await s.timed("map", "image", None, lambda: page.mouse.click(xy["x"], xy["y"]))
+    result = await s.timed("map", "render", None, lambda: page.mouse.click(xy["x"], xy["y"]))
     last = await page.evaluate("() => window.__latentPlane.triggers.at(-1)")
     if last and last.get("event") == "pick":  # a dot was hit: it is now the last pick (explore.pick)
         index = int(last["value"]["index"])

@@ -84,7 +84,8 @@ TEXTS: dict[str, tuple[str, str]] = {
     "plane": (
         "A latent space with more than two dimensions cannot be drawn whole, so the map shows a plane through it: "
         "by default the plane in which the test codes μ spread most (their first two principal components), or any "
-        "two coordinates. Moving on the map moves z along that plane only; the sliders below set every dimension.",
+        "two coordinates. Moving on the map moves z along that plane only; the z sliders beside the digit set every "
+        "dimension.",
         r"\begin{gathered}z = c + u\, e_1 + v\, e_2 \\ (u, v) = \big((\mu - m) \cdot e_1,\ (\mu - m) \cdot e_2\big)"
         r"\end{gathered}",
     ),

@@ -113,6 +113,22 @@ def star(spec: dict) -> tuple[float, float]:
     return float(spec["star"][0]), float(spec["star"][1])
 
 
+def star_z(app) -> list[float]:
+    """The ★ (every coordinate) as Explore holds it: its state, or before anything moved it, what the plane got."""
+    z = list(app.session_state["explore.z"]) if "explore.z" in app.session_state else []
+    return [float(v) for v in (z or plane_data(app)["z"])]
+
+
+def move_star(app, *coords: tuple[int, float]):
+    """Set coordinates (i, value) of the ★ as the Live map's own z sliders do: their release sends the full z."""
+    from apptest_helpers import send_event
+
+    z = star_z(app)
+    for i, v in coords:
+        z[i] = v
+    return send_event(app, "explore_plane", "release", {"z": z})
+
+
 def use_plotly_map(app):
     app.segmented_control(key="explore_map").set_value("plotly").run()
     assert not app.exception, app.exception

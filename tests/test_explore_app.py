@@ -15,8 +15,8 @@ from streamlit.testing.v1 import AppTest
 
 from apptest_helpers import scatter_charts, select_on_scatter, send_event  # noqa: E402, F401
 from dashboard_apptest import (  # noqa: E402, F401  (fixtures are found by name in the test module)
-    APP, _tiny, at, checkpoints, class_points, explore_scope, image_urls, pick, plane_data, plane_elements,
-    plotly_array, scatter_spec, select_model, star, use_plotly_map,
+    APP, _tiny, at, checkpoints, class_points, explore_scope, image_urls, move_star, pick, plane_data, plane_elements,
+    plotly_array, scatter_spec, select_model, star, star_z, use_plotly_map,
 )
 from vae_core import VAE, VAEConfig, load_dataset, save_checkpoint  # noqa: E402, F401
 from vae_core.data import DatasetError  # noqa: E402, F401
@@ -26,7 +26,11 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def test_the_plane_gets_the_decoder_once_and_follows_the_sliders(at):
     first = plane_data(at)
-    at.slider(key="explore_z0").set_value(1.5).run()
+    assert first["sliders"] is True, "the page has the z sliders and decodes while they move"
+    assert not [s for s in at.slider if s.key.startswith("explore_z")], \
+        "so the Live map's fragment has no Streamlit z slider, and no server image"
+    assert image_urls(at, "decoder output") == []
+    move_star(at, (0, 1.5))  # one of the page's z sliders let go at 1.5
     data = plane_data(at)
     assert data["z"] == [1.5, 0.0], "the ★ moves with the sliders"
     assert data["blobs"] == {}, "weights and points are sent once per session, then referred to by key"
@@ -48,17 +52,17 @@ def test_a_page_that_lost_a_blob_gets_it_again(at):
 
 
 def test_releasing_the_star_moves_the_sliders(at):
-    before = image_urls(at, "decoder output")
     send_event(at, "explore_plane", "release", {"z": [1.234, -2.5]})
-    assert (at.session_state["explore_z0"], at.session_state["explore_z1"]) == (1.23, -2.5)
+    assert star_z(at) == [1.23, -2.5]
+    assert plane_data(at)["z"] == [1.23, -2.5], "the page's sliders are set from it"
+    use_plotly_map(at)  # and so are Streamlit's, beside the Plotly map
     assert at.slider(key="explore_z0").value == 1.23 and at.slider(key="explore_z1").value == -2.5
-    assert plane_data(at)["z"] == [1.23, -2.5]
-    assert image_urls(at, "decoder output") != before
+    at.segmented_control(key="explore_map").set_value("live").run()
     limit = plane_data(at)["limit"]
     send_event(at, "explore_plane", "release", {"z": [99.0, "junk"]})  # a bad event is ignored
-    assert at.session_state["explore_z0"] == 1.23
+    assert star_z(at)[0] == 1.23
     send_event(at, "explore_plane", "release", {"z": [99.0, -99.0]})  # clamped to the sliders' range
-    assert (at.session_state["explore_z0"], at.session_state["explore_z1"]) == (limit, -limit)
+    assert star_z(at) == [limit, -limit]
 
 
 def test_only_a_morph_from_or_to_the_star_makes_a_release_rerun_the_whole_page():
@@ -84,7 +88,7 @@ def test_a_release_moves_the_star_of_a_morph_that_ends_there(at):
     at.selectbox(key="explore_morph_ends").set_value("★ → last pick").run()
     send_event(at, "explore_plane", "release", {"z": [1.5, -0.5]})
     assert image_urls(at, "★ → test image #7, linear, 12 steps")
-    assert (at.session_state["explore_z0"], at.session_state["explore_z1"]) == (1.5, -0.5)
+    assert star_z(at) == [1.5, -0.5]
 
 
 def test_clicking_a_dot_picks_that_test_image(at):
@@ -93,7 +97,7 @@ def test_clicking_a_dot_picks_that_test_image(at):
     assert image_urls(at, "test image #7") and image_urls(at, "reconstruction at μ")
     data = plane_data(at)
     assert [m["label"] for m in data["marks"]] == ["A"] and len(data["ellipses"]) == 1
-    assert data["z"] == [at.session_state["explore_z0"], at.session_state["explore_z1"]] != [0.0, 0.0]
+    assert data["z"] == star_z(at) != [0.0, 0.0]
     send_event(at, "explore_plane", "pick", {"index": 10_000_000})  # out of range: ignored
     assert at.session_state["explore.picks"] == [7]
 
@@ -141,7 +145,7 @@ def test_clicking_a_point_on_the_plotly_map_picks_that_test_image(at):
     select_on_scatter(at, int(idx[i]))
     picked = int(idx[i])
     assert at.session_state["explore.picks"] == [picked]
-    z = (at.session_state["explore_z0"], at.session_state["explore_z1"])
+    z = tuple(star_z(at))
     assert z == (round(float(x[i]), 2), round(float(y[i]), 2)) != (0.0, 0.0)
     assert at.slider(key="explore_z0").value == z[0] and at.slider(key="explore_z1").value == z[1]
     assert image_urls(at, f"test image #{picked} ({name})") and image_urls(at, "reconstruction at μ")
@@ -208,7 +212,8 @@ def test_the_manifold_lies_under_the_plotly_map_aligned_with_its_axes(at):
     assert image["extent"] == pytest.approx([-extent - half_cell, extent + half_cell] * 2)
 
 
-def test_moving_a_slider_changes_the_decoded_image(at):
+def test_moving_a_slider_beside_the_plotly_map_changes_the_servers_decoded_image(at):
+    use_plotly_map(at)  # the Plotly map has no decoder in the page: Streamlit's sliders and the server's image
     before = image_urls(at, "decoder output")
     at.slider(key="explore_z0").set_value(2.5).run()
     after = image_urls(at, "decoder output")
@@ -216,7 +221,7 @@ def test_moving_a_slider_changes_the_decoded_image(at):
     assert len(after) == 1 and after != before
     at.slider(key="explore_z1").set_value(-1.25).run()
     assert image_urls(at, "decoder output") not in (before, after)
-    assert at.session_state["explore_z0"] == 2.5
+    assert star_z(at) == [2.5, -1.25]
 
 
 def test_grid_size_changes_the_grid_image(at):
@@ -232,7 +237,7 @@ def test_picking_points_moves_the_sliders_and_runs_a_morph(at):
     pick(at, 7)
     assert at.session_state["explore.picks"] == [7]
     assert image_urls(at, "test image #7") and image_urls(at, "reconstruction at μ")
-    z_at_pick = (at.session_state["explore_z0"], at.session_state["explore_z1"])
+    z_at_pick = tuple(star_z(at))
     assert z_at_pick != (0.0, 0.0)
     pick(at, 42)
     assert at.session_state["explore.picks"] == [7, 42]
@@ -271,7 +276,7 @@ def test_exploring_writes_no_file(at, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     roots = (ROOT, *at.checkpoint_roots, tmp_path)
     before = _files(*roots)
-    at.slider(key="explore_z0").set_value(1.25).run()
+    move_star(at, (0, 1.25))
     pick(at, 3)
     pick(at, 8)
     for section in ("Manifold grid", "Morph", "Prior samples", "Reconstructions", "De-noising"):
@@ -308,7 +313,7 @@ def test_another_model_of_the_same_dataset_keeps_the_picks_and_the_star(tmp_path
     app = AppTest.from_file(APP, default_timeout=60).run()
     app.checkpoint_roots = (tmp_path,)
     pick(app, 5)
-    z = (app.session_state["explore_z0"], app.session_state["explore_z1"])
+    z = star_z(app)
     key = app.session_state["explore.model_key"]
     _tiny(tmp_path / "mnist-mlp", seed=3)  # e.g. training saved another epoch
     app.run()
@@ -318,7 +323,7 @@ def test_another_model_of_the_same_dataset_keeps_the_picks_and_the_star(tmp_path
     select_model(app, "other")
     assert not app.exception and not app.info, "same dataset: nothing dropped, nothing to say"
     assert app.session_state["explore.picks"] == [5], "test image #5 is the same image under this model"
-    assert (app.session_state["explore_z0"], app.session_state["explore_z1"]) == z
+    assert star_z(app) == z
 
 
 # --- your own digit: drawn or uploaded ---------------------------------------------------------------
@@ -357,7 +362,7 @@ def test_drawing_a_digit_shows_it_on_the_plane_and_starts_a_morph(at):
     at.selectbox(key="explore_morph_ends").set_value("Your digit → ★").run()
     assert not at.exception and image_urls(at, "your digit → ★, linear, 12 steps")
     at.button(key="explore_own_to_star").click().run()
-    assert [at.session_state["explore_z0"], at.session_state["explore_z1"]] == [round(mark["x"], 2), round(mark["y"], 2)]
+    assert star_z(at) == [round(mark["x"], 2), round(mark["y"], 2)]
     # The Plotly map shows the same ◆ and dashed 1σ ellipse.
     use_plotly_map(at)
     data = scatter_spec(at)
@@ -402,7 +407,7 @@ def test_a_bad_upload_gives_a_clear_message(at, name, make, message):
     (err,) = at.error
     assert err.value.startswith(name) and message in err.value
     assert "explore_own" not in at.session_state
-    assert plane_data(at) and len(image_urls(at, "decoder output")) == 1, "the rest of the page still works"
+    assert plane_data(at)["decoder"] and image_urls(at, "20 × 20 decodes"), "the rest of the page still works"
 
 
 def test_a_decoder_the_page_cannot_run_falls_back_to_the_server(tmp_path, monkeypatch):
@@ -424,3 +429,5 @@ def test_a_decoder_the_page_cannot_run_falls_back_to_the_server(tmp_path, monkey
     assert before.startswith("data:image/png;base64,")
     send_event(app, "explore_plane", "release", {"z": [2.0, 1.0]})
     assert plane_data(app)["serverImage"] != before, "the server decodes the released z for the page"
+    assert plane_data(app)["sliders"] is False and app.slider(key="explore_z1").value == 1.0, \
+        "the page has no z sliders then: Streamlit's are under the map"

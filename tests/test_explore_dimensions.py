@@ -14,7 +14,9 @@ import numpy as np
 import pytest
 
 from apptest_helpers import send_event
-from dashboard_apptest import at, checkpoints, image_urls, pick, plane_data, select_model  # noqa: F401
+from dashboard_apptest import (  # noqa: F401
+    at, checkpoints, image_urls, move_star, pick, plane_data, select_model, star_z, use_plotly_map,
+)
 from test_explore_url import fresh, open_tab
 from vae_core import analysis
 
@@ -99,14 +101,18 @@ def test_a_3d_model_shows_the_pca_plane_and_the_page_gets_its_basis(at):
     assert np.allclose([data["plane"]["e1"], data["plane"]["e2"]], plane.basis, atol=1e-9)
     assert data["caption"] == f"PCA plane: PC1–PC2, {plane.total_ratio:.0%} of the variance"
     assert any(data["caption"] in c.value for c in at.caption), "the caption is under the map too"
-    assert data["sliderOrder"] == [int(j) for j in summary.order], "the page's sliders by KL, largest first"
+    active = [int(j) for j in summary.order if summary.activity[j] > 0.01]
+    assert data["sliderOrder"] == active + [int(j) for j in summary.order if int(j) not in active], \
+        "the page's sliders by KL, largest first, the inactive ones last"
+    assert data["sliderActive"] == len(active), "and folded away"
     points = data["blobs"][data["points"]]
     assert points["n"] == len(summary.mu)
-    # the Streamlit sliders: by KL, each labelled with it
+    assert data["sliderNames"] == [f"z{j + 1} · KL {summary.kl[j]:.2f}" for j in range(len(summary.kl))]
+    # beside the Plotly map, Streamlit's sliders: in the same order, with the same names
+    use_plotly_map(at)
     sliders = [s for s in at.slider if s.key.startswith("explore_z")]
-    assert [s.key for s in sliders] == [f"explore_z{j}" for j in summary.order if summary.activity[j] > 0.01] + [
-        f"explore_z{j}" for j in summary.order if summary.activity[j] <= 0.01]
-    assert all(s.label == f"z{int(s.key[9:]) + 1} · KL {summary.kl[int(s.key[9:])]:.2f}" for s in sliders)
+    assert [int(s.key[9:]) for s in sliders] == data["sliderOrder"]
+    assert [s.label for s in sliders] == [data["sliderNames"][int(s.key[9:])] for s in sliders]
 
 
 def test_switching_to_a_coordinate_plane_changes_the_dots_and_the_view_goes_home(at):
@@ -132,14 +138,14 @@ def test_switching_to_a_coordinate_plane_changes_the_dots_and_the_view_goes_home
 def test_a_release_on_the_plane_sets_every_slider(at):
     select_model(at, "three-d")
     send_event(at, "explore_plane", "release", {"z": [0.5, -1.25, 2.0]})
-    assert [at.slider(key=f"explore_z{i}").value for i in range(3)] == [0.5, -1.25, 2.0]
+    assert star_z(at) == [0.5, -1.25, 2.0]
     assert plane_data(at)["z"] == [0.5, -1.25, 2.0]
 
 
 def test_the_manifold_grid_lies_on_the_plane_through_the_star(at):
     select_model(at, "three-d")
     (grid,) = image_urls(at, "20 × 20 decodes")
-    at.slider(key="explore_z2").set_value(2.0).run()  # off the (z1, z2) plane, not off the PCA one only
+    move_star(at, (2, 2.0))  # off the (z1, z2) plane, not off the PCA one only
     (moved,) = image_urls(at, "20 × 20 decodes")
     assert moved != grid, "another slice through the ★: another grid"
     captions = [c for img in at.image for c in img.captions if c.startswith("20 × 20")]
@@ -203,11 +209,11 @@ def test_the_plane_and_the_slider_order_survive_a_visit_to_train(at):
     select_model(at, "three-d")
     at.segmented_control(key="explore_plane_kind").set_value("Coordinates").run()
     plane = at.session_state["explore.plane"]
-    keys = [s.key for s in at.slider if s.key.startswith("explore_z")]
+    order = plane_data(at)["sliderOrder"]
     open_tab(at, "Train")
     open_tab(at, "Explore")
     assert at.session_state["explore.plane"] == plane
-    assert [s.key for s in at.slider if s.key.startswith("explore_z")] == keys
+    assert plane_data(at)["sliderOrder"] == order
     assert plane_data(at)["axes"] == [f"z{plane[0] + 1}", f"z{plane[1] + 1}"]
 
 

@@ -15,7 +15,7 @@ import pytest
 import torch
 from streamlit.testing.v1 import AppTest
 
-from dashboard_apptest import APP, _tiny, image_urls, pick, plane_data, scatter_spec, use_plotly_map  # noqa: F401
+from dashboard_apptest import APP, _tiny, image_urls, move_star, pick, plane_data, scatter_spec, use_plotly_map  # noqa: F401
 from vae_core import VAE, VAEConfig, save_checkpoint
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -246,7 +246,7 @@ def test_equal_morph_ends_are_refused_with_a_hint(at13):
     at.selectbox(key="explore_morph_ends").set_value("★ → last pick").run()
     assert any("The ★ sits on the pick" in i.value and "move the ★" in i.value for i in at.info)
     assert not image_urls(at, "★ → test image #7") and plane_data(at)["path"] is None
-    at.slider(key="explore_z0").set_value(3.0).run()
+    move_star(at, (0, 3.0))
     assert image_urls(at, "★ → test image #7, linear, 12 steps · frame 1 of 12")
     assert len(plane_data(at)["path"]["xy"]) == 24
 

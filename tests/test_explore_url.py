@@ -7,6 +7,7 @@ from streamlit.testing.v1 import AppTest
 
 from apptest_helpers import send_event
 from test_explore_app import APP, at, checkpoints, pick, plane_data, scatter_charts, select_model  # noqa: F401
+from dashboard_apptest import move_star, scatter_spec, star_z
 
 
 def fresh(checkpoints, monkeypatch, query: dict) -> AppTest:
@@ -39,8 +40,8 @@ def open_tab(app, label: str):
 def test_a_visit_to_train_keeps_every_explore_setting(at):
     pick(at, 7)
     pick(at, 42)
-    at.slider(key="explore_z0").set_value(1.5).run()
-    at.slider(key="explore_view_half").set_value(2.5).run()
+    move_star(at, (0, 1.5))
+    send_event(at, "explore_plane", "view", {"cx": 0.5, "cy": -0.25, "half": 2.5})  # a zoom on the map
     at.toggle(key="explore_bg").set_value(True).run()
     at.segmented_control(key="explore_map").set_value("plotly").run()
     at.session_state["explore.section"] = "Morph"
@@ -56,7 +57,7 @@ def test_a_visit_to_train_keeps_every_explore_setting(at):
     open_tab(at, "Explore")
     assert settings(at) == before
     # ...and the widgets show them again, not their defaults
-    assert at.slider(key="explore_z0").value == 1.5 and at.slider(key="explore_view_half").value == 2.5
+    assert at.slider(key="explore_z0").value == 1.5 and scatter_spec(at)["view"]["half"] == 2.5
     assert at.toggle(key="explore_bg").value is True
     assert at.segmented_control(key="explore_map").value == "plotly" and scatter_charts(at)
     assert at.selectbox(key="explore_morph_ends").value == "★ → last pick"
@@ -66,7 +67,7 @@ def test_a_visit_to_train_keeps_every_explore_setting(at):
 def test_the_url_follows_the_settings(at):
     assert dict(at.query_params) == {"m": "pretrained/mnist-mlp"}, "defaults are left out"
     pick(at, 7)
-    at.slider(key="explore_z1").set_value(-1.25).run()
+    move_star(at, (1, -1.25))
     at.segmented_control(key="explore_map").set_value("plotly").run()
     at.session_state["explore.section"] = "Morph"
     at.run()
@@ -140,11 +141,11 @@ def test_the_undo_button_steps_back_through_moves_and_picks(at):
     assert at.button(key="explore_undo").disabled
     pick(at, 7)
     z7 = at.session_state["explore.z"]
-    at.slider(key="explore_z0").set_value(2.0).run()
+    move_star(at, (0, 2.0))
     pick(at, 42)
     assert at.session_state["explore.picks"] == [7, 42] and plane_data(at)["undoable"] is True
     at.button(key="explore_undo").click().run()
-    assert at.session_state["explore.picks"] == [7] and at.slider(key="explore_z0").value == 2.0
+    assert at.session_state["explore.picks"] == [7] and star_z(at)[0] == 2.0
     at.button(key="explore_undo").click().run()
     assert at.session_state["explore.z"] == z7
     at.button(key="explore_undo").click().run()
@@ -155,17 +156,20 @@ def test_the_undo_button_steps_back_through_moves_and_picks(at):
 def test_a_release_sets_every_dimension(at):
     select_model(at, "three-d")
     send_event(at, "explore_plane", "release", {"z": [1.0, -2.0, 0.5]})
-    assert [at.slider(key=f"explore_z{i}").value for i in range(3)] == [1.0, -2.0, 0.5]
+    assert star_z(at) == [1.0, -2.0, 0.5]
     send_event(at, "explore_plane", "release", {"z": [0.25, 0.75]})  # a page that sends only the plane's two
-    assert [at.slider(key=f"explore_z{i}").value for i in range(3)] == [0.25, 0.75, 0.5]
+    assert star_z(at) == [0.25, 0.75, 0.5]
 
 
 def test_the_plane_is_told_the_view_and_the_focus(at):
     data = plane_data(at)
     assert data["view"] == {"cx": 0.0, "cy": 0.0, "half": data["limit"], "rev": 0} and data["focus"] is None
-    at.slider(key="explore_view_half").set_value(2.0).run()
+    send_event(at, "explore_plane", "view", {"cx": 1.0, "cy": 0.0, "half": 2.0})
     data = plane_data(at)
-    assert data["view"]["half"] == 2.0 and data["view"]["rev"] == 1, "Python moved the view: a new rev"
+    assert data["view"] == {"cx": 1.0, "cy": 0.0, "half": 2.0, "rev": 0}, "the page's own zoom: no new rev"
+    at.button(key="explore_reset_view").click().run()
+    data = plane_data(at)
+    assert data["view"] == {"cx": 0.0, "cy": 0.0, "half": data["limit"], "rev": 1}, "Python moved it: a new rev"
     pick(at, 7)
     assert plane_data(at)["focus"] == [pytest.approx(p, abs=0.006) for p in at.session_state["explore.z"]]
     at.button(key="explore_reset_view").click().run()

@@ -15,6 +15,9 @@ state.plane), chosen in plane_controls below; the scene projects everything onto
 A new view of the map reads the scene (scene.build_scene) and the state, and is called from map_panel below.
 The map, its control row and the sliders form one st.fragment: a slider move reruns only that; a change that
 something outside it shows (a pick, the zoom, a morph from the ★) reruns the page.
+The Live map carries its own z sliders and decoded digit (in the page, at every frame), so the fragment adds
+Streamlit's z sliders and the server's decoded image only beside the Plotly map, which has neither: every
+element in the fragment is work for the server at every step of every student.
 """
 
 from __future__ import annotations
@@ -24,13 +27,13 @@ import streamlit as st
 from .. import models, views
 from ..explain import explain
 from . import dimensions, morph, panels, plane_view, plotly_view, posterior, sections, url
+from .plane_view import ACTIVE_THRESHOLD
 from .scene import build_scene
-from .state import MAP_KINDS, SECTIONS, Z_STEP, ExploreState, max_half
+from .state import MAP_KINDS, SECTIONS, Z_STEP, ExploreState
 
 __all__ = ["render", "ExploreState"]
 
 SLIDERS_SHOWN = 8  # sliders beyond this many dimensions go into an expander
-ACTIVE_THRESHOLD = 0.01  # Burda et al. 2016: dimension j is active when Cov_x(E_q[z_j]) > 0.01
 PAGE_RERUN = "explore_page_rerun"
 ss = st.session_state
 
@@ -66,28 +69,31 @@ def render(active) -> None:
     d = active.latent_dim
     state.follow_model(active.entry.key, active.entry.folder, active.dataset, d, lim)
     url.apply_explore(state, d, lim, len(enc.labels) if enc is not None else 0)
-    for note in state.take_notes() + url.take_notes():
-        st.info(note, icon=":material/info:")
-    if enc is None:
-        st.error(f"The test set of this model cannot be loaded, so the map shows no points.\n\n{data_error}")
-    if state.map == "live":
-        plotly_view.warm()
+    # One container whatever it holds: an element that comes and goes above the map would move the map in the
+    # page's tree, and the browser would mount it afresh (the Plotly map redrawn from scratch).
+    with st.container():
+        for note in state.take_notes() + url.take_notes():
+            st.info(note, icon=":material/info:")
+        if enc is None:
+            st.error(f"The test set of this model cannot be loaded, so the map shows no points.\n\n{data_error}")
     if presenter():
         left, right = st.columns([3, 2], gap="medium")
         with left:
             map_panel(active, enc, lim)
         with right:
             sub_tabs(active, enc, state, lim)
-        return
-    map_panel(active, enc, lim)
-    map_notes(active)
-    left, right = st.columns([2, 3], gap="large")
-    with left:
-        if enc is not None:
-            panels.picked_panel(active, enc, state, lim, presenter=False)
-    with right:
-        panels.own_digit_panel(active, state, lim)
-    sub_tabs(active, enc, state, lim)
+    else:
+        map_panel(active, enc, lim)
+        map_notes(active)
+        left, right = st.columns([2, 3], gap="large")
+        with left:
+            if enc is not None:
+                panels.picked_panel(active, enc, state, lim, presenter=False)
+        with right:
+            panels.own_digit_panel(active, state, lim)
+        sub_tabs(active, enc, state, lim)
+    if state.map == "live":
+        plotly_view.warm()  # last: drawn in a session's first run only, it must not move what comes before it
 
 
 def sub_tabs(active, enc, state: ExploreState, lim: float) -> None:
@@ -105,12 +111,6 @@ def sub_tabs(active, enc, state: ExploreState, lim: float) -> None:
 
 
 # --- the map's fragment ---------------------------------------------------------------------------
-
-
-def _zoom(state: ExploreState, lim: float) -> None:
-    v = state.view_of(lim)
-    state.set_view(v["cx"], v["cy"], float(ss["explore_view_half"]), lim, bump=True)
-    ss[PAGE_RERUN] = True  # the manifold grid shows the same square
 
 
 def _reset_view(state: ExploreState, lim: float) -> None:
@@ -138,21 +138,21 @@ def _row(widths: list[float]) -> list:
 
 
 def controls(active, state: ExploreState, lim: float, d: int) -> None:
-    """One compact row over the map: the map's kind, the manifold, the zoom, reset, undo, the link."""
+    """One compact row over the map: the map's kind, the manifold, reset the view, undo, the link.
+
+    The zoom is the maps' own (wheel, pinch, their + / − buttons), about the pointer, and reaches Python as a
+    view event; no Streamlit slider holds it: a slider's value set by Python can come back stale with the next
+    trigger and undo a zoom the user just made."""
     show_tip = not presenter()
-    # Presenter mode drops the zoom slider (the map's own zoom buttons and the wheel remain) to leave room.
     # At 1280 px with the sidebar open the map's column is ~440 px, ~360 px without the gaps: "Live | Plotly" needs
     # ~140 px, the Manifold toggle ~100, the icon buttons ~35 and the link ~50.
-    widths = [2.8, 2.0, 0.0, 0.7, 0.7, 1.0] if not show_tip else [2.0, 2.0, 2.6, 0.6, 0.6, 0.8]
-    c1, c2, c3, c4, c5, c6 = _row(widths)
+    c1, c2, c4, c5, c6 = _row([2.8, 2.0, 0.7, 0.7, 1.0])
     c1.segmented_control("Map", list(MAP_KINDS), format_func=MAP_KINDS.get, required=True, **state.bind("map"),
                          help="Live: decodes wherever the pointer goes, in your browser. Plotly: zoom, pan, hover "
                               "and click to pick; each change goes through Python." if show_tip else None)
-    c2.toggle("Manifold", disabled=d < 2, **state.bind("bg"))
-    if c3 is not None:
-        ss["explore_view_half"] = min(max_half(lim), max(0.5, float(state.view_of(lim)["half"])))
-        c3.slider("View ±", 0.5, max_half(lim), step=0.25, key="explore_view_half", on_change=_zoom,
-                  args=(state, lim), help="Half-width of the square shown (the manifold grid shows the same square).")
+    c2.toggle("Manifold", disabled=d < 2, **state.bind("bg"),
+              help="The decoder's images on a grid, faintly under the points (the Manifold grid tab shows the "
+                   "same square)." if show_tip else None)
     c4.button("", icon=":material/fit_screen:", key="explore_reset_view", on_click=_reset_view, args=(state, lim),
               help="Reset the view", use_container_width=True)
     c5.button("", icon=":material/undo:", key="explore_undo", on_click=_undo, args=(state,),
@@ -278,18 +278,14 @@ def map_panel(active, enc, lim: float) -> None:
             st.caption("Hover over a dot for its class and number; click it to pick that image (the ★ goes to its "
                        "μ). Scroll to zoom, drag to pan. Legend: click a class to hide it, double-click to show only "
                        "it, double-click it again to show all.")
-    else:
+            if scene.caption:
+                st.caption(plane_caption(scene))
+    else:  # the page decodes and has the z sliders (dashboard/latent_plane); its releases come back here
         plane_view.show(scene, active, enc, state, is_presenter, after=after)
         if scene.caption and not is_presenter:
             st.caption(plane_caption(scene))
-        if not is_presenter:
-            c1, c2 = st.columns([3, 1], gap="medium")
-            with c1:
-                decoder_sliders(state, d, lim, summary)
-            with c2:
-                decoder_image(active, state.star(d, lim), size=140)
-    if state.map == "plotly" and scene.caption and not is_presenter:
-        st.caption(plane_caption(scene))
+        if not plane_view.decodes_in_page(active):  # the page shows the server's image, but has no sliders
+            decoder_sliders(state, d, lim, summary)
     url.write(url.params_for(state, model_name(active)))
 
 

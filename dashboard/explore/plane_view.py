@@ -20,6 +20,7 @@ from .scene import Scene
 from .state import ExploreState
 
 KEY = "explore_plane"
+ACTIVE_THRESHOLD = 0.01  # Burda et al. 2016: dimension j is active when Cov_x(E_q[z_j]) > 0.01
 
 
 def plane_data(scene: Scene, active, state: ExploreState, presenter: bool) -> tuple[dict, dict]:
@@ -50,9 +51,7 @@ def plane_data(scene: Scene, active, state: ExploreState, presenter: bool) -> tu
         data["plane"] = {"mean": [float(x) for x in p.mean], "e1": [float(x) for x in p.basis[0]],
                          "e2": [float(x) for x in p.basis[1]]}
         data["caption"] = scene.caption
-    order = slider_order(active, scene)
-    if order is not None:
-        data["sliderOrder"] = [int(i) for i in order]
+    data.update(slider_layout(active, scene))
     data.update(overlay_layers(scene))
     if dspec is not None:
         data["decoder"], blobs[dkey] = dkey, dspec
@@ -76,11 +75,24 @@ def plane_data(scene: Scene, active, state: ExploreState, presenter: bool) -> tu
     return data, blobs
 
 
-def slider_order(active, scene: Scene):
-    """The dimensions by KL, most informative first (d > 2 with a test set), else None: z1, z2 in order."""
+def decodes_in_page(active) -> bool:
+    """Whether the page runs this model's decoder (and so has its own z sliders); else the server decodes."""
+    return models.decoder_blob(active.entry.folder, active.entry.stamp)[1] is not None
+
+
+def slider_layout(active, scene: Scene) -> dict:
+    """d > 2 with a test set: the page's z sliders by KL, most informative first, each named with its KL, the
+    inactive ones (Burda et al. 2016: Cov_x(μ_j) <= ACTIVE_THRESHOLD) last and folded; else {} (z1, z2 in order)."""
     if scene.plane is None:
-        return None
-    return models.latent_analysis(active.entry.folder, active.entry.stamp, active.dataset).order
+        return {}
+    summary = models.latent_analysis(active.entry.folder, active.entry.stamp, active.dataset)
+    by_kl = [int(i) for i in summary.order]
+    active_dims = [i for i in by_kl if summary.activity[i] > ACTIVE_THRESHOLD]
+    return {"sliderOrder": active_dims + [i for i in by_kl if i not in active_dims],
+            "sliderNames": [f"z{i + 1} · KL {summary.kl[i]:.2f}" for i in range(len(by_kl))],
+            "sliderActive": len(active_dims)}
+
+
 def overlay_layers(scene: Scene) -> dict:
     """The posterior samples and the morph's path, as plane.js's "samples" and "path" layers (rounded: the
     plane is a few hundred px across and a view is at least 0.01 wide, so 1e-4 is below a pixel)."""

@@ -28,16 +28,15 @@ def manifold_section(active, enc, state: ExploreState, lim: float) -> None:
     extent = float(state.view_of(lim)["half"])
     plane, key = map_plane(active, enc, state)  # d > 2: the map's plane, through the ★
     piece = models.plane_slice(plane, state.star(active.latent_dim, lim)) if plane is not None else None
-    grid = models.manifold_grid(active.entry.folder, active.entry.stamp, n, extent, piece)
-    image = views.grid_image(grid, scale=max(1, 600 // (n * 28)))
+    png, width = models.manifold_png(active.entry.folder, active.entry.stamp, n, extent, piece)
     dims = "z1 (left to right) and z2 (bottom to top)" if active.latent_dim > 1 else "z1"
     if plane is not None:
         dims = (f"{plane_axes(key)[0]} (left to right) and {plane_axes(key)[1]} (bottom to top) on the map's plane "
                 "through the ★")
-    st.image(image, output_format="PNG", width="stretch" if presenting() else image.shape[1],
+    st.image(png, width="stretch" if presenting() else width,
              caption=f"{n} × {n} decodes over [-{extent:g}, {extent:g}]² of {dims}, the map's zoom")
     if not presenting():
-        st.download_button("Download grid (PNG)", views.png_bytes(image), file_name=f"manifold-{n}x{n}.png",
+        st.download_button("Download grid (PNG)", png, file_name=f"manifold-{n}x{n}.png",
                            mime="image/png", on_click="ignore", key="explore_grid_dl")
     explain("manifold_plane" if plane is not None else "manifold")
 

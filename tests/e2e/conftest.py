@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import os
 import socket
+import re
 import subprocess
 import sys
 import time
@@ -45,10 +46,40 @@ def digit(page) -> np.ndarray:
 
 
 def slider_value(page, name: str) -> float:
-    """The value of the server's z slider `name` ("z1", "z2", ...): Streamlit's, by its key (the live plane shows
-    in-page sliders with the same names)."""
+    """The value of the server's z slider `name` ("z1", "z2", ...) beside the Plotly map: Streamlit's, by its key
+    (the Live map has only its own in-page sliders)."""
     i = int(name.lstrip("z")) - 1
     return float(page.locator(f".st-key-explore_z{i} input[type=range]").input_value())
+
+
+LP = "window.__latentPlane"
+EXPLORE_SHOWN = "() => Boolean(document.querySelector('.st-key-explore_map'))"  # the map's control row
+
+
+def url_param(page, name: str) -> str | None:
+    m = re.search(rf"[?&]{name}=([^&]*)", page.url.replace("%2C", ","))
+    return m.group(1) if m else None
+
+
+def url_z(page) -> list[float] | None:
+    """The ★ as Python last wrote it into the link (two decimals), or None at the origin (a default: left out)."""
+    z = url_param(page, "z")
+    return None if z is None else [float(v) for v in z.split(",")]
+
+
+def plane_z(page) -> list[float]:
+    """Every coordinate of the ★ as the Live map holds it (float32, as the page decodes it)."""
+    page.wait_for_function(f"() => {LP} && {LP}.ready && {LP}.zFull")
+    return [float(v) for v in page.evaluate(f"Array.from({LP}.zFull)")]
+
+
+def nudge_page_slider(page, key: str = "ArrowRight") -> None:
+    """One keyboard step (0.05) of the Live map's first in-page z slider: the page decodes it and releases it to
+    Python; wait for Python's rerun to reach the page."""
+    renders = page.evaluate(f"{LP}.renders")
+    page.locator(".lp-slider-input").first.focus()
+    page.keyboard.press(key)
+    page.wait_for_function(f"{LP}.renders > {renders}", timeout=30_000)
 
 
 def torch_digit(model, z) -> np.ndarray:

@@ -17,7 +17,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from vae_core import analysis, load_checkpoint  # noqa: E402
-from .conftest import SHOTS, digit, torch_digit  # noqa: E402
+from .conftest import SHOTS, digit, torch_digit, url_z  # noqa: E402
 
 MODEL = "pretrained/mnist16-mlp"
 FRAME = "new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r)))"
@@ -84,13 +84,13 @@ def test_dragging_on_the_pca_plane_decodes_in_the_page_until_the_release(browser
     assert release["value"]["z"] == pytest.approx(z_page.tolist(), abs=0.01)  # (u, v) rounded to 0.01 on release
     page.wait_for_function(f"window.__latentPlane.renders > {renders}", timeout=60_000)
     z = release["value"]["z"]
-    top = page.locator('[class*="st-key-explore_z"]').first  # the most informative dimension's slider
-    key = re.search(r"st-key-explore_z(\d+)", top.get_attribute("class")).group(1)
-    for _ in range(300):
-        if float(top.locator("input").input_value()) == pytest.approx(round(z[int(key)], 2), abs=0.006):
-            break
-        page.wait_for_timeout(100)
-    assert float(top.locator("input").input_value()) == pytest.approx(round(z[int(key)], 2), abs=0.006)
+    page.wait_for_function("() => new URLSearchParams(location.search).has('z')")
+    assert url_z(page) == pytest.approx(z, abs=0.006), "Python holds every coordinate of the released z"
+    # the page's 16 sliders: by KL, each named with it, the 3 inactive ones folded under one line
+    assert page.locator(".lp-sliders > .lp-slider").count() == 13
+    assert page.locator(".lp-inactive .lp-slider").count() == 3 and not page.locator(".lp-inactive .lp-slider").first.is_visible()
+    assert page.locator(".lp-inactive-title").inner_text() == "3 inactive dimensions (KL \u2248 0)"
+    assert re.fullmatch(r"z\d+ · KL \d+\.\d\d", page.locator(".lp-slider-name").first.inner_text())
     close(ctx, page)
 
 

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from .conftest import SHOTS, slider_value  # noqa: E402
+from .conftest import EXPLORE_SHOWN, SHOTS, nudge_page_slider, slider_value, url_param  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[2]
 SCATTER = ".st-key-explore_scatter .js-plotly-plot"
@@ -119,9 +119,14 @@ def test_the_manifold_lies_under_the_plotly_map(page):
     page.wait_for_function(f"() => {{ const g = document.querySelector('{SCATTER}'); "
                            "return g && g._fullLayout && g._fullLayout.images.length === 1; }", timeout=60_000)
     image = page.evaluate(f"() => document.querySelector('{SCATTER}')._fullLayout.images[0]")
-    extent = page.evaluate(f"() => document.querySelector('{SCATTER}')._fullLayout.xaxis.range")
+    xr, yr = page.evaluate(f"() => {{ const l = document.querySelector('{SCATTER}')._fullLayout; "
+                           "return [l.xaxis.range, l.yaxis.range]; }")
     assert image["source"].startswith("data:image/png") and image["layer"] == "below"
-    assert image["x"] < extent[0] and image["x"] + image["sizex"] > extent[1], "the grid covers the whole view"
+    # The view is the largest square in the plot (here its height); the plot is wider and shows more beside it.
+    side = min(xr[1] - xr[0], yr[1] - yr[0])
+    cx, cy = (xr[0] + xr[1]) / 2, (yr[0] + yr[1]) / 2
+    assert image["x"] < cx - side / 2 and image["x"] + image["sizex"] > cx + side / 2, "the grid covers the view"
+    assert image["y"] > cy + side / 2 and image["y"] - image["sizey"] < cy - side / 2, "the grid covers the view"
     page.wait_for_timeout(500)
     page.locator(".st-key-explore_scatter").screenshot(path=str(SHOTS / "explore-plotly-manifold.png"))
 
@@ -140,11 +145,6 @@ def open_explore(browser, app_url: str, query: str):
     page.wait_for_function(f"{LP} && {LP}.ready", timeout=90_000)
     page.errors = errors
     return ctx, page
-
-
-def url_param(page, name: str) -> str | None:
-    m = re.search(rf"[?&]{name}=([^&]*)", page.url.replace("%2C", ","))
-    return m.group(1) if m else None
 
 
 def test_the_live_plane_s_zoom_legend_and_undo_reach_python_and_stay(browser, app_url):
@@ -166,11 +166,8 @@ def test_the_live_plane_s_zoom_legend_and_undo_reach_python_and_stay(browser, ap
     assert view["half"] < 3
     assert [float(v) for v in url_param(page, "v").split(",")] == pytest.approx(
         [view["cx"], view["cy"], view["half"]], abs=6e-4), "the link holds the zoom (3 decimals)"
-    # a rerun (a server slider step) keeps the page's zoom
-    renders = page.evaluate(f"{LP}.renders")
-    page.locator(".st-key-explore_z0 input").focus()
-    page.keyboard.press("ArrowRight")
-    page.wait_for_function(f"{LP}.renders > {renders}", timeout=30_000)
+    # a rerun (an in-page slider step, released to Python) keeps the page's zoom
+    nudge_page_slider(page)
     assert page.evaluate(f"{LP}.view") == pytest.approx(view, abs=1e-6)
     assert url_param(page, "v") is not None
 
@@ -179,7 +176,7 @@ def test_the_live_plane_s_zoom_legend_and_undo_reach_python_and_stay(browser, ap
     only_3 = [k for k in range(10) if k != 3]
     page.wait_for_function(f"{LP}.triggers.some((t) => t.event === 'legend')")
     page.get_by_role("tab", name="Train").click()
-    page.wait_for_function("() => !document.querySelector('.st-key-explore_z0')", timeout=30_000)
+    page.wait_for_function(f"() => !({EXPLORE_SHOWN})()", timeout=30_000)
     page.evaluate(f"{LP}.hidden = []")  # forget the page's copy: what comes back must come from Python
     page.get_by_role("tab", name="Explore").click()
     page.wait_for_function(f"{LP}.hidden.join() === '{','.join(map(str, only_3))}'", timeout=60_000)
@@ -229,22 +226,18 @@ VISIBLE = f"""() => Object.fromEntries(document.querySelector('{SCATTER}')._full
 
 
 def wheel_zoom(page) -> list[float]:
-    """One wheel step in on the middle of the Plotly map; wait until Python has the new view (the link's v=...)
-    and the page has that rerun (the View ± slider shows it)."""
+    """One wheel step in on the middle of the Plotly map; wait until Python has the new view: the link's v=...,
+    written by that view event's rerun."""
     before = page.evaluate(X_RANGE)
     left, top, right, bottom = page.evaluate(PLOT_AREA, SCATTER)
     page.mouse.move((left + right) / 2, (top + bottom) / 2)
     page.mouse.wheel(0, -100)
-    page.wait_for_function("() => /[?&]v=/.test(location.search)", timeout=30_000)
-    half = float(re.search(r"v=[^&]*%2C([0-9.]+)(&|$)", page.url).group(1))
-    page.locator(".st-key-explore_view_half").get_by_text(f"{half:.2f}").wait_for(timeout=30_000)
+    page.wait_for_function("() => /[?&]v=/.test(location.search)", timeout=30_000)  # written by that event's rerun
     zoomed = page.evaluate(X_RANGE)
     assert zoomed[1] - zoomed[0] < 0.95 * (before[1] - before[0]), (before, zoomed)
     return zoomed
 
 
-@pytest.mark.xfail(strict=False, reason="known since the merge with the plane and posterior views (stop 12): a pick "
-                   "can put the Plotly map back to Python's view after a wheel zoom; passes on the Plotly branch alone")
 def test_a_click_on_the_plotly_map_keeps_its_zoom(page):
     switch_to_plotly(page)
     zoomed = wheel_zoom(page)
@@ -255,7 +248,7 @@ def test_a_click_on_the_plotly_map_keeps_its_zoom(page):
     page.wait_for_function(f"() => {{ const s = ({STAR})('{SCATTER}'); "
                            f"return Math.abs(s[0] - {z[0]}) < 1e-6 && Math.abs(s[1] - {z[1]}) < 1e-6; }}",
                            timeout=30_000)
-    assert page.evaluate(X_RANGE) == pytest.approx(zoomed, abs=1e-6), "the pick kept the zoom"
+    assert page.evaluate(X_RANGE) == pytest.approx(zoomed, abs=2e-3), "the pick kept the zoom (to 0.1 px)"
     kinds = page.evaluate(f"{PM}.draws.map((d) => d.kind)")
     assert kinds.count("new") == 1 and kinds[-1] == "react", "drawn once, then updated in place"
 
@@ -283,15 +276,12 @@ def test_the_plotly_legend_shows_one_class_or_all_and_the_live_map_follows(page)
     page.wait_for_function(f"{PM}.triggers.filter((t) => t.event === 'legend').at(-1).value.hidden.join() === '2'")
 
 
-@pytest.mark.xfail(strict=False, reason="known, not in the map: the zoom reaches Python (the link has it), but the "
-                   "View ± slider, whose value Python sets in the map's fragment rerun, can still report its old value "
-                   "(4.5) with the tab's rerun; its on_change (explore/__init__.py _zoom) then moves the view back")
 def test_the_plotly_maps_zoom_survives_a_visit_to_train(page):
     switch_to_plotly(page)
     zoomed = wheel_zoom(page)
     draws = page.evaluate(f"{PM}.draws.length")
     page.get_by_role("tab", name="Train").click()
-    page.wait_for_function("() => !document.querySelector('.st-key-explore_z0')", timeout=30_000)
+    page.wait_for_function(f"() => !({EXPLORE_SHOWN})()", timeout=30_000)
     page.get_by_role("tab", name="Explore").click()
     page.wait_for_function(f"() => {PM}.draws.slice({draws}).some((d) => d.kind === 'new') && {PM}.ready "
                            f"&& {PM}.points === 10000", timeout=60_000)

@@ -571,16 +571,25 @@ function buildSliders(inst) {
   if (order.length !== dims || new Set(order).size !== dims) order = [...Array(dims).keys()];
   const names = order.map((i) => (Array.isArray(d.sliderNames) && typeof d.sliderNames[i] === "string"
     ? d.sliderNames[i] : `z${i + 1}`));
-  const key = [on, d.limit, order.join(","), names.join("|")].join(";");
+  // The first sliderActive of the order are the active dimensions; the rest (KL ≈ 0) fold away.
+  const nActive = Number.isInteger(d.sliderActive) ? Math.min(Math.max(d.sliderActive, 0), dims) : dims;
+  const key = [on, d.limit, order.join(","), names.join("|"), nActive].join(";");
   if (key === inst.sliderKey) return;
   inst.sliderKey = key;
   inst.sliders.textContent = "";
   inst.sliderInputs = [];
   inst.sliders.style.display = on ? "" : "none";
   inst.root.classList.toggle("lp-many", on && dims > 8);
+  inst.sliders.classList.toggle("lp-long-names", names.some((n) => n.length > 4)); // "z12 · KL 1.23"
   if (!on) return;
+  let box = inst.sliders;
   order.forEach((dim, j) => {
-    const row = el("label", "lp-slider", inst.sliders);
+    if (j === nActive) {
+      box = el("details", "lp-inactive", inst.sliders);
+      const n = dims - nActive;
+      el("summary", "lp-inactive-title", box).textContent = `${n} inactive dimension${n > 1 ? "s" : ""} (KL \u2248 0)`;
+    }
+    const row = el("label", "lp-slider", box);
     el("span", "lp-slider-name", row).textContent = names[j];
     const input = el("input", "lp-slider-input", row);
     input.type = "range";

@@ -26,8 +26,7 @@
 
 const CACHE = new Map(); // blob key -> parsed value: points {n, byClass}, image {src, extent}, script source
 const INSTANCES = new WeakMap(); // parentElement -> instance
-// A wheel gesture is one view event: each event is a rerun, and a second one sent before the page has the
-// first one's rerun carries the View ± slider's old value (Streamlit sends every widget's state with a trigger).
+// A wheel gesture is one view event: each event is a rerun of the page for every step of the wheel otherwise.
 const VIEW_SETTLE_MS = 400;
 const LEGEND_CLICK_MS = 320; // > Plotly's double-click delay (300 ms): one click, or the first of two?
 const STATS = (globalThis.__plotlyMap = globalThis.__plotlyMap || {
@@ -283,7 +282,9 @@ function figure(inst) {
       layer: "below" });
   }
   const v = inst.pyView, axes = Array.isArray(d.axes) ? d.axes : ["z1", "z2"];
-  const axis = { zeroline: true, constrain: "domain", tickfont: { size: f }, automargin: true }; // room for "-4" and the title
+  // constrain "range": the plot fills its area and the longer side shows more of the plane. With "domain" a
+  // wheel zoom shrank the x axis's domain and left the y range as it was: nothing zoomed, the view sent was home.
+  const axis = { zeroline: true, constrain: "range", tickfont: { size: f }, automargin: true }; // room for "-4" and the title
   const layout = {
     height: finite(d.height) ? d.height : 560, margin: { l: 10, r: 10, t: 36, b: 10 }, dragmode: "pan",
     font: { size: f }, hoverlabel: { font: { size: f } }, hovermode: "closest", clickmode: "event",
@@ -291,9 +292,8 @@ function figure(inst) {
       itemsizing: "constant", font: { size: f }, y: 1, yanchor: "top",
       itemclick: false, itemdoubleclick: false }, // the legend's clicks are ours (listen below)
     xaxis: { title: { text: axes[0], font: { size: ft } }, range: [v.cx - v.half, v.cx + v.half], ...axis },
-    // In a narrow column the square plot is shorter than the chart: keep it at the top, on screen at 1280 x 720.
     yaxis: { title: { text: axes[1], font: { size: ft } }, range: [v.cy - v.half, v.cy + v.half], scaleanchor: "x",
-      scaleratio: 1, ...axis, constraintoward: "top" },
+      scaleratio: 1, ...axis },
     // While this stays the same and the ranges above too, Plotly.react keeps the user's zoom and pan.
     uirevision: `${d.uirevision || ""}|${inst.viewRev}`,
     shapes, annotations, images,
@@ -356,8 +356,9 @@ function listen(inst, P) {
     if (!ev || !Object.keys(ev).some((k) => k.startsWith("xaxis.") || k.startsWith("yaxis."))) return;
     const xr = gd._fullLayout.xaxis.range, yr = gd._fullLayout.yaxis.range;
     if (![...xr, ...yr].every(finite)) return;
-    // The view is a square: the one the page shows is at least as wide and as high as this plot area.
-    const half = Math.max(xr[1] - xr[0], yr[1] - yr[0]) / 2;
+    // The view is a square: the largest inside this plot area. Given that square, Plotly widens the longer side
+    // again (constrain "range"), so a remount, a visit to Train or a link shows exactly this area.
+    const half = Math.min(xr[1] - xr[0], yr[1] - yr[0]) / 2;
     inst.view = { cx: round4((xr[0] + xr[1]) / 2), cy: round4((yr[0] + yr[1]) / 2), half: round4(half) };
     STATS.view = { ...inst.view };
     clearTimeout(inst.viewTimer);
