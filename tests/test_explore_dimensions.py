@@ -263,3 +263,25 @@ def test_the_sentences_about_collapse_are_true_of_the_shipped_models(name, datas
     quiet = np.abs(rows[0] - rows[0, 4]).max()
     busy = np.abs(rows[1] - rows[1, 4]).max()
     assert quiet < 0.1 < busy, (quiet, busy)
+
+
+def test_de_noising_a_3d_model_is_drawn_on_the_maps_plane(at):
+    """The de-noising map of a model with d > 2 shows the same plane as the map above (PCA by default): the clean
+    image's code at its μ projected onto that plane, not at (z1, z2)."""
+    import json
+
+    from dashboard import models
+
+    select_model(at, "three-d")
+    at.session_state["explore.section"] = "De-noising"
+    at.run()
+    assert not at.exception
+    (chart,) = [c for c in at.get("plotly_chart") if c.proto.id.endswith("-explore_denoise_map")]
+    fig = json.loads(chart.proto.spec)
+    assert (fig["layout"]["xaxis"]["title"]["text"], fig["layout"]["yaxis"]["title"]["text"]) == ("PC1", "PC2")
+    entry = [e for e in models.list_models() if e.name == "three-d"][0]
+    mu = models.test_encodings(entry.folder, entry.stamp, "mnist").mu
+    (clean,) = [t for t in fig["data"] if t.get("name") == "clean image"]
+    expected = analysis.to_plane(mu[:1], _summary(at).plane)[0]  # test image #0, the default
+    assert (clean["x"][0], clean["y"][0]) == pytest.approx(tuple(expected), abs=1e-5)
+    assert (clean["x"][0], clean["y"][0]) != pytest.approx(tuple(mu[0, :2]), abs=1e-3), "not the first two z's"

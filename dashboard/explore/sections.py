@@ -10,6 +10,8 @@ import numpy as np
 import streamlit as st
 import torch
 
+from vae_core import analysis
+
 from .. import models, views
 from ..explain import explain, explain_for
 from . import denoise, morph
@@ -89,13 +91,19 @@ def recon_section(active, enc, state: ExploreState, lim: float) -> None:
     explain("recon")
 
 
-def _denoise_map(model_active, enc, idx: int, mu_noisy, v: dict, height: int, key: str):
-    """One model's map (the square v) with the clean image's code and the noisy input's code, an arrow between."""
-    clean_xy = enc.plane[idx]
-    noisy_xy = (float(mu_noisy[0]), float(mu_noisy[1]) if model_active.latent_dim > 1 else float(clean_xy[1]))
+def _denoise_map(model_active, enc, idx: int, mu_noisy, v: dict, height: int, key: str, plane=None, axes=None):
+    """One model's map (the square v) with the clean image's code and the noisy input's code, an arrow between.
+    plane (d > 2): the map's plane (analysis.Plane); the codes are projected onto it, as on the map above."""
+    if plane is not None:
+        points = analysis.to_plane(enc.mu, plane)
+        clean_xy, noisy_xy = points[idx], analysis.to_plane(np.asarray(mu_noisy, np.float32)[None], plane)[0]
+    else:
+        points = enc.plane
+        clean_xy = enc.plane[idx]
+        noisy_xy = (float(mu_noisy[0]), float(mu_noisy[1]) if model_active.latent_dim > 1 else float(clean_xy[1]))
     fig = views.scatter_figure(
-        enc.plane, enc.labels, enc.class_names, extent=v["half"], center=(v["cx"], v["cy"]), height=height,
-        point_size=3, uirevision=model_active.entry.key,
+        points, enc.labels, enc.class_names, extent=v["half"], center=(v["cx"], v["cy"]), height=height,
+        point_size=3, uirevision=model_active.entry.key, axis_titles=axes or ("z1", "z2"),
         extra=[
             dict(x=[clean_xy[0]], y=[clean_xy[1]], name="clean image", symbol="circle", color="#D62728"),
             dict(x=[noisy_xy[0]], y=[noisy_xy[1]], name="noisy input", symbol="x", color="#D62728", size=16),
@@ -147,7 +155,9 @@ def denoise_section(active, enc, state: ExploreState, lim: float) -> None:
         st.info(why, icon=":material/info:")
         explain("denoise")
     with right:
-        _denoise_map(active, enc, idx, mu_noisy, state.view_of(lim), 460, "explore_denoise_map")
+        plane, pkey = map_plane(active, enc, state)  # d > 2: the plane of the map above, as its points are
+        _denoise_map(active, enc, idx, mu_noisy, state.view_of(lim), 460, "explore_denoise_map", plane,
+                     plane_axes(pkey) if plane is not None else None)
 
 
 RENDERERS = {
