@@ -10,7 +10,7 @@ import io
 from pathlib import Path
 
 from PIL import Image
-from .conftest import SHOTS, slider_value  # noqa: E402
+from .conftest import SHOTS, url_z  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -27,7 +27,8 @@ def pick_by_number(page, index: int) -> None:
 def test_two_picks_make_a_morph_whose_gif_downloads(page):
     pick_by_number(page, 3)  # test image #3 is a 0
     pick_by_number(page, 2)  # test image #2 is a 1
-    assert (slider_value(page, "z1"), slider_value(page, "z2")) != (0.0, 0.0)
+    page.wait_for_function("() => new URLSearchParams(location.search).get('p') === '3,2'", timeout=30_000)
+    assert url_z(page) not in (None, [0.0, 0.0]), "the ★ went to the pick"
 
     page.get_by_role("tab", name="Morph").click()
     page.get_by_text("test image #3 → #2").first.wait_for(timeout=30_000)

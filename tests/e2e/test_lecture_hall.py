@@ -114,7 +114,8 @@ def test_the_map_the_digit_and_the_legend_fit_the_screen(browser, app_url, width
 
 
 @pytest.mark.parametrize("width", [1280, 1440, 1920])
-@pytest.mark.parametrize("query", ["p=7,42&sub=morph", "sub=recon", "pr=1&p=7,42&sub=morph"])
+@pytest.mark.parametrize("query", ["p=7,42&sub=morph", "sub=recon", "pr=1&p=7,42&sub=morph",
+                                   "p=7&po=pick&sub=denoise", "m=pretrained/mnist16-mlp&sub=dims"])
 def test_no_formula_or_label_is_clipped(browser, app_url, width, query):
     ctx, page = open_app(browser, app_url, query, width=width, height=900)
     page.locator(".katex-display").first.wait_for()
