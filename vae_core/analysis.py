@@ -23,6 +23,8 @@ from dataclasses import dataclass, replace
 import numpy as np
 import torch
 
+ACTIVE_THRESHOLD = 0.01  # Burda et al. 2016: dimension j is active when Cov_x(E_q[z_j]) > 0.01
+
 
 def _np(a) -> np.ndarray:
     if isinstance(a, torch.Tensor):
@@ -176,7 +178,7 @@ def kl_per_dimension(mu, logvar) -> np.ndarray:
     return (0.5 * (mu**2 + np.exp(logvar) - logvar - 1.0)).mean(axis=0)
 
 
-def active_units(mu, threshold: float = 0.01) -> tuple[int, np.ndarray]:
+def active_units(mu, threshold: float = ACTIVE_THRESHOLD) -> tuple[int, np.ndarray]:
     """(count, A) with A_j = Cov_x(E_q(z|x)[z_j]) = Var_n(mu_nj), active where A_j > threshold (Burda et al. 2016).
 
     A dimension whose posterior mean does not depend on x carries no information about x: the decoder
@@ -221,7 +223,7 @@ class LatentSummary:
     order: np.ndarray  # [d] dimensions by KL, largest first
 
 
-def summarize_codes(mu, logvar, threshold: float = 0.01) -> LatentSummary:
+def summarize_codes(mu, logvar, threshold: float = ACTIVE_THRESHOLD) -> LatentSummary:
     """The analysis of encoded codes (the part of latent_summary after the encoder).
 
     The codes are checked and converted to float64 once; the same formulas as the functions above follow.
@@ -258,7 +260,7 @@ def encode_all(model, images: torch.Tensor, batch_size: int = 1000) -> tuple[tor
     return torch.cat(mus), torch.cat(logvars)
 
 
-def latent_summary(model, images: torch.Tensor, threshold: float = 0.01) -> LatentSummary:
+def latent_summary(model, images: torch.Tensor, threshold: float = ACTIVE_THRESHOLD) -> LatentSummary:
     """Encode images once and analyse their codes: principal plane, per-dimension KL, active units, order."""
     mu, logvar = encode_all(model, images)
     return summarize_codes(mu, logvar, threshold)

@@ -24,10 +24,11 @@ from __future__ import annotations
 
 import streamlit as st
 
+from vae_core.analysis import ACTIVE_THRESHOLD
+
 from .. import models, views
 from ..explain import explain
 from . import dimensions, morph, panels, plane_view, plotly_view, posterior, sections, url
-from .plane_view import ACTIVE_THRESHOLD
 from .scene import build_scene
 from .state import MAP_KINDS, SECTIONS, Z_STEP, ExploreState
 
@@ -146,18 +147,18 @@ def controls(active, state: ExploreState, lim: float, d: int) -> None:
     show_tip = not presenter()
     # At 1280 px with the sidebar open the map's column is ~440 px, ~360 px without the gaps: "Live | Plotly" needs
     # ~140 px, the Manifold toggle ~100, the icon buttons ~35 and the link ~50.
-    c1, c2, c4, c5, c6 = _row([2.8, 2.0, 0.7, 0.7, 1.0])
+    c1, c2, c3, c4, c5 = _row([2.8, 2.0, 0.7, 0.7, 1.0])
     c1.segmented_control("Map", list(MAP_KINDS), format_func=MAP_KINDS.get, required=True, **state.bind("map"),
                          help="Live: decodes wherever the pointer goes, in your browser. Plotly: zoom, pan, hover "
                               "and click to pick; each change goes through Python." if show_tip else None)
     c2.toggle("Manifold", disabled=d < 2, **state.bind("bg"),
               help="The decoder's images on a grid, faintly under the points (the Manifold grid tab shows the "
                    "same square)." if show_tip else None)
-    c4.button("", icon=":material/fit_screen:", key="explore_reset_view", on_click=_reset_view, args=(state, lim),
+    c3.button("", icon=":material/fit_screen:", key="explore_reset_view", on_click=_reset_view, args=(state, lim),
               help="Reset the view", use_container_width=True)
-    c5.button("", icon=":material/undo:", key="explore_undo", on_click=_undo, args=(state,),
+    c4.button("", icon=":material/undo:", key="explore_undo", on_click=_undo, args=(state,),
               disabled=not state.can_undo(), help="Undo the last move of the ★ or pick", use_container_width=True)
-    with c6.popover("", icon=":material/link:", help="Copy a link to this view", use_container_width=True):
+    with c5.popover("", icon=":material/link:", help="Copy a link to this view", use_container_width=True):
         st.markdown("**Link to this view** (the copy button is at the right of the box):")
         st.code(url.link(url.params_for(state, model_name(active))),
                 language=None, wrap_lines=True)

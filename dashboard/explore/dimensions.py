@@ -14,6 +14,7 @@ import numpy as np
 import streamlit as st
 
 from vae_core import analysis
+from vae_core.analysis import ACTIVE_THRESHOLD
 
 from .. import models, views
 from ..explain import explain
@@ -22,7 +23,6 @@ from .state import TRAVERSAL_FROM, ExploreState
 TRAVERSAL_STEPS = 9  # columns: -3, -2.25, ..., +3
 MAX_ROWS = 10
 ACTIVE_COLOR, INACTIVE_COLOR = "#1F77B4", "#BBBBBB"
-ACTIVE_THRESHOLD = 0.01  # Burda et al. 2016: active when Cov_x(E_q[z_j]) > 0.01 (as analysis.active_units)
 
 
 def _summary(active, enc):

@@ -15,12 +15,13 @@ import math
 
 import streamlit as st
 
+from vae_core.analysis import ACTIVE_THRESHOLD
+
 from .. import latent_plane, models, views
 from .scene import Scene
 from .state import ExploreState
 
 KEY = "explore_plane"
-ACTIVE_THRESHOLD = 0.01  # Burda et al. 2016: dimension j is active when Cov_x(E_q[z_j]) > 0.01
 
 
 def plane_data(scene: Scene, active, state: ExploreState, presenter: bool) -> tuple[dict, dict]:
