@@ -75,9 +75,10 @@ KINDS = ("slider", "map", "slider", "morph")
 MORPH_OPEN = "to morph between them"  # dashboard/explore/sections.py, _morph_ends(): the Morph tab is open
 RUN_DONE = (0, 3)  # ForwardMsg.ScriptFinishedStatus: FINISHED_SUCCESSFULLY, FINISHED_FRAGMENT_RUN_SUCCESSFULLY
 
-# Installed in every page before its scripts run. arm(kind, spec) records the server image's src, then the
-# next keydown / pointerdown starts the clock; the first animation frame after the result is on the page (and
-# any image in it decoded) stops it. Results go to window.__load.done.
+# Installed in every page before its scripts run. arm(kind, spec) notes what the result will be (the Live map's
+# next update from Python, a caption, a text), then the next keydown / pointerdown starts the clock; the first
+# animation frame after the result is on the page (and any image in it decoded) stops it. Results go to
+# window.__load.done.
 PAGE_PROBE = r"""(() => {
   const P = (window.__load = { pending: null, done: [] });
   const now = () => performance.now();
