@@ -91,19 +91,22 @@ def recon_section(active, enc, state: ExploreState, lim: float) -> None:
     explain("recon")
 
 
-def _denoise_map(model_active, enc, idx: int, mu_noisy, v: dict, height: int, key: str, plane=None, axes=None):
+def _denoise_map(model_active, enc, idx: int, mu_noisy, v: dict, height: int, key: str, plane=None, pkey=None):
     """One model's map (the square v) with the clean image's code and the noisy input's code, an arrow between.
-    plane (d > 2): the map's plane (analysis.Plane); the codes are projected onto it, as on the map above."""
+    plane, pkey (d > 2): the map's plane (analysis.Plane) and its key; the codes on it are the map's own (cached)."""
+    axes = ("z1", "z2")
     if plane is not None:
-        points = analysis.to_plane(enc.mu, plane)
+        e = model_active.entry
+        points = models.plane_points(e.folder, e.stamp, model_active.dataset, pkey)
         clean_xy, noisy_xy = points[idx], analysis.to_plane(np.asarray(mu_noisy, np.float32)[None], plane)[0]
+        axes = plane_axes(pkey)
     else:
         points = enc.plane
         clean_xy = enc.plane[idx]
         noisy_xy = (float(mu_noisy[0]), float(mu_noisy[1]) if model_active.latent_dim > 1 else float(clean_xy[1]))
     fig = views.scatter_figure(
         points, enc.labels, enc.class_names, extent=v["half"], center=(v["cx"], v["cy"]), height=height,
-        point_size=3, uirevision=model_active.entry.key, axis_titles=axes or ("z1", "z2"),
+        point_size=3, uirevision=model_active.entry.key, axis_titles=axes,
         extra=[
             dict(x=[clean_xy[0]], y=[clean_xy[1]], name="clean image", symbol="circle", color="#D62728"),
             dict(x=[noisy_xy[0]], y=[noisy_xy[1]], name="noisy input", symbol="x", color="#D62728", size=16),
@@ -156,8 +159,7 @@ def denoise_section(active, enc, state: ExploreState, lim: float) -> None:
         explain("denoise")
     with right:
         plane, pkey = map_plane(active, enc, state)  # d > 2: the plane of the map above, as its points are
-        _denoise_map(active, enc, idx, mu_noisy, state.view_of(lim), 460, "explore_denoise_map", plane,
-                     plane_axes(pkey) if plane is not None else None)
+        _denoise_map(active, enc, idx, mu_noisy, state.view_of(lim), 460, "explore_denoise_map", plane, pkey)
 
 
 RENDERERS = {
