@@ -57,6 +57,7 @@ from cold_start import (  # noqa: E402
 
 RUN_DONE = load.RUN_DONE  # script_finished statuses of a run that completed (full or fragment)
 RUN_FAILED = 1  # ForwardMsg.ScriptFinishedStatus.FINISHED_WITH_COMPILE_ERROR
+MAX_CONNECTIONS = 6  # a browser's limit of HTTP/1.1 connections to one host
 
 
 # --- record: what one real browser sends ----------------------------------------------------------
@@ -204,6 +205,7 @@ class Student:
         self.fetches: list[asyncio.Task] = []
         self.problems: list[str] = []
         self.images = 0
+        self.idle: list[tuple[asyncio.StreamReader, asyncio.StreamWriter]] = []  # kept-alive connections for _get
         self.morph_caption: str | None = None  # the last caption of the morph's GIF
         self.alerts: list[str] = []  # the text of every st.success / st.info / st.error shown
         self.cookie = ""  # behind scripts/serve_class.sh: the replica this session is pinned to, as a browser keeps it
@@ -254,16 +256,51 @@ class Student:
                     self.fetches.append(asyncio.create_task(self._get(img.url)))
 
     async def _get(self, path: str) -> None:
-        reader, writer = await asyncio.open_connection(self.host, self.port)
-        cookie = f"Cookie: {self.cookie}\r\n" if self.cookie else ""
-        writer.write(f"GET {path} HTTP/1.1\r\nHost: {self.host}:{self.port}\r\n{cookie}Connection: close\r\n\r\n".encode())
-        await writer.drain()
-        head = await reader.readline()
-        await reader.read()  # the body, to the end
-        writer.close()
+        """GET one media file as a browser does: over a kept-alive connection (HTTP/1.1) that the next download
+        reuses, up to MAX_CONNECTIONS kept (a new connection per image would cost the server an accept, a
+        handshake and a teardown that a browser's page does not). A kept connection the server has closed in
+        the meantime (uvicorn's keep-alive timeout is 5 s) is replaced, as a browser does."""
+        while True:
+            reused = bool(self.idle)
+            reader, writer = self.idle.pop() if reused else await asyncio.open_connection(self.host, self.port)
+            try:
+                head, keep = await self._request(reader, writer, path)
+            except BaseException:
+                writer.close()
+                raise
+            if head or not reused:
+                break
+            writer.close()
+        if keep and len(self.idle) < MAX_CONNECTIONS:
+            self.idle.append((reader, writer))
+        else:
+            writer.close()
         self.images += 1
         if b" 200 " not in head:
-            self.problems.append(f"GET {path}: {head.decode(errors='replace').strip()}")
+            self.problems.append(f"GET {path}: {head.decode(errors='replace').strip() or 'no answer'}")
+
+    async def _request(self, reader, writer, path: str) -> tuple[bytes, bool]:
+        """(the status line, or b"" if the connection was closed; whether it can be reused)."""
+        cookie = f"Cookie: {self.cookie}\r\n" if self.cookie else ""
+        writer.write(f"GET {path} HTTP/1.1\r\nHost: {self.host}:{self.port}\r\n{cookie}\r\n".encode())
+        await writer.drain()
+        head = await reader.readline()
+        if not head:
+            return b"", False
+        headers = {}
+        while (line := await reader.readline()) not in (b"\r\n", b"\n", b""):
+            name, _, value = line.decode("latin-1").partition(":")
+            headers[name.strip().lower()] = value.strip()
+        if "content-length" in headers:
+            await reader.readexactly(int(headers["content-length"]))
+        elif headers.get("transfer-encoding", "").lower() == "chunked":
+            while size := int((await reader.readline()).split(b";")[0], 16):
+                await reader.readexactly(size + 2)
+            await reader.readline()
+        else:  # the body ends when the server closes
+            await reader.read()
+            return head, False
+        return head, headers.get("connection", "").lower() != "close"
 
     async def act(self, messages: list[bytes]) -> float:
         """Send one action's messages; ms until its last run has finished and its images are downloaded."""
@@ -289,6 +326,8 @@ class Student:
         return (time.perf_counter() - t0) * 1000
 
     async def close(self) -> None:
+        for _, writer in self.idle:
+            writer.close()
         await self.ws.close()
         self.reader.cancel()
 
