@@ -80,17 +80,23 @@ def plane_elements(app):
             and el.proto.component_name == "latent_explorer.latent_plane"]
 
 
+def component_data(el) -> dict:
+    """A components-v2 element's data: the page is sent one JSON string (latent_plane.spec.as_json)."""
+    data = json.loads(el.proto.json)
+    return json.loads(data) if isinstance(data, str) else data
+
+
 def plane_data(app) -> dict:
     """What the plane was sent in the last run: z, extent, marks, blob keys and the blobs sent this run."""
     (el,) = plane_elements(app)
-    return json.loads(el.proto.json)
+    return component_data(el)
 
 
 def scatter_spec(app) -> dict:
     """What the Plotly map was sent in the last run: classes, star, marks, ellipses, view, hidden, blob keys and the
     blobs sent this run (dashboard/explore/plotly_view.py map_data)."""
     (el,) = scatter_charts(app)
-    return json.loads(el.proto.json)
+    return component_data(el)
 
 
 def plotly_array(value) -> np.ndarray:

@@ -24,12 +24,12 @@ from pathlib import Path
 
 import streamlit as st
 
-from .spec import BlobLedger, UnsupportedDecoder, blob_key, decoder_spec, image_spec, points_spec
+from .spec import BlobLedger, UnsupportedDecoder, as_json, blob_key, decoder_spec, image_spec, points_spec
 
 __all__ = [
     "latent_plane", "release_value", "pick_value", "view_value", "legend_value", "undo_value", "drawing_pad",
     "drawn_value", "BlobLedger", "UnsupportedDecoder",
-    "blob_key", "decoder_spec", "image_spec", "points_spec", "PLANE_NAME", "PAD_NAME",
+    "as_json", "blob_key", "decoder_spec", "image_spec", "points_spec", "PLANE_NAME", "PAD_NAME",
 ]
 
 FRONTEND = Path(__file__).resolve().parent / "frontend"
@@ -84,7 +84,7 @@ def latent_plane(
     payload["blobs"] = _ledger(key).outgoing(blobs)
     noop = lambda: None  # noqa: E731  (a trigger needs a callback to be reported)
     return _plane(
-        key=key, data=payload, width="stretch", height="content",
+        key=key, data=as_json(payload), width="stretch", height="content",
         on_release_change=on_release or noop, on_pick_change=on_pick or noop, on_view_change=on_view or noop,
         on_legend_change=on_legend or noop, on_undo_change=on_undo or noop,
         on_missing_change=lambda: _on_missing(key),

@@ -33,7 +33,7 @@ import numpy as np
 import streamlit as st
 
 from .. import latent_plane
-from ..latent_plane.spec import BlobLedger, blob_key, points_spec
+from ..latent_plane.spec import BlobLedger, as_json, blob_key, points_spec
 
 __all__ = ["plotly_map", "preload", "points_blob", "pick_value", "view_value", "legend_value", "NAME"]
 
@@ -164,7 +164,7 @@ def plotly_map(
     are made and sent."""
     noop = lambda: None  # noqa: E731  (a trigger needs a callback to be reported)
     return _component(
-        key=key, data=_with_plotly(data, blobs), width="stretch", height="content",
+        key=key, data=as_json(_with_plotly(data, blobs)), width="stretch", height="content",
         on_pick_change=on_pick or noop, on_view_change=on_view or noop, on_legend_change=on_legend or noop,
         on_missing_change=lambda: _on_missing(key),
     )
@@ -172,7 +172,7 @@ def plotly_map(
 
 def preload(key: str):
     """Mount the component to draw nothing: the page loads plotly.js when idle and compiles its WebGL shaders."""
-    return _component(key=key, data=_with_plotly({"preload": True}, {}), width="stretch", height="content",
+    return _component(key=key, data=as_json(_with_plotly({"preload": True}, {})), width="stretch", height="content",
                       on_missing_change=lambda: _on_missing(key))
 
 

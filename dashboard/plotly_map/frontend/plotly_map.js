@@ -470,8 +470,14 @@ function teardown(inst) {
   inst.root.remove();
 }
 
+/** The data Python sent: one JSON string (latent_plane/spec.py, as_json), or an object from an older server. */
+function readData(data) {
+  return typeof data === "string" ? JSON.parse(data) : data;
+}
+
 export default function (component) {
-  const { data, parentElement, setTriggerValue } = component;
+  const { parentElement, setTriggerValue } = component;
+  const data = readData(component.data);
   let inst = INSTANCES.get(parentElement);
   if (!inst || !inst.root.isConnected) {
     inst = createInstance(parentElement);
