@@ -33,7 +33,7 @@ import math
 import os
 import sys
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -496,24 +496,54 @@ def plane_slice(plane: analysis.Plane, z) -> tuple:
 
 @dataclass(frozen=True)
 class MorphMedia:
-    n_frames: int
-    gif: bytes  # the animation, frames enlarged to views.DISPLAY_SIZE
+    frames: np.ndarray  # uint8 [T, 28, 28]: the decoded path
     strip_shown: bytes  # PNG: the frames at 2x, eight to a row
     strip_width: int
-    strip_download: bytes  # PNG: the frames at 3x in one row
+    _frame_pngs: dict = field(default_factory=dict, compare=False, repr=False)
+
+    @property
+    def n_frames(self) -> int:
+        return len(self.frames)
+
+    def frame_png(self, i: int) -> bytes:
+        """Frame i enlarged to views.DISPLAY_SIZE, as the player shows it: encoded the first time it is shown."""
+        png = self._frame_pngs.get(i)
+        if png is None:
+            png = self._frame_pngs[i] = views.png_bytes(views.upscale(self.frames[i]))
+        return png
+
+    def gif(self) -> bytes:
+        """The animation, frames enlarged to views.DISPLAY_SIZE (~6 ms: only when its download is clicked)."""
+        return views.gif_bytes(self.frames)
+
+    def strip_download(self) -> bytes:
+        """PNG: the frames at 3x in one row."""
+        return views.strip_png(self.frames)
 
 
-@st.cache_data(max_entries=64, show_spinner=False)
+@st.cache_resource(max_entries=64, show_spinner=False)
 def morph_media(folder: str, stamp: tuple[int, int], z0: tuple[float, ...], z1: tuple[float, ...], steps: int,
                 mode: str) -> MorphMedia:
-    """The decoded path z0 -> z1, encoded once for every session: the GIF and the two strips. Every full rerun
-    of a page with the Morph tab open shows them, so encoding them again each time would cost ~15 ms a run."""
+    """The decoded path z0 -> z1 and its strip as a PNG, made once for every session. Every full rerun of a page
+    with the Morph tab open shows a frame and the strip, and a class's picks make a new path each time: each
+    frame is encoded when first shown, the GIF and the download strip when their button is clicked."""
     model, _ = load_model(folder, stamp)
     t0, t1 = torch.tensor(z0, dtype=torch.float32), torch.tensor(z1, dtype=torch.float32)
-    frames = views.to_array(model.interpolate(t0, t1, steps, mode).cpu())
+    frames = views.to_uint8(model.interpolate(t0, t1, steps, mode).cpu())
+    frames.setflags(write=False)  # shared by every session (cache_resource)
     shown = views.strip_image(frames, scale=2, pad=2, ncols=8)
-    return MorphMedia(len(frames), views.gif_bytes(frames), views.png_bytes(shown), shown.shape[1],
-                      views.strip_png(frames))
+    return MorphMedia(frames, views.png_bytes(shown), shown.shape[1])
+
+
+@st.cache_resource(max_entries=512, show_spinner=False)
+def picked_pngs(folder: str, stamp: tuple[int, int], dataset: str, index: int, size: int) -> tuple[bytes, bytes]:
+    """(test image #index, its reconstruction at μ) as PNGs `size` px across: the picked-point panel shows them
+    at every full rerun of every session that picked it (2 x ~2 ms to encode)."""
+    model, _ = load_model(folder, stamp)
+    enc = test_encodings(folder, stamp, dataset)
+    recon = decode(model, enc.mu[index])[0]
+    return (views.png_bytes(views.upscale(enc.images[index], size=size)),
+            views.png_bytes(views.upscale(recon, size=size)))
 
 
 @st.cache_resource(max_entries=4, show_spinner=False)

@@ -128,25 +128,22 @@ def _tick(state: ExploreState, n: int) -> None:
 def player(active, z0, z1, what: str, state: ExploreState, presenting: bool) -> None:
     """The frame under the slider, Play / Pause and the slider; the strip and the downloads when not presenting."""
     n, mode = steps_of(state), state.morph_mode
-    codes = path(z0, z1, n, mode)
-    frames = models.decode(active.model, codes)
+    ends_key = [tuple(round(float(v), 6) for v in np.ravel(z)) for z in (z0, z1)]
+    media = models.morph_media(active.entry.folder, active.entry.stamp, *ends_key, n, mode)
     i = frame_of(state, n)
     caption = f"{what}, {mode}, {n} steps · frame {i + 1} of {n}"
     if presenting:
-        st.image(views.upscale(frames[i], size=views.DISPLAY_SIZE), output_format="PNG",
-                 width=views.DISPLAY_SIZE, caption=caption)
+        st.image(media.frame_png(i), output_format="PNG", width=views.DISPLAY_SIZE, caption=caption)
         _controls(state, n, i)
         return
-    ends_key = [tuple(round(float(v), 6) for v in np.ravel(z)) for z in (z0, z1)]
-    media = models.morph_media(active.entry.folder, active.entry.stamp, *ends_key, n, mode)
     c1, c2 = st.columns([1, 2])
     with c1:
-        st.image(views.upscale(frames[i], size=views.DISPLAY_SIZE), output_format="PNG",
-                 width=views.DISPLAY_SIZE, caption=caption)
+        st.image(media.frame_png(i), output_format="PNG", width=views.DISPLAY_SIZE, caption=caption)
         _controls(state, n, i)
     c2.image(media.strip_shown, width="stretch" if media.strip_width > 560 else media.strip_width,
              caption="the same path, frame by frame (left to right, top to bottom)")
     d1, d2, _ = st.columns([1, 1, 2])
+    # data=callable: encoded when the button is clicked, not at every run of every student's page
     d1.download_button("Download GIF", media.gif, file_name="morph.gif", mime="image/gif", on_click="ignore",
                        key="explore_morph_gif")
     d2.download_button("Download strip (PNG)", media.strip_download, file_name="morph.png", mime="image/png",

@@ -50,11 +50,10 @@ def picked_panel(active, enc, state: ExploreState, lim: float, presenter: bool) 
     else:
         idx = picks[-1]
         label = enc.class_names[int(enc.labels[idx])]
-        recon = models.decode(active.model, enc.mu[idx])[0]
+        image, recon = models.picked_pngs(active.entry.folder, active.entry.stamp, active.dataset, idx, THUMB)
         c1, c2 = st.columns(2)
-        c1.image(views.upscale(enc.images[idx], size=THUMB), output_format="PNG", width=THUMB,
-                 caption=f"test image #{idx} ({label})")
-        c2.image(views.upscale(recon, size=THUMB), output_format="PNG", width=THUMB, caption="reconstruction at μ")
+        c1.image(image, output_format="PNG", width=THUMB, caption=f"test image #{idx} ({label})")
+        c2.image(recon, output_format="PNG", width=THUMB, caption="reconstruction at μ")
         _posterior(active, enc.mu[idx], enc.sigma[idx], f"explore_pick_q_{idx}")
         explain("pick")
         if not presenter:
