@@ -1,8 +1,12 @@
 """The Streamlit dashboard on top of vae_core.
 
-    app.py      page config, the sidebar model picker and the tabs (`streamlit run dashboard/app.py`)
-    models.py   the model registry (pretrained/ and models/) and the cached model, encodings and grids
-    views.py    pure functions that build images, GIFs and Plotly figures (no Streamlit calls)
-    explore.py  the Explore tab
-    explain.py  the short explanation shown with each view
+    app.py             page config, the sidebar model picker and the tabs (`streamlit run dashboard/app.py`)
+    models.py          the model registry (pretrained/ and models/) and the cached model, encodings, grids, images
+    views.py           pure functions that build images, GIFs and Plotly figures (no Streamlit calls)
+    explore/           the Explore tab (its __init__.py lists its modules)
+    latent_plane/      the in-page latent plane and drawing pad (st.components.v2, plain JS)
+    plotly_map/        the Plotly map as a component
+    train_tab.py       the Train tab; compare.py its Compare view; train_speed.py the presets' measured times
+    training_job.py    a training's job in the server; training_worker.py its process; training_ray.py on Ray
+    explain.py         the short explanation shown with each view
 """

@@ -23,7 +23,9 @@ The same happens to a running job when the server process exits (an atexit hook 
 
 Priority. The worker runs at nice VAE_TRAIN_NICE (Linux; at 19, the default, also SCHED_IDLE), and so do the
 OpenMP threads it starts, on every core but one (VAE_TRAIN_THREADS, training_worker.local_threads): the core
-left is the web server's, and the worker yields the others to the students' requests. In a process of its own
+left is the web server's (at nice 19 the worker is also kept off it: training_worker.keep_first_core_free), and
+the worker yields the others to the students' requests. The forkserver that forks the workers takes the same
+niceness before it imports PyTorch (forkserver_start.py), so no part of a training starts at the server's priority. In a process of its own
 it no longer holds the server's GIL, so the students' runs do not queue behind it (docs/benchmarks.md has the
 class's figures with a training running).
 
@@ -72,6 +74,7 @@ from vae_core import settings
 from vae_core.train import Callback, TrainConfig, TrainResult, checkpoint_meta
 
 from . import paths
+from .worker_nice import train_nice_default
 from .training_worker import (  # noqa: F401  (LatentSnapshot: what JobSnapshot.latents hold)
     SNAPSHOT_IMAGES, STOP_GRACE_S, LatentSnapshot, WorkerSpec, exit_reason, make_worker,
 )
@@ -82,7 +85,6 @@ NAME_RE = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 NAME_RULE = "1 to 64 characters, each a letter, digit, '-' or '_'"
 DEFAULT_HEARTBEAT_S = 90.0
 DEFAULT_KEEP_S = 600.0  # a finished, unsaved job keeps its model this long after its page last came (VAE_TRAIN_KEEP_S)
-DEFAULT_TRAIN_NICE = 19  # the training worker's nice value (VAE_TRAIN_NICE)
 EXIT_WAIT_S = 15.0  # at most this long, at exit, for a stopped job to end its step and save
 
 
@@ -103,13 +105,6 @@ def keep_unsaved_default() -> float:
     except ValueError:
         return DEFAULT_KEEP_S
     return value if value > 0 else DEFAULT_KEEP_S
-
-
-def train_nice_default() -> int:
-    try:
-        return min(19, max(0, int(os.environ.get("VAE_TRAIN_NICE", DEFAULT_TRAIN_NICE))))
-    except ValueError:
-        return DEFAULT_TRAIN_NICE
 
 
 def max_jobs_default() -> int:

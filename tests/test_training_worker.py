@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import signal
 import time
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -169,7 +170,8 @@ def test_the_child_runs_at_its_own_priority_and_threads(mnist):
     seen["nice"] = os.getpriority(os.PRIO_PROCESS, w.pid)
     w.request_stop(grace=30)
     assert w.join(END_TIMEOUT)
-    assert seen["nice"] == before + 7
+    # nice is the child's absolute value; a process may not raise its own priority unless privileged
+    assert seen["nice"] == 7 or seen["nice"] == before > 7
     assert os.getpriority(os.PRIO_PROCESS, 0) == before
 
 
@@ -181,11 +183,28 @@ def test_at_nice_19_the_child_runs_only_on_idle_cores(mnist):
     deadline = time.monotonic() + END_TIMEOUT
     while "steps" not in rec.kinds() and time.monotonic() < deadline:
         time.sleep(0.05)
-    policy = os.sched_getscheduler(w.pid)
+    policy, cores = os.sched_getscheduler(w.pid), os.sched_getaffinity(w.pid)
     w.request_stop(grace=30)
     assert w.join(END_TIMEOUT)
     assert policy == os.SCHED_IDLE
     assert os.sched_getscheduler(0) != os.SCHED_IDLE, "the server keeps its own policy"
+    ours = sorted(os.sched_getaffinity(0))
+    assert cores == (set(ours[1:]) if len(ours) > 1 else set(ours)), "off the first core, which is the server's"
+
+
+def test_the_forkserver_takes_the_workers_niceness_before_it_imports_torch():
+    """dashboard.forkserver_start, preloaded first by the forkserver, lowers that process to VAE_TRAIN_NICE."""
+    import subprocess
+    import sys
+
+    code = ("import os, sys; import dashboard.forkserver_start; "
+            "print(os.getpriority(os.PRIO_PROCESS, 0), 'torch' in sys.modules)")
+    env = {**os.environ, "VAE_TRAIN_NICE": "13"}
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=60,
+                         cwd=Path(tw.__file__).resolve().parents[1])
+    base = os.getpriority(os.PRIO_PROCESS, 0)  # only a privileged process may go back up from a higher one
+    expected = 13 if base <= 13 or os.geteuid() == 0 else base
+    assert out.stdout.split() == [str(expected), "False"], out.stderr
 
 
 def test_a_local_worker_leaves_one_core_to_the_server(monkeypatch):
