@@ -142,11 +142,11 @@ def player(active, z0, z1, what: str, state: ExploreState, presenting: bool) -> 
         _controls(state, n, i)
     c2.image(media.strip_shown, width="stretch" if media.strip_width > 560 else media.strip_width,
              caption="the same path, frame by frame (left to right, top to bottom)")
-    d1, d2, _ = st.columns([1, 1, 2])
+    downloads = st.container(horizontal=True)  # one block, not a row of three columns
     # data=callable: encoded when the button is clicked, not at every run of every student's page
-    d1.download_button("Download GIF", media.gif, file_name="morph.gif", mime="image/gif", on_click="ignore",
+    downloads.download_button("Download GIF", media.gif, file_name="morph.gif", mime="image/gif", on_click="ignore",
                        key="explore_morph_gif")
-    d2.download_button("Download strip (PNG)", media.strip_download, file_name="morph.png", mime="image/png",
+    downloads.download_button("Download strip (PNG)", media.strip_download, file_name="morph.png", mime="image/png",
                        on_click="ignore", key="explore_morph_png")
 
 
