@@ -112,12 +112,14 @@ def test_hovering_decodes_and_clicking_a_dot_picks_it(page, mlp):
 
 
 def draw_stroke(page, points):
+    """points in the coordinates of a 280 px pad, scaled to the pad as drawn (it shrinks to a narrow column)."""
     pad = page.locator("canvas.dp-canvas")
     box = pad.bounding_box()
-    page.mouse.move(box["x"] + points[0][0], box["y"] + points[0][1])
+    k = box["width"] / 280
+    page.mouse.move(box["x"] + k * points[0][0], box["y"] + k * points[0][1])
     page.mouse.down()
     for x, y in points[1:]:
-        page.mouse.move(box["x"] + x, box["y"] + y, steps=2)
+        page.mouse.move(box["x"] + k * x, box["y"] + k * y, steps=2)
     page.mouse.up()
 
 

@@ -123,6 +123,11 @@ def test_no_formula_or_label_is_clipped(browser, app_url, width, query):
     page.wait_for_timeout(500)  # KaTeX lays out after the fonts load
     clipped = page.evaluate(CLIPPED)
     assert clipped == {"formulas": [], "labels": []}, clipped
+    if "pr=1" not in query:  # the drawing pad stays inside its column (it once covered the uploader's label)
+        pad = page.locator("canvas.dp-canvas")
+        column = page.locator('[data-testid="stColumn"]').filter(has=pad).last.bounding_box()
+        box = pad.bounding_box()
+        assert box["x"] + box["width"] <= column["x"] + column["width"] + 1, (box, column)
     ctx.close()
 
 
