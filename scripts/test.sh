@@ -17,4 +17,4 @@ if [ ! -x "$venv/bin/python" ] || [ ! -f "$venv/.complete" ]; then
 fi
 
 mkdir -p test-output
-"$venv/bin/python" -m pytest -q "$@"
+"$venv/bin/python" -m pytest -q --durations=15 "$@"  # the slowest tests, to keep CI under its 20 minutes
