@@ -144,10 +144,10 @@ def player(active, z0, z1, what: str, state: ExploreState, presenting: bool) -> 
              caption="the same path, frame by frame (left to right, top to bottom)")
     downloads = st.container(horizontal=True)  # one block, not a row of three columns
     # data=callable: encoded when the button is clicked, not at every run of every student's page
-    downloads.download_button("Download GIF", media.gif, file_name="morph.gif", mime="image/gif", on_click="ignore",
-                       key="explore_morph_gif")
-    downloads.download_button("Download strip (PNG)", media.strip_download, file_name="morph.png", mime="image/png",
-                       on_click="ignore", key="explore_morph_png")
+    downloads.download_button("Download GIF", media.gif, file_name="morph.gif", mime="image/gif",
+                              on_click="ignore", key="explore_morph_gif")
+    downloads.download_button("Download strip (PNG)", media.strip_download, file_name="morph.png",
+                              mime="image/png", on_click="ignore", key="explore_morph_png")
 
 
 def _controls(state: ExploreState, n: int, i: int) -> None:
