@@ -186,8 +186,9 @@ def lower_priority(nice: int) -> None:
 
 def keep_first_core_free() -> None:
     """Run on every core this process may use but the first, which stays the web server's (where there are two
-    or more): a training that migrates onto a core each time a request wakes there evicts the server's caches on
-    both cores; confined, it leaves one core's caches to the students' runs."""
+    or more): local_threads' "every core but one", kept as affinity too, so the training never moves onto the
+    core a request has just woken on. On the 2-core machine the class's p95 with and without it differed by less
+    than the run-to-run spread (docs/benchmarks.md, "Training beside a class")."""
     try:
         cpus = sorted(os.sched_getaffinity(0))
         if len(cpus) > 1:
