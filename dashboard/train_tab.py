@@ -548,27 +548,43 @@ def _keep_alive(job_id: str) -> None:
 REPLAY_SPEEDS = {"½×": 0.5, "1×": 1.0, "2×": 2.0, "4×": 4.0}  # epochs shown per second while playing
 
 
-def _on_play(playing_key: str, epoch_key: str, last: int) -> None:
-    playing = not ss.get(playing_key, False)
-    ss[playing_key] = playing
-    if playing and ss.get(epoch_key, last) >= last:
-        ss[epoch_key] = 0  # Play at the end starts over from the untrained model
+def _keys(key: str) -> tuple[str, str, str]:
+    """The replay's own position and play flag, and its slider's key while paused."""
+    return f"{key}_at", f"{key}_playing", f"{key}_epoch"
+
+
+def _on_play(key: str, last: int) -> None:
+    at_key, playing_key, _ = _keys(key)
+    if ss.get(playing_key):
+        ss[playing_key] = False
+        return
+    if ss.get(at_key, last) >= last:
+        ss[at_key] = 0  # Play at the end starts over from the untrained model
+    ss[playing_key] = True
+
+
+def _scrubbed(key: str) -> None:
+    at_key, _, slider_key = _keys(key)
+    ss[at_key] = int(ss[slider_key])
 
 
 def replay_player(r: ReplayData, key: str, charts: str) -> None:
     """Play / pause over the run's epochs. While playing, a fragment reruns every 1/speed s and moves the
-    epoch slider on by one; Play, Pause and the speed rerun the page, which (re)starts or drops that timer."""
+    replay's own position on by one; Play, Pause and the speed rerun the page, which (re)starts or drops that
+    timer. The position is kept apart from the slider, as the morph's player does (explore/morph.py): a timer's
+    request carries the value the browser's slider showed when it was sent, which under load is a tick behind,
+    and read as the position it would jump back (or to the end, and stop)."""
     last = len(r.frames) - 1
-    epoch_key, playing_key = f"{key}_epoch", f"{key}_playing"
+    at_key, playing_key, _ = _keys(key)
     if last <= 0:
         _replay_frame(r, key, charts, playing=False)
         return
-    ss.setdefault(epoch_key, last)
+    ss.setdefault(at_key, last)
     playing = bool(ss.get(playing_key))
     c1, c2 = st.columns([1, 3], vertical_alignment="bottom")
     c1.button("Pause" if playing else "Play", key=f"{key}_play", width="stretch",
               icon=":material/pause:" if playing else ":material/play_arrow:",
-              on_click=_on_play, args=(playing_key, epoch_key, last),
+              on_click=_on_play, args=(key, last),
               help="Replays the latent map and the samples epoch by epoch.")
     speed = c2.segmented_control("Speed (epochs per second)", list(REPLAY_SPEEDS), key=f"{key}_speed",
                                  default="1×", persist_state="page")
@@ -578,17 +594,24 @@ def replay_player(r: ReplayData, key: str, charts: str) -> None:
 
 def _replay_frame(r: ReplayData, key: str, charts: str, playing: bool) -> None:
     last = len(r.frames) - 1
-    epoch_key, playing_key = f"{key}_epoch", f"{key}_playing"
+    at_key, playing_key, slider_key = _keys(key)
     index = last
     if last > 0:
         if playing and ss.get(playing_key):
-            if ss.get(epoch_key, last) >= last:  # the end: stop, and rerun the page to drop the timer
+            if ss.get(at_key, last) >= last:  # the end: stop, and rerun the page to drop the timer
                 ss[playing_key] = False
                 st.rerun(scope="app")
-            ss[epoch_key] = min(last, ss.get(epoch_key, 0) + 1)
-        index = st.slider("Replay: epoch", 0, last, key=epoch_key,
-                          help="0 is the untrained model. Move the slider, or press Play, to watch the latent "
-                               "space form.")
+            ss[at_key] = min(last, ss.get(at_key, 0) + 1)
+        index = min(last, max(0, int(ss.get(at_key, last))))
+        if playing and ss.get(playing_key):
+            # Another key, no callback, disabled: what the browser sends back for it is never read.
+            ss[f"{slider_key}_playing"] = index
+            st.slider("Replay: epoch", 0, last, key=f"{slider_key}_playing", disabled=True, help="Pause to scrub.")
+        else:
+            ss[slider_key] = index
+            st.slider("Replay: epoch", 0, last, key=slider_key, on_change=_scrubbed, args=(key,),
+                      help="0 is the untrained model. Move the slider, or press Play, to watch the latent "
+                           "space form.")
     epoch = r.frames[index].epoch
     if r.steps is not None:
         marker = None

@@ -347,17 +347,23 @@ def test_replay_plays_and_pauses(at):
     key = replay.key.removesuffix("_epoch")
     assert replay.value == 3
     shown = lambda: [m.value for m in at.markdown if m.value.startswith("**Latent space")][0]  # noqa: E731
+    playing_slider = lambda: at.slider(key=f"{key}_epoch_playing")  # noqa: E731 (disabled while it plays)
     at.button(key=f"{key}_play").click().run()  # Play at the last epoch starts over: 0, then on by one
     assert at.button(key=f"{key}_play").label == "Pause"
-    assert at.slider(key=f"{key}_epoch").value == 1 and "after epoch 1" in shown()
+    assert playing_slider().value == 1 and playing_slider().disabled and "after epoch 1" in shown()
     at.run()  # a tick of the fragment's timer (AppTest runs the whole page; the fragment moves on once a run)
-    assert at.slider(key=f"{key}_epoch").value == 2 and "after epoch 2" in shown()
+    assert playing_slider().value == 2 and "after epoch 2" in shown()
+    assert at.button(key=f"{key}_play").label == "Pause"
     at.button(key=f"{key}_play").click().run()  # Pause: stays
     assert at.button(key=f"{key}_play").label == "Play"
     at.run()
-    assert at.slider(key=f"{key}_epoch").value == 2
-    at.button(key=f"{key}_play").click().run()
-    assert at.slider(key=f"{key}_epoch").value == 3
+    assert at.slider(key=f"{key}_epoch").value == 2 and "after epoch 2" in shown()
+    at.slider(key=f"{key}_epoch").set_value(1).run()  # scrubbing while paused moves the replay
+    assert "after epoch 1" in shown()
+    at.button(key=f"{key}_play").click().run()  # Play from there
+    assert playing_slider().value == 2
+    at.run()
+    assert playing_slider().value == 3
     at.run()  # at the end it stops by itself
     assert at.button(key=f"{key}_play").label == "Play" and at.slider(key=f"{key}_epoch").value == 3
     assert not at.exception, at.exception
@@ -419,9 +425,9 @@ def test_a_saved_model_keeps_its_replay_and_compare_plays_it(at, dirs):
     key = "train_compare_0_replay"
     assert at.slider(key=f"{key}_epoch").value == 2
     at.button(key=f"{key}_play").click().run()
-    assert at.slider(key=f"{key}_epoch").value == 1
+    assert at.slider(key=f"{key}_epoch_playing").value == 1
     at.run()
-    assert at.slider(key=f"{key}_epoch").value == 2
+    assert at.slider(key=f"{key}_epoch_playing").value == 2
     assert any("after epoch 2" in m.value for m in at.markdown)
     assert not at.exception, at.exception
 
