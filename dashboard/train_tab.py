@@ -324,18 +324,18 @@ def _apply_preset() -> None:
     preset = PRESETS.get(ss.get("train_preset"))
     if preset is None:
         return
-    for field, value in preset.items():
-        if field == "limit" and value not in TRAIN_SIZES:
+    for name, value in preset.items():
+        if name == "limit" and value not in TRAIN_SIZES:
             value = TRAIN_SIZES[-1]
-        ss[_key(field)] = value
+        ss[_key(name)] = value
 
 
 def _init_settings() -> None:
     if "train_preset" not in ss:
         ss["train_preset"] = next(iter(PRESETS))
         _apply_preset()
-    for field, value in BASE.items():
-        ss.setdefault(_key(field), value)
+    for name, value in BASE.items():
+        ss.setdefault(_key(name), value)
     if ss[_key("limit")] not in TRAIN_SIZES:
         ss[_key("limit")] = TRAIN_SIZES[-1]
     if ss[_key("device")] not in devices():
