@@ -7,22 +7,11 @@ neither need nor touch the real pretrained/ and models/ folders.
 from __future__ import annotations
 
 import base64
-import json
-import sys
 from pathlib import Path
 
-import numpy as np
-import pytest
-import torch
-from streamlit.testing.v1 import AppTest
-
-from apptest_helpers import scatter_charts, select_on_scatter, send_event  # noqa: E402, F401
-from dashboard_apptest import (  # noqa: E402, F401  (fixtures are found by name in the test module)
-    APP, _tiny, at, checkpoints, class_points, explore_scope, image_urls, move_star, pick, plane_data, plane_elements,
-    plotly_array, scatter_spec, select_model, star, use_plotly_map,
+from dashboard_apptest import (  # noqa: F401  (at and checkpoints are fixtures, found by name)
+    at, checkpoints, explore_scope, image_urls, move_star, plane_data, select_model,
 )
-from vae_core import VAE, VAEConfig, load_dataset, save_checkpoint  # noqa: E402, F401
-from vae_core.data import DatasetError  # noqa: E402, F401
 
 ROOT = Path(__file__).resolve().parent.parent
 
