@@ -58,9 +58,25 @@ def at(checkpoints, monkeypatch):
     monkeypatch.setenv("LATENT_EXPLORER_MODELS_DIR", str(mine))
     app = AppTest.from_file(APP, default_timeout=60)
     app.checkpoint_roots = (pre, mine)
-    app.run()
+    first_run(app)
     assert not app.exception, app.exception
     return app
+
+
+def first_run(app):
+    """Run a new session's first run, keeping what its off-screen Plotly map was sent (the Plotly map does not
+    get those blobs again)."""
+    app.run()
+    warm = warm_data(app)
+    app.warm_blobs = warm["blobs"] if warm else {}
+    return app
+
+
+def warm_data(app) -> dict | None:
+    """What the off-screen Plotly map under the Live map was sent (plotly_view.warm), in the run that sent it."""
+    els = [el for el in app.main if getattr(el, "type", "") == "bidi_component"
+           and el.proto.component_name == "latent_explorer.plotly_map" and el.proto.id.endswith("-explore_plotly_warm_map")]
+    return component_data(els[0]) if els else None
 
 
 def image_urls(app, caption_start: str) -> list[str]:
@@ -96,7 +112,9 @@ def scatter_spec(app) -> dict:
     """What the Plotly map was sent in the last run: classes, star, marks, ellipses, view, hidden, blob keys and the
     blobs sent this run (dashboard/explore/plotly_view.py map_data)."""
     (el,) = scatter_charts(app)
-    return component_data(el)
+    spec = component_data(el)
+    spec["sent_before"] = getattr(app, "warm_blobs", {})  # what the page already holds from the off-screen map
+    return spec
 
 
 def plotly_array(value) -> np.ndarray:
@@ -108,7 +126,7 @@ def plotly_array(value) -> np.ndarray:
 
 def class_points(spec: dict) -> list[tuple[str, np.ndarray, np.ndarray, np.ndarray]]:
     """(class name, x, y, test-image index) of each class, from the points blob of a run that sent it."""
-    p = spec["blobs"][spec["points"]]
+    p = spec["blobs"].get(spec["points"]) or spec["sent_before"][spec["points"]]
     xy = np.frombuffer(base64.b64decode(p["xy"]), "<f4").reshape(-1, 2)
     labels = np.frombuffer(base64.b64decode(p["labels"]), np.uint8)
     return [(name, xy[labels == k, 0], xy[labels == k, 1], np.flatnonzero(labels == k))

@@ -15,8 +15,8 @@ from streamlit.testing.v1 import AppTest
 
 from apptest_helpers import scatter_charts, select_on_scatter, send_event  # noqa: E402, F401
 from dashboard_apptest import (  # noqa: E402, F401  (fixtures are found by name in the test module)
-    APP, _tiny, at, checkpoints, class_points, explore_scope, image_urls, move_star, pick, plane_data, plane_elements,
-    plotly_array, scatter_spec, select_model, star, star_z, use_plotly_map,
+    APP, _tiny, at, checkpoints, class_points, explore_scope, first_run, image_urls, move_star, pick, plane_data,
+    plane_elements, plotly_array, scatter_spec, select_model, star, star_z, use_plotly_map,
 )
 from vae_core import VAE, VAEConfig, load_dataset, save_checkpoint  # noqa: E402, F401
 from vae_core.data import DatasetError  # noqa: E402, F401
@@ -65,20 +65,26 @@ def test_releasing_the_star_moves_the_sliders(at):
     assert star_z(at) == [limit, -limit]
 
 
-def test_only_a_morph_from_or_to_the_star_makes_a_release_rerun_the_whole_page():
+def test_a_release_or_a_pick_reruns_the_whole_page_only_for_a_sub_tab_that_shows_it():
     from dashboard import explore
-    from dashboard.explore.state import MORPH_ENDS, SECTIONS, ExploreState
+    from dashboard.explore.state import MORPH_ENDS, ExploreState
 
     state = ExploreState({})
-    assert not explore.page_follows_star(state)  # the first sub-tab, the manifold grid, does not show the ★
+    # the first sub-tab, the manifold grid, shows the ★ only through a plane of a d > 2 space (the plane through it)
+    assert not explore.page_follows_star(state, 2) and explore.page_follows_star(state, 16)
+    assert not explore.page_follows_picks(state)
     state.section = "Morph"
-    assert not explore.page_follows_star(state)  # A → B, the default ends
+    assert explore.page_follows_picks(state)  # its ends are picks
     for ends in MORPH_ENDS:
         state.morph_ends = ends
         assert explore.page_follows_star(state) == ("★" in ends), ends
-    for section in SECTIONS[:1] + SECTIONS[2:]:
+    state.section = "Traversals"  # held at the ★, or at the last pick
+    assert explore.page_follows_star(state) and explore.page_follows_picks(state)
+    for section in ("Prior samples", "Reconstructions", "De-noising", "Dimensions"):
         state.section = section
-        assert not explore.page_follows_star(state), section
+        assert not explore.page_follows_star(state, 16) and not explore.page_follows_picks(state), section
+    state.post_of = "pick"  # the draws from the pick's posterior, under the picked view
+    assert explore.page_follows_picks(state)
 
 
 def test_a_release_moves_the_star_of_a_morph_that_ends_there(at):
@@ -115,6 +121,8 @@ def test_the_plotly_map_shows_every_test_image_and_the_star_follows_the_sliders(
     use_plotly_map(at)
     assert not plane_elements(at), "one map at a time"
     data = scatter_spec(at)
+    # The points went with the off-screen map the page drew under the Live map, which it now takes over.
+    assert data["points"] in at.warm_blobs and data["points"] not in data["blobs"]
     classes = class_points(data)
     assert [name for name, *_ in classes] == [str(k) for k in range(10)]
     index = np.concatenate([idx for *_, idx in classes])
@@ -297,7 +305,7 @@ def test_fashion_mnist_model_shows_class_names(checkpoints, monkeypatch, tmp_pat
     _tiny(tmp_path / "fashion-mlp", dataset="fashion-mnist")
     monkeypatch.setenv("LATENT_EXPLORER_PRETRAINED_DIR", str(tmp_path))
     monkeypatch.setenv("LATENT_EXPLORER_MODELS_DIR", str(tmp_path.with_name(tmp_path.name + "-models")))  # not in pretrained/
-    app = AppTest.from_file(APP, default_timeout=60).run()
+    app = first_run(AppTest.from_file(APP, default_timeout=60))
     assert not app.exception and not app.error
     names = plane_data(app)["classes"]
     assert names[:2] == ["T-shirt/top", "Trouser"] and names[-1] == "Ankle boot"

@@ -36,6 +36,8 @@ __all__ = ["render", "ExploreState"]
 
 SLIDERS_SHOWN = 8  # sliders beyond this many dimensions go into an expander
 PAGE_RERUN = "explore_page_rerun"
+MAP_FRAGMENT, PICKED_FRAGMENT = "explore_map", "explore_picked"  # fragment keys, for st.rerun([...])
+WARM_SCENE = "_explore_warm_scene"  # the Live map's scene, for the off-screen Plotly map at the end of the page
 ss = st.session_state
 
 
@@ -48,15 +50,29 @@ def presenter() -> bool:
     return bool(ss.get(url.PRESENTER_KEY, False))
 
 
-def page_follows_star(state: ExploreState) -> bool:
-    """Whether a view outside the map's fragment shows the ★: only the Morph tab, with the ★ as an end."""
-    return state.section == "Morph" and "★" in str(state.morph_ends)
+def page_follows_star(state: ExploreState, d: int = 2) -> bool:
+    """Whether the open sub-tab shows the ★: the Morph tab with the ★ as an end, the Traversals (held at the ★
+    or the last pick), and for d > 2 the Manifold grid (its plane goes through the ★)."""
+    return ((state.section == "Morph" and "★" in str(state.morph_ends)) or state.section == "Traversals"
+            or (state.section == "Manifold grid" and d > 2))
 
 
-def _then_page(state: ExploreState, before: tuple) -> None:
-    """After an event of the map: rerun the page when something outside the fragment changed."""
-    if (tuple(state.picks), state.view_of(0).get("rev")) != before or page_follows_star(state):
+def page_follows_picks(state: ExploreState) -> bool:
+    """Whether a view outside the map and the picked view shows the picks: the Morph tab (its ends), the
+    Traversals (from the last pick), and the draws from the pick's posterior (under the picked view)."""
+    return state.section in ("Morph", "Traversals") or state.post_of == "pick"
+
+
+def _then_page(state: ExploreState, d: int, before: tuple) -> None:
+    """After an event of the map (in its callback): rerun what shows the change. A new view, or a ★ or pick
+    that the open sub-tab shows: the whole page. A pick that only the picked panel shows: the map's fragment and
+    that panel's, which is most of a full rerun's work saved, on the server and in the page."""
+    picks_changed = tuple(state.picks) != before[0]
+    if state.view_of(0).get("rev") != before[1] or page_follows_star(state, d) or (
+            picks_changed and page_follows_picks(state)):
         ss[PAGE_RERUN] = True
+    elif picks_changed and not presenter():  # presenting, there is no picked panel: the map's own rerun is all
+        st.rerun([MAP_FRAGMENT, PICKED_FRAGMENT])
 
 
 def render(active) -> None:
@@ -89,12 +105,19 @@ def render(active) -> None:
         left, right = st.columns([2, 3], gap="large")
         with left:
             if enc is not None:
-                panels.picked_panel(active, enc, state, lim, presenter=False)
+                picked_view(active, enc)
+                panels.picked_controls(active, enc, state, lim)
         with right:
             panels.own_digit_panel(active, state, lim)
         sub_tabs(active, enc, state, lim)
-    if state.map == "live":
-        plotly_view.warm()  # last: drawn in a session's first run only, it must not move what comes before it
+    if state.map == "live" and WARM_SCENE in ss:  # last: drawn in a session's first run only, it must not move
+        plotly_view.warm(*ss.pop(WARM_SCENE))   # what comes before it
+
+
+@st.fragment(key=PICKED_FRAGMENT)
+def picked_view(active, enc) -> None:
+    """A fragment of its own, so that a pick that nothing else outside the map shows reruns only the two."""
+    panels.picked_view(active, enc, ExploreState(), presenter=False)
 
 
 def sub_tabs(active, enc, state: ExploreState, lim: float) -> None:
@@ -128,7 +151,7 @@ def _slider_moved(state: ExploreState, i: int, d: int, lim: float) -> None:
     z = state.star_list(d, lim)
     z[i] = float(ss[f"explore_z{i}"])
     state.move_star(z, lim)
-    if page_follows_star(state):
+    if page_follows_star(state, d):
         ss[PAGE_RERUN] = True
 
 
@@ -244,7 +267,7 @@ def plane_caption(scene) -> str:
             f"along the plane only, the other directions stay at the ★'s.")
 
 
-@st.fragment
+@st.fragment(key=MAP_FRAGMENT)
 def map_panel(active, enc, lim: float) -> None:
     if ss.pop(PAGE_RERUN, False):
         st.rerun()  # a pick, a zoom or an undo: views outside this fragment show them too
@@ -267,11 +290,12 @@ def map_panel(active, enc, lim: float) -> None:
                         plane_points=points, posterior=posterior.for_scene(active, enc, state, own), path=path,
                         path_frame=frame)
     before = (tuple(state.picks), state.view_of(lim).get("rev"))
-    after = lambda: _then_page(state, before)  # noqa: E731
+    after = lambda: _then_page(state, d, before)  # noqa: E731
     if state.map == "plotly":
         left, right = st.columns([3, 1], gap="small")
         with left:
-            plotly_view.show(scene, active, enc, state, is_presenter, height=600 if is_presenter else 560, after=after)
+            plotly_view.show(scene, active, enc, state, is_presenter, height=plotly_view.HEIGHT[is_presenter],
+                             after=after)
         with right:
             decoder_image(active, state.star(d, lim), size=180)
             decoder_sliders(state, d, lim, summary)
@@ -283,6 +307,8 @@ def map_panel(active, enc, lim: float) -> None:
                 st.caption(plane_caption(scene))
     else:  # the page decodes and has the z sliders (dashboard/latent_plane); its releases come back here
         plane_view.show(scene, active, enc, state, is_presenter, after=after)
+        if not ss.get(plotly_view.WARM_KEY):
+            ss[WARM_SCENE] = (scene, active, state, is_presenter)  # for plotly_view.warm, at the end of the page
         if scene.caption and not is_presenter:
             st.caption(plane_caption(scene))
         if not plane_view.decodes_in_page(active):  # the page shows the server's image, but has no sliders

@@ -40,26 +40,31 @@ def _posterior(active, mu, sigma, key: str) -> None:
 # --- the picked point ----------------------------------------------------------------------------
 
 
-def picked_panel(active, enc, state: ExploreState, lim: float, presenter: bool) -> None:
+def picked_view(active, enc, state: ExploreState, presenter: bool) -> None:
+    """The last pick: the image, its reconstruction, q(z|x). Apart from picked_controls: the layout reruns this
+    alone (with the map) after a pick that nothing else outside the map shows."""
     st.markdown("#### Picked point")
     picks = [p for p in state.picks if 0 <= p < len(enc.labels)]
     if not picks:
         if not presenter:
             st.caption("Click a point on the map, or enter a test-image number below, to see the image, "
                        "its reconstruction and its posterior q(z|x).")
-    else:
-        idx = picks[-1]
-        label = enc.class_names[int(enc.labels[idx])]
-        image, recon = models.picked_pngs(active.entry.folder, active.entry.stamp, active.dataset, idx, THUMB)
-        c1, c2 = st.columns(2)
-        c1.image(image, output_format="PNG", width=THUMB, caption=f"test image #{idx} ({label})")
-        c2.image(recon, output_format="PNG", width=THUMB, caption="reconstruction at μ")
-        _posterior(active, enc.mu[idx], enc.sigma[idx], f"explore_pick_q_{idx}")
-        explain("pick")
-        if not presenter:
-            posterior.controls(active, enc, state, lim, "pick")
-    if presenter:
         return
+    idx = picks[-1]
+    label = enc.class_names[int(enc.labels[idx])]
+    image, recon = models.picked_pngs(active.entry.folder, active.entry.stamp, active.dataset, idx, THUMB)
+    c1, c2 = st.columns(2)
+    c1.image(image, output_format="PNG", width=THUMB, caption=f"test image #{idx} ({label})")
+    c2.image(recon, output_format="PNG", width=THUMB, caption="reconstruction at μ")
+    _posterior(active, enc.mu[idx], enc.sigma[idx], f"explore_pick_q_{idx}")
+    explain("pick")
+
+
+def picked_controls(active, enc, state: ExploreState, lim: float) -> None:
+    """Under the picked view: sampling its posterior onto the map, and picking by number. These change the map,
+    so they stay outside the picked view's fragment and rerun the page."""
+    if any(0 <= p < len(enc.labels) for p in state.picks):
+        posterior.controls(active, enc, state, lim, "pick")
     c1, c2 = st.columns([2, 1], vertical_alignment="bottom")
     c1.number_input("Test image #", 0, len(enc.labels) - 1, step=1, **state.bind("pick_index"))
     c2.button("Pick", key="explore_pick_button", on_click=_pick_by_number, args=(state, enc, lim))

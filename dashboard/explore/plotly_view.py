@@ -16,6 +16,7 @@ from .scene import Scene
 from .state import ExploreState
 
 KEY = "explore_scatter"
+HEIGHT = {False: 560, True: 600}  # px, by presenter mode
 WARM_KEY = "explore_plotly_warm"
 # Off screen, out of the layout: a positioned child takes no place in Streamlit's flex column.
 _WARM_CSS = f"<style>.st-key-{WARM_KEY} {{ position: absolute; left: -10000px; width: 320px; height: 1px; " \
@@ -82,13 +83,15 @@ def show(scene: Scene, active, enc, state: ExploreState, presenter: bool, height
     )
 
 
-def warm() -> None:
-    """Under the live map, off screen: the page fetches and compiles plotly.js and its WebGL shaders while the
-    student looks at the plane, so that "Plotly" only has to send the points and draw them. Once per session:
-    the page keeps plotly.js once loaded, and the map's fragment reruns at every move of the ★."""
+def warm(scene: Scene, active, state: ExploreState, presenter: bool) -> None:
+    """Under the live map, off screen: the page fetches and compiles plotly.js while the student looks at the
+    plane, and draws the Plotly map of this scene where nobody sees it, so that "Plotly" only has to take that
+    chart over and update it. Once per session: the page keeps plotly.js and that chart once made, and the map's
+    fragment reruns at every move of the ★."""
     if st.session_state.get(WARM_KEY):
         return
     st.session_state[WARM_KEY] = True
+    data, blobs = map_data(scene, active, state, presenter, HEIGHT[presenter])
     st.html(_WARM_CSS)
     with st.container(key=WARM_KEY):
-        plotly_map.preload(f"{WARM_KEY}_map")
+        plotly_map.preload(f"{WARM_KEY}_map", data, blobs)

@@ -3,7 +3,8 @@ plotly.js and updates it in place.
 
     plotly_map(key, data, blobs, on_pick=..., on_view=..., on_legend=...)   mount the map; the events'
         values are read with pick_value / view_value / legend_value(key) (frontend/plotly_map.js's header)
-    preload(key)   mount it with nothing to draw: the page fetches and compiles plotly.js while idle
+    preload(key, data=None, blobs=None)   mount it to show nothing: the page fetches and compiles plotly.js while
+        idle, and with data draws that map off screen for a later plotly_map to take over
     points_blob(points, labels)   (key, payload) of the scatter's points, keyed by their content
 
 Why a component and not st.plotly_chart: st.plotly_chart sends the whole figure (10,000 points) on every rerun,
@@ -170,10 +171,12 @@ def plotly_map(
     )
 
 
-def preload(key: str):
-    """Mount the component to draw nothing: the page loads plotly.js when idle and compiles its WebGL shaders."""
-    return _component(key=key, data=as_json(_with_plotly({"preload": True}, {})), width="stretch", height="content",
-                      on_missing_change=lambda: _on_missing(key))
+def preload(key: str, data: dict | None = None, blobs: dict | None = None):
+    """Mount the component to show nothing: the page loads plotly.js when idle and compiles its WebGL shaders.
+    With `data` and `blobs` as for plotly_map, it draws that map off screen for a later plotly_map to take over."""
+    payload = {"preload": True} if data is None else {"preload": True, "map": data}
+    return _component(key=key, data=as_json(_with_plotly(payload, blobs or {})), width="stretch",
+                      height="content", on_missing_change=lambda: _on_missing(key))
 
 
 # The Plotly map sends the live plane's events (pick, view, legend) with the same values: the same readers.

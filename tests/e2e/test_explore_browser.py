@@ -242,6 +242,7 @@ def test_a_click_on_the_plotly_map_keeps_its_zoom(page):
     switch_to_plotly(page)
     zoomed = wheel_zoom(page)
     _, x, y, index, (px, py) = lone_point(page, page.evaluate(CLASS_POINTS, SCATTER))
+    drawn = page.evaluate(f"{PM}.draws.length")
     page.mouse.click(px, py)
     page.get_by_text(re.compile(rf"test image #{index} \(")).first.wait_for(timeout=30_000)
     z = (round(x, 2), round(y, 2))
@@ -249,8 +250,37 @@ def test_a_click_on_the_plotly_map_keeps_its_zoom(page):
                            f"return Math.abs(s[0] - {z[0]}) < 1e-6 && Math.abs(s[1] - {z[1]}) < 1e-6; }}",
                            timeout=30_000)
     assert page.evaluate(X_RANGE) == pytest.approx(zoomed, abs=2e-3), "the pick kept the zoom (to 0.1 px)"
-    kinds = page.evaluate(f"{PM}.draws.map((d) => d.kind)")
-    assert kinds.count("new") == 1 and kinds[-1] == "react", "drawn once, then updated in place"
+    kinds = page.evaluate(f"{PM}.draws.slice({drawn}).map((d) => d.kind)")
+    assert kinds and set(kinds) == {"react"}, f"updated in place, not drawn again: {kinds}"
+
+
+def test_the_plotly_map_drawn_off_screen_takes_the_live_map_s_zoom_and_legend(browser, app_url):
+    """Under the Live map the page draws the Plotly map off screen; "Plotly" takes that chart over and updates it.
+    It must show what Python holds then, the zoom and the classes hidden on the Live map, not what it was drawn
+    with."""
+    ctx, page = open_explore(browser, app_url, "")
+    page.wait_for_function(f"{PM}.draws.some((d) => d.kind === 'offscreen')", timeout=60_000)
+    at = page.evaluate(f"{LP}.locate(0, 0)")
+    page.mouse.move(at["x"], at["y"])
+    for _ in range(4):
+        page.mouse.wheel(0, -100)
+    page.wait_for_function("() => /[?&]v=/.test(location.search)", timeout=30_000)
+    view = page.evaluate(f"{LP}.view")
+    renders = page.evaluate(f"{LP}.renders")
+    page.locator(".lp-legend-item", has_text="3").dblclick()
+    page.wait_for_function(f"{LP}.triggers.some((t) => t.event === 'legend')")
+    page.wait_for_function(f"{LP}.renders > {renders} && {LP}.ready", timeout=30_000)  # Python's rerun for it
+    switch_to_plotly(page)
+    page.wait_for_function(f"{PM}.ready", timeout=30_000)
+    assert page.evaluate(f"{PM}.adopted") == 1, "the off-screen chart was taken over"
+    assert page.evaluate(f"{PM}.draws.filter((d) => d.kind === 'new').length") == 0
+    xr, yr = page.evaluate(X_RANGE), page.evaluate(f"() => document.querySelector('{SCATTER}')._fullLayout.yaxis.range")
+    assert ((xr[0] + xr[1]) / 2, (yr[0] + yr[1]) / 2) == pytest.approx((view["cx"], view["cy"]), abs=2e-3)
+    assert min(xr[1] - xr[0], yr[1] - yr[0]) / 2 == pytest.approx(view["half"], abs=2e-3)
+    visible = page.evaluate(VISIBLE)
+    assert [name for name, v in visible.items() if v is True] == ["3"], visible
+    assert not page.errors, page.errors
+    ctx.close()
 
 
 def test_the_plotly_legend_shows_one_class_or_all_and_the_live_map_follows(page):

@@ -18,7 +18,10 @@
  * only when view.rev / hiddenRev differ from the last ones applied (a mount applies them).
  *
  * data.preload: load plotly.js while the page is idle and draw nothing (the Live map mounts this, so that a
- * switch to Plotly does not wait for 4.8 MB of JavaScript to arrive and compile).
+ * switch to Plotly does not wait for 4.8 MB of JavaScript to arrive and compile). With data.map (what the Plotly
+ * map would show now), it also draws that map off screen once plotly.js is there; the Plotly map, when it mounts
+ * with the same points, takes that chart over and only updates it (Plotly.react) instead of drawing 10,000
+ * points from scratch (Plotly.newPlot: 0.4-0.6 s in software WebGL).
  *
  * For tests and bench/explore_hall.py, window.__plotlyMap holds what the page drew (points, draws with their
  * times, triggers sent, view, hidden classes).
@@ -44,6 +47,8 @@ const STATS = (globalThis.__plotlyMap = globalThis.__plotlyMap || {
 
 let PLOTLY = null;
 let loading = null;
+let PREDRAWN = null; // an instance drawn off screen for the Plotly map to adopt (data.map of a preload)
+let MAPS_MOUNTED = 0; // Plotly maps mounted in this page: only the first may adopt PREDRAWN
 
 const finite = (v) => typeof v === "number" && Number.isFinite(v);
 const now = () => performance.now();
@@ -320,15 +325,21 @@ async function draw(inst) {
       const P = PLOTLY;
       const { traces, layout, drawn, complete } = figure(inst);
       const t0 = now();
-      const kind = inst.plotted ? "react" : "new";
-      if (inst.plotted) await P.react(inst.gd, traces, layout, CONFIG);
-      else {
+      const kind = inst.plotted ? "react" : inst === PREDRAWN ? "offscreen" : "new";
+      if (inst.plotted) {
+        if (inst.fit) { // the column's width changed (or an off-screen chart was taken over): fit it first
+          inst.fit = false;
+          await P.Plots.resize(inst.gd);
+        }
+        await P.react(inst.gd, traces, layout, CONFIG);
+      } else {
         await P.newPlot(inst.gd, traces, layout, CONFIG);
         listen(inst, P);
         inst.plotted = true;
       }
       STATS.draws.push({ kind, ms: now() - t0, t: now() });
       if (STATS.draws.length > 200) STATS.draws.splice(0, 100);
+      if (inst.discarded) break;
       STATS.points = drawn;
       STATS.ready = complete && !inst.dirty;
     } while (inst.dirty);
@@ -336,6 +347,7 @@ async function draw(inst) {
     console.error("plotly map: cannot draw", e);
   } finally {
     inst.drawing = false;
+    if (inst.discarded) teardown(inst);
   }
 }
 
@@ -437,6 +449,9 @@ function update(inst, data) {
   STATS.hidden = [...inst.hidden].sort((a, b) => a - b);
   STATS.ready = false;
   inst.root.style.minHeight = (finite(data.height) ? data.height : 560) + "px";
+  // The chart's own height, not only its layout's: Plots.resize (the column's width changed) drops layout.height,
+  // and a responsive chart then fills its div, which has no height of its own once the chart is in it.
+  inst.gd.style.height = inst.root.style.minHeight;
   loadPlotly(data.plotly).then(() => draw(inst), () => {
     if (data.plotly && data.plotly.key) askFor(inst, [data.plotly.key]);
   });
@@ -445,8 +460,9 @@ function update(inst, data) {
 function preload(inst, data) {
   storeBlobs(data.blobs);
   inst.root.style.display = "none";
+  const map = data.map ? { ...data.map, plotly: data.plotly } : null;
   const idle = globalThis.requestIdleCallback || ((f) => setTimeout(f, 200));
-  idle(() => loadPlotly(data.plotly).then(warmWebGL, () => {
+  idle(() => loadPlotly(data.plotly).then((P) => (map ? predraw(map) : warmWebGL(P)), () => {
     if (data.plotly && data.plotly.key) askFor(inst, [data.plotly.key]);
   }), { timeout: 2000 });
 }
@@ -462,12 +478,49 @@ function warmWebGL(P) {
     { staticPlot: true }).then(() => P.purge(div), () => {}).finally(() => div.remove());
 }
 
+/** The Plotly map of data.map, drawn off screen at about the width it will have (three quarters of the main
+ * column, as explore/__init__.py lays it out): the map's mount adopts it (adoptPredrawn). Once per page. */
+function predraw(map) {
+  if (PREDRAWN || MAPS_MOUNTED || !map || !map.points) return;
+  const main = document.querySelector('[data-testid="stMainBlockContainer"]');
+  const width = main ? Math.max(300, Math.round((main.clientWidth - 96) * 0.75)) : 800;
+  const host = document.createElement("div");
+  host.dataset.pmOffscreen = "1";
+  host.style.cssText = `position:absolute;left:-10000px;top:0;width:${width}px;`;
+  document.body.appendChild(host);
+  PREDRAWN = createInstance(host);
+  update(PREDRAWN, map);
+}
+
+/** The predrawn chart, moved into the map's element, if it is drawn and shows these points; else null. Only
+ * the page's first map may take it (later ones are discarded): before that, no gesture on a map can have
+ * changed a view or a legend that Python has not sent. */
+function adoptPredrawn(parentElement, data) {
+  const inst = PREDRAWN;
+  if (!inst || !data || data.preload) return null;
+  PREDRAWN = null;
+  if (!inst.plotted || inst.drawing || !inst.data || inst.data.points !== data.points) {
+    inst.discarded = true; // still drawing, or other points: the map draws its own; this one goes
+    if (!inst.drawing) teardown(inst);
+    return null;
+  }
+  const host = inst.root.parentElement;
+  parentElement.appendChild(inst.root);
+  if (host) host.remove();
+  // As at any mount, Python's view and hidden classes are applied by the update that follows.
+  Object.assign(inst, { viewRev: undefined, pyView: null, hiddenRev: undefined, fit: true });
+  STATS.adopted = (STATS.adopted || 0) + 1;
+  return inst; // drawn at a guessed width: its first draw here fits it to the column
+}
+
 function teardown(inst) {
   clearTimeout(inst.viewTimer);
   clearTimeout(inst.clickTimer);
   if (inst.resize) inst.resize.disconnect();
   if (PLOTLY && inst.plotted) PLOTLY.purge(inst.gd);
+  const host = inst.root.parentElement;
   inst.root.remove();
+  if (host && host.dataset.pmOffscreen) host.remove();
 }
 
 /** The data Python sent: one JSON string (latent_plane/spec.py, as_json), or an object from an older server. */
@@ -480,12 +533,15 @@ export default function (component) {
   const data = readData(component.data);
   let inst = INSTANCES.get(parentElement);
   if (!inst || !inst.root.isConnected) {
-    inst = createInstance(parentElement);
+    inst = adoptPredrawn(parentElement, data) || createInstance(parentElement);
+    if (data && !data.preload) MAPS_MOUNTED += 1;
     INSTANCES.set(parentElement, inst);
     // Plotly's `responsive` follows the window only; the column also changes with the sidebar.
     if (globalThis.ResizeObserver) {
       inst.resize = new ResizeObserver(() => {
-        if (PLOTLY && inst.plotted && inst.gd.isConnected) PLOTLY.Plots.resize(inst.gd);
+        if (!PLOTLY || !inst.plotted || !inst.gd.isConnected) return;
+        inst.fit = true; // through draw: one resize and one update at a time, never one inside the other
+        draw(inst);
       });
       inst.resize.observe(inst.root);
     }
