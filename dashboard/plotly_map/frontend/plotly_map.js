@@ -32,6 +32,9 @@ const INSTANCES = new WeakMap(); // parentElement -> instance
 // A wheel gesture is one view event: each event is a rerun of the page for every step of the wheel otherwise.
 const VIEW_SETTLE_MS = 400;
 const LEGEND_CLICK_MS = 320; // > Plotly's double-click delay (300 ms): one click, or the first of two?
+// The off-screen Plotly map (predraw) holds the page's one thread for ~0.5 s: it waits for this long without a
+// pointer move, key or wheel, so that it never lands in the middle of someone dragging over the Live map.
+const PREDRAW_QUIET_MS = 1500;
 const STATS = (globalThis.__plotlyMap = globalThis.__plotlyMap || {
   plotly: null, // the plotly.js version drawing, once loaded
   loadMs: null, // script added -> plotly.js ready
@@ -49,6 +52,7 @@ let PLOTLY = null;
 let loading = null;
 let PREDRAWN = null; // an instance drawn off screen for the Plotly map to adopt (data.map of a preload)
 let MAPS_MOUNTED = 0; // Plotly maps mounted in this page: only the first may adopt PREDRAWN
+let lastInput = 0; // performance.now() of the page's last pointer move, key or wheel (once listened for)
 
 const finite = (v) => typeof v === "number" && Number.isFinite(v);
 const now = () => performance.now();
@@ -452,9 +456,16 @@ function update(inst, data) {
   // The chart's own height, not only its layout's: Plots.resize (the column's width changed) drops layout.height,
   // and a responsive chart then fills its div, which has no height of its own once the chart is in it.
   inst.gd.style.height = inst.root.style.minHeight;
-  loadPlotly(data.plotly).then(() => draw(inst), () => {
+  loadPlotly(data.plotly).then(() => afterPaint(() => draw(inst)), () => {
     if (data.plotly && data.plotly.key) askFor(inst, [data.plotly.key]);
   });
+}
+
+/** Run fn once the browser has painted what the rerun put on the page: an update of the chart holds the page's
+ * one thread for 0.1-0.2 s, and the text of a pick (the picked image's caption) should not wait for it. */
+function afterPaint(fn) {
+  if (typeof requestAnimationFrame !== "function" || document.hidden) return void fn();
+  requestAnimationFrame(() => setTimeout(fn, 0));
 }
 
 function preload(inst, data) {
@@ -462,7 +473,8 @@ function preload(inst, data) {
   inst.root.style.display = "none";
   const map = data.map ? { ...data.map, plotly: data.plotly } : null;
   const idle = globalThis.requestIdleCallback || ((f) => setTimeout(f, 200));
-  idle(() => loadPlotly(data.plotly).then((P) => (map ? predraw(map) : warmWebGL(P)), () => {
+  const ready = (P) => (map ? whenQuiet(() => predraw(map), PREDRAW_QUIET_MS) : warmWebGL(P));
+  idle(() => loadPlotly(data.plotly).then(ready, () => {
     if (data.plotly && data.plotly.key) askFor(inst, [data.plotly.key]);
   }), { timeout: 2000 });
 }
@@ -490,6 +502,23 @@ function predraw(map) {
   document.body.appendChild(host);
   PREDRAWN = createInstance(host);
   update(PREDRAWN, map);
+}
+
+/** Call fn once the page has had no input for quietMs. */
+function whenQuiet(fn, quietMs) {
+  if (!lastInput) {
+    lastInput = now();
+    const seen = () => { lastInput = now(); };
+    for (const type of ["pointermove", "pointerdown", "keydown", "wheel", "touchstart"]) {
+      globalThis.addEventListener(type, seen, { capture: true, passive: true });
+    }
+  }
+  const check = () => {
+    const quiet = now() - lastInput;
+    if (quiet >= quietMs) fn();
+    else setTimeout(check, quietMs - quiet + 50);
+  };
+  check();
 }
 
 /** The predrawn chart, moved into the map's element, if it is drawn and shows these points; else null. Only
