@@ -114,7 +114,7 @@ def test_hovering_decodes_and_clicking_a_dot_picks_it(page, mlp):
 def draw_stroke(page, points):
     """points in the coordinates of a 280 px pad, scaled to the pad as drawn (it shrinks to a narrow column)."""
     pad = page.locator("canvas.dp-canvas")
-    box = pad.bounding_box()
+    box = settled_box(pad)
     k = box["width"] / 280
     page.mouse.move(box["x"] + k * points[0][0], box["y"] + k * points[0][1])
     page.mouse.down()
@@ -340,6 +340,20 @@ def frame(page):
     page.evaluate("new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r)))")
 
 
+def settled_box(locator, frames: int = 3) -> dict:
+    """The element's box once it has stayed put for a few frames: on a loaded machine the page may still be
+    laying out (fonts, the sliders' column) after it is ready, and a drag aimed at the old box hits a neighbour."""
+    box, still = locator.bounding_box(), 0
+    for _ in range(200):
+        frame(locator.page)
+        now = locator.bounding_box()
+        still = still + 1 if now == box else 0
+        if still >= frames:
+            return now
+        box = now
+    raise AssertionError(f"{locator} kept moving: {box}")
+
+
 def close(ctx, page):
     errors = page.errors
     ctx.close()
@@ -520,7 +534,7 @@ def test_in_page_sliders_decode_while_dragged_and_send_one_release(browser, plan
     sliders = page.locator("input.lp-slider-input")
     assert sliders.count() == d
     s3 = sliders.nth(2)
-    box = s3.bounding_box()
+    box = settled_box(s3)
     y = box["y"] + box["height"] / 2
     page.mouse.move(box["x"] + box["width"] / 2, y)
     page.mouse.down()
