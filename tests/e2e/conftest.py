@@ -45,6 +45,32 @@ def digit(page) -> np.ndarray:
     return np.array(page.evaluate(DIGIT_PIXELS), dtype=np.uint8).reshape(28, 28)
 
 
+def frame(page) -> None:
+    """Until the page has drawn two more frames."""
+    page.evaluate("new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r)))")
+
+
+def settled_box(locator, frames: int = 3) -> dict:
+    """The element's box once it has stayed put for a few frames: on a loaded machine the page may still be
+    laying out (fonts, the sliders' column) after it is ready, and a drag aimed at the old box hits a neighbour."""
+    box, still = locator.bounding_box(), 0
+    for _ in range(200):
+        frame(locator.page)
+        now = locator.bounding_box()
+        still = still + 1 if now == box else 0
+        if still >= frames:
+            return now
+        box = now
+    raise AssertionError(f"{locator} kept moving: {box}")
+
+
+def close(ctx, page) -> None:
+    """Close a page opened with its JavaScript errors collected in page.errors; there must be none."""
+    errors = page.errors
+    ctx.close()
+    assert not errors, f"JavaScript errors on the page: {errors}"
+
+
 def slider_value(page, name: str) -> float:
     """The value of the server's z slider `name` ("z1", "z2", ...) beside the Plotly map: Streamlit's, by its key
     (the Live map has only its own in-page sliders)."""

@@ -17,7 +17,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from vae_core import analysis, load_checkpoint  # noqa: E402
-from .conftest import SHOTS, digit, torch_digit, url_z  # noqa: E402
+from .conftest import SHOTS, close, digit, torch_digit, url_z  # noqa: E402
 
 MODEL = "pretrained/mnist16-mlp"
 FRAME = "new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r)))"
@@ -41,12 +41,6 @@ def open_page(browser, app_url, query: str = "", viewport=(1600, 1200)):
                            timeout=120_000)
     page.errors, page.sent = errors, sent
     return ctx, page
-
-
-def close(ctx, page):
-    errors = page.errors
-    ctx.close()
-    assert not errors, f"JavaScript errors on the page: {errors}"
 
 
 def test_dragging_on_the_pca_plane_decodes_in_the_page_until_the_release(browser, app_url, mlp16):

@@ -24,7 +24,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from vae_core import VAE, VAEConfig, load_checkpoint  # noqa: E402
-from .conftest import SHOTS, digit, torch_digit, url_z  # noqa: E402
+from .conftest import SHOTS, close, digit, frame, settled_box, torch_digit, url_z  # noqa: E402
 
 
 @pytest.fixture(scope="module")
@@ -336,28 +336,6 @@ def triggers(page, name=None) -> list:
     return [[e, v] for e, v in t] if name is None else [v for e, v in t if e == name]
 
 
-def frame(page):
-    page.evaluate("new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r)))")
-
-
-def settled_box(locator, frames: int = 3) -> dict:
-    """The element's box once it has stayed put for a few frames: on a loaded machine the page may still be
-    laying out (fonts, the sliders' column) after it is ready, and a drag aimed at the old box hits a neighbour."""
-    box, still = locator.bounding_box(), 0
-    for _ in range(200):
-        frame(locator.page)
-        now = locator.bounding_box()
-        still = still + 1 if now == box else 0
-        if still >= frames:
-            return now
-        box = now
-    raise AssertionError(f"{locator} kept moving: {box}")
-
-
-def close(ctx, page):
-    errors = page.errors
-    ctx.close()
-    assert not errors, f"JavaScript errors on the page: {errors}"
 
 
 def test_arrow_keys_decode_in_the_page_and_send_one_release_after_the_pause(browser, plane_app, mlp):

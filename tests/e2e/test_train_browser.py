@@ -20,7 +20,7 @@ ROOT = Path(__file__).resolve().parents[2]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from .conftest import SHOTS, VIEWPORT, digit, running_app, torch_digit  # noqa: E402
+from .conftest import SHOTS, VIEWPORT, digit, frame, running_app, torch_digit  # noqa: E402
 from vae_core import load_checkpoint  # noqa: E402
 
 MODEL_NAME = "e2e-quick-demo"
@@ -46,10 +46,6 @@ def train_app(chromium, tmp_path_factory):
     # test is about what the page shows, not about priorities (tests/test_training_job.py covers those).
     with running_app({"LATENT_EXPLORER_MODELS_DIR": str(models_dir), "VAE_TRAIN_NICE": "0"}) as url:
         yield url, models_dir
-
-
-def frame(page) -> None:
-    page.evaluate("new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r)))")
 
 
 def live_loss_points(page) -> int:
