@@ -259,12 +259,18 @@ class Student:
         """GET one media file as a browser does: over a kept-alive connection (HTTP/1.1) that the next download
         reuses, up to MAX_CONNECTIONS kept (a new connection per image would cost the server an accept, a
         handshake and a teardown that a browser's page does not). A kept connection the server has closed in
-        the meantime (uvicorn's keep-alive timeout is 5 s) is replaced, as a browser does."""
+        the meantime (uvicorn's keep-alive timeout is 5 s), or resets as it closes it, is replaced, as a browser
+        does: it retries a GET that failed on a reused connection."""
         while True:
             reused = bool(self.idle)
             reader, writer = self.idle.pop() if reused else await asyncio.open_connection(self.host, self.port)
             try:
                 head, keep = await self._request(reader, writer, path)
+            except (ConnectionResetError, BrokenPipeError):
+                writer.close()
+                if not reused:
+                    raise
+                continue
             except BaseException:
                 writer.close()
                 raise

@@ -161,7 +161,7 @@ def use_plotly_map(app):
 
 def select_model(app, name: str):
     """Choose a checkpoint folder by name; the selectbox shows its label (name, dataset, arch, loss)."""
-    box = app.selectbox(key="model_choice")
+    box = whole_page(app).selectbox(key="model_choice")
     (label,) = [o for o in box.options if o.startswith((f"{name} · ", f"models/{name} · "))]
     (folder,) = [root / name for root in app.checkpoint_roots if (root / name).is_dir()]
     box.select(str(folder.resolve())).run()
@@ -169,6 +169,15 @@ def select_model(app, name: str):
     return app
 
 
+def whole_page(app):
+    """AppTest's tree holds what its last run drew: after a keyed fragment rerun (dashboard/explore/reruns.py), only
+    those fragments, where a browser still shows the rest of the page. A run in which no widget changed (so no
+    callback) draws the whole page from the session's state, which is what the browser shows."""
+    if not len(app.sidebar):  # every full run draws the sidebar (the model's choice)
+        app.run()
+    return app
+
+
 def pick(app, index: int):
-    app.number_input(key="explore_pick_index").set_value(index)
+    whole_page(app).number_input(key="explore_pick_index").set_value(index)
     return app.button(key="explore_pick_button").click().run()

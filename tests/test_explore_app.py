@@ -16,7 +16,7 @@ from streamlit.testing.v1 import AppTest
 from apptest_helpers import scatter_charts, select_on_scatter, send_event  # noqa: E402, F401
 from dashboard_apptest import (  # noqa: E402, F401  (fixtures are found by name in the test module)
     APP, _tiny, at, checkpoints, class_points, explore_scope, first_run, image_urls, move_star, pick, plane_data,
-    plane_elements, plotly_array, scatter_spec, select_model, star, star_z, use_plotly_map,
+    plane_elements, plotly_array, scatter_spec, select_model, star, star_z, use_plotly_map, whole_page,
 )
 from vae_core import VAE, VAEConfig, load_dataset, save_checkpoint  # noqa: E402, F401
 from vae_core.data import DatasetError  # noqa: E402, F401
@@ -65,26 +65,51 @@ def test_releasing_the_star_moves_the_sliders(at):
     assert star_z(at) == [limit, -limit]
 
 
-def test_a_release_or_a_pick_reruns_the_whole_page_only_for_a_sub_tab_that_shows_it():
-    from dashboard import explore
+def test_a_release_or_a_pick_reruns_the_sub_tab_only_when_it_shows_it():
+    from dashboard.explore import reruns
     from dashboard.explore.state import MORPH_ENDS, ExploreState
 
     state = ExploreState({})
     # the first sub-tab, the manifold grid, shows the ★ only through a plane of a d > 2 space (the plane through it)
-    assert not explore.page_follows_star(state, 2) and explore.page_follows_star(state, 16)
-    assert not explore.page_follows_picks(state)
+    assert not reruns.page_follows_star(state, 2) and reruns.page_follows_star(state, 16)
+    assert not reruns.page_follows_picks(state)
     state.section = "Morph"
-    assert explore.page_follows_picks(state)  # its ends are picks
+    assert reruns.page_follows_picks(state)  # its ends are picks
     for ends in MORPH_ENDS:
         state.morph_ends = ends
-        assert explore.page_follows_star(state) == ("★" in ends), ends
+        assert reruns.page_follows_star(state) == ("★" in ends), ends
     state.section = "Traversals"  # held at the ★, or at the last pick
-    assert explore.page_follows_star(state) and explore.page_follows_picks(state)
+    assert reruns.page_follows_star(state) and reruns.page_follows_picks(state)
     for section in ("Prior samples", "Reconstructions", "De-noising", "Dimensions"):
         state.section = section
-        assert not explore.page_follows_star(state, 16) and not explore.page_follows_picks(state), section
+        assert not reruns.page_follows_star(state, 16) and not reruns.page_follows_picks(state), section
     state.post_of = "pick"  # the draws from the pick's posterior, under the picked view
-    assert explore.page_follows_picks(state)
+    assert reruns.page_follows_picks(state)
+    for section in ("Manifold grid", "De-noising"):  # the grid's square and the de-noising map are the map's zoom
+        state.section = section
+        assert reruns.page_follows_view(state), section
+
+
+def test_a_pick_reruns_the_parts_of_the_page_that_show_it_and_no_more(at):
+    """AppTest's tree holds what a run drew: after a keyed rerun, only the fragments it reran (reruns.py)."""
+    pick(at, 3)  # the first pick: the controls under the picked view appear, so the whole page runs
+    assert len(at.sidebar) and image_urls(at, "test image #3")
+    at.session_state["explore.section"] = "Prior samples"
+    at.run()
+    send_event(at, "explore_plane", "pick", {"index": 8})
+    assert not len(at.sidebar), "not the whole page"
+    assert image_urls(at, "test image #8") and plane_elements(at), "the picked view and the map"
+    assert not image_urls(at, "64 decodes"), "the prior samples show no pick: not rerun"
+    whole_page(at).session_state["explore.section"] = "Morph"
+    at.run()
+    send_event(at, "explore_plane", "pick", {"index": 12})
+    assert not len(at.sidebar) and image_urls(at, "test image #12")
+    assert image_urls(at, "test image #8 → #12, linear"), "the morph between the last two picks"
+    # By number: a browser sends it as the picked view's fragment's interaction, so the same parts rerun; AppTest
+    # sends every interaction as the page's, and the number's own callback then makes it a whole-page rerun.
+    pick(at, 40)
+    assert image_urls(at, "test image #40") and image_urls(at, "test image #12 → #40, linear")
+    assert at.session_state["explore.picks"] == [12, 40] and at.number_input(key="explore_pick_index").value == 40
 
 
 def test_a_release_moves_the_star_of_a_morph_that_ends_there(at):
@@ -369,7 +394,7 @@ def test_drawing_a_digit_shows_it_on_the_plane_and_starts_a_morph(at):
     at.run()
     at.selectbox(key="explore_morph_ends").set_value("Your digit → ★").run()
     assert not at.exception and image_urls(at, "your digit → ★, linear, 12 steps")
-    at.button(key="explore_own_to_star").click().run()
+    whole_page(at).button(key="explore_own_to_star").click().run()  # under the map, outside the fragments
     assert star_z(at) == [round(mark["x"], 2), round(mark["y"], 2)]
     # The Plotly map shows the same ◆ and dashed 1σ ellipse.
     use_plotly_map(at)

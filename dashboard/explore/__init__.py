@@ -13,8 +13,8 @@
 For d > 2 the map is a plane through the latent space (the test codes' principal plane, or two coordinates:
 state.plane), chosen in plane_controls below; the scene projects everything onto it.
 A new view of the map reads the scene (scene.build_scene) and the state, and is called from map_panel below.
-The map, its control row and the sliders form one st.fragment: a slider move reruns only that; a change that
-something outside it shows (a pick, the zoom, a morph from the ★) reruns the page.
+The map (with its control row and sliders), the picked view and the sub-tabs are three st.fragments: a change
+reruns the ones that show it (reruns.py), the whole page only for what the rest of the page shows.
 The Live map carries its own z sliders and decoded digit (in the page, at every frame), so the fragment adds
 Streamlit's z sliders and the server's decoded image only beside the Plotly map, which has neither: every
 element in the fragment is work for the server at every step of every student.
@@ -28,15 +28,13 @@ from vae_core.analysis import ACTIVE_THRESHOLD
 
 from .. import models, views
 from ..explain import explain
-from . import dimensions, morph, panels, plane_view, plotly_view, posterior, sections, url
+from . import dimensions, morph, panels, plane_view, plotly_view, posterior, reruns, sections, url
 from .scene import build_scene
 from .state import MAP_KINDS, SECTIONS, Z_STEP, ExploreState
 
 __all__ = ["render", "ExploreState"]
 
 SLIDERS_SHOWN = 8  # sliders beyond this many dimensions go into an expander
-PAGE_RERUN = "explore_page_rerun"
-MAP_FRAGMENT, PICKED_FRAGMENT = "explore_map", "explore_picked"  # fragment keys, for st.rerun([...])
 WARM_SCENE = "_explore_warm_scene"  # the Live map's scene, for the off-screen Plotly map at the end of the page
 ss = st.session_state
 
@@ -47,32 +45,7 @@ def model_name(active) -> str:
 
 
 def presenter() -> bool:
-    return bool(ss.get(url.PRESENTER_KEY, False))
-
-
-def page_follows_star(state: ExploreState, d: int = 2) -> bool:
-    """Whether the open sub-tab shows the ★: the Morph tab with the ★ as an end, the Traversals (held at the ★
-    or the last pick), and for d > 2 the Manifold grid (its plane goes through the ★)."""
-    return ((state.section == "Morph" and "★" in str(state.morph_ends)) or state.section == "Traversals"
-            or (state.section == "Manifold grid" and d > 2))
-
-
-def page_follows_picks(state: ExploreState) -> bool:
-    """Whether a view outside the map and the picked view shows the picks: the Morph tab (its ends), the
-    Traversals (from the last pick), and the draws from the pick's posterior (under the picked view)."""
-    return state.section in ("Morph", "Traversals") or state.post_of == "pick"
-
-
-def _then_page(state: ExploreState, d: int, before: tuple) -> None:
-    """After an event of the map (in its callback): rerun what shows the change. A new view, or a ★ or pick
-    that the open sub-tab shows: the whole page. A pick that only the picked panel shows: the map's fragment and
-    that panel's, which is most of a full rerun's work saved, on the server and in the page."""
-    picks_changed = tuple(state.picks) != before[0]
-    if state.view_of(0).get("rev") != before[1] or page_follows_star(state, d) or (
-            picks_changed and page_follows_picks(state)):
-        ss[PAGE_RERUN] = True
-    elif picks_changed and not presenter():  # presenting, there is no picked panel: the map's own rerun is all
-        st.rerun([MAP_FRAGMENT, PICKED_FRAGMENT])
+    return reruns.presenter()
 
 
 def render(active) -> None:
@@ -105,7 +78,7 @@ def render(active) -> None:
         left, right = st.columns([2, 3], gap="large")
         with left:
             if enc is not None:
-                picked_view(active, enc)
+                picked_view(active, enc, lim)
                 panels.picked_controls(active, enc, state, lim)
         with right:
             panels.own_digit_panel(active, state, lim)
@@ -114,45 +87,53 @@ def render(active) -> None:
         plotly_view.warm(*ss.pop(WARM_SCENE))   # what comes before it
 
 
-@st.fragment(key=PICKED_FRAGMENT)
-def picked_view(active, enc) -> None:
-    """A fragment of its own, so that a pick that nothing else outside the map shows reruns only the two."""
-    panels.picked_view(active, enc, ExploreState(), presenter=False)
+@st.fragment(key=reruns.PICKED)
+def picked_view(active, enc, lim: float) -> None:
+    """A fragment of its own, so that a pick that nothing else outside the map shows reruns only the two; with
+    the picking by number, which then never reruns the whole page."""
+    state = ExploreState()
+    panels.picked_view(active, enc, state, presenter=False)
+    panels.pick_by_number(active, enc, state, lim)
 
 
+@st.fragment(key=reruns.TABS)
 def sub_tabs(active, enc, state: ExploreState, lim: float) -> None:
+    """A fragment: a sub-tab's own settings rerun it alone (or with the map, for what the map draws)."""
     renderers = {**sections.RENDERERS, **dimensions.RENDERERS}
     needs = (*sections.NEEDS_TEST_SET, *dimensions.NEEDS_TEST_SET)
     names = [s for s in SECTIONS if s in renderers and (enc is not None or s not in needs)]
     if state.section not in names:
         state.section = names[0]
-    tabs = st.tabs(names, **state.bind("section"))
+    tabs = st.tabs(names, **state.bind("section", reruns.rerun_map_and_tabs))  # the map draws the morph's path
     for name, tab in zip(names, tabs):
         if tab.open is False:  # only the open tab runs; None: state not tracked, run them all
             continue
         with tab:
             renderers[name](active, enc, state, lim)
+    url.write(url.params_for(state, model_name(active)))  # its settings are in the URL too
 
 
 # --- the map's fragment ---------------------------------------------------------------------------
 
 
-def _reset_view(state: ExploreState, lim: float) -> None:
+def _reset_view(state: ExploreState, lim: float, d: int) -> None:
+    was = reruns.before(state)
     state.set_view(0.0, 0.0, lim, lim, bump=True)
-    ss[PAGE_RERUN] = True
+    reruns.rerun_for(state, d, was)
 
 
-def _undo(state: ExploreState) -> None:
-    if state.undo_last():
-        ss[PAGE_RERUN] = True
+def _undo(state: ExploreState, d: int) -> None:
+    was = reruns.before(state)
+    state.undo_last()
+    reruns.rerun_for(state, d, was)
 
 
 def _slider_moved(state: ExploreState, i: int, d: int, lim: float) -> None:
+    was = reruns.before(state)
     z = state.star_list(d, lim)
     z[i] = float(ss[f"explore_z{i}"])
     state.move_star(z, lim)
-    if page_follows_star(state, d):
-        ss[PAGE_RERUN] = True
+    reruns.rerun_for(state, d, was)
 
 
 def _row(widths: list[float]) -> list:
@@ -177,9 +158,9 @@ def controls(active, state: ExploreState, lim: float, d: int) -> None:
     c2.toggle("Manifold", disabled=d < 2, **state.bind("bg"),
               help="The decoder's images on a grid, faintly under the points (the Manifold grid tab shows the "
                    "same square)." if show_tip else None)
-    c3.button("", icon=":material/fit_screen:", key="explore_reset_view", on_click=_reset_view, args=(state, lim),
+    c3.button("", icon=":material/fit_screen:", key="explore_reset_view", on_click=_reset_view, args=(state, lim, d),
               help="Reset the view", use_container_width=True)
-    c4.button("", icon=":material/undo:", key="explore_undo", on_click=_undo, args=(state,),
+    c4.button("", icon=":material/undo:", key="explore_undo", on_click=_undo, args=(state, d),
               disabled=not state.can_undo(), help="Undo the last move of the ★ or pick", use_container_width=True)
     with c5.popover("", icon=":material/link:", help="Copy a link to this view", use_container_width=True):
         st.markdown("**Link to this view** (the copy button is at the right of the box):")
@@ -238,7 +219,7 @@ def _plane_changed(state: ExploreState, lim: float, old: tuple[int, int]) -> Non
             i, j = (i, old[0]) if i != old[0] else (old[1], j)
         state.plane = [i, j]
     state.set_view(0.0, 0.0, lim, lim, bump=True)
-    ss[PAGE_RERUN] = True
+    reruns.rerun_map_and_tabs()  # the sub-tabs' maps and grids are on the plane too
 
 
 def plane_controls(active, state: ExploreState, lim: float, summary) -> None:
@@ -267,10 +248,8 @@ def plane_caption(scene) -> str:
             f"along the plane only, the other directions stay at the ★'s.")
 
 
-@st.fragment(key=MAP_FRAGMENT)
+@st.fragment(key=reruns.MAP)
 def map_panel(active, enc, lim: float) -> None:
-    if ss.pop(PAGE_RERUN, False):
-        st.rerun()  # a pick, a zoom or an undo: views outside this fragment show them too
     state = ExploreState()
     d, is_presenter = active.latent_dim, presenter()
     controls(active, state, lim, d)
@@ -289,8 +268,8 @@ def map_panel(active, enc, lim: float) -> None:
                         background_n=state.grid_n if state.bg else None, plane=plane, plane_key=plane_key,
                         plane_points=points, posterior=posterior.for_scene(active, enc, state, own), path=path,
                         path_frame=frame)
-    before = (tuple(state.picks), state.view_of(lim).get("rev"))
-    after = lambda: _then_page(state, d, before)  # noqa: E731
+    was = reruns.before(state)  # every change of the picks, the ★ or the view reruns this fragment: still true
+    after = lambda: reruns.rerun_for(state, d, was)  # noqa: E731
     if state.map == "plotly":
         left, right = st.columns([3, 1], gap="small")
         with left:

@@ -17,6 +17,7 @@ import torch
 from vae_core.model import interpolate_latents
 
 from .. import models, views
+from . import reruns
 from .panels import own_code
 from .state import MORPH_ENDS, ExploreState
 
@@ -111,6 +112,7 @@ def _play_pause(state: ExploreState, n: int) -> None:
 def _scrubbed(state: ExploreState) -> None:
     state.morph_playing = False  # a hand on the slider stops the play
     state.morph_frame = int(ss["explore_morph_frame_widget"]) - 1
+    reruns.rerun_map_and_tabs()  # the map rings the frame shown
 
 
 def _tick(state: ExploreState, n: int) -> None:

@@ -7,7 +7,7 @@ import streamlit as st
 
 from .. import drawing, latent_plane, models, views
 from ..explain import explain
-from . import posterior
+from . import posterior, reruns
 from .state import ExploreState
 
 THUMB = 140  # px: the smaller images
@@ -60,20 +60,27 @@ def picked_view(active, enc, state: ExploreState, presenter: bool) -> None:
     explain("pick")
 
 
-def picked_controls(active, enc, state: ExploreState, lim: float) -> None:
-    """Under the picked view: sampling its posterior onto the map, and picking by number. These change the map,
-    so they stay outside the picked view's fragment and rerun the page."""
-    if any(0 <= p < len(enc.labels) for p in state.picks):
-        posterior.controls(active, enc, state, lim, "pick")
+def pick_by_number(active, enc, state: ExploreState, lim: float) -> None:
+    """A test image by its number. In the picked view's fragment: a new number reruns that alone, a pick what
+    shows it (reruns.rerun_for), never the whole page."""
     c1, c2 = st.columns([2, 1], vertical_alignment="bottom")
     c1.number_input("Test image #", 0, len(enc.labels) - 1, step=1, **state.bind("pick_index"))
-    c2.button("Pick", key="explore_pick_button", on_click=_pick_by_number, args=(state, enc, lim))
+    c2.button("Pick", key="explore_pick_button", on_click=_pick_by_number, args=(state, enc, lim, active.latent_dim))
 
 
-def _pick_by_number(state: ExploreState, enc, lim: float) -> None:
+def picked_controls(active, enc, state: ExploreState, lim: float) -> None:
+    """Under the picked view: sampling its posterior onto the map. Outside the picked view's fragment, since
+    the map shows the draws: these rerun the page."""
+    if any(0 <= p < len(enc.labels) for p in state.picks):
+        posterior.controls(active, enc, state, lim, "pick")
+
+
+def _pick_by_number(state: ExploreState, enc, lim: float, d: int) -> None:
+    was = reruns.before(state)
     i = int(state.pick_index)
     if 0 <= i < len(enc.labels):
         state.pick(i, enc.mu[i], lim)
+    reruns.rerun_for(state, d, was)
 
 
 # --- your own digit ------------------------------------------------------------------------------

@@ -14,7 +14,7 @@ from vae_core import analysis
 
 from .. import models, views
 from ..explain import explain, explain_for
-from . import denoise, morph
+from . import denoise, morph, reruns
 from .dimensions import map_plane, plane_axes
 from .panels import THUMB
 from .state import MORPH_ENDS, NOISE_KINDS, ExploreState
@@ -26,7 +26,9 @@ def presenting() -> bool:
 
 
 def manifold_section(active, enc, state: ExploreState, lim: float) -> None:
-    n = int(st.slider("Grid size n (n × n images)", 10, 30, **state.bind("grid_n")))
+    # the map's Manifold background is the same grid
+    then = reruns.rerun_map_and_tabs if state.bg else None
+    n = int(st.slider("Grid size n (n × n images)", 10, 30, **state.bind("grid_n", then)))
     extent = float(state.view_of(lim)["half"])
     plane, key = map_plane(active, enc, state)  # d > 2: the map's plane, through the ★
     piece = models.plane_slice(plane, state.star(active.latent_dim, lim)) if plane is not None else None
@@ -45,9 +47,10 @@ def manifold_section(active, enc, state: ExploreState, lim: float) -> None:
 
 def morph_section(active, enc, state: ExploreState, lim: float) -> None:
     c1, c2, c3 = st.columns([3, 2, 2])
-    c1.selectbox("Ends", MORPH_ENDS, **state.bind("morph_ends"))
-    c2.radio("Path", ("linear", "slerp"), horizontal=True, **state.bind("morph_mode"))
-    c3.slider("Steps", 8, 32, **state.bind("morph_steps"))
+    path_changed = reruns.rerun_map_and_tabs  # the map draws the path
+    c1.selectbox("Ends", MORPH_ENDS, **state.bind("morph_ends", path_changed))
+    c2.radio("Path", ("linear", "slerp"), horizontal=True, **state.bind("morph_mode", path_changed))
+    c3.slider("Steps", 8, 32, **state.bind("morph_steps", path_changed))
     z0, z1, what = morph.ends(active, enc, state, lim)
     if z0 is None:
         st.info(what)

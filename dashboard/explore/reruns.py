@@ -1,0 +1,75 @@
+"""What reruns after a change: Explore is three fragments and the rest of the page, and a change reruns only
+the parts that show it.
+
+    MAP      the map, its control row and its sliders
+    PICKED   the picked point's image, reconstruction and q(z|x) (not in the presenter layout)
+    TABS     the sub-tabs (Manifold grid, Morph, ...)
+    the page everything else: the sidebar, the notes, the controls under the picked view, your digit
+
+A widget's own interaction reruns its fragment, or the page for a widget outside them. A callback whose change
+shows elsewhere ends in `rerun_for` or `rerun_map_and_tabs`: a keyed st.rerun([...]) from a callback replaces
+the interaction's own rerun. (Streamlit's rule: if another callback of the same interaction returns normally
+and the interaction's own rerun is the page's, the whole page reruns; hence picking by number sits inside the
+picked view's fragment.) For a class, most actions are a pick or a step of the ★: a full rerun costs the server
+about twice what these fragments do (the sidebar, the page's ~90 elements and Streamlit's NewSession message,
+all on the server's one event loop).
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from .state import ExploreState
+from .url import PRESENTER_KEY
+
+MAP, PICKED, TABS = "explore_map", "explore_picked", "explore_tabs"  # the fragments' keys
+ss = st.session_state
+
+
+def presenter() -> bool:
+    return bool(ss.get(PRESENTER_KEY, False))
+
+
+def page_follows_star(state: ExploreState, d: int = 2) -> bool:
+    """Whether the open sub-tab shows the ★: the Morph tab with the ★ as an end, the Traversals (held at the ★
+    or the last pick), and for d > 2 the Manifold grid (its plane goes through the ★)."""
+    return ((state.section == "Morph" and "★" in str(state.morph_ends)) or state.section == "Traversals"
+            or (state.section == "Manifold grid" and d > 2))
+
+
+def page_follows_picks(state: ExploreState) -> bool:
+    """Whether a view outside the map and the picked view shows the picks: the Morph tab (its ends), the
+    Traversals (from the last pick), and the draws from the pick's posterior (under the picked view)."""
+    return state.section in ("Morph", "Traversals") or state.post_of == "pick"
+
+
+def page_follows_view(state: ExploreState) -> bool:
+    """Whether the open sub-tab shows the map's zoom: the Manifold grid (its square) and the De-noising map."""
+    return state.section in ("Manifold grid", "De-noising")
+
+
+def before(state: ExploreState) -> tuple:
+    """What a map event may change, taken before it: the picks, the ★, the view."""
+    return tuple(state.picks), tuple(state.z), state.view
+
+
+def rerun_for(state: ExploreState, d: int, was: tuple) -> None:
+    """In a callback, after the picks, the ★ or the view may have changed (was: `before`): rerun the map and
+    whatever else shows the change."""
+    picks, star, view = was
+    picks_changed = tuple(state.picks) != picks
+    if picks_changed and (not picks or not state.picks or state.post_of == "pick"):
+        st.rerun()  # the controls under the picked view come, go, or show the pick's draws: the page
+    parts = [MAP]
+    if picks_changed and not presenter():
+        parts.append(PICKED)
+    if ((picks_changed and page_follows_picks(state)) or (tuple(state.z) != star and page_follows_star(state, d))
+            or (state.view != view and page_follows_view(state))):
+        parts.append(TABS)
+    st.rerun(parts)
+
+
+def rerun_map_and_tabs() -> None:
+    """A sub-tab's setting that the map draws too (the sub-tab itself, the morph's path and frame)."""
+    st.rerun([MAP, TABS])
+
