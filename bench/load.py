@@ -12,10 +12,10 @@ explorers   --explorers N sessions, all opening the page at once (or spread over
             --actions actions, --think seconds apart on average (uniform between half and one and a half
             times it), cycling through:
               slider  focus the Live map's own z1 or z2 slider, press ArrowRight or ArrowLeft (one 0.05
-                      step): the page decodes it and releases it to Python, a fragment rerun; done when the
-                      map has that run's update (window.__latentPlane.renders)
-              map     click a random point of the latent map (a dot there is picked: a full rerun; else the ★
-                      moves there: a fragment rerun); done as for the slider
+                      step): the page decodes it and releases it to Python, a fragment rerun; done when that
+                      run has ended (the page showed the step at once; Python reruns only what else shows it)
+              map     click a random point of the latent map (a dot there is picked; else the ★ moves there):
+                      fragment reruns; done as for the slider
               morph   type a test-image number into "Test image #" and press "Pick": a full rerun; done when
                       the morph GIF's caption names the new pair ("test image #A → #B"), or for the very
                       first pick when the page says "1 so far"
@@ -207,10 +207,18 @@ class Session:
     timeout: float
 
     async def timed(self, kind: str, check: str, spec: str | None, act) -> tuple[float, float | None]:
-        """Arm the page's probe, do the action, wait for its result: (on-screen ms, server ms)."""
+        """Arm the page's probe, do the action, wait for its result: (on-screen ms, server ms).
+        check "run": the page shows the result itself at once (the Live map's ★ and digit); done when Python has
+        it, the end of the run it caused as the browser receives it (both figures are then that)."""
         page = self.page
-        await page.evaluate("([k, s]) => window.__load.arm(k, s)", [check, spec])
         since = self.wire.mark()
+        if check == "run":
+            await act()
+            ms = await self.wire.server_ms(since, self.timeout)
+            if ms is None:
+                raise ActionFailed(f"{kind}: no run ended within {self.timeout:.0f} s")
+            return ms, ms
+        await page.evaluate("([k, s]) => window.__load.arm(k, s)", [check, spec])
         await act()
         try:
             await page.wait_for_function("() => window.__load.done.length > 0 && !window.__load.pending",
@@ -238,7 +246,7 @@ async def slider_step(s: Session, rng: random.Random, picks: list[int]):
     slider = s.page.locator(".lp-slider-input").nth(rng.choice((0, 1)))
     await slider.focus()
     key = rng.choice(("ArrowRight", "ArrowLeft"))
-    return await s.timed("slider", "render", None, lambda: s.page.keyboard.press(key))
+    return await s.timed("slider", "run", None, lambda: s.page.keyboard.press(key))
 
 
 async def map_click(s: Session, rng: random.Random, picks: list[int]):
@@ -246,7 +254,7 @@ async def map_click(s: Session, rng: random.Random, picks: list[int]):
     await page.locator(".lp-overlay").scroll_into_view_if_needed()
     z = (rng.uniform(-2.5, 2.5), rng.uniform(-2.5, 2.5))
     xy = await page.evaluate("([x, y]) => window.__latentPlane.locate(x, y)", list(z))
-    result = await s.timed("map", "render", None, lambda: page.mouse.click(xy["x"], xy["y"]))
+    result = await s.timed("map", "run", None, lambda: page.mouse.click(xy["x"], xy["y"]))
     last = await page.evaluate("() => window.__latentPlane.triggers.at(-1)")
     if last and last.get("event") == "pick":  # a dot was hit: it is now the last pick (explore.pick)
         index = int(last["value"]["index"])

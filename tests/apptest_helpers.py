@@ -30,7 +30,12 @@ def send_event(app, component_key: str, event: str, value):
     from streamlit.components.v2.bidi_component.main import _make_trigger_id
     from streamlit.proto.WidgetStates_pb2 import WidgetState
 
-    (el,) = [e for e in app.main if getattr(e, "type", "") == "bidi_component" and e.proto.id.endswith(f"-{component_key}")]
+    def component():
+        return [e for e in app.main if getattr(e, "type", "") == "bidi_component" and e.proto.id.endswith(f"-{component_key}")]
+
+    if not component():  # the last run was a fragment's that did not draw it; the browser still shows it:
+        app.run()  # a run in which nothing changed (no callback) draws the whole page, as the browser has it
+    (el,) = component()
     states = app._tree.get_widget_states()
     trigger = WidgetState(id=_make_trigger_id(el.proto.id, "events"))
     trigger.json_trigger_value = json.dumps([{"event": event, "value": value}])

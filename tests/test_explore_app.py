@@ -90,6 +90,20 @@ def test_a_release_or_a_pick_reruns_the_sub_tab_only_when_it_shows_it():
         assert reruns.page_follows_view(state), section
 
 
+def test_a_release_that_the_page_already_shows_reruns_only_the_link_and_the_address(at):
+    move_star(at, (0, 1.0))  # the first move: Undo comes alive on the map, so the map is sent again
+    assert plane_elements(at) and plane_data(at)["undoable"] is True
+    move_star(at, (0, 1.5))
+    assert not plane_elements(at), "the page has moved and decoded its ★ itself: the map is not sent again"
+    assert at.query_params["z"] == "1.5,0" and [c for c in at.code if "z=1.5%2C0" in c.value or "z=1.5,0" in c.value]
+    assert star_z(at) == [1.5, 0.0]
+    at.session_state["explore.section"] = "Morph"  # a morph from the ★: its path on the map moves with it
+    at.session_state["explore.morph_ends"] = "★ → last pick"
+    pick(at, 3)
+    move_star(at, (0, -1.0))
+    assert plane_elements(at) and plane_data(at)["path"] is not None and plane_data(at)["z"][0] == -1.0
+
+
 def test_a_pick_reruns_the_parts_of_the_page_that_show_it_and_no_more(at):
     """AppTest's tree holds what a run drew: after a keyed rerun, only the fragments it reran (reruns.py)."""
     pick(at, 3)  # the first pick: the controls under the picked view appear, so the whole page runs

@@ -7,7 +7,7 @@ from streamlit.testing.v1 import AppTest
 
 from apptest_helpers import send_event
 from test_explore_app import APP, at, checkpoints, pick, plane_data, scatter_charts, select_model  # noqa: F401
-from dashboard_apptest import move_star, scatter_spec, star_z
+from dashboard_apptest import move_star, scatter_spec, star_z, whole_page
 
 
 def fresh(checkpoints, monkeypatch, query: dict) -> AppTest:
@@ -68,7 +68,7 @@ def test_the_url_follows_the_settings(at):
     assert dict(at.query_params) == {"m": "pretrained/mnist-mlp"}, "defaults are left out"
     pick(at, 7)
     move_star(at, (1, -1.25))
-    at.segmented_control(key="explore_map").set_value("plotly").run()
+    whole_page(at).segmented_control(key="explore_map").set_value("plotly").run()
     at.session_state["explore.section"] = "Morph"
     at.run()
     q = dict(at.query_params)

@@ -117,23 +117,17 @@ def sub_tabs(active, enc, state: ExploreState, lim: float) -> None:
 
 
 def _reset_view(state: ExploreState, lim: float, d: int) -> None:
-    was = reruns.before(state)
-    state.set_view(0.0, 0.0, lim, lim, bump=True)
-    reruns.rerun_for(state, d, was)
+    reruns.change(state, d, lambda: state.set_view(0.0, 0.0, lim, lim, bump=True))
 
 
 def _undo(state: ExploreState, d: int) -> None:
-    was = reruns.before(state)
-    state.undo_last()
-    reruns.rerun_for(state, d, was)
+    reruns.change(state, d, state.undo_last)
 
 
 def _slider_moved(state: ExploreState, i: int, d: int, lim: float) -> None:
-    was = reruns.before(state)
     z = state.star_list(d, lim)
     z[i] = float(ss[f"explore_z{i}"])
-    state.move_star(z, lim)
-    reruns.rerun_for(state, d, was)
+    reruns.change(state, d, lambda: state.move_star(z, lim))
 
 
 def _row(widths: list[float]) -> list:
@@ -162,10 +156,19 @@ def controls(active, state: ExploreState, lim: float, d: int) -> None:
               help="Reset the view", use_container_width=True)
     c4.button("", icon=":material/undo:", key="explore_undo", on_click=_undo, args=(state, d),
               disabled=not state.can_undo(), help="Undo the last move of the ★ or pick", use_container_width=True)
-    with c5.popover("", icon=":material/link:", help="Copy a link to this view", use_container_width=True):
+    with c5:
+        link_control(active)
+
+
+@st.fragment(key=reruns.LINK)
+def link_control(active) -> None:
+    """The link to this view, and the address bar's query string: a fragment of its own, so that a move of the
+    ★ that the page already shows (a release on the Live map) reruns only this."""
+    params = url.params_for(ExploreState(), model_name(active))
+    with st.popover("", icon=":material/link:", help="Copy a link to this view", use_container_width=True):
         st.markdown("**Link to this view** (the copy button is at the right of the box):")
-        st.code(url.link(url.params_for(state, model_name(active))),
-                language=None, wrap_lines=True)
+        st.code(url.link(params), language=None, wrap_lines=True)
+    url.write(params)
 
 
 def decoder_sliders(state: ExploreState, d: int, lim: float, summary=None) -> None:
@@ -268,13 +271,17 @@ def map_panel(active, enc, lim: float) -> None:
                         background_n=state.grid_n if state.bg else None, plane=plane, plane_key=plane_key,
                         plane_points=points, posterior=posterior.for_scene(active, enc, state, own), path=path,
                         path_frame=frame)
-    was = reruns.before(state)  # every change of the picks, the ★ or the view reruns this fragment: still true
-    after = lambda: reruns.rerun_for(state, d, was)  # noqa: E731
+    # A release on the Live map: the page has moved its ★ and decoded it, unless the server decodes (its image)
+    # or the Manifold background is the plane through the ★ (d > 2), which then moves with it.
+    page_has_star = state.map == "live" and plane_view.decodes_in_page(active) and not (state.bg and d > 2)
+
+    def handle(change, star_shown: bool = False) -> None:
+        reruns.change(state, d, change, star_shown and page_has_star)
     if state.map == "plotly":
         left, right = st.columns([3, 1], gap="small")
         with left:
             plotly_view.show(scene, active, enc, state, is_presenter, height=plotly_view.HEIGHT[is_presenter],
-                             after=after)
+                             handle=handle)
         with right:
             decoder_image(active, state.star(d, lim), size=180)
             decoder_sliders(state, d, lim, summary)
@@ -285,14 +292,13 @@ def map_panel(active, enc, lim: float) -> None:
             if scene.caption:
                 st.caption(plane_caption(scene))
     else:  # the page decodes and has the z sliders (dashboard/latent_plane); its releases come back here
-        plane_view.show(scene, active, enc, state, is_presenter, after=after)
+        plane_view.show(scene, active, enc, state, is_presenter, handle=handle)
         if not ss.get(plotly_view.WARM_KEY):
             ss[WARM_SCENE] = (scene, active, state, is_presenter)  # for plotly_view.warm, at the end of the page
         if scene.caption and not is_presenter:
             st.caption(plane_caption(scene))
         if not plane_view.decodes_in_page(active):  # the page shows the server's image, but has no sliders
             decoder_sliders(state, d, lim, summary)
-    url.write(url.params_for(state, model_name(active)))
 
 
 def map_notes(active) -> None:

@@ -62,7 +62,7 @@ def picked_view(active, enc, state: ExploreState, presenter: bool) -> None:
 
 def pick_by_number(active, enc, state: ExploreState, lim: float) -> None:
     """A test image by its number. In the picked view's fragment: a new number reruns that alone, a pick what
-    shows it (reruns.rerun_for), never the whole page."""
+    shows it (reruns.change), never the whole page."""
     c1, c2 = st.columns([2, 1], vertical_alignment="bottom")
     c1.number_input("Test image #", 0, len(enc.labels) - 1, step=1, **state.bind("pick_index"))
     c2.button("Pick", key="explore_pick_button", on_click=_pick_by_number, args=(state, enc, lim, active.latent_dim))
@@ -76,11 +76,8 @@ def picked_controls(active, enc, state: ExploreState, lim: float) -> None:
 
 
 def _pick_by_number(state: ExploreState, enc, lim: float, d: int) -> None:
-    was = reruns.before(state)
-    i = int(state.pick_index)
-    if 0 <= i < len(enc.labels):
-        state.pick(i, enc.mu[i], lim)
-    reruns.rerun_for(state, d, was)
+    i = int(state.pick_index)  # the box's bounds keep it in range; a stale one picks nothing
+    reruns.change(state, d, lambda: state.pick(i, enc.mu[i], lim) if 0 <= i < len(enc.labels) else None)
 
 
 # --- your own digit ------------------------------------------------------------------------------

@@ -161,8 +161,10 @@ def _accepted() -> set[str]:
     return set(inspect.signature(latent_plane.latent_plane).parameters)
 
 
-def show(scene: Scene, active, enc, state: ExploreState, presenter: bool, after=lambda: None) -> None:
-    """Mount the plane; `after` runs after each event's callback (the layout decides what reruns)."""
+def show(scene: Scene, active, enc, state: ExploreState, presenter: bool,
+         handle=lambda change, star_shown=False: change()) -> None:
+    """Mount the plane; each event's callback is handle(its change, star_shown) (the layout applies it and
+    decides what reruns); star_shown: the event is a release, whose ★ the page already shows."""
     d, lim = active.latent_dim, scene.limit
     data, blobs = plane_data(scene, active, state, presenter)
     callbacks = {
@@ -173,7 +175,7 @@ def show(scene: Scene, active, enc, state: ExploreState, presenter: bool, after=
         "on_undo": lambda: on_undo(state),
     }
     accepted = _accepted()
-    def then(f):
-        return lambda: (f(), after())
+    def then(event, f):
+        return lambda: handle(f, event == "on_release")
 
-    latent_plane.latent_plane(KEY, data, blobs, **{k: then(f) for k, f in callbacks.items() if k in accepted})
+    latent_plane.latent_plane(KEY, data, blobs, **{k: then(k, f) for k, f in callbacks.items() if k in accepted})

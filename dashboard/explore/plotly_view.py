@@ -71,15 +71,16 @@ def on_legend(state: ExploreState, n_classes: int) -> None:
         state.hidden = [h for h in hidden if h < n_classes]
 
 
-def show(scene: Scene, active, enc, state: ExploreState, presenter: bool, height: int, after=lambda: None) -> None:
-    """Mount the map; `after` runs after each event's callback (the layout decides what reruns)."""
+def show(scene: Scene, active, enc, state: ExploreState, presenter: bool, height: int,
+         handle=lambda change: change()) -> None:
+    """Mount the map; each event's callback is handle(its change) (the layout applies it and decides what reruns)."""
     lim = scene.limit
     data, blobs = map_data(scene, active, state, presenter, height)
     plotly_map.plotly_map(
         KEY, data, blobs,
-        on_pick=lambda: (on_pick(state, enc, lim), after()),
-        on_view=lambda: (on_view(state, lim), after()),
-        on_legend=lambda: (on_legend(state, len(scene.class_names)), after()),
+        on_pick=lambda: handle(lambda: on_pick(state, enc, lim)),
+        on_view=lambda: handle(lambda: on_view(state, lim)),
+        on_legend=lambda: handle(lambda: on_legend(state, len(scene.class_names))),
     )
 
 

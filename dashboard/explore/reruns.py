@@ -2,12 +2,13 @@
 the parts that show it.
 
     MAP      the map, its control row and its sliders
+      LINK   in it: the link to this view and the URL (a move of the ★ that the page already shows reruns this)
     PICKED   the picked point's image, reconstruction and q(z|x) (not in the presenter layout)
     TABS     the sub-tabs (Manifold grid, Morph, ...)
     the page everything else: the sidebar, the notes, the controls under the picked view, your digit
 
 A widget's own interaction reruns its fragment, or the page for a widget outside them. A callback whose change
-shows elsewhere ends in `rerun_for` or `rerun_map_and_tabs`: a keyed st.rerun([...]) from a callback replaces
+shows elsewhere goes through `change` or ends in `rerun_map_and_tabs`: a keyed st.rerun([...]) from a callback replaces
 the interaction's own rerun. (Streamlit's rule: if another callback of the same interaction returns normally
 and the interaction's own rerun is the page's, the whole page reruns; hence picking by number sits inside the
 picked view's fragment.) For a class, most actions are a pick or a step of the ★: a full rerun costs the server
@@ -23,6 +24,7 @@ from .state import ExploreState
 from .url import PRESENTER_KEY
 
 MAP, PICKED, TABS = "explore_map", "explore_picked", "explore_tabs"  # the fragments' keys
+LINK = "explore_link"  # in MAP's control row: the link to this view and the address bar's query string
 ss = st.session_state
 
 
@@ -30,11 +32,15 @@ def presenter() -> bool:
     return bool(ss.get(PRESENTER_KEY, False))
 
 
+def morph_from_star(state: ExploreState) -> bool:
+    """The Morph tab is open with the ★ as an end: its path, drawn on the map too, moves with the ★."""
+    return state.section == "Morph" and "★" in str(state.morph_ends)
+
+
 def page_follows_star(state: ExploreState, d: int = 2) -> bool:
     """Whether the open sub-tab shows the ★: the Morph tab with the ★ as an end, the Traversals (held at the ★
     or the last pick), and for d > 2 the Manifold grid (its plane goes through the ★)."""
-    return ((state.section == "Morph" and "★" in str(state.morph_ends)) or state.section == "Traversals"
-            or (state.section == "Manifold grid" and d > 2))
+    return morph_from_star(state) or state.section == "Traversals" or (state.section == "Manifold grid" and d > 2)
 
 
 def page_follows_picks(state: ExploreState) -> bool:
@@ -48,19 +54,18 @@ def page_follows_view(state: ExploreState) -> bool:
     return state.section in ("Manifold grid", "De-noising")
 
 
-def before(state: ExploreState) -> tuple:
-    """What a map event may change, taken before it: the picks, the ★, the view."""
-    return tuple(state.picks), tuple(state.z), state.view
-
-
-def rerun_for(state: ExploreState, d: int, was: tuple) -> None:
-    """In a callback, after the picks, the ★ or the view may have changed (was: `before`): rerun the map and
-    whatever else shows the change."""
-    picks, star, view = was
+def change(state: ExploreState, d: int, apply, star_shown: bool = False) -> None:
+    """In a callback: apply() a change of the picks, the ★ or the view, then rerun the map and whatever else
+    shows it. star_shown: the page already shows the ★ where it now is (a release on the Live map, which decodes
+    in the page): if that is all that changed, the map need not be sent again."""
+    picks, star, view, undoable = tuple(state.picks), tuple(state.z), state.view, state.can_undo()
+    apply()
     picks_changed = tuple(state.picks) != picks
     if picks_changed and (not picks or not state.picks or state.post_of == "pick"):
         st.rerun()  # the controls under the picked view come, go, or show the pick's draws: the page
-    parts = [MAP]
+    only_star = (not picks_changed and state.view == view and state.can_undo() == undoable
+                 and not morph_from_star(state))
+    parts = [LINK] if star_shown and only_star else [MAP]
     if picks_changed and not presenter():
         parts.append(PICKED)
     if ((picks_changed and page_follows_picks(state)) or (tuple(state.z) != star and page_follows_star(state, d))

@@ -101,11 +101,11 @@ def plane_z(page) -> list[float]:
 
 def nudge_page_slider(page, key: str = "ArrowRight") -> None:
     """One keyboard step (0.05) of the Live map's first in-page z slider: the page decodes it and releases it to
-    Python; wait for Python's rerun to reach the page."""
-    renders = page.evaluate(f"{LP}.renders")
+    Python; wait until Python has it (its rerun writes the new ★ into the address bar)."""
+    address = page.evaluate("location.search")
     page.locator(".lp-slider-input").first.focus()
     page.keyboard.press(key)
-    page.wait_for_function(f"{LP}.renders > {renders}", timeout=30_000)
+    page.wait_for_function("(before) => location.search !== before", arg=address, timeout=30_000)
 
 
 def torch_digit(model, z) -> np.ndarray:
