@@ -13,8 +13,9 @@
 For d > 2 the map is a plane through the latent space (the test codes' principal plane, or two coordinates:
 state.plane), chosen in plane_controls below; the scene projects everything onto it.
 A new view of the map reads the scene (scene.build_scene) and the state, and is called from map_panel below.
-The map (with its control row and sliders), the picked view and the sub-tabs are three st.fragments: a change
-reruns the ones that show it (reruns.py), the whole page only for what the rest of the page shows.
+The map (with its control row and sliders), the picked view and the sub-tabs are three st.fragments, and the
+link in the control row a fourth inside the map's: a change reruns the ones that show it (reruns.py), the whole
+page only for what the rest of the page shows.
 The Live map carries its own z sliders and decoded digit (in the page, at every frame), so the fragment adds
 Streamlit's z sliders and the server's decoded image only beside the Plotly map, which has neither: every
 element in the fragment is work for the server at every step of every student.
