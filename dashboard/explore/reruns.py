@@ -1,19 +1,19 @@
-"""What reruns after a change: Explore is three fragments and the rest of the page, and a change reruns only
-the parts that show it.
+"""What reruns after a change: Explore is four fragments and the rest of the page, and a change reruns only the
+parts that show it.
 
     MAP      the map, its control row and its sliders
       LINK   in it: the link to this view and the URL (a move of the ★ that the page already shows reruns this)
-    PICKED   the picked point's image, reconstruction and q(z|x) (not in the presenter layout)
+    PICKED   the picked point's image, reconstruction and q(z|x), and picking by number (not when presenting)
     TABS     the sub-tabs (Manifold grid, Morph, ...)
     the page everything else: the sidebar, the notes, the controls under the picked view, your digit
 
 A widget's own interaction reruns its fragment, or the page for a widget outside them. A callback whose change
-shows elsewhere goes through `change` or ends in `rerun_map_and_tabs`: a keyed st.rerun([...]) from a callback replaces
-the interaction's own rerun. (Streamlit's rule: if another callback of the same interaction returns normally
-and the interaction's own rerun is the page's, the whole page reruns; hence picking by number sits inside the
-picked view's fragment.) For a class, most actions are a pick or a step of the ★: a full rerun costs the server
-about twice what these fragments do (the sidebar, the page's ~90 elements and Streamlit's NewSession message,
-all on the server's one event loop).
+shows elsewhere goes through `change` or ends in `rerun_map_and_tabs`: a keyed st.rerun([...]) from a callback
+replaces the interaction's own rerun. (Streamlit's rule: if another callback of the same interaction returns
+normally and the interaction's own rerun is the page's, the whole page reruns; hence picking by number sits
+inside the picked view's fragment.) For a class, most actions are a pick or a step of the ★: a full rerun costs
+the server about twice what these fragments do (the sidebar, the page's ~90 elements and Streamlit's NewSession
+message, all on the server's one event loop).
 """
 
 from __future__ import annotations
