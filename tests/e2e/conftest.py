@@ -64,6 +64,18 @@ def settled_box(locator, frames: int = 3) -> dict:
     raise AssertionError(f"{locator} kept moving: {box}")
 
 
+def aimed_box(locator, tries: int = 50) -> dict:
+    """settled_box, checked where it matters: the element itself is what the page has under the box's centre
+    (with two busy loops, a box could stay put for three frames and still move before the press)."""
+    for _ in range(tries):
+        box = settled_box(locator)
+        centre = [box["x"] + box["width"] / 2, box["y"] + box["height"] / 2]
+        # in its own root: a component's elements may live in a shadow root, whose host the document would name
+        if locator.evaluate("(el, [x, y]) => el.getRootNode().elementFromPoint(x, y) === el", centre):
+            return box
+    raise AssertionError(f"{locator} is not under its own box's centre")
+
+
 def close(ctx, page) -> None:
     """Close a page opened with its JavaScript errors collected in page.errors; there must be none."""
     errors = page.errors

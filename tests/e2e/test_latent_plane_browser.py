@@ -24,7 +24,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from vae_core import VAE, VAEConfig, load_checkpoint  # noqa: E402
-from .conftest import SHOTS, close, digit, frame, settled_box, torch_digit, url_z  # noqa: E402
+from .conftest import SHOTS, aimed_box, close, digit, frame, settled_box, torch_digit, url_z  # noqa: E402
 
 
 @pytest.fixture(scope="module")
@@ -512,7 +512,7 @@ def test_in_page_sliders_decode_while_dragged_and_send_one_release(browser, plan
     sliders = page.locator("input.lp-slider-input")
     assert sliders.count() == d
     s3 = sliders.nth(2)
-    box = settled_box(s3)
+    box = aimed_box(s3)
     y = box["y"] + box["height"] / 2
     page.mouse.move(box["x"] + box["width"] / 2, y)
     page.mouse.down()
