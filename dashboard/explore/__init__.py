@@ -30,6 +30,7 @@ from vae_core.analysis import ACTIVE_THRESHOLD
 from .. import models, views
 from ..explain import explain
 from . import dimensions, morph, panels, plane_view, plotly_view, posterior, reruns, sections, url
+from .reruns import presenter
 from .scene import build_scene
 from .state import MAP_KINDS, SECTIONS, Z_STEP, ExploreState
 
@@ -43,10 +44,6 @@ ss = st.session_state
 def model_name(active) -> str:
     """How the URL names a model: where it lives and its folder's name, never a server path."""
     return f"{active.entry.source}/{active.entry.name}"
-
-
-def presenter() -> bool:
-    return reruns.presenter()
 
 
 def render(active) -> None:
