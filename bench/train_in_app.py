@@ -84,7 +84,7 @@ def poll_like_the_page(job: tj.TrainingJob, latent_cache: dict) -> None:
         snap = s.latents[-1]
         if snap.epoch not in latent_cache:
             fig = train_tab.latent_figure(snap.points, s.labels, s.class_names, uirevision=f"train-{s.job_id}")
-            latent_cache[snap.epoch] = (fig, views.png_bytes(train_tab.samples_image(snap.samples)))
+            latent_cache[snap.epoch] = (fig, views.png_url(train_tab.samples_image(snap.samples)))
         chart_spec(latent_cache[snap.epoch][0])
 
 

@@ -497,20 +497,21 @@ def plane_slice(plane: analysis.Plane, z) -> tuple:
 @dataclass(frozen=True)
 class MorphMedia:
     frames: np.ndarray  # uint8 [T, 28, 28]: the decoded path
-    strip_shown: bytes  # PNG: the frames at 2x, eight to a row
+    strip_shown: str  # a PNG data URL: the frames at 2x, eight to a row
     strip_width: int
-    _frame_pngs: dict = field(default_factory=dict, compare=False, repr=False)
+    _frame_urls: dict = field(default_factory=dict, compare=False, repr=False)
 
     @property
     def n_frames(self) -> int:
         return len(self.frames)
 
-    def frame_png(self, i: int) -> bytes:
-        """Frame i enlarged to views.DISPLAY_SIZE, as the player shows it: encoded the first time it is shown."""
-        png = self._frame_pngs.get(i)
-        if png is None:
-            png = self._frame_pngs[i] = views.png_bytes(views.upscale(self.frames[i]))
-        return png
+    def frame_url(self, i: int) -> str:
+        """Frame i enlarged to views.DISPLAY_SIZE, as the player shows it (a PNG data URL): encoded the first time
+        it is shown."""
+        url = self._frame_urls.get(i)
+        if url is None:
+            url = self._frame_urls[i] = views.png_url(views.upscale(self.frames[i]))
+        return url
 
     def gif(self) -> bytes:
         """The animation, frames enlarged to views.DISPLAY_SIZE (~6 ms: only when its download is clicked)."""
@@ -532,18 +533,18 @@ def morph_media(folder: str, stamp: tuple[int, int], z0: tuple[float, ...], z1: 
     frames = views.to_uint8(model.interpolate(t0, t1, steps, mode).cpu())
     frames.setflags(write=False)  # shared by every session (cache_resource)
     shown = views.strip_image(frames, scale=2, pad=2, ncols=8)
-    return MorphMedia(frames, views.png_bytes(shown), shown.shape[1])
+    return MorphMedia(frames, views.png_url(shown), shown.shape[1])
 
 
 @st.cache_resource(max_entries=512, show_spinner=False)
-def picked_pngs(folder: str, stamp: tuple[int, int], dataset: str, index: int, size: int) -> tuple[bytes, bytes]:
-    """(test image #index, its reconstruction at μ) as PNGs `size` px across: the picked-point panel shows them
-    at every full rerun of every session that picked it (2 x ~2 ms to encode)."""
+def picked_images(folder: str, stamp: tuple[int, int], dataset: str, index: int, size: int) -> tuple[str, str]:
+    """(test image #index, its reconstruction at μ) as PNG data URLs `size` px across: the picked view shows them
+    at every rerun of every session that picked it (2 x ~2 ms to encode)."""
     model, _ = load_model(folder, stamp)
     enc = test_encodings(folder, stamp, dataset)
     recon = decode(model, enc.mu[index])[0]
-    return (views.png_bytes(views.upscale(enc.images[index], size=size)),
-            views.png_bytes(views.upscale(recon, size=size)))
+    return (views.png_url(views.upscale(enc.images[index], size=size)),
+            views.png_url(views.upscale(recon, size=size)))
 
 
 @st.cache_resource(max_entries=4, show_spinner=False)

@@ -487,8 +487,8 @@ class ReplayData:
                    s.epoch_metrics, s.total_steps)
 
 
-def _epoch_view(r: ReplayData, index: int) -> tuple[go.Figure, bytes]:
-    """The latent figure and the samples PNG of one frame, built once per (run, epoch) and kept in the session:
+def _epoch_view(r: ReplayData, index: int) -> tuple[go.Figure, str]:
+    """The latent figure and the samples (a PNG data URL) of one frame, built once per (run, epoch) and kept in the session:
     during training they change once an epoch, not on every poll, so later polls only re-send them."""
     snap = r.frames[index]
     cache = ss.setdefault("train_view_cache", {})
@@ -498,7 +498,7 @@ def _epoch_view(r: ReplayData, index: int) -> tuple[go.Figure, bytes]:
             cache.pop(next(iter(cache)))
         fig = latent_figure(snap.points, r.labels, r.class_names, uirevision=f"train-{r.ident}", one_dim=r.one_dim,
                             variance=getattr(snap, "variance", None))
-        cache[key] = (fig, views.png_bytes(samples_image(snap.samples)))
+        cache[key] = (fig, views.png_url(samples_image(snap.samples)))
     return cache[key]
 
 

@@ -108,6 +108,14 @@ def png_bytes(image) -> bytes:
     return buf.getvalue()
 
 
+def png_url(image) -> str:
+    """An image (PNG bytes, or an array as png_bytes takes) as a data: URL. st.image puts such a URL in the page
+    as it is: no media file kept for the session, no download by the browser. A pick in the Morph tab shows four
+    images; serving each as a file cost the server 2-5 ms of CPU and the browser one more request."""
+    png = image if isinstance(image, bytes) else png_bytes(image)
+    return "data:image/png;base64," + base64.b64encode(png).decode("ascii")
+
+
 def strip_image(frames, scale: int = 3, pad: int = 2, ncols: int | None = None) -> np.ndarray:
     """The frames of a morph [T, H, W] side by side (or wrapped after ncols), white gaps between."""
     return tile(frames, ncols=ncols, pad=pad, scale=scale)

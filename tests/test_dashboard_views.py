@@ -250,3 +250,16 @@ def test_selected_index_reads_the_streamlit_event():
     # clicks on the marker (no customdata) or out-of-range data are ignored; the last valid point wins
     assert views.selected_index(event({"customdata": 3}, {"curve_number": 11, "x": 0.1}), 100) == 3
     assert views.selected_index(event({"customdata": 500}), 100) is None
+
+
+def test_an_image_as_a_data_url_decodes_to_the_same_pixels():
+    import io
+
+    from PIL import Image
+
+    image = (np.arange(28 * 28).reshape(28, 28) % 256).astype(np.uint8)
+    for given in (image, views.png_bytes(image), image / 255.0):
+        url = views.png_url(given)
+        assert url.startswith("data:image/png;base64,")
+        decoded = np.asarray(Image.open(io.BytesIO(base64.b64decode(url.split(",", 1)[1]))))
+        assert np.array_equal(decoded, image)

@@ -83,8 +83,8 @@ def test_a_release_or_a_pick_reruns_the_sub_tab_only_when_it_shows_it():
     for section in ("Prior samples", "Reconstructions", "De-noising", "Dimensions"):
         state.section = section
         assert not reruns.page_follows_star(state, 16) and not reruns.page_follows_picks(state), section
-    state.post_of = "pick"  # the draws from the pick's posterior, under the picked view
-    assert reruns.page_follows_picks(state)
+    state.post_of = "pick"  # the draws from the pick's posterior: in the picked view's fragment, not the sub-tab
+    assert not reruns.page_follows_picks(state)
     for section in ("Manifold grid", "De-noising"):  # the grid's square and the de-noising map are the map's zoom
         state.section = section
         assert reruns.page_follows_view(state), section
@@ -106,9 +106,14 @@ def test_a_release_that_the_page_already_shows_reruns_only_the_link_and_the_addr
 
 def test_a_pick_reruns_the_parts_of_the_page_that_show_it_and_no_more(at):
     """AppTest's tree holds what a run drew: after a keyed rerun, only the fragments it reran (reruns.py)."""
-    pick(at, 3)  # the first pick: the controls under the picked view appear, so the whole page runs
-    assert len(at.sidebar) and image_urls(at, "test image #3")
-    at.session_state["explore.section"] = "Prior samples"
+    send_event(at, "explore_plane", "pick", {"index": 3})  # a session's first pick: the sampling toggle comes too
+    assert not len(at.sidebar), "not the whole page"
+    assert image_urls(at, "test image #3") and at.toggle(key="explore_post_pick").value is False
+    at.toggle(key="explore_post_pick").set_value(True).run()  # the draws: on the map and under the picked view
+    assert not len(at.sidebar) and plane_data(at)["samples"] and image_urls(at, "16 decodes of z = μ + σ ⊙ ε from test image #3")
+    at.toggle(key="explore_post_pick").set_value(False).run()
+    assert not len(at.sidebar) and plane_data(at)["samples"] is None
+    whole_page(at).session_state["explore.section"] = "Prior samples"
     at.run()
     send_event(at, "explore_plane", "pick", {"index": 8})
     assert not len(at.sidebar), "not the whole page"

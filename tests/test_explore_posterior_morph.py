@@ -236,6 +236,10 @@ def test_samples_of_your_digit(at13):
     data = plane_data(at)
     assert len(data["samples"]["xy"]) == 32 and data["samples"]["color"] == "#7B2CBF"
     assert image_urls(at, "16 decodes of z = μ + σ ⊙ ε from your digit's q(z|x)")
+    pick(at, 7)
+    at.toggle(key="explore_post_pick").set_value(True).run()  # the pick's draws replace your digit's, in the page too
+    assert len(at.sidebar) and at.toggle(key="explore_post_own").value is False
+    assert plane_data(at)["samples"]["color"] != "#7B2CBF" and not image_urls(at, "16 decodes of z = μ + σ ⊙ ε from your")
 
 
 def test_equal_morph_ends_are_refused_with_a_hint(at13):

@@ -77,7 +77,6 @@ def render(active) -> None:
         with left:
             if enc is not None:
                 picked_view(active, enc, lim)
-                panels.picked_controls(active, enc, state, lim)
         with right:
             panels.own_digit_panel(active, state, lim)
         sub_tabs(active, enc, state, lim)
@@ -88,10 +87,11 @@ def render(active) -> None:
 @st.fragment(key=reruns.PICKED)
 def picked_view(active, enc, lim: float) -> None:
     """A fragment of its own, so that a pick that nothing else outside the map shows reruns only the two; with
-    the picking by number, which then never reruns the whole page."""
+    the picking by number and the sampling of the pick's posterior, so that neither reruns the whole page."""
     state = ExploreState()
     panels.picked_view(active, enc, state, presenter=False)
     panels.pick_by_number(active, enc, state, lim)
+    panels.picked_controls(active, enc, state, lim)
 
 
 @st.fragment(key=reruns.TABS)
@@ -205,7 +205,7 @@ def decoder_image(active, z, size: int = 196) -> None:
     """The ★ decoded by PyTorch on the server."""
     image = models.decode(active.model, z)[0]
     shown = ", ".join(f"{v:.2f}" for v in z[:4]) + (", …" if len(z) > 4 else "")
-    st.image(views.upscale(image, size=size), output_format="PNG", width=size,
+    st.image(views.png_url(views.upscale(image, size=size)), width=size,
              caption=f"decoder output at z = ({shown}), on the server")
 
 

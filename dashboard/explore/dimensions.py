@@ -88,7 +88,7 @@ def traversals_section(active, enc, state: ExploreState, lim: float) -> None:
         kl = f"KL {summary.kl[j]:.2f}" if summary is not None else ""
         left.markdown(f"**z{j + 1}**  \n{kl}")
         strip = views.tile(images[r], ncols=TRAVERSAL_STEPS, pad=2, scale=scale)
-        right.image(strip, output_format="PNG", width=strip.shape[1])
+        right.image(views.png_url(strip), width=strip.shape[1])
     st.caption(f"Each row sweeps one dimension z_j over {', '.join('0' if v == 0 else f'{v:+g}' for v in values[::2])} (left to right; "
                f"{TRAVERSAL_STEPS} steps), every other dimension held at {what}. Rows: the dimensions with the "
                f"largest KL first{'' if summary is not None else ' (no test set: in order)'}.")

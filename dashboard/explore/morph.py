@@ -135,12 +135,12 @@ def player(active, z0, z1, what: str, state: ExploreState, presenting: bool) -> 
     i = frame_of(state, n)
     caption = f"{what}, {mode}, {n} steps · frame {i + 1} of {n}"
     if presenting:
-        st.image(media.frame_png(i), output_format="PNG", width=views.DISPLAY_SIZE, caption=caption)
+        st.image(media.frame_url(i), width=views.DISPLAY_SIZE, caption=caption)
         _controls(state, n, i)
         return
     c1, c2 = st.columns([1, 2])
     with c1:
-        st.image(media.frame_png(i), output_format="PNG", width=views.DISPLAY_SIZE, caption=caption)
+        st.image(media.frame_url(i), width=views.DISPLAY_SIZE, caption=caption)
         _controls(state, n, i)
     c2.image(media.strip_shown, width="stretch" if media.strip_width > 560 else media.strip_width,
              caption="the same path, frame by frame (left to right, top to bottom)")

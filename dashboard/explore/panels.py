@@ -41,8 +41,7 @@ def _posterior(active, mu, sigma, key: str) -> None:
 
 
 def picked_view(active, enc, state: ExploreState, presenter: bool) -> None:
-    """The last pick: the image, its reconstruction, q(z|x). Apart from picked_controls: the layout reruns this
-    alone (with the map) after a pick that nothing else outside the map shows."""
+    """The last pick: the image, its reconstruction, q(z|x)."""
     st.markdown("#### Picked point")
     picks = [p for p in state.picks if 0 <= p < len(enc.labels)]
     if not picks:
@@ -52,10 +51,10 @@ def picked_view(active, enc, state: ExploreState, presenter: bool) -> None:
         return
     idx = picks[-1]
     label = enc.class_names[int(enc.labels[idx])]
-    image, recon = models.picked_pngs(active.entry.folder, active.entry.stamp, active.dataset, idx, THUMB)
+    image, recon = models.picked_images(active.entry.folder, active.entry.stamp, active.dataset, idx, THUMB)
     c1, c2 = st.columns(2)
-    c1.image(image, output_format="PNG", width=THUMB, caption=f"test image #{idx} ({label})")
-    c2.image(recon, output_format="PNG", width=THUMB, caption="reconstruction at μ")
+    c1.image(image, width=THUMB, caption=f"test image #{idx} ({label})")
+    c2.image(recon, width=THUMB, caption="reconstruction at μ")
     _posterior(active, enc.mu[idx], enc.sigma[idx], f"explore_pick_q_{idx}")
     explain("pick")
 
@@ -69,8 +68,8 @@ def pick_by_number(active, enc, state: ExploreState, lim: float) -> None:
 
 
 def picked_controls(active, enc, state: ExploreState, lim: float) -> None:
-    """Under the picked view: sampling its posterior onto the map. Outside the picked view's fragment, since
-    the map shows the draws: these rerun the page."""
+    """Under the picked view, in its fragment: sampling the pick's posterior onto the map (the controls' changes
+    rerun the map with it: posterior.controls)."""
     if any(0 <= p < len(enc.labels) for p in state.picks):
         posterior.controls(active, enc, state, lim, "pick")
 
@@ -161,9 +160,9 @@ def own_digit_panel(active, state: ExploreState, lim: float) -> None:
         mu, sigma, recon = code
         i1, i2 = st.columns(2)
         source = "your drawing" if own["source"] == "drawing" else own["source"].split(": ", 1)[-1]
-        i1.image(views.upscale(own["pixels"], size=THUMB), output_format="PNG", width=THUMB,
+        i1.image(views.png_url(views.upscale(own["pixels"], size=THUMB)), width=THUMB,
                  caption=f"{source}, as the model sees it (28 × 28)")
-        i2.image(views.upscale(recon, size=THUMB), output_format="PNG", width=THUMB,
+        i2.image(views.png_url(views.upscale(recon, size=THUMB)), width=THUMB,
                  caption="your digit's reconstruction at μ")
         _posterior(active, mu, sigma, "explore_own_q")
         st.button("Move the ★ here", key="explore_own_to_star", icon=":material/my_location:",

@@ -15,6 +15,7 @@ from vae_core.model import sample_posterior
 
 from .. import models, views
 from ..explain import explain_for
+from . import reruns
 from .scene import OWN_COLOR, PICK_COLOR
 from .state import POST_K_MAX, ExploreState
 
@@ -81,13 +82,37 @@ def zoom_to(state: ExploreState, mu, sigma, lim: float) -> None:
     state.set_view(float(mu[0]), y, max(0.05, half), lim, bump=True)
 
 
+def _shown(state: ExploreState, which: str, apply) -> None:
+    """apply() a change of the draws, then rerun what shows them. The pick's controls sit in the picked view's
+    fragment: the map and that fragment, or the page when your digit's draws (in the page) go. Your digit's
+    controls are the page's: their interaction reruns it all."""
+    was = state.post_of
+    apply()
+    if which == "pick" and was == "own":
+        st.rerun()
+    if which == "pick":
+        st.rerun([reruns.MAP, reruns.PICKED])
+
+
 def _toggle(state: ExploreState, which: str) -> None:
     on = bool(ss.get(f"explore_post_{which}"))
-    state.post_of = which if on else ("" if state.post_of == which else state.post_of)
+    _shown(state, which, lambda: setattr(
+        state, "post_of", which if on else ("" if state.post_of == which else state.post_of)))
 
 
-def _resample(state: ExploreState) -> None:
-    state.post_seed = int(state.post_seed) + 1
+def _resample(state: ExploreState, which: str) -> None:
+    _shown(state, which, lambda: setattr(state, "post_seed", int(state.post_seed) + 1))
+
+
+def _k_moved(state: ExploreState, which: str) -> None:
+    _shown(state, which, lambda: setattr(state, "post_k", int(ss["explore_post_k_widget"])))
+
+
+def _zoom(state: ExploreState, which: str, mu, sigma, lim: float, d: int) -> None:
+    if which == "pick":
+        reruns.change(state, d, lambda: zoom_to(state, mu, sigma, lim))  # the map, and a sub-tab showing the zoom
+    else:
+        zoom_to(state, mu, sigma, lim)
 
 
 def controls(active, enc, state: ExploreState, lim: float, which: str, own=None) -> None:
@@ -102,17 +127,16 @@ def controls(active, enc, state: ExploreState, lim: float, which: str, own=None)
     k, seed = k_of(state), int(state.post_seed)
     c1, c2, c3 = st.columns([3, 2, 2], vertical_alignment="bottom")
     ss["explore_post_k_widget"] = k
-    c1.slider("Samples k", 1, POST_K_MAX, key="explore_post_k_widget",
-              on_change=lambda: setattr(state, "post_k", int(ss["explore_post_k_widget"])))
+    c1.slider("Samples k", 1, POST_K_MAX, key="explore_post_k_widget", on_change=_k_moved, args=(state, which))
     c2.button("Resample", icon=":material/casino:", key=f"explore_post_resample_{which}", on_click=_resample,
-              args=(state,), use_container_width=True)
-    c3.button("Zoom to it", icon=":material/zoom_in:", key=f"explore_post_zoom_{which}", on_click=zoom_to,
-              args=(state, mu, sigma, lim), use_container_width=True,
+              args=(state, which), use_container_width=True)
+    c3.button("Zoom to it", icon=":material/zoom_in:", key=f"explore_post_zoom_{which}", on_click=_zoom,
+              args=(state, which, mu, sigma, lim, active.latent_dim), use_container_width=True,
               help="Centre the map on μ, ±6σ wide, so that the draws and both ellipses are visible.")
     zs = draw(mu, sigma, k, seed)
     images = models.decode(active.model, zs)
     strip = views.tile(images, ncols=min(k, STRIP_COLS), pad=2, scale=2)
-    st.image(strip, output_format="PNG", width=strip.shape[1] if strip.shape[1] <= STRIP_PX else "stretch",
+    st.image(views.png_url(strip), width=strip.shape[1] if strip.shape[1] <= STRIP_PX else "stretch",
              caption=f"{k} decodes of z = μ + σ ⊙ ε from {what}'s q(z|x), seed {seed}")
     if enc is not None and which == "pick":
         st.caption(landed(enc, zs, state.picks[-1]))

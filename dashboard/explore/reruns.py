@@ -3,9 +3,10 @@ parts that show it.
 
     MAP      the map, its control row and its sliders
       LINK   in it: the link to this view and the URL (a move of the ★ that the page already shows reruns this)
-    PICKED   the picked point's image, reconstruction and q(z|x), and picking by number (not when presenting)
+    PICKED   the picked point's image, reconstruction and q(z|x), picking by number and sampling the pick's
+             posterior (not when presenting)
     TABS     the sub-tabs (Manifold grid, Morph, ...)
-    the page everything else: the sidebar, the notes, the controls under the picked view, your digit
+    the page everything else: the sidebar, the notes, your digit
 
 A widget's own interaction reruns its fragment, or the page for a widget outside them. A callback whose change
 shows elsewhere goes through `change` or ends in `rerun_map_and_tabs`: a keyed st.rerun([...]) from a callback
@@ -44,9 +45,9 @@ def page_follows_star(state: ExploreState, d: int = 2) -> bool:
 
 
 def page_follows_picks(state: ExploreState) -> bool:
-    """Whether a view outside the map and the picked view shows the picks: the Morph tab (its ends), the
-    Traversals (from the last pick), and the draws from the pick's posterior (under the picked view)."""
-    return state.section in ("Morph", "Traversals") or state.post_of == "pick"
+    """Whether a view outside the map and the picked view shows the picks: the Morph tab (its ends) and the
+    Traversals (from the last pick). (The draws from the pick's posterior are in the picked view's fragment.)"""
+    return state.section in ("Morph", "Traversals")
 
 
 def page_follows_view(state: ExploreState) -> bool:
@@ -61,8 +62,6 @@ def change(state: ExploreState, d: int, apply, star_shown: bool = False) -> None
     picks, star, view, undoable = tuple(state.picks), tuple(state.z), state.view, state.can_undo()
     apply()
     picks_changed = tuple(state.picks) != picks
-    if picks_changed and (not picks or not state.picks or state.post_of == "pick"):
-        st.rerun()  # the controls under the picked view come, go, or show the pick's draws: the page
     only_star = (not picks_changed and state.view == view and state.can_undo() == undoable
                  and not morph_from_star(state))
     parts = [LINK] if star_shown and only_star else [MAP]

@@ -37,7 +37,7 @@ def manifold_section(active, enc, state: ExploreState, lim: float) -> None:
     if plane is not None:
         dims = (f"{plane_axes(key)[0]} (left to right) and {plane_axes(key)[1]} (bottom to top) on the map's plane "
                 "through the ★")
-    st.image(png, width="stretch" if presenting() else width,
+    st.image(views.png_url(png), width="stretch" if presenting() else width,
              caption=f"{n} × {n} decodes over [-{extent:g}, {extent:g}]² of {dims}, the map's zoom")
     if not presenting():
         st.download_button("Download grid (PNG)", png, file_name=f"manifold-{n}x{n}.png",
@@ -71,7 +71,7 @@ def prior_section(active, enc, state: ExploreState, lim: float) -> None:
     with torch.inference_mode():
         samples = active.model.sample(64, generator=generator).cpu()
     image = views.tile(samples, ncols=8, pad=2, scale=2)
-    st.image(image, output_format="PNG", width=image.shape[1], caption=f"64 decodes of z ~ N(0, I), seed {seed}")
+    st.image(views.png_url(image), width=image.shape[1], caption=f"64 decodes of z ~ N(0, I), seed {seed}")
     explain("prior")
 
 
@@ -89,7 +89,7 @@ def recon_section(active, enc, state: ExploreState, lim: float) -> None:
                         if (enc.labels == k).any()])
     recon = models.decode(active.model, enc.mu[idx])
     image = views.recon_gallery(enc.images[idx].numpy(), recon, scale=2, pad=2)
-    st.image(image, output_format="PNG", width=image.shape[1], caption="top: test images · bottom: their "
+    st.image(views.png_url(image), width=image.shape[1], caption="top: test images · bottom: their "
              "reconstructions at μ · " + ", ".join(f"#{i}" for i in idx))
     explain("recon")
 
@@ -154,8 +154,8 @@ def denoise_section(active, enc, state: ExploreState, lim: float) -> None:
         for row in ((clean, "clean test image", noisy, "noisy input"),
                     (recon_noisy, "reconstruction of the noisy input", recon_clean, "reconstruction of the clean")):
             c1, c2 = st.columns(2)
-            c1.image(views.upscale(row[0], size=THUMB), output_format="PNG", width=THUMB, caption=row[1])
-            c2.image(views.upscale(row[2], size=THUMB), output_format="PNG", width=THUMB, caption=row[3])
+            c1.image(views.png_url(views.upscale(row[0], size=THUMB)), width=THUMB, caption=row[1])
+            c2.image(views.png_url(views.upscale(row[2], size=THUMB)), width=THUMB, caption=row[3])
         st.markdown(f"The noise moved the code by |Δμ| = **{shift:.2f}**; the clean image's σ is about "
                     f"{float(np.mean(enc.sigma[idx])):.2f}.")
         st.info(why, icon=":material/info:")
