@@ -66,7 +66,7 @@ async def run(args) -> None:
             await asyncio.sleep(2)
             rng, picks = random.Random(args.seed), []
             print(f"per action, mean over {args.each}:")
-            for kind in ("slider", "map", "morph", "slider"):
+            for kind in args.kinds:
                 m0, b0, s0 = await metrics(), browser_cpu_s(app.proc.pid), cpu_seconds(app.proc.pid)
                 on_screen = []
                 for _ in range(args.each):
@@ -86,6 +86,8 @@ async def run(args) -> None:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--each", type=int, default=8, help="actions of each kind (default 8)")
+    ap.add_argument("--kinds", nargs="+", choices=sorted(load.ACTIONS), default=["slider", "map", "morph", "slider"],
+                    help="the batches, in order (default: slider map morph slider)")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--chromium", help="the Chromium binary (default /usr/bin/chromium)")
     args = ap.parse_args()

@@ -128,6 +128,7 @@ class Stats:
     page_loads: list[float] = field(default_factory=list)  # s, from goto to map and image shown
     errors: list[str] = field(default_factory=list)
     training: dict = field(default_factory=dict)
+    timeline: list[tuple[float, float]] = field(default_factory=list)  # (s since the class started, ms) per action
 
     def add(self, kind: str, on_screen_ms: float, server_ms: float | None) -> None:
         self.on_screen.setdefault(kind, []).append(on_screen_ms)

@@ -357,7 +357,10 @@ async def student(n: int, url: str, groups, args, stats: load.Stats, start_at: f
             if i > 0:
                 await asyncio.sleep(args.think * rng.uniform(0.5, 1.5))
             try:
-                stats.add(kind, await s.act(messages), None)
+                started = time.monotonic() - start_at
+                ms = await s.act(messages)
+                stats.add(kind, ms, None)
+                stats.timeline.append((started, ms))
             except Exception as e:
                 stats.errors.append(f"student {n}, action {i + 1} ({kind}): {type(e).__name__}: {str(e)[:160]}")
                 s.problems.clear()
@@ -393,6 +396,18 @@ async def drive(url: str, groups, trainer_groups, args, stats: load.Stats, probe
 # --- the run ------------------------------------------------------------------------------------
 
 
+WINDOW_S = 10.0
+
+
+def by_window(timeline: list[tuple[float, float]]) -> list[dict]:
+    """The actions' latency by WINDOW_S windows of when they started: whether the slow ones are the class's
+    arrival (every student's page load at once) or its steady state."""
+    windows: dict[int, list[float]] = {}
+    for started, ms in timeline:
+        windows.setdefault(int(started // WINDOW_S), []).append(ms)
+    return [{"from_s": w * WINDOW_S, "to_s": (w + 1) * WINDOW_S, **load.summarise(v)} for w, v in sorted(windows.items())]
+
+
 def report(args, stats: load.Stats, probe: load.Stats, measured: dict) -> dict:
     every = [v for vs in stats.on_screen.values() for v in vs]
     summary = {
@@ -401,6 +416,7 @@ def report(args, stats: load.Stats, probe: load.Stats, measured: dict) -> dict:
         "latency_ms": load.summarise(every),
         "by_kind": {k: load.summarise(v) for k, v in stats.on_screen.items()},
         "page_load_s": load.summarise(stats.page_loads), "training": stats.training,
+        "by_window": by_window(stats.timeline),
     }
     if args.probe:
         screen = [v for k, vs in probe.on_screen.items() if k != "open morph" for v in vs]
@@ -419,6 +435,8 @@ def report(args, stats: load.Stats, probe: load.Stats, measured: dict) -> dict:
     print(f"  per action, server side: {fmt(summary['latency_ms'])}  over {len(every)} actions")
     for k, v in summary["by_kind"].items():
         print(f"    {k:10s} n={v['n']:4d}  {fmt(v)}")
+    print("  by when the action started (s after the class arrived): " + ", ".join(
+        f"{w['from_s']:.0f}-{w['to_s']:.0f} s p95 {w['p95']:.0f} ms (n={w['n']})" for w in summary["by_window"]))
     runs = measured["runs"]
     print(f"  script runs, timed in the server: {fmt(runs['all'])}  over {runs['all']['n']} runs "
           f"(full: median {runs['full']['median']:.0f} ms, p95 {runs['full']['p95']:.0f} ms; fragment: median "
