@@ -153,10 +153,15 @@ def move_star(app, *coords: tuple[int, float]):
     return send_event(app, "explore_plane", "release", {"z": z})
 
 
-def use_plotly_map(app):
-    app.segmented_control(key="explore_map").set_value("plotly").run()
+def use_map(app, kind: str):
+    """The map's kind ("live" or "plotly"), chosen in its control row, which a pick or a move does not rerun."""
+    whole_page(app).segmented_control(key="explore_map").set_value(kind).run()
     assert not app.exception, app.exception
     return app
+
+
+def use_plotly_map(app):
+    return use_map(app, "plotly")
 
 
 def select_model(app, name: str):

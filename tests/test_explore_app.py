@@ -16,7 +16,7 @@ from streamlit.testing.v1 import AppTest
 from apptest_helpers import scatter_charts, select_on_scatter, send_event  # noqa: E402, F401
 from dashboard_apptest import (  # noqa: E402, F401  (fixtures are found by name in the test module)
     APP, _tiny, at, checkpoints, class_points, explore_scope, first_run, image_urls, move_star, pick, plane_data,
-    plane_elements, plotly_array, scatter_spec, select_model, star, star_z, use_plotly_map, whole_page,
+    plane_elements, plotly_array, scatter_spec, select_model, star, star_z, use_map, use_plotly_map, whole_page,
 )
 from vae_core import VAE, VAEConfig, load_dataset, save_checkpoint  # noqa: E402, F401
 from vae_core.data import DatasetError  # noqa: E402, F401
@@ -57,7 +57,7 @@ def test_releasing_the_star_moves_the_sliders(at):
     assert plane_data(at)["z"] == [1.23, -2.5], "the page's sliders are set from it"
     use_plotly_map(at)  # and so are Streamlit's, beside the Plotly map
     assert at.slider(key="explore_z0").value == 1.23 and at.slider(key="explore_z1").value == -2.5
-    at.segmented_control(key="explore_map").set_value("live").run()
+    use_map(at, "live")
     limit = plane_data(at)["limit"]
     send_event(at, "explore_plane", "release", {"z": [99.0, "junk"]})  # a bad event is ignored
     assert star_z(at)[0] == 1.23
@@ -124,6 +124,10 @@ def test_a_pick_reruns_the_parts_of_the_page_that_show_it_and_no_more(at):
     send_event(at, "explore_plane", "pick", {"index": 12})
     assert not len(at.sidebar) and image_urls(at, "test image #12")
     assert image_urls(at, "test image #8 → #12, linear"), "the morph between the last two picks"
+    keys = {getattr(w, "key", None) for w in at.main}
+    assert not keys & {"explore_map", "explore_bg", "explore_morph_ends", "explore_morph_steps"}, \
+        "neither the map's control row nor the morph's settings: a pick changes neither"
+    assert plane_elements(at) and [c for c in at.code if "8%2C12" in c.value or "8,12" in c.value], [c.value for c in at.code]
     # By number: a browser sends it as the picked view's fragment's interaction, so the same parts rerun; AppTest
     # sends every interaction as the page's, and the number's own callback then makes it a whole-page rerun.
     pick(at, 40)
@@ -184,7 +188,7 @@ def test_the_plotly_map_shows_every_test_image_and_the_star_follows_the_sliders(
     assert star(again) == (1.5, -0.75)
     assert again["points"] == data["points"] and not again["blobs"], "the 10,000 points went once"
     assert image_urls(at, "decoder output") != before
-    at.segmented_control(key="explore_map").set_value("live").run()
+    use_map(at, "live")
     assert not scatter_charts(at) and plane_data(at)["z"] == [1.5, -0.75]
 
 
@@ -237,7 +241,7 @@ def test_the_plotly_maps_zoom_and_legend_go_to_the_state_and_the_live_map(at):
     assert at.session_state["explore.hidden"] == only_4 and scatter_spec(at)["hidden"] == only_4
     send_event(at, "explore_scatter", "legend", {"hidden": [1, "2"]})  # garbage: ignored
     assert at.session_state["explore.hidden"] == only_4
-    at.segmented_control(key="explore_map").set_value("live").run()
+    use_map(at, "live")
     data = plane_data(at)
     assert data["hidden"] == only_4 and data["view"]["half"] == 1.5, "both maps share the legend and the view"
 
@@ -422,7 +426,7 @@ def test_drawing_a_digit_shows_it_on_the_plane_and_starts_a_morph(at):
     assert (own["x"], own["y"]) == pytest.approx((mark["x"], mark["y"]), abs=1e-5)
     (ring,) = [e for e in data["ellipses"] if e["dash"]]
     assert (ring["x"], ring["y"]) == pytest.approx((mark["x"], mark["y"]), abs=1e-5)
-    at.segmented_control(key="explore_map").set_value("live").run()
+    use_map(at, "live")
     send_event(at, "explore_draw", "cleared", True)
     assert "explore_own" not in at.session_state
     assert any("canvas is empty" in i.value for i in at.info)

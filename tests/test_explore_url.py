@@ -7,7 +7,7 @@ from streamlit.testing.v1 import AppTest
 
 from apptest_helpers import send_event
 from test_explore_app import APP, at, checkpoints, pick, plane_data, scatter_charts, select_model  # noqa: F401
-from dashboard_apptest import move_star, scatter_spec, star_z, whole_page
+from dashboard_apptest import move_star, scatter_spec, star_z, use_map, whole_page
 
 
 def fresh(checkpoints, monkeypatch, query: dict) -> AppTest:
@@ -42,8 +42,8 @@ def test_a_visit_to_train_keeps_every_explore_setting(at):
     pick(at, 42)
     move_star(at, (0, 1.5))
     send_event(at, "explore_plane", "view", {"cx": 0.5, "cy": -0.25, "half": 2.5})  # a zoom on the map
-    at.toggle(key="explore_bg").set_value(True).run()
-    at.segmented_control(key="explore_map").set_value("plotly").run()
+    whole_page(at).toggle(key="explore_bg").set_value(True).run()
+    use_map(at, "plotly")
     at.session_state["explore.section"] = "Morph"
     at.run()
     at.selectbox(key="explore_morph_ends").set_value("★ → last pick").run()
@@ -144,13 +144,13 @@ def test_the_undo_button_steps_back_through_moves_and_picks(at):
     move_star(at, (0, 2.0))
     pick(at, 42)
     assert at.session_state["explore.picks"] == [7, 42] and plane_data(at)["undoable"] is True
-    at.button(key="explore_undo").click().run()
+    whole_page(at).button(key="explore_undo").click().run()
     assert at.session_state["explore.picks"] == [7] and star_z(at)[0] == 2.0
-    at.button(key="explore_undo").click().run()
+    whole_page(at).button(key="explore_undo").click().run()
     assert at.session_state["explore.z"] == z7
-    at.button(key="explore_undo").click().run()
+    whole_page(at).button(key="explore_undo").click().run()
     assert at.session_state["explore.picks"] == [] and at.session_state["explore.z"] == [0.0, 0.0]
-    assert at.button(key="explore_undo").disabled and plane_data(at)["undoable"] is False
+    assert whole_page(at).button(key="explore_undo").disabled and plane_data(at)["undoable"] is False
 
 
 def test_a_release_sets_every_dimension(at):
@@ -167,12 +167,12 @@ def test_the_plane_is_told_the_view_and_the_focus(at):
     send_event(at, "explore_plane", "view", {"cx": 1.0, "cy": 0.0, "half": 2.0})
     data = plane_data(at)
     assert data["view"] == {"cx": 1.0, "cy": 0.0, "half": 2.0, "rev": 0}, "the page's own zoom: no new rev"
-    at.button(key="explore_reset_view").click().run()
+    whole_page(at).button(key="explore_reset_view").click().run()
     data = plane_data(at)
     assert data["view"] == {"cx": 0.0, "cy": 0.0, "half": data["limit"], "rev": 1}, "Python moved it: a new rev"
     pick(at, 7)
     assert plane_data(at)["focus"] == [pytest.approx(p, abs=0.006) for p in at.session_state["explore.z"]]
-    at.button(key="explore_reset_view").click().run()
+    whole_page(at).button(key="explore_reset_view").click().run()
     data = plane_data(at)
     assert data["view"]["half"] == data["limit"] and data["view"]["rev"] == 2 and data["home"]["half"] == data["limit"]
 

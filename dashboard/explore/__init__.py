@@ -251,15 +251,26 @@ def plane_caption(scene) -> str:
 
 @st.fragment(key=reruns.MAP)
 def map_panel(active, enc, lim: float) -> None:
+    """The control row, the plane's choice (d > 2) and the map under them, a fragment of its own: a pick or a
+    move of the ★ reruns that alone (with the link), not the controls above it."""
+    state = ExploreState()
+    d = active.latent_dim
+    controls(active, state, lim, d)
+    summary = None
+    if d > 2 and enc is not None:
+        summary = models.latent_analysis(active.entry.folder, active.entry.stamp, active.dataset)
+        plane_controls(active, state, lim, summary)
+    map_view(active, enc, lim, summary)
+
+
+@st.fragment(key=reruns.PLANE)
+def map_view(active, enc, lim: float, summary) -> None:
     state = ExploreState()
     d, is_presenter = active.latent_dim, presenter()
-    controls(active, state, lim, d)
     own = panels.own_code(active)
-    summary, plane, plane_key, points = None, None, None, None
-    if d > 2 and enc is not None:
+    plane, plane_key, points = None, None, None
+    if summary is not None:
         folder, stamp = active.entry.folder, active.entry.stamp
-        summary = models.latent_analysis(folder, stamp, active.dataset)
-        plane_controls(active, state, lim, summary)
         plane_key = state.plane_key(d)
         plane = models.plane_of(folder, stamp, active.dataset, plane_key)
         points = models.plane_points(folder, stamp, active.dataset, plane_key)

@@ -1,11 +1,13 @@
 """What reruns after a change: Explore is four fragments and the rest of the page, and a change reruns only the
 parts that show it.
 
-    MAP      the map, its control row and its sliders
+    MAP      the map's control row (and the plane's choice for d > 2), and the map under it
       LINK   in it: the link to this view and the URL (a move of the ★ that the page already shows reruns this)
+      PLANE  in it: the map itself, with the Plotly map's sliders (a pick or a move reruns this and LINK)
     PICKED   the picked point's image, reconstruction and q(z|x), picking by number and sampling the pick's
              posterior (not when presenting)
     TABS     the sub-tabs (Manifold grid, Morph, ...)
+      MORPH  in it: the Morph tab's player under its settings (a pick reruns this, not the settings)
     the page everything else: the sidebar, the notes, your digit
 
 A widget's own interaction reruns its fragment, or the page for a widget outside them. A callback whose change
@@ -26,6 +28,8 @@ from .url import PRESENTER_KEY
 
 MAP, PICKED, TABS = "explore_map", "explore_picked", "explore_tabs"  # the fragments' keys
 LINK = "explore_link"  # in MAP's control row: the link to this view and the address bar's query string
+PLANE = "explore_map_view"  # in MAP, under its control row: the map itself (and the Plotly map's sliders)
+MORPH = "explore_morph"  # in TABS' Morph tab, under its settings: the morph's ends, frame and strip
 ss = st.session_state
 
 
@@ -61,15 +65,18 @@ def change(state: ExploreState, d: int, apply, star_shown: bool = False) -> None
     in the page): if that is all that changed, the map need not be sent again."""
     picks, star, view, undoable = tuple(state.picks), tuple(state.z), state.view, state.can_undo()
     apply()
-    picks_changed = tuple(state.picks) != picks
-    only_star = (not picks_changed and state.view == view and state.can_undo() == undoable
-                 and not morph_from_star(state))
-    parts = [LINK] if star_shown and only_star else [MAP]
+    picks_changed, undo_changed = tuple(state.picks) != picks, state.can_undo() != undoable
+    only_star = not picks_changed and state.view == view and not undo_changed and not morph_from_star(state)
+    if star_shown and only_star:
+        parts = [LINK]
+    else:  # the map; with its control row when Undo comes alive or goes
+        parts = [MAP] if undo_changed else [PLANE, LINK]
     if picks_changed and not presenter():
         parts.append(PICKED)
-    if ((picks_changed and page_follows_picks(state)) or (tuple(state.z) != star and page_follows_star(state, d))
-            or (state.view != view and page_follows_view(state))):
+    if state.view != view and page_follows_view(state):
         parts.append(TABS)
+    elif (picks_changed and page_follows_picks(state)) or (tuple(state.z) != star and page_follows_star(state, d)):
+        parts.append(MORPH if state.section == "Morph" else TABS)  # the morph's ends, not its settings
     st.rerun(parts)
 
 

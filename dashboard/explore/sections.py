@@ -51,15 +51,23 @@ def morph_section(active, enc, state: ExploreState, lim: float) -> None:
     c1.selectbox("Ends", MORPH_ENDS, **state.bind("morph_ends", path_changed))
     c2.radio("Path", ("linear", "slerp"), horizontal=True, **state.bind("morph_mode", path_changed))
     c3.slider("Steps", 8, 32, **state.bind("morph_steps", path_changed))
+    morph_view(active, enc, lim)
+    explain("morph")
+
+
+@st.fragment(key=reruns.MORPH)
+def morph_view(active, enc, lim: float) -> None:
+    """The morph between the chosen ends, or what to do first: a fragment under the settings, so that a pick
+    (a new end) reruns this and not them."""
+    state = ExploreState()
     z0, z1, what = morph.ends(active, enc, state, lim)
     if z0 is None:
         st.info(what)
-    else:
-        morph.player(active, z0, z1, what, state, presenting())
-        if not presenting():
-            st.caption("The map draws the path (● one dot per frame) and rings the frame shown. A straight line is "
-                       "linear; slerp bends around the origin, keeping |z| between the two ends' lengths.")
-    explain("morph")
+        return
+    morph.player(active, z0, z1, what, state, presenting())
+    if not presenting():
+        st.caption("The map draws the path (● one dot per frame) and rings the frame shown. A straight line is "
+                   "linear; slerp bends around the origin, keeping |z| between the two ends' lengths.")
 
 
 def prior_section(active, enc, state: ExploreState, lim: float) -> None:
