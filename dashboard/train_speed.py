@@ -1,8 +1,11 @@
 """How long a training run takes on this server, and how long the running one has left.
 
 Presets: a fixed "≈30 s" was wrong on any other machine or load (117 s measured under load). Instead, once per
-server process, a background thread times a few training steps of each preset's model on random images (and
-one test-set evaluation), and a preset that has run here is labelled from its last run, which is better still.
+server process, a few training steps of each preset's model are timed on random images (and one test-set
+evaluation), and a preset that has run here is labelled from its last run, which is better still. The timing
+runs where a training would: in a process of its own, forked like a training worker, at its priority and on its
+cores (measure_apart). In a thread of the web server it held that server's interpreter and cores for seconds
+when the Train tab first opened, while a class was arriving (docs/benchmarks.md, "A class behind a proxy").
 
     epoch time = ceil(n_train / batch) * (seconds per step) + (seconds per 10,000-image evaluation)
 
@@ -24,9 +27,11 @@ from vae_core.config import VAEConfig
 from vae_core.data import to_float
 from vae_core.evaluate import evaluate_elbo
 from vae_core.model import VAE
-from vae_core.train import TrainConfig, make_optimizer, pick_device
+from vae_core.train import TrainConfig, available_cpus, make_optimizer, pick_device
 
+from . import training_worker
 from .training_job import format_seconds
+from .worker_nice import train_nice_default
 
 log = logging.getLogger(__name__)
 
@@ -35,6 +40,7 @@ SLOWER = 1.3  # recent pace this many times slower than at the start: say so
 TIMED_STEPS = 12  # steps timed per model (after WARMUP_STEPS untimed ones)
 WARMUP_STEPS = 3
 TEST_IMAGES = 10_000
+MEASURE_TIMEOUT_S = 300.0  # a timing process that has not answered by then is killed (the label stays "timing…")
 
 _lock = threading.Lock()
 _step_s: dict[tuple, float] = {}  # (model config, batch, device) -> seconds per training step, measured
@@ -78,6 +84,45 @@ def measure(model_cfg: VAEConfig, batch_size: int, device_name: str = "cpu",
     return step_s, _time_eval(model, device)
 
 
+def _measure_child(model_cfg: VAEConfig, batch_size: int, device_name: str, nice: int, conn) -> None:
+    """The timing process: a training worker's priority, cores and threads, then measure()."""
+    training_worker.lower_priority(nice)
+    torch.set_num_threads(available_cpus())
+    try:
+        conn.send(("ok", measure(model_cfg, batch_size, device_name)))
+    except BaseException as e:  # noqa: BLE001  (the parent must hear why)
+        conn.send(("error", f"{type(e).__name__}: {e}"))
+    finally:
+        conn.close()
+
+
+def measure_apart(model_cfg: VAEConfig, batch_size: int, device_name: str = "cpu",
+                  timeout: float = MEASURE_TIMEOUT_S) -> tuple[float, float]:
+    """measure() in a process of its own, as a training worker runs (training_worker.worker_context, its nice
+    value and cores): (seconds per training step, seconds per test-set evaluation)."""
+    ctx = training_worker.worker_context()
+    parent, child = ctx.Pipe(duplex=False)
+    proc = ctx.Process(target=_measure_child, name="preset-timing", daemon=True,
+                       args=(model_cfg, batch_size, device_name, train_nice_default(), child))
+    proc.start()
+    child.close()
+    try:
+        if not parent.poll(timeout):
+            raise TimeoutError(f"the timing process did not answer in {timeout:.0f} s")
+        kind, value = parent.recv()
+    except EOFError:
+        raise RuntimeError(f"the timing process ended without an answer ({training_worker.exit_reason(proc.exitcode)})")
+    finally:
+        parent.close()
+        proc.join(timeout=5)
+        if proc.is_alive():
+            proc.kill()
+            proc.join()
+    if kind != "ok":
+        raise RuntimeError(value)
+    return value
+
+
 def _measure_pending() -> None:
     global _thread
     while True:
@@ -90,7 +135,7 @@ def _measure_pending() -> None:
         if key in _step_s:
             continue
         try:
-            step_s, eval_s = measure(model_cfg, cfg.batch_size, cfg.device)
+            step_s, eval_s = measure_apart(model_cfg, cfg.batch_size, cfg.device)
         except Exception:  # a timing is a nicety: the label says "timing…", the log says why
             log.exception("timing the preset model failed")
             continue
@@ -99,8 +144,8 @@ def _measure_pending() -> None:
 
 
 def ensure_measured(plans: list[tuple[VAEConfig, TrainConfig]]) -> threading.Thread | None:
-    """Queue the timing of these runs' models (each once per process) in one background thread; the thread,
-    or None when everything is timed already."""
+    """Queue the timing of these runs' models (each once per process); a background thread of the server waits
+    for each timing process in turn. The thread, or None when everything is timed already."""
     global _thread
     with _lock:
         for model_cfg, cfg in plans:

@@ -386,10 +386,16 @@ def test_eta_from_the_recent_pace_and_the_slowdown_is_named():
     assert train_speed.pace([], 100) == (None, 1.0)
 
 
-def test_preset_durations_come_from_this_machine():
+def test_preset_durations_come_from_this_machine(monkeypatch):
     model_cfg, cfg = VAEConfig(hidden=(32,)), tj.TrainConfig(epochs=2, batch_size=50, limit=500, device="cpu")
     step_s, eval_s = train_speed.measure(model_cfg, 50, "cpu", steps=3)
     assert step_s > 0 and eval_s > 0
+
+    def not_here(*args, **kwargs):
+        raise AssertionError("a preset was timed in the web server's process")
+
+    # The server's timings run in a process of their own, like a training: never in the server's interpreter.
+    monkeypatch.setattr(train_speed, "measure", not_here)
     presets = {"Tiny": dict(train_tab.BASE, hidden="32", epochs=2, batch_size=50, limit=500)}
     label = train_speed.preset_label(presets, (500,))
     thread = train_speed.ensure_measured([(model_cfg, cfg)])
