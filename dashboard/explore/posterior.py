@@ -125,9 +125,10 @@ def controls(active, enc, state: ExploreState, lim: float, which: str, own=None)
         return
     mu, sigma, what, _ = src
     k, seed = k_of(state), int(state.post_seed)
-    c1, c2, c3 = st.columns([3, 2, 2], vertical_alignment="bottom")
     ss["explore_post_k_widget"] = k
-    c1.slider("Samples k", 1, POST_K_MAX, key="explore_post_k_widget", on_change=_k_moved, args=(state, which))
+    st.slider("Samples k", 1, POST_K_MAX, key="explore_post_k_widget", on_change=_k_moved, args=(state, which))
+    # A row of their own: beside the slider, in the panel's column at 1280 px, their labels shrank to "R" and "Z".
+    c2, c3 = st.columns(2)
     c2.button("Resample", icon=":material/casino:", key=f"explore_post_resample_{which}", on_click=_resample,
               args=(state, which), use_container_width=True)
     c3.button("Zoom to it", icon=":material/zoom_in:", key=f"explore_post_zoom_{which}", on_click=_zoom,
