@@ -111,7 +111,7 @@ def measure_apart(model_cfg: VAEConfig, batch_size: int, device_name: str = "cpu
             raise TimeoutError(f"the timing process did not answer in {timeout:.0f} s")
         kind, value = parent.recv()
     except EOFError:
-        raise RuntimeError(f"the timing process ended without an answer ({training_worker.exit_reason(proc.exitcode)})")
+        raise RuntimeError("the timing process ended without an answer") from None
     finally:
         parent.close()
         proc.join(timeout=5)

@@ -84,14 +84,15 @@ def zoom_to(state: ExploreState, mu, sigma, lim: float) -> None:
 
 def _shown(state: ExploreState, which: str, apply) -> None:
     """apply() a change of the draws, then rerun what shows them. The pick's controls sit in the picked view's
-    fragment: the map and that fragment, or the page when your digit's draws (in the page) go. Your digit's
-    controls are the page's: their interaction reruns it all."""
+    fragment: the map, the link (the draws are in the URL) and that fragment, or the page when your digit's draws
+    (in the page) go. Your digit's controls are the page's: their own interaction reruns it all."""
     was = state.post_of
     apply()
-    if which == "pick" and was == "own":
+    if which != "pick":
+        return
+    if was == "own":
         st.rerun()
-    if which == "pick":
-        st.rerun([reruns.MAP, reruns.PICKED])
+    st.rerun([reruns.PLANE, reruns.LINK, reruns.PICKED])
 
 
 def _toggle(state: ExploreState, which: str) -> None:
