@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from .conftest import EXPLORE_SHOWN, SHOTS, nudge_page_slider, plane_z, url_z
+from .conftest import EXPLORE_SHOWN, LP, SHOTS, nudge_page_slider, plane_z, url_z
 
 READY = "window.__latentPlane && window.__latentPlane.ready"
 
@@ -80,6 +80,10 @@ def test_a_copied_link_opens_the_same_view_in_a_fresh_browser(browser, app_url):
     page.locator(".st-key-explore_pick_button button").click()
     page.wait_for_function("() => location.search.includes('p=42')")
     z42 = url_z(page)
+    # The run writes the address bar (the link, in the map's control row) before it sends the map under it: the
+    # step must start from the ★ the map shows at the pick, not from where it was.
+    page.wait_for_function(f"([x, y]) => Math.abs({LP}.zFull[0] - x) < 0.006 && Math.abs({LP}.zFull[1] - y) < 0.006",
+                           arg=z42)
     nudge_page_slider(page)  # one step of 0.05 on the map's z1 slider
     page.wait_for_function(f"() => new URLSearchParams(location.search).get('z') !== '{','.join(f'{v:g}' for v in z42)}'")
     z = url_z(page)
