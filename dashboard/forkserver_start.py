@@ -3,13 +3,29 @@
 (VAE_TRAIN_NICE) before it imports PyTorch. Its own start (~3 s of a core, at a server's first training) and
 each worker's first second or two (until _child_main lowers the worker's priority) then no longer run at the
 web server's priority, beside the students' requests. A worker still sets its own niceness (and, at 19,
-SCHED_IDLE) in training_worker.lower_priority."""
+SCHED_IDLE) in training_worker.lower_priority.
+
+The forkserver also starts a session of its own, which on Linux is an autogroup of its own
+(/proc/sys/kernel/sched_autogroup_enabled, on by default): with autogroups the scheduler first shares the CPU
+fairly between sessions, and a nice value counts only against the processes of the same session. Left in the
+server's session, a worker at nice 19 yields to its own server but takes an equal share from every other
+session, e.g. the other replicas of scripts/serve_class.sh (each supervisor is a session); in a session of its
+own whose autogroup is niced too, it yields to all of them. The workers leave with the server all the same:
+the forkserver ends when the server does, and each worker when the forkserver does
+(training_worker.end_with_parent)."""
 
 import os
 
 from dashboard.worker_nice import train_nice_default
 
+nice = train_nice_default()
 try:
-    os.setpriority(os.PRIO_PROCESS, 0, train_nice_default())
+    os.setpriority(os.PRIO_PROCESS, 0, nice)
 except OSError:
+    pass
+try:
+    os.setsid()
+    with open("/proc/self/autogroup", "w") as f:  # the session's weight; a raise needs no privilege
+        f.write(str(nice))
+except OSError:  # not Linux, or no autogroups: the nice value alone orders the worker behind the server
     pass

@@ -86,6 +86,7 @@ def measure(model_cfg: VAEConfig, batch_size: int, device_name: str = "cpu",
 
 def _measure_child(model_cfg: VAEConfig, batch_size: int, device_name: str, nice: int, conn) -> None:
     """The timing process: a training worker's priority, cores and threads, then measure()."""
+    training_worker.end_with_parent()
     training_worker.lower_priority(nice)
     torch.set_num_threads(available_cpus())
     try:

@@ -168,6 +168,21 @@ def run_training(spec: WorkerSpec, send: Callable[[tuple], None], stop_event) ->
             pass
 
 
+def end_with_parent() -> None:
+    """A multiprocessing child: end at once when the process that started it (the web server) ends, whatever
+    this process is doing. The forkserver runs in a session of its own (forkserver_start.py), so stopping the
+    server's process group does not reach it or its children; this does (the parent's sentinel reads EOF)."""
+    parent = mp.parent_process()
+    if parent is None:  # not started by multiprocessing (a Ray worker): Ray ends its own
+        return
+
+    def watch() -> None:
+        mp.connection.wait([parent.sentinel])
+        os._exit(1)  # no clean-up to wait for: the parent that would read a result is gone
+
+    threading.Thread(target=watch, name="end-with-parent", daemon=True).start()
+
+
 def lower_priority(nice: int) -> None:
     """The whole process: its OpenMP threads are created after this and inherit it.
 
@@ -199,6 +214,7 @@ def keep_first_core_free() -> None:
 
 def _child_main(spec: WorkerSpec, conn, stop_event) -> None:
     """The child process: its priority, then run_training() over the pipe."""
+    end_with_parent()
     lower_priority(spec.nice)
     try:
         run_training(spec, conn.send, stop_event)

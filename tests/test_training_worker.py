@@ -193,18 +193,67 @@ def test_at_nice_19_the_child_runs_only_on_idle_cores(mnist):
 
 
 def test_the_forkserver_takes_the_workers_niceness_before_it_imports_torch():
-    """dashboard.forkserver_start, preloaded first by the forkserver, lowers that process to VAE_TRAIN_NICE."""
+    """dashboard.forkserver_start, preloaded first by the forkserver, lowers that process to VAE_TRAIN_NICE, in a
+    session of its own whose autogroup (Linux) has that nice value too: across sessions, the scheduler weighs
+    autogroups, not processes."""
     import subprocess
     import sys
 
     code = ("import os, sys; import dashboard.forkserver_start; "
-            "print(os.getpriority(os.PRIO_PROCESS, 0), 'torch' in sys.modules)")
+            "group = open('/proc/self/autogroup').read().split() if os.path.exists('/proc/self/autogroup') else [];"
+            "print(os.getpriority(os.PRIO_PROCESS, 0), 'torch' in sys.modules, os.getsid(0) == os.getpid(), "
+            "group[-1] if group else 'none')")
     env = {**os.environ, "VAE_TRAIN_NICE": "13"}
     out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=60,
                          cwd=Path(tw.__file__).resolve().parents[1])
     base = os.getpriority(os.PRIO_PROCESS, 0)  # only a privileged process may go back up from a higher one
     expected = 13 if base <= 13 or os.geteuid() == 0 else base
-    assert out.stdout.split() == [str(expected), "False"], out.stderr
+    group = "none" if not os.path.exists("/proc/self/autogroup") else "13"
+    assert out.stdout.split() == [str(expected), "False", "True", group], out.stderr
+
+
+def test_a_worker_ends_with_the_server_that_started_it(tmp_path):
+    """The forkserver has a session of its own, so stopping a server's process group (scripts/serve_class.sh)
+    does not reach its workers: a worker ends as soon as its server is gone, even in the middle of an epoch that
+    would take an hour (StuckAfterFirstEpoch)."""
+    import subprocess
+    import sys
+
+    server = tmp_path / "server.py"
+    server.write_text(f"""
+import sys, time
+sys.path[:0] = [{str(Path(__file__).resolve().parent)!r}, {str(Path(tw.__file__).resolve().parents[1])!r}]
+from conftest import small_mnist, tiny_cfg
+from test_training_worker import StuckAfterFirstEpoch, tcfg
+from dashboard import training_worker as tw
+from vae_core.data import load_dataset
+
+if __name__ == "__main__":
+    seen = []
+    spec = tw.WorkerSpec(tiny_cfg(), tcfg(epochs=5), data=small_mnist(load_dataset("mnist", None, False)),
+                         snapshot_images=50, nice=19, threads=1, callbacks=(StuckAfterFirstEpoch(),))
+    w = tw.WorkerProcess(spec, seen.append, lambda *a: None).start()
+    while not any(m[0] == "epoch" for m in seen):
+        time.sleep(0.05)
+    print(w.pid, flush=True)
+    time.sleep(3600)
+""")
+    proc = subprocess.Popen([sys.executable, str(server)], stdout=subprocess.PIPE, text=True)
+    try:
+        worker = int(proc.stdout.readline())  # the worker is inside its hour-long end of epoch 1
+        os.kill(worker, 0)
+    finally:
+        proc.kill()  # the server crashes: no clean-up of its own
+        proc.wait()
+    deadline = time.monotonic() + END_TIMEOUT
+    while time.monotonic() < deadline:
+        try:
+            os.kill(worker, 0)
+        except ProcessLookupError:
+            break
+        time.sleep(0.1)
+    else:
+        pytest.fail("the worker outlived its server")
 
 
 def test_a_local_worker_leaves_one_core_to_the_server(monkeypatch):
