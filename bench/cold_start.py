@@ -165,6 +165,7 @@ def start_class(replicas: int, extra_env: dict | None = None, timed_runs: bool =
     if timed_runs:
         env["LATENT_BENCH_RUN_LOG"] = str(tmp / "runs.jsonl")
         env["SERVE_CLASS_ENTRY"] = str(Path(__file__).resolve().parent / "timed_server.py")
+        env["TIMED_SERVER_REPLICA"] = "1"
     port = free_port()
     cmd = ["bash", str(ROOT / "scripts" / "serve_class.sh"), "--replicas", str(replicas), "--port", str(port),
            "--bind", "127.0.0.1"]

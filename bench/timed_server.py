@@ -7,7 +7,8 @@ Appends one JSON line per script run (a full run or a fragment's) to LATENT_BENC
 fragment run}. The duration is
 the server's own: from the moment the run starts in its thread until the run has produced its last element,
 including any wait for the CPU or the GIL, and nothing of the browsers' time or of the network. The app is
-not changed; this wraps Streamlit's ScriptRunner._run_script in this process only.
+not changed; this wraps Streamlit's ScriptRunner._run_script in this process only. With TIMED_SERVER_REPLICA set
+(bench/cold_start.start_class) it is a replica of scripts/serve_class.sh, dashboard/replica.py's warm-up included.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import os
 import sys
 import threading
 import time
+from pathlib import Path
 
 from streamlit.runtime.scriptrunner import script_runner
 from streamlit.web import cli
@@ -27,6 +29,8 @@ _run_script = script_runner.ScriptRunner._run_script
 
 
 def _timed_run_script(self, rerun_data):
+    if type(self).__name__ == "LocalScriptRunner":  # AppTest's: the replica's warm-up, no session's run
+        return _run_script(self, rerun_data)
     t0 = time.perf_counter()
     try:
         return _run_script(self, rerun_data)
@@ -41,5 +45,10 @@ def _timed_run_script(self, rerun_data):
 script_runner.ScriptRunner._run_script = _timed_run_script
 
 if __name__ == "__main__":
+    if os.environ.get("TIMED_SERVER_REPLICA"):  # a replica of scripts/serve_class.sh: warm first, as it would be
+        sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+        from dashboard import replica
+
+        replica.main()
     sys.argv = ["streamlit", *sys.argv[1:]]
     sys.exit(cli.main())

@@ -9,4 +9,6 @@
     train_tab.py       the Train tab; compare.py its Compare view; train_speed.py the presets' measured times
     training_job.py    a training's job in the server; training_worker.py its process; training_ray.py on Ray
     explain.py         the short explanation shown with each view
+    replica.py         one app process of scripts/serve_class.sh: `streamlit run` after a warm-up of the landing page
+    streamlit_tuning.py  a per-run cost of Streamlit's server, kept once per parsed config
 """

@@ -22,20 +22,6 @@ if REPO_ROOT not in sys.path:
 
 import streamlit as st  # noqa: E402
 
-st.set_page_config(page_title="Latent-space explorer", page_icon=":material/scatter_plot:", layout="wide")
-
-# Keep enlarged 28 x 28 images crisp even when the browser scales them. KaTeX's multi-line formulas reach a
-# few pixels past their own box: a little padding keeps that inside, so nothing scrolls or clips.
-st.html("<style>img { image-rendering: pixelated; } .katex-display { padding-inline: 8px; }</style>")
-st.sidebar.title("Latent-space explorer")
-
-# The first session of a fresh server imports PyTorch here (seconds); the title above is already on its page.
-with st.spinner("Starting: loading PyTorch…"):
-    from dashboard import explain, models  # noqa: E402
-
-models.use_request_threads()
-models.freeze_imported_objects()
-
 # (label, module with render(active_model)); more tabs are added here.
 TABS = [("Explore", "dashboard.explore"), ("Train", "dashboard.train_tab")]
 TAB_KEY = "app_tab"
@@ -76,34 +62,59 @@ def render_tab(module: str, active) -> None:
                  "The other tabs and the model list still work.")
 
 
-from dashboard.explore import ExploreState, model_name, url  # noqa: E402
+def main() -> None:
+    """One run of the page: the sidebar and the open tab."""
+    st.set_page_config(page_title="Latent-space explorer", page_icon=":material/scatter_plot:", layout="wide")
 
-url.read_app(models.list_models())  # a shared link: its model, tab, presenter mode (once per session)
-active, error = models.model_picker()
-if active is not None:
-    st.sidebar.markdown(models.model_summary(active))
-explain.sidebar_toggle()
-st.session_state.setdefault(url.PRESENTER_KEY, False)
-st.session_state[url.PRESENTER_KEY] = bool(st.session_state[url.PRESENTER_KEY])  # kept while Train is open
-st.sidebar.toggle("Presenter mode", key=url.PRESENTER_KEY,
-                  help="For a projector: larger type, fewer controls and captions, the sub-view beside the map.")
+    # Keep enlarged 28 x 28 images crisp even when the browser scales them. KaTeX's multi-line formulas reach a
+    # few pixels past their own box: a little padding keeps that inside, so nothing scrolls or clips.
+    st.html("<style>img { image-rendering: pixelated; } .katex-display { padding-inline: 8px; }</style>")
+    st.sidebar.title("Latent-space explorer")
 
-for note in url.take_notes():
-    st.info(note, icon=":material/link_off:")
-if error:
-    st.error(error)
-if active is None:
-    st.stop()
+    # The first session of a fresh server imports PyTorch here (seconds); the title above is already on its page.
+    with st.spinner("Starting: loading PyTorch…"):
+        from dashboard import explain, models, streamlit_tuning
 
-if len(TABS) == 1:
-    render_tab(TABS[0][1], active)
-else:
-    for tab, (_, module) in zip(st.tabs([label for label, _ in TABS], key=TAB_KEY, on_change="rerun"), TABS):
-        if tab.open is False:  # None would mean "not tracked": then every tab runs
-            continue
-        with tab:
-            render_tab(module, active)
-models.freeze_imported_objects()  # a tab opened for the first time has imported its modules
-keep_own_training_alive()
-# The URL follows the settings on every tab (Explore also writes it from its fragment's reruns).
-url.write(url.params_for(ExploreState(), model_name(active)))
+    streamlit_tuning.keep_theme_sections()
+    models.use_request_threads()
+    models.freeze_imported_objects()
+
+    from dashboard.explore import ExploreState, model_name, url
+
+    url.read_app(models.list_models())  # a shared link: its model, tab, presenter mode (once per session)
+    active, error = models.model_picker()
+    if active is not None:
+        st.sidebar.markdown(models.model_summary(active))
+    explain.sidebar_toggle()
+    st.session_state.setdefault(url.PRESENTER_KEY, False)
+    st.session_state[url.PRESENTER_KEY] = bool(st.session_state[url.PRESENTER_KEY])  # kept while Train is open
+    st.sidebar.toggle("Presenter mode", key=url.PRESENTER_KEY,
+                      help="For a projector: larger type, fewer controls and captions, the sub-view beside the map.")
+
+    for note in url.take_notes():
+        st.info(note, icon=":material/link_off:")
+    if error:
+        st.error(error)
+    if active is None:
+        st.stop()
+
+    if len(TABS) == 1:
+        render_tab(TABS[0][1], active)
+    else:
+        for tab, (_, module) in zip(st.tabs([label for label, _ in TABS], key=TAB_KEY, on_change="rerun"), TABS):
+            if tab.open is False:  # None would mean "not tracked": then every tab runs
+                continue
+            with tab:
+                render_tab(module, active)
+    models.freeze_imported_objects()  # a tab opened for the first time has imported its modules
+    keep_own_training_alive()
+    # The URL follows the settings on every tab (Explore also writes it from its fragment's reruns).
+    url.write(url.params_for(ExploreState(), model_name(active)))
+
+
+# Streamlit runs this file for every run of a page, as the process's __main__ module. A multiprocessing child
+# started meanwhile (a training worker, the presets' timing process) first re-runs its parent's __main__ file,
+# named "__mp_main__": without this guard each of them rendered the whole page in bare mode before its work
+# (the model, the 10,000 test encodings, a screen of warnings in the server's log).
+if __name__ != "__mp_main__":
+    main()

@@ -19,7 +19,7 @@
 #                   README's first command builds; built here the same way when missing)
 # Environment: what the app reads (docs/deploy.md), passed to every replica; SERVE_CLASS_RUN_DIR keeps the
 # generated haproxy.cfg and the logs in that folder instead of a temporary one; SERVE_CLASS_ENTRY, a Python
-# script run in place of `-m streamlit` (bench/timed_server.py, which times every script run).
+# script run in place of `-m dashboard.replica` (bench/timed_server.py, which times every script run).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -90,12 +90,13 @@ trap 'stop; exit 143' TERM
 trap stop EXIT
 
 # Each replica runs under a small supervisor that starts it again when it dies (its own process group, so
-# stop() ends the supervisor and its Streamlit together).
+# stop() ends the supervisor and its Streamlit together). A replica is `streamlit run` after rendering the
+# landing page once (dashboard/replica.py): it answers the health check, and so takes students, only when warm.
 for i in $(seq "$replicas"); do
   p=${backend_ports[$((i - 1))]}
   setsid bash -c '
     trap "exit 0" TERM
-    if [ -n "${SERVE_CLASS_ENTRY:-}" ]; then app=("$0" "$SERVE_CLASS_ENTRY"); else app=("$0" -m streamlit); fi
+    if [ -n "${SERVE_CLASS_ENTRY:-}" ]; then app=("$0" "$SERVE_CLASS_ENTRY"); else app=("$0" -m dashboard.replica); fi
     while true; do
       "${app[@]}" run dashboard/app.py --server.address 127.0.0.1 --server.port "$1" --server.headless true &
       child=$!

@@ -160,7 +160,7 @@ def test_a_killed_replica_reconnects_its_pages_to_a_live_one_and_is_restarted(co
             page = ctx.new_page()
             page.goto(url)
             page.wait_for_function("window.__latentPlane && window.__latentPlane.ready", timeout=180_000)
-            pids = subprocess.run(["pgrep", "-f", f"streamlit run .*server.port {port}"], capture_output=True, text=True).stdout.split()
+            pids = subprocess.run(["pgrep", "-f", f"run dashboard/app.py .*server.port {port}"], capture_output=True, text=True).stdout.split()
             assert pids, "no process found for replica r1"
             # The page pinned to r1 reconnects its websocket through the proxy to the live replica, where its
             # session is new (the state of a session lives in its process: docs/deploy.md says so).
@@ -186,7 +186,10 @@ def test_a_killed_replica_reconnects_its_pages_to_a_live_one_and_is_restarted(co
     while time.monotonic() < deadline and not listening(port):
         time.sleep(0.5)
     assert listening(port), "replica r1 was not restarted"
-    assert "replica r1 (port" in (course.run_dir / "replica-r1.log").read_text()  # the supervisor said why
+    log = (course.run_dir / "replica-r1.log").read_text()
+    assert "replica r1 (port" in log  # the supervisor said why
+    # It rendered the landing page before listening, at its start and again at its restart (dashboard/replica.py)
+    assert log.count("replica: landing page rendered in") == 2, log[-2000:]
 
 
 def test_the_port_in_use_is_one_clear_message(tmp_path, chromium):
@@ -225,5 +228,5 @@ def test_sigterm_stops_every_process_it_started(tmp_path, chromium):
     assert rc == 143  # 128 + SIGTERM: stopped by the signal, not by a failure of its own
     assert not listening(c.port), "haproxy still listens"
     assert not listening(port), "the replica still listens"
-    left = subprocess.run(["pgrep", "-f", f"streamlit run .*server.port {port}"], capture_output=True, text=True).stdout.split()
+    left = subprocess.run(["pgrep", "-f", f"run dashboard/app.py .*server.port {port}"], capture_output=True, text=True).stdout.split()
     assert not left, f"processes left behind: {left}"
