@@ -510,7 +510,7 @@ class MorphMedia:
         it is shown."""
         url = self._frame_urls.get(i)
         if url is None:
-            url = self._frame_urls[i] = views.png_url(views.upscale(self.frames[i]))
+            url = self._frame_urls[i] = views.thumb_url(self.frames[i])
         return url
 
     def gif(self) -> bytes:
@@ -543,8 +543,8 @@ def picked_images(folder: str, stamp: tuple[int, int], dataset: str, index: int,
     model, _ = load_model(folder, stamp)
     enc = test_encodings(folder, stamp, dataset)
     recon = decode(model, enc.mu[index])[0]
-    return (views.png_url(views.upscale(enc.images[index], size=size)),
-            views.png_url(views.upscale(recon, size=size)))
+    return (views.thumb_url(enc.images[index], size=size),
+            views.thumb_url(recon, size=size))
 
 
 @st.cache_resource(max_entries=4, show_spinner=False)

@@ -116,6 +116,11 @@ def png_url(image) -> str:
     return "data:image/png;base64," + base64.b64encode(png).decode("ascii")
 
 
+def thumb_url(image, size: int | None = DISPLAY_SIZE) -> str:
+    """A 28 x 28 image enlarged to `size` pixels (upscale) as a PNG data URL (png_url): what st.image shows."""
+    return png_url(upscale(image, size=size))
+
+
 def strip_image(frames, scale: int = 3, pad: int = 2, ncols: int | None = None) -> np.ndarray:
     """The frames of a morph [T, H, W] side by side (or wrapped after ncols), white gaps between."""
     return tile(frames, ncols=ncols, pad=pad, scale=scale)

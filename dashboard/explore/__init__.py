@@ -205,7 +205,7 @@ def decoder_image(active, z, size: int = 196) -> None:
     """The ★ decoded by PyTorch on the server."""
     image = models.decode(active.model, z)[0]
     shown = ", ".join(f"{v:.2f}" for v in z[:4]) + (", …" if len(z) > 4 else "")
-    st.image(views.png_url(views.upscale(image, size=size)), width=size,
+    st.image(views.thumb_url(image, size=size), width=size,
              caption=f"decoder output at z = ({shown}), on the server")
 
 

@@ -85,12 +85,12 @@ def pair_view(active, other, enc, idx: int, kind: str, kind_name: str, level: fl
         rows.append((m, role, one_image(m, codes, idx, noisy),
                      measured(m.entry.folder, m.entry.stamp, m.dataset, kind, float(level))))
     cols = st.columns(4)
-    cols[0].image(views.png_url(views.upscale(views.to_array(enc.images[idx]), size=thumb)), width=thumb,
+    cols[0].image(views.thumb_url(views.to_array(enc.images[idx]), size=thumb), width=thumb,
                   caption=f"clean test image #{idx}")
-    cols[1].image(views.png_url(views.upscale(noisy, size=thumb)), width=thumb,
+    cols[1].image(views.thumb_url(noisy, size=thumb), width=thumb,
                   caption="the same noisy input to both")
     for col, (m, role, r, _) in zip(cols[2:], rows):
-        col.image(views.png_url(views.upscale(r["recon"], size=thumb)), width=thumb,
+        col.image(views.thumb_url(r["recon"], size=thumb), width=thumb,
                   caption=f"{role}: {m.entry.name}'s reconstruction")
     lines = []
     for m, role, r, fig in rows:

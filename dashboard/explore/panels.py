@@ -160,9 +160,9 @@ def own_digit_panel(active, state: ExploreState, lim: float) -> None:
         mu, sigma, recon = code
         i1, i2 = st.columns(2)
         source = "your drawing" if own["source"] == "drawing" else own["source"].split(": ", 1)[-1]
-        i1.image(views.png_url(views.upscale(own["pixels"], size=THUMB)), width=THUMB,
+        i1.image(views.thumb_url(own["pixels"], size=THUMB), width=THUMB,
                  caption=f"{source}, as the model sees it (28 × 28)")
-        i2.image(views.png_url(views.upscale(recon, size=THUMB)), width=THUMB,
+        i2.image(views.thumb_url(recon, size=THUMB), width=THUMB,
                  caption="your digit's reconstruction at μ")
         _posterior(active, mu, sigma, "explore_own_q")
         st.button("Move the ★ here", key="explore_own_to_star", icon=":material/my_location:",

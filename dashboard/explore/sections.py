@@ -162,8 +162,8 @@ def denoise_section(active, enc, state: ExploreState, lim: float) -> None:
         for row in ((clean, "clean test image", noisy, "noisy input"),
                     (recon_noisy, "reconstruction of the noisy input", recon_clean, "reconstruction of the clean")):
             c1, c2 = st.columns(2)
-            c1.image(views.png_url(views.upscale(row[0], size=THUMB)), width=THUMB, caption=row[1])
-            c2.image(views.png_url(views.upscale(row[2], size=THUMB)), width=THUMB, caption=row[3])
+            c1.image(views.thumb_url(row[0], size=THUMB), width=THUMB, caption=row[1])
+            c2.image(views.thumb_url(row[2], size=THUMB), width=THUMB, caption=row[3])
         st.markdown(f"The noise moved the code by |Δμ| = **{shift:.2f}**; the clean image's σ is about "
                     f"{float(np.mean(enc.sigma[idx])):.2f}.")
         st.info(why, icon=":material/info:")
