@@ -10,9 +10,9 @@ The forkserver also starts a session of its own, which on Linux is an autogroup 
 fairly between sessions, and a nice value counts only against the processes of the same session. Left in the
 server's session, a worker at nice 19 yields to its own server but takes an equal share from every other
 session, e.g. the other replicas of scripts/serve_class.sh (each supervisor is a session); in a session of its
-own whose autogroup is niced too, it yields to all of them. The workers leave with the server all the same:
-the forkserver ends when the server does, and each worker when the forkserver does
-(training_worker.end_with_parent)."""
+own whose autogroup is niced too, it yields to all of them. A process-group kill of the server no longer
+reaches the workers, so each worker watches its server and ends with it (training_worker.end_with_parent); the
+forkserver ends once neither its server nor any of its workers is left."""
 
 import os
 
