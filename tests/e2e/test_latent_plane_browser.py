@@ -512,7 +512,12 @@ def test_in_page_sliders_decode_while_dragged_and_send_one_release(browser, plan
     sliders = page.locator("input.lp-slider-input")
     assert sliders.count() == d
     s3 = sliders.nth(2)
+    # the side panel is sized right at the first layout: the slider a student aims at does not move when the
+    # page measures itself again (it moved by a row when the z readout had no height before its first frame)
+    first = s3.bounding_box()
+    page.wait_for_function("window.__latentPlane.remeasured >= 2")
     box = aimed_box(s3)
+    assert box == first, "the in-page sliders moved after the plane was ready"
     y = box["y"] + box["height"] / 2
     page.mouse.move(box["x"] + box["width"] / 2, y)
     page.mouse.down()
