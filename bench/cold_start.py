@@ -124,19 +124,21 @@ def percentile(values: list[float], q: float) -> float:
     return s[lo] + (s[hi] - s[lo]) * (k - lo)
 
 
-def start_app(extra_env: dict | None = None, python_flags: tuple[str, ...] = (), timed_runs: bool = False) -> App:
-    """The app on a free port, with an empty models folder of its own; output goes to a log file (a pipe
-    nobody reads would block the server once full). timed_runs: through bench/timed_server.py, which logs the
-    duration of every script run to App.runs_log."""
-    tmp = Path(tempfile.mkdtemp(prefix="latent-bench-"))
-    (tmp / "models").mkdir()
+def start_app(extra_env: dict | None = None, python_flags: tuple[str, ...] = (), timed_runs: bool = False,
+              script: Path = ROOT / "dashboard" / "app.py", tmp: Path | None = None) -> App:
+    """The app (or another page: `script`) on a free port, with an empty models folder of its own; output goes
+    to a log file (a pipe nobody reads would block the server once full). timed_runs: through
+    bench/timed_server.py, which logs the duration of every script run to App.runs_log. tmp: the folder for the
+    models, the log and what the caller put there first (removed by App.cleanup); default a new one."""
+    tmp = tmp or Path(tempfile.mkdtemp(prefix="latent-bench-"))
+    (tmp / "models").mkdir(exist_ok=True)
     env = {**os.environ, "LATENT_EXPLORER_MODELS_DIR": str(tmp / "models"), **(extra_env or {})}
     streamlit = ["-m", "streamlit"]
     if timed_runs:
         env["LATENT_BENCH_RUN_LOG"] = str(tmp / "runs.jsonl")
         streamlit = [str(Path(__file__).resolve().parent / "timed_server.py")]
     port = free_port()
-    cmd = [sys.executable, *python_flags, *streamlit, "run", str(ROOT / "dashboard" / "app.py"),
+    cmd = [sys.executable, *python_flags, *streamlit, "run", str(script),
            "--server.headless", "true", "--server.port", str(port), "--browser.gatherUsageStats", "false"]
     log = tmp / "server.log"
     started = time.time()

@@ -46,19 +46,16 @@ import json
 import math
 import os
 import shutil
-import socket
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from pathlib import Path
 
-from cold_start import percentile  # bench/ is on sys.path when a script in it runs
+import cold_start  # bench/ is on sys.path when a script in it runs
+from cold_start import CHROMIUM_ARGS, App, chromium_path, percentile
 
 ROOT = Path(__file__).resolve().parent.parent
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 
 SERVER_PROBE = """() => {
   const probe = (window.__serverPath = { t0: null, results: [], lastSrc: null });
@@ -79,47 +76,17 @@ SERVER_PROBE = """() => {
 }"""
 
 
-def chromium_path(given: str | None) -> str:
-    for candidate in (given, os.environ.get("LATENT_EXPLORER_CHROMIUM"), "/usr/bin/chromium"):
-        if candidate and Path(candidate).is_file():
-            return candidate
-    sys.exit("no Chromium found: pass --chromium PATH (Debian: apt-get install chromium)")
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def start_app(model: str) -> tuple[subprocess.Popen, str, Path]:
+def start_app(model: str) -> App:
     """The app on a free port, with a pretrained/ holding only `model` (so it is the one shown)."""
     src = ROOT / "pretrained" / model
     if not (src / "model.safetensors").is_file():
         sys.exit(f"no checkpoint at {src}")
     tmp = Path(tempfile.mkdtemp(prefix="drag-fps-"))
-    (tmp / "pretrained").mkdir()
     # a copy, not a link: the model list never follows links out of pretrained/ (issue 15)
     shutil.copytree(src, tmp / "pretrained" / model)
-    env = {**os.environ, "LATENT_EXPLORER_PRETRAINED_DIR": str(tmp / "pretrained"),
-           "LATENT_EXPLORER_MODELS_DIR": str(tmp / "models")}
-    port = free_port()
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", str(ROOT / "dashboard" / "app.py"), "--server.headless", "true",
-         "--server.port", str(port), "--browser.gatherUsageStats", "false"],
-        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            sys.exit(f"streamlit exited with {proc.returncode}")
-        try:
-            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2):
-                return proc, url, tmp
-        except OSError:
-            time.sleep(0.3)
-    proc.kill()
-    sys.exit("streamlit did not start")
+    app = cold_start.start_app({"LATENT_EXPLORER_PRETRAINED_DIR": str(tmp / "pretrained")}, tmp=tmp)
+    cold_start.wait_healthy(app)
+    return app
 
 
 async def measure_drag(page, moves: int, rate: float) -> dict:
@@ -225,28 +192,14 @@ lp.latent_plane("plane", dict(z=[0.0] * d, limit=3.0, view=dict(cx=0.0, cy=0.0, 
 """
 
 
-def start_slider_app(model: str) -> tuple[subprocess.Popen, str, Path]:
+def start_slider_app(model: str) -> App:
     """A page with the component alone and its in-page sliders on, for when the app does not show them."""
     tmp = Path(tempfile.mkdtemp(prefix="drag-fps-sliders-"))
     script = tmp / "slider_app.py"
     script.write_text(SLIDER_APP.format(root=str(ROOT), checkpoint=str(ROOT / "pretrained" / model)))
-    port = free_port()
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", str(script), "--server.headless", "true", "--server.port", str(port),
-         "--browser.gatherUsageStats", "false"],
-        cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            sys.exit(f"the slider app exited with {proc.returncode}")
-        try:
-            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2):
-                return proc, url, tmp
-        except OSError:
-            time.sleep(0.3)
-    proc.kill()
-    sys.exit("the slider app did not start")
+    app = cold_start.start_app(script=script, tmp=tmp)
+    cold_start.wait_healthy(app)
+    return app
 
 
 async def measure_server(page, samples: int) -> dict:
@@ -289,18 +242,16 @@ async def run(url: str, args) -> tuple[dict, dict, str]:
             slider = await measure_slider(page, args.slider_moves, args.rate)
         server = None if args.no_server else await measure_server(page, args.server_samples)
         if slider is None and args.url is None:
-            proc, surl, tmp = start_slider_app(args.model)
+            sliders_app = start_slider_app(args.model)
             try:
                 spage = await browser.new_page(viewport={"width": 1600, "height": 1200})
-                await spage.goto(surl)
+                await spage.goto(sliders_app.url)
                 await spage.wait_for_function("window.__latentPlane && window.__latentPlane.ready", timeout=180_000)
                 await spage.locator("input.lp-slider-input").first.wait_for()
                 await measure_slider(spage, 40, args.rate)
                 slider, where = await measure_slider(spage, args.slider_moves, args.rate), "the component alone"
             finally:
-                proc.terminate()
-                proc.wait(10)
-                shutil.rmtree(tmp, ignore_errors=True)
+                sliders_app.cleanup()
         version = browser.version
         await browser.close()
     return drag, keys, slider, where, server, version
@@ -344,18 +295,13 @@ def main() -> None:
     ap.add_argument("--no-server", action="store_true", help="skip the server path (slow on a busy machine)")
     args = ap.parse_args()
 
-    proc = tmp = None
-    url = args.url
-    if url is None:
-        proc, url, tmp = start_app(args.model)
+    app = None if args.url else start_app(args.model)
+    url = args.url or app.url
     try:
         drag, keys, slider, where, server, version = asyncio.run(run(url, args))
     finally:
-        if proc is not None:
-            proc.terminate()
-            proc.wait(10)
-        if tmp is not None:
-            shutil.rmtree(tmp, ignore_errors=True)
+        if app is not None:
+            app.cleanup()
 
     print(f"latent plane drag, model {args.model if args.url is None else '(as served at ' + url + ')'}, "
           f"headless Chromium {version}, {os.cpu_count()} CPUs")

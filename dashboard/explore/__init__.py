@@ -89,7 +89,7 @@ def picked_view(active, enc, lim: float) -> None:
     """A fragment of its own, so that a pick that nothing else outside the map shows reruns only the two; with
     the picking by number and the sampling of the pick's posterior, so that neither reruns the whole page."""
     state = ExploreState()
-    panels.picked_view(active, enc, state, presenter=False)
+    panels.picked_view(active, enc, state)
     panels.pick_by_number(active, enc, state, lim)
     panels.picked_controls(active, enc, state, lim)
 

@@ -40,14 +40,13 @@ def _posterior(active, mu, sigma, key: str) -> None:
 # --- the picked point ----------------------------------------------------------------------------
 
 
-def picked_view(active, enc, state: ExploreState, presenter: bool) -> None:
+def picked_view(active, enc, state: ExploreState) -> None:
     """The last pick: the image, its reconstruction, q(z|x)."""
     st.markdown("#### Picked point")
     picks = [p for p in state.picks if 0 <= p < len(enc.labels)]
     if not picks:
-        if not presenter:
-            st.caption("Click a point on the map, or enter a test-image number below, to see the image, "
-                       "its reconstruction and its posterior q(z|x).")
+        st.caption("Click a point on the map, or enter a test-image number below, to see the image, "
+                   "its reconstruction and its posterior q(z|x).")
         return
     idx = picks[-1]
     label = enc.class_names[int(enc.labels[idx])]

@@ -16,6 +16,7 @@ import socket
 import re
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 from pathlib import Path
@@ -25,6 +26,7 @@ import pytest
 import torch
 
 ROOT = Path(__file__).resolve().parents[2]
+APP = ROOT / "dashboard" / "app.py"
 OUT = ROOT / "test-output"
 SHOTS = OUT / "screenshots"  # scripts/update_screenshots.sh copies the README's and docs/lecture.md's from here
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
@@ -148,18 +150,28 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def start_streamlit(port: int, env: dict | None = None) -> subprocess.Popen:
-    cmd = [sys.executable, "-m", "streamlit", "run", str(ROOT / "dashboard" / "app.py"), "--server.headless", "true",
+def start_streamlit(port: int, env: dict | None = None, script: Path = APP) -> subprocess.Popen:
+    cmd = [sys.executable, "-m", "streamlit", "run", str(script), "--server.headless", "true",
            "--server.port", str(port), "--browser.gatherUsageStats", "false"]
-    return subprocess.Popen(cmd, cwd=ROOT, env={**os.environ, **(env or {})}, stdout=subprocess.PIPE,
+    # Its output to a file, not a pipe: nobody reads a pipe while the tests run, and a full one would block the
+    # server at its next log line.
+    log = tempfile.TemporaryFile()
+    proc = subprocess.Popen(cmd, cwd=ROOT, env={**os.environ, **(env or {})}, stdout=log,
                             stderr=subprocess.STDOUT, start_new_session=True)
+    proc.log = log
+    return proc
+
+
+def server_output(proc: subprocess.Popen) -> str:
+    proc.log.seek(0)
+    return proc.log.read().decode(errors="replace")
 
 
 def wait_healthy(url: str, proc: subprocess.Popen, timeout: float = 90) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if proc.poll() is not None:
-            raise RuntimeError(f"streamlit exited with {proc.returncode}:\n{proc.stdout.read().decode(errors='replace')}")
+            raise RuntimeError(f"streamlit exited with {proc.returncode}:\n{server_output(proc)}")
         try:
             with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:
                 if r.status == 200:
@@ -181,10 +193,11 @@ def chromium():
 
 
 @contextlib.contextmanager
-def running_app(env: dict | None = None):
-    """`streamlit run dashboard/app.py` on a free port for the duration of the block; yields its URL."""
+def running_app(env: dict | None = None, script: Path = APP):
+    """`streamlit run dashboard/app.py` (or another page) on a free port for the duration of the block; yields
+    its URL."""
     port = free_port()
-    proc = start_streamlit(port, env)
+    proc = start_streamlit(port, env, script)
     url = f"http://127.0.0.1:{port}"
     try:
         wait_healthy(url, proc)
@@ -195,6 +208,7 @@ def running_app(env: dict | None = None):
             proc.wait(10)
         except subprocess.TimeoutExpired:
             proc.kill()
+        proc.log.close()
 
 
 @pytest.fixture(scope="module")

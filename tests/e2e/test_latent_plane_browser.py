@@ -10,7 +10,6 @@ from __future__ import annotations
 import io
 import json
 import re
-import subprocess
 import sys
 from pathlib import Path
 
@@ -24,7 +23,8 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from vae_core import VAE, VAEConfig, load_checkpoint  # noqa: E402
-from .conftest import SHOTS, aimed_box, close, digit, frame, settled_box, torch_digit, url_z  # noqa: E402
+from .conftest import (  # noqa: E402
+    SHOTS, aimed_box, close, digit, frame, running_app, settled_box, torch_digit, url_z)
 
 
 @pytest.fixture(scope="module")
@@ -284,25 +284,10 @@ st.text("events: " + json.dumps(ss.events))
 
 @pytest.fixture(scope="module")
 def plane_app(chromium, tmp_path_factory):
-    from .conftest import free_port, wait_healthy
-
     script = tmp_path_factory.mktemp("plane-app") / "plane_app.py"
     script.write_text(PLANE_APP.format(root=str(ROOT)))
-    port = free_port()
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", str(script), "--server.headless", "true", "--server.port",
-         str(port), "--browser.gatherUsageStats", "false"],
-        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        wait_healthy(url, proc)
+    with running_app(script=script) as url:
         yield url
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
 
 
 def open_plane(browser, url, query="", viewport=(1280, 720)):
