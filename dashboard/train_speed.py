@@ -16,8 +16,10 @@ start, the page says so (other sessions are sharing the CPU).
 
 from __future__ import annotations
 
+import atexit
 import logging
 import math
+import multiprocessing.util  # noqa: F401  (its exit handler, which ends the timing process, is registered first)
 import threading
 import time
 
@@ -49,6 +51,13 @@ _last_run: dict[tuple, float] = {}  # (model config, batch, device, n_train) -> 
 _runs: dict[str, tuple] = {}  # job id -> the key of _last_run its time goes to
 _thread: threading.Thread | None = None
 _pending: list[tuple[VAEConfig, TrainConfig]] = []  # runs whose model is still to be timed
+_exiting = False  # the interpreter is ending: multiprocessing ends a timing process, and that is no failure
+
+
+@atexit.register  # after multiprocessing's own handler was registered: so this one runs before it
+def _note_exit() -> None:
+    global _exiting
+    _exiting = True
 
 
 def _run_key(model_cfg: VAEConfig, cfg: TrainConfig) -> tuple:
@@ -138,6 +147,8 @@ def _measure_pending() -> None:
         try:
             step_s, eval_s = measure_apart(model_cfg, cfg.batch_size, cfg.device)
         except Exception:  # a timing is a nicety: the label says "timing…", the log says why
+            if _exiting:
+                return
             log.exception("timing the preset model failed")
             continue
         with _lock:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import json
 import shlex
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -410,6 +411,26 @@ def test_preset_durations_come_from_this_machine(monkeypatch):
     train_speed.start_run("j1", model_cfg, cfg, "Tiny")
     train_speed.finish_run("j1", "completed", elapsed=12.0, epochs_completed=2)
     assert label("Tiny") == "Tiny: about 12 s (its last run here)"
+
+
+def test_a_server_ending_during_a_preset_timing_logs_no_failure():
+    """multiprocessing ends the (daemonic) timing process when the interpreter exits; the server's log must not
+    call that a failed timing, with a traceback."""
+    code = f"""
+import logging, multiprocessing, sys, time
+sys.path.insert(0, {str(ROOT)!r})
+logging.basicConfig(level=logging.INFO)
+from dashboard import train_speed, training_job as tj
+from vae_core.config import VAEConfig
+# a model that takes many seconds to time on any CPU: the timing is still running when the interpreter ends
+train_speed.ensure_measured([(VAEConfig(hidden=(2048, 2048)), tj.TrainConfig(batch_size=2000, device="cpu"))])
+while not multiprocessing.active_children():
+    time.sleep(0.05)
+print("timing", flush=True)
+"""
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0 and "timing" in out.stdout, out.stderr
+    assert "timing the preset model failed" not in out.stderr and "Traceback" not in out.stderr, out.stderr
 
 
 def test_a_saved_model_keeps_its_replay_and_compare_plays_it(at, dirs):
