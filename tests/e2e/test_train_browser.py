@@ -23,6 +23,7 @@ from .conftest import SHOTS, VIEWPORT, digit, frame, running_app, torch_digit  #
 from vae_core import load_checkpoint  # noqa: E402
 
 MODEL_NAME = "e2e-quick-demo"
+HANG_MS = 120_000  # a wait for the page longer than this is a hang
 STALL_S = 60  # wait_on_progress(): this long without a change of the progress bar's text is a hang
 LOSS_TRACE = "train: recon + β·KL, the objective (per step, smoothed)"  # train_tab.TRAIN_LOSS
 
@@ -85,6 +86,9 @@ def selected(page, label: str) -> str:
 def page(browser):
     """A fresh page (a new session); on a failure its last state is kept as train-failure.png."""
     ctx = browser.new_context(viewport=VIEWPORT)
+    # A bound on a hang, not an expected wait: with two busy loops beside a training at nice 0, a rerun of the
+    # page or a full-page screenshot (Playwright's default bound: 30 s) has taken longer.
+    ctx.set_default_timeout(HANG_MS)
     pg = ctx.new_page()
     pg.errors = []
     pg.on("pageerror", lambda e: pg.errors.append(str(e)))
@@ -130,27 +134,27 @@ def train_stop_save_and_explore(page, url: str, models_dir: Path) -> None:
     stop.click()
 
     stopped = page.locator('[data-testid="stAlert"]').filter(has_text="Training stopped")
-    stopped.wait_for(timeout=30_000)
+    stopped.wait_for()
     kept = int(re.search(r"The model of epoch (\d+) is kept", stopped.inner_text()).group(1))
     assert 3 <= kept < 30
 
     # The replay plays: after Play the shown epoch moves on by itself, no further click.
     shown_epoch = page.get_by_text(re.compile(r"^Latent space (before training|after epoch \d+)"))
     page.get_by_role("button", name="Play", exact=True).click()
-    page.get_by_role("button", name="Pause", exact=True).wait_for(timeout=30_000)
+    page.get_by_role("button", name="Pause", exact=True).wait_for()
     first_shown = shown_epoch.first.inner_text()
     page.wait_for_function(
         """(first) => [...document.querySelectorAll('p')].some((p) => /^Latent space (before training|after epoch \\d+)/
                       .test(p.innerText) && !p.innerText.startsWith(first.split(' ·')[0]))""",
-        arg=first_shown, timeout=30_000)
+        arg=first_shown)
     assert shown_epoch.first.inner_text().split(" ·")[0] != first_shown.split(" ·")[0]
     page.screenshot(path=str(SHOTS / "train-replay.png"), full_page=True)
     # At the last epoch it stops by itself; the slider and the map agree on the epoch shown.
-    page.get_by_role("button", name="Play", exact=True).wait_for(timeout=60_000)
+    page.get_by_role("button", name="Play", exact=True).wait_for()
     frame(page)
     slider = page.locator('[data-testid="stSliderThumbValue"]').first  # the number above the thumb
     page.wait_for_function("""(kept) => [...document.querySelectorAll('p')].some(
-        (p) => p.innerText.startsWith('Latent space after epoch ' + kept + ' '))""", arg=kept, timeout=30_000)
+        (p) => p.innerText.startsWith('Latent space after epoch ' + kept + ' '))""", arg=kept)
     print("slider", slider.inner_text(), shown_epoch.first.inner_text())
     assert slider.inner_text() == str(kept)
 
@@ -159,7 +163,7 @@ def train_stop_save_and_explore(page, url: str, models_dir: Path) -> None:
     name_box = save_form.get_by_role("textbox", name="Name")
     name_box.fill(MODEL_NAME)
     name_box.press("Enter")
-    page.get_by_text(re.compile(rf"Saved as {MODEL_NAME}")).wait_for(timeout=30_000)
+    page.get_by_text(re.compile(rf"Saved as {MODEL_NAME}")).wait_for()
     assert page.get_by_text("already exists").count() == 0
     assert page.get_by_role("textbox", name="Name").count() == 0
     folder = models_dir / MODEL_NAME
@@ -171,11 +175,11 @@ def train_stop_save_and_explore(page, url: str, models_dir: Path) -> None:
     page.get_by_role("button", name="Explore it now").click()
     sidebar = page.locator('[data-testid="stSidebar"]')
     # The picker shows its value inside an input, so wait for the summary it writes below: the new test loss.
-    sidebar.get_by_text(f"test loss {config['metrics']['test_loss']:.2f} nats").wait_for(timeout=30_000)
+    sidebar.get_by_text(f"test loss {config['metrics']['test_loss']:.2f} nats").wait_for()
     # ... and the Explore tab is open, without a click on it.
     page.wait_for_function("""() => [...document.querySelectorAll('[role=tab]')].some(
-        (t) => t.innerText.trim() === 'Explore' && t.getAttribute('aria-selected') === 'true')""", timeout=30_000)
-    page.wait_for_function(f"window.__latentPlane.renders > {renders} && window.__latentPlane.ready", timeout=60_000)
+        (t) => t.innerText.trim() === 'Explore' && t.getAttribute('aria-selected') === 'true')""")
+    page.wait_for_function(f"window.__latentPlane.renders > {renders} && window.__latentPlane.ready")
     # The sidebar describes the new model: its test loss and the epochs it was trained for.
     summary = sidebar.inner_text()
     assert f"test loss {config['metrics']['test_loss']:.2f} nats" in summary, summary
@@ -255,7 +259,7 @@ def test_compare_shows_both_maps_whole(browser, train_app, size):
         page.wait_for_function("""() => {
             const [a, b] = [0, 1].map((i) => document.querySelector(`.st-key-train_compare_${i}_latent .js-plotly-plot`));
             return a && b && Math.abs(a.getBoundingClientRect().top - b.getBoundingClientRect().top) < 2;
-        }""", timeout=60_000)
+        }""")
         wait_for_one_map_each(page)
         a, b = map_boxes(page)
         assert a["chart"]["x"] + a["chart"]["width"] <= b["chart"]["x"] and b["chart"]["x"] + b["chart"]["width"] <= width + 1
