@@ -97,16 +97,9 @@ def test_the_reason_says_what_is_wrong(corpus, name, reason):
 # Runs evaluate's main() on each folder in one process (a Python start per folder would take minutes on a
 # loaded machine), and reports each exit status and stderr, and the process's peak memory.
 _EVALUATE_EACH = r"""
-import contextlib, io, json, resource, sys
+import contextlib, io, json, sys
+from tests.peak_memory import peak_kib
 from vae_core.evaluate import main
-def peak_kib():
-    # This process's own peak RSS. ru_maxrss would not do: Linux carries it over exec from the forked
-    # parent (here pytest, which may hold a GB), so it can report the parent's peak, not ours.
-    try:
-        with open("/proc/self/status") as f:
-            return next(int(line.split()[1]) for line in f if line.startswith("VmHWM:"))
-    except (OSError, StopIteration):
-        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 report = {}
 for folder in sys.argv[1:]:
     err, out = io.StringIO(), io.StringIO()

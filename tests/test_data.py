@@ -144,16 +144,9 @@ def test_expected_sizes_are_the_official_files(mnist):
 # A gzip of 200 MB of zeros (a few hundred KB on disk) in place of the training images: refused after reading
 # at most the official file's 47 MB, and the process's memory grows by about that, not by 200 MB.
 _BOMB = r"""
-import gzip, json, resource, sys
+import gzip, json, sys
 from pathlib import Path
-def peak_kib():
-    # This process's own peak RSS. ru_maxrss would not do: Linux carries it over exec from the forked
-    # parent (here pytest, which may hold a GB), so it can report the parent's peak, not ours.
-    try:
-        with open("/proc/self/status") as f:
-            return next(int(line.split()[1]) for line in f if line.startswith("VmHWM:"))
-    except (OSError, StopIteration):
-        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+from tests.peak_memory import peak_kib
 folder = Path(sys.argv[1])
 # 200 gzip members of 1 MiB of zeros each: one valid gzip file (readers concatenate members), made in no time
 (folder / "train-images-idx3-ubyte.gz").write_bytes(gzip.compress(bytes(1 << 20), mtime=0) * 200)

@@ -1,0 +1,16 @@
+"""A process's own peak memory, read by the child processes of the tests that bound it (they run with the
+repository as their working directory, so `from tests.peak_memory import peak_kib` finds this)."""
+
+from __future__ import annotations
+
+import resource
+
+
+def peak_kib() -> int:
+    """This process's own peak RSS in KiB. ru_maxrss would not do: Linux carries it over exec from the forked
+    parent (here pytest, which may hold a GB), so it can report the parent's peak, not ours."""
+    try:
+        with open("/proc/self/status") as f:
+            return next(int(line.split()[1]) for line in f if line.startswith("VmHWM:"))
+    except (OSError, StopIteration):
+        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
