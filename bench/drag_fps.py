@@ -84,8 +84,16 @@ def start_app(model: str) -> App:
     tmp = Path(tempfile.mkdtemp(prefix="drag-fps-"))
     # a copy, not a link: the model list never follows links out of pretrained/ (issue 15)
     shutil.copytree(src, tmp / "pretrained" / model)
-    app = cold_start.start_app({"LATENT_EXPLORER_PRETRAINED_DIR": str(tmp / "pretrained")}, tmp=tmp)
-    cold_start.wait_healthy(app)
+    return healthy(cold_start.start_app({"LATENT_EXPLORER_PRETRAINED_DIR": str(tmp / "pretrained")}, tmp=tmp))
+
+
+def healthy(app: App) -> App:
+    """The app once it answers; stopped and its folder removed when it does not."""
+    try:
+        cold_start.wait_healthy(app)
+    except BaseException:
+        app.cleanup()
+        raise
     return app
 
 
@@ -197,9 +205,7 @@ def start_slider_app(model: str) -> App:
     tmp = Path(tempfile.mkdtemp(prefix="drag-fps-sliders-"))
     script = tmp / "slider_app.py"
     script.write_text(SLIDER_APP.format(root=str(ROOT), checkpoint=str(ROOT / "pretrained" / model)))
-    app = cold_start.start_app(script=script, tmp=tmp)
-    cold_start.wait_healthy(app)
-    return app
+    return healthy(cold_start.start_app(script=script, tmp=tmp))
 
 
 async def measure_server(page, samples: int) -> dict:
