@@ -127,3 +127,18 @@ def test_a_plane_link_reloads_and_a_bad_one_is_refused(browser, app_url, viewpor
     page.get_by_text("Ignored link parameters that do not fit this model: pl.").wait_for(timeout=30_000)
     assert page.evaluate("window.__latentPlane.axes") == ["PC1", "PC2"]
     close(ctx, page)
+
+
+@pytest.mark.parametrize("viewport", [(1280, 720), (1920, 1080)])
+def test_the_plane_s_caption_fits_its_map_in_presenter_mode(browser, app_url, viewport):
+    """Presenter mode's larger type on the narrower map of a 1280 px projector: the caption drops its kind, then
+    takes smaller type (never under 10 px), and is never clipped by the map's edge."""
+    ctx, page = open_page(browser, app_url, "&pr=1", viewport=viewport)
+    page.wait_for_function("window.__latentPlane.remeasured >= 2 && window.__latentPlane.captionDrawn")
+    drawn = page.evaluate("window.__latentPlane.captionDrawn")
+    assert drawn["width"] <= drawn["room"] and drawn["px"] >= 10, drawn
+    assert re.fullmatch(r"(PCA plane: )?PC1–PC2, \d+% of the variance", drawn["text"]), drawn
+    if viewport[0] == 1920:
+        assert drawn["text"].startswith("PCA plane: ") and drawn["px"] == 15, drawn  # room enough: as it was
+    assert not page.errors
+    ctx.close()

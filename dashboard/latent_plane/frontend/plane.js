@@ -872,10 +872,16 @@ function drawStatic(inst) {
     STATS.pointsDrawn = drawn;
   }
   if (d.caption) {  // which plane; a narrow map drops the kind ("PCA plane: "), the axes name it
-    const px = inst.presenter ? 15 : 13;
+    const room = r.w - 14;
+    let px = inst.presenter ? 15 : 13;
     ctx.font = `bold ${px}px system-ui, sans-serif`;
-    const text = ctx.measureText(d.caption).width > r.w - 14 ? d.caption.split(": ").pop() : d.caption;
+    const text = ctx.measureText(d.caption).width > room ? d.caption.split(": ").pop() : d.caption;
+    while (px > 10 && ctx.measureText(text).width > room) {  // still too long: smaller type, never clipped
+      px -= 1;
+      ctx.font = `bold ${px}px system-ui, sans-serif`;
+    }
     label(ctx, text, r.x0 + 6, r.y0 + 12, "#31333F", px);
+    STATS.captionDrawn = { text, px, width: ctx.measureText(text).width, room };
   }
   ctx.restore();
   // frame, ticks, labels
