@@ -89,7 +89,12 @@ def main() -> None:
     st.session_state.setdefault(url.PRESENTER_KEY, False)
     st.session_state[url.PRESENTER_KEY] = bool(st.session_state[url.PRESENTER_KEY])  # kept while Train is open
     st.sidebar.toggle("Presenter mode", key=url.PRESENTER_KEY,
-                      help="For a projector: larger type, fewer controls and captions, the sub-view beside the map.")
+                      help="For a projector: larger type, fewer controls and captions, the sub-view beside the map. "
+                           "The sidebar folds away (the arrow at the top left brings it back).")
+    # The projector needs the width (at 1280 px an open sidebar puts the decoded digit under the map): presenter
+    # mode, switched on here or by a link, folds the sidebar away. Streamlit applies the initial state when it
+    # changes only, so a sidebar opened again by hand stays open.
+    st.set_page_config(initial_sidebar_state="collapsed" if st.session_state[url.PRESENTER_KEY] else "auto")
 
     for note in url.take_notes():
         st.info(note, icon=":material/link_off:")

@@ -11,14 +11,15 @@ from .conftest import EXPLORE_SHOWN, LP, SHOTS, nudge_page_slider, plane_z, url_
 READY = "window.__latentPlane && window.__latentPlane.ready"
 
 # Bounding boxes (viewport px) of the plane's canvas, the decoded digit and the legend (inside the component's
-# shadow root), after scrolling the page so that the component's top sits under Streamlit's header.
-PLANE_BOXES = """() => {
+# shadow root); with scroll true, after scrolling the page so that the component's top sits under Streamlit's
+# header.
+PLANE_BOXES = """(scroll) => {
   const host = [...document.querySelectorAll('*')].find((e) => e.shadowRoot && e.shadowRoot.querySelector('canvas.lp-digit'));
   const root = host.shadowRoot;
   const box = (el) => { const r = el.getBoundingClientRect(); return [r.left, r.top, r.right, r.bottom]; };
   const header = document.querySelector('header');
   const top = host.getBoundingClientRect().top + window.scrollY;
-  window.scrollTo(0, top - (header ? header.getBoundingClientRect().height : 0) - 8);
+  if (scroll) window.scrollTo(0, top - (header ? header.getBoundingClientRect().height : 0) - 8);
   return {
     plane: box(root.querySelector('.lp-plane-box canvas')), digit: box(root.querySelector('canvas.lp-digit')),
     legend: box(root.querySelector('.lp-legend')), header: header ? header.getBoundingClientRect().bottom : 0,
@@ -106,9 +107,9 @@ def test_the_map_the_digit_and_the_legend_fit_the_screen(browser, app_url, width
     ctx, page = open_app(browser, app_url, width=width, height=height)
     if sidebar == "closed":
         close_sidebar(page)
-    boxes = page.evaluate(PLANE_BOXES)
+    boxes = page.evaluate(PLANE_BOXES, True)
     page.wait_for_timeout(300)
-    boxes = page.evaluate(PLANE_BOXES)  # after the scroll
+    boxes = page.evaluate(PLANE_BOXES, True)  # after the scroll
     page.screenshot(path=str(SHOTS / f"lecture-hall-{width}x{height}-{sidebar}.png"))
     for name in ("plane", "digit", "legend"):
         left, top, right, bottom = boxes[name]
@@ -135,6 +136,10 @@ def test_no_formula_or_label_is_clipped(browser, app_url, width, query):
     ctx.close()
 
 
+SIDEBAR_FOLDED = ("() => { const s = document.querySelector('[data-testid=stSidebar]'); "
+                  "return s.getAttribute('data-collapsed') === 'true' && s.getBoundingClientRect().right <= 0; }")
+
+
 @pytest.mark.parametrize("width, height", [(1280, 720), (1920, 1080)])
 def test_presenter_mode_puts_the_morph_beside_the_map(browser, app_url, width, height):
     ctx, page = open_app(browser, app_url, "pr=1&p=7,42&sub=morph", width=width, height=height)
@@ -144,6 +149,33 @@ def test_presenter_mode_puts_the_morph_beside_the_map(browser, app_url, width, h
     morph = gif.bounding_box()
     assert morph["x"] >= plane["x"] + plane["width"] - 1, "beside, not under"
     assert morph["y"] < plane["y"] + plane["height"], "at the map's height"
+    # the link opened presenter mode with the sidebar folded away: the map, the digit beside it and the legend
+    # are on the screen as the page opens, not scrolled
+    page.wait_for_function(SIDEBAR_FOLDED)
+    page.wait_for_function(f"{LP}.remeasured >= 2")
+    boxes = page.evaluate(PLANE_BOXES, False)
+    for name in ("plane", "digit", "legend"):
+        left, top, right, bottom = boxes[name]
+        assert left >= 0 and right <= boxes["width"] and top >= boxes["header"] - 1 and bottom <= boxes["height"], \
+            (name, boxes)
+    assert boxes["digit"][0] >= boxes["plane"][2], "the digit beside the map, not under it"
     page.screenshot(path=str(SHOTS / f"presenter-{width}x{height}.png"))
+    assert not page.errors
+    ctx.close()
+
+
+def test_switching_presenter_mode_on_folds_the_sidebar_and_an_opened_one_stays(browser, app_url):
+    ctx, page = open_app(browser, app_url)
+    sidebar = page.locator('[data-testid="stSidebar"]')
+    sidebar.get_by_text("Presenter mode").click()
+    page.wait_for_function(SIDEBAR_FOLDED)
+    page.wait_for_function("() => new URLSearchParams(location.search).get('pr') === '1'")
+    page.locator('[data-testid="stExpandSidebarButton"]').click()  # the arrow at the top left
+    page.wait_for_function("() => document.querySelector('[data-testid=stSidebar]').getBoundingClientRect().left >= 0")
+    # a rerun of the whole page (another setting of the sidebar) leaves the sidebar open
+    sidebar.get_by_text("Show explanations").click()
+    # the run has ended once it wrote the address; a fold would have been sent at its start (set_page_config)
+    page.wait_for_function("() => new URLSearchParams(location.search).get('ex') === '0'")
+    assert sidebar.get_attribute("data-collapsed") != "true" and sidebar.get_by_text("Presenter mode").is_visible()
     assert not page.errors
     ctx.close()
