@@ -25,6 +25,7 @@ import streamlit as st  # noqa: E402
 # (label, module with render(active_model)); more tabs are added here.
 TABS = [("Explore", "dashboard.explore"), ("Train", "dashboard.train_tab")]
 TAB_KEY = "app_tab"
+PRESENTER_CSS = "[data-testid=stMainBlockContainer] { padding-top: 4.5rem; }"
 
 
 def keep_own_training_alive() -> None:
@@ -65,10 +66,6 @@ def render_tab(module: str, active) -> None:
 def main() -> None:
     """One run of the page: the sidebar and the open tab."""
     st.set_page_config(page_title="Latent-space explorer", page_icon=":material/scatter_plot:", layout="wide")
-
-    # Keep enlarged 28 x 28 images crisp even when the browser scales them. KaTeX's multi-line formulas reach a
-    # few pixels past their own box: a little padding keeps that inside, so nothing scrolls or clips.
-    st.html("<style>img { image-rendering: pixelated; } .katex-display { padding-inline: 8px; }</style>")
     st.sidebar.title("Latent-space explorer")
 
     # The first session of a fresh server imports PyTorch here (seconds); the title above is already on its page.
@@ -94,7 +91,13 @@ def main() -> None:
     # The projector needs the width (at 1280 px an open sidebar puts the decoded digit under the map): presenter
     # mode, switched on here or by a link, folds the sidebar away. Streamlit applies the initial state when it
     # changes only, so a sidebar opened again by hand stays open.
-    st.set_page_config(initial_sidebar_state="collapsed" if st.session_state[url.PRESENTER_KEY] else "auto")
+    presenting = st.session_state[url.PRESENTER_KEY]
+    st.set_page_config(initial_sidebar_state="collapsed" if presenting else "auto")
+    # Keep enlarged 28 x 28 images crisp even when the browser scales them. KaTeX's multi-line formulas reach a
+    # few pixels past their own box: a little padding keeps that inside, so nothing scrolls or clips. Presenter
+    # mode gives the page's top margin (108 px, under a 68 px header) to the map, which is sized to the height.
+    st.html("<style>img { image-rendering: pixelated; } .katex-display { padding-inline: 8px; }"
+            + (PRESENTER_CSS if presenting else "") + "</style>")
 
     for note in url.take_notes():
         st.info(note, icon=":material/link_off:")

@@ -24,6 +24,7 @@ from .state import MORPH_ENDS, ExploreState
 ss = st.session_state
 TICK_S = 0.35  # s between two frames while playing (each is a page run: keep it above a run's time)
 TICK_KEY = "explore_morph_last_tick"
+PRESENTER_FRAME = 252  # px (9 a pixel): the player, the frame and its caption fit under the tabs at 720 px
 MIN_LENGTH = 0.05  # ends nearer than this decode to the same picture: the morph is refused with a hint
 SAME_ENDS = {  # what to do when the ends coincide, by the ends chosen
     MORPH_ENDS[0]: "The two picks' codes are nearly the same point, so every frame would be the same image: "
@@ -133,11 +134,11 @@ def player(active, z0, z1, what: str, state: ExploreState, presenting: bool) -> 
     ends_key = [tuple(round(float(v), 6) for v in np.ravel(z)) for z in (z0, z1)]
     media = models.morph_media(active.entry.folder, active.entry.stamp, *ends_key, n, mode)
     i = frame_of(state, n)
-    caption = f"{what}, {mode}, {n} steps · frame {i + 1} of {n}"
-    if presenting:
-        st.image(media.frame_url(i), width=views.DISPLAY_SIZE, caption=caption)
+    if presenting:  # Play and the slider first: under the frame they fell below a 720-px projector's edge
         _controls(state, n, i)
+        st.image(media.frame_url(i), width=PRESENTER_FRAME, caption=what)  # the settings above say the rest
         return
+    caption = f"{what}, {mode}, {n} steps · frame {i + 1} of {n}"
     c1, c2 = st.columns([1, 2])
     with c1:
         st.image(media.frame_url(i), width=views.DISPLAY_SIZE, caption=caption)

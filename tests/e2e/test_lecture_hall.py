@@ -140,9 +140,10 @@ SIDEBAR_FOLDED = ("() => { const s = document.querySelector('[data-testid=stSide
                   "return s.getAttribute('data-collapsed') === 'true' && s.getBoundingClientRect().right <= 0; }")
 
 
-@pytest.mark.parametrize("width, height", [(1280, 720), (1920, 1080)])
-def test_presenter_mode_puts_the_morph_beside_the_map(browser, app_url, width, height):
-    ctx, page = open_app(browser, app_url, "pr=1&p=7,42&sub=morph", width=width, height=height)
+@pytest.mark.parametrize("width, height, model", [(1280, 720, "mnist-mlp"), (1280, 720, "mnist16-mlp"),
+                                                  (1920, 1080, "mnist-mlp")])
+def test_presenter_mode_puts_the_morph_beside_the_map(browser, app_url, width, height, model):
+    ctx, page = open_app(browser, app_url, f"m=pretrained/{model}&pr=1&p=7,42&sub=morph", width=width, height=height)
     gif = page.locator('[data-testid="stImage"]').filter(has_text="test image #7 → #42").first
     gif.wait_for()
     plane = page.locator(".st-key-explore_plane").bounding_box()
@@ -159,7 +160,11 @@ def test_presenter_mode_puts_the_morph_beside_the_map(browser, app_url, width, h
         assert left >= 0 and right <= boxes["width"] and top >= boxes["header"] - 1 and bottom <= boxes["height"], \
             (name, boxes)
     assert boxes["digit"][0] >= boxes["plane"][2], "the digit beside the map, not under it"
-    page.screenshot(path=str(SHOTS / f"presenter-{width}x{height}.png"))
+    # the morph's player too: Play, its frame slider and the frame
+    for what in (page.locator(".st-key-explore_morph_play"), page.locator(".st-key-explore_morph_frame_widget"), gif):
+        box = what.bounding_box()
+        assert box["y"] >= 0 and box["y"] + box["height"] <= height, (what, box)
+    page.screenshot(path=str(SHOTS / f"presenter-{width}x{height}{'' if model == 'mnist-mlp' else '-' + model}.png"))
     assert not page.errors
     ctx.close()
 

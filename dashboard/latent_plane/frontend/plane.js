@@ -767,7 +767,12 @@ function layout(inst, force) {
 function fitSide(inst, height) {
   const cur = inst.digitSize || MAX_DIGIT;
   inst.sliders.style.maxHeight = "";
-  const rest = inst.side.scrollHeight - cur;
+  inst.root.classList.remove("lp-tight");
+  let rest = inst.side.scrollHeight - cur;
+  if (rest + MIN_DIGIT > height) {  // too little even for the smallest digit: the mode line folds away
+    inst.root.classList.add("lp-tight");
+    rest = inst.side.scrollHeight - cur;
+  }
   const d = Math.max(MIN_DIGIT, Math.min(MAX_DIGIT, Math.floor(height - rest)));
   const over = rest + d - height;
   if (over > 0 && inst.sliderInputs.length) {
