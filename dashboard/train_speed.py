@@ -16,10 +16,9 @@ start, the page says so (other sessions are sharing the CPU).
 
 from __future__ import annotations
 
-import atexit
 import logging
 import math
-import multiprocessing.util  # noqa: F401  (its exit handler, which ends the timing process, is registered first)
+import multiprocessing.util
 import threading
 import time
 
@@ -54,10 +53,13 @@ _pending: list[tuple[VAEConfig, TrainConfig]] = []  # runs whose model is still 
 _exiting = False  # the interpreter is ending: multiprocessing ends a timing process, and that is no failure
 
 
-@atexit.register  # after multiprocessing's own handler was registered: so this one runs before it
 def _note_exit() -> None:
     global _exiting
     _exiting = True
+
+
+# multiprocessing's exit handler runs its finalizers of priority >= 0 before it terminates the daemonic children
+multiprocessing.util.Finalize(None, _note_exit, exitpriority=100)
 
 
 def _run_key(model_cfg: VAEConfig, cfg: TrainConfig) -> tuple:
