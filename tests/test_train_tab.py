@@ -417,7 +417,7 @@ def test_a_server_ending_during_a_preset_timing_logs_no_failure():
     """multiprocessing ends the (daemonic) timing process when the interpreter exits; the server's log must not
     call that a failed timing, with a traceback."""
     code = f"""
-import logging, multiprocessing, sys, time
+import logging, multiprocessing, multiprocessing.util, sys, time
 sys.path.insert(0, {str(ROOT)!r})
 logging.basicConfig(level=logging.INFO)
 from dashboard import train_speed, training_job as tj
@@ -426,6 +426,8 @@ from vae_core.config import VAEConfig
 train_speed.ensure_measured([(VAEConfig(hidden=(2048, 2048)), tj.TrainConfig(batch_size=2000, device="cpu"))])
 while not multiprocessing.active_children():
     time.sleep(0.05)
+# after multiprocessing has terminated its children at exit, wait for the timing thread to have dealt with that
+multiprocessing.util.Finalize(None, lambda: train_speed._thread and train_speed._thread.join(60), exitpriority=-1)
 print("timing", flush=True)
 """
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
