@@ -18,6 +18,8 @@ from __future__ import annotations
 
 import base64
 import io
+import math
+import threading
 import warnings
 
 import numpy as np
@@ -29,6 +31,16 @@ MIN_SIDE = 8  # px: smaller pictures hold no readable digit
 MAX_SIDE = 4096  # px: a phone photo (4032 x 3024) fits; a 10,000 x 10,000 picture is refused before decoding
 MAX_PIXELS = 16_800_000
 FORMATS = ("PNG", "JPEG")
+# Memory: PIL holds a decoded picture at its mode's pixel size (1 byte for grey or a palette, 2 for 16-bit grey,
+# 4 for colour); a picture larger than this once decoded is refused. Then it is reduced to WORK_SIDE before any
+# float copy, so one upload stays under 64 MB (bench/upload_memory.py).
+DECODE_BUDGET = 40 * 2**20
+WORK_SIDE = 1024
+PIXEL_BYTES = {"1": 1, "L": 1, "P": 1, "I;16": 2, "I;16B": 2, "I;16L": 2}
+STRIP_ROWS = 256  # rows of the picture reduced at a time
+DECODES = 2  # pictures decoded at once in one server process
+DECODE_WAIT_S = 20.0
+_decoding = threading.BoundedSemaphore(DECODES)
 
 FIELD = 28  # the output is FIELD x FIELD
 BOX = 20  # the longer side of the digit
@@ -46,17 +58,30 @@ class DrawingError(ValueError):
 
 
 def read_image(data: bytes, max_bytes: int = MAX_UPLOAD_BYTES) -> np.ndarray:
-    """PNG or JPEG file bytes -> a grey image, float32 [H, W] in [0, 1] (0 = black).
+    """PNG or JPEG file bytes -> a grey image, float32 [H, W] in [0, 1] (0 = black), at most WORK_SIDE a side.
 
     Transparent pixels are laid on white; if that leaves no contrast (white ink on transparency), on black.
+    A small file can hold a huge picture (a solid 4096 x 4096 PNG is 150 KB): the decoded size is checked from
+    the header before decoding, a JPEG is decoded already reduced, and at most DECODES pictures are decoded at
+    once in this process, so memory stays bounded whatever the class uploads.
     """
     if not data:
         raise DrawingError("The file is empty.")
     if len(data) > max_bytes:
         raise DrawingError(f"The file is {len(data) / 2**20:.1f} MB; the limit is {max_bytes / 2**20:.0f} MB.")
+    if not _decoding.acquire(timeout=DECODE_WAIT_S):
+        raise DrawingError("The server is busy reading other pictures; try again in a moment.")
+    try:
+        return _grey(_decode(data))
+    finally:
+        _decoding.release()
+
+
+def _decode(data: bytes) -> Image.Image:
+    """The picture, decoded within the memory budget and reduced to at most WORK_SIDE a side."""
     try:
         with warnings.catch_warnings():
-            warnings.simplefilter("ignore", Image.DecompressionBombWarning)  # the size check below is stricter
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)  # the size checks below are stricter
             img = Image.open(io.BytesIO(data))  # reads the header only
             if img.format not in FORMATS:
                 raise DrawingError(f"This is a {img.format} image; upload a PNG or a JPEG.")
@@ -66,6 +91,12 @@ def read_image(data: bytes, max_bytes: int = MAX_UPLOAD_BYTES) -> np.ndarray:
             if w > MAX_SIDE or h > MAX_SIDE or w * h > MAX_PIXELS:
                 raise DrawingError(f"The picture is {w:,} × {h:,} pixels; the limit is {MAX_SIDE:,} pixels a side. "
                                    "Crop or shrink it first.")
+            if img.format == "JPEG":
+                img.draft(img.mode, (WORK_SIDE, WORK_SIDE))  # the decoder scales by 1/2, 1/4 or 1/8 as it reads
+            if decoded_bytes(img) > DECODE_BUDGET:
+                raise DrawingError(f"The picture is {w:,} × {h:,} pixels: {decoded_bytes(img) / 2**20:.0f} MB once "
+                                   f"decoded, over the {DECODE_BUDGET / 2**20:.0f} MB limit. Crop or shrink it, "
+                                   "or save it as a JPEG.")
             img.load()
     except DrawingError:
         raise
@@ -76,7 +107,35 @@ def read_image(data: bytes, max_bytes: int = MAX_UPLOAD_BYTES) -> np.ndarray:
                            "Crop or shrink it first.") from None
     except (OSError, SyntaxError, ValueError, EOFError) as e:
         raise DrawingError(f"The picture is damaged and cannot be read ({e}).") from None
-    return _grey(img)
+    factor = math.ceil(max(img.size) / WORK_SIDE)
+    return _reduce(img, factor) if factor > 1 else img
+
+
+def _reduce(img: Image.Image, factor: int) -> Image.Image:
+    """The picture shrunk by `factor` (a box filter: the digit is 20 px in the end), strip by strip, so that no
+    whole-picture copy is made (converting a palette or 16-bit picture, or Image.reduce premultiplying RGBA)."""
+    mode = _work_mode(img)
+    w, h = img.size
+    out = Image.new(mode, (math.ceil(w / factor), math.ceil(h / factor)))
+    rows = factor * max(1, STRIP_ROWS // factor)
+    for y in range(0, h, rows):
+        strip = img.crop((0, y, w, min(h, y + rows)))
+        out.paste((strip if strip.mode == mode else strip.convert(mode)).reduce(factor), (0, y // factor))
+    return out
+
+
+def _work_mode(img: Image.Image) -> str:
+    """The mode _grey reads a picture in: RGBA where there is transparency, 32-bit for 16-bit grey."""
+    if img.mode in ("RGBA", "LA", "PA") or (img.mode == "P" and "transparency" in img.info):
+        return "RGBA"
+    if img.mode.startswith("I"):
+        return "I"
+    return img.mode if img.mode in ("L", "RGB", "F") else "L"
+
+
+def decoded_bytes(img: Image.Image) -> int:
+    """The bytes PIL allocates to hold the decoded picture (its mode's pixel size), known from the header."""
+    return img.size[0] * img.size[1] * PIXEL_BYTES.get(img.mode, 4)
 
 
 def _grey(img: Image.Image) -> np.ndarray:

@@ -5,7 +5,10 @@ from __future__ import annotations
 import base64
 import io
 import struct
+import subprocess
 import sys
+import threading
+import time
 import zlib
 from pathlib import Path
 
@@ -159,15 +162,17 @@ def test_the_canvas_data_url():
 # --- bad input: a clear message, never a crash ------------------------------------------------------
 
 
-def big_png(width: int, height: int) -> bytes:
-    """A valid, all-black grey PNG of any size, built row by row so it costs no memory (about 100 kB here)."""
+def big_png(width: int, height: int, bit_depth: int = 8, colour_type: int = 0) -> bytes:
+    """A valid PNG of one flat colour of any size (grey by default; colour type 6 is RGBA), built row by row so
+    it costs no memory (about 100 kB here)."""
     def chunk(tag: bytes, body: bytes) -> bytes:
         return struct.pack(">I", len(body)) + tag + body + struct.pack(">I", zlib.crc32(tag + body) & 0xFFFFFFFF)
-    comp, row, parts = zlib.compressobj(9), b"\0" * (width + 1), []
+    samples = {0: 1, 2: 3, 4: 2, 6: 4}[colour_type]
+    comp, row, parts = zlib.compressobj(9), b"\0" + b"\x40" * (width * samples * bit_depth // 8), []
     for _ in range(height):
         parts.append(comp.compress(row))
     parts.append(comp.flush())
-    ihdr = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
+    ihdr = struct.pack(">IIBBBBB", width, height, bit_depth, colour_type, 0, 0, 0)
     return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", b"".join(parts)) + chunk(b"IEND", b"")
 
 
@@ -215,3 +220,89 @@ def test_a_tiny_but_valid_picture_works():
     img[1:7, 3:5] = 255
     out = drawing.preprocess(png(img))
     assert ink_box(out, 0.3)[0] == 20
+
+
+def test_a_small_file_that_decodes_to_a_huge_picture_is_refused_from_its_header():
+    bomb = big_png(4096, 4096, bit_depth=16, colour_type=6)  # 16-bit RGBA: about 150 kB of file
+    assert len(bomb) < 200_000
+    with pytest.raises(DrawingError, match=r"4,096 × 4,096 pixels: 64 MB once decoded, over the 40 MB limit"):
+        drawing.preprocess(bomb)
+
+
+PEAK_CHILD = """
+import sys
+from dashboard import drawing
+from tests.peak_memory import peak_kib
+data = open(sys.argv[1], "rb").read()
+before = peak_kib()
+try:
+    drawing.preprocess(data)
+    outcome = "read"
+except drawing.DrawingError:
+    outcome = "refused"
+print(outcome, peak_kib() - before)
+"""
+
+
+def _photo(tmp_path: Path, name: str, size: tuple[int, int], mode: str, fmt: str) -> Path:
+    """A large picture of a stroke, saved to a file (made in this process, read in a child)."""
+    img = Image.new("L", size, 255)
+    w, h = size
+    img.paste(0, (int(w * 0.45), int(h * 0.2), int(w * 0.55), int(h * 0.8)))
+    path = tmp_path / name
+    img.convert(mode).save(path, format=fmt)
+    return path
+
+
+@pytest.mark.parametrize("name, size, mode, fmt, outcome", [
+    ("bomb.png", None, None, None, "refused"),
+    ("rgba.png", (3200, 3200), "RGBA", "PNG", "read"),  # just under the decode budget, with a premultiplying reduce
+    ("palette.png", (4000, 4000), "P", "PNG", "read"),  # 1 byte a pixel, converted strip by strip
+    ("photo.jpg", (4032, 3024), "RGB", "JPEG", "read"),  # a phone photo, decoded already reduced
+])
+def test_one_upload_peaks_under_64_mb(tmp_path, name, size, mode, fmt, outcome):
+    """The process's own peak memory while one picture is read, measured in a fresh process."""
+    if size is None:
+        path = tmp_path / name
+        path.write_bytes(big_png(4096, 4096, bit_depth=16, colour_type=6))
+    else:
+        path = _photo(tmp_path, name, size, mode, fmt)
+    run = subprocess.run([sys.executable, "-c", PEAK_CHILD, str(path)], cwd=ROOT, capture_output=True, text=True,
+                         timeout=120)
+    assert run.returncode == 0, run.stderr
+    got, grown_kib = run.stdout.split()
+    assert got == outcome
+    assert int(grown_kib) <= 64 * 1024, f"{name}: {int(grown_kib) / 1024:.0f} MB"
+
+
+def test_pictures_are_decoded_a_few_at_a_time_and_a_long_wait_is_one_line(monkeypatch):
+    inside, most, lock, release = [0], [0], threading.Lock(), threading.Event()
+    real = drawing._decode
+
+    def held_decode(data):
+        with lock:
+            inside[0] += 1
+            most[0] = max(most[0], inside[0])
+        try:
+            assert release.wait(60)
+            return real(data)
+        finally:
+            with lock:
+                inside[0] -= 1
+
+    monkeypatch.setattr(drawing, "_decode", held_decode)
+    picture, results = good_png(), []
+    threads = [threading.Thread(target=lambda: results.append(drawing.preprocess(picture))) for _ in range(4)]
+    for t in threads:
+        t.start()
+    deadline = time.monotonic() + 30
+    while inside[0] < drawing.DECODES and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert inside[0] == drawing.DECODES  # the others wait for a slot
+    monkeypatch.setattr(drawing, "DECODE_WAIT_S", 0.05)
+    with pytest.raises(DrawingError, match="busy"):
+        drawing.preprocess(picture)
+    release.set()
+    for t in threads:
+        t.join(60)
+    assert len(results) == 4 and most[0] == drawing.DECODES
