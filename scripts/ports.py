@@ -41,6 +41,7 @@ def pick(n: int) -> list[int]:
 def healthy(port: int, addr: str = "127.0.0.1", replica: str | None = None) -> bool:
     """Whether addr:port answers its health check; through the proxy, whether replica `replica` answered."""
     host = "127.0.0.1" if addr in ("0.0.0.0", "::") else addr
+    host = f"[{host}]" if ":" in host else host  # an IPv6 address in a URL
     headers = {"Cookie": f"LE_REPLICA={replica}"} if replica else {}
     try:
         req = urllib.request.Request(f"http://{host}:{port}/_stcore/health", headers=headers)

@@ -25,12 +25,13 @@ cd "$(dirname "$0")/.."
 
 replicas=2 port=8080 bind=0.0.0.0 python="${VAE_PYTHON:-}"
 die() { echo "serve_class: $*" >&2; exit 2; }
+value() { [ "$2" -ge 2 ] || die "$1 needs a value (see --help)"; }
 while [ $# -gt 0 ]; do
   case "$1" in
-    --replicas) replicas="${2:-}"; shift 2 ;;
-    --port) port="${2:-}"; shift 2 ;;
-    --bind) bind="${2:-}"; shift 2 ;;
-    --python) python="${2:-}"; shift 2 ;;
+    --replicas) value "$1" $#; replicas="$2"; shift 2 ;;
+    --port) value "$1" $#; port="$2"; shift 2 ;;
+    --bind) value "$1" $#; bind="$2"; shift 2 ;;
+    --python) value "$1" $#; python="$2"; shift 2 ;;
     -h|--help) sed -n '2,21p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) die "unknown option '$1' (see --help)" ;;
   esac
@@ -92,20 +93,27 @@ trap stop EXIT
 # Each replica runs under a small supervisor that starts it again when it dies (its own process group, so
 # stop() ends the supervisor and its Streamlit together). A replica is `streamlit run` after rendering the
 # landing page once (dashboard/replica.py): it answers the health check, and so takes students, only when warm.
+# Nothing outlives this script, even one killed with SIGKILL (no trap runs then): the supervisors and HAProxy get
+# SIGTERM when it dies (the parent-death signal), each replica when its supervisor dies, and a supervisor that
+# finds this script gone restarts nothing.
+script_pid=$$
+orphan_proof=(setpriv --pdeathsig TERM)
+command -v setpriv >/dev/null 2>&1 || orphan_proof=()
 for i in $(seq "$replicas"); do
   p=${backend_ports[$((i - 1))]}
-  setsid bash -c '
+  "${orphan_proof[@]}" setsid bash -c '
     trap "exit 0" TERM
     if [ -n "${SERVE_CLASS_ENTRY:-}" ]; then app=("$0" "$SERVE_CLASS_ENTRY"); else app=("$0" -m dashboard.replica); fi
-    while true; do
-      "${app[@]}" run dashboard/app.py --server.address 127.0.0.1 --server.port "$1" --server.headless true &
+    guard=(setpriv --pdeathsig TERM); command -v setpriv >/dev/null 2>&1 || guard=()
+    while kill -0 "$3" 2>/dev/null; do
+      "${guard[@]}" "${app[@]}" run dashboard/app.py --server.address 127.0.0.1 --server.port "$1" --server.headless true &
       child=$!
       trap "kill -TERM $child 2>/dev/null; wait $child; exit 0" TERM
       wait "$child" && rc=0 || rc=$?
       trap "exit 0" TERM
       echo "serve_class: replica r$2 (port $1) exited with status $rc; restarting in 2 s" >&2
       sleep 2
-    done' "$python" "$p" "$i" >"$run_dir/replica-r$i.log" 2>&1 &
+    done' "$python" "$p" "$i" "$script_pid" >"$run_dir/replica-r$i.log" 2>&1 &
   pids+=($!)
   echo "serve_class: replica r$i on 127.0.0.1:$p (log $run_dir/replica-r$i.log)"
 done
@@ -148,12 +156,13 @@ EOF
 # HAProxy starts once every replica answers its health check (a replica imports PyTorch: seconds), so that it
 # takes them all as up from its first check; then the class is ready when the proxy reaches each of them.
 "$python" scripts/ports.py --wait-healthy 300 "${backend_ports[@]}" || { stop; die "the replicas did not start (see $run_dir)"; }
-setsid "$haproxy_bin" -db -f "$run_dir/haproxy.cfg" >"$run_dir/haproxy.log" 2>&1 &
+"${orphan_proof[@]}" setsid "$haproxy_bin" -db -f "$run_dir/haproxy.cfg" >"$run_dir/haproxy.log" 2>&1 &
 haproxy_pid=$!
 pids+=("$haproxy_pid")
 "$python" scripts/ports.py --wait-proxy 60 "$bind" "$port" "$replicas" \
   || { cat "$run_dir/haproxy.log" >&2; stop; die "haproxy did not start (see above)"; }
 shown=$bind; [ "$bind" = 0.0.0.0 ] && shown=$(hostname -I 2>/dev/null | awk '{print $1}'); shown=${shown:-localhost}
+[[ "$shown" == *:* ]] && shown="[$shown]"  # an IPv6 address in a URL
 echo "serve_class: serving the class at http://$shown:$port/ ($replicas replicas; Ctrl-C stops them all)"
 
 # Foreground until a signal, or until HAProxy itself ends.

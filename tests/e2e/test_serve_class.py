@@ -34,10 +34,10 @@ REPLICA = re.compile(r"replica (r\d+) on 127\.0\.0\.1:(\d+)")
 class Class:
     """The script running in the background, its output read line by line as it comes."""
 
-    def __init__(self, port: int, replicas: int, env: dict) -> None:
+    def __init__(self, port: int, replicas: int, env: dict, bind: str = "127.0.0.1") -> None:
         self.port = port
         self.proc = subprocess.Popen(
-            ["bash", str(SCRIPT), "--replicas", str(replicas), "--port", str(port), "--bind", "127.0.0.1"],
+            ["bash", str(SCRIPT), "--replicas", str(replicas), "--port", str(port), "--bind", bind],
             cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True,
         )
         self.lines: list[str] = []
@@ -83,10 +83,10 @@ def get(url: str, cookie: str | None = None) -> tuple[int, str, list[str]]:
         return r.status, r.headers.get("X-Replica", ""), r.headers.get_all("Set-Cookie") or []
 
 
-def listening(port: int) -> bool:
-    with socket.socket() as s:
+def listening(port: int, addr: str = "127.0.0.1") -> bool:
+    with socket.socket(socket.AF_INET6 if ":" in addr else socket.AF_INET) as s:
         s.settimeout(1)
-        return s.connect_ex(("127.0.0.1", port)) == 0
+        return s.connect_ex((addr, port)) == 0
 
 
 def script_env(models: Path) -> dict:
@@ -211,6 +211,8 @@ def test_the_port_in_use_is_one_clear_message(tmp_path, chromium):
     (["--replicas", "0"], "--replicas must be a whole number from 1 to 32"),
     (["--port", "http"], "--port must be a whole number from 1 to 65535"),
     (["--frobnicate"], "unknown option '--frobnicate'"),
+    (["--replicas"], "--replicas needs a value"),
+    (["--replicas", "1", "--port"], "--port needs a value"),
 ])
 def test_bad_flags_are_one_line(args, says, tmp_path):
     r = subprocess.run(["bash", str(SCRIPT), *args], cwd=ROOT, env=script_env(tmp_path), capture_output=True,
@@ -230,3 +232,31 @@ def test_sigterm_stops_every_process_it_started(tmp_path, chromium):
     assert not listening(port), "the replica still listens"
     left = subprocess.run(["pgrep", "-f", f"run dashboard/app.py .*server.port {port}"], capture_output=True, text=True).stdout.split()
     assert not left, f"processes left behind: {left}"
+
+
+def _pids(pattern: str) -> list[str]:
+    return subprocess.run(["pgrep", "-f", pattern], capture_output=True, text=True).stdout.split()
+
+
+def test_sigkill_of_the_script_leaves_nothing_running_and_an_ipv6_address_is_printed_in_brackets(tmp_path, chromium):
+    """SIGKILL runs no trap: the supervisors, the replica and HAProxy must still end (the parent-death signal)."""
+    run_dir = tmp_path / "run"
+    c = Class(free_port(), 1, {**script_env(tmp_path / "models"), "SERVE_CLASS_RUN_DIR": str(run_dir)}, bind="::1")
+    try:
+        assert c.wait_for(READY, 300).group(1) == f"http://[::1]:{c.port}/"
+        replica = c.replica_ports["r1"]
+        supervisor = f"restarting in 2 s.* {replica} 1 "
+        assert listening(c.port, "::1") and listening(replica) and _pids(supervisor) and _pids(str(run_dir))
+        os.kill(c.proc.pid, signal.SIGKILL)  # the script alone, not its process group
+        c.proc.wait(30)
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and (listening(c.port, "::1") or listening(replica) or _pids(supervisor)
+                                               or _pids(str(run_dir))):
+            time.sleep(0.2)
+        assert not listening(c.port, "::1"), "haproxy still listens"
+        assert not listening(replica), "the replica still listens"
+        assert not _pids(supervisor), "the replica's supervisor is still running"
+        assert not _pids(str(run_dir)), "haproxy is still running"
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(c.proc.pid, signal.SIGKILL)
