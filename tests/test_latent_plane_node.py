@@ -207,8 +207,10 @@ def test_shipped_high_dimensional_models_on_their_principal_plane(name, tmp_path
 @needs_node
 def test_decode_plane_needs_a_plane_and_the_right_sizes(tmp_path):
     script = f"""
-const {{ Decoder }} = require({json.dumps(str(FRONTEND / "decoder.js"))});
-const spec = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"));
+import {{ readFileSync }} from "node:fs";
+import {{ LatentDecoder }} from {json.dumps((FRONTEND / "decoder.js").as_uri())};
+const {{ Decoder }} = LatentDecoder;
+const spec = JSON.parse(readFileSync(process.argv[1], "utf8"));
 const dec = new Decoder(spec);
 const msgs = [];
 for (const f of [() => dec.decodePlane(0, 0), () => dec.setPlane([0, 0, 0], [1, 0, 0], [0, 1]),
@@ -220,7 +222,8 @@ console.log(JSON.stringify(msgs));
     model = tiny(0, arch="mlp", latent_dim=3, hidden=(8,))
     spec_file = tmp_path / "spec.json"
     spec_file.write_text(json.dumps(decoder_spec(model)))
-    proc = subprocess.run([NODE, "-e", script, str(spec_file)], capture_output=True, text=True, timeout=60)
+    proc = subprocess.run([NODE, "--input-type=module", "-e", script, str(spec_file)], capture_output=True, text=True,
+                          timeout=60)
     assert proc.returncode == 0, proc.stderr
     msgs = json.loads(proc.stdout)
     assert "call setPlane" in msgs[0] and "e2 must have 3 numbers" in msgs[1] and "origin[2]" in msgs[2]
