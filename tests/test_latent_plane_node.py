@@ -4,7 +4,8 @@ For 100 random z per model, the largest difference of any pixel must be at most 
 (mnist-mlp, mnist-conv) are checked, plus tiny ones covering the Gaussian likelihood, dropout layers, odd
 sizes and more than two latent dimensions. The plane slice (setPlane + decodePlane, for d > 2) is checked
 the same way against torch at z = o + u e1 + v e2, for d = 16 and 64, MLP and conv, and the shipped 16-D
-and 64-D models on their principal planes. Skipped, with the reason, where `node` is not installed.
+and 64-D models on their principal planes. The components' ES modules are linked as the page links them.
+Skipped, with the reason, where `node` is not installed.
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ from vae_core.analysis import Plane, from_plane, principal_plane  # noqa: E402
 
 NODE = shutil.which("node")
 FRONTEND = ROOT / "dashboard" / "latent_plane" / "frontend"
+PLOTLY_ENTRY = ROOT / "dashboard" / "plotly_map" / "frontend" / "plotly_map.js"
 TOLERANCE = 1e-4
 
 if NODE is None and os.environ.get("LATENT_EXPLORER_REQUIRE_NODE") == "1":  # CI: a missing Node is a failure
@@ -207,8 +209,10 @@ def test_shipped_high_dimensional_models_on_their_principal_plane(name, tmp_path
 @needs_node
 def test_decode_plane_needs_a_plane_and_the_right_sizes(tmp_path):
     script = f"""
-const {{ Decoder }} = require({json.dumps(str(FRONTEND / "decoder.js"))});
-const spec = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"));
+import {{ readFileSync }} from "node:fs";
+import {{ LatentDecoder }} from {json.dumps((FRONTEND / "decoder.js").as_uri())};
+const {{ Decoder }} = LatentDecoder;
+const spec = JSON.parse(readFileSync(process.argv[1], "utf8"));
 const dec = new Decoder(spec);
 const msgs = [];
 for (const f of [() => dec.decodePlane(0, 0), () => dec.setPlane([0, 0, 0], [1, 0, 0], [0, 1]),
@@ -220,7 +224,8 @@ console.log(JSON.stringify(msgs));
     model = tiny(0, arch="mlp", latent_dim=3, hidden=(8,))
     spec_file = tmp_path / "spec.json"
     spec_file.write_text(json.dumps(decoder_spec(model)))
-    proc = subprocess.run([NODE, "-e", script, str(spec_file)], capture_output=True, text=True, timeout=60)
+    proc = subprocess.run([NODE, "--input-type=module", "-e", script, str(spec_file)], capture_output=True, text=True,
+                          timeout=60)
     assert proc.returncode == 0, proc.stderr
     msgs = json.loads(proc.stdout)
     assert "call setPlane" in msgs[0] and "e2 must have 3 numbers" in msgs[1] and "origin[2]" in msgs[2]
@@ -236,3 +241,14 @@ def test_plane_spec_origin_lies_on_the_slice_through_the_anchor():
     np.testing.assert_allclose(o + u * e1 + v * e2, anchor, atol=1e-12)
     assert spec["dim"] == 16 and spec["variance_ratio"] == [None, None] and spec["total_ratio"] is None
     json.dumps(spec)  # plain JSON
+
+
+@needs_node
+@pytest.mark.parametrize("entry", [FRONTEND / "plane.js", PLOTLY_ENTRY], ids=["latent_plane", "plotly_map"])
+def test_the_components_modules_link(entry):
+    """The page imports each component's entry and, through it, its sibling modules: Node links the same graph,
+    so an import of a missing file or name fails here rather than in a browser."""
+    script = f"const m = await import({json.dumps(entry.as_uri())}); console.log(typeof m.default);"
+    proc = subprocess.run([NODE, "--input-type=module", "-e", script], capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == "function"

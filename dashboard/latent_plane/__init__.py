@@ -9,8 +9,10 @@
 
 st.components.v2 (Streamlit >= 1.50) runs a component's JavaScript as an ES module in the app's own page,
 in a shadow root: no iframe and no postMessage between the two, and module-level state (the decoder, the
-points) survives reruns. The JS and CSS are read from frontend/ and passed inline, so nothing is built or
-installed. frontend/decoder.js is prepended to plane.js; it is also what the Node parity test runs.
+points) survives reruns. Nothing is built or installed. The plane is ES modules, one job each: the app's server
+serves frontend/ (assets.serve_modules, before each mount) and the page imports frontend/plane.js, which imports
+its siblings by relative URL. frontend/decoder.js is also what the Node parity test runs. The CSS, and the
+drawing pad's one file, are passed inline.
 
 Large data (decoder weights, points, the background picture) goes in data["blobs"] only the first time a
 session needs it (spec.BlobLedger); later runs send its key, and the page keeps what it was sent.
@@ -24,6 +26,7 @@ from pathlib import Path
 
 import streamlit as st
 
+from .assets import serve_modules
 from .spec import BlobLedger, UnsupportedDecoder, as_json, blob_key, decoder_spec, image_spec, points_spec
 
 __all__ = [
@@ -35,13 +38,16 @@ __all__ = [
 FRONTEND = Path(__file__).resolve().parent / "frontend"
 PLANE_NAME = "latent_explorer.latent_plane"
 PAD_NAME = "latent_explorer.drawing_pad"
+PLANE_ENTRY = "plane.js"  # the module the page imports; it imports the rest of frontend/
 
 
 def _read(*names: str) -> str:
     return "\n".join((FRONTEND / n).read_text(encoding="utf-8") for n in names)
 
 
-_plane = st.components.v2.component(PLANE_NAME, css=_read("plane.css"), js=_read("decoder.js", "plane.js"))
+_PLANE_CSS = _read("plane.css")
+# The js is set at each mount (serve_modules): it needs the running server's component manager.
+_plane = st.components.v2.component(PLANE_NAME, css=_PLANE_CSS)
 _pad = st.components.v2.component(PAD_NAME, css=_read("draw.css"), js=_read("draw.js"))
 
 
@@ -71,7 +77,7 @@ def latent_plane(
     on_legend: Callable[[], None] | None = None,
     on_undo: Callable[[], None] | None = None,
 ):
-    """Mount the plane. `data` says what to show (see frontend/plane.js and the issue-12 protocol: z, limit,
+    """Mount the plane. `data` says what to show (see the protocol in frontend/plane.js: z, limit,
     view {cx, cy, half, rev}, home, focus, hidden + hiddenRev, presenter, undoable, sliders, sliderOrder,
     sliderNames, marks, ellipses, ...); `blobs` maps the keys that data refers to (data["decoder"],
     data["points"], data["background"]) to their payloads, or to functions making them: only those this
@@ -80,6 +86,7 @@ def latent_plane(
     The callbacks run (as widget callbacks, before the script) when the page sends that event; read it with
     release_value / pick_value / view_value / legend_value / undo_value(key).
     """
+    serve_modules(PLANE_NAME, FRONTEND, PLANE_ENTRY, _PLANE_CSS)
     payload = dict(data)
     payload["blobs"] = _ledger(key).outgoing(blobs)
     noop = lambda: None  # noqa: E731  (a trigger needs a callback to be reported)

@@ -1,5 +1,6 @@
-"""The Plotly map: a st.components.v2 component (plain JS, no build step) that draws a latent scatter with
-plotly.js and updates it in place.
+"""The Plotly map: a st.components.v2 component (ES modules in frontend/, no build step) that draws a latent
+scatter with plotly.js and updates it in place. The app's server serves frontend/ and the page imports
+frontend/plotly_map.js, which imports its siblings (latent_plane.assets.serve_modules, before each mount).
 
     plotly_map(key, data, blobs, on_pick=..., on_view=..., on_legend=...)   mount the map; the events'
         values are read with pick_value / view_value / legend_value(key) (frontend/plotly_map.js's header)
@@ -16,9 +17,8 @@ Where plotly.js comes from: the installed `plotly` package ships plotly.min.js (
 Inline component JS is resent with every rerun, so it is served as a file instead: Streamlit serves a
 components-v2 asset folder at /_stcore/bidi-components/<component>/<file> for components declared in a
 package's pyproject.toml; `_serve_plotly_js` declares the plotly package's package_data folder the same way
-(the manifest Streamlit would have read), through Streamlit's internal component manager. If that is
-impossible (another Streamlit version) or the page cannot load the URL, the source goes once per session
-through the ledger instead.
+(latent_plane.assets.declare_asset_dir). If that is impossible or the page cannot load the URL, the source goes
+once per session through the ledger instead.
 """
 
 from __future__ import annotations
@@ -34,12 +34,14 @@ import numpy as np
 import streamlit as st
 
 from .. import latent_plane
+from ..latent_plane.assets import declare_asset_dir, serve_modules
 from ..latent_plane.spec import BlobLedger, as_json, blob_key, points_spec
 
 __all__ = ["plotly_map", "preload", "points_blob", "pick_value", "view_value", "legend_value", "NAME"]
 
 FRONTEND = Path(__file__).resolve().parent / "frontend"
 NAME = "latent_explorer.plotly_map"
+ENTRY = "plotly_map.js"  # the module the page imports; it imports the rest of frontend/
 ASSETS = "latent_explorer.plotly_js"  # the name plotly's package_data folder is served under
 PLOTLY_FILE = "plotly.min.js"
 LEDGER = "_plotly_map_blobs_sent"  # one per session: the page keeps its blobs at module level, for every mount
@@ -50,9 +52,10 @@ def _read(name: str) -> str:
     return (FRONTEND / name).read_text(encoding="utf-8")
 
 
+_CSS = _read("plotly_map.css")
 # Not in a shadow root: plotly.js styles its modebar, hover labels and cursors from the document's head.
-_component = st.components.v2.component(NAME, css=_read("plotly_map.css"), js=_read("plotly_map.js"),
-                                        isolate_styles=False)
+# The js is set at each mount (serve_modules): it needs the running server's component manager.
+_component = st.components.v2.component(NAME, css=_CSS, isolate_styles=False)
 
 
 @lru_cache(maxsize=1)
@@ -83,19 +86,10 @@ def _serve_plotly_js() -> str | None:
     if package is None:
         return None
     root, version = package
-    try:  # Streamlit internals (1.67): a manifest as components/v2/manifest_scanner.py reads it from pyproject.toml
-        from streamlit.components.v2.get_bidi_component_manager import get_bidi_component_manager
-        from streamlit.components.v2.manifest_scanner import ComponentConfig, ComponentManifest
-
-        manager = get_bidi_component_manager()
-        if manager.get_component_path(ASSETS) is None:
-            prefix, name = ASSETS.split(".")
-            manager.register_from_manifest(
-                ComponentManifest(name=prefix, version=version, components=[ComponentConfig(name, "package_data")]),
-                root)
-        if manager.get_component_path(ASSETS) is None:
+    try:
+        if not declare_asset_dir(ASSETS, root / "package_data", version):
             return None
-    except Exception:  # another Streamlit: the page gets the source through the ledger
+    except Exception:  # Streamlit would not serve it: the page gets the source through the ledger
         return None
     # ?v: a new plotly package is a new URL, never an old copy from the browser's cache
     return f"_stcore/bidi-components/{ASSETS}/{PLOTLY_FILE}?v={version}"
@@ -163,6 +157,7 @@ def plotly_map(
     uirevision, hidden + hiddenRev, height, fontSize, pointSize (frontend/plotly_map.js). `blobs` maps the keys
     that data refers to onto their payloads, or functions making them: only those this session's page lacks
     are made and sent."""
+    serve_modules(NAME, FRONTEND, ENTRY, _CSS)
     noop = lambda: None  # noqa: E731  (a trigger needs a callback to be reported)
     return _component(
         key=key, data=as_json(_with_plotly(data, blobs)), width="stretch", height="content",
@@ -175,6 +170,7 @@ def preload(key: str, data: dict | None = None, blobs: dict | None = None):
     """Mount the component to show nothing: the page loads plotly.js when idle and compiles its WebGL shaders.
     With `data` and `blobs` as for plotly_map, it draws that map off screen for a later plotly_map to take over."""
     payload = {"preload": True} if data is None else {"preload": True, "map": data}
+    serve_modules(NAME, FRONTEND, ENTRY, _CSS)
     return _component(key=key, data=as_json(_with_plotly(payload, blobs or {})), width="stretch",
                       height="content", on_missing_change=lambda: _on_missing(key))
 

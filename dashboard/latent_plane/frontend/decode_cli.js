@@ -7,12 +7,11 @@
  * Used by the parity tests (tests/test_latent_plane_node.py) and bench/latent_analysis.py, and handy for
  * checking a checkpoint by hand. Prints the median time per decode on stderr ("median decode 0.123 ms").
  */
-"use strict";
-const fs = require("fs");
-const path = require("path");
-const { Decoder } = require(path.join(__dirname, "decoder.js"));
+import { readFileSync } from "node:fs";
+import { LatentDecoder } from "./decoder.js";
 
-const input = JSON.parse(fs.readFileSync(process.argv[2], "utf8"));
+const { Decoder } = LatentDecoder;
+const input = JSON.parse(readFileSync(process.argv[2], "utf8"));
 const dec = new Decoder(input.spec);
 const points = input.plane ? input.uv : input.z;
 if (input.plane) dec.setPlane(input.plane.origin, input.plane.e1, input.plane.e2);

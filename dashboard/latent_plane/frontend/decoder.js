@@ -11,13 +11,12 @@
  * vectors once and decodePlane(u, v) starts from them: the first layer costs O(h) whatever d is, and the rest
  * of the network runs as in decode(z).
  *
- * This one file is used twice: the Streamlit component prepends it to plane.js (an ES module, where
- * `module` does not exist), and the tests load it under Node with require() (CommonJS), so both run the
- * same code.
+ * An ES module, used twice: the page imports it (blobs.js), and the parity tests run it under Node through
+ * decode_cli.js (package.json here makes Node read this folder's files as ES modules), so both run the same
+ * code.
  */
-"use strict";
 
-const LatentDecoder = (function () {
+export const LatentDecoder = (function () {
   const FORMAT = "vae-decoder";
   const VERSION = 1;
 
@@ -256,4 +255,3 @@ const LatentDecoder = (function () {
   return { FORMAT, VERSION, Decoder, base64ToBytes, floatsFromBase64 };
 })();
 
-if (typeof module === "object" && module && module.exports) module.exports = LatentDecoder;

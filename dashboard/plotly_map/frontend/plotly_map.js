@@ -25,9 +25,16 @@
  *
  * For tests and bench/explore_hall.py, window.__plotlyMap holds what the page drew (points, draws with their
  * times, triggers sent, view, hidden classes).
+ *
+ * This is the component's entry: the instance, drawing, the user's gestures and the data from Python.
+ * dashboard/plotly_map serves this folder, so the imports below load from the app's own server.
  */
 
-const CACHE = new Map(); // blob key -> parsed value: points {n, byClass}, image {src, extent}, script source
+import { CACHE, storeBlobs } from "./blobs.js";
+import { STATS, finite, now } from "./common.js";
+import { CONFIG, figure } from "./figure.js";
+import { PLOTLY, loadPlotly } from "./plotly_js.js";
+
 const INSTANCES = new WeakMap(); // parentElement -> instance
 // A wheel gesture is one view event: each event is a rerun of the page for every step of the wheel otherwise.
 const VIEW_SETTLE_MS = 400;
@@ -35,125 +42,9 @@ const LEGEND_CLICK_MS = 320; // > Plotly's double-click delay (300 ms): one clic
 // The off-screen Plotly map (predraw) holds the page's one thread for ~0.5 s: it waits for this long without a
 // pointer move, key or wheel, so that it never lands in the middle of someone dragging over the Live map.
 const PREDRAW_QUIET_MS = 1500;
-const STATS = (globalThis.__plotlyMap = globalThis.__plotlyMap || {
-  plotly: null, // the plotly.js version drawing, once loaded
-  loadMs: null, // script added -> plotly.js ready
-  loadedFrom: null, // "url" | "inline"
-  draws: [], // {kind: "new" | "react", ms, t}
-  triggers: [],
-  points: 0, // test images drawn in the class traces by the last draw
-  ready: false, // the last data update is drawn, with every point it refers to
-  view: null,
-  viewRev: undefined,
-  hidden: [],
-});
-
-let PLOTLY = null;
-let loading = null;
 let PREDRAWN = null; // an instance drawn off screen for the Plotly map to adopt (data.map of a preload)
 let MAPS_MOUNTED = 0; // Plotly maps mounted in this page: only the first may adopt PREDRAWN
 let lastInput = 0; // performance.now() of the page's last pointer move, key or wheel (once listened for)
-
-const finite = (v) => typeof v === "number" && Number.isFinite(v);
-const now = () => performance.now();
-
-// --- blobs ---------------------------------------------------------------------------------------
-
-function bytesFromBase64(b64) {
-  const s = atob(b64);
-  const out = new Uint8Array(s.length);
-  for (let i = 0; i < s.length; i++) out[i] = s.charCodeAt(i);
-  return out;
-}
-
-function floatsFromBase64(b64) {
-  const bytes = bytesFromBase64(b64);
-  const out = new Float32Array(bytes.byteLength / 4); // little-endian, as every browser's hardware is
-  new Uint8Array(out.buffer).set(bytes);
-  return out;
-}
-
-/** The points blob (dashboard/latent_plane/spec.py points_spec) split by class: typed arrays Plotly takes as is,
- * kept for the page's life, so that Plotly.react sees the same arrays every run and does not recompute them. */
-function parsePoints(p) {
-  const xy = floatsFromBase64(p.xy);
-  const labels = bytesFromBase64(p.labels);
-  if (xy.length !== 2 * p.n || labels.length !== p.n) throw new Error("points blob: wrong sizes");
-  const count = new Map();
-  for (let i = 0; i < p.n; i++) count.set(labels[i], (count.get(labels[i]) || 0) + 1);
-  const byClass = new Map();
-  for (const [k, m] of count) byClass.set(k, { x: new Float32Array(m), y: new Float32Array(m), index: new Int32Array(m), n: 0 });
-  for (let i = 0; i < p.n; i++) {
-    const g = byClass.get(labels[i]);
-    g.x[g.n] = xy[2 * i];
-    g.y[g.n] = xy[2 * i + 1];
-    g.index[g.n++] = i;
-  }
-  return { kind: "points", n: p.n, byClass };
-}
-
-function storeBlobs(blobs, keep) {
-  for (const [key, p] of Object.entries(blobs || {})) {
-    try {
-      if (p.kind === "points") CACHE.set(key, parsePoints(p));
-      else if (p.kind === "image") CACHE.set(key, { kind: "image", src: p.src, extent: p.extent });
-      else if (p.kind === "script") CACHE.set(key, { kind: "script", source: p.source });
-    } catch (e) {
-      console.error("plotly map: cannot read blob", key, e);
-    }
-  }
-  // Each model or manifold view adds a blob: keep the newest few (the page asks again for one it dropped).
-  const old = [...CACHE.keys()].filter((k) => CACHE.get(k).kind !== "script" && !(keep && keep.has(k)));
-  for (const k of old.slice(0, Math.max(0, old.length - 8))) CACHE.delete(k);
-}
-
-// --- plotly.js, once per page -----------------------------------------------------------------------
-
-/** A URL relative to the app's base path (the page's path: the app is served at its base URL). */
-function appUrl(url) {
-  if (/^[a-z]+:|^\//i.test(url)) return url;
-  const path = location.pathname.endsWith("/") ? location.pathname : location.pathname + "/";
-  return new URL(path + url, location.origin).href;
-}
-
-function loadPlotly(spec) {
-  if (PLOTLY) return Promise.resolve(PLOTLY);
-  if (loading) return loading;
-  const inline = spec && spec.key ? CACHE.get(spec.key) : null;
-  if (!inline && !(spec && spec.url)) return Promise.reject(new Error("no plotly.js to load"));
-  const t0 = now();
-  loading = new Promise((resolve, reject) => {
-    const s = document.createElement("script");
-    // The script sets window.Plotly; keep our own reference (Streamlit's st.plotly_chart bundle sets it too).
-    const take = () => {
-      const P = globalThis.Plotly;
-      if (!P || typeof P.react !== "function") return reject(new Error("plotly.js did not define Plotly"));
-      PLOTLY = P;
-      Object.assign(STATS, { plotly: P.version, loadMs: now() - t0, loadedFrom: inline ? "inline" : "url" });
-      resolve(P);
-    };
-    if (inline) {
-      s.textContent = inline.source; // runs now, in the page's global scope
-      document.head.appendChild(s);
-      take();
-    } else {
-      s.src = appUrl(spec.url);
-      s.async = true;
-      s.onload = take;
-      s.onerror = () => {
-        s.remove();
-        reject(new Error("cannot load " + s.src));
-      };
-      document.head.appendChild(s);
-    }
-  });
-  loading.catch(() => {
-    loading = null;
-  });
-  return loading;
-}
-
-// --- the instance ---------------------------------------------------------------------------------
 
 function createInstance(parentElement) {
   const root = document.createElement("div");
@@ -197,124 +88,6 @@ function viewOf(data) {
   return { cx: 0, cy: 0, half: e, rev: "none" };
 }
 
-// --- what Plotly draws ---------------------------------------------------------------------------------
-
-function figure(inst) {
-  const d = inst.data;
-  const pts = CACHE.get(d.points);
-  const classes = Array.isArray(d.classes) ? d.classes : [];
-  const colors = Array.isArray(d.colors) && d.colors.length ? d.colors : ["#1f77b4"];
-  const f = finite(d.fontSize) ? d.fontSize : 15, ft = f + 2; // type big enough for the back of a room
-  const size = finite(d.pointSize) ? d.pointSize : 5;
-  const traces = [];
-  let drawn = 0;
-  classes.forEach((name, k) => {
-    const g = pts && pts.kind === "points" ? pts.byClass.get(k) : null;
-    const empty = new Float32Array(0);
-    drawn += g ? g.n : 0;
-    traces.push({
-      type: "scattergl", mode: "markers", name: String(name),
-      x: g ? g.x : empty, y: g ? g.y : empty, customdata: g ? g.index : new Int32Array(0),
-      visible: inst.hidden.has(k) ? "legendonly" : true,
-      marker: { size, color: colors[k % colors.length], opacity: 0.7 },
-      hovertemplate: `<b>${name}</b><br>test image #%{customdata}<br>z = (%{x:.2f}, %{y:.2f})<extra></extra>`,
-    });
-  });
-  // The marks are WebGL traces too: an SVG trace would be drawn under the WebGL points.
-  const annotations = [];
-  for (const m of Array.isArray(d.marks) ? d.marks : []) {
-    if (![m.x, m.y].every(finite)) continue;
-    if (m.shape === "diamond") {
-      traces.push({
-        type: "scattergl", mode: "markers", name: "your digit", x: [m.x], y: [m.y], hoverinfo: "name",
-        visible: inst.extraHidden.has("your digit") ? "legendonly" : true,
-        marker: { size: 16, symbol: "diamond", color: m.color, line: { width: 1.5, color: "white" } },
-      });
-      continue;
-    }
-    traces.push({
-      type: "scattergl", mode: "markers", name: `picked ${m.label}`, x: [m.x], y: [m.y], hoverinfo: "skip",
-      showlegend: false, marker: { size: 16, symbol: "circle-open", color: m.color, line: { width: 3 } },
-    });
-    annotations.push({ x: m.x, y: m.y, text: `<b>${m.label}</b>`, showarrow: false, xshift: 13, yshift: 13,
-      font: { size: 14, color: m.color }, bgcolor: "rgba(255,255,255,0.7)" });
-  }
-  // The morph's path and the posterior's samples (plane_view.overlay_layers: flat [x0, y0, x1, y1, ...]).
-  const pairs = (xy) => {
-    const x = [], y = [];
-    for (let i = 0; Array.isArray(xy) && i + 1 < xy.length; i += 2) if (finite(xy[i]) && finite(xy[i + 1])) {
-      x.push(xy[i]); y.push(xy[i + 1]);
-    }
-    return { x, y };
-  };
-  if (d.path && Array.isArray(d.path.xy)) {
-    const { x, y } = pairs(d.path.xy);
-    traces.push({ type: "scattergl", mode: "lines+markers", name: "morph path", x, y, hoverinfo: "skip",
-      line: { color: "#111111", width: 2 }, marker: { size: 5, color: "#111111" } });
-  }
-  if (d.samples && Array.isArray(d.samples.xy)) {
-    const { x, y } = pairs(d.samples.xy);
-    traces.push({ type: "scattergl", mode: "markers", name: "z = \u03bc + \u03c3 \u2299 \u03b5", x, y,
-      hoverinfo: "skip", marker: { size: 7, color: d.samples.color || "#D62728", line: { width: 1, color: "white" } } });
-  }
-  const star = Array.isArray(d.star) && d.star.every(finite) ? d.star : null;
-  if (star) {
-    traces.push({
-      type: "scattergl", mode: "markers", name: "slider z", x: [star[0]], y: [star[1]],
-      visible: inst.extraHidden.has("slider z") ? "legendonly" : true,
-      marker: { size: 18, symbol: "star", color: "#FFD700", line: { width: 1.5, color: "#111111" } },
-      hovertemplate: "slider z = (%{x:.2f}, %{y:.2f})<extra></extra>",
-    });
-  }
-  const shapes = (Array.isArray(d.ellipses) ? d.ellipses : []).filter((e) => [e.x, e.y, e.sx, e.sy].every(finite))
-    .map((e) => {
-      const look = { xref: "x", yref: "y", line: { color: e.color, width: 2, dash: e.dash ? "dash" : "solid" },
-        fillcolor: e.fill || "rgba(0,0,0,0.08)", layer: "above" };
-      if (!finite(e.angle) || e.angle === 0) {
-        return { type: "circle", x0: e.x - e.sx, x1: e.x + e.sx, y0: e.y - e.sy, y1: e.y + e.sy, ...look };
-      }
-      // A tilted ellipse (d > 2: a diagonal covariance seen on a plane): a closed path of 48 points.
-      const c = Math.cos(e.angle), s = Math.sin(e.angle);
-      let path = "";
-      for (let i = 0; i < 48; i++) {
-        const t = (2 * Math.PI * i) / 48, a = e.sx * Math.cos(t), b = e.sy * Math.sin(t);
-        path += `${i ? "L" : "M"}${e.x + a * c - b * s},${e.y + a * s + b * c}`;
-      }
-      return { type: "path", path: `${path}Z`, ...look };
-    });
-  const bg = d.background ? CACHE.get(d.background) : null;
-  const images = [];
-  if (bg && bg.kind === "image" && Array.isArray(bg.extent)) {
-    const [x0, x1, y0, y1] = bg.extent; // row 0 of the picture at y1
-    images.push({ source: bg.src, xref: "x", yref: "y", x: x0, y: y1, sizex: x1 - x0, sizey: y1 - y0,
-      sizing: "stretch", xanchor: "left", yanchor: "top", opacity: finite(d.backgroundOpacity) ? d.backgroundOpacity : 0.45,
-      layer: "below" });
-  }
-  const v = inst.pyView, axes = Array.isArray(d.axes) ? d.axes : ["z1", "z2"];
-  // constrain "range": the plot fills its area and the longer side shows more of the plane. With "domain" a
-  // wheel zoom shrank the x axis's domain and left the y range as it was: nothing zoomed, the view sent was home.
-  const axis = { zeroline: true, constrain: "range", tickfont: { size: f }, automargin: true }; // room for "-4" and the title
-  const layout = {
-    height: finite(d.height) ? d.height : 560, margin: { l: 10, r: 10, t: 36, b: 10 }, dragmode: "pan",
-    font: { size: f }, hoverlabel: { font: { size: f } }, hovermode: "closest", clickmode: "event",
-    legend: { title: { text: "class: click hides,<br>double-click shows only it", font: { size: f } },
-      itemsizing: "constant", font: { size: f }, y: 1, yanchor: "top",
-      itemclick: false, itemdoubleclick: false }, // the legend's clicks are ours (listen below)
-    xaxis: { title: { text: axes[0], font: { size: ft } }, range: [v.cx - v.half, v.cx + v.half], ...axis },
-    yaxis: { title: { text: axes[1], font: { size: ft } }, range: [v.cy - v.half, v.cy + v.half], scaleanchor: "x",
-      scaleratio: 1, ...axis },
-    // While this stays the same and the ranges above too, Plotly.react keeps the user's zoom and pan.
-    uirevision: `${d.uirevision || ""}|${inst.viewRev}`,
-    shapes, annotations, images,
-  };
-  if (images.length) layout.plot_bgcolor = "rgba(0,0,0,0)";
-  return { traces, layout, drawn, complete: Boolean(pts) && (!d.background || Boolean(bg)) };
-}
-
-const CONFIG = {
-  displaylogo: false, scrollZoom: true, doubleClick: "reset", responsive: true,
-  modeBarButtonsToRemove: ["select2d", "lasso2d", "autoScale2d"],
-};
 
 /** Draw the current data; a data update that arrives while Plotly draws is drawn right after. */
 async function draw(inst) {
@@ -552,7 +325,7 @@ function teardown(inst) {
   if (host && host.dataset.pmOffscreen) host.remove();
 }
 
-/** The data Python sent: one JSON string (latent_plane/spec.py, as_json), or an object from an older server. */
+/** The data Python sent: one JSON string (latent_plane/spec.py, as_json), or an object. */
 function readData(data) {
   return typeof data === "string" ? JSON.parse(data) : data;
 }
