@@ -2,7 +2,7 @@
 
     python bench/figure_build.py            # 1,500 steps, 20 epochs, 2,000 points, 20 repeats
 
-Prints the median milliseconds to build each figure (train_tab.loss_figure, train_tab.latent_figure) and to turn
+Prints the median milliseconds to build each figure (figures.loss_figure, figures.latent_figure) and to turn
 it into what st.plotly_chart sends (plotly.tools.return_figure_from_figure_or_data, then plotly.io.to_json).
 The live view runs these in the web server, beside the students' requests (docs/benchmarks.md, "Training
 beside a class").
@@ -21,7 +21,7 @@ import plotly.io
 import plotly.tools
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from dashboard import train_tab  # noqa: E402
+from dashboard.train import figures  # noqa: E402
 
 
 def median_ms(f, repeats: int) -> float:
@@ -53,8 +53,8 @@ def main() -> None:
     def sent(fig):
         return plotly.io.to_json(plotly.tools.return_figure_from_figure_or_data(fig, True), validate=False)
 
-    loss = lambda: train_tab.loss_figure(steps, epochs, total_steps=2 * args.steps)  # noqa: E731
-    latent = lambda: train_tab.latent_figure(points, labels, names, uirevision="bench")  # noqa: E731
+    loss = lambda: figures.loss_figure(steps, epochs, total_steps=2 * args.steps)  # noqa: E731
+    latent = lambda: figures.latent_figure(points, labels, names, uirevision="bench")  # noqa: E731
     lf, mf = loss(), latent()
     print(f"figures on synthetic data ({args.steps} steps, {args.epochs} epochs, {args.points} points), "
           f"median of {args.repeats}:")

@@ -69,7 +69,7 @@ from cold_start import (  # noqa: E402
     rss_mib, start_app, wait_healthy,
 )
 
-TRAIN_DONE = re.compile(r"Trained \d+ epochs in")  # dashboard/training_job.py, _outcome_message()
+TRAIN_DONE = re.compile(r"Trained \d+ epochs in")  # dashboard/training/job.py, _outcome_message()
 TRAIN_FAILED = re.compile(r"Training (stopped|diverged)|training failed")
 KINDS = ("slider", "map", "slider", "morph")
 MORPH_OPEN = "to morph between them"  # dashboard/explore/sections.py, _morph_ends(): the Morph tab is open

@@ -180,7 +180,7 @@ async def protocol_trainer(url: str, recorded: dict[str, list[bytes]], args, sta
     stats.errors += [f"trainer: {p}" for p in s.problems]
 
 
-POLL_S = 1.0  # dashboard/train_tab.py's POLL_S: the live view's fragment reruns this often
+POLL_S = 1.0  # dashboard/train/live.py's POLL_S: the live view's fragment reruns this often
 
 
 MORPH_CAPTION_JS = """() => [...document.querySelectorAll('[data-testid="stImage"]')].map((e) => e.textContent)

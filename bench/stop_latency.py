@@ -3,7 +3,7 @@
     python bench/stop_latency.py                  # 3 stops at each place, the Quick demo's model on 10,000 images
     python bench/stop_latency.py --repeats 1      # a quick run
 
-The job is the Train tab's own (dashboard/training_job.TrainingJob: the loop in a worker process). Stop is pressed
+The job is the Train tab's own (dashboard.training.job.TrainingJob: the loop in a worker process). Stop is pressed
   mid-epoch     half-way through an epoch's steps (the loop hears it after its current step);
   evaluating    right after an epoch's last step, while the worker evaluates the 10,000 test images;
   first step    as soon as the run has started.
@@ -23,12 +23,13 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from dashboard import training_job as tj  # noqa: E402
+from dashboard.training.job import TrainingJob  # noqa: E402
+from dashboard.training.protocol import STOP_GRACE_S  # noqa: E402
 from vae_core.config import VAEConfig  # noqa: E402
 from vae_core.train import TrainConfig  # noqa: E402
 
 
-def wait_for(job: tj.TrainingJob, ready, timeout: float = 600) -> None:
+def wait_for(job: TrainingJob, ready, timeout: float = 600) -> None:
     deadline = time.monotonic() + timeout
     while not ready(job.snapshot()):
         if time.monotonic() > deadline or job.done:
@@ -38,7 +39,7 @@ def wait_for(job: tj.TrainingJob, ready, timeout: float = 600) -> None:
 
 def one_stop(place: str, models: Path, limit: int) -> tuple[float, str]:
     steps_per_epoch = -(-limit // 128)
-    job = tj.TrainingJob(VAEConfig(hidden=(512, 256)), TrainConfig(limit=limit, epochs=30, device="cpu"),
+    job = TrainingJob(VAEConfig(hidden=(512, 256)), TrainConfig(limit=limit, epochs=30, device="cpu"),
                          session_id="bench", models_root=models)
     job.start()
     try:
@@ -66,7 +67,7 @@ def main() -> None:
     args = ap.parse_args()
     models = Path(tempfile.mkdtemp(prefix="stop-bench-"))
     print(f"Stop latency: the Train tab's job, MLP 512,256, {args.limit:,} images, {args.repeats} stops per place "
-          f"(grace before a kill: {tj.STOP_GRACE_S} s)")
+          f"(grace before a kill: {STOP_GRACE_S} s)")
     for place in ("mid-epoch", "evaluating", "first step"):
         times, kept = [], []
         for _ in range(args.repeats):

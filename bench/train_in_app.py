@@ -5,10 +5,10 @@
 
 cli  vae_core.train.train(model_cfg, cfg) with no callbacks: the loop `python -m vae_core.train` runs
      (the command line adds only its progress bar and a checkpoint per epoch).
-app  dashboard.training_job.TrainingJob, as the Train tab starts it: the loop in a background thread with the
+app  dashboard.training.job.TrainingJob, as the Train tab starts it: the loop in a background thread with the
      job's callback (per-step bookkeeping, a latent snapshot of 2,000 test images and 8 decoded samples per
      epoch), while this (main) thread does, once a second, what the tab's live fragment does on every poll:
-     job.touch(), job.snapshot(), build train_tab.loss_figure(...), build the latent figure and the samples PNG
+     job.touch(), job.snapshot(), build figures.loss_figure(...), build the latent figure and the samples PNG
      when a new epoch has arrived, and turn both figures into the JSON st.plotly_chart sends (it does so on
      every call, so the unchanged latent figure is serialised on every poll too). The app's time runs from job.start() to the job's end, so it
      includes the job's own extra work (subset, the snapshot before training, one per epoch).
@@ -38,13 +38,14 @@ import plotly.io
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from dashboard import train_tab, views  # noqa: E402
-from dashboard import training_job as tj  # noqa: E402
+from dashboard import views  # noqa: E402
+from dashboard.train import figures, live  # noqa: E402
+from dashboard.training.job import TrainingJob  # noqa: E402
 from vae_core.config import VAEConfig  # noqa: E402
 from vae_core.data import load_dataset  # noqa: E402
 from vae_core.train import TrainConfig, available_cpus, train  # noqa: E402
 
-POLL_S = train_tab.POLL_S
+POLL_S = live.POLL_S
 
 
 def parse_args() -> argparse.Namespace:
@@ -74,23 +75,23 @@ def chart_spec(fig) -> str:
     return plotly.io.to_json(fig.to_dict(), validate=False)
 
 
-def poll_like_the_page(job: tj.TrainingJob, latent_cache: dict) -> None:
-    """One poll of the live fragment (dashboard/train_tab.py: _live_view and _epoch_view)."""
+def poll_like_the_page(job: TrainingJob, latent_cache: dict) -> None:
+    """One poll of the live fragment (dashboard/train/live.py: live_view; replay.py: _epoch_view)."""
     job.touch()
     s = job.snapshot()
-    train_tab.progress_text(s)
-    chart_spec(train_tab.loss_figure(s.steps, s.epoch_metrics, total_steps=s.total_steps))
+    live.progress_text(s)
+    chart_spec(figures.loss_figure(s.steps, s.epoch_metrics, total_steps=s.total_steps))
     if s.latents and s.labels is not None:
         snap = s.latents[-1]
         if snap.epoch not in latent_cache:
-            fig = train_tab.latent_figure(snap.points, s.labels, s.class_names, uirevision=f"train-{s.job_id}")
-            latent_cache[snap.epoch] = (fig, views.png_url(train_tab.samples_image(snap.samples)))
+            fig = figures.latent_figure(snap.points, s.labels, s.class_names, uirevision=f"train-{s.job_id}")
+            latent_cache[snap.epoch] = (fig, views.png_url(figures.samples_image(snap.samples)))
         chart_spec(latent_cache[snap.epoch][0])
 
 
 def time_app(model_cfg: VAEConfig, cfg: TrainConfig, data, models_root: str) -> tuple[float, float, int]:
     """(seconds from start to end, seconds spent polling, number of polls)."""
-    job = tj.TrainingJob(model_cfg, cfg, session_id="bench", data=data, models_root=models_root)
+    job = TrainingJob(model_cfg, cfg, session_id="bench", data=data, models_root=models_root)
     latent_cache: dict = {}
     polling, polls = 0.0, 0
     t0 = time.perf_counter()
@@ -118,7 +119,7 @@ def child(args: argparse.Namespace) -> int:
             train(model_cfg, warm, [], data)
             out = {"seconds": time_cli(model_cfg, cfg, data)}
         else:
-            tj.TrainingJob(model_cfg, warm, session_id="warm-up", data=data, models_root=models_root).start().wait()
+            TrainingJob(model_cfg, warm, session_id="warm-up", data=data, models_root=models_root).start().wait()
             seconds, polling, polls = time_app(model_cfg, cfg, data, models_root)
             out = {"seconds": seconds, "polling": polling, "polls": polls}
     print(json.dumps(out))

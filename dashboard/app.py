@@ -22,29 +22,33 @@ if REPO_ROOT not in sys.path:
 
 import streamlit as st  # noqa: E402
 
+from dashboard import session_keys  # noqa: E402
+from dashboard.train.state import TrainState  # noqa: E402  (light: Streamlit only)
+
 # (label, module with render(active_model)); more tabs are added here.
-TABS = [("Explore", "dashboard.explore"), ("Train", "dashboard.train_tab")]
-TAB_KEY = "app_tab"
+TABS = [("Explore", "dashboard.explore"), ("Train", "dashboard.train.page")]
+TAB_KEY = session_keys.APP_TAB
 PRESENTER_CSS = "[data-testid=stMainBlockContainer] { padding-top: 4.5rem; }"
 
 
 def keep_own_training_alive() -> None:
     """This session's training job stops when its page stops checking in (the Train tab's live view does that
     every second). While another tab is open, a fragment that shows nothing checks in instead."""
-    job_id = st.session_state.get("train_job_id")
+    job_id = TrainState().job_id
     if not job_id or st.session_state.get(TAB_KEY) == "Train":
         return
-    from dashboard import train_tab, training_job
+    from dashboard.train.live import POLL_S
+    from dashboard.training.registry import registry
 
-    job = training_job.registry().job_for(train_tab.session_id())
+    job = registry().job_for(TrainState().session_id())
     if job is not None and job.job_id == job_id and job.running:
-        st.fragment(run_every=train_tab.POLL_S)(_heartbeat)(job_id)
+        st.fragment(run_every=POLL_S)(_heartbeat)(job_id)
 
 
 def _heartbeat(job_id: str) -> None:
-    from dashboard import train_tab, training_job
+    from dashboard.training.registry import registry
 
-    job = training_job.registry().job_for(train_tab.session_id())
+    job = registry().job_for(TrainState().session_id())
     if job is not None and job.job_id == job_id and job.running:
         job.touch()
     else:

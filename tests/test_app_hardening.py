@@ -23,8 +23,8 @@ if str(ROOT) not in sys.path:
 
 from bad_checkpoints import write_bad_checkpoints  # noqa: E402  (the library's corpus: tests/bad_checkpoints.py)
 from dashboard import models  # noqa: E402
-from dashboard import train_tab  # noqa: E402
-from dashboard import training_job as tj  # noqa: E402
+from dashboard.train import figures  # noqa: E402
+from dashboard.training.registry import registry, reset_registry  # noqa: E402
 from vae_core import VAE, VAEConfig, save_checkpoint  # noqa: E402
 
 APP = str(ROOT / "dashboard" / "app.py")
@@ -44,9 +44,9 @@ def roots(tmp_path, monkeypatch):
     mine.mkdir()
     monkeypatch.setenv("LATENT_EXPLORER_PRETRAINED_DIR", str(pre))
     monkeypatch.setenv("LATENT_EXPLORER_MODELS_DIR", str(mine))
-    tj.reset_registry(max_jobs=1)
+    reset_registry(max_jobs=1)
     yield pre, mine
-    tj.reset_registry()
+    reset_registry()
 
 
 def start_app(tab: str | None = None) -> AppTest:
@@ -109,9 +109,9 @@ def bad_roots(corpus, tmp_path, monkeypatch):
     mine = next(iter(corpus.values())).parent
     monkeypatch.setenv("LATENT_EXPLORER_PRETRAINED_DIR", str(pre))
     monkeypatch.setenv("LATENT_EXPLORER_MODELS_DIR", str(mine))
-    tj.reset_registry(max_jobs=1)
+    reset_registry(max_jobs=1)
     yield pre, mine
-    tj.reset_registry()
+    reset_registry()
 
 
 def test_bad_checkpoints_are_listed_unreadable_and_the_page_keeps_working(bad_roots, corpus):
@@ -179,7 +179,7 @@ def test_compare_offers_only_readable_models_and_keeps_working(bad_roots, corpus
 def test_compare_reads_only_the_valid_part_of_training_curves(history):
     """Compare's curves from config['history'], whatever shape a config.json from elsewhere gives it: only rows of
     finite numbers are plotted (read_config refuses such files today; this holds for any config it lets by)."""
-    steps, epochs = train_tab.steps_from_history(history), train_tab.epochs_from_history(history)
+    steps, epochs = figures.steps_from_history(history), figures.epochs_from_history(history)
     assert all(isinstance(v, (int, float)) for column in steps.values() for v in column)
     assert len({len(c) for c in steps.values()}) == 1
     assert all(isinstance(e["test_loss"], float) for e in epochs)
@@ -187,7 +187,7 @@ def test_compare_reads_only_the_valid_part_of_training_curves(history):
         assert steps["step"] == [1] and steps["loss"] == [500.0]
     if isinstance(history, dict) and isinstance(history["epochs"], list) and history["epochs"]:
         assert [(e["epoch"], e["test_loss"], e["test_kl"]) for e in epochs] == [(2, 190.0, None)]
-    train_tab.loss_figure(steps, epochs)  # builds
+    figures.loss_figure(steps, epochs)  # builds
 
 
 # --- the Train form ---------------------------------------------------------------------------
@@ -200,7 +200,7 @@ def test_the_train_form_refuses_a_model_over_the_size_budget(roots):
     assert not app.exception, app.exception
     (error,) = [e for e in app.error if e.value.startswith("Cannot start")]
     assert "parameters" in error.value and "limit" in error.value
-    assert tj.registry().running_jobs() == [] and tj.registry().job_for(app.session_state["train_session_id"]) is None
+    assert registry().running_jobs() == [] and registry().job_for(app.session_state["train_session_id"]) is None
 
 
 # --- many folders -----------------------------------------------------------------------------
@@ -299,12 +299,12 @@ def test_a_linked_config_json_shows_none_of_its_fields(roots, tmp_path):
 
 
 def test_a_failing_tab_shows_one_line_and_no_traceback(roots, monkeypatch, tmp_path):
-    from dashboard import train_tab
+    from dashboard.train import page
 
     def broken(active=None):
         raise OSError(f"[Errno 13] Permission denied: '{tmp_path}/models/x'")
 
-    monkeypatch.setattr(train_tab, "render", broken)
+    monkeypatch.setattr(page, "render", broken)
     app = start_app("Train")
     (error,) = app.error
     assert error.value.startswith("This tab ran into an error (OSError)") and len(error.value.splitlines()) == 1

@@ -1,4 +1,4 @@
-"""Compare (dashboard/compare.py) on the shipped models, through AppTest: shared y ranges and named curves, the
+"""Compare (dashboard/train/compare.py) on the shipped models, through AppTest: shared y ranges and named curves, the
 maps on one scale, one z decoded by both, prior samples from one ε, the same test images reconstructed by a 2-D
 and a 16-D model. The figures asserted are the models' own outputs, computed here with torch."""
 
@@ -19,8 +19,9 @@ if str(ROOT) not in sys.path:
 
 from apptest_helpers import media_id, select_on_chart  # noqa: E402
 from dashboard_apptest import plotly_array  # noqa: E402
-from dashboard import compare, train_tab, views  # noqa: E402
-from dashboard import training_job as tj  # noqa: E402
+from dashboard import models, views  # noqa: E402
+from dashboard.train import compare, figures  # noqa: E402
+from dashboard.training.registry import reset_registry  # noqa: E402
 from vae_core import load_checkpoint, load_dataset  # noqa: E402
 from vae_core.analysis import principal_plane, to_plane  # noqa: E402
 
@@ -34,17 +35,17 @@ def at(tmp_path, monkeypatch):
     monkeypatch.setenv("LATENT_EXPLORER_MODELS_DIR", str(tmp_path / "models"))
     (tmp_path / "models").mkdir()
     monkeypatch.chdir(ROOT)
-    tj.reset_registry(max_jobs=1)
+    reset_registry(max_jobs=1)
     app = AppTest.from_file(str(APP), default_timeout=120)
     app.session_state["app_tab"] = "Train"
     app.run()
     assert not app.exception, app.exception
     yield app
-    tj.reset_registry()
+    reset_registry()
 
 
 def choose(at, a: str, b: str):
-    folders = {e.name: e.folder for e in train_tab.models.list_models() if e.source == "pretrained"}
+    folders = {e.name: e.folder for e in models.list_models() if e.source == "pretrained"}
     at.selectbox(key="train_compare_0").set_value(folders[a])
     at.selectbox(key="train_compare_1").set_value(folders[b]).run()
     assert not at.exception, at.exception
@@ -65,14 +66,14 @@ def shown(at, caption: str) -> list[str]:
 def side(name: str) -> compare.Side:
     """The model and encodings the page uses (Streamlit's resource cache is this process's): the expected images
     are computed from the very same numbers, so a test can compare the bytes shown."""
-    (entry,) = [e for e in train_tab.models.list_models() if e.source == "pretrained" and e.name == name]
+    (entry,) = [e for e in models.list_models() if e.source == "pretrained" and e.name == name]
     loaded, error = compare.load_side(entry)
     assert loaded is not None, error
     return loaded
 
 
 def decoded_id(s: compare.Side, z, size: int = 168) -> str:
-    image = train_tab.models.decode(s.model, np.asarray(z, np.float32))[0]
+    image = models.decode(s.model, np.asarray(z, np.float32))[0]
     return media_id(views.png_bytes(views.upscale(image, size)))
 
 
@@ -102,8 +103,8 @@ def test_beta_1_against_beta_4_on_one_footing(at):
     for axis in ("yaxis", "yaxis2"):
         assert fa["layout"][axis]["range"] == fb["layout"][axis]["range"], axis
     names = [t["name"] for t in fb["data"]]
-    assert names[0] == "train: recon + β·KL, the objective (per step, smoothed)" == train_tab.TRAIN_LOSS
-    assert names[3] == "test: recon + KL, the −ELBO (per epoch)" == train_tab.TEST_LOSS
+    assert names[0] == "train: recon + β·KL, the objective (per step, smoothed)" == figures.TRAIN_LOSS
+    assert names[3] == "test: recon + KL, the −ELBO (per epoch)" == figures.TEST_LOSS
     lo, hi = fb["layout"]["yaxis"]["range"]
     assert lo < 128.3 and hi > 158.8  # holds mnist-mlp's recon and mnist-beta4's last train loss (config.json)
     assert any("With β = 4 the KL counts 4 times in training" in c.value for c in at.caption)
@@ -139,7 +140,7 @@ def test_beta_1_against_beta_4_on_one_footing(at):
     eps = compare.prior_eps(3, compare.N_PRIOR, 2)
     assert np.array_equal(eps, torch.randn(8, 2, generator=torch.Generator().manual_seed(3)).numpy())
     for s, tag in ((a, "A"), (b, "B")):
-        assert shown(at, f"{tag}: {s.name}, z = ε (seed 3)") == [strip_id(train_tab.models.decode(s.model, eps))]
+        assert shown(at, f"{tag}: {s.name}, z = ε (seed 3)") == [strip_id(models.decode(s.model, eps))]
     assert not at.exception, at.exception
 
 
@@ -156,7 +157,7 @@ def test_a_2d_and_a_16d_model_reconstruct_the_same_images(at):
     for name, tag in (("mnist-mlp", "A"), ("mnist16-mlp", "B")):
         s = side(name)
         assert np.allclose(s.enc.mu[index], fresh_mu(name, index), atol=1e-4)
-        assert shown(at, f"{tag}: pretrained/{name} (") == [strip_id(train_tab.models.decode(s.model, s.enc.mu[index]))]
+        assert shown(at, f"{tag}: pretrained/{name} (") == [strip_id(models.decode(s.model, s.enc.mu[index]))]
     # The 16-D map is its PCA plane: axes named, with the share of the variance.
     spec = figure(at, "train_compare_1_latent")
     assert spec["layout"]["xaxis"]["title"]["text"].startswith("PC1 · ")
@@ -169,10 +170,10 @@ def test_a_2d_and_a_16d_model_reconstruct_the_same_images(at):
 def test_the_pure_parts():
     assert np.array_equal(compare.prior_eps(0, 4, 16), compare.prior_eps(0, 4, 16))
     assert not np.array_equal(compare.prior_eps(0, 4, 16), compare.prior_eps(1, 4, 16))
-    assert train_tab.shared_range([(1.0, 5.0), None, (-2.0, 3.0)]) == (-2.0, 5.0)
-    assert train_tab.shared_range([None]) is None
+    assert figures.shared_range([(1.0, 5.0), None, (-2.0, 3.0)]) == (-2.0, 5.0)
+    assert figures.shared_range([None]) is None
     steps = {"step": list(range(1, 101)), "loss": [200.0] * 100, "recon": [180.0] * 100, "kl": [5.0] * 100}
-    loss, kl = train_tab.y_ranges(steps, [{"step": 100, "test_loss": 190.0, "test_kl": 6.0}])
+    loss, kl = figures.y_ranges(steps, [{"step": 100, "test_loss": 190.0, "test_kl": 6.0}])
     assert loss[0] < 180.0 and loss[1] > 200.0 and kl[0] == 0.0 and kl[1] > 6.0
     note = compare.curves_note([1.0, 1.0])
     assert "β = " not in note.split("−ELBO")[1]  # no β > 1: nothing said about a gap

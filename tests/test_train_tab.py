@@ -25,12 +25,16 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from dashboard import train_speed, train_tab  # noqa: E402
-from dashboard import training_job as tj  # noqa: E402
-from dashboard import training_worker  # noqa: E402
+from dashboard import models  # noqa: E402
+from dashboard.train import figures, form, live  # noqa: E402
+from dashboard.training import local_worker  # noqa: E402
+from dashboard.training import speed as train_speed  # noqa: E402
+from dashboard.training.job import TrainingJob  # noqa: E402
+from dashboard.training.registry import registry, reset_registry  # noqa: E402
+from dashboard.training.time_format import format_seconds  # noqa: E402
 from vae_core import VAE, VAEConfig, save_checkpoint  # noqa: E402
 from vae_core.replay import read_replay  # noqa: E402
-from vae_core.train import Callback  # noqa: E402
+from vae_core.train import Callback, TrainConfig  # noqa: E402
 
 APP = ROOT / "dashboard" / "app.py"
 START = "train_start"
@@ -46,11 +50,11 @@ def dirs(tmp_path, monkeypatch):
     mine.mkdir()
     for var, value in (("LATENT_EXPLORER_PRETRAINED_DIR", pre), ("LATENT_EXPLORER_MODELS_DIR", mine)):
         monkeypatch.setenv(var, str(value))
-    monkeypatch.setattr(train_tab, "TRAIN_SIZES", (500, 2000))
+    monkeypatch.setattr(form, "TRAIN_SIZES", (500, 2000))
     monkeypatch.chdir(ROOT)
-    tj.reset_registry(max_jobs=1)
+    reset_registry(max_jobs=1)
     yield pre, mine
-    tj.reset_registry()
+    reset_registry()
 
 
 @pytest.fixture
@@ -88,7 +92,7 @@ def run_until_done(at, stall: float = 60.0):
         assert not at.exception, at.exception
         if _outcome(at):
             return at
-        job = tj.registry().job_for(at.session_state["train_session_id"])
+        job = registry().job_for(at.session_state["train_session_id"])
         mark = None if job is None else (job.snapshot().state, job.snapshot().step)
         if mark != last:
             last, since = mark, time.monotonic()
@@ -127,7 +131,7 @@ class Hold(Callback):
     """Holds the training loop (in the job's worker process) at its first step until `set()`."""
 
     def __init__(self):
-        self.event = training_worker.worker_context().Event()
+        self.event = local_worker.worker_context().Event()
 
     def set(self) -> None:
         self.event.set()
@@ -172,13 +176,13 @@ def test_train_save_and_find_in_model_list(at, dirs):
     # Curves: 20 steps (smoothed, all kept), 2 test-loss points, 2 test-KL points.
     fig = figure(at, "train_done_loss")
     by_name = {t["name"]: t for t in fig["data"]}
-    assert values(by_name[train_tab.TRAIN_LOSS]["x"]) == list(range(1, 21))
+    assert values(by_name[figures.TRAIN_LOSS]["x"]) == list(range(1, 21))
     assert len(values(by_name["train recon (per step, smoothed)"]["y"])) == 20
     assert len(values(by_name["train KL (per step, smoothed)"]["y"])) == 20
-    assert values(by_name[train_tab.TEST_LOSS]["x"]) == [10, 20]
-    test_loss = values(by_name[train_tab.TEST_LOSS]["y"])
+    assert values(by_name[figures.TEST_LOSS]["x"]) == [10, 20]
+    test_loss = values(by_name[figures.TEST_LOSS]["y"])
     assert len(test_loss) == 2 and test_loss[1] < test_loss[0]
-    train_loss = values(by_name[train_tab.TRAIN_LOSS]["y"])
+    train_loss = values(by_name[figures.TRAIN_LOSS]["y"])
     assert train_loss[-1] < train_loss[0]
     assert fig["layout"]["yaxis"]["title"]["text"] == "nats per image"
     # The replay slider covers epoch 0 (untrained) to 2, and the latent map has 2,000 points.
@@ -232,7 +236,7 @@ def test_train_save_and_find_in_model_list(at, dirs):
     assert (mine / "my-first-vae" / "config.json").read_text() != before  # the second run's model
 
     # Compare: the new model next to the shipped one, with its loss curves from config['history'].
-    entries = {e.name: e.folder for e in train_tab.models.list_models()}
+    entries = {e.name: e.folder for e in models.list_models()}
     at.selectbox(key="train_compare_0").set_value(entries["my-first-vae"])
     at.selectbox(key="train_compare_1").set_value(entries["mnist-mlp"]).run()
     assert not at.exception, at.exception
@@ -270,8 +274,8 @@ def test_bad_settings_and_second_job_are_refused(at, dirs):
     assert any("Hidden sizes" in e.value for e in at.error)
     # Another session's job is running: this one is told so and watches it.
     gate = Hold()
-    other = tj.registry().start("someone-else", VAEConfig(hidden=(8,)),
-                                tj.TrainConfig(epochs=1, limit=500, batch_size=50, device="cpu"),
+    other = registry().start("someone-else", VAEConfig(hidden=(8,)),
+                                TrainConfig(epochs=1, limit=500, batch_size=50, device="cpu"),
                                 callbacks=[gate])
     try:
         configure(at, hidden="32,16").button(key=START).click().run()
@@ -286,7 +290,7 @@ def test_bad_settings_and_second_job_are_refused(at, dirs):
 
 def test_stop_button(at):
     configure(at, epochs=200).button(key=START).click().run()
-    job = tj.registry().job_for(at.session_state["train_session_id"])
+    job = registry().job_for(at.session_state["train_session_id"])
     assert job is not None and job.session_id == at.session_state["train_session_id"]
     while job.snapshot().step == 0 and not job.wait(0.05):  # the first step, however long a busy machine takes
         pass
@@ -333,7 +337,7 @@ def test_fields_that_do_not_apply_are_disabled_and_the_preview_follows_every_cha
     text = preview(at).removesuffix(" --out models/NAME")
     assert configs_from_args(parse_args(shlex.split(text)[3:])) == (
         VAEConfig(arch="conv", likelihood="gaussian", sigma=0.2, beta=4.0),
-        tj.TrainConfig(epochs=30, limit=2000, device="cpu", corruption="gaussian", corruption_level=0.3))
+        TrainConfig(epochs=30, limit=2000, device="cpu", corruption="gaussian", corruption_level=0.3))
 
     # A bad value: the preview says what to fix, naming the field by its label.
     at.text_input(key="train_hidden").set_value("big").run()
@@ -388,7 +392,7 @@ def test_eta_from_the_recent_pace_and_the_slowdown_is_named():
 
 
 def test_preset_durations_come_from_this_machine(monkeypatch):
-    model_cfg, cfg = VAEConfig(hidden=(32,)), tj.TrainConfig(epochs=2, batch_size=50, limit=500, device="cpu")
+    model_cfg, cfg = VAEConfig(hidden=(32,)), TrainConfig(epochs=2, batch_size=50, limit=500, device="cpu")
     step_s, eval_s = train_speed.measure(model_cfg, 50, "cpu", steps=3)
     assert step_s > 0 and eval_s > 0
 
@@ -397,7 +401,7 @@ def test_preset_durations_come_from_this_machine(monkeypatch):
 
     # The server's timings run in a process of their own, like a training: never in the server's interpreter.
     monkeypatch.setattr(train_speed, "measure", not_here)
-    presets = {"Tiny": dict(train_tab.BASE, hidden="32", epochs=2, batch_size=50, limit=500)}
+    presets = {"Tiny": dict(form.BASE, hidden="32", epochs=2, batch_size=50, limit=500)}
     label = train_speed.preset_label(presets, (500,))
     thread = train_speed.ensure_measured([(model_cfg, cfg)])
     if thread is not None:
@@ -407,7 +411,7 @@ def test_preset_durations_come_from_this_machine(monkeypatch):
     # epoch = ceil(500 / 50) steps + one evaluation, from this machine's own timing
     assert est[0] == pytest.approx(2 * (10 * train_speed._step_s[(model_cfg, 50, "cpu")]
                                         + train_speed._eval_s[(model_cfg, "cpu")]))
-    assert label("Tiny") == f"Tiny: about {tj.format_seconds(est[0])} (timed on this server)"
+    assert label("Tiny") == f"Tiny: about {format_seconds(est[0])} (timed on this server)"
     train_speed.start_run("j1", model_cfg, cfg, "Tiny")
     train_speed.finish_run("j1", "completed", elapsed=12.0, epochs_completed=2)
     assert label("Tiny") == "Tiny: about 12 s (its last run here)"
@@ -420,10 +424,11 @@ def test_a_server_ending_during_a_preset_timing_logs_no_failure():
 import logging, multiprocessing, multiprocessing.util, sys, time
 sys.path.insert(0, {str(ROOT)!r})
 logging.basicConfig(level=logging.INFO)
-from dashboard import train_speed, training_job as tj
+from dashboard.training import speed as train_speed
 from vae_core.config import VAEConfig
+from vae_core.train import TrainConfig
 # a model that takes many seconds to time on any CPU: the timing is still running when the interpreter ends
-train_speed.ensure_measured([(VAEConfig(hidden=(2048, 2048)), tj.TrainConfig(batch_size=2000, device="cpu"))])
+train_speed.ensure_measured([(VAEConfig(hidden=(2048, 2048)), TrainConfig(batch_size=2000, device="cpu"))])
 while not multiprocessing.active_children():
     time.sleep(0.05)
 # after multiprocessing has terminated its children at exit, wait for the timing thread to have dealt with that
@@ -439,7 +444,7 @@ def test_a_saved_model_keeps_its_replay_and_compare_plays_it(at, dirs):
     _, mine = dirs
     configure(at, epochs=2).button(key=START).click().run()
     run_until_done(at)
-    job = tj.registry().job_for(at.session_state["train_session_id"])
+    job = registry().job_for(at.session_state["train_session_id"])
     run_frames = job.snapshot().latents
     at.text_input(key="train_save_name").set_value("with-replay")
     at.button(key=SAVE).click().run()
@@ -448,7 +453,7 @@ def test_a_saved_model_keeps_its_replay_and_compare_plays_it(at, dirs):
     assert np.allclose(stored.frames[-1].points, run_frames[-1].points, rtol=2e-3, atol=2e-3)
     assert np.array_equal(stored.frames[1].samples, run_frames[1].samples)
 
-    entries = {e.name: e.folder for e in train_tab.models.list_models()}
+    entries = {e.name: e.folder for e in models.list_models()}
     at.selectbox(key="train_compare_0").set_value(entries["with-replay"]).run()
     assert not at.exception, at.exception
     key = "train_compare_0_replay"
@@ -466,14 +471,14 @@ def test_stop_says_stopping_at_once(mnist):
     import dataclasses
 
     gate = Hold()
-    job = tj.TrainingJob(VAEConfig(hidden=(8,)), tj.TrainConfig(epochs=1, limit=500, batch_size=50, device="cpu"),
+    job = TrainingJob(VAEConfig(hidden=(8,)), TrainConfig(epochs=1, limit=500, batch_size=50, device="cpu"),
                          session_id="s", data=mnist, callbacks=[gate])
     job.start()
     try:
         while job.snapshot().state != "running" and not job.wait(0.05):
             pass
         s = dataclasses.replace(job.snapshot(), stop_reason="user")
-        text = train_tab.progress_text(s)
+        text = live.progress_text(s)
         assert text.startswith("Stopping…") and "no epoch has completed yet" in text
     finally:
         gate.set()
@@ -501,7 +506,7 @@ def test_the_form_has_the_latent_dimension_and_a_16d_preset(at):
         assert f"--latent-dim {d} " in text
         # the text parses back to the run Start would begin: the 16-D preset's settings with d latent dimensions
         assert configs_from_args(parse_args(shlex.split(text)[3:])) == (
-            VAEConfig(latent_dim=d), tj.TrainConfig(epochs=30, limit=2000, device="cpu"))
+            VAEConfig(latent_dim=d), TrainConfig(epochs=30, limit=2000, device="cpu"))
     at.selectbox(key="train_preset").set_value("Quick demo").run()
     assert at.number_input(key="train_latent_dim").value == 2  # the other presets are 2-D
 
@@ -514,7 +519,7 @@ def test_a_3d_run_is_mapped_on_its_pca_plane_live_replayed_and_saved(at, dirs):
     latent = figure(at, "train_done_latent")
     x_title, y_title = latent["layout"]["xaxis"]["title"]["text"], latent["layout"]["yaxis"]["title"]["text"]
     assert x_title.startswith("PC1 · ") and y_title.startswith("PC2 · ") and "% of the variance" in x_title
-    job = tj.registry().job_for(at.session_state["train_session_id"])
+    job = registry().job_for(at.session_state["train_session_id"])
     last = job.snapshot().latents[-1]
     assert x_title == f"PC1 · {100 * float(last.variance[0]):.0f}% of the variance"
     assert any(c.value.startswith("For more than two latent dimensions the map is the PCA plane") for c in at.caption)

@@ -1,4 +1,4 @@
-"""The dashboard's background training job (dashboard/training_job.py): no Streamlit involved.
+"""The dashboard's background training job (dashboard/training/): no Streamlit involved.
 
 Tiny runs only: 500 training images, a 32-16 MLP, 1-2 epochs. Every model is written under tmp_path.
 """
@@ -18,8 +18,17 @@ import pytest
 import torch
 
 from conftest import finishes, tiny_cfg
-from dashboard import training_job as tj
-from dashboard import training_worker as tw
+from dashboard import paths
+from dashboard.training.env import train_nice_default
+from dashboard.training.job import TrainingJob
+from dashboard.training.registry import JobLimitError, JobRegistry, _stop_jobs_at_exit, reset_registry
+from dashboard.training.save import (
+    RECOVERED, ModelExistsError, is_checkpoint, model_exists, save_user_model, train_command, validate_name,
+)
+from dashboard.training.snapshot import JobSnapshot
+from dashboard.training.time_format import format_seconds
+from dashboard.training import local_worker as tw
+from vae_core.model import VAE
 from vae_core.checkpoint import load_checkpoint
 from vae_core.train import Callback, TrainConfig
 
@@ -42,15 +51,15 @@ def models_root(tmp_path, monkeypatch):
     return root
 
 
-def run_job(mnist, models_root, train_cfg=None, model_cfg=None, session="s1", **kw) -> tj.TrainingJob:
-    job = tj.TrainingJob(model_cfg or tiny_cfg(), train_cfg or tcfg(), session_id=session, data=mnist,
+def run_job(mnist, models_root, train_cfg=None, model_cfg=None, session="s1", **kw) -> TrainingJob:
+    job = TrainingJob(model_cfg or tiny_cfg(), train_cfg or tcfg(), session_id=session, data=mnist,
                          models_root=models_root, **kw)
     job.start()
     assert finishes(job), "training did not finish"
     return job
 
 
-def reported(job: tj.TrainingJob, step: int) -> tj.JobSnapshot:
+def reported(job: TrainingJob, step: int) -> JobSnapshot:
     """The job's snapshot once the worker has reported `step` (it sends its steps every STEP_BATCH_S)."""
     deadline = time.monotonic() + TIMEOUT
     while (s := job.snapshot()).step < step and time.monotonic() < deadline:
@@ -118,7 +127,7 @@ def test_snapshot_is_a_copy(mnist, models_root):
 
 def test_progress_and_eta_while_running(mnist, models_root):
     gate = Gate(at=5)
-    job = tj.TrainingJob(tiny_cfg(), tcfg(), session_id="s", data=mnist, models_root=models_root, callbacks=[gate])
+    job = TrainingJob(tiny_cfg(), tcfg(), session_id="s", data=mnist, models_root=models_root, callbacks=[gate])
     job.start()
     assert gate.reached.wait(TIMEOUT)
     s = reported(job, step=5)  # the worker sends its steps a few times a second
@@ -136,10 +145,10 @@ def test_progress_and_eta_while_running(mnist, models_root):
 NO_KILL = 600  # stop_grace for tests of the loop's own stop: the worker is never killed for being slow here
 
 
-def stopped_at(step: int, mnist, models_root) -> tj.TrainingJob:
+def stopped_at(step: int, mnist, models_root) -> TrainingJob:
     """A job whose stop() is called from this process while the worker's loop is inside step `step`."""
     gate = Gate(at=step)
-    job = tj.TrainingJob(tiny_cfg(), tcfg(), session_id="s", data=mnist, models_root=models_root, callbacks=[gate],
+    job = TrainingJob(tiny_cfg(), tcfg(), session_id="s", data=mnist, models_root=models_root, callbacks=[gate],
                          stop_grace=NO_KILL)
     job.start()
     assert gate.reached.wait(TIMEOUT)
@@ -172,7 +181,7 @@ def test_stop_after_an_epoch_keeps_that_epoch_and_can_be_saved(mnist, models_roo
 # --- heartbeat ----------------------------------------------------------------------------------
 
 
-def silenced_in_step(step: int, job: tj.TrainingJob, gate: Gate) -> None:
+def silenced_in_step(step: int, job: TrainingJob, gate: Gate) -> None:
     """Start the job; while its loop is held in `step`, make its last heartbeat look long past (no real waiting),
     wait for the heartbeat watch to stop it, then let the loop go on: it ends right after that step."""
     job.start()
@@ -187,14 +196,14 @@ def silenced_in_step(step: int, job: tj.TrainingJob, gate: Gate) -> None:
 
 def test_heartbeat_timeout_stops_and_saves_last_epoch_to_recovered(mnist, models_root, monkeypatch):
     gate = Gate(at=11)  # the first step of epoch 2
-    job = tj.TrainingJob(tiny_cfg(), tcfg(epochs=3), session_id="s", data=mnist, models_root=models_root,
+    job = TrainingJob(tiny_cfg(), tcfg(epochs=3), session_id="s", data=mnist, models_root=models_root,
                          heartbeat_timeout=30, callbacks=[gate], stop_grace=NO_KILL)
     silenced_in_step(11, job, gate)
     s = job.snapshot()
     assert s.state == "stopped" and s.stop_reason == "heartbeat"
     assert s.step == 11  # stopped at the first step after the silence began
     assert s.epochs_completed == 1
-    recovered = list((models_root / tj.RECOVERED).iterdir())
+    recovered = list((models_root / RECOVERED).iterdir())
     assert len(recovered) == 1 and s.recovered_to == str(recovered[0])
     model, config = load_checkpoint(recovered[0])
     assert config["training"]["epochs_completed"] == 1 and config["training"]["status"] == "stopped"
@@ -208,7 +217,7 @@ def test_heartbeat_timeout_stops_and_saves_last_epoch_to_recovered(mnist, models
     assert str(models_root) not in s.message  # shown on the page: no server path
     assert s.released == "saved" and job.result.model is None  # kept on disk, so no longer in memory
     # Recovered models are not in models/ itself: the model list shows them apart, as recovered/<time>.
-    assert [p.name for p in models_root.iterdir()] == [tj.RECOVERED]
+    assert [p.name for p in models_root.iterdir()] == [RECOVERED]
     monkeypatch.setenv("LATENT_EXPLORER_MODELS_DIR", str(models_root))
     from dashboard import models
 
@@ -229,7 +238,7 @@ class Slow(Callback):
 
 def test_heartbeat_in_real_time(mnist, models_root):
     """No touch for longer than the timeout: the job stops by itself (before any epoch: nothing saved)."""
-    job = tj.TrainingJob(tiny_cfg(), tcfg(epochs=50), session_id="s", data=mnist, models_root=models_root,
+    job = TrainingJob(tiny_cfg(), tcfg(epochs=50), session_id="s", data=mnist, models_root=models_root,
                          heartbeat_timeout=0.3, callbacks=[Slow(0.05)])
     job.start()
     assert finishes(job)
@@ -242,28 +251,28 @@ def test_heartbeat_in_real_time(mnist, models_root):
 
 def test_server_exit_stops_the_job_and_keeps_the_last_epoch(mnist, models_root):
     """What the atexit hook runs when the server stops: the job ends at the next step, epoch 1 is recovered."""
-    reg = tj.reset_registry(max_jobs=1)
+    reg = reset_registry(max_jobs=1)
     gate = Gate(at=12)  # inside epoch 2
     job = reg.start("s", tiny_cfg(), tcfg(epochs=3), data=mnist, models_root=models_root, callbacks=[gate],
                     stop_grace=NO_KILL)
     try:
         assert gate.reached.wait(TIMEOUT)
         threading.Timer(0.2, gate.release.set).start()
-        tj._stop_jobs_at_exit()  # returns once the job has ended
+        _stop_jobs_at_exit()  # returns once the job has ended
         assert job.done
         s = job.snapshot()
         assert (s.state, s.stop_reason, s.step, s.epochs_completed) == ("stopped", "shutdown", 12, 1)
-        assert s.recovered_to and tj.is_checkpoint(s.recovered_to)
+        assert s.recovered_to and is_checkpoint(s.recovered_to)
         assert "server is shutting down" in s.message and f"recovered/{Path(s.recovered_to).name}" in s.message
         _, config = load_checkpoint(s.recovered_to)
         assert config["training"]["epochs_completed"] == 1
     finally:
         gate.release.set()
-        tj.reset_registry()
+        reset_registry()
 
 
 def test_touch_keeps_the_job_alive(mnist, models_root):
-    job = tj.TrainingJob(tiny_cfg(), tcfg(epochs=1), session_id="s", data=mnist, models_root=models_root,
+    job = TrainingJob(tiny_cfg(), tcfg(epochs=1), session_id="s", data=mnist, models_root=models_root,
                          heartbeat_timeout=0.5, callbacks=[Slow(0.02)])
     job.start()
     while not job.wait(0.05):
@@ -283,7 +292,7 @@ def test_forced_nan_diverges_and_saves_nothing(mnist, models_root):
     with pytest.raises(ValueError, match="diverged"):
         job.save("nan-model")
     with pytest.raises(ValueError, match="diverged"):
-        tj.save_user_model(job.result, "nan-model")
+        save_user_model(job.result, "nan-model")
     assert files_under(models_root) == []
 
 
@@ -291,7 +300,7 @@ def test_forced_nan_diverges_and_saves_nothing(mnist, models_root):
 
 
 def test_two_sessions_are_isolated(mnist, models_root):
-    reg = tj.JobRegistry(max_jobs=2)
+    reg = JobRegistry(max_jobs=2)
     a = reg.start("session-a", tiny_cfg(), tcfg(epochs=1, seed=1), data=mnist, models_root=models_root)
     b = reg.start("session-b", tiny_cfg(), tcfg(epochs=1, seed=2), data=mnist, models_root=models_root)
     assert finishes(a) and finishes(b)
@@ -307,7 +316,7 @@ def test_two_sessions_are_isolated(mnist, models_root):
 
 
 def test_stopping_one_session_does_not_stop_the_other(mnist, models_root):
-    reg = tj.JobRegistry(max_jobs=2)
+    reg = JobRegistry(max_jobs=2)
     gate_a, gate_b = Gate(at=2), Gate(at=2)
     a = reg.start("a", tiny_cfg(), tcfg(epochs=1), data=mnist, models_root=models_root, callbacks=[gate_a])
     b = reg.start("b", tiny_cfg(), tcfg(epochs=1), data=mnist, models_root=models_root, callbacks=[gate_b])
@@ -320,13 +329,13 @@ def test_stopping_one_session_does_not_stop_the_other(mnist, models_root):
 
 
 def test_registry_limits_concurrent_jobs(mnist, models_root):
-    reg = tj.JobRegistry(max_jobs=1)
+    reg = JobRegistry(max_jobs=1)
     gate = Gate(at=2)
     a = reg.start("a", tiny_cfg(), tcfg(epochs=1), data=mnist, models_root=models_root, callbacks=[gate])
     assert gate.reached.wait(TIMEOUT)
-    with pytest.raises(tj.JobLimitError, match="already running"):
+    with pytest.raises(JobLimitError, match="already running"):
         reg.start("b", tiny_cfg(), tcfg(epochs=1), data=mnist, models_root=models_root)
-    with pytest.raises(tj.JobLimitError, match="already training"):
+    with pytest.raises(JobLimitError, match="already training"):
         reg.start("a", tiny_cfg(), tcfg(epochs=1), data=mnist, models_root=models_root)
     # Session b can watch a's job, read-only (the registry hands it the job; the UI never touches or stops it).
     assert reg.others_running("b") == [a] and reg.others_running("a") == []
@@ -340,11 +349,11 @@ def test_registry_limits_concurrent_jobs(mnist, models_root):
 
 def test_max_jobs_from_environment(monkeypatch):
     monkeypatch.setenv("VAE_MAX_TRAINING_JOBS", "3")
-    assert tj.JobRegistry().max_jobs == 3
+    assert JobRegistry().max_jobs == 3
     monkeypatch.setenv("VAE_MAX_TRAINING_JOBS", "nonsense")
-    assert tj.JobRegistry().max_jobs == 1
+    assert JobRegistry().max_jobs == 1
     monkeypatch.delenv("VAE_MAX_TRAINING_JOBS")
-    assert tj.JobRegistry().max_jobs == 1
+    assert JobRegistry().max_jobs == 1
 
 
 def test_data_error_is_reported(tmp_path, models_root):
@@ -353,7 +362,7 @@ def test_data_error_is_reported(tmp_path, models_root):
     from conftest import write_fake_dataset
 
     write_fake_dataset(tmp_path / "altered")  # valid IDX files whose SHA-256 is not MNIST's
-    job = tj.TrainingJob(tiny_cfg(), TrainConfig(dataset="mnist", data_dir=str(tmp_path / "altered"), limit=500,
+    job = TrainingJob(tiny_cfg(), TrainConfig(dataset="mnist", data_dir=str(tmp_path / "altered"), limit=500,
                                                  device="cpu"),
                          session_id="s", models_root=models_root)
     job.start()
@@ -370,16 +379,16 @@ def test_data_error_is_reported(tmp_path, models_root):
 @pytest.mark.parametrize("name", ["", " ", "a b", "../up", "x/y", "a" * 65, "été", ".hidden", "name!", "_recovered"])
 def test_invalid_names_are_refused(name, mnist, models_root):
     with pytest.raises(ValueError, match="name"):
-        tj.validate_name(name)
-    model = tj.VAE(tiny_cfg())
+        validate_name(name)
+    model = VAE(tiny_cfg())
     with pytest.raises(ValueError):
-        tj.save_user_model(model, name, models_root=models_root)
+        save_user_model(model, name, models_root=models_root)
     assert files_under(models_root) == []
 
 
 @pytest.mark.parametrize("name", ["my-vae_2", "A" * 64, "0", "_private"])
 def test_valid_names(name):
-    assert tj.validate_name(f" {name} ") == name
+    assert validate_name(f" {name} ") == name
 
 
 def test_save_writes_a_regular_checkpoint_and_refuses_to_replace(mnist, models_root):
@@ -402,9 +411,9 @@ def test_save_writes_a_regular_checkpoint_and_refuses_to_replace(mnist, models_r
     with pytest.raises(ValueError, match="no longer held"):
         job.save("again")
     before = (folder / "config.json").read_text()
-    assert tj.model_exists("my-vae", models_root) and not tj.model_exists("other", models_root)
+    assert model_exists("my-vae", models_root) and not model_exists("other", models_root)
     other = run_job(mnist, models_root, tcfg(epochs=1, seed=5))
-    with pytest.raises(tj.ModelExistsError, match="already exists") as refused:
+    with pytest.raises(ModelExistsError, match="already exists") as refused:
         other.save("my-vae")
     assert str(models_root) not in str(refused.value)  # the message is shown to students: no server path
     assert (folder / "config.json").read_text() == before
@@ -414,8 +423,8 @@ def test_save_writes_a_regular_checkpoint_and_refuses_to_replace(mnist, models_r
 
 def test_save_from_a_train_result_and_env_models_dir(mnist, models_root):
     job = run_job(mnist, models_root, tcfg(epochs=1))
-    assert tj.paths.models_dir() == models_root
-    folder = tj.save_user_model(job.result, "from-result", train_cfg=job.train_cfg, data=mnist)
+    assert paths.models_dir() == models_root
+    folder = save_user_model(job.result, "from-result", train_cfg=job.train_cfg, data=mnist)
     assert folder == models_root / "from-result"
     _, config = load_checkpoint(folder)
     assert config["history"]["epochs"] and config["training"]["limit"] == 500
@@ -429,13 +438,13 @@ def test_never_writes_pretrained(inside, tmp_path, monkeypatch):
     monkeypatch.setenv("LATENT_EXPLORER_PRETRAINED_DIR", str(pretrained))
     root = pretrained / "sub" if inside else pretrained
     with pytest.raises(ValueError, match="pretrained"):
-        tj.save_user_model(tj.VAE(tiny_cfg()), "sneaky", models_root=root)
+        save_user_model(VAE(tiny_cfg()), "sneaky", models_root=root)
     assert files_under(pretrained) == [pretrained / "mnist-mlp"]
 
 
 def test_unfinished_job_cannot_be_saved(mnist, models_root):
     gate = Gate(at=1)
-    job = tj.TrainingJob(tiny_cfg(), tcfg(epochs=1), session_id="s", data=mnist, models_root=models_root,
+    job = TrainingJob(tiny_cfg(), tcfg(epochs=1), session_id="s", data=mnist, models_root=models_root,
                          callbacks=[gate])
     job.start()
     assert gate.reached.wait(TIMEOUT)
@@ -448,28 +457,28 @@ def test_unfinished_job_cannot_be_saved(mnist, models_root):
 def test_train_command_matches_the_cli():
     from vae_core.train import parse_args
 
-    cmd = tj.train_command(tiny_cfg(beta=2.0), tcfg())
+    cmd = train_command(tiny_cfg(beta=2.0), tcfg())
     args = parse_args(cmd.split()[3:])
     assert (args.hidden, args.beta, args.epochs, args.batch_size, args.lr, args.limit, args.schedule) == (
         "32,16", 2.0, 2, 50, 0.01, 500, "onecycle")
     assert args.precision == "auto" and "--precision" not in cmd
-    fp32 = parse_args(tj.train_command(tiny_cfg(), tcfg(precision="fp32")).split()[3:])
+    fp32 = parse_args(train_command(tiny_cfg(), tcfg(precision="fp32")).split()[3:])
     assert fp32.precision == "fp32"
 
 
 def test_format_seconds():
-    assert tj.format_seconds(None) == "–"
-    assert tj.format_seconds(12.4) == "12 s"
-    assert tj.format_seconds(185) == "3 min 05 s"
-    assert tj.format_seconds(3720) == "1 h 02 min"
+    assert format_seconds(None) == "–"
+    assert format_seconds(12.4) == "12 s"
+    assert format_seconds(185) == "3 min 05 s"
+    assert format_seconds(3720) == "1 h 02 min"
 
 
 def test_training_runs_at_the_lowest_priority_unless_told(monkeypatch):
     monkeypatch.delenv("VAE_TRAIN_NICE", raising=False)
-    assert tj.train_nice_default() == 19
+    assert train_nice_default() == 19
     for given, used in (("5", 5), ("40", 19), ("-3", 0), ("ten", 19)):
         monkeypatch.setenv("VAE_TRAIN_NICE", given)
-        assert tj.train_nice_default() == used, given
+        assert train_nice_default() == used, given
 
 
 @pytest.mark.skipif(not hasattr(os, "getpriority") or sys.platform != "linux", reason="nice is Linux's")
@@ -477,7 +486,7 @@ def test_the_training_worker_yields_to_requests(mnist, models_root, monkeypatch)
     monkeypatch.setenv("VAE_TRAIN_NICE", "7")
     mine = os.getpriority(os.PRIO_PROCESS, 0)
     gate = Gate(at=1)
-    job = tj.TrainingJob(tiny_cfg(), tcfg(epochs=1), session_id="s", data=mnist, models_root=models_root,
+    job = TrainingJob(tiny_cfg(), tcfg(epochs=1), session_id="s", data=mnist, models_root=models_root,
                          callbacks=[gate])
     job.start()
     assert gate.reached.wait(TIMEOUT)
@@ -497,7 +506,7 @@ def test_a_model_over_the_budget_is_neither_started_nor_saved(mnist, models_root
     the loader would refuse: both read vae_core.budget.MAX_PARAMETERS."""
     from vae_core import budget
 
-    reg = tj.JobRegistry(max_jobs=1)
+    reg = JobRegistry(max_jobs=1)
     with pytest.raises(budget.BudgetError, match="parameters"):
         reg.start("s", tiny_cfg(hidden=(8192, 8192, 8192)), tcfg(), data=mnist, models_root=models_root)
     assert reg.running_jobs() == [] and reg.job_for("s") is None
@@ -509,7 +518,7 @@ def test_a_model_over_the_budget_is_neither_started_nor_saved(mnist, models_root
 
 
 def test_a_finished_job_left_alone_lets_go_of_its_model(mnist, models_root):
-    reg = tj.JobRegistry(max_jobs=1, keep_unsaved=30)
+    reg = JobRegistry(max_jobs=1, keep_unsaved=30)
     job = reg.start("s", tiny_cfg(), tcfg(epochs=1), data=mnist, models_root=models_root)
     assert finishes(job)
     assert reg.job_for("s") is job and job.snapshot().can_save  # its page just came by: kept
@@ -524,7 +533,7 @@ def test_a_finished_job_left_alone_lets_go_of_its_model(mnist, models_root):
 def test_a_diverged_job_and_a_replaced_job_let_go_of_their_models(mnist, models_root):
     job = run_job(mnist, models_root, tcfg(lr=1e12, schedule="constant"))
     assert job.snapshot().released == "diverged" and job.result.model is None
-    reg = tj.JobRegistry(max_jobs=1)
+    reg = JobRegistry(max_jobs=1)
     first = reg.start("s", tiny_cfg(), tcfg(epochs=1), data=mnist, models_root=models_root)
     assert finishes(first) and first.snapshot().can_save
     second = reg.start("s", tiny_cfg(), tcfg(epochs=1), data=mnist, models_root=models_root)
@@ -538,7 +547,7 @@ def test_recovery_never_writes_into_pretrained(mnist, tmp_path, monkeypatch):
     pretrained.mkdir()
     monkeypatch.setenv("LATENT_EXPLORER_PRETRAINED_DIR", str(pretrained))
     gate = Gate(at=11)
-    job = tj.TrainingJob(tiny_cfg(), tcfg(epochs=3), session_id="s", data=mnist, models_root=pretrained / "models",
+    job = TrainingJob(tiny_cfg(), tcfg(epochs=3), session_id="s", data=mnist, models_root=pretrained / "models",
                          heartbeat_timeout=30, callbacks=[gate], stop_grace=NO_KILL)
     silenced_in_step(11, job, gate)
     s = job.snapshot()
@@ -577,7 +586,7 @@ def test_a_job_that_raises_says_so_and_the_server_goes_on(mnist, models_root):
 def test_a_killed_worker_ends_its_job_keeps_the_last_epoch_and_leaves_the_others(mnist, models_root):
     """SIGKILL, as the kernel's out-of-memory killer sends it: that job ends with one message and its epoch 1;
     another session's job, running at the same time, finishes as if nothing happened."""
-    reg = tj.JobRegistry(max_jobs=2)
+    reg = JobRegistry(max_jobs=2)
     gate = Gate(at=12)  # inside epoch 2
     victim = reg.start("a", tiny_cfg(), tcfg(epochs=3), data=mnist, models_root=models_root, callbacks=[gate])
     other = reg.start("b", tiny_cfg(), tcfg(epochs=2), data=mnist, models_root=models_root)
@@ -596,7 +605,7 @@ def test_a_killed_worker_ends_its_job_keeps_the_last_epoch_and_leaves_the_others
 
 def test_stop_ends_a_job_whose_loop_cannot_hear_it(mnist, models_root):
     """Stuck inside step 15 (epoch 2): after the grace period the worker is killed; the job is stopped, epoch 1 kept."""
-    job = tj.TrainingJob(tiny_cfg(), tcfg(epochs=3), session_id="s", data=mnist, models_root=models_root,
+    job = TrainingJob(tiny_cfg(), tcfg(epochs=3), session_id="s", data=mnist, models_root=models_root,
                          callbacks=[StuckInStep()], stop_grace=0.5)
     job.start()
     reported(job, step=15)

@@ -1,4 +1,4 @@
-"""Trainings on a Ray cluster (dashboard/training_ray.py): a local Ray head with one CPU, started for the module
+"""Trainings on a Ray cluster (dashboard/training/ray_worker.py): a local Ray head with one CPU, started for the module
 and stopped after it, as a course's cluster would run them. The job is the app's own TrainingJob: with RAY_ADDRESS
 set it runs as a Ray actor, with the same progress, Stop within a second, and a lost actor reported."""
 
@@ -14,8 +14,7 @@ from pathlib import Path
 import pytest
 
 from conftest import finishes, small_mnist, tiny_cfg
-from dashboard import training_job as tj
-from dashboard import training_worker as tw
+from dashboard.training.job import TrainingJob
 from vae_core.checkpoint import load_checkpoint
 from vae_core.train import TrainConfig
 
@@ -71,7 +70,7 @@ def tcfg(**kw) -> TrainConfig:
     return TrainConfig(**kw)
 
 
-def start_and_complete_an_epoch(job: tj.TrainingJob) -> None:
+def start_and_complete_an_epoch(job: TrainingJob) -> None:
     """Start a long job on the cluster and wait (up to 300 s on a busy machine) until its first epoch is done."""
     job.start()
     deadline = time.monotonic() + 300
@@ -81,7 +80,7 @@ def start_and_complete_an_epoch(job: tj.TrainingJob) -> None:
 
 
 def test_a_train_tab_job_runs_on_the_cluster_and_its_model_is_saved(cluster, mnist, tmp_path):
-    job = tj.TrainingJob(tiny_cfg(), tcfg(), session_id="s", data=small_mnist(mnist), models_root=tmp_path / "models",
+    job = TrainingJob(tiny_cfg(), tcfg(), session_id="s", data=small_mnist(mnist), models_root=tmp_path / "models",
                          snapshot_images=100, heartbeat_timeout=UNWATCHED)
     job.start()
     assert type(job._worker).__name__ == "RayWorker"
@@ -96,7 +95,7 @@ def test_a_train_tab_job_runs_on_the_cluster_and_its_model_is_saved(cluster, mni
 
 
 def test_stop_on_the_cluster_ends_within_a_second_and_keeps_the_last_epoch(cluster, mnist, tmp_path):
-    job = tj.TrainingJob(tiny_cfg(), tcfg(epochs=10_000, limit=None), session_id="s", data=small_mnist(mnist),
+    job = TrainingJob(tiny_cfg(), tcfg(epochs=10_000, limit=None), session_id="s", data=small_mnist(mnist),
                          models_root=tmp_path / "models", snapshot_images=100, heartbeat_timeout=UNWATCHED)
     start_and_complete_an_epoch(job)
     asked = time.monotonic()
@@ -110,7 +109,7 @@ def test_stop_on_the_cluster_ends_within_a_second_and_keeps_the_last_epoch(clust
 
 
 def test_a_lost_actor_is_one_message_and_the_last_epoch_is_kept(cluster, mnist, tmp_path):
-    job = tj.TrainingJob(tiny_cfg(), tcfg(epochs=10_000), session_id="s", data=small_mnist(mnist),
+    job = TrainingJob(tiny_cfg(), tcfg(epochs=10_000), session_id="s", data=small_mnist(mnist),
                          models_root=tmp_path / "models", snapshot_images=100, heartbeat_timeout=UNWATCHED)
     start_and_complete_an_epoch(job)
     ray.kill(job._worker._actor, no_restart=True)  # what a lost node does to it

@@ -1,4 +1,4 @@
-"""The training's child process (dashboard/training_worker.py): what it reports, and the ways it can end.
+"""The training's child process (dashboard/training/local_worker.py): what it reports, and the ways it can end.
 
 Tiny runs only (500 training images, a 32-16 MLP). Each test waits on the worker's own end, never on a guessed
 time; the one bound on time is STOP's promise (the child is gone within STOP_GRACE_S plus the kill).
@@ -16,7 +16,9 @@ import pytest
 import torch
 
 from conftest import small_mnist, tiny_cfg
-from dashboard import training_worker as tw
+from dashboard.training import local_worker as tw
+from dashboard.training.backends import make_worker
+from dashboard.training.protocol import Done, EpochEnded, Failed, Prepared, Started, Steps, WorkerSpec
 from vae_core.model import VAE
 from vae_core.train import Callback, TrainConfig
 
@@ -42,14 +44,14 @@ class Recorder:
     def on_exit(self, exitcode, said_done):
         self.exit = (exitcode, said_done)
 
-    def kinds(self) -> list[str]:
-        return [m[0] for m in self.messages]
+    def kinds(self) -> list[type]:
+        return [type(m) for m in self.messages]
 
-    def last(self, kind: str) -> tuple:
-        return [m for m in self.messages if m[0] == kind][-1]
+    def last(self, kind: type):
+        return [m for m in self.messages if isinstance(m, kind)][-1]
 
 
-def run(spec: tw.WorkerSpec) -> tuple[tw.WorkerProcess, Recorder]:
+def run(spec: WorkerSpec) -> tuple[tw.WorkerProcess, Recorder]:
     rec = Recorder()
     w = tw.WorkerProcess(spec, rec.on_message, rec.on_exit).start()
     return w, rec
@@ -79,69 +81,71 @@ class StuckAfterFirstEpoch(Callback):
 
 def test_a_run_reports_start_steps_epochs_and_its_weights(mnist):
     cfg = tiny_cfg()
-    w, rec = run(tw.WorkerSpec(cfg, tcfg(), data=small_mnist(mnist), snapshot_images=100))
+    w, rec = run(WorkerSpec(cfg, tcfg(), data=small_mnist(mnist), snapshot_images=100))
     assert w.join(END_TIMEOUT), "the worker did not end"
     kinds = rec.kinds()
-    assert kinds[0] == "prepared" and kinds[1] == "start" and kinds[-1] == "done"
-    assert kinds.count("epoch") == 2
-    _, total, snap0 = rec.last("start")
+    assert kinds[0] is Prepared and kinds[1] is Started and kinds[-1] is Done
+    assert kinds.count(EpochEnded) == 2
+    started = rec.last(Started)
+    total, snap0 = started.total_steps, started.snapshot
     assert total == 20 and snap0.epoch == 0 and snap0.points.shape == (100, 2) and snap0.samples.shape == (8, 28, 28)
-    rows = [r for m in rec.messages if m[0] == "steps" for r in m[1]]
-    assert [r[0] for r in rows] == list(range(1, 21))  # every step, in order, none twice
-    _, status, message, epochs, history, seconds, precision, weights = rec.last("done")
-    assert status == "completed" and epochs == 2 and len(history["epochs"]) == 2
+    rows = [r for m in rec.messages if isinstance(m, Steps) for r in m.rows]
+    assert [r.step for r in rows] == list(range(1, 21))  # every step, in order, none twice
+    done = rec.last(Done)
+    weights = done.weights
+    assert done.status == "completed" and done.epochs_completed == 2 and len(done.history["epochs"]) == 2
     model = VAE(cfg)
     model.load_state_dict({k: torch.from_numpy(v) for k, v in weights.items()})
     # The weights are those of the run: the reported test loss is what they give on the same images.
-    last_epoch_weights = rec.last("epoch")[3]
+    last_epoch_weights = rec.last(EpochEnded).weights
     assert all(np.array_equal(weights[k], last_epoch_weights[k]) for k in weights)
     assert rec.exit == (0, True)
 
 
 def test_stop_ends_the_run_after_the_current_step(mnist):
-    w, rec = run(tw.WorkerSpec(tiny_cfg(), tcfg(epochs=50), data=small_mnist(mnist), snapshot_images=50,
+    w, rec = run(WorkerSpec(tiny_cfg(), tcfg(epochs=50), data=small_mnist(mnist), snapshot_images=50,
                                callbacks=(SlowSteps(0.05),)))
     deadline = time.monotonic() + END_TIMEOUT
-    while "epoch" not in rec.kinds() and time.monotonic() < deadline:
+    while EpochEnded not in rec.kinds() and time.monotonic() < deadline:
         time.sleep(0.05)
-    assert "epoch" in rec.kinds(), "no epoch completed"
+    assert EpochEnded in rec.kinds(), "no epoch completed"
     asked = time.monotonic()
     w.request_stop(grace=30)  # a long grace: this test is about the loop's own stop, not the kill
     assert w.join(END_TIMEOUT)
-    _, status, message, epochs, *_ = rec.last("done")
-    assert status == "stopped" and epochs >= 1 and "stopped by request" in message
+    done = rec.last(Done)
+    assert done.status == "stopped" and done.epochs_completed >= 1 and "stopped by request" in done.message
     assert rec.exit == (0, True)
     assert w.stop_requested_at >= asked
 
 
 def test_stop_kills_a_child_that_does_not_end_in_time(mnist):
     """Stuck where the loop cannot hear the stop: after the grace period the child is killed. The parent already
-    holds the first epoch's weights (the "epoch" message), which is what a stopped job keeps."""
-    w, rec = run(tw.WorkerSpec(tiny_cfg(), tcfg(epochs=5), data=small_mnist(mnist), snapshot_images=50,
+    holds the first epoch's weights (the EpochEnded message), which is what a stopped job keeps."""
+    w, rec = run(WorkerSpec(tiny_cfg(), tcfg(epochs=5), data=small_mnist(mnist), snapshot_images=50,
                                callbacks=(StuckAfterFirstEpoch(),)))
     deadline = time.monotonic() + END_TIMEOUT
-    while "epoch" not in rec.kinds() and time.monotonic() < deadline:
+    while EpochEnded not in rec.kinds() and time.monotonic() < deadline:
         time.sleep(0.05)
-    assert "epoch" in rec.kinds()
+    assert EpochEnded in rec.kinds()
     w.request_stop(grace=0.5)
     assert w.join(END_TIMEOUT)
     assert rec.exit == (-signal.SIGKILL, False)
-    assert "done" not in rec.kinds()
+    assert Done not in rec.kinds()
 
 
 def test_an_exception_in_the_child_is_one_message(mnist):
-    w, rec = run(tw.WorkerSpec(tiny_cfg(), tcfg(), data=small_mnist(mnist), snapshot_images=50,
+    w, rec = run(WorkerSpec(tiny_cfg(), tcfg(), data=small_mnist(mnist), snapshot_images=50,
                                callbacks=(Explodes(),)))
     assert w.join(END_TIMEOUT)
-    assert rec.last("error")[1] == "RuntimeError: boom in epoch 1"
+    assert rec.last(Failed).message == "RuntimeError: boom in epoch 1"
     assert rec.exit == (0, True)
 
 
 def test_a_child_killed_from_outside_is_reported(mnist):
-    w, rec = run(tw.WorkerSpec(tiny_cfg(), tcfg(epochs=50), data=small_mnist(mnist), snapshot_images=50,
+    w, rec = run(WorkerSpec(tiny_cfg(), tcfg(epochs=50), data=small_mnist(mnist), snapshot_images=50,
                                callbacks=(SlowSteps(0.05),)))
     deadline = time.monotonic() + END_TIMEOUT
-    while "steps" not in rec.kinds() and time.monotonic() < deadline:
+    while Steps not in rec.kinds() and time.monotonic() < deadline:
         time.sleep(0.05)
     os.kill(w.pid, signal.SIGKILL)  # what the kernel's out-of-memory killer does
     assert w.join(END_TIMEOUT)
@@ -151,21 +155,21 @@ def test_a_child_killed_from_outside_is_reported(mnist):
 
 
 def test_divergence_is_a_status_not_a_crash(mnist):
-    w, rec = run(tw.WorkerSpec(tiny_cfg(), tcfg(lr=1e9, schedule="constant"), data=small_mnist(mnist),
+    w, rec = run(WorkerSpec(tiny_cfg(), tcfg(lr=1e9, schedule="constant"), data=small_mnist(mnist),
                                snapshot_images=50))
     assert w.join(END_TIMEOUT)
-    _, status, message, *_ = rec.last("done")
-    assert status == "diverged" and "diverged" in message
+    done = rec.last(Done)
+    assert done.status == "diverged" and "diverged" in done.message
 
 
 def test_the_child_runs_at_its_own_priority_and_threads(mnist):
     """The nice value and thread count apply to the child alone: the server (this process) keeps its own."""
     before = os.getpriority(os.PRIO_PROCESS, 0)
     seen = {}
-    w, rec = run(tw.WorkerSpec(tiny_cfg(), tcfg(epochs=50), data=small_mnist(mnist), snapshot_images=50, nice=7,
+    w, rec = run(WorkerSpec(tiny_cfg(), tcfg(epochs=50), data=small_mnist(mnist), snapshot_images=50, nice=7,
                                threads=1, callbacks=(SlowSteps(0.05),)))
     deadline = time.monotonic() + END_TIMEOUT
-    while "steps" not in rec.kinds() and time.monotonic() < deadline:
+    while Steps not in rec.kinds() and time.monotonic() < deadline:
         time.sleep(0.05)
     seen["nice"] = os.getpriority(os.PRIO_PROCESS, w.pid)
     w.request_stop(grace=30)
@@ -178,10 +182,10 @@ def test_the_child_runs_at_its_own_priority_and_threads(mnist):
 @pytest.mark.skipif(not hasattr(os, "SCHED_IDLE"), reason="SCHED_IDLE is Linux's")
 def test_at_nice_19_the_child_runs_only_on_idle_cores(mnist):
     """The app's default (nice 19) also takes SCHED_IDLE: a student's request never waits for a training slice."""
-    w, rec = run(tw.WorkerSpec(tiny_cfg(), tcfg(epochs=50), data=small_mnist(mnist), snapshot_images=50, nice=19,
+    w, rec = run(WorkerSpec(tiny_cfg(), tcfg(epochs=50), data=small_mnist(mnist), snapshot_images=50, nice=19,
                                threads=1, callbacks=(SlowSteps(0.05),)))
     deadline = time.monotonic() + END_TIMEOUT
-    while "steps" not in rec.kinds() and time.monotonic() < deadline:
+    while Steps not in rec.kinds() and time.monotonic() < deadline:
         time.sleep(0.05)
     policy, cores = os.sched_getscheduler(w.pid), os.sched_getaffinity(w.pid)
     w.request_stop(grace=30)
@@ -193,19 +197,19 @@ def test_at_nice_19_the_child_runs_only_on_idle_cores(mnist):
 
 
 def test_the_forkserver_takes_the_workers_niceness_before_it_imports_torch():
-    """dashboard.forkserver_start, preloaded first by the forkserver, lowers that process to VAE_TRAIN_NICE, in a
-    session of its own whose autogroup (Linux) has that nice value too: across sessions, the scheduler weighs
-    autogroups, not processes."""
+    """dashboard.training.forkserver_start, preloaded first by the forkserver, lowers that process to
+    VAE_TRAIN_NICE, in a session of its own whose autogroup (Linux) has that nice value too: across sessions, the
+    scheduler weighs autogroups, not processes."""
     import subprocess
     import sys
 
-    code = ("import os, sys; import dashboard.forkserver_start; "
+    code = ("import os, sys; import dashboard.training.forkserver_start; "
             "group = open('/proc/self/autogroup').read().split() if os.path.exists('/proc/self/autogroup') else [];"
             "print(os.getpriority(os.PRIO_PROCESS, 0), 'torch' in sys.modules, os.getsid(0) == os.getpid(), "
             "group[-1] if group else 'none')")
     env = {**os.environ, "VAE_TRAIN_NICE": "13"}
     out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=60,
-                         cwd=Path(tw.__file__).resolve().parents[1])
+                         cwd=Path(tw.__file__).resolve().parents[2])
     base = os.getpriority(os.PRIO_PROCESS, 0)  # only a privileged process may go back up from a higher one
     expected = 13 if base <= 13 or os.geteuid() == 0 else base
     group = "none" if not os.path.exists("/proc/self/autogroup") else "13"
@@ -222,18 +226,19 @@ def test_a_worker_ends_with_the_server_that_started_it(tmp_path):
     server = tmp_path / "server.py"
     server.write_text(f"""
 import sys, time
-sys.path[:0] = [{str(Path(__file__).resolve().parent)!r}, {str(Path(tw.__file__).resolve().parents[1])!r}]
+sys.path[:0] = [{str(Path(__file__).resolve().parent)!r}, {str(Path(tw.__file__).resolve().parents[2])!r}]
 from conftest import small_mnist, tiny_cfg
 from test_training_worker import StuckAfterFirstEpoch, tcfg
-from dashboard import training_worker as tw
+from dashboard.training import local_worker as tw
+from dashboard.training.protocol import EpochEnded, WorkerSpec
 from vae_core.data import load_dataset
 
 if __name__ == "__main__":
     seen = []
-    spec = tw.WorkerSpec(tiny_cfg(), tcfg(epochs=5), data=small_mnist(load_dataset("mnist", None, False)),
+    spec = WorkerSpec(tiny_cfg(), tcfg(epochs=5), data=small_mnist(load_dataset("mnist", None, False)),
                          snapshot_images=50, nice=19, threads=1, callbacks=(StuckAfterFirstEpoch(),))
     w = tw.WorkerProcess(spec, seen.append, lambda *a: None).start()
-    while not any(m[0] == "epoch" for m in seen):
+    while not any(isinstance(m, EpochEnded) for m in seen):
         time.sleep(0.05)
     print(w.pid, flush=True)
     time.sleep(3600)
@@ -261,14 +266,14 @@ def test_a_local_worker_leaves_one_core_to_the_server(monkeypatch):
     monkeypatch.delenv("RAY_ADDRESS", raising=False)
     monkeypatch.delenv("VAE_TRAIN_THREADS", raising=False)
     monkeypatch.setenv("OMP_NUM_THREADS", "4")  # vae_core.train.available_cpus() reads it first
-    spec = tw.WorkerSpec(tiny_cfg(), tcfg())
-    assert tw.make_worker(spec, lambda m: None, lambda *a: None).spec.threads == 3
+    spec = WorkerSpec(tiny_cfg(), tcfg())
+    assert make_worker(spec, lambda m: None, lambda *a: None).spec.threads == 3
     monkeypatch.setenv("OMP_NUM_THREADS", "1")
-    assert tw.make_worker(spec, lambda m: None, lambda *a: None).spec.threads == 1, "never fewer than one"
+    assert make_worker(spec, lambda m: None, lambda *a: None).spec.threads == 1, "never fewer than one"
     monkeypatch.setenv("VAE_TRAIN_THREADS", "2")
-    assert tw.make_worker(spec, lambda m: None, lambda *a: None).spec.threads == 2
-    given = tw.WorkerSpec(tiny_cfg(), tcfg(), threads=5)
-    assert tw.make_worker(given, lambda m: None, lambda *a: None).spec.threads == 5
+    assert make_worker(spec, lambda m: None, lambda *a: None).spec.threads == 2
+    given = WorkerSpec(tiny_cfg(), tcfg(), threads=5)
+    assert make_worker(given, lambda m: None, lambda *a: None).spec.threads == 5
 
 
 def test_a_4d_run_maps_each_epoch_on_its_pca_plane_aligned_to_the_last(mnist):
@@ -277,9 +282,9 @@ def test_a_4d_run_maps_each_epoch_on_its_pca_plane_aligned_to_the_last(mnist):
     from vae_core.analysis import principal_plane, to_plane
 
     cfg = tiny_cfg(latent_dim=4)
-    w, rec = run(tw.WorkerSpec(cfg, tcfg(epochs=3), data=small_mnist(mnist), snapshot_images=200))
+    w, rec = run(WorkerSpec(cfg, tcfg(epochs=3), data=small_mnist(mnist), snapshot_images=200))
     assert w.join(END_TIMEOUT), "the worker did not end"
-    snaps = [rec.last("start")[2]] + [m[2] for m in rec.messages if m[0] == "epoch"]
+    snaps = [rec.last(Started).snapshot] + [m.snapshot for m in rec.messages if isinstance(m, EpochEnded)]
     assert [s.epoch for s in snaps] == [0, 1, 2, 3]
     for s in snaps:
         assert s.points.shape == (200, 2) and s.basis.shape == (2, 4) and s.variance.shape == (2,)
@@ -290,7 +295,7 @@ def test_a_4d_run_maps_each_epoch_on_its_pca_plane_aligned_to_the_last(mnist):
         assert (dots > 0).all(), dots  # neither axis flipped
     # The last snapshot is the trained model's codes on that plane: its span is the codes' principal plane.
     model = VAE(cfg)
-    model.load_state_dict({k: torch.from_numpy(v) for k, v in rec.last("done")[7].items()})
+    model.load_state_dict({k: torch.from_numpy(v) for k, v in rec.last(Done).weights.items()})
     model.eval()
     with torch.no_grad():
         mu = model.encode(small_mnist(mnist).test_images[:200].float().div(255).unsqueeze(1))[0].double().numpy()
@@ -302,7 +307,7 @@ def test_a_4d_run_maps_each_epoch_on_its_pca_plane_aligned_to_the_last(mnist):
 
 
 def test_a_2d_run_keeps_its_own_axes(mnist):
-    w, rec = run(tw.WorkerSpec(tiny_cfg(), tcfg(epochs=1), data=small_mnist(mnist), snapshot_images=50))
+    w, rec = run(WorkerSpec(tiny_cfg(), tcfg(epochs=1), data=small_mnist(mnist), snapshot_images=50))
     assert w.join(END_TIMEOUT), "the worker did not end"
-    snap = rec.last("epoch")[2]
+    snap = rec.last(EpochEnded).snapshot
     assert snap.basis is None and snap.variance is None

@@ -25,7 +25,7 @@ from vae_core import load_checkpoint  # noqa: E402
 MODEL_NAME = "e2e-quick-demo"
 HANG_MS = 120_000  # a wait for the page longer than this is a hang
 STALL_S = 60  # wait_on_progress(): this long without a change of the progress bar's text is a hang
-LOSS_TRACE = "train: recon + β·KL, the objective (per step, smoothed)"  # train_tab.TRAIN_LOSS
+LOSS_TRACE = "train: recon + β·KL, the objective (per step, smoothed)"  # dashboard/train/figures.py's TRAIN_LOSS
 
 # Points in the live loss trace shown on the page (-1 while there is none). Plotly keeps the decoded arrays
 # in _fullData; `data` may still hold Plotly 6's typed-array form.

@@ -1,6 +1,6 @@
-"""Trainings on a Ray cluster: the same worker as dashboard/training_worker.py, run by a Ray actor instead of a
-child process of the web server. Used when RAY_ADDRESS is set (docs/deploy.md); this module, and Ray with it,
-is imported only then.
+"""Trainings on a Ray cluster: the same training as local_worker.py runs, in a Ray actor instead of a child
+process of the web server. Used when RAY_ADDRESS is set (docs/deploy.md); this module, and Ray with it, is
+imported only then (backends.make_worker).
 
     parent (a web server replica): RayWorker           a Ray actor, on any node of the cluster
       start()   ── TrainingActor.remote(spec) ──────►   run_training() in a thread of the actor
@@ -8,7 +8,7 @@ is imported only then.
       request_stop() ── stop() ──►  the loop ends after the current step; after STOP_GRACE_S, ray.kill(actor)
       a node lost, the actor killed, or its process crashed: drain() raises RayActorError -> on_exit(None, False)
 
-The parent holds the last completed epoch's weights (from the "epoch" messages), so a job stopped, killed or
+The parent holds the last completed epoch's weights (from the EpochEnded messages), so a job stopped, killed or
 lost keeps its last good epoch, exactly as with a local worker; the model is saved by the web server into the
 shared models folder.
 """
@@ -23,18 +23,16 @@ from pathlib import Path
 
 import ray
 
-from .training_worker import STOP_GRACE_S, WorkerSpec, lower_priority, run_training
+from .env import ray_address
+from .priority import lower_priority
+from .protocol import FINAL, STOP_GRACE_S, Message, WorkerSpec
+from .run import run_training
 
 POLL_S = 0.2  # seconds between two drains of the actor's messages (the page polls once a second)
 ACTOR_CPUS = 1  # what the cluster reserves for one training
 
 
-def ray_address() -> str | None:
-    """The cluster to train on (RAY_ADDRESS), or None: then the local worker process is used."""
-    return os.environ.get("RAY_ADDRESS") or None
-
-
-REPO_ROOT = Path(__file__).resolve().parent.parent
+REPO_ROOT = Path(__file__).resolve().parents[2]
 # What a node needs to run a training: the code and the bundled data (vae_core reads data/<name>/), not the rest.
 SHIPPED_EXCLUDES = [".git", "models", "test-output", "docs", "pretrained", "bench", "tests", "*.png", "__pycache__"]
 
@@ -53,7 +51,7 @@ class TrainingActor:
     """Runs one training in a thread and keeps its messages until the web server drains them."""
 
     def __init__(self, spec: WorkerSpec):
-        self._messages: list[tuple] = []
+        self._messages: list[Message] = []
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self._done = threading.Event()
@@ -61,7 +59,7 @@ class TrainingActor:
         self._thread = threading.Thread(target=self._run, args=(spec,), daemon=True)
         self._thread.start()
 
-    def _send(self, msg: tuple) -> None:
+    def _send(self, msg: Message) -> None:
         with self._lock:
             self._messages.append(msg)
 
@@ -71,7 +69,7 @@ class TrainingActor:
         finally:
             self._done.set()
 
-    def drain(self) -> tuple[list[tuple], bool]:
+    def drain(self) -> tuple[list[Message], bool]:
         """(the messages since the last drain, whether the training has ended)."""
         with self._lock:
             out, self._messages = self._messages, []
@@ -85,9 +83,9 @@ class TrainingActor:
 
 
 class RayWorker:
-    """WorkerProcess's interface (dashboard/training_worker.py) over a Ray actor."""
+    """local_worker.WorkerProcess's interface over a Ray actor."""
 
-    def __init__(self, spec: WorkerSpec, on_message: Callable[[tuple], None],
+    def __init__(self, spec: WorkerSpec, on_message: Callable[[Message], None],
                  on_exit: Callable[[int | None, bool], None]):
         self.spec, self.on_message, self.on_exit = spec, on_message, on_exit
         self.ended = threading.Event()
@@ -132,7 +130,7 @@ class RayWorker:
                     exitcode = None
                     break
                 for msg in messages:
-                    said_done = said_done or msg[0] in ("done", "error")
+                    said_done = said_done or isinstance(msg, FINAL)
                     self.on_message(msg)
                 if finished:
                     break

@@ -1,4 +1,4 @@
-"""Compare two saved models, fairly: the last section of the Train tab (dashboard/train_tab.py draws it).
+"""Compare two saved models, fairly: the last section of the Train page (page.py draws it).
 
 Everything the two models show is on the same footing, so that a difference on screen is one between them:
 
@@ -11,7 +11,7 @@ Everything the two models show is on the same footing, so that a difference on s
     training curves     the loss and KL charts on shared y ranges, each curve named for what it is (train:
                         recon + β·KL, the objective; test: recon + KL, the −ELBO)
 and each model's replay of its training, when it has one. A model that cannot be loaded is one line in its
-column; the other column and the page go on. All session keys start with "train_compare".
+column; the other column and the page go on. Its session keys are TrainState's, named "train_compare…".
 """
 
 from __future__ import annotations
@@ -29,7 +29,10 @@ from vae_core.analysis import Plane, principal_plane, to_plane
 from vae_core.checkpoint import CheckpointError
 from vae_core.replay import Replay, read_replay
 
-from . import models, train_tab, views
+from .. import models, session_keys, views
+from .figures import epochs_from_history, latent_figure, loss_figure, shared_range, steps_from_history, y_ranges
+from .replay import ReplayData, replay_player
+from .state import TrainState
 
 COMPARE_POINTS = 2000  # test images on each map (the same subset as the training's replay)
 N_PRIOR = 8  # prior samples per model
@@ -39,10 +42,10 @@ N_RECON = 8  # test images reconstructed by both
 LARGE, SIDE_BY_SIDE = "Large, one above the other", "Side by side"
 MAP_HEIGHT = {LARGE: 620, SIDE_BY_SIDE: 560}
 Z_LIMIT = 10.0  # the typed ★'s range (the maps' widest extent)
-EXPLORE_STAR = "explore.z"  # Explore's ★ (dashboard/explore/state.py), the default z when it has the right size
 AB = "AB"
 
 ss = st.session_state
+state = TrainState()
 log = logging.getLogger(__name__)
 
 
@@ -143,13 +146,13 @@ def curves_note(betas: list[float]) -> str:
 
 
 def _z_keys(d: int) -> list[str]:
-    return [f"train_compare_z_{k}" for k in range(d)]
+    return [state.key(f"compare_z_{k}") for k in range(d)]
 
 
 def set_z(z, source: str) -> None:
     """The compared ★ and where it came from; the typed fields follow (call before they are drawn)."""
     z = [float(v) for v in z]
-    ss["train_compare_z"], ss["train_compare_z_from"] = z, source
+    state.compare_z, state.compare_z_from = z, source
     if len(z) <= 2:
         for key, v in zip(_z_keys(len(z)), z):
             ss[key] = min(Z_LIMIT, max(-Z_LIMIT, round(v, 2)))  # the typed field's range
@@ -157,14 +160,14 @@ def set_z(z, source: str) -> None:
 
 def current_z(d: int) -> np.ndarray:
     """The ★ both models decode: the last one set, or Explore's ★ when it has d coordinates, or z = 0."""
-    z = ss.get("train_compare_z")
+    z = state.compare_z
     if not (isinstance(z, list) and len(z) == d):
-        star = ss.get(EXPLORE_STAR)
+        star = ss.get(session_keys.EXPLORE_Z)  # the default z when it has the right size
         if isinstance(star, (list, tuple)) and len(star) == d:
             set_z(star, "the Explore tab's ★")
         else:
             set_z([0.0] * d, "z = 0, the centre of the prior")
-    return np.asarray(ss["train_compare_z"], dtype=np.float32)
+    return np.asarray(state.compare_z, dtype=np.float32)
 
 
 def _on_typed(d: int) -> None:
@@ -173,19 +176,21 @@ def _on_typed(d: int) -> None:
 
 def _on_click(i: int) -> None:
     """A click on a dot of map i: remembered here, turned into that image's μ once the run has the models."""
-    index = views.selected_index(ss.get(f"train_compare_{i}_latent"), COMPARE_POINTS)
+    index = views.selected_index(state.widget(f"compare_{i}_latent"), COMPARE_POINTS)
     if index is not None:
-        ss["train_compare_click"] = (i, index)
+        state.compare_click = (i, index)
 
 
 def _resolve_click(sides: list[Side | None]) -> None:
-    click = ss.pop("train_compare_click", None)
+    click = state.compare_click
+    state.drop("compare_click")
     if not click:
         return
     i, index = click
     side = sides[i] if 0 <= i < len(sides) else None
     if side is not None and 0 <= index < len(side.enc.mu):
-        set_z(side.enc.mu[index], f"test image #{index}'s μ in model {AB[i]} (a {side.enc.class_names[side.enc.labels[index]]})")
+        name = side.enc.class_names[side.enc.labels[index]]
+        set_z(side.enc.mu[index], f"test image #{index}'s μ in model {AB[i]} (a {name})")
 
 
 def _image(place, image: np.ndarray, caption: str) -> None:
@@ -207,7 +212,7 @@ def compare_section() -> None:
     sides: list[Side | None] = [None, None]
     for i, col in enumerate(st.columns(2, gap="large")):
         with col:
-            key = f"train_compare_{i}"
+            key = state.key(f"compare_{i}")
             if ss.get(key) not in by_folder:
                 ss.pop(key, None)
             folder = st.selectbox(f"Model {AB[i]}", list(by_folder), index=None, key=key, persist_state="page",
@@ -220,7 +225,8 @@ def compare_section() -> None:
             if side is None:
                 st.error(f"Cannot show this model: {error}")
                 continue
-            st.caption(models.model_summary(models.ActiveModel(entry, side.model, side.config)).replace("  \n", " · "))
+            summary = models.model_summary(models.ActiveModel(entry, side.model, side.config))
+            st.caption(summary.replace("  \n", " · "))
             sides[i] = side
     if not any(sides):
         return
@@ -239,7 +245,7 @@ def compare_section() -> None:
 
 def _maps(sides: list[Side | None], star: np.ndarray | None) -> None:
     st.markdown("#### Latent spaces, on the same scale")
-    layout = st.segmented_control("Maps", list(MAP_HEIGHT), default=LARGE, key="train_compare_layout",
+    layout = st.segmented_control("Maps", list(MAP_HEIGHT), default=LARGE, key=state.key("compare_layout"),
                                   persist_state="page", label_visibility="collapsed") or LARGE
     shown = [s for s in sides if s is not None]
     extent = max(views.latent_limit(s.points()) for s in shown)  # one square for both: the wider of the two
@@ -250,7 +256,7 @@ def _maps(sides: list[Side | None], star: np.ndarray | None) -> None:
         with place:
             n = min(COMPARE_POINTS, len(side.enc.labels))
             variance = side.plane.variance_ratio if side.plane is not None else None
-            fig = train_tab.latent_figure(
+            fig = latent_figure(
                 side.points(n), side.enc.labels[:n], side.enc.class_names, height=MAP_HEIGHT[layout],
                 uirevision=side.entry.key, one_dim=side.d == 1, variance=variance, extent=extent,
                 marker=side.map_xy(star) if star is not None else None)
@@ -260,7 +266,7 @@ def _maps(sides: list[Side | None], star: np.ndarray | None) -> None:
                               margin=dict(l=10, r=10, t=40, b=10))
             if layout == SIDE_BY_SIDE:  # half a row: the legend goes under the map, clear of the axis title
                 fig.update_layout(legend=dict(orientation="h", x=0, y=-0.16, yanchor="top", title=dict(text="")))
-            st.plotly_chart(fig, key=f"train_compare_{i}_latent", on_select=functools.partial(_on_click, i),
+            st.plotly_chart(fig, key=state.key(f"compare_{i}_latent"), on_select=functools.partial(_on_click, i),
                             selection_mode="points", config={"displaylogo": False, "scrollZoom": True})
             if side.plane is not None:
                 st.caption(f"{side.d} dimensions seen on their PCA plane: PC1 and PC2 show "
@@ -282,7 +288,7 @@ def _same_z(a: Side, b: Side, z: np.ndarray | None) -> None:
                 ss.setdefault(key, round(float(z[k]), 2))
                 st.number_input(f"z{k + 1}", -Z_LIMIT, Z_LIMIT, step=0.1, format="%.2f", key=key,
                                 on_change=_on_typed, args=(a.d,))
-        st.caption(f"z = {format_z(z)}: {ss.get('train_compare_z_from', '')}. The ★ on both maps. The same "
+        st.caption(f"z = {format_z(z)}: {state.compare_z_from}. The ★ on both maps. The same "
                    "numbers mean a different place to each model's decoder, so the two images differ.")
     for place, side, tag in ((mid, a, "A"), (right, b, "B")):
         _image(place, views.upscale(models.decode(side.model, z)[0], 168), f"{tag} decodes z = {format_z(z)}")
@@ -291,7 +297,7 @@ def _same_z(a: Side, b: Side, z: np.ndarray | None) -> None:
 def _prior_samples(a: Side, b: Side) -> None:
     st.markdown("#### Samples from the prior, the same ε for both")
     c1, c2 = st.columns([1, 3], vertical_alignment="bottom")
-    seed = c1.number_input("Seed of ε", 0, 2**31 - 1, key="train_compare_prior_seed", persist_state="page",
+    seed = c1.number_input("Seed of ε", 0, 2**31 - 1, key=state.key("compare_prior_seed"), persist_state="page",
                            help="z = ε ~ N(0, I): the same seed gives the same draws to both models.")
     if a.d == b.d:
         eps = prior_eps(seed, N_PRIOR, a.d)
@@ -312,7 +318,7 @@ def _reconstructions(a: Side, b: Side) -> None:
         st.info("The two models were trained on different datasets, so no test image is shown to both.")
         return
     c1, c2 = st.columns([1, 3], vertical_alignment="bottom")
-    seed = c1.number_input("Which images (seed)", 0, 2**31 - 1, key="train_compare_recon_seed",
+    seed = c1.number_input("Which images (seed)", 0, 2**31 - 1, key=state.key("compare_recon_seed"),
                            persist_state="page")
     index = recon_indices(seed, len(a.enc.labels))
     c2.caption(f"Test images #{', #'.join(map(str, index))}; each model decodes its own posterior mean, "
@@ -326,11 +332,11 @@ def _reconstructions(a: Side, b: Side) -> None:
 
 def _curves(sides: list[Side | None]) -> None:
     st.markdown("#### Training curves, on the same y axes")
-    curves = [None if s is None else (train_tab.steps_from_history(s.config.get("history")),
-                                      train_tab.epochs_from_history(s.config.get("history"))) for s in sides]
-    ranges = [train_tab.y_ranges(*c) for c in curves if c is not None and (c[0]["step"] or c[1])]
-    loss_range = train_tab.shared_range(r[0] for r in ranges)
-    kl_range = train_tab.shared_range(r[1] for r in ranges)
+    curves = [None if s is None else (steps_from_history(s.config.get("history")),
+                                      epochs_from_history(s.config.get("history"))) for s in sides]
+    ranges = [y_ranges(*c) for c in curves if c is not None and (c[0]["step"] or c[1])]
+    loss_range = shared_range(r[0] for r in ranges)
+    kl_range = shared_range(r[1] for r in ranges)
     st.caption(curves_note([s.beta for s in sides if s is not None]))
     for i, (col, side, curve) in enumerate(zip(st.columns(2, gap="large"), sides, curves)):
         if side is None:
@@ -339,9 +345,8 @@ def _curves(sides: list[Side | None]) -> None:
             st.markdown(f"**{AB[i]}: {side.name}** · β = {side.beta:g}")
             steps, epochs = curve
             if steps["step"] or epochs:
-                st.plotly_chart(train_tab.loss_figure(steps, epochs, height=320, loss_range=loss_range,
-                                                      kl_range=kl_range),
-                                key=f"train_compare_{i}_loss", config={"displaylogo": False})
+                st.plotly_chart(loss_figure(steps, epochs, height=320, loss_range=loss_range, kl_range=kl_range),
+                                key=state.key(f"compare_{i}_loss"), config={"displaylogo": False})
             else:
                 st.caption("This checkpoint holds no training curves that can be read.")
 
@@ -355,9 +360,10 @@ def _replays(sides: list[Side | None]) -> None:
             continue
         with col:
             st.markdown(f"**Replay of {AB[i]}'s training**")
-            data = train_tab.ReplayData(f"{side.entry.key}-replay", replay.frames, replay.labels,
-                                        side.enc.class_names, one_dim=side.d == 1)
-            train_tab.replay_player(data, f"train_compare_{i}_replay", f"train_compare_{i}_replay")
+            data = ReplayData(f"{side.entry.key}-replay", replay.frames, replay.labels, side.enc.class_names,
+                              one_dim=side.d == 1)
+            key = state.key(f"compare_{i}_replay")
+            replay_player(data, key, key)
 
 
 @functools.lru_cache(maxsize=8)

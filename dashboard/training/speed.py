@@ -24,15 +24,17 @@ import time
 
 import torch
 
+from vae_core import settings
 from vae_core.config import VAEConfig
 from vae_core.data import to_float
 from vae_core.evaluate import evaluate_elbo
 from vae_core.model import VAE
 from vae_core.train import TrainConfig, available_cpus, make_optimizer, pick_device
 
-from . import training_worker
-from .training_job import format_seconds
-from .worker_nice import train_nice_default
+from .env import train_nice_default
+from .local_worker import end_with_parent, worker_context
+from .priority import lower_priority
+from .time_format import format_seconds
 
 log = logging.getLogger(__name__)
 
@@ -97,8 +99,8 @@ def measure(model_cfg: VAEConfig, batch_size: int, device_name: str = "cpu",
 
 def _measure_child(model_cfg: VAEConfig, batch_size: int, device_name: str, nice: int, conn) -> None:
     """The timing process: a training worker's priority, cores and threads, then measure()."""
-    training_worker.end_with_parent()
-    training_worker.lower_priority(nice)
+    end_with_parent()
+    lower_priority(nice)
     torch.set_num_threads(available_cpus())
     try:
         conn.send(("ok", measure(model_cfg, batch_size, device_name)))
@@ -110,9 +112,9 @@ def _measure_child(model_cfg: VAEConfig, batch_size: int, device_name: str, nice
 
 def measure_apart(model_cfg: VAEConfig, batch_size: int, device_name: str = "cpu",
                   timeout: float = MEASURE_TIMEOUT_S) -> tuple[float, float]:
-    """measure() in a process of its own, as a training worker runs (training_worker.worker_context, its nice
+    """measure() in a process of its own, as a training worker runs (local_worker.worker_context, its nice
     value and cores): (seconds per training step, seconds per test-set evaluation)."""
-    ctx = training_worker.worker_context()
+    ctx = worker_context()
     parent, child = ctx.Pipe(duplex=False)
     proc = ctx.Process(target=_measure_child, name="preset-timing", daemon=True,
                        args=(model_cfg, batch_size, device_name, train_nice_default(), child))
@@ -187,8 +189,6 @@ def estimate(model_cfg: VAEConfig, cfg: TrainConfig, n_train: int) -> tuple[floa
 
 def preset_label(presets: dict, train_sizes) -> callable:
     """name -> 'Quick demo: about 41 s (timed on this server)'; starts the timing of the presets' models."""
-    from vae_core import settings
-
     plans, specs = {}, settings.run_specs()
     for name, values in presets.items():
         values = dict(values, limit=values["limit"] if values["limit"] in train_sizes else train_sizes[-1])

@@ -1,0 +1,119 @@
+"""A player over numbered frames: Play / Pause and a frame slider, below the pages that use it.
+
+The position is kept apart from the slider. While playing, a timer's request carries the value the browser's
+slider showed when it was sent, which under load is a tick behind: read as the position, it would jump back (or
+to the end, and stop). So the slider only writes the position when a hand moves it, and while playing a
+disabled slider under another key shows the position and is never read.
+
+Where the position lives is the page's (Position: plain session keys here, or a page's state object); how a
+tick is timed is the page's too (a fragment's run_every), which calls step().
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, MutableMapping
+from dataclasses import dataclass, field
+from typing import Protocol
+
+import streamlit as st
+
+PLAY_ICON, PAUSE_ICON = ":material/play_arrow:", ":material/pause:"
+
+
+class Position(Protocol):
+    """A player's frame (0-based) and whether it plays."""
+
+    frame: int
+    playing: bool
+
+
+class SessionPosition:
+    """A position in two plain session keys that no widget owns."""
+
+    def __init__(self, frame_key: str, playing_key: str, start: int = 0, store: MutableMapping | None = None):
+        self._ss = st.session_state if store is None else store
+        self.frame_key, self.playing_key = frame_key, playing_key
+        self._ss.setdefault(frame_key, start)
+
+    @property
+    def frame(self) -> int:
+        return int(self._ss[self.frame_key])
+
+    @frame.setter
+    def frame(self, value: int) -> None:
+        self._ss[self.frame_key] = int(value)
+
+    @property
+    def playing(self) -> bool:
+        return bool(self._ss.get(self.playing_key))
+
+    @playing.setter
+    def playing(self, value: bool) -> None:
+        self._ss[self.playing_key] = bool(value)
+
+
+@dataclass(frozen=True)
+class Player:
+    """Frames 0..last at `position`; the slider counts from `first` (the morph's frames from 1)."""
+
+    position: Position
+    last: int
+    slider_key: str  # the slider while paused
+    playing_slider_key: str = ""  # the disabled slider while playing; default: slider_key + "_playing"
+    first: int = 0
+    store: MutableMapping = field(default_factory=lambda: st.session_state, repr=False)
+
+    @property
+    def index(self) -> int:
+        """The frame shown, inside 0..last."""
+        return min(self.last, max(0, int(self.position.frame)))
+
+    @property
+    def at_end(self) -> bool:
+        return self.position.frame >= self.last
+
+    def toggle(self, then: Callable[[], None] | None = None) -> None:
+        """Play or Pause (a button's callback); Play at the last frame starts again from the first."""
+        if self.position.playing:
+            self.position.playing = False
+        else:
+            if self.at_end:
+                self.position.frame = 0
+            self.position.playing = True
+        if then is not None:
+            then()
+
+    def step(self) -> bool:
+        """One tick while playing: the next frame; at the last one, stop instead. False once it has stopped."""
+        if self.at_end:
+            self.position.playing = False
+            return False
+        self.position.frame = min(self.last, self.position.frame + 1)
+        return True
+
+    def _scrubbed(self, then: Callable[[], None] | None) -> None:
+        self.position.frame = int(self.store[self.slider_key]) - self.first
+        if then is not None:
+            then()
+
+    def button(self, place, key: str, *, label: str | None = None, help: str | None = None,
+               then: Callable[[], None] | None = None, **kwargs):
+        """Play / Pause; label None: the words "Play" and "Pause" beside the icon. then: run after the toggle."""
+        playing = self.position.playing
+        text = ("Pause" if playing else "Play") if label is None else label
+        return place.button(text, key=key, icon=PAUSE_ICON if playing else PLAY_ICON, on_click=self.toggle,
+                            args=(then,), help=help, **kwargs)
+
+    def slider(self, place, label: str, *, help: str, playing: bool | None = None,
+               then: Callable[[], None] | None = None):
+        """The frame slider: live while paused (a move sets the position, then `then`), disabled while playing."""
+        playing = self.position.playing if playing is None else playing
+        shown = self.index + self.first
+        lo, hi = self.first, self.last + self.first
+        if playing:
+            # Another key, no callback, disabled: what the browser sends back for it is never read.
+            key = self.playing_slider_key or f"{self.slider_key}_playing"
+            self.store[key] = shown
+            return place.slider(label, lo, hi, key=key, disabled=True, help="Pause to scrub.")
+        self.store[self.slider_key] = shown
+        return place.slider(label, lo, hi, key=self.slider_key, on_change=self._scrubbed, args=(then,), help=help)

@@ -1,0 +1,98 @@
+"""The Train page's view of a job: while it runs, a fragment that reruns every POLL_S seconds (progress, Stop,
+the loss curves, the latent space forming); once it has finished, its outcome, the replay and the save form.
+
+The owner's poll is the job's heartbeat (training/job.py): a page that stops polling loses its job.
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from ..training import speed
+from ..training.job import TrainingJob
+from ..training.snapshot import JobSnapshot
+from ..training.time_format import format_seconds
+from .figures import loss_figure
+from .jobs import find_job
+from .replay import ReplayData, latent_panel, replay_player
+from .save import save_form, save_message
+from .state import TrainState
+
+POLL_S = 1.0  # seconds between refreshes of the live view (each is also the heartbeat)
+KEEP_ALIVE_S = 30.0  # while a finished, unsaved run is on screen, it is touched this often (training/job.py: Memory)
+MAX_POLLS = 600  # polls kept per job: the start's (its pace) and the recent ones are all speed.pace reads
+
+
+def record_poll(s: JobSnapshot) -> list[tuple[float, int]]:
+    """This session's polls of a job, (elapsed s, step) each: what the ETA's recent pace is measured on."""
+    polls = TrainState().polls(s.job_id)
+    if s.step > 0 and (not polls or polls[-1] != (s.elapsed, s.step)):
+        polls.append((s.elapsed, s.step))
+        if len(polls) > MAX_POLLS:
+            del polls[60:-540]
+    return polls
+
+
+def progress_text(s: JobSnapshot, polls: list[tuple[float, int]] = ()) -> str:
+    """The progress line; the time left from the run's own recent pace (speed.pace over the polls),
+    with a word when other sessions are slowing it. Without polls: the mean pace so far."""
+    if s.state == "starting":
+        return "Loading the data…"
+    if s.stop_reason is not None:  # shown on the click's own rerun; the job ends within a second
+        kept = f"epoch {s.epochs_completed} is kept" if s.epochs_completed else "no epoch has completed yet"
+        return f"Stopping… at step {s.step:,} (the run ends within a second; {kept})"
+    eta, slowdown = speed.pace(list(polls) or [(s.elapsed, s.step)], s.total_steps)
+    return (f"Epoch {max(1, s.epoch)}/{s.epochs} · step {s.step:,}/{s.total_steps:,} · "
+            f"{format_seconds(s.elapsed)} elapsed · {speed.pace_text(eta, slowdown)}")
+
+
+def live_view(job_id: str, owner: bool) -> None:
+    """Reruns every POLL_S seconds while a job runs (an st.fragment): the owner's poll is the heartbeat."""
+    job = find_job(job_id)
+    if job is None:
+        st.rerun()
+    if owner:
+        job.touch()
+    s = job.snapshot()
+    if s.done:
+        st.rerun()  # the whole app: the finished view (and the save form) replaces this one
+    state = TrainState()
+    head = st.columns([5, 1], vertical_alignment="bottom")
+    head[0].progress(s.fraction, text=progress_text(s, record_poll(s)))
+    if owner:
+        head[1].button("Stop", icon=":material/stop:", key=state.key("stop"), on_click=job.stop, width="stretch",
+                       disabled=s.stop_reason is not None)
+    else:
+        head[1].caption("watching, read-only")
+    st.plotly_chart(loss_figure(s.steps, s.epoch_metrics, total_steps=s.total_steps), key=state.key("live_loss"),
+                    config={"displaylogo": False})
+    latent_panel(ReplayData.of_job(s), -1, state.key("live_latent"))
+
+
+def _keep_alive(job_id: str) -> None:
+    """A fragment that shows nothing: while this page shows its finished, unsaved run, the run keeps its model."""
+    job = find_job(job_id)
+    if job is not None and job.session_id == TrainState().session_id():
+        job.touch()
+
+
+def finished_view(job: TrainingJob) -> None:
+    state = TrainState()
+    if job.session_id == state.session_id():
+        job.touch()
+    s = job.snapshot()
+    speed.finish_run(s.job_id, s.state, s.elapsed, s.epochs_completed)
+    show = {"completed": st.success, "stopped": st.warning, "diverged": st.error, "error": st.error}[s.state]
+    show(s.message)
+    if s.can_save:
+        st.fragment(run_every=KEEP_ALIVE_S)(_keep_alive)(s.job_id)
+    if not s.latents:
+        return
+    replay_player(ReplayData.of_job(s), state.key(f"replay_{s.job_id}"), state.key("done"))
+    if s.can_save:
+        save_form(job)
+    elif s.released == "saved" and s.saved_to:
+        save_message()
+    elif s.released in ("abandoned", "forgotten") and s.epochs_completed > 0 and not s.recovered_to:
+        st.info("This run's model was let go after the page was away for a while, to free the server's memory; "
+                "train again to save one.")

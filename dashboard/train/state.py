@@ -1,0 +1,86 @@
+"""The Train page's session values, in one object over st.session_state.
+
+Every key starts with "train_". The plain values (DEFAULTS) are read and written as attributes, state.job_id;
+a widget's key is state.key(name), so the form's settings ("train_<setting>"), the charts and the buttons keep
+the names the tests and the browser checks use. Only the open tab runs (app.py), and Streamlit forgets a
+widget's value once it is not drawn: the page's widgets have persist_state="page", so the settings, the name
+typed to save and the compare picks survive a visit to Explore.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import MutableMapping
+
+import streamlit as st
+
+DEFAULTS: dict = {
+    "job_id": None,  # the job this session started last (app.py keeps it alive on the other tab)
+    "preset": None,  # the Preset box (a widget)
+    "notice": None,  # (st function name, text) under Start: why a start was refused
+    "save_msg": None,  # (st function name, text) under the save form
+    "save_confirm": None,  # the name a "Replace it?" waits on
+    "saved_folder": None,  # the folder saved last: "Explore it now" selects it
+    "save_name": "",  # the save form's name field (a widget)
+    "compare_z": None,  # the ★ both compared models decode, [d] floats
+    "compare_z_from": "",  # where that ★ came from, in words
+    "compare_click": None,  # (map, test image index) of a click, resolved once the models are loaded
+}
+
+
+class TrainState:
+    """st.session_state seen as the Train page's values: state.job_id, state.save_msg, ... (see DEFAULTS)."""
+
+    PREFIX = "train_"
+
+    def __init__(self, store: MutableMapping | None = None):
+        self._ss = st.session_state if store is None else store
+
+    def __getattr__(self, name: str):
+        if name.startswith("_") or name not in DEFAULTS:
+            raise AttributeError(name)
+        return self._ss.get(self.PREFIX + name, DEFAULTS[name])
+
+    def __setattr__(self, name: str, value) -> None:
+        if name.startswith("_"):
+            object.__setattr__(self, name, value)
+        elif name in DEFAULTS:
+            self._ss[self.PREFIX + name] = value
+        else:
+            raise AttributeError(f"TrainState has no value {name!r}")
+
+    def has(self, name: str) -> bool:
+        return self.key(name) in self._ss
+
+    def drop(self, *names: str) -> None:
+        for name in names:
+            self._ss.pop(self.key(name), None)
+
+    # --- widgets -----------------------------------------------------------------------------
+
+    def key(self, name: str) -> str:
+        """The session key of a value or a widget: "train_<name>"."""
+        return self.PREFIX + name
+
+    def widget(self, name: str, default=None):
+        return self._ss.get(self.key(name), default)
+
+    def set_widget(self, name: str, value) -> None:
+        self._ss[self.key(name)] = value
+
+    # --- values with a life of their own -------------------------------------------------------
+
+    def session_id(self) -> str:
+        """This browser session's id ("train_session_id", made on first use): the jobs it starts are its own."""
+        key = self.key("session_id")
+        if key not in self._ss:
+            self._ss[key] = uuid.uuid4().hex
+        return self._ss[key]
+
+    def polls(self, job_id: str) -> list[tuple[float, int]]:
+        """This session's polls of a job, (elapsed s, step) each (live.record_poll)."""
+        return self._ss.setdefault(self.key("pace"), {}).setdefault(job_id, [])
+
+    def view_cache(self) -> dict:
+        """(run, epoch) -> (latent figure, samples PNG): built once an epoch, not on every poll."""
+        return self._ss.setdefault(self.key("view_cache"), {})

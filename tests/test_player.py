@@ -1,0 +1,62 @@
+"""The generic player (dashboard/player.py) and Train's state object (dashboard/train/state.py), on a plain dict
+standing in for st.session_state: no page run needed."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from dashboard.player import Player, SessionPosition  # noqa: E402
+from dashboard.train.state import TrainState  # noqa: E402
+
+
+def player(store: dict, last: int = 3, first: int = 0) -> Player:
+    return Player(SessionPosition("p_at", "p_playing", start=last, store=store), last, "p_slider", first=first,
+                  store=store)
+
+
+def test_play_at_the_end_starts_again_and_plays_to_the_end_then_stops():
+    store: dict = {}
+    p = player(store)
+    assert (p.position.frame, p.position.playing) == (3, False)  # a new replay shows the trained model
+    p.toggle()
+    assert (p.position.frame, p.position.playing) == (0, True)
+    assert [p.step() for _ in range(4)] == [True, True, True, False]
+    assert (p.position.frame, p.position.playing) == (3, False)
+    p.toggle()
+    p.step()
+    p.toggle()  # Pause keeps the frame
+    assert (p.position.frame, p.position.playing) == (1, False)
+
+
+def test_the_slider_writes_the_position_only_when_a_hand_moves_it():
+    store: dict = {}
+    seen = []
+    p = player(store, last=11, first=1)  # the morph's frames count from 1
+    store["p_slider"] = 5
+    p._scrubbed(lambda: seen.append(p.position.frame))
+    assert p.position.frame == 4 and seen == [4]
+    p.position.frame = 99
+    assert p.index == 11
+
+
+def test_train_state_names_every_value_train_():
+    store: dict = {}
+    state = TrainState(store)
+    state.job_id = "j1"
+    state.save_msg = ("info", "x")
+    assert store == {"train_job_id": "j1", "train_save_msg": ("info", "x")}
+    state.drop("save_msg", "save_confirm")
+    assert state.save_msg is None and state.key("stop") == "train_stop"
+    sid = state.session_id()
+    assert store["train_session_id"] == sid == state.session_id()
+    state.polls("j1").append((1.0, 10))
+    assert store["train_pace"] == {"j1": [(1.0, 10)]}
+    with pytest.raises(AttributeError):
+        state.not_a_value = 1
