@@ -8,7 +8,7 @@ import pytest
 
 from vae_core import settings
 from vae_core.config import VAEConfig
-from vae_core.flags import FlagError
+from vae_core.settings import FlagError
 from vae_core.train import TrainConfig, configs_from_args, parse_args
 
 

@@ -5,6 +5,7 @@
     model.py       the VAE: encode, reparameterize, decode, loss_terms (and helpers for the app)
     losses.py      the terms of the ELBO, each with its formula
     data.py        MNIST / Fashion-MNIST from the official IDX files, checked by SHA-256
+    train_config.py  TrainConfig: how a model is trained
     train.py       the training loop with callbacks, and its command line
     checkpoint.py  self-describing checkpoint folders (config.json + model.safetensors)
     evaluate.py    test loss and the IWAE bound, and their command line
@@ -17,9 +18,10 @@ from .checkpoint import CheckpointError, is_checkpoint_folder, load_checkpoint, 
 from .config import VAEConfig
 from .data import Dataset, DatasetError, load_dataset, to_float
 from .model import VAE, interpolate_latents, latent_grid_points
+from .train_config import TrainConfig
 
 __all__ = [
-    "VAE", "VAEConfig", "Dataset", "DatasetError", "load_dataset", "to_float", "CheckpointError",
+    "VAE", "VAEConfig", "TrainConfig", "Dataset", "DatasetError", "load_dataset", "to_float", "CheckpointError",
     "load_checkpoint", "read_config", "save_checkpoint", "interpolate_latents", "latent_grid_points",
     "is_checkpoint_folder", "MAX_PARAMETERS", "BudgetError", "activation_floats", "check_budget", "parameter_count",
     "Plane", "active_units", "kl_per_dimension", "latent_summary", "principal_plane",
