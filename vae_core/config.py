@@ -6,10 +6,11 @@ import math
 from dataclasses import asdict, dataclass, fields
 from numbers import Integral
 
+from .architectures import BUILDERS
 from .budget import check_budget
 from .settings import run_settings, setting
 
-ARCHITECTURES = ("mlp", "conv")
+ARCHITECTURES = tuple(BUILDERS)  # "mlp", "conv": architectures/ holds what each builds
 LIKELIHOODS = ("bernoulli", "gaussian")
 # The bounds of the settings below: the command line, the Train form and the checkpoint schema accept these.
 MAX_LATENT_DIM = 512
