@@ -11,10 +11,12 @@ import pytest
 import torch
 
 from vae_core import data as data_mod
+from vae_core.callbacks import Callback
 from vae_core.checkpoint import load_checkpoint
 from vae_core.config import VAEConfig
 from vae_core.model import VAE
-from vae_core.train import Callback, TrainConfig, main, train
+from vae_core.train import main, train
+from vae_core.train_config import TrainConfig
 
 TINY = VAEConfig(hidden=(64,))  # one hidden layer: a training step takes milliseconds
 
@@ -206,7 +208,8 @@ def test_train_config_validation(kw, msg):
 
 
 def test_checkpoint_meta_records_the_training_set_size(small_test_set):
-    from vae_core.train import TrainResult, checkpoint_meta
+    from vae_core.callbacks import TrainResult
+    from vae_core.run_record import checkpoint_meta
 
     fake = TrainResult(VAE(TINY), "completed", "", 1, {"steps": [], "epochs": []}, 1.0)
     meta = checkpoint_meta(TINY, TrainConfig(limit=300), fake, small_test_set, "cmd")
@@ -215,7 +218,8 @@ def test_checkpoint_meta_records_the_training_set_size(small_test_set):
 
 
 def test_checkpoint_meta_n_train_with_a_limit_above_the_data_size(small_test_set):
-    from vae_core.train import TrainResult, checkpoint_meta
+    from vae_core.callbacks import TrainResult
+    from vae_core.run_record import checkpoint_meta
 
     fake = TrainResult(VAE(TINY), "completed", "", 1, {"steps": [], "epochs": []}, 1.0)
     meta = checkpoint_meta(TINY, TrainConfig(limit=10**6), fake, small_test_set, "cmd")

@@ -261,7 +261,8 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     bar.close()
     if result.status == "diverged":
-        kept = f"; the checkpoint of epoch {result.epochs_completed} in {args.out} is kept" if result.epochs_completed else ""
+        done = result.epochs_completed
+        kept = f"; the checkpoint of epoch {done} in {args.out} is kept" if done else ""
         print(f"error: {result.message}{kept}", file=sys.stderr)
         return 1
     try:
@@ -271,7 +272,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: --out {e}", file=sys.stderr)
         return 1
     metrics = result.history["epochs"][-1]
-    print(f"{result.message} in {result.seconds:.1f}s; test loss {metrics['test_loss']:.3f} nats/image; saved to {args.out}")
+    print(f"{result.message} in {result.seconds:.1f}s; test loss {metrics['test_loss']:.3f} nats/image; "
+          f"saved to {args.out}")
     return 0
 
 
