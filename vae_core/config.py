@@ -6,7 +6,7 @@ import math
 from dataclasses import asdict, dataclass, fields
 from numbers import Integral
 
-from .architectures import BUILDERS
+from .architectures import BUILDERS, fixed_image_shape
 from .budget import check_budget
 from .settings import run_settings, setting
 
@@ -19,7 +19,7 @@ MAX_HIDDEN_LAYERS = 32
 MAX_CONV_CHANNELS = 1024
 MAX_SIGMA = 1e3
 MAX_BETA = 1e3
-# Images are small: grey or colour (with alpha), at most 128 x 128. The conv net is built for 1 x 28 x 28.
+# Images are small: grey or colour (with alpha), at most 128 x 128 (the conv net: 1 x 28 x 28 only).
 MAX_IMAGE_CHANNELS = 4
 MAX_IMAGE_SIDE = 128
 
@@ -97,8 +97,9 @@ class VAEConfig:
         if not (1 <= c <= MAX_IMAGE_CHANNELS and 1 <= h <= MAX_IMAGE_SIDE and 1 <= w <= MAX_IMAGE_SIDE):
             raise ValueError(f"image_shape must be [C, H, W] with C in 1..{MAX_IMAGE_CHANNELS} and H, W in "
                              f"1..{MAX_IMAGE_SIDE}, got {list(self.image_shape)}")
-        if self.arch == "conv" and self.image_shape != (1, 28, 28):
-            raise ValueError("the conv architecture is built for 1x28x28 images")
+        fixed = fixed_image_shape(self.arch)
+        if fixed is not None and self.image_shape != fixed:
+            raise ValueError(f"the {self.arch} architecture is built for {'x'.join(map(str, fixed))} images")
         # Last, once every number is sane: refuse a model too large to build, before anything allocates it.
         check_budget(self)
 

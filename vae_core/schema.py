@@ -21,6 +21,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, Strict, ValidationError, create_model, model_validator
 
+from .architectures import fixed_image_shape
 from .config import MAX_IMAGE_CHANNELS, MAX_IMAGE_SIDE, VAEConfig
 from .data import DATASETS, FILES
 from .settings import Spec, specs
@@ -102,8 +103,9 @@ class _ModelBase(BaseModel):
     def _shape(self) -> "_ModelBase":
         if self.image_shape[0] > MAX_IMAGE_CHANNELS:
             raise ValueError(f"image_shape has {self.image_shape[0]} channels; at most {MAX_IMAGE_CHANNELS}")
-        if self.arch == "conv" and self.image_shape != [1, 28, 28]:
-            raise ValueError("the conv architecture is built for image_shape [1, 28, 28]")
+        fixed = fixed_image_shape(self.arch)
+        if fixed is not None and self.image_shape != list(fixed):
+            raise ValueError(f"the {self.arch} architecture is built for image_shape {list(fixed)}")
         return self
 
 

@@ -11,6 +11,8 @@ from .layers import ModelConfig, dense_stack
 class ConvEncoder(nn.Module):
     """Two stride-2 convolutions, 28 -> 14 -> 7, then a dense layer to (mu, logvar)."""
 
+    IMAGE_SHAPE = (1, 28, 28)  # the only images it is built for
+
     def __init__(self, cfg: ModelConfig):
         super().__init__()
         c1, c2 = cfg.conv_channels
