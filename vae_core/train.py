@@ -34,7 +34,7 @@ from .recorder import LatentRecorder
 from .run_record import checkpoint_meta, data_section
 from .train_config import TrainConfig
 
-# Names the app imports from here (their homes are the modules above).
+# The loop, its command line, and names of other modules that the app imports from here.
 __all__ = ["Callback", "EpochMetrics", "LatentRecorder", "StepMetrics", "TrainConfig", "TrainResult",
            "available_cpus", "checkpoint_meta", "data_section", "make_optimizer", "pick_device", "torch_threads",
            "train", "main"]
@@ -42,14 +42,6 @@ __all__ = ["Callback", "EpochMetrics", "LatentRecorder", "StepMetrics", "TrainCo
 CORRUPTION_SEED_OFFSET = 0x5EED  # the corruption generator's seed is the run's seed plus this
 
 _global_rng = threading.Lock()  # PyTorch's global generator is one per process: jobs in threads take turns
-
-
-def make_optimizer(model: VAE, lr: float) -> torch.optim.Optimizer:
-    # The fused kernel updates all parameters in one pass over memory; it exists for CPU and CUDA.
-    try:
-        return torch.optim.Adam(model.parameters(), lr=lr, fused=True)
-    except (RuntimeError, TypeError):
-        return torch.optim.Adam(model.parameters(), lr=lr)
 
 
 def train(
@@ -169,6 +161,14 @@ def seeded_model(model_cfg: VAEConfig, seed: int, device: torch.device) -> tuple
     return model, eps_gen
 
 
+def make_optimizer(model: VAE, lr: float) -> torch.optim.Optimizer:
+    # The fused kernel updates all parameters in one pass over memory; it exists for CPU and CUDA.
+    try:
+        return torch.optim.Adam(model.parameters(), lr=lr, fused=True)
+    except (RuntimeError, TypeError):
+        return torch.optim.Adam(model.parameters(), lr=lr)
+
+
 class ProgressBar(Callback):
     """tqdm bar with the running loss; prints the test loss at each epoch end."""
 
@@ -199,7 +199,7 @@ class EpochCheckpointer(Callback):
     """Saves after every epoch, so a crash or divergence later leaves the last good checkpoint in place."""
 
     def __init__(self, out: str, model_cfg: VAEConfig, cfg: TrainConfig, data: Dataset, command: str,
-                 recorder: "LatentRecorder | None" = None):
+                 recorder: LatentRecorder | None = None):
         self.out, self.model_cfg, self.cfg, self.data, self.command = out, model_cfg, cfg, data, command
         self.recorder = recorder  # its replay is written beside each checkpoint (after this epoch's frame)
         self.epochs: list[dict] = []
