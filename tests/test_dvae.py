@@ -15,7 +15,8 @@ from tests.conftest import tiny_cfg
 from vae_core.evaluate import evaluate_elbo
 from vae_core.model import VAE
 from vae_core.noise import corrupt
-from vae_core.train import TrainConfig, main, train
+from vae_core.train import main, train
+from vae_core.train_config import TrainConfig
 
 TINY = tiny_cfg(hidden=(64,))
 

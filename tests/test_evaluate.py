@@ -14,7 +14,9 @@ from vae_core.checkpoint import load_checkpoint, read_config, save_checkpoint
 from vae_core.config import VAEConfig
 from vae_core.evaluate import evaluate, evaluate_elbo, evaluate_iwae, main
 from vae_core.model import VAE
-from vae_core.train import TrainConfig, checkpoint_meta, train
+from vae_core.run_record import checkpoint_meta
+from vae_core.train import train
+from vae_core.train_config import TrainConfig
 
 TINY = VAEConfig(hidden=(64,))
 

@@ -11,6 +11,7 @@ from torch.distributions import Normal, kl_divergence
 
 from conftest import tiny_cfg
 from vae_core import losses
+from vae_core.architectures import BUILDERS
 from vae_core.config import VAEConfig
 from vae_core.model import VAE, interpolate_latents, latent_grid_points
 
@@ -412,6 +413,29 @@ def test_parameter_count_equals_the_built_models(kw):
 
     cfg = VAEConfig(**kw)
     assert parameter_count(cfg) == sum(p.numel() for p in VAE(cfg).parameters())
+
+
+@pytest.mark.parametrize("arch", list(BUILDERS))
+def test_layer_widths_are_those_of_a_forward_pass(arch):
+    """budget.py follows shapes through the layers by arithmetic; a real forward pass gives the same sizes."""
+    from vae_core.budget import layer_widths
+
+    cfg = VAEConfig(arch=arch, hidden=(33, 17), latent_dim=5, conv_channels=(3, 6), dropout=0.2)
+    model = VAE(cfg).eval()
+
+    def forward(net, x):
+        made = []
+        hooks = [m.register_forward_hook(lambda m, i, out: made.append(out.numel())) for m in net.modules()
+                 if list(m.parameters(recurse=False))]
+        out = net(x)
+        for h in hooks:
+            h.remove()
+        return out, made
+
+    x = _images(1)
+    (mu, logvar), enc = forward(model.encoder, x)  # its last two layers: the mu and logvar heads
+    _, dec = forward(model.decoder, mu)
+    assert layer_widths(cfg) == [x.numel(), *enc[:-2], enc[-2] + enc[-1], mu.numel(), *dec]
 
 
 @pytest.mark.parametrize("kw", [dict(), dict(arch="conv"), dict(hidden=(100, 50), dropout=0.3)])

@@ -11,10 +11,12 @@ import pytest
 import torch
 
 from vae_core import data as data_mod
+from vae_core.callbacks import Callback
 from vae_core.checkpoint import load_checkpoint
 from vae_core.config import VAEConfig
 from vae_core.model import VAE
-from vae_core.train import Callback, TrainConfig, main, train
+from vae_core.train import main, train
+from vae_core.train_config import TrainConfig
 
 TINY = VAEConfig(hidden=(64,))  # one hidden layer: a training step takes milliseconds
 
@@ -206,7 +208,8 @@ def test_train_config_validation(kw, msg):
 
 
 def test_checkpoint_meta_records_the_training_set_size(small_test_set):
-    from vae_core.train import TrainResult, checkpoint_meta
+    from vae_core.callbacks import TrainResult
+    from vae_core.run_record import checkpoint_meta
 
     fake = TrainResult(VAE(TINY), "completed", "", 1, {"steps": [], "epochs": []}, 1.0)
     meta = checkpoint_meta(TINY, TrainConfig(limit=300), fake, small_test_set, "cmd")
@@ -215,7 +218,8 @@ def test_checkpoint_meta_records_the_training_set_size(small_test_set):
 
 
 def test_checkpoint_meta_n_train_with_a_limit_above_the_data_size(small_test_set):
-    from vae_core.train import TrainResult, checkpoint_meta
+    from vae_core.callbacks import TrainResult
+    from vae_core.run_record import checkpoint_meta
 
     fake = TrainResult(VAE(TINY), "completed", "", 1, {"steps": [], "epochs": []}, 1.0)
     meta = checkpoint_meta(TINY, TrainConfig(limit=10**6), fake, small_test_set, "cmd")
@@ -226,17 +230,17 @@ def test_checkpoint_meta_n_train_with_a_limit_above_the_data_size(small_test_set
 
 
 def test_pick_precision(monkeypatch):
-    from vae_core import train as train_mod
+    from vae_core import hardware
 
     cpu, cuda = torch.device("cpu"), torch.device("cuda")
-    assert train_mod.pick_precision("fp32", cpu) == "fp32" and train_mod.pick_precision("bf16", cpu) == "bf16"
-    monkeypatch.setattr(train_mod, "native_bf16_cpu", lambda: True)
-    assert train_mod.pick_precision("auto", cpu) == "bf16"
-    assert train_mod.pick_precision("auto", cpu, "conv") == "fp32"  # its small convolutions gain nothing
-    assert train_mod.pick_precision("bf16", cpu, "conv") == "bf16"
-    assert train_mod.pick_precision("auto", cuda) == "fp32"  # launch-bound there, bfloat16 would not pay
-    monkeypatch.setattr(train_mod, "native_bf16_cpu", lambda: False)
-    assert train_mod.pick_precision("auto", cpu) == "fp32"  # emulated bfloat16 would only be slower
+    assert hardware.pick_precision("fp32", cpu) == "fp32" and hardware.pick_precision("bf16", cpu) == "bf16"
+    monkeypatch.setattr(hardware, "native_bf16_cpu", lambda: True)
+    assert hardware.pick_precision("auto", cpu) == "bf16"
+    assert hardware.pick_precision("auto", cpu, "conv") == "fp32"  # its small convolutions gain nothing
+    assert hardware.pick_precision("bf16", cpu, "conv") == "bf16"
+    assert hardware.pick_precision("auto", cuda) == "fp32"  # launch-bound there, bfloat16 would not pay
+    monkeypatch.setattr(hardware, "native_bf16_cpu", lambda: False)
+    assert hardware.pick_precision("auto", cpu) == "fp32"  # emulated bfloat16 would only be slower
 
 
 def test_under_bf16_autocast_the_layers_run_in_bf16_and_the_elbo_terms_in_float32(mnist):
@@ -293,7 +297,7 @@ def test_cli_trains_and_writes_a_checkpoint(tmp_path, capsys):
     assert config["data"]["n_train"] == 300
     assert config["training"]["epochs_completed"] == 1 and config["training"]["status"] == "completed"
     assert config["training"]["limit"] == 300 and config["training"]["seed"] == 1
-    from vae_core.train import native_bf16_cpu
+    from vae_core.hardware import native_bf16_cpu
     assert config["training"]["precision"] == "auto"
     assert config["training"]["matmul_precision"] == ("bf16" if native_bf16_cpu() else "fp32")
     assert f"matrix products in {config['training']['matmul_precision']}" in captured.out

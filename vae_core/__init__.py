@@ -1,14 +1,17 @@
 """vae_core: a small, readable variational autoencoder library (no Streamlit inside).
 
-    config.py      VAEConfig: what a model is
-    budget.py      how large a model may be (parameters, activations), known from its config alone
-    model.py       the VAE: encode, reparameterize, decode, loss_terms (and helpers for the app)
-    losses.py      the terms of the ELBO, each with its formula
-    data.py        MNIST / Fashion-MNIST from the official IDX files, checked by SHA-256
-    train.py       the training loop with callbacks, and its command line
-    checkpoint.py  self-describing checkpoint folders (config.json + model.safetensors)
-    evaluate.py    test loss and the IWAE bound, and their command line
-    analysis.py    beyond two dimensions: principal plane, per-dimension KL, active units, traversals
+    settings.py      a run setting declared once on its dataclass field; the flags, checks and command text
+    config.py        VAEConfig: what a model is
+    train_config.py  TrainConfig: how it is trained
+    architectures/   each architecture's encoder and decoder, and the table that names them
+    budget.py        how large a model may be (parameters, activations), counted on a meta-device copy
+    model.py         the VAE: encode, reparameterize, decode, loss_terms (and helpers for the app)
+    losses.py        the terms of the ELBO, each with its formula
+    data.py          MNIST / Fashion-MNIST from the official IDX files, checked by SHA-256
+    train.py         the training loop with callbacks, and its command line
+    checkpoint.py    self-describing checkpoint folders (config.json + model.safetensors); schema.py checks them
+    evaluate.py      test loss and the IWAE bound, and their command line
+    analysis.py      beyond two dimensions: principal plane, per-dimension KL, active units, traversals
 """
 
 from .analysis import Plane, active_units, kl_per_dimension, latent_summary, principal_plane
@@ -17,9 +20,10 @@ from .checkpoint import CheckpointError, is_checkpoint_folder, load_checkpoint, 
 from .config import VAEConfig
 from .data import Dataset, DatasetError, load_dataset, to_float
 from .model import VAE, interpolate_latents, latent_grid_points
+from .train_config import TrainConfig  # with config: registers the run's settings (settings.run_classes)
 
 __all__ = [
-    "VAE", "VAEConfig", "Dataset", "DatasetError", "load_dataset", "to_float", "CheckpointError",
+    "VAE", "VAEConfig", "TrainConfig", "Dataset", "DatasetError", "load_dataset", "to_float", "CheckpointError",
     "load_checkpoint", "read_config", "save_checkpoint", "interpolate_latents", "latent_grid_points",
     "is_checkpoint_folder", "MAX_PARAMETERS", "BudgetError", "activation_floats", "check_budget", "parameter_count",
     "Plane", "active_units", "kl_per_dimension", "latent_summary", "principal_plane",

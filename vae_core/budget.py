@@ -2,15 +2,19 @@
 
 A config is a few numbers; the model it describes can be gigabytes (twelve hidden layers of 8192, or an
 image_shape of 2000 x 2000). Loading, training and the dashboard ask here first, so such a config is refused
-in microseconds with one line, instead of after the allocation has taken the machine's memory.
+in about a millisecond with one line, instead of after the allocation has taken the machine's memory.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+import math
+from functools import lru_cache
 
-if TYPE_CHECKING:  # config.py calls check_budget on every VAEConfig, so only the type is needed here
-    from .config import VAEConfig
+import torch
+from torch import nn
+
+from . import architectures
+from .architectures.layers import ModelConfig
 
 # 16M float32 weights = 64 MiB; with their gradients and Adam's two moments 256 MiB, so training stays well
 # under 2 GB with a batch's activations (MAX_ACTIVATION_FLOATS) on top. The largest shipped model has 0.5M.
@@ -19,52 +23,72 @@ MAX_PARAMETERS = 16_000_000
 # conv net with the dashboard's largest batch (4096) needs about 0.9 of it, the default MLP a fifth.
 MAX_ACTIVATION_FLOATS = 256_000_000
 
-_K = 4  # kernel size of every (transposed) convolution in model.py
-
 
 class BudgetError(ValueError):
     """A config whose model (or training step) would be too large. The message is one line."""
 
 
-def _linear(n_in: int, n_out: int) -> int:
-    return n_in * n_out + n_out  # weight [out, in] + bias [out]
+@lru_cache(maxsize=256)
+def _on_meta(cfg: ModelConfig) -> tuple[int, tuple[int, ...]]:
+    """(parameters, layer widths) of the config's encoder and decoder, built on the meta device: shapes without
+    storage, so even a config of billions of weights costs milliseconds and no memory."""
+    with torch.device("meta"):
+        encoder, decoder = architectures.build(cfg)
+    n = sum(p.numel() for m in (encoder, decoder) for p in m.parameters())
+    enc = _output_sizes(encoder, tuple(cfg.image_shape))
+    dec = _output_sizes(decoder, (cfg.latent_dim,))
+    # an encoder's last two layers are its mu and logvar heads: one output of 2d, as the model hands it on
+    return n, (cfg.n_pixels, *enc[:-2], enc[-2] + enc[-1], cfg.latent_dim, *dec)
 
 
-def _conv(c_in: int, c_out: int) -> int:
-    return c_in * c_out * _K * _K + c_out  # weight [out, in, k, k] (transposed: [in, out, k, k]) + bias [out]
+def _output_sizes(net: nn.Module, shape: tuple[int, ...]) -> list[int]:
+    """Per image, the output size of each of net's layers with weights, from the input's shape [C, H, W] or [F].
+    The layers are taken in the order the net declares them, which is the order our architectures run them.
+    Shapes are followed by each layer's own arithmetic, not by running the net: a forward pass on the meta
+    device would cost a millisecond or more per layer."""
+    sizes = []
+    for layer in net.modules():
+        if next(layer.children(), None) is not None:
+            continue  # a container: its layers come next
+        shape = _out_shape(layer, shape)
+        if next(layer.parameters(), None) is not None:
+            sizes.append(math.prod(shape))
+    return sizes
 
 
-def layer_widths(cfg: VAEConfig) -> list[int]:
-    """Per image, the size of every tensor a forward pass produces, in model.py's order (input included)."""
-    h, lat = cfg.hidden, cfg.latent_dim
-    if cfg.arch == "mlp":
-        enc = [cfg.n_pixels, *h, 2 * lat]  # ... -> (mu, logvar)
-        dec = [lat, *reversed(h), cfg.n_pixels]
-        return enc + dec
-    c1, c2 = cfg.conv_channels
-    enc = [cfg.n_pixels, c1 * 14 * 14, c2 * 7 * 7, h[-1], 2 * lat]
-    dec = [lat, h[-1], c2 * 7 * 7, c1 * 14 * 14, cfg.n_pixels]
-    return enc + dec
+def _out_shape(layer: nn.Module, shape: tuple[int, ...]) -> tuple[int, ...]:
+    """The shape per image of what layer makes of an input of `shape` (torch's formulas for each kind)."""
+    if isinstance(layer, nn.Linear):
+        return (layer.out_features,)
+    if isinstance(layer, (nn.Conv2d, nn.ConvTranspose2d)) and isinstance(layer.padding, tuple):
+        k, st, pad, dil = layer.kernel_size, layer.stride, layer.padding, layer.dilation
+        if isinstance(layer, nn.Conv2d):
+            hw = [(n + 2 * pad[i] - dil[i] * (k[i] - 1) - 1) // st[i] + 1 for i, n in enumerate(shape[1:])]
+        else:
+            out_pad = layer.output_padding
+            hw = [(n - 1) * st[i] - 2 * pad[i] + dil[i] * (k[i] - 1) + out_pad[i] + 1
+                  for i, n in enumerate(shape[1:])]
+        return (layer.out_channels, *hw)
+    if isinstance(layer, nn.Flatten) and (layer.start_dim, layer.end_dim) == (1, -1):
+        return (math.prod(shape),)
+    if isinstance(layer, nn.Unflatten) and layer.dim == 1:
+        return tuple(layer.unflattened_size)
+    if isinstance(layer, (nn.ReLU, nn.Dropout)):
+        return shape
+    raise TypeError(f"budget.py does not know the output shape of {type(layer).__name__}; add it to _out_shape")
 
 
-def parameter_count(cfg: VAEConfig) -> int:
-    """sum(p.numel() for p in VAE(cfg).parameters()), from the config's numbers alone (no model is built)."""
-    h, lat = cfg.hidden, cfg.latent_dim
-    heads = 2 * _linear(h[-1], lat)  # to_mu and to_logvar
-    if cfg.arch == "mlp":
-        enc = [cfg.n_pixels, *h]
-        dec = [lat, *reversed(h), cfg.n_pixels]
-        return (sum(_linear(a, b) for a, b in zip(enc[:-1], enc[1:])) + heads
-                + sum(_linear(a, b) for a, b in zip(dec[:-1], dec[1:])))
-    c1, c2 = cfg.conv_channels
-    c = cfg.image_shape[0]  # the conv net reads and writes one channel (config enforces 1 x 28 x 28)
-    flat = c2 * 7 * 7  # 28 -> 14 -> 7 after two stride-2 convolutions
-    encoder = _conv(c, c1) + _conv(c1, c2) + _linear(flat, h[-1]) + heads
-    decoder = _linear(lat, h[-1]) + _linear(h[-1], flat) + _conv(c2, c1) + _conv(c1, c)
-    return encoder + decoder
+def layer_widths(cfg: ModelConfig) -> list[int]:
+    """Per image, the size of every tensor a forward pass produces, in the model's order (input included)."""
+    return list(_on_meta(cfg)[1])
 
 
-def activation_floats(cfg: VAEConfig, batch_size: int) -> int:
+def parameter_count(cfg: ModelConfig) -> int:
+    """sum(p.numel() for p in VAE(cfg).parameters()), counted on a meta-device copy (nothing is allocated)."""
+    return _on_meta(cfg)[0]
+
+
+def activation_floats(cfg: ModelConfig, batch_size: int) -> int:
     """An upper bound on the floats one training step (forward + backward) keeps for a batch.
 
     Autograd keeps each layer's output as the pre-activation and the ReLU's output (a third with dropout, its
@@ -77,7 +101,7 @@ def activation_floats(cfg: VAEConfig, batch_size: int) -> int:
     return batch_size * per_image
 
 
-def check_budget(cfg: VAEConfig, batch_size: int | None = None) -> None:
+def check_budget(cfg: ModelConfig, batch_size: int | None = None) -> None:
     """Raise BudgetError (one line, the number and the limit) when the model, or a training step with
     `batch_size` images, would exceed the budget."""
     n = parameter_count(cfg)

@@ -6,12 +6,20 @@ import math
 from dataclasses import asdict, dataclass, fields
 from numbers import Integral
 
+from .architectures import BUILDERS, fixed_image_shape
 from .budget import check_budget
-from .settings import setting
+from .settings import run_settings, setting
 
-ARCHITECTURES = ("mlp", "conv")
+ARCHITECTURES = tuple(BUILDERS)  # "mlp", "conv": architectures/ holds what each builds
 LIKELIHOODS = ("bernoulli", "gaussian")
-# Images are small: grey or colour (with alpha), at most 128 x 128. The conv net is built for 1 x 28 x 28.
+# The bounds of the settings below: the command line, the Train form and the checkpoint schema accept these.
+MAX_LATENT_DIM = 512
+MAX_WIDTH = 8192  # of a hidden layer
+MAX_HIDDEN_LAYERS = 32
+MAX_CONV_CHANNELS = 1024
+MAX_SIGMA = 1e3
+MAX_BETA = 1e3
+# Images are small: grey or colour (with alpha), at most 128 x 128 (the conv net: 1 x 28 x 28 only).
 MAX_IMAGE_CHANNELS = 4
 MAX_IMAGE_SIDE = 128
 
@@ -26,32 +34,35 @@ def _ints(name: str, values) -> tuple[int, ...]:
     return tuple(int(v) for v in values)
 
 
+@run_settings("model")
 @dataclass(frozen=True)
 class VAEConfig:
     # Each setting is declared once, here (settings.py builds the command line's flags and the form from it).
     arch: str = setting("mlp", flag="--arch", choices=ARCHITECTURES, label="Architecture",
                         help="mlp: fully connected; conv: two conv layers before the dense ones")
-    latent_dim: int = setting(2, flag="--latent-dim", lo=1, hi=512, label="Latent dimensions", ui=dict(hi=64),
-                              help="dimensions of z; 2 lets you see the whole latent space")
+    latent_dim: int = setting(2, flag="--latent-dim", lo=1, hi=MAX_LATENT_DIM, label="Latent dimensions",
+                              ui=dict(hi=64), help="dimensions of z; 2 lets you see the whole latent space")
     # MLP encoder widths, mirrored by the decoder; conv uses the last one
-    hidden: tuple[int, ...] = setting((512, 256), flag="--hidden", lo=1, hi=8192, what="hidden sizes",
-                                      label="Hidden sizes", help="comma-separated encoder widths; the decoder mirrors "
-                                      "them (the conv model uses the last one)")
+    hidden: tuple[int, ...] = setting((512, 256), flag="--hidden", lo=1, hi=MAX_WIDTH, max_len=MAX_HIDDEN_LAYERS,
+                                      what="hidden sizes", label="Hidden sizes",
+                                      help="comma-separated encoder widths; the decoder mirrors them (the conv "
+                                           "model uses the last one)")
     likelihood: str = setting("bernoulli", flag="--likelihood", choices=LIKELIHOODS, label="Likelihood p(x|z)",
                               help="bernoulli: each pixel on/off with the decoded probability; gaussian: "
                                    "N(decoded, sigma^2)")
     # fixed std of the Gaussian likelihood (ignored for Bernoulli)
-    sigma: float = setting(0.1, flag="--sigma", lo=0, hi=1e3, lo_open=True, applies=("likelihood", ("gaussian",)),
-                           label="σ", note="Gaussian likelihood only", ui=dict(lo=0.01, hi=1.0, step=0.01),
-                           help="std of the Gaussian likelihood")
+    sigma: float = setting(0.1, flag="--sigma", lo=0, hi=MAX_SIGMA, lo_open=True,
+                           applies=("likelihood", ("gaussian",)), label="σ", note="Gaussian likelihood only",
+                           ui=dict(lo=0.01, hi=1.0, step=0.01), help="std of the Gaussian likelihood")
     # weight of the KL term (beta-VAE; 1 is the plain ELBO)
-    beta: float = setting(1.0, flag="--beta", lo=0, hi=1e3, label="β (weight of the KL term)", ui=dict(hi=100.0),
+    beta: float = setting(1.0, flag="--beta", lo=0, hi=MAX_BETA, label="β (weight of the KL term)",
+                          ui=dict(hi=100.0),
                           help="weight of the KL term; 1 is the plain ELBO, larger pulls codes towards the prior")
     dropout: float = setting(0.0, flag="--dropout", lo=0, hi=1, hi_open=True, label="Dropout",
                              ui=dict(hi=0.9, step=0.05), help="dropout rate of the hidden layers")
     image_shape: tuple[int, int, int] = (1, 28, 28)
-    conv_channels: tuple[int, ...] = setting((32, 64), flag="--conv-channels", lo=1, hi=1024, min_len=2, max_len=2,
-                                             what="conv channels", applies=("arch", ("conv",)),
+    conv_channels: tuple[int, ...] = setting((32, 64), flag="--conv-channels", lo=1, hi=MAX_CONV_CHANNELS,
+                                             min_len=2, max_len=2, what="conv channels", applies=("arch", ("conv",)),
                                              label="Conv channels", note="convolutional only",
                                              help="channels of the two conv layers (conv only)")
 
@@ -69,24 +80,26 @@ class VAEConfig:
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
                 raise ValueError(f"{name} must be a finite number, got {value!r}")
-        if not 1 <= self.latent_dim <= 512:
-            raise ValueError(f"latent_dim must be between 1 and 512, got {self.latent_dim}")
-        if not self.hidden or len(self.hidden) > 32 or any(h < 1 or h > 8192 for h in self.hidden):
-            raise ValueError(f"hidden sizes must be 1..8192 (1 to 32 of them), got {list(self.hidden)}")
-        if not 0 < self.sigma <= 1e3:
-            raise ValueError(f"sigma must be positive (at most 1000), got {self.sigma}")
-        if not 0 <= self.beta <= 1e3:
-            raise ValueError(f"beta must be in [0, 1000], got {self.beta}")
+        if not 1 <= self.latent_dim <= MAX_LATENT_DIM:
+            raise ValueError(f"latent_dim must be between 1 and {MAX_LATENT_DIM}, got {self.latent_dim}")
+        if not 1 <= len(self.hidden) <= MAX_HIDDEN_LAYERS or any(h < 1 or h > MAX_WIDTH for h in self.hidden):
+            raise ValueError(f"hidden sizes must be 1..{MAX_WIDTH} (1 to {MAX_HIDDEN_LAYERS} of them), "
+                             f"got {list(self.hidden)}")
+        if not 0 < self.sigma <= MAX_SIGMA:
+            raise ValueError(f"sigma must be positive (at most {MAX_SIGMA:g}), got {self.sigma}")
+        if not 0 <= self.beta <= MAX_BETA:
+            raise ValueError(f"beta must be in [0, {MAX_BETA:g}], got {self.beta}")
         if not 0 <= self.dropout < 1:
             raise ValueError(f"dropout must be in [0, 1), got {self.dropout}")
-        if len(self.conv_channels) != 2 or any(c < 1 or c > 1024 for c in self.conv_channels):
-            raise ValueError(f"conv_channels must be two sizes in 1..1024, got {self.conv_channels}")
+        if len(self.conv_channels) != 2 or any(c < 1 or c > MAX_CONV_CHANNELS for c in self.conv_channels):
+            raise ValueError(f"conv_channels must be two sizes in 1..{MAX_CONV_CHANNELS}, got {self.conv_channels}")
         c, h, w = self.image_shape if len(self.image_shape) == 3 else (0, 0, 0)
         if not (1 <= c <= MAX_IMAGE_CHANNELS and 1 <= h <= MAX_IMAGE_SIDE and 1 <= w <= MAX_IMAGE_SIDE):
             raise ValueError(f"image_shape must be [C, H, W] with C in 1..{MAX_IMAGE_CHANNELS} and H, W in "
                              f"1..{MAX_IMAGE_SIDE}, got {list(self.image_shape)}")
-        if self.arch == "conv" and self.image_shape != (1, 28, 28):
-            raise ValueError("the conv architecture is built for 1x28x28 images")
+        fixed = fixed_image_shape(self.arch)
+        if fixed is not None and self.image_shape != fixed:
+            raise ValueError(f"the {self.arch} architecture is built for {'x'.join(map(str, fixed))} images")
         # Last, once every number is sane: refuse a model too large to build, before anything allocates it.
         check_budget(self)
 

@@ -14,10 +14,12 @@ import sys
 
 import torch
 
+from .checkpoint import CheckpointError, load_checkpoint
 from .data import DatasetError, load_dataset, to_float
-from .flags import FlagError, int_in
 from .losses import kl_to_standard_normal, reconstruction_nll
 from .model import VAE
+from .settings import FlagError, int_in
+from .train_config import MAX_LIMIT
 
 # The IWAE's memory no longer grows with k (model.iwae_log_likelihood works in chunks), its time does: k = 5000
 # on the 10,000 test images is about 50 times the default's.
@@ -69,8 +71,6 @@ def evaluate(model: VAE, dataset_name: str, iwae_k: int = 100, data_dir: str | N
 
 
 def main(argv: list[str] | None = None) -> int:
-    from .checkpoint import CheckpointError, load_checkpoint
-
     p = argparse.ArgumentParser(prog="python -m vae_core.evaluate", description=__doc__.split("\n\n")[0])
     p.add_argument("checkpoint", help="checkpoint folder (config.json + model.safetensors)")
     p.add_argument("--json", action="store_true", help="print one JSON object")
@@ -81,7 +81,7 @@ def main(argv: list[str] | None = None) -> int:
     args = p.parse_args(argv)
     try:
         int_in("--iwae-k", args.iwae_k, 0, MAX_IWAE_K)
-        int_in("--limit", args.limit, 1, 10_000_000)
+        int_in("--limit", args.limit, 1, MAX_LIMIT)
         model, config = load_checkpoint(args.checkpoint)
         # read_config validated the data section: absent, or a dataset name we know.
         result = evaluate(model, config.get("data", {}).get("dataset", "mnist"), args.iwae_k, args.data_dir, args.limit)

@@ -14,6 +14,7 @@ import math
 import torch
 from torch import nn
 
+from . import architectures
 from .budget import layer_widths
 from .config import VAEConfig
 from .losses import kl_to_standard_normal, log_normal, log_standard_normal, reconstruction_nll
@@ -22,86 +23,11 @@ from .losses import kl_to_standard_normal, log_normal, log_standard_normal, reco
 IWAE_CHUNK_FLOATS = 32 * 1024 * 1024
 
 
-def _mlp(sizes: list[int], dropout: float) -> list[nn.Module]:
-    """Linear + ReLU (+ Dropout) for each consecutive pair of sizes."""
-    layers: list[nn.Module] = []
-    for n_in, n_out in zip(sizes[:-1], sizes[1:]):
-        layers += [nn.Linear(n_in, n_out), nn.ReLU()]
-        if dropout > 0:
-            layers.append(nn.Dropout(dropout))
-    return layers
-
-
-class MLPEncoder(nn.Module):
-    def __init__(self, cfg: VAEConfig):
-        super().__init__()
-        self.body = nn.Sequential(nn.Flatten(), *_mlp([cfg.n_pixels, *cfg.hidden], cfg.dropout))
-        self.to_mu = nn.Linear(cfg.hidden[-1], cfg.latent_dim)
-        self.to_logvar = nn.Linear(cfg.hidden[-1], cfg.latent_dim)
-
-    def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        h = self.body(x)
-        return self.to_mu(h), self.to_logvar(h)
-
-
-class MLPDecoder(nn.Module):
-    """A plain stack Linear/ReLU/.../Linear: the browser runs a copy of exactly this."""
-
-    def __init__(self, cfg: VAEConfig):
-        super().__init__()
-        widths = [cfg.latent_dim, *reversed(cfg.hidden)]
-        self.net = nn.Sequential(*_mlp(widths, cfg.dropout), nn.Linear(widths[-1], cfg.n_pixels))
-        self.image_shape = cfg.image_shape
-
-    def forward(self, z: torch.Tensor) -> torch.Tensor:
-        return self.net(z).view(-1, *self.image_shape)
-
-
-class ConvEncoder(nn.Module):
-    """Two stride-2 convolutions, 28 -> 14 -> 7, then a dense layer to (mu, logvar)."""
-
-    def __init__(self, cfg: VAEConfig):
-        super().__init__()
-        c1, c2 = cfg.conv_channels
-        self.body = nn.Sequential(
-            nn.Conv2d(1, c1, 4, stride=2, padding=1), nn.ReLU(),
-            nn.Conv2d(c1, c2, 4, stride=2, padding=1), nn.ReLU(),
-            nn.Flatten(),
-            *_mlp([c2 * 7 * 7, cfg.hidden[-1]], cfg.dropout),
-        )
-        self.to_mu = nn.Linear(cfg.hidden[-1], cfg.latent_dim)
-        self.to_logvar = nn.Linear(cfg.hidden[-1], cfg.latent_dim)
-
-    def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        h = self.body(x)
-        return self.to_mu(h), self.to_logvar(h)
-
-
-class ConvDecoder(nn.Module):
-    """The encoder in reverse: dense to 7x7 feature maps, two stride-2 transposed convolutions to 28x28."""
-
-    def __init__(self, cfg: VAEConfig):
-        super().__init__()
-        c1, c2 = cfg.conv_channels
-        self.net = nn.Sequential(
-            *_mlp([cfg.latent_dim, cfg.hidden[-1], c2 * 7 * 7], cfg.dropout),
-            nn.Unflatten(1, (c2, 7, 7)),
-            nn.ConvTranspose2d(c2, c1, 4, stride=2, padding=1), nn.ReLU(),
-            nn.ConvTranspose2d(c1, 1, 4, stride=2, padding=1),
-        )
-
-    def forward(self, z: torch.Tensor) -> torch.Tensor:
-        return self.net(z)
-
-
 class VAE(nn.Module):
     def __init__(self, cfg: VAEConfig):
         super().__init__()
         self.cfg = cfg
-        if cfg.arch == "mlp":
-            self.encoder, self.decoder = MLPEncoder(cfg), MLPDecoder(cfg)
-        else:
-            self.encoder, self.decoder = ConvEncoder(cfg), ConvDecoder(cfg)
+        self.encoder, self.decoder = architectures.build(cfg)  # the config's entry of architectures.BUILDERS
 
     # --- the four steps of a VAE -------------------------------------------------
 

@@ -28,6 +28,8 @@ import torch
 from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 
+from .config import MAX_LATENT_DIM
+
 REPLAY_NAME = "replay.safetensors"
 FORMAT = "latent-explorer-replay"
 MAX_BYTES = 64 * 2**20  # far above any real replay (10,000 epochs would not fit, nor need to)
@@ -106,7 +108,7 @@ def read_replay(folder: str | os.PathLike) -> Replay | None:
     if "bases" in t:
         variance, bases = t["variance"], t["bases"]
         if not (variance.dtype == bases.dtype == torch.float32 and variance.shape == (e, 2) and bases.ndim == 3
-                and bases.shape[:2] == (e, 2) and 3 <= bases.shape[2] <= 512
+                and bases.shape[:2] == (e, 2) and 3 <= bases.shape[2] <= MAX_LATENT_DIM
                 and bool(torch.isfinite(variance).all()) and bool(torch.isfinite(bases).all())):
             return None
         variance, bases = variance.numpy(), bases.numpy()

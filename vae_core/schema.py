@@ -1,4 +1,7 @@
-"""What a checkpoint's config.json may hold, declared once: every section, its types and its bounds.
+"""What a checkpoint's config.json may hold: every section, its types and its bounds.
+
+The model section and the run's settings in the training section are derived from the settings' declarations
+(config.py, train_config.py), so they accept exactly what the command line and the Train form do.
 
 config.json comes from a file anybody can edit or hand over, and the command lines and the dashboard read every
 section of it. Checked here, a consumer finds each known section either absent or well-typed, with finite
@@ -13,13 +16,16 @@ from __future__ import annotations
 import json
 import math
 import re
+from dataclasses import fields
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, Strict, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, Strict, ValidationError, create_model, model_validator
 
-from .config import ARCHITECTURES, LIKELIHOODS, MAX_IMAGE_CHANNELS, MAX_IMAGE_SIDE
+from .architectures import fixed_image_shape
+from .config import MAX_IMAGE_CHANNELS, MAX_IMAGE_SIDE, VAEConfig
 from .data import DATASETS, FILES
-from .noise import KINDS as CORRUPTIONS
+from .settings import Spec, specs
+from .train_config import MAX_EPOCHS, MAX_LIMIT, MAX_THREADS, TrainConfig
 
 MAX_DEPTH = 16  # our config.json nests 4 deep; json.loads itself overflows the stack near 1,000
 MAX_STRING = 4096  # the longest string we write is the command line
@@ -55,26 +61,58 @@ class _Section(BaseModel):
     model_config = ConfigDict(extra="ignore", frozen=True)
 
 
-class ModelSection(BaseModel):
+def _setting_type(spec: Spec):
+    """The JSON type of a declared setting: its kind, bounds, choices and length, as the command line checks it."""
+    if spec.choices:
+        return Literal[spec.choices]  # type: ignore[valid-type]
+    if spec.kind == "int":
+        return _int(int(spec.lo), int(spec.hi))
+    if spec.kind == "ints":
+        item = _int(int(spec.lo), int(spec.hi))
+        return Annotated[list[item], Field(min_length=spec.min_len, max_length=spec.max_len)]
+    if spec.kind == "float":
+        lo = spec.lo if spec.lo is not None else -MAX_ABS_FLOAT
+        hi = spec.hi if spec.hi is not None else MAX_ABS_FLOAT
+        return Annotated[float, Strict(), Field(allow_inf_nan=False, **{"gt" if spec.lo_open else "ge": lo},
+                                                **{"lt" if spec.hi_open else "le": hi})]
+    return _str()
+
+
+def _fields_of(cls, others: dict, *, optional: bool, required: tuple[str, ...] = ()) -> dict:
+    """Pydantic fields for the dataclass's fields, in its order: a declared setting's type from its declaration
+    with its default (lists for tuples) or None when `optional`; any other field as `others` gives it."""
+    declared = {spec.name: spec for spec in specs(cls)}
+    out = {}
+    for f in fields(cls):
+        if f.name not in declared:
+            out[f.name] = others[f.name]  # a KeyError here: a new field of cls that config.json needs a type for
+            continue
+        spec = declared[f.name]
+        if optional:
+            out[f.name] = (_setting_type(spec) | None, None)
+        else:
+            default = list(spec.default) if isinstance(spec.default, tuple) else spec.default
+            out[f.name] = (_setting_type(spec), ... if f.name in required else default)
+    return out
+
+
+class _ModelBase(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    arch: Literal[ARCHITECTURES]  # type: ignore[valid-type]
-    latent_dim: _int(1, 512) = 2
-    hidden: Annotated[list[_int(1, 8192)], Field(min_length=1, max_length=32)] = [512, 256]
-    likelihood: Literal[LIKELIHOODS] = "bernoulli"  # type: ignore[valid-type]
-    sigma: _float(hi=1e3, gt=0.0) = 0.1
-    beta: _float(0.0, 1e3) = 1.0
-    dropout: Annotated[float, Strict(), Field(allow_inf_nan=False, ge=0.0, lt=1.0)] = 0.0
-    image_shape: Annotated[list[_int(1, MAX_IMAGE_SIDE)], Field(min_length=3, max_length=3)] = [1, 28, 28]
-    conv_channels: Annotated[list[_int(1, 1024)], Field(min_length=2, max_length=2)] = [32, 64]
-
     @model_validator(mode="after")
-    def _shape(self) -> "ModelSection":
+    def _shape(self) -> "_ModelBase":
         if self.image_shape[0] > MAX_IMAGE_CHANNELS:
             raise ValueError(f"image_shape has {self.image_shape[0]} channels; at most {MAX_IMAGE_CHANNELS}")
-        if self.arch == "conv" and self.image_shape != [1, 28, 28]:
-            raise ValueError("the conv architecture is built for image_shape [1, 28, 28]")
+        fixed = fixed_image_shape(self.arch)
+        if fixed is not None and self.image_shape != list(fixed):
+            raise ValueError(f"the {self.arch} architecture is built for image_shape {list(fixed)}")
         return self
+
+
+ImageShape = Annotated[list[_int(1, MAX_IMAGE_SIDE)], Field(min_length=3, max_length=3)]
+# VAEConfig's fields: arch required, the others defaulting as in VAEConfig.
+ModelSection = create_model("ModelSection", __base__=_ModelBase, **_fields_of(
+    VAEConfig, {"image_shape": (ImageShape, [1, 28, 28])}, optional=False, required=("arch",)))
 
 
 Sha256 = Annotated[str, Strict(), Field(pattern=r"^[0-9a-f]{64}$")]
@@ -83,27 +121,20 @@ Sha256 = Annotated[str, Strict(), Field(pattern=r"^[0-9a-f]{64}$")]
 class DataSection(_Section):
     dataset: Literal[DATASETS] = "mnist"  # type: ignore[valid-type]
     sha256: dict[Literal[FILES], Sha256] | None = None  # type: ignore[valid-type]
-    n_train: _int(0, 10_000_000) | None = None
+    n_train: _int(0, MAX_LIMIT) | None = None
 
 
-class TrainingSection(_Section):
-    dataset: Literal[DATASETS] | None = None  # type: ignore[valid-type]
-    epochs: _int(1, 100_000) | None = None
-    batch_size: _int(1, 1_000_000) | None = None
-    lr: _float(hi=1e12, gt=0.0) | None = None  # what TrainConfig accepts (vae_core/train.py MAX_LR)
-    schedule: Literal["onecycle", "constant"] | None = None
-    seed: Count | None = None
-    device: _str(64) | None = None
-    limit: _int(1, 10_000_000) | None = None
-    data_dir: _str() | None = None
-    threads: _int(1, 4096) | None = None
-    precision: Literal["auto", "fp32", "bf16"] | None = None
-    epochs_completed: _int(0, 100_000) | None = None
+class _TrainingBase(_Section):
+    # what the run recorded of itself besides TrainConfig
+    epochs_completed: _int(0, MAX_EPOCHS) | None = None
     status: Literal["completed", "stopped", "diverged", "running"] | None = None
     seconds: Seconds | None = None
     matmul_precision: Literal["fp32", "bf16"] | None = None
-    corruption: Literal[CORRUPTIONS] | None = None  # type: ignore[valid-type]  (the denoising VAE's input noise)
-    corruption_level: _float(0.0, 1e3) | None = None
+
+
+# TrainConfig's fields, each optional
+TrainingSection = create_model("TrainingSection", __base__=_TrainingBase, **_fields_of(
+    TrainConfig, {"threads": (_int(1, MAX_THREADS) | None, None)}, optional=True))
 
 
 class MetricsSection(_Section):
@@ -114,8 +145,8 @@ class MetricsSection(_Section):
 
 
 class EpochRow(_Section):
-    epoch: _int(1, 100_000)
-    epochs: _int(1, 100_000) | None = None
+    epoch: _int(1, MAX_EPOCHS)
+    epochs: _int(1, MAX_EPOCHS) | None = None
     step: Count | None = None
     train_loss: Loss | None = None
     test_loss: Loss | None = None

@@ -5,12 +5,17 @@ and the condition under which it applies (conv channels for the conv net only, s
 likelihood only, a corruption level only with a corruption). From those declarations come:
 
     add_arguments   the argparse flags of `python -m vae_core.train`
-    check           the range checks, one line naming the flag (or the form's label) that is wrong
+    check           the range checks, one line naming the flag (or the form's label) that is wrong: argparse
+                    takes "inf", "nan" or a 23-digit seed without complaint, and what they break (a crash at
+                    save, an overflow in torch.manual_seed) would be far from the flag
     build           the two dataclasses from checked values (settings that do not apply take their default)
     command         the "same run from the command line" text, which parses back to the same dataclasses
 and the dashboard's Train form (dashboard/train_tab.py) draws one widget per declared setting.
 
 Adding a setting is one `setting(...)` field plus its use in the model or the loop.
+
+This module imports nothing of vae_core: the run's two dataclasses (config.py, train_config.py) register
+themselves with `run_settings`, and vae_core's package import brings both in.
 """
 
 from __future__ import annotations
@@ -21,9 +26,42 @@ import shlex
 from dataclasses import MISSING, dataclass, field, fields
 from typing import Any, Callable
 
-from .flags import FlagError, int_in, int_list, number_in
-
 KEY = "setting"  # the key of a field's metadata that holds its Spec
+RUN_PARTS = ("model", "train")  # a run's dataclasses, in the order of their flags and of build()'s result
+_run_classes: dict[str, type] = {}
+
+
+class FlagError(ValueError):
+    """A flag's value out of range; the message names the flag."""
+
+
+def int_in(flag: str, value: int | None, lo: int, hi: int) -> None:
+    if value is not None and not lo <= value <= hi:
+        shown = str(value) if len(str(value)) <= 24 else f"a {len(str(abs(value)))}-digit number"
+        bound = f"at least {lo:,}" if value < lo else f"at most {hi:,}"
+        raise FlagError(f"{flag} must be {bound} (an integer in {lo:,}..{hi:,}), got {shown}")
+
+
+def number_in(flag: str, value: float, lo: float, hi: float, *, lo_open: bool = False, hi_open: bool = False) -> None:
+    """lo <= value <= hi (or < at an open end), and finite."""
+    ok = math.isfinite(value) and (value > lo if lo_open else value >= lo) and (value < hi if hi_open else value <= hi)
+    if not ok:
+        lo_s, hi_s = ("(" if lo_open else "[") + f"{lo:g}", f"{hi:g}" + (")" if hi_open else "]")
+        raise FlagError(f"{flag} must be a finite number in {lo_s}, {hi_s}, got {value:g}")
+
+
+def int_list(flag: str, what: str, text: str, lo: int, hi: int, *, min_len: int = 1, max_len: int = 32,
+             example: str = "512,256") -> tuple[int, ...]:
+    """'512,256' -> (512, 256): comma-separated integers, each in lo..hi, between min_len and max_len of them."""
+    parts = [p.strip() for p in text.split(",") if p.strip()]
+    if not min_len <= len(parts) <= max_len or not all(p.isdigit() and len(p) <= 9 for p in parts):
+        count = f"{min_len}" if min_len == max_len else f"{min_len} to {max_len}"
+        raise FlagError(f"{flag} must be {count} comma-separated integers in {lo}..{hi}, e.g. {example}")
+    values = tuple(int(p) for p in parts)
+    for v in values:
+        if not lo <= v <= hi:
+            raise FlagError(f"{what} must be {lo}..{hi}, got {v} ({flag})")
+    return values
 
 
 @dataclass(frozen=True)
@@ -72,12 +110,29 @@ def specs(*classes) -> list[Spec]:
     return out
 
 
+def run_settings(part: str) -> Callable[[type], type]:
+    """Class decorator: the dataclass holds the `part` ("model" or "train") of a run's settings."""
+    if part not in RUN_PARTS:
+        raise ValueError(f"part must be one of {RUN_PARTS}, got {part!r}")
+
+    def register(cls: type) -> type:
+        _run_classes[part] = cls
+        return cls
+
+    return register
+
+
+def run_classes() -> tuple[type, ...]:
+    """The registered dataclasses of a run: (VAEConfig, TrainConfig)."""
+    missing = [part for part in RUN_PARTS if part not in _run_classes]
+    if missing:  # only reachable by importing this file outside its package
+        raise RuntimeError(f"no dataclass registered for the run's {', '.join(missing)} settings")
+    return tuple(_run_classes[part] for part in RUN_PARTS)
+
+
 def run_specs() -> list[Spec]:
     """The settings of a training run: the model's, then the loop's."""
-    from .config import VAEConfig
-    from .train import TrainConfig
-
-    return specs(VAEConfig, TrainConfig)
+    return specs(*run_classes())
 
 
 def format_value(spec: Spec, value) -> str:
@@ -134,15 +189,13 @@ def build(values: dict, all_specs: list[Spec] | None = None, *, drop_inapplicabl
     takes its default, so the dataclasses hold no value the run ignores and the command text, which leaves it
     out, says the same. The command line passes what was typed: a --corruption-level without --corruption is
     an error the user should hear of."""
-    from .config import VAEConfig
-    from .train import TrainConfig
-
+    classes = run_classes()
     all_specs = all_specs if all_specs is not None else run_specs()
-    by_owner: dict[str, dict] = {"VAEConfig": {}, "TrainConfig": {}}
+    by_owner: dict[str, dict] = {cls.__name__: {} for cls in classes}
     for s in all_specs:
         v = values.get(s.name, s.default)
         by_owner[s.owner][s.name] = s.default if drop_inapplicable and not s.is_applicable(values) else v
-    return VAEConfig(**by_owner["VAEConfig"]), TrainConfig(**by_owner["TrainConfig"])
+    return tuple(cls(**by_owner[cls.__name__]) for cls in classes)
 
 
 def values_of(*configs) -> dict:
