@@ -18,21 +18,13 @@ import pytest
 import torch
 
 from conftest import finishes, tiny_cfg
+from factories import tcfg
 from dashboard import training_job as tj
 from dashboard import training_worker as tw
 from vae_core.checkpoint import load_checkpoint
 from vae_core.train import Callback, TrainConfig
 
 TIMEOUT = 60  # seconds a gate may wait for the training thread to reach it: only a hang takes that long
-
-
-def tcfg(**kw) -> TrainConfig:
-    kw.setdefault("epochs", 2)
-    kw.setdefault("limit", 500)
-    kw.setdefault("batch_size", 50)  # 10 steps per epoch
-    kw.setdefault("lr", 1e-2)
-    kw.setdefault("device", "cpu")
-    return TrainConfig(**kw)
 
 
 @pytest.fixture

@@ -16,19 +16,12 @@ import pytest
 import torch
 
 from conftest import small_mnist, tiny_cfg
+from factories import tcfg
 from dashboard import training_worker as tw
 from vae_core.model import VAE
-from vae_core.train import Callback, TrainConfig
+from vae_core.train import Callback
 
 END_TIMEOUT = 180  # generous: a loaded CI machine; every wait ends as soon as the worker does
-
-
-def tcfg(**kw) -> TrainConfig:
-    kw.setdefault("epochs", 2)
-    kw.setdefault("batch_size", 50)  # 10 steps per epoch
-    kw.setdefault("lr", 1e-2)
-    kw.setdefault("device", "cpu")
-    return TrainConfig(**kw)
 
 
 class Recorder:

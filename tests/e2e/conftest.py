@@ -12,21 +12,17 @@ from __future__ import annotations
 
 import contextlib
 import os
-import socket
 import re
-import subprocess
-import sys
-import tempfile
-import time
-import urllib.request
 from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
 
+from dashboard import serving
+
 ROOT = Path(__file__).resolve().parents[2]
-APP = ROOT / "dashboard" / "app.py"
+APP = serving.APP
 OUT = ROOT / "test-output"
 SHOTS = OUT / "screenshots"  # scripts/update_screenshots.sh copies the README's and docs/lecture.md's from here
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
@@ -144,43 +140,6 @@ def chromium_path() -> str | None:
         return None
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def start_streamlit(port: int, env: dict | None = None, script: Path = APP) -> subprocess.Popen:
-    cmd = [sys.executable, "-m", "streamlit", "run", str(script), "--server.headless", "true",
-           "--server.port", str(port), "--browser.gatherUsageStats", "false"]
-    # Its output to a file, not a pipe: nobody reads a pipe while the tests run, and a full one would block the
-    # server at its next log line.
-    log = tempfile.TemporaryFile()
-    proc = subprocess.Popen(cmd, cwd=ROOT, env={**os.environ, **(env or {})}, stdout=log,
-                            stderr=subprocess.STDOUT, start_new_session=True)
-    proc.log = log
-    return proc
-
-
-def server_output(proc: subprocess.Popen) -> str:
-    proc.log.seek(0)
-    return proc.log.read().decode(errors="replace")
-
-
-def wait_healthy(url: str, proc: subprocess.Popen, timeout: float = 90) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"streamlit exited with {proc.returncode}:\n{server_output(proc)}")
-        try:
-            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:
-                if r.status == 200:
-                    return
-        except OSError:
-            time.sleep(0.3)
-    raise RuntimeError(f"streamlit did not answer at {url} within {timeout:.0f} s")
-
-
 @pytest.fixture(scope="session")
 def chromium():
     path = chromium_path()
@@ -196,19 +155,8 @@ def chromium():
 def running_app(env: dict | None = None, script: Path = APP):
     """`streamlit run dashboard/app.py` (or another page) on a free port for the duration of the block; yields
     its URL."""
-    port = free_port()
-    proc = start_streamlit(port, env, script)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        wait_healthy(url, proc)
-        yield url
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-        proc.log.close()
+    with serving.running_streamlit(script, env) as server:
+        yield server.url
 
 
 @pytest.fixture(scope="module")
