@@ -48,6 +48,19 @@ def frame(page) -> None:
     page.evaluate("new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r)))")
 
 
+def settled(page, script: str, arg=None, frames: int = 3):
+    """What `script` returns once it has returned the same for a few frames (the page may still be laying out)."""
+    value, still = page.evaluate(script, arg), 0
+    for _ in range(200):
+        frame(page)
+        now = page.evaluate(script, arg)
+        still = still + 1 if now == value else 0
+        if still >= frames:
+            return now
+        value = now
+    raise AssertionError(f"{script[:60]!r} kept changing: {value}")
+
+
 def settled_box(locator, frames: int = 3) -> dict:
     """The element's box once it has stayed put for a few frames: on a loaded machine the page may still be
     laying out (fonts, the sliders' column) after it is ready, and a drag aimed at the old box hits a neighbour."""
@@ -90,6 +103,22 @@ def slider_value(page, name: str) -> float:
 
 LP = "window.__latentPlane"
 EXPLORE_SHOWN = "() => Boolean(document.querySelector('.st-key-explore_map'))"  # the map's control row
+# Streamlit marks its app element with the state of the script: "running" during a run (a fragment's too).
+APP_IDLE = "() => document.querySelector('[data-testid=stApp]')?.dataset.testScriptState === 'notRunning'"
+
+
+def run_done(page, timeout: float = 60_000) -> None:
+    """Until no script run is under way and the page has drawn two more frames: the page as a screenshot or the
+    next gesture should find it, once what started the run has been seen."""
+    page.wait_for_function(APP_IDLE, timeout=timeout)
+    frame(page)
+
+
+def plane_settled(page, timeout: float = 60_000) -> None:
+    """run_done, and the live plane has measured its place again (it does 300 and 1,500 ms after it mounts, as
+    what is above it arrives): its locate() then names the pixel a gesture lands on."""
+    page.wait_for_function(f"() => {LP}.remeasured >= 2 && ({APP_IDLE})()", timeout=timeout)
+    frame(page)
 
 
 def url_param(page, name: str) -> str | None:
