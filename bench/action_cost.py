@@ -23,7 +23,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import load  # noqa: E402
 from cold_start import (  # noqa: E402
-    CHROMIUM_ARGS, VIEWPORT, chromium_path, cpu_seconds, process_tree, start_app, wait_healthy,
+    CHROMIUM_ARGS, VIEWPORT, chromium_path, cpu_seconds, process_tree, start_app,
 )
 
 METRICS = ("TaskDuration", "ScriptDuration", "LayoutDuration", "RecalcStyleDuration")
@@ -40,7 +40,7 @@ async def run(args) -> None:
 
     app = start_app()
     try:
-        wait_healthy(app)
+        app.wait_healthy()
         async with async_playwright() as pw:
             browser = await pw.chromium.launch(executable_path=chromium_path(args.chromium), args=CHROMIUM_ARGS)
             ctx = await browser.new_context(viewport=VIEWPORT)

@@ -32,17 +32,19 @@ import math
 import os
 import re
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from dashboard.serving import Server, free_port, start_streamlit  # noqa: E402
+
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 VIEWPORT = {"width": 1600, "height": 1200}
 MILESTONES = ("server_up", "first_paint", "app_output", "map_drawn", "digit_shown", "interactive")
@@ -71,30 +73,11 @@ PAGE_PROBE = """(() => {
 # --- the server --------------------------------------------------------------------------------
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @dataclass
-class App:
-    """A `streamlit run dashboard/app.py` process started by a bench script."""
+class App(Server):
+    """A `streamlit run dashboard/app.py` process started by a bench script, with a folder of its own."""
 
-    proc: subprocess.Popen
-    url: str
-    started: float  # time.time() just before the process was started
-    log: Path  # its stdout and stderr
     tmp: Path  # its private models folder (and the log)
-
-    def stop(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(15)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(5)
 
     @property
     def runs_log(self) -> Path:
@@ -103,15 +86,6 @@ class App:
     def cleanup(self) -> None:
         self.stop()
         shutil.rmtree(self.tmp, ignore_errors=True)
-
-    def log_text(self) -> str:
-        try:
-            return self.log.read_text(errors="replace")
-        except OSError:
-            return ""
-
-    def log_tail(self, n: int = 40) -> str:
-        return "\n".join(self.log_text().splitlines()[-n:])
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -126,25 +100,18 @@ def percentile(values: list[float], q: float) -> float:
 
 def start_app(extra_env: dict | None = None, python_flags: tuple[str, ...] = (), timed_runs: bool = False,
               script: Path = ROOT / "dashboard" / "app.py", tmp: Path | None = None) -> App:
-    """The app (or another page: `script`) on a free port, with an empty models folder of its own; output goes
-    to a log file (a pipe nobody reads would block the server once full). timed_runs: through
-    bench/timed_server.py, which logs the duration of every script run to App.runs_log. tmp: the folder for the
-    models, the log and what the caller put there first (removed by App.cleanup); default a new one."""
+    """The app (or another page: `script`) on a free port, with an empty models folder of its own. timed_runs:
+    through bench/timed_server.py, which logs the duration of every script run to App.runs_log. tmp: the folder
+    for the models, the log and what the caller put there first (removed by App.cleanup); default a new one."""
     tmp = tmp or Path(tempfile.mkdtemp(prefix="latent-bench-"))
     (tmp / "models").mkdir(exist_ok=True)
-    env = {**os.environ, "LATENT_EXPLORER_MODELS_DIR": str(tmp / "models"), **(extra_env or {})}
-    streamlit = ["-m", "streamlit"]
+    env = {"LATENT_EXPLORER_MODELS_DIR": str(tmp / "models"), **(extra_env or {})}
+    entry = None
     if timed_runs:
         env["LATENT_BENCH_RUN_LOG"] = str(tmp / "runs.jsonl")
-        streamlit = [str(Path(__file__).resolve().parent / "timed_server.py")]
-    port = free_port()
-    cmd = [sys.executable, *python_flags, *streamlit, "run", str(script),
-           "--server.headless", "true", "--server.port", str(port), "--browser.gatherUsageStats", "false"]
-    log = tmp / "server.log"
-    started = time.time()
-    with open(log, "wb") as out:
-        proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
-    return App(proc, f"http://127.0.0.1:{port}", started, log, tmp)
+        entry = Path(__file__).resolve().parent / "timed_server.py"
+    server = start_streamlit(tmp / "server.log", script, env, python_flags, entry)
+    return App(server.proc, server.url, server.started, server.log, tmp)
 
 
 class Class(App):
@@ -159,7 +126,7 @@ class Class(App):
 
 def start_class(replicas: int, extra_env: dict | None = None, timed_runs: bool = False) -> App:
     """scripts/serve_class.sh --replicas N on a free port, with an empty models folder of its own shared by the
-    replicas (as in a course); wait_healthy() then waits for the proxy."""
+    replicas (as in a course); its wait_healthy() waits for the proxy."""
     tmp = Path(tempfile.mkdtemp(prefix="latent-bench-class-"))
     (tmp / "models").mkdir()
     env = {**os.environ, "LATENT_EXPLORER_MODELS_DIR": str(tmp / "models"), "VAE_PYTHON": sys.executable,
@@ -175,21 +142,6 @@ def start_class(replicas: int, extra_env: dict | None = None, timed_runs: bool =
     with open(tmp / "serve_class.out", "wb") as out:
         proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
     return Class(proc, f"http://127.0.0.1:{port}", started, tmp / "serve_class.out", tmp)
-
-
-def wait_healthy(app: App, timeout: float = 120, poll: float = 0.025) -> float:
-    """Polls the health endpoint; returns time.time() of the first answer."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if app.proc.poll() is not None:
-            raise RuntimeError(f"streamlit exited with {app.proc.returncode}:\n{app.log_tail()}")
-        try:
-            with urllib.request.urlopen(f"{app.url}/_stcore/health", timeout=2) as r:
-                if r.status == 200:
-                    return time.time()
-        except OSError:
-            time.sleep(poll)
-    raise RuntimeError(f"streamlit did not answer at {app.url} within {timeout:.0f} s:\n{app.log_tail()}")
 
 
 def chromium_path(given: str | None = None) -> str:
@@ -260,7 +212,7 @@ async def one_run(browser, importtime: bool, timeout: float) -> tuple[dict, str]
     flags = ("-X", "importtime") if importtime else ()
     app = start_app(python_flags=flags)
     try:
-        up = wait_healthy(app)
+        up = app.wait_healthy()
         ctx = await browser.new_context(viewport=VIEWPORT)
         await ctx.add_init_script(PAGE_PROBE)
         page = await ctx.new_page()

@@ -90,7 +90,7 @@ def start_app(model: str) -> App:
 def healthy(app: App) -> App:
     """The app once it answers; stopped and its folder removed when it does not."""
     try:
-        cold_start.wait_healthy(app)
+        app.wait_healthy()
     except BaseException:
         app.cleanup()
         raise

@@ -30,7 +30,8 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from tests.e2e.conftest import CHROMIUM_ARGS, chromium_path, running_app  # noqa: E402
+from dashboard.serving import running_streamlit  # noqa: E402
+from tests.e2e.conftest import CHROMIUM_ARGS, chromium_path  # noqa: E402
 from tests.e2e.test_explore_browser import CLASS_POINTS, SCATTER, STAR, lone_point  # noqa: E402
 
 READY = "window.__latentPlane && window.__latentPlane.ready"
@@ -94,7 +95,8 @@ def main() -> None:
     times: dict[str, list[float]] = {"plotly switch": [], "click to pick": [], "pick on the map": [],
                                      "slider -> digit": [], "slider -> Python": []}
     load = os.getloadavg()
-    with running_app() as url, sync_playwright() as p:
+    with running_streamlit() as server, sync_playwright() as p:
+        url = server.url
         browser = p.chromium.launch(executable_path=path, args=CHROMIUM_ARGS)
         one_visit(browser, url, {k: [] for k in times})  # warm: model load, encodings, first Plotly figure
         for _ in range(args.repeats):

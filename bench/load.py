@@ -66,7 +66,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from cold_start import (  # noqa: E402
     CHROMIUM_ARGS, VIEWPORT, chromium_path, cpu_seconds, peak_rss_mib, percentile, process_tree,
-    rss_mib, start_app, wait_healthy,
+    rss_mib, start_app,
 )
 
 TRAIN_DONE = re.compile(r"Trained \d+ epochs in")  # dashboard/training/job.py, _outcome_message()
@@ -528,7 +528,7 @@ def main() -> None:
     app = start_app(timed_runs=True)
     stats = Stats()
     try:
-        wait_healthy(app)
+        app.wait_healthy()
         # From here on this script, Playwright's driver and Chromium run at a lower priority than the server
         # (niceness is inherited by the processes started later): the server's machine gets the CPU first, as
         # it would in a lecture where the students' browsers run on their own laptops.

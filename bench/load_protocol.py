@@ -52,7 +52,7 @@ from urllib.parse import urlsplit
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import load  # noqa: E402
 from cold_start import (  # noqa: E402
-    CHROMIUM_ARGS, VIEWPORT, chromium_path, cpu_seconds, peak_rss_mib, start_app, start_class, wait_healthy,
+    CHROMIUM_ARGS, VIEWPORT, chromium_path, cpu_seconds, peak_rss_mib, start_app, start_class,
 )
 
 RUN_DONE = load.RUN_DONE  # script_finished statuses of a run that completed (full or fragment)
@@ -475,7 +475,7 @@ def main() -> None:
     app = start_class(args.replicas, timed_runs=True) if args.replicas else start_app(timed_runs=True)
     stats, probe = load.Stats(), load.Stats()
     try:
-        wait_healthy(app)
+        app.wait_healthy()
         if args.progress:
             print("recording one real page ...", flush=True)
         groups = asyncio.run(record(app.url, args))

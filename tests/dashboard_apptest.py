@@ -14,34 +14,28 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-import torch
 from streamlit.testing.v1 import AppTest
 
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from vae_core import VAE, VAEConfig, load_dataset, save_checkpoint  # noqa: E402
+from vae_core import VAEConfig, load_dataset  # noqa: E402
 from vae_core.data import DatasetError  # noqa: E402
 
 from apptest_helpers import scatter_charts, select_on_scatter, send_event  # noqa: E402
+from factories import tiny_checkpoint  # noqa: E402
 
 APP = str(ROOT / "dashboard" / "app.py")
-
-
-def _tiny(folder: Path, dataset="mnist", arch="mlp", latent_dim=2, seed=0, loss=150.0):
-    torch.manual_seed(seed)
-    cfg = VAEConfig(arch=arch, latent_dim=latent_dim, hidden=(16,), conv_channels=(4, 8))
-    return save_checkpoint(VAE(cfg), folder, {"data": {"dataset": dataset}, "metrics": {"test_loss": loss}})
 
 
 @pytest.fixture(scope="module")
 def checkpoints(tmp_path_factory):
     root = tmp_path_factory.mktemp("dashboard")
     pre, mine = root / "pretrained", root / "models"
-    _tiny(pre / "mnist-mlp", loss=140.0)
-    _tiny(pre / "mnist-conv", arch="conv", seed=1, loss=145.0)
-    _tiny(mine / "three-d", latent_dim=3, seed=2)
+    tiny_checkpoint(pre / "mnist-mlp", loss=140.0)
+    tiny_checkpoint(pre / "mnist-conv", arch="conv", seed=1, loss=145.0)
+    tiny_checkpoint(mine / "three-d", latent_dim=3, seed=2)
     broken = mine / "broken"  # a valid config but no weights: listed, fails to load
     broken.mkdir(parents=True)
     (broken / "config.json").write_text(json.dumps({

@@ -8,13 +8,11 @@ folder, the repository) appears in anything the page shows.
 
 from __future__ import annotations
 
-import json
 import os
 import sys
 from pathlib import Path
 
 import pytest
-import torch
 from streamlit.testing.v1 import AppTest
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -25,22 +23,16 @@ from bad_checkpoints import write_bad_checkpoints  # noqa: E402  (the library's 
 from dashboard import models  # noqa: E402
 from dashboard.train import figures  # noqa: E402
 from dashboard.training.registry import registry, reset_registry  # noqa: E402
-from vae_core import VAE, VAEConfig, save_checkpoint  # noqa: E402
+from factories import tiny_checkpoint  # noqa: E402
 
 APP = str(ROOT / "dashboard" / "app.py")
 START = "train_start"
 
 
-def _tiny(folder: Path, seed: int = 0, **meta) -> Path:
-    torch.manual_seed(seed)
-    meta = {"data": {"dataset": "mnist"}, "metrics": {"test_loss": 150.0}, **meta}
-    return save_checkpoint(VAE(VAEConfig(hidden=(16,))), folder, meta)
-
-
 @pytest.fixture
 def roots(tmp_path, monkeypatch):
     pre, mine = tmp_path / "pretrained", tmp_path / "models"
-    _tiny(pre / "mnist-mlp")
+    tiny_checkpoint(pre / "mnist-mlp")
     mine.mkdir()
     monkeypatch.setenv("LATENT_EXPLORER_PRETRAINED_DIR", str(pre))
     monkeypatch.setenv("LATENT_EXPLORER_MODELS_DIR", str(mine))
@@ -105,7 +97,7 @@ def weights_only_bad(name: str) -> bool:
 @pytest.fixture
 def bad_roots(corpus, tmp_path, monkeypatch):
     pre = tmp_path / "pretrained"
-    _tiny(pre / "mnist-mlp")
+    tiny_checkpoint(pre / "mnist-mlp")
     mine = next(iter(corpus.values())).parent
     monkeypatch.setenv("LATENT_EXPLORER_PRETRAINED_DIR", str(pre))
     monkeypatch.setenv("LATENT_EXPLORER_MODELS_DIR", str(mine))
@@ -224,7 +216,7 @@ def test_a_thousand_folders_keep_the_page_working(roots):
     app.run()  # a rerun with the list cached
     assert not app.exception and len(labels(app)) == 1001
     # A new folder is listed on the next rerun (the folder's mtime changed), a removed one disappears.
-    _tiny(mine / "fresh", seed=4)
+    tiny_checkpoint(mine / "fresh", seed=4)
     (mine / "m0001" / "config.json").unlink()
     (mine / "m0001" / "model.safetensors").unlink()
     app.run()
@@ -262,7 +254,7 @@ def test_a_models_root_that_is_not_a_folder_stops_the_app(roots, monkeypatch, tm
 def test_a_link_to_a_shipped_model_neither_relabels_nor_duplicates_it(roots, tmp_path):
     pre, mine = roots
     (mine / "mnist-mlp").symlink_to(pre / "mnist-mlp", target_is_directory=True)
-    outside = _tiny(tmp_path / "elsewhere" / "secret", seed=9)
+    outside = tiny_checkpoint(tmp_path / "elsewhere" / "secret", seed=9)
     (mine / "secret").symlink_to(outside, target_is_directory=True)
     app = start_app()
     shown = labels(app)
@@ -277,7 +269,7 @@ def test_a_link_to_a_shipped_model_neither_relabels_nor_duplicates_it(roots, tmp
 
 def test_a_linked_config_json_shows_none_of_its_fields(roots, tmp_path):
     _, mine = roots
-    elsewhere = _tiny(tmp_path / "elsewhere" / "other", seed=3, metrics={"test_loss": 42.0})
+    elsewhere = tiny_checkpoint(tmp_path / "elsewhere" / "other", seed=3, metrics={"test_loss": 42.0})
     folder = mine / "looks-fine"
     folder.mkdir()
     (folder / "config.json").symlink_to(elsewhere / "config.json")

@@ -1,27 +1,22 @@
 """Every sentence the app (dashboard/explain.py) and docs/lecture.md say about what the shipped models do,
 checked on the shipped weights in pretrained/ with the bundled MNIST test set (docs/claims.md lists them).
 
-The figures come from bench/claims.py, which prints them; the thresholds sit well inside the measured values
-(docs/claims.md), so that they hold on any CPU's rounding but fail if a model or a text stops being true.
+The figures come from dashboard/claims/ (bench/claims.py prints them); the thresholds sit well inside the
+measured values (docs/claims.md), so that they hold on any CPU's rounding but fail if a model or a text stops
+being true.
 Fashion-MNIST models are skipped where that data set is not installed.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import importlib.util
-import sys
 
 import pytest
 import torch
 
-from tests.conftest import PRETRAINED, ROOT
+from dashboard import claims
+from tests.conftest import PRETRAINED
 from vae_core.data import DatasetError
-
-_spec = importlib.util.spec_from_file_location("bench_claims", ROOT / "bench" / "claims.py")
-claims = importlib.util.module_from_spec(_spec)
-sys.modules[_spec.name] = claims  # its dataclass looks its module up there
-_spec.loader.exec_module(claims)
 
 SHIPPED = claims.SHIPPED
 TWO_D = ["mnist-mlp", "fashion-mlp", "mnist-conv", "mnist-beta4", "mnist-dvae"]

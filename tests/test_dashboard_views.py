@@ -18,7 +18,8 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from dashboard import models, views  # noqa: E402
-from vae_core import VAE, VAEConfig, save_checkpoint  # noqa: E402
+from factories import tiny_checkpoint  # noqa: E402
+from vae_core import VAE, VAEConfig  # noqa: E402
 
 FASHION = ("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot")
 
@@ -200,17 +201,11 @@ def test_latent_limit_and_plane_coords():
 # --- the model registry ----------------------------------------------------------------------
 
 
-def _tiny(folder: Path, dataset="mnist", arch="mlp", latent_dim=2, loss=123.4):
-    cfg = VAEConfig(arch=arch, latent_dim=latent_dim, hidden=(16,), conv_channels=(4, 8))
-    meta = {"data": {"dataset": dataset}, "metrics": {"test_loss": loss}}
-    return save_checkpoint(VAE(cfg), folder, meta)
-
-
 def test_scan_lists_both_folders_with_dataset_arch_and_loss(tmp_path):
     pre, mine = tmp_path / "pretrained", tmp_path / "models"
-    _tiny(pre / "mnist-mlp")
-    _tiny(pre / "fashion-conv", dataset="fashion-mnist", arch="conv", loss=250.0)
-    _tiny(mine / "my-vae", latent_dim=5)
+    tiny_checkpoint(pre / "mnist-mlp")
+    tiny_checkpoint(pre / "fashion-conv", dataset="fashion-mnist", arch="conv", loss=250.0)
+    tiny_checkpoint(mine / "my-vae", latent_dim=5)
     (mine / "broken").mkdir()
     (mine / "broken" / "config.json").write_text(json.dumps({"format": "something else"}))
     (mine / ".my-vae.tmp-123").mkdir()  # a checkpoint being written: skipped

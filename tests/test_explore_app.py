@@ -15,9 +15,10 @@ from streamlit.testing.v1 import AppTest
 
 from apptest_helpers import scatter_charts, select_on_scatter, send_event  # noqa: E402, F401
 from dashboard_apptest import (  # noqa: E402, F401  (fixtures are found by name in the test module)
-    APP, _tiny, at, checkpoints, class_points, explore_scope, first_run, image_urls, move_star, pick, plane_data,
+    APP, at, checkpoints, class_points, explore_scope, first_run, image_urls, move_star, pick, plane_data,
     plane_elements, plotly_array, scatter_spec, select_model, star, star_z, use_map, use_plotly_map, whole_page,
 )
+from factories import tiny_checkpoint  # noqa: E402
 from vae_core import VAE, VAEConfig, load_dataset, save_checkpoint  # noqa: E402, F401
 from vae_core.data import DatasetError  # noqa: E402, F401
 
@@ -350,7 +351,7 @@ def test_fashion_mnist_model_shows_class_names(checkpoints, monkeypatch, tmp_pat
         load_dataset("fashion-mnist", None, False)
     except DatasetError:
         pytest.skip("Fashion-MNIST is not installed on this machine")
-    _tiny(tmp_path / "fashion-mlp", dataset="fashion-mnist")
+    tiny_checkpoint(tmp_path / "fashion-mlp", dataset="fashion-mnist")
     monkeypatch.setenv("LATENT_EXPLORER_PRETRAINED_DIR", str(tmp_path))
     monkeypatch.setenv("LATENT_EXPLORER_MODELS_DIR", str(tmp_path.with_name(tmp_path.name + "-models")))  # not in pretrained/
     app = first_run(AppTest.from_file(APP, default_timeout=60))
@@ -362,8 +363,8 @@ def test_fashion_mnist_model_shows_class_names(checkpoints, monkeypatch, tmp_pat
 
 
 def test_another_model_of_the_same_dataset_keeps_the_picks_and_the_star(tmp_path, monkeypatch):
-    _tiny(tmp_path / "mnist-mlp")
-    _tiny(tmp_path / "other", seed=5)
+    tiny_checkpoint(tmp_path / "mnist-mlp")
+    tiny_checkpoint(tmp_path / "other", seed=5)
     monkeypatch.setenv("LATENT_EXPLORER_PRETRAINED_DIR", str(tmp_path))
     monkeypatch.setenv("LATENT_EXPLORER_MODELS_DIR", str(tmp_path.with_name(tmp_path.name + "-models")))  # not in pretrained/
     app = AppTest.from_file(APP, default_timeout=60).run()
@@ -371,7 +372,7 @@ def test_another_model_of_the_same_dataset_keeps_the_picks_and_the_star(tmp_path
     pick(app, 5)
     z = star_z(app)
     key = app.session_state["explore.model_key"]
-    _tiny(tmp_path / "mnist-mlp", seed=3)  # e.g. training saved another epoch
+    tiny_checkpoint(tmp_path / "mnist-mlp", seed=3)  # e.g. training saved another epoch
     app.run()
     assert not app.exception
     assert app.session_state["explore.model_key"] != key
@@ -469,7 +470,7 @@ def test_a_bad_upload_gives_a_clear_message(at, name, make, message):
 def test_a_decoder_the_page_cannot_run_falls_back_to_the_server(tmp_path, monkeypatch):
     from dashboard import latent_plane
 
-    _tiny(tmp_path / "mnist-mlp", seed=7)
+    tiny_checkpoint(tmp_path / "mnist-mlp", seed=7)
     monkeypatch.setenv("LATENT_EXPLORER_PRETRAINED_DIR", str(tmp_path))
     monkeypatch.setenv("LATENT_EXPLORER_MODELS_DIR", str(tmp_path.with_name(tmp_path.name + "-models")))  # not in pretrained/
 

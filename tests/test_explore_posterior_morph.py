@@ -15,8 +15,8 @@ import pytest
 import torch
 from streamlit.testing.v1 import AppTest
 
-from dashboard_apptest import APP, _tiny, image_urls, move_star, pick, plane_data, scatter_spec, use_plotly_map  # noqa: F401
-from vae_core import VAE, VAEConfig, save_checkpoint
+from dashboard_apptest import APP, image_urls, move_star, pick, plane_data, scatter_spec, use_plotly_map  # noqa: F401
+from factories import tiny_checkpoint
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -148,12 +148,10 @@ def test_nearby_zs_decode_to_variations_mostly_of_the_same_digit(name, dataset):
 def checkpoints13(tmp_path_factory):
     root = tmp_path_factory.mktemp("issue13")
     pre, mine = root / "pretrained", root / "models"
-    _tiny(pre / "mnist-mlp", loss=140.0)
-    torch.manual_seed(4)
-    save_checkpoint(VAE(VAEConfig(latent_dim=2, hidden=(16,))), pre / "mnist-dvae", {
-        "data": {"dataset": "mnist"}, "metrics": {"test_loss": 160.0},
-        "training": {"corruption": "gaussian", "corruption_level": 0.3}})
-    _tiny(mine / "three-d", latent_dim=3, seed=2)
+    tiny_checkpoint(pre / "mnist-mlp", loss=140.0)
+    tiny_checkpoint(pre / "mnist-dvae", seed=4, loss=160.0,
+                    training={"corruption": "gaussian", "corruption_level": 0.3})
+    tiny_checkpoint(mine / "three-d", latent_dim=3, seed=2)
     return pre, mine
 
 

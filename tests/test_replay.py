@@ -7,7 +7,8 @@ import pytest
 import torch
 from safetensors.torch import save_file
 
-from vae_core import VAE, VAEConfig, is_checkpoint_folder, load_checkpoint, save_checkpoint
+from factories import tiny_checkpoint
+from vae_core import is_checkpoint_folder, load_checkpoint
 from vae_core.data import load_dataset, to_float
 from vae_core.replay import REPLAY_NAME, Frame, read_replay, write_replay
 from vae_core.train import main
@@ -41,7 +42,7 @@ def frames(n_epochs=3, n=50, latent_seed=0):
 
 
 def checkpoint(folder):
-    return save_checkpoint(VAE(VAEConfig(hidden=(8,))), folder, {})
+    return tiny_checkpoint(folder, hidden=(8,))
 
 
 def test_write_and_read_round_trip(tmp_path):

@@ -12,7 +12,6 @@ from pathlib import Path
 
 import pytest
 import streamlit as st
-import torch
 from streamlit.testing.v1 import AppTest
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -21,16 +20,14 @@ if str(ROOT) not in sys.path:
 
 import vae_core  # noqa: E402
 from dashboard import models, replica  # noqa: E402
-from vae_core import VAE, VAEConfig, save_checkpoint  # noqa: E402
+from factories import tiny_checkpoint  # noqa: E402
 
 APP = str(ROOT / "dashboard" / "app.py")
 
 
 @pytest.fixture
 def tiny_models(tmp_path, monkeypatch):
-    torch.manual_seed(0)
-    save_checkpoint(VAE(VAEConfig(hidden=(16,))), tmp_path / "pretrained" / "tiny",
-                    {"data": {"dataset": "mnist"}, "metrics": {"test_loss": 150.0}})
+    tiny_checkpoint(tmp_path / "pretrained" / "tiny")
     (tmp_path / "models").mkdir()
     monkeypatch.setenv("LATENT_EXPLORER_PRETRAINED_DIR", str(tmp_path / "pretrained"))
     monkeypatch.setenv("LATENT_EXPLORER_MODELS_DIR", str(tmp_path / "models"))

@@ -96,15 +96,10 @@ def test_shipped_denoising_vae_keeps_noisy_codes_where_the_plain_one_loses_them(
 
 
 def test_shipped_models_claims_as_docs_benchmarks_records():
-    """bench/claims.py's figures behind the texts: same class close together (plain model), beta = 4 overlaps
-    more, and an image of pure noise does not get a wider ellipse than a digit."""
-    import importlib.util
+    """dashboard/claims' figures behind the texts (`python bench/claims.py --map`): same class close together
+    (plain model), beta = 4 overlaps more, and an image of pure noise does not get a wider ellipse than a digit."""
+    from dashboard import claims
 
-    from tests.conftest import ROOT
-
-    spec = importlib.util.spec_from_file_location("claims", ROOT / "bench" / "claims.py")
-    claims = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(claims)
     plain, beta4 = claims.measure("pretrained/mnist-mlp"), claims.measure("pretrained/mnist-beta4")
     assert plain["knn_agreement"] > 0.75 and plain["knn_chance"] < 0.11
     assert beta4["knn_agreement"] < plain["knn_agreement"] - 0.05

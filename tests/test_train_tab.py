@@ -32,7 +32,8 @@ from dashboard.training import speed as train_speed  # noqa: E402
 from dashboard.training.job import TrainingJob  # noqa: E402
 from dashboard.training.registry import registry, reset_registry  # noqa: E402
 from dashboard.training.time_format import format_seconds  # noqa: E402
-from vae_core import VAE, VAEConfig, save_checkpoint  # noqa: E402
+from vae_core import VAEConfig  # noqa: E402
+from factories import tiny_checkpoint  # noqa: E402
 from vae_core.replay import read_replay  # noqa: E402
 from vae_core.train import Callback, TrainConfig  # noqa: E402
 
@@ -44,9 +45,7 @@ SAVE = "FormSubmitter:train_save_form-Save"
 @pytest.fixture
 def dirs(tmp_path, monkeypatch):
     pre, mine = tmp_path / "pretrained", tmp_path / "models"
-    torch.manual_seed(0)
-    save_checkpoint(VAE(VAEConfig(hidden=(16,))), pre / "mnist-mlp",
-                    {"data": {"dataset": "mnist"}, "metrics": {"test_loss": 140.0}})
+    tiny_checkpoint(pre / "mnist-mlp", loss=140.0)
     mine.mkdir()
     for var, value in (("LATENT_EXPLORER_PRETRAINED_DIR", pre), ("LATENT_EXPLORER_MODELS_DIR", mine)):
         monkeypatch.setenv(var, str(value))

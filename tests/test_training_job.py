@@ -29,19 +29,11 @@ from dashboard.training.snapshot import JobSnapshot
 from dashboard.training.time_format import format_seconds
 from dashboard.training import local_worker as tw
 from vae_core.model import VAE
+from factories import tcfg
 from vae_core.checkpoint import load_checkpoint
 from vae_core.train import Callback, TrainConfig
 
 TIMEOUT = 60  # seconds a gate may wait for the training thread to reach it: only a hang takes that long
-
-
-def tcfg(**kw) -> TrainConfig:
-    kw.setdefault("epochs", 2)
-    kw.setdefault("limit", 500)
-    kw.setdefault("batch_size", 50)  # 10 steps per epoch
-    kw.setdefault("lr", 1e-2)
-    kw.setdefault("device", "cpu")
-    return TrainConfig(**kw)
 
 
 @pytest.fixture

@@ -15,19 +15,11 @@ import pytest
 
 from conftest import finishes, small_mnist, tiny_cfg
 from dashboard.training.job import TrainingJob
+from factories import free_port, tcfg
 from vae_core.checkpoint import load_checkpoint
-from vae_core.train import TrainConfig
 
 ray = pytest.importorskip("ray", reason="Ray is optional (requirements-ray.txt); the test venv installs it")
 RAY = Path(sys.executable).with_name("ray")
-
-
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture(scope="module")
@@ -60,14 +52,6 @@ def cluster(tmp_path_factory):
 # No page polls these jobs: on a loaded machine a cluster job's first epoch can take longer than the page's
 # heartbeat (90 s), which would stop it as an abandoned page's; the heartbeat has its own tests.
 UNWATCHED = 3600.0
-
-
-def tcfg(**kw) -> TrainConfig:
-    kw.setdefault("epochs", 2)
-    kw.setdefault("batch_size", 50)
-    kw.setdefault("lr", 1e-2)
-    kw.setdefault("device", "cpu")
-    return TrainConfig(**kw)
 
 
 def start_and_complete_an_epoch(job: TrainingJob) -> None:

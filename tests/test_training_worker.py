@@ -19,18 +19,11 @@ from conftest import small_mnist, tiny_cfg
 from dashboard.training import local_worker as tw
 from dashboard.training.backends import make_worker
 from dashboard.training.protocol import Done, EpochEnded, Failed, Prepared, Started, Steps, WorkerSpec
+from factories import tcfg
 from vae_core.model import VAE
-from vae_core.train import Callback, TrainConfig
+from vae_core.train import Callback
 
 END_TIMEOUT = 180  # generous: a loaded CI machine; every wait ends as soon as the worker does
-
-
-def tcfg(**kw) -> TrainConfig:
-    kw.setdefault("epochs", 2)
-    kw.setdefault("batch_size", 50)  # 10 steps per epoch
-    kw.setdefault("lr", 1e-2)
-    kw.setdefault("device", "cpu")
-    return TrainConfig(**kw)
 
 
 class Recorder:

@@ -12,21 +12,17 @@ from __future__ import annotations
 
 import contextlib
 import os
-import socket
 import re
-import subprocess
-import sys
-import tempfile
-import time
-import urllib.request
 from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
 
+from dashboard import serving
+
 ROOT = Path(__file__).resolve().parents[2]
-APP = ROOT / "dashboard" / "app.py"
+APP = serving.APP
 OUT = ROOT / "test-output"
 SHOTS = OUT / "screenshots"  # scripts/update_screenshots.sh copies the README's and docs/lecture.md's from here
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
@@ -50,6 +46,19 @@ def digit(page) -> np.ndarray:
 def frame(page) -> None:
     """Until the page has drawn two more frames."""
     page.evaluate("new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r)))")
+
+
+def settled(page, script: str, arg=None, frames: int = 3):
+    """What `script` returns once it has returned the same for a few frames (the page may still be laying out)."""
+    value, still = page.evaluate(script, arg), 0
+    for _ in range(200):
+        frame(page)
+        now = page.evaluate(script, arg)
+        still = still + 1 if now == value else 0
+        if still >= frames:
+            return now
+        value = now
+    raise AssertionError(f"{script[:60]!r} kept changing: {value}")
 
 
 def settled_box(locator, frames: int = 3) -> dict:
@@ -94,6 +103,22 @@ def slider_value(page, name: str) -> float:
 
 LP = "window.__latentPlane"
 EXPLORE_SHOWN = "() => Boolean(document.querySelector('.st-key-explore_map'))"  # the map's control row
+# Streamlit marks its app element with the state of the script: "running" during a run (a fragment's too).
+APP_IDLE = "() => document.querySelector('[data-testid=stApp]')?.dataset.testScriptState === 'notRunning'"
+
+
+def run_done(page, timeout: float = 60_000) -> None:
+    """Until no script run is under way and the page has drawn two more frames: the page as a screenshot or the
+    next gesture should find it, once what started the run has been seen."""
+    page.wait_for_function(APP_IDLE, timeout=timeout)
+    frame(page)
+
+
+def plane_settled(page, timeout: float = 60_000) -> None:
+    """run_done, and the live plane has measured its place again (it does 300 and 1,500 ms after it mounts, as
+    what is above it arrives): its locate() then names the pixel a gesture lands on."""
+    page.wait_for_function(f"() => {LP}.remeasured >= 2 && ({APP_IDLE})()", timeout=timeout)
+    frame(page)
 
 
 def url_param(page, name: str) -> str | None:
@@ -144,43 +169,6 @@ def chromium_path() -> str | None:
         return None
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def start_streamlit(port: int, env: dict | None = None, script: Path = APP) -> subprocess.Popen:
-    cmd = [sys.executable, "-m", "streamlit", "run", str(script), "--server.headless", "true",
-           "--server.port", str(port), "--browser.gatherUsageStats", "false"]
-    # Its output to a file, not a pipe: nobody reads a pipe while the tests run, and a full one would block the
-    # server at its next log line.
-    log = tempfile.TemporaryFile()
-    proc = subprocess.Popen(cmd, cwd=ROOT, env={**os.environ, **(env or {})}, stdout=log,
-                            stderr=subprocess.STDOUT, start_new_session=True)
-    proc.log = log
-    return proc
-
-
-def server_output(proc: subprocess.Popen) -> str:
-    proc.log.seek(0)
-    return proc.log.read().decode(errors="replace")
-
-
-def wait_healthy(url: str, proc: subprocess.Popen, timeout: float = 90) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"streamlit exited with {proc.returncode}:\n{server_output(proc)}")
-        try:
-            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:
-                if r.status == 200:
-                    return
-        except OSError:
-            time.sleep(0.3)
-    raise RuntimeError(f"streamlit did not answer at {url} within {timeout:.0f} s")
-
-
 @pytest.fixture(scope="session")
 def chromium():
     path = chromium_path()
@@ -196,19 +184,8 @@ def chromium():
 def running_app(env: dict | None = None, script: Path = APP):
     """`streamlit run dashboard/app.py` (or another page) on a free port for the duration of the block; yields
     its URL."""
-    port = free_port()
-    proc = start_streamlit(port, env, script)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        wait_healthy(url, proc)
-        yield url
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-        proc.log.close()
+    with serving.running_streamlit(script, env) as server:
+        yield server.url
 
 
 @pytest.fixture(scope="module")

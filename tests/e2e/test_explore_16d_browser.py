@@ -17,7 +17,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from vae_core import analysis, load_checkpoint  # noqa: E402
-from .conftest import SHOTS, close, digit, torch_digit, url_z  # noqa: E402
+from .conftest import SHOTS, close, digit, plane_settled, torch_digit, url_z  # noqa: E402
 
 MODEL = "pretrained/mnist16-mlp"
 FRAME = "new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r)))"
@@ -51,7 +51,7 @@ def test_dragging_on_the_pca_plane_decodes_in_the_page_until_the_release(browser
     assert page.evaluate("window.__latentPlane.axes") == ["PC1", "PC2"]
     basis = page.evaluate("window.__latentPlane.planeBasis")
     plane = analysis.Plane(np.array(basis["mean"]), np.array([basis["e1"], basis["e2"]]), np.full(2, np.nan), 0.0)
-    page.wait_for_timeout(500)
+    plane_settled(page)  # no rerun to come during the drag, and locate() points where the mouse lands
     renders = page.evaluate("window.__latentPlane.renders")
     start, end = page.evaluate("window.__latentPlane.locate(-1.5, -1)"), page.evaluate("window.__latentPlane.locate(2, 1.5)")
     sent_before = len(page.sent)

@@ -12,7 +12,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from .conftest import EXPLORE_SHOWN, SHOTS, nudge_page_slider, slider_value, url_param  # noqa: E402
+from .conftest import (  # noqa: E402
+    EXPLORE_SHOWN, SHOTS, nudge_page_slider, run_done, settled_box, slider_value, url_param)
 
 ROOT = Path(__file__).resolve().parents[2]
 SCATTER = ".st-key-explore_scatter .js-plotly-plot"
@@ -78,7 +79,8 @@ def switch_to_plotly(page):
     page.wait_for_function(f"() => {{ const p = ({CLASS_POINTS})('{SCATTER}'); "
                            "return p && p.reduce((n, t) => n + t.x.length, 0) === 10000; }", timeout=60_000)
     page.locator(SCATTER).scroll_into_view_if_needed()
-    page.wait_for_timeout(300)
+    run_done(page)
+    settled_box(page.locator(SCATTER))  # points are found on the screen from where the plot is now
 
 
 def test_a_click_on_the_plotly_map_picks_that_test_image(page):
@@ -108,7 +110,7 @@ def test_a_click_on_the_plotly_map_picks_that_test_image(page):
     page.wait_for_function(f"() => {{ const s = ({STAR})('{SCATTER}'); "
                            f"return Math.abs(s[0] - {z[0]}) < 1e-6 && Math.abs(s[1] - {z[1]}) < 1e-6; }}",
                            timeout=30_000)
-    page.wait_for_timeout(500)
+    run_done(page)
     page.screenshot(path=str(SHOTS / "explore-plotly.png"))
     page.locator(".st-key-explore_scatter").screenshot(path=str(SHOTS / "explore-plotly-map.png"))
 
@@ -127,7 +129,7 @@ def test_the_manifold_lies_under_the_plotly_map(page):
     cx, cy = (xr[0] + xr[1]) / 2, (yr[0] + yr[1]) / 2
     assert image["x"] < cx - side / 2 and image["x"] + image["sizex"] > cx + side / 2, "the grid covers the view"
     assert image["y"] > cy + side / 2 and image["y"] - image["sizey"] < cy - side / 2, "the grid covers the view"
-    page.wait_for_timeout(500)
+    run_done(page)
     page.locator(".st-key-explore_scatter").screenshot(path=str(SHOTS / "explore-plotly-manifold.png"))
 
 
@@ -155,7 +157,7 @@ def test_the_live_plane_s_zoom_legend_and_undo_reach_python_and_stay(browser, ap
     page.wait_for_function("() => /[?&]p=7/.test(location.search)", timeout=30_000)
     # the Pick button is under the map: bring the plane back on screen
     page.locator(".st-key-explore_plane").evaluate("(e) => e.scrollIntoView({block: 'center'})")
-    page.wait_for_timeout(200)
+    settled_box(page.locator(".st-key-explore_plane"))
     at = page.evaluate(f"{LP}.locate(0, 0)")
     assert 0 < at["y"] < 1000, at
     page.mouse.move(at["x"], at["y"])
@@ -184,10 +186,14 @@ def test_the_live_plane_s_zoom_legend_and_undo_reach_python_and_stay(browser, ap
 
     # Backspace on the focused plane undoes the last move of the ★ (the slider step), then the pick
     assert url_param(page, "p") == "7"
+    run_done(page)
+    address = page.evaluate("location.search")
     page.locator("canvas.lp-overlay").focus()
     page.keyboard.press("Backspace")
     page.wait_for_function(f"{LP}.triggers.filter((t) => t.event === 'undo').length === 1")
-    page.wait_for_timeout(300)
+    # Python has taken the step back (the ★ in the link moved) and its run is over
+    page.wait_for_function("(before) => location.search !== before", arg=address, timeout=30_000)
+    run_done(page)
     page.locator("canvas.lp-overlay").focus()
     page.keyboard.press("Backspace")
     page.wait_for_function("() => !/[?&]p=/.test(location.search)", timeout=30_000)

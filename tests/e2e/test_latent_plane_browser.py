@@ -24,7 +24,7 @@ if str(ROOT) not in sys.path:
 
 from vae_core import VAE, VAEConfig, load_checkpoint  # noqa: E402
 from .conftest import (  # noqa: E402
-    SHOTS, aimed_box, close, digit, frame, running_app, settled_box, torch_digit, url_z)
+    SHOTS, aimed_box, close, digit, frame, plane_settled, run_done, running_app, settled_box, torch_digit, url_z)
 
 
 @pytest.fixture(scope="module")
@@ -47,7 +47,7 @@ def test_dragging_decodes_in_the_page_and_the_release_moves_the_sliders(browser,
     sent = count_sent_frames(page)  # listen before the page opens its WebSocket
     page.goto(app_url)
     page.wait_for_function("window.__latentPlane && window.__latentPlane.ready", timeout=90_000)
-    page.wait_for_timeout(500)
+    plane_settled(page)  # no rerun to come during the drag, and locate() points where the mouse lands
     renders = page.evaluate("window.__latentPlane.renders")
     start = page.evaluate("window.__latentPlane.locate(-2, -2)")
     end = page.evaluate("window.__latentPlane.locate(2.5, 2)")
@@ -131,7 +131,7 @@ def test_drawing_a_digit_encodes_it(page):
     page.get_by_text("your drawing, as the model sees it").wait_for(timeout=30_000)
     page.get_by_text("your digit's reconstruction at μ").wait_for()
     page.locator("text=μ = (").last.wait_for()
-    page.wait_for_timeout(300)
+    run_done(page)
     page.screenshot(path=str(SHOTS / "own-digit.png"), full_page=True)
     own = page.locator('[data-testid="stImage"]').filter(has_text="as the model sees it")
     own.scroll_into_view_if_needed()
@@ -346,9 +346,10 @@ def test_arrow_keys_decode_in_the_page_and_send_one_release_after_the_pause(brow
     assert np.abs(images[-1].astype(int) - torch_digit(mlp, z).astype(int)).max() <= 1, "browser and PyTorch disagree"
     # the pause: exactly one release, with the whole z, and Python has it
     page.wait_for_function(f"window.__latentPlane.triggers.length > {before}")
-    page.wait_for_timeout(1200)  # ample time for a second release, were there one (there must not be)
-    assert triggers(page)[before:] == [["release", {"z": z}]]
+    # Python's run for the release is over: a second release, were there one, would have been sent by then
     assert wait_events(page, 1) == [["release", z]]
+    run_done(page)
+    assert triggers(page)[before:] == [["release", {"z": z}]]
     assert page.evaluate("document.querySelector('[data-testid=stMain]')?.scrollTop ?? window.scrollY") == scroll
     # Backspace: undo, and nothing else
     canvas.focus()
@@ -367,7 +368,8 @@ def test_wheel_zoom_sends_one_view_and_python_views_apply_by_rev(browser, plane_
     for _ in range(4):
         page.mouse.wheel(0, -100)
     page.wait_for_function("window.__latentPlane.triggers.some((t) => t.event === 'view')")
-    page.wait_for_timeout(800)
+    assert wait_events(page, 1)[-1][0] == "view"
+    run_done(page)  # Python's run for the view is over: a second view trigger would have been sent by then
     views = triggers(page, "view")
     assert len(views) == 1, f"one view trigger for the whole zoom, got {views}"
     v = views[0]
@@ -454,10 +456,10 @@ def test_legend_double_click_leaves_one_class_and_show_all_brings_them_back(brow
     drawn = page.evaluate("window.__latentPlane.pointsDrawn")
     page.locator(".lp-legend-item", has_text="3").dblclick()
     page.wait_for_function("window.__latentPlane.triggers.some((t) => t.event === 'legend')")
-    page.wait_for_timeout(600)
+    assert wait_events(page, 1) == [["legend", [0, 1, 2, 4, 5, 6, 7, 8, 9]]]
+    run_done(page)  # Python's run for the legend is over: a second legend trigger would have been sent by then
     assert triggers(page, "legend") == [{"hidden": [0, 1, 2, 4, 5, 6, 7, 8, 9]}], "one legend trigger"
     assert page.evaluate("window.__latentPlane.hidden") == [0, 1, 2, 4, 5, 6, 7, 8, 9]
-    assert wait_events(page, 1) == [["legend", [0, 1, 2, 4, 5, 6, 7, 8, 9]]]
     frame(page)
     assert page.evaluate("window.__latentPlane.pointsDrawn") == 150 < drawn
     page.get_by_role("button", name="show all classes").click()

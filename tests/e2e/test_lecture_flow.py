@@ -10,7 +10,7 @@ import io
 from pathlib import Path
 
 from PIL import Image
-from .conftest import SHOTS, url_z  # noqa: E402
+from .conftest import SHOTS, run_done, url_z  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -52,7 +52,7 @@ def test_two_picks_make_a_morph_whose_gif_downloads(page):
 def test_manifold_under_the_points(page):
     page.locator(".st-key-explore_bg").get_by_text("Manifold", exact=True).click()
     page.wait_for_function("window.__latentPlane && window.__latentPlane.background", timeout=30_000)
-    page.wait_for_timeout(300)
+    run_done(page)  # the grid under the points is drawn, and the rest of the run's page is there
     page.screenshot(path=str(SHOTS / "manifold-under-points.png"))
 
 

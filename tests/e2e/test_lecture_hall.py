@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from .conftest import EXPLORE_SHOWN, LP, SHOTS, nudge_page_slider, plane_z, url_z
+from .conftest import EXPLORE_SHOWN, LP, SHOTS, frame, nudge_page_slider, plane_z, run_done, settled, url_z
 
 READY = "window.__latentPlane && window.__latentPlane.ready"
 
@@ -107,9 +107,7 @@ def test_the_map_the_digit_and_the_legend_fit_the_screen(browser, app_url, width
     ctx, page = open_app(browser, app_url, width=width, height=height)
     if sidebar == "closed":
         close_sidebar(page)
-    boxes = page.evaluate(PLANE_BOXES, True)
-    page.wait_for_timeout(300)
-    boxes = page.evaluate(PLANE_BOXES, True)  # after the scroll
+    boxes = settled(page, PLANE_BOXES, True)  # scrolled, and laid out
     page.screenshot(path=str(SHOTS / f"lecture-hall-{width}x{height}-{sidebar}.png"))
     for name in ("plane", "digit", "legend"):
         left, top, right, bottom = boxes[name]
@@ -125,7 +123,9 @@ def test_the_map_the_digit_and_the_legend_fit_the_screen(browser, app_url, width
 def test_no_formula_or_label_is_clipped(browser, app_url, width, query):
     ctx, page = open_app(browser, app_url, query, width=width, height=900)
     page.locator(".katex-display").first.wait_for()
-    page.wait_for_timeout(500)  # KaTeX lays out after the fonts load
+    run_done(page)
+    page.evaluate("document.fonts.ready.then(() => null)")  # KaTeX lays out again once its fonts have loaded
+    frame(page)
     clipped = page.evaluate(CLIPPED)
     assert clipped == {"formulas": [], "labels": []}, clipped
     if "pr=1" not in query:  # the drawing pad stays inside its column (it once covered the uploader's label)

@@ -23,7 +23,9 @@ from pathlib import Path
 
 import pytest
 
-from .conftest import CHROMIUM_ARGS, free_port
+from dashboard.serving import free_port
+
+from .conftest import CHROMIUM_ARGS
 
 ROOT = Path(__file__).resolve().parents[2]
 SCRIPT = ROOT / "scripts" / "serve_class.sh"
