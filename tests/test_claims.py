@@ -267,7 +267,7 @@ def test_the_encoder_never_sees_the_labels(mnist):
 
 def test_the_lecture_opens_on_mnist_mlp():
     """lecture 0:00: "The sidebar shows the model in use (mnist-mlp)"."""
-    from dashboard import models
+    from dashboard.model import registry
 
-    entries = models.scan([("pretrained", PRETRAINED)])
-    assert entries[models.default_index(entries)].name == "mnist-mlp"
+    entries = registry.list_models([("pretrained", PRETRAINED)])
+    assert entries[registry.default_index(entries)].name == "mnist-mlp"

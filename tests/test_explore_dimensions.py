@@ -85,10 +85,10 @@ def test_without_a_plane_the_map_is_z1_z2_as_before():
 
 
 def _summary(app):
-    from dashboard import models
+    from dashboard.model import caches, compute, registry
 
-    entry = [e for e in models.list_models() if e.name == "three-d"][0]
-    return models.latent_analysis(entry.folder, entry.stamp, "mnist")
+    entry = [e for e in registry.list_models() if e.name == "three-d"][0]
+    return caches.latent_analysis(entry.folder, entry.stamp, "mnist")
 
 
 def test_a_3d_model_shows_the_pca_plane_and_the_page_gets_its_basis(at):
@@ -218,7 +218,7 @@ def test_the_plane_and_the_slider_order_survive_a_visit_to_train(at):
 
 
 def test_the_picked_point_shows_mu_and_sigma_per_dimension_for_d_above_4():
-    from dashboard.explore.dimensions import posterior_chart
+    from dashboard.explore.figures import posterior_chart
 
     enc = _codes(d=5)
     fig = posterior_chart(enc.mu[0], enc.sigma[0], order=[4, 3, 2, 1, 0])
@@ -237,7 +237,7 @@ def test_the_sentences_about_collapse_are_true_of_the_shipped_models(name, datas
     """docs/benchmarks.md's counts; explain.TEXTS["dimensions"] and ["traversals"] on these models."""
     import torch
 
-    from dashboard import models
+    from dashboard.model import caches, compute, registry
     from dashboard.explore.dimensions import collapse_sentence
     from vae_core import load_checkpoint, load_dataset
 
@@ -247,7 +247,7 @@ def test_the_sentences_about_collapse_are_true_of_the_shipped_models(name, datas
     except Exception as e:  # noqa: BLE001  (no data set here: nothing to check it on)
         pytest.skip(f"{dataset} is not available: {e}")
     model, _ = load_checkpoint(folder)
-    mu, sigma = models.encode_images(model, data.test_images)
+    mu, sigma = compute.encode_images(model, data.test_images)
     summary = analysis.summarize_codes(mu, 2 * np.log(sigma.astype(np.float64)))
     assert (len(summary.kl), summary.active) == (d, active)
     off = summary.activity <= 0.01
@@ -270,7 +270,7 @@ def test_de_noising_a_3d_model_is_drawn_on_the_maps_plane(at):
     image's code at its μ projected onto that plane, not at (z1, z2)."""
     import json
 
-    from dashboard import models
+    from dashboard.model import caches, compute, registry
 
     select_model(at, "three-d")
     at.session_state["explore.section"] = "De-noising"
@@ -279,8 +279,8 @@ def test_de_noising_a_3d_model_is_drawn_on_the_maps_plane(at):
     (chart,) = [c for c in at.get("plotly_chart") if c.proto.id.endswith("-explore_denoise_map")]
     fig = json.loads(chart.proto.spec)
     assert (fig["layout"]["xaxis"]["title"]["text"], fig["layout"]["yaxis"]["title"]["text"]) == ("PC1", "PC2")
-    entry = [e for e in models.list_models() if e.name == "three-d"][0]
-    mu = models.test_encodings(entry.folder, entry.stamp, "mnist").mu
+    entry = [e for e in registry.list_models() if e.name == "three-d"][0]
+    mu = caches.test_encodings(entry.folder, entry.stamp, "mnist").mu
     (clean,) = [t for t in fig["data"] if t.get("name") == "clean image"]
     expected = analysis.to_plane(mu[:1], _summary(at).plane)[0]  # test image #0, the default
     assert (clean["x"][0], clean["y"][0]) == pytest.approx(tuple(expected), abs=1e-5)

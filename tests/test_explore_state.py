@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 import sys
 from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
 
@@ -68,15 +69,20 @@ def test_undo_keeps_a_bounded_history_and_ignores_non_moves():
     assert len(state.undo) == UNDO_LEVELS
 
 
+def _model(key: str, dataset: str, d: int):
+    """What follow_model reads of a ModelHandle."""
+    return SimpleNamespace(key=key, folder=f"/m/{key}", dataset=dataset, latent_dim=d)
+
+
 def test_a_model_switch_clips_the_star_and_drops_picks_of_another_dataset_with_a_note():
     state = ExploreState({})
-    state.follow_model("a", "/m/a", "mnist", 3, 6.0)
+    state.follow_model(_model("a", "mnist", 3), 6.0)
     state.z, state.picks = [5.5, -2.0, 1.0], [3, 7]
     state.move_star([5.0, -2.0, 1.0], 6.0)
-    state.follow_model("b", "/m/b", "mnist", 2, 4.0)  # same dataset, smaller range, d = 2
+    state.follow_model(_model("b", "mnist", 2), 4.0)  # same dataset, smaller range, d = 2
     assert state.z == [4.0, -2.0] and state.picks == [3, 7] and not state.notes
     assert not state.can_undo(), "the history belongs to the old model's codes"
-    state.follow_model("c", "/m/c", "fashion-mnist", 2, 4.0)
+    state.follow_model(_model("c", "fashion-mnist", 2), 4.0)
     assert state.picks == [] and state.z == [4.0, -2.0]
     (note,) = state.take_notes()
     assert "picks were dropped" in note and "fashion-mnist" in note and not state.notes
@@ -120,15 +126,14 @@ def test_the_plotly_map_is_sent_the_scene_and_its_points_once():
 
     from dashboard.explore.plotly_view import map_data
 
-    class Active:
-        class entry:
-            key, folder, stamp = "k", "/nowhere", (0, 0)
+    class Model:
+        key, folder, stamp = "k", "/nowhere", (0, 0)
 
     enc = FakeEncodings()
     view = {"cx": 1.0, "cy": -1.0, "half": 2.0, "rev": 2}
     scene = build_scene(enc=enc, d=2, z=[0.5, 0.25], limit=4.0, view=view, picks=[0], hidden=[1])
     state = ExploreState({})
-    data, blobs = map_data(scene, Active, state, presenter=True, height=500)
+    data, blobs = map_data(scene, Model, state, presenter=True, height=500)
     assert data["view"] == view, "the page applies Python's view when its rev changes"
     assert data["uirevision"] == "k" and data["classes"] == ["zero", "one"] and data["hidden"] == [1]
     assert data["star"] == [0.5, 0.25] and [m["label"] for m in data["marks"]] == ["A"]
@@ -139,5 +144,5 @@ def test_the_plotly_map_is_sent_the_scene_and_its_points_once():
     xy = np.frombuffer(base64.b64decode(points["xy"]), "<f4").reshape(-1, 2)
     assert np.array_equal(xy, enc.plane) and points["n"] == 4
     moved = build_scene(enc=enc, d=2, z=[1.5, 0.25], limit=4.0, view=view, picks=[0, 2])
-    again, _ = map_data(moved, Active, state, presenter=False, height=500)
+    again, _ = map_data(moved, Model, state, presenter=False, height=500)
     assert again["points"] == data["points"], "the same points, the same key: the page keeps them"

@@ -5,7 +5,7 @@
     Dimensions   the mean KL per dimension over the test set, the active units (Burda et al. 2016) and what
                  they say about posterior collapse
 
-Both read models.latent_analysis (computed once per model) and register in RENDERERS like sections.py.
+Both read the model's analysis (ModelHandle.analysis, computed once per model) and register in RENDERERS like sections.py.
 """
 
 from __future__ import annotations
@@ -16,54 +16,43 @@ import streamlit as st
 from vae_core import analysis
 from vae_core.analysis import ACTIVE_THRESHOLD
 
-from .. import models, views
+from .. import views
 from ..explain import explain
-from .state import TRAVERSAL_FROM, ExploreState
+from .context import ExploreContext
+from .figures import kl_figure
+from .state import TRAVERSAL_FROM
 
 TRAVERSAL_STEPS = 9  # columns: -3, -2.25, ..., +3
 MAX_ROWS = 10
-ACTIVE_COLOR, INACTIVE_COLOR = "#1F77B4", "#BBBBBB"
 
 
-def _summary(active, enc):
+def _summary(ctx: ExploreContext):
     """The model's LatentSummary, or None without a test set."""
-    if enc is None:
-        return None
-    return models.latent_analysis(active.entry.folder, active.entry.stamp, active.dataset)
-
-
-def map_plane(active, enc, state: ExploreState):
-    """(the analysis.Plane the map shows, its key "pca" or (i, j)), or (None, None): d <= 2 or no test set."""
-    d = active.latent_dim
-    if d <= 2 or enc is None:
-        return None, None
-    key = state.plane_key(d)
-    return models.plane_of(active.entry.folder, active.entry.stamp, active.dataset, key), key
+    return ctx.model.analysis() if ctx.enc is not None else None
 
 
 def plane_axes(key) -> tuple[str, str]:
     return ("PC1", "PC2") if key == "pca" else (f"z{key[0] + 1}", f"z{key[1] + 1}")
 
 
-def held_code(active, enc, state: ExploreState, lim: float) -> tuple[np.ndarray, str]:
+def held_code(ctx: ExploreContext) -> tuple[np.ndarray, str]:
     """The code the traversal holds the other dimensions at, and what it is (for the caption)."""
-    d = active.latent_dim
-    picks = [p for p in state.picks if enc is not None and 0 <= p < len(enc.labels)]
-    if state.trav_from == TRAVERSAL_FROM[1] and picks:
+    enc, picks = ctx.enc, ctx.valid_picks()
+    if ctx.state.trav_from == TRAVERSAL_FROM[1] and picks:
         p = picks[-1]
         return enc.mu[p].astype(np.float32), f"μ of test image #{p} ({enc.class_names[int(enc.labels[p])]})"
-    return state.star(d, lim), "the ★"
+    return ctx.star(), "the ★"
 
 
 def traversal_images(model, z, dims, steps: int = TRAVERSAL_STEPS) -> np.ndarray:
     """float32 [len(dims), steps, 28, 28]: row r decodes z with z_dims[r] = -3 ... +3 (the prior's ±3σ)."""
-    out = models.decode(model, analysis.traversal_latents(z, dims, n=steps))
+    out = model.decode(analysis.traversal_latents(z, dims, n=steps))
     return out.reshape(len(dims), steps, *out.shape[1:])
 
 
-def traversals_section(active, enc, state: ExploreState, lim: float) -> None:
-    d = active.latent_dim
-    summary = _summary(active, enc)
+def traversals_section(ctx: ExploreContext) -> None:
+    state, enc, d = ctx.state, ctx.enc, ctx.d
+    summary = _summary(ctx)
     order = [int(j) for j in summary.order] if summary is not None else list(range(d))
     top = min(d, MAX_ROWS)
     c1, c2 = st.columns([1, 1], vertical_alignment="bottom")
@@ -76,11 +65,11 @@ def traversals_section(active, enc, state: ExploreState, lim: float) -> None:
     has_pick = enc is not None and any(0 <= p < len(enc.labels) for p in state.picks)
     c2.radio("Other dimensions held at", TRAVERSAL_FROM, horizontal=True, **state.bind("trav_from"),
              help=None if has_pick else "Pick a test image (click a dot) to hold them at its μ.")
-    z, what = held_code(active, enc, state, lim)
+    z, what = held_code(ctx)
     if state.trav_from == TRAVERSAL_FROM[1] and what == "the ★":
         st.caption("No test image is picked yet: the traversal holds the other dimensions at the ★.")
     dims = order[:rows]
-    images = traversal_images(active.model, z, dims)
+    images = traversal_images(ctx.model, z, dims)
     values = np.linspace(-3.0, 3.0, TRAVERSAL_STEPS)
     scale = 2
     for r, j in enumerate(dims):
@@ -93,22 +82,6 @@ def traversals_section(active, enc, state: ExploreState, lim: float) -> None:
                f"{TRAVERSAL_STEPS} steps), every other dimension held at {what}. Rows: the dimensions with the "
                f"largest KL first{'' if summary is not None else ' (no test set: in order)'}.")
     explain("traversals")
-
-
-def kl_figure(summary, height: int = 320):
-    import plotly.graph_objects as go
-
-    order = [int(j) for j in summary.order]
-    active = summary.activity > ACTIVE_THRESHOLD
-    colors = [ACTIVE_COLOR if active[j] else INACTIVE_COLOR for j in order]
-    fig = go.Figure(go.Bar(
-        x=[f"z{j + 1}" for j in order], y=[float(summary.kl[j]) for j in order], marker_color=colors,
-        hovertemplate="%{x}: KL %{y:.3f} nats<extra></extra>",
-    ))
-    fig.update_layout(height=height, margin=dict(l=10, r=10, t=10, b=10), xaxis_title="latent dimension (by KL)",
-                      yaxis_title="mean KL (nats)", bargap=0.15, showlegend=False)
-    fig.update_xaxes(type="category", tickangle=-90 if len(order) > 16 else 0)
-    return fig
 
 
 def collapse_sentence(summary) -> str:
@@ -127,8 +100,8 @@ def collapse_sentence(summary) -> str:
             f"(posterior collapse); {n_active} dimensions do all the work.")
 
 
-def dimensions_section(active, enc, state: ExploreState, lim: float) -> None:
-    summary = _summary(active, enc)
+def dimensions_section(ctx: ExploreContext) -> None:
+    summary = _summary(ctx)
     d = len(summary.kl)
     c1, c2, c3 = st.columns(3)
     c1.metric("Active units", f"{summary.active} of {d}", help="Dimensions j with Cov_x(E_q[z_j]) > 0.01 "
@@ -141,23 +114,6 @@ def dimensions_section(active, enc, state: ExploreState, lim: float) -> None:
                f"active, grey: inactive.")
     st.markdown(collapse_sentence(summary))
     explain("dimensions")
-
-
-def posterior_chart(mu, sigma, order=None, height: int = 200):
-    """q(z|x) per dimension for d > 4 (too many numbers for a line of text): μ_j as a dot, ±σ_j as a bar,
-    dimensions in `order` (the KL order: most informative first)."""
-    import plotly.graph_objects as go
-
-    order = list(range(len(mu))) if order is None else [int(j) for j in order]
-    names = [f"z{j + 1}" for j in order]
-    fig = go.Figure(go.Scatter(
-        x=names, y=[float(mu[j]) for j in order], mode="markers", marker=dict(size=6, color="#D62728"),
-        error_y=dict(type="data", array=[float(sigma[j]) for j in order], thickness=1.5, width=0, color="#555"),
-        hovertemplate="%{x}: μ %{y:.2f} ± σ %{error_y.array:.3f}<extra></extra>",
-    ))
-    fig.update_layout(height=height, margin=dict(l=10, r=10, t=6, b=6), yaxis_title="μ ± σ", showlegend=False)
-    fig.update_xaxes(type="category", tickangle=-90 if len(order) > 16 else 0, tickfont=dict(size=10))
-    return fig
 
 
 RENDERERS = {"Traversals": traversals_section, "Dimensions": dimensions_section}

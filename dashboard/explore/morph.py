@@ -16,9 +16,9 @@ import torch
 
 from vae_core.model import interpolate_latents
 
-from .. import models, views
+from .. import views
 from . import reruns
-from .panels import own_code
+from .context import ExploreContext
 from .state import MORPH_ENDS, ExploreState
 
 ss = st.session_state
@@ -36,12 +36,13 @@ SAME_ENDS = {  # what to do when the ends coincide, by the ends chosen
 }
 
 
-def ends(active, enc, state: ExploreState, lim: float):
+def ends(ctx: ExploreContext):
     """(z0, z1, what) for the chosen ends, or (None, None, why not / what to do)."""
-    picks = [p for p in state.picks if enc is not None and 0 <= p < len(enc.labels)]
-    own = own_code(active)
+    state, enc = ctx.state, ctx.enc
+    picks = ctx.valid_picks()
+    own = ctx.own_code()
     choice = state.morph_ends
-    star = state.star(active.latent_dim, lim)
+    star = ctx.star()
     if choice.startswith("Your digit") and own is None:
         return None, None, "Draw or upload a digit (under the map): the morph starts from its code μ."
     if choice == MORPH_ENDS[0]:
@@ -76,12 +77,13 @@ def frame_of(state: ExploreState, n: int) -> int:
     return int(min(max(int(state.morph_frame), 0), n - 1))
 
 
-def path_for_scene(active, enc, state: ExploreState, lim: float):
+def path_for_scene(ctx: ExploreContext):
     """(the path [n, d], the marked frame) while the Morph tab is open with valid ends, else (None, None)."""
+    state = ctx.state
     if state.section != "Morph":
         state.morph_playing = False  # the player is not on the page: it must not go on when it comes back
         return None, None
-    z0, z1, _ = ends(active, enc, state, lim)
+    z0, z1, _ = ends(ctx)
     if z0 is None:
         return None, None
     n = steps_of(state)
@@ -128,11 +130,12 @@ def _tick(state: ExploreState, n: int) -> None:
     st.rerun()  # the whole page: the frame, the slider and the mark on the map's path
 
 
-def player(active, z0, z1, what: str, state: ExploreState, presenting: bool) -> None:
+def player(ctx: ExploreContext, z0, z1, what: str) -> None:
     """The frame under the slider, Play / Pause and the slider; the strip and the downloads when not presenting."""
+    state, presenting = ctx.state, ctx.presenting
     n, mode = steps_of(state), state.morph_mode
     ends_key = [tuple(round(float(v), 6) for v in np.ravel(z)) for z in (z0, z1)]
-    media = models.morph_media(active.entry.folder, active.entry.stamp, *ends_key, n, mode)
+    media = ctx.model.morph_media(*ends_key, n, mode)
     i = frame_of(state, n)
     if presenting:  # Play and the slider first: under the frame they fell below a 720-px projector's edge
         _controls(state, n, i)

@@ -17,17 +17,19 @@ import streamlit as st
 
 from vae_core.analysis import ACTIVE_THRESHOLD
 
-from .. import latent_plane, models, views
+from .. import latent_plane, views
+from ..model.compute import plane_slice
+from .context import ExploreContext
 from .scene import Scene
 from .state import ExploreState
 
 KEY = "explore_plane"
 
 
-def plane_data(scene: Scene, active, state: ExploreState, presenter: bool) -> tuple[dict, dict]:
+def plane_data(scene: Scene, ctx: ExploreContext) -> tuple[dict, dict]:
     """(what the plane shows, the blobs it refers to)."""
-    folder, stamp = active.entry.folder, active.entry.stamp
-    dkey, dspec, why = models.decoder_blob(folder, stamp)
+    model, state = ctx.model, ctx.state
+    dkey, dspec, why = model.decoder_blob()
     blobs: dict = {}
     v = scene.view
     data = {
@@ -36,7 +38,7 @@ def plane_data(scene: Scene, active, state: ExploreState, presenter: bool) -> tu
         "extent": v["half"],  # the page before issue 12 reads only this
         "home": scene.home, "focus": list(scene.focus) if scene.focus else None,
         "hidden": list(scene.hidden), "hiddenRev": int(state.hidden_rev),
-        "presenter": bool(presenter), "undoable": state.can_undo(),
+        "presenter": ctx.presenting, "undoable": state.can_undo(),
         "sliders": True,  # the page's own z sliders decode while dragged; Python follows on release
         "axes": list(scene.axes), "classes": list(scene.class_names), "colors": list(views.CLASS_COLORS),
         "decoder": None, "points": None, "background": None, "backgroundOpacity": 0.35,
@@ -52,41 +54,33 @@ def plane_data(scene: Scene, active, state: ExploreState, presenter: bool) -> tu
         data["plane"] = {"mean": [float(x) for x in p.mean], "e1": [float(x) for x in p.basis[0]],
                          "e2": [float(x) for x in p.basis[1]]}
         data["caption"] = scene.caption
-    data.update(slider_layout(active, scene))
+    data.update(slider_layout(ctx, scene))
     data.update(overlay_layers(scene))
     if dspec is not None:
         data["decoder"], blobs[dkey] = dkey, dspec
     else:  # the server fallback: the page shows the server's image, decoded again after each release
-        image = views.png_bytes(views.upscale(models.decode(active.model, list(scene.z))[0]))
+        image = views.png_bytes(views.upscale(model.decode(list(scene.z))[0]))
         data["serverImage"] = "data:image/png;base64," + base64.b64encode(image).decode("ascii")
         data["note"] = f"This decoder runs on the server only ({why}): release the ★ to see its image."
         data["sliders"] = False
     if len(scene.points):
-        if scene.plane is not None:
-            pkey, pspec = models.plane_points_blob(folder, stamp, active.dataset, scene.plane_key)
-        else:
-            pkey, pspec = models.points_blob(folder, stamp, active.dataset)
+        pkey, pspec = model.points_blob(scene.plane_key if scene.plane is not None else None)
         data["points"], blobs[pkey] = pkey, pspec
     if scene.background is not None:
         n, e = scene.background
-        piece = models.plane_slice(scene.plane, scene.z) if scene.plane is not None else None
-        gkey = latent_plane.blob_key("grid", folder, stamp, n, e, *(() if piece is None else (piece,)))
+        piece = plane_slice(scene.plane, scene.z) if scene.plane is not None else None
+        gkey = model.grid_blob_key(n, e, piece)
         data["background"] = gkey
-        blobs[gkey] = lambda: models.grid_blob(folder, stamp, n, e, piece)[1]
+        blobs[gkey] = lambda: model.grid_blob(n, e, piece)[1]
     return data, blobs
 
 
-def decodes_in_page(active) -> bool:
-    """Whether the page runs this model's decoder (and so has its own z sliders); else the server decodes."""
-    return models.decoder_blob(active.entry.folder, active.entry.stamp)[1] is not None
-
-
-def slider_layout(active, scene: Scene) -> dict:
+def slider_layout(ctx: ExploreContext, scene: Scene) -> dict:
     """d > 2 with a test set: the page's z sliders by KL, most informative first, each named with its KL, the
     inactive ones (Burda et al. 2016: Cov_x(μ_j) <= ACTIVE_THRESHOLD) last and folded; else {} (z1, z2 in order)."""
     if scene.plane is None:
         return {}
-    summary = models.latent_analysis(active.entry.folder, active.entry.stamp, active.dataset)
+    summary = ctx.model.analysis()
     by_kl = [int(i) for i in summary.order]
     active_dims = [i for i in by_kl if summary.activity[i] > ACTIVE_THRESHOLD]
     return {"sliderOrder": active_dims + [i for i in by_kl if i not in active_dims],
@@ -161,12 +155,11 @@ def _accepted() -> set[str]:
     return set(inspect.signature(latent_plane.latent_plane).parameters)
 
 
-def show(scene: Scene, active, enc, state: ExploreState, presenter: bool,
-         handle=lambda change, star_shown=False: change()) -> None:
+def show(scene: Scene, ctx: ExploreContext, handle=lambda change, star_shown=False: change()) -> None:
     """Mount the plane; each event's callback is handle(its change, star_shown) (the layout applies it and
     decides what reruns); star_shown: the event is a release, whose ★ the page already shows."""
-    d, lim = active.latent_dim, scene.limit
-    data, blobs = plane_data(scene, active, state, presenter)
+    state, enc, d, lim = ctx.state, ctx.enc, ctx.d, scene.limit
+    data, blobs = plane_data(scene, ctx)
     callbacks = {
         "on_release": lambda: on_release(state, d, lim),
         "on_pick": lambda: on_pick(state, enc, lim),

@@ -23,18 +23,13 @@ from __future__ import annotations
 
 import streamlit as st
 
+from ..presenter import presenting
 from .state import ExploreState
-from .url import PRESENTER_KEY
 
 MAP, PICKED, TABS = "explore_map", "explore_picked", "explore_tabs"  # the fragments' keys
 LINK = "explore_link"  # in MAP's control row: the link to this view and the address bar's query string
 PLANE = "explore_map_view"  # in MAP, under its control row: the map itself (and the Plotly map's sliders)
 MORPH = "explore_morph"  # in TABS' Morph tab, under its settings: the morph's ends, frame and strip
-ss = st.session_state
-
-
-def presenter() -> bool:
-    return bool(ss.get(PRESENTER_KEY, False))
 
 
 def morph_from_star(state: ExploreState) -> bool:
@@ -71,7 +66,7 @@ def change(state: ExploreState, d: int, apply, star_shown: bool = False) -> None
         parts = [LINK]
     else:  # the map; with its control row when Undo comes alive or goes
         parts = [MAP] if undo_changed else [PLANE, LINK]
-    if picks_changed and not presenter():
+    if picks_changed and not presenting():
         parts.append(PICKED)
     if state.view != view and page_follows_view(state):
         parts.append(TABS)

@@ -179,15 +179,15 @@ class ExploreState:
 
     # --- a model switch ----------------------------------------------------------------------
 
-    def follow_model(self, key: str, folder: str, dataset: str, d: int, lim: float) -> None:
-        """Another model keeps what still means the same: the ★ (cut or padded to its d, clamped to its range)
-        and the view; the picks (test-image numbers) only when the dataset is the same, else a note says why
-        they were dropped. The undo history belongs to the old model's codes and goes."""
-        if self.model_key == key:
+    def follow_model(self, model, lim: float) -> None:
+        """Another model (a ModelHandle) keeps what still means the same: the ★ (cut or padded to its d, clamped
+        to its range lim) and the view; the picks (test-image numbers) only when the dataset is the same, else a
+        note says why they were dropped. The undo history belongs to the old model's codes and goes."""
+        if self.model_key == model.key:
             return
         first = self.model_key is None
-        old_dataset = self.dataset
-        self.model_key, self.model_folder, self.dataset, self.limit = key, folder, dataset, float(lim)
+        old_dataset, dataset, d = self.dataset, model.dataset, model.latent_dim
+        self.model_key, self.model_folder, self.dataset, self.limit = model.key, model.folder, dataset, float(lim)
         self.z = self.star_list(d, lim)
         if not first:
             self.undo = []

@@ -23,6 +23,7 @@ from urllib.parse import urlencode
 
 import streamlit as st
 
+from ..session_keys import APP_TAB, MODEL_CHOICE, PRESENTER, SHOW_EXPLANATIONS
 from .state import DEFAULTS, MORPH_ENDS, POST_K_MAX, POST_OF, SECTIONS, TRAVERSAL_FROM, ExploreState, clamp, max_half
 
 SUB = dict(zip(("grid", "morph", "prior", "recon", "denoise", "trav", "dims"), SECTIONS))
@@ -32,7 +33,6 @@ EXPLORE_KEYS = ("z", "v", "map", "bg", "sub", "p", "me", "mm", "ms", "pl", "tr",
 PENDING = "url.pending"  # Explore's parameters, applied once Explore knows the model
 READ = "url.read"
 NOTES = "url.notes"
-TAB_KEY, PRESENTER_KEY, EXPLAIN_KEY = "app_tab", "presenter", "show_explanations"
 
 
 def _note(text: str) -> None:
@@ -62,18 +62,18 @@ def read_app(entries) -> None:
     ss[READ] = True
     params = {k: st.query_params.get(k) for k in st.query_params}
     if "m" in params:
-        by_name = {f"{e.source}/{e.name}": e.folder for e in entries}
+        by_name = {e.link_name: e.folder for e in entries}
         folder = by_name.get(params["m"])
         if folder is None:
             _note(f"The link's model “{params['m'][:60]}” is not here; showing the default model.")
         else:
-            ss["model_choice"] = folder
+            ss[MODEL_CHOICE] = folder
     if "tab" in params:
         if params["tab"] in ("train", "explore"):
-            ss[TAB_KEY] = params["tab"].capitalize()
+            ss[APP_TAB] = params["tab"].capitalize()
         else:
             _note("The link's tab was not understood; showing Explore.")
-    for key, skey in (("pr", PRESENTER_KEY), ("ex", EXPLAIN_KEY)):
+    for key, skey in (("pr", PRESENTER), ("ex", SHOW_EXPLANATIONS)):
         if key in params:
             if params[key] in ("0", "1"):
                 ss[skey] = params[key] == "1"
@@ -85,11 +85,13 @@ def read_app(entries) -> None:
         _note(f"Ignored unknown link parameters: {', '.join(unknown)[:80]}.")
 
 
-def apply_explore(state: ExploreState, d: int, lim: float, n_test: int) -> None:
-    """Explore's parameters of the link this session was opened with, checked against the model in use."""
+def apply_explore(ctx) -> None:
+    """Explore's parameters of the link this session was opened with, checked against the model in use (an
+    ExploreContext)."""
     params = st.session_state.pop(PENDING, None)
     if not params:
         return
+    state, d, lim, n_test = ctx.state, ctx.d, ctx.lim, ctx.n_test
     bad = []
     if "z" in params:
         z = _floats(params["z"])
@@ -183,7 +185,7 @@ def params_for(state: ExploreState, model: str | None) -> dict[str, str]:
     out: dict[str, str] = {}
     if model:
         out["m"] = model
-    if ss.get(TAB_KEY) == "Train":
+    if ss.get(APP_TAB) == "Train":
         out["tab"] = "train"
     z = state.star_list(d, lim)
     if any(z):
@@ -221,9 +223,9 @@ def params_for(state: ExploreState, model: str | None) -> dict[str, str]:
         out["ps"] = str(int(state.post_seed))
     if int(state.morph_frame):
         out["mf"] = str(int(state.morph_frame) + 1)
-    if ss.get(PRESENTER_KEY):
+    if ss.get(PRESENTER):
         out["pr"] = "1"
-    if ss.get(EXPLAIN_KEY) is False:
+    if ss.get(SHOW_EXPLANATIONS) is False:
         out["ex"] = "0"
     return out
 
