@@ -157,7 +157,7 @@ def test_the_manifold_grid_lies_on_the_plane_through_the_star(at):
 
 def test_traversals_show_one_row_per_dimension_by_kl(at):
     select_model(at, "three-d")
-    at.session_state["explore.section"] = "Traversals"
+    at.session_state["explore.section"] = "trav"
     at.run()
     assert not at.exception
     summary = _summary(at)
@@ -168,13 +168,13 @@ def test_traversals_show_one_row_per_dimension_by_kl(at):
     assert at.query_params["tr"] == "2" and at.query_params["sub"] == "trav"
     # held at the last pick's μ: the traversal of its code
     pick(at, 5)
-    at.radio(key="explore_trav_from").set_value("the last pick").run()
+    at.radio(key="explore_trav_from").set_value("pick").run()
     assert any("μ of test image #5" in c.value for c in at.caption)
 
 
 def test_the_dimensions_tab_shows_the_kl_chart_and_the_active_units(at):
     select_model(at, "three-d")
-    at.session_state["explore.section"] = "Dimensions"
+    at.session_state["explore.section"] = "dims"
     at.run()
     assert not at.exception
     summary = _summary(at)
@@ -238,7 +238,7 @@ def test_the_sentences_about_collapse_are_true_of_the_shipped_models(name, datas
     import torch
 
     from dashboard.model import caches, compute, registry
-    from dashboard.explore.dimensions import collapse_sentence
+    from dashboard.explore.sections.dimensions import collapse_sentence
     from vae_core import load_checkpoint, load_dataset
 
     folder = ROOT / "pretrained" / name
@@ -273,7 +273,7 @@ def test_de_noising_a_3d_model_is_drawn_on_the_maps_plane(at):
     from dashboard.model import caches, compute, registry
 
     select_model(at, "three-d")
-    at.session_state["explore.section"] = "De-noising"
+    at.session_state["explore.section"] = "denoise"
     at.run()
     assert not at.exception
     (chart,) = [c for c in at.get("plotly_chart") if c.proto.id.endswith("-explore_denoise_map")]

@@ -37,7 +37,7 @@ def test_clamp_keeps_values_finite_and_on_the_sliders_grid():
 def test_settings_default_and_persist_in_the_session_dict():
     store: dict = {}
     state = ExploreState(store)
-    assert state.map == "live" and state.section == "Manifold grid" and state.picks == []
+    assert state.map == "live" and state.section == "grid" and state.picks == []
     state.map, state.morph_steps = "plotly", 20
     again = ExploreState(store)  # a later run builds a new object over the same session
     assert (again.map, again.morph_steps) == ("plotly", 20)
@@ -124,7 +124,7 @@ def test_the_background_covers_a_panned_view():
 def test_the_plotly_map_is_sent_the_scene_and_its_points_once():
     import base64
 
-    from dashboard.explore.plotly_view import map_data
+    from dashboard.explore.maps.plotly import map_data
 
     class Model:
         key, folder, stamp = "k", "/nowhere", (0, 0)

@@ -1,19 +1,25 @@
 """The Explore tab: move through the latent space of a trained VAE and see what the decoder draws.
 
+    __init__.py     the layout (this file): the map, the picked view and your digit, the sub-tabs
     context.py      ExploreContext: the model (a ModelHandle), its test codes, the sliders' range, the settings
-    state.py        every Explore setting (ExploreState over st.session_state), undo, model switches
+    state.py        every Explore setting (ExploreState over st.session_state, ids not labels), undo, model switches
+    url.py          the settings in the query string: PARAMS, one table of (code, setting, parse, format)
     scene.py        what the map shows (points, ★, picks, ellipses, background, view): one pure builder
-    map_panel.py    the map's fragment: its control row, the plane's choice (d > 2), the map and its notes
-    plane_view.py   the live map (the latent-plane component): the scene as its data, its events
-    plotly_view.py  the Plotly map: the same scene as a WebGL scatter
-    sliders.py      the z sliders and the server's decoded image (beside a map that does not decode)
-    picked.py       the picked point            own_digit.py  your own drawn or uploaded digit
-    sections.py     the sub-tabs                dimensions.py the Traversals and Dimensions sub-tabs
-    posterior.py    k draws z = μ + σ ⊙ ε of a posterior          morph.py      the morph's ends, path and player
+    map_panel.py    the map's fragment: its control row, the plane's choice (d > 2), the map, the notes under it
+    maps/           the kinds of map, registered in maps/__init__.py: live.py (the latent-plane component,
+                    decoding in the page), plotly.py (a WebGL scatter)
+    sliders.py      Streamlit's z sliders and the server's decoded image, beside a map that does not decode
+    picked.py       the picked test image      own_digit.py   your own drawn or uploaded digit
+    posterior.py    k draws z = μ + σ ⊙ ε       morph.py       the morph's ends, path and player
+    section.py      what a sub-tab declares (id, title, what it follows and needs)
+    sections/       one module per sub-tab, registered in sections/__init__.py
+    denoise_pair.py the plain and the denoising VAE side by side (the De-noising sub-tab)
     figures.py      the small Plotly charts (q(z|x) per dimension, KL per dimension)
-    reruns.py       what reruns after a change (the fragments)   url.py  the settings in the query string
-    __init__.py     the layout (this file)
+    fragments.py    the fragments' keys          reruns.py      which of them rerun after a change
 
+A new sub-tab is a module in sections/ declaring its Section and one line in sections/__init__.py; a new kind
+of map a module in maps/ and one line in maps/__init__.py; a new setting a default in state.DEFAULTS, and a
+row of url.PARAMS to share it.
 For d > 2 the map is a plane through the latent space (the test codes' principal plane, or two coordinates:
 state.plane), chosen in map_panel.plane_controls; the scene projects everything onto it.
 The map (with its control row and sliders), the picked view and the sub-tabs are three st.fragments, and the
@@ -26,9 +32,11 @@ from __future__ import annotations
 import streamlit as st
 
 from ..model.handle import ModelHandle
-from . import dimensions, map_panel, own_digit, picked, plotly_view, reruns, sections, url
+from . import map_panel, own_digit, picked, sections, url
 from .context import ExploreContext
-from .state import SECTIONS, ExploreState
+from .fragments import PICKED, TABS, rerun_map_and_tabs
+from .maps import plotly
+from .state import ExploreState
 
 __all__ = ["render", "ExploreState"]
 
@@ -62,10 +70,10 @@ def render(model: ModelHandle) -> None:
             own_digit.own_digit_panel(ctx)
         sub_tabs(ctx)
     if state.map == "live":  # last: drawn in a session's first run only, it must not move what comes before it
-        plotly_view.warm_if_waiting()
+        plotly.warm_if_waiting()
 
 
-@st.fragment(key=reruns.PICKED)
+@st.fragment(key=PICKED)
 def picked_view(ctx: ExploreContext) -> None:
     """A fragment of its own, so that a pick that nothing else outside the map shows reruns only the two; with
     the picking by number and the sampling of the pick's posterior, so that neither reruns the whole page."""
@@ -74,19 +82,19 @@ def picked_view(ctx: ExploreContext) -> None:
     picked.picked_controls(ctx)
 
 
-@st.fragment(key=reruns.TABS)
+@st.fragment(key=TABS)
 def sub_tabs(ctx: ExploreContext) -> None:
     """A fragment: a sub-tab's own settings rerun it alone (or with the map, for what the map draws)."""
     state = ctx.state
-    renderers = {**sections.RENDERERS, **dimensions.RENDERERS}
-    needs = (*sections.NEEDS_TEST_SET, *dimensions.NEEDS_TEST_SET)
-    names = [s for s in SECTIONS if s in renderers and (ctx.enc is not None or s not in needs)]
-    if state.section not in names:
-        state.section = names[0]
-    tabs = st.tabs(names, **state.bind("section", reruns.rerun_map_and_tabs))  # the map draws the morph's path
-    for name, tab in zip(names, tabs):
+    shown = [s for s in sections.SECTIONS if s.available(ctx)]
+    if state.section not in [s.id for s in shown]:
+        state.section = shown[0].id
+    titles = {s.id: s.title for s in shown}
+    # a new sub-tab reruns the map too: the map draws the morph's path
+    tabs = st.tabs(list(titles.values()), **state.bind("section", rerun_map_and_tabs, shown=titles))
+    for section, tab in zip(shown, tabs):
         if tab.open is False:  # only the open tab runs; None: state not tracked, run them all
             continue
         with tab:
-            renderers[name](ctx)
+            section.render(ctx)
     url.write(url.params_for(state, ctx.model.link_name))  # its settings are in the URL too

@@ -1,9 +1,9 @@
 """The map's fragment: one control row, the plane's choice (d > 2), the map itself, and the notes under it.
 
-A new view of the map reads the scene (scene.build_scene) and the state, and is called from map_view below.
-The Live map carries its own z sliders and decoded digit (in the page, at every frame), so the fragment adds
-Streamlit's z sliders and the server's decoded image only beside the Plotly map, which has neither: every
-element in the fragment is work for the server at every step of every student.
+The map is drawn by the kind chosen (maps/: Live or Plotly) from one scene (scene.build_scene). The Live map
+carries its own z sliders and decoded digit (in the page, at every frame), so Streamlit's z sliders and the
+server's decoded image come only beside a map that has neither: every element in the fragment is work for the
+server at every step of every student.
 """
 
 from __future__ import annotations
@@ -11,11 +11,11 @@ from __future__ import annotations
 import streamlit as st
 
 from ..explain import explain
-from . import morph, plane_view, plotly_view, posterior, reruns, url
+from . import maps, morph, posterior, reruns, url
 from .context import ExploreContext
+from .fragments import LINK, MAP, MAP_VIEW, rerun_map_and_tabs
 from .scene import build_scene
-from .sliders import decoder_image, decoder_sliders
-from .state import MAP_KINDS, ExploreState
+from .state import ExploreState
 
 ss = st.session_state
 
@@ -44,9 +44,9 @@ def controls(ctx: ExploreContext) -> None:
     # At 1280 px with the sidebar open the map's column is ~440 px, ~360 px without the gaps: "Live | Plotly" needs
     # ~140 px, the Manifold toggle ~100, the icon buttons ~35 and the link ~50.
     c1, c2, c3, c4, c5 = _row([2.8, 2.0, 0.7, 0.7, 1.0])
-    c1.segmented_control("Map", list(MAP_KINDS), format_func=MAP_KINDS.get, required=True, **state.bind("map"),
-                         help="Live: decodes wherever the pointer goes, in your browser. Plotly: zoom, pan, hover "
-                              "and click to pick; each change goes through Python." if show_tip else None)
+    titles = {k.id: k.title for k in maps.MAP_KINDS}
+    c1.segmented_control("Map", list(titles), format_func=titles.get, required=True, **state.bind("map"),
+                         help=" ".join(f"{k.title}: {k.help}" for k in maps.MAP_KINDS) if show_tip else None)
     c2.toggle("Manifold", disabled=ctx.d < 2, **state.bind("bg"),
               help="The decoder's images on a grid, faintly under the points (the Manifold grid tab shows the "
                    "same square)." if show_tip else None)
@@ -58,7 +58,7 @@ def controls(ctx: ExploreContext) -> None:
         link_control(ctx.model.link_name)
 
 
-@st.fragment(key=reruns.LINK)
+@st.fragment(key=LINK)
 def link_control(model_name: str) -> None:
     """The link to this view, and the address bar's query string: a fragment of its own, so that a move of the
     ★ that the page already shows (a release on the Live map) reruns only this."""
@@ -81,7 +81,7 @@ def _plane_changed(ctx: ExploreContext, old: tuple[int, int]) -> None:
             i, j = (i, old[0]) if i != old[0] else (old[1], j)
         state.plane = [i, j]
     state.set_view(0.0, 0.0, ctx.lim, ctx.lim, bump=True)
-    reruns.rerun_map_and_tabs()  # the sub-tabs' maps and grids are on the plane too
+    rerun_map_and_tabs()  # the sub-tabs' maps and grids are on the plane too
 
 
 def plane_controls(ctx: ExploreContext, summary) -> None:
@@ -103,13 +103,7 @@ def plane_controls(ctx: ExploreContext, summary) -> None:
                       disabled=key == "pca")
 
 
-def plane_caption(scene) -> str:
-    """Under the map: which plane it is, its share of the variance, and what the dots are."""
-    return (f"{scene.caption}. Dots: the test images' μ projected onto the plane; moving on the map changes z "
-            f"along the plane only, the other directions stay at the ★'s.")
-
-
-@st.fragment(key=reruns.MAP)
+@st.fragment(key=MAP)
 def map_panel(ctx: ExploreContext) -> None:
     """The control row, the plane's choice (d > 2) and the map under them, a fragment of its own: a pick or a
     move of the ★ reruns that alone (with the link), not the controls above it."""
@@ -121,9 +115,9 @@ def map_panel(ctx: ExploreContext) -> None:
     map_view(ctx, summary)
 
 
-@st.fragment(key=reruns.PLANE)
+@st.fragment(key=MAP_VIEW)
 def map_view(ctx: ExploreContext, summary) -> None:
-    state, d, lim, is_presenter = ctx.state, ctx.d, ctx.lim, ctx.presenting
+    state, d, lim = ctx.state, ctx.d, ctx.lim
     own = ctx.own_code()
     plane, plane_key = ctx.map_plane() if summary is not None else (None, None)
     points = ctx.model.map_points(plane_key) if plane is not None else None
@@ -134,30 +128,12 @@ def map_view(ctx: ExploreContext, summary) -> None:
                         plane_points=points, posterior=posterior.for_scene(ctx, own), path=path, path_frame=frame)
     # A release on the Live map: the page has moved its ★ and decoded it, unless the server decodes (its image)
     # or the Manifold background is the plane through the ★ (d > 2), which then moves with it.
-    page_has_star = state.map == "live" and ctx.model.decodes_in_page() and not (state.bg and d > 2)
+    kind = maps.kind_of(state)
+    page_has_star = kind.decodes_in_page(ctx.model) and not (state.bg and d > 2)
 
     def handle(change, star_shown: bool = False) -> None:
         reruns.change(state, d, change, star_shown and page_has_star)
-    if state.map == "plotly":
-        left, right = st.columns([3, 1], gap="small")
-        with left:
-            plotly_view.show(scene, ctx, height=plotly_view.HEIGHT[is_presenter], handle=handle)
-        with right:
-            decoder_image(ctx, ctx.star(), size=180)
-            decoder_sliders(ctx, summary)
-        if not is_presenter:
-            st.caption("Hover over a dot for its class and number; click it to pick that image (the ★ goes to its "
-                       "μ). Scroll to zoom, drag to pan. Legend: click a class to hide it, double-click to show only "
-                       "it, double-click it again to show all.")
-            if scene.caption:
-                st.caption(plane_caption(scene))
-    else:  # the page decodes and has the z sliders (dashboard/latent_plane); its releases come back here
-        plane_view.show(scene, ctx, handle=handle)
-        plotly_view.remember_for_warm(scene, ctx)
-        if scene.caption and not is_presenter:
-            st.caption(plane_caption(scene))
-        if not ctx.model.decodes_in_page():  # the page shows the server's image, but has no sliders
-            decoder_sliders(ctx, summary)
+    kind.show(ctx, scene, summary, handle)
 
 
 def map_notes(ctx: ExploreContext) -> None:

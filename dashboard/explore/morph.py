@@ -17,9 +17,9 @@ import torch
 from vae_core.model import interpolate_latents
 
 from .. import views
-from . import reruns
 from .context import ExploreContext
-from .state import MORPH_ENDS, ExploreState
+from .fragments import rerun_map_and_tabs
+from .state import MORPH_ENDS_WITH_OWN, ExploreState
 
 ss = st.session_state
 TICK_S = 0.35  # s between two frames while playing (each is a page run: keep it above a run's time)
@@ -27,12 +27,12 @@ TICK_KEY = "explore_morph_last_tick"
 PRESENTER_FRAME = 252  # px (9 a pixel): the player, the frame and its caption fit under the tabs at 720 px
 MIN_LENGTH = 0.05  # ends nearer than this decode to the same picture: the morph is refused with a hint
 SAME_ENDS = {  # what to do when the ends coincide, by the ends chosen
-    MORPH_ENDS[0]: "The two picks' codes are nearly the same point, so every frame would be the same image: "
+    "picks": "The two picks' codes are nearly the same point, so every frame would be the same image: "
                    "pick another point.",
-    MORPH_ENDS[1]: "The ★ sits on the pick, so every frame would be the same image: move the ★ (drag it, or "
+    "star-pick": "The ★ sits on the pick, so every frame would be the same image: move the ★ (drag it, or "
                    "use the sliders) or pick another point.",
-    MORPH_ENDS[2]: "The ★ sits on your digit, so every frame would be the same image: move the ★ away from it.",
-    MORPH_ENDS[3]: "Your digit lands on the pick, so every frame would be the same image: pick another point.",
+    "own-star": "The ★ sits on your digit, so every frame would be the same image: move the ★ away from it.",
+    "own-pick": "Your digit lands on the pick, so every frame would be the same image: pick another point.",
 }
 
 
@@ -43,23 +43,23 @@ def ends(ctx: ExploreContext):
     own = ctx.own_code()
     choice = state.morph_ends
     star = ctx.star()
-    if choice.startswith("Your digit") and own is None:
+    if choice in MORPH_ENDS_WITH_OWN and own is None:
         return None, None, "Draw or upload a digit (under the map): the morph starts from its code μ."
-    if choice == MORPH_ENDS[0]:
+    if choice == "picks":
         if len(picks) < 2:
             return None, None, f"Pick two points on the map (or by number) to morph between them; {len(picks)} so far."
         z0, z1, what = enc.mu[picks[0]], enc.mu[picks[1]], f"test image #{picks[0]} → #{picks[1]}"
-    elif choice == MORPH_ENDS[2]:
+    elif choice == "own-star":
         z0, z1, what = own[0], star, "your digit → ★"
     elif not picks:
         return None, None, "Pick a point on the map (or by number): the morph runs to it."
-    elif choice == MORPH_ENDS[1]:
+    elif choice == "star-pick":
         z0, z1, what = star, enc.mu[picks[-1]], f"★ → test image #{picks[-1]}"
     else:
         z0, z1, what = own[0], enc.mu[picks[-1]], f"your digit → test image #{picks[-1]}"
     # |z1 - z0| < MIN_LENGTH: the ★ snaps to two decimals, so "on the pick" is a few thousandths away, not 0
     if float(np.linalg.norm(np.asarray(z1, np.float64) - np.asarray(z0, np.float64))) < MIN_LENGTH:
-        return None, None, SAME_ENDS.get(choice, SAME_ENDS[MORPH_ENDS[0]])
+        return None, None, SAME_ENDS.get(choice, SAME_ENDS["picks"])
     return z0, z1, what
 
 
@@ -80,7 +80,7 @@ def frame_of(state: ExploreState, n: int) -> int:
 def path_for_scene(ctx: ExploreContext):
     """(the path [n, d], the marked frame) while the Morph tab is open with valid ends, else (None, None)."""
     state = ctx.state
-    if state.section != "Morph":
+    if state.section != "morph":
         state.morph_playing = False  # the player is not on the page: it must not go on when it comes back
         return None, None
     z0, z1, _ = ends(ctx)
@@ -115,7 +115,7 @@ def _play_pause(state: ExploreState, n: int) -> None:
 def _scrubbed(state: ExploreState) -> None:
     state.morph_playing = False  # a hand on the slider stops the play
     state.morph_frame = int(ss["explore_morph_frame_widget"]) - 1
-    reruns.rerun_map_and_tabs()  # the map rings the frame shown
+    rerun_map_and_tabs()  # the map rings the frame shown
 
 
 def _tick(state: ExploreState, n: int) -> None:

@@ -17,6 +17,7 @@ from .. import views
 from ..explain import explain_for
 from . import reruns
 from .context import ExploreContext
+from .fragments import LINK, MAP_VIEW, PICKED
 from .scene import OWN_COLOR, PICK_COLOR
 from .state import POST_K_MAX, ExploreState
 
@@ -94,7 +95,7 @@ def _shown(state: ExploreState, which: str, apply) -> None:
         return
     if was == "own":
         st.rerun()
-    st.rerun([reruns.PLANE, reruns.LINK, reruns.PICKED])
+    st.rerun([MAP_VIEW, LINK, PICKED])
 
 
 def _toggle(state: ExploreState, which: str) -> None:

@@ -75,6 +75,28 @@ def background_extent(view: dict, limit: float) -> float:
     return float(min(max(8.0, 2 * limit), max(1.0, math.ceil(reach * 2) / 2)))
 
 
+def axis_names(projection) -> tuple[str, str]:
+    """The map's axes on a projection's plane: PC1, PC2 or two coordinates z_i, z_j (1-based)."""
+    return ("PC1", "PC2") if projection == "pca" else (f"z{projection[0] + 1}", f"z{projection[1] + 1}")
+
+
+def map_caption(scene: Scene) -> str:
+    """Under a map of a plane (d > 2): which plane it is, its share of the variance, and what the dots are."""
+    return (f"{scene.caption}. Dots: the test images' μ projected onto the plane; moving on the map changes z "
+            f"along the plane only, the other directions stay at the ★'s.")
+
+
+def overlay_layers(scene: Scene) -> dict:
+    """The posterior samples and the morph's path, as both maps' "samples" and "path" layers (rounded: a map is a
+    few hundred px across and a view is at least 0.01 wide, so 1e-4 is below a pixel)."""
+    out: dict = {"samples": None, "path": None}
+    if scene.samples is not None and len(scene.samples):
+        out["samples"] = {"xy": [round(float(v), 4) for v in scene.samples.ravel()], "color": scene.samples_color}
+    if scene.path is not None and len(scene.path) > 1:
+        out["path"] = {"xy": [round(float(v), 4) for v in scene.path.ravel()], "frame": scene.path_frame}
+    return out
+
+
 def plane_caption(plane, key) -> str:
     """Which plane, and the share of the codes' variance it shows: sum_k Var(u_k) / tr Cov(mu)."""
     name = "PCA plane: PC1–PC2" if key == "pca" else f"Coordinate plane: z{key[0] + 1}–z{key[1] + 1}"
@@ -163,7 +185,7 @@ def build_scene(*, enc, d: int, z, limit: float, view: dict, picks=(), own=None,
     if plane is not None:
         u, v = analysis.to_plane(np.array(z, np.float64)[None], plane)[0]
         star = (round(float(u), 4), round(float(v), 4))
-        axes = ("PC1", "PC2") if plane_key == "pca" else (f"z{plane_key[0] + 1}", f"z{plane_key[1] + 1}")
+        axes = axis_names(plane_key)
     else:
         star = (z[0], z[1] if d > 1 else 0.0)
         axes = ("z1", "z2") if d > 1 else ("z1", "(random jitter)")

@@ -27,7 +27,8 @@ log = logging.getLogger(__name__)
 
 def checkpoint_roots() -> list[tuple[str, Path]]:
     """(source, folder) pairs searched for checkpoints; environment variables override them (tests use that)."""
-    return [("pretrained", paths.pretrained_dir()), ("models", paths.models_dir()), ("recovered", paths.recovered_dir())]
+    return [("pretrained", paths.pretrained_dir()), ("models", paths.models_dir()),
+            ("recovered", paths.recovered_dir())]
 
 
 LINK_REASON = "a symbolic link; links in a models folder are not followed"
@@ -60,7 +61,8 @@ class ModelEntry:
         if self.error:
             return f"{head} · unreadable ({_shorten(self.error, 70)})"
         loss = f"loss {self.test_loss:.1f}" if self.test_loss is not None else "no test loss"
-        return f"{head} · {DATASET_TITLES.get(self.dataset, self.dataset)} · {self.arch} · {self.latent_dim}-D · {loss}"
+        data = DATASET_TITLES.get(self.dataset, self.dataset)
+        return f"{head} · {data} · {self.arch} · {self.latent_dim}-D · {loss}"
 
 
 def _shorten(text: str, n: int) -> str:
@@ -99,7 +101,8 @@ def _linked_part(folder: str) -> str | None:
 
 
 def finite_number(value) -> float | None:
-    return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value) else None
+    number = isinstance(value, (int, float)) and not isinstance(value, bool)
+    return float(value) if number and math.isfinite(value) else None
 
 
 def describe(folder: str | os.PathLike, source: str, stamp: tuple[int, int] | None = None) -> ModelEntry:

@@ -1,4 +1,5 @@
-"""The live map: the scene sent to the latent-plane component (dashboard/latent_plane), and its events.
+"""The Live map: the scene sent to the latent-plane component (dashboard/latent_plane), and its events. The page
+decodes the ★ itself (and has its own z sliders) whenever it can run the model's decoder.
 
 data.view/home/focus/hidden/presenter/undoable/sliders (and for d > 2 the plane, its caption and the sliders'
 KL order) go to the page; release (the full z), pick, view,
@@ -17,11 +18,13 @@ import streamlit as st
 
 from vae_core.analysis import ACTIVE_THRESHOLD
 
-from .. import latent_plane, views
-from ..model.compute import plane_slice
-from .context import ExploreContext
-from .scene import Scene
-from .state import ExploreState
+from ... import latent_plane, views
+from ...model.compute import plane_slice
+from ..context import ExploreContext
+from ..scene import Scene, map_caption, overlay_layers
+from ..sliders import decoder_sliders
+from ..state import ExploreState
+from . import plotly
 
 KEY = "explore_plane"
 
@@ -86,17 +89,6 @@ def slider_layout(ctx: ExploreContext, scene: Scene) -> dict:
     return {"sliderOrder": active_dims + [i for i in by_kl if i not in active_dims],
             "sliderNames": [f"z{i + 1} · KL {summary.kl[i]:.2f}" for i in range(len(by_kl))],
             "sliderActive": len(active_dims)}
-
-
-def overlay_layers(scene: Scene) -> dict:
-    """The posterior samples and the morph's path, as plane.js's "samples" and "path" layers (rounded: the
-    plane is a few hundred px across and a view is at least 0.01 wide, so 1e-4 is below a pixel)."""
-    out: dict = {"samples": None, "path": None}
-    if scene.samples is not None and len(scene.samples):
-        out["samples"] = {"xy": [round(float(v), 4) for v in scene.samples.ravel()], "color": scene.samples_color}
-    if scene.path is not None and len(scene.path) > 1:
-        out["path"] = {"xy": [round(float(v), 4) for v in scene.path.ravel()], "frame": scene.path_frame}
-    return out
 
 
 def _event(name: str):
@@ -172,3 +164,14 @@ def show(scene: Scene, ctx: ExploreContext, handle=lambda change, star_shown=Fal
         return lambda: handle(f, event == "on_release")
 
     latent_plane.latent_plane(KEY, data, blobs, **{k: then(k, f) for k, f in callbacks.items() if k in accepted})
+
+
+def show_map(ctx: ExploreContext, scene: Scene, summary, handle) -> None:
+    """The map, its caption, and Streamlit's sliders only when the page cannot decode (it shows the server's
+    image then); its releases come back through handle."""
+    show(scene, ctx, handle=handle)
+    plotly.remember_for_warm(scene, ctx)
+    if scene.caption and not ctx.presenting:
+        st.caption(map_caption(scene))
+    if not ctx.model.decodes_in_page():
+        decoder_sliders(ctx, summary)

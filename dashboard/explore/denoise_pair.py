@@ -84,7 +84,8 @@ def pair_view(model, other, enc, idx: int, kind: str, kind_name: str, level: flo
     rows = []
     for m, role in ((plain, "plain"), (dvae, "denoising")):
         codes = clean_codes(m.folder, m.stamp, m.dataset)
-        rows.append((m, role, one_image(m, codes, idx, noisy), measured(m.folder, m.stamp, m.dataset, kind, float(level))))
+        rows.append((m, role, one_image(m, codes, idx, noisy),
+                     measured(m.folder, m.stamp, m.dataset, kind, float(level))))
     cols = st.columns(4)
     cols[0].image(views.thumb_url(views.to_array(enc.images[idx]), size=thumb), width=thumb,
                   caption=f"clean test image #{idx}")

@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import streamlit as st
 
-from .. import plotly_map, views
-from ..model.compute import plane_slice
-from . import plane_view
-from .context import ExploreContext
-from .scene import Scene
-from .state import ExploreState
+from ... import plotly_map, views
+from ...model.compute import plane_slice
+from ..context import ExploreContext
+from ..scene import Scene, map_caption, overlay_layers
+from ..sliders import decoder_image, decoder_sliders
+from ..state import ExploreState
 
 KEY = "explore_scatter"
 HEIGHT = {False: 560, True: 600}  # px, by presenter mode
@@ -42,7 +42,7 @@ def map_data(scene: Scene, model, state: ExploreState, presenter: bool, height: 
         "hidden": list(scene.hidden), "hiddenRev": int(state.hidden_rev),
         "height": int(height), "fontSize": 18 if presenter else 15, "pointSize": 6 if presenter else 5,
     }
-    data.update(plane_view.overlay_layers(scene))  # the posterior's samples and the morph's path, as the plane's
+    data.update(overlay_layers(scene))  # the posterior's samples and the morph's path, as the Live map's
     if len(scene.points):
         data["points"], blobs[data["points"]] = plotly_map.points_blob(scene.points, scene.labels)
     if scene.background is not None:
@@ -109,3 +109,19 @@ def warm(scene: Scene, model, state: ExploreState, presenter: bool) -> None:
     st.html(_WARM_CSS)
     with st.container(key=WARM_KEY):
         plotly_map.preload(f"{WARM_KEY}_map", data, blobs)
+
+
+def show_map(ctx: ExploreContext, scene: Scene, summary, handle) -> None:
+    """The map with the server's decoded ★ and Streamlit's z sliders beside it (the page decodes nothing)."""
+    left, right = st.columns([3, 1], gap="small")
+    with left:
+        show(scene, ctx, height=HEIGHT[ctx.presenting], handle=handle)
+    with right:
+        decoder_image(ctx, ctx.star(), size=180)
+        decoder_sliders(ctx, summary)
+    if not ctx.presenting:
+        st.caption("Hover over a dot for its class and number; click it to pick that image (the ★ goes to its "
+                   "μ). Scroll to zoom, drag to pan. Legend: click a class to hide it, double-click to show only "
+                   "it, double-click it again to show all.")
+        if scene.caption:
+            st.caption(map_caption(scene))
