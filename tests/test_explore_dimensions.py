@@ -31,7 +31,7 @@ def _codes(n=400, d=5, seed=0):
     mu = (rng.normal(size=(n, d)) * np.array([3.0, 2.0, 1.0, 0.5, 0.1][:d])).astype(np.float32)
     sigma = rng.uniform(0.2, 1.0, size=(n, d)).astype(np.float32)
     return SimpleNamespace(mu=mu, sigma=sigma, labels=np.arange(n) % 10, class_names=[str(k) for k in range(10)],
-                           plane=mu[:, :2].copy())
+                           xy=mu[:, :2].copy())
 
 
 def test_the_scene_projects_codes_star_picks_and_ellipses_onto_the_plane():
@@ -41,7 +41,7 @@ def test_the_scene_projects_codes_star_picks_and_ellipses_onto_the_plane():
     plane = analysis.principal_plane(enc.mu)
     z = enc.mu[7]
     scene = build_scene(enc=enc, d=5, z=z, limit=4.0, view={"cx": 0, "cy": 0, "half": 4, "rev": 0}, picks=[3, 7],
-                        plane=plane, plane_key="pca")
+                        plane=plane, projection="pca")
     np.testing.assert_allclose(scene.points, analysis.to_plane(enc.mu, plane), atol=1e-5)
     assert scene.star == pytest.approx(tuple(analysis.to_plane(z[None], plane)[0]), abs=1e-3)
     assert scene.focus == pytest.approx(tuple(scene.points[7]))
@@ -62,7 +62,7 @@ def test_a_coordinate_plane_shows_those_two_coordinates():
     enc = _codes()
     plane = analysis.coordinate_plane(5, 2, 0, enc.mu)
     scene = build_scene(enc=enc, d=5, z=enc.mu[1], limit=4.0, view={"cx": 0, "cy": 0, "half": 4}, picks=[1],
-                        plane=plane, plane_key=(2, 0))
+                        plane=plane, projection=(2, 0))
     np.testing.assert_allclose(scene.points, enc.mu[:, [2, 0]], atol=1e-6)
     assert scene.axes == ("z3", "z1") and scene.caption.startswith("Coordinate plane: z3–z1, ")
     share = enc.mu.var(0)[[2, 0]].sum() / enc.mu.var(0).sum()
@@ -122,17 +122,17 @@ def test_switching_to_a_coordinate_plane_changes_the_dots_and_the_view_goes_home
     assert not at.exception
     summary = _summary(at)
     first, second = (int(j) for j in summary.order[:2])
-    assert at.session_state["explore.plane"] == [first, second]
+    assert at.session_state["explore.projection"] == [first, second]
     data = plane_data(at)
     assert data["points"] != pca["points"] and data["axes"] == [f"z{first + 1}", f"z{second + 1}"]
     assert data["caption"].startswith(f"Coordinate plane: z{first + 1}–z{second + 1}")
     assert data["view"]["rev"] == pca["view"]["rev"] + 1
     # choosing the y axis's coordinate for x swaps the two
     at.selectbox(key="explore_plane_x").set_value(second).run()
-    assert at.session_state["explore.plane"] == [second, first]
+    assert at.session_state["explore.projection"] == [second, first]
     assert at.query_params["pl"] == f"{second + 1},{first + 1}"
     at.segmented_control(key="explore_plane_kind").set_value("PCA").run()
-    assert at.session_state["explore.plane"] == "pca" and "pl" not in at.query_params
+    assert at.session_state["explore.projection"] == "pca" and "pl" not in at.query_params
 
 
 def test_a_release_on_the_plane_sets_every_slider(at):
@@ -190,10 +190,10 @@ def test_a_plane_in_the_link(checkpoints, monkeypatch, pl, refused):
     notes = [i.value for i in app.info]
     if refused:
         assert any("pl" in n and "Ignored" in n for n in notes), notes
-        assert "explore.plane" not in app.session_state or app.session_state["explore.plane"] == "pca"
+        assert "explore.projection" not in app.session_state or app.session_state["explore.projection"] == "pca"
     else:
         assert not notes
-        assert "explore.plane" in app.session_state and app.session_state["explore.plane"] == (
+        assert "explore.projection" in app.session_state and app.session_state["explore.projection"] == (
             "pca" if pl == "pca" else [1, 2])
         if pl != "pca":
             assert plane_data(app)["axes"] == ["z2", "z3"]
@@ -208,11 +208,11 @@ def test_a_plane_in_the_link_of_a_2d_model_is_refused(checkpoints, monkeypatch):
 def test_the_plane_and_the_slider_order_survive_a_visit_to_train(at):
     select_model(at, "three-d")
     at.segmented_control(key="explore_plane_kind").set_value("Coordinates").run()
-    plane = at.session_state["explore.plane"]
+    plane = at.session_state["explore.projection"]
     order = plane_data(at)["sliderOrder"]
     open_tab(at, "Train")
     open_tab(at, "Explore")
-    assert at.session_state["explore.plane"] == plane
+    assert at.session_state["explore.projection"] == plane
     assert plane_data(at)["sliderOrder"] == order
     assert plane_data(at)["axes"] == [f"z{plane[0] + 1}", f"z{plane[1] + 1}"]
 

@@ -25,7 +25,7 @@ class FakeEncodings:
     labels = np.array([0, 1, 0, 1])
     mu = np.array([[1.0, 2.0, 0.5], [-1.0, 0.5, 0.0], [3.0, -3.0, 1.0], [0.0, 0.0, 0.0]], np.float32)
     sigma = np.full((4, 3), 0.2, np.float32)
-    plane = mu[:, :2].copy()
+    xy = mu[:, :2].copy()
 
 
 def test_clamp_keeps_values_finite_and_on_the_sliders_grid():
@@ -142,7 +142,7 @@ def test_the_plotly_map_is_sent_the_scene_and_its_points_once():
     assert math.isclose(ellipse["x"] - ellipse["sx"], 0.8, abs_tol=1e-6), "the pick's 1σ ellipse"
     points = blobs[data["points"]]()
     xy = np.frombuffer(base64.b64decode(points["xy"]), "<f4").reshape(-1, 2)
-    assert np.array_equal(xy, enc.plane) and points["n"] == 4
+    assert np.array_equal(xy, enc.xy) and points["n"] == 4
     moved = build_scene(enc=enc, d=2, z=[1.5, 0.25], limit=4.0, view=view, picks=[0, 2])
     again, _ = map_data(moved, Model, state, presenter=False, height=500)
     assert again["points"] == data["points"], "the same points, the same key: the page keeps them"

@@ -21,7 +21,7 @@ A new sub-tab is a module in sections/ declaring its Section and one line in sec
 of map a module in maps/ and one line in maps/__init__.py; a new setting a default in state.DEFAULTS, and a
 row of url.PARAMS to share it.
 For d > 2 the map is a plane through the latent space (the test codes' principal plane, or two coordinates:
-state.plane), chosen in map_panel.plane_controls; the scene projects everything onto it.
+state.projection), chosen in map_panel.plane_controls; the scene projects everything onto it.
 The map (with its control row and sliders), the picked view and the sub-tabs are three st.fragments, and the
 link in the control row a fourth inside the map's: a change reruns the ones that show it (reruns.py), the whole
 page only for what the rest of the page shows.

@@ -63,7 +63,7 @@ class ExploreContext:
         test set (the map is then (z1, z2))."""
         if self.d <= 2 or self.enc is None:
             return None, None
-        projection = self.state.plane_key(self.d)
+        projection = self.state.projection_for(self.d)
         return self.model.plane(projection), projection
 
     def own_code(self) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:

@@ -74,12 +74,12 @@ def _plane_changed(ctx: ExploreContext, old: tuple[int, int]) -> None:
     old: the two coordinates shown before; choosing the other axis's coordinate swaps the two."""
     state = ctx.state
     if ss.get("explore_plane_kind") == "PCA":
-        state.plane = "pca"
+        state.projection = "pca"
     else:
         i, j = int(ss.get("explore_plane_x", old[0])), int(ss.get("explore_plane_y", old[1]))
         if i == j:  # the same coordinate twice is no plane
             i, j = (i, old[0]) if i != old[0] else (old[1], j)
-        state.plane = [i, j]
+        state.projection = [i, j]
     state.set_view(0.0, 0.0, ctx.lim, ctx.lim, bump=True)
     rerun_map_and_tabs()  # the sub-tabs' maps and grids are on the plane too
 
@@ -87,7 +87,7 @@ def _plane_changed(ctx: ExploreContext, old: tuple[int, int]) -> None:
 def plane_controls(ctx: ExploreContext, summary) -> None:
     """d > 2: which plane the map shows, the codes' principal plane (PCA) or two coordinates zi, zj (listed by
     KL, most informative first)."""
-    key = ctx.state.plane_key(ctx.d)
+    key = ctx.state.projection_for(ctx.d)
     order = [int(i) for i in summary.order]
     ss["explore_plane_kind"] = "PCA" if key == "pca" else "Coordinates"
     i, j = key if key != "pca" else (order[0], order[1])
@@ -119,13 +119,13 @@ def map_panel(ctx: ExploreContext) -> None:
 def map_view(ctx: ExploreContext, summary) -> None:
     state, d, lim = ctx.state, ctx.d, ctx.lim
     own = ctx.own_code()
-    plane, plane_key = ctx.map_plane() if summary is not None else (None, None)
-    points = ctx.model.map_points(plane_key) if plane is not None else None
+    plane, projection = ctx.map_plane() if summary is not None else (None, None)
+    points = ctx.model.map_points(projection) if plane is not None else None
     path, frame = morph.path_for_scene(ctx)
     scene = build_scene(enc=ctx.enc, d=d, z=ctx.star(), limit=lim, view=state.view_of(lim), picks=state.picks,
                         own=own[:2] if own is not None else None, hidden=state.hidden,
-                        background_n=state.grid_n if state.bg else None, plane=plane, plane_key=plane_key,
-                        plane_points=points, posterior=posterior.for_scene(ctx, own), path=path, path_frame=frame)
+                        background_n=state.grid_n if state.bg else None, plane=plane, projection=projection,
+                        points_on_plane=points, posterior=posterior.for_scene(ctx, own), path=path, path_frame=frame)
     # A release on the Live map: the page has moved its ★ and decoded it, unless the server decodes (its image)
     # or the Manifold background is the plane through the ★ (d > 2), which then moves with it.
     kind = maps.kind_of(state)

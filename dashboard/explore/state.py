@@ -43,7 +43,7 @@ DEFAULTS: dict = {
     "undo": (),  # earlier (z, picks), newest last
     "model_key": None, "model_folder": None, "dataset": None, "limit": 4.0,
     "notes": (),  # short messages for the next run (a refused URL parameter, picks dropped by a model switch)
-    "plane": "pca",  # d > 2: the map's plane, "pca" (the codes' principal plane) or (i, j): coordinates z_i, z_j
+    "projection": "pca",  # d > 2: the map's plane, "pca" (the codes' principal plane) or (i, j): z_i against z_j
     "trav_rows": 8, "trav_from": "star",  # the Traversals tab: how many dimensions, held at what
     # posterior samples z = mu + sigma * eps of the pick or your digit (posterior.py); post_of "" = none shown
     "post_of": "", "post_k": 16, "post_seed": 0,
@@ -176,9 +176,9 @@ class ExploreState:
 
     # --- the map's plane (d > 2) -----------------------------------------------------------------
 
-    def plane_key(self, d: int):
+    def projection_for(self, d: int):
         """"pca" or (i, j) with 0 <= i != j < d: the plane to show (a stored pair beyond d reads as "pca")."""
-        p = self.plane
+        p = self.projection
         if isinstance(p, (list, tuple)) and len(p) == 2 and all(isinstance(k, int) for k in p):
             i, j = p
             if 0 <= i < d and 0 <= j < d and i != j:
@@ -202,9 +202,9 @@ class ExploreState:
         if old_dataset is not None and old_dataset != dataset and self.picks:
             self.note(f"The picks were dropped: they were images of {old_dataset}, and this model uses {dataset}.")
             self.picks = []
-        if self.plane_key(d) == "pca" and self.plane != "pca":
+        if self.projection_for(d) == "pca" and self.projection != "pca":
             if d > 2:
                 self.note("The map shows the PCA plane: this model has fewer coordinates than the plane asked for.")
-            self.plane = "pca"
+            self.projection = "pca"
         v = self.view_of(lim)
         self.set_view(v["cx"], v["cy"], v["half"], lim, bump=not first)

@@ -110,7 +110,7 @@ def _projection(s: str, fit: Fit):
 
 
 def _projection_text(state: ExploreState, fit: Fit) -> str | None:
-    key = state.plane_key(fit.d)
+    key = state.projection_for(fit.d)
     return f"{key[0] + 1},{key[1] + 1}" if fit.d > 2 and key != "pca" else None
 
 
@@ -157,7 +157,7 @@ PARAMS: tuple[Param, ...] = (
     Param("mm", "morph_mode", _one_of("linear", "slerp"), _setting("morph_mode", _unless("linear", str))),
     Param("ms", "morph_steps", _int_in(8, 32),
           _setting("morph_steps", lambda n: str(int(n)) if int(n) != 12 else None)),
-    Param("pl", "plane", _projection, _projection_text),
+    Param("pl", "projection", _projection, _projection_text),
     Param("tr", "trav_rows", _trav_rows, _trav_rows_text),
     Param("tf", "trav_from", lambda s, fit: list(TRAVERSAL_FROM)[int(s)] if s in ("0", "1") else None,
           _setting("trav_from", lambda f: "1" if f == list(TRAVERSAL_FROM)[1] else None)),

@@ -26,7 +26,7 @@ def decoder_blob(folder: str, stamp: tuple[int, int]) -> tuple[str, dict | None,
 def points_blob(folder: str, stamp: tuple[int, int], dataset: str) -> tuple[str, dict]:
     """(key, the encoded test set's plotted coordinates and labels for the page)."""
     enc = test_encodings(folder, stamp, dataset)
-    return latent_plane.blob_key("points", folder, stamp, dataset), latent_plane.points_spec(enc.plane, enc.labels)
+    return latent_plane.blob_key("points", folder, stamp, dataset), latent_plane.points_spec(enc.xy, enc.labels)
 
 
 @st.cache_resource(max_entries=16, show_spinner=False)

@@ -88,7 +88,7 @@ def map_points(folder: str, stamp: tuple[int, int], dataset: str, projection) ->
     plane = map_plane(folder, stamp, dataset, projection)
     enc = test_encodings(folder, stamp, dataset)
     if plane is None:
-        return enc.plane
+        return enc.xy
     return np.ascontiguousarray(analysis.to_plane(enc.mu, plane), dtype=np.float32)
 
 

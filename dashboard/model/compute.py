@@ -25,8 +25,13 @@ class Encodings:
     labels: np.ndarray  # int64 [N]
     mu: np.ndarray  # float32 [N, d] posterior means
     sigma: np.ndarray  # float32 [N, d] posterior standard deviations
-    plane: np.ndarray  # float32 [N, 2] the plotted coordinates
+    xy: np.ndarray  # float32 [N, 2] where the map draws them for d <= 2: (z1, z2), or (z1, jitter) for d = 1
     limit: float  # half-width of the slider range and of the plot
+
+    @property
+    def plane(self) -> np.ndarray:
+        """xy under its former name, which the Train page's Compare still reads."""
+        return self.xy
 
 
 @torch.inference_mode()
@@ -47,7 +52,7 @@ def compute_encodings(model: vae_core.VAE, dataset: vae_core.Dataset) -> Encodin
     return Encodings(
         dataset=dataset.name, class_names=tuple(dataset.class_names), images=dataset.test_images,
         labels=dataset.test_labels.numpy().astype(np.int64), mu=mu, sigma=sigma,
-        plane=views.plane_coords(mu), limit=code_limit(mu),
+        xy=views.plane_coords(mu), limit=code_limit(mu),
     )
 
 

@@ -29,7 +29,7 @@ from . import plotly
 KEY = "explore_plane"
 
 
-def plane_data(scene: Scene, ctx: ExploreContext) -> tuple[dict, dict]:
+def map_data(scene: Scene, ctx: ExploreContext) -> tuple[dict, dict]:
     """(what the plane shows, the blobs it refers to)."""
     model, state = ctx.model, ctx.state
     dkey, dspec, why = model.decoder_blob()
@@ -67,7 +67,7 @@ def plane_data(scene: Scene, ctx: ExploreContext) -> tuple[dict, dict]:
         data["note"] = f"This decoder runs on the server only ({why}): release the ★ to see its image."
         data["sliders"] = False
     if len(scene.points):
-        pkey, pspec = model.points_blob(scene.plane_key if scene.plane is not None else None)
+        pkey, pspec = model.points_blob(scene.projection if scene.plane is not None else None)
         data["points"], blobs[pkey] = pkey, pspec
     if scene.background is not None:
         n, e = scene.background
@@ -151,7 +151,7 @@ def show(scene: Scene, ctx: ExploreContext, handle=lambda change, star_shown=Fal
     """Mount the plane; each event's callback is handle(its change, star_shown) (the layout applies it and
     decides what reruns); star_shown: the event is a release, whose ★ the page already shows."""
     state, enc, d, lim = ctx.state, ctx.enc, ctx.d, scene.limit
-    data, blobs = plane_data(scene, ctx)
+    data, blobs = map_data(scene, ctx)
     callbacks = {
         "on_release": lambda: on_release(state, d, lim),
         "on_pick": lambda: on_pick(state, enc, lim),

@@ -27,8 +27,8 @@ def _denoise_map(model, enc, idx: int, mu_noisy, v: dict, height: int, key: str,
         clean_xy, noisy_xy = points[idx], analysis.to_plane(np.asarray(mu_noisy, np.float32)[None], plane)[0]
         axes = axis_names(pkey)
     else:
-        points = enc.plane
-        clean_xy = enc.plane[idx]
+        points = enc.xy
+        clean_xy = enc.xy[idx]
         noisy_xy = (float(mu_noisy[0]), float(mu_noisy[1]) if model.latent_dim > 1 else float(clean_xy[1]))
     fig = views.scatter_figure(
         points, enc.labels, enc.class_names, extent=v["half"], center=(v["cx"], v["cy"]), height=height,
