@@ -135,7 +135,9 @@ def _setting(name: str, text: Callable[[object], str | None]) -> Callable[[Explo
     return lambda state, fit: text(getattr(state, name))
 
 
-# The order is the query string's.
+# The order is the query string's. Examples: m=pretrained/mnist-mlp, z=1.25,-0.5, v=0,0,4 (centre, half-width),
+# sub=morph, p=7,42 (test-image numbers), me=1 (the morph's ends as listed in its tab), pl=3,7 (z3 against z7),
+# mf=5 (the morph player's frame, from 1), pr=1 (presenter mode), ex=0 (explanations hidden).
 PARAMS: tuple[Param, ...] = (
     Param("m", MODEL_CHOICE, _model, lambda state, fit: None, app=True,
           refused="The link's model “{text}” is not here; showing the default model."),
