@@ -43,11 +43,10 @@ def partner(model):
                  None)
     if entry is None:
         return None, f"The shipped model pretrained/{name} is not installed here, so this model is shown alone."
-    try:
-        vae, config = caches.load_model(entry.folder, entry.stamp)
-    except Exception:  # a damaged file: the registry listed it, loading failed; say so without a path
+    other, _ = handle.load(entry)
+    if other is None:  # a damaged file: the registry listed it, loading failed; say so without a path
         return None, f"The shipped model pretrained/{name} could not be loaded, so this model is shown alone."
-    return handle.ModelHandle(entry, vae, config), None
+    return other, None
 
 
 @st.cache_resource(max_entries=4, show_spinner="Encoding the clean test images…")

@@ -47,7 +47,11 @@ def grid_blob(folder: str, stamp: tuple[int, int], n: int, extent: float, piece:
     image = 255 - views.grid_image(grid, scale=2 if n < 15 else 1)
     e = float(extent)
     h = e / (n - 1)  # the grid's points are the centres of its cells: the picture reaches half a cell further
-    extra = () if piece is None else (piece,)
-    return (latent_plane.blob_key("grid", folder, stamp, n, e, *extra),
+    return (grid_key(folder, stamp, n, e, piece),
             latent_plane.image_spec(views.png_bytes(image), (-e - h, e + h, -e - h, e + h)))
+
+
+def grid_key(folder: str, stamp: tuple[int, int], n: int, extent: float, piece: tuple | None = None) -> str:
+    """grid_blob's key, without making the grid (the page may have it already)."""
+    return latent_plane.blob_key("grid", folder, stamp, n, float(extent), *(() if piece is None else (piece,)))
 

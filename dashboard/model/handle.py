@@ -15,7 +15,6 @@ import numpy as np
 import vae_core
 from vae_core import analysis
 
-from .. import latent_plane
 from . import blobs, caches, compute
 from .registry import ModelEntry, public_reason
 
@@ -100,8 +99,7 @@ class ModelHandle:
         return blobs.projected_points_blob(self.folder, self.stamp, self.dataset, projection)
 
     def grid_blob_key(self, n: int, extent: float, piece: tuple | None = None) -> str:
-        return latent_plane.blob_key("grid", self.folder, self.stamp, n, float(extent),
-                                     *(() if piece is None else (piece,)))
+        return blobs.grid_key(self.folder, self.stamp, n, extent, piece)
 
     def grid_blob(self, n: int, extent: float, piece: tuple | None = None) -> tuple[str, dict]:
         return blobs.grid_blob(self.folder, self.stamp, n, extent, piece)
