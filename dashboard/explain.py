@@ -105,7 +105,7 @@ TEXTS: dict[str, tuple[str, str]] = {
 }
 
 
-# Views added for issue 13 (posterior sampling, de-noising side by side, the morph player). "{thing}" is
+# Views whose text names what the data set shows (posterior sampling, the de-noising pair). "{thing}" is
 # filled with what the model's data set shows (THINGS); each sentence is checked on the shipped models by
 # tests/test_explore_posterior_morph.py.
 THINGS = {"mnist": "digit", "fashion-mnist": "garment"}

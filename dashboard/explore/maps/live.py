@@ -38,7 +38,7 @@ def map_data(scene: Scene, ctx: ExploreContext) -> tuple[dict, dict]:
     data = {
         "z": list(scene.z), "limit": scene.limit,
         "view": {"cx": v["cx"], "cy": v["cy"], "half": v["half"], "rev": int(v.get("rev", 0))},
-        "extent": v["half"],  # the page before issue 12 reads only this
+        "extent": v["half"],  # an older page, still open in a browser, reads only this
         "home": scene.home, "focus": list(scene.focus) if scene.focus else None,
         "hidden": list(scene.hidden), "hiddenRev": int(state.hidden_rev),
         "presenter": ctx.presenting, "undoable": state.can_undo(),
@@ -106,7 +106,7 @@ def _numbers(values, n: int | None = None) -> list[float] | None:
 
 def on_release(state: ExploreState, d: int, lim: float) -> None:
     """A drag ended, the plane was clicked, the keys paused or a page slider was let go: the ★ goes there.
-    The page sends the full z; a page before issue 12 sends (z1, z2): the other dimensions stay."""
+    The page sends the full z; an older page still open sends (z1, z2): the other dimensions stay."""
     value = _event("release")
     z = _numbers(value.get("z") if isinstance(value, dict) else None)
     if z is None:
