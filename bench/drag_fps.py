@@ -32,7 +32,7 @@ server path   the classic Streamlit way, beside the Plotly map: the z1 slider ge
 For a model with d > 2 the map is the test codes' PCA plane: the page decodes z = o + u e1 + v e2 with the
 plane folded into the decoder's first layer (decoder.js setPlane / decodePlane), and the script also prints
 the time of what the app computes once per model for that map (latent analysis: PCA, KL per dimension,
-active units, the codes on the plane; dashboard/models.py latent_analysis and plane_points).
+active units, the codes on the plane; dashboard/model/caches.py latent_analysis and map_points).
 
 Chromium is started with --headless --no-sandbox --disable-gpu --disable-background-networking, so the
 2-D canvas is drawn by the CPU. Other load on the machine distorts the figures.
@@ -264,18 +264,18 @@ async def run(url: str, args) -> tuple[dict, dict, str]:
 
 
 def analysis_time(model: str, repeats: int = 7) -> dict:
-    """What the app computes once per model for a d > 2 map (dashboard/models.py latent_analysis + plane_points):
+    """What the app computes once per model for a d > 2 map (dashboard/model/caches.py latent_analysis + map_points):
     the PCA plane, KL per dimension and active units of the 10,000 test codes, and the codes on the plane. The
     encoding itself (the cached test_encodings) is not timed."""
     sys.path.insert(0, str(ROOT))
     import numpy as np
 
-    from dashboard import models
+    from dashboard.model import compute
     from vae_core import analysis, load_checkpoint, load_dataset
 
     vae, config = load_checkpoint(ROOT / "pretrained" / model)
     data = load_dataset((config.get("data") or {}).get("dataset", "mnist"), None)
-    mu, sigma = models.encode_images(vae, data.test_images)
+    mu, sigma = compute.encode_images(vae, data.test_images)
     times = []
     for _ in range(repeats):
         t0 = time.perf_counter()

@@ -5,7 +5,7 @@ the sub-views cost in PyTorch on the CPU (model time only; the browser's part is
     python bench/explore_speed.py pretrained/mnist-mlp
 
 Each part runs with the threads the app gives it: a request (slider move, morph, grid) computes on
-models.REQUEST_THREADS torch thread(s); the once-per-model encoding of the test set uses every core.
+tuning.REQUEST_THREADS torch thread(s); the once-per-model encoding of the test set uses every core.
 
 Prints, for each model, the median (and p95 where repeated) of:
     decode one z         what a slider move costs (goal: <= 5 ms)
@@ -28,7 +28,8 @@ sys.path.insert(0, str(ROOT))
 
 import torch  # noqa: E402
 
-from dashboard import models  # noqa: E402
+from dashboard.model import compute, tuning  # noqa: E402
+from vae_core import hardware  # noqa: E402
 from dashboard.latent_plane import decoder_spec  # noqa: E402
 from vae_core import load_checkpoint, load_dataset  # noqa: E402
 
@@ -54,17 +55,17 @@ def main() -> None:
     ap.add_argument("models", nargs="*", default=[str(ROOT / "pretrained" / m) for m in
                                                    ("mnist-mlp", "fashion-mlp", "mnist-conv")])
     args = ap.parse_args()
-    models.use_request_threads()
+    tuning.use_request_threads()
     print(f"torch {torch.__version__}, CPU: requests on {torch.get_num_threads()} thread(s), "
-          f"the test-set encoding on {models.available_cpus()}")
+          f"the test-set encoding on {hardware.available_cpus()}")
     print(f"{'model':<14}{'decode one z':>20}{'encode 10,000':>16}{'grid 20x20':>14}{'morph 32':>12}{'page decoder':>22}")
     for folder in args.models:
         model, config = load_checkpoint(folder)
         data = load_dataset(config["data"]["dataset"])
         z = torch.zeros(model.cfg.latent_dim).numpy()
-        dec = timings(lambda: models.decode(model, z), repeat=1000)
-        enc = timings(lambda: models.compute_encodings(model, data), repeat=5, warmup=1)
-        grid = timings(lambda: models.compute_grid(model, 20, 4.0), repeat=10, warmup=1)
+        dec = timings(lambda: compute.decode(model, z), repeat=1000)
+        enc = timings(lambda: compute.compute_encodings(model, data), repeat=5, warmup=1)
+        grid = timings(lambda: compute.compute_grid(model, 20, 4.0), repeat=10, warmup=1)
         z0, z1 = torch.full((model.cfg.latent_dim,), -2.0), torch.full((model.cfg.latent_dim,), 2.0)
         with torch.inference_mode():
             morph = timings(lambda: model.interpolate(z0, z1, 32, "slerp"), repeat=20)

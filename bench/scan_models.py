@@ -6,7 +6,7 @@
 For each size, a temporary pretrained/ (one tiny model) and models/ (N copies of a tiny checkpoint, plus a
 few bad ones) are made; then
 
-  scan          dashboard.models.list_models() alone, warm (what every rerun calls): median ms
+  scan          dashboard.model.registry.list_models() alone, warm (what every rerun calls): median ms
   first scan    the same, the first time (every config read and validated once): ms
   stamps        the pass that scan() makes every RESTAT_S seconds (2 s): every folder's two files lstat'ed
   rerun         a whole rerun of the app (streamlit.testing AppTest, the Explore tab, the model cached):
@@ -75,7 +75,7 @@ def median_ms(fn, reruns: int) -> tuple[float, float]:
 def measure(n: int, reruns: int) -> dict:
     from streamlit.testing.v1 import AppTest
 
-    from dashboard import models
+    from dashboard.model import registry
 
     tmp = Path(tempfile.mkdtemp(prefix="scan-models-"))
     try:
@@ -83,11 +83,11 @@ def measure(n: int, reruns: int) -> dict:
         os.environ["LATENT_EXPLORER_PRETRAINED_DIR"] = str(pre)
         os.environ["LATENT_EXPLORER_MODELS_DIR"] = str(mine)
         t = time.perf_counter()
-        entries = models.list_models()
+        entries = registry.list_models()
         first = (time.perf_counter() - t) * 1000
         assert len(entries) == n + 1 + (2 if n else 0), len(entries)
-        scan, scan_cpu = median_ms(models.list_models, reruns)
-        stamp, stamp_cpu = median_ms(lambda: models.scan(max_age=0), reruns)
+        scan, scan_cpu = median_ms(registry.list_models, reruns)
+        stamp, stamp_cpu = median_ms(lambda: registry.list_models(max_age=0), reruns)
         app = AppTest.from_file(str(ROOT / "dashboard" / "app.py"), default_timeout=120)
         app.run()
         assert not app.exception, app.exception

@@ -26,7 +26,7 @@ sys.path.insert(0, str(REPO))
 from dashboard.training.job import TrainingJob  # noqa: E402
 from dashboard.training.protocol import STOP_GRACE_S  # noqa: E402
 from vae_core.config import VAEConfig  # noqa: E402
-from vae_core.train import TrainConfig  # noqa: E402
+from vae_core.train_config import TrainConfig  # noqa: E402
 
 
 def wait_for(job: TrainingJob, ready, timeout: float = 600) -> None:

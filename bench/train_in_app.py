@@ -43,7 +43,9 @@ from dashboard.train import figures, live  # noqa: E402
 from dashboard.training.job import TrainingJob  # noqa: E402
 from vae_core.config import VAEConfig  # noqa: E402
 from vae_core.data import load_dataset  # noqa: E402
-from vae_core.train import TrainConfig, available_cpus, train  # noqa: E402
+from vae_core.train_config import TrainConfig  # noqa: E402
+from vae_core.hardware import available_cpus  # noqa: E402
+from vae_core.train import train  # noqa: E402
 
 POLL_S = live.POLL_S
 

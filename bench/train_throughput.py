@@ -55,7 +55,9 @@ sys.path.insert(0, str(REPO))
 from vae_core.config import VAEConfig  # noqa: E402
 from vae_core.data import FILES, load_dataset  # noqa: E402
 from vae_core.model import VAE  # noqa: E402
-from vae_core.train import Callback, TrainConfig, train  # noqa: E402
+from vae_core.callbacks import Callback  # noqa: E402
+from vae_core.train_config import TrainConfig  # noqa: E402
+from vae_core.train import train  # noqa: E402
 
 BATCH_SIZE = 128
 LR = 1e-3

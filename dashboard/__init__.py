@@ -1,7 +1,8 @@
 """The Streamlit dashboard on top of vae_core.
 
     app.py             page config, the sidebar model picker and the tabs (`streamlit run dashboard/app.py`)
-    models.py          the model registry (pretrained/ and models/) and the cached model, encodings, grids, images
+    model/             the model registry (pretrained/ and models/), ModelHandle and what is cached per model
+    presenter.py       whether presenter mode is on      session_keys.py  session keys shared by modules
     views.py           pure functions that build images, GIFs and Plotly figures (no Streamlit calls)
     explore/           the Explore tab (its __init__.py lists its modules)
     latent_plane/      the in-page latent plane and drawing pad (st.components.v2, plain JS)

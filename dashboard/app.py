@@ -25,7 +25,7 @@ import streamlit as st  # noqa: E402
 from dashboard import session_keys  # noqa: E402
 from dashboard.train.state import TrainState  # noqa: E402  (light: Streamlit only)
 
-# (label, module with render(active_model)); more tabs are added here.
+# (label, module with render(model): the ModelHandle in use); more tabs are added here.
 TABS = [("Explore", "dashboard.explore"), ("Train", "dashboard.train.page")]
 TAB_KEY = session_keys.APP_TAB
 PRESENTER_CSS = "[data-testid=stMainBlockContainer] { padding-top: 4.5rem; }"
@@ -55,12 +55,12 @@ def _heartbeat(job_id: str) -> None:
         st.rerun()  # the job has ended: a full run drops this fragment
 
 
-def render_tab(module: str, active) -> None:
+def render_tab(module: str, model) -> None:
     """The error boundary of a tab: whatever a tab raises becomes one line on the page, and the traceback goes
     to the server log (a student sees neither a traceback nor a server path; the sidebar and other tabs work).
     st.rerun and st.stop raise BaseExceptions, not Exceptions: they pass through as they should."""
     try:
-        importlib.import_module(module).render(active)
+        importlib.import_module(module).render(model)
     except Exception as e:
         logging.getLogger("dashboard.app").exception("the tab %s failed", module)
         st.error(f"This tab ran into an error ({type(e).__name__}); the details are in the server log. "
@@ -74,54 +74,57 @@ def main() -> None:
 
     # The first session of a fresh server imports PyTorch here (seconds); the title above is already on its page.
     with st.spinner("Starting: loading PyTorch…"):
-        from dashboard import explain, models, streamlit_tuning
+        from dashboard import explain, streamlit_tuning
+        from dashboard.model import sidebar, tuning
+        from dashboard.model.registry import list_models
 
     streamlit_tuning.keep_theme_sections()
-    models.use_request_threads()
-    models.freeze_imported_objects()
+    tuning.use_request_threads()
+    tuning.freeze_imported_objects()
 
-    from dashboard.explore import ExploreState, model_name, url
+    from dashboard.explore import ExploreState, url
+    from dashboard.presenter import presenting
+    from dashboard.session_keys import PRESENTER
 
-    url.read_app(models.list_models())  # a shared link: its model, tab, presenter mode (once per session)
-    active, error = models.model_picker()
-    if active is not None:
-        st.sidebar.markdown(models.model_summary(active))
+    url.read_app(list_models())  # a shared link: its model, tab, presenter mode (once per session)
+    model, error = sidebar.model_picker()
+    if model is not None:
+        st.sidebar.markdown(sidebar.model_summary(model))
     explain.sidebar_toggle()
-    st.session_state.setdefault(url.PRESENTER_KEY, False)
-    st.session_state[url.PRESENTER_KEY] = bool(st.session_state[url.PRESENTER_KEY])  # kept while Train is open
-    st.sidebar.toggle("Presenter mode", key=url.PRESENTER_KEY,
+    st.session_state.setdefault(PRESENTER, False)
+    st.session_state[PRESENTER] = bool(st.session_state[PRESENTER])  # kept while Train is open
+    st.sidebar.toggle("Presenter mode", key=PRESENTER,
                       help="For a projector: larger type, fewer controls and captions, the sub-view beside the map. "
                            "The sidebar folds away (the arrow at the top left brings it back).")
     # The projector needs the width (at 1280 px an open sidebar puts the decoded digit under the map): presenter
     # mode, switched on here or by a link, folds the sidebar away. Streamlit applies the initial state when it
     # changes only, so a sidebar opened again by hand stays open.
-    presenting = st.session_state[url.PRESENTER_KEY]
-    st.set_page_config(initial_sidebar_state="collapsed" if presenting else "auto")
+    st.set_page_config(initial_sidebar_state="collapsed" if presenting() else "auto")
     # Keep enlarged 28 x 28 images crisp even when the browser scales them. KaTeX's multi-line formulas reach a
     # few pixels past their own box: a little padding keeps that inside, so nothing scrolls or clips. Presenter
     # mode gives the page's top margin (108 px, under a 68 px header) to the map, which is sized to the height.
     st.html("<style>img { image-rendering: pixelated; } .katex-display { padding-inline: 8px; }"
-            + (PRESENTER_CSS if presenting else "") + "</style>")
+            + (PRESENTER_CSS if presenting() else "") + "</style>")
 
     for note in url.take_notes():
         st.info(note, icon=":material/link_off:")
     if error:
         st.error(error)
-    if active is None:
+    if model is None:
         st.stop()
 
     if len(TABS) == 1:
-        render_tab(TABS[0][1], active)
+        render_tab(TABS[0][1], model)
     else:
         for tab, (_, module) in zip(st.tabs([label for label, _ in TABS], key=TAB_KEY, on_change="rerun"), TABS):
             if tab.open is False:  # None would mean "not tracked": then every tab runs
                 continue
             with tab:
-                render_tab(module, active)
-    models.freeze_imported_objects()  # a tab opened for the first time has imported its modules
+                render_tab(module, model)
+    tuning.freeze_imported_objects()  # a tab opened for the first time has imported its modules
     keep_own_training_alive()
     # The URL follows the settings on every tab (Explore also writes it from its fragment's reruns).
-    url.write(url.params_for(ExploreState(), model_name(active)))
+    url.write(url.params_for(ExploreState(), model.link_name))
 
 
 # Streamlit runs this file for every run of a page, as the process's __main__ module. A multiprocessing child

@@ -1,13 +1,13 @@
 """Short explanations for a first-time student: two sentences and the formula behind each view.
 
-The sidebar toggle "Show explanations" (session key `show_explanations`) hides them all.
+The sidebar toggle "Show explanations" (session_keys.SHOW_EXPLANATIONS) hides them all.
 """
 
 from __future__ import annotations
 
 import streamlit as st
 
-SHOW_KEY = "show_explanations"
+from .session_keys import SHOW_EXPLANATIONS
 
 # view -> (two sentences of markdown, LaTeX formula)
 TEXTS: dict[str, tuple[str, str]] = {
@@ -105,7 +105,7 @@ TEXTS: dict[str, tuple[str, str]] = {
 }
 
 
-# Views added for issue 13 (posterior sampling, de-noising side by side, the morph player). "{thing}" is
+# Views whose text names what the data set shows (posterior sampling, the de-noising pair). "{thing}" is
 # filled with what the model's data set shows (THINGS); each sentence is checked on the shipped models by
 # tests/test_explore_posterior_morph.py.
 THINGS = {"mnist": "digit", "fashion-mnist": "garment"}
@@ -138,7 +138,7 @@ def explain_for(view: str, dataset: str | None = None) -> None:
 
 
 def shown() -> bool:
-    return bool(st.session_state.get(SHOW_KEY, True))
+    return bool(st.session_state.get(SHOW_EXPLANATIONS, True))
 
 
 def explain(view: str, likelihood: str = "bernoulli") -> None:
@@ -154,6 +154,6 @@ def explain(view: str, likelihood: str = "bernoulli") -> None:
 
 def sidebar_toggle() -> None:
     # The value lives in session state (set by a shared link before this runs), so no default is passed.
-    st.session_state.setdefault(SHOW_KEY, True)
-    st.session_state[SHOW_KEY] = bool(st.session_state[SHOW_KEY])  # kept while another page is open
-    st.sidebar.toggle("Show explanations", key=SHOW_KEY, help="Two sentences and a formula with each view.")
+    st.session_state.setdefault(SHOW_EXPLANATIONS, True)
+    st.session_state[SHOW_EXPLANATIONS] = bool(st.session_state[SHOW_EXPLANATIONS])  # kept while another page is open
+    st.sidebar.toggle("Show explanations", key=SHOW_EXPLANATIONS, help="Two sentences and a formula with each view.")

@@ -1,5 +1,10 @@
-"""Session keys that more than one page reads or writes, named once (no imports: any page may use them)."""
+"""Session-state keys that more than one module reads or writes: each named once, here."""
 
-APP_TAB = "app_tab"  # the open tab: app.py's st.tabs key ("Explore" or "Train")
-MODEL_CHOICE = "model_choice"  # the sidebar's model picker (dashboard/models.py): a model's folder
-EXPLORE_Z = "explore.z"  # Explore's ★ (ExploreState.z, dashboard/explore/state.py), read by Train's Compare
+from __future__ import annotations
+
+APP_TAB = "app_tab"  # the open tab's label ("Explore", "Train"): st.tabs' key in app.py
+PRESENTER = "presenter"  # presenter mode (the sidebar toggle; a link's "pr")
+SHOW_EXPLANATIONS = "show_explanations"  # the explanations' sidebar toggle (a link's "ex")
+MODEL_CHOICE = "model_choice"  # the sidebar's model selectbox: the chosen checkpoint's folder
+MODEL_LAST_GOOD = "model_last_good"  # the last folder that loaded: shown while a newer choice fails
+EXPLORE_STAR = "explore.z"  # Explore's ★ (ExploreState.z), the default z of Compare when it has the right size

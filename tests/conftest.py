@@ -116,7 +116,7 @@ torch.set_num_threads(1)
 @pytest.fixture(autouse=True)
 def _seed_and_one_thread(monkeypatch):
     """A fixed seed for every test, and one CPU thread even inside vae_core.train.train()."""
-    monkeypatch.setenv("OMP_NUM_THREADS", "1")  # train() sizes its thread pool by vae_core.train.available_cpus()
+    monkeypatch.setenv("OMP_NUM_THREADS", "1")  # train() sizes its thread pool by vae_core.hardware.available_cpus()
     torch.manual_seed(0)
     yield
     torch.set_num_threads(1)

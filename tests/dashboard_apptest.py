@@ -67,7 +67,7 @@ def first_run(app):
 
 
 def warm_data(app) -> dict | None:
-    """What the off-screen Plotly map under the Live map was sent (plotly_view.warm), in the run that sent it."""
+    """What the off-screen Plotly map under the Live map was sent (maps/plotly.py warm), in the run that sent it."""
     els = [el for el in app.main if getattr(el, "type", "") == "bidi_component"
            and el.proto.component_name == "latent_explorer.plotly_map" and el.proto.id.endswith("-explore_plotly_warm_map")]
     return component_data(els[0]) if els else None
@@ -104,7 +104,7 @@ def plane_data(app) -> dict:
 
 def scatter_spec(app) -> dict:
     """What the Plotly map was sent in the last run: classes, star, marks, ellipses, view, hidden, blob keys and the
-    blobs sent this run (dashboard/explore/plotly_view.py map_data)."""
+    blobs sent this run (dashboard/explore/maps/plotly.py map_data)."""
     (el,) = scatter_charts(app)
     spec = component_data(el)
     spec["sent_before"] = getattr(app, "warm_blobs", {})  # what the page already holds from the off-screen map

@@ -16,7 +16,7 @@ if str(ROOT) not in sys.path:
 
 from dashboard.serving import free_port  # noqa: E402,F401  (re-exported: one free-port helper for all)
 from vae_core import VAE, VAEConfig, save_checkpoint  # noqa: E402
-from vae_core.train import TrainConfig  # noqa: E402
+from vae_core.train_config import TrainConfig  # noqa: E402
 
 
 def tiny_checkpoint(folder: Path, dataset: str = "mnist", arch: str = "mlp", latent_dim: int = 2, seed: int = 0,

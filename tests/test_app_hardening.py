@@ -20,7 +20,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from bad_checkpoints import write_bad_checkpoints  # noqa: E402  (the library's corpus: tests/bad_checkpoints.py)
-from dashboard import models  # noqa: E402
+from dashboard.model.registry import list_models  # noqa: E402
 from dashboard.train import figures  # noqa: E402
 from dashboard.training.registry import registry, reset_registry  # noqa: E402
 from factories import tiny_checkpoint  # noqa: E402
@@ -148,7 +148,7 @@ def test_compare_offers_only_readable_models_and_keeps_working(bad_roots, corpus
     options = app.selectbox(key="train_compare_0").options
     assert len(options) == 1 + sum(weights_only_bad(n) for n in corpus)  # the unreadable ones are not offered
     assert not any("unreadable" in str(o) for o in options)
-    folders = {Path(e.folder).name: e.folder for e in models.list_models()}
+    folders = {Path(e.folder).name: e.folder for e in list_models()}
     app.selectbox(key="train_compare_0").set_value(folders["weights-garbage"])
     app.selectbox(key="train_compare_1").set_value(folders["mnist-mlp"]).run()
     assert not app.exception, app.exception

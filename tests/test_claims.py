@@ -250,7 +250,8 @@ def test_the_encoder_never_sees_the_labels(mnist):
     """explain 'map' and lecture 1:00: "the encoder never saw the labels": training on the same images with
     the labels shuffled gives the same weights."""
     from tests.conftest import small_mnist, tiny_cfg
-    from vae_core.train import TrainConfig, train
+    from vae_core.train_config import TrainConfig
+    from vae_core.train import train
 
     data = small_mnist(mnist)
     shuffled = dataclasses.replace(data, train_labels=data.train_labels.flip(0), test_labels=data.test_labels.flip(0))
@@ -262,7 +263,7 @@ def test_the_encoder_never_sees_the_labels(mnist):
 
 def test_the_lecture_opens_on_mnist_mlp():
     """lecture 0:00: "The sidebar shows the model in use (mnist-mlp)"."""
-    from dashboard import models
+    from dashboard.model import registry
 
-    entries = models.scan([("pretrained", PRETRAINED)])
-    assert entries[models.default_index(entries)].name == "mnist-mlp"
+    entries = registry.list_models([("pretrained", PRETRAINED)])
+    assert entries[registry.default_index(entries)].name == "mnist-mlp"

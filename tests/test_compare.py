@@ -19,7 +19,8 @@ if str(ROOT) not in sys.path:
 
 from apptest_helpers import media_id, select_on_chart  # noqa: E402
 from dashboard_apptest import plotly_array  # noqa: E402
-from dashboard import models, views  # noqa: E402
+from dashboard import views  # noqa: E402
+from dashboard.model import compute, registry  # noqa: E402
 from dashboard.train import compare, figures  # noqa: E402
 from dashboard.training.registry import reset_registry  # noqa: E402
 from vae_core import load_checkpoint, load_dataset  # noqa: E402
@@ -45,7 +46,7 @@ def at(tmp_path, monkeypatch):
 
 
 def choose(at, a: str, b: str):
-    folders = {e.name: e.folder for e in models.list_models() if e.source == "pretrained"}
+    folders = {e.name: e.folder for e in registry.list_models() if e.source == "pretrained"}
     at.selectbox(key="train_compare_0").set_value(folders[a])
     at.selectbox(key="train_compare_1").set_value(folders[b]).run()
     assert not at.exception, at.exception
@@ -66,14 +67,14 @@ def shown(at, caption: str) -> list[str]:
 def side(name: str) -> compare.Side:
     """The model and encodings the page uses (Streamlit's resource cache is this process's): the expected images
     are computed from the very same numbers, so a test can compare the bytes shown."""
-    (entry,) = [e for e in models.list_models() if e.source == "pretrained" and e.name == name]
+    (entry,) = [e for e in registry.list_models() if e.source == "pretrained" and e.name == name]
     loaded, error = compare.load_side(entry)
     assert loaded is not None, error
     return loaded
 
 
 def decoded_id(s: compare.Side, z, size: int = 168) -> str:
-    image = models.decode(s.model, np.asarray(z, np.float32))[0]
+    image = compute.decode(s.model, np.asarray(z, np.float32))[0]
     return media_id(views.png_bytes(views.upscale(image, size)))
 
 
@@ -140,7 +141,7 @@ def test_beta_1_against_beta_4_on_one_footing(at):
     eps = compare.prior_eps(3, compare.N_PRIOR, 2)
     assert np.array_equal(eps, torch.randn(8, 2, generator=torch.Generator().manual_seed(3)).numpy())
     for s, tag in ((a, "A"), (b, "B")):
-        assert shown(at, f"{tag}: {s.name}, z = ε (seed 3)") == [strip_id(models.decode(s.model, eps))]
+        assert shown(at, f"{tag}: {s.name}, z = ε (seed 3)") == [strip_id(compute.decode(s.model, eps))]
     assert not at.exception, at.exception
 
 
@@ -157,7 +158,7 @@ def test_a_2d_and_a_16d_model_reconstruct_the_same_images(at):
     for name, tag in (("mnist-mlp", "A"), ("mnist16-mlp", "B")):
         s = side(name)
         assert np.allclose(s.enc.mu[index], fresh_mu(name, index), atol=1e-4)
-        assert shown(at, f"{tag}: pretrained/{name} (") == [strip_id(models.decode(s.model, s.enc.mu[index]))]
+        assert shown(at, f"{tag}: pretrained/{name} (") == [strip_id(compute.decode(s.model, s.enc.mu[index]))]
     # The 16-D map is its PCA plane: axes named, with the share of the variance.
     spec = figure(at, "train_compare_1_latent")
     assert spec["layout"]["xaxis"]["title"]["text"].startswith("PC1 · ")

@@ -1,4 +1,4 @@
-"""Unit tests of the dashboard's pure parts: dashboard/views.py and the registry in dashboard/models.py."""
+"""Unit tests of the dashboard's pure parts: dashboard/views.py and the registry in dashboard/model/registry.py."""
 
 from __future__ import annotations
 
@@ -17,7 +17,8 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from dashboard import models, views  # noqa: E402
+from dashboard import views  # noqa: E402
+from dashboard.model import compute, registry  # noqa: E402
 from factories import tiny_checkpoint  # noqa: E402
 from vae_core import VAE, VAEConfig  # noqa: E402
 
@@ -211,26 +212,26 @@ def test_scan_lists_both_folders_with_dataset_arch_and_loss(tmp_path):
     (mine / ".my-vae.tmp-123").mkdir()  # a checkpoint being written: skipped
     (mine / ".my-vae.tmp-123" / "config.json").write_text("{}")
     (mine / "notes").mkdir()  # not a checkpoint: skipped
-    entries = models.scan_checkpoints([("pretrained", pre), ("models", mine)])
+    entries = registry.list_models([("pretrained", pre), ("models", mine)])
     labels = {e.name: e.label for e in entries}
     assert sorted(labels) == ["broken", "fashion-conv", "mnist-mlp", "my-vae"]
     assert labels["fashion-conv"] == "fashion-conv · Fashion-MNIST · conv · 2-D · loss 250.0"
     assert "5-D" in labels["my-vae"] and labels["my-vae"].startswith("models/")
     broken = next(e for e in entries if e.name == "broken")
     assert broken.error and "unreadable" in broken.label
-    assert entries[models.default_index(entries)].name == "mnist-mlp"
-    stamp = models.folder_stamp(pre / "mnist-mlp")
-    assert all(stamp) and models.describe(pre / "mnist-mlp", "pretrained").key.endswith(f"{stamp[0]}:{stamp[1]}")
+    assert entries[registry.default_index(entries)].name == "mnist-mlp"
+    stamp = registry.folder_stamp(pre / "mnist-mlp")
+    assert all(stamp) and registry.describe(pre / "mnist-mlp", "pretrained").key.endswith(f"{stamp[0]}:{stamp[1]}")
 
 
 def test_encode_decode_and_grid_helpers():
     model = VAE(VAEConfig(latent_dim=3, hidden=(16,))).eval()
     images = torch.randint(0, 256, (25, 28, 28), dtype=torch.uint8)
-    mu, sigma = models.encode_images(model, images, batch=10)
+    mu, sigma = compute.encode_images(model, images, batch=10)
     assert mu.shape == sigma.shape == (25, 3) and (sigma > 0).all()
-    assert models.decode(model, mu[0]).shape == (1, 28, 28)
-    assert models.decode(model, mu).shape == (25, 28, 28)
-    grid = models.compute_grid(model, 11, 3.0)
+    assert compute.decode(model, mu[0]).shape == (1, 28, 28)
+    assert compute.decode(model, mu).shape == (25, 28, 28)
+    grid = compute.compute_grid(model, 11, 3.0)
     assert grid.shape == (11, 11, 28, 28) and grid.dtype == np.uint8
 
 

@@ -68,25 +68,25 @@ def test_releasing_the_star_moves_the_sliders(at):
 
 def test_a_release_or_a_pick_reruns_the_sub_tab_only_when_it_shows_it():
     from dashboard.explore import reruns
-    from dashboard.explore.state import MORPH_ENDS, ExploreState
+    from dashboard.explore.state import MORPH_ENDS, MORPH_ENDS_WITH_STAR, ExploreState
 
     state = ExploreState({})
     # the first sub-tab, the manifold grid, shows the ★ only through a plane of a d > 2 space (the plane through it)
     assert not reruns.page_follows_star(state, 2) and reruns.page_follows_star(state, 16)
     assert not reruns.page_follows_picks(state)
-    state.section = "Morph"
+    state.section = "morph"
     assert reruns.page_follows_picks(state)  # its ends are picks
     for ends in MORPH_ENDS:
         state.morph_ends = ends
-        assert reruns.page_follows_star(state) == ("★" in ends), ends
-    state.section = "Traversals"  # held at the ★, or at the last pick
+        assert reruns.page_follows_star(state) == (ends in MORPH_ENDS_WITH_STAR) == ("★" in MORPH_ENDS[ends]), ends
+    state.section = "trav"  # held at the ★, or at the last pick
     assert reruns.page_follows_star(state) and reruns.page_follows_picks(state)
-    for section in ("Prior samples", "Reconstructions", "De-noising", "Dimensions"):
+    for section in ("prior", "recon", "denoise", "dims"):
         state.section = section
         assert not reruns.page_follows_star(state, 16) and not reruns.page_follows_picks(state), section
     state.post_of = "pick"  # the draws from the pick's posterior: in the picked view's fragment, not the sub-tab
     assert not reruns.page_follows_picks(state)
-    for section in ("Manifold grid", "De-noising"):  # the grid's square and the de-noising map are the map's zoom
+    for section in ("grid", "denoise"):  # the grid's square and the de-noising map are the map's zoom
         state.section = section
         assert reruns.page_follows_view(state), section
 
@@ -98,8 +98,8 @@ def test_a_release_that_the_page_already_shows_reruns_only_the_link_and_the_addr
     assert not plane_elements(at), "the page has moved and decoded its ★ itself: the map is not sent again"
     assert at.query_params["z"] == "1.5,0" and [c for c in at.code if "z=1.5%2C0" in c.value or "z=1.5,0" in c.value]
     assert star_z(at) == [1.5, 0.0]
-    at.session_state["explore.section"] = "Morph"  # a morph from the ★: its path on the map moves with it
-    at.session_state["explore.morph_ends"] = "★ → last pick"
+    at.session_state["explore.section"] = "morph"  # a morph from the ★: its path on the map moves with it
+    at.session_state["explore.morph_ends"] = "star-pick"
     pick(at, 3)
     move_star(at, (0, -1.0))
     assert plane_elements(at) and plane_data(at)["path"] is not None and plane_data(at)["z"][0] == -1.0
@@ -114,13 +114,13 @@ def test_a_pick_reruns_the_parts_of_the_page_that_show_it_and_no_more(at):
     assert not len(at.sidebar) and plane_data(at)["samples"] and image_urls(at, "16 decodes of z = μ + σ ⊙ ε from test image #3")
     at.toggle(key="explore_post_pick").set_value(False).run()
     assert not len(at.sidebar) and plane_data(at)["samples"] is None
-    whole_page(at).session_state["explore.section"] = "Prior samples"
+    whole_page(at).session_state["explore.section"] = "prior"
     at.run()
     send_event(at, "explore_plane", "pick", {"index": 8})
     assert not len(at.sidebar), "not the whole page"
     assert image_urls(at, "test image #8") and plane_elements(at), "the picked view and the map"
     assert not image_urls(at, "64 decodes"), "the prior samples show no pick: not rerun"
-    whole_page(at).session_state["explore.section"] = "Morph"
+    whole_page(at).session_state["explore.section"] = "morph"
     at.run()
     send_event(at, "explore_plane", "pick", {"index": 12})
     assert not len(at.sidebar) and image_urls(at, "test image #12")
@@ -138,9 +138,9 @@ def test_a_pick_reruns_the_parts_of_the_page_that_show_it_and_no_more(at):
 
 def test_a_release_moves_the_star_of_a_morph_that_ends_there(at):
     send_event(at, "explore_plane", "pick", {"index": 7})
-    at.session_state["explore.section"] = "Morph"
+    at.session_state["explore.section"] = "morph"
     at.run()
-    at.selectbox(key="explore_morph_ends").set_value("★ → last pick").run()
+    at.selectbox(key="explore_morph_ends").set_value("star-pick").run()
     send_event(at, "explore_plane", "release", {"z": [1.5, -0.5]})
     assert image_urls(at, "★ → test image #7, linear, 12 steps")
     assert star_z(at) == [1.5, -0.5]
@@ -298,7 +298,7 @@ def test_picking_points_moves_the_sliders_and_runs_a_morph(at):
     assert z_at_pick != (0.0, 0.0)
     pick(at, 42)
     assert at.session_state["explore.picks"] == [7, 42]
-    at.session_state["explore.section"] = "Morph"
+    at.session_state["explore.section"] = "morph"
     at.run()
     assert not at.exception
     assert image_urls(at, "test image #7 → #42, linear, 12 steps · frame 1 of 12"), "the player's frame"
@@ -311,7 +311,7 @@ def test_picking_points_moves_the_sliders_and_runs_a_morph(at):
 
 def test_other_sections_render(at):
     pick(at, 3)
-    for section in ("Reconstructions", "De-noising", "Prior samples"):
+    for section in ("recon", "denoise", "prior"):
         at.session_state["explore.section"] = section
         at.run()
         assert not at.exception, section
@@ -336,7 +336,7 @@ def test_exploring_writes_no_file(at, tmp_path, monkeypatch):
     move_star(at, (0, 1.25))
     pick(at, 3)
     pick(at, 8)
-    for section in ("Manifold grid", "Morph", "Prior samples", "Reconstructions", "De-noising"):
+    for section in ("grid", "morph", "prior", "recon", "denoise"):
         at.session_state["explore.section"] = section
         at.run()
         assert not at.exception, section
@@ -414,9 +414,9 @@ def test_drawing_a_digit_shows_it_on_the_plane_and_starts_a_morph(at):
     (mark,) = [m for m in data["marks"] if m["label"] == "yours"]
     assert mark["shape"] == "diamond"
     assert any(e.get("dash") and (e["x"], e["y"]) == (mark["x"], mark["y"]) for e in data["ellipses"])
-    at.session_state["explore.section"] = "Morph"
+    at.session_state["explore.section"] = "morph"
     at.run()
-    at.selectbox(key="explore_morph_ends").set_value("Your digit → ★").run()
+    at.selectbox(key="explore_morph_ends").set_value("own-star").run()
     assert not at.exception and image_urls(at, "your digit → ★, linear, 12 steps")
     whole_page(at).button(key="explore_own_to_star").click().run()  # under the map, outside the fragments
     assert star_z(at) == [round(mark["x"], 2), round(mark["y"], 2)]

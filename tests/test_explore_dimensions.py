@@ -31,7 +31,7 @@ def _codes(n=400, d=5, seed=0):
     mu = (rng.normal(size=(n, d)) * np.array([3.0, 2.0, 1.0, 0.5, 0.1][:d])).astype(np.float32)
     sigma = rng.uniform(0.2, 1.0, size=(n, d)).astype(np.float32)
     return SimpleNamespace(mu=mu, sigma=sigma, labels=np.arange(n) % 10, class_names=[str(k) for k in range(10)],
-                           plane=mu[:, :2].copy())
+                           xy=mu[:, :2].copy())
 
 
 def test_the_scene_projects_codes_star_picks_and_ellipses_onto_the_plane():
@@ -41,7 +41,7 @@ def test_the_scene_projects_codes_star_picks_and_ellipses_onto_the_plane():
     plane = analysis.principal_plane(enc.mu)
     z = enc.mu[7]
     scene = build_scene(enc=enc, d=5, z=z, limit=4.0, view={"cx": 0, "cy": 0, "half": 4, "rev": 0}, picks=[3, 7],
-                        plane=plane, plane_key="pca")
+                        plane=plane, projection="pca")
     np.testing.assert_allclose(scene.points, analysis.to_plane(enc.mu, plane), atol=1e-5)
     assert scene.star == pytest.approx(tuple(analysis.to_plane(z[None], plane)[0]), abs=1e-3)
     assert scene.focus == pytest.approx(tuple(scene.points[7]))
@@ -62,7 +62,7 @@ def test_a_coordinate_plane_shows_those_two_coordinates():
     enc = _codes()
     plane = analysis.coordinate_plane(5, 2, 0, enc.mu)
     scene = build_scene(enc=enc, d=5, z=enc.mu[1], limit=4.0, view={"cx": 0, "cy": 0, "half": 4}, picks=[1],
-                        plane=plane, plane_key=(2, 0))
+                        plane=plane, projection=(2, 0))
     np.testing.assert_allclose(scene.points, enc.mu[:, [2, 0]], atol=1e-6)
     assert scene.axes == ("z3", "z1") and scene.caption.startswith("Coordinate plane: z3–z1, ")
     share = enc.mu.var(0)[[2, 0]].sum() / enc.mu.var(0).sum()
@@ -85,10 +85,10 @@ def test_without_a_plane_the_map_is_z1_z2_as_before():
 
 
 def _summary(app):
-    from dashboard import models
+    from dashboard.model import caches, compute, registry
 
-    entry = [e for e in models.list_models() if e.name == "three-d"][0]
-    return models.latent_analysis(entry.folder, entry.stamp, "mnist")
+    entry = [e for e in registry.list_models() if e.name == "three-d"][0]
+    return caches.latent_analysis(entry.folder, entry.stamp, "mnist")
 
 
 def test_a_3d_model_shows_the_pca_plane_and_the_page_gets_its_basis(at):
@@ -122,17 +122,17 @@ def test_switching_to_a_coordinate_plane_changes_the_dots_and_the_view_goes_home
     assert not at.exception
     summary = _summary(at)
     first, second = (int(j) for j in summary.order[:2])
-    assert at.session_state["explore.plane"] == [first, second]
+    assert at.session_state["explore.projection"] == [first, second]
     data = plane_data(at)
     assert data["points"] != pca["points"] and data["axes"] == [f"z{first + 1}", f"z{second + 1}"]
     assert data["caption"].startswith(f"Coordinate plane: z{first + 1}–z{second + 1}")
     assert data["view"]["rev"] == pca["view"]["rev"] + 1
     # choosing the y axis's coordinate for x swaps the two
     at.selectbox(key="explore_plane_x").set_value(second).run()
-    assert at.session_state["explore.plane"] == [second, first]
+    assert at.session_state["explore.projection"] == [second, first]
     assert at.query_params["pl"] == f"{second + 1},{first + 1}"
     at.segmented_control(key="explore_plane_kind").set_value("PCA").run()
-    assert at.session_state["explore.plane"] == "pca" and "pl" not in at.query_params
+    assert at.session_state["explore.projection"] == "pca" and "pl" not in at.query_params
 
 
 def test_a_release_on_the_plane_sets_every_slider(at):
@@ -157,7 +157,7 @@ def test_the_manifold_grid_lies_on_the_plane_through_the_star(at):
 
 def test_traversals_show_one_row_per_dimension_by_kl(at):
     select_model(at, "three-d")
-    at.session_state["explore.section"] = "Traversals"
+    at.session_state["explore.section"] = "trav"
     at.run()
     assert not at.exception
     summary = _summary(at)
@@ -168,13 +168,13 @@ def test_traversals_show_one_row_per_dimension_by_kl(at):
     assert at.query_params["tr"] == "2" and at.query_params["sub"] == "trav"
     # held at the last pick's μ: the traversal of its code
     pick(at, 5)
-    at.radio(key="explore_trav_from").set_value("the last pick").run()
+    at.radio(key="explore_trav_from").set_value("pick").run()
     assert any("μ of test image #5" in c.value for c in at.caption)
 
 
 def test_the_dimensions_tab_shows_the_kl_chart_and_the_active_units(at):
     select_model(at, "three-d")
-    at.session_state["explore.section"] = "Dimensions"
+    at.session_state["explore.section"] = "dims"
     at.run()
     assert not at.exception
     summary = _summary(at)
@@ -190,10 +190,10 @@ def test_a_plane_in_the_link(checkpoints, monkeypatch, pl, refused):
     notes = [i.value for i in app.info]
     if refused:
         assert any("pl" in n and "Ignored" in n for n in notes), notes
-        assert "explore.plane" not in app.session_state or app.session_state["explore.plane"] == "pca"
+        assert "explore.projection" not in app.session_state or app.session_state["explore.projection"] == "pca"
     else:
         assert not notes
-        assert "explore.plane" in app.session_state and app.session_state["explore.plane"] == (
+        assert "explore.projection" in app.session_state and app.session_state["explore.projection"] == (
             "pca" if pl == "pca" else [1, 2])
         if pl != "pca":
             assert plane_data(app)["axes"] == ["z2", "z3"]
@@ -208,17 +208,17 @@ def test_a_plane_in_the_link_of_a_2d_model_is_refused(checkpoints, monkeypatch):
 def test_the_plane_and_the_slider_order_survive_a_visit_to_train(at):
     select_model(at, "three-d")
     at.segmented_control(key="explore_plane_kind").set_value("Coordinates").run()
-    plane = at.session_state["explore.plane"]
+    plane = at.session_state["explore.projection"]
     order = plane_data(at)["sliderOrder"]
     open_tab(at, "Train")
     open_tab(at, "Explore")
-    assert at.session_state["explore.plane"] == plane
+    assert at.session_state["explore.projection"] == plane
     assert plane_data(at)["sliderOrder"] == order
     assert plane_data(at)["axes"] == [f"z{plane[0] + 1}", f"z{plane[1] + 1}"]
 
 
 def test_the_picked_point_shows_mu_and_sigma_per_dimension_for_d_above_4():
-    from dashboard.explore.dimensions import posterior_chart
+    from dashboard.explore.figures import posterior_chart
 
     enc = _codes(d=5)
     fig = posterior_chart(enc.mu[0], enc.sigma[0], order=[4, 3, 2, 1, 0])
@@ -237,8 +237,8 @@ def test_the_sentences_about_collapse_are_true_of_the_shipped_models(name, datas
     """docs/benchmarks.md's counts; explain.TEXTS["dimensions"] and ["traversals"] on these models."""
     import torch
 
-    from dashboard import models
-    from dashboard.explore.dimensions import collapse_sentence
+    from dashboard.model import caches, compute, registry
+    from dashboard.explore.sections.dimensions import collapse_sentence
     from vae_core import load_checkpoint, load_dataset
 
     folder = ROOT / "pretrained" / name
@@ -247,7 +247,7 @@ def test_the_sentences_about_collapse_are_true_of_the_shipped_models(name, datas
     except Exception as e:  # noqa: BLE001  (no data set here: nothing to check it on)
         pytest.skip(f"{dataset} is not available: {e}")
     model, _ = load_checkpoint(folder)
-    mu, sigma = models.encode_images(model, data.test_images)
+    mu, sigma = compute.encode_images(model, data.test_images)
     summary = analysis.summarize_codes(mu, 2 * np.log(sigma.astype(np.float64)))
     assert (len(summary.kl), summary.active) == (d, active)
     off = summary.activity <= 0.01
@@ -270,17 +270,17 @@ def test_de_noising_a_3d_model_is_drawn_on_the_maps_plane(at):
     image's code at its μ projected onto that plane, not at (z1, z2)."""
     import json
 
-    from dashboard import models
+    from dashboard.model import caches, compute, registry
 
     select_model(at, "three-d")
-    at.session_state["explore.section"] = "De-noising"
+    at.session_state["explore.section"] = "denoise"
     at.run()
     assert not at.exception
     (chart,) = [c for c in at.get("plotly_chart") if c.proto.id.endswith("-explore_denoise_map")]
     fig = json.loads(chart.proto.spec)
     assert (fig["layout"]["xaxis"]["title"]["text"], fig["layout"]["yaxis"]["title"]["text"]) == ("PC1", "PC2")
-    entry = [e for e in models.list_models() if e.name == "three-d"][0]
-    mu = models.test_encodings(entry.folder, entry.stamp, "mnist").mu
+    entry = [e for e in registry.list_models() if e.name == "three-d"][0]
+    mu = caches.test_encodings(entry.folder, entry.stamp, "mnist").mu
     (clean,) = [t for t in fig["data"] if t.get("name") == "clean image"]
     expected = analysis.to_plane(mu[:1], _summary(at).plane)[0]  # test image #0, the default
     assert (clean["x"][0], clean["y"][0]) == pytest.approx(tuple(expected), abs=1e-5)

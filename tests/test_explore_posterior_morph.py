@@ -71,15 +71,16 @@ def test_the_scene_puts_the_samples_inside_a_2_sigma_ellipse_and_draws_the_path(
 
 
 def test_the_live_plane_gets_the_samples_and_path_layers():
-    from dashboard.explore import morph, plane_view, posterior
+    from dashboard.explore import morph, posterior
+    from dashboard.explore.scene import overlay_layers
 
     mu, sigma = np.zeros(2, np.float32), np.full(2, 0.5, np.float32)
     scene = _scene(posterior=(mu, sigma, posterior.draw(mu, sigma, 5, 0), "#D62728"),
                    path=morph.path([1, 1], [-1, 2], 8, "slerp"), path_frame=2)
-    layers = plane_view.overlay_layers(scene)
+    layers = overlay_layers(scene)
     assert len(layers["samples"]["xy"]) == 10 and layers["samples"]["color"] == "#D62728"
     assert len(layers["path"]["xy"]) == 16 and layers["path"]["frame"] == 2
-    assert plane_view.overlay_layers(_scene()) == {"samples": None, "path": None}
+    assert overlay_layers(_scene()) == {"samples": None, "path": None}
 
 
 def test_play_advances_one_frame_a_tick_and_stops_at_the_end():
@@ -243,9 +244,9 @@ def test_samples_of_your_digit(at13):
 def test_equal_morph_ends_are_refused_with_a_hint(at13):
     at = at13
     pick(at, 7)
-    at.session_state["explore.section"] = "Morph"
+    at.session_state["explore.section"] = "morph"
     at.run()
-    at.selectbox(key="explore_morph_ends").set_value("★ → last pick").run()
+    at.selectbox(key="explore_morph_ends").set_value("star-pick").run()
     assert any("The ★ sits on the pick" in i.value and "move the ★" in i.value for i in at.info)
     assert not image_urls(at, "★ → test image #7") and plane_data(at)["path"] is None
     move_star(at, (0, 3.0))
@@ -257,7 +258,7 @@ def test_the_morph_path_and_the_scrubbed_frame_are_on_the_map(at13):
     at = at13
     pick(at, 7)
     pick(at, 42)
-    at.session_state["explore.section"] = "Morph"
+    at.session_state["explore.section"] = "morph"
     at.run()
     path = np.array(plane_data(at)["path"]["xy"]).reshape(-1, 2)
     assert len(path) == 12 and plane_data(at)["path"]["frame"] == 0
@@ -275,14 +276,14 @@ def test_the_morph_path_and_the_scrubbed_frame_are_on_the_map(at13):
     assert at.session_state["explore.morph_playing"] is True
     at.button(key="explore_morph_play").click().run()
     assert at.session_state["explore.morph_playing"] is False
-    at.session_state["explore.section"] = "Prior samples"
+    at.session_state["explore.section"] = "prior"
     at.run()
     assert plane_data(at)["path"] is None, "the path shows while the Morph tab is open"
 
 
 def test_de_noising_shows_both_models_on_the_same_noisy_input(at13):
     at = at13
-    at.session_state["explore.section"] = "De-noising"
+    at.session_state["explore.section"] = "denoise"
     at.run()
     assert image_urls(at, "the same noisy input to both")
     assert image_urls(at, "plain: mnist-mlp's reconstruction") and image_urls(at, "denoising: mnist-dvae's")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 import sys
 from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
 
@@ -24,7 +25,7 @@ class FakeEncodings:
     labels = np.array([0, 1, 0, 1])
     mu = np.array([[1.0, 2.0, 0.5], [-1.0, 0.5, 0.0], [3.0, -3.0, 1.0], [0.0, 0.0, 0.0]], np.float32)
     sigma = np.full((4, 3), 0.2, np.float32)
-    plane = mu[:, :2].copy()
+    xy = mu[:, :2].copy()
 
 
 def test_clamp_keeps_values_finite_and_on_the_sliders_grid():
@@ -36,7 +37,7 @@ def test_clamp_keeps_values_finite_and_on_the_sliders_grid():
 def test_settings_default_and_persist_in_the_session_dict():
     store: dict = {}
     state = ExploreState(store)
-    assert state.map == "live" and state.section == "Manifold grid" and state.picks == []
+    assert state.map == "live" and state.section == "grid" and state.picks == []
     state.map, state.morph_steps = "plotly", 20
     again = ExploreState(store)  # a later run builds a new object over the same session
     assert (again.map, again.morph_steps) == ("plotly", 20)
@@ -68,15 +69,20 @@ def test_undo_keeps_a_bounded_history_and_ignores_non_moves():
     assert len(state.undo) == UNDO_LEVELS
 
 
+def _model(key: str, dataset: str, d: int):
+    """What follow_model reads of a ModelHandle."""
+    return SimpleNamespace(key=key, folder=f"/m/{key}", dataset=dataset, latent_dim=d)
+
+
 def test_a_model_switch_clips_the_star_and_drops_picks_of_another_dataset_with_a_note():
     state = ExploreState({})
-    state.follow_model("a", "/m/a", "mnist", 3, 6.0)
+    state.follow_model(_model("a", "mnist", 3), 6.0)
     state.z, state.picks = [5.5, -2.0, 1.0], [3, 7]
     state.move_star([5.0, -2.0, 1.0], 6.0)
-    state.follow_model("b", "/m/b", "mnist", 2, 4.0)  # same dataset, smaller range, d = 2
+    state.follow_model(_model("b", "mnist", 2), 4.0)  # same dataset, smaller range, d = 2
     assert state.z == [4.0, -2.0] and state.picks == [3, 7] and not state.notes
     assert not state.can_undo(), "the history belongs to the old model's codes"
-    state.follow_model("c", "/m/c", "fashion-mnist", 2, 4.0)
+    state.follow_model(_model("c", "fashion-mnist", 2), 4.0)
     assert state.picks == [] and state.z == [4.0, -2.0]
     (note,) = state.take_notes()
     assert "picks were dropped" in note and "fashion-mnist" in note and not state.notes
@@ -118,17 +124,16 @@ def test_the_background_covers_a_panned_view():
 def test_the_plotly_map_is_sent_the_scene_and_its_points_once():
     import base64
 
-    from dashboard.explore.plotly_view import map_data
+    from dashboard.explore.maps.plotly import map_data
 
-    class Active:
-        class entry:
-            key, folder, stamp = "k", "/nowhere", (0, 0)
+    class Model:
+        key, folder, stamp = "k", "/nowhere", (0, 0)
 
     enc = FakeEncodings()
     view = {"cx": 1.0, "cy": -1.0, "half": 2.0, "rev": 2}
     scene = build_scene(enc=enc, d=2, z=[0.5, 0.25], limit=4.0, view=view, picks=[0], hidden=[1])
     state = ExploreState({})
-    data, blobs = map_data(scene, Active, state, presenter=True, height=500)
+    data, blobs = map_data(scene, Model, state, presenter=True, height=500)
     assert data["view"] == view, "the page applies Python's view when its rev changes"
     assert data["uirevision"] == "k" and data["classes"] == ["zero", "one"] and data["hidden"] == [1]
     assert data["star"] == [0.5, 0.25] and [m["label"] for m in data["marks"]] == ["A"]
@@ -137,7 +142,7 @@ def test_the_plotly_map_is_sent_the_scene_and_its_points_once():
     assert math.isclose(ellipse["x"] - ellipse["sx"], 0.8, abs_tol=1e-6), "the pick's 1σ ellipse"
     points = blobs[data["points"]]()
     xy = np.frombuffer(base64.b64decode(points["xy"]), "<f4").reshape(-1, 2)
-    assert np.array_equal(xy, enc.plane) and points["n"] == 4
+    assert np.array_equal(xy, enc.xy) and points["n"] == 4
     moved = build_scene(enc=enc, d=2, z=[1.5, 0.25], limit=4.0, view=view, picks=[0, 2])
-    again, _ = map_data(moved, Active, state, presenter=False, height=500)
+    again, _ = map_data(moved, Model, state, presenter=False, height=500)
     assert again["points"] == data["points"], "the same points, the same key: the page keeps them"

@@ -44,9 +44,9 @@ def test_a_visit_to_train_keeps_every_explore_setting(at):
     send_event(at, "explore_plane", "view", {"cx": 0.5, "cy": -0.25, "half": 2.5})  # a zoom on the map
     whole_page(at).toggle(key="explore_bg").set_value(True).run()
     use_map(at, "plotly")
-    at.session_state["explore.section"] = "Morph"
+    at.session_state["explore.section"] = "morph"
     at.run()
-    at.selectbox(key="explore_morph_ends").set_value("★ → last pick").run()
+    at.selectbox(key="explore_morph_ends").set_value("star-pick").run()
     at.radio(key="explore_morph_mode").set_value("slerp").run()
     at.slider(key="explore_morph_steps").set_value(20).run()
     assert not at.exception
@@ -60,7 +60,7 @@ def test_a_visit_to_train_keeps_every_explore_setting(at):
     assert at.slider(key="explore_z0").value == 1.5 and scatter_spec(at)["view"]["half"] == 2.5
     assert at.toggle(key="explore_bg").value is True
     assert at.segmented_control(key="explore_map").value == "plotly" and scatter_charts(at)
-    assert at.selectbox(key="explore_morph_ends").value == "★ → last pick"
+    assert at.selectbox(key="explore_morph_ends").value == "star-pick"
     assert at.radio(key="explore_morph_mode").value == "slerp" and at.slider(key="explore_morph_steps").value == 20
 
 
@@ -69,7 +69,7 @@ def test_the_url_follows_the_settings(at):
     pick(at, 7)
     move_star(at, (1, -1.25))
     whole_page(at).segmented_control(key="explore_map").set_value("plotly").run()
-    at.session_state["explore.section"] = "Morph"
+    at.session_state["explore.section"] = "morph"
     at.run()
     q = dict(at.query_params)
     z = at.session_state["explore.z"]
@@ -90,8 +90,8 @@ def test_a_link_opened_in_a_new_session_shows_the_same_view(checkpoints, monkeyp
     assert [app.slider(key=f"explore_z{i}").value for i in range(3)] == [1.5, -0.75, 0.25]
     s = settings(app)
     assert (s["view"]["cx"], s["view"]["cy"], s["view"]["half"]) == (0.5, -0.5, 2.0)
-    assert s["picks"] == [7, 42] and s["map"] == "plotly" and s["bg"] is True and s["section"] == "Morph"
-    assert (s["morph_ends"], s["morph_mode"], s["morph_steps"]) == ("★ → last pick", "slerp", 16)
+    assert s["picks"] == [7, 42] and s["map"] == "plotly" and s["bg"] is True and s["section"] == "morph"
+    assert (s["morph_ends"], s["morph_mode"], s["morph_steps"]) == ("star-pick", "slerp", 16)
     assert app.session_state["presenter"] is True and app.session_state["show_explanations"] is False
     assert dict(app.query_params) == query, "the URL is written back unchanged"
 

@@ -19,7 +19,8 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 import vae_core  # noqa: E402
-from dashboard import models, replica  # noqa: E402
+from dashboard import replica  # noqa: E402
+from dashboard.model import caches as models  # noqa: E402
 from factories import tiny_checkpoint  # noqa: E402
 
 APP = str(ROOT / "dashboard" / "app.py")

@@ -31,7 +31,8 @@ from dashboard.training import local_worker as tw
 from vae_core.model import VAE
 from factories import tcfg
 from vae_core.checkpoint import load_checkpoint
-from vae_core.train import Callback, TrainConfig
+from vae_core.callbacks import Callback
+from vae_core.train_config import TrainConfig
 
 TIMEOUT = 60  # seconds a gate may wait for the training thread to reach it: only a hang takes that long
 
@@ -211,9 +212,9 @@ def test_heartbeat_timeout_stops_and_saves_last_epoch_to_recovered(mnist, models
     # Recovered models are not in models/ itself: the model list shows them apart, as recovered/<time>.
     assert [p.name for p in models_root.iterdir()] == [RECOVERED]
     monkeypatch.setenv("LATENT_EXPLORER_MODELS_DIR", str(models_root))
-    from dashboard import models
+    from dashboard.model import registry
 
-    listed = [e for e in models.scan_checkpoints() if e.source != "pretrained"]
+    listed = [e for e in registry.list_models() if e.source != "pretrained"]
     assert [(e.source, e.folder) for e in listed] == [("recovered", str(recovered[0].resolve()))]
     assert listed[0].label.startswith(f"recovered/{recovered[0].name} · MNIST · mlp")
 

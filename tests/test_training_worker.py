@@ -21,7 +21,7 @@ from dashboard.training.backends import make_worker
 from dashboard.training.protocol import Done, EpochEnded, Failed, Prepared, Started, Steps, WorkerSpec
 from factories import tcfg
 from vae_core.model import VAE
-from vae_core.train import Callback
+from vae_core.callbacks import Callback
 
 END_TIMEOUT = 180  # generous: a loaded CI machine; every wait ends as soon as the worker does
 
@@ -258,7 +258,7 @@ def test_a_local_worker_leaves_one_core_to_the_server(monkeypatch):
     """Unless the run or VAE_TRAIN_THREADS says otherwise, a local worker trains on every core but one."""
     monkeypatch.delenv("RAY_ADDRESS", raising=False)
     monkeypatch.delenv("VAE_TRAIN_THREADS", raising=False)
-    monkeypatch.setenv("OMP_NUM_THREADS", "4")  # vae_core.train.available_cpus() reads it first
+    monkeypatch.setenv("OMP_NUM_THREADS", "4")  # vae_core.hardware.available_cpus() reads it first
     spec = WorkerSpec(tiny_cfg(), tcfg())
     assert make_worker(spec, lambda m: None, lambda *a: None).spec.threads == 3
     monkeypatch.setenv("OMP_NUM_THREADS", "1")

@@ -35,9 +35,7 @@ from .run_record import checkpoint_meta, data_section
 from .train_config import TrainConfig
 
 # The loop, its command line, and names of other modules that the app imports from here.
-__all__ = ["Callback", "EpochMetrics", "LatentRecorder", "StepMetrics", "TrainConfig", "TrainResult",
-           "available_cpus", "checkpoint_meta", "data_section", "make_optimizer", "pick_device", "torch_threads",
-           "train", "main"]
+__all__ = ["main", "make_optimizer", "train"]
 
 CORRUPTION_SEED_OFFSET = 0x5EED  # the corruption generator's seed is the run's seed plus this
 

@@ -16,10 +16,10 @@ import torch
 
 from vae_core.model import interpolate_latents
 
-from .. import models, views
-from . import reruns
-from .panels import own_code
-from .state import MORPH_ENDS, ExploreState
+from .. import views
+from .context import ExploreContext
+from .fragments import rerun_map_and_tabs
+from .state import MORPH_ENDS_WITH_OWN, ExploreState
 
 ss = st.session_state
 TICK_S = 0.35  # s between two frames while playing (each is a page run: keep it above a run's time)
@@ -27,38 +27,39 @@ TICK_KEY = "explore_morph_last_tick"
 PRESENTER_FRAME = 252  # px (9 a pixel): the player, the frame and its caption fit under the tabs at 720 px
 MIN_LENGTH = 0.05  # ends nearer than this decode to the same picture: the morph is refused with a hint
 SAME_ENDS = {  # what to do when the ends coincide, by the ends chosen
-    MORPH_ENDS[0]: "The two picks' codes are nearly the same point, so every frame would be the same image: "
+    "picks": "The two picks' codes are nearly the same point, so every frame would be the same image: "
                    "pick another point.",
-    MORPH_ENDS[1]: "The ★ sits on the pick, so every frame would be the same image: move the ★ (drag it, or "
+    "star-pick": "The ★ sits on the pick, so every frame would be the same image: move the ★ (drag it, or "
                    "use the sliders) or pick another point.",
-    MORPH_ENDS[2]: "The ★ sits on your digit, so every frame would be the same image: move the ★ away from it.",
-    MORPH_ENDS[3]: "Your digit lands on the pick, so every frame would be the same image: pick another point.",
+    "own-star": "The ★ sits on your digit, so every frame would be the same image: move the ★ away from it.",
+    "own-pick": "Your digit lands on the pick, so every frame would be the same image: pick another point.",
 }
 
 
-def ends(active, enc, state: ExploreState, lim: float):
+def ends(ctx: ExploreContext):
     """(z0, z1, what) for the chosen ends, or (None, None, why not / what to do)."""
-    picks = [p for p in state.picks if enc is not None and 0 <= p < len(enc.labels)]
-    own = own_code(active)
+    state, enc = ctx.state, ctx.enc
+    picks = ctx.valid_picks()
+    own = ctx.own_code()
     choice = state.morph_ends
-    star = state.star(active.latent_dim, lim)
-    if choice.startswith("Your digit") and own is None:
+    star = ctx.star()
+    if choice in MORPH_ENDS_WITH_OWN and own is None:
         return None, None, "Draw or upload a digit (under the map): the morph starts from its code μ."
-    if choice == MORPH_ENDS[0]:
+    if choice == "picks":
         if len(picks) < 2:
             return None, None, f"Pick two points on the map (or by number) to morph between them; {len(picks)} so far."
         z0, z1, what = enc.mu[picks[0]], enc.mu[picks[1]], f"test image #{picks[0]} → #{picks[1]}"
-    elif choice == MORPH_ENDS[2]:
+    elif choice == "own-star":
         z0, z1, what = own[0], star, "your digit → ★"
     elif not picks:
         return None, None, "Pick a point on the map (or by number): the morph runs to it."
-    elif choice == MORPH_ENDS[1]:
+    elif choice == "star-pick":
         z0, z1, what = star, enc.mu[picks[-1]], f"★ → test image #{picks[-1]}"
     else:
         z0, z1, what = own[0], enc.mu[picks[-1]], f"your digit → test image #{picks[-1]}"
     # |z1 - z0| < MIN_LENGTH: the ★ snaps to two decimals, so "on the pick" is a few thousandths away, not 0
     if float(np.linalg.norm(np.asarray(z1, np.float64) - np.asarray(z0, np.float64))) < MIN_LENGTH:
-        return None, None, SAME_ENDS.get(choice, SAME_ENDS[MORPH_ENDS[0]])
+        return None, None, SAME_ENDS.get(choice, SAME_ENDS["picks"])
     return z0, z1, what
 
 
@@ -76,12 +77,13 @@ def frame_of(state: ExploreState, n: int) -> int:
     return int(min(max(int(state.morph_frame), 0), n - 1))
 
 
-def path_for_scene(active, enc, state: ExploreState, lim: float):
+def path_for_scene(ctx: ExploreContext):
     """(the path [n, d], the marked frame) while the Morph tab is open with valid ends, else (None, None)."""
-    if state.section != "Morph":
+    state = ctx.state
+    if state.section != "morph":
         state.morph_playing = False  # the player is not on the page: it must not go on when it comes back
         return None, None
-    z0, z1, _ = ends(active, enc, state, lim)
+    z0, z1, _ = ends(ctx)
     if z0 is None:
         return None, None
     n = steps_of(state)
@@ -113,7 +115,7 @@ def _play_pause(state: ExploreState, n: int) -> None:
 def _scrubbed(state: ExploreState) -> None:
     state.morph_playing = False  # a hand on the slider stops the play
     state.morph_frame = int(ss["explore_morph_frame_widget"]) - 1
-    reruns.rerun_map_and_tabs()  # the map rings the frame shown
+    rerun_map_and_tabs()  # the map rings the frame shown
 
 
 def _tick(state: ExploreState, n: int) -> None:
@@ -128,11 +130,12 @@ def _tick(state: ExploreState, n: int) -> None:
     st.rerun()  # the whole page: the frame, the slider and the mark on the map's path
 
 
-def player(active, z0, z1, what: str, state: ExploreState, presenting: bool) -> None:
+def player(ctx: ExploreContext, z0, z1, what: str) -> None:
     """The frame under the slider, Play / Pause and the slider; the strip and the downloads when not presenting."""
+    state, presenting = ctx.state, ctx.presenting
     n, mode = steps_of(state), state.morph_mode
     ends_key = [tuple(round(float(v), 6) for v in np.ravel(z)) for z in (z0, z1)]
-    media = models.morph_media(active.entry.folder, active.entry.stamp, *ends_key, n, mode)
+    media = ctx.model.morph_media(*ends_key, n, mode)
     i = frame_of(state, n)
     if presenting:  # Play and the slider first: under the frame they fell below a 720-px projector's edge
         _controls(state, n, i)

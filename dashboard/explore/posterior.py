@@ -13,9 +13,11 @@ import torch
 
 from vae_core.model import sample_posterior
 
-from .. import models, views
+from .. import views
 from ..explain import explain_for
 from . import reruns
+from .context import ExploreContext
+from .fragments import LINK, MAP_VIEW, PICKED
 from .scene import OWN_COLOR, PICK_COLOR
 from .state import POST_K_MAX, ExploreState
 
@@ -33,10 +35,11 @@ def draw(mu, sigma, k: int, seed: int) -> np.ndarray:
                             sigma=torch.as_tensor(np.asarray(sigma, np.float32))).numpy()
 
 
-def source(active, enc, state: ExploreState, own=None):
+def source(ctx: ExploreContext, own=None):
     """(mu [d], sigma [d], what it is, colour) of the posterior sampled now, or None."""
+    state, enc = ctx.state, ctx.enc
     if state.post_of == "pick" and enc is not None:
-        picks = [p for p in state.picks if 0 <= p < len(enc.labels)]
+        picks = ctx.valid_picks()
         if picks:
             i = picks[-1]
             return enc.mu[i], enc.sigma[i], f"test image #{i}", PICK_COLOR
@@ -49,13 +52,13 @@ def k_of(state: ExploreState) -> int:
     return int(min(POST_K_MAX, max(1, int(state.post_k))))
 
 
-def for_scene(active, enc, state: ExploreState, own=None):
+def for_scene(ctx: ExploreContext, own=None):
     """build_scene's `posterior`: (mu, sigma, the draws, colour), or None when no samples are shown."""
-    src = source(active, enc, state, own)
+    src = source(ctx, own)
     if src is None:
         return None
     mu, sigma, _, color = src
-    return mu, sigma, draw(mu, sigma, k_of(state), int(state.post_seed)), color
+    return mu, sigma, draw(mu, sigma, k_of(ctx.state), int(ctx.state.post_seed)), color
 
 
 def landed(enc, zs: np.ndarray, idx: int) -> str:
@@ -92,7 +95,7 @@ def _shown(state: ExploreState, which: str, apply) -> None:
         return
     if was == "own":
         st.rerun()
-    st.rerun([reruns.PLANE, reruns.LINK, reruns.PICKED])
+    st.rerun([MAP_VIEW, LINK, PICKED])
 
 
 def _toggle(state: ExploreState, which: str) -> None:
@@ -116,12 +119,13 @@ def _zoom(state: ExploreState, which: str, mu, sigma, lim: float, d: int) -> Non
         zoom_to(state, mu, sigma, lim)
 
 
-def controls(active, enc, state: ExploreState, lim: float, which: str, own=None) -> None:
+def controls(ctx: ExploreContext, which: str, own=None) -> None:
     """The sampling control of one panel (which: "pick" or "own"): a toggle, then k, Resample, zoom, the strip."""
+    state, enc, lim = ctx.state, ctx.enc, ctx.lim
     ss[f"explore_post_{which}"] = state.post_of == which
     st.toggle("Sample z ~ q(z|x) on the map", key=f"explore_post_{which}", on_change=_toggle, args=(state, which),
               help="Draw k codes z = μ + σ ⊙ ε from this image's posterior: dots on the map, decodes below.")
-    src = source(active, enc, state, own) if state.post_of == which else None
+    src = source(ctx, own) if state.post_of == which else None
     if src is None:
         return
     mu, sigma, what, _ = src
@@ -133,10 +137,10 @@ def controls(active, enc, state: ExploreState, lim: float, which: str, own=None)
     c2.button("Resample", icon=":material/casino:", key=f"explore_post_resample_{which}", on_click=_resample,
               args=(state, which), use_container_width=True)
     c3.button("Zoom to it", icon=":material/zoom_in:", key=f"explore_post_zoom_{which}", on_click=_zoom,
-              args=(state, which, mu, sigma, lim, active.latent_dim), use_container_width=True,
+              args=(state, which, mu, sigma, lim, ctx.d), use_container_width=True,
               help="Centre the map on μ, ±6σ wide, so that the draws and both ellipses are visible.")
     zs = draw(mu, sigma, k, seed)
-    images = models.decode(active.model, zs)
+    images = ctx.model.decode(zs)
     strip = views.tile(images, ncols=min(k, STRIP_COLS), pad=2, scale=2)
     st.image(views.png_url(strip), width=strip.shape[1] if strip.shape[1] <= STRIP_PX else "stretch",
              caption=f"{k} decodes of z = μ + σ ⊙ ε from {what}'s q(z|x), seed {seed}")
@@ -147,4 +151,4 @@ def controls(active, enc, state: ExploreState, lim: float, which: str, own=None)
         # P(inside the k-σ ellipse) of a 2-D Gaussian: 1 - exp(-k^2 / 2): 39 % for 1σ, 86 % for 2σ
         st.caption(f"On the map: the inner ellipse is 1σ, the outer one 2σ = ({spread}) in (z1, z2); about 39 % "
                    "of the draws fall inside 1σ and 86 % inside 2σ.")
-    explain_for("posterior", active.dataset)
+    explain_for("posterior", ctx.model.dataset)

@@ -62,7 +62,7 @@ class Scene:
     background: tuple[int, float] | None = None  # (n, e): the n x n manifold over [-e, e]^2
     caption: str = ""  # d > 2: which plane the map shows and its share of the codes' variance
     plane: object = None  # d > 2: the vae_core.analysis.Plane shown (its mean and basis go to the page)
-    plane_key: object = None  # d > 2: "pca" or (i, j)
+    projection: object = None  # d > 2: the plane's name, "pca" or (i, j)
     samples: np.ndarray | None = None  # float32 [k, 2]: posterior samples z = mu + sigma * eps, on the map
     samples_color: str = PICK_COLOR
     path: np.ndarray | None = None  # float32 [n, 2]: the morph's path z(t), t = 0 .. 1, on the map
@@ -75,9 +75,32 @@ def background_extent(view: dict, limit: float) -> float:
     return float(min(max(8.0, 2 * limit), max(1.0, math.ceil(reach * 2) / 2)))
 
 
-def plane_caption(plane, key) -> str:
+def axis_names(projection) -> tuple[str, str]:
+    """The map's axes on a projection's plane: PC1, PC2 or two coordinates z_i, z_j (1-based)."""
+    return ("PC1", "PC2") if projection == "pca" else (f"z{projection[0] + 1}", f"z{projection[1] + 1}")
+
+
+def map_caption(scene: Scene) -> str:
+    """Under a map of a plane (d > 2): which plane it is, its share of the variance, and what the dots are."""
+    return (f"{scene.caption}. Dots: the test images' μ projected onto the plane; moving on the map changes z "
+            f"along the plane only, the other directions stay at the ★'s.")
+
+
+def overlay_layers(scene: Scene) -> dict:
+    """The posterior samples and the morph's path, as both maps' "samples" and "path" layers (rounded: a map is a
+    few hundred px across and a view is at least 0.01 wide, so 1e-4 is below a pixel)."""
+    out: dict = {"samples": None, "path": None}
+    if scene.samples is not None and len(scene.samples):
+        out["samples"] = {"xy": [round(float(v), 4) for v in scene.samples.ravel()], "color": scene.samples_color}
+    if scene.path is not None and len(scene.path) > 1:
+        out["path"] = {"xy": [round(float(v), 4) for v in scene.path.ravel()], "frame": scene.path_frame}
+    return out
+
+
+def projection_caption(plane, projection) -> str:
     """Which plane, and the share of the codes' variance it shows: sum_k Var(u_k) / tr Cov(mu)."""
-    name = "PCA plane: PC1–PC2" if key == "pca" else f"Coordinate plane: z{key[0] + 1}–z{key[1] + 1}"
+    x, y = axis_names(projection)
+    name = f"PCA plane: {x}–{y}" if projection == "pca" else f"Coordinate plane: {x}–{y}"
     share = float(plane.total_ratio)
     return f"{name}, {share:.0%} of the variance" if math.isfinite(share) else name
 
@@ -108,17 +131,20 @@ def plane_xy(z, d: int, plane=None) -> np.ndarray:
 
 
 def build_scene(*, enc, d: int, z, limit: float, view: dict, picks=(), own=None, hidden=(), background_n=None,
-                plane=None, plane_key=None, plane_points=None, posterior=None, path=None, path_frame=None) -> Scene:
+                plane=None, projection=None, points_on_plane=None, posterior=None, path=None, path_frame=None
+                ) -> Scene:
     """enc: models.Encodings or None (no test set: an empty map); own: (mu, sigma) of your digit or None;
     background_n: the manifold's grid size when it is shown under the points (d > 1 only);
-    plane (d > 2): the analysis.Plane the map shows, plane_key its name ("pca" or (i, j)), plane_points the
+    plane (d > 2): the analysis.Plane the map shows, projection its name ("pca" or (i, j)), points_on_plane the
     test codes on it [N, 2] (computed here when not given). Without a plane the map is (z1, z2).
     posterior: (mu [d], sigma [d], samples [k, d], colour) whose samples are shown, with the 2σ ellipse;
     path: the morph's codes [n, d]; path_frame: the frame marked on it."""
     if enc is not None:
-        points, labels, class_names = enc.plane, enc.labels, tuple(enc.class_names)
+        points, labels, class_names = enc.xy, enc.labels, tuple(enc.class_names)
         if plane is not None:
-            points = plane_points if plane_points is not None else analysis.to_plane(enc.mu, plane).astype(np.float32)
+            points = points_on_plane
+            if points is None:
+                points = analysis.to_plane(enc.mu, plane).astype(np.float32)
         picks = [int(p) for p in picks if 0 <= int(p) < len(labels)]
     else:
         points, labels, class_names, picks = np.zeros((0, 2), np.float32), np.zeros(0, np.int64), (), []
@@ -163,7 +189,7 @@ def build_scene(*, enc, d: int, z, limit: float, view: dict, picks=(), own=None,
     if plane is not None:
         u, v = analysis.to_plane(np.array(z, np.float64)[None], plane)[0]
         star = (round(float(u), 4), round(float(v), 4))
-        axes = ("PC1", "PC2") if plane_key == "pca" else (f"z{plane_key[0] + 1}", f"z{plane_key[1] + 1}")
+        axes = axis_names(projection)
     else:
         star = (z[0], z[1] if d > 1 else 0.0)
         axes = ("z1", "z2") if d > 1 else ("z1", "(random jitter)")
@@ -174,6 +200,6 @@ def build_scene(*, enc, d: int, z, limit: float, view: dict, picks=(), own=None,
         marks=tuple(marks), ellipses=tuple(ellipses),
         hidden=tuple(int(h) for h in hidden if 0 <= int(h) < len(class_names)),
         background=(int(background_n), background_extent(view, limit)) if background_n and d > 1 else None,
-        caption=plane_caption(plane, plane_key) if plane is not None else "", plane=plane, plane_key=plane_key,
+        caption=projection_caption(plane, projection) if plane is not None else "", plane=plane, projection=projection,
         samples=samples, samples_color=samples_color, path=path_xy, path_frame=frame,
     )

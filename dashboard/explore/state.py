@@ -5,6 +5,7 @@ open), so the values live in plain session keys ("explore.<name>") that no widge
 from its value before it is created (`bind`) and writes back through its on_change callback; a trip to Train,
 a model switch or a URL load therefore only ever touches these values. The URL (url.py) reads and writes them
 too, so a setting added here with a default is kept in the session; add it to url.PARAMS to share it.
+A setting holds ids ("morph", "star-pick"), never the labels the widgets show for them.
 """
 
 from __future__ import annotations
@@ -15,11 +16,14 @@ from collections.abc import Callable
 import numpy as np
 import streamlit as st
 
-SECTIONS = ("Manifold grid", "Morph", "Prior samples", "Reconstructions", "De-noising", "Traversals", "Dimensions")
-TRAVERSAL_FROM = ("the ★", "the last pick")
-MAP_KINDS = {"live": "Live", "plotly": "Plotly"}
-MORPH_ENDS = ("A → B: the last two picks", "★ → last pick", "Your digit → ★", "Your digit → last pick")
-NOISE_KINDS = {"Gaussian": "gaussian", "Salt and pepper": "salt-and-pepper"}
+# The choices of a few settings: id -> the label shown. The order is the widgets' (and the link's "me" numbers).
+TRAVERSAL_FROM = {"star": "the ★", "pick": "the last pick"}
+MORPH_ENDS = {"picks": "A → B: the last two picks", "star-pick": "★ → last pick",
+              "own-star": "Your digit → ★", "own-pick": "Your digit → last pick"}
+MORPH_ENDS_WITH_STAR = frozenset({"star-pick", "own-star"})  # the path moves with the ★
+MORPH_ENDS_WITH_OWN = frozenset({"own-star", "own-pick"})  # the path starts at your digit
+NOISE_KINDS = {"gaussian": "Gaussian", "salt-and-pepper": "Salt and pepper"}  # ids: views.add_noise's kinds
+RECON_IMAGES = {"each-class": "one of each class", "random": "random"}
 UNDO_LEVELS = 20
 Z_STEP = 0.01  # the ★ keeps two decimals (a pick goes to its μ exactly); a coarser step would show a snapped value
 
@@ -27,20 +31,20 @@ DEFAULTS: dict = {
     "z": (),  # the ★, [d] floats (empty: not set yet for this model)
     "view": None,  # {cx, cy, half, rev}: the square of the plane shown; None: the home view
     "bg": False,  # the manifold faintly under the points
-    "map": "live",
-    "section": SECTIONS[0],
+    "map": "live",  # an id of maps.MAP_KINDS
+    "section": "grid",  # an id of sections.SECTIONS (the first: the Manifold grid)
     "picks": (),  # test-image indices; the last two are the morph's A and B
     "pick_index": 0,  # the "Test image #" box
     "hidden": (),  # classes hidden from the map's legend
     "hidden_rev": 0,
-    "morph_ends": MORPH_ENDS[0], "morph_mode": "linear", "morph_steps": 12,
-    "grid_n": 20, "prior_seed": 0, "recon_which": "one of each class", "recon_n": 12, "recon_seed": 0,
-    "dn_index": 0, "dn_kind": "Gaussian", "dn_level": 0.3,
+    "morph_ends": "picks", "morph_mode": "linear", "morph_steps": 12,
+    "grid_n": 20, "prior_seed": 0, "recon_which": "each-class", "recon_n": 12, "recon_seed": 0,
+    "dn_index": 0, "dn_kind": "gaussian", "dn_level": 0.3,
     "undo": (),  # earlier (z, picks), newest last
     "model_key": None, "model_folder": None, "dataset": None, "limit": 4.0,
     "notes": (),  # short messages for the next run (a refused URL parameter, picks dropped by a model switch)
-    "plane": "pca",  # d > 2: the map's plane, "pca" (the codes' principal plane) or (i, j): coordinates z_i, z_j
-    "trav_rows": 8, "trav_from": TRAVERSAL_FROM[0],  # the Traversals tab: how many dimensions, held at what
+    "projection": "pca",  # d > 2: the map's plane, "pca" (the codes' principal plane) or (i, j): z_i against z_j
+    "trav_rows": 8, "trav_from": "star",  # the Traversals tab: how many dimensions, held at what
     # posterior samples z = mu + sigma * eps of the pick or your digit (posterior.py); post_of "" = none shown
     "post_of": "", "post_k": 16, "post_seed": 0,
     "morph_frame": 0, "morph_playing": False,  # the morph player's frame (0-based) and whether it plays
@@ -95,15 +99,19 @@ class ExploreState:
 
     # --- widgets fed from the values -----------------------------------------------------------
 
-    def bind(self, name: str, on_change: Callable[[], None] | None = None) -> dict:
+    def bind(self, name: str, on_change: Callable[[], None] | None = None, shown: dict | None = None) -> dict:
         """Keyword arguments for a widget showing setting `name` (its key is "explore_<name>"): the widget starts
-        from the stored value and stores its own on change. Pass no value/default to the widget."""
+        from the stored value and stores its own on change. Pass no value/default to the widget.
+        shown: {id: label} for a widget whose value is the label (st.tabs), the setting keeping the id."""
         wkey = f"explore_{name}"
-        self._ss[wkey] = getattr(self, name)
-        return {"key": wkey, "on_change": self._from_widget, "args": (name, wkey, on_change)}
+        value = getattr(self, name)
+        self._ss[wkey] = shown.get(value, value) if shown else value
+        back = {label: key for key, label in shown.items()} if shown else None
+        return {"key": wkey, "on_change": self._from_widget, "args": (name, wkey, on_change, back)}
 
-    def _from_widget(self, name: str, wkey: str, then: Callable[[], None] | None) -> None:
-        setattr(self, name, self._ss.get(wkey))
+    def _from_widget(self, name: str, wkey: str, then: Callable[[], None] | None, back: dict | None = None) -> None:
+        value = self._ss.get(wkey)
+        setattr(self, name, back.get(value, value) if back else value)
         if then is not None:
             then()
 
@@ -168,9 +176,9 @@ class ExploreState:
 
     # --- the map's plane (d > 2) -----------------------------------------------------------------
 
-    def plane_key(self, d: int):
+    def projection_for(self, d: int):
         """"pca" or (i, j) with 0 <= i != j < d: the plane to show (a stored pair beyond d reads as "pca")."""
-        p = self.plane
+        p = self.projection
         if isinstance(p, (list, tuple)) and len(p) == 2 and all(isinstance(k, int) for k in p):
             i, j = p
             if 0 <= i < d and 0 <= j < d and i != j:
@@ -179,24 +187,24 @@ class ExploreState:
 
     # --- a model switch ----------------------------------------------------------------------
 
-    def follow_model(self, key: str, folder: str, dataset: str, d: int, lim: float) -> None:
-        """Another model keeps what still means the same: the ★ (cut or padded to its d, clamped to its range)
-        and the view; the picks (test-image numbers) only when the dataset is the same, else a note says why
-        they were dropped. The undo history belongs to the old model's codes and goes."""
-        if self.model_key == key:
+    def follow_model(self, model, lim: float) -> None:
+        """Another model (a ModelHandle) keeps what still means the same: the ★ (cut or padded to its d, clamped
+        to its range lim) and the view; the picks (test-image numbers) only when the dataset is the same, else a
+        note says why they were dropped. The undo history belongs to the old model's codes and goes."""
+        if self.model_key == model.key:
             return
         first = self.model_key is None
-        old_dataset = self.dataset
-        self.model_key, self.model_folder, self.dataset, self.limit = key, folder, dataset, float(lim)
+        old_dataset, dataset, d = self.dataset, model.dataset, model.latent_dim
+        self.model_key, self.model_folder, self.dataset, self.limit = model.key, model.folder, dataset, float(lim)
         self.z = self.star_list(d, lim)
         if not first:
             self.undo = []
         if old_dataset is not None and old_dataset != dataset and self.picks:
             self.note(f"The picks were dropped: they were images of {old_dataset}, and this model uses {dataset}.")
             self.picks = []
-        if self.plane_key(d) == "pca" and self.plane != "pca":
+        if self.projection_for(d) == "pca" and self.projection != "pca":
             if d > 2:
                 self.note("The map shows the PCA plane: this model has fewer coordinates than the plane asked for.")
-            self.plane = "pca"
+            self.projection = "pca"
         v = self.view_of(lim)
         self.set_view(v["cx"], v["cy"], v["half"], lim, bump=not first)

@@ -1,46 +1,50 @@
 """The view in the URL: the query string follows the settings, and a link opened later shows the same view.
 
-    m    model, "source/name" (pretrained/mnist-mlp)     tab  "train" when the Train tab is open
-    z    the ★, comma-separated (1.25,-0.5)               v    the view: centre and half-width (0,0,4)
-    map  "plotly" when the Plotly map is shown            bg   1: the manifold under the points
-    sub  the sub-tab: grid, morph, prior, recon, denoise  p    the picks, test-image numbers (7,42)
-    me   the morph's ends, 0-3 (as listed in the Morph tab)  mm  slerp   ms  the morph's steps
-    pr   1: presenter mode                                 ex   0: explanations hidden
-    pl   d > 2: the map's plane, "3,7" (z3 against z7; the PCA plane, the default, is left out)
-    tr   the Traversals tab's rows (1-10)                  tf   1: traversals held at the last pick
-    po   whose posterior is sampled: pick or own            pk  the samples' k (1-64)   ps  their seed
-    mf   the morph player's frame, from 1
-
-A parameter that is unknown, not a number, out of range or of the wrong length is ignored and a short note
-says so; defaults are left out, so a fresh page has a clean URL. Reading happens once per session (the first
-run), writing at the end of every run.
+PARAMS below is every parameter: its code, the setting it carries, how its text is read (checked against the
+model in use) and written. A parameter that is unknown, not a number, out of range or of the wrong length is
+ignored and a short note says so; defaults are left out, so a fresh page has a clean URL. Reading happens once
+per session (the first run), writing at the end of every run.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
+from dataclasses import dataclass
 from urllib.parse import urlencode
 
 import streamlit as st
 
-from .state import DEFAULTS, MORPH_ENDS, POST_K_MAX, POST_OF, SECTIONS, TRAVERSAL_FROM, ExploreState, clamp, max_half
+from ..session_keys import APP_TAB, MODEL_CHOICE, PRESENTER, SHOW_EXPLANATIONS
+from . import maps, sections
+from .state import DEFAULTS, MORPH_ENDS, POST_K_MAX, POST_OF, TRAVERSAL_FROM, ExploreState, clamp, max_half
 
-SUB = dict(zip(("grid", "morph", "prior", "recon", "denoise", "trav", "dims"), SECTIONS))
-SUB_NAME = {v: k for k, v in SUB.items()}
-APP_KEYS = ("m", "tab", "pr", "ex")
-EXPLORE_KEYS = ("z", "v", "map", "bg", "sub", "p", "me", "mm", "ms", "pl", "tr", "tf", "po", "pk", "ps", "mf")
 PENDING = "url.pending"  # Explore's parameters, applied once Explore knows the model
 READ = "url.read"
 NOTES = "url.notes"
-TAB_KEY, PRESENTER_KEY, EXPLAIN_KEY = "app_tab", "presenter", "show_explanations"
+MORPH_END_IDS = tuple(MORPH_ENDS)  # "me": 0-3, as listed in the Morph tab
 
 
-def _note(text: str) -> None:
-    st.session_state[NOTES] = [*st.session_state.get(NOTES, []), text]
+@dataclass(frozen=True)
+class Fit:
+    """What a link's values are checked against: the model's latent dimension, the sliders' range, the test set's
+    size; and on the page's own parameters, the models listed."""
+
+    d: int = 0
+    lim: float = 4.0
+    n_test: int = 0
+    entries: tuple = ()
 
 
-def take_notes() -> list[str]:
-    return st.session_state.pop(NOTES, [])
+@dataclass(frozen=True)
+class Param:
+    code: str
+    setting: str  # ExploreState's setting, or for the page's own parameters (app=True) a session key
+    parse: Callable[[str, Fit], object]  # the value, or None when the text does not fit
+    format: Callable[[ExploreState, Fit], str | None]  # the text, or None for the default (left out)
+    apply: Callable[[ExploreState, object, Fit], None] | None = None  # default: store the value in the setting
+    app: bool = False  # read before the sidebar is drawn, not by Explore
+    refused: str = ""  # an app parameter's note when its text does not fit
 
 
 def _floats(text: str, n: int | None = None) -> list[float] | None:
@@ -54,6 +58,133 @@ def _floats(text: str, n: int | None = None) -> list[float] | None:
     return values
 
 
+def _fmt(values) -> str:
+    return ",".join(f"{float(v):g}" for v in values)
+
+
+def _int_in(lo: int, hi: int, shift: int = 0) -> Callable[[str, Fit], int | None]:
+    """A whole number lo <= n <= hi, stored as n + shift."""
+    return lambda s, fit: int(s) + shift if s.isdigit() and lo <= int(s) <= hi else None
+
+
+def _one_of(*values: str) -> Callable[[str, Fit], str | None]:
+    return lambda s, fit: s if s in values else None
+
+
+def _flag(s: str, fit: Fit) -> bool | None:
+    return s == "1" if s in ("0", "1") else None
+
+
+def _star(s: str, fit: Fit):
+    z = _floats(s)
+    return None if z is None or len(z) != fit.d or any(abs(v) > fit.lim for v in z) else [clamp(v, fit.lim) for v in z]
+
+
+def _view(s: str, fit: Fit):
+    v, top = _floats(s, 3), max_half(fit.lim)
+    return None if v is None or not 0 < v[2] <= top or abs(v[0]) > top or abs(v[1]) > top else v
+
+
+def _view_text(state: ExploreState, fit: Fit) -> str | None:
+    v = state.view_of(fit.lim)
+    return _fmt((v["cx"], v["cy"], v["half"])) if (v["cx"], v["cy"], v["half"]) != (0.0, 0.0, fit.lim) else None
+
+
+def _picks(s: str, fit: Fit):
+    p = _floats(s)
+    return None if p is None or len(p) > 2 or not all(v.is_integer() and 0 <= v < fit.n_test for v in p) \
+        else [int(v) for v in p]
+
+
+def _projection(s: str, fit: Fit):
+    """ "pca" -> "pca"; "3,7" -> [2, 6] (1-based in the URL, like the sliders' names); None when it does not fit."""
+    if fit.d <= 2:
+        return None
+    if s == "pca":
+        return "pca"
+    parts = s.split(",")
+    if len(parts) != 2 or not all(p.isdigit() for p in parts):
+        return None
+    i, j = (int(p) - 1 for p in parts)
+    return [i, j] if 0 <= i < fit.d and 0 <= j < fit.d and i != j else None
+
+
+def _projection_text(state: ExploreState, fit: Fit) -> str | None:
+    key = state.projection_for(fit.d)
+    return f"{key[0] + 1},{key[1] + 1}" if fit.d > 2 and key != "pca" else None
+
+
+def _trav_rows(s: str, fit: Fit):
+    return int(s) if s.isdigit() and 1 <= int(s) <= min(10, fit.d) else None
+
+
+def _trav_rows_text(state: ExploreState, fit: Fit) -> str | None:
+    rows = min(int(state.trav_rows), fit.d, 10)  # the tab shows at most d rows
+    return str(rows) if rows != min(DEFAULTS["trav_rows"], fit.d) else None
+
+
+def _model(s: str, fit: Fit):
+    return next((e.folder for e in fit.entries if e.link_name == s), None)
+
+
+def _unless(default, text: Callable[[object], str]) -> Callable[[object], str | None]:
+    return lambda value: None if value == default else text(value)
+
+
+def _setting(name: str, text: Callable[[object], str | None]) -> Callable[[ExploreState, Fit], str | None]:
+    return lambda state, fit: text(getattr(state, name))
+
+
+# The order is the query string's. Examples: m=pretrained/mnist-mlp, z=1.25,-0.5, v=0,0,4 (centre, half-width),
+# sub=morph, p=7,42 (test-image numbers), me=1 (the morph's ends as listed in its tab), pl=3,7 (z3 against z7),
+# mf=5 (the morph player's frame, from 1), pr=1 (presenter mode), ex=0 (explanations hidden).
+PARAMS: tuple[Param, ...] = (
+    Param("m", MODEL_CHOICE, _model, lambda state, fit: None, app=True,
+          refused="The link's model “{text}” is not here; showing the default model."),
+    Param("tab", APP_TAB, lambda s, fit: s.capitalize() if s in ("train", "explore") else None,
+          lambda state, fit: "train" if st.session_state.get(APP_TAB) == "Train" else None, app=True,
+          refused="The link's tab was not understood; showing Explore."),
+    Param("z", "z", _star, lambda state, fit: _fmt(z) if any(z := state.star_list(fit.d, fit.lim)) else None),
+    Param("v", "view", _view, _view_text, apply=lambda state, v, fit: state.set_view(*v, fit.lim, bump=True)),
+    Param("map", "map", lambda s, fit: s if s in maps.BY_ID else None,
+          _setting("map", _unless(maps.MAP_KINDS[0].id, str))),
+    Param("bg", "bg", lambda s, fit: None if (v := _flag(s, fit)) is None else v and fit.d > 1,
+          _setting("bg", lambda on: "1" if on else None)),
+    Param("sub", "section", lambda s, fit: s if s in sections.BY_ID else None,
+          _setting("section", _unless(sections.SECTIONS[0].id, str))),
+    Param("p", "picks", _picks, _setting("picks", lambda p: ",".join(str(int(i)) for i in p) if p else None)),
+    Param("me", "morph_ends", lambda s, fit: MORPH_END_IDS[int(s)] if s.isdigit() and int(s) < len(MORPH_END_IDS)
+          else None, _setting("morph_ends", lambda e: str(MORPH_END_IDS.index(e))
+                              if e != MORPH_END_IDS[0] and e in MORPH_END_IDS else None)),
+    Param("mm", "morph_mode", _one_of("linear", "slerp"), _setting("morph_mode", _unless("linear", str))),
+    Param("ms", "morph_steps", _int_in(8, 32),
+          _setting("morph_steps", lambda n: str(int(n)) if int(n) != 12 else None)),
+    Param("pl", "projection", _projection, _projection_text),
+    Param("tr", "trav_rows", _trav_rows, _trav_rows_text),
+    Param("tf", "trav_from", lambda s, fit: list(TRAVERSAL_FROM)[int(s)] if s in ("0", "1") else None,
+          _setting("trav_from", lambda f: "1" if f == list(TRAVERSAL_FROM)[1] else None)),
+    Param("po", "post_of", _one_of(*POST_OF), _setting("post_of", lambda w: w if w in POST_OF else None)),
+    Param("pk", "post_k", _int_in(1, POST_K_MAX), _setting("post_k", lambda k: str(int(k)) if int(k) != 16 else None)),
+    Param("ps", "post_seed", _int_in(0, 2**31 - 1), _setting("post_seed", lambda s: str(int(s)) if int(s) else None)),
+    Param("mf", "morph_frame", _int_in(1, 32, shift=-1),
+          _setting("morph_frame", lambda f: str(int(f) + 1) if int(f) else None)),
+    Param("pr", PRESENTER, _flag, lambda state, fit: "1" if st.session_state.get(PRESENTER) else None, app=True,
+          refused="The link's “pr” must be 0 or 1; ignored."),
+    Param("ex", SHOW_EXPLANATIONS, _flag,
+          lambda state, fit: "0" if st.session_state.get(SHOW_EXPLANATIONS) is False else None, app=True,
+          refused="The link's “ex” must be 0 or 1; ignored."),
+)
+BY_CODE = {p.code: p for p in PARAMS}
+
+
+def _note(text: str) -> None:
+    st.session_state[NOTES] = [*st.session_state.get(NOTES, []), text]
+
+
+def take_notes() -> list[str]:
+    return st.session_state.pop(NOTES, [])
+
+
 def read_app(entries) -> None:
     """First run of a session: the parameters the sidebar and the tabs need, before they are drawn."""
     ss = st.session_state
@@ -61,170 +192,49 @@ def read_app(entries) -> None:
         return
     ss[READ] = True
     params = {k: st.query_params.get(k) for k in st.query_params}
-    if "m" in params:
-        by_name = {f"{e.source}/{e.name}": e.folder for e in entries}
-        folder = by_name.get(params["m"])
-        if folder is None:
-            _note(f"The link's model “{params['m'][:60]}” is not here; showing the default model.")
-        else:
-            ss["model_choice"] = folder
-    if "tab" in params:
-        if params["tab"] in ("train", "explore"):
-            ss[TAB_KEY] = params["tab"].capitalize()
-        else:
-            _note("The link's tab was not understood; showing Explore.")
-    for key, skey in (("pr", PRESENTER_KEY), ("ex", EXPLAIN_KEY)):
-        if key in params:
-            if params[key] in ("0", "1"):
-                ss[skey] = params[key] == "1"
+    fit = Fit(entries=tuple(entries))
+    for p in PARAMS:
+        if p.app and p.code in params:
+            value = p.parse(params[p.code], fit)
+            if value is None:
+                _note(p.refused.format(text=params[p.code][:60]))
             else:
-                _note(f"The link's “{key}” must be 0 or 1; ignored.")
-    ss[PENDING] = {k: v for k, v in params.items() if k in EXPLORE_KEYS}
-    unknown = sorted(k for k in params if k not in APP_KEYS + EXPLORE_KEYS)
+                ss[p.setting] = value
+    ss[PENDING] = {k: v for k, v in params.items() if k in BY_CODE and not BY_CODE[k].app}
+    unknown = sorted(k for k in params if k not in BY_CODE)
     if unknown:
         _note(f"Ignored unknown link parameters: {', '.join(unknown)[:80]}.")
 
 
-def apply_explore(state: ExploreState, d: int, lim: float, n_test: int) -> None:
-    """Explore's parameters of the link this session was opened with, checked against the model in use."""
+def apply_explore(ctx) -> None:
+    """Explore's parameters of the link this session was opened with, checked against the model in use (an
+    ExploreContext)."""
     params = st.session_state.pop(PENDING, None)
     if not params:
         return
-    bad = []
-    if "z" in params:
-        z = _floats(params["z"])
-        if z is None or len(z) != d or any(abs(v) > lim for v in z):
-            bad.append("z")
+    state, fit, bad = ctx.state, Fit(ctx.d, ctx.lim, ctx.n_test), []
+    for p in PARAMS:
+        if p.app or p.code not in params:
+            continue
+        value = p.parse(params[p.code], fit)
+        if value is None:
+            bad.append(p.code)
+        elif p.apply is not None:
+            p.apply(state, value, fit)
         else:
-            state.z = [clamp(v, lim) for v in z]
-    if "v" in params:
-        v = _floats(params["v"], 3)
-        top = max_half(lim)
-        if v is None or not 0 < v[2] <= top or abs(v[0]) > top or abs(v[1]) > top:
-            bad.append("v")
-        else:
-            state.set_view(*v, lim, bump=True)
-    if "map" in params:
-        if params["map"] in ("live", "plotly"):
-            state.map = params["map"]
-        else:
-            bad.append("map")
-    if "bg" in params:
-        if params["bg"] in ("0", "1"):
-            state.bg = params["bg"] == "1" and d > 1
-        else:
-            bad.append("bg")
-    if "sub" in params:
-        if params["sub"] in SUB:
-            state.section = SUB[params["sub"]]
-        else:
-            bad.append("sub")
-    if "p" in params:
-        p = _floats(params["p"])
-        if p is None or len(p) > 2 or not all(v.is_integer() and 0 <= v < n_test for v in p):
-            bad.append("p")
-        else:
-            state.picks = [int(v) for v in p]
-    for key, name, ok, conv in (
-        ("me", "morph_ends", lambda s: s.isdigit() and int(s) < len(MORPH_ENDS), lambda s: MORPH_ENDS[int(s)]),
-        ("mm", "morph_mode", lambda s: s in ("linear", "slerp"), str),
-        ("ms", "morph_steps", lambda s: s.isdigit() and 8 <= int(s) <= 32, int),
-        ("po", "post_of", lambda s: s in POST_OF, str),
-        ("pk", "post_k", lambda s: s.isdigit() and 1 <= int(s) <= POST_K_MAX, int),
-        ("ps", "post_seed", lambda s: s.isdigit() and int(s) < 2**31, int),
-        ("mf", "morph_frame", lambda s: s.isdigit() and 1 <= int(s) <= 32, lambda s: int(s) - 1),
-    ):
-        if key in params:
-            if ok(params[key]):
-                setattr(state, name, conv(params[key]))
-            else:
-                bad.append(key)
-    if "pl" in params:
-        plane = _plane(params["pl"], d)
-        if plane is None:
-            bad.append("pl")
-        else:
-            state.plane = plane
-    if "tr" in params:
-        if params["tr"].isdigit() and 1 <= int(params["tr"]) <= min(10, d):
-            state.trav_rows = int(params["tr"])
-        else:
-            bad.append("tr")
-    if "tf" in params:
-        if params["tf"] in ("0", "1"):
-            state.trav_from = TRAVERSAL_FROM[int(params["tf"])]
-        else:
-            bad.append("tf")
+            setattr(state, p.setting, value)
     if bad:
         _note(f"Ignored link parameters that do not fit this model: {', '.join(bad)}.")
 
 
-def _plane(text: str, d: int):
-    """ "pca" -> "pca"; "3,7" -> (2, 6) (1-based in the URL, like the sliders' names); None when it does not fit."""
-    if d <= 2:
-        return None
-    if text == "pca":
-        return "pca"
-    parts = text.split(",")
-    if len(parts) != 2 or not all(p.isdigit() for p in parts):
-        return None
-    i, j = (int(p) - 1 for p in parts)
-    return [i, j] if 0 <= i < d and 0 <= j < d and i != j else None
-
-
-def _fmt(values) -> str:
-    return ",".join(f"{float(v):g}" for v in values)
-
-
 def params_for(state: ExploreState, model: str | None) -> dict[str, str]:
-    """The query string for the current settings, defaults left out."""
-    ss = st.session_state
-    d, lim = len(state.z), float(state.limit)
-    out: dict[str, str] = {}
-    if model:
-        out["m"] = model
-    if ss.get(TAB_KEY) == "Train":
-        out["tab"] = "train"
-    z = state.star_list(d, lim)
-    if any(z):
-        out["z"] = _fmt(z)
-    v = state.view_of(lim)
-    if (v["cx"], v["cy"], v["half"]) != (0.0, 0.0, float(lim)):
-        out["v"] = _fmt((v["cx"], v["cy"], v["half"]))
-    if state.map != "live":
-        out["map"] = state.map
-    if state.bg:
-        out["bg"] = "1"
-    if state.section != SECTIONS[0]:
-        out["sub"] = SUB_NAME.get(state.section, "grid")
-    if state.picks:
-        out["p"] = ",".join(str(int(p)) for p in state.picks)
-    if state.morph_ends != MORPH_ENDS[0] and state.morph_ends in MORPH_ENDS:
-        out["me"] = str(MORPH_ENDS.index(state.morph_ends))
-    if state.morph_mode != "linear":
-        out["mm"] = state.morph_mode
-    if int(state.morph_steps) != 12:
-        out["ms"] = str(int(state.morph_steps))
-    plane = state.plane_key(d)
-    if d > 2 and plane != "pca":
-        out["pl"] = f"{plane[0] + 1},{plane[1] + 1}"
-    rows = min(int(state.trav_rows), d, 10)  # the tab shows at most d rows
-    if rows != min(DEFAULTS["trav_rows"], d):
-        out["tr"] = str(rows)
-    if state.trav_from != TRAVERSAL_FROM[0] and state.trav_from in TRAVERSAL_FROM:
-        out["tf"] = "1"
-    if state.post_of in POST_OF:
-        out["po"] = state.post_of
-    if int(state.post_k) != 16:
-        out["pk"] = str(int(state.post_k))
-    if int(state.post_seed):
-        out["ps"] = str(int(state.post_seed))
-    if int(state.morph_frame):
-        out["mf"] = str(int(state.morph_frame) + 1)
-    if ss.get(PRESENTER_KEY):
-        out["pr"] = "1"
-    if ss.get(EXPLAIN_KEY) is False:
-        out["ex"] = "0"
+    """The query string for the current settings, defaults left out. model: its link_name."""
+    fit = Fit(len(state.z), float(state.limit))
+    out = {"m": model} if model else {}
+    for p in PARAMS:
+        text = p.format(state, fit)
+        if text is not None:
+            out[p.code] = text
     return out
 
 

@@ -29,7 +29,8 @@ from vae_core.analysis import Plane, principal_plane, to_plane
 from vae_core.checkpoint import CheckpointError
 from vae_core.replay import Replay, read_replay
 
-from .. import models, session_keys, views
+from .. import session_keys, views
+from ..model import caches, compute, handle, registry, sidebar
 from .figures import epochs_from_history, latent_figure, loss_figure, shared_range, steps_from_history, y_ranges
 from .replay import ReplayData, replay_player
 from .state import TrainState
@@ -53,10 +54,10 @@ log = logging.getLogger(__name__)
 class Side:
     """One column's model, loaded, with its encoded test set and (d > 2) the plane its map shows."""
 
-    entry: models.ModelEntry
+    entry: registry.ModelEntry
     model: VAE
     config: dict
-    enc: models.Encodings
+    enc: compute.Encodings
     plane: Plane | None
 
     @property
@@ -75,7 +76,7 @@ class Side:
         """The first n test images' μ on the map: (u, v) = ((μ - m)·e1, (μ - m)·e2) on the PCA plane for d > 2."""
         if self.plane is not None:
             return to_plane(self.enc.mu[:n], self.plane).astype(np.float32)
-        return self.enc.plane[:n]
+        return self.enc.xy[:n]
 
     def map_xy(self, z) -> tuple[float, float]:
         """Where a code z [d] lies on this model's map."""
@@ -89,20 +90,20 @@ class Side:
 @st.cache_resource(max_entries=8, show_spinner=False)
 def pca_plane(folder: str, stamp, dataset: str) -> Plane:
     """The principal plane of a model's 10,000 test codes, once per model version."""
-    return principal_plane(models.test_encodings(folder, stamp, dataset).mu)
+    return principal_plane(caches.test_encodings(folder, stamp, dataset).mu)
 
 
-def load_side(entry: models.ModelEntry) -> tuple[Side | None, str | None]:
+def load_side(entry: registry.ModelEntry) -> tuple[Side | None, str | None]:
     """(the loaded side, None) or (None, why not, in one line without a server path)."""
     try:
-        model, config = models.load_model(entry.folder, entry.stamp)
+        model, config = caches.load_model(entry.folder, entry.stamp)
         dataset = entry.dataset or "mnist"
-        enc = models.test_encodings(entry.folder, entry.stamp, dataset)
+        enc = caches.test_encodings(entry.folder, entry.stamp, dataset)
         plane = pca_plane(entry.folder, entry.stamp, dataset) if model.cfg.latent_dim > 2 else None
     except Exception as e:  # a damaged checkpoint or missing data: say so (no path), keep the other column
         if not isinstance(e, CheckpointError):
             log.exception("Compare: %s failed to load", entry.folder)
-        return None, models.public_reason(e, entry.folder)
+        return None, registry.public_reason(e, entry.folder)
     return Side(entry, model, config, enc, plane), None
 
 
@@ -121,7 +122,7 @@ def recon_indices(seed: int, n_test: int, n: int = N_RECON) -> np.ndarray:
 
 def reconstruct(side: Side, indices) -> np.ndarray:
     """f(μ(x)) for the test images x at `indices`: the decoder's mean at the posterior mean (Explore's recon)."""
-    return models.decode(side.model, side.enc.mu[np.asarray(indices)])
+    return compute.decode(side.model, side.enc.mu[np.asarray(indices)])
 
 
 def format_z(z, shown: int = 4) -> str:
@@ -162,7 +163,7 @@ def current_z(d: int) -> np.ndarray:
     """The ★ both models decode: the last one set, or Explore's ★ when it has d coordinates, or z = 0."""
     z = state.compare_z
     if not (isinstance(z, list) and len(z) == d):
-        star = ss.get(session_keys.EXPLORE_Z)  # the default z when it has the right size
+        star = ss.get(session_keys.EXPLORE_STAR)  # the default z when it has the right size
         if isinstance(star, (list, tuple)) and len(star) == d:
             set_z(star, "the Explore tab's ★")
         else:
@@ -204,7 +205,7 @@ def _image(place, image: np.ndarray, caption: str) -> None:
 @st.fragment
 def compare_section() -> None:
     st.markdown("### Compare two models")
-    entries = [e for e in models.list_models() if not e.error]
+    entries = [e for e in registry.list_models() if not e.error]
     if len(entries) < 1:
         st.caption("No saved models yet.")
         return
@@ -225,7 +226,7 @@ def compare_section() -> None:
             if side is None:
                 st.error(f"Cannot show this model: {error}")
                 continue
-            summary = models.model_summary(models.ActiveModel(entry, side.model, side.config))
+            summary = sidebar.model_summary(handle.ModelHandle(entry, side.model, side.config))
             st.caption(summary.replace("  \n", " · "))
             sides[i] = side
     if not any(sides):
@@ -291,7 +292,7 @@ def _same_z(a: Side, b: Side, z: np.ndarray | None) -> None:
         st.caption(f"z = {format_z(z)}: {state.compare_z_from}. The ★ on both maps. The same "
                    "numbers mean a different place to each model's decoder, so the two images differ.")
     for place, side, tag in ((mid, a, "A"), (right, b, "B")):
-        _image(place, views.upscale(models.decode(side.model, z)[0], 168), f"{tag} decodes z = {format_z(z)}")
+        _image(place, views.upscale(compute.decode(side.model, z)[0], 168), f"{tag} decodes z = {format_z(z)}")
 
 
 def _prior_samples(a: Side, b: Side) -> None:
@@ -308,7 +309,7 @@ def _prior_samples(a: Side, b: Side) -> None:
         c2.caption(f"Seed {seed} for both; ε has each model's own size ({a.d} and {b.d} numbers), so the draws "
                    "are not the same points.")
     for (side, eps), tag in zip(pairs, AB):
-        _image(st, views.strip_image(models.decode(side.model, eps), scale=2, pad=2),
+        _image(st, views.strip_image(compute.decode(side.model, eps), scale=2, pad=2),
                f"{tag}: {side.name}, z = ε (seed {seed})")
 
 

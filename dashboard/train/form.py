@@ -9,9 +9,10 @@ import torch
 from vae_core import settings
 from vae_core.budget import check_budget
 from vae_core.config import VAEConfig
-from vae_core.train import TrainConfig
+from vae_core.train_config import TrainConfig
 
-from .. import models, paths
+from .. import paths
+from ..model import registry
 from ..training import speed
 from ..training.registry import JobLimitError, registry
 from ..training.save import train_command
@@ -54,7 +55,7 @@ def _options(spec: settings.Spec) -> list:
 
 
 FORMATS = {
-    "dataset": lambda d: models.DATASET_TITLES.get(d, d),
+    "dataset": lambda d: registry.DATASET_TITLES.get(d, d),
     "arch": lambda a: {"mlp": "MLP (fully connected)", "conv": "Convolutional"}.get(a, a),
     "limit": lambda n: f"{n:,}",
 }

@@ -63,7 +63,9 @@ import torch
 from vae_core.config import VAEConfig
 from vae_core.data import CLASS_NAMES, Dataset
 from vae_core.model import VAE
-from vae_core.train import Callback, TrainConfig, TrainResult, checkpoint_meta
+from vae_core.callbacks import Callback, TrainResult
+from vae_core.train_config import TrainConfig
+from vae_core.run_record import checkpoint_meta
 
 from .. import paths
 from .backends import make_worker

@@ -26,7 +26,7 @@ import threading
 import time
 from collections.abc import Callable
 
-from vae_core.train import available_cpus
+from vae_core.hardware import available_cpus
 
 from . import env
 from .priority import lower_priority

@@ -26,7 +26,7 @@ STOP_GRACE_S = 0.6  # after a stop request, how long the worker may take to end 
 SNAPSHOT_IMAGES = 2000  # test images whose posterior means are plotted after every epoch
 
 # One latent snapshot: an epoch's posterior means of the fixed test subset and its decoded prior samples, as
-# vae_core.train.LatentRecorder takes them for the command line's replay (the same subset, seed and sizes); for
+# vae_core.recorder.LatentRecorder takes them for the command line's replay (the same subset, seed and sizes); for
 # d > 2 the means on that epoch's PCA plane, aligned to the previous snapshot's, with the plane's axes.
 LatentSnapshot = Frame
 Weights = dict  # {parameter name: float32 numpy array}
@@ -37,7 +37,7 @@ class WorkerSpec:
     """Everything the worker needs, picklable: the configs, where the data is, and how to behave."""
 
     model_cfg: object  # vae_core.config.VAEConfig
-    train_cfg: object  # vae_core.train.TrainConfig
+    train_cfg: object  # vae_core.train_config.TrainConfig
     nice: int = 0
     threads: int | None = None  # torch intra-op threads unless the run sets them; None: every core it may use
     snapshot_images: int = SNAPSHOT_IMAGES
@@ -73,7 +73,7 @@ class Steps:
 
 @dataclass(frozen=True)
 class EpochEnded:
-    metrics: dict  # vae_core.train.EpochMetrics as a dict
+    metrics: dict  # vae_core.callbacks.EpochMetrics as a dict
     snapshot: LatentSnapshot
     weights: Weights
 

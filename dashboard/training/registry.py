@@ -11,7 +11,7 @@ import threading
 
 from vae_core.budget import check_budget
 from vae_core.config import VAEConfig
-from vae_core.train import TrainConfig
+from vae_core.train_config import TrainConfig
 
 from .env import keep_unsaved_default, max_jobs_default
 from .job import TrainingJob

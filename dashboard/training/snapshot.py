@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from vae_core.config import VAEConfig
-from vae_core.train import TrainConfig
+from vae_core.train_config import TrainConfig
 
 
 @dataclass(frozen=True)

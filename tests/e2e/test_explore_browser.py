@@ -204,8 +204,8 @@ def test_the_live_plane_s_zoom_legend_and_undo_reach_python_and_stay(browser, ap
 def test_a_tight_posterior_is_an_ellipse_tens_of_pixels_wide_above_the_star(browser, app_url):
     """σ of test image #7 in mnist-mlp is about 0.05; centred on the pick, its 1σ ellipse is >= 60 px wide, and
     the scene draws it above the ★ (which sits at its centre once picked)."""
-    from dashboard.models import test_encodings
-    from dashboard.models import list_models
+    from dashboard.model.caches import test_encodings
+    from dashboard.model.registry import list_models
 
     entry = next(e for e in list_models() if e.name == "mnist-mlp")
     enc = test_encodings(entry.folder, entry.stamp, "mnist")

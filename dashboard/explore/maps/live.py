@@ -1,4 +1,5 @@
-"""The live map: the scene sent to the latent-plane component (dashboard/latent_plane), and its events.
+"""The Live map: the scene sent to the latent-plane component (dashboard/latent_plane), and its events. The page
+decodes the ★ itself (and has its own z sliders) whenever it can run the model's decoder.
 
 data.view/home/focus/hidden/presenter/undoable/sliders (and for d > 2 the plane, its caption and the sliders'
 KL order) go to the page; release (the full z), pick, view,
@@ -17,26 +18,30 @@ import streamlit as st
 
 from vae_core.analysis import ACTIVE_THRESHOLD
 
-from .. import latent_plane, models, views
-from .scene import Scene
-from .state import ExploreState
+from ... import latent_plane, views
+from ...model.compute import plane_slice
+from ..context import ExploreContext
+from ..scene import Scene, map_caption, overlay_layers
+from ..sliders import decoder_sliders
+from ..state import ExploreState
+from . import plotly
 
 KEY = "explore_plane"
 
 
-def plane_data(scene: Scene, active, state: ExploreState, presenter: bool) -> tuple[dict, dict]:
+def map_data(scene: Scene, ctx: ExploreContext) -> tuple[dict, dict]:
     """(what the plane shows, the blobs it refers to)."""
-    folder, stamp = active.entry.folder, active.entry.stamp
-    dkey, dspec, why = models.decoder_blob(folder, stamp)
+    model, state = ctx.model, ctx.state
+    dkey, dspec, why = model.decoder_blob()
     blobs: dict = {}
     v = scene.view
     data = {
         "z": list(scene.z), "limit": scene.limit,
         "view": {"cx": v["cx"], "cy": v["cy"], "half": v["half"], "rev": int(v.get("rev", 0))},
-        "extent": v["half"],  # the page before issue 12 reads only this
+        "extent": v["half"],  # an older page, still open in a browser, reads only this
         "home": scene.home, "focus": list(scene.focus) if scene.focus else None,
         "hidden": list(scene.hidden), "hiddenRev": int(state.hidden_rev),
-        "presenter": bool(presenter), "undoable": state.can_undo(),
+        "presenter": ctx.presenting, "undoable": state.can_undo(),
         "sliders": True,  # the page's own z sliders decode while dragged; Python follows on release
         "axes": list(scene.axes), "classes": list(scene.class_names), "colors": list(views.CLASS_COLORS),
         "decoder": None, "points": None, "background": None, "backgroundOpacity": 0.35,
@@ -52,57 +57,38 @@ def plane_data(scene: Scene, active, state: ExploreState, presenter: bool) -> tu
         data["plane"] = {"mean": [float(x) for x in p.mean], "e1": [float(x) for x in p.basis[0]],
                          "e2": [float(x) for x in p.basis[1]]}
         data["caption"] = scene.caption
-    data.update(slider_layout(active, scene))
+    data.update(slider_layout(ctx, scene))
     data.update(overlay_layers(scene))
     if dspec is not None:
         data["decoder"], blobs[dkey] = dkey, dspec
     else:  # the server fallback: the page shows the server's image, decoded again after each release
-        image = views.png_bytes(views.upscale(models.decode(active.model, list(scene.z))[0]))
+        image = views.png_bytes(views.upscale(model.decode(list(scene.z))[0]))
         data["serverImage"] = "data:image/png;base64," + base64.b64encode(image).decode("ascii")
         data["note"] = f"This decoder runs on the server only ({why}): release the ★ to see its image."
         data["sliders"] = False
     if len(scene.points):
-        if scene.plane is not None:
-            pkey, pspec = models.plane_points_blob(folder, stamp, active.dataset, scene.plane_key)
-        else:
-            pkey, pspec = models.points_blob(folder, stamp, active.dataset)
+        pkey, pspec = model.points_blob(scene.projection if scene.plane is not None else None)
         data["points"], blobs[pkey] = pkey, pspec
     if scene.background is not None:
         n, e = scene.background
-        piece = models.plane_slice(scene.plane, scene.z) if scene.plane is not None else None
-        gkey = latent_plane.blob_key("grid", folder, stamp, n, e, *(() if piece is None else (piece,)))
+        piece = plane_slice(scene.plane, scene.z) if scene.plane is not None else None
+        gkey = model.grid_blob_key(n, e, piece)
         data["background"] = gkey
-        blobs[gkey] = lambda: models.grid_blob(folder, stamp, n, e, piece)[1]
+        blobs[gkey] = lambda: model.grid_blob(n, e, piece)[1]
     return data, blobs
 
 
-def decodes_in_page(active) -> bool:
-    """Whether the page runs this model's decoder (and so has its own z sliders); else the server decodes."""
-    return models.decoder_blob(active.entry.folder, active.entry.stamp)[1] is not None
-
-
-def slider_layout(active, scene: Scene) -> dict:
+def slider_layout(ctx: ExploreContext, scene: Scene) -> dict:
     """d > 2 with a test set: the page's z sliders by KL, most informative first, each named with its KL, the
     inactive ones (Burda et al. 2016: Cov_x(μ_j) <= ACTIVE_THRESHOLD) last and folded; else {} (z1, z2 in order)."""
     if scene.plane is None:
         return {}
-    summary = models.latent_analysis(active.entry.folder, active.entry.stamp, active.dataset)
+    summary = ctx.model.analysis()
     by_kl = [int(i) for i in summary.order]
     active_dims = [i for i in by_kl if summary.activity[i] > ACTIVE_THRESHOLD]
     return {"sliderOrder": active_dims + [i for i in by_kl if i not in active_dims],
             "sliderNames": [f"z{i + 1} · KL {summary.kl[i]:.2f}" for i in range(len(by_kl))],
             "sliderActive": len(active_dims)}
-
-
-def overlay_layers(scene: Scene) -> dict:
-    """The posterior samples and the morph's path, as plane.js's "samples" and "path" layers (rounded: the
-    plane is a few hundred px across and a view is at least 0.01 wide, so 1e-4 is below a pixel)."""
-    out: dict = {"samples": None, "path": None}
-    if scene.samples is not None and len(scene.samples):
-        out["samples"] = {"xy": [round(float(v), 4) for v in scene.samples.ravel()], "color": scene.samples_color}
-    if scene.path is not None and len(scene.path) > 1:
-        out["path"] = {"xy": [round(float(v), 4) for v in scene.path.ravel()], "frame": scene.path_frame}
-    return out
 
 
 def _event(name: str):
@@ -120,7 +106,7 @@ def _numbers(values, n: int | None = None) -> list[float] | None:
 
 def on_release(state: ExploreState, d: int, lim: float) -> None:
     """A drag ended, the plane was clicked, the keys paused or a page slider was let go: the ★ goes there.
-    The page sends the full z; a page before issue 12 sends (z1, z2): the other dimensions stay."""
+    The page sends the full z; an older page still open sends (z1, z2): the other dimensions stay."""
     value = _event("release")
     z = _numbers(value.get("z") if isinstance(value, dict) else None)
     if z is None:
@@ -161,12 +147,11 @@ def _accepted() -> set[str]:
     return set(inspect.signature(latent_plane.latent_plane).parameters)
 
 
-def show(scene: Scene, active, enc, state: ExploreState, presenter: bool,
-         handle=lambda change, star_shown=False: change()) -> None:
+def show(scene: Scene, ctx: ExploreContext, handle=lambda change, star_shown=False: change()) -> None:
     """Mount the plane; each event's callback is handle(its change, star_shown) (the layout applies it and
     decides what reruns); star_shown: the event is a release, whose ★ the page already shows."""
-    d, lim = active.latent_dim, scene.limit
-    data, blobs = plane_data(scene, active, state, presenter)
+    state, enc, d, lim = ctx.state, ctx.enc, ctx.d, scene.limit
+    data, blobs = map_data(scene, ctx)
     callbacks = {
         "on_release": lambda: on_release(state, d, lim),
         "on_pick": lambda: on_pick(state, enc, lim),
@@ -179,3 +164,14 @@ def show(scene: Scene, active, enc, state: ExploreState, presenter: bool,
         return lambda: handle(f, event == "on_release")
 
     latent_plane.latent_plane(KEY, data, blobs, **{k: then(k, f) for k, f in callbacks.items() if k in accepted})
+
+
+def show_map(ctx: ExploreContext, scene: Scene, summary, handle) -> None:
+    """The map, its caption, and Streamlit's sliders only when the page cannot decode (it shows the server's
+    image then); its releases come back through handle."""
+    show(scene, ctx, handle=handle)
+    plotly.remember_for_warm(scene, ctx)
+    if scene.caption and not ctx.presenting:
+        st.caption(map_caption(scene))
+    if not ctx.model.decodes_in_page():
+        decoder_sliders(ctx, summary)

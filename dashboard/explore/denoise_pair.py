@@ -13,7 +13,9 @@ import streamlit as st
 
 from vae_core.robustness import CleanCodes, robustness
 
-from .. import models, views
+from .. import views
+from ..model import caches, handle
+from ..model.registry import list_models
 
 DENOISING_MODEL, PLAIN_MODEL = "mnist-dvae", "mnist-mlp"
 N_MEASURED = 1000
@@ -25,34 +27,33 @@ def is_denoising(config: dict) -> bool:
     return training.get("corruption") not in (None, "none") and bool(training.get("corruption_level"))
 
 
-def why_no_pair(active) -> str | None:
-    """None when the side-by-side view applies to this model, else one sentence saying why not."""
-    if active.dataset != "mnist" or active.latent_dim != 2:
+def why_no_pair(model) -> str | None:
+    """None when the side-by-side view applies to this model (a ModelHandle), else one sentence saying why not."""
+    if model.dataset != "mnist" or model.latent_dim != 2:
         return ("The side-by-side comparison with the denoising VAE needs a 2-D MNIST model: the shipped "
                 "denoising model (pretrained/mnist-dvae) is one, and two codes can only be compared on maps of "
                 "the same kind. This model is shown alone.")
     return None
 
 
-def partner(active):
-    """(the other model of the pair as a models.ActiveModel, None) or (None, why it is missing)."""
-    name = PLAIN_MODEL if is_denoising(active.config) else DENOISING_MODEL
-    entry = next((e for e in models.list_models() if e.source == "pretrained" and e.name == name and not e.error),
+def partner(model):
+    """(the other model of the pair as a ModelHandle, None) or (None, why it is missing)."""
+    name = PLAIN_MODEL if is_denoising(model.config) else DENOISING_MODEL
+    entry = next((e for e in list_models() if e.source == "pretrained" and e.name == name and not e.error),
                  None)
     if entry is None:
         return None, f"The shipped model pretrained/{name} is not installed here, so this model is shown alone."
-    try:
-        model, config = models.load_model(entry.folder, entry.stamp)
-    except Exception:  # a damaged file: the registry listed it, loading failed; say so without a path
+    other, _ = handle.load(entry)
+    if other is None:  # a damaged file: the registry listed it, loading failed; say so without a path
         return None, f"The shipped model pretrained/{name} could not be loaded, so this model is shown alone."
-    return models.ActiveModel(entry, model, config), None
+    return other, None
 
 
 @st.cache_resource(max_entries=4, show_spinner="Encoding the clean test images…")
 def clean_codes(folder: str, stamp: tuple[int, int], dataset: str) -> CleanCodes:
     """The clean test codes and class centroids of one model (shared by every level and kind)."""
-    model, _ = models.load_model(folder, stamp)
-    data = models._dataset(dataset)
+    model, _ = caches.load_model(folder, stamp)
+    data = caches.shared_dataset(dataset)
     return CleanCodes(model, data.test_images, data.test_labels)
 
 
@@ -63,9 +64,9 @@ def measured(folder: str, stamp: tuple[int, int], dataset: str, kind: str, level
     return robustness(clean_codes(folder, stamp, dataset), kind, level, n=N_MEASURED)
 
 
-def one_image(model_active, codes: CleanCodes, idx: int, noisy: np.ndarray) -> dict:
+def one_image(model, codes: CleanCodes, idx: int, noisy: np.ndarray) -> dict:
     """The noisy image through one model: its code, the move |Δμ| and whether it stays by its clean code."""
-    mu_noisy, _, recon = models.encode_image(model_active.model, noisy)
+    mu_noisy, _, recon = model.encode_image(noisy)
     mu_clean = codes.mu[idx].numpy()
     label = int(codes.labels[idx])
     moved = float(np.linalg.norm(mu_noisy - mu_clean))  # |Δμ| = ||μ(x̃) - μ(x)||
@@ -75,15 +76,15 @@ def one_image(model_active, codes: CleanCodes, idx: int, noisy: np.ndarray) -> d
             "nearest_other": nearest_other, "stays": moved < nearest_other}
 
 
-def pair_view(active, other, enc, idx: int, kind: str, kind_name: str, level: float, noisy: np.ndarray,
+def pair_view(model, other, enc, idx: int, kind: str, kind_name: str, level: float, noisy: np.ndarray,
               thumb: int) -> None:
     """The noisy input, each model's reconstruction and code move, and the measured share over 1,000 images."""
-    plain, dvae = (other, active) if is_denoising(active.config) else (active, other)
+    plain, dvae = (other, model) if is_denoising(model.config) else (model, other)
     rows = []
     for m, role in ((plain, "plain"), (dvae, "denoising")):
-        codes = clean_codes(m.entry.folder, m.entry.stamp, m.dataset)
+        codes = clean_codes(m.folder, m.stamp, m.dataset)
         rows.append((m, role, one_image(m, codes, idx, noisy),
-                     measured(m.entry.folder, m.entry.stamp, m.dataset, kind, float(level))))
+                     measured(m.folder, m.stamp, m.dataset, kind, float(level))))
     cols = st.columns(4)
     cols[0].image(views.thumb_url(views.to_array(enc.images[idx]), size=thumb), width=thumb,
                   caption=f"clean test image #{idx}")

@@ -10,20 +10,23 @@ from __future__ import annotations
 
 import streamlit as st
 
-from .. import models, plotly_map, views
-from . import plane_view
-from .scene import Scene
-from .state import ExploreState
+from ... import plotly_map, views
+from ...model.compute import plane_slice
+from ..context import ExploreContext
+from ..scene import Scene, map_caption, overlay_layers
+from ..sliders import decoder_image, decoder_sliders
+from ..state import ExploreState
 
 KEY = "explore_scatter"
 HEIGHT = {False: 560, True: 600}  # px, by presenter mode
 WARM_KEY = "explore_plotly_warm"
+WARM_SCENE = "_explore_warm_scene"  # the Live map's scene, for the off-screen Plotly map at the end of the page
 # Off screen, out of the layout: a positioned child takes no place in Streamlit's flex column.
 _WARM_CSS = f"<style>.st-key-{WARM_KEY} {{ position: absolute; left: -10000px; width: 320px; height: 1px; " \
             "overflow: hidden; }</style>"
 
 
-def map_data(scene: Scene, active, state: ExploreState, presenter: bool, height: int) -> tuple[dict, dict]:
+def map_data(scene: Scene, model, state: ExploreState, presenter: bool, height: int) -> tuple[dict, dict]:
     """(what the map shows, the blobs it refers to)."""
     v = scene.view
     blobs: dict = {}
@@ -35,18 +38,17 @@ def map_data(scene: Scene, active, state: ExploreState, presenter: bool, height:
                       "angle": e.angle} for e in scene.ellipses],
         "background": None, "backgroundOpacity": 0.45,
         "view": {"cx": v["cx"], "cy": v["cy"], "half": v["half"], "rev": int(v.get("rev", 0))},
-        "limit": scene.limit, "uirevision": active.entry.key,
+        "limit": scene.limit, "uirevision": model.key,
         "hidden": list(scene.hidden), "hiddenRev": int(state.hidden_rev),
         "height": int(height), "fontSize": 18 if presenter else 15, "pointSize": 6 if presenter else 5,
     }
-    data.update(plane_view.overlay_layers(scene))  # the posterior's samples and the morph's path, as the plane's
+    data.update(overlay_layers(scene))  # the posterior's samples and the morph's path, as the Live map's
     if len(scene.points):
         data["points"], blobs[data["points"]] = plotly_map.points_blob(scene.points, scene.labels)
     if scene.background is not None:
         n, e = scene.background
-        folder, stamp = active.entry.folder, active.entry.stamp
-        piece = models.plane_slice(scene.plane, scene.z) if scene.plane is not None else None  # d > 2: the map's plane
-        gkey, gspec = models.grid_blob(folder, stamp, n, e, piece)  # cached: the same picture the live plane gets
+        piece = plane_slice(scene.plane, scene.z) if scene.plane is not None else None  # d > 2: the map's plane
+        gkey, gspec = model.grid_blob(n, e, piece)  # cached: the same picture the live plane gets
         data["background"], blobs[gkey] = gkey, gspec
     return data, blobs
 
@@ -71,11 +73,10 @@ def on_legend(state: ExploreState, n_classes: int) -> None:
         state.hidden = [h for h in hidden if h < n_classes]
 
 
-def show(scene: Scene, active, enc, state: ExploreState, presenter: bool, height: int,
-         handle=lambda change: change()) -> None:
+def show(scene: Scene, ctx: ExploreContext, height: int, handle=lambda change: change()) -> None:
     """Mount the map; each event's callback is handle(its change) (the layout applies it and decides what reruns)."""
-    lim = scene.limit
-    data, blobs = map_data(scene, active, state, presenter, height)
+    state, enc, lim = ctx.state, ctx.enc, scene.limit
+    data, blobs = map_data(scene, ctx.model, state, ctx.presenting, height)
     plotly_map.plotly_map(
         KEY, data, blobs,
         on_pick=lambda: handle(lambda: on_pick(state, enc, lim)),
@@ -84,7 +85,19 @@ def show(scene: Scene, active, enc, state: ExploreState, presenter: bool, height
     )
 
 
-def warm(scene: Scene, active, state: ExploreState, presenter: bool) -> None:
+def remember_for_warm(scene: Scene, ctx: ExploreContext) -> None:
+    """Under the live map: keep its scene for warm_if_waiting, at the end of the page, until the Plotly map is
+    warm."""
+    if not st.session_state.get(WARM_KEY):
+        st.session_state[WARM_SCENE] = (scene, ctx.model, ctx.state, ctx.presenting)
+
+
+def warm_if_waiting() -> None:
+    if WARM_SCENE in st.session_state:
+        warm(*st.session_state.pop(WARM_SCENE))
+
+
+def warm(scene: Scene, model, state: ExploreState, presenter: bool) -> None:
     """Under the live map, off screen: the page fetches and compiles plotly.js while the student looks at the
     plane, and draws the Plotly map of this scene where nobody sees it, so that "Plotly" only has to take that
     chart over and update it. Once per session: the page keeps plotly.js and that chart once made, and the map's
@@ -92,7 +105,23 @@ def warm(scene: Scene, active, state: ExploreState, presenter: bool) -> None:
     if st.session_state.get(WARM_KEY):
         return
     st.session_state[WARM_KEY] = True
-    data, blobs = map_data(scene, active, state, presenter, HEIGHT[presenter])
+    data, blobs = map_data(scene, model, state, presenter, HEIGHT[presenter])
     st.html(_WARM_CSS)
     with st.container(key=WARM_KEY):
         plotly_map.preload(f"{WARM_KEY}_map", data, blobs)
+
+
+def show_map(ctx: ExploreContext, scene: Scene, summary, handle) -> None:
+    """The map with the server's decoded ★ and Streamlit's z sliders beside it (the page decodes nothing)."""
+    left, right = st.columns([3, 1], gap="small")
+    with left:
+        show(scene, ctx, height=HEIGHT[ctx.presenting], handle=handle)
+    with right:
+        decoder_image(ctx, ctx.star(), size=180)
+        decoder_sliders(ctx, summary)
+    if not ctx.presenting:
+        st.caption("Hover over a dot for its class and number; click it to pick that image (the ★ goes to its "
+                   "μ). Scroll to zoom, drag to pan. Legend: click a class to hide it, double-click to show only "
+                   "it, double-click it again to show all.")
+        if scene.caption:
+            st.caption(map_caption(scene))

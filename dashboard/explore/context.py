@@ -1,0 +1,76 @@
+"""What every part of the Explore tab reads in one run: the model, its test codes and the sliders' range."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import streamlit as st
+
+from ..model.compute import Encodings
+from ..model.handle import ModelHandle
+from ..presenter import presenting
+from .state import ExploreState
+
+DEFAULT_LIMIT = 4.0  # the sliders' range without a test set to measure it on
+THUMB = 140  # px: the smaller images (a pick, your digit, their reconstructions)
+OWN_KEY = "explore_own"  # your digit: {"source", "pixels"}, and once encoded {"model": its key, "code"}
+
+
+@dataclass(frozen=True)
+class ExploreContext:
+    """model: the model explored; enc: its test set's codes, None when the test set cannot be loaded (the map
+    is then empty); lim: the sliders' half-range and the map's home half-width; state: the settings (a view of
+    the session's values, so a fragment's rerun with this context reads them afresh)."""
+
+    model: ModelHandle
+    enc: Encodings | None
+    lim: float
+    state: ExploreState = field(default_factory=ExploreState)
+
+    @classmethod
+    def of(cls, model: ModelHandle) -> tuple[ExploreContext, str | None]:
+        """(the context, why the test set cannot be loaded or None)."""
+        try:
+            enc = model.encodings()
+        except Exception as e:  # DatasetError (missing data) or an unknown dataset name
+            return cls(model, None, DEFAULT_LIMIT), str(e)
+        return cls(model, enc, enc.limit), None
+
+    @property
+    def d(self) -> int:
+        return self.model.latent_dim
+
+    @property
+    def presenting(self) -> bool:
+        return presenting()
+
+    @property
+    def n_test(self) -> int:
+        return len(self.enc.labels) if self.enc is not None else 0
+
+    def star(self):
+        """The ★ [d] (float32) in the sliders' range."""
+        return self.state.star(self.d, self.lim)
+
+    def valid_picks(self) -> list[int]:
+        """The picks that are test images of this model's data set."""
+        n = self.n_test
+        return [p for p in self.state.picks if 0 <= p < n]
+
+    def map_plane(self):
+        """(the analysis.Plane the map shows, its projection "pca" or (i, j)), or (None, None): d <= 2 or no
+        test set (the map is then (z1, z2))."""
+        if self.d <= 2 or self.enc is None:
+            return None, None
+        projection = self.state.projection_for(self.d)
+        return self.model.plane(projection), projection
+
+    def own_code(self) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+        """(mu, sigma, reconstruction) of your digit under this model, encoded once per digit and model."""
+        own = st.session_state.get(OWN_KEY)
+        if not own:
+            return None
+        if own.get("model") != self.model.key:
+            own["model"], own["code"] = self.model.key, self.model.encode_image(own["pixels"])
+        return own["code"]

@@ -1,0 +1,37 @@
+"""What an Explore sub-tab declares: one Section per module of sections/, listed once in sections/__init__.py."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from .context import ExploreContext
+from .fragments import TABS
+from .state import ExploreState
+
+
+def _never(state: ExploreState, d: int) -> bool:
+    return False
+
+
+@dataclass(frozen=True)
+class Section:
+    """One sub-tab. render(ctx) draws it; in presenter mode (ctx.presenting) it sits beside the map, in ~40 % of
+    the width and the screen's height, and keeps to its essentials (render decides which).
+
+    What it follows decides what reruns after a change elsewhere (reruns.change): follows_star(state, d) when
+    what it shows moves with the ★ for the model's d, follows_picks and follows_view when it shows the picks or
+    the map's zoom; `fragment` is what reruns then (its own fragment under its settings, or the whole sub-tab)."""
+
+    id: str  # the setting's value (state.section) and the link's "sub"
+    title: str  # the tab's label
+    render: Callable[[ExploreContext], None]
+    needs_test_set: bool = False  # left out when the model's test set cannot be loaded
+    min_latent_dim: int = 1  # left out for a model with fewer latent dimensions
+    follows_star: Callable[[ExploreState, int], bool] = _never
+    follows_picks: bool = False
+    follows_view: bool = False
+    fragment: str = TABS
+
+    def available(self, ctx: ExploreContext) -> bool:
+        return (ctx.enc is not None or not self.needs_test_set) and ctx.d >= self.min_latent_dim

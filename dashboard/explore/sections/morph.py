@@ -1,0 +1,42 @@
+"""The Morph: a path between two codes decoded frame by frame, its player, drawn on the map too (explore/morph.py
+holds its ends, path and player)."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from ...explain import explain
+from .. import morph
+from ..context import ExploreContext
+from ..fragments import MORPH, rerun_map_and_tabs
+from ..section import Section
+from ..state import MORPH_ENDS, MORPH_ENDS_WITH_STAR
+
+
+def render(ctx: ExploreContext) -> None:
+    state = ctx.state
+    c1, c2, c3 = st.columns([3, 2, 2])
+    path_changed = rerun_map_and_tabs  # the map draws the path
+    c1.selectbox("Ends", list(MORPH_ENDS), format_func=MORPH_ENDS.get, **state.bind("morph_ends", path_changed))
+    c2.radio("Path", ("linear", "slerp"), horizontal=True, **state.bind("morph_mode", path_changed))
+    c3.slider("Steps", 8, 32, **state.bind("morph_steps", path_changed))
+    morph_view(ctx)
+    explain("morph")
+
+
+@st.fragment(key=MORPH)
+def morph_view(ctx: ExploreContext) -> None:
+    """The morph between the chosen ends, or what to do first: a fragment under the settings, so that a pick
+    (a new end) reruns this and not them."""
+    z0, z1, what = morph.ends(ctx)
+    if z0 is None:
+        st.info(what)
+        return
+    morph.player(ctx, z0, z1, what)
+    if not ctx.presenting:
+        st.caption("The map draws the path (● one dot per frame) and rings the frame shown. A straight line is "
+                   "linear; slerp bends around the origin, keeping |z| between the two ends' lengths.")
+
+
+SECTION = Section("morph", "Morph", render, follows_star=lambda state, d: state.morph_ends in MORPH_ENDS_WITH_STAR,
+                  follows_picks=True, fragment=MORPH)

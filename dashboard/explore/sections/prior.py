@@ -1,0 +1,28 @@
+"""Prior samples: decodes of z ~ N(0, I), the VAE as a generative model."""
+
+from __future__ import annotations
+
+import streamlit as st
+import torch
+
+from ... import views
+from ...explain import explain
+from ..context import ExploreContext
+from ..section import Section
+
+
+def render(ctx: ExploreContext) -> None:
+    state = ctx.state
+    c1, c2, _ = st.columns([1, 1, 2], vertical_alignment="bottom")
+    seed = int(c1.number_input("Seed", 0, 2**31 - 1, step=1, **state.bind("prior_seed")))
+    c2.button("Resample", icon=":material/casino:", key="explore_resample",
+              on_click=lambda: setattr(state, "prior_seed", seed + 1))
+    generator = torch.Generator().manual_seed(seed)
+    with torch.inference_mode():
+        samples = ctx.model.model.sample(64, generator=generator).cpu()
+    image = views.tile(samples, ncols=8, pad=2, scale=2)
+    st.image(views.png_url(image), width=image.shape[1], caption=f"64 decodes of z ~ N(0, I), seed {seed}")
+    explain("prior")
+
+
+SECTION = Section("prior", "Prior samples", render)

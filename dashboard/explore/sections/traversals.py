@@ -1,0 +1,77 @@
+"""Traversals: rows = dimensions (most informative first), columns = that dimension swept over [-3, 3] with the
+others held at the ★ or at the last pick's μ (the figure of the β-VAE papers). Any latent dimension d."""
+
+from __future__ import annotations
+
+import numpy as np
+import streamlit as st
+
+from vae_core import analysis
+
+from ... import views
+from ...explain import explain
+from ..context import ExploreContext
+from ..section import Section
+from ..state import TRAVERSAL_FROM
+
+TRAVERSAL_STEPS = 9  # columns: -3, -2.25, ..., +3
+MAX_ROWS = 10
+
+
+def _summary(ctx: ExploreContext):
+    """The model's LatentSummary, or None without a test set."""
+    return ctx.model.analysis() if ctx.enc is not None else None
+
+
+def held_code(ctx: ExploreContext) -> tuple[np.ndarray, str]:
+    """The code the traversal holds the other dimensions at, and what it is (for the caption)."""
+    enc, picks = ctx.enc, ctx.valid_picks()
+    if ctx.state.trav_from == "pick" and picks:
+        p = picks[-1]
+        return enc.mu[p].astype(np.float32), f"μ of test image #{p} ({enc.class_names[int(enc.labels[p])]})"
+    return ctx.star(), "the ★"
+
+
+def traversal_images(model, z, dims, steps: int = TRAVERSAL_STEPS) -> np.ndarray:
+    """float32 [len(dims), steps, 28, 28]: row r decodes z with z_dims[r] = -3 ... +3 (the prior's ±3σ)."""
+    out = model.decode(analysis.traversal_latents(z, dims, n=steps))
+    return out.reshape(len(dims), steps, *out.shape[1:])
+
+
+def render(ctx: ExploreContext) -> None:
+    state, enc, d = ctx.state, ctx.enc, ctx.d
+    summary = _summary(ctx)
+    order = [int(j) for j in summary.order] if summary is not None else list(range(d))
+    top = min(d, MAX_ROWS)
+    c1, c2 = st.columns([1, 1], vertical_alignment="bottom")
+    if top > 1:
+        if not 1 <= int(state.trav_rows) <= top:  # a setting from a model with more dimensions
+            state.trav_rows = min(top, max(1, int(state.trav_rows)))
+        rows = int(c1.slider("Dimensions shown (most informative first)", 1, top, **state.bind("trav_rows")))
+    else:
+        rows = 1
+    has_pick = enc is not None and any(0 <= p < len(enc.labels) for p in state.picks)
+    c2.radio("Other dimensions held at", list(TRAVERSAL_FROM), format_func=TRAVERSAL_FROM.get, horizontal=True,
+             **state.bind("trav_from"),
+             help=None if has_pick else "Pick a test image (click a dot) to hold them at its μ.")
+    z, what = held_code(ctx)
+    if state.trav_from == "pick" and what == "the ★":
+        st.caption("No test image is picked yet: the traversal holds the other dimensions at the ★.")
+    dims = order[:rows]
+    images = traversal_images(ctx.model, z, dims)
+    values = np.linspace(-3.0, 3.0, TRAVERSAL_STEPS)
+    scale = 2
+    for r, j in enumerate(dims):
+        left, right = st.columns([1, 6], vertical_alignment="center")
+        kl = f"KL {summary.kl[j]:.2f}" if summary is not None else ""
+        left.markdown(f"**z{j + 1}**  \n{kl}")
+        strip = views.tile(images[r], ncols=TRAVERSAL_STEPS, pad=2, scale=scale)
+        right.image(views.png_url(strip), width=strip.shape[1])
+    swept = ", ".join("0" if v == 0 else f"{v:+g}" for v in values[::2])
+    st.caption(f"Each row sweeps one dimension z_j over {swept} (left to right; "
+               f"{TRAVERSAL_STEPS} steps), every other dimension held at {what}. Rows: the dimensions with the "
+               f"largest KL first{'' if summary is not None else ' (no test set: in order)'}.")
+    explain("traversals")
+
+
+SECTION = Section("trav", "Traversals", render, follows_star=lambda state, d: True, follows_picks=True)

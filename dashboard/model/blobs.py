@@ -1,0 +1,57 @@
+"""The page's copies of a model (the latent-plane component's blobs), made once per model and shared.
+
+Each is (key, spec): the page is sent a blob once per session and keeps it under its key (latent_plane.spec).
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from .. import latent_plane, views
+from .caches import load_model, manifold_grid, map_points, test_encodings
+
+
+@st.cache_resource(max_entries=4, show_spinner=False)
+def decoder_blob(folder: str, stamp: tuple[int, int]) -> tuple[str, dict | None, str | None]:
+    """(key, the decoder for the page, None) or (key, None, why the page cannot run it)."""
+    model, _ = load_model(folder, stamp)
+    key = latent_plane.blob_key("decoder", folder, stamp)
+    try:
+        return key, latent_plane.decoder_spec(model), None
+    except latent_plane.UnsupportedDecoder as e:
+        return key, None, str(e)
+
+
+@st.cache_resource(max_entries=4, show_spinner=False)
+def points_blob(folder: str, stamp: tuple[int, int], dataset: str) -> tuple[str, dict]:
+    """(key, the encoded test set's plotted coordinates and labels for the page)."""
+    enc = test_encodings(folder, stamp, dataset)
+    return latent_plane.blob_key("points", folder, stamp, dataset), latent_plane.points_spec(enc.xy, enc.labels)
+
+
+@st.cache_resource(max_entries=16, show_spinner=False)
+def projected_points_blob(folder: str, stamp: tuple[int, int], dataset: str, projection) -> tuple[str, dict]:
+    """(key, the test set's coordinates on the projection's plane ("pca" or (i, j)) and labels for the page)."""
+    enc = test_encodings(folder, stamp, dataset)
+    name = "pca" if projection == "pca" else "z{}-z{}".format(*projection)
+    return (latent_plane.blob_key("points", folder, stamp, dataset, name),
+            latent_plane.points_spec(map_points(folder, stamp, dataset, projection), enc.labels))
+
+
+@st.cache_resource(max_entries=16, show_spinner=False)
+def grid_blob(folder: str, stamp: tuple[int, int], n: int, extent: float, piece: tuple | None = None
+              ) -> tuple[str, dict]:
+    """(key, the manifold grid as a PNG under the points): dark strokes on white, so it stays faint.
+    piece: None or compute.plane_slice() (the grid on that slice; the key then names it)."""
+    grid = manifold_grid(folder, stamp, n, extent, piece)
+    image = 255 - views.grid_image(grid, scale=2 if n < 15 else 1)
+    e = float(extent)
+    h = e / (n - 1)  # the grid's points are the centres of its cells: the picture reaches half a cell further
+    return (grid_key(folder, stamp, n, e, piece),
+            latent_plane.image_spec(views.png_bytes(image), (-e - h, e + h, -e - h, e + h)))
+
+
+def grid_key(folder: str, stamp: tuple[int, int], n: int, extent: float, piece: tuple | None = None) -> str:
+    """grid_blob's key, without making the grid (the page may have it already)."""
+    return latent_plane.blob_key("grid", folder, stamp, n, float(extent), *(() if piece is None else (piece,)))
+

@@ -1,0 +1,129 @@
+"""ModelHandle: one object for the model in use, passed wherever a page needs the model.
+
+It holds the registry entry, the loaded VAE and its config; everything expensive (the test encodings, the
+analysis, the planes, the grids, the page's blobs) it gets from caches.py and blobs.py, computed once per model
+version for every session, so a handle is cheap to make at every run and to pass around.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+import numpy as np
+
+import vae_core
+from vae_core import analysis
+
+from . import blobs, caches, compute
+from .registry import ModelEntry, public_reason
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class ModelHandle:
+    entry: ModelEntry
+    model: vae_core.VAE
+    config: dict
+
+    # --- what it is ---------------------------------------------------------------------------
+
+    @property
+    def folder(self) -> str:
+        return self.entry.folder
+
+    @property
+    def stamp(self) -> tuple[int, int]:
+        return self.entry.stamp
+
+    @property
+    def key(self) -> str:
+        """Names this version of the model: a new one when the checkpoint is rewritten."""
+        return self.entry.key
+
+    @property
+    def link_name(self) -> str:
+        return self.entry.link_name
+
+    @property
+    def dataset(self) -> str:
+        data = self.config.get("data")
+        name = data.get("dataset") if isinstance(data, dict) else None
+        return name if isinstance(name, str) else "mnist"
+
+    @property
+    def latent_dim(self) -> int:
+        return int(self.model.cfg.latent_dim)
+
+    # --- computed once per model (caches.py) ------------------------------------------------------
+
+    def encodings(self) -> compute.Encodings:
+        """q(z|x) of every test image. Raises when the test set cannot be loaded (vae_core.DatasetError)."""
+        return caches.test_encodings(self.folder, self.stamp, self.dataset)
+
+    def analysis(self) -> analysis.LatentSummary:
+        """The test codes' principal plane, KL per dimension, active units and KL order."""
+        return caches.latent_analysis(self.folder, self.stamp, self.dataset)
+
+    def plane(self, projection) -> analysis.Plane | None:
+        """The plane through the latent space that a projection ("pca" or (i, j)) names; None for d <= 2."""
+        return caches.map_plane(self.folder, self.stamp, self.dataset, projection)
+
+    def map_points(self, projection) -> np.ndarray:
+        """The test codes where the map draws them for that projection, float32 [N, 2]."""
+        return caches.map_points(self.folder, self.stamp, self.dataset, projection)
+
+    def manifold_png(self, n: int, extent: float, piece: tuple | None = None) -> tuple[bytes, int]:
+        return caches.manifold_png(self.folder, self.stamp, n, extent, piece)
+
+    def morph_media(self, z0: tuple[float, ...], z1: tuple[float, ...], steps: int, mode: str) -> caches.MorphMedia:
+        return caches.morph_media(self.folder, self.stamp, z0, z1, steps, mode)
+
+    def picked_images(self, index: int, size: int) -> tuple[str, str]:
+        return caches.picked_images(self.folder, self.stamp, self.dataset, index, size)
+
+    # --- the page's copies (blobs.py) ---------------------------------------------------------------
+
+    def decoder_blob(self) -> tuple[str, dict | None, str | None]:
+        return blobs.decoder_blob(self.folder, self.stamp)
+
+    def decodes_in_page(self) -> bool:
+        """Whether the page can run this model's decoder (and so has its own z sliders); else the server decodes."""
+        return self.decoder_blob()[1] is not None
+
+    def points_blob(self, projection=None) -> tuple[str, dict]:
+        """The test codes for the page: (z1, z2) without a projection, else on its plane."""
+        if projection is None:
+            return blobs.points_blob(self.folder, self.stamp, self.dataset)
+        return blobs.projected_points_blob(self.folder, self.stamp, self.dataset, projection)
+
+    def grid_blob_key(self, n: int, extent: float, piece: tuple | None = None) -> str:
+        return blobs.grid_key(self.folder, self.stamp, n, extent, piece)
+
+    def grid_blob(self, n: int, extent: float, piece: tuple | None = None) -> tuple[str, dict]:
+        return blobs.grid_blob(self.folder, self.stamp, n, extent, piece)
+
+    # --- on the fly ----------------------------------------------------------------------------
+
+    def decode(self, z) -> np.ndarray:
+        """Latent codes [B, d] (or one code [d]) -> float32 images [B, 28, 28] in [0, 1]."""
+        return compute.decode(self.model, z)
+
+    def encode_image(self, pixels: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """One image [28, 28] -> (mu [d], sigma [d], the reconstruction at mu)."""
+        return compute.encode_image(self.model, pixels)
+
+
+def load(entry: ModelEntry) -> tuple[ModelHandle | None, str | None]:
+    """(the handle, None), or (None, why the checkpoint cannot be used: one line without a path)."""
+    if entry.error:
+        return None, entry.error
+    try:
+        model, config = caches.load_model(entry.folder, entry.stamp)
+    except vae_core.CheckpointError as e:
+        return None, public_reason(e, entry.folder)
+    except Exception as e:  # anything torch raises on a strange file: the details go to the server log only
+        log.exception("loading the checkpoint %s failed", entry.folder)
+        return None, f"the checkpoint could not be read ({type(e).__name__})"
+    return ModelHandle(entry, model, config), None

@@ -1,0 +1,71 @@
+"""The sidebar's model picker and the few lines about the model in use under it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import streamlit as st
+
+from .. import paths
+from ..session_keys import MODEL_CHOICE, MODEL_LAST_GOOD
+from .handle import ModelHandle, load
+from .registry import DATASET_TITLES, default_index, finite_number, list_models
+
+
+def model_picker() -> tuple[ModelHandle | None, str | None]:
+    """The sidebar's model selectbox. Returns (the model in use, an error message or None).
+
+    When the chosen checkpoint fails to load, the model used last stays in use and the message says why. A
+    models root the app must not write to stops the app here (the message, no model): app.py shows it and stops.
+    """
+    problem = paths.models_root_problem()
+    if problem is not None:
+        return None, problem
+    entries = list_models()
+    if not entries:
+        return None, ("No model checkpoints found in pretrained/ or models/. Train one in the Train tab, or with "
+                      "`python -m vae_core.train --out models/my-vae`.")
+    by_folder = {e.folder: e for e in entries}
+    options = [e.folder for e in entries]
+    ss = st.session_state
+    if ss.get(MODEL_CHOICE) not in by_folder:
+        ss[MODEL_CHOICE] = options[default_index(entries)]
+    choice = st.sidebar.selectbox(
+        "Model", options, key=MODEL_CHOICE,
+        format_func=lambda f: by_folder[f].label if f in by_folder else Path(f).name,
+        help="Shipped models live in pretrained/, the ones you train in models/.",
+    )
+    handle, error = load(by_folder[choice])
+    if handle is not None:
+        ss[MODEL_LAST_GOOD] = choice
+        return handle, None
+    message = f"Could not load {by_folder[choice].link_name}: {error}"
+    fallbacks = [ss.get(MODEL_LAST_GOOD), options[default_index(entries)], *options]
+    for folder in dict.fromkeys(f for f in fallbacks if f in by_folder and f != choice):
+        handle, _ = load(by_folder[folder])
+        if handle is not None:
+            ss[MODEL_LAST_GOOD] = folder
+            return handle, f"{message}\n\nStill showing {handle.link_name}."
+    return None, message
+
+
+def model_summary(handle: ModelHandle) -> str:
+    """A few lines of markdown about the model for the sidebar: the model's own config, and only those
+    metrics and counts of config.json that are finite numbers (anything else is left out, never shown raw)."""
+    cfg, config = handle.model.cfg, handle.config
+    training = config.get("training") if isinstance(config.get("training"), dict) else {}
+    metrics = config.get("metrics") if isinstance(config.get("metrics"), dict) else {}
+    parts = [
+        f"**{DATASET_TITLES.get(handle.dataset, handle.dataset)}**, {cfg.arch.upper()}, latent dim {cfg.latent_dim}",
+        f"likelihood {cfg.likelihood}, β = {cfg.beta:g}",
+    ]
+    loss, recon, kl = (finite_number(metrics.get(k)) for k in ("test_loss", "test_recon", "test_kl"))
+    if loss is not None:
+        line = f"test loss {loss:.2f} nats"
+        if recon is not None and kl is not None:
+            line += f" (recon {recon:.1f} + KL {kl:.1f})"
+        parts.append(line)
+    epochs = training.get("epochs_completed")
+    if isinstance(epochs, int) and not isinstance(epochs, bool) and epochs >= 0:
+        parts.append(f"{epochs} epochs")
+    return "  \n".join(parts)
