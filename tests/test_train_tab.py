@@ -25,17 +25,17 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from dashboard.model import registry  # noqa: E402
+from dashboard.model import registry as model_registry  # noqa: E402
 from dashboard.train import figures, form, live  # noqa: E402
 from dashboard.training import local_worker  # noqa: E402
 from dashboard.training import speed as train_speed  # noqa: E402
 from dashboard.training.job import TrainingJob  # noqa: E402
 from dashboard.training.registry import registry, reset_registry  # noqa: E402
 from dashboard.training.time_format import format_seconds  # noqa: E402
-from vae_core import VAEConfig  # noqa: E402
 from factories import tiny_checkpoint  # noqa: E402
-from vae_core.replay import read_replay  # noqa: E402
+from vae_core import VAEConfig  # noqa: E402
 from vae_core.callbacks import Callback  # noqa: E402
+from vae_core.replay import read_replay  # noqa: E402
 from vae_core.train_config import TrainConfig  # noqa: E402
 
 APP = ROOT / "dashboard" / "app.py"
@@ -224,7 +224,7 @@ def test_train_save_and_find_in_model_list(at, dirs):
     run_until_done(at)
     at.text_input(key="train_save_name").set_value("my-first-vae")
     at.button(key=SAVE).click().run()
-    assert any("A model named **my-first-vae** already exists. Replace it?" == w.value for w in at.warning)
+    assert any(w.value == "A model named **my-first-vae** already exists. Replace it?" for w in at.warning)
     before = (mine / "my-first-vae" / "config.json").read_text()
     at.button(key="train_save_keep").click().run()
     assert (mine / "my-first-vae" / "config.json").read_text() == before
@@ -236,7 +236,7 @@ def test_train_save_and_find_in_model_list(at, dirs):
     assert (mine / "my-first-vae" / "config.json").read_text() != before  # the second run's model
 
     # Compare: the new model next to the shipped one, with its loss curves from config['history'].
-    entries = {e.name: e.folder for e in registry.list_models()}
+    entries = {e.name: e.folder for e in model_registry.list_models()}
     at.selectbox(key="train_compare_0").set_value(entries["my-first-vae"])
     at.selectbox(key="train_compare_1").set_value(entries["mnist-mlp"]).run()
     assert not at.exception, at.exception
@@ -453,7 +453,7 @@ def test_a_saved_model_keeps_its_replay_and_compare_plays_it(at, dirs):
     assert np.allclose(stored.frames[-1].points, run_frames[-1].points, rtol=2e-3, atol=2e-3)
     assert np.array_equal(stored.frames[1].samples, run_frames[1].samples)
 
-    entries = {e.name: e.folder for e in registry.list_models()}
+    entries = {e.name: e.folder for e in model_registry.list_models()}
     at.selectbox(key="train_compare_0").set_value(entries["with-replay"]).run()
     assert not at.exception, at.exception
     key = "train_compare_0_replay"

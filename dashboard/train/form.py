@@ -12,7 +12,7 @@ from vae_core.config import VAEConfig
 from vae_core.train_config import TrainConfig
 
 from .. import paths
-from ..model import registry
+from ..model.registry import DATASET_TITLES
 from ..training import speed
 from ..training.registry import JobLimitError, registry
 from ..training.save import train_command
@@ -55,7 +55,7 @@ def _options(spec: settings.Spec) -> list:
 
 
 FORMATS = {
-    "dataset": lambda d: registry.DATASET_TITLES.get(d, d),
+    "dataset": lambda d: DATASET_TITLES.get(d, d),
     "arch": lambda a: {"mlp": "MLP (fully connected)", "conv": "Convolutional"}.get(a, a),
     "limit": lambda n: f"{n:,}",
 }
