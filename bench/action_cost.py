@@ -23,7 +23,12 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import load  # noqa: E402
 from cold_start import (  # noqa: E402
-    CHROMIUM_ARGS, VIEWPORT, chromium_path, cpu_seconds, process_tree, start_app,
+    CHROMIUM_ARGS,
+    VIEWPORT,
+    chromium_path,
+    cpu_seconds,
+    process_tree,
+    start_app,
 )
 
 METRICS = ("TaskDuration", "ScriptDuration", "LayoutDuration", "RecalcStyleDuration")

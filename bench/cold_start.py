@@ -219,8 +219,8 @@ async def one_run(browser, importtime: bool, timeout: float) -> tuple[dict, str]
         errors: list[str] = []
         page.on("pageerror", lambda e: errors.append(str(e)))
         await page.goto(app.url)
-        await page.wait_for_function("window.__coldStart && window.__coldStart.map_drawn && window.__coldStart.digit_shown",
-                                     timeout=timeout * 1000)
+        await page.wait_for_function("window.__coldStart && window.__coldStart.map_drawn"
+                                     " && window.__coldStart.digit_shown", timeout=timeout * 1000)
         marks = await page.evaluate("""() => {
             const m = {...window.__coldStart};
             const fcp = performance.getEntriesByName('first-contentful-paint')[0];

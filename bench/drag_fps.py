@@ -24,10 +24,11 @@ in-page slider the z1 range input of the side panel is dragged by the mouse (--s
               app shows these sliders only when Python sends data.sliders; when the app under test does
               not, they are measured on a small app that mounts the component alone with sliders on (the
               same model, the same decoder.js and plane.js).
-server path   the classic Streamlit way, beside the Plotly map: the z1 slider gets focus and the keyboard moves it one step
-              (ArrowRight / ArrowLeft alternately); Streamlit reruns the fragment and PyTorch decodes on
-              the server. Timed from the keydown (a capturing listener) to the new server image being
-              decoded by the browser and the next animation frame after it (a MutationObserver on its src).
+server path   the classic Streamlit way, beside the Plotly map: the z1 slider gets focus and the keyboard
+              moves it one step (ArrowRight / ArrowLeft alternately); Streamlit reruns the fragment and
+              PyTorch decodes on the server. Timed from the keydown (a capturing listener) to the new server
+              image being decoded by the browser and the next animation frame after it (a MutationObserver on
+              its src).
 
 For a model with d > 2 the map is the test codes' PCA plane: the page decodes z = o + u e1 + v e2 with the
 plane folded into the decoder's first layer (decoder.js setPlane / decodePlane), and the script also prints
@@ -82,7 +83,7 @@ def start_app(model: str) -> App:
     if not (src / "model.safetensors").is_file():
         sys.exit(f"no checkpoint at {src}")
     tmp = Path(tempfile.mkdtemp(prefix="drag-fps-"))
-    # a copy, not a link: the model list never follows links out of pretrained/ (issue 15)
+    # a copy, not a link: the model list never follows links out of pretrained/
     shutil.copytree(src, tmp / "pretrained" / model)
     return healthy(cold_start.start_app({"LATENT_EXPLORER_PRETRAINED_DIR": str(tmp / "pretrained")}, tmp=tmp))
 
@@ -111,7 +112,8 @@ async def measure_drag(page, moves: int, rate: float) -> dict:
     pending = []
     for i in range(moves):
         t = 2 * math.pi * i / moves
-        pending.append(asyncio.ensure_future(page.mouse.move(c["x"] + rx * math.sin(3 * t), c["y"] + ry * math.sin(2 * t))))
+        x, y = c["x"] + rx * math.sin(3 * t), c["y"] + ry * math.sin(2 * t)
+        pending.append(asyncio.ensure_future(page.mouse.move(x, y)))
         await asyncio.sleep(max(0.0, t0 + (i + 1) / rate - loop.time()))
     await asyncio.gather(*pending)
     wall = loop.time() - t0

@@ -9,7 +9,7 @@ Prints the median and p95 (wall clock around Playwright's actions, waiting on wh
     click to pick     a click on a dot of the Plotly map until "test image #i (" shows (goal <= 1 s)
     pick on the map   the same click until the map has drawn the ★ on that dot (Plotly.react, zoom kept)
     slider -> digit   an arrow key on the Live map's own z1 slider until the page has decoded and drawn the new
-                      digit (the issue's goal: the z sliders decode in the page, as the plane does)
+                      digit (the goal: the z sliders decode in the page, as the plane does)
     slider -> Python  the same key until Python's rerun for its release has reached the page (the address bar
                       holds the new ★; the server path, p95 goal <= 80 ms)
 Each repetition is a fresh page (a new session); the server is started once and warmed by one visit.

@@ -28,10 +28,9 @@ sys.path.insert(0, str(ROOT))
 
 import torch  # noqa: E402
 
-from dashboard.model import compute, tuning  # noqa: E402
-from vae_core import hardware  # noqa: E402
 from dashboard.latent_plane import decoder_spec  # noqa: E402
-from vae_core import load_checkpoint, load_dataset  # noqa: E402
+from dashboard.model import compute, tuning  # noqa: E402
+from vae_core import hardware, load_checkpoint, load_dataset  # noqa: E402
 
 
 def timings(fn, repeat: int, warmup: int = 3) -> list[float]:
@@ -58,19 +57,20 @@ def main() -> None:
     tuning.use_request_threads()
     print(f"torch {torch.__version__}, CPU: requests on {torch.get_num_threads()} thread(s), "
           f"the test-set encoding on {hardware.available_cpus()}")
-    print(f"{'model':<14}{'decode one z':>20}{'encode 10,000':>16}{'grid 20x20':>14}{'morph 32':>12}{'page decoder':>22}")
+    print(f"{'model':<14}{'decode one z':>20}{'encode 10,000':>16}{'grid 20x20':>14}{'morph 32':>12}"
+          f"{'page decoder':>22}")
     for folder in args.models:
         model, config = load_checkpoint(folder)
         data = load_dataset(config["data"]["dataset"])
         z = torch.zeros(model.cfg.latent_dim).numpy()
-        dec = timings(lambda: compute.decode(model, z), repeat=1000)
-        enc = timings(lambda: compute.compute_encodings(model, data), repeat=5, warmup=1)
-        grid = timings(lambda: compute.compute_grid(model, 20, 4.0), repeat=10, warmup=1)
+        dec = timings(lambda model=model, z=z: compute.decode(model, z), repeat=1000)
+        enc = timings(lambda model=model, data=data: compute.compute_encodings(model, data), repeat=5, warmup=1)
+        grid = timings(lambda model=model: compute.compute_grid(model, 20, 4.0), repeat=10, warmup=1)
         z0, z1 = torch.full((model.cfg.latent_dim,), -2.0), torch.full((model.cfg.latent_dim,), 2.0)
         with torch.inference_mode():
-            morph = timings(lambda: model.interpolate(z0, z1, 32, "slerp"), repeat=20)
+            morph = timings(lambda model=model, z0=z0, z1=z1: model.interpolate(z0, z1, 32, "slerp"), repeat=20)
         spec = decoder_spec(model)
-        page = timings(lambda: decoder_spec(model), repeat=10, warmup=1)
+        page = timings(lambda model=model: decoder_spec(model), repeat=10, warmup=1)
         print(f"{Path(folder).name:<14}"
               f"{statistics.median(dec):>9.3f} ms (p95 {p95(dec):.3f})"
               f"{statistics.median(enc):>13.0f} ms"

@@ -38,7 +38,13 @@ sys.path.insert(0, str(ROOT))
 from dashboard.latent_plane.spec import decoder_spec, plane_spec  # noqa: E402
 from vae_core import VAE, VAEConfig, load_checkpoint, load_dataset  # noqa: E402
 from vae_core.analysis import (  # noqa: E402
-    Plane, active_units, encode_all, from_plane, kl_per_dimension, principal_plane, summarize_codes,
+    Plane,
+    active_units,
+    encode_all,
+    from_plane,
+    kl_per_dimension,
+    principal_plane,
+    summarize_codes,
 )
 
 CLI = ROOT / "dashboard" / "latent_plane" / "frontend" / "decode_cli.js"
@@ -58,8 +64,10 @@ def median_ms(fn, repeats: int) -> float:
 
 
 def bench_analysis(names: list[str], repeats: int) -> None:
-    print(f"## vae_core.analysis on the 10,000 test codes (median of {repeats}; torch threads {torch.get_num_threads()})\n")
-    print("| model | d | encode ms | PCA ms | KL ms | active ms | summarize_codes ms | active units | KL (nats) | plane's share of variance |")
+    print(f"## vae_core.analysis on the 10,000 test codes (median of {repeats}; "
+          f"torch threads {torch.get_num_threads()})\n")
+    print("| model | d | encode ms | PCA ms | KL ms | active ms | summarize_codes ms | active units | KL (nats) "
+          "| plane's share of variance |")
     print("|---|---|---|---|---|---|---|---|---|---|")
     datasets = {}
     for name in names:
@@ -72,10 +80,10 @@ def bench_analysis(names: list[str], repeats: int) -> None:
         mu, logvar = encode_all(model, images)
         encode_ms = (time.perf_counter() - t0) * 1000
         d = mu.shape[1]
-        pca = median_ms(lambda: principal_plane(mu), repeats)
-        kl_t = median_ms(lambda: kl_per_dimension(mu, logvar), repeats)
-        au_t = median_ms(lambda: active_units(mu), repeats)
-        runs = timings_ms(lambda: summarize_codes(mu, logvar), repeats)
+        pca = median_ms(lambda mu=mu: principal_plane(mu), repeats)
+        kl_t = median_ms(lambda mu=mu, logvar=logvar: kl_per_dimension(mu, logvar), repeats)
+        au_t = median_ms(lambda mu=mu: active_units(mu), repeats)
+        runs = timings_ms(lambda mu=mu, logvar=logvar: summarize_codes(mu, logvar), repeats)
         whole = f"{statistics.median(runs):.1f} (best {min(runs):.1f})"
         s = summarize_codes(mu, logvar)
         share = f"{s.plane.total_ratio:.1%}" if s.plane is not None else "-"
@@ -98,8 +106,8 @@ def bench_node(names: list[str], points: int) -> None:
     if node is None:
         print("\nNode.js (`node`) is not installed: the page's decoder is not timed.")
         return
-    print(f"\n## decoder.js under Node {subprocess.run([node, '--version'], capture_output=True, text=True).stdout.strip()}"
-          f": median ms per call over {points} points of a plane\n")
+    version = subprocess.run([node, "--version"], capture_output=True, text=True).stdout.strip()
+    print(f"\n## decoder.js under Node {version}: median ms per call over {points} points of a plane\n")
     print("| decoder | d | decodePlane(u, v) | decode(z) |")
     print("|---|---|---|---|")
     cases: list[tuple[str, VAE]] = []

@@ -65,8 +65,15 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from cold_start import (  # noqa: E402
-    CHROMIUM_ARGS, VIEWPORT, chromium_path, cpu_seconds, peak_rss_mib, percentile, process_tree,
-    rss_mib, start_app,
+    CHROMIUM_ARGS,
+    VIEWPORT,
+    chromium_path,
+    cpu_seconds,
+    peak_rss_mib,
+    percentile,
+    process_tree,
+    rss_mib,
+    start_app,
 )
 
 TRAIN_DONE = re.compile(r"Trained \d+ epochs in")  # dashboard/training/job.py, _outcome_message()
@@ -235,7 +242,8 @@ async def page_problems(page) -> list[str]:
     """Streamlit's own error displays: an exception box, or the status widget saying the connection is lost."""
     return await page.evaluate("""() => {
         const out = [];
-        for (const e of document.querySelectorAll('[data-testid="stException"]')) out.push('exception: ' + e.textContent.slice(0, 200));
+        for (const e of document.querySelectorAll('[data-testid="stException"]'))
+            out.push('exception: ' + e.textContent.slice(0, 200));
         const s = document.querySelector('[data-testid="stStatusWidget"]');
         if (s && /connect/i.test(s.textContent)) out.push('status: ' + s.textContent.slice(0, 100));
         return out;
@@ -296,7 +304,8 @@ async def explorer(n: int, browser, url: str, args, stats: Stats, start_at: floa
             await page.goto(url, timeout=args.load_timeout * 1000)
             await page.wait_for_function(READY, timeout=args.load_timeout * 1000, polling=100)
         except Exception as e:
-            stats.errors.append(f"explorer {n}: the page did not load in {args.load_timeout:.0f} s ({type(e).__name__})")
+            stats.errors.append(f"explorer {n}: the page did not load in {args.load_timeout:.0f} s "
+                                f"({type(e).__name__})")
             return
         stats.page_loads.append(time.monotonic() - t)
         picks: list[int] = []
@@ -307,7 +316,7 @@ async def explorer(n: int, browser, url: str, args, stats: Stats, start_at: floa
             try:
                 if i < 0:
                     tab = page.get_by_role("tab", name="Morph", exact=True)
-                    result = await session.timed(kind, "text", MORPH_OPEN, lambda: tab.click())
+                    result = await session.timed(kind, "text", MORPH_OPEN, lambda tab=tab: tab.click())
                 else:
                     result = await ACTIONS[kind](session, rng, picks)
                 stats.add(kind, *result)
@@ -315,7 +324,8 @@ async def explorer(n: int, browser, url: str, args, stats: Stats, start_at: floa
                 what = str(e) if isinstance(e, ActionFailed) else f"{kind}: {type(e).__name__}: {str(e)[:160]}"
                 stats.errors.append(f"explorer {n}, action {i + 2}: {what}")
                 if args.shots:
-                    await page.screenshot(path=str(args.shots / f"load-explorer-{n}-action-{i + 2}.png"), full_page=True)
+                    shot = args.shots / f"load-explorer-{n}-action-{i + 2}.png"
+                    await page.screenshot(path=str(shot), full_page=True)
         stats.errors += [f"explorer {n}: {p}" for p in await page_problems(page)]
     finally:
         await ctx.close()
@@ -471,7 +481,8 @@ def report(args, stats: Stats, measured: dict) -> dict:
               f"server {fmt(v['server_ms'])}")
     runs = measured["runs"]
     print(f"  script runs, timed in the server: {fmt(runs['all'])}  over {runs['all']['n']} runs "
-          f"(full runs: median {runs['full']['median']:.0f} ms, p95 {runs['full']['p95']:.0f} ms, n={runs['full']['n']}; "
+          f"(full runs: median {runs['full']['median']:.0f} ms, p95 {runs['full']['p95']:.0f} ms, "
+          f"n={runs['full']['n']}; "
           f"fragment runs: median {runs['fragment']['median']:.0f} ms, p95 {runs['fragment']['p95']:.0f} ms, "
           f"n={runs['fragment']['n']})")
     loads = summary["page_load_s"]

@@ -52,7 +52,13 @@ from urllib.parse import urlsplit
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import load  # noqa: E402
 from cold_start import (  # noqa: E402
-    CHROMIUM_ARGS, VIEWPORT, chromium_path, cpu_seconds, peak_rss_mib, start_app, start_class,
+    CHROMIUM_ARGS,
+    VIEWPORT,
+    chromium_path,
+    cpu_seconds,
+    peak_rss_mib,
+    start_app,
+    start_class,
 )
 
 RUN_DONE = load.RUN_DONE  # script_finished statuses of a run that completed (full or fragment)
@@ -405,14 +411,16 @@ def by_window(timeline: list[tuple[float, float]]) -> list[dict]:
     windows: dict[int, list[float]] = {}
     for started, ms in timeline:
         windows.setdefault(int(started // WINDOW_S), []).append(ms)
-    return [{"from_s": w * WINDOW_S, "to_s": (w + 1) * WINDOW_S, **load.summarise(v)} for w, v in sorted(windows.items())]
+    return [{"from_s": w * WINDOW_S, "to_s": (w + 1) * WINDOW_S, **load.summarise(v)}
+            for w, v in sorted(windows.items())]
 
 
 def report(args, stats: load.Stats, probe: load.Stats, measured: dict) -> dict:
     every = [v for vs in stats.on_screen.values() for v in vs]
     summary = {
         "students": args.students, "actions_per_student": len(measured["recorded"]) - 1, "think_s": args.think,
-        "ramp_s": args.ramp, "train": args.train, "trainer": args.trainer, "browser_nice": args.browser_nice, "cpus": os.cpu_count(), **measured, "errors": stats.errors,
+        "ramp_s": args.ramp, "train": args.train, "trainer": args.trainer, "browser_nice": args.browser_nice,
+        "cpus": os.cpu_count(), **measured, "errors": stats.errors,
         "latency_ms": load.summarise(every),
         "by_kind": {k: load.summarise(v) for k, v in stats.on_screen.items()},
         "page_load_s": load.summarise(stats.page_loads), "training": stats.training,
@@ -443,8 +451,9 @@ def report(args, stats: load.Stats, probe: load.Stats, measured: dict) -> dict:
           f"{runs['fragment']['median']:.0f} ms, p95 {runs['fragment']['p95']:.0f} ms)")
     if args.probe:
         p = summary["probe"]
+        load_s = p["page_load_s"][0] if p["page_load_s"] else math.nan
         print(f"  one real page among them (--probe), on screen: {fmt(p['on_screen_ms'])}  over "
-              f"{p['on_screen_ms']['n']} actions; its page load {p['page_load_s'][0] if p['page_load_s'] else math.nan:.1f} s; "
+              f"{p['on_screen_ms']['n']} actions; its page load {load_s:.1f} s; "
               f"errors {len(p['errors'])}")
     loads = summary["page_load_s"]
     print(f"  page load (first run and its images): median {loads['median']:.2f} s, max {loads['max']:.2f} s")
@@ -479,7 +488,8 @@ def main() -> None:
         if args.progress:
             print("recording one real page ...", flush=True)
         groups = asyncio.run(record(app.url, args))
-        trainer_groups = asyncio.run(record_trainer(app.url, args)) if args.train and args.trainer == "protocol" else None
+        record_training = args.train and args.trainer == "protocol"
+        trainer_groups = asyncio.run(record_trainer(app.url, args)) if record_training else None
         if args.progress:
             print(f"recorded {len(groups) - 1} actions; replaying with {args.students} students ...", flush=True)
         # As in bench/load.py: the students' and the trainer's side stand for other machines, so they get the

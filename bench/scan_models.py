@@ -92,8 +92,8 @@ def measure(n: int, reruns: int) -> dict:
         app.run()
         assert not app.exception, app.exception
         rerun, rerun_cpu = median_ms(app.run, reruns)
-        return {"folders": n, "first_scan_ms": first, "scan_ms": scan, "scan_cpu_ms": scan_cpu, "stamp_ms": stamp, "stamp_cpu_ms": stamp_cpu,
-                "rerun_ms": rerun, "rerun_cpu_ms": rerun_cpu}
+        return {"folders": n, "first_scan_ms": first, "scan_ms": scan, "scan_cpu_ms": scan_cpu, "stamp_ms": stamp,
+                "stamp_cpu_ms": stamp_cpu, "rerun_ms": rerun, "rerun_cpu_ms": rerun_cpu}
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 

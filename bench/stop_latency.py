@@ -7,8 +7,8 @@ The job is the Train tab's own (dashboard.training.job.TrainingJob: the loop in 
   mid-epoch     half-way through an epoch's steps (the loop hears it after its current step);
   evaluating    right after an epoch's last step, while the worker evaluates the 10,000 test images;
   first step    as soon as the run has started.
-It prints, per place, the seconds from stop() to the job's end (median and max) and what the job kept. The goal of
-issue 16: Stop in <= 1 s wherever the job is. Other load on the machine lengthens the figures.
+It prints, per place, the seconds from stop() to the job's end (median and max) and what the job kept. The goal:
+Stop in <= 1 s wherever the job is. Other load on the machine lengthens the figures.
 """
 
 from __future__ import annotations
@@ -74,7 +74,8 @@ def main() -> None:
             took, what = one_stop(place, models, args.limit)
             times.append(took)
             kept.append(what)
-        print(f"  {place:<11} median {statistics.median(times):.2f} s, max {max(times):.2f} s   ({'; '.join(sorted(set(kept)))})")
+        how = "; ".join(sorted(set(kept)))
+        print(f"  {place:<11} median {statistics.median(times):.2f} s, max {max(times):.2f} s   ({how})")
 
 
 if __name__ == "__main__":

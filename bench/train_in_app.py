@@ -10,15 +10,16 @@ app  dashboard.training.job.TrainingJob, as the Train tab starts it: the loop in
      epoch), while this (main) thread does, once a second, what the tab's live fragment does on every poll:
      job.touch(), job.snapshot(), build figures.loss_figure(...), build the latent figure and the samples PNG
      when a new epoch has arrived, and turn both figures into the JSON st.plotly_chart sends (it does so on
-     every call, so the unchanged latent figure is serialised on every poll too). The app's time runs from job.start() to the job's end, so it
-     includes the job's own extra work (subset, the snapshot before training, one per epoch).
+     every call, so the unchanged latent figure is serialised on every poll too). The app's time runs from
+     job.start() to the job's end, so it includes the job's own extra work (subset, the snapshot before
+     training, one per epoch).
 
 Each run is a fresh Python process, as the command line and the app's server are: the data is loaded and a
 short warm-up run goes first (through the same path), then one run is timed, with the same settings and seed
 and train()'s own thread count (every core). Fresh processes matter: once one thread of a process has run a
 parallel region, OpenMP keeps its team of threads, and a second thread's team then runs about a third slower
-on 2 cores (libgomp spins less when it manages more threads than there are cores). The rounds alternate cli, app, cli, app, ... so a
-drift in the machine's speed hits both; the medians are compared. The goal of the issue: app / cli <= 1.2.
+on 2 cores (libgomp spins less when it manages more threads than there are cores). The rounds alternate cli,
+app, cli, app, ... so a drift in the machine's speed hits both; the medians are compared. The goal: app / cli <= 1.2.
 Other load on the machine distorts the figures: run it on an otherwise idle machine.
 """
 
@@ -43,9 +44,9 @@ from dashboard.train import figures, live  # noqa: E402
 from dashboard.training.job import TrainingJob  # noqa: E402
 from vae_core.config import VAEConfig  # noqa: E402
 from vae_core.data import load_dataset  # noqa: E402
-from vae_core.train_config import TrainConfig  # noqa: E402
 from vae_core.hardware import available_cpus  # noqa: E402
 from vae_core.train import train  # noqa: E402
+from vae_core.train_config import TrainConfig  # noqa: E402
 
 POLL_S = live.POLL_S
 

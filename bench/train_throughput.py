@@ -52,12 +52,12 @@ from torchvision import datasets, transforms
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
+from vae_core.callbacks import Callback  # noqa: E402
 from vae_core.config import VAEConfig  # noqa: E402
 from vae_core.data import FILES, load_dataset  # noqa: E402
 from vae_core.model import VAE  # noqa: E402
-from vae_core.callbacks import Callback  # noqa: E402
-from vae_core.train_config import TrainConfig  # noqa: E402
 from vae_core.train import train  # noqa: E402
+from vae_core.train_config import TrainConfig  # noqa: E402
 
 BATCH_SIZE = 128
 LR = 1e-3
@@ -150,11 +150,11 @@ def run_reference(args: argparse.Namespace, root: Path) -> dict:
     optimizer = torch.optim.Adam(model.parameters(), lr=LR)
 
     epoch_s, losses = [], []
-    for epoch in range(1, args.ref_epochs + 1):
+    for _ in range(args.ref_epochs):
         start = time.perf_counter()
         model.train()
         train_loss = 0.0
-        for batch_idx, (data, _) in enumerate(train_loader):
+        for data, _ in train_loader:
             data = data.to(device)
             optimizer.zero_grad()
             loss = model(data)["loss"].mean()
@@ -211,7 +211,8 @@ def print_round(k: int, r: dict) -> None:
     for name, first, st, how in rows:
         print(f"  {name:<28}{first:10.2f}{st:10.2f}{n / st:11.0f}   {how}")
     print(f"  all epochs: ours {[round(s, 2) for s in ours['train_s']]}, "
-          f"ours +eval {[round(s, 2) for s in ours['with_eval_s']]}, ours fp32 {[round(s, 2) for s in r['fp32']['train_s']]}, "
+          f"ours +eval {[round(s, 2) for s in ours['with_eval_s']]}, "
+          f"ours fp32 {[round(s, 2) for s in r['fp32']['train_s']]}, "
           f"reference {[round(s, 2) for s in r['ref']['epoch_s']]}")
     print(f"  ratio reference / ours: {r['ratio']:.2f} (with our eval: {r['ratio_eval']:.2f}; ours in fp32: "
           f"{r['ratio_fp32']:.2f})")

@@ -73,7 +73,7 @@ def main() -> None:
             ("JPEG photo 4032 x 3024", stroke(tmp / "photo.jpg", (4032, 3024), "RGB", "JPEG")),
             ("grey PNG 280 x 280 (the pad)", stroke(tmp / "pad.png", (280, 280), "L", "PNG")),
         ]
-        print(f"| picture | file | outcome | peak, 1 upload | peak, 4 at once | time, 1 |")
+        print("| picture | file | outcome | peak, 1 upload | peak, 4 at once | time, 1 |")
         print("|---|---|---|---|---|---|")
         for name, path in cases:
             rows = []

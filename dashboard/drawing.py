@@ -198,7 +198,8 @@ def ink_map(grey: np.ndarray) -> np.ndarray:
 
 def _resize(patch: np.ndarray, size: tuple[int, int]) -> np.ndarray:
     """Resize float [h, w] to (width, height) = size with Lanczos (anti-aliased when shrinking)."""
-    out = Image.fromarray(np.ascontiguousarray(patch, dtype=np.float32), mode="F").resize(size, Image.Resampling.LANCZOS)
+    image = Image.fromarray(np.ascontiguousarray(patch, dtype=np.float32), mode="F")
+    out = image.resize(size, Image.Resampling.LANCZOS)
     return np.clip(np.asarray(out, dtype=np.float32), 0.0, 1.0)
 
 

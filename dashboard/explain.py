@@ -93,7 +93,8 @@ TEXTS: dict[str, tuple[str, str]] = {
         "Each row changes one latent dimension from −3 to +3 (the prior's ±3σ) and keeps all the others fixed, so "
         "it shows what that one number does to the picture. A dimension with KL ≈ 0 gives a row of identical "
         "images: the decoder ignores it.",
-        r"z^{(r, c)} = z^\star \ \text{with}\ z_{j_r} = -3 + \tfrac{6c}{n-1}, \qquad \hat{x} = f_\theta\big(z^{(r, c)}\big)",
+        r"z^{(r, c)} = z^\star \ \text{with}\ z_{j_r} = -3 + \tfrac{6c}{n-1}, "
+        r"\qquad \hat{x} = f_\theta\big(z^{(r, c)}\big)",
     ),
     "dimensions": (
         "A dimension's KL is the information about the image that the code puts in it; the KL term of the loss "

@@ -5,8 +5,7 @@ PyTorch and the app are imported, and the default model, its test-set encodings 
 are in st.cache_resource, which every session of the process shares. Streamlit starts listening only then, so
 the proxy's health check (/_stcore/health) sends a replica no student before it is warm, at the start of a
 lecture or after a restart. Otherwise a replica's first student pays that start (about 5 s of a core), and the
-students who arrive with them on that replica wait behind it (docs/benchmarks.md, "A class behind a proxy",
-session 18).
+students who arrive with them on that replica wait behind it (docs/benchmarks.md, "A class behind a proxy").
 A landing page that fails here is logged in one line and the replica starts anyway: its first session shows
 the same failure as it would have, in the page.
 """

@@ -8,7 +8,7 @@ parsed again (Streamlit re-reads a config.toml that changed into a new options d
 set from a script), so the sections are kept per options dict, and a re-read config is read afresh.
 
 Streamlit 1.67; if its config module ever lacks these names, nothing is changed. Measured with
-bench/action_cost.py (docs/benchmarks.md, "A class behind a proxy", session 18).
+bench/action_cost.py (docs/benchmarks.md, "A class behind a proxy").
 """
 
 from __future__ import annotations

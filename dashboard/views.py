@@ -273,7 +273,8 @@ def scatter_figure(
             type="scattergl", x=pts[idx, 0], y=pts[idx, 1], customdata=idx.astype(np.int32), mode="markers",
             name=str(name), visible="legendonly" if k in hidden else True,
             marker=dict(size=point_size, color=CLASS_COLORS[k % len(CLASS_COLORS)], opacity=0.7),
-            hovertemplate=f"<b>{name}</b><br>test image #%{{customdata}}<br>z = (%{{x:.2f}}, %{{y:.2f}})<extra></extra>",
+            hovertemplate=f"<b>{name}</b><br>test image #%{{customdata}}<br>"
+                          f"z = (%{{x:.2f}}, %{{y:.2f}})<extra></extra>",
         ))
     # The markers are WebGL traces too: SVG traces would be drawn underneath the WebGL points.
     for name, x, y in picks:
@@ -322,7 +323,8 @@ def scatter_figure(
         b = e if background_extent is None else float(background_extent)
         # a data URL made here: the figure is not validated, and validation is what turns a PIL image into one
         source = background if isinstance(background, str) else (
-            "data:image/png;base64," + base64.b64encode(png_bytes(np.asarray(background, dtype=np.uint8))).decode("ascii"))
+            "data:image/png;base64,"
+            + base64.b64encode(png_bytes(np.asarray(background, dtype=np.uint8))).decode("ascii"))
         fig.update_layout(plot_bgcolor="rgba(0,0,0,0)")
         fig.add_layout_image(
             source=source, xref="x", yref="y", x=-b, y=b,

@@ -31,7 +31,8 @@ def send_event(app, component_key: str, event: str, value):
     from streamlit.proto.WidgetStates_pb2 import WidgetState
 
     def component():
-        return [e for e in app.main if getattr(e, "type", "") == "bidi_component" and e.proto.id.endswith(f"-{component_key}")]
+        return [e for e in app.main
+                if getattr(e, "type", "") == "bidi_component" and e.proto.id.endswith(f"-{component_key}")]
 
     if not component():  # the last run was a fragment's that did not draw it; the browser still shows it:
         app.run()  # a run in which nothing changed (no callback) draws the whole page, as the browser has it

@@ -65,7 +65,7 @@ def write_fake_dataset(folder: Path, gz: bool = False, seed: int = 0) -> dict[st
     return arrays
 
 
-def small_mnist(mnist) -> "data_mod.Dataset":
+def small_mnist(mnist) -> data_mod.Dataset:
     """A picklable slice of MNIST (500 training, 300 test images), cheap to send to a training worker."""
     return data_mod.Dataset("mnist", mnist.train_images[:500].clone(), mnist.train_labels[:500].clone(),
                             mnist.test_images[:300].clone(), mnist.test_labels[:300].clone(), mnist.source,

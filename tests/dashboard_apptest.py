@@ -20,11 +20,9 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from vae_core import VAEConfig, load_dataset  # noqa: E402
-from vae_core.data import DatasetError  # noqa: E402
-
-from apptest_helpers import scatter_charts, select_on_scatter, send_event  # noqa: E402
+from apptest_helpers import scatter_charts  # noqa: E402
 from factories import tiny_checkpoint  # noqa: E402
+from vae_core import VAEConfig  # noqa: E402
 
 APP = str(ROOT / "dashboard" / "app.py")
 
@@ -69,7 +67,8 @@ def first_run(app):
 def warm_data(app) -> dict | None:
     """What the off-screen Plotly map under the Live map was sent (maps/plotly.py warm), in the run that sent it."""
     els = [el for el in app.main if getattr(el, "type", "") == "bidi_component"
-           and el.proto.component_name == "latent_explorer.plotly_map" and el.proto.id.endswith("-explore_plotly_warm_map")]
+           and el.proto.component_name == "latent_explorer.plotly_map"
+           and el.proto.id.endswith("-explore_plotly_warm_map")]
     return component_data(els[0]) if els else None
 
 

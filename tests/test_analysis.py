@@ -8,8 +8,19 @@ import torch
 
 from vae_core import VAE, VAEConfig
 from vae_core.analysis import (
-    Plane, active_units, align_plane, coordinate_plane, dimension_order, from_plane, kl_per_dimension,
-    latent_summary, plane_origin, summarize_codes, principal_plane, to_plane, traversal_latents,
+    Plane,
+    active_units,
+    align_plane,
+    coordinate_plane,
+    dimension_order,
+    from_plane,
+    kl_per_dimension,
+    latent_summary,
+    plane_origin,
+    principal_plane,
+    summarize_codes,
+    to_plane,
+    traversal_latents,
 )
 from vae_core.losses import kl_to_standard_normal
 
@@ -106,7 +117,8 @@ def test_align_plane_removes_a_flip_and_a_rotation():
     np.testing.assert_allclose(aligned.basis.T @ aligned.basis, nxt.basis.T @ nxt.basis, atol=1e-12)  # same span
     # The ratios follow the axes: here e1 and e2 swapped places and come back.
     np.testing.assert_allclose(aligned.variance_ratio, nxt.variance_ratio, atol=1e-3)
-    np.testing.assert_allclose(aligned.variance_ratio, np.var(to_plane(mu, aligned), 0) / np.var(mu, 0).sum(), rtol=0.05)
+    np.testing.assert_allclose(aligned.variance_ratio, np.var(to_plane(mu, aligned), 0) / np.var(mu, 0).sum(),
+                               rtol=0.05)
     assert align_plane(nxt, None) is nxt
 
 
@@ -166,7 +178,10 @@ def test_bad_codes_get_one_clear_message():
 
 @pytest.mark.parametrize("d", [2, 16, 64])
 def test_summarize_codes_agrees_with_the_single_functions(d):
-    mu, _, _ = anisotropic_codes(n=2000, d=d, seed=d) if d > 2 else (np.random.default_rng(0).normal(size=(2000, 2)), 0, 0)
+    if d > 2:
+        mu, _, _ = anisotropic_codes(n=2000, d=d, seed=d)
+    else:
+        mu = np.random.default_rng(0).normal(size=(2000, 2))
     mu[:, -1] = 0.3  # one dimension switched off
     logvar = np.random.default_rng(1).normal(size=mu.shape) * 0.5 - 1
     s = summarize_codes(torch.from_numpy(mu).float(), logvar)

@@ -10,9 +10,9 @@ import stat
 import numpy as np
 import pytest
 import torch
+from conftest import tiny_cfg
 from safetensors.torch import load_file, save_file
 
-from conftest import tiny_cfg
 from vae_core import checkpoint as ck
 from vae_core.checkpoint import CheckpointError, load_checkpoint, read_config, save_checkpoint
 from vae_core.config import VAEConfig

@@ -18,11 +18,11 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from apptest_helpers import media_id, select_on_chart  # noqa: E402
-from dashboard_apptest import plotly_array  # noqa: E402
 from dashboard import views  # noqa: E402
 from dashboard.model import compute, registry  # noqa: E402
 from dashboard.train import compare, figures  # noqa: E402
 from dashboard.training.registry import reset_registry  # noqa: E402
+from dashboard_apptest import plotly_array  # noqa: E402
 from vae_core import load_checkpoint, load_dataset  # noqa: E402
 from vae_core.analysis import principal_plane, to_plane  # noqa: E402
 

@@ -12,11 +12,21 @@ from pathlib import Path
 
 import pytest
 import torch
+from conftest import PRETRAINED, ROOT
 
 from bad_checkpoints import write_bad_checkpoints
-from conftest import PRETRAINED, ROOT
-from vae_core import (MAX_PARAMETERS, BudgetError, CheckpointError, VAEConfig, check_budget, is_checkpoint_folder,
-                      load_checkpoint, parameter_count, read_config, save_checkpoint)
+from vae_core import (
+    MAX_PARAMETERS,
+    BudgetError,
+    CheckpointError,
+    VAEConfig,
+    check_budget,
+    is_checkpoint_folder,
+    load_checkpoint,
+    parameter_count,
+    read_config,
+    save_checkpoint,
+)
 from vae_core import checkpoint as ck
 from vae_core.model import VAE
 

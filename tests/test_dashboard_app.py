@@ -10,7 +10,13 @@ import base64
 from pathlib import Path
 
 from dashboard_apptest import (  # noqa: F401  (at and checkpoints are fixtures, found by name)
-    at, checkpoints, explore_scope, image_urls, move_star, plane_data, select_model,
+    at,
+    checkpoints,
+    explore_scope,
+    image_urls,
+    move_star,
+    plane_data,
+    select_model,
 )
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import gzip
 import hashlib
-import zlib
 from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
-
 from conftest import idx_bytes, tiny_idx_arrays, write_fake_dataset
+
 from vae_core import data
 from vae_core.data import DatasetError, load_dataset, parse_idx, read_raw
 
@@ -158,7 +157,8 @@ try:
 except DatasetError as e:
     message = str(e)
 grown = peak_kib() - before
-print(json.dumps({"message": message, "grown_kib": grown, "gz_bytes": (folder / "train-images-idx3-ubyte.gz").stat().st_size}))
+gz_bytes = (folder / "train-images-idx3-ubyte.gz").stat().st_size
+print(json.dumps({"message": message, "grown_kib": grown, "gz_bytes": gz_bytes}))
 """
 
 

@@ -59,7 +59,7 @@ def test_a_centred_stroke_lands_centred_and_20_px_tall():
     img = ring(canvas(), 140, 140, 90, 22)  # an "0" drawn in the middle of the canvas
     out = drawing.to_mnist(img)
     assert out.shape == (28, 28) and out.dtype == np.float32
-    assert 0.0 <= out.min() and out.max() <= 1.0 and out.max() > 0.9
+    assert out.min() >= 0.0 and out.max() <= 1.0 and out.max() > 0.9
     cy, cx = drawing.centre_of_mass(out)
     assert abs(cy - 14.0) <= 0.5 and abs(cx - 14.0) <= 0.5
     h, w = ink_box(out)

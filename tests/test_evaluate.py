@@ -8,8 +8,8 @@ import math
 
 import pytest
 import torch
-
 from conftest import PRETRAINED
+
 from vae_core.checkpoint import load_checkpoint, read_config, save_checkpoint
 from vae_core.config import VAEConfig
 from vae_core.evaluate import evaluate, evaluate_elbo, evaluate_iwae, main

@@ -4,19 +4,33 @@ your own digit (moved here from test_dashboard_app.py when explore.py became a p
 from __future__ import annotations
 
 import base64
-import json
-import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
-import torch
 from streamlit.testing.v1 import AppTest
 
 from apptest_helpers import scatter_charts, select_on_scatter, send_event  # noqa: E402, F401
 from dashboard_apptest import (  # noqa: E402, F401  (fixtures are found by name in the test module)
-    APP, at, checkpoints, class_points, explore_scope, first_run, image_urls, move_star, pick, plane_data,
-    plane_elements, plotly_array, scatter_spec, select_model, star, star_z, use_map, use_plotly_map, whole_page,
+    APP,
+    at,
+    checkpoints,
+    class_points,
+    explore_scope,
+    first_run,
+    image_urls,
+    move_star,
+    pick,
+    plane_data,
+    plane_elements,
+    plotly_array,
+    scatter_spec,
+    select_model,
+    star,
+    star_z,
+    use_map,
+    use_plotly_map,
+    whole_page,
 )
 from factories import tiny_checkpoint  # noqa: E402
 from vae_core import VAE, VAEConfig, load_dataset, save_checkpoint  # noqa: E402, F401
@@ -111,7 +125,8 @@ def test_a_pick_reruns_the_parts_of_the_page_that_show_it_and_no_more(at):
     assert not len(at.sidebar), "not the whole page"
     assert image_urls(at, "test image #3") and at.toggle(key="explore_post_pick").value is False
     at.toggle(key="explore_post_pick").set_value(True).run()  # the draws: on the map and under the picked view
-    assert not len(at.sidebar) and plane_data(at)["samples"] and image_urls(at, "16 decodes of z = μ + σ ⊙ ε from test image #3")
+    assert not len(at.sidebar) and plane_data(at)["samples"]
+    assert image_urls(at, "16 decodes of z = μ + σ ⊙ ε from test image #3")
     at.toggle(key="explore_post_pick").set_value(False).run()
     assert not len(at.sidebar) and plane_data(at)["samples"] is None
     whole_page(at).session_state["explore.section"] = "prior"
@@ -128,7 +143,8 @@ def test_a_pick_reruns_the_parts_of_the_page_that_show_it_and_no_more(at):
     keys = {getattr(w, "key", None) for w in at.main}
     assert not keys & {"explore_map", "explore_bg", "explore_morph_ends", "explore_morph_steps"}, \
         "neither the map's control row nor the morph's settings: a pick changes neither"
-    assert plane_elements(at) and [c for c in at.code if "8%2C12" in c.value or "8,12" in c.value], [c.value for c in at.code]
+    assert plane_elements(at)
+    assert [c for c in at.code if "8%2C12" in c.value or "8,12" in c.value], [c.value for c in at.code]
     # By number: a browser sends it as the picked view's fragment's interaction, so the same parts rerun; AppTest
     # sends every interaction as the page's, and the number's own callback then makes it a whole-page rerun.
     pick(at, 40)
@@ -353,7 +369,8 @@ def test_fashion_mnist_model_shows_class_names(checkpoints, monkeypatch, tmp_pat
         pytest.skip("Fashion-MNIST is not installed on this machine")
     tiny_checkpoint(tmp_path / "fashion-mlp", dataset="fashion-mnist")
     monkeypatch.setenv("LATENT_EXPLORER_PRETRAINED_DIR", str(tmp_path))
-    monkeypatch.setenv("LATENT_EXPLORER_MODELS_DIR", str(tmp_path.with_name(tmp_path.name + "-models")))  # not in pretrained/
+    models_dir = tmp_path.with_name(tmp_path.name + "-models")  # not in pretrained/
+    monkeypatch.setenv("LATENT_EXPLORER_MODELS_DIR", str(models_dir))
     app = first_run(AppTest.from_file(APP, default_timeout=60))
     assert not app.exception and not app.error
     names = plane_data(app)["classes"]
@@ -366,7 +383,8 @@ def test_another_model_of_the_same_dataset_keeps_the_picks_and_the_star(tmp_path
     tiny_checkpoint(tmp_path / "mnist-mlp")
     tiny_checkpoint(tmp_path / "other", seed=5)
     monkeypatch.setenv("LATENT_EXPLORER_PRETRAINED_DIR", str(tmp_path))
-    monkeypatch.setenv("LATENT_EXPLORER_MODELS_DIR", str(tmp_path.with_name(tmp_path.name + "-models")))  # not in pretrained/
+    models_dir = tmp_path.with_name(tmp_path.name + "-models")  # not in pretrained/
+    monkeypatch.setenv("LATENT_EXPLORER_MODELS_DIR", str(models_dir))
     app = AppTest.from_file(APP, default_timeout=60).run()
     app.checkpoint_roots = (tmp_path,)
     pick(app, 5)
@@ -472,7 +490,8 @@ def test_a_decoder_the_page_cannot_run_falls_back_to_the_server(tmp_path, monkey
 
     tiny_checkpoint(tmp_path / "mnist-mlp", seed=7)
     monkeypatch.setenv("LATENT_EXPLORER_PRETRAINED_DIR", str(tmp_path))
-    monkeypatch.setenv("LATENT_EXPLORER_MODELS_DIR", str(tmp_path.with_name(tmp_path.name + "-models")))  # not in pretrained/
+    models_dir = tmp_path.with_name(tmp_path.name + "-models")  # not in pretrained/
+    monkeypatch.setenv("LATENT_EXPLORER_MODELS_DIR", str(models_dir))
 
     def refuse(model):
         raise latent_plane.UnsupportedDecoder("layer Tanh has no browser implementation")

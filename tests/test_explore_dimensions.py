@@ -1,4 +1,4 @@
-"""Explore beyond two dimensions (issue 14): the map's plane, the sliders by KL, Traversals and Dimensions.
+"""Explore beyond two dimensions: the map's plane, the sliders by KL, Traversals and Dimensions.
 
 AppTest on the tiny checkpoints of dashboard_apptest (models/three-d has d = 3), the pure scene on made-up
 codes, and what the app says about the shipped 16-D and 64-D models checked on those models.
@@ -12,12 +12,20 @@ from types import SimpleNamespace
 
 import numpy as np
 import pytest
+from test_explore_url import fresh, open_tab
 
 from apptest_helpers import send_event
 from dashboard_apptest import (  # noqa: F401
-    at, checkpoints, image_urls, move_star, pick, plane_data, select_model, star_z, use_plotly_map,
+    at,
+    checkpoints,
+    image_urls,
+    move_star,
+    pick,
+    plane_data,
+    select_model,
+    star_z,
+    use_plotly_map,
 )
-from test_explore_url import fresh, open_tab
 from vae_core import analysis
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -85,7 +93,7 @@ def test_without_a_plane_the_map_is_z1_z2_as_before():
 
 
 def _summary(app):
-    from dashboard.model import caches, compute, registry
+    from dashboard.model import caches, registry
 
     entry = [e for e in registry.list_models() if e.name == "three-d"][0]
     return caches.latent_analysis(entry.folder, entry.stamp, "mnist")
@@ -237,8 +245,8 @@ def test_the_sentences_about_collapse_are_true_of_the_shipped_models(name, datas
     """docs/benchmarks.md's counts; explain.TEXTS["dimensions"] and ["traversals"] on these models."""
     import torch
 
-    from dashboard.model import caches, compute, registry
     from dashboard.explore.sections.dimensions import collapse_sentence
+    from dashboard.model import compute
     from vae_core import load_checkpoint, load_dataset
 
     folder = ROOT / "pretrained" / name
@@ -270,7 +278,7 @@ def test_de_noising_a_3d_model_is_drawn_on_the_maps_plane(at):
     image's code at its μ projected onto that plane, not at (z1, z2)."""
     import json
 
-    from dashboard.model import caches, compute, registry
+    from dashboard.model import caches, registry
 
     select_model(at, "three-d")
     at.session_state["explore.section"] = "denoise"

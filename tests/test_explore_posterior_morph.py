@@ -1,4 +1,4 @@
-"""Issue 13's Explore views: posterior samples on the map, the morph's path and player, de-noising side by side.
+"""Explore's views: posterior samples on the map, the morph's path and player, de-noising side by side.
 
 Unit tests on the scene and the sampling; AppTest on tiny checkpoints (with a tiny "mnist-dvae" trained on
 nothing but labelled as a denoising model, so the pair view has its partner); the sentence the sampling view
@@ -227,6 +227,7 @@ def test_samples_of_your_digit(at13):
     import base64
 
     from test_explore_app import _ring_png
+
     from apptest_helpers import send_event
 
     at = at13
@@ -238,7 +239,8 @@ def test_samples_of_your_digit(at13):
     pick(at, 7)
     at.toggle(key="explore_post_pick").set_value(True).run()  # the pick's draws replace your digit's, in the page too
     assert len(at.sidebar) and at.toggle(key="explore_post_own").value is False
-    assert plane_data(at)["samples"]["color"] != "#7B2CBF" and not image_urls(at, "16 decodes of z = μ + σ ⊙ ε from your")
+    assert plane_data(at)["samples"]["color"] != "#7B2CBF"
+    assert not image_urls(at, "16 decodes of z = μ + σ ⊙ ε from your")
 
 
 def test_equal_morph_ends_are_refused_with_a_hint(at13):

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 from streamlit.testing.v1 import AppTest
+from test_explore_app import APP, at, checkpoints, pick, plane_data, scatter_charts, select_model  # noqa: F401
 
 from apptest_helpers import send_event
-from test_explore_app import APP, at, checkpoints, pick, plane_data, scatter_charts, select_model  # noqa: F401
 from dashboard_apptest import move_star, scatter_spec, star_z, use_map, whole_page
 
 
@@ -27,7 +27,7 @@ def settings(app) -> dict:
     ss = app.session_state
     keys = ("z", "view", "bg", "map", "section", "picks", "morph_ends", "morph_mode", "morph_steps", "grid_n",
             "prior_seed", "dn_level", "hidden")
-    return {k: ss[f"explore.{k}"] if f"explore.{k}" in ss else None for k in keys}
+    return {k: ss.get(f"explore.{k}") for k in keys}
 
 
 def open_tab(app, label: str):

@@ -26,8 +26,12 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from dashboard.latent_plane.spec import UnsupportedDecoder, decoder_spec, points_spec  # noqa: E402
-from dashboard.latent_plane.spec import plane_spec  # noqa: E402
+from dashboard.latent_plane.spec import (  # noqa: E402
+    UnsupportedDecoder,
+    decoder_spec,
+    plane_spec,  # noqa: E402
+    points_spec,
+)
 from vae_core import VAE, VAEConfig, load_checkpoint  # noqa: E402
 from vae_core.analysis import Plane, from_plane, principal_plane  # noqa: E402
 
@@ -45,7 +49,8 @@ def run_js_decoder(spec: dict, z: np.ndarray, tmp_path: Path) -> np.ndarray:
     """decoder.js's images for the codes z [B, d], via decode_cli.js: float32 [B, C*H*W]."""
     src = tmp_path / "input.json"
     src.write_text(json.dumps({"spec": spec, "z": z.astype(np.float64).tolist()}))
-    proc = subprocess.run([NODE, str(FRONTEND / "decode_cli.js"), str(src)], capture_output=True, text=True, timeout=120)
+    proc = subprocess.run([NODE, str(FRONTEND / "decode_cli.js"), str(src)], capture_output=True, text=True,
+                          timeout=120)
     assert proc.returncode == 0, proc.stderr
     return np.frombuffer(base64.b64decode(proc.stdout), dtype="<f4").reshape(len(z), -1)
 
@@ -54,7 +59,8 @@ def run_js_plane(spec: dict, plane: dict, uv: np.ndarray, tmp_path: Path) -> np.
     """decoder.js's images at the plane points uv [B, 2] after setPlane(plane): float32 [B, C*H*W]."""
     src = tmp_path / "input_plane.json"
     src.write_text(json.dumps({"spec": spec, "plane": plane, "uv": uv.astype(np.float64).tolist()}))
-    proc = subprocess.run([NODE, str(FRONTEND / "decode_cli.js"), str(src)], capture_output=True, text=True, timeout=120)
+    proc = subprocess.run([NODE, str(FRONTEND / "decode_cli.js"), str(src)], capture_output=True, text=True,
+                          timeout=120)
     assert proc.returncode == 0, proc.stderr
     return np.frombuffer(base64.b64decode(proc.stdout), dtype="<f4").reshape(len(uv), -1)
 

@@ -7,9 +7,9 @@ import math
 import pytest
 import torch
 import torch.nn.functional as F
+from conftest import tiny_cfg
 from torch.distributions import Normal, kl_divergence
 
-from conftest import tiny_cfg
 from vae_core import losses
 from vae_core.architectures import BUILDERS
 from vae_core.config import VAEConfig

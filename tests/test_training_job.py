@@ -16,22 +16,28 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-
 from conftest import finishes, tiny_cfg
+
 from dashboard import paths
+from dashboard.training import local_worker as tw
 from dashboard.training.env import train_nice_default
 from dashboard.training.job import TrainingJob
 from dashboard.training.registry import JobLimitError, JobRegistry, _stop_jobs_at_exit, reset_registry
 from dashboard.training.save import (
-    RECOVERED, ModelExistsError, is_checkpoint, model_exists, save_user_model, train_command, validate_name,
+    RECOVERED,
+    ModelExistsError,
+    is_checkpoint,
+    model_exists,
+    save_user_model,
+    train_command,
+    validate_name,
 )
 from dashboard.training.snapshot import JobSnapshot
 from dashboard.training.time_format import format_seconds
-from dashboard.training import local_worker as tw
-from vae_core.model import VAE
 from factories import tcfg
-from vae_core.checkpoint import load_checkpoint
 from vae_core.callbacks import Callback
+from vae_core.checkpoint import load_checkpoint
+from vae_core.model import VAE
 from vae_core.train_config import TrainConfig
 
 TIMEOUT = 60  # seconds a gate may wait for the training thread to reach it: only a hang takes that long

@@ -12,8 +12,8 @@ import time
 from pathlib import Path
 
 import pytest
-
 from conftest import finishes, small_mnist, tiny_cfg
+
 from dashboard.training.job import TrainingJob
 from factories import free_port, tcfg
 from vae_core.checkpoint import load_checkpoint

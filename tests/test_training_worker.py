@@ -14,14 +14,14 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-
 from conftest import small_mnist, tiny_cfg
+
 from dashboard.training import local_worker as tw
 from dashboard.training.backends import make_worker
 from dashboard.training.protocol import Done, EpochEnded, Failed, Prepared, Started, Steps, WorkerSpec
 from factories import tcfg
-from vae_core.model import VAE
 from vae_core.callbacks import Callback
+from vae_core.model import VAE
 
 END_TIMEOUT = 180  # generous: a loaded CI machine; every wait ends as soon as the worker does
 

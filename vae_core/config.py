@@ -112,7 +112,7 @@ class VAEConfig:
         return {k: list(v) if isinstance(v, tuple) else v for k, v in asdict(self).items()}
 
     @classmethod
-    def from_dict(cls, d: dict) -> "VAEConfig":
+    def from_dict(cls, d: dict) -> VAEConfig:
         known = {f.name for f in fields(cls)}
         unknown = set(d) - known
         if unknown:

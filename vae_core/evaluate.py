@@ -38,7 +38,8 @@ def evaluate_elbo(model: VAE, images: torch.Tensor, batch_size: int = 1000, seed
         mu, logvar = model.encode(x)
         eps = torch.randn(mu.shape, generator=gen).to(mu.device)
         z = mu + torch.exp(0.5 * logvar) * eps
-        totals["recon"] += reconstruction_nll(model.decode_raw(z), x, model.cfg.likelihood, model.cfg.sigma).sum().item()
+        nll = reconstruction_nll(model.decode_raw(z), x, model.cfg.likelihood, model.cfg.sigma)
+        totals["recon"] += nll.sum().item()
         totals["kl"] += kl_to_standard_normal(mu, logvar).sum().item()
     model.train(was_training)
     n = len(images)
@@ -60,7 +61,8 @@ def evaluate_iwae(model: VAE, images: torch.Tensor, k: int = 100, batch_size: in
     return total / len(images)
 
 
-def evaluate(model: VAE, dataset_name: str, iwae_k: int = 100, data_dir: str | None = None, limit: int | None = None) -> dict:
+def evaluate(model: VAE, dataset_name: str, iwae_k: int = 100, data_dir: str | None = None,
+             limit: int | None = None) -> dict:
     data = load_dataset(dataset_name, data_dir)
     images = data.test_images[:limit] if limit else data.test_images
     result = {"dataset": dataset_name, "n_test": len(images), **evaluate_elbo(model, images)}

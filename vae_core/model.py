@@ -39,7 +39,8 @@ class VAE(nn.Module):
         return mu.float(), logvar.float()
 
     @staticmethod
-    def reparameterize(mu: torch.Tensor, logvar: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
+    def reparameterize(mu: torch.Tensor, logvar: torch.Tensor,
+                       generator: torch.Generator | None = None) -> torch.Tensor:
         """z = mu + sigma * eps with eps ~ N(0, I): the sample is a differentiable function of mu and sigma.
         eps comes from `generator` (default: PyTorch's global one)."""
         sigma = torch.exp(0.5 * logvar)  # sigma = exp(logvar / 2)
@@ -199,7 +200,10 @@ def sample_posterior(
     if k < 1:
         raise ValueError(f"k must be at least 1, got {k}")
     mu = torch.as_tensor(mu, dtype=torch.float32).flatten()
-    sigma = torch.exp(0.5 * torch.as_tensor(logvar, dtype=torch.float32)) if sigma is None else torch.as_tensor(sigma, dtype=torch.float32)
+    if sigma is None:
+        sigma = torch.exp(0.5 * torch.as_tensor(logvar, dtype=torch.float32))
+    else:
+        sigma = torch.as_tensor(sigma, dtype=torch.float32)
     sigma = sigma.flatten().to(mu.device)  # sigma = exp(logvar / 2)
     if sigma.shape != mu.shape:
         raise ValueError(f"mu {tuple(mu.shape)} and sigma {tuple(sigma.shape)} differ in shape")

@@ -100,7 +100,7 @@ class _ModelBase(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     @model_validator(mode="after")
-    def _shape(self) -> "_ModelBase":
+    def _shape(self) -> _ModelBase:
         if self.image_shape[0] > MAX_IMAGE_CHANNELS:
             raise ValueError(f"image_shape has {self.image_shape[0]} channels; at most {MAX_IMAGE_CHANNELS}")
         fixed = fixed_image_shape(self.arch)
@@ -169,8 +169,9 @@ class StepColumns(_Section):
     kl: _column(Loss) = []
 
     @model_validator(mode="after")
-    def _same_length(self) -> "StepColumns":
-        lengths = {len(getattr(self, k)) for k in ("step", "epoch", "loss", "recon", "kl") if k in self.model_fields_set}
+    def _same_length(self) -> StepColumns:
+        columns = ("step", "epoch", "loss", "recon", "kl")
+        lengths = {len(getattr(self, k)) for k in columns if k in self.model_fields_set}
         if len(lengths) > 1:
             raise ValueError("the step columns differ in length")
         return self
@@ -253,9 +254,9 @@ def _check_tree(value, where: str = "", depth: int = 0) -> None:
     elif isinstance(value, int):
         if abs(value) > MAX_INT:
             raise ConfigIssue(f"{at}an integer of {len(str(abs(value)))} digits (at most 64 bits)")
-    elif isinstance(value, float):
-        if not math.isfinite(value):  # 1e400 in the text parses to inf (NaN/Infinity literals are refused earlier)
-            raise ConfigIssue(f"{at}a number too large for a float, or not finite")
+    elif isinstance(value, float) and not math.isfinite(value):
+        # 1e400 in the text parses to inf (NaN/Infinity literals are refused earlier)
+        raise ConfigIssue(f"{at}a number too large for a float, or not finite")
 
 
 def _reject_constant(name: str):
@@ -298,7 +299,8 @@ def validate_config(raw: dict) -> dict:
     except ValidationError as e:
         err = e.errors(include_url=False, include_input=False)[0]
         loc = tuple(p for p in err["loc"] if not (isinstance(p, str) and p.startswith(("function-", "union["))))
-        msg = re.sub(r"a valid dictionary( or instance of \w+)?", "a JSON object", err["msg"].removeprefix("Value error, "))
+        msg = err["msg"].removeprefix("Value error, ")
+        msg = re.sub(r"a valid dictionary( or instance of \w+)?", "a JSON object", msg)
         section = str(loc[0]) if loc else "config"
         what = ("model config" if section == "model" else f"{section} section" if section in _SECTIONS
                 else section)

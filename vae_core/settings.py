@@ -23,8 +23,9 @@ from __future__ import annotations
 import argparse
 import math
 import shlex
+from collections.abc import Callable
 from dataclasses import MISSING, dataclass, field, fields
-from typing import Any, Callable
+from typing import Any
 
 KEY = "setting"  # the key of a field's metadata that holds its Spec
 RUN_PARTS = ("model", "train")  # a run's dataclasses, in the order of their flags and of build()'s result

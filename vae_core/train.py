@@ -31,7 +31,7 @@ from .hardware import available_cpus, pick_device, pick_precision, torch_threads
 from .model import VAE
 from .noise import corrupt
 from .recorder import LatentRecorder
-from .run_record import checkpoint_meta, data_section
+from .run_record import checkpoint_meta
 from .train_config import TrainConfig
 
 # The loop, its command line, and names of other modules that the app imports from here.

@@ -14,7 +14,7 @@ from vae_core.model import interpolate_latents
 from vae_core.noise import corrupt
 from vae_core.robustness import CleanCodes, class_centroids, robustness
 
-from .codes import K, N_SMALL, Codes, decode, encode, geometric_sigma, judge, load_codes, nearest_distances
+from .codes import N_SMALL, Codes, K, decode, encode, geometric_sigma, judge, load_codes, nearest_distances
 
 
 def same_class(c: Codes, k: int = K) -> dict:

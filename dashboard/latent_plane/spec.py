@@ -167,5 +167,6 @@ def plane_spec(plane, origin_z=None) -> dict:
     return {
         "kind": "plane", "dim": int(plane.dim), "origin": [float(v) for v in o],
         "e1": [float(v) for v in plane.basis[0]], "e2": [float(v) for v in plane.basis[1]],
-        "variance_ratio": ratio, "total_ratio": None if not np.isfinite(plane.total_ratio) else float(plane.total_ratio),
+        "variance_ratio": ratio,
+        "total_ratio": None if not np.isfinite(plane.total_ratio) else float(plane.total_ratio),
     }

@@ -20,6 +20,7 @@ from vae_core import analysis
 from .. import views
 from .compute import Encodings, compute_encodings, compute_grid, compute_plane_grid, decode
 
+
 @st.cache_resource(max_entries=4, show_spinner="Loading the model…")
 def load_model(folder: str, stamp: tuple[int, int]) -> tuple[vae_core.VAE, dict]:
     """vae_core.load_checkpoint, once per folder version. A failure raises (and is not cached)."""

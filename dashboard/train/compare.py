@@ -368,6 +368,6 @@ def _replays(sides: list[Side | None]) -> None:
 
 
 @functools.lru_cache(maxsize=8)
-def saved_replay(folder: str, stamp) -> "Replay | None":
+def saved_replay(folder: str, stamp) -> Replay | None:
     """A saved model's replay.safetensors (vae_core/replay.py), read once per version of the folder."""
     return read_replay(folder)

@@ -33,7 +33,7 @@ class ReplayData:
     total_steps: int | None = None
 
     @classmethod
-    def of_job(cls, s: JobSnapshot) -> "ReplayData":
+    def of_job(cls, s: JobSnapshot) -> ReplayData:
         return cls(s.job_id, s.latents, s.labels, s.class_names, s.model_cfg.latent_dim == 1, s.steps,
                    s.epoch_metrics, s.total_steps)
 

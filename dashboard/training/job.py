@@ -60,19 +60,28 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from vae_core.callbacks import Callback, TrainResult
 from vae_core.config import VAEConfig
 from vae_core.data import CLASS_NAMES, Dataset
 from vae_core.model import VAE
-from vae_core.callbacks import Callback, TrainResult
-from vae_core.train_config import TrainConfig
 from vae_core.run_record import checkpoint_meta
+from vae_core.train_config import TrainConfig
 
 from .. import paths
 from .backends import make_worker
 from .env import heartbeat_timeout_default, train_nice_default
 from .local_worker import exit_reason
 from .protocol import (
-    SNAPSHOT_IMAGES, STOP_GRACE_S, Done, EpochEnded, Failed, LatentSnapshot, Message, Prepared, Started, Steps,
+    SNAPSHOT_IMAGES,
+    STOP_GRACE_S,
+    Done,
+    EpochEnded,
+    Failed,
+    LatentSnapshot,
+    Message,
+    Prepared,
+    Started,
+    Steps,
     WorkerSpec,
 )
 from .save import save_recovered, save_user_model, train_command
@@ -140,7 +149,7 @@ class TrainingJob:
 
     # --- control -----------------------------------------------------------------------------
 
-    def start(self) -> "TrainingJob":
+    def start(self) -> TrainingJob:
         if self._worker is not None:
             raise RuntimeError("this job has already been started")
         self.touch()

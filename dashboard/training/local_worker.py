@@ -113,7 +113,7 @@ class WorkerProcess:
         self.ended = threading.Event()
         self.stop_requested_at: float | None = None
 
-    def start(self) -> "WorkerProcess":
+    def start(self) -> WorkerProcess:
         recv, send = self._ctx.Pipe(duplex=False)
         self._proc = self._ctx.Process(target=_child_main, args=(self.spec, send, self._stop_event),
                                        name="vae-train-worker", daemon=True)

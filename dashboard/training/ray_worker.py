@@ -94,7 +94,7 @@ class RayWorker:
         self._killer: threading.Timer | None = None
         self.lost: str | None = None  # why the actor went away without a last message, when it did
 
-    def start(self) -> "RayWorker":
+    def start(self) -> RayWorker:
         _connect()
         self._actor = TrainingActor.remote(self.spec)
         threading.Thread(target=self._poll, name="vae-train-ray-poll", daemon=True).start()

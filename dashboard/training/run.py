@@ -10,15 +10,25 @@ from collections.abc import Callable
 import numpy as np
 import torch
 
-from vae_core.data import DatasetError, load_dataset
 from vae_core.callbacks import Callback
-from vae_core.recorder import LatentRecorder
+from vae_core.data import DatasetError, load_dataset
 from vae_core.hardware import available_cpus
+from vae_core.recorder import LatentRecorder
 from vae_core.run_record import data_section
 from vae_core.train import train
 
 from .protocol import (
-    STEP_BATCH_S, Done, EpochEnded, Failed, LatentSnapshot, Message, Prepared, Started, StepRow, Steps, WorkerSpec,
+    STEP_BATCH_S,
+    Done,
+    EpochEnded,
+    Failed,
+    LatentSnapshot,
+    Message,
+    Prepared,
+    Started,
+    StepRow,
+    Steps,
+    WorkerSpec,
 )
 
 Send = Callable[[Message], None]

@@ -19,13 +19,13 @@ import torch
 
 from vae_core import settings
 from vae_core.budget import check_budget
+from vae_core.callbacks import TrainResult
 from vae_core.checkpoint import CONFIG_NAME, WEIGHTS_NAME, save_checkpoint
 from vae_core.config import VAEConfig
 from vae_core.data import Dataset
 from vae_core.model import VAE
-from vae_core.train_config import TrainConfig
-from vae_core.callbacks import TrainResult
 from vae_core.run_record import checkpoint_meta
+from vae_core.train_config import TrainConfig
 
 from .. import paths
 

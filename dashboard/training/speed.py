@@ -28,10 +28,10 @@ from vae_core import settings
 from vae_core.config import VAEConfig
 from vae_core.data import to_float
 from vae_core.evaluate import evaluate_elbo
-from vae_core.model import VAE
-from vae_core.train_config import TrainConfig
 from vae_core.hardware import available_cpus, pick_device
+from vae_core.model import VAE
 from vae_core.train import make_optimizer
+from vae_core.train_config import TrainConfig
 
 from .env import train_nice_default
 from .local_worker import end_with_parent, worker_context

@@ -29,7 +29,8 @@ CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-backg
 VIEWPORT = {"width": 1600, "height": 1200}
 # The grey levels of the 28 x 28 image the live plane decoded in the page (the red channel of its canvas).
 DIGIT_PIXELS = """() => {
-  const host = [...document.querySelectorAll('*')].find((e) => e.shadowRoot && e.shadowRoot.querySelector('canvas.lp-digit'));
+  const host = [...document.querySelectorAll('*')]
+    .find((e) => e.shadowRoot && e.shadowRoot.querySelector('canvas.lp-digit'));
   const c = host.shadowRoot.querySelector('canvas.lp-digit');
   const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
   const out = [];

@@ -1,4 +1,4 @@
-"""A 16-D model in a real browser (issue 14): the PCA map and its caption, dragging on the plane decodes
+"""A 16-D model in a real browser: the PCA map and its caption, dragging on the plane decodes
 z = o + u e1 + v e2 in the page with no message to the server until the release, the page's digit equals
 PyTorch's, a coordinate plane, the Traversals and Dimensions tabs, and plane links (see conftest.py).
 """
@@ -17,6 +17,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from vae_core import analysis, load_checkpoint  # noqa: E402
+
 from .conftest import SHOTS, close, digit, plane_settled, torch_digit, url_z  # noqa: E402
 
 MODEL = "pretrained/mnist16-mlp"
@@ -53,7 +54,8 @@ def test_dragging_on_the_pca_plane_decodes_in_the_page_until_the_release(browser
     plane = analysis.Plane(np.array(basis["mean"]), np.array([basis["e1"], basis["e2"]]), np.full(2, np.nan), 0.0)
     plane_settled(page)  # no rerun to come during the drag, and locate() points where the mouse lands
     renders = page.evaluate("window.__latentPlane.renders")
-    start, end = page.evaluate("window.__latentPlane.locate(-1.5, -1)"), page.evaluate("window.__latentPlane.locate(2, 1.5)")
+    start = page.evaluate("window.__latentPlane.locate(-1.5, -1)")
+    end = page.evaluate("window.__latentPlane.locate(2, 1.5)")
     sent_before = len(page.sent)
     page.mouse.move(start["x"], start["y"])
     page.mouse.down()
@@ -82,7 +84,8 @@ def test_dragging_on_the_pca_plane_decodes_in_the_page_until_the_release(browser
     assert url_z(page) == pytest.approx(z, abs=0.006), "Python holds every coordinate of the released z"
     # the page's 16 sliders: by KL, each named with it, the 3 inactive ones folded under one line
     assert page.locator(".lp-sliders > .lp-slider").count() == 13
-    assert page.locator(".lp-inactive .lp-slider").count() == 3 and not page.locator(".lp-inactive .lp-slider").first.is_visible()
+    inactive = page.locator(".lp-inactive .lp-slider")
+    assert inactive.count() == 3 and not inactive.first.is_visible()
     assert page.locator(".lp-inactive-title").inner_text() == "3 inactive dimensions (KL \u2248 0)"
     assert re.fullmatch(r"z\d+ · KL \d+\.\d\d", page.locator(".lp-slider-name").first.inner_text())
     close(ctx, page)

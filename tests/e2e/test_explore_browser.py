@@ -12,8 +12,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from .conftest import (  # noqa: E402
-    EXPLORE_SHOWN, SHOTS, nudge_page_slider, run_done, settled_box, slider_value, url_param)
+
+from .conftest import EXPLORE_SHOWN, SHOTS, nudge_page_slider, run_done, settled_box, slider_value, url_param  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[2]
 SCATTER = ".st-key-explore_scatter .js-plotly-plot"

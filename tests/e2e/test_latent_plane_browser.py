@@ -23,8 +23,20 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from vae_core import VAE, VAEConfig, load_checkpoint  # noqa: E402
+
 from .conftest import (  # noqa: E402
-    SHOTS, aimed_box, close, digit, frame, plane_settled, run_done, running_app, settled_box, torch_digit, url_z)
+    SHOTS,
+    aimed_box,
+    close,
+    digit,
+    frame,
+    plane_settled,
+    run_done,
+    running_app,
+    settled_box,
+    torch_digit,
+    url_z,
+)
 
 
 @pytest.fixture(scope="module")
@@ -181,7 +193,7 @@ def test_uploads_good_and_bad(page):
     assert page.evaluate("window.__latentPlane.ready")
 
 
-# --- the issue-12 protocol, against a small app that mounts the component alone -------------------------------
+# --- the component's event protocol, against a small app that mounts the component alone ----------------------
 #
 # PLANE_APP mounts latent_plane() with data it controls (query parameters choose the latent size, presenter
 # mode and the in-page sliders) and writes every event Python received as a line "events: [...]", so these

@@ -10,6 +10,7 @@ import io
 from pathlib import Path
 
 from PIL import Image
+
 from .conftest import SHOTS, run_done, url_z  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[2]

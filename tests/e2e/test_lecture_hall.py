@@ -14,7 +14,8 @@ READY = "window.__latentPlane && window.__latentPlane.ready"
 # shadow root); with scroll true, after scrolling the page so that the component's top sits under Streamlit's
 # header.
 PLANE_BOXES = """(scroll) => {
-  const host = [...document.querySelectorAll('*')].find((e) => e.shadowRoot && e.shadowRoot.querySelector('canvas.lp-digit'));
+  const host = [...document.querySelectorAll('*')]
+    .find((e) => e.shadowRoot && e.shadowRoot.querySelector('canvas.lp-digit'));
   const root = host.shadowRoot;
   const box = (el) => { const r = el.getBoundingClientRect(); return [r.left, r.top, r.right, r.bottom]; };
   const header = document.querySelector('header');
@@ -56,7 +57,8 @@ def close_sidebar(page) -> None:
     page.locator('[data-testid="stSidebarCollapseButton"] button').click()
     # Streamlit 1.67 marks a closed sidebar data-collapsed="true"; it slides out, so wait until it is off screen.
     page.wait_for_function("() => { const s = document.querySelector('[data-testid=stSidebar]'); "
-                           "return s.getAttribute('data-collapsed') === 'true' && s.getBoundingClientRect().right <= 0; }")
+                           "return s.getAttribute('data-collapsed') === 'true' "
+                           "&& s.getBoundingClientRect().right <= 0; }")
 
 
 def test_a_trip_to_train_and_back_keeps_the_view(browser, app_url):
@@ -86,7 +88,8 @@ def test_a_copied_link_opens_the_same_view_in_a_fresh_browser(browser, app_url):
     page.wait_for_function(f"([x, y]) => Math.abs({LP}.zFull[0] - x) < 0.006 && Math.abs({LP}.zFull[1] - y) < 0.006",
                            arg=z42)
     nudge_page_slider(page)  # one step of 0.05 on the map's z1 slider
-    page.wait_for_function(f"() => new URLSearchParams(location.search).get('z') !== '{','.join(f'{v:g}' for v in z42)}'")
+    z42_param = ",".join(f"{v:g}" for v in z42)
+    page.wait_for_function(f"() => new URLSearchParams(location.search).get('z') !== '{z42_param}'")
     z = url_z(page)
     assert z[1] == z42[1] and abs(z[0] - z42[0]) <= 0.08, (z42, z)
     page.locator("[data-testid='stPopoverButton']:visible").first.click()

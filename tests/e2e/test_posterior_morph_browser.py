@@ -1,4 +1,4 @@
-"""Issue 13's views in a real browser: posterior samples on the live plane, the morph's path and its player.
+"""Explore's views in a real browser: posterior samples on the live plane, the morph's path and its player.
 
 The positions come from the page itself (window.__latentPlane: where the plane drew each sample and each frame
 of the path, and its own mapping from latent to screen); the colours from a screenshot, so what is checked is

@@ -1,7 +1,7 @@
 """scripts/serve_class.sh: two app replicas behind HAProxy, as a course would run them.
 
 One class is started for the module (two replicas, a shared models folder of its own) and every test looks at it
-from outside, as browsers would: through the proxy's port. The faults the issue names are made for real: a replica
+from outside, as browsers would: through the proxy's port. The faults it covers are made for real: a replica
 killed mid-lecture (its pages reconnect to the live one, the proxy keeps serving, the replica is restarted), the
 proxy's port already taken, and Ctrl-C / SIGTERM stopping every process the script started.
 """
@@ -162,7 +162,8 @@ def test_a_killed_replica_reconnects_its_pages_to_a_live_one_and_is_restarted(co
             page = ctx.new_page()
             page.goto(url)
             page.wait_for_function("window.__latentPlane && window.__latentPlane.ready", timeout=180_000)
-            pids = subprocess.run(["pgrep", "-f", f"run dashboard/app.py .*server.port {port}"], capture_output=True, text=True).stdout.split()
+            pids = subprocess.run(["pgrep", "-f", f"run dashboard/app.py .*server.port {port}"],
+                                  capture_output=True, text=True).stdout.split()
             assert pids, "no process found for replica r1"
             # The page pinned to r1 reconnects its websocket through the proxy to the live replica, where its
             # session is new (the state of a session lives in its process: docs/deploy.md says so).
@@ -232,7 +233,8 @@ def test_sigterm_stops_every_process_it_started(tmp_path, chromium):
     assert rc == 143  # 128 + SIGTERM: stopped by the signal, not by a failure of its own
     assert not listening(c.port), "haproxy still listens"
     assert not listening(port), "the replica still listens"
-    left = subprocess.run(["pgrep", "-f", f"run dashboard/app.py .*server.port {port}"], capture_output=True, text=True).stdout.split()
+    left = subprocess.run(["pgrep", "-f", f"run dashboard/app.py .*server.port {port}"],
+                          capture_output=True, text=True).stdout.split()
     assert not left, f"processes left behind: {left}"
 
 

@@ -19,8 +19,9 @@ ROOT = Path(__file__).resolve().parents[2]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from .conftest import SHOTS, VIEWPORT, digit, frame, running_app, torch_digit  # noqa: E402
 from vae_core import load_checkpoint  # noqa: E402
+
+from .conftest import SHOTS, VIEWPORT, digit, frame, running_app, torch_digit  # noqa: E402
 
 MODEL_NAME = "e2e-quick-demo"
 HANG_MS = 120_000  # a wait for the page longer than this is a hang
@@ -257,12 +258,14 @@ def test_compare_shows_both_maps_whole(browser, train_app, size):
 
         page.locator(".st-key-train_compare_layout").get_by_text("Side by side", exact=True).click()
         page.wait_for_function("""() => {
-            const [a, b] = [0, 1].map((i) => document.querySelector(`.st-key-train_compare_${i}_latent .js-plotly-plot`));
+            const [a, b] = [0, 1].map(
+                (i) => document.querySelector(`.st-key-train_compare_${i}_latent .js-plotly-plot`));
             return a && b && Math.abs(a.getBoundingClientRect().top - b.getBoundingClientRect().top) < 2;
         }""")
         wait_for_one_map_each(page)
         a, b = map_boxes(page)
-        assert a["chart"]["x"] + a["chart"]["width"] <= b["chart"]["x"] and b["chart"]["x"] + b["chart"]["width"] <= width + 1
+        assert a["chart"]["x"] + a["chart"]["width"] <= b["chart"]["x"]
+        assert b["chart"]["x"] + b["chart"]["width"] <= width + 1
         assert abs(a["y"] - b["y"]) <= 2 and a["width"] >= 200 and abs(a["width"] - b["width"]) <= 2, (a, b)
         page.screenshot(path=str(SHOTS / f"compare-side-by-side-{width}x{height}.png"))
         page.get_by_text("Training curves, on the same y axes").scroll_into_view_if_needed()
