@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Install what the tests need and run them. Usage: bash scripts/test.sh [pytest args]
+# Install what the tests need, lint, and run them. Usage: bash scripts/test.sh [pytest args]
 #
 # The virtual environment lives outside the clone, keyed by a hash of the requirements files, so a second
 # run (or a second clone) reuses it; a fresh machine builds it from the package registry.
@@ -14,6 +14,13 @@ if [ ! -x "$venv/bin/python" ] || [ ! -f "$venv/.complete" ]; then
   python3 -m venv "$venv"
   "$venv/bin/pip" install --quiet --disable-pip-version-check -r requirements-dev.txt
   touch "$venv/.complete"
+fi
+
+# The whole suite (no arguments: the README's command and CI) starts with the lint and the architecture's
+# contracts (pyproject.toml), a few seconds; a run of chosen tests skips them.
+if [ $# -eq 0 ]; then
+  "$venv/bin/ruff" check . || { echo "ruff found problems (above)" >&2; exit 1; }
+  PYTHONPATH="$PWD" "$venv/bin/lint-imports" || { echo "an import breaks a contract of pyproject.toml (above)" >&2; exit 1; }
 fi
 
 mkdir -p test-output
