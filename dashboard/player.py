@@ -61,6 +61,7 @@ class Player:
     slider_key: str  # the slider while paused
     playing_slider_key: str = ""  # the disabled slider while playing; default: slider_key + "_playing"
     first: int = 0
+    stop_at_last: bool = False  # stop as the last frame is reached, not at the tick after it
     store: MutableMapping = field(default_factory=lambda: st.session_state, repr=False)
 
     @property
@@ -89,7 +90,9 @@ class Player:
             self.position.playing = False
             return False
         self.position.frame = min(self.last, self.position.frame + 1)
-        return True
+        if self.stop_at_last and self.at_end:
+            self.position.playing = False
+        return bool(self.position.playing)
 
     def _scrubbed(self, then: Callable[[], None] | None) -> None:
         self.position.frame = int(self.store[self.slider_key]) - self.first

@@ -507,3 +507,30 @@ def test_a_decoder_the_page_cannot_run_falls_back_to_the_server(tmp_path, monkey
     assert plane_data(app)["serverImage"] != before, "the server decodes the released z for the page"
     assert plane_data(app)["sliders"] is False and app.slider(key="explore_z1").value == 1.0, \
         "the page has no z sliders then: Streamlit's are under the map"
+
+
+def _presenter_columns(at) -> list[float]:
+    """The weights of the page's first columns side by side: the map's and the sub-tab's, when presenting."""
+    todo = [at.main]
+    while todo:
+        kids = list(getattr(todo.pop(0), "children", {}).values())
+        cols = [c for c in kids if type(c).__name__ == "Column"]
+        if cols:
+            return [c.weight for c in cols]
+        todo += kids
+    return []
+
+
+def test_presenting_gives_the_open_sub_tab_its_declared_share_beside_the_map(at, monkeypatch):
+    from dataclasses import replace
+
+    from dashboard.explore import sections
+
+    at.toggle(key="presenter").set_value(True).run()
+    assert _presenter_columns(at) == pytest.approx([0.6, 0.4])  # every shipped sub-tab: 2/5 of the width
+    wide = replace(sections.BY_ID["morph"], presenter_share=0.5)
+    monkeypatch.setattr(sections, "SECTIONS", tuple(wide if s.id == "morph" else s for s in sections.SECTIONS))
+    monkeypatch.setitem(sections.BY_ID, "morph", wide)
+    at.session_state["explore.section"] = "morph"
+    at.run()
+    assert not at.exception and _presenter_columns(at) == pytest.approx([0.5, 0.5])

@@ -88,13 +88,16 @@ def test_play_advances_one_frame_a_tick_and_stops_at_the_end():
     from dashboard.explore.state import ExploreState
 
     state = ExploreState({})
+    frames = morph.player_of(state, 5)
     state.morph_playing, state.morph_frame = True, 0
     seen = [0]
-    while morph.advance(state, 5):
+    while frames.step():
         seen.append(state.morph_frame)
     seen.append(state.morph_frame)
     assert seen == [0, 1, 2, 3, 4] and state.morph_playing is False
-    assert morph.advance(state, 5) is False and state.morph_frame == 4
+    assert frames.step() is False and state.morph_frame == 4
+    frames.toggle()  # Play at the last frame starts again from the first
+    assert (state.morph_frame, state.morph_playing) == (0, True)
 
 
 # --- the sentence about the shipped models ---------------------------------------------------------------

@@ -60,3 +60,11 @@ def test_train_state_names_every_value_train_():
     assert store["train_pace"] == {"j1": [(1.0, 10)]}
     with pytest.raises(AttributeError):
         state.not_a_value = 1
+
+
+def test_stop_at_last_stops_as_the_last_frame_is_reached():
+    store: dict = {}
+    p = Player(SessionPosition("p_at", "p_playing", store=store), 2, "p_slider", stop_at_last=True, store=store)
+    p.toggle()
+    assert [p.step() for _ in range(2)] == [True, False]
+    assert (p.position.frame, p.position.playing) == (2, False)

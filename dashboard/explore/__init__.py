@@ -11,7 +11,7 @@
     sliders.py      Streamlit's z sliders and the server's decoded image, beside a map that does not decode
     picked.py       the picked test image      own_digit.py   your own drawn or uploaded digit
     posterior.py    k draws z = μ + σ ⊙ ε       morph.py       the morph's ends, path and player
-    section.py      what a sub-tab declares (id, title, what it follows and needs)
+    section.py      what a sub-tab declares (id, title, what it follows and needs, its presenter column)
     sections/       one module per sub-tab, registered in sections/__init__.py
     denoise_pair.py the plain and the denoising VAE side by side (the De-noising sub-tab)
     figures.py      the small Plotly charts (q(z|x) per dimension, KL per dimension)
@@ -28,6 +28,8 @@ page only for what the rest of the page shows.
 """
 
 from __future__ import annotations
+
+from functools import partial
 
 import streamlit as st
 
@@ -54,7 +56,8 @@ def render(model: ModelHandle) -> None:
         if ctx.enc is None:
             st.error(f"The test set of this model cannot be loaded, so the map shows no points.\n\n{data_error}")
     if ctx.presenting:
-        left, right = st.columns([3, 2], gap="medium")
+        share = sections.open_section(ctx).presenter_share  # the open sub-tab's column beside the map
+        left, right = st.columns([1 - share, share], gap="medium")
         with left:
             map_panel.map_panel(ctx)
         with right:
@@ -86,15 +89,23 @@ def picked_view(ctx: ExploreContext) -> None:
 def sub_tabs(ctx: ExploreContext) -> None:
     """A fragment: a sub-tab's own settings rerun it alone (or with the map, for what the map draws)."""
     state = ctx.state
-    shown = [s for s in sections.SECTIONS if s.available(ctx)]
+    shown = sections.shown(ctx)
     if state.section not in [s.id for s in shown]:
         state.section = shown[0].id
     titles = {s.id: s.title for s in shown}
-    # a new sub-tab reruns the map too: the map draws the morph's path
-    tabs = st.tabs(list(titles.values()), **state.bind("section", rerun_map_and_tabs, shown=titles))
+    changed = partial(_section_changed, ctx, sections.open_section(ctx).presenter_share)
+    tabs = st.tabs(list(titles.values()), **state.bind("section", changed, shown=titles))
     for section, tab in zip(shown, tabs):
         if tab.open is False:  # only the open tab runs; None: state not tracked, run them all
             continue
         with tab:
             section.render(ctx)
     url.write(url.params_for(state, ctx.model.link_name))  # its settings are in the URL too
+
+
+def _section_changed(ctx: ExploreContext, laid_out: float) -> None:
+    """A new sub-tab reruns the map too (the map draws the morph's path); the whole page when presenting, if
+    the new one's column beside the map is another width."""
+    if ctx.presenting and sections.open_section(ctx).presenter_share != laid_out:
+        st.rerun()
+    rerun_map_and_tabs()

@@ -1,14 +1,16 @@
 """The morph: its two ends, its path z(t) through latent space (drawn on the map), and the player.
 
-The player shows one frame at a time with Play / Pause and a frame slider; the frame under the slider is
-marked on the map's path (scene.build_scene's `path_frame`). Playing is a fragment that reruns every TICK_S
-while state.morph_playing is set: each tick moves to the next frame and reruns the page, so the map's mark and
-the frame shown move together; at the last frame it stops.
+The player (dashboard/player.py, over state.morph_frame and state.morph_playing) shows one frame at a time with
+Play / Pause and a frame slider; the frame under the slider is marked on the map's path (scene.build_scene's
+`path_frame`). Playing is a fragment that reruns every TICK_S while state.morph_playing is set: each tick moves
+to the next frame and reruns the page, so the map's mark and the frame shown move together; at the last frame
+it stops.
 """
 
 from __future__ import annotations
 
 import time
+from functools import partial
 
 import numpy as np
 import streamlit as st
@@ -17,6 +19,7 @@ import torch
 from vae_core.model import interpolate_latents
 
 from .. import views
+from ..player import Player
 from .context import ExploreContext
 from .fragments import rerun_map_and_tabs
 from .state import MORPH_ENDS_WITH_OWN, ExploreState
@@ -73,8 +76,34 @@ def path(z0, z1, steps: int, mode: str) -> np.ndarray:
     return interpolate_latents(t0, t1, steps, mode if mode in ("linear", "slerp") else "linear").numpy()
 
 
-def frame_of(state: ExploreState, n: int) -> int:
-    return int(min(max(int(state.morph_frame), 0), n - 1))
+class MorphPosition:
+    """The player's position in two of Explore's settings (morph_frame, morph_playing), which the link shares."""
+
+    def __init__(self, state: ExploreState):
+        self.state = state
+
+    @property
+    def frame(self) -> int:
+        return int(self.state.morph_frame)
+
+    @frame.setter
+    def frame(self, value: int) -> None:
+        self.state.morph_frame = int(value)
+
+    @property
+    def playing(self) -> bool:
+        return bool(self.state.morph_playing)
+
+    @playing.setter
+    def playing(self, value: bool) -> None:
+        self.state.morph_playing = bool(value)
+
+
+def player_of(state: ExploreState, n: int) -> Player:
+    """The morph's n frames, counted from 1 on the slider; a tick reruns the page, so it stops on the last frame
+    at once (the Play button and the last frame drawn together)."""
+    return Player(MorphPosition(state), n - 1, "explore_morph_frame_widget", "explore_morph_frame_playing",
+                  first=1, stop_at_last=True)
 
 
 def path_for_scene(ctx: ExploreContext):
@@ -87,46 +116,27 @@ def path_for_scene(ctx: ExploreContext):
     if z0 is None:
         return None, None
     n = steps_of(state)
-    return path(z0, z1, n, state.morph_mode), frame_of(state, n)
+    return path(z0, z1, n, state.morph_mode), player_of(state, n).index
 
 
-def advance(state: ExploreState, n: int) -> bool:
-    """The next frame while playing; at the last one, stop. True while it still plays."""
-    frame = frame_of(state, n)
-    if frame >= n - 1:
-        state.morph_playing = False
-        return False
-    state.morph_frame = frame + 1
-    if frame + 1 >= n - 1:
-        state.morph_playing = False
-    return bool(state.morph_playing)
-
-
-def _play_pause(state: ExploreState, n: int) -> None:
-    if state.morph_playing:
-        state.morph_playing = False
-        return
-    if frame_of(state, n) >= n - 1:
-        state.morph_frame = 0  # Play at the end starts again
-    state.morph_playing = True
+def _mark_tick() -> None:
     ss[TICK_KEY] = time.monotonic()  # the run that draws the Pause button is not a tick
 
 
 def _scrubbed(state: ExploreState) -> None:
     state.morph_playing = False  # a hand on the slider stops the play
-    state.morph_frame = int(ss["explore_morph_frame_widget"]) - 1
     rerun_map_and_tabs()  # the map rings the frame shown
 
 
-def _tick(state: ExploreState, n: int) -> None:
+def _tick(frames: Player) -> None:
     """Runs every TICK_S while playing: the page's own run draws the frame, a later (timed) run advances it."""
-    if not state.morph_playing:
+    if not frames.position.playing:
         return
     now = time.monotonic()
     if now - ss.get(TICK_KEY, 0.0) < TICK_S:  # the page run right after a tick (or the Play click)
         return
     ss[TICK_KEY] = now
-    advance(state, n)
+    frames.step()
     st.rerun()  # the whole page: the frame, the slider and the mark on the map's path
 
 
@@ -136,16 +146,17 @@ def player(ctx: ExploreContext, z0, z1, what: str) -> None:
     n, mode = steps_of(state), state.morph_mode
     ends_key = [tuple(round(float(v), 6) for v in np.ravel(z)) for z in (z0, z1)]
     media = ctx.model.morph_media(*ends_key, n, mode)
-    i = frame_of(state, n)
+    frames = player_of(state, n)
+    i = frames.index
     if presenting:  # Play and the slider first: under the frame they fell below a 720-px projector's edge
-        _controls(state, n, i)
+        _controls(state, frames)
         st.image(media.frame_url(i), width=PRESENTER_FRAME, caption=what)  # the settings above say the rest
         return
     caption = f"{what}, {mode}, {n} steps · frame {i + 1} of {n}"
     c1, c2 = st.columns([1, 2])
     with c1:
         st.image(media.frame_url(i), width=views.DISPLAY_SIZE, caption=caption)
-        _controls(state, n, i)
+        _controls(state, frames)
     c2.image(media.strip_shown, width="stretch" if media.strip_width > 560 else media.strip_width,
              caption="the same path, frame by frame (left to right, top to bottom)")
     downloads = st.container(horizontal=True)  # one block, not a row of three columns
@@ -156,19 +167,13 @@ def player(ctx: ExploreContext, z0, z1, what: str) -> None:
                               mime="image/png", on_click="ignore", key="explore_morph_png")
 
 
-def _controls(state: ExploreState, n: int, i: int) -> None:
-    playing = bool(state.morph_playing)
+def _controls(state: ExploreState, frames: Player) -> None:
+    """Play / Pause and the frame slider (dashboard/player.py); while playing, the timer that moves the frame."""
+    playing = frames.position.playing
     c1, c2 = st.columns([1, 3], vertical_alignment="center")
-    c1.button("", icon=":material/pause:" if playing else ":material/play_arrow:", key="explore_morph_play",
-              on_click=_play_pause, args=(state, n), help="Pause" if playing else "Play the morph",
-              use_container_width=True)
+    frames.button(c1, "explore_morph_play", label="", help="Pause" if playing else "Play the morph",
+                  then=_mark_tick, use_container_width=True)
+    frames.slider(c2, "Frame", help="The frame shown; the map marks it on the path.", playing=playing,
+                  then=partial(_scrubbed, state))
     if playing:
-        # Another key, no callback, disabled: the browser would otherwise send back the frame it showed before
-        # a tick moved it, and that stale value would read as a hand on the slider (a jump back, a pause).
-        ss["explore_morph_frame_playing"] = i + 1
-        c2.slider("Frame", 1, n, key="explore_morph_frame_playing", disabled=True, help="Pause to scrub.")
-        st.fragment(run_every=TICK_S)(_tick)(state, n)
-        return
-    ss["explore_morph_frame_widget"] = i + 1
-    c2.slider("Frame", 1, n, key="explore_morph_frame_widget", on_change=_scrubbed, args=(state,),
-              help="The frame shown; the map marks it on the path.")
+        st.fragment(run_every=TICK_S)(_tick)(frames)

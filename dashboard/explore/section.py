@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from .context import ExploreContext
 from .fragments import TABS
@@ -16,8 +16,8 @@ def _never(state: ExploreState, d: int) -> bool:
 
 @dataclass(frozen=True)
 class Section:
-    """One sub-tab. render(ctx) draws it; in presenter mode (ctx.presenting) it sits beside the map, in ~40 % of
-    the width and the screen's height, and keeps to its essentials (render decides which).
+    """One sub-tab. render(ctx) draws it; in presenter mode (ctx.presenting) it sits beside the map, in
+    `presenter_share` of the width and the screen's height, and keeps to its essentials (render decides which).
 
     What it follows decides what reruns after a change elsewhere (reruns.change): follows_star(state, d) when
     what it shows moves with the ★ for the model's d, follows_picks and follows_view when it shows the picks or
@@ -32,6 +32,7 @@ class Section:
     follows_picks: bool = False
     follows_view: bool = False
     fragment: str = TABS
+    presenter_share: float = field(kw_only=True)  # presenting: its column's share of the width, the map's the rest
 
     def available(self, ctx: ExploreContext) -> bool:
         return (ctx.enc is not None or not self.needs_test_set) and ctx.d >= self.min_latent_dim

@@ -89,4 +89,4 @@ def render(ctx: ExploreContext) -> None:
         _denoise_map(model, enc, idx, mu_noisy, state.view_of(lim), 460, "explore_denoise_map", plane, pkey)
 
 
-SECTION = Section("denoise", "De-noising", render, needs_test_set=True, follows_view=True)
+SECTION = Section("denoise", "De-noising", render, needs_test_set=True, follows_view=True, presenter_share=0.4)

@@ -45,4 +45,4 @@ def render(ctx: ExploreContext) -> None:
     explain("dimensions")
 
 
-SECTION = Section("dims", "Dimensions", render, needs_test_set=True)
+SECTION = Section("dims", "Dimensions", render, needs_test_set=True, presenter_share=0.4)

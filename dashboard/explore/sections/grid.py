@@ -35,4 +35,5 @@ def render(ctx: ExploreContext) -> None:
     explain("manifold_plane" if plane is not None else "manifold")
 
 
-SECTION = Section("grid", "Manifold grid", render, follows_star=lambda state, d: d > 2, follows_view=True)
+SECTION = Section("grid", "Manifold grid", render, follows_star=lambda state, d: d > 2, follows_view=True,
+                  presenter_share=0.4)

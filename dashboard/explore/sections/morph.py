@@ -39,4 +39,4 @@ def morph_view(ctx: ExploreContext) -> None:
 
 
 SECTION = Section("morph", "Morph", render, follows_star=lambda state, d: state.morph_ends in MORPH_ENDS_WITH_STAR,
-                  follows_picks=True, fragment=MORPH)
+                  follows_picks=True, fragment=MORPH, presenter_share=0.4)

@@ -25,4 +25,4 @@ def render(ctx: ExploreContext) -> None:
     explain("prior")
 
 
-SECTION = Section("prior", "Prior samples", render)
+SECTION = Section("prior", "Prior samples", render, presenter_share=0.4)

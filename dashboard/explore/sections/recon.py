@@ -33,4 +33,4 @@ def render(ctx: ExploreContext) -> None:
     explain("recon")
 
 
-SECTION = Section("recon", "Reconstructions", render, needs_test_set=True)
+SECTION = Section("recon", "Reconstructions", render, needs_test_set=True, presenter_share=0.4)

@@ -74,4 +74,5 @@ def render(ctx: ExploreContext) -> None:
     explain("traversals")
 
 
-SECTION = Section("trav", "Traversals", render, follows_star=lambda state, d: True, follows_picks=True)
+SECTION = Section("trav", "Traversals", render, follows_star=lambda state, d: True, follows_picks=True,
+                  presenter_share=0.4)
