@@ -79,7 +79,7 @@ from cold_start import (  # noqa: E402
 TRAIN_DONE = re.compile(r"Trained \d+ epochs in")  # dashboard/training/job.py, _outcome_message()
 TRAIN_FAILED = re.compile(r"Training (stopped|diverged)|training failed")
 KINDS = ("slider", "map", "slider", "morph")
-MORPH_OPEN = "to morph between them"  # dashboard/explore/sections.py, _morph_ends(): the Morph tab is open
+MORPH_OPEN = "to morph between them"  # dashboard/explore/morph.py, the ends message: the Morph tab is open
 RUN_DONE = (0, 3)  # ForwardMsg.ScriptFinishedStatus: FINISHED_SUCCESSFULLY, FINISHED_FRAGMENT_RUN_SUCCESSFULLY
 
 # Installed in every page before its scripts run. arm(kind, spec) notes what the result will be (the Live map's

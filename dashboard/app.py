@@ -6,6 +6,9 @@ each tab lives in its own module.
 Only the open tab runs (st.tabs tracks which one is open and reruns on a switch), and its module is imported
 when it is first opened: a class of students exploring does not build the Train tab's forms and charts on
 every rerun, nor watch someone's training job once a second, and the first screen does not wait for them.
+They are tabs rather than st.navigation pages: a switch between pages clears the address's query parameters
+unless each switch passes them again, while a tab keeps one address, which holds Explore's view through a visit
+to Train.
 """
 
 from __future__ import annotations

@@ -2,7 +2,7 @@
 
     pretrained_dir()   the shipped checkpoints (read only)      LATENT_EXPLORER_PRETRAINED_DIR overrides it
     models_dir()       the user's checkpoints (git-ignored)     LATENT_EXPLORER_MODELS_DIR overrides it
-    recovered_dir()    models/_recovered: the last epoch of a run whose page went away (dashboard/training_job.py)
+    recovered_dir()    models/_recovered: the last epoch of a run whose page went away (dashboard/training/save.py)
 
 The models root is the only folder the app writes to (saved and recovered models). models_root_problem()
 says why it cannot be used (inside pretrained/, or not writable); the app then refuses to start, and the

@@ -10,7 +10,7 @@ likelihood only, a corruption level only with a corruption). From those declarat
                     save, an overflow in torch.manual_seed) would be far from the flag
     build           the two dataclasses from checked values (settings that do not apply take their default)
     command         the "same run from the command line" text, which parses back to the same dataclasses
-and the dashboard's Train form (dashboard/train_tab.py) draws one widget per declared setting.
+and the dashboard's Train form (dashboard/train/form.py) draws one widget per declared setting.
 
 Adding a setting is one `setting(...)` field plus its use in the model or the loop.
 

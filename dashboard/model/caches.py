@@ -29,7 +29,7 @@ def load_model(folder: str, stamp: tuple[int, int]) -> tuple[vae_core.VAE, dict]
 
 @st.cache_resource(max_entries=4, show_spinner=False)
 def shared_dataset(name: str) -> vae_core.Dataset:
-    # The same arguments as the Train tab's job (dashboard/training_job.py: name, data_dir=None) so that
+    # The same arguments as the Train tab's job (dashboard/training/run.py: name, data_dir=None) so that
     # vae_core's own per-process cache hands both the same tensors instead of loading a second copy.
     return vae_core.load_dataset(name, None)
 

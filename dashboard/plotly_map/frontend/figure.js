@@ -46,7 +46,7 @@ export function figure(inst) {
     annotations.push({ x: m.x, y: m.y, text: `<b>${m.label}</b>`, showarrow: false, xshift: 13, yshift: 13,
       font: { size: 14, color: m.color }, bgcolor: "rgba(255,255,255,0.7)" });
   }
-  // The morph's path and the posterior's samples (plane_view.overlay_layers: flat [x0, y0, x1, y1, ...]).
+  // The morph's path and the posterior's samples (scene.overlay_layers: flat [x0, y0, x1, y1, ...]).
   const pairs = (xy) => {
     const x = [], y = [];
     for (let i = 0; Array.isArray(xy) && i + 1 < xy.length; i += 2) if (finite(xy[i]) && finite(xy[i + 1])) {
