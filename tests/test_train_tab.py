@@ -288,6 +288,28 @@ def test_bad_settings_and_second_job_are_refused(at, dirs):
         other.wait(30)
 
 
+def test_a_ray_address_with_no_cluster_is_one_line_and_the_form_comes_back(at, dirs, monkeypatch):
+    """RAY_ADDRESS naming a port where nothing listens: Start answers within seconds with one line naming the
+    address, no job is left behind and the form is usable again (Ray itself would retry for minutes)."""
+    pytest.importorskip("ray", reason="Ray is optional (requirements-ray.txt)")
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        address = f"127.0.0.1:{s.getsockname()[1]}"
+    monkeypatch.setenv("RAY_ADDRESS", address)
+    configure(at, epochs=1)
+    t0 = time.monotonic()
+    at.button(key=START).click().run(timeout=60)
+    took = time.monotonic() - t0
+    assert not at.exception, at.exception
+    (line,) = [e.value for e in at.error if "does not answer" in e.value]
+    assert f"the Ray cluster at {address} does not answer" in line and "\n" not in line
+    assert took < 15, took  # the probe's bound (3 s) and the page's run, on a busy machine
+    assert registry().job_for(at.session_state["train_session_id"]) is None
+    assert not at.button(key=START).disabled
+
+
 def test_stop_button(at):
     configure(at, epochs=200).button(key=START).click().run()
     job = registry().job_for(at.session_state["train_session_id"])

@@ -9,6 +9,7 @@
     backends.py       the choice of worker: a local process, or a Ray actor when RAY_ADDRESS is set
     local_worker.py   the worker as a child process (forkserver)
     ray_worker.py     the worker as a Ray actor (imports Ray)
+    cluster.py        the connection to the Ray cluster, bounded in time (imports Ray when it connects)
     priority.py       the worker's niceness, SCHED_IDLE and cores
     forkserver_start.py  preloaded first by the forkserver: its niceness before PyTorch
     env.py            the VAE_TRAIN_* / RAY_ADDRESS environment readers
