@@ -14,7 +14,7 @@ from vae_core.replay import write_replay
 
 from .. import session_keys
 from ..training.job import TrainingJob
-from ..training.save import NAME_RULE, model_exists, user_model_path, validate_name
+from ..training.save import NAME_RULE, ModelExistsError, model_exists, user_model_path, validate_name
 from .jobs import find_job
 from .state import TrainState
 
@@ -44,11 +44,13 @@ def _save(job_id: str, name: str, overwrite: bool) -> None:
             _saved(done)  # a second submit of the same save (Enter, then a click) is that save, not a clash
             return
         if not overwrite and model_exists(name, job.models_root):
-            state.save_confirm = name
-            state.save_msg = ("warning", f"A model named **{name}** already exists. Replace it?")
-            return
+            raise ModelExistsError(name)
         folder = job.save(name, overwrite=overwrite)
         _store_replay(job, folder)
+    except ModelExistsError:  # found before writing, or saved meanwhile by another session (any replica)
+        state.save_confirm = name
+        state.save_msg = ("warning", f"A model named **{name}** already exists. Replace it?")
+        return
     except (ValueError, FileExistsError) as e:  # the messages name no server path (training/save.py)
         state.save_msg = ("error", str(e))
         return

@@ -4,6 +4,7 @@
     snapshot.py       JobSnapshot: a consistent copy of a job's state, what the page draws
     registry.py       every job of this process by session, and how many may run at once
     save.py           the save rules: models/<name>/, models/_recovered/, names, what is refused
+    publish.py        a folder staged beside its target, then renamed into place: one writer per name
     protocol.py       the worker's messages (named dataclasses) and WorkerSpec
     run.py            the training a worker runs: vae_core's loop, reporting through the protocol
     backends.py       the choice of worker: a local process, or a Ray actor when RAY_ADDRESS is set

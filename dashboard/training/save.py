@@ -8,10 +8,10 @@ never written, nor anything through a symbolic link; a model over vae_core.budge
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import logging
 import os
 import re
-import threading
 from pathlib import Path
 from typing import Protocol
 
@@ -19,13 +19,14 @@ import torch
 
 from vae_core import settings
 from vae_core.budget import check_budget
-from vae_core.checkpoint import CONFIG_NAME, WEIGHTS_NAME, save_checkpoint
+from vae_core.checkpoint import CONFIG_NAME, WEIGHTS_NAME, is_checkpoint_folder, save_checkpoint
 from vae_core.config import VAEConfig
 from vae_core.data import Dataset
 from vae_core.model import VAE
 from vae_core.train import TrainConfig, TrainResult, checkpoint_meta
 
 from .. import paths
+from . import publish
 
 RECOVERED = paths.RECOVERED
 NAME_RE = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
@@ -49,9 +50,6 @@ def train_command(model_cfg: VAEConfig, cfg: TrainConfig) -> str:
 
 class ModelExistsError(FileExistsError):
     """models/<name> exists and overwrite was not asked for."""
-
-
-_save_lock = threading.Lock()
 
 
 def validate_name(name: str) -> str:
@@ -97,8 +95,10 @@ def save_user_model(
     result: a finished TrainingJob (everything is taken from it), a TrainResult (give train_cfg and data for
     the metadata) or a bare VAE (meta as given). The name must match ^[A-Za-z0-9_-]{1,64}$ (ValueError
     otherwise); an existing model is replaced only with overwrite=True (ModelExistsError otherwise).
-    pretrained/ is never written, nor anything through a link. The write is atomic
-    (vae_core.checkpoint.save_checkpoint). A model over vae_core.budget's limits is refused (BudgetError, a
+    pretrained/ is never written, nor anything through a link, nor over a folder that is not a checkpoint.
+    The folder is written under a hidden name beside its target and renamed into place (publish.py): no reader
+    sees it half-written, and of two saves of one name at once (in any process sharing the models folder) one
+    wins, the other gets ModelExistsError. A model over vae_core.budget's limits is refused (BudgetError, a
     ValueError), the limits the loader applies: the app never saves a model it would then refuse to load.
     """
     folder = user_model_path(name, models_root)
@@ -121,11 +121,21 @@ def save_user_model(
     for p in model.parameters():
         if not torch.isfinite(p).all():
             raise ValueError("the model holds NaN or infinite weights; it is not saved")
-    with _save_lock:
-        if folder.exists() and not overwrite:
-            raise ModelExistsError(f"a model named {folder.name!r} already exists in models/; "
-                                   "confirm to replace it, or choose another name")
-        return save_checkpoint(model, folder, meta)
+    exists = ModelExistsError(f"a model named {folder.name!r} already exists in models/; "
+                              "confirm to replace it, or choose another name")
+    if (folder.exists() or folder.is_symlink()) and not overwrite:
+        raise exists
+    if folder.exists() and not is_checkpoint_folder(folder):
+        raise ValueError(f"models/{folder.name} holds other files, not a saved model, so it is not replaced; "
+                         "choose another name")
+    with publish.stage(folder.parent, folder.name) as staging:
+        written = save_checkpoint(model, staging / folder.name, meta)
+        try:
+            if overwrite:
+                return publish.replace(written, folder, staging / "replaced")
+            return publish.publish(written, folder)
+        except publish.NameTakenError:  # another writer (thread, process, replica) got the name first
+            raise exists from None
 
 
 def is_checkpoint(folder: str | os.PathLike) -> bool:
@@ -142,7 +152,10 @@ def save_recovered(model: VAE, meta: dict, models_root: str | os.PathLike | None
     if root.is_symlink():  # the models root is the only place written: never through a link out of it
         raise ValueError("models/_recovered is a symbolic link; nothing is written through it")
     stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
-    folder, i = root / stamp, 2
-    while folder.exists():
-        folder, i = root / f"{stamp}-{i}", i + 1
-    return save_checkpoint(model, folder, meta)
+    with publish.stage(root, stamp) as staging:
+        written = save_checkpoint(model, staging / stamp, meta)
+        for i in itertools.count(1):
+            try:
+                return publish.publish(written, root / (stamp if i == 1 else f"{stamp}-{i}"))
+            except publish.NameTakenError:
+                continue
