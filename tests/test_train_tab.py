@@ -258,6 +258,33 @@ def test_invalid_name_is_refused(at, dirs):
     assert [p.name for p in mine.iterdir()] == []
 
 
+def test_a_save_that_cannot_be_written_is_one_line_and_the_run_can_be_saved_again(at, dirs, monkeypatch):
+    """The safetensors writer failing (a full disk) is one line under the form, not an app error; the run and
+    its form stay, nothing is left in models/, and the next Save works."""
+    from safetensors import SafetensorError
+
+    import vae_core.checkpoint
+
+    _, mine = dirs
+    configure(at, epochs=1).button(key=START).click().run()
+    run_until_done(at)
+
+    def full(*args, **kwargs):
+        raise SafetensorError("Error while serializing: I/O error: No space left on device (os error 28)")
+
+    writer = vae_core.checkpoint.save_file
+    monkeypatch.setattr(vae_core.checkpoint, "save_file", full)
+    at.text_input(key="train_save_name").set_value("full-disk")
+    at.button(key=SAVE).click().run()
+    assert not at.exception, at.exception
+    (line,) = [e.value for e in at.error]
+    assert "could not be written" in line and "No space left on device" in line and str(mine) not in line
+    assert list(mine.iterdir()) == []
+    monkeypatch.setattr(vae_core.checkpoint, "save_file", writer)  # (undo() would drop the dirs fixture's too)
+    at.button(key=SAVE).click().run()
+    assert any("Saved as **full-disk**" in s.value for s in at.success)
+
+
 def test_forced_nan_shows_divergence_and_saves_nothing(at, dirs):
     _, mine = dirs
     configure(at, lr=1e12, schedule="constant", epochs=1).button(key=START).click().run()

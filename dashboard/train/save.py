@@ -10,8 +10,6 @@ from pathlib import Path
 
 import streamlit as st
 
-from vae_core.replay import write_replay
-
 from .. import session_keys
 from ..training.job import TrainingJob
 from ..training.save import NAME_RULE, ModelExistsError, model_exists, user_model_path, validate_name
@@ -46,7 +44,6 @@ def _save(job_id: str, name: str, overwrite: bool) -> None:
         if not overwrite and model_exists(name, job.models_root):
             raise ModelExistsError(name)
         folder = job.save(name, overwrite=overwrite)
-        _store_replay(job, folder)
     except ModelExistsError:  # found before writing, or saved meanwhile by another session (any replica)
         state.save_confirm = name
         state.save_msg = ("warning", f"A model named **{name}** already exists. Replace it?")
@@ -60,18 +57,6 @@ def _save(job_id: str, name: str, overwrite: bool) -> None:
                                          f"{e.strerror or 'a file system error'}); nothing was changed.")
         return
     _saved(folder)
-
-
-def _store_replay(job: TrainingJob, folder) -> None:
-    """The run's per-epoch maps and samples beside the saved checkpoint, for Compare's replay. The model is
-    saved either way: a replay that cannot be written is logged, and the model simply has none."""
-    s = job.snapshot()
-    if not s.latents or s.labels is None:
-        return
-    try:
-        write_replay(folder, s.latents, s.labels)
-    except (OSError, ValueError):
-        log.exception("writing the replay of %s failed", folder)
 
 
 def _on_save(job_id: str) -> None:

@@ -365,8 +365,11 @@ class TrainingJob:
         return self.result.model, self._meta(self.result)
 
     def save(self, name: str, overwrite: bool = False) -> Path:
-        """Save the finished job's model as models/<name> (see save_user_model), then let go of it."""
-        folder = save_user_model(self, name, overwrite=overwrite, models_root=self.models_root)
+        """Save the finished job's model as models/<name> with its replay (see save_user_model), then let go of it.
+        On an error nothing is written and the model is kept, to try again."""
+        with self._lock:
+            replay = (list(self._latents), self._labels)
+        folder = save_user_model(self, name, overwrite=overwrite, models_root=self.models_root, replay=replay)
         with self._lock:
             self._saved_to = str(folder)
         self.release_model("saved")

@@ -19,10 +19,11 @@ import torch
 
 from vae_core import settings
 from vae_core.budget import check_budget
-from vae_core.checkpoint import CONFIG_NAME, WEIGHTS_NAME, is_checkpoint_folder, save_checkpoint
+from vae_core.checkpoint import CONFIG_NAME, WEIGHTS_NAME, CheckpointError, is_checkpoint_folder, save_checkpoint
 from vae_core.config import VAEConfig
 from vae_core.data import Dataset
 from vae_core.model import VAE
+from vae_core.replay import write_replay
 from vae_core.train import TrainConfig, TrainResult, checkpoint_meta
 
 from .. import paths
@@ -50,6 +51,10 @@ def train_command(model_cfg: VAEConfig, cfg: TrainConfig) -> str:
 
 class ModelExistsError(FileExistsError):
     """models/<name> exists and overwrite was not asked for."""
+
+
+class SaveError(ValueError):
+    """Writing the model failed (a full disk, a permission, ...); str(e) is the page's line."""
 
 
 def validate_name(name: str) -> str:
@@ -89,17 +94,20 @@ def save_user_model(
     train_cfg: TrainConfig | None = None,
     data: Dataset | None = None,
     meta: dict | None = None,
+    replay: tuple[list, object] | None = None,
 ) -> Path:
     """Save a trained model as a regular checkpoint folder models/<name>/ (config, metrics, training curves).
 
     result: a finished TrainingJob (everything is taken from it), a TrainResult (give train_cfg and data for
-    the metadata) or a bare VAE (meta as given). The name must match ^[A-Za-z0-9_-]{1,64}$ (ValueError
+    the metadata) or a bare VAE (meta as given). replay: (latent snapshots, labels) written beside the model
+    (vae_core.replay), part of the same save. The name must match ^[A-Za-z0-9_-]{1,64}$ (ValueError
     otherwise); an existing model is replaced only with overwrite=True (ModelExistsError otherwise).
     pretrained/ is never written, nor anything through a link, nor over a folder that is not a checkpoint.
     The folder is written under a hidden name beside its target and renamed into place (publish.py): no reader
     sees it half-written, and of two saves of one name at once (in any process sharing the models folder) one
     wins, the other gets ModelExistsError. A model over vae_core.budget's limits is refused (BudgetError, a
     ValueError), the limits the loader applies: the app never saves a model it would then refuse to load.
+    Any error while writing is a SaveError (a ValueError) in one line, and nothing of the save remains.
     """
     folder = user_model_path(name, models_root)
     _refuse_pretrained(folder)
@@ -128,14 +136,33 @@ def save_user_model(
     if folder.exists() and not is_checkpoint_folder(folder):
         raise ValueError(f"models/{folder.name} holds other files, not a saved model, so it is not replaced; "
                          "choose another name")
-    with publish.stage(folder.parent, folder.name) as staging:
-        written = save_checkpoint(model, staging / folder.name, meta)
-        try:
-            if overwrite:
-                return publish.replace(written, folder, staging / "replaced")
-            return publish.publish(written, folder)
-        except publish.NameTakenError:  # another writer (thread, process, replica) got the name first
-            raise exists from None
+    try:
+        with publish.stage(folder.parent, folder.name) as staging:
+            written = save_checkpoint(model, staging / folder.name, meta)
+            if replay is not None and replay[0] and replay[1] is not None:
+                write_replay(written, *replay)
+            try:
+                if overwrite:
+                    return publish.replace(written, folder, staging / "replaced")
+                return publish.publish(written, folder)
+            except publish.NameTakenError:  # another writer (thread, process, replica) got the name first
+                raise exists from None
+    except (ModelExistsError, ValueError):  # said in one line already
+        raise
+    except Exception as e:  # a full disk, a permission, the safetensors writer: one line, nothing left behind
+        log.exception("saving the model %s failed", folder)
+        raise SaveError(f"the model could not be written ({_why(e)}); nothing was saved, and this run is kept "
+                        "so that you can try again") from e
+
+
+def _why(e: Exception) -> str:
+    """An error while writing, in a few words and without a server path."""
+    if isinstance(e, OSError) and e.strerror:
+        return e.strerror
+    if isinstance(e, CheckpointError):
+        return e.reason
+    text = str(e).strip().splitlines()[0] if str(e).strip() else ""
+    return f"{type(e).__name__}: {paths.hide_paths(text)[:160]}" if text else type(e).__name__
 
 
 def is_checkpoint(folder: str | os.PathLike) -> bool:
