@@ -66,8 +66,9 @@ def test_two_processes_saving_one_name_at_once_exactly_one_wins(tmp_path):
 # --- errors while writing ------------------------------------------------------------------------------
 
 
-def finished_job(mnist, root: Path, session: str = "s1") -> TrainingJob:
-    job = TrainingJob(tiny_cfg(), TrainConfig(epochs=1, batch_size=50, lr=1e-2, device="cpu"), session_id=session,
+def finished_job(mnist, root: Path, session: str = "s1", seed: int = 0) -> TrainingJob:
+    cfg = TrainConfig(epochs=1, batch_size=50, lr=1e-2, device="cpu", seed=seed)
+    job = TrainingJob(tiny_cfg(), cfg, session_id=session,
                       data=small_mnist(mnist), models_root=root, snapshot_images=100)
     job.start()
     assert finishes(job) and job.snapshot().can_save
@@ -178,3 +179,53 @@ def test_a_full_disk_is_one_line_and_the_run_is_kept(mnist, tiny_disk, tmp_path,
     assert len(replays) == 1  # the second round failed on the replay, the model written
     folder = job.save("on-tmpfs")
     assert load_checkpoint(folder)[0] is not None and read_replay(folder) is not None
+
+
+# --- whose model it is --------------------------------------------------------------------------------
+
+
+def test_only_the_session_that_saved_a_model_may_replace_it(mnist, tmp_path):
+    root = tmp_path / "models"
+    a, b = finished_job(mnist, root, session="A"), finished_job(mnist, root, session="B")
+    folder = a.save("CON")
+    before = (folder / "model.safetensors").read_bytes()
+    with pytest.raises(ModelExistsError):
+        b.save("CON")
+    with pytest.raises(ValueError, match="saved by another session") as refused:
+        b.save("CON", overwrite=True)
+    assert "\n" not in str(refused.value)
+    assert (folder / "model.safetensors").read_bytes() == before and b.snapshot().can_save
+    assert read_config(folder)["saved_by"] == save_mod.owner_tag("A") != "A"  # a hash, not the id
+    b.save("CON-2")  # another name is fine
+    again = finished_job(mnist, root, session="A", seed=1)
+    again.save("CON", overwrite=True)  # its own model: replaced
+    assert (folder / "model.safetensors").read_bytes() != before
+
+
+def test_a_model_saved_outside_the_app_is_nobodys(mnist, tmp_path):
+    root = tmp_path / "models"
+    save_user_model(VAE(VAEConfig(hidden=(8,))), "from-cli", models_root=root)  # no session: the CLI's way
+    job = finished_job(mnist, root, session="A")
+    with pytest.raises(ValueError, match="saved by another session"):
+        job.save("from-cli", overwrite=True)
+    with pytest.raises(ValueError, match="saved by another session"):
+        save_mod.delete_user_model("from-cli", "A", root)
+    assert (root / "from-cli" / "model.safetensors").is_file()
+
+
+def test_a_session_deletes_its_own_models_only(mnist, tmp_path, monkeypatch):
+    root, pre = tmp_path / "models", tmp_path / "pretrained"
+    vae_core.checkpoint.save_checkpoint(VAE(VAEConfig(hidden=(8,))), pre / "mnist-mlp")
+    monkeypatch.setenv("LATENT_EXPLORER_PRETRAINED_DIR", str(pre))
+    a, b = finished_job(mnist, root, session="A"), finished_job(mnist, root, session="B")
+    a.save("mine")
+    b.save("theirs")
+    assert save_mod.own_models("A", root) == ["mine"] and save_mod.own_models("B", root) == ["theirs"]
+    with pytest.raises(ValueError, match="saved by another session"):
+        save_mod.delete_user_model("theirs", "A", root)
+    with pytest.raises(ValueError, match="no model named"):
+        save_mod.delete_user_model("mnist-mlp", "A", root)  # a shipped model is not in models/
+    save_mod.delete_user_model("mine", "A", root)
+    assert leftovers(root) == ["theirs"] and (pre / "mnist-mlp" / "model.safetensors").is_file()
+    with pytest.raises(ValueError, match="pretrained"):
+        save_mod.delete_user_model("mnist-mlp", "A", pre)  # a models folder that is the shipped one: never

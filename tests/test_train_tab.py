@@ -285,6 +285,34 @@ def test_a_save_that_cannot_be_written_is_one_line_and_the_run_can_be_saved_agai
     assert any("Saved as **full-disk**" in s.value for s in at.success)
 
 
+def test_another_sessions_model_is_not_replaced_and_ones_own_can_be_deleted(at, dirs):
+    """A name another session saved is refused without a Replace button, its model left as it was; this
+    session's own saved model is listed with Delete, which asks first; others' models are not listed."""
+    _, mine = dirs
+    save_checkpoint(VAE(VAEConfig(hidden=(16,))), mine / "CON")  # not this session's (test_model_saves: a session's)
+    theirs = (mine / "CON" / "model.safetensors").read_bytes()
+    configure(at, epochs=1).button(key=START).click().run()
+    run_until_done(at)
+    at.text_input(key="train_save_name").set_value("CON")
+    at.button(key=SAVE).click().run()
+    assert any("saved by another session" in w.value for w in at.warning)
+    assert not [b for b in at.button if b.key == "train_save_replace"]
+    assert (mine / "CON" / "model.safetensors").read_bytes() == theirs
+    at.text_input(key="train_save_name").set_value("mine-1")
+    at.button(key=SAVE).click().run()
+    assert any("Saved as **mine-1**" in s.value for s in at.success)
+    deletes = [b.key for b in at.button if b.key and b.key.startswith("train_delete_model_")]
+    assert deletes == ["train_delete_model_mine-1"]  # not CON: another session's
+    at.button(key="train_delete_model_mine-1").click().run()
+    assert any("Delete **mine-1** for good?" in w.value for w in at.warning)
+    assert (mine / "mine-1").is_dir()  # not before the confirm
+    at.button(key="train_delete_yes").click().run()
+    assert not at.exception, at.exception
+    assert any("Deleted **mine-1**" in s.value for s in at.success)
+    assert sorted(p.name for p in mine.iterdir()) == ["CON"]
+    assert not [b for b in at.button if b.key and b.key.startswith("train_delete_model_")]
+
+
 def test_forced_nan_shows_divergence_and_saves_nothing(at, dirs):
     _, mine = dirs
     configure(at, lr=1e12, schedule="constant", epochs=1).button(key=START).click().run()

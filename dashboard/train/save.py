@@ -12,7 +12,9 @@ import streamlit as st
 
 from .. import session_keys
 from ..training.job import TrainingJob
-from ..training.save import NAME_RULE, ModelExistsError, model_exists, user_model_path, validate_name
+from ..training.save import (
+    NAME_RULE, ModelExistsError, may_replace, model_exists, user_model_path, validate_name,
+)
 from .jobs import find_job
 from .state import TrainState
 
@@ -45,8 +47,13 @@ def _save(job_id: str, name: str, overwrite: bool) -> None:
             raise ModelExistsError(name)
         folder = job.save(name, overwrite=overwrite)
     except ModelExistsError:  # found before writing, or saved meanwhile by another session (any replica)
-        state.save_confirm = name
-        state.save_msg = ("warning", f"A model named **{name}** already exists. Replace it?")
+        if may_replace(name, state.session_id(), job.models_root):
+            state.save_confirm = name
+            state.save_msg = ("warning", f"A model named **{name}** already exists. Replace it?")
+        else:
+            state.save_msg = ("warning", f"A model named **{name}** already exists, saved by another session "
+                                         "(or shipped with the app), so it cannot be replaced from here; "
+                                         "choose another name.")
         return
     except (ValueError, FileExistsError) as e:  # the messages name no server path (training/save.py)
         state.save_msg = ("error", str(e))

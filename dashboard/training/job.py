@@ -369,7 +369,8 @@ class TrainingJob:
         On an error nothing is written and the model is kept, to try again."""
         with self._lock:
             replay = (list(self._latents), self._labels)
-        folder = save_user_model(self, name, overwrite=overwrite, models_root=self.models_root, replay=replay)
+        folder = save_user_model(self, name, overwrite=overwrite, models_root=self.models_root, replay=replay,
+                                 owner=self.session_id)
         with self._lock:
             self._saved_to = str(folder)
         self.release_model("saved")

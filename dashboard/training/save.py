@@ -3,11 +3,13 @@
 A user's model goes to models/<name>/ (save_user_model); a run whose page went away, or whose server is
 shutting down, keeps its last completed epoch in models/_recovered/<time>/ (save_recovered). pretrained/ is
 never written, nor anything through a symbolic link; a model over vae_core.budget's limits is refused.
+A model saved from the app records its session (owner_tag): only that session may replace or delete it.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import itertools
 import logging
 import os
@@ -19,7 +21,9 @@ import torch
 
 from vae_core import settings
 from vae_core.budget import check_budget
-from vae_core.checkpoint import CONFIG_NAME, WEIGHTS_NAME, CheckpointError, is_checkpoint_folder, save_checkpoint
+from vae_core.checkpoint import (
+    CONFIG_NAME, WEIGHTS_NAME, CheckpointError, is_checkpoint_folder, read_config, save_checkpoint,
+)
 from vae_core.config import VAEConfig
 from vae_core.data import Dataset
 from vae_core.model import VAE
@@ -32,6 +36,7 @@ from . import publish
 RECOVERED = paths.RECOVERED
 NAME_RE = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 NAME_RULE = "1 to 64 characters, each a letter, digit, '-' or '_'"
+OWNER_KEY = "saved_by"  # config.json: owner_tag() of the session that saved the model from the app
 
 log = logging.getLogger(__name__)
 
@@ -51,6 +56,14 @@ def train_command(model_cfg: VAEConfig, cfg: TrainConfig) -> str:
 
 class ModelExistsError(FileExistsError):
     """models/<name> exists and overwrite was not asked for."""
+
+
+class NotYoursError(ValueError):
+    """models/<name> was not saved by this session, which may therefore not replace or delete it."""
+
+    def __init__(self, name: str):
+        super().__init__(f"the model {name!r} was saved by another session (or outside this app), so only it may "
+                         "replace or delete it; choose another name")
 
 
 class SaveError(ValueError):
@@ -95,12 +108,15 @@ def save_user_model(
     data: Dataset | None = None,
     meta: dict | None = None,
     replay: tuple[list, object] | None = None,
+    owner: str | None = None,
 ) -> Path:
     """Save a trained model as a regular checkpoint folder models/<name>/ (config, metrics, training curves).
 
     result: a finished TrainingJob (everything is taken from it), a TrainResult (give train_cfg and data for
     the metadata) or a bare VAE (meta as given). replay: (latent snapshots, labels) written beside the model
-    (vae_core.replay), part of the same save. The name must match ^[A-Za-z0-9_-]{1,64}$ (ValueError
+    (vae_core.replay), part of the same save. owner: the saving session's id, recorded (as owner_tag) in
+    config.json's "saved_by"; with it, only a model that session saved may be replaced (NotYoursError
+    otherwise). The name must match ^[A-Za-z0-9_-]{1,64}$ (ValueError
     otherwise); an existing model is replaced only with overwrite=True (ModelExistsError otherwise).
     pretrained/ is never written, nor anything through a link, nor over a folder that is not a checkpoint.
     The folder is written under a hidden name beside its target and renamed into place (publish.py): no reader
@@ -136,6 +152,10 @@ def save_user_model(
     if folder.exists() and not is_checkpoint_folder(folder):
         raise ValueError(f"models/{folder.name} holds other files, not a saved model, so it is not replaced; "
                          "choose another name")
+    if owner is not None:
+        if folder.exists() and not may_replace(folder.name, owner, models_root):
+            raise NotYoursError(folder.name)
+        meta = {**(meta or {}), OWNER_KEY: owner_tag(owner)}
     try:
         with publish.stage(folder.parent, folder.name) as staging:
             written = save_checkpoint(model, staging / folder.name, meta)
@@ -163,6 +183,49 @@ def _why(e: Exception) -> str:
         return e.reason
     text = str(e).strip().splitlines()[0] if str(e).strip() else ""
     return f"{type(e).__name__}: {paths.hide_paths(text)[:160]}" if text else type(e).__name__
+
+
+def owner_tag(session_id: str) -> str:
+    """What config.json records of the saving session: a hash, so that no session id is ever shown."""
+    return hashlib.sha256(f"latent-explorer session {session_id}".encode()).hexdigest()[:32]
+
+
+def saved_by(folder: Path) -> str | None:
+    try:
+        tag = read_config(folder).get(OWNER_KEY)
+    except (CheckpointError, OSError):
+        return None
+    return tag if isinstance(tag, str) else None
+
+
+def may_replace(name: str, owner: str, models_root: str | os.PathLike | None = None) -> bool:
+    """Whether the session `owner` saved models/<name> (or there is no such model): only then may it replace
+    or delete it. Models saved by the command line, recovered ones and the shipped ones are nobody's."""
+    folder = user_model_path(name, models_root)
+    return not folder.exists() or (is_checkpoint_folder(folder) and saved_by(folder) == owner_tag(owner))
+
+
+def own_models(owner: str, models_root: str | os.PathLike | None = None) -> list[str]:
+    """The names of the models in models/ that the session `owner` saved, sorted."""
+    root, tag = Path(models_root or paths.models_dir()), owner_tag(owner)
+    try:
+        folders = [p for p in root.iterdir() if NAME_RE.fullmatch(p.name) and p.name.lower() != RECOVERED]
+    except OSError:
+        return []
+    return sorted(p.name for p in folders if is_checkpoint_folder(p) and saved_by(p) == tag)
+
+
+def delete_user_model(name: str, owner: str, models_root: str | os.PathLike | None = None) -> None:
+    """Delete models/<name>, which the session `owner` saved (NotYoursError otherwise; ValueError when there is
+    no such model). It leaves the listing at once (renamed to a hidden name), then its files go."""
+    folder = user_model_path(name, models_root)
+    _refuse_pretrained(folder)
+    if folder.is_symlink() or not folder.is_dir():
+        raise ValueError(f"there is no model named {folder.name!r} in models/")
+    if not may_replace(folder.name, owner, models_root):
+        raise NotYoursError(folder.name)
+    with publish.stage(folder.parent, folder.name) as staging:
+        os.rename(folder, staging / "deleted")
 
 
 def is_checkpoint(folder: str | os.PathLike) -> bool:
