@@ -2,6 +2,7 @@
 
     job.py            a training as the page sees it: progress, Stop, heartbeat, outcome
     snapshot.py       JobSnapshot: a consistent copy of a job's state, what the page draws
+    step_history.py   per-step metrics in bounded memory: every step, then means of equal blocks
     registry.py       every job of this process by session, and how many may run at once
     save.py           the save rules: models/<name>/, models/_recovered/, names, what is refused
     publish.py        a folder staged beside its target, then renamed into place: one writer per name

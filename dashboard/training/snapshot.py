@@ -26,7 +26,7 @@ class JobSnapshot:
     total_steps: int
     elapsed: float  # seconds since training started (loading data excluded)
     eta: float | None  # seconds left, None until a step has run
-    steps: dict  # {"step": [...], "loss": [...], "recon": [...], "kl": [...]} one entry per step
+    steps: dict  # {"step": [...], "loss": [...], ...}: every step, or on long runs block means (step_history.py)
     epoch_metrics: list  # EpochMetrics as dicts, one per completed epoch
     latents: list  # LatentSnapshot, epoch 0 first
     labels: np.ndarray | None  # int64 [N] labels of the snapshot subset
