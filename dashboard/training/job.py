@@ -327,6 +327,7 @@ class TrainingJob:
                 labels=self._labels, class_names=CLASS_NAMES.get(self.train_cfg.dataset, ()),
                 dataset=self.train_cfg.dataset, model_cfg=self.model_cfg, train_cfg=self.train_cfg,
                 recovered_to=self._recovered_to, saved_to=self._saved_to, released=self._released,
+                steps_stride=self._steps.stride,
             )
 
     # --- memory ------------------------------------------------------------------------------

@@ -36,6 +36,7 @@ class JobSnapshot:
     train_cfg: TrainConfig
     recovered_to: str | None  # folder of the heartbeat save, if one was made
     saved_to: str | None  # the last folder save() wrote
+    steps_stride: int = 1  # steps per point of `steps` (1 until a long run's history is merged)
     released: str | None = None  # why the model is no longer held ("saved", "abandoned", ...), None while it is
 
     @property
