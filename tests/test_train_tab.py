@@ -33,7 +33,7 @@ from dashboard.training.job import TrainingJob  # noqa: E402
 from dashboard.training.registry import registry, reset_registry  # noqa: E402
 from dashboard.training.time_format import format_seconds  # noqa: E402
 from factories import tiny_checkpoint  # noqa: E402
-from vae_core import VAEConfig  # noqa: E402
+from vae_core import VAE, VAEConfig, save_checkpoint  # noqa: E402
 from vae_core.callbacks import Callback  # noqa: E402
 from vae_core.replay import read_replay  # noqa: E402
 from vae_core.train_config import TrainConfig  # noqa: E402
@@ -258,6 +258,61 @@ def test_invalid_name_is_refused(at, dirs):
     assert [p.name for p in mine.iterdir()] == []
 
 
+def test_a_save_that_cannot_be_written_is_one_line_and_the_run_can_be_saved_again(at, dirs, monkeypatch):
+    """The safetensors writer failing (a full disk) is one line under the form, not an app error; the run and
+    its form stay, nothing is left in models/, and the next Save works."""
+    from safetensors import SafetensorError
+
+    import vae_core.checkpoint
+
+    _, mine = dirs
+    configure(at, epochs=1).button(key=START).click().run()
+    run_until_done(at)
+
+    def full(*args, **kwargs):
+        raise SafetensorError("Error while serializing: I/O error: No space left on device (os error 28)")
+
+    writer = vae_core.checkpoint.save_file
+    monkeypatch.setattr(vae_core.checkpoint, "save_file", full)
+    at.text_input(key="train_save_name").set_value("full-disk")
+    at.button(key=SAVE).click().run()
+    assert not at.exception, at.exception
+    (line,) = [e.value for e in at.error]
+    assert "could not be written" in line and "No space left on device" in line and str(mine) not in line
+    assert list(mine.iterdir()) == []
+    monkeypatch.setattr(vae_core.checkpoint, "save_file", writer)  # (undo() would drop the dirs fixture's too)
+    at.button(key=SAVE).click().run()
+    assert any("Saved as **full-disk**" in s.value for s in at.success)
+
+
+def test_another_sessions_model_is_not_replaced_and_ones_own_can_be_deleted(at, dirs):
+    """A name another session saved is refused without a Replace button, its model left as it was; this
+    session's own saved model is listed with Delete, which asks first; others' models are not listed."""
+    _, mine = dirs
+    save_checkpoint(VAE(VAEConfig(hidden=(16,))), mine / "CON")  # not this session's (test_model_saves: a session's)
+    theirs = (mine / "CON" / "model.safetensors").read_bytes()
+    configure(at, epochs=1).button(key=START).click().run()
+    run_until_done(at)
+    at.text_input(key="train_save_name").set_value("CON")
+    at.button(key=SAVE).click().run()
+    assert any("saved by another session" in w.value for w in at.warning)
+    assert not [b for b in at.button if b.key == "train_save_replace"]
+    assert (mine / "CON" / "model.safetensors").read_bytes() == theirs
+    at.text_input(key="train_save_name").set_value("mine-1")
+    at.button(key=SAVE).click().run()
+    assert any("Saved as **mine-1**" in s.value for s in at.success)
+    deletes = [b.key for b in at.button if b.key and b.key.startswith("train_delete_model_")]
+    assert deletes == ["train_delete_model_mine-1"]  # not CON: another session's
+    at.button(key="train_delete_model_mine-1").click().run()
+    assert any("Delete **mine-1** for good?" in w.value for w in at.warning)
+    assert (mine / "mine-1").is_dir()  # not before the confirm
+    at.button(key="train_delete_yes").click().run()
+    assert not at.exception, at.exception
+    assert any("Deleted **mine-1**" in s.value for s in at.success)
+    assert sorted(p.name for p in mine.iterdir()) == ["CON"]
+    assert not [b for b in at.button if b.key and b.key.startswith("train_delete_model_")]
+
+
 def test_forced_nan_shows_divergence_and_saves_nothing(at, dirs):
     _, mine = dirs
     configure(at, lr=1e12, schedule="constant", epochs=1).button(key=START).click().run()
@@ -286,6 +341,28 @@ def test_bad_settings_and_second_job_are_refused(at, dirs):
         other.stop()
         gate.set()
         other.wait(30)
+
+
+def test_a_ray_address_with_no_cluster_is_one_line_and_the_form_comes_back(at, dirs, monkeypatch):
+    """RAY_ADDRESS naming a port where nothing listens: Start answers within seconds with one line naming the
+    address, no job is left behind and the form is usable again (Ray itself would retry for minutes)."""
+    pytest.importorskip("ray", reason="Ray is optional (requirements-ray.txt)")
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        address = f"127.0.0.1:{s.getsockname()[1]}"
+    monkeypatch.setenv("RAY_ADDRESS", address)
+    configure(at, epochs=1)
+    t0 = time.monotonic()
+    at.button(key=START).click().run(timeout=60)
+    took = time.monotonic() - t0
+    assert not at.exception, at.exception
+    (line,) = [e.value for e in at.error if "does not answer" in e.value]
+    assert f"the Ray cluster at {address} does not answer" in line and "\n" not in line
+    assert took < 15, took  # the probe's bound (3 s) and the page's run, on a busy machine
+    assert registry().job_for(at.session_state["train_session_id"]) is None
+    assert not at.button(key=START).disabled
 
 
 def test_stop_button(at):

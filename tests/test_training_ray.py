@@ -101,3 +101,58 @@ def test_a_lost_actor_is_one_message_and_the_last_epoch_is_kept(cluster, mnist, 
     s = job.snapshot()
     assert s.stop_reason == "crash" and s.epochs_completed >= 1 and s.can_save
     assert "Ray worker running it was lost" in s.message and "is kept" in s.message
+
+
+def test_a_cluster_slow_to_answer_holds_up_no_other_session(tmp_path, monkeypatch):
+    """A port that accepts but never answers as Ray: the start gives up after its bound with one line, and
+    meanwhile another session's look-ups (what its Train tab renders) return at once: the registry's lock is
+    not held while connecting."""
+    import socket
+    import threading
+
+    from dashboard.training.registry import JobRegistry
+
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen()
+    entered, released = threading.Event(), threading.Event()
+
+    def never_answers(*args, **kwargs):  # what ray.init does against a cluster that does not answer
+        entered.set()
+        released.wait(60)
+        raise ConnectionError("gave up")
+
+    monkeypatch.setattr(ray, "init", never_answers)
+    monkeypatch.setattr(ray, "is_initialized", lambda: False)
+    monkeypatch.setenv("RAY_ADDRESS", f"127.0.0.1:{listener.getsockname()[1]}")
+    monkeypatch.setenv("VAE_RAY_CONNECT_S", "3")
+    reg = JobRegistry(max_jobs=1)
+    outcome: list = []
+
+    def start():
+        t0 = time.monotonic()
+        try:
+            reg.start("a", tiny_cfg(), tcfg(), models_root=tmp_path, heartbeat_timeout=UNWATCHED)
+            outcome.append(("started", time.monotonic() - t0))
+        except Exception as e:  # noqa: BLE001
+            outcome.append((str(e), time.monotonic() - t0))
+
+    starter = threading.Thread(target=start, daemon=True)
+    try:
+        starter.start()
+        assert entered.wait(10), "the start never tried to connect"
+        seen = threading.Event()
+        threading.Thread(target=lambda: (reg.job_for("b"), reg.running_jobs(), seen.set()), daemon=True).start()
+        assert seen.wait(1.0), "another session's look-up waited on the connecting start"
+        starter.join(30)
+        assert outcome, "the start did not give up within its bound"
+        (message, took), = outcome
+        assert "does not answer" in message and "no reply within 3 s" in message, message
+        assert took < 10, took
+        assert reg.job_for("a") is None
+    finally:
+        released.set()
+        listener.close()
+        cluster = sys.modules.get("dashboard.training.cluster")
+        if cluster is not None and cluster._init_thread is not None:
+            cluster._init_thread.join(5)

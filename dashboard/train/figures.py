@@ -80,10 +80,11 @@ TRAIN_LOSS = "train: recon + β·KL, the objective (per step, smoothed)"
 TEST_LOSS = "test: recon + KL, the −ELBO (per epoch)"
 
 
-def _curves(steps: dict) -> dict:
-    """The per-step curves as plotted: a trailing mean over up to 100 steps (1/40 of the run)."""
+def _curves(steps: dict, stride: int = 1) -> dict:
+    """The per-step curves as plotted: a trailing mean over up to 100 steps (1/40 of the run). stride: steps
+    per point, where each point is already the mean of that many (a long run's StepHistory)."""
     n = len(steps.get("step", []))
-    window = min(100.0, max(1.0, n / 40))
+    window = max(1.0, min(100.0, max(1.0, n * stride / 40)) / stride)
     return {k: smooth(steps.get(k, []), window) for k in ("loss", "recon", "kl")}
 
 
@@ -96,10 +97,10 @@ def _padded(values: list, pad: float, floor: float | None = None) -> tuple[float
     return (lo if floor is not None else lo - margin, hi + margin)
 
 
-def y_ranges(steps: dict, epoch_metrics: list) -> tuple[tuple | None, tuple | None]:
+def y_ranges(steps: dict, epoch_metrics: list, stride: int = 1) -> tuple[tuple | None, tuple | None]:
     """(loss panel, KL panel) y ranges that show a run's curves and test points. The first steps (about 550
     nats) would squash the rest: past 40 steps the curves count from the first quarter of the steps on."""
-    curves = _curves(steps)
+    curves = _curves(steps, stride)
     n = len(curves["loss"])
     tail = slice(n // 4, None) if n >= 40 else slice(None)
     ep = [e for e in epoch_metrics or [] if isinstance(e, dict) and "test_loss" in e]
@@ -123,6 +124,7 @@ def loss_figure(
     total_steps: int | None = None,
     loss_range: tuple | None = None,
     kl_range: tuple | None = None,
+    step_stride: int = 1,
 ) -> go.Figure:
     """Two panels, both in nats per image against the training step:
     left the training objective (recon + beta KL) and the reconstruction term per step, smoothed, with the test
@@ -134,7 +136,7 @@ def loss_figure(
     x = np.asarray(steps.get("step", []), dtype=np.int64)
     n = len(x)
     idx = thin_index(n)
-    curves = _curves(steps)
+    curves = _curves(steps, step_stride)
     ep = [e for e in epoch_metrics or [] if isinstance(e, dict) and "test_loss" in e]
     ex = [int(e.get("step", 0)) for e in ep]
     hover = [f"epoch {e.get('epoch')}" for e in ep]
@@ -159,7 +161,7 @@ def loss_figure(
     ]
     # (double-click the chart to see everything, the first steps included)
     if loss_range is None and n >= 40:
-        loss_range = y_ranges(steps, ep)[0]
+        loss_range = y_ranges(steps, ep, step_stride)[0]
     xmax = total_steps or (int(x[-1]) if n else 1)
     layout = _two_panels()
     for name, rng in (("yaxis", loss_range), ("yaxis2", kl_range)):

@@ -14,6 +14,7 @@ from vae_core.train_config import TrainConfig
 from .. import paths
 from ..model.registry import DATASET_TITLES
 from ..training import speed
+from ..training.cluster import ClusterUnavailableError
 from ..training.registry import JobLimitError, registry
 from ..training.save import train_command
 from .state import TrainState
@@ -119,7 +120,7 @@ def _on_start() -> None:
     except JobLimitError as e:
         state.notice = ("warning", str(e))
         return
-    except ValueError as e:
+    except (ValueError, ClusterUnavailableError) as e:
         state.notice = ("error", f"Cannot start: {e}")
         return
     state.job_id = job.job_id

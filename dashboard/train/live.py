@@ -64,7 +64,8 @@ def live_view(job_id: str, owner: bool) -> None:
                        disabled=s.stop_reason is not None)
     else:
         head[1].caption("watching, read-only")
-    st.plotly_chart(loss_figure(s.steps, s.epoch_metrics, total_steps=s.total_steps), key=state.key("live_loss"),
+    st.plotly_chart(loss_figure(s.steps, s.epoch_metrics, total_steps=s.total_steps, step_stride=s.steps_stride),
+                    key=state.key("live_loss"),
                     config={"displaylogo": False})
     latent_panel(ReplayData.of_job(s), -1, state.key("live_latent"))
 

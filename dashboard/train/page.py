@@ -16,6 +16,7 @@ from ..training.registry import registry
 from .compare import compare_section
 from .form import init_settings, settings_form
 from .live import POLL_S, finished_view, live_view, progress_text
+from .own_models import own_models_section
 from .state import TrainState
 
 HELP = f"""
@@ -72,5 +73,6 @@ def render(active=None) -> None:
         else:
             st.info("Choose a preset (or your own settings) and press **Start training**. The loss curves and "
                     "the latent space will appear here as the model learns.")
+    own_models_section()
     st.divider()
     compare_section()

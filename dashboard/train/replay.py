@@ -31,11 +31,12 @@ class ReplayData:
     steps: dict | None = None  # the loss curves drawn beside the replay, when there are any
     epoch_metrics: list = field(default_factory=list)
     total_steps: int | None = None
+    steps_stride: int = 1  # steps per point of `steps` (a long run's history, training/step_history.py)
 
     @classmethod
     def of_job(cls, s: JobSnapshot) -> ReplayData:
         return cls(s.job_id, s.latents, s.labels, s.class_names, s.model_cfg.latent_dim == 1, s.steps,
-                   s.epoch_metrics, s.total_steps)
+                   s.epoch_metrics, s.total_steps, s.steps_stride)
 
 
 def _epoch_view(r: ReplayData, index: int) -> tuple[go.Figure, str]:
@@ -105,6 +106,7 @@ def _replay_frame(r: ReplayData, key: str, charts: str, playing: bool) -> None:
         marker = None
         if 0 < epoch <= len(r.epoch_metrics):
             marker = int(r.epoch_metrics[epoch - 1]["step"])
-        st.plotly_chart(loss_figure(r.steps, r.epoch_metrics, marker_step=marker, total_steps=r.total_steps),
+        st.plotly_chart(loss_figure(r.steps, r.epoch_metrics, marker_step=marker, total_steps=r.total_steps,
+                                    step_stride=r.steps_stride),
                         key=f"{charts}_loss", config={"displaylogo": False})
     latent_panel(r, index, f"{charts}_latent")

@@ -10,11 +10,16 @@ from pathlib import Path
 
 import streamlit as st
 
-from vae_core.replay import write_replay
-
 from .. import session_keys
 from ..training.job import TrainingJob
-from ..training.save import NAME_RULE, model_exists, user_model_path, validate_name
+from ..training.save import (
+    NAME_RULE,
+    ModelExistsError,
+    may_replace,
+    model_exists,
+    user_model_path,
+    validate_name,
+)
 from .jobs import find_job
 from .state import TrainState
 
@@ -44,11 +49,17 @@ def _save(job_id: str, name: str, overwrite: bool) -> None:
             _saved(done)  # a second submit of the same save (Enter, then a click) is that save, not a clash
             return
         if not overwrite and model_exists(name, job.models_root):
+            raise ModelExistsError(name)
+        folder = job.save(name, overwrite=overwrite)
+    except ModelExistsError:  # found before writing, or saved meanwhile by another session (any replica)
+        if may_replace(name, state.session_id(), job.models_root):
             state.save_confirm = name
             state.save_msg = ("warning", f"A model named **{name}** already exists. Replace it?")
-            return
-        folder = job.save(name, overwrite=overwrite)
-        _store_replay(job, folder)
+        else:
+            state.save_msg = ("warning", f"A model named **{name}** already exists, saved by another session "
+                                         "(or shipped with the app), so it cannot be replaced from here; "
+                                         "choose another name.")
+        return
     except (ValueError, FileExistsError) as e:  # the messages name no server path (training/save.py)
         state.save_msg = ("error", str(e))
         return
@@ -58,18 +69,6 @@ def _save(job_id: str, name: str, overwrite: bool) -> None:
                                          f"{e.strerror or 'a file system error'}); nothing was changed.")
         return
     _saved(folder)
-
-
-def _store_replay(job: TrainingJob, folder) -> None:
-    """The run's per-epoch maps and samples beside the saved checkpoint, for Compare's replay. The model is
-    saved either way: a replay that cannot be written is logged, and the model simply has none."""
-    s = job.snapshot()
-    if not s.latents or s.labels is None:
-        return
-    try:
-        write_replay(folder, s.latents, s.labels)
-    except (OSError, ValueError):
-        log.exception("writing the replay of %s failed", folder)
 
 
 def _on_save(job_id: str) -> None:

@@ -21,6 +21,8 @@ DEFAULTS: dict = {
     "save_msg": None,  # (st function name, text) under the save form
     "save_confirm": None,  # the name a "Replace it?" waits on
     "saved_folder": None,  # the folder saved last: "Explore it now" selects it
+    "delete_confirm": None,  # the name of this session's model a "Delete it?" waits on
+    "delete_msg": None,  # (st function name, text) under this session's saved models
     "save_name": "",  # the save form's name field (a widget)
     "compare_z": None,  # the ★ both compared models decode, [d] floats
     "compare_z_from": "",  # where that ★ came from, in words

@@ -38,7 +38,9 @@ tab only after it is saved and picked in that session's own model list.
 Outcomes. status "completed" or "stopped": the model (weights of the last completed epoch) can be saved with
 save.save_user_model() into models/<name>/. "diverged": a plain message with advice, and nothing is saved.
 
-Memory. A finished job lets go of its model (the weights, up to vae_core.budget.MAX_PARAMETERS floats) as soon
+Memory. The per-step curves are a StepHistory (step_history.py): every step up to MAX_POINTS, then means of
+equal blocks of steps, so a job's memory and each poll's copy stay bounded however many steps a run takes.
+A finished job lets go of its model (the weights, up to vae_core.budget.MAX_PARAMETERS floats) as soon
 as nobody can want it any more: once it is saved (by the user, or to models/_recovered/), when the run
 diverged or failed, and when its page has not come back for VAE_TRAIN_KEEP_S seconds (default 600: the
 Train tab touches a finished job on every visit and every 30 s while it stays open). The curves and latent
@@ -86,6 +88,7 @@ from .protocol import (
 )
 from .save import save_recovered, save_user_model, train_command
 from .snapshot import JobSnapshot
+from .step_history import StepHistory
 
 UNATTENDED = ("heartbeat", "shutdown")  # stop reasons after which the last completed epoch goes to models/_recovered
 
@@ -136,7 +139,7 @@ class TrainingJob:
         self._state, self._message, self._stop_reason = "starting", "", None
         self._epoch = self._epochs_completed = self._step = self._total_steps = 0
         self._elapsed, self._t0 = 0.0, None
-        self._steps: dict[str, list] = {"step": [], "epoch": [], "loss": [], "recon": [], "kl": []}
+        self._steps = StepHistory()  # bounded however long the run: its curves as the page draws them
         self._epoch_metrics: list[dict] = []
         self._latents: list[LatentSnapshot] = []
         self._labels: np.ndarray | None = None
@@ -209,11 +212,7 @@ class TrainingJob:
                 self._latents.append(msg.snapshot)
             elif isinstance(msg, Steps):
                 for row in msg.rows:
-                    self._steps["step"].append(row.step)
-                    self._steps["epoch"].append(row.epoch)
-                    self._steps["loss"].append(row.loss)
-                    self._steps["recon"].append(row.recon)
-                    self._steps["kl"].append(row.kl)
+                    self._steps.add(row.step, row.epoch, row.loss, row.recon, row.kl)
                     self._step, self._epoch, self._elapsed = row.step, row.epoch, row.elapsed
             elif isinstance(msg, EpochEnded):
                 self._epoch_metrics.append(msg.metrics)
@@ -252,8 +251,7 @@ class TrainingJob:
                 self._fail(f"Training failed: {why.rstrip('.')}.")
                 return
             with self._lock:
-                keys = list(self._steps)
-                history = {"steps": [dict(zip(keys, row)) for row in zip(*self._steps.values())],
+                history = {"steps": self._steps.rows(),
                            "epochs": list(self._epoch_metrics)}
             if why is not None:
                 with self._lock:
@@ -331,7 +329,7 @@ class TrainingJob:
             eta = None
             if step > 0 and total and not self.done:
                 eta = self._elapsed / step * (total - step)  # the mean pace so far, evaluation included
-            steps = {k: list(v) for k, v in self._steps.items()}
+            steps = self._steps.columns()  # at most StepHistory's MAX_POINTS + 1 points, whatever the run's length
             return JobSnapshot(
                 job_id=self.job_id, session_id=self.session_id, state=self._state, message=self._message,
                 stop_reason=self._stop_reason, epoch=self._epoch, epochs=self.train_cfg.epochs,
@@ -340,6 +338,7 @@ class TrainingJob:
                 labels=self._labels, class_names=CLASS_NAMES.get(self.train_cfg.dataset, ()),
                 dataset=self.train_cfg.dataset, model_cfg=self.model_cfg, train_cfg=self.train_cfg,
                 recovered_to=self._recovered_to, saved_to=self._saved_to, released=self._released,
+                steps_stride=self._steps.stride,
             )
 
     # --- memory ------------------------------------------------------------------------------
@@ -376,8 +375,12 @@ class TrainingJob:
         return self.result.model, self._meta(self.result)
 
     def save(self, name: str, overwrite: bool = False) -> Path:
-        """Save the finished job's model as models/<name> (see save_user_model), then let go of it."""
-        folder = save_user_model(self, name, overwrite=overwrite, models_root=self.models_root)
+        """Save the finished job's model as models/<name> with its replay (see save_user_model), then let go of it.
+        On an error nothing is written and the model is kept, to try again."""
+        with self._lock:
+            replay = (list(self._latents), self._labels)
+        folder = save_user_model(self, name, overwrite=overwrite, models_root=self.models_root, replay=replay,
+                                 owner=self.session_id)
         with self._lock:
             self._saved_to = str(folder)
         self.release_model("saved")

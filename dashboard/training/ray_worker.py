@@ -19,31 +19,16 @@ import os
 import threading
 import time
 from collections.abc import Callable
-from pathlib import Path
 
 import ray
 
-from .env import ray_address
+from .cluster import connect
 from .priority import lower_priority
 from .protocol import FINAL, STOP_GRACE_S, Message, WorkerSpec
 from .run import run_training
 
 POLL_S = 0.2  # seconds between two drains of the actor's messages (the page polls once a second)
 ACTOR_CPUS = 1  # what the cluster reserves for one training
-
-
-REPO_ROOT = Path(__file__).resolve().parents[2]
-# What a node needs to run a training: the code and the bundled data (vae_core reads data/<name>/), not the rest.
-SHIPPED_EXCLUDES = [".git", "models", "test-output", "docs", "pretrained", "bench", "tests", "*.png", "__pycache__"]
-
-
-def _connect() -> None:
-    if not ray.is_initialized():
-        # The repository's code and bundled data go to the cluster with the job (runtime_env working_dir), so
-        # a node needs only the same Python packages (requirements-ray.txt). log_to_driver off: the actors'
-        # output stays in the cluster's logs, not in the web server's.
-        ray.init(address=ray_address(), log_to_driver=False, ignore_reinit_error=True,
-                 runtime_env={"working_dir": str(REPO_ROOT), "excludes": SHIPPED_EXCLUDES})
 
 
 @ray.remote(num_cpus=ACTOR_CPUS, max_restarts=0)
@@ -95,7 +80,7 @@ class RayWorker:
         self.lost: str | None = None  # why the actor went away without a last message, when it did
 
     def start(self) -> RayWorker:
-        _connect()
+        connect()  # normally done already, outside the registry's lock (registry.start)
         self._actor = TrainingActor.remote(self.spec)
         threading.Thread(target=self._poll, name="vae-train-ray-poll", daemon=True).start()
         return self

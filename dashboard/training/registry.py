@@ -13,7 +13,8 @@ from vae_core.budget import check_budget
 from vae_core.config import VAEConfig
 from vae_core.train_config import TrainConfig
 
-from .env import keep_unsaved_default, max_jobs_default
+from . import cluster
+from .env import keep_unsaved_default, max_jobs_default, ray_address
 from .job import TrainingJob
 
 EXIT_WAIT_S = 15.0  # at most this long, at exit, for a stopped job to end its step and save
@@ -51,7 +52,10 @@ class JobRegistry:
                 job.release_model("abandoned")
 
     def start(self, session_id: str, model_cfg: VAEConfig, train_cfg: TrainConfig, **job_kwargs) -> TrainingJob:
-        """Start a job for the session; JobLimitError when the session or the machine is busy."""
+        """Start a job for the session; JobLimitError when the session or the machine is busy,
+        cluster.ClusterUnavailableError when RAY_ADDRESS names a cluster that does not answer."""
+        if ray_address():
+            cluster.connect()  # bounded, and outside the lock: a dead cluster never holds up the other sessions
         with self._lock:
             self._prune()
             mine = self._jobs.get(session_id)

@@ -30,6 +30,7 @@ from .protocol import (
     Steps,
     WorkerSpec,
 )
+from .step_history import StepHistory
 
 Send = Callable[[Message], None]
 
@@ -47,6 +48,7 @@ class _Reporter(Callback):
     def __init__(self, send: Send, stop_event, snapshot: Callable):
         self._send, self.stop_event, self.snapshot = send, stop_event, snapshot
         self.rows: list[StepRow] = []
+        self.history = StepHistory()  # what Done carries: bounded, not vae_core's row of every step
         self._lock = threading.Lock()  # one message at a time on the pipe, from the loop or the ticker
         self._closed = threading.Event()
         threading.Thread(target=self._tick, name="vae-train-steps", daemon=True).start()
@@ -75,6 +77,7 @@ class _Reporter(Callback):
     def on_step(self, m) -> None:
         with self._lock:
             self.rows.append(StepRow(m.step, m.epoch, m.loss, m.recon, m.kl, m.elapsed))
+        self.history.add(m.step, m.epoch, m.loss, m.recon, m.kl)
 
     def on_epoch_end(self, m, model) -> None:
         self._flush()
@@ -109,7 +112,9 @@ def run_training(spec: WorkerSpec, send: Send, stop_event) -> None:
             result = train(spec.model_cfg, cfg, [reporter, *spec.callbacks], data)
         finally:
             reporter.close()
-        send(Done(result.status, result.message, result.epochs_completed, result.history, result.seconds,
+        history = {"steps": reporter.history.rows(), "epochs": result.history["epochs"]}
+        del result.history["steps"]  # every step's row: not kept, nor pickled to the parent
+        send(Done(result.status, result.message, result.epochs_completed, history, result.seconds,
                   result.precision, _weights(result.model)))
     except BaseException as e:  # noqa: BLE001  (the parent must hear why, whatever it was)
         try:

@@ -26,7 +26,7 @@ class JobSnapshot:
     total_steps: int
     elapsed: float  # seconds since training started (loading data excluded)
     eta: float | None  # seconds left, None until a step has run
-    steps: dict  # {"step": [...], "loss": [...], "recon": [...], "kl": [...]} one entry per step
+    steps: dict  # {"step": [...], "loss": [...], ...}: every step, or on long runs block means (step_history.py)
     epoch_metrics: list  # EpochMetrics as dicts, one per completed epoch
     latents: list  # LatentSnapshot, epoch 0 first
     labels: np.ndarray | None  # int64 [N] labels of the snapshot subset
@@ -36,6 +36,7 @@ class JobSnapshot:
     train_cfg: TrainConfig
     recovered_to: str | None  # folder of the heartbeat save, if one was made
     saved_to: str | None  # the last folder save() wrote
+    steps_stride: int = 1  # steps per point of `steps` (1 until a long run's history is merged)
     released: str | None = None  # why the model is no longer held ("saved", "abandoned", ...), None while it is
 
     @property
