@@ -21,33 +21,13 @@ step and the model of its last completed epoch is saved to models/_recovered/<ti
 when no epoch had completed). Read-only watchers from other sessions do not touch, so they keep nothing alive.
 The same happens to a running job when the server process exits (an atexit hook stops it and waits for it).
 
-Priority. The worker runs at nice VAE_TRAIN_NICE (Linux; at 19, the default, also SCHED_IDLE), and so do the
-OpenMP threads it starts, on every core but one (VAE_TRAIN_THREADS, local_worker.local_threads): the core
-left is the web server's (at nice 19 the worker is also kept off it: priority.keep_first_core_free), and
-the worker yields the others to the students' requests. The forkserver that forks the workers takes the same
-niceness before it imports PyTorch (forkserver_start.py), so no part of a training starts at the server's
-priority. In a process of its own it no longer holds the server's GIL, so the students' runs do not queue behind
-it (docs/benchmarks.md has the class's figures with a training running).
+Outcomes. "completed" or "stopped": the last completed epoch's model can be saved (save.save_user_model);
+"diverged": a plain message with advice, and nothing is saved.
 
-Jobs and sessions. A JobRegistry (registry.py, one per process) starts jobs and limits how many run at once
-(VAE_MAX_TRAINING_JOBS, default 1 per machine: training takes every core the server can spare). Each job
-belongs to the session id that started it; other sessions may watch a running job read-only but cannot stop or
-save it, and a job's model is never swapped into what another session explores: a model reaches the Explore
-tab only after it is saved and picked in that session's own model list.
-
-Outcomes. status "completed" or "stopped": the model (weights of the last completed epoch) can be saved with
-save.save_user_model() into models/<name>/. "diverged": a plain message with advice, and nothing is saved.
-
-Memory. The per-step curves are a StepHistory (step_history.py): every step up to MAX_POINTS, then means of
-equal blocks of steps, so a job's memory and each poll's copy stay bounded however many steps a run takes.
-A finished job lets go of its model (the weights, up to vae_core.budget.MAX_PARAMETERS floats) as soon
-as nobody can want it any more: once it is saved (by the user, or to models/_recovered/), when the run
-diverged or failed, and when its page has not come back for VAE_TRAIN_KEEP_S seconds (default 600: the
-Train tab touches a finished job on every visit and every 30 s while it stays open). The curves and latent
-snapshots stay, for the replay, until the registry forgets the job.
-
-Where models go: models/ in the repository (git-ignored), or LATENT_EXPLORER_MODELS_DIR when set (see
-dashboard/paths.py, which the model picker reads too). pretrained/ is never written.
+Memory. A finished job lets go of its model (up to vae_core.budget.MAX_PARAMETERS floats) once nobody can want it:
+saved, diverged or failed, or its page gone for VAE_TRAIN_KEEP_S seconds (default 600). The curves (bounded:
+step_history.py) and latent snapshots stay for the replay until the registry forgets the job. Where the worker
+runs and at what priority: local_worker.py and priority.py; who may watch, stop and save: registry.py and save.py.
 """
 
 from __future__ import annotations

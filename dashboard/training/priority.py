@@ -1,4 +1,12 @@
-"""A training worker's priority and cores (no imports beyond os): it yields to the web server's requests."""
+"""A training worker's priority and cores (no imports beyond os): it yields to the web server's requests.
+
+The worker runs at nice VAE_TRAIN_NICE (Linux; at 19, the default, also SCHED_IDLE), and so do the OpenMP threads
+it starts, on every core but one (VAE_TRAIN_THREADS, local_worker.local_threads): the core left is the web
+server's (at nice 19 the worker is also kept off it: keep_first_core_free). The forkserver that forks the workers
+takes the same niceness before it imports PyTorch (forkserver_start.py), so no part of a training starts at the
+server's priority; in a process of its own the worker does not hold the server's GIL either
+(docs/benchmarks.md has the class's figures with a training running).
+"""
 
 from __future__ import annotations
 

@@ -1,7 +1,10 @@
 """Every training job of this process, by session, and how many may run at once (VAE_MAX_TRAINING_JOBS).
 
 Each job belongs to the session id that started it; other sessions may watch a running job read-only but cannot
-stop or save it. At exit, running jobs are stopped and their last completed epoch goes to models/_recovered/.
+stop or save it, and a job's model is never swapped into what another session explores: it reaches Explore only
+once saved and picked in that session's own model list. By default one job runs per machine (training takes every
+core the server can spare). At exit, running jobs are stopped and their last completed epoch goes to
+models/_recovered/.
 """
 
 from __future__ import annotations
