@@ -73,12 +73,71 @@ def check_output_folder(folder: str | os.PathLike) -> None:
     """Refuse, before any work, a destination that is not ours to replace: a file, or a folder holding
     anything but a checkpoint (e.g. models/ with every saved model in it). New or empty folders are fine."""
     folder = Path(folder)
-    if folder.is_symlink() or (folder.exists() and not folder.is_dir()):
-        raise CheckpointError("exists and is not a folder; give a new folder or an existing checkpoint", folder)
-    if folder.is_dir() and any(folder.iterdir()) and not is_checkpoint_folder(folder):
+    try:
+        if folder.is_symlink() or (folder.exists() and not folder.is_dir()):
+            raise CheckpointError("exists and is not a folder; give a new folder or an existing checkpoint", folder)
+        occupied = folder.is_dir() and any(folder.iterdir())
+    except OSError as e:  # a name too long, a parent that cannot be searched
+        raise CheckpointError(f"cannot be used ({e.strerror or type(e).__name__})", folder) from None
+    if occupied and not is_checkpoint_folder(folder):
         raise CheckpointError(
             f"is a folder holding other files, not a checkpoint ({CONFIG_NAME} and {WEIGHTS_NAME} only); "
             "give a new folder, or an existing checkpoint to replace", folder)
+
+
+# save_checkpoint stages a sibling ".<name>.tmp-XXXXXXXX" and parks the old one as ".<name>.old-<pid>": the
+# name must leave room for those suffixes within the file system's limit on a name.
+STAGING_SUFFIX_BYTES = 24
+PRETRAINED_DIR = Path(__file__).resolve().parent.parent / "pretrained"  # the shipped models
+
+
+def inside_pretrained(folder: str | os.PathLike) -> bool:
+    """Whether folder is, or lies inside, the repository's pretrained/ (the shipped models)."""
+    target, pre = Path(os.path.abspath(folder)), PRETRAINED_DIR
+    target = Path(os.path.realpath(target.parent)) / target.name
+    return target == pre or pre in target.parents
+
+
+def check_output_writable(folder: str | os.PathLike, needed_bytes: int = 0) -> None:
+    """Refuse, before any work, a destination that cannot be written: a name too long for the file system, a
+    parent that is a file, a folder where nothing can be created (read-only, /proc), or a disk without room
+    for `needed_bytes`. A small trial file is written (and removed) in the nearest existing parent; nothing
+    else is created. CheckpointError (one line) otherwise."""
+    folder = Path(os.path.abspath(folder))
+    ancestor = folder.parent
+    while not os.path.lexists(ancestor) and ancestor != ancestor.parent:
+        ancestor = ancestor.parent
+    try:
+        name_max = os.pathconf(ancestor if ancestor.is_dir() else ancestor.parent, "PC_NAME_MAX")
+    except (OSError, ValueError):
+        name_max = 255
+    missing = folder.relative_to(ancestor).parts
+    for part in missing:
+        limit = name_max - (STAGING_SUFFIX_BYTES if part == folder.name else 0)
+        if len(os.fsencode(part)) > limit:
+            raise CheckpointError(f"has a name of {len(os.fsencode(part))} bytes; at most {limit} fit here "
+                                  f"(the file system allows {name_max})", folder)
+    if len(os.fsencode(str(folder))) + STAGING_SUFFIX_BYTES > 4000:
+        raise CheckpointError("is a path too long for the file system", folder)
+    if not ancestor.is_dir():
+        raise CheckpointError(f"cannot be created: {ancestor} is not a folder", folder)
+    try:
+        fd, probe = tempfile.mkstemp(prefix=".write-test-", dir=ancestor)
+        try:
+            with os.fdopen(fd, "wb") as f:
+                f.write(b"\0" * 4096)
+                f.flush()
+                os.fsync(f.fileno())
+        finally:
+            os.unlink(probe)
+    except OSError as e:
+        raise CheckpointError(f"cannot be written ({e.strerror or type(e).__name__} in {ancestor})", folder) from None
+    try:
+        free = shutil.disk_usage(ancestor).free
+    except OSError:
+        return
+    if free < needed_bytes:
+        raise CheckpointError(f"has no room: {free:,} bytes free, a checkpoint takes about {needed_bytes:,}", folder)
 
 
 def save_checkpoint(model: VAE, folder: str | os.PathLike, meta: dict | None = None) -> Path:

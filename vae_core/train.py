@@ -19,11 +19,19 @@ import time
 from dataclasses import asdict
 
 import torch
+from safetensors import SafetensorError
 
 from . import settings
-from .budget import check_budget
+from .budget import check_budget, parameter_count
 from .callbacks import Callback, EpochMetrics, StepMetrics, TrainResult
-from .checkpoint import CheckpointError, check_output_folder, save_checkpoint
+from .checkpoint import (
+    MAX_CONFIG_BYTES,
+    CheckpointError,
+    check_output_folder,
+    check_output_writable,
+    inside_pretrained,
+    save_checkpoint,
+)
 from .config import VAEConfig
 from .data import Dataset, DatasetError, load_dataset, to_float
 from .evaluate import evaluate_elbo
@@ -215,7 +223,38 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p = argparse.ArgumentParser(prog="python -m vae_core.train", description="Train a VAE on MNIST or Fashion-MNIST.")
     settings.add_arguments(p, settings.run_specs())  # every flag of the run, from its declaration
     p.add_argument("--out", default="models/latest", help="checkpoint folder to write")
+    p.add_argument("--replace-pretrained", action="store_true",
+                   help="allow --out to replace a shipped model in pretrained/ (scripts/train_pretrained.sh)")
     return p.parse_args(argv)
+
+
+REPLAY_BYTES_PER_EPOCH = 20_000  # replay.safetensors: ~15 KB a frame
+
+
+def checkpoint_bytes(model_cfg: VAEConfig, cfg: TrainConfig) -> int:
+    """About what writing --out takes at its largest: the new checkpoint staged beside the old one."""
+    one = 4 * parameter_count(model_cfg) + MAX_CONFIG_BYTES // 4 + REPLAY_BYTES_PER_EPOCH * (cfg.epochs + 1)
+    return 2 * one
+
+
+def check_out(args: argparse.Namespace, model_cfg: VAEConfig, cfg: TrainConfig) -> None:
+    """--out before the data is read and long before any training (CheckpointError): a folder of other files
+    (e.g. models/, all the saved models) or a file is refused and stays as it was; a shipped model is replaced
+    only with --replace-pretrained; and the folder must be writable, with room for the checkpoint."""
+    if inside_pretrained(args.out) and not args.replace_pretrained:
+        raise CheckpointError("is in pretrained/, the shipped models; give --replace-pretrained to replace one",
+                              args.out)
+    check_output_folder(args.out)
+    check_output_writable(args.out, checkpoint_bytes(model_cfg, cfg))
+
+
+def write_error(out: str, e: BaseException) -> str:
+    """One line for a failure while writing the checkpoint (--out changed under us, a full disk, a folder gone
+    read-only): what the command prints."""
+    if isinstance(e, CheckpointError):
+        return f"error: --out {e}"
+    why = e.strerror if isinstance(e, OSError) and e.strerror else (str(e).splitlines() or [type(e).__name__])[0]
+    return f"error: --out {out}: could not be written ({why[:200]})"
 
 
 def configs_from_args(args: argparse.Namespace) -> tuple[VAEConfig, TrainConfig]:
@@ -230,9 +269,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         model_cfg, cfg = configs_from_args(args)
         check_budget(model_cfg, cfg.batch_size)
-        # --out is checked before the data is read and long before any training: a folder of other files
-        # (e.g. models/, all the saved models) or a file is refused, and stays as it was.
-        check_output_folder(args.out)
+        check_out(args, model_cfg, cfg)
         pick_device(cfg.device)
         data = load_dataset(cfg.dataset, cfg.data_dir)
     except (ValueError, DatasetError) as e:
@@ -253,9 +290,9 @@ def main(argv: list[str] | None = None) -> int:
     callbacks = [bar, recorder, EpochCheckpointer(args.out, model_cfg, cfg, data, command, recorder)]
     try:
         result = train(model_cfg, cfg, callbacks, data)
-    except CheckpointError as e:  # --out changed under us (e.g. a file was put in it) between two epochs
+    except (CheckpointError, OSError, SafetensorError) as e:  # --out changed under us, or the disk filled up
         bar.close()
-        print(f"error: --out {e}", file=sys.stderr)
+        print(write_error(args.out, e), file=sys.stderr)
         return 1
     bar.close()
     if result.status == "diverged":
@@ -266,8 +303,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         save_checkpoint(result.model, args.out, checkpoint_meta(model_cfg, cfg, result, data, command))
         recorder.write(args.out)
-    except CheckpointError as e:
-        print(f"error: --out {e}", file=sys.stderr)
+    except (CheckpointError, OSError, SafetensorError) as e:
+        print(write_error(args.out, e), file=sys.stderr)
         return 1
     metrics = result.history["epochs"][-1]
     print(f"{result.message} in {result.seconds:.1f}s; test loss {metrics['test_loss']:.3f} nats/image; "
