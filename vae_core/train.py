@@ -16,7 +16,7 @@ import shlex
 import sys
 import threading
 import time
-from dataclasses import asdict
+from dataclasses import asdict, fields
 
 import torch
 from safetensors import SafetensorError
@@ -40,12 +40,17 @@ from .model import VAE
 from .noise import corrupt
 from .recorder import LatentRecorder
 from .run_record import checkpoint_meta
+from .step_history import MAX_POINTS, StepHistory
 from .train_config import TrainConfig
 
 # The loop, its command line, and names of other modules that the app imports from here.
 __all__ = ["main", "make_optimizer", "train"]
 
 CORRUPTION_SEED_OFFSET = 0x5EED  # the corruption generator's seed is the run's seed plus this
+
+STEP_FIELDS = tuple(f.name for f in fields(StepMetrics))
+STEP_MEANS = ("loss", "recon", "kl", "lr")  # a long run's history holds these as means of equal blocks of steps
+STEP_POINTS = MAX_POINTS  # every step of a run up to this many
 
 _global_rng = threading.Lock()  # PyTorch's global generator is one per process: jobs in threads take turns
 
@@ -89,6 +94,8 @@ def _train(model_cfg: VAEConfig, cfg: TrainConfig, callbacks, data: Dataset | No
     for cb in callbacks:
         cb.on_train_start(total_steps, model)
 
+    # Every step up to StepHistory's MAX_POINTS, then means of equal blocks: memory flat in the number of steps.
+    step_history = StepHistory(STEP_POINTS, STEP_FIELDS, STEP_MEANS)
     history: dict = {"steps": [], "epochs": []}
     last_good = copy.deepcopy(model.state_dict())
     status, message, epochs_done, step = "completed", "", 0, 0
@@ -123,7 +130,7 @@ def _train(model_cfg: VAEConfig, cfg: TrainConfig, callbacks, data: Dataset | No
                 lr=opt.param_groups[0]["lr"], elapsed=time.perf_counter() - start,
             )
             epoch_loss += m.loss
-            history["steps"].append(asdict(m))
+            step_history.add(*(getattr(m, f) for f in STEP_FIELDS))
             for cb in callbacks:
                 cb.on_step(m)
             if any(cb.should_stop() for cb in callbacks):
@@ -149,6 +156,7 @@ def _train(model_cfg: VAEConfig, cfg: TrainConfig, callbacks, data: Dataset | No
         model.load_state_dict(last_good)
     if status == "completed":
         message = f"trained {epochs_done} epochs"
+    history["steps"] = step_history.rows()
     model.eval()
     return TrainResult(model, status, message, epochs_done, history, time.perf_counter() - start,
                        precision)
