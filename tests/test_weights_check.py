@@ -9,6 +9,7 @@ import dataclasses
 import json
 import threading
 import time
+from pathlib import Path
 
 import pytest
 import torch
@@ -22,6 +23,7 @@ from vae_core.checkpoint import CheckpointError, load_checkpoint, read_config
 from vae_core.config import VAEConfig
 from vae_core.evaluate import main as evaluate_main
 
+ROOT = Path(__file__).resolve().parent.parent
 HEADER_SOUND = {"weights-nan-value"}  # only the values are wrong: a full load tells, the header cannot
 
 
@@ -99,3 +101,24 @@ def test_the_maps_encodings_say_why_they_are_empty(overflowing, mnist):
     small = dataclasses.replace(mnist, test_images=mnist.test_images[:100], test_labels=mnist.test_labels[:100])
     with pytest.raises(compute.NonFiniteCodes, match="^this model's codes are not finite numbers$"):
         compute.compute_encodings(model, small)
+
+
+def test_the_explore_map_says_why_it_is_empty(overflowing, tmp_path, monkeypatch):
+    from streamlit.testing.v1 import AppTest
+
+    from dashboard.training.registry import reset_registry
+
+    pre = overflowing.parent / "pretrained"
+    pre.mkdir()
+    overflowing.rename(pre / "mnist-mlp")
+    monkeypatch.setenv("LATENT_EXPLORER_PRETRAINED_DIR", str(pre))
+    monkeypatch.setenv("LATENT_EXPLORER_MODELS_DIR", str(tmp_path / "models"))
+    reset_registry(max_jobs=1)
+    try:
+        app = AppTest.from_file(str(ROOT / "dashboard" / "app.py"), default_timeout=120)
+        app.run()
+        assert not app.exception, app.exception
+        shown = [e.value for e in app.error]
+        assert any("this model's codes are not finite numbers" in x for x in shown), shown
+    finally:
+        reset_registry()
