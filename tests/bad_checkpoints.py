@@ -13,7 +13,9 @@ from __future__ import annotations
 
 import copy
 import json
+import os
 import shutil
+import struct
 from collections.abc import Callable
 from pathlib import Path
 
@@ -156,6 +158,47 @@ _TEXTS: dict[str, Callable[[str], str | bytes]] = {
     "json-duplicate-model-a-list": lambda t: t.rstrip().rstrip("}") + ', "model": [1]}',
 }
 
+def _rewrite_header(edit: Callable[[dict], None]) -> Callable[[Path], None]:
+    """A change to the safetensors header of the folder's weights (the tensors' bytes left as they are)."""
+    def change(folder: Path) -> None:
+        data = (folder / WEIGHTS).read_bytes()
+        n = struct.unpack("<Q", data[:8])[0]
+        header = json.loads(data[8 : 8 + n])
+        edit(header)
+        text = json.dumps(header).encode()
+        (folder / WEIGHTS).write_bytes(struct.pack("<Q", len(text)) + text + data[8 + n :])
+
+    return change
+
+
+def _claim_more_bytes(header: dict) -> None:
+    """The last tensor's end offset moved past the end of the file: a header that lies about the data."""
+    last = max((t for k, t in header.items() if k != "__metadata__"), key=lambda t: t["data_offsets"][1])
+    last["data_offsets"][1] += 4096
+
+
+def _foreign_tensors(header: dict) -> None:
+    """The same bytes under another model's tensor names."""
+    for i, k in enumerate([k for k in header if k != "__metadata__"]):
+        header[f"transformer.h.{i}.attn.weight"] = header.pop(k)
+
+
+def _nan_value(folder: Path) -> None:
+    """A NaN in the first tensor's bytes, the header left sound: only a full load can tell."""
+    data = bytearray((folder / WEIGHTS).read_bytes())
+    n = struct.unpack("<Q", data[:8])[0]
+    first = min((t for k, t in json.loads(data[8 : 8 + n]).items() if k != "__metadata__"),
+                key=lambda t: t["data_offsets"][0])
+    assert first["dtype"] == "F32"
+    at = 8 + n + first["data_offsets"][0]
+    data[at : at + 4] = struct.pack("<f", float("nan"))
+    (folder / WEIGHTS).write_bytes(bytes(data))
+
+
+def _integer_dtype(header: dict) -> None:
+    header["encoder.to_mu.bias"]["dtype"] = "I32"
+
+
 # Folders whose weights, not config, are wrong (the config is the real one).
 _WEIGHTS: dict[str, Callable[[Path], None]] = {
     "weights-missing": lambda f: (f / WEIGHTS).unlink(),
@@ -164,6 +207,15 @@ _WEIGHTS: dict[str, Callable[[Path], None]] = {
     "weights-truncated": lambda f: (f / WEIGHTS).write_bytes((f / WEIGHTS).read_bytes()[:5000]),
     "weights-oversized": lambda f: (f / WEIGHTS).write_bytes((f / WEIGHTS).read_bytes() + b"\x00" * (2 << 20)),
     "weights-a-folder": lambda f: ((f / WEIGHTS).unlink(), (f / WEIGHTS).mkdir()),
+    "weights-a-fifo": lambda f: ((f / WEIGHTS).unlink(), os.mkfifo(f / WEIGHTS)),  # opening it would block
+    "weights-header-length-huge": lambda f: (f / WEIGHTS).write_bytes(
+        struct.pack("<Q", 2**62) + (f / WEIGHTS).read_bytes()[8:]),
+    "weights-header-not-json": lambda f: (f / WEIGHTS).write_bytes(
+        (f / WEIGHTS).read_bytes()[:8] + b"\xff" * 64 + (f / WEIGHTS).read_bytes()[72:]),
+    "weights-header-lies": _rewrite_header(_claim_more_bytes),
+    "weights-foreign-tensors": _rewrite_header(_foreign_tensors),
+    "weights-integer-dtype": _rewrite_header(_integer_dtype),
+    "weights-nan-value": _nan_value,  # the one a listing cannot see: it reads the header, not the values
     "config-missing": lambda f: (f / CONFIG).unlink(),
     "config-a-folder": lambda f: ((f / CONFIG).unlink(), (f / CONFIG).mkdir()),
 }

@@ -47,6 +47,7 @@ class TrainResult:
     status: str  # "completed", "stopped" or "diverged"
     message: str
     epochs_completed: int
-    history: dict = field(default_factory=dict)  # {"steps": [...], "epochs": [...]} as plain dicts
+    # {"steps": [...], "epochs": [...]} as plain dicts; steps: every step, or on long runs block means (step_history)
+    history: dict = field(default_factory=dict)
     seconds: float = 0.0
     precision: str = "fp32"  # what the matrix products ran in: "fp32" or "bf16"

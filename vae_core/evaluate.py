@@ -4,12 +4,16 @@
 
 test_loss  = mean over test images of  -log p(x|z) + KL(q(z|x) || p(z))   (one z ~ q(z|x) each; -ELBO in nats)
 iwae_bound = mean of  -log (1/k) sum_i p(x|z_i) p(z_i) / q(z_i|x)          (tighter; -> -log p(x) as k grows)
+
+A model whose results are not finite numbers (weights that overflow, e.g. 3e38 everywhere) is refused like a
+bad checkpoint: one line on stderr, exit 2, nothing on stdout; so --json prints valid JSON or nothing.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import math
 import sys
 
 import torch
@@ -87,6 +91,11 @@ def main(argv: list[str] | None = None) -> int:
         model, config = load_checkpoint(args.checkpoint)
         # read_config validated the data section: absent, or a dataset name we know.
         result = evaluate(model, config.get("data", {}).get("dataset", "mnist"), args.iwae_k, args.data_dir, args.limit)
+        not_finite = [k for k, v in result.items() if isinstance(v, float) and not math.isfinite(v)]
+        if not_finite:
+            verb = "is not a finite number" if len(not_finite) == 1 else "are not finite numbers"
+            raise CheckpointError(f"{', '.join(not_finite)} {verb}: the model's weights overflow (or hold "
+                                  "values no trained model has)", args.checkpoint)
     except (FlagError, CheckpointError, DatasetError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2

@@ -38,11 +38,25 @@ def checkpoint_meta(model_cfg: VAEConfig, cfg: TrainConfig, result: TrainResult,
     }
 
 
+COLUMNS = ("step", "epoch", "loss", "recon", "kl")
+AVERAGED = ("loss", "recon", "kl")
+
+
 def compact_history(history: dict, max_points: int = 1000) -> dict:
-    """Training curves for config.json: per-epoch rows, and per-step columns thinned to <= max_points."""
-    steps = history["steps"][:: max(1, math.ceil(len(history["steps"]) / max_points))]
+    """Training curves for config.json: per-epoch rows, and per-step columns of <= max_points points, each the
+    mean of an equal block of consecutive rows (step and epoch: the block's last), so a long run's curve keeps
+    its shape instead of the noise of single steps picked from it."""
+    rows = history["steps"]
+    k = max(1, math.ceil(len(rows) / max_points))
+    blocks = [rows[i : i + k] for i in range(0, len(rows), k)]
+    steps = {key: [_block_value(b, key) for b in blocks] for key in COLUMNS}
     return {
         "epochs": [{k: round(v, 4) if isinstance(v, float) else v for k, v in e.items()} for e in history["epochs"]],
-        "steps": {key: [round(s[key], 4) if isinstance(s[key], float) else s[key] for s in steps]
-                  for key in ("step", "epoch", "loss", "recon", "kl")},
+        "steps": {key: [round(v, 4) if isinstance(v, float) else v for v in values] for key, values in steps.items()},
     }
+
+
+def _block_value(block: list[dict], key: str):
+    if key in AVERAGED and len(block) > 1:
+        return sum(row[key] for row in block) / len(block)
+    return block[-1][key]

@@ -16,14 +16,22 @@ import shlex
 import sys
 import threading
 import time
-from dataclasses import asdict
+from dataclasses import asdict, fields
 
 import torch
+from safetensors import SafetensorError
 
 from . import settings
-from .budget import check_budget
+from .budget import check_budget, parameter_count
 from .callbacks import Callback, EpochMetrics, StepMetrics, TrainResult
-from .checkpoint import CheckpointError, check_output_folder, save_checkpoint
+from .checkpoint import (
+    MAX_CONFIG_BYTES,
+    CheckpointError,
+    check_output_folder,
+    check_output_writable,
+    inside_pretrained,
+    save_checkpoint,
+)
 from .config import VAEConfig
 from .data import Dataset, DatasetError, load_dataset, to_float
 from .evaluate import evaluate_elbo
@@ -32,12 +40,17 @@ from .model import VAE
 from .noise import corrupt
 from .recorder import LatentRecorder
 from .run_record import checkpoint_meta
+from .step_history import MAX_POINTS, StepHistory
 from .train_config import TrainConfig
 
 # The loop, its command line, and names of other modules that the app imports from here.
 __all__ = ["main", "make_optimizer", "train"]
 
 CORRUPTION_SEED_OFFSET = 0x5EED  # the corruption generator's seed is the run's seed plus this
+
+STEP_FIELDS = tuple(f.name for f in fields(StepMetrics))
+STEP_MEANS = ("loss", "recon", "kl", "lr")  # a long run's history holds these as means of equal blocks of steps
+STEP_POINTS = MAX_POINTS  # every step of a run up to this many
 
 _global_rng = threading.Lock()  # PyTorch's global generator is one per process: jobs in threads take turns
 
@@ -81,6 +94,8 @@ def _train(model_cfg: VAEConfig, cfg: TrainConfig, callbacks, data: Dataset | No
     for cb in callbacks:
         cb.on_train_start(total_steps, model)
 
+    # Every step up to StepHistory's MAX_POINTS, then means of equal blocks: memory flat in the number of steps.
+    step_history = StepHistory(STEP_POINTS, STEP_FIELDS, STEP_MEANS)
     history: dict = {"steps": [], "epochs": []}
     last_good = copy.deepcopy(model.state_dict())
     status, message, epochs_done, step = "completed", "", 0, 0
@@ -115,7 +130,7 @@ def _train(model_cfg: VAEConfig, cfg: TrainConfig, callbacks, data: Dataset | No
                 lr=opt.param_groups[0]["lr"], elapsed=time.perf_counter() - start,
             )
             epoch_loss += m.loss
-            history["steps"].append(asdict(m))
+            step_history.add(*(getattr(m, f) for f in STEP_FIELDS))
             for cb in callbacks:
                 cb.on_step(m)
             if any(cb.should_stop() for cb in callbacks):
@@ -141,6 +156,7 @@ def _train(model_cfg: VAEConfig, cfg: TrainConfig, callbacks, data: Dataset | No
         model.load_state_dict(last_good)
     if status == "completed":
         message = f"trained {epochs_done} epochs"
+    history["steps"] = step_history.rows()
     model.eval()
     return TrainResult(model, status, message, epochs_done, history, time.perf_counter() - start,
                        precision)
@@ -215,7 +231,38 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p = argparse.ArgumentParser(prog="python -m vae_core.train", description="Train a VAE on MNIST or Fashion-MNIST.")
     settings.add_arguments(p, settings.run_specs())  # every flag of the run, from its declaration
     p.add_argument("--out", default="models/latest", help="checkpoint folder to write")
+    p.add_argument("--replace-pretrained", action="store_true",
+                   help="allow --out to replace a shipped model in pretrained/ (scripts/train_pretrained.sh)")
     return p.parse_args(argv)
+
+
+REPLAY_BYTES_PER_EPOCH = 20_000  # replay.safetensors: ~15 KB a frame
+
+
+def checkpoint_bytes(model_cfg: VAEConfig, cfg: TrainConfig) -> int:
+    """About what writing --out takes at its largest: the new checkpoint staged beside the old one."""
+    one = 4 * parameter_count(model_cfg) + MAX_CONFIG_BYTES // 4 + REPLAY_BYTES_PER_EPOCH * (cfg.epochs + 1)
+    return 2 * one
+
+
+def check_out(args: argparse.Namespace, model_cfg: VAEConfig, cfg: TrainConfig) -> None:
+    """--out before the data is read and long before any training (CheckpointError): a folder of other files
+    (e.g. models/, all the saved models) or a file is refused and stays as it was; a shipped model is replaced
+    only with --replace-pretrained; and the folder must be writable, with room for the checkpoint."""
+    if inside_pretrained(args.out) and not args.replace_pretrained:
+        raise CheckpointError("is in pretrained/, the shipped models; give --replace-pretrained to replace one",
+                              args.out)
+    check_output_folder(args.out)
+    check_output_writable(args.out, checkpoint_bytes(model_cfg, cfg))
+
+
+def write_error(out: str, e: BaseException) -> str:
+    """One line for a failure while writing the checkpoint (--out changed under us, a full disk, a folder gone
+    read-only): what the command prints."""
+    if isinstance(e, CheckpointError):
+        return f"error: --out {e}"
+    why = e.strerror if isinstance(e, OSError) and e.strerror else (str(e).splitlines() or [type(e).__name__])[0]
+    return f"error: --out {out}: could not be written ({why[:200]})"
 
 
 def configs_from_args(args: argparse.Namespace) -> tuple[VAEConfig, TrainConfig]:
@@ -230,9 +277,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         model_cfg, cfg = configs_from_args(args)
         check_budget(model_cfg, cfg.batch_size)
-        # --out is checked before the data is read and long before any training: a folder of other files
-        # (e.g. models/, all the saved models) or a file is refused, and stays as it was.
-        check_output_folder(args.out)
+        check_out(args, model_cfg, cfg)
         pick_device(cfg.device)
         data = load_dataset(cfg.dataset, cfg.data_dir)
     except (ValueError, DatasetError) as e:
@@ -253,9 +298,9 @@ def main(argv: list[str] | None = None) -> int:
     callbacks = [bar, recorder, EpochCheckpointer(args.out, model_cfg, cfg, data, command, recorder)]
     try:
         result = train(model_cfg, cfg, callbacks, data)
-    except CheckpointError as e:  # --out changed under us (e.g. a file was put in it) between two epochs
+    except (CheckpointError, OSError, SafetensorError) as e:  # --out changed under us, or the disk filled up
         bar.close()
-        print(f"error: --out {e}", file=sys.stderr)
+        print(write_error(args.out, e), file=sys.stderr)
         return 1
     bar.close()
     if result.status == "diverged":
@@ -266,8 +311,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         save_checkpoint(result.model, args.out, checkpoint_meta(model_cfg, cfg, result, data, command))
         recorder.write(args.out)
-    except CheckpointError as e:
-        print(f"error: --out {e}", file=sys.stderr)
+    except (CheckpointError, OSError, SafetensorError) as e:
+        print(write_error(args.out, e), file=sys.stderr)
         return 1
     metrics = result.history["epochs"][-1]
     print(f"{result.message} in {result.seconds:.1f}s; test loss {metrics['test_loss']:.3f} nats/image; "

@@ -15,6 +15,13 @@ from .. import views
 from .tuning import use_request_threads
 
 
+class NonFiniteCodes(ValueError):
+    """The model encodes the test set to NaN or infinite codes (e.g. weights that overflow): no map to draw."""
+
+
+NON_FINITE_CODES = "this model's codes are not finite numbers"
+
+
 @dataclass(frozen=True)
 class Encodings:
     """q(z|x) for every test image: arrays are shared between sessions, treat them as read-only."""
@@ -44,6 +51,8 @@ def compute_encodings(model: vae_core.VAE, dataset: vae_core.Dataset) -> Encodin
     # Once per model for the whole server, and the first screen waits for it: every core helps here.
     with torch_threads(available_cpus()):
         mu, sigma = encode_images(model, dataset.test_images)
+    if not (np.isfinite(mu).all() and np.isfinite(sigma).all()):  # a map, a PCA plane or a limit of NaN: nothing
+        raise NonFiniteCodes(NON_FINITE_CODES)
     return Encodings(
         dataset=dataset.name, class_names=tuple(dataset.class_names), images=dataset.test_images,
         labels=dataset.test_labels.numpy().astype(np.int64), mu=mu, sigma=sigma,

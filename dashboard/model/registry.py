@@ -1,8 +1,9 @@
 """Which checkpoints there are: list_models() lists every checkpoint folder of pretrained/ (shipped), models/
 (trained by the user) and models/_recovered/. No Streamlit.
 
-It never breaks a page: a folder whose config.json is malformed, or that is a symbolic link (links are not
-followed), is listed as "<name> · unreadable (<why, no path>)". The listing is kept for the whole process and
+It never breaks a page: a folder whose config.json is malformed, whose weights do not match its config (size
+and safetensors header, checked without loading them), or that is a symbolic link (links are not followed), is
+listed as "<name> · unreadable (<why, no path>)". The listing is kept for the whole process and
 re-checked with stats only (see list_models()).
 """
 
@@ -16,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import vae_core
-from vae_core.checkpoint import CONFIG_NAME, WEIGHTS_NAME
+from vae_core.checkpoint import CONFIG_NAME, WEIGHTS_NAME, check_weights_file
 
 from .. import paths
 
@@ -120,6 +121,8 @@ def describe(folder: str | os.PathLike, source: str, stamp: tuple[int, int] | No
         config = vae_core.read_config(folder)
         cfg = vae_core.VAEConfig.from_dict(config["model"])
         vae_core.check_budget(cfg)  # listed as readable only if loading it would not be refused for its size
+        # nor for its weights: their size and header against the config (a FIFO is never opened; no full load)
+        check_weights_file(folder / WEIGHTS_NAME, cfg)
     except (vae_core.CheckpointError, vae_core.BudgetError) as e:
         return ModelEntry(str(folder), folder.name, source, stamp, error=public_reason(e, folder))
     except Exception as e:  # a config read_config let through that still does not make a model: say so, once
