@@ -1,4 +1,4 @@
-"""Per-step metrics in bounded memory (dashboard/training/step_history.py): a long run's curves keep their shape
+"""Per-step metrics in bounded memory (vae_core/step_history.py) in the training job: a long run's curves keep their shape
 and the job's memory stays flat in the number of steps, in the worker's report and in the web server's job."""
 
 from __future__ import annotations
@@ -36,7 +36,7 @@ def job_fed(n: int, job: TrainingJob | None = None, start: int = 0, batch: int =
 
 
 def test_a_long_run_keeps_a_bounded_history_whose_curve_matches_the_full_one():
-    from dashboard.training.step_history import MAX_POINTS
+    from vae_core.step_history import MAX_POINTS
 
     s = job_fed(STEPS).snapshot()
     x, y = np.array(s.steps["step"]), np.array(s.steps["loss"])

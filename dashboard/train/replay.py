@@ -31,7 +31,7 @@ class ReplayData:
     steps: dict | None = None  # the loss curves drawn beside the replay, when there are any
     epoch_metrics: list = field(default_factory=list)
     total_steps: int | None = None
-    steps_stride: int = 1  # steps per point of `steps` (a long run's history, training/step_history.py)
+    steps_stride: int = 1  # steps per point of `steps` (a long run's history, vae_core/step_history.py)
 
     @classmethod
     def of_job(cls, s: JobSnapshot) -> ReplayData:

@@ -47,6 +47,7 @@ from vae_core.config import VAEConfig
 from vae_core.data import CLASS_NAMES, Dataset
 from vae_core.model import VAE
 from vae_core.run_record import checkpoint_meta
+from vae_core.step_history import StepHistory
 from vae_core.train_config import TrainConfig
 
 from .. import paths
@@ -68,7 +69,6 @@ from .protocol import (
 )
 from .save import save_recovered, save_user_model, train_command
 from .snapshot import JobSnapshot
-from .step_history import StepHistory
 
 UNATTENDED = ("heartbeat", "shutdown")  # stop reasons after which the last completed epoch goes to models/_recovered
 

@@ -15,6 +15,7 @@ from vae_core.data import DatasetError, load_dataset
 from vae_core.hardware import available_cpus
 from vae_core.recorder import LatentRecorder
 from vae_core.run_record import data_section
+from vae_core.step_history import StepHistory
 from vae_core.train import train
 
 from .protocol import (
@@ -30,7 +31,6 @@ from .protocol import (
     Steps,
     WorkerSpec,
 )
-from .step_history import StepHistory
 
 Send = Callable[[Message], None]
 
