@@ -1,5 +1,6 @@
-"""Per-step metrics in bounded memory (vae_core/step_history.py) in the training job: a long run's curves keep their shape
-and the job's memory stays flat in the number of steps, in the worker's report and in the web server's job."""
+"""Per-step metrics in bounded memory (vae_core/step_history.py) in the training job: a long run's curves
+keep their shape and the job's memory stays flat in the number of steps, in the worker's report and in the web
+server's job."""
 
 from __future__ import annotations
 
