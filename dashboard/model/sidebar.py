@@ -16,9 +16,10 @@ def model_picker() -> tuple[ModelHandle | None, str | None]:
     """The sidebar's model selectbox. Returns (the model in use, an error message or None).
 
     When the chosen checkpoint fails to load, the model used last stays in use and the message says why. A
-    models root the app must not write to stops the app here (the message, no model): app.py shows it and stops.
+    models root inside pretrained/ stops the app here (the message, no model): app.py shows it and stops. A
+    read-only one does not: its models are listed, and only Save says it cannot write.
     """
-    problem = paths.models_root_problem()
+    problem = paths.models_root_misplaced()
     if problem is not None:
         return None, problem
     entries = list_models()

@@ -11,7 +11,6 @@ from vae_core.budget import check_budget
 from vae_core.config import VAEConfig
 from vae_core.train_config import TrainConfig
 
-from .. import paths
 from ..model.registry import DATASET_TITLES
 from ..training import speed
 from ..training.registry import JobLimitError, registry
@@ -109,10 +108,6 @@ def _on_start() -> None:
         check_budget(model_cfg, train_cfg.batch_size)  # from the numbers alone: refused before any allocation
     except ValueError as e:  # BudgetError is one too
         state.notice = ("error", f"Cannot start: {e}")
-        return
-    problem = paths.models_root_problem()
-    if problem is not None:
-        state.notice = ("error", f"Cannot start: {problem}")
         return
     try:
         job = registry().start(state.session_id(), model_cfg, train_cfg)

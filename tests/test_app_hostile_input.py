@@ -1,0 +1,110 @@
+"""The dashboard against a read-only models folder, a missing data set, links that carry markdown and URL
+parameters that do not parse: the page keeps working, says what is wrong in one plain line, shows no server
+path and renders no user-given string as markdown. Driven with AppTest on tiny checkpoints in tmp_path.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from dashboard.train import form  # noqa: E402
+from dashboard.training.registry import registry, reset_registry  # noqa: E402
+from factories import tiny_checkpoint  # noqa: E402
+
+APP = str(ROOT / "dashboard" / "app.py")
+START = "train_start"
+SAVE = "FormSubmitter:train_save_form-Save"
+
+
+@pytest.fixture
+def roots(tmp_path, monkeypatch):
+    pre, mine = tmp_path / "pretrained", tmp_path / "models"
+    tiny_checkpoint(pre / "mnist-mlp")
+    mine.mkdir()
+    monkeypatch.setenv("LATENT_EXPLORER_PRETRAINED_DIR", str(pre))
+    monkeypatch.setenv("LATENT_EXPLORER_MODELS_DIR", str(mine))
+    monkeypatch.setattr(form, "TRAIN_SIZES", (500, 2000))
+    reset_registry(max_jobs=1)
+    yield pre, mine
+    reset_registry()
+
+
+def start_app(tab: str | None = None, query: dict | None = None) -> AppTest:
+    app = AppTest.from_file(APP, default_timeout=60)
+    if tab:
+        app.session_state["app_tab"] = tab  # app.py's TAB_KEY: only the open tab runs
+    for key, value in (query or {}).items():
+        app.query_params[key] = value
+    app.run()
+    assert not app.exception, app.exception
+    return app
+
+
+def messages(app) -> list[str]:
+    return [str(el.value) for kind in ("error", "warning", "info", "success") for el in getattr(app, kind)]
+
+
+def read_only(folder: Path, monkeypatch) -> None:
+    """chmod 0o555; as root (where the bits do not stop writes) the app's check is told what any other user
+    would be, the one way the app decides it: os.access."""
+    folder.chmod(0o555)
+    if os.geteuid() == 0:
+        real = os.access
+
+        def access(path, mode, *args, **kw):
+            if mode & os.W_OK and Path(path) == folder:
+                return False
+            return real(path, mode, *args, **kw)
+
+        monkeypatch.setattr(os, "access", access)
+
+
+# --- a read-only models folder ----------------------------------------------------------------
+
+
+def test_a_read_only_models_folder_still_shows_the_shipped_models(roots, monkeypatch):
+    _, mine = roots
+    read_only(mine, monkeypatch)
+    try:
+        app = start_app()
+        assert not app.error, messages(app)
+        assert app.tabs and app.selectbox(key="model_choice").value.endswith("mnist-mlp")
+    finally:
+        mine.chmod(0o755)
+
+
+def test_a_read_only_models_folder_lets_training_run_and_save_says_why_not(roots, monkeypatch):
+    import time
+
+    _, mine = roots
+    read_only(mine, monkeypatch)
+    try:
+        app = start_app("Train")
+        app.text_input(key="train_hidden").set_value("16")
+        app.selectbox(key="train_limit").set_value(500)
+        app.number_input(key="train_epochs").set_value(1)
+        app.button(key=START).click().run()
+        assert not app.exception and not [m for m in messages(app) if m.startswith("Cannot start")], messages(app)
+        deadline = time.monotonic() + 120
+        while not any(m.startswith("Trained ") for m in messages(app)):
+            assert time.monotonic() < deadline, messages(app)
+            time.sleep(0.2)  # the page's poll, standing in for its timer
+            app.run()
+        app.text_input(key="train_save_name").set_value("mine")
+        app.button(key=SAVE).click().run()
+        assert not app.exception, app.exception
+        (error,) = app.error
+        assert "not a writable folder" in error.value and len(error.value.splitlines()) == 1
+        assert str(mine) not in error.value and list(mine.iterdir()) == []
+        assert registry().job_for(app.session_state["train_session_id"]) is not None  # the run is kept
+    finally:
+        mine.chmod(0o755)
