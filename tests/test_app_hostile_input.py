@@ -108,3 +108,40 @@ def test_a_read_only_models_folder_lets_training_run_and_save_says_why_not(roots
         assert registry().job_for(app.session_state["train_session_id"]) is not None  # the run is kept
     finally:
         mine.chmod(0o755)
+
+
+# --- a data set that is not installed ---------------------------------------------------------
+
+
+def test_a_missing_test_set_is_one_plain_line_without_server_paths(roots, monkeypatch, tmp_path, caplog):
+    import streamlit as st
+
+    from vae_core import data
+
+    pre, _ = roots
+    tiny_checkpoint(pre / "fashion-mlp", dataset="fashion-mnist")
+    empty = tmp_path / "no-data"
+    empty.mkdir()
+    looked = [empty / "fashion-mnist", Path("/usr/share/datasets/not-here/fashion-mnist"),
+              Path("/root/.cache/latent-explorer/not-here/fashion-mnist")]
+
+    def no_download(name):
+        raise OSError(f"[Errno 111] Connection refused while writing /root/.cache/latent-explorer/{name}")
+
+    monkeypatch.setattr(data, "candidate_dirs", lambda name, data_dir=None: looked)
+    monkeypatch.setattr(data, "_download", no_download)
+    data.load_dataset.cache_clear()
+    st.cache_resource.clear()
+    try:
+        app = start_app(query={"m": "pretrained/fashion-mlp"})
+    finally:
+        data.load_dataset.cache_clear()
+        st.cache_resource.clear()
+    assert app.selectbox(key="model_choice").value.endswith("fashion-mlp")
+    (error,) = app.error
+    assert error.value == ("The Fashion-MNIST test set is not installed on this server (or cannot be read), so "
+                           "the map shows no points.")
+    shown = "\n".join(messages(app) + [str(m.value) for m in app.markdown] + [str(c.value) for c in app.caption])
+    for secret in ("/usr/share", "/root/.cache", str(tmp_path), "Connection refused", "Errno"):
+        assert secret not in shown
+    assert "Connection refused" in caplog.text and "/usr/share/datasets/not-here" in caplog.text

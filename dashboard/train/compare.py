@@ -27,6 +27,7 @@ import torch
 from vae_core import VAE
 from vae_core.analysis import Plane, principal_plane, to_plane
 from vae_core.checkpoint import CheckpointError
+from vae_core.data import DatasetError
 from vae_core.replay import Replay, read_replay
 
 from .. import session_keys, views
@@ -103,6 +104,8 @@ def load_side(entry: registry.ModelEntry) -> tuple[Side | None, str | None]:
     except Exception as e:  # a damaged checkpoint or missing data: say so (no path), keep the other column
         if not isinstance(e, CheckpointError):
             log.exception("Compare: %s failed to load", entry.folder)
+        if isinstance(e, DatasetError):
+            return None, handle.test_set_missing(entry.dataset or "mnist")
         return None, registry.public_reason(e, entry.folder)
     return Side(entry, model, config, enc, plane), None
 
