@@ -145,3 +145,61 @@ def test_a_missing_test_set_is_one_plain_line_without_server_paths(roots, monkey
     for secret in ("/usr/share", "/root/.cache", str(tmp_path), "Connection refused", "Errno"):
         assert secret not in shown
     assert "Connection refused" in caplog.text and "/usr/share/datasets/not-here" in caplog.text
+
+
+# --- numbers in a link, a form field and a flag -----------------------------------------------
+
+ODD_NUMBERS = ["²", "٣", "1" * 5000, "²,1", "1,²"]
+NUMBER_CODES = ["me", "ms", "pk", "ps", "mf", "tr", "pl", "p", "z", "v"]
+
+
+@pytest.mark.parametrize("text", ODD_NUMBERS, ids=["superscript", "arabic-indic", "5000-digits", "sup-1", "1-sup"])
+@pytest.mark.parametrize("code", NUMBER_CODES)
+def test_a_link_number_that_is_not_ascii_digits_is_refused_without_raising(code, text):
+    from dashboard.explore import url
+
+    fit = url.Fit(d=16, lim=4.0, n_test=10_000)
+    assert url.BY_CODE[code].parse(text, fit) is None
+
+
+@pytest.mark.parametrize("query", [
+    {"m": "pretrained/mnist16-mlp", "me": "²"}, {"m": "pretrained/mnist16-mlp", "ms": "²"},
+    {"m": "pretrained/mnist16-mlp", "pk": "²"}, {"m": "pretrained/mnist16-mlp", "ps": "1" * 5000},
+    {"m": "pretrained/mnist16-mlp", "mf": "²"}, {"m": "pretrained/mnist16-mlp", "tr": "²"},
+    {"m": "pretrained/mnist16-mlp", "pl": "²,1"}, {"m": "pretrained/mnist16-mlp", "ms": "١٢"},
+], ids=lambda q: "-".join(k for k in q if k != "m"))
+def test_a_link_with_an_odd_number_keeps_the_rest_of_the_link_and_says_so(roots, query):
+    pre, _ = roots
+    tiny_checkpoint(pre / "mnist16-mlp", latent_dim=16, seed=4)
+    app = start_app(query={**query, "mm": "slerp"})
+    (code,) = [k for k in query if k != "m"]
+    assert not app.error, messages(app)
+    assert [m for m in messages(app) if code in m and m.startswith("Ignored link parameters")], messages(app)
+    assert app.session_state["explore.morph_mode"] == "slerp"  # the rest of the link is applied
+    assert app.selectbox(key="model_choice").value.endswith("mnist16-mlp")
+
+
+@pytest.mark.parametrize("text", ["٣", "²", "16,²", "1" * 5000])
+def test_hidden_sizes_take_ascii_digits_only_and_name_the_field(text):
+    from vae_core import settings
+
+    specs = settings.run_specs()
+    with pytest.raises(ValueError) as form_error:
+        settings.check({"hidden": text}, specs, name=lambda sp: sp.label or sp.flag)
+    assert "Hidden sizes" in str(form_error.value) and "invalid literal" not in str(form_error.value)
+    with pytest.raises(ValueError) as cli_error:
+        settings.check({"hidden": text}, specs)
+    assert "--hidden" in str(cli_error.value)
+
+
+def test_the_cli_refuses_a_whole_number_in_other_digits(capsys):
+    import argparse
+
+    from vae_core import settings
+
+    parser = argparse.ArgumentParser()
+    settings.add_arguments(parser, settings.run_specs())
+    with pytest.raises(SystemExit):
+        parser.parse_args(["--epochs", "٣"])
+    assert "--epochs" in capsys.readouterr().err
+    assert parser.parse_args(["--epochs", "3"]).epochs == 3
