@@ -16,6 +16,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from dashboard.model.registry import list_models  # noqa: E402
 from dashboard.train import form  # noqa: E402
 from dashboard.training.registry import registry, reset_registry  # noqa: E402
 from factories import tiny_checkpoint  # noqa: E402
@@ -203,3 +204,73 @@ def test_the_cli_refuses_a_whole_number_in_other_digits(capsys):
         parser.parse_args(["--epochs", "٣"])
     assert "--epochs" in capsys.readouterr().err
     assert parser.parse_args(["--epochs", "3"]).epochs == 3
+
+
+# --- markdown in what a user gives ------------------------------------------------------------
+
+INJECTED = ["[Session expired: sign in again](https://evil.example/login)", "![](https://evil.example/t.png)"]
+
+
+def unescaped(body: str) -> str:
+    """What markdown shows of a body whose punctuation is backslash-escaped: the text as given."""
+    import re
+
+    return re.sub(r"\\([!-/:-@\[-`{-~])", r"\1", body)
+
+
+def assert_shown_as_text(body: str, given: str) -> None:
+    import re
+
+    assert not re.search(r"(?<!\\)\]\(|(?<!\\)!\[|(?<!\\)\[", body), body  # no link or image markdown left
+    assert "https://" not in body and given in unescaped(body), body  # no autolink; the text as given
+
+
+@pytest.mark.parametrize("given", INJECTED)
+def test_a_model_name_in_a_link_is_shown_as_text(roots, given):
+    app = start_app(query={"m": given})
+    (note,) = [el for el in app.info if "is not here" in el.value]
+    assert_shown_as_text(note.proto.body, given[:60])
+
+
+def test_a_link_parameter_name_is_shown_as_text(roots):
+    app = start_app(query={"[x](https://evil.example)": "1"})
+    (note,) = [el for el in app.info if el.value.startswith("Ignored unknown link parameters")]
+    assert_shown_as_text(note.proto.body, "[x](https://evil.example)")
+
+
+def test_a_folder_name_in_could_not_load_is_shown_as_text(roots):
+    import json
+
+    _, mine = roots
+    name = "[Sign in](https:evil.example)"  # a folder name cannot hold '/'
+    bad = mine / name
+    bad.mkdir()
+    (bad / "config.json").write_text(json.dumps({"format": "latent-explorer-vae"}))
+    app = start_app()
+    (entry,) = [e for e in list_models() if e.name == name]
+    app.selectbox(key="model_choice").set_value(entry.folder).run()
+    assert not app.exception, app.exception
+    (error,) = app.error
+    assert error.value.startswith("Could not load models/")
+    assert_shown_as_text(error.proto.body, f"models/{name}")
+
+
+def test_an_uploaded_file_name_is_shown_as_text(roots):
+    import streamlit as st
+
+    from dashboard.explore import own_digit
+
+    class Upload:
+        name = "![](https:evil.example) x.png"
+        size = 10
+
+        def getvalue(self):
+            return b"not a picture"
+
+    st.session_state["explore_upload"] = Upload()
+    try:
+        own_digit._on_upload()
+        body = st.session_state["explore_own_error"]
+    finally:
+        st.session_state.clear()
+    assert_shown_as_text(body, Upload.name)

@@ -16,6 +16,7 @@ from urllib.parse import urlencode
 
 import streamlit as st
 
+from ..safe_text import plain
 from ..session_keys import APP_TAB, MODEL_CHOICE, PRESENTER, SHOW_EXPLANATIONS
 from . import maps, sections
 from .state import DEFAULTS, MORPH_ENDS, POST_K_MAX, POST_OF, TRAVERSAL_FROM, ExploreState, clamp, max_half
@@ -220,13 +221,13 @@ def read_app(entries) -> None:
         if p.app and p.code in params:
             value = _parse(p, params[p.code], fit)
             if value is None:
-                _note(p.refused.format(text=params[p.code][:60]))
+                _note(p.refused.format(text=plain(params[p.code][:60])))
             else:
                 ss[p.setting] = value
     ss[PENDING] = {k: v for k, v in params.items() if k in BY_CODE and not BY_CODE[k].app}
     unknown = sorted(k for k in params if k not in BY_CODE)
     if unknown:
-        _note(f"Ignored unknown link parameters: {', '.join(unknown)[:80]}.")
+        _note(f"Ignored unknown link parameters: {plain(', '.join(unknown)[:80])}.")
 
 
 def apply_explore(ctx) -> None:

@@ -7,6 +7,7 @@ from pathlib import Path
 import streamlit as st
 
 from .. import paths
+from ..safe_text import plain
 from ..session_keys import MODEL_CHOICE, MODEL_LAST_GOOD
 from .handle import ModelHandle, load
 from .registry import DATASET_TITLES, default_index, finite_number, list_models
@@ -40,13 +41,13 @@ def model_picker() -> tuple[ModelHandle | None, str | None]:
     if handle is not None:
         ss[MODEL_LAST_GOOD] = choice
         return handle, None
-    message = f"Could not load {by_folder[choice].link_name}: {error}"
+    message = f"Could not load {plain(by_folder[choice].link_name)}: {plain(error)}"
     fallbacks = [ss.get(MODEL_LAST_GOOD), options[default_index(entries)], *options]
     for folder in dict.fromkeys(f for f in fallbacks if f in by_folder and f != choice):
         handle, _ = load(by_folder[folder])
         if handle is not None:
             ss[MODEL_LAST_GOOD] = folder
-            return handle, f"{message}\n\nStill showing {handle.link_name}."
+            return handle, f"{message}\n\nStill showing {plain(handle.link_name)}."
     return None, message
 
 
@@ -57,7 +58,8 @@ def model_summary(handle: ModelHandle) -> str:
     training = config.get("training") if isinstance(config.get("training"), dict) else {}
     metrics = config.get("metrics") if isinstance(config.get("metrics"), dict) else {}
     parts = [
-        f"**{DATASET_TITLES.get(handle.dataset, handle.dataset)}**, {cfg.arch.upper()}, latent dim {cfg.latent_dim}",
+        f"**{DATASET_TITLES.get(handle.dataset) or plain(handle.dataset)}**, {cfg.arch.upper()}, "
+        f"latent dim {cfg.latent_dim}",
         f"likelihood {cfg.likelihood}, β = {cfg.beta:g}",
     ]
     loss, recon, kl = (finite_number(metrics.get(k)) for k in ("test_loss", "test_recon", "test_kl"))

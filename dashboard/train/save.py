@@ -13,6 +13,7 @@ import streamlit as st
 from vae_core.replay import write_replay
 
 from .. import session_keys
+from ..safe_text import plain
 from ..training.job import TrainingJob
 from ..training.save import NAME_RULE, model_exists, user_model_path, validate_name
 from .jobs import find_job
@@ -50,7 +51,7 @@ def _save(job_id: str, name: str, overwrite: bool) -> None:
         folder = job.save(name, overwrite=overwrite)
         _store_replay(job, folder)
     except (ValueError, FileExistsError) as e:  # the messages name no server path (training/save.py)
-        state.save_msg = ("error", str(e))
+        state.save_msg = ("error", plain(e))  # they quote the typed name
         return
     except OSError as e:  # a full disk, a permission: the path stays in the server log
         log.exception("saving the model %r failed", name)
