@@ -274,3 +274,14 @@ def test_an_uploaded_file_name_is_shown_as_text(roots):
     finally:
         st.session_state.clear()
     assert_shown_as_text(body, Upload.name)
+
+
+@pytest.mark.parametrize("text", ["٣", "²"])
+def test_the_train_form_names_hidden_sizes_for_other_digits(roots, text):
+    app = start_app("Train")
+    app.text_input(key="train_hidden").set_value(text)
+    app.button(key=START).click().run()
+    assert not app.exception, app.exception
+    (error,) = [e for e in app.error if e.value.startswith("Cannot start")]
+    assert "Hidden sizes" in error.value and "invalid literal" not in error.value
+    assert registry().running_jobs() == []

@@ -228,7 +228,7 @@ def compare_section() -> None:
             st.markdown(f"**{plain(entry.source + '/' + entry.name)}**")
             side, error = load_side(entry)
             if side is None:
-                st.error(f"Cannot show this model: {error}")
+                st.error(f"Cannot show this model: {plain(error)}")
                 continue
             summary = sidebar.model_summary(handle.ModelHandle(entry, side.model, side.config))
             st.caption(summary.replace("  \n", " · "))
