@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import base64
 import io
+import logging
 import math
 import threading
 import warnings
@@ -105,8 +106,9 @@ def _decode(data: bytes) -> Image.Image:
     except Image.DecompressionBombError:
         raise DrawingError(f"The picture has too many pixels; the limit is {MAX_SIDE:,} pixels a side. "
                            "Crop or shrink it first.") from None
-    except (OSError, SyntaxError, ValueError, EOFError) as e:
-        raise DrawingError(f"The picture is damaged and cannot be read ({e}).") from None
+    except (OSError, SyntaxError, ValueError, EOFError):
+        logging.getLogger(__name__).info("an unreadable picture", exc_info=True)  # the decoder's words: the log
+        raise DrawingError("The picture is damaged and cannot be read; upload a PNG or a JPEG.") from None
     factor = math.ceil(max(img.size) / WORK_SIDE)
     return _reduce(img, factor) if factor > 1 else img
 

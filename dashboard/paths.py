@@ -5,8 +5,8 @@
     recovered_dir()    models/_recovered: the last epoch of a run whose page went away (dashboard/training/save.py)
 
 The models root is the only folder the app writes to (saved and recovered models). models_root_problem()
-says why it cannot be used (inside pretrained/, or not writable); the app then refuses to start, and the
-training job refuses to write.
+says why it cannot take writes (inside pretrained/, or not writable): Save and the recovered save refuse then.
+Only a root inside pretrained/ stops the app (models_root_misplaced); a read-only one still shows the models.
 """
 
 from __future__ import annotations
@@ -49,19 +49,29 @@ def inside_pretrained(path: str | os.PathLike) -> bool:
     return target == pre or pre in target.parents
 
 
-def models_root_problem(models_root: str | os.PathLike | None = None) -> str | None:
-    """Why the models root cannot take the app's writes, in one line for the page (no server path: the path
-    goes to the server log), or None when it can. A root that does not exist yet is fine if it can be made."""
+def models_root_misplaced(models_root: str | os.PathLike | None = None) -> str | None:
+    """Why the models root must not be used at all (it lies inside pretrained/), in one line, or None."""
     root = Path(models_root or models_dir())
     if inside_pretrained(root):
         log.error("the models folder %s lies inside the pretrained folder %s", root.resolve(), pretrained_dir())
         return ("The models folder lies inside pretrained/, which holds the shipped models and is never "
                 "written. Set LATENT_EXPLORER_MODELS_DIR to another folder and restart the app.")
+    return None
+
+
+def models_root_problem(models_root: str | os.PathLike | None = None) -> str | None:
+    """Why the models root cannot take the app's writes, in one line for the page (no server path: the path
+    goes to the server log), or None when it can. A root that does not exist yet is fine if it can be made."""
+    misplaced = models_root_misplaced(models_root)
+    if misplaced is not None:
+        return misplaced
+    root = Path(models_root or models_dir())
     existing = root
     while not existing.exists() and existing.parent != existing:
         existing = existing.parent
     if not existing.is_dir() or not os.access(existing, os.W_OK | os.X_OK):
         log.error("the models folder %s is not writable (checked %s)", root, existing)
-        return ("The models folder is not a writable folder, so trained models could not be saved. Make it "
-                "writable (or set LATENT_EXPLORER_MODELS_DIR to one that is) and restart the app.")
+        return ("The models folder on this server is not a writable folder, so models cannot be saved; the "
+                "shipped ones can still be explored. Make it writable (or set LATENT_EXPLORER_MODELS_DIR to one "
+                "that is) and restart the app.")
     return None

@@ -55,7 +55,8 @@ def int_list(flag: str, what: str, text: str, lo: int, hi: int, *, min_len: int 
              example: str = "512,256") -> tuple[int, ...]:
     """'512,256' -> (512, 256): comma-separated integers, each in lo..hi, between min_len and max_len of them."""
     parts = [p.strip() for p in text.split(",") if p.strip()]
-    if not min_len <= len(parts) <= max_len or not all(p.isdigit() and len(p) <= 9 for p in parts):
+    # ASCII digits only: str.isdigit() also takes '²' (which int() refuses) and '٣' (which int() reads as 3).
+    if not min_len <= len(parts) <= max_len or not all(p.isascii() and p.isdigit() and len(p) <= 9 for p in parts):
         count = f"{min_len}" if min_len == max_len else f"{min_len} to {max_len}"
         raise FlagError(f"{flag} must be {count} comma-separated integers in {lo}..{hi}, e.g. {example}")
     values = tuple(int(p) for p in parts)
@@ -146,8 +147,18 @@ def format_value(spec: Spec, value) -> str:
     return str(value)
 
 
+def ascii_int(text: str) -> int:
+    """argparse's type for a whole number: int() as argparse's own, but ASCII digits only (int() reads '٣' as 3)."""
+    try:
+        if not text.isascii():
+            raise ValueError(text)
+        return int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"invalid int value: {text!r}") from None
+
+
 def add_arguments(parser: argparse.ArgumentParser, all_specs: list[Spec]) -> None:
-    types = {"int": int, "float": float, "str": str, "ints": str}
+    types = {"int": ascii_int, "float": float, "str": str, "ints": str}
     for s in all_specs:
         default = format_value(s, s.default) if s.kind == "ints" else s.default
         parser.add_argument(s.flag, dest=s.name, type=types[s.kind], default=default, help=s.help or None,

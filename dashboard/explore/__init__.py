@@ -54,7 +54,7 @@ def render(model: ModelHandle) -> None:
         for note in state.take_notes() + url.take_notes():
             st.info(note, icon=":material/info:")
         if ctx.enc is None:
-            st.error(f"The test set of this model cannot be loaded, so the map shows no points.\n\n{data_error}")
+            st.error(data_error)
     if ctx.presenting:
         share = sections.open_section(ctx).presenter_share  # the open sub-tab's column beside the map
         left, right = st.columns([1 - share, share], gap="medium")

@@ -2,19 +2,22 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
 
 import numpy as np
 import streamlit as st
 
 from ..model.compute import Encodings
-from ..model.handle import ModelHandle
+from ..model.handle import ModelHandle, test_set_missing
 from ..presenter import presenting
 from .state import ExploreState
 
 DEFAULT_LIMIT = 4.0  # the sliders' range without a test set to measure it on
 THUMB = 140  # px: the smaller images (a pick, your digit, their reconstructions)
 OWN_KEY = "explore_own"  # your digit: {"source", "pixels"}, and once encoded {"model": its key, "code"}
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -30,11 +33,13 @@ class ExploreContext:
 
     @classmethod
     def of(cls, model: ModelHandle) -> tuple[ExploreContext, str | None]:
-        """(the context, why the test set cannot be loaded or None)."""
+        """(the context, why the test set cannot be loaded or None): one plain line for the page; the full
+        reason (the folders looked in, a download's error) goes to the server log."""
         try:
             enc = model.encodings()
-        except Exception as e:  # DatasetError (missing data) or an unknown dataset name
-            return cls(model, None, DEFAULT_LIMIT), str(e)
+        except Exception:  # DatasetError (missing data) or an unknown dataset name
+            log.warning("the test set of %s cannot be loaded", model.folder, exc_info=True)
+            return cls(model, None, DEFAULT_LIMIT), test_set_missing(model.dataset)
         return cls(model, enc, enc.limit), None
 
     @property

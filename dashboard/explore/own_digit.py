@@ -7,6 +7,7 @@ import streamlit as st
 
 from .. import drawing, latent_plane, views
 from ..explain import explain
+from ..safe_text import plain
 from . import posterior
 from .context import OWN_KEY, THUMB, ExploreContext
 from .picked import show_q
@@ -48,13 +49,13 @@ def _on_upload() -> None:
     name = getattr(f, "name", "the file")
     size = int(getattr(f, "size", 0) or 0)
     if size > drawing.MAX_UPLOAD_BYTES:  # the uploader and server.maxUploadSize stop these first
-        _set_own(None, "upload", error=f"{name}: the file is {size / 2**20:.1f} MB; the limit is "
+        _set_own(None, "upload", error=f"{plain(name)}: the file is {size / 2**20:.1f} MB; the limit is "
                                        f"{drawing.MAX_UPLOAD_MB} MB.")
         return
     try:
         _set_own(drawing.preprocess(f.getvalue()), f"upload: {name}")
     except drawing.DrawingError as e:
-        _set_own(None, "upload", error=f"{name}: {e}")
+        _set_own(None, "upload", error=f"{plain(name)}: {e}")
 
 
 def own_digit_panel(ctx: ExploreContext) -> None:

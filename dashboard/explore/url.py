@@ -8,6 +8,7 @@ per session (the first run), writing at the end of every run.
 
 from __future__ import annotations
 
+import logging
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -15,6 +16,7 @@ from urllib.parse import urlencode
 
 import streamlit as st
 
+from ..safe_text import plain
 from ..session_keys import APP_TAB, MODEL_CHOICE, PRESENTER, SHOW_EXPLANATIONS
 from . import maps, sections
 from .state import DEFAULTS, MORPH_ENDS, POST_K_MAX, POST_OF, TRAVERSAL_FROM, ExploreState, clamp, max_half
@@ -23,6 +25,8 @@ PENDING = "url.pending"  # Explore's parameters, applied once Explore knows the 
 READ = "url.read"
 NOTES = "url.notes"
 MORPH_END_IDS = tuple(MORPH_ENDS)  # "me": 0-3, as listed in the Morph tab
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -47,8 +51,18 @@ class Param:
     refused: str = ""  # an app parameter's note when its text does not fit
 
 
+MAX_DIGITS = 10  # a link's whole numbers: ASCII digits only (str.isdigit() also takes '²' and '٣'), this many
+
+
+def _whole(s: str) -> int | None:
+    """ "42" -> 42; None for anything but 1 to MAX_DIGITS ASCII digits."""
+    return int(s) if 0 < len(s) <= MAX_DIGITS and s.isascii() and s.isdigit() else None
+
+
 def _floats(text: str, n: int | None = None) -> list[float] | None:
     """ "1.5,-2" -> [1.5, -2.0]; None when a part is not a finite number or the count is not n."""
+    if not text.isascii() or len(text) > 400:  # float() reads '٣' as 3; a link holds a few short numbers
+        return None
     try:
         values = [float(x) for x in text.split(",")]
     except ValueError:
@@ -64,7 +78,7 @@ def _fmt(values) -> str:
 
 def _int_in(lo: int, hi: int, shift: int = 0) -> Callable[[str, Fit], int | None]:
     """A whole number lo <= n <= hi, stored as n + shift."""
-    return lambda s, fit: int(s) + shift if s.isdigit() and lo <= int(s) <= hi else None
+    return lambda s, fit: n + shift if (n := _whole(s)) is not None and lo <= n <= hi else None
 
 
 def _one_of(*values: str) -> Callable[[str, Fit], str | None]:
@@ -102,10 +116,10 @@ def _projection(s: str, fit: Fit):
         return None
     if s == "pca":
         return "pca"
-    parts = s.split(",")
-    if len(parts) != 2 or not all(p.isdigit() for p in parts):
+    parts = [_whole(p) for p in s.split(",")]
+    if len(parts) != 2 or None in parts:
         return None
-    i, j = (int(p) - 1 for p in parts)
+    i, j = (p - 1 for p in parts)
     return [i, j] if 0 <= i < fit.d and 0 <= j < fit.d and i != j else None
 
 
@@ -115,7 +129,7 @@ def _projection_text(state: ExploreState, fit: Fit) -> str | None:
 
 
 def _trav_rows(s: str, fit: Fit):
-    return int(s) if s.isdigit() and 1 <= int(s) <= min(10, fit.d) else None
+    return n if (n := _whole(s)) is not None and 1 <= n <= min(10, fit.d) else None
 
 
 def _trav_rows_text(state: ExploreState, fit: Fit) -> str | None:
@@ -153,8 +167,8 @@ PARAMS: tuple[Param, ...] = (
     Param("sub", "section", lambda s, fit: s if s in sections.BY_ID else None,
           _setting("section", _unless(sections.SECTIONS[0].id, str))),
     Param("p", "picks", _picks, _setting("picks", lambda p: ",".join(str(int(i)) for i in p) if p else None)),
-    Param("me", "morph_ends", lambda s, fit: MORPH_END_IDS[int(s)] if s.isdigit() and int(s) < len(MORPH_END_IDS)
-          else None, _setting("morph_ends", lambda e: str(MORPH_END_IDS.index(e))
+    Param("me", "morph_ends", lambda s, fit: MORPH_END_IDS[n] if (n := _whole(s)) is not None
+          and n < len(MORPH_END_IDS) else None, _setting("morph_ends", lambda e: str(MORPH_END_IDS.index(e))
                               if e != MORPH_END_IDS[0] and e in MORPH_END_IDS else None)),
     Param("mm", "morph_mode", _one_of("linear", "slerp"), _setting("morph_mode", _unless("linear", str))),
     Param("ms", "morph_steps", _int_in(8, 32),
@@ -177,6 +191,16 @@ PARAMS: tuple[Param, ...] = (
 BY_CODE = {p.code: p for p in PARAMS}
 
 
+def _parse(p: Param, text: str, fit: Fit):
+    """The parameter's value, or None when its text does not fit: a parser that raises on text nobody foresaw
+    refuses it too, so one odd parameter never costs the rest of the link."""
+    try:
+        return p.parse(text, fit)
+    except (ValueError, TypeError, ArithmeticError, IndexError):
+        log.warning("the link parameter %s=%.60r could not be read", p.code, text, exc_info=True)
+        return None
+
+
 def _note(text: str) -> None:
     st.session_state[NOTES] = [*st.session_state.get(NOTES, []), text]
 
@@ -195,15 +219,15 @@ def read_app(entries) -> None:
     fit = Fit(entries=tuple(entries))
     for p in PARAMS:
         if p.app and p.code in params:
-            value = p.parse(params[p.code], fit)
+            value = _parse(p, params[p.code], fit)
             if value is None:
-                _note(p.refused.format(text=params[p.code][:60]))
+                _note(p.refused.format(text=plain(params[p.code][:60])))
             else:
                 ss[p.setting] = value
     ss[PENDING] = {k: v for k, v in params.items() if k in BY_CODE and not BY_CODE[k].app}
     unknown = sorted(k for k in params if k not in BY_CODE)
     if unknown:
-        _note(f"Ignored unknown link parameters: {', '.join(unknown)[:80]}.")
+        _note(f"Ignored unknown link parameters: {plain(', '.join(unknown)[:80])}.")
 
 
 def apply_explore(ctx) -> None:
@@ -216,7 +240,7 @@ def apply_explore(ctx) -> None:
     for p in PARAMS:
         if p.app or p.code not in params:
             continue
-        value = p.parse(params[p.code], fit)
+        value = _parse(p, params[p.code], fit)
         if value is None:
             bad.append(p.code)
         elif p.apply is not None:

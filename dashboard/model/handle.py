@@ -16,9 +16,17 @@ import vae_core
 from vae_core import analysis
 
 from . import blobs, caches, compute
-from .registry import ModelEntry, public_reason
+from .registry import DATASET_TITLES, ModelEntry, public_reason
 
 log = logging.getLogger(__name__)
+
+
+def test_set_missing(dataset: str) -> str:
+    """Why a model's test set gives no points, in one plain line for the page: the folders looked in and a
+    download's error name server paths, so they go to the server log only. A config's own name is never shown."""
+    title = DATASET_TITLES.get(dataset)
+    what = f"The {title} test set" if title else "This model's test set"
+    return f"{what} is not installed on this server (or cannot be read), so the map shows no points."
 
 
 @dataclass(frozen=True)

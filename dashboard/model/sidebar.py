@@ -7,6 +7,7 @@ from pathlib import Path
 import streamlit as st
 
 from .. import paths
+from ..safe_text import plain
 from ..session_keys import MODEL_CHOICE, MODEL_LAST_GOOD
 from .handle import ModelHandle, load
 from .registry import DATASET_TITLES, default_index, finite_number, list_models
@@ -16,9 +17,10 @@ def model_picker() -> tuple[ModelHandle | None, str | None]:
     """The sidebar's model selectbox. Returns (the model in use, an error message or None).
 
     When the chosen checkpoint fails to load, the model used last stays in use and the message says why. A
-    models root the app must not write to stops the app here (the message, no model): app.py shows it and stops.
+    models root inside pretrained/ stops the app here (the message, no model): app.py shows it and stops. A
+    read-only one does not: its models are listed, and only Save says it cannot write.
     """
-    problem = paths.models_root_problem()
+    problem = paths.models_root_misplaced()
     if problem is not None:
         return None, problem
     entries = list_models()
@@ -39,13 +41,13 @@ def model_picker() -> tuple[ModelHandle | None, str | None]:
     if handle is not None:
         ss[MODEL_LAST_GOOD] = choice
         return handle, None
-    message = f"Could not load {by_folder[choice].link_name}: {error}"
+    message = f"Could not load {plain(by_folder[choice].link_name)}: {plain(error)}"
     fallbacks = [ss.get(MODEL_LAST_GOOD), options[default_index(entries)], *options]
     for folder in dict.fromkeys(f for f in fallbacks if f in by_folder and f != choice):
         handle, _ = load(by_folder[folder])
         if handle is not None:
             ss[MODEL_LAST_GOOD] = folder
-            return handle, f"{message}\n\nStill showing {handle.link_name}."
+            return handle, f"{message}\n\nStill showing {plain(handle.link_name)}."
     return None, message
 
 
@@ -56,7 +58,8 @@ def model_summary(handle: ModelHandle) -> str:
     training = config.get("training") if isinstance(config.get("training"), dict) else {}
     metrics = config.get("metrics") if isinstance(config.get("metrics"), dict) else {}
     parts = [
-        f"**{DATASET_TITLES.get(handle.dataset, handle.dataset)}**, {cfg.arch.upper()}, latent dim {cfg.latent_dim}",
+        f"**{DATASET_TITLES.get(handle.dataset) or plain(handle.dataset)}**, {cfg.arch.upper()}, "
+        f"latent dim {cfg.latent_dim}",
         f"likelihood {cfg.likelihood}, β = {cfg.beta:g}",
     ]
     loss, recon, kl = (finite_number(metrics.get(k)) for k in ("test_loss", "test_recon", "test_kl"))

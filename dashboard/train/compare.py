@@ -27,10 +27,12 @@ import torch
 from vae_core import VAE
 from vae_core.analysis import Plane, principal_plane, to_plane
 from vae_core.checkpoint import CheckpointError
+from vae_core.data import DatasetError
 from vae_core.replay import Replay, read_replay
 
 from .. import session_keys, views
 from ..model import caches, compute, handle, registry, sidebar
+from ..safe_text import plain, plain_html
 from .figures import epochs_from_history, latent_figure, loss_figure, shared_range, steps_from_history, y_ranges
 from .replay import ReplayData, replay_player
 from .state import TrainState
@@ -103,6 +105,8 @@ def load_side(entry: registry.ModelEntry) -> tuple[Side | None, str | None]:
     except Exception as e:  # a damaged checkpoint or missing data: say so (no path), keep the other column
         if not isinstance(e, CheckpointError):
             log.exception("Compare: %s failed to load", entry.folder)
+        if isinstance(e, DatasetError):
+            return None, handle.test_set_missing(entry.dataset or "mnist")
         return None, registry.public_reason(e, entry.folder)
     return Side(entry, model, config, enc, plane), None
 
@@ -221,10 +225,10 @@ def compare_section() -> None:
             if not folder:
                 continue
             entry = by_folder[folder]
-            st.markdown(f"**{entry.source}/{entry.name}**")
+            st.markdown(f"**{plain(entry.source + '/' + entry.name)}**")
             side, error = load_side(entry)
             if side is None:
-                st.error(f"Cannot show this model: {error}")
+                st.error(f"Cannot show this model: {plain(error)}")
                 continue
             summary = sidebar.model_summary(handle.ModelHandle(entry, side.model, side.config))
             st.caption(summary.replace("  \n", " · "))
@@ -263,7 +267,7 @@ def _maps(sides: list[Side | None], star: np.ndarray | None) -> None:
                 marker=side.map_xy(star) if star is not None else None)
             fig.update_traces(selector=dict(name="slider z"), name="★ z, decoded below",
                               hovertemplate="the z both models decode<extra></extra>")
-            fig.update_layout(title=dict(text=f"{AB[i]}: {side.name}", font=dict(size=15), x=0.01),
+            fig.update_layout(title=dict(text=f"{AB[i]}: {plain_html(side.name)}", font=dict(size=15), x=0.01),
                               margin=dict(l=10, r=10, t=40, b=10))
             if layout == SIDE_BY_SIDE:  # half a row: the legend goes under the map, clear of the axis title
                 fig.update_layout(legend=dict(orientation="h", x=0, y=-0.16, yanchor="top", title=dict(text="")))
@@ -343,7 +347,7 @@ def _curves(sides: list[Side | None]) -> None:
         if side is None:
             continue
         with col:
-            st.markdown(f"**{AB[i]}: {side.name}** · β = {side.beta:g}")
+            st.markdown(f"**{AB[i]}: {plain(side.name)}** · β = {side.beta:g}")
             steps, epochs = curve
             if steps["step"] or epochs:
                 st.plotly_chart(loss_figure(steps, epochs, height=320, loss_range=loss_range, kl_range=kl_range),

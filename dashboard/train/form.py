@@ -11,8 +11,8 @@ from vae_core.budget import check_budget
 from vae_core.config import VAEConfig
 from vae_core.train_config import TrainConfig
 
-from .. import paths
 from ..model.registry import DATASET_TITLES
+from ..safe_text import plain
 from ..training import speed
 from ..training.cluster import ClusterUnavailableError
 from ..training.registry import JobLimitError, registry
@@ -109,11 +109,7 @@ def _on_start() -> None:
         model_cfg, train_cfg = settings_from_state()
         check_budget(model_cfg, train_cfg.batch_size)  # from the numbers alone: refused before any allocation
     except ValueError as e:  # BudgetError is one too
-        state.notice = ("error", f"Cannot start: {e}")
-        return
-    problem = paths.models_root_problem()
-    if problem is not None:
-        state.notice = ("error", f"Cannot start: {problem}")
+        state.notice = ("error", f"Cannot start: {plain(e)}")
         return
     try:
         job = registry().start(state.session_id(), model_cfg, train_cfg)
@@ -169,7 +165,7 @@ def settings_form(busy: bool) -> None:
     try:
         model_cfg, train_cfg = settings_from_state()
     except ValueError as e:
-        st.caption(f"Same run from the command line: (fix the settings first: {e})")
+        st.caption(f"Same run from the command line: (fix the settings first: {plain(e)})")
     else:
         st.caption("Same run from the command line:")
         st.code(f"{train_command(model_cfg, train_cfg)} --out models/NAME", language="bash", wrap_lines=True)

@@ -11,6 +11,7 @@ from pathlib import Path
 import streamlit as st
 
 from .. import session_keys
+from ..safe_text import plain
 from ..training.job import TrainingJob
 from ..training.save import (
     NAME_RULE,
@@ -61,7 +62,7 @@ def _save(job_id: str, name: str, overwrite: bool) -> None:
                                          "choose another name.")
         return
     except (ValueError, FileExistsError) as e:  # the messages name no server path (training/save.py)
-        state.save_msg = ("error", str(e))
+        state.save_msg = ("error", plain(e))  # they quote the typed name
         return
     except OSError as e:  # a full disk, a permission: the path stays in the server log
         log.exception("saving the model %r failed", name)

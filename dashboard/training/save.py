@@ -134,6 +134,9 @@ def save_user_model(
     """
     folder = user_model_path(name, models_root)
     _refuse_pretrained(folder)
+    problem = paths.models_root_problem(models_root)
+    if problem is not None:
+        raise ValueError(problem)
     if folder.is_symlink():
         raise ValueError(f"models/{folder.name} is a symbolic link; choose another name")
     if isinstance(result, TrainResult):

@@ -11,6 +11,7 @@ from vae_core import analysis
 from ... import views
 from ...explain import explain, explain_for
 from ...model.compute import denoise as denoise_one
+from ...safe_text import plain
 from .. import denoise_pair
 from ..context import THUMB, ExploreContext
 from ..scene import axis_names
@@ -61,7 +62,7 @@ def render(ctx: ExploreContext) -> None:
             cols = st.columns(2, gap="medium")
             for col, (m, role, r, _) in zip(cols, rows):
                 with col:
-                    st.markdown(f"**{m.entry.name}** ({role}): its own map, clean code → noisy code")
+                    st.markdown(f"**{plain(m.entry.name)}** ({role}): its own map, clean code → noisy code")
                     if m.key == model.key:  # the map explored, at its zoom
                         m_enc, v = enc, state.view_of(lim)
                     else:  # the other model's own latent space: its whole map
