@@ -41,8 +41,9 @@ def pick_precision(name: str, device: torch.device, arch: str = "mlp") -> str:
 
 def available_cpus() -> int:
     """Cores this process may use: OMP_NUM_THREADS if set, else the CPU affinity mask."""
-    if os.environ.get("OMP_NUM_THREADS", "").isdigit():
-        return max(1, int(os.environ["OMP_NUM_THREADS"]))
+    threads = os.environ.get("OMP_NUM_THREADS", "")
+    if threads.isascii() and threads.isdigit() and len(threads) <= 4:  # isdigit() alone also takes '²'
+        return max(1, int(threads))
     try:
         return len(os.sched_getaffinity(0))
     except AttributeError:  # not Linux

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import streamlit as st
 
-from ..model.compute import Encodings
+from ..model.compute import Encodings, NonFiniteCodes
 from ..model.handle import ModelHandle, test_set_missing
 from ..presenter import presenting
 from .state import ExploreState
@@ -37,6 +37,8 @@ class ExploreContext:
         reason (the folders looked in, a download's error) goes to the server log."""
         try:
             enc = model.encodings()
+        except NonFiniteCodes as e:  # the model, not the data: its line says so
+            return cls(model, None, DEFAULT_LIMIT), f"The map shows no points: {e}."
         except Exception:  # DatasetError (missing data) or an unknown dataset name
             log.warning("the test set of %s cannot be loaded", model.folder, exc_info=True)
             return cls(model, None, DEFAULT_LIMIT), test_set_missing(model.dataset)
