@@ -14,7 +14,8 @@ import math
 from collections.abc import Callable
 
 import numpy as np
-import streamlit as st
+
+from ..session_values import SessionValues
 
 # The choices of a few settings: id -> the label shown. The order is the widgets' (and the link's "me" numbers).
 TRAVERSAL_FROM = {"star": "the ★", "pick": "the last pick"}
@@ -66,29 +67,14 @@ def max_half(lim: float) -> float:
     return float(max(8.0, 2 * lim))
 
 
-class ExploreState:
+class ExploreState(SessionValues):
     """st.session_state seen as Explore's settings: state.z, state.picks, ... (see DEFAULTS)."""
 
     PREFIX = "explore."
+    DEFAULTS = DEFAULTS
 
-    def __init__(self, store=None):
-        self._ss = st.session_state if store is None else store
-
-    # --- plain values ------------------------------------------------------------------------
-
-    def __getattr__(self, name: str):
-        if name.startswith("_") or name not in DEFAULTS:
-            raise AttributeError(name)
-        value = self._ss.get(self.PREFIX + name, DEFAULTS[name])
+    def _read(self, value):
         return list(value) if isinstance(value, tuple) else value
-
-    def __setattr__(self, name: str, value) -> None:
-        if name.startswith("_"):
-            object.__setattr__(self, name, value)
-        elif name in DEFAULTS:
-            self._ss[self.PREFIX + name] = value
-        else:
-            raise AttributeError(f"ExploreState has no setting {name!r}")
 
     def note(self, text: str) -> None:
         self.notes = [*self.notes, text]

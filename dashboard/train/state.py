@@ -10,9 +10,8 @@ typed to save and the compare picks survive a visit to Explore.
 from __future__ import annotations
 
 import uuid
-from collections.abc import MutableMapping
 
-import streamlit as st
+from ..session_values import SessionValues
 
 DEFAULTS: dict = {
     "job_id": None,  # the job this session started last (app.py keeps it alive on the other tab)
@@ -30,26 +29,11 @@ DEFAULTS: dict = {
 }
 
 
-class TrainState:
+class TrainState(SessionValues):
     """st.session_state seen as the Train page's values: state.job_id, state.save_msg, ... (see DEFAULTS)."""
 
     PREFIX = "train_"
-
-    def __init__(self, store: MutableMapping | None = None):
-        self._ss = st.session_state if store is None else store
-
-    def __getattr__(self, name: str):
-        if name.startswith("_") or name not in DEFAULTS:
-            raise AttributeError(name)
-        return self._ss.get(self.PREFIX + name, DEFAULTS[name])
-
-    def __setattr__(self, name: str, value) -> None:
-        if name.startswith("_"):
-            object.__setattr__(self, name, value)
-        elif name in DEFAULTS:
-            self._ss[self.PREFIX + name] = value
-        else:
-            raise AttributeError(f"TrainState has no value {name!r}")
+    DEFAULTS = DEFAULTS
 
     def has(self, name: str) -> bool:
         return self.key(name) in self._ss
