@@ -37,3 +37,13 @@ def tcfg(**kw) -> TrainConfig:
     kw.setdefault("lr", 1e-2)
     kw.setdefault("device", "cpu")
     return TrainConfig(**kw)
+
+
+def app_roots(tmp_path: Path, monkeypatch) -> tuple[Path, Path]:
+    """The app's two model folders under tmp_path: pretrained/ with one tiny MNIST model, models/ empty."""
+    pre, mine = tmp_path / "pretrained", tmp_path / "models"
+    tiny_checkpoint(pre / "mnist-mlp")
+    mine.mkdir()
+    monkeypatch.setenv("LATENT_EXPLORER_PRETRAINED_DIR", str(pre))
+    monkeypatch.setenv("LATENT_EXPLORER_MODELS_DIR", str(mine))
+    return pre, mine

@@ -23,7 +23,7 @@ from bad_checkpoints import write_bad_checkpoints  # noqa: E402  (the library's 
 from dashboard.model.registry import list_models  # noqa: E402
 from dashboard.train import figures  # noqa: E402
 from dashboard.training.registry import registry, reset_registry  # noqa: E402
-from factories import tiny_checkpoint  # noqa: E402
+from factories import app_roots, tiny_checkpoint  # noqa: E402
 
 APP = str(ROOT / "dashboard" / "app.py")
 START = "train_start"
@@ -31,11 +31,7 @@ START = "train_start"
 
 @pytest.fixture
 def roots(tmp_path, monkeypatch):
-    pre, mine = tmp_path / "pretrained", tmp_path / "models"
-    tiny_checkpoint(pre / "mnist-mlp")
-    mine.mkdir()
-    monkeypatch.setenv("LATENT_EXPLORER_PRETRAINED_DIR", str(pre))
-    monkeypatch.setenv("LATENT_EXPLORER_MODELS_DIR", str(mine))
+    pre, mine = app_roots(tmp_path, monkeypatch)
     reset_registry(max_jobs=1)
     yield pre, mine
     reset_registry()

@@ -19,7 +19,7 @@ if str(ROOT) not in sys.path:
 from dashboard.model.registry import list_models  # noqa: E402
 from dashboard.train import form  # noqa: E402
 from dashboard.training.registry import registry, reset_registry  # noqa: E402
-from factories import tiny_checkpoint  # noqa: E402
+from factories import app_roots, tiny_checkpoint  # noqa: E402
 
 APP = str(ROOT / "dashboard" / "app.py")
 START = "train_start"
@@ -28,11 +28,7 @@ SAVE = "FormSubmitter:train_save_form-Save"
 
 @pytest.fixture
 def roots(tmp_path, monkeypatch):
-    pre, mine = tmp_path / "pretrained", tmp_path / "models"
-    tiny_checkpoint(pre / "mnist-mlp")
-    mine.mkdir()
-    monkeypatch.setenv("LATENT_EXPLORER_PRETRAINED_DIR", str(pre))
-    monkeypatch.setenv("LATENT_EXPLORER_MODELS_DIR", str(mine))
+    pre, mine = app_roots(tmp_path, monkeypatch)
     monkeypatch.setattr(form, "TRAIN_SIZES", (500, 2000))
     reset_registry(max_jobs=1)
     yield pre, mine

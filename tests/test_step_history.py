@@ -4,15 +4,14 @@ server's job."""
 
 from __future__ import annotations
 
-import gc
 import threading
-import tracemalloc
 from types import SimpleNamespace
 
 import numpy as np
 
 from dashboard.training.job import TrainingJob
 from dashboard.training.protocol import StepRow, Steps
+from peak_memory import traced_growth  # noqa: E402
 from vae_core.config import VAEConfig
 from vae_core.train_config import TrainConfig
 
@@ -65,16 +64,7 @@ def test_a_short_run_keeps_every_step():
 def test_the_jobs_memory_is_flat_in_the_number_of_steps():
     """The job after 2**14 and after 2**17 steps (the same point in the halving cycle: as many points kept)."""
     first, more = 2**14, 2**17 - 2**14
-    tracemalloc.start()  # before the job: what it frees later is counted too
-    try:
-        job = job_fed(first)
-        gc.collect()
-        before = tracemalloc.get_traced_memory()[0]
-        job_fed(more, job, start=first)
-        gc.collect()
-        grown = tracemalloc.get_traced_memory()[0] - before
-    finally:
-        tracemalloc.stop()
+    job, grown = traced_growth(lambda: job_fed(first), lambda job: job_fed(more, job, start=first))
     assert grown / more < 1, f"{grown / more:.1f} bytes a step"  # every step kept: about 150 bytes a step
     assert len(job.snapshot().steps["step"]) <= 8193
 

@@ -5,12 +5,11 @@ curve, in the loop's result and in what config.json records."""
 from __future__ import annotations
 
 import dataclasses
-import gc
-import tracemalloc
 
 import numpy as np
 import pytest
 
+from peak_memory import traced_growth  # noqa: E402
 from vae_core import train as train_mod
 from vae_core.callbacks import Callback
 from vae_core.config import VAEConfig
@@ -60,16 +59,7 @@ def test_the_history_of_a_long_run_is_bounded_and_its_curve_matches_every_step()
 def test_the_history_memory_is_flat_in_the_number_of_steps():
     """After 2**14 and after 2**17 steps (the same point of the halving cycle: as many points kept)."""
     first, more = 2**14, 2**17 - 2**14
-    tracemalloc.start()
-    try:
-        history = history_of(first)
-        gc.collect()
-        before = tracemalloc.get_traced_memory()[0]
-        history_of(more, history, start=first)
-        gc.collect()
-        grown = tracemalloc.get_traced_memory()[0] - before
-    finally:
-        tracemalloc.stop()
+    history, grown = traced_growth(lambda: history_of(first), lambda h: history_of(more, h, start=first))
     assert grown / more < 1, f"{grown / more:.1f} bytes a step"  # every step kept as a dict: ~600 bytes a step
 
 
