@@ -31,6 +31,9 @@ from dashboard.train.state import TrainState  # noqa: E402  (light: Streamlit on
 # (label, module with render(model): the ModelHandle in use); more tabs are added here.
 TABS = [("Explore", "dashboard.explore"), ("Train", "dashboard.train.page")]
 TAB_KEY = session_keys.APP_TAB
+# A file the app serves itself: a Material icon name makes the browser fetch its picture from Google's font host,
+# which a lecture hall without a network never answers.
+FAVICON = str(Path(__file__).resolve().parent / "static" / "favicon.png")
 PRESENTER_CSS = "[data-testid=stMainBlockContainer] { padding-top: 4.5rem; }"
 
 
@@ -72,7 +75,7 @@ def render_tab(module: str, model) -> None:
 
 def main() -> None:
     """One run of the page: the sidebar and the open tab."""
-    st.set_page_config(page_title="Latent-space explorer", page_icon=":material/scatter_plot:", layout="wide")
+    st.set_page_config(page_title="Latent-space explorer", page_icon=FAVICON, layout="wide")
     st.sidebar.title("Latent-space explorer")
 
     # The first session of a fresh server imports PyTorch here (seconds); the title above is already on its page.

@@ -8,6 +8,7 @@ picks that test image: the sliders go to its posterior mean and the server decod
 from __future__ import annotations
 
 import re
+import urllib.parse
 from pathlib import Path
 
 import numpy as np
@@ -323,3 +324,22 @@ def test_the_plotly_maps_zoom_survives_a_visit_to_train(page):
                            f"&& {PM}.points === 10000", timeout=60_000)
     # Python rounds the view to 3 decimals (the link's precision)
     assert page.evaluate(X_RANGE) == pytest.approx(zoomed, abs=2e-3), "the zoom came back from Python"
+
+
+def test_the_page_asks_no_other_host_for_anything(browser, app_url):
+    """Fonts, icons, scripts: everything comes from the app itself, so the page works in a room with no network."""
+    ctx = browser.new_context(viewport={"width": 1366, "height": 768})
+    page = ctx.new_page()
+    asked: list[str] = []
+    host = urllib.parse.urlsplit(app_url).netloc
+    page.on("request", lambda r: asked.append(r.url))
+    page.goto(app_url)
+    page.wait_for_function("window.__latentPlane && window.__latentPlane.ready", timeout=90_000)
+    page.wait_for_function("() => document.fonts.status === 'loaded'")
+    # The page's own icon is in place (Streamlit swaps its default for the page config's) before the requests count.
+    page.wait_for_function("() => [...document.querySelectorAll('link[rel~=icon]')]"
+                           ".some((l) => l.href.includes('/media/') || l.href.includes('gstatic'))")
+    outside = [u for u in asked if urllib.parse.urlsplit(u).scheme in ("http", "https")
+               and urllib.parse.urlsplit(u).netloc != host]
+    ctx.close()
+    assert not outside, outside
