@@ -8,8 +8,9 @@ What it measures, on the CPU, in one process:
 ours       vae_core.train.train() with the MLP VAE (VAEConfig(arch="mlp")), batch 128, Adam at a constant 1e-3,
            seed 0, over MNIST's 60,000 training images as loaded by vae_core.data.load_dataset("mnist"):
            uint8 tensors in memory, batches drawn by index, no DataLoader, fused Adam, and the default
-           precision "auto": the layers' matrix products in bfloat16 on a CPU that has it in hardware
-           (AVX512-BF16 or AMX), float32 elsewhere; the loss is float32 either way.
+           precision "auto": the layers' matrix products in bfloat16 where a short probe of the model's own
+           training steps (vae_core.hardware.probe_precision, once per process) finds it clearly faster than
+           float32, float32 elsewhere; the loss is float32 either way. The probe's timings are printed.
            A Callback times each epoch. "train" is from the start of the epoch (the end of the previous one,
            or on_train_start for the first) to the last on_step of the epoch: the shuffle and every step,
            per-step bookkeeping included. "+eval" adds the test-set evaluation that train() runs at each
@@ -28,7 +29,7 @@ faster. One-off costs are reported apart: our dataset load (decompress, SHA-256 
 reference's dataset construction (reading the raw files). Both run with torch.set_num_threads(--threads),
 by default os.cpu_count(); train() sets os.cpu_count() itself, so the callback sets --threads again.
 "ours, fp32" runs our trainer again with precision="fp32", to show what the loop alone gains over the
-reference and what bfloat16 adds (it is the same as "ours" on a CPU without native bfloat16).
+reference and what bfloat16 adds (it is the same as "ours" where the probe chose float32).
 Other load on the machine distorts the figures: run it on an otherwise idle machine.
 """
 
@@ -55,6 +56,7 @@ sys.path.insert(0, str(REPO))
 from vae_core.callbacks import Callback  # noqa: E402
 from vae_core.config import VAEConfig  # noqa: E402
 from vae_core.data import FILES, load_dataset  # noqa: E402
+from vae_core.hardware import probed  # noqa: E402
 from vae_core.model import VAE  # noqa: E402
 from vae_core.train import train  # noqa: E402
 from vae_core.train_config import TrainConfig  # noqa: E402
@@ -236,6 +238,10 @@ def main() -> int:
             rounds.append(one_round(args, Path(tmp)))
 
     first = rounds[0]
+    for (_, batch, _, threads), (choice, times) in probed().items():
+        ms = {k: ", ".join(f"{1e3 * t:.2f}" for t in v) for k, v in times.items()}
+        print(f"\nprecision probe (batch {batch}, {threads} threads): ms per step, fp32 [{ms['fp32']}], "
+              f"bf16 [{ms['bf16']}] -> {choice}")
     print("\none-off costs (round 1)")
     print(f"  ours       load_dataset('mnist') (gunzip, SHA-256, parse)   {first['ours']['load_s']:7.2f} s")
     print(f"  reference  datasets.MNIST(...) construction                 {first['ref']['construct_s']:7.2f} s"
