@@ -19,13 +19,6 @@ def pick_device(name: str) -> torch.device:
     return torch.device(name)
 
 
-def native_bf16_cpu() -> bool:
-    """Whether this CPU multiplies bfloat16 in hardware (AVX512-BF16 or AMX). PyTorch has no public query.
-    Informative only: "auto" decides by timing (pick_precision), not by this."""
-    probes = ("_is_avx512_bf16_supported", "_is_amx_tile_supported")
-    return any(getattr(torch.cpu, name, lambda: False)() for name in probes)
-
-
 # The probe: PROBE_TRIALS alternated trials of PROBE_STEPS training steps in each precision, after one untimed
 # step of each. Alternating, and taking each precision's fastest trial, lets a burst of other load on a shared
 # machine hit both alike. bfloat16 must win by BF16_MARGIN: on a tie, float32's exact arithmetic is kept.
