@@ -193,6 +193,19 @@ def test_the_manifold_grid_decodes_the_square_of_the_plane_the_map_shows(at):
     assert shown.shape == expected.shape and np.abs(shown.astype(int) - expected).max() <= 1
 
 
+def test_a_switch_to_a_3d_model_keeps_the_stars_place_on_the_map(at):
+    """The 2-D ★ becomes the 3-D code that the map (its PCA plane) draws at the same place, which the page's
+    readout shows: not (z1, z2) copied with z3 = 0, drawn somewhere else."""
+    move_star(at, (0, 1.5), (1, -0.5))
+    select_model(at, "three-d")
+    data = plane_data(at)
+    plane = data["plane"]
+    z, mean = np.array(data["z"]), np.array(plane["mean"])
+    assert [float((z - mean) @ np.array(plane[e])) for e in ("e1", "e2")] == pytest.approx([1.5, -0.5], abs=0.02)
+    select_model(at, "mnist-mlp")  # and back: the same place
+    assert plane_data(at)["z"] == pytest.approx([1.5, -0.5], abs=0.011)
+
+
 def test_traversals_show_one_row_per_dimension_by_kl(at):
     select_model(at, "three-d")
     at.session_state["explore.section"] = "trav"
