@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 from test_explore_app import APP, at, checkpoints, pick, plane_data, scatter_charts, select_model  # noqa: F401
@@ -187,3 +188,62 @@ def test_the_page_s_zoom_legend_and_undo_reach_the_state(at):
     assert at.session_state["explore.hidden"] == [3]
     send_event(at, "explore_plane", "undo", {})
     assert at.session_state["explore.picks"] == []
+
+
+def _ring_url() -> str:
+    import base64
+    import io
+
+    from PIL import Image
+
+    yy, xx = np.mgrid[:280, :280]
+    img = ((np.abs(np.hypot(yy - 140, xx - 120) - 70) <= 12) * 255).astype(np.uint8)
+    buf = io.BytesIO()
+    Image.fromarray(img).save(buf, format="PNG")
+    return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode()
+
+
+def test_a_link_reopens_the_hidden_classes_and_the_drawn_digit(at, checkpoints, monkeypatch):
+    """Round trip: what the first session shows (hidden classes, your digit ◆ where the model puts it, the morph
+    from it) the link's new session shows exactly."""
+    send_event(at, "explore_plane", "legend", {"hidden": [1, 7]})
+    send_event(at, "explore_draw", "drawn", _ring_url())
+    at.session_state["explore.section"] = "morph"
+    at.run()
+    at.selectbox(key="explore_morph_ends").set_value("own-star").run()
+    whole_page(at)
+    query = dict(at.query_params)
+    assert query["hc"] == "1,7" and query["me"] == "2" and query["dg"]
+    assert len(query["dg"]) < 1500, "a short address"
+    first = plane_data(at)
+    app = fresh(checkpoints, monkeypatch, query)
+    assert not app.info, [i.value for i in app.info]
+    again = plane_data(app)
+    assert again["hidden"] == [1, 7], "the page applies it: a mount applies any hiddenRev"
+    assert np.array_equal(app.session_state["explore_own"]["pixels"], at.session_state["explore_own"]["pixels"]), \
+        "the very digit, not an approximation"
+    assert [m for m in again["marks"] if m["label"] == "yours"] == [m for m in first["marks"] if m["label"] == "yours"]
+    assert again["path"] == first["path"], "the same morph, from your digit"
+    assert dict(app.query_params) == query, "the URL is written back unchanged"
+
+
+def test_a_link_without_the_digit_leaves_out_what_needs_it(at):
+    at.session_state["explore.section"] = "morph"
+    at.run()
+    at.selectbox(key="explore_morph_ends").set_value("own-star").run()
+    whole_page(at)
+    assert "me" not in at.query_params and "dg" not in at.query_params, "no digit: the link would open another view"
+
+
+@pytest.mark.parametrize("dg", ["!!!", "eJw", "A" * 1600, "eJzLSM3JyQcABiwCFQ"])  # junk, cut, too long, "hello"
+def test_a_bad_digit_in_a_link_is_one_clear_note(checkpoints, monkeypatch, dg):
+    app = fresh(checkpoints, monkeypatch, {"dg": dg, "hc": "3"})
+    notes = [i.value for i in app.info]
+    assert notes == ["The link's drawn digit (“dg”) could not be read; it was left out."], notes
+    assert "explore_own" not in app.session_state and plane_data(app)["hidden"] == [3]
+
+
+@pytest.mark.parametrize("hc", ["10", "1,x", "-1", "1,,2"])
+def test_hidden_classes_in_a_link_must_be_labels_of_the_model(checkpoints, monkeypatch, hc):
+    app = fresh(checkpoints, monkeypatch, {"hc": hc})
+    assert any("hc" in i.value for i in app.info) and plane_data(app)["hidden"] == []
