@@ -160,9 +160,9 @@ class ExploreState(SessionValues):
         """Store a view; bump its rev when Python moved it (the page then applies it, see the protocol)."""
         top = max_half(lim)
         half = float(min(top, max(0.05, half)))
-        cx, cy = (float(min(top, max(-top, round(c, 3)))) for c in (cx, cy))
+        cx, cy = (float(min(top, max(-top, round(c, 4)))) for c in (cx, cy))
         rev = int(self.view_of(lim).get("rev", 0)) + (1 if bump else 0)
-        self.view = {"cx": cx, "cy": cy, "half": round(half, 3), "rev": rev}
+        self.view = {"cx": cx, "cy": cy, "half": round(half, 4), "rev": rev}
 
     # --- the map's plane (d > 2) -----------------------------------------------------------------
 

@@ -46,7 +46,8 @@ def map_data(scene: Scene, ctx: ExploreContext) -> tuple[dict, dict]:
         "axes": list(scene.axes), "classes": list(scene.class_names), "colors": list(views.CLASS_COLORS),
         "decoder": None, "points": None, "background": None, "backgroundOpacity": 0.35,
         "marks": [{"x": m.x, "y": m.y, "label": m.label, "color": m.color, **({"shape": m.shape}
-                   if m.shape != "ring" else {})} for m in scene.marks],
+                   if m.shape != "ring" else {}), **({"labelAt": m.label_at} if m.label_at != "ne" else {})}
+                  for m in scene.marks],
         "ellipses": [{"x": e.x, "y": e.y, "sx": e.sx, "sy": e.sy, "color": e.color, "angle": e.angle,
                       **({"dash": True} if e.dash else {}), **({"fill": e.fill} if e.fill else {}),
                       **({"z": "top"} if e.top else {})} for e in scene.ellipses],
