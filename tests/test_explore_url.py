@@ -8,7 +8,7 @@ from streamlit.testing.v1 import AppTest
 from test_explore_app import APP, at, checkpoints, pick, plane_data, scatter_charts, select_model  # noqa: F401
 
 from apptest_helpers import send_event
-from dashboard_apptest import move_star, scatter_spec, star_z, use_map, whole_page
+from dashboard_apptest import move_star, plane_elements, scatter_spec, star_z, use_map, whole_page
 
 
 def fresh(checkpoints, monkeypatch, query: dict) -> AppTest:
@@ -247,3 +247,34 @@ def test_a_bad_digit_in_a_link_is_one_clear_note(checkpoints, monkeypatch, dg):
 def test_hidden_classes_in_a_link_must_be_labels_of_the_model(checkpoints, monkeypatch, hc):
     app = fresh(checkpoints, monkeypatch, {"hc": hc})
     assert any("hc" in i.value for i in app.info) and plane_data(app)["hidden"] == []
+
+
+def test_an_undo_after_a_release_the_page_shows_sends_the_map_again_with_a_new_z_rev(at):
+    """The page takes Python's ★ at a new zRev: an undo back to the ★ the map was last sent with must still reach
+    it (the same data twice is not drawn again by the page), and a release Streamlit replays is not taken twice."""
+    send_event(at, "explore_plane", "release", {"z": [3.5, 3.5], "seq": 1})
+    first = plane_data(at)  # Undo came alive: the map was sent, with the ★ at the click
+    assert first["z"] == [3.5, 3.5] and first["ack"] == 1
+    send_event(at, "explore_plane", "release", {"z": [3.3, 3.4], "seq": 2})  # the arrow keys' pause
+    assert not plane_elements(at), "the page shows that ★ already: the map is not sent"
+    send_event(at, "explore_plane", "undo", {})
+    again = plane_data(at)
+    assert again["z"] == first["z"] and again["zRev"] > first["zRev"] and again["ack"] == 2
+    assert at.query_params["z"] == "3.5,3.5"
+    send_event(at, "explore_plane", "release", {"z": [3.3, 3.4], "seq": 2})  # replayed with a later event
+    assert star_z(at) == [3.5, 3.5], "seq 2 was taken already"
+
+
+def test_the_address_is_written_again_when_the_servers_copy_was_taken_back(at):
+    """A run preempted by another interaction has its query string taken back on the server's side after the
+    browser got it: the next write must not trust that copy (the address would keep the preempted ★)."""
+    from dashboard.explore import url
+
+    move_star(at, (0, 1.5))
+    assert at.query_params["z"] == "1.5,0"
+    whole_page(at)
+    assert at.session_state[url.WRITTEN]["z"] == "1.5,0"
+    at.session_state[url.WRITTEN] = {**at.session_state[url.WRITTEN], "z": "9,9"}  # what the browser was sent
+    send_event(at, "explore_plane", "release", {"z": [1.5, 0.0]})  # nothing changes: only the link reruns
+    assert at.session_state[url.WRITTEN]["z"] == "1.5,0", "written again"
+    assert at.query_params["z"] == "1.5,0"

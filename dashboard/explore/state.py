@@ -33,6 +33,8 @@ Z_STEP = 0.01  # the ★ keeps two decimals (a pick goes to its μ exactly); a c
 
 DEFAULTS: dict = {
     "z": (),  # the ★, [d] floats (empty: not set yet for this model)
+    "z_rev": 0,  # bumped at every change of z: the Live map takes Python's ★ only at a new one (plane.js)
+    "page_seq": 0,  # the last release the Live map numbered that Python has: a map sent before it is behind
     "view": None,  # {cx, cy, half, rev}: the square of the plane shown; None: the home view
     "bg": False,  # the manifold faintly under the points
     "map": "live",  # an id of maps.MAP_KINDS
@@ -79,6 +81,11 @@ class ExploreState(SessionValues):
 
     def _read(self, value):
         return list(value) if isinstance(value, tuple) else value
+
+    def __setattr__(self, name: str, value) -> None:
+        if name == "z" and list(value) != list(self.z):
+            super().__setattr__("z_rev", int(self.z_rev) + 1)
+        super().__setattr__(name, value)
 
     def note(self, text: str) -> None:
         self.notes = [*self.notes, text]

@@ -36,6 +36,7 @@ from .state import (
 PENDING = "url.pending"  # Explore's parameters, applied once Explore knows the model
 READ = "url.read"
 NOTES = "url.notes"
+WRITTEN = "url.written"  # the query string last written
 MORPH_END_IDS = tuple(MORPH_ENDS)  # "me": 0-3, as listed in the Morph tab
 
 log = logging.getLogger(__name__)
@@ -318,8 +319,11 @@ def params_for(state: ExploreState, model: str | None) -> dict[str, str]:
 
 def write(params: dict[str, str]) -> None:
     """Set the browser's query string (only when it changed: each write is a message to the page)."""
-    if {k: st.query_params.get(k) for k in st.query_params} != params:
+    # Also when it differs from the last one written: a run that another interaction preempts (a release, then
+    # an undo) has its query string taken back on the server's side while the browser already shows it.
+    if {k: st.query_params.get(k) for k in st.query_params} != params or st.session_state.get(WRITTEN) != params:
         st.query_params.from_dict(params)
+        st.session_state[WRITTEN] = dict(params)
 
 
 def link(params: dict[str, str]) -> str:
