@@ -135,7 +135,8 @@ def test_the_morph_path_from_a_1_to_a_7_stands_out_on_the_black_7s(browser, app_
         if np.hypot(*t) < 8:
             continue
         n = np.array([-t[1], t[0]]) / np.hypot(*t)
-        at = lambda s: grey[int(round(m[1] + s * n[1])), int(round(m[0] + s * n[0]))]  # noqa: E731
+        def at(s, m=m, n=n):  # the grey level s px across the path from its segment's middle
+            return grey[int(round(m[1] + s * n[1])), int(round(m[0] + s * n[0]))]
         assert min(at(s) for s in (-0.5, 0, 0.5)) < 90, "the dark line"
         assert at(3) > 235 and at(-3) > 235, ("a white casing on both sides", at(3), at(-3))
         checked += 1
