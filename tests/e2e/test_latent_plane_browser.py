@@ -361,7 +361,7 @@ def test_arrow_keys_decode_in_the_page_and_send_one_release_after_the_pause(brow
     # Python's run for the release is over: a second release, were there one, would have been sent by then
     assert wait_events(page, 1) == [["release", z]]
     run_done(page)
-    assert triggers(page)[before:] == [["release", {"z": z}]]
+    assert triggers(page)[before:] == [["release", {"z": z, "seq": 1}]], "the page's first release: seq 1"
     assert page.evaluate("document.querySelector('[data-testid=stMain]')?.scrollTop ?? window.scrollY") == scroll
     # Backspace: undo, and nothing else
     canvas.focus()
@@ -532,7 +532,7 @@ def test_in_page_sliders_decode_while_dragged_and_send_one_release(browser, plan
     assert np.abs(images[-1].astype(int) - torch_digit(model, z).astype(int)).max() <= 1
     page.mouse.up()
     page.wait_for_function("window.__latentPlane.triggers.length > 0")
-    assert triggers(page) == [["release", {"z": z}]]
+    assert triggers(page) == [["release", {"z": z, "seq": 1}]]
     assert wait_events(page, 1) == [["release", z]]
     close(ctx, page)
 

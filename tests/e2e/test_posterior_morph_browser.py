@@ -118,3 +118,29 @@ def test_morph_play_advances_frames_and_the_scrubber_marks_the_path(browser, app
     page.screenshot(path=str(SHOTS / f"morph-path-{width}x{height}.png"))
     assert not page.errors
     ctx.close()
+
+
+def test_the_morph_path_from_a_1_to_a_7_stands_out_on_the_black_7s(browser, app_url):
+    """The lecture's morph from a 1 (test image #2) to a 7 (#0) ends in the 7s, whose dots are black: along the path
+    the screen shows the dark line with a white casing at least 3 px wide on each side of it."""
+    ctx, page = open_app(browser, app_url, "p=2,0&sub=morph", 1600, 1000)
+    page.wait_for_function("window.__latentPlane.path && window.__latentPlane.path.n === 12", timeout=60_000)
+    page.locator(".st-key-explore_plane").scroll_into_view_if_needed()
+    page.wait_for_function("window.__latentPlane.ready", timeout=30_000)
+    pts = drawn(page, "path")
+    grey = np.asarray(screen(page).convert("L"), dtype=float)
+    checked = 0
+    for a, b in zip(pts[2:9], pts[3:10]):  # clear of the ends' rings, labels and the ★
+        m, t = (a + b) / 2, b - a
+        if np.hypot(*t) < 8:
+            continue
+        n = np.array([-t[1], t[0]]) / np.hypot(*t)
+        def at(s, m=m, n=n):  # the grey level s px across the path from its segment's middle
+            return grey[int(round(m[1] + s * n[1])), int(round(m[0] + s * n[0]))]
+        assert min(at(s) for s in (-0.5, 0, 0.5)) < 90, "the dark line"
+        assert at(3) > 235 and at(-3) > 235, ("a white casing on both sides", at(3), at(-3))
+        checked += 1
+    assert checked >= 4, "the path is long enough on the screen to see"
+    page.screenshot(path=str(SHOTS / "morph-1-to-7.png"))
+    assert not page.errors
+    ctx.close()

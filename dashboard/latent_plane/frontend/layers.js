@@ -288,7 +288,7 @@ function drawPath(inst, ctx, big) {
     ctx.arc(x, y, r + 2.5, 0, 2 * Math.PI);
     ctx.fill();
   }
-  for (const [w, color] of [[big ? 9 : 7, casing], [big ? 3 : 2.5, line]]) {
+  for (const [w, color] of [[big ? 10 : 8, casing], [big ? 3 : 2.5, line]]) {
     ctx.beginPath();
     pts.forEach(([x, y], i) => (i ? ctx.lineTo(x, y) : ctx.moveTo(x, y)));
     ctx.lineWidth = w;
