@@ -111,14 +111,32 @@ def test_a_morph_is_not_a_cross_fade(name):
 
 @pytest.mark.parametrize("name", ["mnist-mlp", "mnist-beta4", "mnist16-mlp"])
 def test_slerp_keeps_the_length_the_line_cuts_inside_and_opposite_ends_swing_out(name):
-    """explain 'morph': "Slerp walks an arc around 0 instead of the straight line, which cuts inside nearer 0: it
-    keeps |z| when both ends are about as far from 0, but swings far out between nearly opposite ends"."""
+    """explain 'morph' and the Morph tab's caption: "Slerp walks an arc around 0 instead of the straight line,
+    which cuts inside nearer 0: it keeps |z| when both ends are about as far from 0, but swings far out between
+    nearly opposite ends" (not "between the two ends' lengths", which the 2-D arcs are not)."""
+    from dashboard.explain import TEXTS
+    from dashboard.explore.sections.morph import PATH_CAPTION
+
+    for text in (TEXTS["morph"][0], PATH_CAPTION):
+        assert "keeps |z| when both ends are about as far from 0" in text and "swings far out" in text, text
+        assert "between the two ends' lengths" not in text
     got = claims.slerp(codes(name))
     assert got["line_mid_over_ends"] < 0.85, got  # measured 0.70 (16-D) to 0.78 (2-D)
     if codes(name).d > 2:  # in 16-D two codes are never near-opposite: the arc keeps |z| within a few %
         assert got["arc_low_p05"] > 0.9 and got["arc_high_p95"] < 1.1, got
     else:  # in 2-D many pairs lie nearly opposite: a quarter of the arcs swing out past 1.2x, some past 3x
         assert got["arc_out_share"] > 0.1 and got["arc_high_p95"] > 2.0, got
+
+
+def test_the_manifold_formula_names_its_range():
+    """explain 'manifold': the grid's range is [-h, h] with h the map's half-width, which the Manifold tab uses
+    (sections/grid.py: extent = the view's half); no undefined "e" (read as Euler's number)."""
+    from dashboard.explain import TEXTS
+
+    for view in ("manifold", "manifold_plane"):
+        formula = TEXTS[view][1]
+        assert "[-h, h]" in formula and r"h = \text{the map's half-width}" in formula, formula
+        assert "[-e, e]" not in formula
 
 
 def test_the_manifold_holds_further_dimensions_at_zero():
@@ -175,6 +193,40 @@ def test_prior_samples_look_like_the_data(name):
     assert got["agg_mean_abs_max"] < 0.5, got
 
 
+def test_prior_samples_are_the_decoders_means():
+    """explain 'prior': the formula says x̂ = E[x|z] (what the tab shows), not x ~ p(x|z): the pictures are the
+    decoder's probabilities, grey between black and white, not binary draws."""
+    from dashboard.explain import TEXTS
+
+    formula = TEXTS["prior"][1]
+    assert r"\hat{x} = \mathbb{E}[x \mid z]" in formula and r"\sim p_\theta" not in formula, formula
+    c = codes("mnist-mlp")
+    with torch.no_grad():
+        z = torch.randn(64, c.d, generator=torch.Generator().manual_seed(3))
+        shown = c.model.sample(64, generator=torch.Generator().manual_seed(3))
+        assert torch.allclose(shown, c.model.decode(z))  # the prior tab's pictures: decodes of z ~ N(0, I)
+    grey = ((shown > 0.05) & (shown < 0.95)).float().mean().item()
+    assert grey > 0.05, grey  # means, not draws: a binary draw has no grey pixel
+
+
+@pytest.mark.parametrize("name", SHIPPED)
+def test_the_posterior_strip_looks_identical_where_sigma_is_small(name):
+    """explain 'posterior': "Where σ is small (0.03 to 0.04 on the plain 2-D models) the decodes usually look
+    identical to the reconstruction; a wider cloud (β = 4, the denoising VAE, more latent dimensions) gives
+    visible variations". A strip of 16 draws looks identical when no draw moves 5 pixels by a quarter of the
+    range from the reconstruction; it varies visibly when a draw moves 20. Measured: 78-95 % of the strips look
+    identical on mnist-mlp, fashion-mlp, mnist-conv (1 % or fewer vary); 49-67 % vary on mnist-beta4,
+    mnist-dvae, mnist16-mlp."""
+    c = codes(name)
+    got = claims.posterior_strip(c)
+    if c.d == 2 and c.model.cfg.beta == 1 and c.config["training"].get("corruption", "none") == "none":
+        assert 0.025 < got["sigma_median"] < 0.045, got
+        assert got["identical_share"] > 0.65 and got["visible_share"] < 0.05, got
+    else:
+        assert got["sigma_median"] > 0.09, got
+        assert got["visible_share"] > 0.35 and got["identical_share"] < 0.3, got
+
+
 @pytest.mark.parametrize("name", SHIPPED)
 def test_reconstructions_blur(name):
     """explain 'recon': "Blur is the price of squeezing 784 pixels through a few latent numbers": a
@@ -214,6 +266,35 @@ def test_light_noise_keeps_the_code_and_nearly_the_picture(name):
     got = claims.denoise(codes(name), levels=(0.05,))
     assert got["held_gaussian_0.05"] > 0.8, got
     assert got["picture_gaussian_0.05"] < 0.35, got
+
+
+def test_the_denoising_shares_are_compared_in_points_and_times():
+    """The de-noising pair's caption at σ = 0.3: 76 % against 13 % is 63 percentage points and 5.8 times as
+    many, never "63 % more" (which would be 1.63 times)."""
+    from dashboard.explore.denoise_pair import shares_sentence
+
+    plain = claims.denoise(codes("mnist-mlp"), levels=(0.3,))["held_gaussian_0.3"]
+    dvae = claims.denoise(codes("mnist-dvae"), levels=(0.3,))["held_gaussian_0.3"]
+    text = shares_sentence("Gaussian", 0.3, plain, dvae)
+    assert f"keeps {dvae:.0%} of the codes" in text and f"the plain model {plain:.0%}" in text, text
+    assert f"{100 * (dvae - plain):.0f} percentage points more" in text, text
+    assert f"{dvae / plain:.1f} times as many" in text, text
+    assert "% more" not in text
+    # a small gap (6 points) is said in points too, and equal shares as equal
+    assert "6 percentage points more, 1.1 times as many" in shares_sentence("Gaussian", 0.1, 0.84, 0.90)
+    assert "about as many" in shares_sentence("Gaussian", 0.05, 0.91, 0.92)
+
+
+def test_the_dvae_loss_has_the_kl_it_trains_with():
+    """The de-noising pair's formula: the DVAE's loss is −log p(x|z) + KL(q(z|x̃) ‖ p(z)), z ~ q(z|x̃):
+    mnist-dvae was trained with β = 1 and its KL is no small term (measured 4.67 nats)."""
+    from dashboard.explain import TEXTS
+
+    formula = TEXTS["denoise_pair"][1]
+    assert r"\mathrm{KL}\big(q_\phi(z \mid \tilde{x})" in formula, formula
+    c = codes("mnist-dvae")
+    assert c.model.cfg.beta == 1 and c.config["training"]["corruption"] == "gaussian"
+    assert claims.elbo(c)["test_kl"] > 3.0
 
 
 def test_stronger_noise_carries_the_code_away_unless_trained_on_noise():

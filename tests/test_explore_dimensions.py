@@ -262,7 +262,7 @@ def test_the_sentences_about_collapse_are_true_of_the_shipped_models(name, datas
     # "its μ_j stays near 0 and its σ_j near 1 whatever the image (KL ≈ 0)"
     assert summary.kl[off].max() < 0.01 < float(np.median(summary.kl[~off]))
     assert np.abs(mu[:, off]).mean() < 0.1 and np.abs(sigma[:, off] - 1).mean() < 0.15
-    assert collapse_sentence(summary).startswith(f"{d - active} of the {d} dimensions are inactive")
+    assert collapse_sentence(summary, name).startswith(f"{name}: {d - active} of its {d} dimensions are inactive")
     # "A dimension with KL ≈ 0 gives a row of identical images": the traversal of the quietest dimension
     j = int(summary.order[-1])
     with torch.no_grad():

@@ -8,6 +8,7 @@ import streamlit as st
 from ... import views
 from ...explain import explain
 from ...model.compute import plane_slice
+from .. import sampling
 from ..context import ExploreContext
 from ..fragments import rerun_map_and_tabs
 from ..scene import axis_names
@@ -22,13 +23,15 @@ def render(ctx: ExploreContext) -> None:
     extent = float(state.view_of(lim)["half"])
     plane, key = ctx.map_plane()  # d > 2: the map's plane, through the ★
     piece = plane_slice(plane, ctx.star()) if plane is not None else None
-    png, width = ctx.model.manifold_png(n, extent, piece)
+    sampling.toggle(ctx, "grid")
+    png, width = sampling.grid_png(ctx, n, extent, piece)
     dims = "z1 (left to right) and z2 (bottom to top)" if ctx.d > 1 else "z1"
     if plane is not None:
         x, y = axis_names(key)
         dims = f"{x} (left to right) and {y} (bottom to top) on the map's plane through the ★"
     st.image(views.png_url(png), width="stretch" if ctx.presenting else width,
-             caption=f"{n} × {n} decodes over [-{extent:g}, {extent:g}]² of {dims}, the map's zoom")
+             caption=f"{n} × {n} decodes over [-{extent:g}, {extent:g}]² of {dims}, the map's zoom: the "
+                     f"decoder's {sampling.what(ctx, 0)}")
     if not ctx.presenting:
         st.download_button("Download grid (PNG)", png, file_name=f"manifold-{n}x{n}.png",
                            mime="image/png", on_click="ignore", key="explore_grid_dl")
