@@ -42,7 +42,7 @@ def morph_view(ctx: ExploreContext) -> None:
         return
     morph.player(ctx, z0, z1, what)
     if not ctx.presenting:
-        st.caption(PATH_CAPTION)
+        st.caption(f"{PATH_CAPTION} The frames are the decoder's {sampling.what(ctx, 0)}.")
 
 
 SECTION = Section("morph", "Morph", render, follows_star=lambda state, d: state.morph_ends in MORPH_ENDS_WITH_STAR,
