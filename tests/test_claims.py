@@ -342,6 +342,25 @@ def test_the_encoder_never_sees_the_labels(mnist):
     assert all(torch.equal(a[k], b[k]) for k in a)
 
 
+def test_the_lecture_quotes_the_numbers_the_sidebar_shows():
+    """lecture 7:30 and 0:00: "the KL falls (4.5 against 7.2 ...) and the reconstruction term rises (141.3 against
+    128.2)" as the sidebar prints the recorded figures (one decimal: mnist-beta4's KL 4.549 shows as 4.5); the
+    test loss is −ELBO with the reconstruction term estimated from one z per image, not "exactly" −ELBO."""
+    import json
+    import re
+
+    lecture = (PRETRAINED.parent / "docs" / "lecture.md").read_text()
+    shown = {name: json.loads((PRETRAINED / name / "config.json").read_text())["metrics"]
+             for name in ("mnist-mlp", "mnist-beta4")}
+    kl = re.search(r"the KL falls \(([\d.]+) against ([\d.]+) nats", lecture)
+    rec = re.search(r"reconstruction term rises\s+\(([\d.]+) against ([\d.]+)\)", lecture)
+    assert kl and rec
+    assert kl.groups() == (f"{shown['mnist-beta4']['test_kl']:.1f}", f"{shown['mnist-mlp']['test_kl']:.1f}")
+    assert rec.groups() == (f"{shown['mnist-beta4']['test_recon']:.1f}", f"{shown['mnist-mlp']['test_recon']:.1f}")
+    assert "exactly\n−ELBO" not in lecture and "exactly −ELBO" not in lecture
+    assert "one z drawn per image" in lecture
+
+
 def test_the_lecture_opens_on_mnist_mlp():
     """lecture 0:00: "The sidebar shows the model in use (mnist-mlp)"."""
     from dashboard.model import registry

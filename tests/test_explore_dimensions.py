@@ -7,6 +7,7 @@ codes, and what the app says about the shipped 16-D and 64-D models checked on t
 from __future__ import annotations
 
 import math
+import re
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -171,6 +172,12 @@ def test_traversals_show_one_row_per_dimension_by_kl(at):
     summary = _summary(at)
     rows = [m.value for m in at.markdown if m.value.startswith("**z")]
     assert rows == [f"**z{j + 1}**  \nKL {summary.kl[j]:.2f}" for j in summary.order[:3]]
+    # the columns are labelled with the values of z_j they decode (the traversal's own values)
+    (labels,) = [m.value for m in at.markdown if "white-space:nowrap" in m.value]
+    swept = analysis.traversal_latents(np.zeros(3, np.float32), [0], n=9)[:, 0]
+    assert re.findall(r">([^<]+)</span>", labels) == [
+        "0" if v == 0 else f"{v:+g}".replace("-", "−") for v in swept] == [
+        "−3", "−2.25", "−1.5", "−0.75", "0", "+0.75", "+1.5", "+2.25", "+3"]
     at.slider(key="explore_trav_rows").set_value(2).run()
     assert len([m for m in at.markdown if m.value.startswith("**z")]) == 2
     assert at.query_params["tr"] == "2" and at.query_params["sub"] == "trav"
