@@ -59,8 +59,8 @@ TEXTS: dict[str, tuple[str, str]] = {
     ),
     "prior": (
         "A VAE is a generative model: draw z from the standard normal prior and decode it to get a new image. "
-        "The KL term of the loss pulls the codes towards this prior, so these samples look like the data. Each "
-        "picture is the decoder's mean E[x|z]; \"Sample x ~ p(x|z)\" draws the pixels themselves.",
+        "The KL term of the loss pulls the codes towards this prior, so these samples look like the data. With "
+        "the switch off each picture is the decoder's mean E[x|z]; \"Sample x ~ p(x|z)\" draws the pixels themselves.",
         r"z \sim \mathcal{N}(0, I), \qquad \hat{x} = \mathbb{E}[x \mid z] = f_\theta(z)",
     ),
     "recon": (

@@ -39,6 +39,9 @@ def traversal_images(model, z, dims, steps: int = TRAVERSAL_STEPS) -> np.ndarray
     return out.reshape(len(dims), steps, *out.shape[1:])
 
 
+LABEL_STYLE = "font-size:0.75rem;line-height:1.2"  # the column labels and their row's name, on one line
+
+
 def value_text(v: float) -> str:
     return "0" if abs(v) < 1e-9 else f"{v:+g}".replace("-", "−")
 
@@ -47,7 +50,7 @@ def column_labels(values, cell: int, pad: int) -> str:
     """One label per column, each as wide as a tile of the strip under it (cell px, pad px apart)."""
     spans = "".join(f'<span style="display:inline-block;width:{cell}px;margin-right:{pad}px;text-align:center">'
                     f"{value_text(v)}</span>" for v in values)
-    return f'<div style="white-space:nowrap;font-size:0.75rem;line-height:1.2">{spans}</div>'
+    return f'<div style="white-space:nowrap;{LABEL_STYLE}">{spans}</div>'
 
 
 def render(ctx: ExploreContext) -> None:
@@ -76,7 +79,7 @@ def render(ctx: ExploreContext) -> None:
     scale = 2
     cell = 28 * scale
     left, right = st.columns([1, 6], vertical_alignment="bottom")
-    left.markdown("z_j =")
+    left.markdown(f'<div style="{LABEL_STYLE}">z_j =</div>', unsafe_allow_html=True)
     right.markdown(column_labels(values, cell, pad=2), unsafe_allow_html=True)
     for r, j in enumerate(dims):
         left, right = st.columns([1, 6], vertical_alignment="center")
