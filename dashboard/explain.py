@@ -21,7 +21,8 @@ TEXTS: dict[str, tuple[str, str]] = {
         r"(\mu, \sigma) = \text{encoder}_\phi(x)\end{gathered}",
     ),
     "decoder": (
-        "The sliders choose a point z in the latent space and the decoder draws the image that belongs to it. "
+        "The sliders choose a point z in the latent space and the decoder draws the image that belongs to it: its "
+        "mean E[x|z], always (the sub-tabs' \"Sample x ~ p(x|z)\" draws pixels instead; this picture does not). "
         "Small steps in z give small changes in the picture: the decoder is a smooth function of z.",
         r"\hat{x} = \mathbb{E}[x \mid z] = \operatorname{sigmoid}\big(f_\theta(z)\big)",
     ),
@@ -36,13 +37,16 @@ TEXTS: dict[str, tuple[str, str]] = {
         "Decoding a regular grid of latent points shows what the decoder draws everywhere on the map's view, "
         "including places where no training image landed. Row by row, the digits morph into each other; "
         "any further latent dimensions are held at 0.",
-        r"x_{ij} = f_\theta(z_1 = a_j,\ z_2 = b_i), \qquad a_j \in [x_0, x_1],\ b_i \in [y_0, y_1]",
+        # [x0, x1] x [y0, y1]: the square the map shows (the Manifold grid tab decodes that view)
+        r"\begin{gathered}x_{ij} = f_\theta(z_1 = a_j,\ z_2 = b_i), \quad a_j \in [x_0, x_1],\ b_i \in [y_0, y_1] \\ "
+        r"[x_0, x_1] \times [y_0, y_1] = \text{the map's view}\end{gathered}",
     ),
     "manifold_plane": (
         "Decoding a regular grid of points of the map's plane shows what the decoder draws everywhere in its view, "
         "including places where no training image landed. Every other direction of z stays where the ★ is, so "
         "moving a slider off the plane gives another grid.",
-        r"x_{ij} = f_\theta(c + a_j e_1 + b_i e_2), \qquad a_j \in [x_0, x_1],\ b_i \in [y_0, y_1]",
+        r"\begin{gathered}x_{ij} = f_\theta(c + a_j e_1 + b_i e_2), \quad a_j \in [x_0, x_1],\ b_i \in [y_0, y_1] \\ "
+        r"[x_0, x_1] \times [y_0, y_1] = \text{the map's view}\end{gathered}",
     ),
     "morph": (
         "Walking from one code to another and decoding every step turns one image into the other through "
@@ -55,8 +59,9 @@ TEXTS: dict[str, tuple[str, str]] = {
     ),
     "prior": (
         "A VAE is a generative model: draw z from the standard normal prior and decode it to get a new image. "
-        "The KL term of the loss pulls the codes towards this prior, so these samples look like the data.",
-        r"z \sim \mathcal{N}(0, I), \qquad x \sim p_\theta(x \mid z)",
+        "The KL term of the loss pulls the codes towards this prior, so these samples look like the data. With "
+        "the switch off each picture is the decoder's mean E[x|z]; \"Sample x ~ p(x|z)\" draws the pixels themselves.",
+        r"z \sim \mathcal{N}(0, I), \qquad \hat{x} = \mathbb{E}[x \mid z] = f_\theta(z)",
     ),
     "recon": (
         "Each test image (top) is encoded to μ and decoded again (bottom). "
@@ -98,8 +103,9 @@ TEXTS: dict[str, tuple[str, str]] = {
     ),
     "dimensions": (
         "A dimension's KL is the information about the image that the code puts in it; the KL term of the loss "
-        "charges for every nat. A dimension that is not worth its price is switched off: its μ_j stays near 0 and "
-        "its σ_j near 1 whatever the image (KL ≈ 0, an inactive unit), which is called posterior collapse.",
+        "charges for every nat. A dimension that is not worth its price can be switched off: its μ_j stays near 0 "
+        "and its σ_j near 1 whatever the image (KL ≈ 0, an inactive unit), which is called posterior collapse. "
+        "How many a model switches off depends on the model; the sentence under the chart gives this one's count.",
         r"\begin{gathered}\mathrm{KL}_j = \mathbb{E}_x\big[\tfrac12(\mu_j^2 + \sigma_j^2 - \log\sigma_j^2 - 1)\big] \\ "
         r"\text{active: } \operatorname{Cov}_x\big(\mathbb{E}_{q(z|x)}[z_j]\big) > 0.01\end{gathered}",
     ),
@@ -113,9 +119,10 @@ THINGS = {"mnist": "digit", "fashion-mnist": "garment"}
 TEXTS.update({
     "posterior": (
         "Each dot is one draw z = μ + σ ⊙ ε from the encoder's cloud q(z|x), the step training takes before it "
-        "decodes: ε carries the randomness, so the loss can still be differentiated in μ and σ. Nearby z's "
-        "decode to variations of the reconstruction, mostly the same {thing}; but a 2-D map is crowded, and "
-        "where two classes touch some draws reach into the neighbour's region and decode to the other {thing}.",
+        "decodes: ε carries the randomness, so the loss can still be differentiated in μ and σ. Where σ is small "
+        "(0.03 to 0.04 on the plain 2-D models) the decodes usually look identical to the reconstruction; a wider "
+        "cloud (β = 4, the denoising VAE, more latent dimensions) gives visible variations, mostly of the same "
+        "{thing}.",
         r"\begin{gathered}z = \mu + \sigma \odot \varepsilon \\ "
         r"\varepsilon \sim \mathcal{N}(0, I)\end{gathered}",
     ),
@@ -123,8 +130,10 @@ TEXTS.update({
         "The same noisy image goes into both models. The denoising VAE was trained to encode corrupted images "
         "and reconstruct the clean ones, so past light noise its code stays near the clean image's code far "
         "more often; the plain model never saw noise (the shares above are measured at the noise chosen).",
-        r"\begin{gathered}\text{DVAE loss: } -\log p_\theta(x \mid z), \quad z \sim q_\phi(z \mid \tilde{x}) "
-        r"\\ |\Delta\mu| = \lVert \mu_\phi(\tilde{x}) - \mu_\phi(x) \rVert\end{gathered}",
+        # the KL is the same as in any VAE (mnist-dvae was trained with β = 1: its test KL is 4.67 nats)
+        r"\begin{gathered}\text{DVAE loss: } -\log p_\theta(x \mid z) + \mathrm{KL}\big(q_\phi(z \mid \tilde{x})"
+        r"\,\|\,p(z)\big) \\ z \sim q_\phi(z \mid \tilde{x}) \\ "
+        r"|\Delta\mu| = \lVert \mu_\phi(\tilde{x}) - \mu_\phi(x) \rVert\end{gathered}",
     ),
 })
 

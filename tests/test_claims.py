@@ -63,7 +63,10 @@ def test_a_pick_is_a_cloud_not_a_point(name):
     """explain 'pick': "a Gaussian cloud, not a single point": sigma on the map's axes is not 0 (measured 3 % of
     the codes' spread on the 2-D plain models, 10 % with beta 4 or the DVAE, a third on the 16-D and 64-D)."""
     got = claims.ellipse(codes(name))
-    assert got["sigma_median"] > 0.015 and 0.015 < got["sigma_over_spread"] < 0.6, got
+    assert got["sigma_median"] > 0.015 and got["sigma_over_spread"] > 0.015, got
+    if claims.latent_use(codes(name))["plane_share"] > 0.01:  # z1, z2 in use: the cloud is smaller than the map
+        assert got["sigma_over_spread"] < 0.6, got
+    # the retrained fashion64-conv leaves z1 and z2 unused: sigma ~ 1 there and the codes spread 0.05 (x20)
 
 
 def test_beta4_makes_wider_ellipses_and_a_more_overlapping_map():
@@ -111,14 +114,33 @@ def test_a_morph_is_not_a_cross_fade(name):
 
 @pytest.mark.parametrize("name", ["mnist-mlp", "mnist-beta4", "mnist16-mlp"])
 def test_slerp_keeps_the_length_the_line_cuts_inside_and_opposite_ends_swing_out(name):
-    """explain 'morph': "Slerp walks an arc around 0 instead of the straight line, which cuts inside nearer 0: it
-    keeps |z| when both ends are about as far from 0, but swings far out between nearly opposite ends"."""
+    """explain 'morph' and the Morph tab's caption: "Slerp walks an arc around 0 instead of the straight line,
+    which cuts inside nearer 0: it keeps |z| when both ends are about as far from 0, but swings far out between
+    nearly opposite ends" (not "between the two ends' lengths", which the 2-D arcs are not)."""
+    from dashboard.explain import TEXTS
+    from dashboard.explore.sections.morph import PATH_CAPTION
+
+    for text in (TEXTS["morph"][0], PATH_CAPTION):
+        assert "keeps |z| when both ends are about as far from 0" in text and "swings far out" in text, text
+        assert "between the two ends' lengths" not in text
     got = claims.slerp(codes(name))
     assert got["line_mid_over_ends"] < 0.85, got  # measured 0.70 (16-D) to 0.78 (2-D)
     if codes(name).d > 2:  # in 16-D two codes are never near-opposite: the arc keeps |z| within a few %
         assert got["arc_low_p05"] > 0.9 and got["arc_high_p95"] < 1.1, got
     else:  # in 2-D many pairs lie nearly opposite: a quarter of the arcs swing out past 1.2x, some past 3x
         assert got["arc_out_share"] > 0.1 and got["arc_high_p95"] > 2.0, got
+
+
+def test_the_manifold_formula_names_its_range():
+    """explain 'manifold': the grid's range is named as the map's view, which the Manifold tab decodes
+    (sections/grid.py: compute.view_span of the view); no undefined "e" (read as Euler's number)."""
+    from dashboard.explain import TEXTS
+
+    for view in ("manifold", "manifold_plane"):
+        formula = TEXTS[view][1]
+        assert r"a_j \in [x_0, x_1],\ b_i \in [y_0, y_1]" in formula, formula
+        assert r"[x_0, x_1] \times [y_0, y_1] = \text{the map's view}" in formula, formula
+        assert "[-e, e]" not in formula
 
 
 def test_the_manifold_holds_further_dimensions_at_zero():
@@ -175,6 +197,43 @@ def test_prior_samples_look_like_the_data(name):
     assert got["agg_mean_abs_max"] < 0.5, got
 
 
+def test_prior_samples_are_the_decoders_means():
+    """explain 'prior': the formula says x̂ = E[x|z] (what the tab shows), not x ~ p(x|z): the pictures are the
+    decoder's probabilities, grey between black and white, not binary draws."""
+    from dashboard.explain import TEXTS
+
+    formula = TEXTS["prior"][1]
+    assert r"\hat{x} = \mathbb{E}[x \mid z]" in formula and r"\sim p_\theta" not in formula, formula
+    c = codes("mnist-mlp")
+    with torch.no_grad():
+        z = torch.randn(64, c.d, generator=torch.Generator().manual_seed(3))
+        shown = c.model.sample(64, generator=torch.Generator().manual_seed(3))
+        assert torch.allclose(shown, c.model.decode(z))  # the prior tab's pictures: decodes of z ~ N(0, I)
+    grey = ((shown > 0.05) & (shown < 0.95)).float().mean().item()
+    assert grey > 0.05, grey  # means, not draws: a binary draw has no grey pixel
+
+
+@pytest.mark.parametrize("name", SHIPPED)
+def test_the_posterior_strip_looks_identical_where_sigma_is_small(name):
+    """explain 'posterior': "Where σ is small (0.03 to 0.04 on the plain 2-D models) the decodes usually look
+    identical to the reconstruction; a wider cloud (β = 4, the denoising VAE, more latent dimensions) gives
+    visible variations". A strip of 16 draws looks identical when no draw moves 5 pixels by a quarter of the
+    range from the reconstruction; it varies visibly when a draw moves 20. Measured: 78-95 % of the strips look
+    identical on mnist-mlp, fashion-mlp, mnist-conv (1 % or fewer vary); 49-67 % vary on mnist-beta4,
+    mnist-dvae, mnist16-mlp; on fashion64-conv 80 % of the strips have a draw that moves 5 pixels or more, 9 %
+    one that moves 20."""
+    c = codes(name)
+    got = claims.posterior_strip(c)
+    if c.d == 2 and c.model.cfg.beta == 1 and c.config["training"].get("corruption", "none") == "none":
+        assert 0.025 < got["sigma_median"] < 0.045, got
+        assert got["identical_share"] > 0.65 and got["visible_share"] < 0.05, got
+    else:  # the garments' grey makes fewer pixels cross a quarter of the range: 64-D 20 % identical, 9 % visible
+        assert got["sigma_median"] > 0.09, got
+        assert got["identical_share"] < 0.3, got
+        if c.dataset.name == "mnist":
+            assert got["visible_share"] > 0.35, got
+
+
 @pytest.mark.parametrize("name", SHIPPED)
 def test_reconstructions_blur(name):
     """explain 'recon': "Blur is the price of squeezing 784 pixels through a few latent numbers": a
@@ -216,6 +275,35 @@ def test_light_noise_keeps_the_code_and_nearly_the_picture(name):
     assert got["picture_gaussian_0.05"] < 0.35, got
 
 
+def test_the_denoising_shares_are_compared_in_points_and_times():
+    """The de-noising pair's caption at σ = 0.3: 76 % against 13 % is 63 percentage points and 5.8 times as
+    many, never "63 % more" (which would be 1.63 times)."""
+    from dashboard.explore.denoise_pair import shares_sentence
+
+    plain = claims.denoise(codes("mnist-mlp"), levels=(0.3,))["held_gaussian_0.3"]
+    dvae = claims.denoise(codes("mnist-dvae"), levels=(0.3,))["held_gaussian_0.3"]
+    text = shares_sentence("Gaussian", 0.3, plain, dvae)
+    assert f"keeps {dvae:.0%} of the codes" in text and f"the plain model {plain:.0%}" in text, text
+    assert f"{100 * (dvae - plain):.0f} percentage points more" in text, text
+    assert f"{dvae / plain:.1f} times as many" in text, text
+    assert "% more" not in text
+    # a small gap (6 points) is said in points too, and equal shares as equal
+    assert "6 percentage points more, 1.1 times as many" in shares_sentence("Gaussian", 0.1, 0.84, 0.90)
+    assert "about as many" in shares_sentence("Gaussian", 0.05, 0.91, 0.92)
+
+
+def test_the_dvae_loss_has_the_kl_it_trains_with():
+    """The de-noising pair's formula: the DVAE's loss is −log p(x|z) + KL(q(z|x̃) ‖ p(z)), z ~ q(z|x̃):
+    mnist-dvae was trained with β = 1 and its KL is no small term (measured 4.67 nats)."""
+    from dashboard.explain import TEXTS
+
+    formula = TEXTS["denoise_pair"][1]
+    assert r"\mathrm{KL}\big(q_\phi(z \mid \tilde{x})" in formula, formula
+    c = codes("mnist-dvae")
+    assert c.model.cfg.beta == 1 and c.config["training"]["corruption"] == "gaussian"
+    assert claims.elbo(c)["test_kl"] > 3.0
+
+
 def test_stronger_noise_carries_the_code_away_unless_trained_on_noise():
     """explain 'denoise': "stronger noise can carry the code into another class's region; a model trained on
     noisy inputs (a denoising VAE) keeps it far more often" (sigma 0.3, mnist-mlp against mnist-dvae)."""
@@ -237,13 +325,15 @@ def test_recorded_test_loss_is_the_elbo_measured_again(name):
         assert abs(got[k] - got[f"recorded_{k}"]) < 1.0, (k, got)
 
 
-@pytest.mark.parametrize("name, active", [("mnist16-mlp", 13), ("fashion64-conv", 8), ("mnist-mlp", 2)])
+@pytest.mark.parametrize("name, active", [("mnist16-mlp", 13), ("fashion64-conv", 16), ("mnist-mlp", 2)])
 def test_active_units_as_documented(name, active):
-    """pretrained/README, "Beyond two dimensions": 13 of 16 and 8 of 64 latent dimensions in use."""
+    """pretrained/README, "Beyond two dimensions": 13 of 16 and 16 of 64 latent dimensions in use."""
     got = claims.latent_use(codes(name))
     assert got["active"] == active, got
-    if got["most_unused"] is not None:  # not a coin toss at the 0.01 threshold (64-D: 0.031 and 0.0084)
+    if got["most_unused"] is not None and name == "mnist16-mlp":  # not a coin toss at the 0.01 threshold
         assert got["least_used"] > 0.02 and got["most_unused"] < 0.0095, got
+    elif got["most_unused"] is not None:  # 64-D: 0.020 and 0.0097, close to 0.01 on both sides (README says so)
+        assert got["least_used"] > 0.015 and got["most_unused"] < 0.0099, got
 
 
 def test_the_encoder_never_sees_the_labels(mnist):
@@ -259,6 +349,25 @@ def test_the_encoder_never_sees_the_labels(mnist):
     a = train(tiny_cfg(), cfg, data=data).model.state_dict()
     b = train(tiny_cfg(), cfg, data=shuffled).model.state_dict()
     assert all(torch.equal(a[k], b[k]) for k in a)
+
+
+def test_the_lecture_quotes_the_numbers_the_sidebar_shows():
+    """lecture 7:30 and 0:00: "the KL falls (4.5 against 7.2 ...) and the reconstruction term rises (141.3 against
+    128.2)" as the sidebar prints the recorded figures (one decimal: mnist-beta4's KL 4.549 shows as 4.5); the
+    test loss is −ELBO with the reconstruction term estimated from one z per image, not "exactly" −ELBO."""
+    import json
+    import re
+
+    lecture = (PRETRAINED.parent / "docs" / "lecture.md").read_text()
+    shown = {name: json.loads((PRETRAINED / name / "config.json").read_text())["metrics"]
+             for name in ("mnist-mlp", "mnist-beta4")}
+    kl = re.search(r"the KL falls \(([\d.]+) against ([\d.]+) nats", lecture)
+    rec = re.search(r"reconstruction term rises\s+\(([\d.]+) against ([\d.]+)\)", lecture)
+    assert kl and rec
+    assert kl.groups() == (f"{shown['mnist-beta4']['test_kl']:.1f}", f"{shown['mnist-mlp']['test_kl']:.1f}")
+    assert rec.groups() == (f"{shown['mnist-beta4']['test_recon']:.1f}", f"{shown['mnist-mlp']['test_recon']:.1f}")
+    assert "exactly\n−ELBO" not in lecture and "exactly −ELBO" not in lecture
+    assert "one z drawn per image" in lecture
 
 
 def test_the_lecture_opens_on_mnist_mlp():

@@ -7,6 +7,7 @@ codes, and what the app says about the shipped 16-D and 64-D models checked on t
 from __future__ import annotations
 
 import math
+import re
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -214,6 +215,12 @@ def test_traversals_show_one_row_per_dimension_by_kl(at):
     summary = _summary(at)
     rows = [m.value for m in at.markdown if m.value.startswith("**z")]
     assert rows == [f"**z{j + 1}**  \nKL {summary.kl[j]:.2f}" for j in summary.order[:3]]
+    # the columns are labelled with the values of z_j they decode (the traversal's own values)
+    (labels,) = [m.value for m in at.markdown if "white-space:nowrap" in m.value]
+    swept = analysis.traversal_latents(np.zeros(3, np.float32), [0], n=9)[:, 0]
+    assert re.findall(r">([^<]+)</span>", labels) == [
+        "0" if v == 0 else f"{v:+g}".replace("-", "−") for v in swept] == [
+        "−3", "−2.25", "−1.5", "−0.75", "0", "+0.75", "+1.5", "+2.25", "+3"]
     at.slider(key="explore_trav_rows").set_value(2).run()
     assert len([m for m in at.markdown if m.value.startswith("**z")]) == 2
     assert at.query_params["tr"] == "2" and at.query_params["sub"] == "trav"
@@ -283,7 +290,7 @@ def test_the_picked_point_shows_mu_and_sigma_per_dimension_for_d_above_4():
 
 
 @pytest.mark.parametrize("name, dataset, d, active", [("mnist16-mlp", "mnist", 16, 13),
-                                                       ("fashion64-conv", "fashion-mnist", 64, 8)])
+                                                       ("fashion64-conv", "fashion-mnist", 64, 16)])
 def test_the_sentences_about_collapse_are_true_of_the_shipped_models(name, dataset, d, active):
     """docs/benchmarks.md's counts; explain.TEXTS["dimensions"] and ["traversals"] on these models."""
     import torch
@@ -305,7 +312,7 @@ def test_the_sentences_about_collapse_are_true_of_the_shipped_models(name, datas
     # "its μ_j stays near 0 and its σ_j near 1 whatever the image (KL ≈ 0)"
     assert summary.kl[off].max() < 0.01 < float(np.median(summary.kl[~off]))
     assert np.abs(mu[:, off]).mean() < 0.1 and np.abs(sigma[:, off] - 1).mean() < 0.15
-    assert collapse_sentence(summary).startswith(f"{d - active} of the {d} dimensions are inactive")
+    assert collapse_sentence(summary, name).startswith(f"{name}: {d - active} of its {d} dimensions are inactive")
     # "A dimension with KL ≈ 0 gives a row of identical images": the traversal of the quietest dimension
     j = int(summary.order[-1])
     with torch.no_grad():

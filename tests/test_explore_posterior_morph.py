@@ -106,8 +106,9 @@ def test_play_advances_one_frame_a_tick_and_stops_at_the_end():
 @pytest.mark.parametrize("name, dataset", [("mnist-mlp", "mnist"), ("mnist-conv", "mnist"), ("mnist-beta4", "mnist"),
                                            ("mnist-dvae", "mnist"), ("fashion-mlp", "fashion-mnist")])
 def test_nearby_zs_decode_to_variations_mostly_of_the_same_digit(name, dataset):
-    """explain.TEXTS["posterior"] on the shipped models: "nearby z's decode to variations of the reconstruction,
-    mostly the same digit; ... where two classes touch some draws ... decode to the other digit".
+    """explain.TEXTS["posterior"] on the shipped models: the draws' decodes are "mostly of the same digit" (how
+    much they vary, identical-looking or visibly, is tests/test_claims.py's posterior_strip test); a few reach
+    a neighbouring class where two classes touch on the crowded 2-D map.
 
     For the first 150 test images, 16 draws z = μ + σ ⊙ ε each. A decode is labelled by the class of the
     nearest (pixel distance) decode at μ of the other test images; the draw keeps the digit when its label is

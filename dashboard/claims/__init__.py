@@ -13,6 +13,7 @@ The claims and the measures:
  smoothness     "small steps in z give small changes": |f(z + s u) - f(z)| against |f(z) - f(z')|
  morph          "plausible images, not a cross-fade": the path's middle against the cross-fade of its ends
  slerp          "an arc around 0 that keeps |z| where the line cuts inside; it swings out between opposite ends"
+ posterior_strip "the strip's decodes look identical where sigma is small, vary visibly where it is wide"
  prior          "these samples look like the data": decoded prior samples' distance to the nearest training
                 image against the reconstructions'; the codes' mean and variance against N(0, I)'s
  recon          "blur is the price": the reconstructions' total variation against the inputs', and how often
@@ -56,6 +57,7 @@ from .measures import (
     morph,
     overlap,
     path_1_to_7,
+    posterior_strip,
     prior,
     recon,
     same_class,
@@ -67,5 +69,6 @@ from .measures import (
 __all__ = [
     "CLAIMS", "K", "N_SMALL", "ROOT", "SHIPPED", "Codes", "PixelNN", "decode", "denoise", "elbo", "ellipse", "encode",
     "folder_of", "judge", "latent_use", "load_codes", "measure", "measure_all", "messy", "messy_images", "morph",
-    "nearest_distances", "overlap", "path_1_to_7", "prior", "recon", "same_class", "slerp", "smoothness",
+    "nearest_distances", "overlap", "path_1_to_7", "posterior_strip", "prior", "recon", "same_class", "slerp",
+    "smoothness",
 ]

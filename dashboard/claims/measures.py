@@ -10,7 +10,7 @@ from dashboard.drawing import to_mnist
 from vae_core.analysis import summarize_codes
 from vae_core.evaluate import evaluate_elbo
 from vae_core.losses import reconstruction_nll
-from vae_core.model import interpolate_latents
+from vae_core.model import interpolate_latents, sample_posterior
 from vae_core.noise import corrupt
 from vae_core.robustness import CleanCodes, class_centroids, robustness
 
@@ -145,6 +145,23 @@ def prior(c: Codes, n: int = N_SMALL, seed: int = 0) -> dict:
             "agg_mean_abs_max": float(np.abs(mean[active]).max())}
 
 
+@torch.no_grad()
+def posterior_strip(c: Codes, n: int = 150, k: int = 16, visible: float = 0.25) -> dict:
+    """'Where sigma is small the decodes usually look identical to the reconstruction; a wider cloud gives
+    visible variations': for the first n test images, k draws z = mu + sigma * eps (the strip's default k),
+    and per draw the number of pixels whose value moves from the reconstruction at mu by more than `visible`
+    (a quarter of the range). A strip "looks identical" when every draw moves fewer than 5 pixels so, and
+    "varies visibly" when some draw moves 20 or more."""
+    g = torch.Generator().manual_seed(0)
+    moved = []
+    for i in range(n):
+        z = sample_posterior(c.mu[i], None, k, generator=g, sigma=c.sigma[i])
+        moved.append(((decode(c.model, z) - decode(c.model, c.mu[i : i + 1])).abs() > visible).sum(1))
+    most = torch.stack(moved).max(1).values.float()
+    return {"sigma_median": c.sigma[:n].median().item(), "identical_share": (most < 5).float().mean().item(),
+            "visible_share": (most >= 20).float().mean().item()}
+
+
 def total_variation(images: torch.Tensor) -> torch.Tensor:
     """sum over pixels of |x[i+1, j] - x[i, j]| + |x[i, j+1] - x[i, j]|: edges; a blurred image has less."""
     x = images.view(-1, 28, 28)
@@ -254,7 +271,8 @@ def elbo(c: Codes) -> dict:
 
 
 CLAIMS = {"same_class": same_class, "overlap": overlap, "ellipse": ellipse, "smoothness": smoothness,
-          "morph": morph, "slerp": slerp, "prior": prior, "recon": recon, "messy": messy, "denoise": denoise,
+          "morph": morph, "slerp": slerp, "prior": prior, "posterior_strip": posterior_strip, "recon": recon,
+          "messy": messy, "denoise": denoise,
           "latent_use": latent_use, "elbo": elbo}
 
 

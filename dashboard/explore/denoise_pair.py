@@ -100,13 +100,18 @@ def pair_view(model, other, enc, idx: int, kind: str, kind_name: str, level: flo
         lines.append(f"**{m.entry.name}** ({role}): |Δμ| = **{r['moved']:.2f}**, {where}; over "
                      f"{fig['n']:,} test images at this noise, **{fig['held']:.0%}** stay by their clean code.")
     st.markdown("  \n".join(lines))
-    better = rows[1][3]["held"] - rows[0][3]["held"]
-    if level == 0:
-        st.caption("No noise: both codes are the clean codes.")
-    elif better > 0.02:
-        st.caption(f"At {kind_name.lower()} {level:g} the denoising VAE keeps {better:.0%} more of the codes by "
-                   "their clean code: it was trained on noisy inputs, the plain model never saw noise.")
-    else:
-        st.caption(f"At {kind_name.lower()} {level:g} the two models keep about as many codes by their clean "
-                   f"code ({rows[0][3]['held']:.0%} and {rows[1][3]['held']:.0%}).")
+    st.caption(shares_sentence(kind_name, level, rows[0][3]["held"], rows[1][3]["held"]))
     return rows
+
+
+def shares_sentence(kind_name: str, level: float, plain: float, dvae: float) -> str:
+    """The two measured shares compared: a difference of shares is in percentage points, a ratio in times."""
+    if level == 0:
+        return "No noise: both codes are the clean codes."
+    at = f"At {kind_name.lower()} {level:g}"
+    if dvae - plain > 0.02:
+        times = f", {dvae / plain:.1f} times as many" if plain >= 0.01 else ""
+        return (f"{at} the denoising VAE keeps {dvae:.0%} of the codes by their clean code, the plain model "
+                f"{plain:.0%}: {100 * (dvae - plain):.0f} percentage points more{times}. It was trained on noisy "
+                "inputs, the plain model never saw noise.")
+    return f"{at} the two models keep about as many codes by their clean code ({plain:.0%} and {dvae:.0%})."

@@ -20,6 +20,7 @@ from vae_core.model import interpolate_latents
 
 from .. import views
 from ..player import Player
+from . import sampling
 from .context import ExploreContext
 from .fragments import rerun_map_and_tabs
 from .state import MORPH_ENDS_WITH_OWN, ExploreState
@@ -145,7 +146,7 @@ def player(ctx: ExploreContext, z0, z1, what: str) -> None:
     state, presenting = ctx.state, ctx.presenting
     n, mode = steps_of(state), state.morph_mode
     ends_key = [tuple(round(float(v), 6) for v in np.ravel(z)) for z in (z0, z1)]
-    media = ctx.model.morph_media(*ends_key, n, mode)
+    media = sampling.morph_media(ctx, ctx.model.morph_media(*ends_key, n, mode))
     frames = player_of(state, n)
     i = frames.index
     if presenting:  # Play and the slider first: under the frame they fell below a 720-px projector's edge

@@ -15,7 +15,7 @@ from vae_core.model import sample_posterior
 
 from .. import views
 from ..explain import explain_for
-from . import reruns
+from . import reruns, sampling
 from .context import ExploreContext
 from .fragments import LINK, MAP_VIEW, PICKED
 from .scene import OWN_COLOR, PICK_COLOR
@@ -140,10 +140,12 @@ def controls(ctx: ExploreContext, which: str, own=None) -> None:
               args=(state, which, mu, sigma, lim, ctx.d), use_container_width=True,
               help="Centre the map on μ, ±6σ wide, so that the draws and both ellipses are visible.")
     zs = draw(mu, sigma, k, seed)
-    images = ctx.model.decode(zs)
+    sampling.toggle(ctx, f"post_{which}")
+    images = sampling.shown(ctx, ctx.model.decode(zs), seed)
     strip = views.tile(images, ncols=min(k, STRIP_COLS), pad=2, scale=2)
     st.image(views.png_url(strip), width=strip.shape[1] if strip.shape[1] <= STRIP_PX else "stretch",
-             caption=f"{k} decodes of z = μ + σ ⊙ ε from {what}'s q(z|x), seed {seed}")
+             caption=f"{k} decodes of z = μ + σ ⊙ ε from {what}'s q(z|x), seed {seed}: the decoder's "
+                     f"{sampling.what(ctx)}")
     if enc is not None and which == "pick":
         st.caption(landed(enc, zs, state.picks[-1]))
     if len(sigma) > 1:

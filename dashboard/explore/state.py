@@ -55,6 +55,7 @@ DEFAULTS: dict = {
     # posterior samples z = mu + sigma * eps of the pick or your digit (posterior.py); post_of "" = none shown
     "post_of": "", "post_k": 16, "post_seed": 0,
     "morph_frame": 0, "morph_playing": False,  # the morph player's frame (0-based) and whether it plays
+    "sample_x": False,  # decoded pictures as draws x ~ p(x|z) instead of the mean E[x|z] (sampling.py)
 }
 POST_OF = ("pick", "own")  # whose posterior the samples come from: the last pick, or your digit
 POST_K_MAX = 64

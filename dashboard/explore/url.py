@@ -195,8 +195,9 @@ def _setting(name: str, text: Callable[[object], str | None]) -> Callable[[Explo
 
 # The order is the query string's. Examples: m=pretrained/mnist-mlp, z=1.25,-0.5, v=0,0,4 (centre, half-width),
 # sub=morph, p=7,42 (test-image numbers), me=1 (the morph's ends as listed in its tab), pl=3,7 (z3 against z7),
-# mf=5 (the morph player's frame, from 1), pr=1 (presenter mode), ex=0 (explanations hidden), hc=1,4 (the
-# classes hidden from the legend, by label), dg=... (your drawn digit: drawing.digit_text).
+# sx=1 (decodes drawn as x ~ p(x|z)), mf=5 (the morph player's frame, from 1), pr=1 (presenter mode),
+# ex=0 (explanations hidden), hc=1,4 (the classes hidden from the legend, by label), dg=... (your drawn digit:
+# drawing.digit_text).
 PARAMS: tuple[Param, ...] = (
     Param("m", MODEL_CHOICE, _model, lambda state, fit: None, app=True,
           refused="The link's model “{text}” is not here; showing the default model."),
@@ -232,6 +233,7 @@ PARAMS: tuple[Param, ...] = (
                                                            lambda state: state.post_of == "own")),
     Param("pk", "post_k", _int_in(1, POST_K_MAX), _setting("post_k", lambda k: str(int(k)) if int(k) != 16 else None)),
     Param("ps", "post_seed", _int_in(0, 2**31 - 1), _setting("post_seed", lambda s: str(int(s)) if int(s) else None)),
+    Param("sx", "sample_x", _flag, _setting("sample_x", lambda on: "1" if on else None)),
     Param("mf", "morph_frame", _int_in(1, 32, shift=-1),
           _setting("morph_frame", lambda f: str(int(f) + 1) if int(f) else None)),
     Param("pr", PRESENTER, _flag, lambda state, fit: "1" if st.session_state.get(PRESENTER) else None, app=True,

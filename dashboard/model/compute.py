@@ -136,3 +136,20 @@ def denoise(model: vae_core.VAE, clean: np.ndarray, kind: str, level: float, see
     noisy = views.add_noise(clean, kind, level, seed=seed)
     mu, _, recon = encode_image(model, noisy)
     return noisy, mu, recon
+
+
+SAMPLED_LIKELIHOODS = ("bernoulli", "gaussian")  # the likelihoods sample_pixels can draw from
+
+
+def sample_pixels(mean, likelihood: str, sigma: float, seed: int) -> np.ndarray:
+    """x ~ p(x|z) pixel by pixel, given the decoder's mean E[x|z] (float in [0, 1] or uint8 0-255, any shape):
+    Bernoulli: each pixel 1 with the decoded probability, else 0; Gaussian: mean + sigma * noise, clipped to
+    [0, 1] as the mean is. float32, the mean's shape; the same seed gives the same draw."""
+    m = np.asarray(mean)
+    m = m.astype(np.float32) / 255.0 if m.dtype == np.uint8 else m.astype(np.float32)
+    rng = np.random.default_rng(int(seed))
+    if likelihood == "bernoulli":
+        return (rng.random(m.shape, dtype=np.float32) < m).astype(np.float32)
+    if likelihood == "gaussian":
+        return np.clip(m + np.float32(sigma) * rng.standard_normal(m.shape, dtype=np.float32), 0.0, 1.0)
+    raise ValueError(f"cannot draw from a {likelihood!r} likelihood")

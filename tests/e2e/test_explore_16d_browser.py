@@ -114,8 +114,8 @@ def test_traversals_and_dimensions_tabs(browser, app_url):
     page.screenshot(path=str(SHOTS / "traversals-16d.png"))
     page.get_by_role("tab", name="Dimensions").click()
     page.get_by_text("13 of 16").wait_for(timeout=60_000)
-    page.get_by_text(re.compile(r"3 of the 16 dimensions are inactive")).wait_for()
-    page.get_by_text(re.compile(r"3 of the 16 dimensions are inactive")).scroll_into_view_if_needed()
+    page.get_by_text(re.compile(r"3 of its 16 dimensions are inactive")).wait_for()
+    page.get_by_text(re.compile(r"3 of its 16 dimensions are inactive")).scroll_into_view_if_needed()
     page.screenshot(path=str(SHOTS / "dimensions-16d.png"))
     close(ctx, page)
 

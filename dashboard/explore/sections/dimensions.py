@@ -13,20 +13,21 @@ from ..figures import kl_figure
 from ..section import Section
 
 
-def collapse_sentence(summary) -> str:
-    """What this model's KLs say, in numbers computed from it (so it is true of whichever model is shown)."""
+def collapse_sentence(summary, name: str = "This model") -> str:
+    """What this model's KLs say, in numbers computed from it: a fact about the model shown (name), not about
+    every VAE of its size."""
     d = len(summary.kl)
     active = summary.activity > ACTIVE_THRESHOLD
     n_active = int(active.sum())
     if n_active == d:
-        return (f"All {d} dimensions are active: every one carries information about the image "
+        return (f"{name}: all {d} dimensions are active, every one carries information about the image "
                 f"(the smallest KL is {float(summary.kl.min()):.2f} nats).")
     quiet = float(summary.kl[~active].max())
     busy = f"; the active ones carry {float(summary.kl[active].min()):.2f} to {float(summary.kl[active].max()):.2f}" \
         if n_active else ""
-    return (f"{d - n_active} of the {d} dimensions are inactive: their KL is at most {quiet:.3f} nats{busy}. "
-            f"The encoder gives every image nearly the prior N(0, 1) there, so the decoder has learnt to ignore them "
-            f"(posterior collapse); {n_active} dimensions do all the work.")
+    return (f"{name}: {d - n_active} of its {d} dimensions are inactive, their KL is at most {quiet:.3f} "
+            f"nats{busy}. Its encoder gives every image nearly the prior N(0, 1) there, so its decoder has learnt to "
+            f"ignore them (posterior collapse); {n_active} dimensions do all the work.")
 
 
 def render(ctx: ExploreContext) -> None:
@@ -41,7 +42,7 @@ def render(ctx: ExploreContext) -> None:
     st.plotly_chart(kl_figure(summary), key="explore_kl_chart", config={"displaylogo": False})
     st.caption(f"Mean KL per latent dimension over the {len(summary.mu):,} test images, largest first; blue: "
                f"active, grey: inactive.")
-    st.markdown(collapse_sentence(summary))
+    st.markdown(collapse_sentence(summary, f"`{ctx.model.entry.name}`"))
     explain("dimensions")
 
 

@@ -8,6 +8,7 @@ import streamlit as st
 from ... import views
 from ...explain import explain
 from ...model.compute import plane_slice, view_span
+from .. import sampling
 from ..context import ExploreContext
 from ..fragments import rerun_map_and_tabs
 from ..scene import axis_names
@@ -22,13 +23,15 @@ def render(ctx: ExploreContext) -> None:
     x0, x1, y0, y1 = span = tuple(round(v, 3) for v in view_span(state.view_of(lim)))
     plane, key = ctx.map_plane()  # d > 2: the map's plane, through the ★
     piece = plane_slice(plane, ctx.star()) if plane is not None else None
-    png, width = ctx.model.manifold_png(n, span, piece)
+    sampling.toggle(ctx, "grid")
+    png, width = sampling.grid_png(ctx, n, span, piece)
     dims = "z1 (left to right) and z2 (bottom to top)" if ctx.d > 1 else "z1"
     if plane is not None:
         x, y = axis_names(key)
         dims = f"{x} (left to right) and {y} (bottom to top) on the map's plane through the ★"
     st.image(views.png_url(png), width="stretch" if ctx.presenting else width,
-             caption=f"{n} × {n} decodes over [{x0:g}, {x1:g}] × [{y0:g}, {y1:g}] of {dims}: the map's view")
+             caption=f"{n} × {n} decodes over [{x0:g}, {x1:g}] × [{y0:g}, {y1:g}] of {dims}, the map's view: the "
+                     f"decoder's {sampling.what(ctx, 0)}")
     if not ctx.presenting:
         st.download_button("Download grid (PNG)", png, file_name=f"manifold-{n}x{n}.png",
                            mime="image/png", on_click="ignore", key="explore_grid_dl")

@@ -6,7 +6,7 @@ from __future__ import annotations
 import streamlit as st
 
 from ...explain import explain
-from .. import morph
+from .. import morph, sampling
 from ..context import ExploreContext
 from ..fragments import MORPH, rerun_map_and_tabs
 from ..section import Section
@@ -20,8 +20,16 @@ def render(ctx: ExploreContext) -> None:
     c1.selectbox("Ends", list(MORPH_ENDS), format_func=MORPH_ENDS.get, **state.bind("morph_ends", path_changed))
     c2.radio("Path", ("linear", "slerp"), horizontal=True, **state.bind("morph_mode", path_changed))
     c3.slider("Steps", 8, 32, **state.bind("morph_steps", path_changed))
+    sampling.toggle(ctx, "morph")
     morph_view(ctx)
     explain("morph")
+
+
+# |z| along slerp stays near the ends' lengths only when they are about as long and not nearly opposite
+# (tests/test_claims.py measures both cases on the shipped models)
+PATH_CAPTION = ("The map draws the path (● one dot per frame) and rings the frame shown. A straight line is linear; "
+                "slerp bends around the origin: it keeps |z| when both ends are about as far from 0, but swings far "
+                "out between nearly opposite ends.")
 
 
 @st.fragment(key=MORPH)
@@ -34,8 +42,7 @@ def morph_view(ctx: ExploreContext) -> None:
         return
     morph.player(ctx, z0, z1, what)
     if not ctx.presenting:
-        st.caption("The map draws the path (● one dot per frame) and rings the frame shown. A straight line is "
-                   "linear; slerp bends around the origin, keeping |z| between the two ends' lengths.")
+        st.caption(f"{PATH_CAPTION} The frames are the decoder's {sampling.what(ctx, 0)}.")
 
 
 SECTION = Section("morph", "Morph", render, follows_star=lambda state, d: state.morph_ends in MORPH_ENDS_WITH_STAR,

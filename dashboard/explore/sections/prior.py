@@ -7,21 +7,24 @@ import torch
 
 from ... import views
 from ...explain import explain
+from .. import sampling
 from ..context import ExploreContext
 from ..section import Section
 
 
 def render(ctx: ExploreContext) -> None:
     state = ctx.state
-    c1, c2, _ = st.columns([1, 1, 2], vertical_alignment="bottom")
+    c1, c2, c3 = st.columns([1, 1, 2], vertical_alignment="bottom")
     seed = int(c1.number_input("Seed", 0, 2**31 - 1, step=1, **state.bind("prior_seed")))
     c2.button("Resample", icon=":material/casino:", key="explore_resample",
               on_click=lambda: setattr(state, "prior_seed", seed + 1))
+    sampling.toggle(ctx, "prior", c3)
     generator = torch.Generator().manual_seed(seed)
     with torch.inference_mode():
         samples = ctx.model.model.sample(64, generator=generator).cpu()
-    image = views.tile(samples, ncols=8, pad=2, scale=2)
-    st.image(views.png_url(image), width=image.shape[1], caption=f"64 decodes of z ~ N(0, I), seed {seed}")
+    image = views.tile(sampling.shown(ctx, samples, seed), ncols=8, pad=2, scale=2)
+    st.image(views.png_url(image), width=image.shape[1],
+             caption=f"64 decodes of z ~ N(0, I), seed {seed}: the decoder's {sampling.what(ctx)}")
     explain("prior")
 
 

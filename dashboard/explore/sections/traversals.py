@@ -10,6 +10,7 @@ from vae_core import analysis
 
 from ... import views
 from ...explain import explain
+from .. import sampling
 from ..context import ExploreContext
 from ..section import Section
 from ..state import TRAVERSAL_FROM
@@ -38,6 +39,20 @@ def traversal_images(model, z, dims, steps: int = TRAVERSAL_STEPS) -> np.ndarray
     return out.reshape(len(dims), steps, *out.shape[1:])
 
 
+LABEL_STYLE = "font-size:0.75rem;line-height:1.2"  # the column labels and their row's name, on one line
+
+
+def value_text(v: float) -> str:
+    return "0" if abs(v) < 1e-9 else f"{v:+g}".replace("-", "−")
+
+
+def column_labels(values, cell: int, pad: int) -> str:
+    """One label per column, each as wide as a tile of the strip under it (cell px, pad px apart)."""
+    spans = "".join(f'<span style="display:inline-block;width:{cell}px;margin-right:{pad}px;text-align:center">'
+                    f"{value_text(v)}</span>" for v in values)
+    return f'<div style="white-space:nowrap;{LABEL_STYLE}">{spans}</div>'
+
+
 def render(ctx: ExploreContext) -> None:
     state, enc, d = ctx.state, ctx.enc, ctx.d
     summary = _summary(ctx)
@@ -54,23 +69,27 @@ def render(ctx: ExploreContext) -> None:
     c2.radio("Other dimensions held at", list(TRAVERSAL_FROM), format_func=TRAVERSAL_FROM.get, horizontal=True,
              **state.bind("trav_from"),
              help=None if has_pick else "Pick a test image (click a dot) to hold them at its μ.")
+    sampling.toggle(ctx, "trav")
     z, what = held_code(ctx)
     if state.trav_from == "pick" and what == "the ★":
         st.caption("No test image is picked yet: the traversal holds the other dimensions at the ★.")
     dims = order[:rows]
-    images = traversal_images(ctx.model, z, dims)
+    images = sampling.shown(ctx, traversal_images(ctx.model, z, dims), seed=0)
     values = np.linspace(-3.0, 3.0, TRAVERSAL_STEPS)
     scale = 2
+    cell = 28 * scale
+    left, right = st.columns([1, 6], vertical_alignment="bottom")
+    left.markdown(f'<div style="{LABEL_STYLE}">z_j =</div>', unsafe_allow_html=True)
+    right.markdown(column_labels(values, cell, pad=2), unsafe_allow_html=True)
     for r, j in enumerate(dims):
         left, right = st.columns([1, 6], vertical_alignment="center")
         kl = f"KL {summary.kl[j]:.2f}" if summary is not None else ""
         left.markdown(f"**z{j + 1}**  \n{kl}")
         strip = views.tile(images[r], ncols=TRAVERSAL_STEPS, pad=2, scale=scale)
         right.image(views.png_url(strip), width=strip.shape[1])
-    swept = ", ".join("0" if v == 0 else f"{v:+g}" for v in values[::2])
-    st.caption(f"Each row sweeps one dimension z_j over {swept} (left to right; "
-               f"{TRAVERSAL_STEPS} steps), every other dimension held at {what}. Rows: the dimensions with the "
-               f"largest KL first{'' if summary is not None else ' (no test set: in order)'}.")
+    st.caption(f"Each row sweeps one dimension z_j from -3 to +3 in {TRAVERSAL_STEPS} steps (the values over the "
+               f"columns), every other dimension held at {what}; the decoder's {sampling.what(ctx, 0)}. Rows: the "
+               f"dimensions with the largest KL first{'' if summary is not None else ' (no test set: in order)'}.")
     explain("traversals")
 
 
