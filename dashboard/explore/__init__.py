@@ -57,7 +57,7 @@ def render(model: ModelHandle) -> None:
             st.error(data_error)
     if ctx.presenting:
         share = sections.open_section(ctx).presenter_share  # the open sub-tab's column beside the map
-        left, right = st.columns([1 - share, share], gap="medium")
+        left, right = st.columns([1 - share, share], gap="small")
         with left:
             map_panel.map_panel(ctx)
         with right:
@@ -99,8 +99,25 @@ def sub_tabs(ctx: ExploreContext) -> None:
         if tab.open is False:  # only the open tab runs; None: state not tracked, run them all
             continue
         with tab:
-            section.render(ctx)
+            PANELS.get(section.id, section.render)(ctx)
     url.write(url.params_for(state, ctx.model.link_name))  # its settings are in the URL too
+
+
+def _pick_panel(ctx: ExploreContext) -> None:
+    picked.pick_by_number(ctx)  # first: under the images and the explanation it fell below a 720-px screen
+    picked.picked_view(ctx)
+
+
+def _sampling_panel(ctx: ExploreContext) -> None:
+    if not ctx.valid_picks():
+        st.info("Pick a test image first (click a dot, or the Pick tab's number): its q(z|x) is sampled here.")
+        return
+    picked.picked_controls(ctx)
+
+
+# Presenting: the panels (sections.PANELS) that the page shows under the map otherwise, as the first tabs beside
+# the map; inside this fragment, so their changes rerun it with the map (posterior.py, own_digit.py).
+PANELS = {"pick": _pick_panel, "sample": _sampling_panel, "own": own_digit.own_digit_panel}
 
 
 def _section_changed(ctx: ExploreContext, laid_out: float) -> None:

@@ -8,7 +8,7 @@ import streamlit as st
 from ... import views
 from ...explain import explain
 from ..context import ExploreContext
-from ..section import Section
+from ..section import PRESENTER_SHARE, Section
 from ..state import RECON_IMAGES
 
 
@@ -33,4 +33,4 @@ def render(ctx: ExploreContext) -> None:
     explain("recon")
 
 
-SECTION = Section("recon", "Reconstructions", render, needs_test_set=True, presenter_share=0.4)
+SECTION = Section("recon", "Reconstructions", render, needs_test_set=True, presenter_share=PRESENTER_SHARE)
