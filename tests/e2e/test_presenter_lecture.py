@@ -25,7 +25,8 @@ CANVAS = """() => {
 # span), and nothing is wider than the window.
 UNSCROLLED = """() => ({
   scrolled: [...document.querySelectorAll('*')].filter((e) => e.scrollTop > 0 && e.clientHeight > 60)
-    .map((e) => `${e.tagName}.${e.className}`.slice(0, 60) + ` ${e.scrollTop}`).concat(window.scrollY ? ['window'] : []),
+    .map((e) => `${e.tagName}.${e.className}`.slice(0, 60) + ` ${e.scrollTop}`)
+    .concat(window.scrollY ? ['window'] : []),
   sideways: Math.max(document.documentElement.scrollWidth,
                      document.querySelector('[data-testid=stMain]').scrollWidth) - window.innerWidth,
 })"""
@@ -143,6 +144,13 @@ def test_the_lecture_in_presenter_mode_on_one_screen(browser, app_url, width, he
     page.wait_for_function(f"(before) => ({LP}.view ? JSON.stringify({LP}.view) : location.search) !== before",
                            arg=view)
     run_done(page)
+    # the ★ sits on pick B, among its draws: the marks' labels keep clear of it and of each other
+    page.wait_for_function(f"{LP}.labels && {LP}.labels.length === 2 && {LP}.samples")
+    labels, star = page.evaluate(f"[{LP}.labels, {LP}.starBox]")
+    for i, a in enumerate(labels):
+        for b in labels[i + 1:] + [star]:
+            apart = a["x1"] <= b["x0"] or b["x1"] <= a["x0"] or a["y1"] <= b["y0"] or b["y1"] <= a["y0"]
+            assert apart, (a, b)
     shot(page, tag, "sampling")
     still_one_screen(page, "sampling")
 

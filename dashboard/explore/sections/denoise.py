@@ -46,7 +46,7 @@ def _denoise_map(model, enc, idx: int, mu_noisy, v: dict, height: int, key: str,
     )
     if compact:
         fig.update_layout(showlegend=False, margin=dict(l=8, r=8, t=28 if title else 8, b=8),
-                          title=dict(text=title, font_size=14, x=0.5, y=0.99) if title else None)
+                          title=dict(text=title, font_size=13, x=0.5, xanchor="center", y=0.99) if title else None)
     st.plotly_chart(fig, key=key, config={"displaylogo": False, "displayModeBar": not compact})
 
 
@@ -64,7 +64,7 @@ def _pair_maps(ctx: ExploreContext, rows, idx: int, height: int, compact: bool) 
                 m_enc = m.encodings()
                 v = {"cx": 0.0, "cy": 0.0, "half": m_enc.limit}
             _denoise_map(m, m_enc, idx, r["mu_noisy"], v, height, f"explore_denoise_map_{role}", compact=compact,
-                         title=f"{m.entry.name} ({role})")
+                         title=m.entry.name)
 
 
 def render(ctx: ExploreContext) -> None:
