@@ -38,7 +38,7 @@ FAVICON = str(Path(__file__).resolve().parent / "static" / "favicon.png")
 # beside it wrap into rows instead of scrolling sideways (the selected one underlined, as a tab is).
 PRESENTER_CSS = (
     "[data-testid=stMainBlockContainer] { padding: 3.5rem 1.5rem 0.5rem; }"
-    " .st-key-explore_section [role=tablist] { flex-wrap: wrap; overflow: visible; column-gap: 0.9rem;"
+    " .st-key-explore_section [role=tablist] { flex-wrap: wrap; overflow: visible; column-gap: 0.7rem;"
     " row-gap: 0; height: auto !important; }"
     " .st-key-explore_section [data-baseweb=tab-highlight], .st-key-explore_section [data-baseweb=tab-border]"
     " { display: none; }"

@@ -542,7 +542,6 @@ def test_presenting_gives_the_open_sub_tab_its_declared_share_beside_the_map(at,
     from dataclasses import replace
 
     from dashboard.explore import sections
-
     from dashboard.explore.section import PRESENTER_SHARE
 
     at.toggle(key="presenter").set_value(True).run()

@@ -92,7 +92,7 @@ def sub_tabs(ctx: ExploreContext) -> None:
     shown = sections.shown(ctx)
     if state.section not in [s.id for s in shown]:
         state.section = shown[0].id
-    titles = {s.id: s.title for s in shown}
+    titles = {s.id: (ctx.presenting and s.presenter_title) or s.title for s in shown}
     changed = partial(_section_changed, ctx, sections.open_section(ctx).presenter_share)
     tabs = st.tabs(list(titles.values()), **state.bind("section", changed, shown=titles))
     for section, tab in zip(shown, tabs):

@@ -38,6 +38,7 @@ class Section:
     follows_view: bool = False
     fragment: str = TABS
     presenter_only: bool = False  # a panel of presenter mode (sections.PANELS): the page shows it elsewhere
+    presenter_title: str = ""  # presenting, a shorter label, if its own would wrap the tabs into one more row
     presenter_share: float = field(kw_only=True)  # presenting: its column's share of the width, the map's the rest
 
     def available(self, ctx: ExploreContext) -> bool:

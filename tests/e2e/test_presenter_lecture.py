@@ -163,7 +163,8 @@ def test_the_lecture_in_presenter_mode_on_one_screen(browser, app_url, width, he
 
     # 5:00: the morph between the two picks, its player at the screen's height
     open_panel(page, "Morph")
-    page.locator("[data-testid=stImage]").filter(has_text="test image #7 → #42").first.wait_for()
+    frame = page.locator("[data-testid=stImage]").filter(has_text="test image #7 → #42").first
+    on_screen(page, frame, "the morph's frame and its caption", 150)
     on_screen(page, ".st-key-explore_morph_play", "Play")
     on_screen(page, ".st-key-explore_morph_frame_widget", "the frame slider")
     shot(page, tag, "morph")

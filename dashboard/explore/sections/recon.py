@@ -33,4 +33,5 @@ def render(ctx: ExploreContext) -> None:
     explain("recon")
 
 
-SECTION = Section("recon", "Reconstructions", render, needs_test_set=True, presenter_share=PRESENTER_SHARE)
+SECTION = Section("recon", "Reconstructions", render, needs_test_set=True, presenter_title="Recon.",
+                  presenter_share=PRESENTER_SHARE)

@@ -183,7 +183,7 @@ function overlaps(a, b) {
 
 /** A mark's label at the first of its four corners (upper right first) that keeps clear of `taken` and inside
  * the plot; the upper right when none does. The label's box joins `taken` (and STATS.labels, for the tests);
- * returns label()'s arguments: the labels are drawn last, over the posterior's draws. */
+ * returns label()'s arguments. */
 function placeLabel(ctx, text, px, py, q, color, size, r, taken) {
   ctx.font = `bold ${size}px system-ui, sans-serif`;
   const w = ctx.measureText(text).width + 4, h = size * 1.2;
@@ -249,8 +249,9 @@ export function drawOverlay(inst, z, what) {
   }
   STATS.labels = [];
   STATS.starBox = taken[0];
-  const labels = marks.filter(({ m }) => m.label)
-    .map(({ m, xy: [px, py] }) => placeLabel(ctx, m.label, px, py, q, m.color || "#D62728", big ? 18 : 15, r, taken));
+  for (const { m, xy: [px, py] } of marks) {  // under the posterior's draws: a label must not hide one
+    if (m.label) label(ctx, ...placeLabel(ctx, m.label, px, py, q, m.color || "#D62728", big ? 18 : 15, r, taken));
+  }
   star(ctx, sx, sy, sr);
   ctx.fillStyle = "#FFD700";
   ctx.fill();
@@ -281,7 +282,6 @@ export function drawOverlay(inst, z, what) {
   ctx.lineWidth = big ? 2 : 1.5;
   ctx.strokeStyle = "#111";
   ctx.stroke();
-  for (const args of labels) label(ctx, ...args);
   if (what === "hover") {
     const [hx, hy] = toPx(inst, z[0], z[1]);
     ctx.lineWidth = 2;
