@@ -22,6 +22,8 @@ of map a module in maps/ and one line in maps/__init__.py; a new setting a defau
 row of url.PARAMS to share it.
 For d > 2 the map is a plane through the latent space (the test codes' principal plane, or two coordinates:
 state.projection), chosen in map_panel.plane_controls; the scene projects everything onto it.
+Presenting, the map's column takes the rest of the width beside the sub-tabs, and the picked view, its sampling
+and your digit are the first of them (sections.PANELS, drawn by PANELS below).
 The map (with its control row and sliders), the picked view and the sub-tabs are three st.fragments, and the
 link in the control row a fourth inside the map's: a change reruns the ones that show it (reruns.py), the whole
 page only for what the rest of the page shows.
