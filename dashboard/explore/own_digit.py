@@ -97,10 +97,14 @@ def own_digit_panel(ctx: ExploreContext) -> None:
         mu, sigma, recon = code
         i1, i2 = st.columns(2)
         source = "your drawing" if own["source"] == "drawing" else own["source"].split(": ", 1)[-1]
-        i1.image(views.thumb_url(own["pixels"], size=THUMB), width=THUMB,
-                 caption=f"{source}, as the model sees it (28 × 28)")
-        i2.image(views.thumb_url(recon, size=THUMB), width=THUMB,
-                 caption="your digit's reconstruction at μ")
+        if ctx.presenting:  # half of the panel's half beside the map: the images fit their columns
+            i1.image(views.thumb_url(own["pixels"], size=THUMB), width="stretch", caption="as the model sees it")
+            i2.image(views.thumb_url(recon, size=THUMB), width="stretch", caption="reconstruction at μ")
+        else:
+            i1.image(views.thumb_url(own["pixels"], size=THUMB), width=THUMB,
+                     caption=f"{source}, as the model sees it (28 × 28)")
+            i2.image(views.thumb_url(recon, size=THUMB), width=THUMB,
+                     caption="your digit's reconstruction at μ")
         show_q(ctx, mu, sigma, "explore_own_q")
         st.button("Move the ★ here", key="explore_own_to_star", icon=":material/my_location:",
                   on_click=_move_star_here, args=(ctx, code[0]))

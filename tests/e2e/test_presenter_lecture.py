@@ -158,6 +158,16 @@ def test_the_lecture_in_presenter_mode_on_one_screen(browser, app_url, width, he
     open_panel(page, "Your digit")
     on_screen(page, page.locator("canvas.dp-canvas").first, "the drawing pad", 150)  # in a shadow root
     on_screen(page, "[data-testid=stFileUploader]", "the uploader", 100)
+    # a stroke on the pad (a "1"): encoded, it lands on the map beside the panel as ◆ "yours"
+    pad = page.locator("canvas.dp-canvas").first.bounding_box()
+    x = pad["x"] + pad["width"] / 2
+    page.mouse.move(x, pad["y"] + pad["height"] * 0.2)
+    page.mouse.down()
+    for k in range(1, 11):
+        page.mouse.move(x, pad["y"] + pad["height"] * (0.2 + 0.06 * k))
+    page.mouse.up()
+    page.wait_for_function(f"{LP}.labels && {LP}.labels.some((l) => l.text === 'yours')", timeout=60_000)
+    run_done(page)
     shot(page, tag, "own")
     still_one_screen(page, "own")
 
