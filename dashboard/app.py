@@ -34,7 +34,20 @@ TAB_KEY = session_keys.APP_TAB
 # A file the app serves itself: a Material icon name makes the browser fetch its picture from Google's font host,
 # which a lecture hall without a network never answers.
 FAVICON = str(Path(__file__).resolve().parent / "static" / "favicon.png")
-PRESENTER_CSS = "[data-testid=stMainBlockContainer] { padding-top: 4.5rem; }"
+# Presenter mode: the page's margins go to the map (sized to the width and the height left), and the sub-tabs
+# beside it wrap into rows instead of scrolling sideways (the selected one underlined, as a tab is).
+PRESENTER_CSS = (
+    "[data-testid=stMainBlockContainer] { padding: 3.5rem 1.5rem 0.5rem; }"
+    " .st-key-explore_section [role=tablist] { flex-wrap: wrap; overflow: visible; column-gap: 0.7rem;"
+    " row-gap: 0; height: auto !important; }"
+    " .st-key-explore_section [data-baseweb=tab-highlight], .st-key-explore_section [data-baseweb=tab-border]"
+    " { display: none; }"
+    " .st-key-explore_section [role=tab] { height: 2.1rem !important; margin: 0 !important;"
+    " border-bottom: 3px solid transparent; }"
+    # the manifold grid beside the map: square, as tall as the screen leaves under the tabs, its slider and caption
+    " .st-key-explore_grid_image img { max-height: calc(100vh - 400px); width: auto !important; max-width: 100%; }"
+    " .st-key-explore_section [role=tab][aria-selected=true] { border-bottom-color: currentColor; }"
+)
 
 
 def keep_own_training_alive() -> None:

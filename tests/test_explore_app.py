@@ -521,13 +521,32 @@ def _presenter_columns(at) -> list[float]:
     return []
 
 
+def test_presenting_puts_the_pick_its_sampling_and_your_digit_beside_the_map(at):
+    """Under the map without presenter mode; presenting, the first tabs beside it, the pick working from there."""
+    assert "Pick" not in [t.label for t in at.tabs]
+    assert at.number_input(key="explore_pick_index") is not None and at.file_uploader(key="explore_upload")
+    at.toggle(key="presenter").set_value(True).run()
+    labels = [t.label for t in at.tabs]
+    first = labels.index("Pick")
+    assert labels[first:first + 4] == ["Pick", "Sampling", "Your digit", "Manifold grid"]
+    at.session_state["explore.section"] = "pick"
+    at.run()
+    at.number_input(key="explore_pick_index").set_value(7).run()
+    at.button(key="explore_pick_button").click().run()
+    assert not at.exception and at.session_state["explore.picks"] == [7]
+    assert any(m.value.startswith("μ = (") for m in at.markdown), "the pick's posterior beside the map"
+    assert not any(b.key == "explore_undo" for b in at.button), "one undo: the Live map's own"
+
+
 def test_presenting_gives_the_open_sub_tab_its_declared_share_beside_the_map(at, monkeypatch):
     from dataclasses import replace
 
     from dashboard.explore import sections
+    from dashboard.explore.section import PRESENTER_SHARE
 
     at.toggle(key="presenter").set_value(True).run()
-    assert _presenter_columns(at) == pytest.approx([0.6, 0.4])  # every shipped sub-tab: 2/5 of the width
+    # every shipped sub-tab and panel: the same share, the map's column the rest
+    assert _presenter_columns(at) == pytest.approx([1 - PRESENTER_SHARE, PRESENTER_SHARE])
     wide = replace(sections.BY_ID["morph"], presenter_share=0.5)
     monkeypatch.setattr(sections, "SECTIONS", tuple(wide if s.id == "morph" else s for s in sections.SECTIONS))
     monkeypatch.setitem(sections.BY_ID, "morph", wide)

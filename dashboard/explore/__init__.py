@@ -22,6 +22,8 @@ of map a module in maps/ and one line in maps/__init__.py; a new setting a defau
 row of url.PARAMS to share it.
 For d > 2 the map is a plane through the latent space (the test codes' principal plane, or two coordinates:
 state.projection), chosen in map_panel.plane_controls; the scene projects everything onto it.
+Presenting, the map's column takes the rest of the width beside the sub-tabs, and the picked view, its sampling
+and your digit are the first of them (sections.PANELS, drawn by PANELS below).
 The map (with its control row and sliders), the picked view and the sub-tabs are three st.fragments, and the
 link in the control row a fourth inside the map's: a change reruns the ones that show it (reruns.py), the whole
 page only for what the rest of the page shows.
@@ -57,7 +59,7 @@ def render(model: ModelHandle) -> None:
             st.error(data_error)
     if ctx.presenting:
         share = sections.open_section(ctx).presenter_share  # the open sub-tab's column beside the map
-        left, right = st.columns([1 - share, share], gap="medium")
+        left, right = st.columns([1 - share, share], gap="small")
         with left:
             map_panel.map_panel(ctx)
         with right:
@@ -92,15 +94,32 @@ def sub_tabs(ctx: ExploreContext) -> None:
     shown = sections.shown(ctx)
     if state.section not in [s.id for s in shown]:
         state.section = shown[0].id
-    titles = {s.id: s.title for s in shown}
+    titles = {s.id: (ctx.presenting and s.presenter_title) or s.title for s in shown}
     changed = partial(_section_changed, ctx, sections.open_section(ctx).presenter_share)
     tabs = st.tabs(list(titles.values()), **state.bind("section", changed, shown=titles))
     for section, tab in zip(shown, tabs):
         if tab.open is False:  # only the open tab runs; None: state not tracked, run them all
             continue
         with tab:
-            section.render(ctx)
+            PANELS.get(section.id, section.render)(ctx)
     url.write(url.params_for(state, ctx.model.link_name))  # its settings are in the URL too
+
+
+def _pick_panel(ctx: ExploreContext) -> None:
+    picked.pick_by_number(ctx)  # first: under the images and the explanation it fell below a 720-px screen
+    picked.picked_view(ctx)
+
+
+def _sampling_panel(ctx: ExploreContext) -> None:
+    if not ctx.valid_picks():
+        st.info("Pick a test image first (click a dot, or the Pick tab's number): its q(z|x) is sampled here.")
+        return
+    picked.picked_controls(ctx)
+
+
+# Presenting: the panels (sections.PANELS) that the page shows under the map otherwise, as the first tabs beside
+# the map; inside this fragment, so their changes rerun it with the map (posterior.py, own_digit.py).
+PANELS = {"pick": _pick_panel, "sample": _sampling_panel, "own": own_digit.own_digit_panel}
 
 
 def _section_changed(ctx: ExploreContext, laid_out: float) -> None:

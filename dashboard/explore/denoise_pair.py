@@ -77,31 +77,45 @@ def one_image(model, codes: CleanCodes, idx: int, noisy: np.ndarray) -> dict:
 
 
 def pair_view(model, other, enc, idx: int, kind: str, kind_name: str, level: float, noisy: np.ndarray,
-              thumb: int) -> None:
-    """The noisy input, each model's reconstruction and code move, and the measured share over 1,000 images."""
+              thumb: int, compact: bool = False) -> list:
+    """The noisy input, each model's reconstruction and code move, and the measured share over 1,000 images.
+    compact (presenting, a narrow column): four images fitted to it under short captions, one short line a model.
+    The rows: (model, role, this image through it, the measured share), plain first."""
     plain, dvae = (other, model) if is_denoising(model.config) else (model, other)
     rows = []
     for m, role in ((plain, "plain"), (dvae, "denoising")):
         codes = clean_codes(m.folder, m.stamp, m.dataset)
         rows.append((m, role, one_image(m, codes, idx, noisy),
                      measured(m.folder, m.stamp, m.dataset, kind, float(level))))
-    cols = st.columns(4)
-    cols[0].image(views.thumb_url(views.to_array(enc.images[idx]), size=thumb), width=thumb,
-                  caption=f"clean test image #{idx}")
-    cols[1].image(views.thumb_url(noisy, size=thumb), width=thumb,
-                  caption="the same noisy input to both")
-    for col, (m, role, r, _) in zip(cols[2:], rows):
-        col.image(views.thumb_url(r["recon"], size=thumb), width=thumb,
-                  caption=f"{role}: {m.entry.name}'s reconstruction")
+    cols = st.columns(4, gap="small" if compact else "medium")
+    width = "stretch" if compact else thumb
+    captions = ((f"clean #{idx}", "noisy input", "plain", "denoising") if compact else
+                (f"clean test image #{idx}", "the same noisy input to both") +
+                tuple(f"{role}: {m.entry.name}'s reconstruction" for m, role, _, _ in rows))
+    pictures = [views.to_array(enc.images[idx]), noisy] + [r["recon"] for _, _, r, _ in rows]
+    for col, picture, caption in zip(cols, pictures, captions):
+        col.image(views.thumb_url(picture, size=thumb), width=width, caption=caption)
+    if not compact:  # presenting, the maps come first and summary() under them
+        summary(rows, kind_name, level, compact)
+    return rows
+
+
+def summary(rows: list, kind_name: str, level: float, compact: bool = False) -> None:
+    """Each model's move of this image's code and its measured share; compact: one short line a model."""
     lines = []
     for m, role, r, fig in rows:
         where = ("nearer its clean code than any other class" if r["stays"]
                  else "nearer another class's centroid than its clean code")
-        lines.append(f"**{m.entry.name}** ({role}): |Δμ| = **{r['moved']:.2f}**, {where}; over "
-                     f"{fig['n']:,} test images at this noise, **{fig['held']:.0%}** stay by their clean code.")
+        if compact:
+            lines.append(f"**{m.entry.name}**: |Δμ| = **{r['moved']:.2f}**; of {fig['n']:,} test images "
+                         f"**{fig['held']:.0%}** stay by their clean code.")
+        else:
+            lines.append(f"**{m.entry.name}** ({role}): |Δμ| = **{r['moved']:.2f}**, {where}; over "
+                         f"{fig['n']:,} test images at this noise, **{fig['held']:.0%}** stay by their clean code.")
     st.markdown("  \n".join(lines))
+    if compact:
+        return
     st.caption(shares_sentence(kind_name, level, rows[0][3]["held"], rows[1][3]["held"]))
-    return rows
 
 
 def shares_sentence(kind_name: str, level: float, plain: float, dvae: float) -> str:

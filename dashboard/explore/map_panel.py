@@ -41,19 +41,26 @@ def controls(ctx: ExploreContext) -> None:
     view event; no Streamlit slider holds it: a slider's value set by Python can come back stale with the next
     trigger and undo a zoom the user just made."""
     state, show_tip = ctx.state, not ctx.presenting
+    # Presenting over the Live map, whose own buttons (reset, undo) sit beside it: one of each on the screen, and
+    # no labels over the row (their height goes to the map).
+    own_buttons = ctx.presenting and maps.kind_of(state).id == "live"
+    label = "collapsed" if ctx.presenting else "visible"
     # At 1280 px with the sidebar open the map's column is ~440 px, ~360 px without the gaps: "Live | Plotly" needs
     # ~140 px, the Manifold toggle ~100, the icon buttons ~35 and the link ~50.
-    c1, c2, c3, c4, c5 = _row([2.8, 2.0, 0.7, 0.7, 1.0])
+    c1, c2, c3, c4, c5 = _row([2.8, 2.0, 0 if own_buttons else 0.7, 0 if own_buttons else 0.7, 1.0])
     titles = {k.id: k.title for k in maps.MAP_KINDS}
     c1.segmented_control("Map", list(titles), format_func=titles.get, required=True, **state.bind("map"),
+                         label_visibility=label,
                          help=" ".join(f"{k.title}: {k.help}" for k in maps.MAP_KINDS) if show_tip else None)
     c2.toggle("Manifold", disabled=ctx.d < 2, **state.bind("bg"),
               help="The decoder's images on a grid, faintly under the points (the Manifold grid tab shows the "
                    "square in view)." if show_tip else None)
-    c3.button("", icon=":material/fit_screen:", key="explore_reset_view", on_click=_reset_view, args=(ctx,),
-              help="Reset the view", use_container_width=True)
-    c4.button("", icon=":material/undo:", key="explore_undo", on_click=_undo, args=(ctx,),
-              disabled=not state.can_undo(), help="Undo the last move of the ★ or pick", use_container_width=True)
+    if c3 is not None:
+        c3.button("", icon=":material/fit_screen:", key="explore_reset_view", on_click=_reset_view, args=(ctx,),
+                  help="Reset the view", use_container_width=True)
+        c4.button("", icon=":material/undo:", key="explore_undo", on_click=_undo, args=(ctx,),
+                  disabled=not state.can_undo(), help="Undo the last move of the ★ or pick",
+                  use_container_width=True)
     with c5:
         link_control(ctx.model.link_name)
 
@@ -93,14 +100,16 @@ def plane_controls(ctx: ExploreContext, summary) -> None:
     i, j = key if key != "pca" else (order[0], order[1])
     ss["explore_plane_x"], ss["explore_plane_y"] = i, j
     c1, c2, c3 = st.columns([2.2, 1.4, 1.4], vertical_alignment="bottom")
+    label = "collapsed" if ctx.presenting else "visible"  # presenting, their height goes to the map
     c1.segmented_control(
         "Plane", ["PCA", "Coordinates"], required=True, key="explore_plane_kind", on_change=_plane_changed,
+        label_visibility=label,
         args=(ctx, (i, j)), help="The map shows a plane through the latent space, through the ★. PCA: the "
         "two directions in which the test codes μ spread most (PC1, PC2). Coordinates: two of the z's.")
     name = lambda k: f"z{k + 1} · KL {summary.kl[k]:.2f}"  # noqa: E731
     for col, wkey, title in ((c2, "explore_plane_x", "x axis"), (c3, "explore_plane_y", "y axis")):
         col.selectbox(title, order, format_func=name, key=wkey, on_change=_plane_changed, args=(ctx, (i, j)),
-                      disabled=key == "pca")
+                      disabled=key == "pca", label_visibility=label)
 
 
 @st.fragment(key=MAP)

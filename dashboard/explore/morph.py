@@ -28,7 +28,7 @@ from .state import MORPH_ENDS_WITH_OWN, ExploreState
 ss = st.session_state
 TICK_S = 0.35  # s between two frames while playing (each is a page run: keep it above a run's time)
 TICK_KEY = "explore_morph_last_tick"
-PRESENTER_FRAME = 252  # px (9 a pixel): the player, the frame and its caption fit under the tabs at 720 px
+PRESENTER_FRAME = 224  # px (8 a pixel): the player, the frame and its caption fit under the tabs at 720 px
 MIN_LENGTH = 0.05  # ends nearer than this decode to the same picture: the morph is refused with a hint
 SAME_ENDS = {  # what to do when the ends coincide, by the ends chosen
     "picks": "The two picks' codes are nearly the same point, so every frame would be the same image: "

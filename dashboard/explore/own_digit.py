@@ -7,9 +7,11 @@ import streamlit as st
 
 from .. import drawing, latent_plane, views
 from ..explain import explain
+from ..presenter import presenting
 from ..safe_text import plain
-from . import posterior
+from . import posterior, reruns
 from .context import OWN_KEY, THUMB, ExploreContext
+from .fragments import MAP, TABS
 from .picked import show_q
 
 PAD_KEY = "explore_draw"
@@ -23,6 +25,8 @@ def _set_own(pixels: np.ndarray | None, source: str, error: str | None = None, n
     elif ss.get(OWN_KEY, {}).get("source", "").startswith(source.split(":")[0]):
         ss.pop(OWN_KEY, None)  # the drawing was cleared, or the upload removed: its digit goes too
     ss["explore_own_error"], ss["explore_own_note"] = error, note
+    if presenting():  # the panel is in the sub-tabs' fragment, beside the map that shows the ◆
+        st.rerun([MAP, TABS])
 
 
 def _on_drawn() -> None:
@@ -58,9 +62,17 @@ def _on_upload() -> None:
         _set_own(None, "upload", error=f"{plain(name)}: {e}")
 
 
+def _move_star_here(ctx: ExploreContext, mu) -> None:
+    if presenting():  # in the sub-tabs' fragment: the map must follow
+        reruns.change(ctx.state, ctx.d, lambda: ctx.state.move_star(mu, ctx.lim))
+    else:
+        ctx.state.move_star(mu, ctx.lim)
+
+
 def own_digit_panel(ctx: ExploreContext) -> None:
     """Draw or upload a digit: pre-processed like MNIST, encoded, shown on the plane and reconstructed."""
-    st.markdown("#### Your own digit")
+    if not ctx.presenting:  # presenting, the tab says it
+        st.markdown("#### Your own digit")
     c1, c2 = st.columns([1, 1], gap="medium")
     with c1:
         latent_plane.drawing_pad(PAD_KEY, ss.get("explore_draw_png"), on_drawn=_on_drawn, on_cleared=_on_cleared)
@@ -85,12 +97,16 @@ def own_digit_panel(ctx: ExploreContext) -> None:
         mu, sigma, recon = code
         i1, i2 = st.columns(2)
         source = "your drawing" if own["source"] == "drawing" else own["source"].split(": ", 1)[-1]
-        i1.image(views.thumb_url(own["pixels"], size=THUMB), width=THUMB,
-                 caption=f"{source}, as the model sees it (28 × 28)")
-        i2.image(views.thumb_url(recon, size=THUMB), width=THUMB,
-                 caption="your digit's reconstruction at μ")
+        if ctx.presenting:  # half of the panel's half beside the map: the images fit their columns
+            i1.image(views.thumb_url(own["pixels"], size=THUMB), width="stretch", caption="as the model sees it")
+            i2.image(views.thumb_url(recon, size=THUMB), width="stretch", caption="reconstruction at μ")
+        else:
+            i1.image(views.thumb_url(own["pixels"], size=THUMB), width=THUMB,
+                     caption=f"{source}, as the model sees it (28 × 28)")
+            i2.image(views.thumb_url(recon, size=THUMB), width=THUMB,
+                     caption="your digit's reconstruction at μ")
         show_q(ctx, mu, sigma, "explore_own_q")
         st.button("Move the ★ here", key="explore_own_to_star", icon=":material/my_location:",
-                  on_click=lambda: ctx.state.move_star(code[0], ctx.lim))
+                  on_click=_move_star_here, args=(ctx, code[0]))
     explain("own")
     posterior.controls(ctx, "own", own=code)

@@ -11,6 +11,8 @@ from . import posterior, reruns
 from .context import THUMB, ExploreContext
 from .figures import posterior_chart
 
+PRESENTER_THUMB = 112  # px: presenting, the pick's images leave room for q(z|x)'s chart on a 720-px screen
+
 
 def _vector(name: str, v: np.ndarray, digits: int) -> str:
     k = min(len(v), 4)
@@ -27,14 +29,17 @@ def show_q(ctx: ExploreContext, mu, sigma, key: str) -> None:
         order = ctx.model.analysis().order
     except Exception:  # no test set: the dimensions in order
         pass
-    st.plotly_chart(posterior_chart(mu, sigma, order), key=key, config={"displaylogo": False,
-                    "displayModeBar": False})
-    st.caption("μ (dot) and ±σ (bar) of q(z|x) per dimension, the most informative dimensions first.")
+    # presenting, beside the map, it must fit under the images on a 720-px screen
+    st.plotly_chart(posterior_chart(mu, sigma, order, height=160 if ctx.presenting else 200), key=key,
+                    config={"displaylogo": False, "displayModeBar": False})
+    if not ctx.presenting:
+        st.caption("μ (dot) and ±σ (bar) of q(z|x) per dimension, the most informative dimensions first.")
 
 
 def picked_view(ctx: ExploreContext) -> None:
     """The last pick: the image, its reconstruction, q(z|x)."""
-    st.markdown("#### Picked point")
+    if not ctx.presenting:  # presenting, the tab says it
+        st.markdown("#### Picked point")
     picks = ctx.valid_picks()
     if not picks:
         st.caption("Click a point on the map, or enter a test-image number below, to see the image, "
@@ -44,8 +49,9 @@ def picked_view(ctx: ExploreContext) -> None:
     label = enc.class_names[int(enc.labels[idx])]
     image, recon = ctx.model.picked_images(idx, THUMB)
     c1, c2 = st.columns(2)
-    c1.image(image, width=THUMB, caption=f"test image #{idx} ({label})")
-    c2.image(recon, width=THUMB, caption="reconstruction at μ")
+    width = PRESENTER_THUMB if ctx.presenting else THUMB
+    c1.image(image, width=width, caption=f"test image #{idx} ({label})")
+    c2.image(recon, width=width, caption="reconstruction at μ")
     show_q(ctx, enc.mu[idx], enc.sigma[idx], f"explore_pick_q_{idx}")
     explain("pick")
 

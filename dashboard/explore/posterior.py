@@ -15,9 +15,10 @@ from vae_core.model import sample_posterior
 
 from .. import views
 from ..explain import explain_for
+from ..presenter import presenting
 from . import reruns, sampling
 from .context import ExploreContext
-from .fragments import LINK, MAP_VIEW, PICKED
+from .fragments import LINK, MAP_VIEW, PICKED, TABS
 from .scene import OWN_COLOR, PICK_COLOR
 from .state import POST_K_MAX, ExploreState
 
@@ -88,9 +89,12 @@ def zoom_to(state: ExploreState, mu, sigma, lim: float) -> None:
 def _shown(state: ExploreState, which: str, apply) -> None:
     """apply() a change of the draws, then rerun what shows them. The pick's controls sit in the picked view's
     fragment: the map, the link (the draws are in the URL) and that fragment, or the page when your digit's draws
-    (in the page) go. Your digit's controls are the page's: their own interaction reruns it all."""
+    (in the page) go. Your digit's controls are the page's: their own interaction reruns it all. Presenting, both
+    sit in the sub-tabs' fragment, beside the map: that and the map."""
     was = state.post_of
     apply()
+    if presenting():
+        st.rerun([MAP_VIEW, LINK, TABS])
     if which != "pick":
         return
     if was == "own":
@@ -113,7 +117,7 @@ def _k_moved(state: ExploreState, which: str) -> None:
 
 
 def _zoom(state: ExploreState, which: str, mu, sigma, lim: float, d: int) -> None:
-    if which == "pick":
+    if which == "pick" or presenting():
         reruns.change(state, d, lambda: zoom_to(state, mu, sigma, lim))  # the map, and a sub-tab showing the zoom
     else:
         zoom_to(state, mu, sigma, lim)

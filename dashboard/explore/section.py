@@ -9,6 +9,11 @@ from .context import ExploreContext
 from .fragments import TABS
 from .state import ExploreState
 
+# Presenting: the open sub-tab's column beside the map, a share of the width. At 1280 px (1,230 px of page
+# without the sidebar) the map's column then holds a 460-px canvas beside its 300-px panel (the digit,
+# sliders, legend); at 1920 the canvas is as tall as the screen lets it be.
+PRESENTER_SHARE = 0.36
+
 
 def _never(state: ExploreState, d: int) -> bool:
     return False
@@ -32,7 +37,10 @@ class Section:
     follows_picks: bool = False
     follows_view: bool = False
     fragment: str = TABS
+    presenter_only: bool = False  # a panel of presenter mode (sections.PANELS): the page shows it elsewhere
+    presenter_title: str = ""  # presenting, a shorter label, if its own would wrap the tabs into one more row
     presenter_share: float = field(kw_only=True)  # presenting: its column's share of the width, the map's the rest
 
     def available(self, ctx: ExploreContext) -> bool:
-        return (ctx.enc is not None or not self.needs_test_set) and ctx.d >= self.min_latent_dim
+        return ((ctx.enc is not None or not self.needs_test_set) and ctx.d >= self.min_latent_dim
+                and (ctx.presenting or not self.presenter_only))

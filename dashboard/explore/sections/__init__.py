@@ -1,10 +1,14 @@
 """Explore's sub-tabs, in the order the tabs show them. A new one is a module here declaring its Section
-(section.py) and one line below."""
+(section.py) and one line below.
+
+PANELS: presenter mode's first tabs beside the map, what the page shows under the map otherwise (the pick, the
+sampling of its posterior, your digit). The layout (explore/__init__.py) draws them; they are declared here so
+that the link's "sub" and what reruns after a change (reruns.py) know them as they know the sub-tabs."""
 
 from __future__ import annotations
 
 from ..context import ExploreContext
-from ..section import Section
+from ..section import PRESENTER_SHARE, Section
 from ..state import ExploreState
 from . import denoise, dimensions, grid, morph, prior, recon, traversals
 
@@ -17,7 +21,20 @@ SECTIONS: tuple[Section, ...] = (
     traversals.SECTION,
     dimensions.SECTION,
 )
-BY_ID = {s.id: s for s in SECTIONS}
+
+
+def _drawn_by_layout(ctx: ExploreContext) -> None:
+    raise NotImplementedError("explore/__init__.py draws the presenter panels")
+
+
+PANELS: tuple[Section, ...] = (
+    Section("pick", "Pick", _drawn_by_layout, needs_test_set=True, follows_picks=True, presenter_only=True,
+            presenter_share=PRESENTER_SHARE),
+    Section("sample", "Sampling", _drawn_by_layout, follows_picks=True, presenter_only=True,
+            presenter_share=PRESENTER_SHARE),
+    Section("own", "Your digit", _drawn_by_layout, presenter_only=True, presenter_share=PRESENTER_SHARE),
+)
+BY_ID = {s.id: s for s in PANELS + SECTIONS}
 
 
 def section_of(state: ExploreState) -> Section:
@@ -26,8 +43,8 @@ def section_of(state: ExploreState) -> Section:
 
 
 def shown(ctx: ExploreContext) -> list[Section]:
-    """The sub-tabs this model can show, in order."""
-    return [s for s in SECTIONS if s.available(ctx)]
+    """The sub-tabs this model can show, in order: when presenting, the panels first."""
+    return [s for s in PANELS + SECTIONS if s.available(ctx)]
 
 
 def open_section(ctx: ExploreContext) -> Section:

@@ -10,7 +10,7 @@ from vae_core.analysis import ACTIVE_THRESHOLD
 from ...explain import explain
 from ..context import ExploreContext
 from ..figures import kl_figure
-from ..section import Section
+from ..section import PRESENTER_SHARE, Section
 
 
 def collapse_sentence(summary, name: str = "This model") -> str:
@@ -33,17 +33,28 @@ def collapse_sentence(summary, name: str = "This model") -> str:
 def render(ctx: ExploreContext) -> None:
     summary = ctx.model.analysis()  # needs_test_set: the codes are there
     d = len(summary.kl)
+    largest = int(summary.order[0])
+    if ctx.presenting:  # beside the big map three metrics' large numbers were cut ("13 of …"): one line of them
+        with st.container(key="explore_dims_headline"):
+            st.markdown(f"**{summary.active} of {d}** active units · total KL **{summary.kl_total:.2f}** nats · "
+                        f"largest **z{largest + 1}: {float(summary.kl[largest]):.2f}** nats")
+        _chart_and_sentence(summary, f"`{ctx.model.entry.name}`")
+        return
     c1, c2, c3 = st.columns(3)
     c1.metric("Active units", f"{summary.active} of {d}", help="Dimensions j with Cov_x(E_q[z_j]) > 0.01 "
               "(Burda et al. 2016): their mean μ_j changes with the image.")
     c2.metric("Total KL", f"{summary.kl_total:.2f} nats", help="Mean KL(q(z|x) ‖ N(0, I)) over the test images: "
               "the sum of the bars.")
-    c3.metric("Largest KL", f"z{int(summary.order[0]) + 1}: {float(summary.kl[summary.order[0]]):.2f} nats")
-    st.plotly_chart(kl_figure(summary), key="explore_kl_chart", config={"displaylogo": False})
-    st.caption(f"Mean KL per latent dimension over the {len(summary.mu):,} test images, largest first; blue: "
-               f"active, grey: inactive.")
-    st.markdown(collapse_sentence(summary, f"`{ctx.model.entry.name}`"))
+    c3.metric("Largest KL", f"z{largest + 1}: {float(summary.kl[largest]):.2f} nats")
+    _chart_and_sentence(summary, f"`{ctx.model.entry.name}`")
     explain("dimensions")
 
 
-SECTION = Section("dims", "Dimensions", render, needs_test_set=True, presenter_share=0.4)
+def _chart_and_sentence(summary, name: str) -> None:
+    st.plotly_chart(kl_figure(summary), key="explore_kl_chart", config={"displaylogo": False})
+    st.caption(f"Mean KL per latent dimension over the {len(summary.mu):,} test images, largest first; blue: "
+               f"active, grey: inactive.")
+    st.markdown(collapse_sentence(summary, name))
+
+
+SECTION = Section("dims", "Dimensions", render, needs_test_set=True, presenter_share=PRESENTER_SHARE)

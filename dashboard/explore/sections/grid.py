@@ -12,7 +12,7 @@ from .. import sampling
 from ..context import ExploreContext
 from ..fragments import rerun_map_and_tabs
 from ..scene import axis_names
-from ..section import Section
+from ..section import PRESENTER_SHARE, Section
 
 
 def render(ctx: ExploreContext) -> None:
@@ -29,9 +29,10 @@ def render(ctx: ExploreContext) -> None:
     if plane is not None:
         x, y = axis_names(key)
         dims = f"{x} (left to right) and {y} (bottom to top) on the map's plane through the ★"
-    st.image(views.png_url(png), width="stretch" if ctx.presenting else width,
-             caption=f"{n} × {n} decodes over [{x0:g}, {x1:g}] × [{y0:g}, {y1:g}] of {dims}, the map's view: the "
-                     f"decoder's {sampling.what(ctx, 0)}")
+    with st.container(key="explore_grid_image"):  # presenting, its height is the screen's (app.PRESENTER_CSS)
+        st.image(views.png_url(png), width="stretch" if ctx.presenting else width,
+                 caption=f"{n} × {n} decodes over [{x0:g}, {x1:g}] × [{y0:g}, {y1:g}] of {dims}, the map's view: "
+                         f"the decoder's {sampling.what(ctx, 0)}")
     if not ctx.presenting:
         st.download_button("Download grid (PNG)", png, file_name=f"manifold-{n}x{n}.png",
                            mime="image/png", on_click="ignore", key="explore_grid_dl")
@@ -39,4 +40,4 @@ def render(ctx: ExploreContext) -> None:
 
 
 SECTION = Section("grid", "Manifold grid", render, follows_star=lambda state, d: d > 2, follows_view=True,
-                  presenter_share=0.4)
+                  presenter_share=PRESENTER_SHARE)

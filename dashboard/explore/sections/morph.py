@@ -9,7 +9,7 @@ from ...explain import explain
 from .. import morph, sampling
 from ..context import ExploreContext
 from ..fragments import MORPH, rerun_map_and_tabs
-from ..section import Section
+from ..section import PRESENTER_SHARE, Section
 from ..state import MORPH_ENDS, MORPH_ENDS_WITH_STAR
 
 
@@ -46,4 +46,4 @@ def morph_view(ctx: ExploreContext) -> None:
 
 
 SECTION = Section("morph", "Morph", render, follows_star=lambda state, d: state.morph_ends in MORPH_ENDS_WITH_STAR,
-                  follows_picks=True, fragment=MORPH, presenter_share=0.4)
+                  follows_picks=True, fragment=MORPH, presenter_share=PRESENTER_SHARE)

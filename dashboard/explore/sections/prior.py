@@ -9,7 +9,7 @@ from ... import views
 from ...explain import explain
 from .. import sampling
 from ..context import ExploreContext
-from ..section import Section
+from ..section import PRESENTER_SHARE, Section
 
 
 def render(ctx: ExploreContext) -> None:
@@ -28,4 +28,4 @@ def render(ctx: ExploreContext) -> None:
     explain("prior")
 
 
-SECTION = Section("prior", "Prior samples", render, presenter_share=0.4)
+SECTION = Section("prior", "Prior samples", render, presenter_share=PRESENTER_SHARE)

@@ -9,7 +9,7 @@ from ... import views
 from ...explain import explain
 from .. import sampling
 from ..context import ExploreContext
-from ..section import Section
+from ..section import PRESENTER_SHARE, Section
 from ..state import RECON_IMAGES
 
 
@@ -35,4 +35,5 @@ def render(ctx: ExploreContext) -> None:
     explain("recon")
 
 
-SECTION = Section("recon", "Reconstructions", render, needs_test_set=True, presenter_share=0.4)
+SECTION = Section("recon", "Reconstructions", render, needs_test_set=True, presenter_title="Recon.",
+                  presenter_share=PRESENTER_SHARE)

@@ -12,7 +12,7 @@ from ... import views
 from ...explain import explain
 from .. import sampling
 from ..context import ExploreContext
-from ..section import Section
+from ..section import PRESENTER_SHARE, Section
 from ..state import TRAVERSAL_FROM
 
 TRAVERSAL_STEPS = 9  # columns: -3, -2.25, ..., +3
@@ -94,4 +94,4 @@ def render(ctx: ExploreContext) -> None:
 
 
 SECTION = Section("trav", "Traversals", render, follows_star=lambda state, d: True, follows_picks=True,
-                  presenter_share=0.4)
+                  presenter_share=PRESENTER_SHARE)

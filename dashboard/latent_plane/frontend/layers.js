@@ -175,6 +175,32 @@ function label(ctx, text, x, y, color, px, right = false) {
   ctx.fillText(text, x, y);
 }
 
+function box(x0, y0, x1, y1) {
+  return { x0, y0, x1, y1 };
+}
+
+function overlaps(a, b) {
+  return a.x0 < b.x1 && b.x0 < a.x1 && a.y0 < b.y1 && b.y0 < a.y1;
+}
+
+/** A mark's label at the first of its four corners (upper right first) that keeps clear of `taken` and inside
+ * the plot; the upper right when none does. The label's box joins `taken` (and STATS.labels, for the tests);
+ * returns label()'s arguments. */
+function placeLabel(ctx, text, px, py, q, color, size, r, taken, at) {
+  ctx.font = `bold ${size}px system-ui, sans-serif`;
+  const w = ctx.measureText(text).width + 4, h = size * 1.2;
+  const corners = [[px + q + 2, py - q - 3], [px - q - 2 - w, py - q - 3], [px + q + 2, py + q + 3],
+    [px - q - 2 - w, py + q + 3]];
+  if (at === "sw") corners.reverse(); // the morph's frame: below left first, clear of the picks' labels above right
+  const boxes = corners.map(([x, y]) => box(x - 2, y - h / 2, x - 2 + w, y + h / 2));
+  const inside = (b) => b.x0 >= r.x0 && b.x1 <= r.x0 + r.w && b.y0 >= r.y0 && b.y1 <= r.y0 + r.h;
+  let i = boxes.findIndex((b) => inside(b) && !taken.some((t) => overlaps(b, t)));
+  if (i < 0) i = 0;
+  taken.push(boxes[i]);
+  STATS.labels.push({ text, ...boxes[i] });
+  return [text, corners[i][0], corners[i][1], color, size];
+}
+
 export function drawOverlay(inst, z, what) {
   const ctx = inst.overCtx, d = inst.data, s = inst.size, r = plotRect(inst), big = inst.presenter;
   const scale = r.w / (2 * inst.view.half);
@@ -197,12 +223,20 @@ export function drawOverlay(inst, z, what) {
     ctx.fill();
   }
   drawPath(inst, ctx, big); // under the marks: the frame's ring and the ends' rings sit on it
-  for (const m of d.marks || []) {
-    const [px, py] = toPx(inst, m.x, m.y);
+  // the ★: where the sliders are, or where it is being dragged
+  const sz = what === "drag" ? z : inst.committed;
+  const [sx, sy] = toPx(inst, sz[0], sz.length > 1 && d.z.length > 1 ? sz[1] : 0);
+  const sr = (what === "drag" ? 14 : 12) * (big ? 1.25 : 1);
+  const q = big ? 12 : 10;
+  const marks = (d.marks || []).map((m) => ({ m, xy: toPx(inst, m.x, m.y) }));
+  // what a mark's label keeps clear of: the ★, every mark, the plane's caption, the labels placed before it
+  const taken = [box(sx - sr, sy - sr, sx + sr, sy + sr)]
+    .concat(marks.map(({ xy: [px, py] }) => box(px - q, py - q, px + q, py + q)));
+  if (d.caption && STATS.captionDrawn) taken.push(box(r.x0, r.y0, r.x0 + STATS.captionDrawn.width + 10, r.y0 + 24));
+  for (const { m, xy: [px, py] } of marks) {
     ctx.lineWidth = big ? 4 : 3;
     ctx.strokeStyle = m.color || "#D62728";
     ctx.beginPath();
-    const q = big ? 12 : 10;
     if (m.shape === "diamond") {
       ctx.moveTo(px, py - q);
       ctx.lineTo(px + q, py);
@@ -215,14 +249,14 @@ export function drawOverlay(inst, z, what) {
       ctx.arc(px, py, q - 2, 0, 2 * Math.PI);
     }
     ctx.stroke();
-    if (m.label && m.labelAt === "sw") { // below left: clear of the picks' labels (frame 1 sits on A)
-      label(ctx, m.label, px - q - 2, py + q + 3, m.color || "#D62728", big ? 18 : 15, true);
-    } else if (m.label) label(ctx, m.label, px + q + 2, py - q - 3, m.color || "#D62728", big ? 18 : 15);
   }
-  // the ★: where the sliders are, or where it is being dragged
-  const sz = what === "drag" ? z : inst.committed;
-  const [sx, sy] = toPx(inst, sz[0], sz.length > 1 && d.z.length > 1 ? sz[1] : 0);
-  star(ctx, sx, sy, (what === "drag" ? 14 : 12) * (big ? 1.25 : 1));
+  STATS.labels = [];
+  STATS.starBox = taken[0];
+  for (const { m, xy: [px, py] } of marks) {  // under the posterior's draws: a label must not hide one
+    if (m.label) label(ctx, ...placeLabel(ctx, m.label, px, py, q, m.color || "#D62728", big ? 18 : 15, r, taken,
+      m.labelAt));
+  }
+  star(ctx, sx, sy, sr);
   ctx.fillStyle = "#FFD700";
   ctx.fill();
   ctx.lineWidth = big ? 2 : 1.5;
@@ -244,6 +278,14 @@ export function drawOverlay(inst, z, what) {
     ctx.setLineDash([]);
   }
   drawSamples(inst, ctx, big); // above the ★: at a pick the draws sit around its centre
+  // ... and the ★'s outline once more over them, so that the draws never hide where the ★ is
+  star(ctx, sx, sy, sr);
+  ctx.lineWidth = (big ? 2 : 1.5) + 2;
+  ctx.strokeStyle = "rgba(255,255,255,0.9)";
+  ctx.stroke();
+  ctx.lineWidth = big ? 2 : 1.5;
+  ctx.strokeStyle = "#111";
+  ctx.stroke();
   if (what === "hover") {
     const [hx, hy] = toPx(inst, z[0], z[1]);
     ctx.lineWidth = 2;
