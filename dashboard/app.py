@@ -35,6 +35,10 @@ TAB_KEY = session_keys.APP_TAB
 # which a lecture hall without a network never answers.
 FAVICON = str(Path(__file__).resolve().parent / "static" / "favicon.png")
 PRESENTER_CSS = "[data-testid=stMainBlockContainer] { padding-top: 4.5rem; }"
+# Every tab of a row in sight: a row too long for its column wraps, rather than hiding its last tabs behind a
+# scroll arrow. A picture is never wider than its column (a phone's is 358 px).
+LAYOUT_CSS = ("[data-testid=stTabs] [role=tablist] { flex-wrap: wrap; }"
+              "[data-testid=stImageContainer], [data-testid=stImageContainer] img { max-width: 100%; height: auto; }")
 
 
 def keep_own_training_alive() -> None:
@@ -109,7 +113,7 @@ def main() -> None:
     # Keep enlarged 28 x 28 images crisp even when the browser scales them. KaTeX's multi-line formulas reach a
     # few pixels past their own box: a little padding keeps that inside, so nothing scrolls or clips. Presenter
     # mode gives the page's top margin (108 px, under a 68 px header) to the map, which is sized to the height.
-    st.html("<style>img { image-rendering: pixelated; } .katex-display { padding-inline: 8px; }"
+    st.html("<style>img { image-rendering: pixelated; } .katex-display { padding-inline: 8px; }" + LAYOUT_CSS
             + (PRESENTER_CSS if presenting() else "") + "</style>")
 
     for note in url.take_notes():

@@ -36,13 +36,14 @@ TEXTS: dict[str, tuple[str, str]] = {
         "Decoding a regular grid of latent points shows what the decoder draws everywhere on the map, "
         "including places where no training image landed. Row by row, the digits morph into each other; "
         "any further latent dimensions are held at 0.",
-        r"x_{ij} = f_\theta(z_1 = a_j,\ z_2 = b_i), \qquad a_j, b_i \in [-e, e]",
+        # Two lines here and below: one is wider than the sub-tab's column beside the map in presenter mode.
+        r"\begin{gathered}x_{ij} = f_\theta(z_1 = a_j,\ z_2 = b_i) \\ a_j, b_i \in [-e, e]\end{gathered}",
     ),
     "manifold_plane": (
         "Decoding a regular grid of points of the map's plane shows what the decoder draws everywhere on it, "
         "including places where no training image landed. Every other direction of z stays where the ★ is, so "
         "moving a slider off the plane gives another grid.",
-        r"x_{ij} = f_\theta(c + a_j e_1 + b_i e_2), \qquad a_j, b_i \in [-e, e]",
+        r"\begin{gathered}x_{ij} = f_\theta(c + a_j e_1 + b_i e_2) \\ a_j, b_i \in [-e, e]\end{gathered}",
     ),
     "morph": (
         "Walking from one code to another and decoding every step turns one image into the other through "
@@ -79,7 +80,7 @@ TEXTS: dict[str, tuple[str, str]] = {
         "region; a model trained on noisy inputs (a denoising VAE) keeps it near far more often. The map shows how "
         "far it moved.",
         r"\begin{gathered}\tilde{x} = \operatorname{clip}\big(x + \mathcal{N}(0, s^2)\big)"
-        r"\ \text{or salt-and-pepper} \\ \hat{x} = f_\theta\big(\mu_\phi(\tilde{x})\big)\end{gathered}",
+        r"\ \text{or} \\ \text{salt-and-pepper} \\ \hat{x} = f_\theta\big(\mu_\phi(\tilde{x})\big)\end{gathered}",
     ),
     "plane": (
         "A latent space with more than two dimensions cannot be drawn whole, so the map shows a plane through it: "
@@ -93,8 +94,8 @@ TEXTS: dict[str, tuple[str, str]] = {
         "Each row changes one latent dimension from −3 to +3 (the prior's ±3σ) and keeps all the others fixed, so "
         "it shows what that one number does to the picture. A dimension with KL ≈ 0 gives a row of identical "
         "images: the decoder ignores it.",
-        r"z^{(r, c)} = z^\star \ \text{with}\ z_{j_r} = -3 + \tfrac{6c}{n-1}, "
-        r"\qquad \hat{x} = f_\theta\big(z^{(r, c)}\big)",
+        r"\begin{gathered}z^{(r, c)} = z^\star \ \text{with}\ z_{j_r} = -3 + \tfrac{6c}{n-1} \\ "
+        r"\hat{x} = f_\theta\big(z^{(r, c)}\big)\end{gathered}",
     ),
     "dimensions": (
         "A dimension's KL is the information about the image that the code puts in it; the KL term of the loss "

@@ -1,0 +1,125 @@
+"""Every Explore sub-tab, with presenter mode on and off, at three projector sizes and on a phone, for a 2-D, a
+16-D and a 64-D model (and the Train tab at each size), in a real Chromium: nothing scrolls sideways, no text is
+cut or lies over another, the map is on the screen, and in presenter mode the map and the sub-tab's figure are
+on the screen unscrolled, in type of at least 16 px. The checks are one script, layout_checks.js.
+
+One page per model, size and mode; its sub-tabs are opened in turn by a click, so that a cell (its test id, e.g.
+mnist16-1280x720-presenter-grid) costs a rerun, not a page load. A screenshot per cell goes to
+test-output/matrix/.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from dashboard.explore.sections import SECTIONS
+
+from .conftest import APP_IDLE, CHROMIUM_ARGS, OUT, frame  # noqa: F401  (CHROMIUM_ARGS: the browser fixture's)
+
+CHECKS = (Path(__file__).parent / "layout_checks.js").read_text()
+SHOTS = OUT / "matrix"
+MODELS = {"mnist": ("pretrained/mnist-mlp", 2), "mnist16": ("pretrained/mnist16-mlp", 16),
+          "fashion64": ("pretrained/fashion64-conv", 64)}
+SIZES = {"1280x720": (1280, 720), "1366x768": (1366, 768), "1920x1080": (1920, 1080), "phone": (390, 844)}
+MODES = ("normal", "presenter")
+TRAIN = "train"  # the Train tab, checked on the 2-D model's pages after its sub-tabs
+
+CELLS = [
+    pytest.param(model, size, mode, s.id, id=f"{model}-{size}-{mode}-{s.id}")
+    for model, (_, d) in MODELS.items() for size in SIZES for mode in MODES
+    for s in SECTIONS if d >= s.min_latent_dim
+] + [pytest.param("mnist", size, mode, TRAIN, id=f"mnist-{size}-{mode}-{TRAIN}") for size in SIZES for mode in MODES]
+# The 2-D model's Train cells run after its sub-tabs, on the same page.
+CELLS.sort(key=lambda p: list(MODELS).index(p.values[0]) * 100 + list(SIZES).index(p.values[1]) * 10
+           + MODES.index(p.values[2]))
+
+TITLES = {s.id: s.title for s in SECTIONS}
+# The open sub-tab's panel once its run has drawn it: a figure, no skeleton left, no run under way.
+DRAWN = """(title) => {
+  const tab = [...document.querySelectorAll('[role=tab]')].find((t) => t.textContent.trim() === title);
+  if (!tab || tab.getAttribute('aria-selected') !== 'true') return null;
+  const panel = document.getElementById(tab.getAttribute('aria-controls'));
+  if (!panel || panel.querySelector('[data-testid=stSkeleton]')) return null;
+  if (!panel.querySelector('[data-testid=stImage] img, [data-testid=stPlotlyChart] .main-svg')) return null;
+  return (""" + APP_IDLE + """)() ? panel.id : null;
+}"""
+TRAIN_DRAWN = """() => {
+  const tab = [...document.querySelectorAll('[role=tab]')].find((t) => t.textContent.trim() === 'Train');
+  const panel = tab && tab.getAttribute('aria-selected') === 'true' && document.getElementById(tab.getAttribute('aria-controls'));
+  return Boolean(panel && panel.querySelector('[data-testid=stButton], [data-testid=stFormSubmitButton]')
+                 && (""" + APP_IDLE + """)());
+}"""
+
+
+class Pages:
+    """The page of the cells under way: a cell of another model, size or mode closes it and opens its own."""
+
+    def __init__(self, browser, app_url):
+        self.browser, self.app_url, self.key, self.ctx, self.page = browser, app_url, None, None, None
+
+    def get(self, model: str, size: str, mode: str):
+        if self.key != (model, size, mode):
+            self.close()
+            width, height = SIZES[size]
+            phone = size == "phone"
+            self.ctx = self.browser.new_context(viewport={"width": width, "height": height}, is_mobile=phone,
+                                                has_touch=phone, device_scale_factor=1)
+            page = self.ctx.new_page()
+            page.errors = []
+            page.on("pageerror", lambda e: page.errors.append(str(e)))
+            query = f"m={MODELS[model][0]}&p=7,42" + ("&pr=1" if mode == "presenter" else "")
+            page.goto(f"{self.app_url}/?{query}")
+            page.wait_for_function("window.__latentPlane && window.__latentPlane.ready", timeout=120_000)
+            self.key, self.page = (model, size, mode), page
+        return self.page
+
+    def close(self) -> None:
+        if self.ctx is not None:
+            self.ctx.close()
+        self.key = self.ctx = self.page = None
+
+
+@pytest.fixture(scope="module")
+def pages(browser, app_url):
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    p = Pages(browser, app_url)
+    yield p
+    p.close()
+
+
+def open_tab(page, section: str) -> str | None:
+    """Open the sub-tab (or the Train tab) and wait until it is drawn; the sub-tab's panel's id."""
+    title = "Train" if section == TRAIN else TITLES[section]
+    tab = page.get_by_role("tab", name=title, exact=True)
+    if tab.get_attribute("aria-selected") != "true":
+        tab.click()
+    if section == TRAIN:
+        page.wait_for_function(TRAIN_DRAWN, timeout=90_000)
+        panel = None
+    else:
+        panel = page.wait_for_function(DRAWN, arg=title, timeout=90_000).json_value()
+    page.evaluate("document.fonts.ready.then(() => null)")  # KaTeX lays out again once its fonts have loaded
+    frame(page)
+    frame(page)
+    return panel
+
+
+@pytest.mark.parametrize("model, size, mode, section", CELLS)
+def test_layout_cell(pages, request, model, size, mode, section):
+    page = pages.get(model, size, mode)
+    try:
+        panel = open_tab(page, section)
+    except Exception:
+        pages.close()  # a page that did not draw the tab is not reused for the next cell
+        raise
+    presenter = mode == "presenter" and section != TRAIN
+    fails = page.evaluate(CHECKS, {"presenter": presenter, "phone": size == "phone", "panel": panel,
+                                  "map": section != TRAIN})
+    if not presenter and panel:  # the cell's own content in the picture
+        page.locator(f"[id='{panel}']").evaluate("(e) => e.scrollIntoView({block: 'start'})")
+        frame(page)
+    page.screenshot(path=str(SHOTS / f"{request.node.callspec.id}.png"))
+    assert not page.errors, f"JavaScript errors on the page: {page.errors}"
+    assert not fails, "\n".join(fails)
