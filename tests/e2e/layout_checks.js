@@ -1,7 +1,7 @@
 // What the layout matrix (test_layout_matrix.py) asserts of a page, read from the DOM: one function, evaluated
 // by Playwright, returning the failures as sentences (an empty list: the cell passes). Its argument:
-// {presenter, phone, panel, map}: presenter mode's checks, the phone's allowances, the open sub-tab's panel's id,
-// whether the page shows the map.
+// {presenter, presenting, phone, panel, map}: presenter mode's checks of the sub-tab, whether presenter mode is on,
+// the phone's allowances, the open sub-tab's panel's id, the map the page shows ("live", "plotly" or null).
 (opts) => {
   const fails = [];
   const vw = window.innerWidth, vh = window.innerHeight;
@@ -46,7 +46,7 @@
   // the part of a box its ancestors that clip or scroll let through (null: none of it)
   const through = (e, b) => {
     let [l, t, r, btm] = [b.left, b.top, b.right, b.bottom];
-    for (let a = e.parentElement; a; a = a.parentElement) {
+    for (let a = e; a; a = a.parentElement) {  // the element itself too: a screen reader's 1 x 1 px label
       const st = getComputedStyle(a);
       if (st.overflowX === 'visible' && st.overflowY === 'visible') continue;
       const c = a.getBoundingClientRect();
@@ -59,7 +59,7 @@
   const scroller = [document.querySelector('[data-testid=stMain]'), document.querySelector('[data-testid=stAppViewContainer]')]
     .find((e) => e && e.scrollHeight > e.clientHeight + 1 && ['auto', 'scroll'].includes(getComputedStyle(e).overflowY))
     || document.scrollingElement;
-  if (opts.presenter) scroller.scrollTop = 0;  // presenter mode: on the screen as the page opens
+  if (opts.presenting) scroller.scrollTop = 0;  // presenter mode: on the screen as the page opens
 
   // 1. Nothing scrolls sideways: the page, nor Streamlit's scrolling main area.
   const wide = () => {
@@ -144,7 +144,6 @@
 
   // 4. The map (the plane, its decoded digit, its legend) on the screen; in presenter mode, unscrolled, with the
   // open sub-tab's figure, and the text at least 16 px.
-  const host = [...document.querySelectorAll('*')].find((e) => e.shadowRoot?.querySelector('canvas.lp-digit'));
   const header = document.querySelector('header')?.getBoundingClientRect().bottom || 0;
   const onScreen = (what, r, top) => {
     if (!(r.left >= -1 && r.right <= vw + 1 && r.top >= top - 1 && r.bottom <= vh + 1)) {
@@ -152,13 +151,20 @@
                  + ` under a ${Math.round(top)} px header`);
     }
   };
-  if (!host) { if (opts.map) fails.push('no map on the page'); } else {
-    const root = host.shadowRoot;
-    if (!opts.presenter || opts.phone) {  // scrolled to the map's top, as a reader would
+  const live = [...document.querySelectorAll('*')].find((e) => e.shadowRoot?.querySelector('canvas.lp-digit'));
+  const plotly = [...document.querySelectorAll('.pm-graph')].find((g) => g.getBoundingClientRect().left >= 0);
+  const host = opts.map === 'live' ? live : plotly;
+  const parts = !host ? [] : opts.map === 'live'
+    ? [['the map', host.shadowRoot.querySelector('.lp-plane-box canvas')],
+       ['the decoded digit', host.shadowRoot.querySelector('canvas.lp-digit')],
+       ['the map\'s legend', host.shadowRoot.querySelector('.lp-legend')]]
+    : [['the Plotly map', host], ['the Plotly map\'s x axis title', host.querySelector('.g-xtitle')],
+       ['the Plotly map\'s legend', host.querySelector('.legend')]];
+  if (opts.map && !host) fails.push(`no ${opts.map} map on the page`);
+  if (host) {
+    if (!opts.presenting || opts.phone) {  // scrolled to the map's top, as a reader would
       scroller.scrollTop += host.getBoundingClientRect().top - header - 8;
     }
-    const parts = [['the map', root.querySelector('.lp-plane-box canvas')], ['the decoded digit', root.querySelector('canvas.lp-digit')],
-      ['the map\'s legend', root.querySelector('.lp-legend')]];
     for (const [what, e] of parts) {
       if (!e) fails.push(`${what} is missing`);
       else if (opts.phone) {  // a phone stacks them: each fits the width and the height on its own

@@ -16,7 +16,7 @@ import pytest
 
 from dashboard.explore.sections import SECTIONS
 
-from .conftest import APP_IDLE, CHROMIUM_ARGS, OUT, frame  # noqa: F401  (CHROMIUM_ARGS: the browser fixture's)
+from .conftest import APP_IDLE, OUT, frame, settled
 
 CHECKS = (Path(__file__).parent / "layout_checks.js").read_text()
 SHOTS = OUT / "matrix"
@@ -25,13 +25,15 @@ MODELS = {"mnist": ("pretrained/mnist-mlp", 2), "mnist16": ("pretrained/mnist16-
 SIZES = {"1280x720": (1280, 720), "1366x768": (1366, 768), "1920x1080": (1920, 1080), "phone": (390, 844)}
 MODES = ("normal", "presenter")
 TRAIN = "train"  # the Train tab, checked on the 2-D model's pages after its sub-tabs
+PLOTLY = "plotly"  # the Plotly map instead of the Live one, on the 2-D model's pages, before Train
 
 CELLS = [
     pytest.param(model, size, mode, s.id, id=f"{model}-{size}-{mode}-{s.id}")
     for model, (_, d) in MODELS.items() for size in SIZES for mode in MODES
     for s in SECTIONS if d >= s.min_latent_dim
-] + [pytest.param("mnist", size, mode, TRAIN, id=f"mnist-{size}-{mode}-{TRAIN}") for size in SIZES for mode in MODES]
-# The 2-D model's Train cells run after its sub-tabs, on the same page.
+] + [pytest.param("mnist", size, mode, extra, id=f"mnist-{size}-{mode}-{extra}")
+     for size in SIZES for mode in MODES for extra in (PLOTLY, TRAIN)]
+# The 2-D model's Plotly map and Train cells run after its sub-tabs, on the same page.
 CELLS.sort(key=lambda p: list(MODELS).index(p.values[0]) * 100 + list(SIZES).index(p.values[1]) * 10
            + MODES.index(p.values[2]))
 
@@ -50,6 +52,15 @@ TRAIN_DRAWN = """() => {
   const panel = tab && tab.getAttribute('aria-selected') === 'true' && document.getElementById(tab.getAttribute('aria-controls'));
   return Boolean(panel && panel.querySelector('[data-testid=stButton], [data-testid=stFormSubmitButton]')
                  && (""" + APP_IDLE + """)());
+}"""
+PLOTLY_BOX = """() => { const g = [...document.querySelectorAll('.pm-graph')]
+  .find((g) => g.getBoundingClientRect().left >= 0 && g.querySelector('.main-svg'));
+  return g ? JSON.stringify(g.getBoundingClientRect()) : null; }"""
+PLOTLY_DRAWN = f"() => window.__plotlyMap?.ready && ({PLOTLY_BOX})() && ({APP_IDLE})()"
+SHOW_PANEL = """(panel) => {
+  panel.scrollIntoView({block: 'start'});
+  const main = document.querySelector('[data-testid=stMain]');
+  (main && main.scrollTop > 0 ? main : document.scrollingElement).scrollTop -= 160;
 }"""
 
 
@@ -90,7 +101,13 @@ def pages(browser, app_url):
 
 
 def open_tab(page, section: str) -> str | None:
-    """Open the sub-tab (or the Train tab) and wait until it is drawn; the sub-tab's panel's id."""
+    """Open the sub-tab (or the Train tab, or the Plotly map) and wait until it is drawn; the sub-tab's panel's
+    id."""
+    if section == PLOTLY:
+        page.locator(".st-key-explore_map button").filter(has_text="Plotly").click()
+        page.wait_for_function(PLOTLY_DRAWN, timeout=90_000)
+        settled(page, PLOTLY_BOX)  # it fits its height to the window once what is above it has arrived
+        return None
     title = "Train" if section == TRAIN else TITLES[section]
     tab = page.get_by_role("tab", name=title, exact=True)
     if tab.get_attribute("aria-selected") != "true":
@@ -114,11 +131,12 @@ def test_layout_cell(pages, request, model, size, mode, section):
     except Exception:
         pages.close()  # a page that did not draw the tab is not reused for the next cell
         raise
-    presenter = mode == "presenter" and section != TRAIN
+    presenter = mode == "presenter" and section not in (TRAIN, PLOTLY)
     fails = page.evaluate(CHECKS, {"presenter": presenter, "phone": size == "phone", "panel": panel,
-                                  "map": section != TRAIN})
-    if not presenter and panel:  # the cell's own content in the picture
-        page.locator(f"[id='{panel}']").evaluate("(e) => e.scrollIntoView({block: 'start'})")
+                                  "map": {TRAIN: None, PLOTLY: "plotly"}.get(section, "live"),
+                                  "presenting": mode == "presenter"})
+    if not presenter and panel:  # the cell's own content in the picture, its row of tabs under the header
+        page.locator(f"[id='{panel}']").evaluate(SHOW_PANEL)
         frame(page)
     page.screenshot(path=str(SHOTS / f"{request.node.callspec.id}.png"))
     assert not page.errors, f"JavaScript errors on the page: {page.errors}"
