@@ -41,7 +41,9 @@ PRESENTER_CSS = "[data-testid=stMainBlockContainer] { padding-top: 4.5rem; }"
 LAYOUT_CSS = ("[data-testid=stTabs] [role=tablist] { flex-wrap: wrap; }"
               "[data-testid=stImageContainer], [data-testid=stImageContainer] img { max-width: 100%; height: auto; }"
               ".st-key-train_settings [data-testid=stHorizontalBlock] { flex-wrap: wrap; }"
-              ".st-key-train_settings [data-testid=stColumn] { min-width: 15rem; }")
+              ".st-key-train_settings [data-testid=stColumn] { min-width: 15rem; }"
+              ".st-key-explore_own_strip [data-testid=stHorizontalBlock] { flex-wrap: wrap; }"
+              ".st-key-explore_own_strip [data-testid=stColumn] { min-width: 7.5rem; }")
 
 
 def keep_own_training_alive() -> None:

@@ -86,6 +86,17 @@
     if (!shown(e) || excluded(e)) continue;
     if (cut(e)) fails.push(`cut: ${name(e)} "${short(e.value || e.textContent)}" (${e.scrollWidth} px of text in ${e.clientWidth})`);
   }
+  // a word wider than its box is broken in the middle ("reconstructio / n")
+  const ruler = document.createElement('canvas').getContext('2d');
+  for (const e of document.querySelectorAll('[data-testid=stImageCaption], [data-testid=stCaptionContainer], '
+                                            + '[data-testid=stWidgetLabel] p, [data-testid=stMarkdownContainer] p')) {
+    if (!shown(e) || excluded(e) || !e.clientWidth) continue;
+    const st = getComputedStyle(e);
+    ruler.font = `${st.fontStyle} ${st.fontWeight} ${st.fontSize} ${st.fontFamily}`;
+    const room = e.clientWidth - parseFloat(st.paddingLeft) - parseFloat(st.paddingRight);
+    const word = (e.innerText || '').split(/\s+/).filter((w) => ruler.measureText(w).width > room + 1)[0];
+    if (word) fails.push(`a word broken: "${short(word)}" in ${name(e)} "${short(e.textContent)}" (${Math.round(room)} px wide)`);
+  }
   for (const e of document.querySelectorAll('.katex-display')) {
     if (!shown(e) || !cut(e)) continue;
     // a formula wider than a phone scrolls inside its own box; on a wider screen it must fit
@@ -98,6 +109,16 @@
       if (excluded(e) || !shown(e) || getComputedStyle(e).display.startsWith('inline')) continue;
       const own = [...e.childNodes].filter((n) => n.nodeType === 3).map((n) => n.textContent).join('');
       if (clean(own) && cut(e)) fails.push(`cut in ${where}: ${name(e)} "${short(e.textContent)}" (${e.scrollWidth} px in ${e.clientWidth})`);
+    }
+  }
+  // no picture wider than its column (the own digit's strip once was, at 1366 px)
+  for (const img of document.querySelectorAll('[data-testid=stImage] img')) {
+    const col = img.closest('[data-testid=stColumn]');
+    if (!col || !shown(img)) continue;
+    const r = img.getBoundingClientRect(), c = col.getBoundingClientRect();
+    if (r.right > c.right + 1 || r.left < c.left - 1) {
+      const caption = img.closest('[data-testid=stImage]').textContent;
+      fails.push(`a picture wider than its column: "${short(caption)}" ${Math.round(r.width)} px in ${Math.round(c.width)}`);
     }
   }
   // every tab of a row in sight, none behind the row's scroll arrow

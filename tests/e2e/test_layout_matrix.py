@@ -12,11 +12,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from dashboard.explore.sections import SECTIONS
 
 from .conftest import APP_IDLE, OUT, frame, settled
+from .test_latent_plane_browser import draw_stroke, png_bytes, upload
 
 CHECKS = (Path(__file__).parent / "layout_checks.js").read_text()
 SHOTS = OUT / "matrix"
@@ -26,14 +28,16 @@ SIZES = {"1280x720": (1280, 720), "1366x768": (1366, 768), "1920x1080": (1920, 1
 MODES = ("normal", "presenter")
 TRAIN = "train"  # the Train tab, checked on the 2-D model's pages after its sub-tabs
 PLOTLY = "plotly"  # the Plotly map instead of the Live one, on the 2-D model's pages, before Train
+OWN = "own"  # a digit drawn on the pad, then a picture uploaded: the 2-D model's pages out of presenter mode
 
 CELLS = [
     pytest.param(model, size, mode, s.id, id=f"{model}-{size}-{mode}-{s.id}")
     for model, (_, d) in MODELS.items() for size in SIZES for mode in MODES
     for s in SECTIONS if d >= s.min_latent_dim
 ] + [pytest.param("mnist", size, mode, extra, id=f"mnist-{size}-{mode}-{extra}")
-     for size in SIZES for mode in MODES for extra in (PLOTLY, TRAIN)]
-# The 2-D model's Plotly map and Train cells run after its sub-tabs, on the same page.
+     for size in SIZES for mode in MODES for extra in (OWN, PLOTLY, TRAIN)
+     if not (extra == OWN and mode == "presenter")]
+# The 2-D model's own digit, Plotly map and Train cells run after its sub-tabs, on the same page.
 CELLS.sort(key=lambda p: list(MODELS).index(p.values[0]) * 100 + list(SIZES).index(p.values[1]) * 10
            + MODES.index(p.values[2]))
 
@@ -49,7 +53,8 @@ DRAWN = """(title) => {
 }"""
 TRAIN_DRAWN = """() => {
   const tab = [...document.querySelectorAll('[role=tab]')].find((t) => t.textContent.trim() === 'Train');
-  const panel = tab && tab.getAttribute('aria-selected') === 'true' && document.getElementById(tab.getAttribute('aria-controls'));
+  const panel = tab && tab.getAttribute('aria-selected') === 'true'
+    && document.getElementById(tab.getAttribute('aria-controls'));
   return Boolean(panel && panel.querySelector('[data-testid=stButton], [data-testid=stFormSubmitButton]')
                  && (""" + APP_IDLE + """)());
 }"""
@@ -100,9 +105,28 @@ def pages(browser, app_url):
     p.close()
 
 
+PAD_INK = """() => { const c = document.querySelector('canvas.dp-canvas')
+  || [...document.querySelectorAll('*')].map((e) => e.shadowRoot?.querySelector('canvas.dp-canvas')).find(Boolean);
+  const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+  let ink = 0; for (let i = 0; i < d.length; i += 4) ink += d[i] > 0; return ink; }"""
+
+
+def draw_own(page) -> None:
+    """A "1" drawn on the pad, until its strip (the digit as the model sees it, its reconstruction) is shown."""
+    page.locator("canvas.dp-canvas").scroll_into_view_if_needed()
+    draw_stroke(page, [(140, 50), (140, 120), (140, 190), (140, 240)])
+    page.get_by_text("your drawing, as the model sees it").wait_for(timeout=60_000)
+    page.get_by_text("your digit's reconstruction at μ").wait_for(timeout=60_000)
+    page.wait_for_function(APP_IDLE, timeout=60_000)
+    frame(page)
+
+
 def open_tab(page, section: str) -> str | None:
     """Open the sub-tab (or the Train tab, or the Plotly map) and wait until it is drawn; the sub-tab's panel's
     id."""
+    if section == OWN:
+        draw_own(page)
+        return None
     if section == PLOTLY:
         page.locator(".st-key-explore_map button").filter(has_text="Plotly").click()
         page.wait_for_function(PLOTLY_DRAWN, timeout=90_000)
@@ -133,11 +157,21 @@ def test_layout_cell(pages, request, model, size, mode, section):
         raise
     presenter = mode == "presenter" and section not in (TRAIN, PLOTLY)
     fails = page.evaluate(CHECKS, {"presenter": presenter, "phone": size == "phone", "panel": panel,
-                                  "map": {TRAIN: None, PLOTLY: "plotly"}.get(section, "live"),
+                                  "map": {TRAIN: None, PLOTLY: "plotly", OWN: None}.get(section, "live"),
                                   "presenting": mode == "presenter"})
     if not presenter and panel:  # the cell's own content in the picture, its row of tabs under the header
         page.locator(f"[id='{panel}']").evaluate(SHOW_PANEL)
         frame(page)
+    if section == OWN:  # the strip in the picture
+        page.get_by_text("your drawing, as the model sees it").scroll_into_view_if_needed()
     page.screenshot(path=str(SHOTS / f"{request.node.callspec.id}.png"))
+    if section == OWN:  # an upload replaces the drawing: the pad no longer shows it
+        assert page.evaluate(PAD_INK) > 0
+        ring = np.zeros((280, 280), np.uint8)
+        yy, xx = np.mgrid[:280, :280]
+        ring[np.abs(np.hypot(yy - 140, xx - 140) - 80) <= 10] = 255
+        upload(page, "zero.png", png_bytes(255 - ring))
+        page.get_by_text("zero.png, as the model sees it").wait_for(timeout=60_000)
+        page.wait_for_function(f"() => ({PAD_INK})() === 0", timeout=30_000)
     assert not page.errors, f"JavaScript errors on the page: {page.errors}"
     assert not fails, "\n".join(fails)
