@@ -16,11 +16,13 @@ from ..state import MORPH_ENDS, MORPH_ENDS_WITH_STAR
 def render(ctx: ExploreContext) -> None:
     state = ctx.state
     path_changed = rerun_map_and_tabs  # the map draws the path
-    # beside the map (presenting), the column is too narrow for the ends' names in a third of it: a row of its own
-    c1, c2, c3 = [st.container(), *st.columns(2)] if ctx.presenting else st.columns([3, 2, 2])
+    # Beside the map (presenting) the column is too narrow for the ends' names in a third of it: they share it
+    # with the path alone, and the steps keep their value (a link's "ms") without a slider.
+    c1, c2, *c3 = st.columns([3, 2] if ctx.presenting else [3, 2, 2])
     c1.selectbox("Ends", list(MORPH_ENDS), format_func=MORPH_ENDS.get, **state.bind("morph_ends", path_changed))
     c2.radio("Path", ("linear", "slerp"), horizontal=True, **state.bind("morph_mode", path_changed))
-    c3.slider("Steps", 8, 32, **state.bind("morph_steps", path_changed))
+    for c in c3:
+        c.slider("Steps", 8, 32, **state.bind("morph_steps", path_changed))
     morph_view(ctx)
     explain("morph")
 
