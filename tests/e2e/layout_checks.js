@@ -76,7 +76,7 @@
   if (sideways > vw) fails.push(`the page scrolls sideways: ${sideways} px in a ${vw} px window (widest: ${wide()})`);
 
   // 2. No text cut: the element's text is wider than its box.
-  const TEXT = ['[data-testid=stWidgetLabel] p', '[data-testid=stCaptionContainer]', '[data-testid=stMarkdownContainer] p',
+  const TEXT = ['[data-testid=stMarkdownContainer]', '[data-testid=stWidgetLabel] p', '[data-testid=stCaptionContainer]', '[data-testid=stMarkdownContainer] p',
     '[data-testid=stMarkdownContainer] li', '[data-testid=stImageCaption]', '[data-testid=stMetricValue] > div',
     '[data-testid=stMetricLabel] p', '[role=tab] p', 'button p', 'button', '[role=combobox]', 'input[type=text]',
     'input[type=number]', '[data-testid=stSliderThumbValue]', '[data-testid=stTickBarMin]', '[data-testid=stTickBarMax]',
@@ -90,7 +90,7 @@
   const ruler = document.createElement('canvas').getContext('2d');
   for (const e of document.querySelectorAll('[data-testid=stImageCaption], [data-testid=stCaptionContainer], '
                                             + '[data-testid=stWidgetLabel] p, [data-testid=stMarkdownContainer] p')) {
-    if (!shown(e) || excluded(e) || !e.clientWidth) continue;
+    if (!shown(e) || excluded(e) || !e.clientWidth || e.parentElement.closest('[data-testid=stImageCaption]')) continue;
     const st = getComputedStyle(e);
     ruler.font = `${st.fontStyle} ${st.fontWeight} ${st.fontSize} ${st.fontFamily}`;
     const room = e.clientWidth - parseFloat(st.paddingLeft) - parseFloat(st.paddingRight);

@@ -128,6 +128,7 @@ def open_tab(page, section: str) -> str | None:
         draw_own(page)
         return None
     if section == PLOTLY:
+        open_tab(page, SECTIONS[0].id)  # the map's cell: not the last sub-tab's own findings again
         page.locator(".st-key-explore_map button").filter(has_text="Plotly").click()
         page.wait_for_function(PLOTLY_DRAWN, timeout=90_000)
         settled(page, PLOTLY_BOX)  # it fits its height to the window once what is above it has arrived
