@@ -38,7 +38,8 @@ PRESENTER_CSS = "[data-testid=stMainBlockContainer] { padding-top: 4.5rem; }"
 # Every tab of a row in sight: a row too long for its column wraps, rather than hiding its last tabs behind a
 # scroll arrow. A picture is never wider than its column (a phone's is 358 px). The Train form's two columns
 # become one where a column would be too narrow for its choices' names ("MLP (fully connected)").
-LAYOUT_CSS = ("[data-testid=stTabs] [role=tablist] { flex-wrap: wrap; }"
+LAYOUT_CSS = ("[data-testid=stTabs] [role=tablist] { flex-wrap: wrap; row-gap: 0; }"
+              "[data-testid=stTabs] [role=tab] { height: 2.25rem; }"  # two rows beside the map cost 27 px, not 63
               "[data-testid=stImageContainer], [data-testid=stImageContainer] img { max-width: 100%; height: auto; }"
               ".st-key-train_settings [data-testid=stHorizontalBlock] { flex-wrap: wrap; }"
               ".st-key-train_settings [data-testid=stColumn] { min-width: 15rem; }"
