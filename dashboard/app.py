@@ -48,6 +48,16 @@ PRESENTER_CSS = (
     " .st-key-explore_grid_image img { max-height: calc(100vh - 400px); width: auto !important; max-width: 100%; }"
     " .st-key-explore_section [role=tab][aria-selected=true] { border-bottom-color: currentColor; }"
 )
+# Every tab of a row in sight: a row too long for its column wraps, rather than hiding its last tabs behind a
+# scroll arrow. A picture is never wider than its column (a phone's is 358 px). The Train form's two columns
+# become one where a column would be too narrow for its choices' names ("MLP (fully connected)").
+LAYOUT_CSS = ("[data-testid=stTabs] [role=tablist] { flex-wrap: wrap; row-gap: 0; }"
+              "[data-testid=stTabs] [role=tab] { height: 2.25rem; }"  # two rows beside the map cost 27 px, not 63
+              "[data-testid=stImageContainer], [data-testid=stImageContainer] img { max-width: 100%; height: auto; }"
+              ".st-key-train_settings [data-testid=stHorizontalBlock] { flex-wrap: wrap; }"
+              ".st-key-train_settings [data-testid=stColumn] { min-width: 15rem; }"
+              ".st-key-explore_own_strip [data-testid=stHorizontalBlock] { flex-wrap: wrap; }"
+              ".st-key-explore_own_strip [data-testid=stColumn] { min-width: 7.5rem; }")
 
 
 def keep_own_training_alive() -> None:
@@ -122,7 +132,7 @@ def main() -> None:
     # Keep enlarged 28 x 28 images crisp even when the browser scales them. KaTeX's multi-line formulas reach a
     # few pixels past their own box: a little padding keeps that inside, so nothing scrolls or clips. Presenter
     # mode gives the page's top margin (108 px, under a 68 px header) to the map, which is sized to the height.
-    st.html("<style>img { image-rendering: pixelated; } .katex-display { padding-inline: 8px; }"
+    st.html("<style>img { image-rendering: pixelated; } .katex-display { padding-inline: 8px; }" + LAYOUT_CSS
             + (PRESENTER_CSS if presenting() else "") + "</style>")
 
     for note in url.take_notes():

@@ -37,15 +37,15 @@ TEXTS: dict[str, tuple[str, str]] = {
         "Decoding a regular grid of latent points shows what the decoder draws everywhere on the map's view, "
         "including places where no training image landed. Row by row, the digits morph into each other; "
         "any further latent dimensions are held at 0.",
-        # [x0, x1] x [y0, y1]: the square the map shows (the Manifold grid tab decodes that view)
-        r"\begin{gathered}x_{ij} = f_\theta(z_1 = a_j,\ z_2 = b_i), \quad a_j \in [x_0, x_1],\ b_i \in [y_0, y_1] \\ "
+        # Three lines here and below: one is wider than the sub-tab's column beside the map in presenter mode.
+        r"\begin{gathered}x_{ij} = f_\theta(z_1 = a_j,\ z_2 = b_i) \\ a_j \in [x_0, x_1],\ b_i \in [y_0, y_1] \\ "
         r"[x_0, x_1] \times [y_0, y_1] = \text{the map's view}\end{gathered}",
     ),
     "manifold_plane": (
         "Decoding a regular grid of points of the map's plane shows what the decoder draws everywhere in its view, "
         "including places where no training image landed. Every other direction of z stays where the ★ is, so "
         "moving a slider off the plane gives another grid.",
-        r"\begin{gathered}x_{ij} = f_\theta(c + a_j e_1 + b_i e_2), \quad a_j \in [x_0, x_1],\ b_i \in [y_0, y_1] \\ "
+        r"\begin{gathered}x_{ij} = f_\theta(c + a_j e_1 + b_i e_2) \\ a_j \in [x_0, x_1],\ b_i \in [y_0, y_1] \\ "
         r"[x_0, x_1] \times [y_0, y_1] = \text{the map's view}\end{gathered}",
     ),
     "morph": (
@@ -84,7 +84,7 @@ TEXTS: dict[str, tuple[str, str]] = {
         "region; a model trained on noisy inputs (a denoising VAE) keeps it near far more often. The map shows how "
         "far it moved.",
         r"\begin{gathered}\tilde{x} = \operatorname{clip}\big(x + \mathcal{N}(0, s^2)\big)"
-        r"\ \text{or salt-and-pepper} \\ \hat{x} = f_\theta\big(\mu_\phi(\tilde{x})\big)\end{gathered}",
+        r"\ \text{or} \\ \text{salt-and-pepper} \\ \hat{x} = f_\theta\big(\mu_\phi(\tilde{x})\big)\end{gathered}",
     ),
     "plane": (
         "A latent space with more than two dimensions cannot be drawn whole, so the map shows a plane through it: "
@@ -98,8 +98,8 @@ TEXTS: dict[str, tuple[str, str]] = {
         "Each row changes one latent dimension from −3 to +3 (the prior's ±3σ) and keeps all the others fixed, so "
         "it shows what that one number does to the picture. A dimension with KL ≈ 0 gives a row of identical "
         "images: the decoder ignores it.",
-        r"z^{(r, c)} = z^\star \ \text{with}\ z_{j_r} = -3 + \tfrac{6c}{n-1}, "
-        r"\qquad \hat{x} = f_\theta\big(z^{(r, c)}\big)",
+        r"\begin{gathered}z^{(r, c)} = z^\star \ \text{with}\ z_{j_r} = -3 + \tfrac{6c}{n-1} \\ "
+        r"\hat{x} = f_\theta\big(z^{(r, c)}\big)\end{gathered}",
     ),
     "dimensions": (
         "A dimension's KL is the information about the image that the code puts in it; the KL term of the loss "

@@ -376,7 +376,8 @@ def test_stop_button(at):
         at.button(key="train_stop").click().run()
     run_until_done(at)
     assert job.snapshot().state == "stopped" and job.snapshot().stop_reason == "user"
-    assert _outcome(at).startswith("Training stopped")
+    assert _outcome(at).startswith("Training stopped: stopped by request at step ")
+    assert "))" not in _outcome(at), "the library's bracket inside another"
 
 
 # --- the form follows the settings ------------------------------------------------------------

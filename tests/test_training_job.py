@@ -222,7 +222,7 @@ def test_heartbeat_timeout_stops_and_saves_last_epoch_to_recovered(mnist, models
 
     listed = [e for e in registry.list_models() if e.source != "pretrained"]
     assert [(e.source, e.folder) for e in listed] == [("recovered", str(recovered[0].resolve()))]
-    assert listed[0].label.startswith(f"recovered/{recovered[0].name} · MNIST · mlp")
+    assert listed[0].label.startswith(f"recovered/{recovered[0].name} · MNIST · ")
 
 
 class Slow(Callback):

@@ -15,6 +15,7 @@ from .fragments import MAP, TABS
 from .picked import show_q
 
 PAD_KEY = "explore_draw"
+PAD_BLANK = "explore_draw_blank"  # a count: each new value blanks the pad
 ss = st.session_state
 
 
@@ -58,6 +59,8 @@ def _on_upload() -> None:
         return
     try:
         _set_own(drawing.preprocess(f.getvalue()), f"upload: {name}")
+        ss.pop("explore_draw_png", None)  # the digit is the upload's now: the pad forgets the drawing, and blanks
+        ss[PAD_BLANK] = ss.get(PAD_BLANK, 0) + 1
     except drawing.DrawingError as e:
         _set_own(None, "upload", error=f"{plain(name)}: {e}")
 
@@ -75,7 +78,8 @@ def own_digit_panel(ctx: ExploreContext) -> None:
         st.markdown("#### Your own digit")
     c1, c2 = st.columns([1, 1], gap="medium")
     with c1:
-        latent_plane.drawing_pad(PAD_KEY, ss.get("explore_draw_png"), on_drawn=_on_drawn, on_cleared=_on_cleared)
+        latent_plane.drawing_pad(PAD_KEY, ss.get("explore_draw_png"), on_drawn=_on_drawn, on_cleared=_on_cleared,
+                                 blank_rev=ss.get(PAD_BLANK, 0))
     with c2:
         st.file_uploader(
             f"…or upload a picture (PNG or JPEG, up to {drawing.MAX_UPLOAD_MB} MB)", type=["png", "jpg", "jpeg"],
@@ -95,7 +99,8 @@ def own_digit_panel(ctx: ExploreContext) -> None:
                            "map (◆ with its 1σ ellipse) and reconstructed here.")
             return
         mu, sigma, recon = code
-        i1, i2 = st.columns(2)
+        with st.container(key="explore_own_strip"):  # its two columns wrap where too narrow (app.py's CSS)
+            i1, i2 = st.columns(2)
         source = "your drawing" if own["source"] == "drawing" else own["source"].split(": ", 1)[-1]
         if ctx.presenting:  # half of the panel's half beside the map: the images fit their columns
             i1.image(views.thumb_url(own["pixels"], size=THUMB), width="stretch", caption="as the model sees it")

@@ -149,9 +149,11 @@ def pick_value(key: str) -> int | None:
     return int(i) if isinstance(i, int) and not isinstance(i, bool) and i >= 0 else None
 
 
-def drawing_pad(key: str, image: str | None, on_drawn: Callable[[], None], on_cleared: Callable[[], None]):
-    """Mount the drawing pad; `image` (a PNG data URL) refills a blank pad. Read the drawing with drawn_value."""
-    return _pad(key=key, data={"image": image}, width="content", height="content",
+def drawing_pad(key: str, image: str | None, on_drawn: Callable[[], None], on_cleared: Callable[[], None],
+                blank_rev: int = 0):
+    """Mount the drawing pad; `image` (a PNG data URL) refills a blank pad; a new `blank_rev` blanks it (the
+    page's digit is now another's, an upload). Read the drawing with drawn_value."""
+    return _pad(key=key, data={"image": image, "blank": int(blank_rev)}, width="content", height="content",
                 on_drawn_change=on_drawn, on_cleared_change=on_cleared)
 
 

@@ -62,8 +62,11 @@ class ModelEntry:
         if self.error:
             return f"{head} · unreadable ({_shorten(self.error, 70)})"
         loss = f"loss {self.test_loss:.1f}" if self.test_loss is not None else "no test loss"
+        # short enough for the sidebar's box (235 px): the summary under it names the data and the architecture;
+        # the data stays here when the name does not say it
         data = DATASET_TITLES.get(self.dataset, self.dataset)
-        return f"{head} · {data} · {self.arch} · {self.latent_dim}-D · {loss}"
+        said = str(self.dataset).split("-")[0].lower() in self.name.lower()
+        return " · ".join([head, *([] if said else [data]), f"{self.latent_dim}-D", loss])
 
 
 def _shorten(text: str, n: int) -> str:

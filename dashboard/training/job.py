@@ -289,12 +289,13 @@ class TrainingJob:
         where = f" and was saved as recovered/{Path(recovered).name}" if recovered else ""
         if crashed:
             return f"Training ended early: {result.message}. {kept}{where}."
+        # the library's message has brackets of its own ("at step 120 (epoch 9)"): after a colon, not in brackets
         if self._stop_reason == "heartbeat":
-            return (f"Training stopped because the page stopped polling for {self.heartbeat_timeout:.0f} s "
-                    f"({result.message}). {kept}{where}.")
+            return (f"Training stopped because the page stopped polling for {self.heartbeat_timeout:.0f} s: "
+                    f"{result.message}. {kept}{where}.")
         if self._stop_reason == "shutdown":
-            return f"Training stopped because the server is shutting down ({result.message}). {kept}{where}."
-        return f"Training stopped ({result.message}). {kept}."
+            return f"Training stopped because the server is shutting down: {result.message}. {kept}{where}."
+        return f"Training stopped: {result.message}. {kept}."
 
     def _meta(self, result: TrainResult) -> dict:
         cmd = train_command(self.model_cfg, self.train_cfg)

@@ -15,11 +15,14 @@ from ..state import MORPH_ENDS, MORPH_ENDS_WITH_STAR
 
 def render(ctx: ExploreContext) -> None:
     state = ctx.state
-    c1, c2, c3 = st.columns([3, 2, 2])
     path_changed = rerun_map_and_tabs  # the map draws the path
+    # Beside the map (presenting) the column is too narrow for the ends' names in a third of it: they share it
+    # with the path alone, and the steps keep their value (a link's "ms") without a slider.
+    c1, c2, *c3 = st.columns([3, 2] if ctx.presenting else [3, 2, 2])
     c1.selectbox("Ends", list(MORPH_ENDS), format_func=MORPH_ENDS.get, **state.bind("morph_ends", path_changed))
     c2.radio("Path", ("linear", "slerp"), horizontal=True, **state.bind("morph_mode", path_changed))
-    c3.slider("Steps", 8, 32, **state.bind("morph_steps", path_changed))
+    for c in c3:
+        c.slider("Steps", 8, 32, **state.bind("morph_steps", path_changed))
     sampling.toggle(ctx, "morph")
     morph_view(ctx)
     explain("morph")

@@ -14,7 +14,7 @@ from ..section import PRESENTER_SHARE, Section
 
 def render(ctx: ExploreContext) -> None:
     state = ctx.state
-    c1, c2, c3 = st.columns([1, 1, 2], vertical_alignment="bottom")
+    c1, c2, c3 = st.columns([1, 1.4, 1.6], vertical_alignment="bottom")  # room for "Resample" beside the map
     seed = int(c1.number_input("Seed", 0, 2**31 - 1, step=1, **state.bind("prior_seed")))
     c2.button("Resample", icon=":material/casino:", key="explore_resample",
               on_click=lambda: setattr(state, "prior_seed", seed + 1))

@@ -15,7 +15,7 @@ from ..state import RECON_IMAGES
 
 def render(ctx: ExploreContext) -> None:
     state, enc = ctx.state, ctx.enc
-    c1, c2, c3 = st.columns([2, 2, 1], vertical_alignment="bottom")
+    c1, c2, c3 = st.columns([2, 2, 1.5], vertical_alignment="bottom")  # room for "Shuffle" beside the map
     which = c1.radio("Images", list(RECON_IMAGES), format_func=RECON_IMAGES.get, horizontal=True,
                      **state.bind("recon_which"))
     count = int(c2.slider("How many (random)", 6, 20, disabled=which != "random", **state.bind("recon_n")))

@@ -3,7 +3,7 @@
  *
  * Each finished stroke sends the whole pad to Python as a PNG data URL (trigger "drawn"); "Clear" sends
  * "cleared". data.image, when given, is drawn into a blank pad, so the drawing survives the pad being
- * mounted again (e.g. after another model was chosen).
+ * mounted again (e.g. after another model was chosen); a new data.blank blanks the pad (an upload replaced it).
  */
 
 const SIZE = 280; // px, canvas and CSS
@@ -109,6 +109,16 @@ export default function (component) {
     PADS.set(parentElement, pad);
   }
   pad.setTrigger = setTriggerValue;
+  // A new data.blank: the page's digit is an upload now, and the pad must not show the old drawing as if it were
+  // the digit. The first one seen is the mounted pad's, blank already.
+  const rev = data && data.blank;
+  if (rev !== undefined && rev !== pad.blankRev) {
+    if (pad.blankRev !== undefined && !pad.drawing) {
+      blank(pad);
+      pad.shown = null;
+    }
+    pad.blankRev = rev;
+  }
   // The pad is the truth once it has ink; data.image only refills a freshly mounted, blank pad.
   const image = data && data.image;
   if (image && !pad.inked && !pad.drawing) {

@@ -64,7 +64,10 @@ function fitSide(inst, height) {
   const d = Math.max(MIN_DIGIT, Math.min(MAX_DIGIT, Math.floor(height - rest)));
   const over = rest + d - height;
   if (over > 0 && inst.sliderInputs.length) {
-    inst.sliders.style.maxHeight = `${Math.max(56, inst.sliders.offsetHeight - over)}px`;
+    // whole rows: a row cut in half shows its name's lower half over the legend's title
+    const row = inst.sliders.scrollHeight / inst.sliderInputs.length;
+    const rows = Math.max(1, Math.floor(Math.max(56, inst.sliders.offsetHeight - over) / row));
+    inst.sliders.style.maxHeight = `${Math.floor(rows * row)}px`;
   }
   if (d === inst.digitSize) return;
   inst.digitSize = d;

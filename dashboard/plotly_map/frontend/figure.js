@@ -115,7 +115,8 @@ export function figure(inst) {
   const layout = {
     height: finite(d.height) ? d.height : 560, margin: { l: 10, r: 10, t: 36, b: 10 }, dragmode: "pan",
     font: { size: f }, hoverlabel: { font: { size: f } }, hovermode: "closest", clickmode: "event",
-    legend: { title: { text: "class: click hides,<br>double-click shows only it", font: { size: f } },
+    // a narrow legend: the plot keeps the width (with constrain "range", a narrower plot shows less of x)
+    legend: { title: { text: "class:<br>click hides,<br>double-click:<br>only it", font: { size: f } },
       itemsizing: "constant", font: { size: f }, y: 1, yanchor: "top",
       itemclick: false, itemdoubleclick: false }, // the legend's clicks are ours (listen below)
     xaxis: { title: { text: axes[0], font: { size: ft } }, range: [x0, x1], ...axis },

@@ -44,6 +44,8 @@ const LEGEND_CLICK_MS = 320; // > Plotly's double-click delay (300 ms): one clic
 const PREDRAW_QUIET_MS = 1500;
 let PREDRAWN = null; // an instance drawn off screen for the Plotly map to adopt (data.map of a preload)
 let MAPS_MOUNTED = 0; // Plotly maps mounted in this page: only the first may adopt PREDRAWN
+const MIN_HEIGHT = 360; // px: the chart's least height, on a short window
+const BOTTOM_MARGIN = 8; // px under the chart
 let lastInput = 0; // performance.now() of the page's last pointer move, key or wheel (once listened for)
 
 function createInstance(parentElement) {
@@ -244,13 +246,29 @@ function update(inst, data) {
   }
   STATS.hidden = [...inst.hidden].sort((a, b) => a - b);
   STATS.ready = false;
-  inst.root.style.minHeight = (finite(data.height) ? data.height : 560) + "px";
-  // The chart's own height, not only its layout's: Plots.resize (the column's width changed) drops layout.height,
-  // and a responsive chart then fills its div, which has no height of its own once the chart is in it.
-  inst.gd.style.height = inst.root.style.minHeight;
+  inst.wanted = finite(data.height) ? data.height : 560;
+  fitHeight(inst);
   loadPlotly(data.plotly).then(() => afterPaint(() => draw(inst)), () => {
     if (data.plotly && data.plotly.key) askFor(inst, [data.plotly.key]);
   });
+}
+
+/** The chart's height: Python's, or less where the window's height under the chart's top (the page scrolled to
+ * the top) is less, so that its x axis is on the screen (never under MIN_HEIGHT). True when it changed. */
+function fitHeight(inst) {
+  let top = inst.root.getBoundingClientRect().top + window.scrollY;
+  for (let node = inst.root.parentNode; node; node = node.parentNode || node.host) {
+    if (node.nodeType === 1) top += node.scrollTop;
+  }
+  const room = Math.floor(window.innerHeight - top - BOTTOM_MARGIN);
+  const height = Math.max(MIN_HEIGHT, Math.min(inst.wanted, room));
+  if (!inst.data || inst.data.height === height && inst.gd.style.height === height + "px") return false;
+  inst.data.height = height;
+  inst.root.style.minHeight = height + "px";
+  // The chart's own height, not only its layout's: Plots.resize (the column's width changed) drops layout.height,
+  // and a responsive chart then fills its div, which has no height of its own once the chart is in it.
+  inst.gd.style.height = height + "px";
+  return true;
 }
 
 /** Run fn once the browser has painted what the rerun put on the page: an update of the chart holds the page's
@@ -365,6 +383,15 @@ export default function (component) {
         draw(inst);
       });
       inst.resize.observe(inst.root);
+    }
+    // what is above the chart may still be arriving: fit its height again once it has
+    for (const ms of [300, 1500]) {
+      setTimeout(() => {
+        if (inst.data && !inst.data.preload && inst.gd.isConnected && fitHeight(inst) && inst.plotted) {
+          inst.fit = true;
+          draw(inst);
+        }
+      }, ms);
     }
   }
   inst.setTrigger = setTriggerValue;

@@ -1,0 +1,178 @@
+"""Every Explore sub-tab, with presenter mode on and off, at three projector sizes and on a phone, for a 2-D, a
+16-D and a 64-D model (and the Train tab at each size), in a real Chromium: nothing scrolls sideways, no text is
+cut or lies over another, the map is on the screen, and in presenter mode the map and the sub-tab's figure are
+on the screen unscrolled, in type of at least 16 px. The checks are one script, layout_checks.js.
+
+One page per model, size and mode; its sub-tabs are opened in turn by a click, so that a cell (its test id, e.g.
+mnist16-1280x720-presenter-grid) costs a rerun, not a page load. A screenshot per cell goes to
+test-output/matrix/.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from dashboard.explore.sections import SECTIONS
+
+from .conftest import APP_IDLE, OUT, frame, settled
+from .test_latent_plane_browser import draw_stroke, png_bytes, upload
+
+CHECKS = (Path(__file__).parent / "layout_checks.js").read_text()
+SHOTS = OUT / "matrix"
+MODELS = {"mnist": ("pretrained/mnist-mlp", 2), "mnist16": ("pretrained/mnist16-mlp", 16),
+          "fashion64": ("pretrained/fashion64-conv", 64)}
+SIZES = {"1280x720": (1280, 720), "1366x768": (1366, 768), "1920x1080": (1920, 1080), "phone": (390, 844)}
+MODES = ("normal", "presenter")
+TRAIN = "train"  # the Train tab, checked on the 2-D model's pages after its sub-tabs
+PLOTLY = "plotly"  # the Plotly map instead of the Live one, on the 2-D model's pages, before Train
+OWN = "own"  # a digit drawn on the pad, then a picture uploaded: the 2-D model's pages out of presenter mode
+
+CELLS = [
+    pytest.param(model, size, mode, s.id, id=f"{model}-{size}-{mode}-{s.id}")
+    for model, (_, d) in MODELS.items() for size in SIZES for mode in MODES
+    for s in SECTIONS if d >= s.min_latent_dim
+] + [pytest.param("mnist", size, mode, extra, id=f"mnist-{size}-{mode}-{extra}")
+     for size in SIZES for mode in MODES for extra in (OWN, PLOTLY, TRAIN)
+     if not (extra == OWN and mode == "presenter")]
+# The 2-D model's own digit, Plotly map and Train cells run after its sub-tabs, on the same page.
+CELLS.sort(key=lambda p: list(MODELS).index(p.values[0]) * 100 + list(SIZES).index(p.values[1]) * 10
+           + MODES.index(p.values[2]))
+
+TITLES = {s.id: s.title for s in SECTIONS}
+# The open sub-tab's panel once its run has drawn it: a figure, no skeleton left, no run under way.
+DRAWN = """(title) => {
+  const tab = [...document.querySelectorAll('[role=tab]')].find((t) => t.textContent.trim() === title);
+  if (!tab || tab.getAttribute('aria-selected') !== 'true') return null;
+  const panel = document.getElementById(tab.getAttribute('aria-controls'));
+  if (!panel || panel.querySelector('[data-testid=stSkeleton]')) return null;
+  if (!panel.querySelector('[data-testid=stImage] img, [data-testid=stPlotlyChart] .main-svg')) return null;
+  return (""" + APP_IDLE + """)() ? panel.id : null;
+}"""
+TRAIN_DRAWN = """() => {
+  const tab = [...document.querySelectorAll('[role=tab]')].find((t) => t.textContent.trim() === 'Train');
+  const panel = tab && tab.getAttribute('aria-selected') === 'true'
+    && document.getElementById(tab.getAttribute('aria-controls'));
+  return Boolean(panel && panel.querySelector('[data-testid=stButton], [data-testid=stFormSubmitButton]')
+                 && (""" + APP_IDLE + """)());
+}"""
+PLOTLY_BOX = """() => { const g = [...document.querySelectorAll('.pm-graph')]
+  .find((g) => g.getBoundingClientRect().left >= 0 && g.querySelector('.main-svg'));
+  return g ? JSON.stringify(g.getBoundingClientRect()) : null; }"""
+PLOTLY_DRAWN = f"() => window.__plotlyMap?.ready && ({PLOTLY_BOX})() && ({APP_IDLE})()"
+SHOW_PANEL = """(panel) => {
+  panel.scrollIntoView({block: 'start'});
+  const main = document.querySelector('[data-testid=stMain]');
+  (main && main.scrollTop > 0 ? main : document.scrollingElement).scrollTop -= 160;
+}"""
+
+
+class Pages:
+    """The page of the cells under way: a cell of another model, size or mode closes it and opens its own."""
+
+    def __init__(self, browser, app_url):
+        self.browser, self.app_url, self.key, self.ctx, self.page = browser, app_url, None, None, None
+
+    def get(self, model: str, size: str, mode: str):
+        if self.key != (model, size, mode):
+            self.close()
+            width, height = SIZES[size]
+            phone = size == "phone"
+            self.ctx = self.browser.new_context(viewport={"width": width, "height": height}, is_mobile=phone,
+                                                has_touch=phone, device_scale_factor=1)
+            page = self.ctx.new_page()
+            page.errors = []
+            page.on("pageerror", lambda e: page.errors.append(str(e)))
+            query = f"m={MODELS[model][0]}&p=7,42" + ("&pr=1" if mode == "presenter" else "")
+            page.goto(f"{self.app_url}/?{query}")
+            page.wait_for_function("window.__latentPlane && window.__latentPlane.ready", timeout=120_000)
+            self.key, self.page = (model, size, mode), page
+        return self.page
+
+    def close(self) -> None:
+        if self.ctx is not None:
+            self.ctx.close()
+        self.key = self.ctx = self.page = None
+
+
+@pytest.fixture(scope="module")
+def pages(browser, app_url):
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    p = Pages(browser, app_url)
+    yield p
+    p.close()
+
+
+PAD_INK = """() => { const c = document.querySelector('canvas.dp-canvas')
+  || [...document.querySelectorAll('*')].map((e) => e.shadowRoot?.querySelector('canvas.dp-canvas')).find(Boolean);
+  const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+  let ink = 0; for (let i = 0; i < d.length; i += 4) ink += d[i] > 0; return ink; }"""
+
+
+def draw_own(page) -> None:
+    """A "1" drawn on the pad, until its strip (the digit as the model sees it, its reconstruction) is shown."""
+    page.locator("canvas.dp-canvas").scroll_into_view_if_needed()
+    draw_stroke(page, [(140, 50), (140, 120), (140, 190), (140, 240)])
+    page.get_by_text("your drawing, as the model sees it").wait_for(timeout=60_000)
+    page.get_by_text("your digit's reconstruction at μ").wait_for(timeout=60_000)
+    page.wait_for_function(APP_IDLE, timeout=60_000)
+    frame(page)
+
+
+def open_tab(page, section: str) -> str | None:
+    """Open the sub-tab (or the Train tab, or the Plotly map) and wait until it is drawn; the sub-tab's panel's
+    id."""
+    if section == OWN:
+        draw_own(page)
+        return None
+    if section == PLOTLY:
+        open_tab(page, SECTIONS[0].id)  # the map's cell: not the last sub-tab's own findings again
+        page.locator(".st-key-explore_map button").filter(has_text="Plotly").click()
+        page.wait_for_function(PLOTLY_DRAWN, timeout=90_000)
+        settled(page, PLOTLY_BOX)  # it fits its height to the window once what is above it has arrived
+        return None
+    title = "Train" if section == TRAIN else TITLES[section]
+    tab = page.get_by_role("tab", name=title, exact=True)
+    if tab.get_attribute("aria-selected") != "true":
+        tab.click()
+    if section == TRAIN:
+        page.wait_for_function(TRAIN_DRAWN, timeout=90_000)
+        panel = None
+    else:
+        panel = page.wait_for_function(DRAWN, arg=title, timeout=90_000).json_value()
+    page.evaluate("document.fonts.ready.then(() => null)")  # KaTeX lays out again once its fonts have loaded
+    frame(page)
+    frame(page)
+    return panel
+
+
+@pytest.mark.parametrize("model, size, mode, section", CELLS)
+def test_layout_cell(pages, request, model, size, mode, section):
+    page = pages.get(model, size, mode)
+    try:
+        panel = open_tab(page, section)
+    except Exception:
+        pages.close()  # a page that did not draw the tab is not reused for the next cell
+        raise
+    presenter = mode == "presenter" and section not in (TRAIN, PLOTLY)
+    fails = page.evaluate(CHECKS, {"presenter": presenter, "phone": size == "phone", "panel": panel,
+                                  "map": {TRAIN: None, PLOTLY: "plotly", OWN: None}.get(section, "live"),
+                                  "presenting": mode == "presenter"})
+    if not presenter and panel:  # the cell's own content in the picture, its row of tabs under the header
+        page.locator(f"[id='{panel}']").evaluate(SHOW_PANEL)
+        frame(page)
+    if section == OWN:  # the strip in the picture
+        page.get_by_text("your drawing, as the model sees it").scroll_into_view_if_needed()
+    page.screenshot(path=str(SHOTS / f"{request.node.callspec.id}.png"))
+    if section == OWN:  # an upload replaces the drawing: the pad no longer shows it
+        assert page.evaluate(PAD_INK) > 0
+        ring = np.zeros((280, 280), np.uint8)
+        yy, xx = np.mgrid[:280, :280]
+        ring[np.abs(np.hypot(yy - 140, xx - 140) - 80) <= 10] = 255
+        upload(page, "zero.png", png_bytes(255 - ring))
+        page.get_by_text("zero.png, as the model sees it").wait_for(timeout=60_000)
+        page.wait_for_function(f"() => ({PAD_INK})() === 0", timeout=30_000)
+    assert not page.errors, f"JavaScript errors on the page: {page.errors}"
+    assert not fails, "\n".join(fails)
