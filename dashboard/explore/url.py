@@ -17,12 +17,13 @@ from urllib.parse import urlencode
 import streamlit as st
 
 from ..safe_text import plain
-from ..session_keys import APP_TAB, MODEL_CHOICE, PRESENTER, SHOW_EXPLANATIONS
+from ..session_keys import APP_TAB, LECTURE_SCENE, MODEL_CHOICE, PRESENTER, SHOW_EXPLANATIONS
 from . import maps, sections
 from .state import DEFAULTS, MORPH_ENDS, POST_K_MAX, POST_OF, TRAVERSAL_FROM, ExploreState, clamp, max_half
 
 PENDING = "url.pending"  # Explore's parameters, applied once Explore knows the model
 READ = "url.read"
+RESET = "url.reset"  # the pending parameters are a whole view: what they leave out goes back to its default
 NOTES = "url.notes"
 MORPH_END_IDS = tuple(MORPH_ENDS)  # "me": 0-3, as listed in the Morph tab
 
@@ -49,6 +50,7 @@ class Param:
     apply: Callable[[ExploreState, object, Fit], None] | None = None  # default: store the value in the setting
     app: bool = False  # read before the sidebar is drawn, not by Explore
     refused: str = ""  # an app parameter's note when its text does not fit
+    reset: Callable[[ExploreState, Fit], None] | None = None  # default: store DEFAULTS[setting]
 
 
 MAX_DIGITS = 10  # a link's whole numbers: ASCII digits only (str.isdigit() also takes '²' and '٣'), this many
@@ -151,7 +153,8 @@ def _setting(name: str, text: Callable[[object], str | None]) -> Callable[[Explo
 
 # The order is the query string's. Examples: m=pretrained/mnist-mlp, z=1.25,-0.5, v=0,0,4 (centre, half-width),
 # sub=morph, p=7,42 (test-image numbers), me=1 (the morph's ends as listed in its tab), pl=3,7 (z3 against z7),
-# mf=5 (the morph player's frame, from 1), pr=1 (presenter mode), ex=0 (explanations hidden).
+# mf=5 (the morph player's frame, from 1), pr=1 (presenter mode), ex=0 (explanations hidden), sc=3 (the lecture's
+# third scene, dashboard/lecture).
 PARAMS: tuple[Param, ...] = (
     Param("m", MODEL_CHOICE, _model, lambda state, fit: None, app=True,
           refused="The link's model “{text}” is not here; showing the default model."),
@@ -159,7 +162,8 @@ PARAMS: tuple[Param, ...] = (
           lambda state, fit: "train" if st.session_state.get(APP_TAB) == "Train" else None, app=True,
           refused="The link's tab was not understood; showing Explore."),
     Param("z", "z", _star, lambda state, fit: _fmt(z) if any(z := state.star_list(fit.d, fit.lim)) else None),
-    Param("v", "view", _view, _view_text, apply=lambda state, v, fit: state.set_view(*v, fit.lim, bump=True)),
+    Param("v", "view", _view, _view_text, apply=lambda state, v, fit: state.set_view(*v, fit.lim, bump=True),
+          reset=lambda state, fit: state.set_view(0.0, 0.0, fit.lim, fit.lim, bump=True)),
     Param("map", "map", lambda s, fit: s if s in maps.BY_ID else None,
           _setting("map", _unless(maps.MAP_KINDS[0].id, str))),
     Param("bg", "bg", lambda s, fit: None if (v := _flag(s, fit)) is None else v and fit.d > 1,
@@ -187,6 +191,9 @@ PARAMS: tuple[Param, ...] = (
     Param("ex", SHOW_EXPLANATIONS, _flag,
           lambda state, fit: "0" if st.session_state.get(SHOW_EXPLANATIONS) is False else None, app=True,
           refused="The link's “ex” must be 0 or 1; ignored."),
+    Param("sc", LECTURE_SCENE, _int_in(1, 999, shift=-1),
+          lambda state, fit: None if (i := st.session_state.get(LECTURE_SCENE)) is None else str(i + 1), app=True,
+          refused="The link's lecture scene “sc” was not understood; ignored."),
 )
 BY_CODE = {p.code: p for p in PARAMS}
 
@@ -205,6 +212,9 @@ def _note(text: str) -> None:
     st.session_state[NOTES] = [*st.session_state.get(NOTES, []), text]
 
 
+note = _note  # a line for the top of the next page (what a lecture's scene could not show, say)
+
+
 def take_notes() -> list[str]:
     return st.session_state.pop(NOTES, [])
 
@@ -215,7 +225,17 @@ def read_app(entries) -> None:
     if ss.get(READ):
         return
     ss[READ] = True
-    params = {k: st.query_params.get(k) for k in st.query_params}
+    _open({k: st.query_params.get(k) for k in st.query_params}, entries, reset=False)
+
+
+def open_view(params: dict[str, str], entries) -> None:
+    """Show another view in this session as its link would (a lecture's scene): what the parameters leave out
+    goes back to its default. Call where a widget's callback runs, before the sidebar is drawn."""
+    _open(params, entries, reset=True)
+
+
+def _open(params: dict[str, str], entries, reset: bool) -> None:
+    ss = st.session_state
     fit = Fit(entries=tuple(entries))
     for p in PARAMS:
         if p.app and p.code in params:
@@ -224,7 +244,10 @@ def read_app(entries) -> None:
                 _note(p.refused.format(text=plain(params[p.code][:60])))
             else:
                 ss[p.setting] = value
+        elif p.app and reset and p.code not in ("m", "sc"):  # a view without "m" keeps the model shown
+            ss.pop(p.setting, None)  # as in a fresh session: the widget's default
     ss[PENDING] = {k: v for k, v in params.items() if k in BY_CODE and not BY_CODE[k].app}
+    ss[RESET] = reset
     unknown = sorted(k for k in params if k not in BY_CODE)
     if unknown:
         _note(f"Ignored unknown link parameters: {plain(', '.join(unknown)[:80])}.")
@@ -233,10 +256,14 @@ def read_app(entries) -> None:
 def apply_explore(ctx) -> None:
     """Explore's parameters of the link this session was opened with, checked against the model in use (an
     ExploreContext)."""
-    params = st.session_state.pop(PENDING, None)
-    if not params:
+    params, reset = st.session_state.pop(PENDING, None), st.session_state.pop(RESET, False)
+    if not params and not reset:
         return
+    params = params or {}
     state, fit, bad = ctx.state, Fit(ctx.d, ctx.lim, ctx.n_test), []
+    for p in PARAMS:
+        if reset and not p.app:  # a whole view: what it leaves out, or cannot use, is the default
+            _reset(p, state, fit)
     for p in PARAMS:
         if p.app or p.code not in params:
             continue
@@ -249,6 +276,13 @@ def apply_explore(ctx) -> None:
             setattr(state, p.setting, value)
     if bad:
         _note(f"Ignored link parameters that do not fit this model: {', '.join(bad)}.")
+
+
+def _reset(p: Param, state: ExploreState, fit: Fit) -> None:
+    if p.reset is not None:
+        p.reset(state, fit)
+    elif p.setting in DEFAULTS:
+        setattr(state, p.setting, DEFAULTS[p.setting])
 
 
 def params_for(state: ExploreState, model: str | None) -> dict[str, str]:
