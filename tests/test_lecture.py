@@ -8,7 +8,7 @@ import json
 import pytest
 from test_explore_app import APP, at, checkpoints  # noqa: F401
 
-from apptest_helpers import send_event
+from apptest_helpers import media_id, send_event
 from dashboard.claims.codes import load_codes
 from dashboard.explore import url
 from dashboard.lecture import scenes
@@ -224,10 +224,9 @@ def test_adding_reordering_and_deleting_scenes_then_downloading_them(at):
 
     (button,) = [b for b in whole_page(at).get("download_button") if b.proto.id.endswith("-lecture_download")]
     assert button.proto.label == "Download the lecture"
-    from streamlit.runtime import Runtime
-
-    media = Runtime.instance().media_file_mgr._storage.get_file(button.proto.url.rsplit("/", 1)[-1].split(".")[0])
-    got = scenes.parse(media.content)
+    data = scenes.dump(at.session_state["lecture.lecture"])
+    assert media_id(data, "application/json", "lecture.json") in button.proto.url, "the button offers exactly this file"
+    got = scenes.parse(data)
     assert [s.title for s in got.scenes] == ["Scene 2", "Scene 3", "My view"]
     mine = got.scenes[2]
     assert mine.line == "Say something" and mine.state["sub"] == "recon" and mine.state["m"] == CONV
