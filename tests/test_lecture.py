@@ -250,3 +250,25 @@ def test_a_bad_file_is_refused_in_one_line_and_nothing_is_lost(at):
     assert title_bar(at) == before and shown(at)["scene"] == 1
     load(at, b"\x89PNG\r\n\x1a\n" + b"\0" * 64, "picture.json")
     assert "not JSON" in at.sidebar.error[0].value and title_bar(at) == before
+
+
+def test_every_shipped_scene_shows_on_the_shipped_models(tmp_path, monkeypatch):
+    """The shipped lecture, scene by scene, on the real pretrained/ models: each one's whole view is taken (no
+    note about a parameter that did not fit, no error) and the address is the scene's."""
+    from streamlit.testing.v1 import AppTest
+
+    monkeypatch.setenv("LATENT_EXPLORER_PRETRAINED_DIR", str(PRETRAINED))
+    monkeypatch.setenv("LATENT_EXPLORER_MODELS_DIR", str(tmp_path))
+    app = AppTest.from_file(APP, default_timeout=180)
+    app.run()
+    start(app)
+    lec = scenes.shipped()
+    for k, scene in enumerate(lec.scenes):
+        if k:
+            press(app, k)
+        whole_page(app)
+        where = f"scene {k + 1} ({scene.title})"
+        assert not app.exception and not app.error, (where, app.exception, [e.value for e in app.error])
+        assert not [i.value for i in app.info if "link" in i.value or "lecture" in i.value], where
+        assert dict(app.query_params.items()) == {**scene.state, "sc": str(k + 1)}, where
+        assert title_bar(app)["index"] == k and app.session_state["model_choice"].endswith(scene.state["m"][11:])
