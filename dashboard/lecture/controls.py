@@ -44,14 +44,17 @@ def controls(model, entries) -> None:
                          on_change=lambda: session.go_to(st.session_state[PICK], entries))
             if lec.scenes[i].line:
                 st.caption(plain(lec.scenes[i].line))
-            c1, c2, c3 = st.columns(3)
-            c1.button("Up", key="lecture_up", icon=":material/arrow_upward:", disabled=i == 0,
+            # two a row: the sidebar's width holds two short labels, not three (a cut label reads "D")
+            c1, c2 = st.columns(2)
+            c1.button("Up", key="lecture_up", icon=":material/arrow_upward:", disabled=i == 0, width="stretch",
                       help="Move this scene one place earlier", on_click=_move, args=(-1,))
             c2.button("Down", key="lecture_down", icon=":material/arrow_downward:", disabled=i == n - 1,
-                      help="Move this scene one place later", on_click=_move, args=(1,))
-            c3.button("Delete", key="lecture_delete", icon=":material/delete:", disabled=n == 1,
+                      width="stretch", help="Move this scene one place later", on_click=_move, args=(1,))
+            c1, c2 = st.columns(2)
+            c1.button("Delete", key="lecture_delete", disabled=n == 1, width="stretch",
                       help="Delete this scene (a lecture keeps at least one)", on_click=_delete, args=(entries,))
-            st.button("Stop the lecture", key="lecture_stop", icon=":material/stop:", on_click=session.stop)
+            c2.button("Stop", key="lecture_stop", width="stretch", on_click=session.stop,
+                      help="End the lecture: the title goes, and PageDown scrolls the page again")
         st.text_input("New scene's title", key=NEW_TITLE, max_chars=MAX_TITLE, placeholder=f"Scene {n + 1}")
         st.text_input("Its line for the lecturer", key=NEW_LINE, max_chars=MAX_LINE)
         st.button("Add this view as a scene", key="lecture_add", icon=":material/add_photo_alternate:",

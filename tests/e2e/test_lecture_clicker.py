@@ -84,6 +84,14 @@ def test_arrows_on_the_focused_map_move_the_star_and_page_down_still_steps(brows
 def test_keys_in_a_text_field_are_the_fields(browser, app_url):
     ctx, page = open_at(browser, app_url, "sc=3&m=pretrained/mnist-mlp&z=-1.2,-0.5")  # not presenting: a sidebar
     on_scene(page, 3, view=False)  # the link's view (not presenting), at the scene's place
+    # a label squeezed by its button runs past the button's content box, which clips it ("Up" shown as "U")
+    cut = page.evaluate("""() => [...document.querySelectorAll('[data-testid=stSidebar] button p')]
+      .filter((p) => p.offsetParent !== null).filter((p) => {
+        const b = p.closest('button'), s = getComputedStyle(b);
+        const r = b.getBoundingClientRect(), t = p.getBoundingClientRect();
+        return t.left < r.left + parseFloat(s.paddingLeft) - 1 || t.right > r.right - parseFloat(s.paddingRight) + 1;
+      }).map((p) => p.textContent)""")
+    assert not cut, f"the Lecture's buttons are cut: {cut}"
     field = page.get_by_role("textbox", name="New scene's title")
     field.fill("abc")
     field.press("ArrowLeft")
