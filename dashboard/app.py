@@ -94,7 +94,7 @@ def main() -> None:
     from dashboard.session_keys import PRESENTER
 
     url.read_app(list_models())  # a shared link: its model, tab, presenter mode (once per session)
-    lecture.check_link()
+    lecture.check_link(list_models())
     model, error = sidebar.model_picker()
     if model is not None:
         st.sidebar.markdown(sidebar.model_summary(model))

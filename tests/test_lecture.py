@@ -196,6 +196,9 @@ def test_a_reload_keeps_the_scene_and_the_view(checkpoints, monkeypatch):
     assert app.session_state["lecture.scene"] == 2 and title_bar(app)["titles"][2] == lec.scenes[2].title
     assert star_z(app) == [0.5, 0.5] and app.session_state["explore.section"] == "prior", "the link's view, as it was"
     assert app.query_params.get("sc") == "3"
+    typed = fresh(checkpoints, monkeypatch, {"sc": "6"})  # the scene's number alone: that scene's view
+    assert dict(typed.query_params.items()) == {**lec.scenes[5].state, "sc": "6"}
+    assert list(typed.session_state["explore.picks"]) == [int(p) for p in lec.scenes[5].state["p"].split(",")]
     bad = fresh(checkpoints, monkeypatch, {"sc": "99"})
     assert title_bar(bad) is None and any("lecture scene 99" in i.value for i in bad.info)
 

@@ -1,7 +1,8 @@
 """The lecture in this session: its scenes (the shipped lecture until another is loaded or edited), the scene
 shown, and showing one. A scene is shown as its link would be (url.open_view): model, tab, presenter mode and
 every Explore setting, those it leaves out at their defaults. The scene's number is in the address ("sc", from
-1), so a reload stays on it; the view itself comes back from the address's other parameters, as for any link.
+1), so a reload stays on it; the view itself comes back from the address's other parameters, as for any link
+(a link of the scene's number alone shows the scene).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from .scenes import Lecture, LectureError, Scene, shipped
 LECTURE = "lecture.lecture"  # the Lecture in use (None until first needed: then the shipped one)
 ERROR = "lecture.error"  # why the shipped lecture could not be read (one line)
 STATUS = "lecture.status"  # one line about the last edit or load, shown once in the sidebar
+CHECKED = "lecture.link_checked"
 
 
 def lecture() -> Lecture | None:
@@ -44,12 +46,22 @@ def current() -> Scene | None:
     return lec.scenes[i] if lec is not None and i is not None and 0 <= i < len(lec.scenes) else None
 
 
-def check_link() -> None:
-    """A link's scene number beyond the lecture: a note, and no lecture under way."""
+def check_link(entries) -> None:
+    """A session's first run, after the link was read: a scene number beyond the lecture gets a note (and no
+    lecture is under way); a link naming only the scene ("?sc=3", typed by hand) shows that scene. A link the app
+    wrote itself holds the view as well, which it shows as it was."""
+    ss = st.session_state
+    if ss.get(CHECKED):
+        return
+    ss[CHECKED] = True
     i, lec = index(), lecture()
-    if i is not None and (lec is None or i >= len(lec.scenes)):
-        st.session_state[LECTURE_SCENE] = None
+    if i is None:
+        return
+    if lec is None or i >= len(lec.scenes):
+        ss[LECTURE_SCENE] = None
         url.note(f"The link's lecture scene {i + 1} is not in the lecture; ignored.")
+    elif set(st.query_params) == {"sc"}:
+        go_to(i, entries)
 
 
 def go_to(i: int, entries) -> None:
