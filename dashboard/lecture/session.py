@@ -74,11 +74,6 @@ def go_to(i: int, entries) -> None:
     st.session_state[LECTURE_SCENE] = i
 
 
-def step(delta: int, entries) -> None:
-    i = index()
-    go_to(0 if i is None else i + delta, entries)
-
-
 def stop() -> None:
     st.session_state[LECTURE_SCENE] = None
 
