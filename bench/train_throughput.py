@@ -8,8 +8,9 @@ What it measures, on the CPU, in one process:
 ours       vae_core.train.train() with the MLP VAE (VAEConfig(arch="mlp")), batch 128, Adam at a constant 1e-3,
            seed 0, over MNIST's 60,000 training images as loaded by vae_core.data.load_dataset("mnist"):
            uint8 tensors in memory, batches drawn by index, no DataLoader, fused Adam, and the default
-           precision "auto": the layers' matrix products in bfloat16 on a CPU that has it in hardware
-           (AVX512-BF16 or AMX), float32 elsewhere; the loss is float32 either way.
+           precision "auto": the layers' matrix products in bfloat16 where a short probe of the model's own
+           training steps (vae_core.hardware.probe_precision, once per process) finds it clearly faster than
+           float32, float32 elsewhere; the loss is float32 either way. The probe's timings are printed.
            A Callback times each epoch. "train" is from the start of the epoch (the end of the previous one,
            or on_train_start for the first) to the last on_step of the epoch: the shuffle and every step,
            per-step bookkeeping included. "+eval" adds the test-set evaluation that train() runs at each
@@ -28,8 +29,10 @@ faster. One-off costs are reported apart: our dataset load (decompress, SHA-256 
 reference's dataset construction (reading the raw files). Both run with torch.set_num_threads(--threads),
 by default os.cpu_count(); train() sets os.cpu_count() itself, so the callback sets --threads again.
 "ours, fp32" runs our trainer again with precision="fp32", to show what the loop alone gains over the
-reference and what bfloat16 adds (it is the same as "ours" on a CPU without native bfloat16).
-Other load on the machine distorts the figures: run it on an otherwise idle machine.
+reference and what bfloat16 adds (it is the same as "ours" where the probe chose float32).
+Other load on the machine distorts the wall-clock figures: run it on an otherwise idle machine. The ratio
+of process CPU seconds is printed too: with --threads 1 it is the work each loop does, which other jobs on a
+shared machine barely change (with more threads it also counts OpenMP's waiting).
 """
 
 from __future__ import annotations
@@ -55,6 +58,7 @@ sys.path.insert(0, str(REPO))
 from vae_core.callbacks import Callback  # noqa: E402
 from vae_core.config import VAEConfig  # noqa: E402
 from vae_core.data import FILES, load_dataset  # noqa: E402
+from vae_core.hardware import probed  # noqa: E402
 from vae_core.model import VAE  # noqa: E402
 from vae_core.train import train  # noqa: E402
 from vae_core.train_config import TrainConfig  # noqa: E402
@@ -86,24 +90,26 @@ class EpochTimer(Callback):
     def __init__(self, threads: int):
         self.threads = threads
         self.train_s: list[float] = []
+        self.train_cpu: list[float] = []  # process CPU seconds of the same span
         self.with_eval_s: list[float] = []
         self.steps: list[int] = []
 
     def on_train_start(self, total_steps: int, model: VAE) -> None:
         torch.set_num_threads(self.threads)  # train() has just set os.cpu_count(); honour --threads
-        self.epoch_start = time.perf_counter()
-        self.last_step, self.n_steps = self.epoch_start, 0
+        self.epoch_start, self.epoch_cpu = time.perf_counter(), time.process_time()
+        self.last_step, self.last_cpu, self.n_steps = self.epoch_start, self.epoch_cpu, 0
 
     def on_step(self, m) -> None:
-        self.last_step = time.perf_counter()
+        self.last_step, self.last_cpu = time.perf_counter(), time.process_time()
         self.n_steps += 1
 
     def on_epoch_end(self, m, model: VAE) -> None:
         now = time.perf_counter()
         self.train_s.append(self.last_step - self.epoch_start)
+        self.train_cpu.append(self.last_cpu - self.epoch_cpu)
         self.with_eval_s.append(now - self.epoch_start)
         self.steps.append(self.n_steps)
-        self.epoch_start, self.n_steps = now, 0
+        self.epoch_start, self.epoch_cpu, self.n_steps = now, time.process_time(), 0
 
 
 def run_ours(args: argparse.Namespace, precision: str = "auto") -> dict:
@@ -118,7 +124,8 @@ def run_ours(args: argparse.Namespace, precision: str = "auto") -> dict:
     if result.status != "completed":
         raise SystemExit(f"our trainer did not complete: {result.message}")
     n = len(data.train_images[: args.limit] if args.limit else data.train_images)
-    return {"n": n, "load_s": load_s, "train_s": timer.train_s, "with_eval_s": timer.with_eval_s,
+    return {"n": n, "load_s": load_s, "train_s": timer.train_s, "train_cpu": timer.train_cpu,
+            "with_eval_s": timer.with_eval_s,
             "steps": timer.steps, "final_train_loss": result.history["epochs"][-1]["train_loss"],
             "precision": result.precision}
 
@@ -149,9 +156,9 @@ def run_reference(args: argparse.Namespace, root: Path) -> dict:
     model = VAE(VAEConfig()).to(device)
     optimizer = torch.optim.Adam(model.parameters(), lr=LR)
 
-    epoch_s, losses = [], []
+    epoch_s, epoch_cpu, losses = [], [], []
     for _ in range(args.ref_epochs):
-        start = time.perf_counter()
+        start, start_cpu = time.perf_counter(), time.process_time()
         model.train()
         train_loss = 0.0
         for data, _ in train_loader:
@@ -162,8 +169,10 @@ def run_reference(args: argparse.Namespace, root: Path) -> dict:
             train_loss += loss.item()
             optimizer.step()
         epoch_s.append(time.perf_counter() - start)
+        epoch_cpu.append(time.process_time() - start_cpu)
         losses.append(train_loss / len(train_loader))
-    return {"n": len(dataset), "construct_s": construct_s, "epoch_s": epoch_s, "final_train_loss": losses[-1]}
+    return {"n": len(dataset), "construct_s": construct_s, "epoch_s": epoch_s, "epoch_cpu": epoch_cpu,
+            "final_train_loss": losses[-1]}
 
 
 # --- report --------------------------------------------------------------------------------------
@@ -193,6 +202,7 @@ def one_round(args: argparse.Namespace, root: Path) -> dict:
     r["fp32_train"], r["fp32_how"] = steady(ours_fp32["train_s"])
     r["ref_train"], r["ref_how"] = steady(ref["epoch_s"])
     r["ratio"] = r["ref_train"] / r["ours_train"]
+    r["ratio_cpu"] = steady(ref["epoch_cpu"])[0] / steady(ours["train_cpu"])[0]
     r["ratio_eval"] = r["ref_train"] / r["ours_eval"]
     r["ratio_fp32"] = r["ref_train"] / r["fp32_train"]
     return r
@@ -215,7 +225,7 @@ def print_round(k: int, r: dict) -> None:
           f"ours fp32 {[round(s, 2) for s in r['fp32']['train_s']]}, "
           f"reference {[round(s, 2) for s in r['ref']['epoch_s']]}")
     print(f"  ratio reference / ours: {r['ratio']:.2f} (with our eval: {r['ratio_eval']:.2f}; ours in fp32: "
-          f"{r['ratio_fp32']:.2f})")
+          f"{r['ratio_fp32']:.2f}); of CPU seconds: {r['ratio_cpu']:.2f}")
 
 
 def main() -> int:
@@ -236,6 +246,10 @@ def main() -> int:
             rounds.append(one_round(args, Path(tmp)))
 
     first = rounds[0]
+    for (_, batch, _, threads), (choice, times) in probed().items():
+        ms = {k: ", ".join(f"{1e3 * t:.2f}" for t in v) for k, v in times.items()}
+        print(f"\nprecision probe (batch {batch}, {threads} threads): ms per step, fp32 [{ms['fp32']}], "
+              f"bf16 [{ms['bf16']}] -> {choice}")
     print("\none-off costs (round 1)")
     print(f"  ours       load_dataset('mnist') (gunzip, SHA-256, parse)   {first['ours']['load_s']:7.2f} s")
     print(f"  reference  datasets.MNIST(...) construction                 {first['ref']['construct_s']:7.2f} s"
@@ -250,6 +264,8 @@ def main() -> int:
           f"ours in fp32 {med('fp32_train'):.2f} s, reference {med('ref_train'):.2f} s an epoch")
     print(f"ratio reference / ours (steady training time), median of rounds: {med('ratio'):.2f}"
           f"   (rounds: {', '.join(format(r['ratio'], '.2f') for r in rounds)})")
+    print(f"  of process CPU seconds (steady epochs; with --threads 1 this holds under other load), median: "
+          f"{med('ratio_cpu'):.2f}   (rounds: {', '.join(format(r['ratio_cpu'], '.2f') for r in rounds)})")
     print(f"  against ours with its per-epoch test eval: {med('ratio_eval'):.2f}; against ours in fp32: "
           f"{med('ratio_fp32'):.2f}")
     if len(first["ours"]["train_s"]) < 2 or len(first["ref"]["epoch_s"]) < 2:

@@ -22,6 +22,7 @@ import logging
 import math
 import threading
 import warnings
+import zlib
 
 import numpy as np
 from PIL import Image, UnidentifiedImageError
@@ -233,9 +234,34 @@ def to_mnist(grey: np.ndarray) -> np.ndarray:
     left = int(np.clip(round(CENTRE - cx), 0, FIELD - nw))
     out = np.zeros((FIELD, FIELD), np.float32)
     out[top : top + nh, left : left + nw] = small
-    return out
+    return np.round(out * 255) / np.float32(255)  # 8 bits a pixel, as MNIST stores its digits: a link holds it exactly
 
 
 def preprocess(data: bytes, max_bytes: int = MAX_UPLOAD_BYTES) -> np.ndarray:
     """PNG/JPEG bytes -> MNIST-like float32 [28, 28]. Raises DrawingError with a message for the user."""
     return to_mnist(read_image(data, max_bytes))
+
+
+DIGIT_TEXT_MAX = 1500  # characters: a drawn digit's text is ~150-400 (most of the 28 x 28 field is blank)
+
+
+def digit_text(pixels: np.ndarray) -> str:
+    """A 28 x 28 digit in [0, 1] -> URL-safe text: its 784 bytes (8 bits a pixel), deflated, base64url."""
+    raw = np.clip(np.round(np.asarray(pixels, np.float64) * 255), 0, 255).astype(np.uint8).reshape(FIELD * FIELD)
+    return base64.urlsafe_b64encode(zlib.compress(raw.tobytes(), 9)).decode("ascii").rstrip("=")
+
+
+def digit_from_text(text: str) -> np.ndarray | None:
+    """digit_text's inverse: float32 [28, 28], or None for text that is not one digit's (too long, not base64url,
+    not deflate, or not exactly 784 bytes once inflated: a bomb stops at 785)."""
+    if not 0 < len(text) <= DIGIT_TEXT_MAX or not text.isascii():
+        return None
+    try:
+        packed = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+        inflate = zlib.decompressobj()
+        raw = inflate.decompress(packed, FIELD * FIELD + 1)
+    except (ValueError, zlib.error):
+        return None
+    if len(raw) != FIELD * FIELD or inflate.unconsumed_tail or not inflate.eof:
+        return None
+    return (np.frombuffer(raw, np.uint8).reshape(FIELD, FIELD) / np.float32(255)).astype(np.float32)

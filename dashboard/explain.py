@@ -33,16 +33,16 @@ TEXTS: dict[str, tuple[str, str]] = {
         r"\hat{x} = f_\theta(\mu)\end{gathered}",
     ),
     "manifold": (
-        "Decoding a regular grid of latent points shows what the decoder draws everywhere on the map, "
+        "Decoding a regular grid of latent points shows what the decoder draws everywhere on the map's view, "
         "including places where no training image landed. Row by row, the digits morph into each other; "
         "any further latent dimensions are held at 0.",
-        r"x_{ij} = f_\theta(z_1 = a_j,\ z_2 = b_i), \qquad a_j, b_i \in [-e, e]",
+        r"x_{ij} = f_\theta(z_1 = a_j,\ z_2 = b_i), \qquad a_j \in [x_0, x_1],\ b_i \in [y_0, y_1]",
     ),
     "manifold_plane": (
-        "Decoding a regular grid of points of the map's plane shows what the decoder draws everywhere on it, "
+        "Decoding a regular grid of points of the map's plane shows what the decoder draws everywhere in its view, "
         "including places where no training image landed. Every other direction of z stays where the ★ is, so "
         "moving a slider off the plane gives another grid.",
-        r"x_{ij} = f_\theta(c + a_j e_1 + b_i e_2), \qquad a_j, b_i \in [-e, e]",
+        r"x_{ij} = f_\theta(c + a_j e_1 + b_i e_2), \qquad a_j \in [x_0, x_1],\ b_i \in [y_0, y_1]",
     ),
     "morph": (
         "Walking from one code to another and decoding every step turns one image into the other through "

@@ -1,17 +1,18 @@
 #!/usr/bin/env bash
 # Re-create the shipped weights in pretrained/. Deterministic: the same machine gives the same weights.
+# --precision as each was trained (config.json's matmul_precision): "auto" would time this machine and may choose otherwise.
 # Usage: bash scripts/train_pretrained.sh [python]   (the first three: about 8 minutes on an idle 2-core CPU; all seven: about an hour)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 py="${1:-python}"
-"$py" -m vae_core.train --dataset mnist --arch mlp --hidden 512,256 --epochs 60 --seed 0 --device cpu --replace-pretrained --out pretrained/mnist-mlp
-"$py" -m vae_core.train --dataset fashion-mnist --arch mlp --hidden 512,256 --epochs 30 --seed 0 --device cpu --replace-pretrained --out pretrained/fashion-mlp
-"$py" -m vae_core.train --dataset mnist --arch conv --conv-channels 16,32 --hidden 64 --epochs 20 --seed 0 --device cpu --replace-pretrained --out pretrained/mnist-conv
+"$py" -m vae_core.train --dataset mnist --arch mlp --hidden 512,256 --epochs 60 --seed 0 --device cpu --precision bf16 --replace-pretrained --out pretrained/mnist-mlp
+"$py" -m vae_core.train --dataset fashion-mnist --arch mlp --hidden 512,256 --epochs 30 --seed 0 --device cpu --precision bf16 --replace-pretrained --out pretrained/fashion-mlp
+"$py" -m vae_core.train --dataset mnist --arch conv --conv-channels 16,32 --hidden 64 --epochs 20 --seed 0 --device cpu --precision fp32 --replace-pretrained --out pretrained/mnist-conv
 # The beta = 4 and the denoising MNIST MLPs: 10 epochs, not 60, to fit a shared 2-core machine.
-"$py" -m vae_core.train --dataset mnist --arch mlp --hidden 512,256 --epochs 10 --beta 4 --seed 0 --device cpu --replace-pretrained --out pretrained/mnist-beta4
-"$py" -m vae_core.train --dataset mnist --arch mlp --hidden 512,256 --epochs 10 --seed 0 --device cpu --corruption gaussian --corruption-level 0.3 --replace-pretrained --out pretrained/mnist-dvae
+"$py" -m vae_core.train --dataset mnist --arch mlp --hidden 512,256 --epochs 10 --beta 4 --seed 0 --device cpu --precision fp32 --replace-pretrained --out pretrained/mnist-beta4
+"$py" -m vae_core.train --dataset mnist --arch mlp --hidden 512,256 --epochs 10 --seed 0 --device cpu --precision fp32 --corruption gaussian --corruption-level 0.3 --replace-pretrained --out pretrained/mnist-dvae
 # Beyond two dimensions: a 16-D MNIST MLP and a 64-D Fashion-MNIST conv VAE. One CPU thread each:
 # on a busy 2-core machine two threads that wait on each other ran 4-10x slower, and the thread count can
 # change the rounding, so OMP_NUM_THREADS=1 is part of the recipe. About 10 and 28 minutes on a shared, busy 2-core CPU.
-OMP_NUM_THREADS=1 "$py" -m vae_core.train --dataset mnist --arch mlp --hidden 512,256 --latent-dim 16 --epochs 14 --seed 0 --device cpu --replace-pretrained --out pretrained/mnist16-mlp
+OMP_NUM_THREADS=1 "$py" -m vae_core.train --dataset mnist --arch mlp --hidden 512,256 --latent-dim 16 --epochs 14 --seed 0 --device cpu --precision fp32 --replace-pretrained --out pretrained/mnist16-mlp
 OMP_NUM_THREADS=1 "$py" -m vae_core.train --dataset fashion-mnist --arch conv --conv-channels 16,32 --hidden 256 --latent-dim 64 --epochs 3 --seed 0 --device cpu --replace-pretrained --out pretrained/fashion64-conv

@@ -534,3 +534,38 @@ def test_presenting_gives_the_open_sub_tab_its_declared_share_beside_the_map(at,
     at.session_state["explore.section"] = "morph"
     at.run()
     assert not at.exception and _presenter_columns(at) == pytest.approx([0.5, 0.5])
+
+
+def _grid_shown(app) -> tuple[np.ndarray, str]:
+    """(the Manifold grid tab's image as uint8 [H, W], its caption)."""
+    import io
+
+    from PIL import Image
+
+    ((url, caption),) = [(u, c) for img in app.image for u, c in zip(img.value, img.captions)
+                         if c.startswith("20 × 20 decodes")]
+    png = base64.b64decode(url.split(",", 1)[1])
+    return np.asarray(Image.open(io.BytesIO(png)).convert("L")), caption
+
+
+def test_the_manifold_grid_decodes_the_region_the_map_shows(at):
+    """The grid is the map's view: its centre and its zoom, after a wheel or a pan (a view event) as after a pick."""
+    import torch
+
+    from dashboard import views
+    from vae_core import load_checkpoint
+
+    model, _ = load_checkpoint(at.checkpoint_roots[0] / "mnist-mlp")
+
+    def decoded(x0, x1, y0, y1):
+        with torch.inference_mode():
+            return views.grid_image(views.to_uint8(model.latent_grid((x0, x1, y0, y1), 20).float()))
+
+    send_event(at, "explore_plane", "view", {"cx": -1.0, "cy": -1.96, "half": 0.6})
+    whole_page(at)
+    shown, caption = _grid_shown(at)
+    assert "[-1.6, -0.4] × [-2.56, -1.36]" in caption, caption
+    expected = decoded(-1.6, -0.4, -2.56, -1.36)
+    assert shown.shape == expected.shape
+    assert np.abs(shown.astype(int) - expected).max() <= 1, "the decodes of the view's square"
+    assert np.abs(decoded(-0.6, 0.6, -0.6, 0.6).astype(int) - expected).max() > 8, "not the square at the origin"

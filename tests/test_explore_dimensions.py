@@ -163,6 +163,49 @@ def test_the_manifold_grid_lies_on_the_plane_through_the_star(at):
     assert data["background"] in data["blobs"]
 
 
+def test_the_manifold_grid_decodes_the_square_of_the_plane_the_map_shows(at):
+    """d > 2: the grid's codes are the points of the plane through the ★ inside the map's view."""
+    import base64
+    import io
+
+    import torch
+    from PIL import Image
+
+    from dashboard import views
+    from vae_core import load_checkpoint
+
+    select_model(at, "three-d")
+    move_star(at, (2, 1.5))
+    send_event(at, "explore_plane", "view", {"cx": 0.8, "cy": -1.1, "half": 0.5})
+    at.run()
+    ((url, caption),) = [(u, c) for img in at.image for u, c in zip(img.value, img.captions)
+                         if c.startswith("20 × 20 decodes")]
+    assert "[0.3, 1.3] × [-1.6, -0.6]" in caption, caption
+    shown = np.asarray(Image.open(io.BytesIO(base64.b64decode(url.split(",", 1)[1]))).convert("L"))
+    plane = _summary(at).plane
+    u, v = np.meshgrid(np.linspace(0.3, 1.3, 20), np.linspace(-0.6, -1.6, 20))  # rows from the top
+    codes = analysis.from_plane(np.stack([u.ravel(), v.ravel()], 1), plane, np.array(star_z(at)))
+    assert np.allclose(analysis.to_plane(codes, plane), np.stack([u.ravel(), v.ravel()], 1)), "the view's square"
+    model, _ = load_checkpoint(at.checkpoint_roots[1] / "three-d")
+    with torch.inference_mode():
+        images = model.decode(torch.as_tensor(codes, dtype=torch.float32))[:, 0].numpy()
+    expected = views.grid_image(views.to_uint8(images).reshape(20, 20, 28, 28))
+    assert shown.shape == expected.shape and np.abs(shown.astype(int) - expected).max() <= 1
+
+
+def test_a_switch_to_a_3d_model_keeps_the_stars_place_on_the_map(at):
+    """The 2-D ★ becomes the 3-D code that the map (its PCA plane) draws at the same place, which the page's
+    readout shows: not (z1, z2) copied with z3 = 0, drawn somewhere else."""
+    move_star(at, (0, 1.5), (1, -0.5))
+    select_model(at, "three-d")
+    data = plane_data(at)
+    plane = data["plane"]
+    z, mean = np.array(data["z"]), np.array(plane["mean"])
+    assert [float((z - mean) @ np.array(plane[e])) for e in ("e1", "e2")] == pytest.approx([1.5, -0.5], abs=0.02)
+    select_model(at, "mnist-mlp")  # and back: the same place
+    assert plane_data(at)["z"] == pytest.approx([1.5, -0.5], abs=0.011)
+
+
 def test_traversals_show_one_row_per_dimension_by_kl(at):
     select_model(at, "three-d")
     at.session_state["explore.section"] = "trav"

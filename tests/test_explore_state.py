@@ -8,6 +8,7 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import numpy as np
+import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
@@ -16,6 +17,7 @@ if str(ROOT) not in sys.path:
 from dashboard import views  # noqa: E402
 from dashboard.explore.scene import background_extent, build_scene  # noqa: E402
 from dashboard.explore.state import UNDO_LEVELS, ExploreState, clamp  # noqa: E402
+from vae_core import analysis  # noqa: E402
 
 
 class FakeEncodings:
@@ -71,7 +73,7 @@ def test_undo_keeps_a_bounded_history_and_ignores_non_moves():
 
 def _model(key: str, dataset: str, d: int):
     """What follow_model reads of a ModelHandle."""
-    return SimpleNamespace(key=key, folder=f"/m/{key}", dataset=dataset, latent_dim=d)
+    return SimpleNamespace(key=key, folder=f"/m/{key}", stamp=(1, 1), dataset=dataset, latent_dim=d)
 
 
 def test_a_model_switch_clips_the_star_and_drops_picks_of_another_dataset_with_a_note():
@@ -80,7 +82,9 @@ def test_a_model_switch_clips_the_star_and_drops_picks_of_another_dataset_with_a
     state.z, state.picks = [5.5, -2.0, 1.0], [3, 7]
     state.move_star([5.0, -2.0, 1.0], 6.0)
     state.follow_model(_model("b", "mnist", 2), 4.0)  # same dataset, smaller range, d = 2
-    assert state.z == [4.0, -2.0] and state.picks == [3, 7] and not state.notes
+    assert state.z == [4.0, -2.0] and state.picks == [3, 7]
+    (note,) = state.take_notes()
+    assert "(4.00, -2.00)" in note and "(5.00, -2.00)" in note, "the range moved the ★: said"
     assert not state.can_undo(), "the history belongs to the old model's codes"
     state.follow_model(_model("c", "fashion-mnist", 2), 4.0)
     assert state.picks == [] and state.z == [4.0, -2.0]
@@ -146,3 +150,43 @@ def test_the_plotly_map_is_sent_the_scene_and_its_points_once():
     moved = build_scene(enc=enc, d=2, z=[1.5, 0.25], limit=4.0, view=view, picks=[0, 2])
     again, _ = map_data(moved, Model, state, presenter=False, height=500)
     assert again["points"] == data["points"], "the same points, the same key: the page keeps them"
+
+
+def _plane_of(planes: dict):
+    """follow_model's plane_of: the made-up Plane of each model folder (None: its map is (z1, z2))."""
+    return lambda source, projection: planes.get(source[0])
+
+
+def test_a_model_switch_keeps_the_stars_place_on_the_map():
+    """The ★ goes to the new model's code that its map draws where the old map drew it: between a 2-D map and the
+    plane of a 5-D model, both ways, and the map's readout (the projection) stays."""
+    plane = analysis.principal_plane(np.random.default_rng(0).normal(size=(300, 5)) * [3.0, 2.0, 1.0, 0.5, 0.2])
+    plane_of = _plane_of({"/m/five": plane})
+    state = ExploreState({})
+    state.follow_model(_model("two", "mnist", 2), 4.0, plane_of)
+    state.move_star([1.5, -0.5], 4.0)
+    state.follow_model(_model("five", "mnist", 5), 4.0, plane_of)
+    assert len(state.z) == 5
+    assert analysis.to_plane(np.array([state.z]), plane)[0] == pytest.approx([1.5, -0.5], abs=0.02), \
+        "its projection onto the 5-D model's plane is the 2-D ★"
+    state.move_star([0.3, 1.2, -0.4, 0.8, 0.1], 4.0)
+    u, v = analysis.to_plane(np.array([state.z], np.float64), plane)[0]
+    state.follow_model(_model("two-b", "mnist", 2), 4.0, plane_of)
+    assert state.z == [round(u, 2), round(v, 2)] and not state.take_notes()
+
+
+def test_a_model_switch_keeps_hidden_classes_by_name_and_says_what_it_showed_again():
+    state = ExploreState({})
+    state.follow_model(_model("a", "mnist", 2), 4.0)
+    state.hidden = [1, 4]
+    state.follow_model(_model("b", "mnist", 2), 4.0)  # the same classes
+    assert state.hidden == [1, 4] and not state.take_notes()
+    rev = state.hidden_rev
+    state.follow_model(_model("c", "fashion-mnist", 2), 4.0)
+    assert state.hidden == [], "no Fashion-MNIST class is called 1 or 4: not “Trouser” and “Coat” by index"
+    assert state.hidden_rev == rev + 1, "the maps apply Python's hidden list only with a new rev"
+    (note,) = state.take_notes()
+    assert "1, 4" in note and "fashion-mnist" in note
+    state.hidden = [1, 9]  # Trouser, Ankle boot
+    state.follow_model(_model("d", "fashion-mnist", 2), 4.0)
+    assert state.hidden == [1, 9]

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 from test_explore_app import APP, at, checkpoints, pick, plane_data, scatter_charts, select_model  # noqa: F401
 
 from apptest_helpers import send_event
-from dashboard_apptest import move_star, scatter_spec, star_z, use_map, whole_page
+from dashboard_apptest import move_star, plane_elements, scatter_spec, star_z, use_map, whole_page
 
 
 def fresh(checkpoints, monkeypatch, query: dict) -> AppTest:
@@ -187,3 +188,93 @@ def test_the_page_s_zoom_legend_and_undo_reach_the_state(at):
     assert at.session_state["explore.hidden"] == [3]
     send_event(at, "explore_plane", "undo", {})
     assert at.session_state["explore.picks"] == []
+
+
+def _ring_url() -> str:
+    import base64
+    import io
+
+    from PIL import Image
+
+    yy, xx = np.mgrid[:280, :280]
+    img = ((np.abs(np.hypot(yy - 140, xx - 120) - 70) <= 12) * 255).astype(np.uint8)
+    buf = io.BytesIO()
+    Image.fromarray(img).save(buf, format="PNG")
+    return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode()
+
+
+def test_a_link_reopens_the_hidden_classes_and_the_drawn_digit(at, checkpoints, monkeypatch):
+    """Round trip: what the first session shows (hidden classes, your digit ◆ where the model puts it, the morph
+    from it) the link's new session shows exactly."""
+    send_event(at, "explore_plane", "legend", {"hidden": [1, 7]})
+    send_event(at, "explore_draw", "drawn", _ring_url())
+    at.session_state["explore.section"] = "morph"
+    at.run()
+    at.selectbox(key="explore_morph_ends").set_value("own-star").run()
+    whole_page(at)
+    query = dict(at.query_params)
+    assert query["hc"] == "1,7" and query["me"] == "2" and query["dg"]
+    assert len(query["dg"]) < 1500, "a short address"
+    first = plane_data(at)
+    app = fresh(checkpoints, monkeypatch, query)
+    assert not app.info, [i.value for i in app.info]
+    again = plane_data(app)
+    assert again["hidden"] == [1, 7], "the page applies it: a mount applies any hiddenRev"
+    assert np.array_equal(app.session_state["explore_own"]["pixels"], at.session_state["explore_own"]["pixels"]), \
+        "the very digit, not an approximation"
+    assert [m for m in again["marks"] if m["label"] == "yours"] == [m for m in first["marks"] if m["label"] == "yours"]
+    assert again["path"] == first["path"], "the same morph, from your digit"
+    assert dict(app.query_params) == query, "the URL is written back unchanged"
+
+
+def test_a_link_without_the_digit_leaves_out_what_needs_it(at):
+    at.session_state["explore.section"] = "morph"
+    at.run()
+    at.selectbox(key="explore_morph_ends").set_value("own-star").run()
+    whole_page(at)
+    assert "me" not in at.query_params and "dg" not in at.query_params, "no digit: the link would open another view"
+
+
+@pytest.mark.parametrize("dg", ["!!!", "eJw", "A" * 1600, "eJzLSM3JyQcABiwCFQ"])  # junk, cut, too long, "hello"
+def test_a_bad_digit_in_a_link_is_one_clear_note(checkpoints, monkeypatch, dg):
+    app = fresh(checkpoints, monkeypatch, {"dg": dg, "hc": "3"})
+    notes = [i.value for i in app.info]
+    assert notes == ["The link's drawn digit (“dg”) could not be read; it was left out."], notes
+    assert "explore_own" not in app.session_state and plane_data(app)["hidden"] == [3]
+
+
+@pytest.mark.parametrize("hc", ["10", "1,x", "-1", "1,,2"])
+def test_hidden_classes_in_a_link_must_be_labels_of_the_model(checkpoints, monkeypatch, hc):
+    app = fresh(checkpoints, monkeypatch, {"hc": hc})
+    assert any("hc" in i.value for i in app.info) and plane_data(app)["hidden"] == []
+
+
+def test_an_undo_after_a_release_the_page_shows_sends_the_map_again_with_a_new_z_rev(at):
+    """The page takes Python's ★ at a new zRev: an undo back to the ★ the map was last sent with must still reach
+    it (the same data twice is not drawn again by the page), and a release Streamlit replays is not taken twice."""
+    send_event(at, "explore_plane", "release", {"z": [3.5, 3.5], "seq": 1})
+    first = plane_data(at)  # Undo came alive: the map was sent, with the ★ at the click
+    assert first["z"] == [3.5, 3.5] and first["ack"] == 1
+    send_event(at, "explore_plane", "release", {"z": [3.3, 3.4], "seq": 2})  # the arrow keys' pause
+    assert not plane_elements(at), "the page shows that ★ already: the map is not sent"
+    send_event(at, "explore_plane", "undo", {})
+    again = plane_data(at)
+    assert again["z"] == first["z"] and again["zRev"] > first["zRev"] and again["ack"] == 2
+    assert at.query_params["z"] == "3.5,3.5"
+    send_event(at, "explore_plane", "release", {"z": [3.3, 3.4], "seq": 2})  # replayed with a later event
+    assert star_z(at) == [3.5, 3.5], "seq 2 was taken already"
+
+
+def test_the_address_is_written_again_when_the_servers_copy_was_taken_back(at):
+    """A run preempted by another interaction has its query string taken back on the server's side after the
+    browser got it: the next write must not trust that copy (the address would keep the preempted ★)."""
+    from dashboard.explore import url
+
+    move_star(at, (0, 1.5))
+    assert at.query_params["z"] == "1.5,0"
+    whole_page(at)
+    assert at.session_state[url.WRITTEN]["z"] == "1.5,0"
+    at.session_state[url.WRITTEN] = {**at.session_state[url.WRITTEN], "z": "9,9"}  # what the browser was sent
+    send_event(at, "explore_plane", "release", {"z": [1.5, 0.0]})  # nothing changes: only the link reruns
+    assert at.session_state[url.WRITTEN]["z"] == "1.5,0", "written again"
+    assert at.query_params["z"] == "1.5,0"

@@ -76,7 +76,7 @@ def test_the_shipped_lecture_shows_only_shipped_models_with_views_that_fit_them(
         if name not in fits:
             codes = load_codes(name.split("/", 1)[1])
             mu = codes.mu.numpy()
-            fits[name] = url.Fit(mu.shape[1], code_limit(mu), len(mu))
+            fits[name] = url.Fit(mu.shape[1], code_limit(mu), len(mu), n_classes=int(codes.labels.max()) + 1)
         for code, text in scene.state.items():
             p = url.BY_CODE[code]
             value = p.parse(text, fit_app if p.app else fits[name])
@@ -92,6 +92,7 @@ def test_the_shipped_lecture_follows_docs_lecture_md():
     # the map, dragging 1 -> 7, the manifold, a pick with its posterior, the morph, your digit, beta, de-noising,
     # 16-D traversals and dimensions, the prior samples; in the order docs/lecture.md gives them
     steps = [next(i for i, s in enumerate(lec.scenes) if cond(s)) for cond in (
+        lambda s: s.state.get("hc") == "0,1,2,3,5,6,7,8",  # the map, all but 4 and 9 hidden
         lambda s: "z" in s.state and "p" not in s.state,  # the ★ between clusters
         lambda s: s.state.get("bg") == "1",
         lambda s: s.state.get("po") == "pick",
@@ -108,11 +109,11 @@ def test_the_shipped_lecture_follows_docs_lecture_md():
     # the 1 -> 7 scenes: the ★ lies between the two clusters' centres on mnist-mlp
     codes = load_codes("mnist-mlp")
     centre = {k: codes.mu[codes.labels == k].mean(0).numpy() for k in (1, 7)}
-    drag = lec.scenes[steps[0]]
+    drag = lec.scenes[steps[1]]
     z = [float(v) for v in drag.state["z"].split(",")]
     mid = (centre[1] + centre[7]) / 2
     assert sum((a - b) ** 2 for a, b in zip(z, mid)) ** 0.5 < 0.25 * float(((centre[1] - centre[7]) ** 2).sum() ** 0.5)
-    morph = lec.scenes[steps[3]]
+    morph = lec.scenes[steps[4]]
     a, b = (int(i) for i in morph.state["p"].split(","))
     assert (int(codes.labels[a]), int(codes.labels[b])) == (1, 7), "the morph goes from a 1 to a 7"
 

@@ -229,18 +229,80 @@ def test_checkpoint_meta_n_train_with_a_limit_above_the_data_size(small_test_set
 # --- precision -------------------------------------------------------------------------------------
 
 
-def test_pick_precision(monkeypatch):
+def test_choose_precision_takes_bf16_only_where_its_fastest_trial_is_clearly_faster():
+    from vae_core.hardware import BF16_MARGIN, choose_precision
+
+    assert choose_precision([10.0, 9.0, 9.5], [5.0, 6.0, 7.0]) == "bf16"  # twice as fast
+    assert choose_precision([10.0, 9.0], [8.5, 12.0]) == "fp32"  # 6 % faster: within the margin, keep float32
+    assert choose_precision([10.0], [10.0 * BF16_MARGIN]) == "bf16"  # exactly at the margin
+    assert choose_precision([10.0], [10.0 * BF16_MARGIN + 1e-6]) == "fp32"
+    assert choose_precision([4.0, 9.0], [5.0, 3.0]) == "bf16"  # fastest against fastest: a burst of load
+    assert choose_precision([3.0, 30.0], [4.0, 4.0]) == "fp32"  # in one trial does not decide
+    assert choose_precision([5.0], [6.0]) == "fp32"  # emulated bfloat16, slower
+    assert choose_precision([1.0], [0.95], margin=1.0) == "bf16"
+    with pytest.raises(ValueError):
+        choose_precision([], [1.0])
+
+
+def test_pick_precision_times_the_model_once_per_setting_and_keeps_the_answer(monkeypatch):
     from vae_core import hardware
 
     cpu, cuda = torch.device("cpu"), torch.device("cuda")
-    assert hardware.pick_precision("fp32", cpu) == "fp32" and hardware.pick_precision("bf16", cpu) == "bf16"
-    monkeypatch.setattr(hardware, "native_bf16_cpu", lambda: True)
-    assert hardware.pick_precision("auto", cpu) == "bf16"
-    assert hardware.pick_precision("auto", cpu, "conv") == "fp32"  # its small convolutions gain nothing
-    assert hardware.pick_precision("bf16", cpu, "conv") == "bf16"
-    assert hardware.pick_precision("auto", cuda) == "fp32"  # launch-bound there, bfloat16 would not pay
-    monkeypatch.setattr(hardware, "native_bf16_cpu", lambda: False)
-    assert hardware.pick_precision("auto", cpu) == "fp32"  # emulated bfloat16 would only be slower
+    model = VAE(TINY)
+    assert hardware.pick_precision("fp32", cpu, model) == "fp32" and hardware.pick_precision("bf16", cpu) == "bf16"
+    assert hardware.pick_precision("auto", cuda, model) == "fp32"  # launch-bound there, bfloat16 would not pay
+    assert hardware.pick_precision("auto", cpu) == "fp32"  # no model: nothing to time
+    monkeypatch.setattr(hardware, "_probed", {})
+    calls, answers = [], iter(["bf16", "fp32"])
+
+    def fake_probe(m, batch_size):
+        calls.append(batch_size)
+        return next(answers), {}
+
+    monkeypatch.setattr(hardware, "probe_precision", fake_probe)
+    assert hardware.pick_precision("auto", cpu, model, 100) == "bf16"
+    assert hardware.pick_precision("auto", cpu, model, 100) == "bf16"  # kept: the same setting computes alike
+    assert hardware.pick_precision("auto", cpu, VAE(TINY), 100) == "bf16"  # (another model of the same config)
+    assert hardware.pick_precision("auto", cpu, model, 200) == "fp32"  # another batch is timed afresh
+    assert calls == [100, 200]
+
+
+def test_the_precision_probe_times_both_and_leaves_the_model_and_the_random_streams_alone():
+    from vae_core import hardware
+
+    torch.manual_seed(3)
+    model = VAE(TINY)
+    before = {k: v.clone() for k, v in model.state_dict().items()}
+    rng = torch.get_rng_state()
+    choice, times = hardware.probe_precision(model, 64)
+    assert choice in ("fp32", "bf16")
+    assert choice == hardware.choose_precision(times["fp32"], times["bf16"])
+    assert 1 <= len(times["fp32"]) == len(times["bf16"]) <= hardware.PROBE_TRIALS
+    assert all(t > 0 for t in times["fp32"] + times["bf16"])
+    assert all(torch.equal(before[k], v) for k, v in model.state_dict().items())
+    assert model.training and all(p.grad is None for p in model.parameters())
+    assert torch.equal(torch.get_rng_state(), rng)
+
+
+def test_an_auto_run_is_the_run_in_the_precision_its_probe_chose(small_test_set, monkeypatch):
+    from vae_core import hardware
+
+    monkeypatch.setattr(hardware, "_probed", {})  # so this run times its model afresh
+    cfg = TrainConfig(limit=256, epochs=1, batch_size=64, device="cpu", seed=7)
+    auto = train(TINY, cfg, data=small_test_set)
+    assert len(hardware.probed()) == 1
+    chosen = train(TINY, dataclasses.replace(cfg, precision=auto.precision), data=small_test_set)
+    sa, sb = auto.model.state_dict(), chosen.model.state_dict()
+    assert all(torch.equal(sa[k], sb[k]) for k in sa)  # the probe left the weights and the random streams alone
+
+
+def test_step_means_reads_the_batch_means_of_the_three_terms():
+    from vae_core.train import step_means
+
+    terms = {"loss": torch.tensor([3.0, 5.0], requires_grad=True), "recon": torch.tensor([2.0, 3.0]),
+             "kl": torch.tensor([1.0, 2.0])}
+    got = step_means(terms["loss"].mean(), terms)
+    assert got == (4.0, 2.5, 1.5) and all(type(v) is float for v in got)
 
 
 def test_under_bf16_autocast_the_layers_run_in_bf16_and_the_elbo_terms_in_float32(mnist):
@@ -297,9 +359,12 @@ def test_cli_trains_and_writes_a_checkpoint(tmp_path, capsys):
     assert config["data"]["n_train"] == 300
     assert config["training"]["epochs_completed"] == 1 and config["training"]["status"] == "completed"
     assert config["training"]["limit"] == 300 and config["training"]["seed"] == 1
-    from vae_core.hardware import native_bf16_cpu
+    from vae_core.hardware import available_cpus, pick_precision, torch_threads
     assert config["training"]["precision"] == "auto"
-    assert config["training"]["matmul_precision"] == ("bf16" if native_bf16_cpu() else "fp32")
+    # what this process measured for the run's model, batch and threads (kept: asking again does not time anew)
+    with torch_threads(available_cpus()):
+        chosen = pick_precision("auto", torch.device("cpu"), VAE(VAEConfig(hidden=(64,))), 128)
+    assert config["training"]["matmul_precision"] == chosen
     assert f"matrix products in {config['training']['matmul_precision']}" in captured.out
     assert len(config["history"]["epochs"]) == 1
     assert config["history"]["epochs"][0]["test_loss"] == pytest.approx(config["metrics"]["test_loss"], abs=1e-3)

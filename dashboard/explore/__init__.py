@@ -35,7 +35,7 @@ import streamlit as st
 
 from ..model.handle import ModelHandle
 from . import map_panel, own_digit, picked, sections, url
-from .context import ExploreContext
+from .context import ExploreContext, source_plane
 from .fragments import PICKED, TABS, rerun_map_and_tabs
 from .maps import plotly
 from .state import ExploreState
@@ -46,7 +46,7 @@ __all__ = ["render", "ExploreState"]
 def render(model: ModelHandle) -> None:
     ctx, data_error = ExploreContext.of(model)
     state = ctx.state
-    state.follow_model(model, ctx.lim)
+    state.follow_model(model, ctx.lim, source_plane)
     url.apply_explore(ctx)
     # One container whatever it holds: an element that comes and goes above the map would move the map in the
     # page's tree, and the browser would mount it afresh (the Plotly map redrawn from scratch).

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import streamlit as st
 
+from ..model import caches
 from ..model.compute import Encodings, NonFiniteCodes
 from ..model.handle import ModelHandle, test_set_missing
 from ..presenter import presenting
@@ -81,3 +82,16 @@ class ExploreContext:
         if own.get("model") != self.model.key:
             own["model"], own["code"] = self.model.key, self.model.encode_image(own["pixels"])
         return own["code"]
+
+
+def source_plane(source, projection):
+    """The map's plane of a model version (ExploreState.model_source: folder, stamp, dataset, d) for a projection;
+    None where its map is (z1, z2): d <= 2, or its test set cannot be loaded (no codes, no plane)."""
+    folder, stamp, dataset, d = source
+    if d <= 2:
+        return None
+    try:
+        return caches.map_plane(folder, stamp, dataset, projection)
+    except Exception:  # the folder is gone, or its test set: the ★ keeps its (z1, z2)
+        log.warning("the map plane of %s cannot be computed", folder, exc_info=True)
+        return None

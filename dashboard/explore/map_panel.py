@@ -49,7 +49,7 @@ def controls(ctx: ExploreContext) -> None:
                          help=" ".join(f"{k.title}: {k.help}" for k in maps.MAP_KINDS) if show_tip else None)
     c2.toggle("Manifold", disabled=ctx.d < 2, **state.bind("bg"),
               help="The decoder's images on a grid, faintly under the points (the Manifold grid tab shows the "
-                   "same square)." if show_tip else None)
+                   "square in view)." if show_tip else None)
     c3.button("", icon=":material/fit_screen:", key="explore_reset_view", on_click=_reset_view, args=(ctx,),
               help="Reset the view", use_container_width=True)
     c4.button("", icon=":material/undo:", key="explore_undo", on_click=_undo, args=(ctx,),

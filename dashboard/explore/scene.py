@@ -16,7 +16,10 @@ from vae_core import analysis
 PICK_COLOR = "#D62728"
 OWN_COLOR = "#7B2CBF"  # your digit
 POSTERIOR_COLOR = "#222222"
-PATH_COLOR = "#111111"  # the morph's path; its marked frame is a ring of FRAME_COLOR
+# The morph's path: a dark line on a wide white casing, so that it shows on every class colour (the dark line on
+# the light ones, the casing on the dark ones: the 7s are black); its marked frame is a ring of FRAME_COLOR.
+PATH_COLOR = "#111111"
+PATH_CASING = "#FFFFFF"
 FRAME_COLOR = "#FF7F0E"
 
 
@@ -27,6 +30,7 @@ class Mark:
     label: str
     color: str
     shape: str = "ring"  # "ring" (a pick) or "diamond" (your digit)
+    label_at: str = "ne"  # where its label sits: "ne" (above right: the picks') or "sw" (below left)
 
 
 @dataclass(frozen=True)
@@ -93,7 +97,8 @@ def overlay_layers(scene: Scene) -> dict:
     if scene.samples is not None and len(scene.samples):
         out["samples"] = {"xy": [round(float(v), 4) for v in scene.samples.ravel()], "color": scene.samples_color}
     if scene.path is not None and len(scene.path) > 1:
-        out["path"] = {"xy": [round(float(v), 4) for v in scene.path.ravel()], "frame": scene.path_frame}
+        out["path"] = {"xy": [round(float(v), 4) for v in scene.path.ravel()], "frame": scene.path_frame,
+                       "color": PATH_COLOR, "casing": PATH_CASING}
     return out
 
 
@@ -184,7 +189,8 @@ def build_scene(*, enc, d: int, z, limit: float, view: dict, picks=(), own=None,
         if path_frame is not None:
             frame = int(min(max(int(path_frame), 0), len(path_xy) - 1))
             fx, fy = path_xy[frame]
-            marks.append(Mark(float(fx), float(fy), f"{frame + 1}/{len(path_xy)}", FRAME_COLOR))
+            # its label below left: the ends' are above right, and frame 1 sits on A
+            marks.append(Mark(float(fx), float(fy), f"{frame + 1}/{len(path_xy)}", FRAME_COLOR, label_at="sw"))
     home = {"cx": 0.0, "cy": 0.0, "half": float(limit)}
     if plane is not None:
         u, v = analysis.to_plane(np.array(z, np.float64)[None], plane)[0]

@@ -15,6 +15,9 @@ from collections.abc import Callable
 
 import numpy as np
 
+from vae_core import analysis
+from vae_core.data import CLASS_NAMES
+
 from ..session_values import SessionValues
 
 # The choices of a few settings: id -> the label shown. The order is the widgets' (and the link's "me" numbers).
@@ -30,6 +33,8 @@ Z_STEP = 0.01  # the ★ keeps two decimals (a pick goes to its μ exactly); a c
 
 DEFAULTS: dict = {
     "z": (),  # the ★, [d] floats (empty: not set yet for this model)
+    "z_rev": 0,  # bumped at every change of z: the Live map takes Python's ★ only at a new one (plane.js)
+    "page_seq": 0,  # the last release the Live map numbered that Python has: a map sent before it is behind
     "view": None,  # {cx, cy, half, rev}: the square of the plane shown; None: the home view
     "bg": False,  # the manifold faintly under the points
     "map": "live",  # an id of maps.MAP_KINDS
@@ -43,6 +48,7 @@ DEFAULTS: dict = {
     "dn_index": 0, "dn_kind": "gaussian", "dn_level": 0.3,
     "undo": (),  # earlier (z, picks), newest last
     "model_key": None, "model_folder": None, "dataset": None, "limit": 4.0,
+    "model_source": None,  # (folder, stamp, dataset, d) of the model shown: where its map's plane comes from
     "notes": (),  # short messages for the next run (a refused URL parameter, picks dropped by a model switch)
     "projection": "pca",  # d > 2: the map's plane, "pca" (the codes' principal plane) or (i, j): z_i against z_j
     "trav_rows": 8, "trav_from": "star",  # the Traversals tab: how many dimensions, held at what
@@ -75,6 +81,11 @@ class ExploreState(SessionValues):
 
     def _read(self, value):
         return list(value) if isinstance(value, tuple) else value
+
+    def __setattr__(self, name: str, value) -> None:
+        if name == "z" and list(value) != list(self.z):
+            super().__setattr__("z_rev", int(self.z_rev) + 1)
+        super().__setattr__(name, value)
 
     def note(self, text: str) -> None:
         self.notes = [*self.notes, text]
@@ -156,9 +167,9 @@ class ExploreState(SessionValues):
         """Store a view; bump its rev when Python moved it (the page then applies it, see the protocol)."""
         top = max_half(lim)
         half = float(min(top, max(0.05, half)))
-        cx, cy = (float(min(top, max(-top, round(c, 3)))) for c in (cx, cy))
+        cx, cy = (float(min(top, max(-top, round(c, 4)))) for c in (cx, cy))
         rev = int(self.view_of(lim).get("rev", 0)) + (1 if bump else 0)
-        self.view = {"cx": cx, "cy": cy, "half": round(half, 3), "rev": rev}
+        self.view = {"cx": cx, "cy": cy, "half": round(half, 4), "rev": rev}
 
     # --- the map's plane (d > 2) -----------------------------------------------------------------
 
@@ -173,24 +184,70 @@ class ExploreState(SessionValues):
 
     # --- a model switch ----------------------------------------------------------------------
 
-    def follow_model(self, model, lim: float) -> None:
-        """Another model (a ModelHandle) keeps what still means the same: the ★ (cut or padded to its d, clamped
-        to its range lim) and the view; the picks (test-image numbers) only when the dataset is the same, else a
-        note says why they were dropped. The undo history belongs to the old model's codes and goes."""
+    def follow_model(self, model, lim: float, plane_of: Callable | None = None) -> None:
+        """Another model (a ModelHandle) keeps what still means the same: the ★'s place on the map (the code of the
+        new model's map plane at the old ★'s map position, clamped to its range lim), the view, the hidden classes
+        by name, and the picks (test-image numbers) only when the dataset is the same. A note says what was
+        dropped. The undo history belongs to the old model's codes and goes.
+        plane_of(source, projection): the map's analysis.Plane of a model_source, None where the map is (z1, z2)."""
         if self.model_key == model.key:
             return
         first = self.model_key is None
         old_dataset, dataset, d = self.dataset, model.dataset, model.latent_dim
+        plane_of = plane_of or (lambda source, projection: None)
+        old_source, source = self.model_source, (model.folder, getattr(model, "stamp", None), dataset, d)
+        xy = None if first or old_source is None else self._map_xy(plane_of(old_source, self.projection_for(
+            old_source[3])), old_source[3])
         self.model_key, self.model_folder, self.dataset, self.limit = model.key, model.folder, dataset, float(lim)
-        self.z = self.star_list(d, lim)
+        self.model_source = source
         if not first:
             self.undo = []
-        if old_dataset is not None and old_dataset != dataset and self.picks:
-            self.note(f"The picks were dropped: they were images of {old_dataset}, and this model uses {dataset}.")
-            self.picks = []
         if self.projection_for(d) == "pca" and self.projection != "pca":
             if d > 2:
                 self.note("The map shows the PCA plane: this model has fewer coordinates than the plane asked for.")
             self.projection = "pca"
+        if xy is None:
+            self.z = self.star_list(d, lim)
+        else:
+            self._star_at(xy, plane_of(source, self.projection_for(d)) if d > 2 else None, d, lim)
+        if old_dataset is not None and old_dataset != dataset:
+            self._follow_classes(old_dataset, dataset)
+            if self.picks:
+                self.note(f"The picks were dropped: they were images of {old_dataset}, and this model uses "
+                          f"{dataset}.")
+                self.picks = []
         v = self.view_of(lim)
         self.set_view(v["cx"], v["cy"], v["half"], lim, bump=not first)
+
+    def _map_xy(self, plane, d: int) -> tuple[float, float]:
+        """Where the map of a model of d dimensions (plane: its Plane, or None: (z1, z2)) draws the ★."""
+        z = np.array(self.z[:d] + [0.0] * (d - len(self.z[:d])), np.float64)
+        if plane is not None and plane.dim == d:
+            u, v = analysis.to_plane(z[None], plane)[0]
+            return float(u), float(v)
+        return float(z[0]) if d else 0.0, float(z[1]) if d > 1 else 0.0
+
+    def _star_at(self, xy: tuple[float, float], plane, d: int, lim: float) -> None:
+        """The ★ at map position xy of a model of d dimensions: on its plane (d > 2) the code whose projection is
+        xy (its other directions at the codes' mean), else (z1, z2) = xy; a note when its range moves it."""
+        if plane is not None and plane.dim == d:
+            z = analysis.from_plane(np.array([xy]), plane)[0]
+        else:
+            z = np.array([xy[0], xy[1], *[0.0] * max(0, d - 2)][:d], np.float64)
+        self.z = [clamp(v, lim) for v in z]
+        shown = self._map_xy(plane, d)
+        if max(abs(shown[0] - xy[0]), abs(shown[1] - xy[1] if d > 1 else 0.0)) > 0.05:
+            self.note(f"The ★ moved to ({shown[0]:.2f}, {shown[1]:.2f}) on the map: its place "
+                      f"({xy[0]:.2f}, {xy[1]:.2f}) is outside this model's range.")
+
+    def _follow_classes(self, old_dataset: str, dataset: str) -> None:
+        """The hidden classes by name: kept where the new dataset has a class of that name, else shown again."""
+        if not self.hidden:
+            return
+        old_names, names = CLASS_NAMES.get(old_dataset, ()), CLASS_NAMES.get(dataset, ())
+        hidden = [old_names[i] for i in self.hidden if 0 <= i < len(old_names)]
+        kept = [n for n in hidden if n in names]
+        dropped = [n for n in hidden if n not in names]
+        self.hidden, self.hidden_rev = sorted(names.index(n) for n in kept), int(self.hidden_rev) + 1
+        if dropped:
+            self.note(f"Shown again: {', '.join(dropped)} (hidden before; {dataset} has no class of that name).")

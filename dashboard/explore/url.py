@@ -16,15 +16,28 @@ from urllib.parse import urlencode
 
 import streamlit as st
 
+from .. import drawing
 from ..safe_text import plain
 from ..session_keys import APP_TAB, LECTURE_SCENE, MODEL_CHOICE, PRESENTER, SHOW_EXPLANATIONS
 from . import maps, sections
-from .state import DEFAULTS, MORPH_ENDS, POST_K_MAX, POST_OF, TRAVERSAL_FROM, ExploreState, clamp, max_half
+from .context import OWN_KEY
+from .state import (
+    DEFAULTS,
+    MORPH_ENDS,
+    MORPH_ENDS_WITH_OWN,
+    POST_K_MAX,
+    POST_OF,
+    TRAVERSAL_FROM,
+    ExploreState,
+    clamp,
+    max_half,
+)
 
 PENDING = "url.pending"  # Explore's parameters, applied once Explore knows the model
 READ = "url.read"
 RESET = "url.reset"  # the pending parameters are a whole view: what they leave out goes back to its default
 NOTES = "url.notes"
+WRITTEN = "url.written"  # the query string last written
 MORPH_END_IDS = tuple(MORPH_ENDS)  # "me": 0-3, as listed in the Morph tab
 
 log = logging.getLogger(__name__)
@@ -39,6 +52,7 @@ class Fit:
     lim: float = 4.0
     n_test: int = 0
     entries: tuple = ()
+    n_classes: int = 0
 
 
 @dataclass(frozen=True)
@@ -49,7 +63,7 @@ class Param:
     format: Callable[[ExploreState, Fit], str | None]  # the text, or None for the default (left out)
     apply: Callable[[ExploreState, object, Fit], None] | None = None  # default: store the value in the setting
     app: bool = False  # read before the sidebar is drawn, not by Explore
-    refused: str = ""  # an app parameter's note when its text does not fit
+    refused: str = ""  # the note when its text does not fit (an Explore parameter without one: listed in one note)
     reset: Callable[[ExploreState, Fit], None] | None = None  # default: store DEFAULTS[setting]
 
 
@@ -139,6 +153,36 @@ def _trav_rows_text(state: ExploreState, fit: Fit) -> str | None:
     return str(rows) if rows != min(DEFAULTS["trav_rows"], fit.d) else None
 
 
+def _hidden(s: str, fit: Fit):
+    """ "1,4" -> [1, 4]: the labels of the classes hidden from the map's legend (for MNIST the digits themselves)."""
+    labels = [_whole(p) for p in s.split(",")] if len(s) <= 200 else [None]
+    if None in labels or not all(h < fit.n_classes for h in labels):
+        return None
+    return sorted(set(labels))
+
+
+def _hide(state: ExploreState, hidden, fit: Fit) -> None:
+    state.hidden, state.hidden_rev = hidden, int(state.hidden_rev) + 1  # a new rev: the maps apply it
+
+
+def _own_pixels():
+    own = st.session_state.get(OWN_KEY)
+    return own.get("pixels") if isinstance(own, dict) else None
+
+
+def _own_digit(state: ExploreState, pixels, fit: Fit) -> None:
+    st.session_state[OWN_KEY] = {"source": "upload: the link's digit", "pixels": pixels}
+
+
+def _without_own(text: Callable[[object], str | None], own: Callable[[object], bool]
+                 ) -> Callable[[ExploreState, Fit], str | None]:
+    """A setting about your digit is in the link only with the digit (dg): else the link would open another view."""
+    def format(state: ExploreState, fit: Fit) -> str | None:
+        value = text(state, fit)
+        return None if value is not None and own(state) and _own_pixels() is None else value
+    return format
+
+
 def _model(s: str, fit: Fit):
     return next((e.folder for e in fit.entries if e.link_name == s), None)
 
@@ -153,7 +197,8 @@ def _setting(name: str, text: Callable[[object], str | None]) -> Callable[[Explo
 
 # The order is the query string's. Examples: m=pretrained/mnist-mlp, z=1.25,-0.5, v=0,0,4 (centre, half-width),
 # sub=morph, p=7,42 (test-image numbers), me=1 (the morph's ends as listed in its tab), pl=3,7 (z3 against z7),
-# mf=5 (the morph player's frame, from 1), pr=1 (presenter mode), ex=0 (explanations hidden), sc=3 (the lecture's
+# mf=5 (the morph player's frame, from 1), pr=1 (presenter mode), ex=0 (explanations hidden), hc=1,4 (the
+# classes hidden from the legend, by label), dg=... (your drawn digit: drawing.digit_text), sc=3 (the lecture's
 # third scene, dashboard/lecture).
 PARAMS: tuple[Param, ...] = (
     Param("m", MODEL_CHOICE, _model, lambda state, fit: None, app=True,
@@ -171,9 +216,16 @@ PARAMS: tuple[Param, ...] = (
     Param("sub", "section", lambda s, fit: s if s in sections.BY_ID else None,
           _setting("section", _unless(sections.SECTIONS[0].id, str))),
     Param("p", "picks", _picks, _setting("picks", lambda p: ",".join(str(int(i)) for i in p) if p else None)),
+    Param("hc", "hidden", _hidden, _setting("hidden", lambda h: ",".join(str(int(k)) for k in h) if h else None),
+          apply=_hide, reset=lambda state, fit: _hide(state, [], fit)),
+    # a lecture's scene without a digit keeps the one a student drew (the next scenes may use it)
+    Param("dg", OWN_KEY, lambda s, fit: drawing.digit_from_text(s),
+          lambda state, fit: None if (px := _own_pixels()) is None else drawing.digit_text(px), apply=_own_digit,
+          refused="The link's drawn digit (“dg”) could not be read; it was left out.", reset=lambda state, fit: None),
     Param("me", "morph_ends", lambda s, fit: MORPH_END_IDS[n] if (n := _whole(s)) is not None
-          and n < len(MORPH_END_IDS) else None, _setting("morph_ends", lambda e: str(MORPH_END_IDS.index(e))
-                              if e != MORPH_END_IDS[0] and e in MORPH_END_IDS else None)),
+          and n < len(MORPH_END_IDS) else None, _without_own(_setting("morph_ends", lambda e: str(
+              MORPH_END_IDS.index(e)) if e != MORPH_END_IDS[0] and e in MORPH_END_IDS else None),
+              lambda state: state.morph_ends in MORPH_ENDS_WITH_OWN)),
     Param("mm", "morph_mode", _one_of("linear", "slerp"), _setting("morph_mode", _unless("linear", str))),
     Param("ms", "morph_steps", _int_in(8, 32),
           _setting("morph_steps", lambda n: str(int(n)) if int(n) != 12 else None)),
@@ -181,7 +233,8 @@ PARAMS: tuple[Param, ...] = (
     Param("tr", "trav_rows", _trav_rows, _trav_rows_text),
     Param("tf", "trav_from", lambda s, fit: list(TRAVERSAL_FROM)[int(s)] if s in ("0", "1") else None,
           _setting("trav_from", lambda f: "1" if f == list(TRAVERSAL_FROM)[1] else None)),
-    Param("po", "post_of", _one_of(*POST_OF), _setting("post_of", lambda w: w if w in POST_OF else None)),
+    Param("po", "post_of", _one_of(*POST_OF), _without_own(_setting("post_of", lambda w: w if w in POST_OF else None),
+                                                           lambda state: state.post_of == "own")),
     Param("pk", "post_k", _int_in(1, POST_K_MAX), _setting("post_k", lambda k: str(int(k)) if int(k) != 16 else None)),
     Param("ps", "post_seed", _int_in(0, 2**31 - 1), _setting("post_seed", lambda s: str(int(s)) if int(s) else None)),
     Param("mf", "morph_frame", _int_in(1, 32, shift=-1),
@@ -260,7 +313,8 @@ def apply_explore(ctx) -> None:
     if not params and not reset:
         return
     params = params or {}
-    state, fit, bad = ctx.state, Fit(ctx.d, ctx.lim, ctx.n_test), []
+    n_classes = len(ctx.enc.class_names) if ctx.enc is not None else 0
+    state, fit, bad = ctx.state, Fit(ctx.d, ctx.lim, ctx.n_test, n_classes=n_classes), []
     for p in PARAMS:
         if reset and not p.app:  # a whole view: what it leaves out, or cannot use, is the default
             _reset(p, state, fit)
@@ -268,7 +322,9 @@ def apply_explore(ctx) -> None:
         if p.app or p.code not in params:
             continue
         value = _parse(p, params[p.code], fit)
-        if value is None:
+        if value is None and p.refused:
+            _note(p.refused)
+        elif value is None:
             bad.append(p.code)
         elif p.apply is not None:
             p.apply(state, value, fit)
@@ -298,8 +354,11 @@ def params_for(state: ExploreState, model: str | None) -> dict[str, str]:
 
 def write(params: dict[str, str]) -> None:
     """Set the browser's query string (only when it changed: each write is a message to the page)."""
-    if {k: st.query_params.get(k) for k in st.query_params} != params:
+    # Also when it differs from the last one written: a run that another interaction preempts (a release, then
+    # an undo) has its query string taken back on the server's side while the browser already shows it.
+    if {k: st.query_params.get(k) for k in st.query_params} != params or st.session_state.get(WRITTEN) != params:
         st.query_params.from_dict(params)
+        st.session_state[WRITTEN] = dict(params)
 
 
 def link(params: dict[str, str]) -> str:

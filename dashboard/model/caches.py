@@ -41,9 +41,10 @@ def test_encodings(folder: str, stamp: tuple[int, int], dataset: str) -> Encodin
 
 
 @st.cache_data(max_entries=32, show_spinner=False)
-def manifold_grid(folder: str, stamp: tuple[int, int], n: int, extent: float,
+def manifold_grid(folder: str, stamp: tuple[int, int], n: int, extent,
                   piece: tuple | None = None) -> np.ndarray:
-    """piece: None (z1, z2, the other dimensions 0) or compute.plane_slice(): the grid of z = o + u e1 + v e2."""
+    """extent: a half-width or (x0, x1, y0, y1) (compute.grid_span); piece: None (z1, z2, the other dimensions 0)
+    or compute.plane_slice(): the grid of z = o + u e1 + v e2."""
     model, _ = load_model(folder, stamp)
     if piece is None:
         return compute_grid(model, n, extent)
@@ -51,7 +52,7 @@ def manifold_grid(folder: str, stamp: tuple[int, int], n: int, extent: float,
 
 
 @st.cache_data(max_entries=32, show_spinner=False)
-def manifold_png(folder: str, stamp: tuple[int, int], n: int, extent: float,
+def manifold_png(folder: str, stamp: tuple[int, int], n: int, extent,
                  piece: tuple | None = None) -> tuple[bytes, int]:
     """(the manifold grid as a PNG, its width in px): the Manifold tab shows and offers it at every full rerun of
     every page that has the tab open, and encoding it takes ~16 ms; once per grid instead."""

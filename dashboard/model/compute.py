@@ -81,19 +81,32 @@ def decode(model: vae_core.VAE, z) -> np.ndarray:
     return model.decode(z.to(model.device))[:, 0].float().cpu().numpy()
 
 
+def grid_span(extent) -> tuple[float, float, float, float]:
+    """A grid's square: a half-width e ([-e, e]^2, the map's home) or (x0, x1, y0, y1), a region of the map."""
+    if isinstance(extent, (int, float)):
+        return -float(extent), float(extent), -float(extent), float(extent)
+    x0, x1, y0, y1 = (float(v) for v in extent)
+    return x0, x1, y0, y1
+
+
+def view_span(view: dict) -> tuple[float, float, float, float]:
+    """The region a map's view {cx, cy, half} shows: (x0, x1, y0, y1)."""
+    cx, cy, h = float(view["cx"]), float(view["cy"]), float(view["half"])
+    return cx - h, cx + h, cy - h, cy + h
+
+
 @torch.inference_mode()
-def compute_grid(model: vae_core.VAE, n: int, extent: float) -> np.ndarray:
-    """The decoder over an n x n grid of (z1, z2) in [-extent, extent]^2, other dims 0: uint8 [n, n, 28, 28]."""
-    return views.to_uint8(model.latent_grid(float(extent), int(n)).float())
-
+def compute_grid(model: vae_core.VAE, n: int, extent) -> np.ndarray:
+    """The decoder over an n x n grid of (z1, z2) over grid_span(extent), other dims 0: uint8 [n, n, 28, 28]."""
+    return views.to_uint8(model.latent_grid(grid_span(extent), int(n)).float())
 
 
 @torch.inference_mode()
-def compute_plane_grid(model: vae_core.VAE, n: int, extent: float, origin, e1, e2) -> np.ndarray:
-    """The decoder over an n x n grid of the slice z = o + u e1 + v e2, (u, v) in [-extent, extent]^2, rows from
-    the top (v = +extent) like compute_grid: uint8 [n, n, 28, 28]."""
-    t = np.linspace(-float(extent), float(extent), int(n))
-    u, v = np.meshgrid(t, t[::-1])  # row i: v = t[n-1-i] (top to bottom), column j: u = t[j]
+def compute_plane_grid(model: vae_core.VAE, n: int, extent, origin, e1, e2) -> np.ndarray:
+    """The decoder over an n x n grid of the slice z = o + u e1 + v e2, (u, v) over grid_span(extent), rows from
+    the top (the highest v) like compute_grid: uint8 [n, n, 28, 28]."""
+    x0, x1, y0, y1 = grid_span(extent)
+    u, v = np.meshgrid(np.linspace(x0, x1, int(n)), np.linspace(y1, y0, int(n)))  # row i from the top, column j
     z = (np.asarray(origin)[None] + u.reshape(-1, 1) * np.asarray(e1)[None] + v.reshape(-1, 1) * np.asarray(e2)[None])
     return views.to_uint8(decode(model, z)).reshape(int(n), int(n), 28, 28)
 

@@ -82,7 +82,7 @@ class ModelHandle:
         """The test codes where the map draws them for that projection, float32 [N, 2]."""
         return caches.map_points(self.folder, self.stamp, self.dataset, projection)
 
-    def manifold_png(self, n: int, extent: float, piece: tuple | None = None) -> tuple[bytes, int]:
+    def manifold_png(self, n: int, extent, piece: tuple | None = None) -> tuple[bytes, int]:
         return caches.manifold_png(self.folder, self.stamp, n, extent, piece)
 
     def morph_media(self, z0: tuple[float, ...], z1: tuple[float, ...], steps: int, mode: str) -> caches.MorphMedia:

@@ -343,3 +343,36 @@ def test_the_page_asks_no_other_host_for_anything(browser, app_url):
                and urllib.parse.urlsplit(u).netloc != host]
     ctx.close()
     assert not outside, outside
+
+
+RANGES = f"""() => {{ const l = document.querySelector('{SCATTER}')._fullLayout;
+  return [...l.xaxis.range, ...l.yaxis.range]; }}"""
+
+
+def test_a_link_reopens_the_plotly_maps_zoom_exactly(browser, app_url):
+    """What the Plotly map shows after a zoom and a pan, the link to it shows in a new session: the same x and y
+    ranges, not a square of another size fitted to another first width."""
+    ctx, page = open_explore(browser, app_url, "")
+    switch_to_plotly(page)
+    wheel_zoom(page)
+    left, top, right, bottom = page.evaluate(PLOT_AREA, SCATTER)
+    address = page.evaluate("location.search")
+    page.mouse.move((left + right) / 2, (top + bottom) / 2)
+    page.mouse.down()
+    page.mouse.move((left + right) / 2 + 90, (top + bottom) / 2 + 40, steps=6)
+    page.mouse.up()
+    page.wait_for_function("(before) => location.search !== before", arg=address, timeout=30_000)
+    run_done(page)
+    shown = page.evaluate(RANGES)
+    link = page.evaluate("location.href")
+    assert "map=plotly" in link
+    ctx.close()
+    again = browser.new_context(viewport={"width": 1600, "height": 1000})
+    page = again.new_page()
+    page.goto(link)
+    page.wait_for_function(f"() => {PM} && {PM}.ready && {PM}.points === 10000", timeout=90_000)
+    run_done(page)
+    page.wait_for_function(f"() => {PM}.ready", timeout=30_000)
+    from .conftest import settled
+    assert settled(page, RANGES) == pytest.approx(shown, abs=4e-3), (shown, link)
+    again.close()

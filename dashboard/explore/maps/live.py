@@ -1,6 +1,7 @@
 """The Live map: the scene sent to the latent-plane component (dashboard/latent_plane), and its events. The page
 decodes the ★ itself (and has its own z sliders) whenever it can run the model's decoder.
 
+data.z with zRev (bumped at every change of z) and ack (the seq of the page's last release Python has),
 data.view/home/focus/hidden/presenter/undoable/sliders (and for d > 2 the plane, its caption and the sliders'
 KL order) go to the page; release (the full z), pick, view,
 legend and undo come back, each as a callback that only changes the state object. view.rev is bumped only
@@ -36,7 +37,7 @@ def map_data(scene: Scene, ctx: ExploreContext) -> tuple[dict, dict]:
     blobs: dict = {}
     v = scene.view
     data = {
-        "z": list(scene.z), "limit": scene.limit,
+        "z": list(scene.z), "zRev": int(state.z_rev), "ack": int(state.page_seq), "limit": scene.limit,
         "view": {"cx": v["cx"], "cy": v["cy"], "half": v["half"], "rev": int(v.get("rev", 0))},
         "extent": v["half"],  # an older page, still open in a browser, reads only this
         "home": scene.home, "focus": list(scene.focus) if scene.focus else None,
@@ -46,7 +47,8 @@ def map_data(scene: Scene, ctx: ExploreContext) -> tuple[dict, dict]:
         "axes": list(scene.axes), "classes": list(scene.class_names), "colors": list(views.CLASS_COLORS),
         "decoder": None, "points": None, "background": None, "backgroundOpacity": 0.35,
         "marks": [{"x": m.x, "y": m.y, "label": m.label, "color": m.color, **({"shape": m.shape}
-                   if m.shape != "ring" else {})} for m in scene.marks],
+                   if m.shape != "ring" else {}), **({"labelAt": m.label_at} if m.label_at != "ne" else {})}
+                  for m in scene.marks],
         "ellipses": [{"x": e.x, "y": e.y, "sx": e.sx, "sy": e.sy, "color": e.color, "angle": e.angle,
                       **({"dash": True} if e.dash else {}), **({"fill": e.fill} if e.fill else {}),
                       **({"z": "top"} if e.top else {})} for e in scene.ellipses],
@@ -111,6 +113,11 @@ def on_release(state: ExploreState, d: int, lim: float) -> None:
     z = _numbers(value.get("z") if isinstance(value, dict) else None)
     if z is None:
         return
+    seq = value.get("seq")  # the page numbers its releases
+    if isinstance(seq, int) and not isinstance(seq, bool) and 0 < seq < 2**53:
+        if seq <= int(state.page_seq):  # taken already: a trigger Streamlit replays with a later event
+            return
+        state.page_seq = seq
     full = state.star_list(d, lim)
     full[: min(d, len(z))] = z[:d]
     state.move_star(full, lim)

@@ -33,7 +33,8 @@ def map_data(scene: Scene, model, state: ExploreState, presenter: bool, height: 
     data = {
         "classes": list(scene.class_names), "colors": list(views.CLASS_COLORS), "axes": list(scene.axes),
         "points": None, "star": list(scene.star),
-        "marks": [{"x": m.x, "y": m.y, "label": m.label, "color": m.color, "shape": m.shape} for m in scene.marks],
+        "marks": [{"x": m.x, "y": m.y, "label": m.label, "color": m.color, "shape": m.shape, "labelAt": m.label_at}
+                  for m in scene.marks],
         "ellipses": [{"x": e.x, "y": e.y, "sx": e.sx, "sy": e.sy, "color": e.color, "dash": e.dash, "fill": e.fill,
                       "angle": e.angle} for e in scene.ellipses],
         "background": None, "backgroundOpacity": 0.45,

@@ -1,5 +1,5 @@
-"""The Manifold grid: the decoder over an n x n grid of the map's square (for d > 2, of its plane through the
-★), the same picture as the map's Manifold background."""
+"""The Manifold grid: the decoder over an n x n grid of the square the map shows (its view: centre and zoom; for
+d > 2, that square of its plane through the ★), the region of the map's Manifold background in view."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import streamlit as st
 
 from ... import views
 from ...explain import explain
-from ...model.compute import plane_slice
+from ...model.compute import plane_slice, view_span
 from ..context import ExploreContext
 from ..fragments import rerun_map_and_tabs
 from ..scene import axis_names
@@ -19,16 +19,16 @@ def render(ctx: ExploreContext) -> None:
     # the map's Manifold background is the same grid
     then = rerun_map_and_tabs if state.bg else None
     n = int(st.slider("Grid size n (n × n images)", 10, 30, **state.bind("grid_n", then)))
-    extent = float(state.view_of(lim)["half"])
+    x0, x1, y0, y1 = span = tuple(round(v, 3) for v in view_span(state.view_of(lim)))
     plane, key = ctx.map_plane()  # d > 2: the map's plane, through the ★
     piece = plane_slice(plane, ctx.star()) if plane is not None else None
-    png, width = ctx.model.manifold_png(n, extent, piece)
+    png, width = ctx.model.manifold_png(n, span, piece)
     dims = "z1 (left to right) and z2 (bottom to top)" if ctx.d > 1 else "z1"
     if plane is not None:
         x, y = axis_names(key)
         dims = f"{x} (left to right) and {y} (bottom to top) on the map's plane through the ★"
     st.image(views.png_url(png), width="stretch" if ctx.presenting else width,
-             caption=f"{n} × {n} decodes over [-{extent:g}, {extent:g}]² of {dims}, the map's zoom")
+             caption=f"{n} × {n} decodes over [{x0:g}, {x1:g}] × [{y0:g}, {y1:g}] of {dims}: the map's view")
     if not ctx.presenting:
         st.download_button("Download grid (PNG)", png, file_name=f"manifold-{n}x{n}.png",
                            mime="image/png", on_click="ignore", key="explore_grid_dl")

@@ -75,6 +75,7 @@ export function frame(inst) {
   }
   STATS.z = [z[0], z[1]];
   STATS.zFull = Array.from(inst.zDecode);
+  STATS.star = inst.committed.slice(); // where the ★ is drawn (what the readout and the sliders show)
   STATS.plane = Boolean(inst.plane);
   STATS.mode = inst.mode;
 }

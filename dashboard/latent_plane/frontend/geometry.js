@@ -4,7 +4,7 @@
  */
 
 import { blob } from "./blobs.js";
-import { finite, round2, round4 } from "./common.js";
+import { finite, round2, round4, send } from "./common.js";
 
 const HIT_RADIUS = 7; // px: how near a dot a click or hover must be to name it
 
@@ -110,6 +110,15 @@ export function fullZ(inst) {
   const d = inst.data.z.length, out = [];
   for (let i = 0; i < d; i++) out.push(i < 2 ? round2(inst.committed[i]) : round4(inst.zFull[i]));
   return out;
+}
+
+/** Tell Python the ★'s whole z (a drag ended, the keys paused, a slider was let go): numbered, so that a map
+ * Python sent before it had heard of this release (data.ack < seq) does not move the ★ back. */
+export function release(inst) {
+  const z = fullZ(inst);
+  inst.seq += 1;
+  inst.agreedZ = z; // what Python will hold once it has this: a local undo goes back to it
+  send(inst, "release", { z, seq: inst.seq });
 }
 
 /** Take z from Python: the ★ and every other dimension. */

@@ -4,7 +4,7 @@
  */
 
 import { STATS, now, round2, schedule, send } from "./common.js";
-import { dragZ, fullZ, inside, nearestPoint, plotRect, takeZ, toZ } from "./geometry.js";
+import { dragZ, inside, nearestPoint, plotRect, release, takeZ, toZ } from "./geometry.js";
 import { clampHalf, notifyView, setView, zoomAbout } from "./view.js";
 
 const NUDGE = 0.1; // arrow key step in plane coordinates (Shift: NUDGE_BIG)
@@ -113,7 +113,7 @@ function onUp(inst, e) {
   } else {
     const z = dragZ(inst, p);
     inst.committed = [round2(z[0]), round2(z[1])];
-    send(inst, "release", { z: fullZ(inst) });
+    release(inst);
   }
   inst.down = null;
   schedule(inst);
@@ -204,14 +204,14 @@ function flushNudge(inst) {
   if (!inst.nudgeTimer) return;
   clearTimeout(inst.nudgeTimer);
   inst.nudgeTimer = 0;
-  send(inst, "release", { z: fullZ(inst) });
+  release(inst);
 }
 
 export function undo(inst) {
   if (inst.nudgeTimer) {  // nudges Python has not heard of yet: undoing them is the page's own business
     clearTimeout(inst.nudgeTimer);
     inst.nudgeTimer = 0;
-    takeZ(inst, inst.data.z);
+    takeZ(inst, inst.agreedZ || inst.data.z); // where Python's ★ is (its last data may be older than a release)
     inst.cause = "key";
     schedule(inst);
     return;

@@ -162,11 +162,13 @@ function star(ctx, x, y, r) {
   ctx.closePath();
 }
 
-function label(ctx, text, x, y, color, px) {
+/** A label with its left end at x (or its right end: right = true), centred on y, on a light box. */
+function label(ctx, text, x, y, color, px, right = false) {
   ctx.font = `bold ${px}px system-ui, sans-serif`;
-  ctx.textAlign = "left";
   ctx.textBaseline = "middle";
   const w = ctx.measureText(text).width;
+  if (right) x -= w;
+  ctx.textAlign = "left";
   ctx.fillStyle = "rgba(255,255,255,0.8)";
   ctx.fillRect(x - 2, y - px * 0.6, w + 4, px * 1.2);
   ctx.fillStyle = color;
@@ -213,7 +215,9 @@ export function drawOverlay(inst, z, what) {
       ctx.arc(px, py, q - 2, 0, 2 * Math.PI);
     }
     ctx.stroke();
-    if (m.label) label(ctx, m.label, px + q + 2, py - q - 3, m.color || "#D62728", big ? 18 : 15);
+    if (m.label && m.labelAt === "sw") { // below left: clear of the picks' labels (frame 1 sits on A)
+      label(ctx, m.label, px - q - 2, py + q + 3, m.color || "#D62728", big ? 18 : 15, true);
+    } else if (m.label) label(ctx, m.label, px + q + 2, py - q - 3, m.color || "#D62728", big ? 18 : 15);
   }
   // the ★: where the sliders are, or where it is being dragged
   const sz = what === "drag" ? z : inst.committed;
@@ -272,21 +276,32 @@ function drawPath(inst, ctx, big) {
   const pts = layerPoints(inst.data.path).map(([x, y]) => toPx(inst, x, y));
   STATS.path = pts.length ? { n: pts.length, frame: inst.data.path.frame ?? null } : null;
   if (pts.length < 2) return;
+  // A dark line on a wide casing (scene.PATH_COLOR, PATH_CASING): the line shows on the light classes, the casing
+  // on the dark ones (the 7s are black); the frames' dots the same way.
+  const line = inst.data.path.color || "#111111", casing = inst.data.path.casing || "#FFFFFF";
+  const r = big ? 3.5 : 3;
   ctx.lineJoin = "round";
-  for (const [w, color] of [[big ? 6 : 5, "rgba(255,255,255,0.85)"], [big ? 3 : 2, "#111"]]) {
+  ctx.lineCap = "round";
+  ctx.fillStyle = casing;
+  for (const [x, y] of pts) {
+    ctx.beginPath();
+    ctx.arc(x, y, r + 2.5, 0, 2 * Math.PI);
+    ctx.fill();
+  }
+  for (const [w, color] of [[big ? 9 : 7, casing], [big ? 3 : 2.5, line]]) {
     ctx.beginPath();
     pts.forEach(([x, y], i) => (i ? ctx.lineTo(x, y) : ctx.moveTo(x, y)));
     ctx.lineWidth = w;
     ctx.strokeStyle = color;
     ctx.stroke();
   }
-  const r = big ? 3.5 : 3;
-  ctx.fillStyle = "#111";
+  ctx.fillStyle = line;
   for (const [x, y] of pts) {
     ctx.beginPath();
     ctx.arc(x, y, r, 0, 2 * Math.PI);
     ctx.fill();
   }
+  STATS.path.colors = { line, casing };
   STATS.path.px = pts; // CSS px in the plane's canvas (tests add STATS.canvasRect())
 }
 

@@ -9,14 +9,18 @@
  * (the pointer hovering or dragging, arrow keys, the in-page z sliders) is decoded here at every animation
  * frame with no Python in the loop; Python hears of it once, when the gesture ends:
  *
- *   release {z: [z1, ..., zd]}  a drag ended, the plane was clicked off the dots, the arrow keys paused
- *                               (~500 ms, or the plane lost focus), or an in-page slider was let go
+ *   release {z: [z1, ..., zd], seq}  a drag ended, the plane was clicked off the dots, the arrow keys paused
+ *                               (~500 ms, or the plane lost focus), or an in-page slider was let go; seq numbers
+ *                               the page's releases
  *   pick {index}                a dot was clicked: Python picks that test image
  *   view {cx, cy, half}         a zoom or pan settled (~250 ms after the last wheel step or drag)
  *   legend {hidden: [...]}      the classes hidden in the legend changed
  *   undo {}                     Backspace / U on the focused plane, or the Undo button
  *   missing [keys]              blobs referred to that this page does not hold (sent again by Python)
  *
+ * The ★ from Python (data.z) is taken when data.zRev is new (Python's z changed: an undo, a pick, ...), unless the
+ * page is moving it or data.ack (the last release seq Python had heard of) is behind the page's last release: a
+ * map sent before Python had the page's ★ must not move it back. Without zRev (an older server) every update takes z.
  * The view (the visible square) and the hidden classes are the page's own between runs: a view or hidden list
  * from Python is applied only when its rev differs from the last one applied, so a rerun never undoes a zoom
  * Python has not heard of yet. A payload with `extent` and no `view` is read as the view
@@ -95,6 +99,9 @@ function createInstance(parentElement) {
     plane: null, // d > 2: {m, e1, e2} (Float64Array each), the plane the map shows; null: the map is (z1, z2)
     planeSet: "", // the slice the decoder was last given (decoder key and origin)
     zFull: new Float64Array(1), // the whole z: the ★'s two plane coordinates are committed[0..1]
+    zRev: undefined, // the last data.zRev taken
+    seq: 0, // releases sent (geometry.release)
+    agreedZ: null, // the whole z Python holds, or will once the last release arrives
     zDecode: new Float64Array(1), // the z decoded this frame
     mode: "idle", // idle | hover | drag | pan | pinch
     cause: "data", // what last moved z: pointer | key | slider | data
@@ -184,11 +191,17 @@ function update(inst, data) {
   inst.planeKey = planeKey;
   inst.planeSet = "";
   // z from Python, unless the page is in the middle of moving it (keys not yet released, a slider held)
+  if (finite(data.ack) && data.ack > inst.seq) inst.seq = data.ack; // a new mount numbers on from Python's count
   const busy = inst.nudgeTimer || inst.sliding || inst.mode === "drag";
-  if (!busy || planeChanged || inst.zFull.length !== Math.max(1, data.z.length)) {
+  const behind = finite(data.ack) && data.ack < inst.seq; // sent before Python had the page's last release
+  const fresh = data.zRev === undefined || data.zRev !== inst.zRev;
+  if ((fresh && !busy && !behind) || planeChanged || inst.zFull.length !== Math.max(1, data.z.length)) {
     takeZ(inst, data.z);
+    inst.agreedZ = data.z.slice();
+    inst.zRev = data.zRev;
     inst.cause = "data";
   }
+  STATS.zRev = inst.zRev;
   inst.lastDecodedKey = "";
   const view = viewOf(data);
   const h = data.home;

@@ -5,7 +5,7 @@
 
 import { blob } from "./blobs.js";
 import { STATS, el, finite, fmtZ, round2, schedule, send } from "./common.js";
-import { fullZ, project, starZ } from "./geometry.js";
+import { project, release, starZ } from "./geometry.js";
 
 export function buildSliders(inst) {
   const d = inst.data, on = Boolean(d.sliders) && Boolean(blob(d.decoder));
@@ -56,7 +56,7 @@ export function buildSliders(inst) {
     input.addEventListener("change", () => {
       inst.sliding = false;
       setDim(inst, dim, Number(input.value));
-      send(inst, "release", { z: fullZ(inst) });
+      release(inst);
     });
     inst.sliderInputs.push({ dim, input, value });
   });

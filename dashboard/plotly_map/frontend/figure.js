@@ -27,6 +27,24 @@ export function figure(inst) {
       hovertemplate: `<b>${name}</b><br>test image #%{customdata}<br>z = (%{x:.2f}, %{y:.2f})<extra></extra>`,
     });
   });
+  // The morph's path (under the marks: the ends' rings sit on it) and the posterior's samples
+  // (scene.overlay_layers: flat [x0, y0, x1, y1, ...]).
+  const pairs = (xy) => {
+    const x = [], y = [];
+    for (let i = 0; Array.isArray(xy) && i + 1 < xy.length; i += 2) if (finite(xy[i]) && finite(xy[i + 1])) {
+      x.push(xy[i]); y.push(xy[i + 1]);
+    }
+    return { x, y };
+  };
+  if (d.path && Array.isArray(d.path.xy)) {
+    const { x, y } = pairs(d.path.xy);
+    // A dark line on a wide casing (scene.PATH_COLOR, PATH_CASING): it shows on every class colour.
+    const line = d.path.color || "#111111", casing = d.path.casing || "#FFFFFF";
+    traces.push({ type: "scattergl", mode: "lines+markers", name: "morph path", x, y, hoverinfo: "skip",
+      showlegend: false, line: { color: casing, width: 7 }, marker: { size: 10, color: casing } });
+    traces.push({ type: "scattergl", mode: "lines+markers", name: "morph path", x, y, hoverinfo: "skip",
+      line: { color: line, width: 2.5 }, marker: { size: 5, color: line } });
+  }
   // The marks are WebGL traces too: an SVG trace would be drawn under the WebGL points.
   const annotations = [];
   for (const m of Array.isArray(d.marks) ? d.marks : []) {
@@ -43,21 +61,10 @@ export function figure(inst) {
       type: "scattergl", mode: "markers", name: `picked ${m.label}`, x: [m.x], y: [m.y], hoverinfo: "skip",
       showlegend: false, marker: { size: 16, symbol: "circle-open", color: m.color, line: { width: 3 } },
     });
-    annotations.push({ x: m.x, y: m.y, text: `<b>${m.label}</b>`, showarrow: false, xshift: 13, yshift: 13,
+    const sw = m.labelAt === "sw"; // below left: clear of the picks' labels (the morph's frame 1 sits on A)
+    annotations.push({ x: m.x, y: m.y, text: `<b>${m.label}</b>`, showarrow: false, xshift: sw ? -13 : 13,
+      yshift: sw ? -13 : 13, ...(sw ? { xanchor: "right", yanchor: "top" } : {}),
       font: { size: 14, color: m.color }, bgcolor: "rgba(255,255,255,0.7)" });
-  }
-  // The morph's path and the posterior's samples (scene.overlay_layers: flat [x0, y0, x1, y1, ...]).
-  const pairs = (xy) => {
-    const x = [], y = [];
-    for (let i = 0; Array.isArray(xy) && i + 1 < xy.length; i += 2) if (finite(xy[i]) && finite(xy[i + 1])) {
-      x.push(xy[i]); y.push(xy[i + 1]);
-    }
-    return { x, y };
-  };
-  if (d.path && Array.isArray(d.path.xy)) {
-    const { x, y } = pairs(d.path.xy);
-    traces.push({ type: "scattergl", mode: "lines+markers", name: "morph path", x, y, hoverinfo: "skip",
-      line: { color: "#111111", width: 2 }, marker: { size: 5, color: "#111111" } });
   }
   if (d.samples && Array.isArray(d.samples.xy)) {
     const { x, y } = pairs(d.samples.xy);
@@ -99,7 +106,8 @@ export function figure(inst) {
       opacity: finite(d.backgroundOpacity) ? d.backgroundOpacity : 0.45,
       layer: "below" });
   }
-  const v = inst.pyView, axes = Array.isArray(d.axes) ? d.axes : ["z1", "z2"];
+  const [x0, x1, y0, y1] = fitRanges(inst.view || inst.pyView, plotAspect(inst));
+  const axes = Array.isArray(d.axes) ? d.axes : ["z1", "z2"];
   // constrain "range": the plot fills its area and the longer side shows more of the plane. With "domain" a
   // wheel zoom shrank the x axis's domain and left the y range as it was: nothing zoomed, the view sent was home.
   // automargin: room for "-4" and the title
@@ -110,15 +118,30 @@ export function figure(inst) {
     legend: { title: { text: "class: click hides,<br>double-click shows only it", font: { size: f } },
       itemsizing: "constant", font: { size: f }, y: 1, yanchor: "top",
       itemclick: false, itemdoubleclick: false }, // the legend's clicks are ours (listen below)
-    xaxis: { title: { text: axes[0], font: { size: ft } }, range: [v.cx - v.half, v.cx + v.half], ...axis },
-    yaxis: { title: { text: axes[1], font: { size: ft } }, range: [v.cy - v.half, v.cy + v.half], scaleanchor: "x",
+    xaxis: { title: { text: axes[0], font: { size: ft } }, range: [x0, x1], ...axis },
+    yaxis: { title: { text: axes[1], font: { size: ft } }, range: [y0, y1], scaleanchor: "x",
       scaleratio: 1, ...axis },
-    // While this stays the same and the ranges above too, Plotly.react keeps the user's zoom and pan.
+    // The ranges above are the page's view (the user's zoom and pan, or Python's), so Plotly.react shows it.
     uirevision: `${d.uirevision || ""}|${inst.viewRev}`,
     shapes, annotations, images,
   };
   if (images.length) layout.plot_bgcolor = "rgba(0,0,0,0)";
   return { traces, layout, drawn, complete: Boolean(pts) && (!d.background || Boolean(bg)) };
+}
+
+/** The plot area's width over its height, once Plotly has laid it out (else null: a square is asked for). */
+export function plotAspect(inst) {
+  const s = inst.gd && inst.gd._fullLayout && inst.gd._fullLayout._size;
+  return s && s.w > 0 && s.h > 0 ? s.w / s.h : null;
+}
+
+/** [x0, x1, y0, y1] that show the view {cx, cy, half} in a plot area of this aspect: the square fits the shorter
+ * side and the longer one shows more of the plane, at the same scale. One function of the view and the area, so
+ * a link (the view) reopens the same ranges in the same area, whatever width the chart had when first drawn. */
+export function fitRanges(v, aspect) {
+  const a = finite(aspect) && aspect > 0 ? aspect : 1;
+  const hx = v.half * Math.max(1, a), hy = v.half * Math.max(1, 1 / a);
+  return [v.cx - hx, v.cx + hx, v.cy - hy, v.cy + hy];
 }
 
 export const CONFIG = {

@@ -32,7 +32,7 @@
 
 import { CACHE, storeBlobs } from "./blobs.js";
 import { STATS, finite, now } from "./common.js";
-import { CONFIG, figure } from "./figure.js";
+import { CONFIG, figure, fitRanges, plotAspect } from "./figure.js";
 import { PLOTLY, loadPlotly } from "./plotly_js.js";
 
 const INSTANCES = new WeakMap(); // parentElement -> instance
@@ -114,6 +114,7 @@ async function draw(inst) {
         listen(inst, P);
         inst.plotted = true;
       }
+      await fitView(inst, P);
       STATS.draws.push({ kind, ms: now() - t0, t: now() });
       if (STATS.draws.length > 200) STATS.draws.splice(0, 100);
       if (inst.discarded) break;
@@ -125,6 +126,22 @@ async function draw(inst) {
   } finally {
     inst.drawing = false;
     if (inst.discarded) teardown(inst);
+  }
+}
+
+/** The chart shows exactly fitRanges(view, its plot area): after a resize or a first draw at another width (the
+ * area's shape known only once drawn), Plotly's kept or constrained ranges may show another square. */
+async function fitView(inst, P) {
+  const aspect = plotAspect(inst), v = inst.view;
+  const fl = inst.gd._fullLayout;
+  if (!aspect || !v || !fl || !fl.xaxis || !fl.yaxis) return;
+  const want = fitRanges(v, aspect), have = [...fl.xaxis.range, ...fl.yaxis.range];
+  if (want.every((w, i) => Math.abs(w - have[i]) <= 1e-6 * Math.max(1, v.half))) return;
+  inst.fitting = true; // our own relayout: not a gesture of the user's
+  try {
+    await P.relayout(inst.gd, { "xaxis.range": want.slice(0, 2), "yaxis.range": want.slice(2) });
+  } finally {
+    inst.fitting = false;
   }
 }
 
@@ -142,13 +159,15 @@ function listen(inst, P) {
     if (Number.isInteger(index)) send(inst, "pick", { index });
   });
   gd.on("plotly_relayout", (ev) => {
-    if (!ev || !Object.keys(ev).some((k) => k.startsWith("xaxis.") || k.startsWith("yaxis."))) return;
+    if (inst.fitting || !ev || !Object.keys(ev).some((k) => k.startsWith("xaxis.") || k.startsWith("yaxis."))) return;
     const xr = gd._fullLayout.xaxis.range, yr = gd._fullLayout.yaxis.range;
     if (![...xr, ...yr].every(finite)) return;
     // The view is a square: the largest inside this plot area. Given that square, Plotly widens the longer side
     // again (constrain "range"), so a remount, a visit to Train or a link shows exactly this area.
     const half = Math.min(xr[1] - xr[0], yr[1] - yr[0]) / 2;
-    inst.view = { cx: round4((xr[0] + xr[1]) / 2), cy: round4((yr[0] + yr[1]) / 2), half: round4(half) };
+    const view = { cx: round4((xr[0] + xr[1]) / 2), cy: round4((yr[0] + yr[1]) / 2), half: round4(half) };
+    if (inst.view && ["cx", "cy", "half"].every((k) => view[k] === inst.view[k])) return; // not moved
+    inst.view = view;
     STATS.view = { ...inst.view };
     clearTimeout(inst.viewTimer);
     inst.viewTimer = setTimeout(() => {

@@ -1,0 +1,61 @@
+"""Undo on the Live map in the real app: the page and Python never disagree about where the ★ is.
+
+A click on the plane (a release), arrow keys (the page moves the ★ and releases it after a pause), then Backspace:
+whether the undo comes before the keys' release, while it is on its way, or after Python has it, once everything
+has settled the ★ the page draws is the ★ in the address (Python's).
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from .conftest import APP_IDLE, LP, frame, plane_settled, run_done, settled_box, url_z
+from .test_explore_browser import open_explore
+
+RELEASES = f"() => {LP}.triggers.filter((t) => t.event === 'release').length"
+STAR = f"() => {LP}.star && {LP}.star.map((v) => Math.round(v * 100) / 100)"
+
+
+def agreed(page, timeout: float = 20_000) -> tuple[list[float], list[float]]:
+    """Once no run is under way and none starts for a few frames: (the page's ★, the address's ★)."""
+    for _ in range(3):
+        page.wait_for_function(APP_IDLE, timeout=60_000)
+        frame(page)
+    try:
+        page.wait_for_function(f"() => {{ const s = ({STAR})(), q = new URLSearchParams(location.search).get('z'); "
+                               "const z = q ? q.split(',').map(Number) : [0, 0]; "
+                               "return s && Math.abs(s[0] - z[0]) < 0.006 && Math.abs(s[1] - z[1]) < 0.006; }",
+                               timeout=timeout)
+    except Exception:
+        pass
+    return page.evaluate(STAR), url_z(page) or [0.0, 0.0]
+
+
+@pytest.mark.parametrize("when", ["before-release", "release-in-flight", "after-python"])
+def test_undo_after_arrow_keys_leaves_the_page_and_python_in_agreement(browser, app_url, when):
+    ctx, page = open_explore(browser, app_url, "")
+    page.locator(".st-key-explore_plane").evaluate("(e) => e.scrollIntoView({block: 'center'})")
+    settled_box(page.locator(".st-key-explore_plane"))
+    plane_settled(page)
+    for corner in ([3.5, 3.5], [-3.5, 3.5], [3.5, -3.5]):  # empty corners: a click there is a release, not a pick
+        at = page.evaluate(f"{LP}.locate({corner[0]}, {corner[1]})")
+        address = page.evaluate("location.search")
+        page.mouse.click(at["x"], at["y"])  # the pointer stays on the plane
+        page.wait_for_function("(before) => location.search !== before", arg=address, timeout=30_000)
+        clicked, python = agreed(page)
+        assert clicked == python, ("the click", clicked, python)
+        releases = page.evaluate(RELEASES)
+        address = page.evaluate("location.search")
+        for key in ("ArrowLeft", "ArrowLeft", "ArrowDown"):
+            page.keyboard.press(key)
+        if when != "before-release":
+            page.wait_for_function(f"() => ({RELEASES})() > {releases}", timeout=30_000)  # the keys' pause: sent
+        if when == "after-python":
+            page.wait_for_function("(before) => location.search !== before", arg=address, timeout=30_000)
+            run_done(page)
+        page.keyboard.press("Backspace")
+        star, python = agreed(page)
+        assert star == python, f"{when}: the page draws the ★ at {star}, Python holds {python}"
+        assert star == pytest.approx(clicked, abs=0.006), f"{when}: the undo went back to the click"
+    assert not page.errors, page.errors
+    ctx.close()
