@@ -45,7 +45,7 @@ def on_scene(page, n: int, view: bool = True) -> None:
 
 
 def test_the_clicker_keys_step_through_the_scenes(browser, app_url):
-    ctx, page = open_at(browser, app_url, "sc=2&m=pretrained/mnist-mlp&pr=1")
+    ctx, page = open_at(browser, app_url, "sc=2")  # the scene's number alone: its view
     on_scene(page, 2)
     page.keyboard.press("PageDown")  # the focus is on the page: a clicker's "next"
     on_scene(page, 3)
