@@ -111,11 +111,13 @@ def main() -> None:
     tuning.use_request_threads()
     tuning.freeze_imported_objects()
 
+    from dashboard import lecture
     from dashboard.explore import ExploreState, url
     from dashboard.presenter import presenting
     from dashboard.session_keys import PRESENTER
 
     url.read_app(list_models())  # a shared link: its model, tab, presenter mode (once per session)
+    lecture.check_link(list_models())
     model, error = sidebar.model_picker()
     if model is not None:
         st.sidebar.markdown(sidebar.model_summary(model))
@@ -129,6 +131,8 @@ def main() -> None:
     # mode, switched on here or by a link, folds the sidebar away. Streamlit applies the initial state when it
     # changes only, so a sidebar opened again by hand stays open.
     st.set_page_config(initial_sidebar_state="collapsed" if presenting() else "auto")
+    if model is not None:
+        lecture.controls(model, list_models())
     # Keep enlarged 28 x 28 images crisp even when the browser scales them. KaTeX's multi-line formulas reach a
     # few pixels past their own box: a little padding keeps that inside, so nothing scrolls or clips. Presenter
     # mode gives the page's top margin (108 px, under a 68 px header) to the map, which is sized to the height.
@@ -150,6 +154,7 @@ def main() -> None:
                 continue
             with tab:
                 render_tab(module, model)
+    lecture.title_bar(list_models())  # last: it must not move what the page shows above it
     tuning.freeze_imported_objects()  # a tab opened for the first time has imported its modules
     keep_own_training_alive()
     # The URL follows the settings on every tab (Explore also writes it from its fragment's reruns).

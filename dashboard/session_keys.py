@@ -8,3 +8,4 @@ SHOW_EXPLANATIONS = "show_explanations"  # the explanations' sidebar toggle (a l
 MODEL_CHOICE = "model_choice"  # the sidebar's model selectbox: the chosen checkpoint's folder
 MODEL_LAST_GOOD = "model_last_good"  # the last folder that loaded: shown while a newer choice fails
 EXPLORE_STAR = "explore.z"  # Explore's ★ (ExploreState.z), the default z of Compare when it has the right size
+LECTURE_SCENE = "lecture.scene"  # the lecture scene shown (0-based; None: no lecture), a link's "sc" (from 1)

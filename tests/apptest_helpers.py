@@ -62,9 +62,10 @@ def select_on_chart(app, key: str, *points: dict):
     return app
 
 
-def media_id(data: bytes, mimetype: str = "image/png") -> str:
-    """The id in the URL under which st.image serves these bytes (Streamlit's in-memory media storage hashes
-    the bytes and their type): a test can tell which image the page shows."""
+def media_id(data: bytes, mimetype: str = "image/png", filename: str | None = None) -> str:
+    """The id in the URL under which st.image (or st.download_button, with its file name) serves these bytes
+    (Streamlit's in-memory media storage hashes the bytes, their type and a download's name): a test can tell
+    which image the page shows, or which file a button offers."""
     from streamlit.runtime.memory_media_file_storage import _calculate_file_id
 
-    return _calculate_file_id(data, mimetype)
+    return _calculate_file_id(data, mimetype, filename)

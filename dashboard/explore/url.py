@@ -18,7 +18,7 @@ import streamlit as st
 
 from .. import drawing
 from ..safe_text import plain
-from ..session_keys import APP_TAB, MODEL_CHOICE, PRESENTER, SHOW_EXPLANATIONS
+from ..session_keys import APP_TAB, LECTURE_SCENE, MODEL_CHOICE, PRESENTER, SHOW_EXPLANATIONS
 from . import maps, sections
 from .context import OWN_KEY
 from .state import (
@@ -35,6 +35,7 @@ from .state import (
 
 PENDING = "url.pending"  # Explore's parameters, applied once Explore knows the model
 READ = "url.read"
+RESET = "url.reset"  # the pending parameters are a whole view: what they leave out goes back to its default
 NOTES = "url.notes"
 WRITTEN = "url.written"  # the query string last written
 MORPH_END_IDS = tuple(MORPH_ENDS)  # "me": 0-3, as listed in the Morph tab
@@ -63,6 +64,7 @@ class Param:
     apply: Callable[[ExploreState, object, Fit], None] | None = None  # default: store the value in the setting
     app: bool = False  # read before the sidebar is drawn, not by Explore
     refused: str = ""  # the note when its text does not fit (an Explore parameter without one: listed in one note)
+    reset: Callable[[ExploreState, Fit], None] | None = None  # default: store DEFAULTS[setting]
 
 
 MAX_DIGITS = 10  # a link's whole numbers: ASCII digits only (str.isdigit() also takes '²' and '٣'), this many
@@ -197,7 +199,7 @@ def _setting(name: str, text: Callable[[object], str | None]) -> Callable[[Explo
 # sub=morph, p=7,42 (test-image numbers), me=1 (the morph's ends as listed in its tab), pl=3,7 (z3 against z7),
 # sx=1 (decodes drawn as x ~ p(x|z)), mf=5 (the morph player's frame, from 1), pr=1 (presenter mode),
 # ex=0 (explanations hidden), hc=1,4 (the classes hidden from the legend, by label), dg=... (your drawn digit:
-# drawing.digit_text).
+# drawing.digit_text), sc=3 (the lecture's third scene, dashboard/lecture).
 PARAMS: tuple[Param, ...] = (
     Param("m", MODEL_CHOICE, _model, lambda state, fit: None, app=True,
           refused="The link's model “{text}” is not here; showing the default model."),
@@ -205,7 +207,8 @@ PARAMS: tuple[Param, ...] = (
           lambda state, fit: "train" if st.session_state.get(APP_TAB) == "Train" else None, app=True,
           refused="The link's tab was not understood; showing Explore."),
     Param("z", "z", _star, lambda state, fit: _fmt(z) if any(z := state.star_list(fit.d, fit.lim)) else None),
-    Param("v", "view", _view, _view_text, apply=lambda state, v, fit: state.set_view(*v, fit.lim, bump=True)),
+    Param("v", "view", _view, _view_text, apply=lambda state, v, fit: state.set_view(*v, fit.lim, bump=True),
+          reset=lambda state, fit: state.set_view(0.0, 0.0, fit.lim, fit.lim, bump=True)),
     Param("map", "map", lambda s, fit: s if s in maps.BY_ID else None,
           _setting("map", _unless(maps.MAP_KINDS[0].id, str))),
     Param("bg", "bg", lambda s, fit: None if (v := _flag(s, fit)) is None else v and fit.d > 1,
@@ -214,10 +217,11 @@ PARAMS: tuple[Param, ...] = (
           _setting("section", _unless(sections.SECTIONS[0].id, str))),
     Param("p", "picks", _picks, _setting("picks", lambda p: ",".join(str(int(i)) for i in p) if p else None)),
     Param("hc", "hidden", _hidden, _setting("hidden", lambda h: ",".join(str(int(k)) for k in h) if h else None),
-          apply=_hide),
+          apply=_hide, reset=lambda state, fit: _hide(state, [], fit)),
+    # a lecture's scene without a digit keeps the one a student drew (the next scenes may use it)
     Param("dg", OWN_KEY, lambda s, fit: drawing.digit_from_text(s),
           lambda state, fit: None if (px := _own_pixels()) is None else drawing.digit_text(px), apply=_own_digit,
-          refused="The link's drawn digit (“dg”) could not be read; it was left out."),
+          refused="The link's drawn digit (“dg”) could not be read; it was left out.", reset=lambda state, fit: None),
     Param("me", "morph_ends", lambda s, fit: MORPH_END_IDS[n] if (n := _whole(s)) is not None
           and n < len(MORPH_END_IDS) else None, _without_own(_setting("morph_ends", lambda e: str(
               MORPH_END_IDS.index(e)) if e != MORPH_END_IDS[0] and e in MORPH_END_IDS else None),
@@ -241,6 +245,9 @@ PARAMS: tuple[Param, ...] = (
     Param("ex", SHOW_EXPLANATIONS, _flag,
           lambda state, fit: "0" if st.session_state.get(SHOW_EXPLANATIONS) is False else None, app=True,
           refused="The link's “ex” must be 0 or 1; ignored."),
+    Param("sc", LECTURE_SCENE, _int_in(1, 999, shift=-1),
+          lambda state, fit: None if (i := st.session_state.get(LECTURE_SCENE)) is None else str(i + 1), app=True,
+          refused="The link's lecture scene “sc” was not understood; ignored."),
 )
 BY_CODE = {p.code: p for p in PARAMS}
 
@@ -259,6 +266,9 @@ def _note(text: str) -> None:
     st.session_state[NOTES] = [*st.session_state.get(NOTES, []), text]
 
 
+note = _note  # a line for the top of the next page (what a lecture's scene could not show, say)
+
+
 def take_notes() -> list[str]:
     return st.session_state.pop(NOTES, [])
 
@@ -269,7 +279,17 @@ def read_app(entries) -> None:
     if ss.get(READ):
         return
     ss[READ] = True
-    params = {k: st.query_params.get(k) for k in st.query_params}
+    _open({k: st.query_params.get(k) for k in st.query_params}, entries, reset=False)
+
+
+def open_view(params: dict[str, str], entries) -> None:
+    """Show another view in this session as its link would (a lecture's scene): what the parameters leave out
+    goes back to its default. Call where a widget's callback runs, before the sidebar is drawn."""
+    _open(params, entries, reset=True)
+
+
+def _open(params: dict[str, str], entries, reset: bool) -> None:
+    ss = st.session_state
     fit = Fit(entries=tuple(entries))
     for p in PARAMS:
         if p.app and p.code in params:
@@ -278,7 +298,10 @@ def read_app(entries) -> None:
                 _note(p.refused.format(text=plain(params[p.code][:60])))
             else:
                 ss[p.setting] = value
+        elif p.app and reset and p.code not in ("m", "sc"):  # a view without "m" keeps the model shown
+            ss.pop(p.setting, None)  # as in a fresh session: the widget's default
     ss[PENDING] = {k: v for k, v in params.items() if k in BY_CODE and not BY_CODE[k].app}
+    ss[RESET] = reset
     unknown = sorted(k for k in params if k not in BY_CODE)
     if unknown:
         _note(f"Ignored unknown link parameters: {plain(', '.join(unknown)[:80])}.")
@@ -287,11 +310,15 @@ def read_app(entries) -> None:
 def apply_explore(ctx) -> None:
     """Explore's parameters of the link this session was opened with, checked against the model in use (an
     ExploreContext)."""
-    params = st.session_state.pop(PENDING, None)
-    if not params:
+    params, reset = st.session_state.pop(PENDING, None), st.session_state.pop(RESET, False)
+    if not params and not reset:
         return
+    params = params or {}
     n_classes = len(ctx.enc.class_names) if ctx.enc is not None else 0
     state, fit, bad = ctx.state, Fit(ctx.d, ctx.lim, ctx.n_test, n_classes=n_classes), []
+    for p in PARAMS:
+        if reset and not p.app:  # a whole view: what it leaves out, or cannot use, is the default
+            _reset(p, state, fit)
     for p in PARAMS:
         if p.app or p.code not in params:
             continue
@@ -306,6 +333,13 @@ def apply_explore(ctx) -> None:
             setattr(state, p.setting, value)
     if bad:
         _note(f"Ignored link parameters that do not fit this model: {', '.join(bad)}.")
+
+
+def _reset(p: Param, state: ExploreState, fit: Fit) -> None:
+    if p.reset is not None:
+        p.reset(state, fit)
+    elif p.setting in DEFAULTS:
+        setattr(state, p.setting, DEFAULTS[p.setting])
 
 
 def params_for(state: ExploreState, model: str | None) -> dict[str, str]:

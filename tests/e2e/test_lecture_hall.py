@@ -29,9 +29,9 @@ PLANE_BOXES = """(scroll) => {
 }"""
 
 # Formulas that scroll or clip (.katex-display scrolls when its formula is wider), and labels or buttons whose
-# text is cut ("Pl…").
+# text is cut ("Pl…"). A folded sidebar (presenter mode) is 0 px wide and shows nothing: its labels are not cut.
 CLIPPED = """() => {
-  const shown = (e) => e.offsetParent !== null;
+  const shown = (e) => e.offsetParent !== null && !e.closest('[data-testid=stSidebar][data-collapsed=true]');
   return {
     formulas: [...document.querySelectorAll('.katex-display')].filter(shown)
       .filter((e) => e.scrollWidth > e.clientWidth).map((e) => e.textContent.slice(0, 40)),
