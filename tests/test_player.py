@@ -56,8 +56,6 @@ def test_train_state_names_every_value_train_():
     assert state.save_msg is None and state.key("stop") == "train_stop"
     sid = state.session_id()
     assert store["train_session_id"] == sid == state.session_id()
-    state.polls("j1").append((1.0, 10))
-    assert store["train_pace"] == {"j1": [(1.0, 10)]}
     with pytest.raises(AttributeError):
         state.not_a_value = 1
 
