@@ -30,6 +30,7 @@ from dashboard.train import figures, form, live  # noqa: E402
 from dashboard.training import local_worker  # noqa: E402
 from dashboard.training import speed as train_speed  # noqa: E402
 from dashboard.training.job import TrainingJob  # noqa: E402
+from dashboard.training.protocol import STOP_GRACE_S  # noqa: E402
 from dashboard.training.registry import registry, reset_registry  # noqa: E402
 from dashboard.training.time_format import format_seconds  # noqa: E402
 from factories import tiny_checkpoint  # noqa: E402
@@ -365,18 +366,37 @@ def test_a_ray_address_with_no_cluster_is_one_line_and_the_form_comes_back(at, d
     assert not at.button(key=START).disabled
 
 
-def test_stop_button(at):
+@pytest.mark.parametrize("hold", [False, True], ids=["loop-hears-it", "loop-held-so-killed"])
+def test_stop_gives_the_form_back_in_the_clicks_own_response(at, monkeypatch, hold):
+    """Stop's callback waits for the run to end, so the click's own rerun shows the outcome and an enabled
+    Start: the form does not wait for the next poll (POLL_S later) as it did. The run ends by itself after its
+    step, or is killed STOP_GRACE_S after the request (a loop held in a step: hold); the wait is bounded at
+    STOP_WAIT_S < 1 s. Here that bound is raised, so that a loaded machine cannot fail the test: what is
+    asserted is the mechanism (no poll needed), not a time."""
+    monkeypatch.setattr(live, "STOP_WAIT_S", 60.0)
+    assert STOP_GRACE_S + local_worker.EXIT_WAIT_S < 1.0  # the real bound: the kill, then reading the end
+    gate = Hold()
+    if hold:  # the worker's loop sits in its first step and cannot hear the stop
+        reg = registry()
+        start = reg.start
+        monkeypatch.setattr(reg, "start", lambda *a, **k: start(*a, callbacks=[gate], **k))
     configure(at, epochs=200).button(key=START).click().run()
     job = registry().job_for(at.session_state["train_session_id"])
     assert job is not None and job.session_id == at.session_state["train_session_id"]
-    while job.snapshot().step == 0 and not job.wait(0.05):  # the first step, however long a busy machine takes
-        pass
-    at.run()
-    if not job.done:
+    try:
+        while job.snapshot().state != "running" and not job.wait(0.05):  # however long a busy machine takes
+            pass
+        at.run()
+        assert at.button(key=START).disabled and not job.done
         at.button(key="train_stop").click().run()
-    run_until_done(at)
-    assert job.snapshot().state == "stopped" and job.snapshot().stop_reason == "user"
-    assert _outcome(at).startswith("Training stopped")
+        assert not at.exception, at.exception
+        assert job.snapshot().state == "stopped" and job.snapshot().stop_reason == "user"
+        assert _outcome(at).startswith("Training stopped") and not at.button(key=START).disabled
+    finally:
+        if not job.done:  # (a killed worker cannot acknowledge the event: set() would wait for it for ever)
+            gate.set()
+            job.stop()
+            job.wait(60)
 
 
 # --- the form follows the settings ------------------------------------------------------------
