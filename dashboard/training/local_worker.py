@@ -101,7 +101,9 @@ def exit_reason(exitcode: int | None) -> str:
 
 class WorkerProcess:
     """The parent's handle on one child: start it, hear it (on_message(msg) from a reader thread, in order, then
-    on_exit(exitcode, said_done) once the child is gone), ask it to stop, or kill it."""
+    on_exit(exitcode, said_done) once the child is gone, or once it has sent its last message and closed the
+    pipe: then exitcode may still be None, the child's interpreter winding down), ask it to stop, or kill it.
+    `ended` is set once the child has exited."""
 
     def __init__(self, spec: WorkerSpec, on_message: Callable[[Message], None],
                  on_exit: Callable[[int | None, bool], None]):
