@@ -185,7 +185,7 @@ def test_train_save_and_find_in_model_list(at, dirs):
     assert len(test_loss) == 2 and test_loss[1] < test_loss[0]
     train_loss = values(by_name[figures.TRAIN_LOSS]["y"])
     assert train_loss[-1] < train_loss[0]
-    assert fig["layout"]["yaxis"]["title"]["text"] == "nats per image"
+    assert fig["layout"]["yaxis"]["title"]["text"] == "nats per image (both panels)"  # the KL panel's too
     # The replay slider covers epoch 0 (untrained) to 2, and the latent map has 2,000 points.
     (replay,) = [s for s in at.slider if s.key and s.key.startswith("train_replay_")]
     assert (replay.min, replay.max, replay.value) == (0, 2, 2)
