@@ -6,11 +6,14 @@ to the end, and stop). So the slider only writes the position when a hand moves 
 disabled slider under another key shows the position and is never read.
 
 Where the position lives is the page's (Position: plain session keys here, or a page's state object); how a
-tick is timed is the page's too (a fragment's run_every), which calls step().
+tick is timed is the page's too (a fragment's run_every), which calls step(). A tick comes late when drawing a
+frame takes longer than its interval (a fragment's timer waits for the run before it): frames_due() says how
+many frames a tick moves on so that a rate of n frames a second holds by the clock, skipping frames if it must.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, MutableMapping
 from dataclasses import dataclass, field
 from typing import Protocol
@@ -84,12 +87,13 @@ class Player:
         if then is not None:
             then()
 
-    def step(self) -> bool:
-        """One tick while playing: the next frame; at the last one, stop instead. False once it has stopped."""
+    def step(self, by: int = 1) -> bool:
+        """One tick while playing: `by` frames on (at most to the last); at the last one, stop instead. False
+        once it has stopped."""
         if self.at_end:
             self.position.playing = False
             return False
-        self.position.frame = min(self.last, self.position.frame + 1)
+        self.position.frame = min(self.last, self.position.frame + max(1, int(by)))
         if self.stop_at_last and self.at_end:
             self.position.playing = False
         return bool(self.position.playing)
@@ -120,3 +124,16 @@ class Player:
             return place.slider(label, lo, hi, key=key, disabled=True, help="Pause to scrub.")
         self.store[self.slider_key] = shown
         return place.slider(label, lo, hi, key=self.slider_key, on_change=self._scrubbed, args=(then,), help=help)
+
+
+def frames_due(store: MutableMapping, key: str, frame: int, rate: float, now: float) -> int:
+    """How many frames this tick moves on, so that playing shows `rate` frames a second by the clock however late
+    the ticks come. The first tick of a play (or one after a change of rate) moves one frame and starts the clock,
+    kept in store[key] as (its time, its frame, rate); each later tick moves to where the clock has got to, at
+    least one frame. Drop store[key] on a pause."""
+    clock = store.get(key)
+    if clock is None or clock[2] != rate or frame < clock[1]:
+        store[key] = (now, frame, rate)
+        return 1
+    t0, f0, _ = clock
+    return max(1, f0 + 1 + math.floor((now - t0) * rate + 1e-9) - frame)

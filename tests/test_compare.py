@@ -101,8 +101,13 @@ def test_beta_1_against_beta_4_on_one_footing(at):
 
     # The loss and KL charts: the same y ranges for both models, each curve named for what it is.
     fa, fb = figure(at, "train_compare_0_loss"), figure(at, "train_compare_1_loss")
-    for axis in ("yaxis", "yaxis2"):
+    for axis in ("xaxis", "xaxis2", "yaxis", "yaxis2"):  # x too: the longer run's steps on both
         assert fa["layout"][axis]["range"] == fb["layout"][axis]["range"], axis
+    assert fa["layout"]["xaxis"]["range"][1] >= 28_000  # mnist-mlp's run, longer than mnist-beta4's
+    # one legend for both, outside the charts
+    assert fa["layout"]["showlegend"] is False and fb["layout"]["showlegend"] is False
+    (legend,) = [h.proto.body for h in at.get("html") if "loss-legend" in h.proto.body]
+    assert figures.TRAIN_LOSS in legend and "font-size: 14px" in legend
     names = [t["name"] for t in fb["data"]]
     assert names[0] == "train: recon + β·KL, the objective (per step, smoothed)" == figures.TRAIN_LOSS
     assert names[3] == "test: recon + KL, the −ELBO (per epoch)" == figures.TEST_LOSS
@@ -181,3 +186,10 @@ def test_the_pure_parts():
     mu = np.random.default_rng(0).normal(size=(500, 16))
     plane = principal_plane(mu)
     assert np.allclose(to_plane(mu, plane).mean(axis=0), 0.0, atol=1e-9)
+
+
+def test_in_presenter_mode_the_curves_legend_is_16_px(at):
+    at.session_state["presenter"] = True
+    choose(at, "mnist-mlp", "mnist-beta4")
+    (legend,) = [h.proto.body for h in at.get("html") if "loss-legend" in h.proto.body]
+    assert "font-size: 16px" in legend

@@ -12,7 +12,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from dashboard.player import Player, SessionPosition  # noqa: E402
+from dashboard.player import Player, SessionPosition, frames_due  # noqa: E402
 from dashboard.train.state import TrainState  # noqa: E402
 
 
@@ -56,8 +56,6 @@ def test_train_state_names_every_value_train_():
     assert state.save_msg is None and state.key("stop") == "train_stop"
     sid = state.session_id()
     assert store["train_session_id"] == sid == state.session_id()
-    state.polls("j1").append((1.0, 10))
-    assert store["train_pace"] == {"j1": [(1.0, 10)]}
     with pytest.raises(AttributeError):
         state.not_a_value = 1
 
@@ -68,3 +66,22 @@ def test_stop_at_last_stops_as_the_last_frame_is_reached():
     p.toggle()
     assert [p.step() for _ in range(2)] == [True, False]
     assert (p.position.frame, p.position.playing) == (2, False)
+
+
+def test_a_speed_of_four_is_four_frames_a_second_by_the_clock_when_ticks_come_late():
+    """4 frames a second: ticks every 0.55 s (drawing a frame took longer than the quarter second between
+    ticks) still move 4 frames a second, skipping some; before, each tick moved one (1.8 a second)."""
+    store: dict = {}
+    p = Player(SessionPosition("p_at", "p_playing", start=0, store=store), 40, "p_slider", store=store)
+    p.toggle()
+    for k in range(5):  # ticks at 0, 0.55, ..., 2.2 s
+        t = 0.55 * k
+        p.step(frames_due(store, "p_clock", p.position.frame, 4.0, now=100.0 + t))
+        assert p.position.frame == 1 + int(4 * t + 1e-9)
+    assert p.position.frame == 9
+    # ticks on time move one frame each; a new rate starts the clock again
+    for k in range(1, 4):
+        p.step(frames_due(store, "p_clock", p.position.frame, 4.0, now=102.2 + 0.25 * k))
+    assert p.position.frame == 12
+    p.step(frames_due(store, "p_clock", p.position.frame, 1.0, now=103.0))
+    assert p.position.frame == 13 and store["p_clock"] == (103.0, 12, 1.0)

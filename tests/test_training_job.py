@@ -172,6 +172,9 @@ def test_stop_after_an_epoch_keeps_that_epoch_and_can_be_saved(mnist, models_roo
     job = stopped_at(12, mnist, models_root)  # inside epoch 2
     s = job.snapshot()
     assert s.state == "stopped" and s.step == 12 and s.epochs_completed == 1 and s.can_save
+    # the loop's own words end in "(epoch 2)": the page's sentence does not bracket them again
+    assert s.message == ("Training stopped: stopped by request at step 12 (epoch 2). "
+                         "The model of epoch 1 is kept.")
     folder = job.save("stopped-run")
     _, config = load_checkpoint(folder)
     assert config["training"]["status"] == "stopped" and config["training"]["epochs_completed"] == 1

@@ -8,8 +8,8 @@ Everything the two models show is on the same footing, so that a difference on s
                         in that model) decoded by both, when their latent spaces have the same dimension
     prior samples       z = ε ~ N(0, I) from one seed: the same ε for both when they have the same dimension
     reconstructions     the same test images through each model (2-D against 16-D: what more dimensions buy)
-    training curves     the loss and KL charts on shared y ranges, each curve named for what it is (train:
-                        recon + β·KL, the objective; test: recon + KL, the −ELBO)
+    training curves     the loss and KL charts on shared x and y ranges, each curve named for what it is (train:
+                        recon + β·KL, the objective; test: recon + KL, the −ELBO) in one legend for both
 and each model's replay of its training, when it has one. A model that cannot be loaded is one line in its
 column; the other column and the page go on. Its session keys are TrainState's, named "train_compare…".
 """
@@ -32,8 +32,17 @@ from vae_core.replay import Replay, read_replay
 
 from .. import session_keys, views
 from ..model import caches, compute, handle, registry, sidebar
+from ..presenter import presenting
 from ..safe_text import plain, plain_html
-from .figures import epochs_from_history, latent_figure, loss_figure, shared_range, steps_from_history, y_ranges
+from .figures import (
+    epochs_from_history,
+    latent_figure,
+    legend_html,
+    loss_figure,
+    shared_range,
+    steps_from_history,
+    y_ranges,
+)
 from .replay import ReplayData, replay_player
 from .state import TrainState
 
@@ -335,14 +344,24 @@ def _reconstructions(a: Side, b: Side) -> None:
         _image(st, views.strip_image(images, scale=2, pad=2), caption)
 
 
+def last_step(steps: dict, epochs: list) -> int:
+    """The last training step a run's curves reach."""
+    return int(max([*steps["step"][-1:], *(e["step"] for e in epochs[-1:]), 1]))
+
+
 def _curves(sides: list[Side | None]) -> None:
-    st.markdown("#### Training curves, on the same y axes")
+    st.markdown("#### Training curves, on the same axes")
     curves = [None if s is None else (steps_from_history(s.config.get("history")),
                                       epochs_from_history(s.config.get("history"))) for s in sides]
-    ranges = [y_ranges(*c) for c in curves if c is not None and (c[0]["step"] or c[1])]
+    drawn = [c for c in curves if c is not None and (c[0]["step"] or c[1])]
+    ranges = [y_ranges(*c) for c in drawn]
     loss_range = shared_range(r[0] for r in ranges)
     kl_range = shared_range(r[1] for r in ranges)
-    st.caption(curves_note([s.beta for s in sides if s is not None]))
+    x_max = max((last_step(*c) for c in drawn), default=1)  # one x range for both: the longer run's
+    lasts = [f"{AB[i]} {last_step(*c):,}" for i, c in enumerate(curves) if c is not None and c in drawn]
+    st.caption(curves_note([s.beta for s in sides if s is not None]) +
+               f" x: the training step, 0 to {x_max:,} on both (steps run: {', '.join(lasts)}).")
+    st.html(legend_html(16 if presenting() else 14))
     for i, (col, side, curve) in enumerate(zip(st.columns(2, gap="large"), sides, curves)):
         if side is None:
             continue
@@ -350,7 +369,8 @@ def _curves(sides: list[Side | None]) -> None:
             st.markdown(f"**{AB[i]}: {plain(side.name)}** · β = {side.beta:g}")
             steps, epochs = curve
             if steps["step"] or epochs:
-                st.plotly_chart(loss_figure(steps, epochs, height=320, loss_range=loss_range, kl_range=kl_range),
+                st.plotly_chart(loss_figure(steps, epochs, height=320, loss_range=loss_range, kl_range=kl_range,
+                                            total_steps=x_max, legend=False),
                                 key=state.key(f"compare_{i}_loss"), config={"displaylogo": False})
             else:
                 st.caption("This checkpoint holds no training curves that can be read.")

@@ -78,6 +78,8 @@ def epochs_from_history(history) -> list[dict]:
 # β > 1 the train curve sits above the test loss by about (β − 1)·KL.
 TRAIN_LOSS = "train: recon + β·KL, the objective (per step, smoothed)"
 TEST_LOSS = "test: recon + KL, the −ELBO (per epoch)"
+CURVES = ((TRAIN_LOSS, "#0072B2"), ("train recon (per step, smoothed)", "#56B4E9"),
+          ("train KL (per step, smoothed)", "#009E73"), (TEST_LOSS, "#D55E00"), ("test KL (per epoch)", "#CC79A7"))
 
 
 def _curves(steps: dict, stride: int = 1) -> dict:
@@ -125,12 +127,14 @@ def loss_figure(
     loss_range: tuple | None = None,
     kl_range: tuple | None = None,
     step_stride: int = 1,
+    legend: bool = True,
 ) -> go.Figure:
     """Two panels, both in nats per image against the training step:
     left the training objective (recon + beta KL) and the reconstruction term per step, smoothed, with the test
     loss (recon + KL, the -ELBO) per epoch as markers; right the KL term per step, smoothed, with the test KL per
     epoch. marker_step draws a vertical line (the epoch being replayed). loss_range, kl_range: the panels' y
-    ranges (Compare gives two models the same); by default the loss panel's is y_ranges' past 40 steps."""
+    ranges (Compare gives two models the same, and the same total_steps); by default the loss panel's is
+    y_ranges' past 40 steps. legend=False: none in the figure (Compare draws one for both, legend_html)."""
     # Plain dicts and no validation: plotly's validating constructors took ~35 ms a chart, and the live view
     # draws this one every POLL_S for every trainer, in the server that answers the students' clicks.
     x = np.asarray(steps.get("step", []), dtype=np.int64)
@@ -151,13 +155,13 @@ def loss_figure(
                 "hovertemplate": f"%{{text}}: %{{y:.2f}} nats<extra>{what}</extra>",
                 "xaxis": "x" if col == 1 else "x2", "yaxis": "y" if col == 1 else "y2"}
 
+    (loss, recon, kl, test_loss, test_kl) = CURVES
     data = [
-        curve(curves["loss"], TRAIN_LOSS, {"width": 2, "color": "#0072B2"}, 1, legendgroup="loss"),
-        curve(curves["recon"], "train recon (per step, smoothed)", {"width": 1.5, "color": "#56B4E9", "dash": "dot"},
-              1, legendgroup="recon"),
-        curve(curves["kl"], "train KL (per step, smoothed)", {"width": 2, "color": "#009E73"}, 2, legendgroup="kl"),
-        per_epoch([e["test_loss"] for e in ep], TEST_LOSS, "#D55E00", 1, "test −ELBO"),
-        per_epoch([e.get("test_kl") for e in ep], "test KL (per epoch)", "#CC79A7", 2, "test KL"),
+        curve(curves["loss"], loss[0], {"width": 2, "color": loss[1]}, 1, legendgroup="loss"),
+        curve(curves["recon"], recon[0], {"width": 1.5, "color": recon[1], "dash": "dot"}, 1, legendgroup="recon"),
+        curve(curves["kl"], kl[0], {"width": 2, "color": kl[1]}, 2, legendgroup="kl"),
+        per_epoch([e["test_loss"] for e in ep], test_loss[0], test_loss[1], 1, "test −ELBO"),
+        per_epoch([e.get("test_kl") for e in ep], test_kl[0], test_kl[1], 2, "test KL"),
     ]
     # (double-click the chart to see everything, the first steps included)
     if loss_range is None and n >= 40:
@@ -167,23 +171,35 @@ def loss_figure(
     for name, rng in (("yaxis", loss_range), ("yaxis2", kl_range)):
         if rng is not None:
             layout[name]["range"] = list(rng)
-    for col in ("", "2"):
-        layout["xaxis" + col].update(title={"text": "training step"}, range=[0, max(1, xmax) * 1.01])
-        layout["yaxis" + col]["title"] = {"text": "nats per image"}
+    # Titles and tick labels get their own margin (automargin), clear of the plots; the KL panel is the narrow
+    # one (at 1366 px, Compare's is under 200 px wide): fewer ticks there, and its y title is the loss panel's.
+    for col, ticks in (("", 6), ("2", 4)):
+        layout["xaxis" + col].update(title={"text": "training step"}, range=[0, max(1, xmax) * 1.01], nticks=ticks,
+                                     automargin=True)
+        layout["yaxis" + col].update(automargin=True)
+    layout["yaxis"]["title"] = {"text": "nats per image (both panels)"}
     if marker_step is not None:
         layout["shapes"] = [{"type": "line", "x0": marker_step, "x1": marker_step, "xref": f"x{col}", "y0": 0,
                              "y1": 1, "yref": f"y{col} domain",
                              "line": {"color": "#888888", "dash": "dash", "width": 1}}
                             for col in ("", "2")]
     layout.update(height=height, margin={"l": 10, "r": 10, "t": 30, "b": 10}, hovermode="x unified",
-                  legend={"orientation": "h", "y": -0.25, "font": {"size": 11}})
+                  legend={"orientation": "h", "y": -0.25, "font": {"size": 11}}, showlegend=legend)
     return go.Figure({"data": data, "layout": layout}, _validate=False)
+
+
+def legend_html(size_px: int) -> str:
+    """The loss figure's curves as one line of HTML, for a legend outside the charts (Compare: one for both):
+    a line of text wraps where it must and never runs into a plot or an axis title."""
+    items = [f'<span style="white-space: nowrap; margin-right: 1.2em"><span style="color: {color}">'
+             f'{"●" if "per epoch" in name else "━"}</span> {name}</span>' for name, color in CURVES]
+    return f'<div class="loss-legend" style="font-size: {int(size_px)}px; line-height: 1.5">{" ".join(items)}</div>'
 
 
 @lru_cache(maxsize=1)
 def _two_panels_template() -> str:
     """make_subplots' layout for the two panels (domains, anchors, the panels' titles), made once."""
-    fig = make_subplots(rows=1, cols=2, column_widths=[0.62, 0.38], horizontal_spacing=0.09,
+    fig = make_subplots(rows=1, cols=2, column_widths=[0.62, 0.38], horizontal_spacing=0.1,
                         subplot_titles=("loss", "KL(q(z|x) ‖ p(z))"))
     layout = fig.layout.to_plotly_json()
     layout.pop("template", None)  # plotly's default one, added again when the figure is drawn

@@ -120,7 +120,6 @@ def _on_start() -> None:
         state.notice = ("error", f"Cannot start: {e}")
         return
     state.job_id = job.job_id
-    speed.start_run(job.job_id, model_cfg, train_cfg, state.preset)
 
 
 def _widget(col, spec: settings.Spec, values: dict) -> None:

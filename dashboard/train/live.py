@@ -10,6 +10,7 @@ import streamlit as st
 
 from ..training import speed
 from ..training.job import TrainingJob
+from ..training.protocol import STOP_GRACE_S
 from ..training.snapshot import JobSnapshot
 from ..training.time_format import format_seconds
 from .figures import loss_figure
@@ -20,30 +21,31 @@ from .state import TrainState
 
 POLL_S = 1.0  # seconds between refreshes of the live view (each is also the heartbeat)
 KEEP_ALIVE_S = 30.0  # while a finished, unsaved run is on screen, it is touched this often (training/job.py: Memory)
-MAX_POLLS = 600  # polls kept per job: the start's (its pace) and the recent ones are all speed.pace reads
+# Stop waits this long for the run to end, so that the click's own rerun gives the form back (the worker is
+# killed STOP_GRACE_S after the request at the latest; then the parent only reads its end).
+STOP_WAIT_S = STOP_GRACE_S + 0.3
 
 
-def record_poll(s: JobSnapshot) -> list[tuple[float, int]]:
-    """This session's polls of a job, (elapsed s, step) each: what the ETA's recent pace is measured on."""
-    polls = TrainState().polls(s.job_id)
-    if s.step > 0 and (not polls or polls[-1] != (s.elapsed, s.step)):
-        polls.append((s.elapsed, s.step))
-        if len(polls) > MAX_POLLS:
-            del polls[60:-540]
-    return polls
-
-
-def progress_text(s: JobSnapshot, polls: list[tuple[float, int]] = ()) -> str:
-    """The progress line; the time left from the run's own recent pace (speed.pace over the polls),
-    with a word when other sessions are slowing it. Without polls: the mean pace so far."""
+def progress_text(s: JobSnapshot) -> str:
+    """The progress line; the time left from the completed epochs' pace (training/eta.py), with a word when
+    other sessions are slowing the run."""
     if s.state == "starting":
         return "Loading the data…"
     if s.stop_reason is not None:  # shown on the click's own rerun; the job ends within a second
         kept = f"epoch {s.epochs_completed} is kept" if s.epochs_completed else "no epoch has completed yet"
         return f"Stopping… at step {s.step:,} (the run ends within a second; {kept})"
-    eta, slowdown = speed.pace(list(polls) or [(s.elapsed, s.step)], s.total_steps)
     return (f"Epoch {max(1, s.epoch)}/{s.epochs} · step {s.step:,}/{s.total_steps:,} · "
-            f"{format_seconds(s.elapsed)} elapsed · {speed.pace_text(eta, slowdown)}")
+            f"{format_seconds(s.elapsed)} elapsed · {speed.pace_text(s.eta, s.slowdown)}")
+
+
+def stop_job(job_id: str) -> None:
+    """The Stop button: ask the job to stop, and wait (at most STOP_WAIT_S) for it to end. The fragment's rerun
+    that follows then finds it done and reruns the page, which gives the form back: in the click's own
+    response, not at the next poll POLL_S later."""
+    job = find_job(job_id)
+    if job is not None:
+        job.stop()
+        job.wait(STOP_WAIT_S)
 
 
 def live_view(job_id: str, owner: bool) -> None:
@@ -57,11 +59,12 @@ def live_view(job_id: str, owner: bool) -> None:
     if s.done:
         st.rerun()  # the whole app: the finished view (and the save form) replaces this one
     state = TrainState()
-    head = st.columns([5, 1], vertical_alignment="bottom")
-    head[0].progress(s.fraction, text=progress_text(s, record_poll(s)))
+    # the Stop column: room for its icon and word at 1366 px with the sidebar open (a sixth of the column was not)
+    head = st.columns([3, 1], vertical_alignment="bottom")
+    head[0].progress(s.fraction, text=progress_text(s))
     if owner:
-        head[1].button("Stop", icon=":material/stop:", key=state.key("stop"), on_click=job.stop, width="stretch",
-                       disabled=s.stop_reason is not None)
+        head[1].button("Stop", icon=":material/stop:", key=state.key("stop"), on_click=stop_job, args=(job_id,),
+                       width="stretch", disabled=s.stop_reason is not None)
     else:
         head[1].caption("watching, read-only")
     st.plotly_chart(loss_figure(s.steps, s.epoch_metrics, total_steps=s.total_steps, step_stride=s.steps_stride),
@@ -82,7 +85,6 @@ def finished_view(job: TrainingJob) -> None:
     if job.session_id == state.session_id():
         job.touch()
     s = job.snapshot()
-    speed.finish_run(s.job_id, s.state, s.elapsed, s.epochs_completed)
     show = {"completed": st.success, "stopped": st.warning, "diverged": st.error, "error": st.error}[s.state]
     show(s.message)
     if s.can_save:

@@ -3,6 +3,7 @@ player over a run's snapshots, for a finished job (live.py) and for a saved mode
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -10,12 +11,12 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from .. import views
-from ..player import Player, SessionPosition
+from ..player import Player, SessionPosition, frames_due
 from ..training.snapshot import JobSnapshot
 from .figures import latent_figure, loss_figure, plane_caption, samples_image
 from .state import TrainState
 
-REPLAY_SPEEDS = {"½×": 0.5, "1×": 1.0, "2×": 2.0, "4×": 4.0}  # epochs shown per second while playing
+REPLAY_SPEEDS = {"½×": 0.5, "1×": 1.0, "2×": 2.0, "4×": 4.0}  # epochs per second of the clock while playing
 VIEWS_KEPT = 8  # (run, epoch) views kept in a session
 
 
@@ -76,8 +77,9 @@ def _player(r: ReplayData, key: str) -> Player:
 
 def replay_player(r: ReplayData, key: str, charts: str) -> None:
     """Play / pause over the run's epochs (dashboard/player.py). While playing, a fragment reruns every 1/speed s
-    and moves the replay's own position on by one; Play, Pause and the speed rerun the page, which (re)starts or
-    drops that timer."""
+    and moves the replay's own position on to where the clock says: "4×" is 4 epochs a second of the clock, with
+    epochs skipped when drawing one takes longer than a quarter of a second. Play, Pause and the speed rerun the
+    page, which (re)starts or drops that timer."""
     if len(r.frames) <= 1:
         _replay_frame(r, key, charts, playing=False)
         return
@@ -86,17 +88,23 @@ def replay_player(r: ReplayData, key: str, charts: str) -> None:
     c1, c2 = st.columns([1, 3], vertical_alignment="bottom")
     player.button(c1, f"{key}_play", width="stretch", help="Replays the latent map and the samples epoch by epoch.")
     speed = c2.segmented_control("Speed (epochs per second)", list(REPLAY_SPEEDS), key=f"{key}_speed",
-                                 default="1×", persist_state="page")
-    every = 1.0 / REPLAY_SPEEDS.get(speed or "1×", 1.0) if playing else None
-    st.fragment(run_every=every)(_replay_frame)(r, key, charts, playing)
+                                 default="1×", persist_state="page",
+                                 help="Epochs a second, by the clock: where drawing an epoch takes longer, "
+                                      "epochs are skipped to keep the pace.")
+    rate = REPLAY_SPEEDS.get(speed or "1×", 1.0)
+    if not playing:
+        st.session_state.pop(f"{key}_clock", None)
+    st.fragment(run_every=1.0 / rate if playing else None)(_replay_frame)(r, key, charts, playing, rate)
 
 
-def _replay_frame(r: ReplayData, key: str, charts: str, playing: bool) -> None:
+def _replay_frame(r: ReplayData, key: str, charts: str, playing: bool, rate: float = 1.0) -> None:
     index = len(r.frames) - 1
     if index > 0:
         player = _player(r, key)
         playing = playing and player.position.playing
-        if playing and not player.step():  # the end: stopped; rerun the page to drop the timer
+        if playing:
+            due = frames_due(st.session_state, f"{key}_clock", player.position.frame, rate, time.monotonic())
+        if playing and not player.step(due):  # the end: stopped; rerun the page to drop the timer
             st.rerun(scope="app")
         index = player.index
         player.slider(st, "Replay: epoch", playing=playing,

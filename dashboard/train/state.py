@@ -63,10 +63,6 @@ class TrainState(SessionValues):
             self._ss[key] = uuid.uuid4().hex
         return self._ss[key]
 
-    def polls(self, job_id: str) -> list[tuple[float, int]]:
-        """This session's polls of a job, (elapsed s, step) each (live.record_poll)."""
-        return self._ss.setdefault(self.key("pace"), {}).setdefault(job_id, [])
-
     def view_cache(self) -> dict:
         """(run, epoch) -> (latent figure, samples PNG): built once an epoch, not on every poll."""
         return self._ss.setdefault(self.key("view_cache"), {})

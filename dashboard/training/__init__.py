@@ -15,7 +15,8 @@
     priority.py       the worker's niceness, SCHED_IDLE and cores
     forkserver_start.py  preloaded first by the forkserver: its niceness before PyTorch
     env.py            the VAE_TRAIN_* / RAY_ADDRESS environment readers
-    speed.py          the presets' times, measured on this server; the running job's pace
+    speed.py          the presets' times, measured on this server, one method for all
+    eta.py            the running job's time left, from its completed epochs
     time_format.py    durations as the page writes them
 
 Nothing is imported here: the forkserver imports forkserver_start (and env) before PyTorch.

@@ -53,6 +53,7 @@ from vae_core.train_config import TrainConfig
 from .. import paths
 from .backends import make_worker
 from .env import heartbeat_timeout_default, train_nice_default
+from .eta import EpochClock
 from .local_worker import exit_reason
 from .protocol import (
     SNAPSHOT_IMAGES,
@@ -119,6 +120,7 @@ class TrainingJob:
         self._state, self._message, self._stop_reason = "starting", "", None
         self._epoch = self._epochs_completed = self._step = self._total_steps = 0
         self._elapsed, self._t0 = 0.0, None
+        self._clock = EpochClock(epochs=train_cfg.epochs)  # the time left, from the completed epochs' pace
         self._steps = StepHistory()  # bounded however long the run: its curves as the page draws them
         self._epoch_metrics: list[dict] = []
         self._latents: list[LatentSnapshot] = []
@@ -189,14 +191,17 @@ class TrainingJob:
                 self._data_info, self._labels = msg.data_section, msg.labels
             elif isinstance(msg, Started):
                 self._total_steps, self._state, self._t0 = msg.total_steps, "running", time.perf_counter()
+                self._clock.start(msg.total_steps)
                 self._latents.append(msg.snapshot)
             elif isinstance(msg, Steps):
                 for row in msg.rows:
                     self._steps.add(row.step, row.epoch, row.loss, row.recon, row.kl)
                     self._step, self._epoch, self._elapsed = row.step, row.epoch, row.elapsed
+                    self._clock.step(row.step, row.elapsed)
             elif isinstance(msg, EpochEnded):
                 self._epoch_metrics.append(msg.metrics)
                 self._epochs_completed, self._elapsed = msg.metrics["epoch"], msg.metrics["elapsed"]
+                self._clock.epoch_end(msg.metrics["step"], msg.metrics["elapsed"])
                 self._latents.append(msg.snapshot)
                 self._weights = msg.weights
             elif isinstance(msg, (Done, Failed)):
@@ -307,9 +312,8 @@ class TrainingJob:
         with self._lock:
             step, total = self._step, self._total_steps
             elapsed = self._elapsed if self.done or self._t0 is None else time.perf_counter() - self._t0
-            eta = None
-            if step > 0 and total and not self.done:
-                eta = self._elapsed / step * (total - step)  # the mean pace so far, evaluation included
+            running = step > 0 and total and not self.done
+            eta = self._clock.eta() if running else None
             steps = self._steps.columns()  # at most StepHistory's MAX_POINTS + 1 points, whatever the run's length
             return JobSnapshot(
                 job_id=self.job_id, session_id=self.session_id, state=self._state, message=self._message,
@@ -319,7 +323,7 @@ class TrainingJob:
                 labels=self._labels, class_names=CLASS_NAMES.get(self.train_cfg.dataset, ()),
                 dataset=self.train_cfg.dataset, model_cfg=self.model_cfg, train_cfg=self.train_cfg,
                 recovered_to=self._recovered_to, saved_to=self._saved_to, released=self._released,
-                steps_stride=self._steps.stride,
+                steps_stride=self._steps.stride, slowdown=self._clock.slowdown() if running else 1.0,
             )
 
     # --- memory ------------------------------------------------------------------------------

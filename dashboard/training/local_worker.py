@@ -33,6 +33,8 @@ from .priority import lower_priority
 from .protocol import FINAL, STOP_GRACE_S, Message, WorkerSpec
 from .run import run_training
 
+EXIT_WAIT_S = 0.1  # after its last message, how long the job waits for the child to exit before it ends
+
 
 def local_threads() -> int:
     """A local worker's threads: VAE_TRAIN_THREADS, else every core but one, which stays the web server's.
@@ -99,7 +101,9 @@ def exit_reason(exitcode: int | None) -> str:
 
 class WorkerProcess:
     """The parent's handle on one child: start it, hear it (on_message(msg) from a reader thread, in order, then
-    on_exit(exitcode, said_done) once the child is gone), ask it to stop, or kill it."""
+    on_exit(exitcode, said_done) once the child is gone, or once it has sent its last message and closed the
+    pipe: then exitcode may still be None, the child's interpreter winding down), ask it to stop, or kill it.
+    `ended` is set once the child has exited."""
 
     def __init__(self, spec: WorkerSpec, on_message: Callable[[Message], None],
                  on_exit: Callable[[int | None, bool], None]):
@@ -159,10 +163,14 @@ class WorkerProcess:
                 self.on_message(msg)
         finally:
             conn.close()
-            self._proc.join()
+            if said_done:  # the outcome is known: no need to wait for the child's interpreter to wind down
+                self._proc.join(EXIT_WAIT_S)
+            else:
+                self._proc.join()  # its exit code is the outcome
             if self._killer is not None:
                 self._killer.cancel()
             try:
                 self.on_exit(self._proc.exitcode, said_done)
             finally:
+                self._proc.join()
                 self.ended.set()

@@ -25,7 +25,7 @@ class JobSnapshot:
     step: int
     total_steps: int
     elapsed: float  # seconds since training started (loading data excluded)
-    eta: float | None  # seconds left, None until a step has run
+    eta: float | None  # seconds left (training/eta.py), None until there is a pace
     steps: dict  # {"step": [...], "loss": [...], ...}: every step, or on long runs block means (step_history.py)
     epoch_metrics: list  # EpochMetrics as dicts, one per completed epoch
     latents: list  # LatentSnapshot, epoch 0 first
@@ -38,6 +38,7 @@ class JobSnapshot:
     saved_to: str | None  # the last folder save() wrote
     steps_stride: int = 1  # steps per point of `steps` (1 until a long run's history is merged)
     released: str | None = None  # why the model is no longer held ("saved", "abandoned", ...), None while it is
+    slowdown: float = 1.0  # the current epoch's pace against the fastest completed epoch's (training/eta.py)
 
     @property
     def done(self) -> bool:

@@ -1,57 +1,54 @@
-"""How long a training run takes on this server, and how long the running one has left.
+"""How long a training run takes on this server: the presets' time labels.
 
-Presets: a fixed "≈30 s" was wrong on any other machine or load (117 s measured under load). Instead, once per
-server process, a few training steps of each preset's model are timed on random images (and one test-set
-evaluation), and a preset that has run here is labelled from its last run, which is better still. The timing
-runs where a training would: in a process of its own, forked like a training worker, at its priority and on its
-cores (measure_apart). In a thread of the web server it held that server's interpreter and cores for seconds
-when the Train tab first opened, while a class was arriving (docs/benchmarks.md, "A class behind a proxy").
+Every preset is labelled the same way: once per server process, a short run of vae_core's own training loop
+(train(), whatever it does to be fast) on random images of the preset's size, in a process of its own forked
+like a training worker, at its priority, on its cores and threads (measure_apart), gives seconds per training
+step and seconds per test-set evaluation; then
 
-    epoch time = ceil(n_train / batch) * (seconds per step) + (seconds per 10,000-image evaluation)
+    run time = epochs x (ceil(n_train / batch) x seconds per step + seconds per evaluation)
 
-ETA: from the run's own recent pace (the last WINDOW_S seconds of polls), not the mean since the start, so a
-burst of load moves it by what the burst costs; when the recent pace is much slower than the run's pace at its
-start, the page says so (other sessions are sharing the CPU).
+One method, one measurement per model and batch, for all presets: a label from a past run (taken under whatever
+load it met) beside one from a timing would not compare. A fixed "≈30 s" was wrong on any other machine. In a
+thread of the web server the timing held that server's interpreter and cores for seconds when the Train tab first
+opened, while a class was arriving (docs/benchmarks.md, "A class behind a proxy").
+
+The running job's time left is training/eta.py's.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import math
 import multiprocessing.util
 import threading
-import time
 
 import torch
 
 from vae_core import settings
+from vae_core.callbacks import Callback
 from vae_core.config import VAEConfig
-from vae_core.data import to_float
-from vae_core.evaluate import evaluate_elbo
-from vae_core.hardware import available_cpus, pick_device
-from vae_core.model import VAE
-from vae_core.train import make_optimizer
+from vae_core.data import Dataset
+from vae_core.train import train
 from vae_core.train_config import TrainConfig
 
 from .env import train_nice_default
-from .local_worker import end_with_parent, worker_context
+from .local_worker import end_with_parent, local_threads, worker_context
 from .priority import lower_priority
 from .time_format import format_seconds
 
 log = logging.getLogger(__name__)
 
-WINDOW_S = 20.0  # seconds of recent polls the ETA's pace is taken over
-SLOWER = 1.3  # recent pace this many times slower than at the start: say so
+SLOWER = 1.3  # the current epoch this many times slower than the fastest one: say so
 TIMED_STEPS = 12  # steps timed per model (after WARMUP_STEPS untimed ones)
 WARMUP_STEPS = 3
 TEST_IMAGES = 10_000
 MEASURE_TIMEOUT_S = 300.0  # a timing process that has not answered by then is killed (the label stays "timing…")
+SOURCE = "timed on this server"
 
 _lock = threading.Lock()
 _step_s: dict[tuple, float] = {}  # (model config, batch, device) -> seconds per training step, measured
 _eval_s: dict[tuple, float] = {}  # (model config, device) -> seconds per evaluation of the test set
-_last_run: dict[tuple, float] = {}  # (model config, batch, device, n_train) -> seconds per epoch of the last run
-_runs: dict[str, tuple] = {}  # job id -> the key of _last_run its time goes to
 _thread: threading.Thread | None = None
 _pending: list[tuple[VAEConfig, TrainConfig]] = []  # runs whose model is still to be timed
 _exiting = False  # the interpreter is ending: multiprocessing ends a timing process, and that is no failure
@@ -70,56 +67,62 @@ def _run_key(model_cfg: VAEConfig, cfg: TrainConfig) -> tuple:
     return model_cfg, cfg.batch_size, cfg.device, cfg.limit
 
 
-@torch.no_grad()
-def _time_eval(model: VAE, device: torch.device) -> float:
-    images = torch.randint(0, 256, (TEST_IMAGES, *model.cfg.image_shape[1:]), dtype=torch.uint8, device=device)
-    t = time.perf_counter()
-    evaluate_elbo(model, images)
-    return time.perf_counter() - t
+class _Times(Callback):
+    """Each step's and the epoch end's time since the loop began (vae_core's own clock)."""
+
+    def __init__(self):
+        self.steps: list[float] = []
+        self.end: float | None = None
+
+    def on_step(self, m) -> None:
+        self.steps.append(m.elapsed)
+
+    def on_epoch_end(self, m, model) -> None:
+        self.end = m.elapsed
 
 
 def measure(model_cfg: VAEConfig, batch_size: int, device_name: str = "cpu",
-            steps: int = TIMED_STEPS) -> tuple[float, float]:
-    """(seconds per training step, seconds per test-set evaluation) of this model here, on random images."""
-    device = pick_device(device_name)
-    gen = torch.Generator(device=device).manual_seed(0)
-    model = VAE(model_cfg).to(device)
-    opt = make_optimizer(model, 1e-3)
-    # the dataset's layout: uint8 [B, H, W], one grey channel
-    x = to_float(torch.randint(0, 256, (batch_size, *model_cfg.image_shape[1:]), dtype=torch.uint8, device=device))
-    t = 0.0
-    for i in range(WARMUP_STEPS + steps):
-        if i == WARMUP_STEPS:
-            t = time.perf_counter()
-        loss = model(x, gen)["loss"].mean()
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        opt.step()
-    step_s = (time.perf_counter() - t) / steps
-    return step_s, _time_eval(model, device)
+            steps: int = TIMED_STEPS, cfg: TrainConfig | None = None) -> tuple[float, float]:
+    """(seconds per training step, seconds per test-set evaluation) of this model here: one epoch of
+    vae_core.train.train() over WARMUP_STEPS + steps batches of random images, then its test evaluation."""
+    shape = (*model_cfg.image_shape[1:],)
+    gen = torch.Generator().manual_seed(0)
+    n = batch_size * (WARMUP_STEPS + steps)
+    train_images = torch.randint(0, 256, (n, *shape), dtype=torch.uint8, generator=gen)
+    test_images = torch.randint(0, 256, (TEST_IMAGES, *shape), dtype=torch.uint8, generator=gen)
+    labels = lambda k: torch.zeros(k, dtype=torch.uint8)  # noqa: E731
+    name = cfg.dataset if cfg is not None else "mnist"
+    data = Dataset(name, train_images, labels(n), test_images, labels(TEST_IMAGES), "random", {})
+    base = cfg or TrainConfig()
+    run = dataclasses.replace(base, epochs=1, limit=n, batch_size=batch_size, device=device_name,
+                              threads=base.threads or torch.get_num_threads())
+    times = _Times()
+    train(model_cfg, run, [times], data)
+    step_s = (times.steps[-1] - times.steps[WARMUP_STEPS - 1]) / (len(times.steps) - WARMUP_STEPS)
+    return step_s, max(0.0, times.end - times.steps[-1])
 
 
-def _measure_child(model_cfg: VAEConfig, batch_size: int, device_name: str, nice: int, conn) -> None:
-    """The timing process: a training worker's priority, cores and threads, then measure()."""
+def _measure_child(model_cfg: VAEConfig, cfg: TrainConfig, nice: int, conn) -> None:
+    """The timing process: a local training worker's priority, cores and threads, then measure()."""
     end_with_parent()
     lower_priority(nice)
-    torch.set_num_threads(available_cpus())
+    torch.set_num_threads(cfg.threads or local_threads())
     try:
-        conn.send(("ok", measure(model_cfg, batch_size, device_name)))
+        conn.send(("ok", measure(model_cfg, cfg.batch_size, cfg.device, cfg=cfg)))
     except BaseException as e:  # noqa: BLE001  (the parent must hear why)
         conn.send(("error", f"{type(e).__name__}: {e}"))
     finally:
         conn.close()
 
 
-def measure_apart(model_cfg: VAEConfig, batch_size: int, device_name: str = "cpu",
+def measure_apart(model_cfg: VAEConfig, cfg: TrainConfig,
                   timeout: float = MEASURE_TIMEOUT_S) -> tuple[float, float]:
     """measure() in a process of its own, as a training worker runs (local_worker.worker_context, its nice
     value and cores): (seconds per training step, seconds per test-set evaluation)."""
     ctx = worker_context()
     parent, child = ctx.Pipe(duplex=False)
     proc = ctx.Process(target=_measure_child, name="preset-timing", daemon=True,
-                       args=(model_cfg, batch_size, device_name, train_nice_default(), child))
+                       args=(model_cfg, cfg, train_nice_default(), child))
     proc.start()
     child.close()
     try:
@@ -151,7 +154,7 @@ def _measure_pending() -> None:
         if key in _step_s:
             continue
         try:
-            step_s, eval_s = measure_apart(model_cfg, cfg.batch_size, cfg.device)
+            step_s, eval_s = measure_apart(model_cfg, cfg)
         except Exception:  # a timing is a nicety: the label says "timing…", the log says why
             if _exiting:
                 return
@@ -176,17 +179,14 @@ def ensure_measured(plans: list[tuple[VAEConfig, TrainConfig]]) -> threading.Thr
 
 
 def estimate(model_cfg: VAEConfig, cfg: TrainConfig, n_train: int) -> tuple[float, str] | None:
-    """(seconds, where the figure comes from) for a whole run, or None while nothing is known yet."""
+    """(seconds, where the figure comes from) for a whole run, or None while its model is being timed."""
     with _lock:
-        per_epoch = _last_run.get(_run_key(model_cfg, cfg))
-        if per_epoch is not None:
-            return cfg.epochs * per_epoch, "its last run here"
         step_s = _step_s.get((model_cfg, cfg.batch_size, cfg.device))
         eval_s = _eval_s.get((model_cfg, cfg.device))
     if step_s is None or eval_s is None:
         return None
     # epoch = ceil(n / batch) steps + one evaluation of the test set
-    return cfg.epochs * (math.ceil(n_train / cfg.batch_size) * step_s + eval_s), "timed on this server"
+    return cfg.epochs * (math.ceil(n_train / cfg.batch_size) * step_s + eval_s), SOURCE
 
 
 def preset_label(presets: dict, train_sizes) -> callable:
@@ -212,51 +212,8 @@ def preset_label(presets: dict, train_sizes) -> callable:
     return label
 
 
-def start_run(job_id: str, model_cfg: VAEConfig, cfg: TrainConfig, preset: str | None) -> None:
-    """Remember a started run, so that its time labels its preset once it has completed."""
-    with _lock:
-        _runs[job_id] = _run_key(model_cfg, cfg)
-
-
-def finish_run(job_id: str, state: str, elapsed: float, epochs_completed: int) -> None:
-    """A completed run's seconds per epoch become its settings' label (only a completed run: a stopped one's
-    last epoch may be partial)."""
-    with _lock:
-        key = _runs.pop(job_id, None)
-        if key is not None and state == "completed" and epochs_completed > 0:
-            _last_run[key] = elapsed / epochs_completed
-
-
-def pace(samples: list[tuple[float, int]], total_steps: int, window: float = WINDOW_S) -> tuple[float | None, float]:
-    """(seconds left, how many times slower the recent pace is than the start's) from polls (elapsed s, step).
-
-    recent rate = (step_last - step_i) / (t_last - t_i), t_i the first poll within `window` s of the last;
-    start rate, the same over the first `window` s after the first step. Until the run is two windows long the
-    rate is the mean since the start and the slowdown 1."""
-    samples = [(t, s) for t, s in samples if s > 0]
-    if len(samples) < 2:
-        if samples and samples[0][0] > 0:
-            t, s = samples[0]
-            return (total_steps - s) * t / s, 1.0
-        return None, 1.0
-    t_last, s_last = samples[-1]
-    t_first, s_first = samples[0]
-
-    def rate(points):
-        (t0, s0), (t1, s1) = points[0], points[-1]
-        return (s1 - s0) / (t1 - t0) if t1 > t0 and s1 > s0 else None
-
-    recent = rate([p for p in samples if p[0] >= t_last - window])
-    if t_last - t_first < 2 * window or recent is None:
-        mean = s_last / t_last if t_last > 0 else None
-        return ((total_steps - s_last) / mean if mean else None), 1.0
-    start = rate([p for p in samples if p[0] <= t_first + window])
-    slowdown = start / recent if start else 1.0
-    return (total_steps - s_last) / recent, slowdown
-
-
 def pace_text(eta: float | None, slowdown: float) -> str:
     text = f"about {format_seconds(eta)} left"
     if slowdown >= SLOWER:
-        text += f" · other sessions are slowing this run: {slowdown:.1f}x slower than at its start"
+        text += f" · other sessions are slowing this run: {slowdown:.1f}x slower than its fastest epoch"
     return text
