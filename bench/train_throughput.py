@@ -26,8 +26,8 @@ The machine is a shared VM whose speed drifts by 15 % or more within minutes, so
 The first epoch of each is reported as warm-up; "steady" is the median of the later epochs (ours) or the
 second epoch (reference). The ratio reference / ours is of steady training time, so above 1 means ours is
 faster. One-off costs are reported apart: our dataset load (decompress, SHA-256 check, parse) and the
-reference's dataset construction (reading the raw files). Both run with torch.set_num_threads(--threads),
-by default os.cpu_count(); train() sets os.cpu_count() itself, so the callback sets --threads again.
+reference's dataset construction (reading the raw files). Both run with --threads torch threads, by
+default os.cpu_count() (ours through TrainConfig.threads, which its precision probe runs with too).
 "ours, fp32" runs our trainer again with precision="fp32", to show what the loop alone gains over the
 reference and what bfloat16 adds (it is the same as "ours" where the probe chose float32).
 Other load on the machine distorts the wall-clock figures: run it on an otherwise idle machine. The ratio
@@ -87,15 +87,13 @@ def parse_args() -> argparse.Namespace:
 class EpochTimer(Callback):
     """Per epoch: seconds of training (epoch start to last step) and seconds including the evaluation."""
 
-    def __init__(self, threads: int):
-        self.threads = threads
+    def __init__(self):
         self.train_s: list[float] = []
         self.train_cpu: list[float] = []  # process CPU seconds of the same span
         self.with_eval_s: list[float] = []
         self.steps: list[int] = []
 
     def on_train_start(self, total_steps: int, model: VAE) -> None:
-        torch.set_num_threads(self.threads)  # train() has just set os.cpu_count(); honour --threads
         self.epoch_start, self.epoch_cpu = time.perf_counter(), time.process_time()
         self.last_step, self.last_cpu, self.n_steps = self.epoch_start, self.epoch_cpu, 0
 
@@ -117,9 +115,9 @@ def run_ours(args: argparse.Namespace, precision: str = "auto") -> dict:
     data = load_dataset("mnist")  # cached per process: train() below gets the same object
     load_s = time.perf_counter() - t0
 
-    timer = EpochTimer(args.threads)
+    timer = EpochTimer()
     cfg = TrainConfig(epochs=args.epochs, batch_size=BATCH_SIZE, lr=LR, schedule="constant", seed=SEED,
-                      device="cpu", limit=args.limit, precision=precision)
+                      device="cpu", limit=args.limit, precision=precision, threads=args.threads)
     result = train(VAEConfig(arch="mlp"), cfg, [timer], data)
     if result.status != "completed":
         raise SystemExit(f"our trainer did not complete: {result.message}")
