@@ -90,7 +90,7 @@ def nll_with_se(model: VAE, images: torch.Tensor, k: int, seed: int = 0) -> dict
             "nll_seconds": round(time.perf_counter() - start, 1)}
 
 
-def test_data(config: dict, test_binarize_seed: int | None = None) -> tuple[str, int | None]:
+def binarization_of(config: dict, test_binarize_seed: int | None = None) -> tuple[str, int | None]:
     """(binarize mode, seed) of a checkpoint's test images: what it was trained on, from config.json's training
     section (a checkpoint from before binarization: "none", grey levels)."""
     training = config.get("training") or {}
@@ -152,7 +152,7 @@ def main(argv: list[str] | None = None) -> int:
         int_in("--every", args.every, 1, MAX_LIMIT)
         int_in("--test-binarize-seed", args.test_binarize_seed, 0, MAX_SEED)
         model, config = load_checkpoint(args.checkpoint)
-        mode, seed = test_data(config, args.test_binarize_seed)
+        mode, seed = binarization_of(config, args.test_binarize_seed)
         # read_config validated the data section: absent, or a dataset name we know.
         result = evaluate(model, config.get("data", {}).get("dataset", "mnist"), args.iwae_k, args.data_dir,
                           args.limit, binarize=mode, binarize_seed=seed, nll_k=args.nll_k, every=args.every)

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from vae_core.evaluate import data_label, test_data
+from vae_core.evaluate import binarization_of, data_label
 
 from .. import paths
 from ..safe_text import plain
@@ -74,7 +74,7 @@ def model_summary(handle: ModelHandle) -> str:
     if nll is not None and isinstance(nll_k, int):
         parts.append(f"test NLL {nll:.2f} nats (k = {nll_k:,})")
     # which likelihood and which data the nats are on: Bernoulli nats on grey levels are no log-likelihood
-    parts.append("nats: " + data_label(cfg.likelihood, *test_data(config), cfg.sigma))
+    parts.append("nats: " + data_label(cfg.likelihood, *binarization_of(config), cfg.sigma))
     epochs = training.get("epochs_completed")
     if isinstance(epochs, int) and not isinstance(epochs, bool) and epochs >= 0:
         parts.append(f"{epochs} epochs")
