@@ -249,3 +249,21 @@ def test_an_old_checkpoint_is_bernoulli_on_grey_levels():
     assert model.cfg.activation == "relu" and model.cfg.likelihood == "bernoulli"
     assert binarization_of(config) == ("none", None)
     assert "not a log-likelihood" in data_label(model.cfg.likelihood, "none", None)
+
+
+def test_the_model_card_says_what_its_nats_are_on(binarized):
+    """The sidebar's card: a binarized model's nats are -log p(x) of 0/1 images; an old grey-level Bernoulli
+    model's are a cross-entropy, and the card says so."""
+    from types import SimpleNamespace
+
+    from dashboard.model.sidebar import model_summary
+
+    old_model, old_config = load_checkpoint(PRETRAINED / "mnist-mlp")
+    old = model_summary(SimpleNamespace(model=old_model, config=old_config, dataset="mnist"))
+    assert "nats: Bernoulli cross-entropy on grey levels (not a log-likelihood" in old
+    result, folder = binarized
+    config = read_config(folder)
+    config["metrics"].update(nll=91.234, nll_k=5000)
+    card = model_summary(SimpleNamespace(model=result.model, config=config, dataset="mnist"))
+    assert "nats: -log p(x) of binarized test images (0/1 pixels, seed 7)" in card
+    assert "test NLL 91.23 nats (k = 5,000)" in card

@@ -9,6 +9,7 @@ import torch
 from vae_core import settings
 from vae_core.budget import check_budget
 from vae_core.config import VAEConfig
+from vae_core.evaluate import data_label
 from vae_core.train_config import TrainConfig
 
 from ..model.registry import DATASET_TITLES
@@ -173,3 +174,8 @@ def settings_form(busy: bool) -> None:
     else:
         st.caption("Same run from the command line:")
         st.code(f"{train_command(model_cfg, train_cfg)} --out models/NAME", language="bash", wrap_lines=True)
+        seed = None if train_cfg.binarize == "none" else train_cfg.test_binarize_seed
+        st.caption(f"Its nats: {data_label(model_cfg.likelihood, train_cfg.binarize, seed, model_cfg.sigma)}.",
+                   help="The Bernoulli likelihood is a distribution over 0/1 pixels: a log-likelihood on binarized "
+                        "images; on grey levels the same formula is a cross-entropy (Loaiza-Ganem & Cunningham "
+                        "2019). For grey levels the continuous Bernoulli and the Gaussian are densities.")
