@@ -136,7 +136,7 @@ def test_cli_text(trained, capsys):
     assert main([str(folder), "--iwae-k", "0", "--limit", "100"]) == 0
     out = capsys.readouterr().out.splitlines()
     keys = [line.split(":")[0].strip() for line in out]
-    assert keys == ["dataset", "n_test", "test_loss", "test_recon", "test_kl"]
+    assert keys == ["dataset", "n_test", "data", "test_loss", "test_recon", "test_kl"]
     assert out[1].split(":")[1].strip() == "100"
 
 

@@ -72,7 +72,7 @@ class TrainConfig:
                             help="none: grey levels; dynamic: each training image drawn anew as 0/1 pixels every "
                                  "epoch; static: drawn once. The test set is binarized once, seeded")
     test_binarize_seed: int = setting(0, flag="--test-binarize-seed", lo=0, hi=MAX_SEED, shown=False,
-                                      applies=("binarize", ("dynamic", "static")),
+                                      applies=("binarize", ("dynamic", "static")), note="with a binarization only",
                                       help="seed of the test set's one binarization")
     # The IWAE objective (Burda et al. 2016): k importance samples per image; 1 is the ELBO
     iwae_samples: int = setting(1, flag="--iwae-samples", lo=1, hi=MAX_IWAE_SAMPLES, shown=False,
