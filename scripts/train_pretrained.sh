@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Re-create the shipped weights in pretrained/. Deterministic: the same machine gives the same weights.
 # --precision as each was trained (config.json's matmul_precision): "auto" would time this machine and may choose otherwise.
-# Usage: bash scripts/train_pretrained.sh [python]   (the first three: about 8 minutes on an idle 2-core CPU; all seven: about two hours on a busy one)
+# Usage: bash scripts/train_pretrained.sh [python]   (the first three: about 8 minutes on an idle 2-core CPU; all eight: about two and a half hours on a busy one)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 py="${1:-python}"
@@ -18,3 +18,6 @@ py="${1:-python}"
 # ~18 steps/s on a nearly idle core, 3-5 steps/s on the shared one).
 OMP_NUM_THREADS=1 "$py" -m vae_core.train --dataset mnist --arch mlp --hidden 512,256 --latent-dim 16 --epochs 14 --seed 0 --device cpu --precision fp32 --replace-pretrained --out pretrained/mnist16-mlp
 OMP_NUM_THREADS=1 "$py" -m vae_core.train --dataset fashion-mnist --arch conv --conv-channels 32,64 --hidden 72 --latent-dim 64 --epochs 20 --seed 0 --device cpu --precision fp32 --replace-pretrained --out pretrained/fashion64-conv
+# Binarized MNIST, the papers' benchmark (Burda et al. 2016): a 50-D MLP 784-512-512-50 trained with a fresh
+# binarization of every training image each epoch; its test NLL (k = 5000) is measured by bench/binarized_nll.py.
+OMP_NUM_THREADS=1 "$py" -m vae_core.train --dataset mnist --arch mlp --hidden 512,512 --latent-dim 50 --binarize dynamic --epochs 32 --batch-size 128 --lr 2e-3 --seed 0 --device cpu --precision bf16 --replace-pretrained --out pretrained/mnist50-binarized

@@ -109,7 +109,7 @@ def test_iwae_log_likelihood_exact_for_a_posterior_equal_to_the_prior():
 def test_evaluate_without_iwae(trained):
     model, _ = trained
     result = evaluate(model, "mnist", iwae_k=0, limit=100)
-    assert set(result) == {"dataset", "n_test", "test_loss", "test_recon", "test_kl"}
+    assert set(result) == {"dataset", "n_test", "data", "test_loss", "test_recon", "test_kl"}
     assert result["dataset"] == "mnist" and result["n_test"] == 100
 
 
@@ -136,7 +136,7 @@ def test_cli_text(trained, capsys):
     assert main([str(folder), "--iwae-k", "0", "--limit", "100"]) == 0
     out = capsys.readouterr().out.splitlines()
     keys = [line.split(":")[0].strip() for line in out]
-    assert keys == ["dataset", "n_test", "test_loss", "test_recon", "test_kl"]
+    assert keys == ["dataset", "n_test", "data", "test_loss", "test_recon", "test_kl"]
     assert out[1].split(":")[1].strip() == "100"
 
 

@@ -649,6 +649,25 @@ def test_the_form_has_the_latent_dimension_and_a_16d_preset(at):
     assert at.number_input(key="train_latent_dim").value == 2  # the other presets are 2-D
 
 
+def test_the_form_offers_likelihoods_binarization_activation_and_burdas_preset(at):
+    assert at.selectbox(key="train_likelihood").options == ["bernoulli", "continuous-bernoulli", "gaussian"]
+    assert at.selectbox(key="train_binarize").options == ["none", "dynamic", "static"]
+    assert at.selectbox(key="train_activation").options[:2] == ["relu", "tanh"]
+    assert any(c.value.startswith("Its nats: Bernoulli cross-entropy on grey levels") for c in at.caption)
+    at.selectbox(key="train_preset").set_value("Burda et al. 2016 (binarized, 50-D, tanh)").run()
+    assert at.selectbox(key="train_binarize").value == "dynamic"
+    assert any(c.value.startswith("Its nats: -log p(x) of binarized test images") for c in at.caption)
+    from vae_core.train import configs_from_args, parse_args
+
+    text = preview(at).removesuffix(" --out models/NAME")
+    assert "--activation tanh" in text and "--binarize dynamic" in text
+    model_cfg, train_cfg = configs_from_args(parse_args(shlex.split(text)[3:]))
+    assert (model_cfg.hidden, model_cfg.activation, model_cfg.latent_dim) == ((200, 200), "tanh", 50)
+    assert (train_cfg.binarize, train_cfg.iwae_samples) == ("dynamic", 1)
+    at.selectbox(key="train_likelihood").set_value("continuous-bernoulli").run()
+    assert "--likelihood continuous-bernoulli" in preview(at)
+
+
 def test_a_3d_run_is_mapped_on_its_pca_plane_live_replayed_and_saved(at, dirs):
     _, mine = dirs
     configure(at, latent_dim=3, epochs=2).button(key=START).click().run()

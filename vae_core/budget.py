@@ -14,7 +14,7 @@ import torch
 from torch import nn
 
 from . import architectures
-from .architectures.layers import ModelConfig
+from .architectures.layers import ACTIVATIONS, ModelConfig
 
 # 16M float32 weights = 64 MiB; with their gradients and Adam's two moments 256 MiB, so training stays well
 # under 2 GB with a batch's activations (MAX_ACTIVATION_FLOATS) on top. The largest shipped model has 0.5M.
@@ -73,7 +73,7 @@ def _out_shape(layer: nn.Module, shape: tuple[int, ...]) -> tuple[int, ...]:
         return (math.prod(shape),)
     if isinstance(layer, nn.Unflatten) and layer.dim == 1:
         return tuple(layer.unflattened_size)
-    if isinstance(layer, (nn.ReLU, nn.Dropout)):
+    if isinstance(layer, (nn.Dropout, *ACTIVATIONS.values())):
         return shape
     raise TypeError(f"budget.py does not know the output shape of {type(layer).__name__}; add it to _out_shape")
 

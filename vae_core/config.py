@@ -6,12 +6,14 @@ import math
 from dataclasses import asdict, dataclass, fields
 from numbers import Integral
 
-from .architectures import BUILDERS, fixed_image_shape
+from .architectures import ACTIVATIONS, BUILDERS, fixed_image_shape
 from .budget import check_budget
 from .settings import run_settings, setting
 
 ARCHITECTURES = tuple(BUILDERS)  # "mlp", "conv": architectures/ holds what each builds
-LIKELIHOODS = ("bernoulli", "gaussian")
+# bernoulli: a distribution over {0, 1}, a likelihood on binarized images (TrainConfig.binarize); on grey levels
+# its "nats" are a cross-entropy. continuous-bernoulli: its density on [0, 1] (Loaiza-Ganem & Cunningham 2019).
+LIKELIHOODS = ("bernoulli", "continuous-bernoulli", "gaussian")
 # The bounds of the settings below: the command line, the Train form and the checkpoint schema accept these.
 MAX_LATENT_DIM = 512
 MAX_WIDTH = 8192  # of a hidden layer
@@ -48,8 +50,9 @@ class VAEConfig:
                                       help="comma-separated encoder widths; the decoder mirrors them (the conv "
                                            "model uses the last one)")
     likelihood: str = setting("bernoulli", flag="--likelihood", choices=LIKELIHOODS, label="Likelihood p(x|z)",
-                              help="bernoulli: each pixel on/off with the decoded probability; gaussian: "
-                                   "N(decoded, sigma^2)")
+                              help="bernoulli: each pixel on/off with the decoded probability (a likelihood on "
+                                   "binarized images); continuous-bernoulli: its density over grey levels in [0, 1]; "
+                                   "gaussian: N(decoded, sigma^2)")
     # fixed std of the Gaussian likelihood (ignored for Bernoulli)
     sigma: float = setting(0.1, flag="--sigma", lo=0, hi=MAX_SIGMA, lo_open=True,
                            applies=("likelihood", ("gaussian",)), label="σ", note="Gaussian likelihood only",
@@ -60,6 +63,8 @@ class VAEConfig:
                           help="weight of the KL term; 1 is the plain ELBO, larger pulls codes towards the prior")
     dropout: float = setting(0.0, flag="--dropout", lo=0, hi=1, hi_open=True, label="Dropout",
                              ui=dict(hi=0.9, step=0.05), help="dropout rate of the hidden layers")
+    activation: str = setting("relu", flag="--activation", choices=tuple(ACTIVATIONS), label="Activation",
+                              shown=False, help="the hidden layers' non-linearity (tanh: Burda et al. 2016)")
     image_shape: tuple[int, int, int] = (1, 28, 28)
     conv_channels: tuple[int, ...] = setting((32, 64), flag="--conv-channels", lo=1, hi=MAX_CONV_CHANNELS,
                                              min_len=2, max_len=2, what="conv channels", applies=("arch", ("conv",)),
@@ -72,6 +77,8 @@ class VAEConfig:
             object.__setattr__(self, name, _ints(name, getattr(self, name)))
         if not isinstance(self.arch, str) or self.arch not in ARCHITECTURES:
             raise ValueError(f"arch must be one of {ARCHITECTURES}, got {self.arch!r}")
+        if not isinstance(self.activation, str) or self.activation not in ACTIVATIONS:
+            raise ValueError(f"activation must be one of {tuple(ACTIVATIONS)}, got {self.activation!r}")
         if not isinstance(self.likelihood, str) or self.likelihood not in LIKELIHOODS:
             raise ValueError(f"likelihood must be one of {LIKELIHOODS}, got {self.likelihood!r}")
         if isinstance(self.latent_dim, bool) or not isinstance(self.latent_dim, int):

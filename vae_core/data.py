@@ -206,6 +206,30 @@ def load_dataset(name: str = "mnist", data_dir: str | None = None, download: boo
     raise DatasetError(_missing_message(name, dirs, download_error))
 
 
+# none: grey levels; dynamic: a fresh Bernoulli draw of every training image each epoch (Burda et al. 2016);
+# static: one draw of the training set, kept for the whole run. The test set is binarized once, seeded.
+BINARIZATIONS = ("none", "dynamic", "static")
+_BINARIZE_CHUNK = 8192  # images per draw: the uniforms of a chunk take 26 MB, whatever the dataset's size
+
+
+def binarize(images: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
+    """uint8 grey levels -> uint8 in {0, 255}: each pixel on with probability its grey level, x_b ~ Bernoulli(x).
+    The draws come from `generator` (on the images' device), chunk after chunk in order."""
+    out = torch.empty_like(images)
+    for start in range(0, len(images), _BINARIZE_CHUNK):
+        chunk = images[start : start + _BINARIZE_CHUNK]
+        u = torch.rand(chunk.shape, generator=generator, device=chunk.device)
+        out[start : start + _BINARIZE_CHUNK] = (u * 255 < chunk).to(torch.uint8).mul_(255)  # P = grey / 255
+    return out
+
+
+def binarized_test_images(images: torch.Tensor, mode: str, seed: int) -> torch.Tensor:
+    """The test images a run is measured on: as they are (mode "none"), or binarized once with `seed`."""
+    if mode == "none":
+        return images
+    return binarize(images, torch.Generator(device=images.device).manual_seed(seed))
+
+
 def to_float(images: torch.Tensor) -> torch.Tensor:
     """uint8 [B, 28, 28] -> float32 [B, 1, 28, 28] in [0, 1]."""
     return images.unsqueeze(1).float().div_(255.0)

@@ -1,9 +1,17 @@
 """Evaluate a checkpoint on the test set.
 
     python -m vae_core.evaluate pretrained/mnist-mlp --json
+    python -m vae_core.evaluate pretrained/mnist50-binarized --nll-k 5000     # the papers' NLL
 
 test_loss  = mean over test images of  -log p(x|z) + KL(q(z|x) || p(z))   (one z ~ q(z|x) each; -ELBO in nats)
 iwae_bound = mean of  -log (1/k) sum_i p(x|z_i) p(z_i) / q(z_i|x)          (tighter; -> -log p(x) as k grows)
+nll        = the same with --nll-k samples (5000: Burda et al. 2016's test NLL), with nll_se, the standard
+             error of that mean over the images (std / sqrt(n))
+
+A model trained on binarized images (config.json's training.binarize) is measured on the test images binarized
+once with the recorded seed (training.test_binarize_seed; --test-binarize-seed draws another binarization):
+there its Bernoulli nats are -log p(x) of 0/1 images, the papers' benchmark. Other models are measured on grey
+levels, where a Bernoulli model's nats are a cross-entropy (`data` in the output says which).
 
 A model whose results are not finite numbers (weights that overflow, e.g. 3e38 everywhere) is refused like a
 bad checkpoint: one line on stderr, exit 2, nothing on stdout; so --json prints valid JSON or nothing.
@@ -15,15 +23,16 @@ import argparse
 import json
 import math
 import sys
+import time
 
 import torch
 
 from .checkpoint import CheckpointError, load_checkpoint
-from .data import DatasetError, load_dataset, to_float
+from .data import DatasetError, binarized_test_images, load_dataset, to_float
 from .losses import kl_to_standard_normal, reconstruction_nll
 from .model import VAE
 from .settings import FlagError, int_in
-from .train_config import MAX_LIMIT
+from .train_config import MAX_LIMIT, MAX_SEED
 
 # The IWAE's memory no longer grows with k (model.iwae_log_likelihood works in chunks), its time does: k = 5000
 # on the 10,000 test images is about 50 times the default's.
@@ -52,27 +61,71 @@ def evaluate_elbo(model: VAE, images: torch.Tensor, batch_size: int = 1000, seed
 
 
 @torch.no_grad()
-def evaluate_iwae(model: VAE, images: torch.Tensor, k: int = 100, batch_size: int = 250, seed: int = 0) -> float:
-    """Mean importance-weighted bound on -log p(x), nats per image (lower is better)."""
+def iwae_nll(model: VAE, images: torch.Tensor, k: int = 100, batch_size: int = 250, seed: int = 0) -> torch.Tensor:
+    """-log p(x) per image, estimated with k importance samples: -log (1/k) sum_i p(x, z_i) / q(z_i|x).
+    Memory is bounded whatever k and the number of images: images in batches, samples in chunks."""
     was_training = model.training
     model.eval()
     gen = torch.Generator().manual_seed(seed)
-    total = 0.0
+    out = torch.empty(len(images), dtype=torch.float64)
     for start in range(0, len(images), batch_size):
         x = to_float(images[start : start + batch_size]).to(model.device)
-        total -= model.iwae_log_likelihood(x, k, generator=gen).sum().item()
+        out[start : start + len(x)] = -model.iwae_log_likelihood(x, k, generator=gen).double().cpu()
     model.train(was_training)
-    return total / len(images)
+    return out
+
+
+def evaluate_iwae(model: VAE, images: torch.Tensor, k: int = 100, batch_size: int = 250, seed: int = 0) -> float:
+    """Mean importance-weighted bound on -log p(x), nats per image (lower is better)."""
+    return iwae_nll(model, images, k, batch_size, seed).mean().item()
+
+
+def nll_with_se(model: VAE, images: torch.Tensor, k: int, seed: int = 0) -> dict:
+    """The papers' test NLL (k = 5000: Burda et al. 2016) and its standard error over the images."""
+    start = time.perf_counter()
+    per_image = iwae_nll(model, images, k, seed=seed)
+    n = len(per_image)
+    se = per_image.std().item() / math.sqrt(n) if n > 1 else 0.0
+    return {"nll_k": k, "nll": per_image.mean().item(), "nll_se": se,
+            "nll_seconds": round(time.perf_counter() - start, 1)}
+
+
+def binarization_of(config: dict, test_binarize_seed: int | None = None) -> tuple[str, int | None]:
+    """(binarize mode, seed) of a checkpoint's test images: what it was trained on, from config.json's training
+    section (a checkpoint from before binarization: "none", grey levels)."""
+    training = config.get("training") or {}
+    mode = training.get("binarize") or "none"
+    if mode == "none":
+        return mode, None
+    return mode, test_binarize_seed if test_binarize_seed is not None else training.get("test_binarize_seed", 0)
+
+
+def data_label(likelihood: str, mode: str, seed: int | None, sigma: float = 0.1) -> str:
+    """What a model's nats are measured on, in words (the command's output, the app's model card)."""
+    if mode != "none":
+        return f"-log p(x) of binarized test images (0/1 pixels, seed {seed})"
+    if likelihood == "bernoulli":
+        return "Bernoulli cross-entropy on grey levels (not a log-likelihood: Bernoulli is over 0/1)"
+    if likelihood == "continuous-bernoulli":
+        return "-log density of grey levels (continuous Bernoulli)"
+    return f"-log density of grey levels (Gaussian, σ = {sigma:g})"
 
 
 def evaluate(model: VAE, dataset_name: str, iwae_k: int = 100, data_dir: str | None = None,
-             limit: int | None = None) -> dict:
+             limit: int | None = None, *, binarize: str = "none", binarize_seed: int | None = None,
+             nll_k: int = 0, every: int = 1) -> dict:
+    """The test-set figures; images binarized once with binarize_seed when binarize is not "none"; with
+    `every`, every n-th test image (spread over the whole set: its first half is the easier one)."""
     data = load_dataset(dataset_name, data_dir)
-    images = data.test_images[:limit] if limit else data.test_images
-    result = {"dataset": dataset_name, "n_test": len(images), **evaluate_elbo(model, images)}
+    images = binarized_test_images(data.test_images, binarize, binarize_seed or 0)[::every]
+    images = images[:limit] if limit else images
+    label = data_label(model.cfg.likelihood, binarize, binarize_seed, model.cfg.sigma)
+    result = {"dataset": dataset_name, "n_test": len(images), "data": label, **evaluate_elbo(model, images)}
     if iwae_k > 0:
         result["iwae_k"] = iwae_k
         result["iwae_bound"] = evaluate_iwae(model, images, iwae_k)
+    if nll_k > 0:
+        result.update(nll_with_se(model, images, nll_k))
     return result
 
 
@@ -84,13 +137,25 @@ def main(argv: list[str] | None = None) -> int:
                    help=f"importance samples for the IWAE bound, up to {MAX_IWAE_K} (0 to skip)")
     p.add_argument("--data-dir", default=None, help="folder with the dataset's IDX files")
     p.add_argument("--limit", type=int, default=None, help="evaluate on the first N test images only")
+    p.add_argument("--every", type=int, default=1,
+                   help="every N-th test image (10: 1,000 images spread over the test set)")
+    p.add_argument("--nll-k", type=int, default=0,
+                   help=f"importance samples of the test NLL, with its standard error (5000: the papers'; up to "
+                        f"{MAX_IWAE_K}; 0 to skip)")
+    p.add_argument("--test-binarize-seed", type=int, default=None,
+                   help="a binarized model: binarize the test images with this seed, not the recorded one")
     args = p.parse_args(argv)
     try:
         int_in("--iwae-k", args.iwae_k, 0, MAX_IWAE_K)
+        int_in("--nll-k", args.nll_k, 0, MAX_IWAE_K)
         int_in("--limit", args.limit, 1, MAX_LIMIT)
+        int_in("--every", args.every, 1, MAX_LIMIT)
+        int_in("--test-binarize-seed", args.test_binarize_seed, 0, MAX_SEED)
         model, config = load_checkpoint(args.checkpoint)
+        mode, seed = binarization_of(config, args.test_binarize_seed)
         # read_config validated the data section: absent, or a dataset name we know.
-        result = evaluate(model, config.get("data", {}).get("dataset", "mnist"), args.iwae_k, args.data_dir, args.limit)
+        result = evaluate(model, config.get("data", {}).get("dataset", "mnist"), args.iwae_k, args.data_dir,
+                          args.limit, binarize=mode, binarize_seed=seed, nll_k=args.nll_k, every=args.every)
         not_finite = [k for k, v in result.items() if isinstance(v, float) and not math.isfinite(v)]
         if not_finite:
             verb = "is not a finite number" if len(not_finite) == 1 else "are not finite numbers"

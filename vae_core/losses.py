@@ -20,9 +20,50 @@ def bernoulli_nll(logits: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
     """-log p(x|z) = -sum_i [x_i log p_i + (1 - x_i) log(1 - p_i)],  p = sigmoid(logits).
 
     Computed from logits (log-sum-exp form), which stays finite where sigmoid saturates.
-    x holds grey levels in [0, 1] used as soft targets (the common MNIST convention; not binarised).
+    A log-likelihood for x in {0, 1} (binarized images). On grey levels in [0, 1] (soft targets, the common MNIST
+    convention) it is a cross-entropy, not -log of any density over grey levels (Loaiza-Ganem & Cunningham 2019).
     """
     return F.binary_cross_entropy_with_logits(logits, x, reduction="none").flatten(1).sum(1)
+
+
+# Below this |eta| the Taylor series of log((e^eta - 1) / eta): the closed form is 0/0 at eta = 0.
+_CB_TAYLOR = 1e-2
+
+
+def cb_log_norm(eta: torch.Tensor) -> torch.Tensor:
+    """A(eta) = log int_0^1 exp(eta x) dx = log((e^eta - 1) / eta), per pixel; eta = logit(lambda).
+
+    The continuous Bernoulli p(x | lambda) = C(lambda) lambda^x (1 - lambda)^(1 - x) on [0, 1] is exp(eta x - A(eta)),
+    so log C(lambda) = log(2 atanh(1 - 2 lambda) / (1 - 2 lambda)) = softplus(eta) - A(eta).
+    Stable for every eta: max(eta, 0) + log(1 - e^-|eta|) - log|eta|, and near eta = 0 (lambda = 1/2) its series
+    eta/2 + eta^2/24 - eta^4/2880. The far branch is fed a safe eta there, so no NaN reaches the gradient."""
+    small = eta.abs() < _CB_TAYLOR
+    safe = torch.where(small, torch.full_like(eta, 1.0), eta)
+    far = safe.clamp(min=0) + torch.log(-torch.expm1(-safe.abs())) - torch.log(safe.abs())
+    e2 = eta * eta
+    near = eta / 2 + e2 / 24 - e2 * e2 / 2880
+    return torch.where(small, near, far)
+
+
+def cb_log_c(eta: torch.Tensor) -> torch.Tensor:
+    """log C(lambda), the continuous Bernoulli's log normalising constant, from eta = logit(lambda)."""
+    return F.softplus(eta) - cb_log_norm(eta)
+
+
+def cb_mean(eta: torch.Tensor) -> torch.Tensor:
+    """E[x] under the continuous Bernoulli: dA/deta = 1 / (1 - e^-eta) - 1 / eta (1/2 + eta/12 near eta = 0).
+    Not lambda: the mean is pulled towards 1/2 (lambda = 0.9 has mean 0.72)."""
+    small = eta.abs() < _CB_TAYLOR
+    safe = torch.where(small, torch.full_like(eta, 1.0), eta)
+    far = -1 / torch.expm1(-safe) - 1 / safe
+    near = 0.5 + eta / 12 - eta**3 / 720
+    return torch.where(small, near, far)
+
+
+def continuous_bernoulli_nll(logits: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+    """-log p(x|z) = sum_i [A(eta_i) - eta_i x_i] = BCE(x, lambda) - sum_i log C(lambda_i), eta = logits:
+    a true negative log density of grey levels x in [0, 1] (it can be below 0: densities exceed 1)."""
+    return (cb_log_norm(logits) - logits * x).flatten(1).sum(1)
 
 
 def gaussian_nll(mean: torch.Tensor, x: torch.Tensor, sigma: float) -> torch.Tensor:
@@ -36,9 +77,12 @@ def gaussian_nll(mean: torch.Tensor, x: torch.Tensor, sigma: float) -> torch.Ten
 
 
 def reconstruction_nll(decoder_out: torch.Tensor, x: torch.Tensor, likelihood: str, sigma: float) -> torch.Tensor:
-    """-log p(x|z) for the configured likelihood; decoder_out is logits (bernoulli) or the mean (gaussian)."""
+    """-log p(x|z) for the configured likelihood; decoder_out is logits (the two Bernoullis) or the mean
+    (gaussian)."""
     if likelihood == "bernoulli":
         return bernoulli_nll(decoder_out, x)
+    if likelihood == "continuous-bernoulli":
+        return continuous_bernoulli_nll(decoder_out, x)
     return gaussian_nll(decoder_out, x, sigma)
 
 

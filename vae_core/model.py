@@ -2,7 +2,7 @@
 
     encoder   q(z|x) = N(mu(x), diag exp(logvar(x)))
     sampling  z = mu + exp(logvar / 2) * eps,   eps ~ N(0, I)      (reparameterisation)
-    decoder   p(x|z) = Bernoulli(sigmoid(f(z)))  or  N(f(z), sigma^2 I)
+    decoder   p(x|z) = Bernoulli(sigmoid(f(z))),  ContinuousBernoulli(sigmoid(f(z)))  or  N(f(z), sigma^2 I)
     prior     p(z)   = N(0, I)
     loss      -ELBO = -log p(x|z) + beta * KL(q(z|x) || p(z))
 """
@@ -17,7 +17,7 @@ from torch import nn
 from . import architectures
 from .budget import layer_widths
 from .config import VAEConfig
-from .losses import kl_to_standard_normal, log_normal, log_standard_normal, reconstruction_nll
+from .losses import cb_mean, kl_to_standard_normal, log_normal, log_standard_normal, reconstruction_nll
 
 # Floats one IWAE chunk may hold (decoder activations, repeated images, per-pixel terms): 128 MiB.
 IWAE_CHUNK_FLOATS = 32 * 1024 * 1024
@@ -48,34 +48,54 @@ class VAE(nn.Module):
         return mu + sigma * eps
 
     def decode_raw(self, z: torch.Tensor) -> torch.Tensor:
-        """The decoder's output: logits for Bernoulli, the mean for Gaussian (float32, as in encode)."""
+        """The decoder's output: logits for the Bernoullis, the mean for Gaussian (float32, as in encode)."""
         return self.decoder(z).float()
 
     def decode(self, z: torch.Tensor) -> torch.Tensor:
-        """The mean image of p(x|z), in [0, 1]: sigmoid(logits) for Bernoulli, the clipped mean for Gaussian."""
+        """The mean image of p(x|z), in [0, 1]: sigmoid(logits) for Bernoulli, the continuous Bernoulli's mean,
+        the clipped mean for Gaussian."""
         out = self.decoder(z)
-        return torch.sigmoid(out) if self.cfg.likelihood == "bernoulli" else out.clamp(0, 1)
+        if self.cfg.likelihood == "bernoulli":
+            return torch.sigmoid(out)
+        if self.cfg.likelihood == "continuous-bernoulli":
+            return cb_mean(out.float())
+        return out.clamp(0, 1)
 
     def loss_terms(
-        self, x: torch.Tensor, generator: torch.Generator | None = None, target: torch.Tensor | None = None
+        self, x: torch.Tensor, generator: torch.Generator | None = None, target: torch.Tensor | None = None,
+        k: int = 1,
     ) -> dict[str, torch.Tensor]:
         """Per-image terms of -ELBO with one z sample (eps from `generator`): {'loss', 'recon', 'kl'}, each [B].
 
         'loss' is recon + beta * KL, what training minimises; with beta = 1 it is -ELBO in nats.
         `target`: the image the decoder must give back, when it is not x itself. The denoising VAE (Im et al.
         2017) encodes a corrupted x~ and scores the clean x:  -log p(x | z) + beta KL(q(z|x~) || p(z)), z ~ q(z|x~).
+        k > 1: 'loss' is the IWAE objective (Burda et al. 2016) with k samples z_i ~ q(z|x),
+            -log (1/k) sum_i exp(log p(x|z_i) + beta [log p(z_i) - log q(z_i|x)])
+        ('recon' the mean of the k reconstruction terms, 'kl' the closed form, as for k = 1).
         """
         mu, logvar = self.encode(x)
-        z = self.reparameterize(mu, logvar, generator)
         target = x if target is None else target
-        recon = reconstruction_nll(self.decode_raw(z), target, self.cfg.likelihood, self.cfg.sigma)  # -log p(x|z)
         kl = kl_to_standard_normal(mu, logvar)  # KL(q(z|x) || N(0, I))
-        return {"loss": recon + self.cfg.beta * kl, "recon": recon, "kl": kl}
+        if k == 1:
+            z = self.reparameterize(mu, logvar, generator)
+            recon = reconstruction_nll(self.decode_raw(z), target, self.cfg.likelihood, self.cfg.sigma)  # -log p(x|z)
+            return {"loss": recon + self.cfg.beta * kl, "recon": recon, "kl": kl}
+        b, d = mu.shape
+        eps = torch.randn((k, b, d), generator=generator, dtype=mu.dtype, device=mu.device)
+        z = mu + torch.exp(0.5 * logvar) * eps  # [k, B, d]
+        target_rep = target.unsqueeze(0).expand(k, *target.shape).reshape(k * b, *target.shape[1:])
+        recon_k = reconstruction_nll(self.decode_raw(z.reshape(k * b, d)), target_rep, self.cfg.likelihood,
+                                     self.cfg.sigma).view(k, b)
+        log_w = -recon_k + self.cfg.beta * (log_standard_normal(z) - log_normal(z, mu, logvar))
+        loss = math.log(k) - torch.logsumexp(log_w, 0)
+        return {"loss": loss, "recon": recon_k.mean(0), "kl": kl}
 
     def forward(
-        self, x: torch.Tensor, generator: torch.Generator | None = None, target: torch.Tensor | None = None
+        self, x: torch.Tensor, generator: torch.Generator | None = None, target: torch.Tensor | None = None,
+        k: int = 1,
     ) -> dict[str, torch.Tensor]:
-        return self.loss_terms(x, generator, target)
+        return self.loss_terms(x, generator, target, k)
 
     # --- helpers the app uses --------------------------------------------------------
 

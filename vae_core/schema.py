@@ -142,6 +142,12 @@ class MetricsSection(_Section):
     test_recon: Loss | None = None
     test_kl: Loss | None = None
     iwae_bound: Loss | None = None
+    # the papers' test NLL (evaluate --nll-k), its standard error over the images, and on how many
+    nll: Loss | None = None
+    nll_se: Loss | None = None
+    nll_k: _int(1, 1_000_000) | None = None
+    nll_images: _int(1, MAX_LIMIT) | None = None
+    active_units: _int(0, 1_000_000) | None = None
 
 
 class EpochRow(_Section):

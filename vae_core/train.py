@@ -33,7 +33,7 @@ from .checkpoint import (
     save_checkpoint,
 )
 from .config import VAEConfig
-from .data import Dataset, DatasetError, load_dataset, to_float
+from .data import Dataset, DatasetError, binarize, binarized_test_images, load_dataset, to_float
 from .evaluate import evaluate_elbo
 from .hardware import available_cpus, make_optimizer, pick_device, pick_precision, torch_threads
 from .model import VAE
@@ -47,6 +47,7 @@ from .train_config import TrainConfig
 __all__ = ["main", "make_optimizer", "train"]
 
 CORRUPTION_SEED_OFFSET = 0x5EED  # the corruption generator's seed is the run's seed plus this
+BINARIZE_SEED_OFFSET = 0xB1A5  # the training binarization's generator: the run's seed plus this
 
 STEP_FIELDS = tuple(f.name for f in fields(StepMetrics))
 STEP_MEANS = ("loss", "recon", "kl", "lr")  # a long run's history holds these as means of equal blocks of steps
@@ -84,6 +85,11 @@ def _train(model_cfg: VAEConfig, cfg: TrainConfig, callbacks, data: Dataset | No
     # The corruption draws from a generator of its own, so eps and the batch order follow the same sequence
     # as in a clean run; seeded apart from order_gen (seed + a constant) so the two streams do not coincide.
     noise_gen = torch.Generator(device=device).manual_seed((cfg.seed + CORRUPTION_SEED_OFFSET) % 2**64)
+    # Binarization draws from its own generator too; the test set is binarized once, with its recorded seed.
+    bin_gen = torch.Generator(device=device).manual_seed((cfg.seed + BINARIZE_SEED_OFFSET) % 2**64)
+    if cfg.binarize == "static":
+        train_images = binarize(train_images, bin_gen)
+    test_images = binarized_test_images(data.test_images.to(device), cfg.binarize, cfg.test_binarize_seed)
     precision = pick_precision(cfg.precision, device, model, cfg.batch_size)  # may time a few steps
     opt = make_optimizer(model, cfg.lr)
     sched = (
@@ -104,15 +110,16 @@ def _train(model_cfg: VAEConfig, cfg: TrainConfig, callbacks, data: Dataset | No
     for epoch in range(1, cfg.epochs + 1):
         model.train()
         perm = torch.randperm(n, generator=order_gen).to(device)
+        images = binarize(train_images, bin_gen) if cfg.binarize == "dynamic" else train_images
         loss_sum = 0.0  # of the epoch's step losses: train_loss is their mean
         for b in range(steps_per_epoch):
-            x = to_float(train_images[perm[b * cfg.batch_size : (b + 1) * cfg.batch_size]])
+            x = to_float(images[perm[b * cfg.batch_size : (b + 1) * cfg.batch_size]])
             with torch.autocast(device.type, dtype=torch.bfloat16, enabled=precision == "bf16"):
                 if cfg.corruption == "none":
-                    terms = model(x, eps_gen)  # encode() and decode_raw() hand back float32 either way
+                    terms = model(x, eps_gen, k=cfg.iwae_samples)  # encode(), decode_raw() give float32 either way
                 else:  # -log p(x | z) + beta KL(q(z|x~) || p(z)),  z ~ q(z|x~),  x~ = corrupt(x)
                     x_noisy = corrupt(x, cfg.corruption, cfg.corruption_level, noise_gen)
-                    terms = model(x_noisy, eps_gen, target=x)
+                    terms = model(x_noisy, eps_gen, target=x, k=cfg.iwae_samples)
             loss = terms["loss"].mean()  # mean over the batch of recon + beta * KL
             # The step's three numbers in one read (one device sync on CUDA), outside the autograd graph.
             loss_v, recon_v, kl_v = step_means(loss, terms)
@@ -137,7 +144,7 @@ def _train(model_cfg: VAEConfig, cfg: TrainConfig, callbacks, data: Dataset | No
                 break
         if status != "completed":
             break
-        test = evaluate_elbo(model, data.test_images, seed=cfg.seed)
+        test = evaluate_elbo(model, test_images, seed=cfg.seed)
         if not all(math.isfinite(v) for v in test.values()):
             status = "diverged"
             message = f"test loss is not finite after epoch {epoch}; try a lower learning rate (now {cfg.lr:g})"

@@ -8,7 +8,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from .data import DATASETS
+from .data import BINARIZATIONS, DATASETS
 from .noise import KINDS as CORRUPTIONS
 from .noise import check_corruption
 from .settings import run_settings, setting
@@ -20,6 +20,7 @@ MAX_SEED = 2**63 - 1  # torch.manual_seed takes a signed 64-bit integer
 MAX_LR = 1e12  # divergence, not the bound, is what stops a learning rate that is merely too high
 MAX_LIMIT = 10_000_000
 MAX_CORRUPTION_LEVEL = 1e3
+MAX_IWAE_SAMPLES = 5000
 MAX_THREADS = 4096  # not a flag: the app sets it; config.json records it
 SCHEDULES = ("onecycle", "constant")
 DEVICES = ("auto", "cpu", "cuda")
@@ -66,6 +67,19 @@ class TrainConfig:
                                       help="gaussian: sigma of the added noise; salt-and-pepper: fraction of "
                                            "pixels set to 0 or 1")
 
+    # Binarized MNIST, where a Bernoulli likelihood is a likelihood (the papers' benchmark, Burda et al. 2016)
+    binarize: str = setting("none", flag="--binarize", choices=BINARIZATIONS, shown=False, label="Binarize images",
+                            help="none: grey levels; dynamic: each training image drawn anew as 0/1 pixels every "
+                                 "epoch; static: drawn once. The test set is binarized once, seeded")
+    test_binarize_seed: int = setting(0, flag="--test-binarize-seed", lo=0, hi=MAX_SEED, shown=False,
+                                      applies=("binarize", ("dynamic", "static")), note="with a binarization only",
+                                      help="seed of the test set's one binarization")
+    # The IWAE objective (Burda et al. 2016): k importance samples per image; 1 is the ELBO
+    iwae_samples: int = setting(1, flag="--iwae-samples", lo=1, hi=MAX_IWAE_SAMPLES, shown=False,
+                                label="Importance samples k", ui=dict(hi=64),
+                                help="samples per image in the training objective: 1 trains on the ELBO, k > 1 on "
+                                     "the tighter IWAE bound (Burda et al. 2016), k times the decoder's work")
+
     def __post_init__(self) -> None:
         if self.epochs < 1 or self.batch_size < 1:
             raise ValueError("epochs and batch size must be at least 1")
@@ -79,6 +93,10 @@ class TrainConfig:
             raise ValueError(f"schedule must be 'onecycle' or 'constant', got {self.schedule!r}")
         if self.limit is not None and not 1 <= self.limit <= MAX_LIMIT:
             raise ValueError(f"limit must be at least 1 (and at most {MAX_LIMIT:,})")
+        if self.binarize not in BINARIZATIONS:
+            raise ValueError(f"binarize must be one of {BINARIZATIONS}, got {self.binarize!r}")
+        if not 1 <= self.iwae_samples <= MAX_IWAE_SAMPLES or not 0 <= self.test_binarize_seed <= MAX_SEED:
+            raise ValueError(f"iwae_samples must be in 1..{MAX_IWAE_SAMPLES} and test_binarize_seed a 64-bit seed")
         if self.precision not in PRECISIONS:
             raise ValueError(f"precision must be 'auto', 'fp32' or 'bf16', got {self.precision!r}")
         object.__setattr__(self, "corruption", check_corruption(self.corruption, self.corruption_level))

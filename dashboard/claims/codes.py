@@ -13,7 +13,8 @@ from dashboard.views import plane_coords
 from vae_core import load_checkpoint, load_dataset
 
 ROOT = Path(__file__).resolve().parents[2]
-SHIPPED = ["mnist-mlp", "fashion-mlp", "mnist-conv", "mnist-beta4", "mnist-dvae", "mnist16-mlp", "fashion64-conv"]
+SHIPPED = ["mnist-mlp", "fashion-mlp", "mnist-conv", "mnist-beta4", "mnist-dvae", "mnist16-mlp", "fashion64-conv",
+           "mnist50-binarized"]
 K = 10
 N_SMALL = 1000  # images for the measures that decode or compare pixels
 

@@ -8,7 +8,8 @@ from PIL import Image, ImageDraw
 
 from dashboard.drawing import to_mnist
 from vae_core.analysis import summarize_codes
-from vae_core.evaluate import evaluate_elbo
+from vae_core.data import binarized_test_images
+from vae_core.evaluate import binarization_of, evaluate_elbo
 from vae_core.losses import reconstruction_nll
 from vae_core.model import interpolate_latents, sample_posterior
 from vae_core.noise import corrupt
@@ -265,8 +266,10 @@ def latent_use(c: Codes) -> dict:
 
 
 def elbo(c: Codes) -> dict:
-    """The test loss, recon and KL on all 10,000 test images (one z sample, seeded) and as config.json says."""
-    got = evaluate_elbo(c.model, c.dataset.test_images)
+    """The test loss, recon and KL on all 10,000 test images (one z sample, seeded) and as config.json says; a
+    binarized model's on the test images binarized as its training measured them."""
+    mode, seed = binarization_of(c.config)
+    got = evaluate_elbo(c.model, binarized_test_images(c.dataset.test_images, mode, seed or 0))
     return {**got, **{f"recorded_{k}": v for k, v in c.config.get("metrics", {}).items()}}
 
 

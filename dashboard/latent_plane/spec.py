@@ -58,7 +58,7 @@ def decoder_layers(model) -> list[nn.Module]:
 def decoder_spec(model) -> dict:
     """The decoder as the page's decoder.js reads it.
 
-    {format, version, latent_dim, output: "sigmoid" | "clamp", image: [C, H, W], n, data, layers}, where data
+    {format, version, latent_dim, output: "sigmoid" | "clamp" | "cb_mean", image, n, data, layers}, where data
     holds every weight as float32 base64 and each layer names its offsets into it. Dropout (a no-op in eval
     mode) is left out. Raises UnsupportedDecoder for any other kind of layer.
     """
@@ -80,8 +80,8 @@ def decoder_spec(model) -> dict:
                 raise UnsupportedDecoder("a Linear layer without bias")
             layers.append({"type": "linear", "in": m.in_features, "out": m.out_features,
                            "w": add(m.weight), "b": add(m.bias)})
-        elif isinstance(m, nn.ReLU):
-            layers.append({"type": "relu"})
+        elif isinstance(m, (nn.ReLU, nn.Tanh)):
+            layers.append({"type": "relu" if isinstance(m, nn.ReLU) else "tanh"})
         elif isinstance(m, nn.Dropout):
             continue  # the identity in eval mode
         elif isinstance(m, nn.Unflatten):
@@ -101,7 +101,7 @@ def decoder_spec(model) -> dict:
         raise UnsupportedDecoder("only one-channel images are drawn in the browser")
     return {
         "format": DECODER_FORMAT, "version": DECODER_VERSION, "latent_dim": int(cfg.latent_dim),
-        "output": "sigmoid" if cfg.likelihood == "bernoulli" else "clamp",
+        "output": {"bernoulli": "sigmoid", "continuous-bernoulli": "cb_mean"}.get(cfg.likelihood, "clamp"),
         "image": [int(s) for s in cfg.image_shape], "n": offset, "data": b64_float32(arrays), "layers": layers,
     }
 

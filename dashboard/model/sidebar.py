@@ -6,6 +6,8 @@ from pathlib import Path
 
 import streamlit as st
 
+from vae_core.evaluate import binarization_of, data_label
+
 from .. import paths
 from ..safe_text import plain
 from ..session_keys import MODEL_CHOICE, MODEL_LAST_GOOD
@@ -68,6 +70,11 @@ def model_summary(handle: ModelHandle) -> str:
         if recon is not None and kl is not None:
             line += f" (recon {recon:.1f} + KL {kl:.1f})"
         parts.append(line)
+    nll, nll_k = finite_number(metrics.get("nll")), metrics.get("nll_k")
+    if nll is not None and isinstance(nll_k, int):
+        parts.append(f"test NLL {nll:.2f} nats (k = {nll_k:,})")
+    # which likelihood and which data the nats are on: Bernoulli nats on grey levels are no log-likelihood
+    parts.append("nats: " + data_label(cfg.likelihood, *binarization_of(config), cfg.sigma))
     epochs = training.get("epochs_completed")
     if isinstance(epochs, int) and not isinstance(epochs, bool) and epochs >= 0:
         parts.append(f"{epochs} epochs")

@@ -15,6 +15,7 @@ from __future__ import annotations
 from torch import nn
 
 from .conv import ConvDecoder, ConvEncoder
+from .layers import ACTIVATIONS as ACTIVATIONS  # the names --activation offers
 from .layers import ModelConfig
 from .mlp import MLPDecoder, MLPEncoder
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from .layers import ModelConfig, dense_stack
+from .layers import ACTIVATIONS, ModelConfig, dense_stack
 
 
 class ConvEncoder(nn.Module):
@@ -16,11 +16,12 @@ class ConvEncoder(nn.Module):
     def __init__(self, cfg: ModelConfig):
         super().__init__()
         c1, c2 = cfg.conv_channels
+        act = ACTIVATIONS[cfg.activation]
         self.body = nn.Sequential(
-            nn.Conv2d(1, c1, 4, stride=2, padding=1), nn.ReLU(),
-            nn.Conv2d(c1, c2, 4, stride=2, padding=1), nn.ReLU(),
+            nn.Conv2d(1, c1, 4, stride=2, padding=1), act(),
+            nn.Conv2d(c1, c2, 4, stride=2, padding=1), act(),
             nn.Flatten(),
-            *dense_stack([c2 * 7 * 7, cfg.hidden[-1]], cfg.dropout),
+            *dense_stack([c2 * 7 * 7, cfg.hidden[-1]], cfg.dropout, cfg.activation),
         )
         self.to_mu = nn.Linear(cfg.hidden[-1], cfg.latent_dim)
         self.to_logvar = nn.Linear(cfg.hidden[-1], cfg.latent_dim)
@@ -37,9 +38,9 @@ class ConvDecoder(nn.Module):
         super().__init__()
         c1, c2 = cfg.conv_channels
         self.net = nn.Sequential(
-            *dense_stack([cfg.latent_dim, cfg.hidden[-1], c2 * 7 * 7], cfg.dropout),
+            *dense_stack([cfg.latent_dim, cfg.hidden[-1], c2 * 7 * 7], cfg.dropout, cfg.activation),
             nn.Unflatten(1, (c2, 7, 7)),
-            nn.ConvTranspose2d(c2, c1, 4, stride=2, padding=1), nn.ReLU(),
+            nn.ConvTranspose2d(c2, c1, 4, stride=2, padding=1), ACTIVATIONS[cfg.activation](),
             nn.ConvTranspose2d(c1, 1, 4, stride=2, padding=1),
         )
 

@@ -16,16 +16,21 @@ class ModelConfig(Protocol):
     dropout: float
     image_shape: tuple[int, int, int]
     conv_channels: tuple[int, ...]
+    activation: str
 
     @property
     def n_pixels(self) -> int: ...
 
 
-def dense_stack(sizes: list[int], dropout: float) -> list[nn.Module]:
-    """Linear + ReLU (+ Dropout) for each consecutive pair of sizes."""
+# The hidden layers' non-linearity, by the name a config gives it (tanh: Burda et al. 2016's networks).
+ACTIVATIONS: dict[str, type[nn.Module]] = {"relu": nn.ReLU, "tanh": nn.Tanh, "elu": nn.ELU, "gelu": nn.GELU}
+
+
+def dense_stack(sizes: list[int], dropout: float, activation: str = "relu") -> list[nn.Module]:
+    """Linear + activation (+ Dropout) for each consecutive pair of sizes."""
     layers: list[nn.Module] = []
     for n_in, n_out in zip(sizes[:-1], sizes[1:]):
-        layers += [nn.Linear(n_in, n_out), nn.ReLU()]
+        layers += [nn.Linear(n_in, n_out), ACTIVATIONS[activation]()]
         if dropout > 0:
             layers.append(nn.Dropout(dropout))
     return layers

@@ -56,10 +56,10 @@ export const LatentDecoder = (function () {
   }
 
   /*
-   * A compiled decoder. spec = {format, version, latent_dim, output: "sigmoid" | "clamp",
+   * A compiled decoder. spec = {format, version, latent_dim, output: "sigmoid" | "clamp" | "cb_mean",
    * image: [C, H, W], data: base64 float32, layers: [...]} where each layer is one of
    *   {type: "linear", in, out, w, b}              w: offset of the [out, in] row-major matrix, b: of the bias
-   *   {type: "relu"}
+   *   {type: "relu"} or {type: "tanh"}
    *   {type: "reshape", shape: [...]}
    *   {type: "conv_transpose", in, out, kernel: [kh, kw], stride: [sh, sw], padding: [ph, pw], w, b}
    *                                                w: offset of the [in, out, kh, kw] weights (PyTorch layout)
@@ -70,7 +70,7 @@ export const LatentDecoder = (function () {
       if (spec.version !== VERSION) throw new Error(`decoder spec version ${spec.version} is not supported`);
       this.latentDim = checkInt(spec.latent_dim, "latent_dim");
       this.output = spec.output;
-      if (this.output !== "sigmoid" && this.output !== "clamp") throw new Error(`unknown output ${this.output}`);
+      if (!["sigmoid", "clamp", "cb_mean"].includes(this.output)) throw new Error(`unknown output ${this.output}`);
       this.image = spec.image.slice();
       this.nPixels = prod(this.image);
       const w = weights || floatsFromBase64(spec.data);
@@ -91,8 +91,8 @@ export const LatentDecoder = (function () {
           this.ops.push({ type: "linear", nIn: layer.in, nOut: checkInt(layer.out, "out"),
                           W: view(layer.w, layer.in * layer.out, "linear weight"), b: view(layer.b, layer.out, "linear bias") });
           shape = [layer.out];
-        } else if (layer.type === "relu") {
-          this.ops.push({ type: "relu", n: size });
+        } else if (layer.type === "relu" || layer.type === "tanh") {
+          this.ops.push({ type: layer.type, n: size });
         } else if (layer.type === "reshape") {
           if (prod(layer.shape) !== size) throw new Error(`reshape to ${layer.shape} from ${size} values`);
           shape = layer.shape.slice();
@@ -185,8 +185,8 @@ export const LatentDecoder = (function () {
           linear(op, x, y);
         } else if (op.type === "conv_transpose") {
           convTranspose(op, x, y);
-        } else {  // relu, in place
-          relu(x, op.n);
+        } else {  // relu or tanh, in place
+          (op.type === "tanh" ? tanh : relu)(x, op.n);
           continue;
         }
         const t = x; x = y; y = t;
@@ -194,6 +194,11 @@ export const LatentDecoder = (function () {
       const n = this.nPixels;
       if (this.output === "sigmoid") {
         for (let i = 0; i < n; i++) out[i] = 1 / (1 + Math.exp(-x[i]));
+      } else if (this.output === "cb_mean") {  // the continuous Bernoulli's mean (vae_core.losses.cb_mean)
+        for (let i = 0; i < n; i++) {
+          const e = x[i];
+          out[i] = Math.abs(e) < 1e-2 ? 0.5 + e / 12 - e * e * e / 720 : -1 / Math.expm1(-e) - 1 / e;
+        }
       } else {
         for (let i = 0; i < n; i++) { const v = x[i]; out[i] = v < 0 ? 0 : v > 1 ? 1 : v; }
       }
@@ -219,6 +224,10 @@ export const LatentDecoder = (function () {
 
   function relu(x, n) {
     for (let i = 0; i < n; i++) if (x[i] < 0) x[i] = 0;
+  }
+
+  function tanh(x, n) {
+    for (let i = 0; i < n; i++) x[i] = Math.tanh(x[i]);
   }
 
   // out[co, oy, ox] = b[co] + sum over ci, iy, ix, ky, kx with oy = iy*sh - ph + ky, ox = ix*sw - pw + kx
