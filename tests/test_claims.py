@@ -370,6 +370,22 @@ def test_the_lecture_quotes_the_numbers_the_sidebar_shows():
     assert "one z drawn per image" in lecture
 
 
+def test_the_lecture_quotes_the_binarized_models_recorded_nll():
+    """lecture 0:00: "mnist50-binarized ... has a test NLL of 88.1 nats (k = 5000, on every tenth test image)":
+    the figure its config.json records (bench/binarized_nll.py), on binarized test images; the grey-level models'
+    nats are called a cross-entropy, not -log p(x)."""
+    import json
+    import re
+
+    lecture = " ".join((PRETRAINED.parent / "docs" / "lecture.md").read_text().split())
+    cfg = json.loads((PRETRAINED / "mnist50-binarized" / "config.json").read_text())
+    said = re.search(r"`mnist50-binarized`.*? test NLL of ([\d.]+) nats \(k = (\d+), on every tenth test image", lecture)
+    assert said, "the lecture's NLL sentence"
+    assert said.groups() == (f"{cfg['metrics']['nll']:.1f}", str(cfg['metrics']['nll_k']))
+    assert cfg["metrics"]["nll_images"] == 1000 and cfg["training"]["binarize"] == "dynamic"
+    assert "Bernoulli cross-entropy against grey levels" in lecture and "not −log p(x)" in lecture
+
+
 def test_the_lecture_opens_on_mnist_mlp():
     """lecture 0:00: "The sidebar shows the model in use (mnist-mlp)"."""
     from dashboard.model import registry
