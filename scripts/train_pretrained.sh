@@ -14,10 +14,10 @@ py="${1:-python}"
 # Beyond two dimensions: a 16-D MNIST MLP and a 64-D Fashion-MNIST conv VAE. One CPU thread each:
 # on a busy 2-core machine two threads that wait on each other ran 4-10x slower, and the thread count can
 # change the rounding, so OMP_NUM_THREADS=1 is part of the recipe. About 10 and 60 minutes on a shared, busy 2-core CPU
-# (the 64-D model: conv channels 32,64, a dense layer of 72, 64 latent dimensions, 20 epochs: an epoch is 469 steps,
+# (the 64-D model: conv channels 32,64, a dense layer of 72, 64 latent dimensions, 30 epochs: an epoch is 469 steps,
 # ~18 steps/s on a nearly idle core, 3-5 steps/s on the shared one).
 OMP_NUM_THREADS=1 "$py" -m vae_core.train --dataset mnist --arch mlp --hidden 512,256 --latent-dim 16 --epochs 14 --seed 0 --device cpu --precision fp32 --replace-pretrained --out pretrained/mnist16-mlp
-OMP_NUM_THREADS=1 "$py" -m vae_core.train --dataset fashion-mnist --arch conv --conv-channels 32,64 --hidden 72 --latent-dim 64 --epochs 20 --seed 0 --device cpu --precision fp32 --replace-pretrained --out pretrained/fashion64-conv
+OMP_NUM_THREADS=1 "$py" -m vae_core.train --dataset fashion-mnist --arch conv --conv-channels 32,64 --hidden 72 --latent-dim 64 --epochs 30 --seed 0 --device cpu --precision fp32 --replace-pretrained --out pretrained/fashion64-conv
 # Binarized MNIST, the papers' benchmark (Burda et al. 2016): a 50-D MLP 784-512-512-50 trained with a fresh
 # binarization of every training image each epoch; its test NLL (k = 5000) is measured by bench/binarized_nll.py.
 OMP_NUM_THREADS=1 "$py" -m vae_core.train --dataset mnist --arch mlp --hidden 512,512 --latent-dim 50 --binarize dynamic --epochs 32 --batch-size 128 --lr 2e-3 --seed 0 --device cpu --precision bf16 --replace-pretrained --out pretrained/mnist50-binarized

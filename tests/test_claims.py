@@ -325,15 +325,13 @@ def test_recorded_test_loss_is_the_elbo_measured_again(name):
         assert abs(got[k] - got[f"recorded_{k}"]) < 1.0, (k, got)
 
 
-@pytest.mark.parametrize("name, active", [("mnist16-mlp", 13), ("fashion64-conv", 16), ("mnist-mlp", 2)])
+@pytest.mark.parametrize("name, active", [("mnist16-mlp", 13), ("fashion64-conv", 9), ("mnist-mlp", 2)])
 def test_active_units_as_documented(name, active):
-    """pretrained/README, "Beyond two dimensions": 13 of 16 and 16 of 64 latent dimensions in use."""
+    """pretrained/README, "Beyond two dimensions": 13 of 16 and 9 of 64 latent dimensions in use."""
     got = claims.latent_use(codes(name))
     assert got["active"] == active, got
-    if got["most_unused"] is not None and name == "mnist16-mlp":  # not a coin toss at the 0.01 threshold
+    if got["most_unused"] is not None:  # not a coin toss at the 0.01 threshold (64-D: 0.73 and 0.00003)
         assert got["least_used"] > 0.02 and got["most_unused"] < 0.0095, got
-    elif got["most_unused"] is not None:  # 64-D: 0.020 and 0.0097, close to 0.01 on both sides (README says so)
-        assert got["least_used"] > 0.015 and got["most_unused"] < 0.0099, got
 
 
 def test_the_encoder_never_sees_the_labels(mnist):
