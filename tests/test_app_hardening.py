@@ -113,7 +113,7 @@ def test_bad_checkpoints_are_listed_unreadable_and_the_page_keeps_working(bad_ro
         (label,) = [x for x in shown if x.startswith(f"models/{name} · ")]
         assert len(label.splitlines()) == 1 and len(label) < 150, label
         if values_only_bad(name):  # config and header sound: listed as it says, refused when loaded
-            assert label.startswith(f"models/{name} · MNIST · mlp · 2-D · loss "), label
+            assert label.startswith(f"models/{name} · MNIST · 2-D · loss "), label
         else:
             assert label.startswith(f"models/{name} · unreadable ("), label
     assert_no_server_path(app, mine.parent, pre.parent)
