@@ -49,6 +49,8 @@ PRESENTER_CSS = (
     # the prior's samples likewise, under one row of controls
     " .st-key-explore_prior_image img { max-height: calc(100vh - 340px); width: auto !important; max-width: 100%; }"
     " .st-key-explore_section [role=tab][aria-selected=true] { border-bottom-color: currentColor; }"
+    # a model's name in code type, read from the back of the room as the text around it
+    " [data-testid=stMain] [data-testid=stMarkdownContainer] code { font-size: 1em; }"
 )
 # Every tab of a row in sight: a row too long for its column wraps, rather than hiding its last tabs behind a
 # scroll arrow. A picture is never wider than its column (a phone's is 358 px). The Train form's two columns

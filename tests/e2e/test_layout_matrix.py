@@ -53,7 +53,8 @@ DRAWN = """([title, figure]) => {
   const panel = document.getElementById(tab.getAttribute('aria-controls'));
   if (!panel || panel.querySelector('[data-testid=stSkeleton]')) return null;
   const pad = [...panel.querySelectorAll('*')].some((e) => e.shadowRoot?.querySelector('canvas.dp-canvas'));
-  if (figure && !pad && !panel.querySelector('[data-testid=stImage] img, [data-testid=stPlotlyChart] .main-svg')) return null;
+  const fig = panel.querySelector('[data-testid=stImage] img, [data-testid=stPlotlyChart] .main-svg');
+  if (figure && !pad && !fig) return null;
   if (!panel.querySelector('[data-testid=stWidgetLabel], [data-testid=stMarkdownContainer]')) return null;
   return (""" + APP_IDLE + """)() ? panel.id : null;
 }"""
@@ -203,6 +204,8 @@ def test_layout_cell(pages, request, model, size, mode, section):
     if section == OWN:  # the strip in the picture
         page.get_by_text("your drawing, as the model sees it").scroll_into_view_if_needed()
     page.screenshot(path=str(SHOTS / f"{request.node.callspec.id}.png"))
+    if fails:  # beside the picture, as the run goes (a CI artifact too)
+        (SHOTS / f"{request.node.callspec.id}.txt").write_text("\n".join(fails) + "\n")
     if section == OWN:  # an upload replaces the drawing: the pad no longer shows it
         assert page.evaluate(PAD_INK) > 0
         ring = np.zeros((280, 280), np.uint8)
