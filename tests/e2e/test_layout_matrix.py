@@ -29,7 +29,9 @@ SIZES = {"1280x720": (1280, 720), "1366x768": (1366, 768), "1920x1080": (1920, 1
 MODES = ("normal", "presenter")
 TRAIN = "train"  # the Train tab, checked on the 2-D model's pages after its sub-tabs
 PLOTLY = "plotly"  # the Plotly map instead of the Live one, on the 2-D model's pages, before Train
-OWN = "own"  # a digit drawn on the pad, then a picture uploaded: the 2-D model's pages out of presenter mode
+# a digit drawn on the pad, then a picture uploaded: the 2-D model's pages out of presenter mode ("own" is presenter
+# mode's panel of your digit)
+OWN = "drawn"
 
 CELLS = [
     pytest.param(model, size, mode, s.id, id=f"{model}-{size}-{mode}-{s.id}")
