@@ -4,7 +4,8 @@ cut or lies over another, the map is on the screen, and in presenter mode the ma
 on the screen unscrolled, in type of at least 16 px. The checks are one script, layout_checks.js.
 
 One page per model and size: its sub-tabs are opened in turn by a click, then presenter mode is switched on by the
-sidebar's toggle, as a lecturer would, and its panels and sub-tabs are opened in turn; a cell (its test id, e.g.
+sidebar's toggle, as a lecturer would (on the phone, by the link's pr=1 in the same tab), and its panels and
+sub-tabs are opened in turn; a cell (its test id, e.g.
 mnist16-1280x720-presenter-grid) costs a rerun, not a page load. A screenshot per cell goes to
 test-output/matrix/.
 """
@@ -107,27 +108,33 @@ class Pages:
             page.wait_for_function("window.__latentPlane && window.__latentPlane.ready", timeout=120_000)
             self.key, self.mode, self.page = (model, size), mode, page
         if mode == "presenter" and self.mode != "presenter":
-            self.present()
+            if size == "phone":  # its sidebar, opened over the page, does not fold: the link's pr=1 instead
+                self.page.goto(f"{self.app_url}/?m={MODELS[model][0]}&p=7,42&pr=1")
+                self.page.wait_for_function(PRESENTING, timeout=120_000)
+                self.mode = "presenter"
+            else:
+                self.present()
         return self.page
 
     def present(self) -> None:
         """Presenter mode switched on by the sidebar's toggle, from Explore's Live map (the cells before may have
         left the Train tab or the Plotly map open)."""
         page = self.page
+        if not page.evaluate(SIDEBAR_SHOWN):  # a phone's, or one folded by hand
+            page.locator('[data-testid="stExpandSidebarButton"]').click()
+            page.wait_for_function(SIDEBAR_SHOWN)
+        page.locator('[data-testid="stSidebar"]').get_by_text("Presenter mode").click()
+        page.wait_for_function(SIDEBAR_FOLDED, timeout=90_000)
+        page.wait_for_function(f"() => new URLSearchParams(location.search).get('pr') === '1' && ({APP_IDLE})()",
+                               timeout=90_000)
         explore = page.get_by_role("tab", name="Explore", exact=True)
         if explore.get_attribute("aria-selected") != "true":
             explore.click()
             page.wait_for_function(f"() => document.querySelector('.st-key-explore_map') && ({APP_IDLE})()",
                                    timeout=90_000)
-        live = page.locator(".st-key-explore_map button").filter(has_text="Live")
-        if live.count() and live.first.get_attribute("data-testid") != "stBaseButton-segmented_controlActive":
-            live.first.click()
-            page.wait_for_function("window.__latentPlane && window.__latentPlane.ready", timeout=90_000)
-        if not page.evaluate(SIDEBAR_SHOWN):
-            page.locator('[data-testid="stExpandSidebarButton"]').click()
-            page.wait_for_function(SIDEBAR_SHOWN)
-        page.locator('[data-testid="stSidebar"]').get_by_text("Presenter mode").click()
-        page.wait_for_function(SIDEBAR_FOLDED, timeout=90_000)
+        live = page.locator(".st-key-explore_map [role=radio]").filter(has_text="Live").first
+        if live.get_attribute("aria-checked") != "true":
+            live.click()
         page.wait_for_function(PRESENTING, timeout=90_000)
         self.mode = "presenter"
 
@@ -190,8 +197,8 @@ def open_tab(page, section: str, presenting: bool = False) -> str | None:
 
 @pytest.mark.parametrize("model, size, mode, section", CELLS)
 def test_layout_cell(pages, request, model, size, mode, section):
-    page = pages.get(model, size, mode)
     try:
+        page = pages.get(model, size, mode)
         panel = open_tab(page, section, mode == "presenter")
     except Exception:
         pages.close()  # a page that did not draw the tab is not reused for the next cell
