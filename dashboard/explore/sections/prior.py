@@ -25,7 +25,7 @@ def render(ctx: ExploreContext) -> None:
         samples = ctx.model.model.sample(64, generator=generator).cpu()
     image = views.tile(sampling.shown(ctx, samples, seed), ncols=8, pad=2, scale=2)
     with st.container(key="explore_prior_image"):  # presenting, its height is the screen's (app.PRESENTER_CSS)
-        st.image(views.png_url(image), width=image.shape[1],
+        st.image(views.png_url(image), width="stretch" if ctx.presenting else image.shape[1],
                  caption=f"64 decodes of z ~ N(0, I), seed {seed}: the decoder's {sampling.what(ctx)}")
     explain("prior")
 
