@@ -44,9 +44,16 @@ PRESENTER_CSS = (
     " { display: none; }"
     " .st-key-explore_section [role=tab] { height: 2.1rem !important; margin: 0 !important;"
     " border-bottom: 3px solid transparent; }"
-    # the manifold grid beside the map: square, as tall as the screen leaves under the tabs, its slider and caption
-    " .st-key-explore_grid_image img { max-height: calc(100vh - 400px); width: auto !important; max-width: 100%; }"
+    # the manifold grid beside the map: as tall as the screen leaves under the tabs, its slider and caption, and
+    # square (contain: a box wider than tall would stretch it)
+    " .st-key-explore_grid_image img { max-height: calc(100vh - 400px); width: auto !important; max-width: 100%;"
+    " object-fit: contain; object-position: left top; }"
+    # the prior's samples likewise, under a row of controls and the Sample switch
+    " .st-key-explore_prior_image img { max-height: calc(100vh - 400px); width: auto !important; max-width: 100%;"
+    " object-fit: contain; object-position: left top; }"
     " .st-key-explore_section [role=tab][aria-selected=true] { border-bottom-color: currentColor; }"
+    # a model's name in code type, read from the back of the room as the text around it
+    " [data-testid=stMain] [data-testid=stMarkdownContainer] code { font-size: 1em; }"
 )
 # Every tab of a row in sight: a row too long for its column wraps, rather than hiding its last tabs behind a
 # scroll arrow. A picture is never wider than its column (a phone's is 358 px). The Train form's two columns

@@ -131,7 +131,8 @@ TEXTS.update({
         "and reconstruct the clean ones, so past light noise its code stays near the clean image's code far "
         "more often; the plain model never saw noise (the shares above are measured at the noise chosen).",
         # the KL is the same as in any VAE (mnist-dvae was trained with β = 1: its test KL is 4.67 nats)
-        r"\begin{gathered}\text{DVAE loss: } -\log p_\theta(x \mid z) + \mathrm{KL}\big(q_\phi(z \mid \tilde{x})"
+        # the loss on two lines: on one it was wider than the panel beside the map (474 px in 432)
+        r"\begin{gathered}\text{DVAE loss: } -\log p_\theta(x \mid z) \\ {} + \mathrm{KL}\big(q_\phi(z \mid \tilde{x})"
         r"\,\|\,p(z)\big) \\ z \sim q_\phi(z \mid \tilde{x}) \\ "
         r"|\Delta\mu| = \lVert \mu_\phi(\tilde{x}) - \mu_\phi(x) \rVert\end{gathered}",
     ),

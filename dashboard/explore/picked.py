@@ -11,7 +11,7 @@ from . import posterior, reruns
 from .context import THUMB, ExploreContext
 from .figures import posterior_chart
 
-PRESENTER_THUMB = 112  # px: presenting, the pick's images leave room for q(z|x)'s chart on a 720-px screen
+PRESENTER_THUMB = 128  # px: presenting, room for q(z|x)'s chart on a 720-px screen, and "reconstruction" whole at 16 px
 
 
 def _vector(name: str, v: np.ndarray, digits: int) -> str:

@@ -1,7 +1,8 @@
 // What the layout matrix (test_layout_matrix.py) asserts of a page, read from the DOM: one function, evaluated
 // by Playwright, returning the failures as sentences (an empty list: the cell passes). Its argument:
-// {presenter, presenting, phone, panel, map}: presenter mode's checks of the sub-tab, whether presenter mode is on,
-// the phone's allowances, the open sub-tab's panel's id, the map the page shows ("live", "plotly" or null).
+// {presenter, presenting, phone, panel, map, figure}: presenter mode's checks of the sub-tab, whether presenter mode is on,
+// the phone's allowances, the open sub-tab's panel's id, the map the page shows ("live", "plotly" or null), and
+// whether the sub-tab has a figure of its own (the Sampling panel draws on the map).
 (opts) => {
   const fails = [];
   const vw = window.innerWidth, vh = window.innerHeight;
@@ -194,11 +195,15 @@
       } else onScreen(what, e.getBoundingClientRect(), header);
     }
   }
-  if (opts.presenter && !opts.phone) {
+  if (opts.presenter && !opts.phone && opts.figure !== false) {
     const panel = document.getElementById(opts.panel);
-    const fig = panel?.querySelector('[data-testid=stImage] img, [data-testid=stPlotlyChart], [data-testid=stPyplot] img');
+    // a figure, or (your digit's panel, before a digit is drawn) the drawing pad
+    const fig = panel?.querySelector('[data-testid=stImage] img, [data-testid=stPlotlyChart], [data-testid=stPyplot] img')
+      || [...(panel?.querySelectorAll('*') || [])].map((e) => e.shadowRoot?.querySelector('canvas.dp-canvas')).find(Boolean);
     if (!fig) fails.push('the sub-tab shows no figure');
     else onScreen(`the sub-tab's figure (${name(fig)})`, fig.getBoundingClientRect(), header);
+  }
+  if (opts.presenter && !opts.phone) {
     const MIN_PX = 15.75;  // Streamlit's body text (0.984375rem), counted as 16
     const small = new Map();
     for (const p of pieces) {

@@ -159,7 +159,8 @@ def png_bytes(arr) -> bytes:
 
 
 def upload(page, name: str, data: bytes, mime: str = "image/png"):
-    page.locator('[data-testid="stFileUploader"] input[type="file"]').set_input_files(
+    # your digit's uploader (the sidebar's Lecture has one for a lecture's file)
+    page.locator('.st-key-explore_upload input[type="file"]').set_input_files(
         files=[{"name": name, "mimeType": mime, "buffer": data}])
 
 
@@ -170,7 +171,7 @@ def test_uploads_good_and_bad(page):
     yy, xx = np.mgrid[:280, :280]
     ring[np.abs(np.hypot(yy - 140, xx - 140) - 80) <= 10] = 255
     good = png_bytes(255 - ring)  # dark ink on white paper
-    page.locator('[data-testid="stFileUploader"]').scroll_into_view_if_needed()
+    page.locator('.st-key-explore_upload [data-testid="stFileUploader"]').scroll_into_view_if_needed()
     upload(page, "zero.png", good)
     page.get_by_text("zero.png, as the model sees it").wait_for(timeout=30_000)
 
@@ -188,7 +189,8 @@ def test_uploads_good_and_bad(page):
     # over the limit: the uploader refuses it in the page, before it reaches Python
     upload(page, "big.png", b"\x89PNG\r\n\x1a\n" + bytes(3 * 2**20))
     page.get_by_text(re.compile(r"(File must be|larger than|exceeds).*2", re.I)).first.wait_for(timeout=30_000)
-    page.locator('[data-testid="stFileUploader"]').screenshot(path=str(SHOTS / "upload-too-big.png"))
+    uploader = page.locator('.st-key-explore_upload [data-testid="stFileUploader"]')  # not the Lecture's
+    uploader.screenshot(path=str(SHOTS / "upload-too-big.png"))
     assert page.locator('[data-testid="stException"]').count() == 0
     assert page.evaluate("window.__latentPlane.ready")
 

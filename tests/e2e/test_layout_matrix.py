@@ -3,7 +3,9 @@
 cut or lies over another, the map is on the screen, and in presenter mode the map and the sub-tab's figure are
 on the screen unscrolled, in type of at least 16 px. The checks are one script, layout_checks.js.
 
-One page per model, size and mode; its sub-tabs are opened in turn by a click, so that a cell (its test id, e.g.
+One page per model and size: its sub-tabs are opened in turn by a click, then presenter mode is switched on by the
+sidebar's toggle, as a lecturer would (on the phone, by the link's pr=1 in the same tab), and its panels and
+sub-tabs are opened in turn; a cell (its test id, e.g.
 mnist16-1280x720-presenter-grid) costs a rerun, not a page load. A screenshot per cell goes to
 test-output/matrix/.
 """
@@ -15,7 +17,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from dashboard.explore.sections import SECTIONS
+from dashboard.explore.sections import PANELS, SECTIONS
 
 from .conftest import APP_IDLE, OUT, frame, settled
 from .test_latent_plane_browser import draw_stroke, png_bytes, upload
@@ -28,27 +30,35 @@ SIZES = {"1280x720": (1280, 720), "1366x768": (1366, 768), "1920x1080": (1920, 1
 MODES = ("normal", "presenter")
 TRAIN = "train"  # the Train tab, checked on the 2-D model's pages after its sub-tabs
 PLOTLY = "plotly"  # the Plotly map instead of the Live one, on the 2-D model's pages, before Train
-OWN = "own"  # a digit drawn on the pad, then a picture uploaded: the 2-D model's pages out of presenter mode
+# a digit drawn on the pad, then a picture uploaded: the 2-D model's pages out of presenter mode ("own" is presenter
+# mode's panel of your digit)
+OWN = "drawn"
 
 CELLS = [
     pytest.param(model, size, mode, s.id, id=f"{model}-{size}-{mode}-{s.id}")
     for model, (_, d) in MODELS.items() for size in SIZES for mode in MODES
-    for s in SECTIONS if d >= s.min_latent_dim
+    for s in (PANELS if mode == "presenter" else ()) + SECTIONS if d >= s.min_latent_dim
 ] + [pytest.param("mnist", size, mode, extra, id=f"mnist-{size}-{mode}-{extra}")
      for size in SIZES for mode in MODES for extra in (OWN, PLOTLY, TRAIN)
      if not (extra == OWN and mode == "presenter")]
-# The 2-D model's own digit, Plotly map and Train cells run after its sub-tabs, on the same page.
+# The 2-D model's own digit, Plotly map and Train cells run after its sub-tabs, on the same page; a page's
+# presenter cells after its others.
 CELLS.sort(key=lambda p: list(MODELS).index(p.values[0]) * 100 + list(SIZES).index(p.values[1]) * 10
            + MODES.index(p.values[2]))
 
+NO_FIGURE = ("sample",)  # the Sampling panel's controls draw the pick's samples on the map: it has no figure of its own
 TITLES = {s.id: s.title for s in SECTIONS}
+PRESENTER_TITLES = {s.id: s.presenter_title or s.title for s in PANELS + SECTIONS}
 # The open sub-tab's panel once its run has drawn it: a figure, no skeleton left, no run under way.
-DRAWN = """(title) => {
+DRAWN = """([title, figure]) => {
   const tab = [...document.querySelectorAll('[role=tab]')].find((t) => t.textContent.trim() === title);
   if (!tab || tab.getAttribute('aria-selected') !== 'true') return null;
   const panel = document.getElementById(tab.getAttribute('aria-controls'));
   if (!panel || panel.querySelector('[data-testid=stSkeleton]')) return null;
-  if (!panel.querySelector('[data-testid=stImage] img, [data-testid=stPlotlyChart] .main-svg')) return null;
+  const pad = [...panel.querySelectorAll('*')].some((e) => e.shadowRoot?.querySelector('canvas.dp-canvas'));
+  const fig = panel.querySelector('[data-testid=stImage] img, [data-testid=stPlotlyChart] .main-svg');
+  if (figure && !pad && !fig) return null;
+  if (!panel.querySelector('[data-testid=stWidgetLabel], [data-testid=stMarkdownContainer]')) return null;
   return (""" + APP_IDLE + """)() ? panel.id : null;
 }"""
 TRAIN_DRAWN = """() => {
@@ -69,14 +79,22 @@ SHOW_PANEL = """(panel) => {
 }"""
 
 
+SIDEBAR_SHOWN = "() => document.querySelector('[data-testid=stSidebar]').getBoundingClientRect().left >= 0"
+SIDEBAR_FOLDED = ("() => { const s = document.querySelector('[data-testid=stSidebar]'); "
+                  "return s.getAttribute('data-collapsed') === 'true' && s.getBoundingClientRect().right <= 0; }")
+PRESENTING = ("() => new URLSearchParams(location.search).get('pr') === '1' && window.__latentPlane?.ready && "
+              f"({APP_IDLE})()")
+
+
 class Pages:
-    """The page of the cells under way: a cell of another model, size or mode closes it and opens its own."""
+    """The page of the cells under way: a cell of another model or size closes it and opens its own; a presenter
+    cell on a page out of presenter mode switches it on there."""
 
     def __init__(self, browser, app_url):
-        self.browser, self.app_url, self.key, self.ctx, self.page = browser, app_url, None, None, None
+        self.browser, self.app_url, self.key, self.mode, self.ctx, self.page = browser, app_url, None, None, None, None
 
     def get(self, model: str, size: str, mode: str):
-        if self.key != (model, size, mode):
+        if self.key != (model, size) or (self.mode == "presenter" and mode != "presenter"):
             self.close()
             width, height = SIZES[size]
             phone = size == "phone"
@@ -88,13 +106,42 @@ class Pages:
             query = f"m={MODELS[model][0]}&p=7,42" + ("&pr=1" if mode == "presenter" else "")
             page.goto(f"{self.app_url}/?{query}")
             page.wait_for_function("window.__latentPlane && window.__latentPlane.ready", timeout=120_000)
-            self.key, self.page = (model, size, mode), page
+            self.key, self.mode, self.page = (model, size), mode, page
+        if mode == "presenter" and self.mode != "presenter":
+            if size == "phone":  # its sidebar, opened over the page, does not fold: the link's pr=1 instead
+                self.page.goto(f"{self.app_url}/?m={MODELS[model][0]}&p=7,42&pr=1")
+                self.page.wait_for_function(PRESENTING, timeout=120_000)
+                self.mode = "presenter"
+            else:
+                self.present()
         return self.page
+
+    def present(self) -> None:
+        """Presenter mode switched on by the sidebar's toggle, from Explore's Live map (the cells before may have
+        left the Train tab or the Plotly map open)."""
+        page = self.page
+        if not page.evaluate(SIDEBAR_SHOWN):  # a phone's, or one folded by hand
+            page.locator('[data-testid="stExpandSidebarButton"]').click()
+            page.wait_for_function(SIDEBAR_SHOWN)
+        page.locator('[data-testid="stSidebar"]').get_by_text("Presenter mode").click()
+        page.wait_for_function(SIDEBAR_FOLDED, timeout=90_000)
+        page.wait_for_function(f"() => new URLSearchParams(location.search).get('pr') === '1' && ({APP_IDLE})()",
+                               timeout=90_000)
+        explore = page.get_by_role("tab", name="Explore", exact=True)
+        if explore.get_attribute("aria-selected") != "true":
+            explore.click()
+            page.wait_for_function(f"() => document.querySelector('.st-key-explore_map') && ({APP_IDLE})()",
+                                   timeout=90_000)
+        live = page.locator(".st-key-explore_map [role=radio]").filter(has_text="Live").first
+        if live.get_attribute("aria-checked") != "true":
+            live.click()
+        page.wait_for_function(PRESENTING, timeout=90_000)
+        self.mode = "presenter"
 
     def close(self) -> None:
         if self.ctx is not None:
             self.ctx.close()
-        self.key = self.ctx = self.page = None
+        self.key = self.mode = self.ctx = self.page = None
 
 
 @pytest.fixture(scope="module")
@@ -121,19 +168,19 @@ def draw_own(page) -> None:
     frame(page)
 
 
-def open_tab(page, section: str) -> str | None:
+def open_tab(page, section: str, presenting: bool = False) -> str | None:
     """Open the sub-tab (or the Train tab, or the Plotly map) and wait until it is drawn; the sub-tab's panel's
     id."""
     if section == OWN:
         draw_own(page)
         return None
     if section == PLOTLY:
-        open_tab(page, SECTIONS[0].id)  # the map's cell: not the last sub-tab's own findings again
+        open_tab(page, SECTIONS[0].id, presenting)  # the map's cell: not the last sub-tab's own findings again
         page.locator(".st-key-explore_map button").filter(has_text="Plotly").click()
         page.wait_for_function(PLOTLY_DRAWN, timeout=90_000)
         settled(page, PLOTLY_BOX)  # it fits its height to the window once what is above it has arrived
         return None
-    title = "Train" if section == TRAIN else TITLES[section]
+    title = "Train" if section == TRAIN else (PRESENTER_TITLES if presenting else TITLES)[section]
     tab = page.get_by_role("tab", name=title, exact=True)
     if tab.get_attribute("aria-selected") != "true":
         tab.click()
@@ -141,7 +188,7 @@ def open_tab(page, section: str) -> str | None:
         page.wait_for_function(TRAIN_DRAWN, timeout=90_000)
         panel = None
     else:
-        panel = page.wait_for_function(DRAWN, arg=title, timeout=90_000).json_value()
+        panel = page.wait_for_function(DRAWN, arg=[title, section not in NO_FIGURE], timeout=90_000).json_value()
     page.evaluate("document.fonts.ready.then(() => null)")  # KaTeX lays out again once its fonts have loaded
     frame(page)
     frame(page)
@@ -150,22 +197,24 @@ def open_tab(page, section: str) -> str | None:
 
 @pytest.mark.parametrize("model, size, mode, section", CELLS)
 def test_layout_cell(pages, request, model, size, mode, section):
-    page = pages.get(model, size, mode)
     try:
-        panel = open_tab(page, section)
+        page = pages.get(model, size, mode)
+        panel = open_tab(page, section, mode == "presenter")
     except Exception:
         pages.close()  # a page that did not draw the tab is not reused for the next cell
         raise
     presenter = mode == "presenter" and section not in (TRAIN, PLOTLY)
     fails = page.evaluate(CHECKS, {"presenter": presenter, "phone": size == "phone", "panel": panel,
                                   "map": {TRAIN: None, PLOTLY: "plotly", OWN: None}.get(section, "live"),
-                                  "presenting": mode == "presenter"})
+                                  "presenting": mode == "presenter", "figure": section not in NO_FIGURE})
     if not presenter and panel:  # the cell's own content in the picture, its row of tabs under the header
         page.locator(f"[id='{panel}']").evaluate(SHOW_PANEL)
         frame(page)
     if section == OWN:  # the strip in the picture
         page.get_by_text("your drawing, as the model sees it").scroll_into_view_if_needed()
     page.screenshot(path=str(SHOTS / f"{request.node.callspec.id}.png"))
+    if fails:  # beside the picture, as the run goes (a CI artifact too)
+        (SHOTS / f"{request.node.callspec.id}.txt").write_text("\n".join(fails) + "\n")
     if section == OWN:  # an upload replaces the drawing: the pad no longer shows it
         assert page.evaluate(PAD_INK) > 0
         ring = np.zeros((280, 280), np.uint8)

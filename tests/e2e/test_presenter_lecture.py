@@ -157,7 +157,7 @@ def test_the_lecture_in_presenter_mode_on_one_screen(browser, app_url, width, he
     # 6:30: your own digit: the pad and the uploader
     open_panel(page, "Your digit")
     on_screen(page, page.locator("canvas.dp-canvas").first, "the drawing pad", 150)  # in a shadow root
-    on_screen(page, "[data-testid=stFileUploader]", "the uploader", 100)
+    on_screen(page, ".st-key-explore_upload [data-testid=stFileUploader]", "the uploader", 100)  # not the Lecture's
     # a stroke on the pad (a "1"): encoded, it lands on the map beside the panel as ◆ "yours"
     pad = page.locator("canvas.dp-canvas").first.bounding_box()
     x = pad["x"] + pad["width"] / 2

@@ -40,17 +40,21 @@ def traversal_images(model, z, dims, steps: int = TRAVERSAL_STEPS) -> np.ndarray
 
 
 LABEL_STYLE = "font-size:0.75rem;line-height:1.2"  # the column labels and their row's name, on one line
+PRESENTER_LABEL_STYLE = "font-size:1rem;line-height:1.2"  # presenting: the type read from the back of the room
 
 
 def value_text(v: float) -> str:
     return "0" if abs(v) < 1e-9 else f"{v:+g}".replace("-", "−")
 
 
-def column_labels(values, cell: int, pad: int) -> str:
-    """One label per column, each as wide as a tile of the strip under it (cell px, pad px apart)."""
-    spans = "".join(f'<span style="display:inline-block;width:{cell}px;margin-right:{pad}px;text-align:center">'
-                    f"{value_text(v)}</span>" for v in values)
-    return f'<div style="white-space:nowrap;{LABEL_STYLE}">{spans}</div>'
+def column_labels(values, cell: int, pad: int, style: str = LABEL_STYLE) -> str:
+    """One label per column over the strip under it (cell px tiles, pad px apart): in shares of the strip's
+    width, which a narrow column shrinks (a picture is never wider than its column: app.LAYOUT_CSS)."""
+    spans = "".join(f'<span style="flex:1 1 0;min-width:0;text-align:center">{value_text(v)}</span>'
+                    for v in values)
+    width = len(values) * cell + (len(values) - 1) * pad
+    return (f'<div style="display:flex;gap:{100 * pad / width:.2f}%;max-width:{width}px;white-space:nowrap;'
+            f'{style}">{spans}</div>')
 
 
 def render(ctx: ExploreContext) -> None:
@@ -79,8 +83,9 @@ def render(ctx: ExploreContext) -> None:
     scale = 2
     cell = 28 * scale
     left, right = st.columns([1, 6], vertical_alignment="bottom")
-    left.markdown(f'<div style="{LABEL_STYLE}">z_j =</div>', unsafe_allow_html=True)
-    right.markdown(column_labels(values, cell, pad=2), unsafe_allow_html=True)
+    style = PRESENTER_LABEL_STYLE if ctx.presenting else LABEL_STYLE
+    left.markdown(f'<div style="{style}">z_j =</div>', unsafe_allow_html=True)
+    right.markdown(column_labels(values, cell, pad=2, style=style), unsafe_allow_html=True)
     for r, j in enumerate(dims):
         left, right = st.columns([1, 6], vertical_alignment="center")
         kl = f"KL {summary.kl[j]:.2f}" if summary is not None else ""

@@ -7,7 +7,7 @@ import { schedule } from "./common.js";
 
 const SIDE = 300; // px: the panel beside the plane (digit, readouts, buttons, sliders, legend)
 const GAP = 24;
-const MAX_PLANE = 760;
+const MAX_PLANE = 960; // a 1080-px projector: the plane takes the height under the tabs (760 left 190 px empty)
 const MIN_PLANE = 280; // the plane never gets smaller than this, however little height the window has
 const BOTTOM_MARGIN = 16; // px left free under the component when it is sized to the window's height
 const MIN_DIGIT = 120;
