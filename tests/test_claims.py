@@ -377,7 +377,8 @@ def test_the_lecture_quotes_the_binarized_models_recorded_nll():
 
     lecture = " ".join((PRETRAINED.parent / "docs" / "lecture.md").read_text().split())
     cfg = json.loads((PRETRAINED / "mnist50-binarized" / "config.json").read_text())
-    said = re.search(r"`mnist50-binarized`.*? test NLL of ([\d.]+) nats \(k = (\d+), on every tenth test image", lecture)
+    said = re.search(r"`mnist50-binarized`.*? test NLL of ([\d.]+) nats \(k = (\d+), on every tenth test image",
+                     lecture)
     assert said, "the lecture's NLL sentence"
     assert said.groups() == (f"{cfg['metrics']['nll']:.1f}", str(cfg['metrics']['nll_k']))
     assert cfg["metrics"]["nll_images"] == 1000 and cfg["training"]["binarize"] == "dynamic"
