@@ -327,10 +327,10 @@ function drawPath(inst, ctx, big) {
   ctx.fillStyle = casing;
   for (const [x, y] of pts) {
     ctx.beginPath();
-    ctx.arc(x, y, r + 2.5, 0, 2 * Math.PI);
+    ctx.arc(x, y, r + 3, 0, 2 * Math.PI);
     ctx.fill();
   }
-  for (const [w, color] of [[big ? 10 : 8, casing], [big ? 3 : 2.5, line]]) {
+  for (const [w, color] of [[big ? 12 : 10, casing], [big ? 3 : 2.5, line]]) {  // the casing 3 px and more each side, scaled or not
     ctx.beginPath();
     pts.forEach(([x, y], i) => (i ? ctx.lineTo(x, y) : ctx.moveTo(x, y)));
     ctx.lineWidth = w;

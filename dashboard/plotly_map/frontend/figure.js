@@ -41,7 +41,7 @@ export function figure(inst) {
     // A dark line on a wide casing (scene.PATH_COLOR, PATH_CASING): it shows on every class colour.
     const line = d.path.color || "#111111", casing = d.path.casing || "#FFFFFF";
     traces.push({ type: "scattergl", mode: "lines+markers", name: "morph path", x, y, hoverinfo: "skip",
-      showlegend: false, line: { color: casing, width: 8 }, marker: { size: 11, color: casing } });
+      showlegend: false, line: { color: casing, width: 10 }, marker: { size: 12, color: casing } });
     traces.push({ type: "scattergl", mode: "lines+markers", name: "morph path", x, y, hoverinfo: "skip",
       line: { color: line, width: 2.5 }, marker: { size: 5, color: line } });
   }
