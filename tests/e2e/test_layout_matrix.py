@@ -6,12 +6,14 @@ on the screen unscrolled, in type of at least 16 px. The checks are one script, 
 One page per model and size: its sub-tabs are opened in turn by a click, then presenter mode is switched on by the
 sidebar's toggle, as a lecturer would (on the phone, by the link's pr=1 in the same tab), and its panels and
 sub-tabs are opened in turn; a cell (its test id, e.g.
-mnist16-1280x720-presenter-grid) costs a rerun, not a page load. A screenshot per cell goes to
-test-output/matrix/.
+mnist16-1280x720-presenter-grid) costs a rerun, not a page load. A failing cell's screenshot and failures go to
+test-output/matrix/; with LAYOUT_MATRIX_SHOTS=1 every cell's screenshot does (to look at them all: a run of
+this file alone takes a few minutes, and the pictures are a minute of the whole suite's time).
 """
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import numpy as np
@@ -212,7 +214,8 @@ def test_layout_cell(pages, request, model, size, mode, section):
         frame(page)
     if section == OWN:  # the strip in the picture
         page.get_by_text("your drawing, as the model sees it").scroll_into_view_if_needed()
-    page.screenshot(path=str(SHOTS / f"{request.node.callspec.id}.png"))
+    if fails or os.environ.get("LAYOUT_MATRIX_SHOTS") == "1":
+        page.screenshot(path=str(SHOTS / f"{request.node.callspec.id}.png"))
     if fails:  # beside the picture, as the run goes (a CI artifact too)
         (SHOTS / f"{request.node.callspec.id}.txt").write_text("\n".join(fails) + "\n")
     if section == OWN:  # an upload replaces the drawing: the pad no longer shows it
