@@ -139,8 +139,10 @@ def test_the_manifold_lies_under_the_plotly_map(page):
 LP = "window.__latentPlane"
 
 
-def open_explore(browser, app_url: str, query: str):
-    ctx = browser.new_context(viewport={"width": 1600, "height": 1000})
+def open_explore(browser, app_url: str, query: str, viewport: dict | None = None):
+    """A new context's page at the app's address with `query`, once its latent map is ready; page.errors collects
+    the page's JavaScript errors."""
+    ctx = browser.new_context(viewport=viewport or {"width": 1600, "height": 1000})
     page = ctx.new_page()
     errors: list[str] = []
     page.on("pageerror", lambda e: errors.append(str(e)))

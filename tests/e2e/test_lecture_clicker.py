@@ -8,7 +8,8 @@ from urllib.parse import parse_qsl, urlsplit
 
 from dashboard.lecture import scenes
 
-from .conftest import LP, SHOTS, VIEWPORT, close, plane_z, run_done, url_z
+from .conftest import SHOTS, VIEWPORT, close, plane_z, run_done, url_z
+from .test_explore_browser import open_explore
 
 LECTURE = scenes.shipped()
 TITLE = "() => document.querySelector('[data-testid=stApp]') && [...document.querySelectorAll('*')]" \
@@ -16,14 +17,7 @@ TITLE = "() => document.querySelector('[data-testid=stApp]') && [...document.que
 
 
 def open_at(browser, app_url: str, query: str):
-    ctx = browser.new_context(viewport=VIEWPORT)
-    page = ctx.new_page()
-    errors: list[str] = []
-    page.on("pageerror", lambda e: errors.append(str(e)))
-    page.goto(f"{app_url}/?{query}")
-    page.wait_for_function(f"{LP} && {LP}.ready", timeout=90_000)
-    page.errors = errors
-    return ctx, page
+    return open_explore(browser, app_url, query, VIEWPORT)
 
 
 def address(page) -> dict[str, str]:
