@@ -42,6 +42,10 @@ CREATE TABLE IF NOT EXISTS guesses (
 ROOM_TABLES = ("drawings", "students", "guesses", "rooms")
 
 
+class _Gone(ClassError):
+    """The room is gone: what the transaction did (deleting an idle room's data) is kept."""
+
+
 class SQLiteStore:
     def __init__(self, path: str | os.PathLike, clock: Callable[[], float] = time.time) -> None:
         self.path = Path(path)
@@ -79,6 +83,9 @@ class SQLiteStore:
             db.execute("BEGIN IMMEDIATE" if immediate else "BEGIN")
             try:
                 yield db
+            except _Gone:
+                db.execute("COMMIT")
+                raise
             except BaseException:
                 db.execute("ROLLBACK")
                 raise
@@ -109,7 +116,7 @@ class SQLiteStore:
             self._delete(db, room)
             row = None
         if row is None:
-            raise ClassError(c.GONE)
+            raise _Gone(c.GONE)
         return row
 
     def _lecturer(self, db: sqlite3.Connection, room: str, key: str) -> tuple:
