@@ -375,3 +375,21 @@ def test_open_store_picks_the_backend_from_class_store(tmp_path, monkeypatch):
     with pytest.raises(ClassError, match="unavailable") as e:
         open_store({"CLASS_STORE": f"sqlite:///{blocker / 'class.db'}"})
     assert str(tmp_path) not in str(e.value)
+
+
+def _forked_draw(store, room: str, out) -> None:
+    parents = {id(db) for db in store._idle}  # SQLite forbids using a connection across a fork
+    drawing = draw(store, room, "forked")
+    out.put((drawing, bool(parents), parents.isdisjoint(id(db) for db in store._idle)))
+
+
+def test_a_forked_process_opens_connections_of_its_own(tmp_path):
+    s = SQLiteStore(tmp_path / "class.sqlite3")
+    room, key = s.create()  # the parent's pool now holds a connection
+    ctx = multiprocessing.get_context("fork")
+    out = ctx.Queue()
+    child = ctx.Process(target=_forked_draw, args=(s, room, out))
+    child.start()
+    child.join(60)
+    assert child.exitcode == 0 and out.get(timeout=10) == (1, True, True)  # its own connection, not the parent's
+    assert [d.student for d in s.drawings(room, key)] == ["forked"] and s.publish(room, key, {}) == 2
