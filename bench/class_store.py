@@ -88,7 +88,7 @@ def size_of_a_full_room(target: str, folder: Path) -> str:
     db, wal = (folder / name for name in ("class.sqlite3", "class.sqlite3-wal"))
     size, wal_size = db.stat().st_size, wal.stat().st_size if wal.exists() else 0
     return (f"{n} drawings: SQLite file {size / 1e6:.2f} MB ({size / n:.0f} bytes a drawing), "
-            f"its WAL {wal_size / 1e6:.2f} MB (reused, not grown, after a checkpoint)")
+            f"its WAL {wal_size / 1e6:.2f} MB (after every call above)")
 
 
 def main() -> None:

@@ -74,6 +74,7 @@ class SQLiteStore:
                              check_same_thread=False)  # one thread at a time: it is lent from the pool
         db.execute(f"PRAGMA busy_timeout={int(b.SQLITE_BUSY_TIMEOUT_MS)}")
         db.execute("PRAGMA synchronous=NORMAL")  # WAL: durable across a crash of the app, not of the machine
+        db.execute(f"PRAGMA journal_size_limit={int(b.SQLITE_WAL_LIMIT_BYTES)}")
         return db
 
     @contextlib.contextmanager
