@@ -20,7 +20,7 @@ import pytest
 import redis
 
 from dashboard import paths
-from dashboard.class_store import ClassError, Drawing, RedisStore, SQLiteStore, bounds, open_store
+from dashboard.class_store import ClassError, ClassStore, Drawing, RedisStore, SQLiteStore, bounds, open_store
 from dashboard.class_store.redis_store import PREFIX
 from redis_server import REQUIRE_ENV, redis_server, redis_server_binary
 
@@ -90,6 +90,7 @@ def draw(store, room, student="s1", **kw):
 
 def test_create_join_and_the_key(backend):
     s = backend.store
+    assert isinstance(s, ClassStore)
     room, key = s.create()
     assert len(room) == bounds.ROOM_LENGTH and set(room) <= set(bounds.ROOM_ALPHABET)
     assert not set(room) & set("0O1IL") and len(key) >= 32
@@ -130,16 +131,18 @@ def test_revision_bumps_on_every_lecturer_change_only(backend):
     room, key = s.create()
     assert s.publish(room, key, {"a": "1", "b": "x y"}) == 2 == s.revision(room)
     assert s.view(room) == (2, {"a": "1", "b": "x y"})
+    s.publish(room, key, {"z": "1", "a": "2"})
+    assert list(s.view(room)[1]) == ["z", "a"]  # the lecturer's order, as the address had it
     poll = {"kind": "poll", "poll": 3, "image": 42, "model": "mnist-2d"}
-    assert s.ask(room, key, poll) == 3 and s.request(room) == poll
+    assert s.ask(room, key, poll) == 4 and s.request(room) == poll
     clock.now += 5
     draw(s, room)
     s.add_guess(room, "s2", 3, 0.5, -0.5)
-    assert s.revision(room) == 3  # what students send does not move the followers
-    assert s.ask(room, key, None) == 4 and s.request(room) is None
+    assert s.revision(room) == 4  # what students send does not move the followers
+    assert s.ask(room, key, None) == 5 and s.request(room) is None
     s.clear_drawings(room, key)
-    assert s.revision(room) == 5 and s.drawing_count(room) == 0 and s.drawings(room, key) == []
-    assert s.view(room) == (5, {"a": "1", "b": "x y"})
+    assert s.revision(room) == 6 and s.drawing_count(room) == 0 and s.drawings(room, key) == []
+    assert s.view(room) == (6, {"z": "1", "a": "2"})
 
 
 def test_drawings_round_trip_and_filter_by_model(backend):
