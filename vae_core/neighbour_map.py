@@ -32,10 +32,11 @@ def _nearest(queries: np.ndarray, refs: np.ndarray, k: int) -> tuple[np.ndarray,
         q = queries[s : s + _CHUNK]
         d2 = np.maximum((q**2).sum(1)[:, None] - 2.0 * q @ refs.T + ref_sq[None], 0.0)  # |q - r|^2
         part = np.argpartition(d2, k - 1, axis=1)[:, :k]
-        dk = np.take_along_axis(d2, part, 1)
+        # the k found, their distances again as |q - r| (the expansion above leaves ~1e-8 where q = r)
+        dk = np.linalg.norm(q[:, None, :] - refs[part], axis=2)
         order = np.argsort(dk, axis=1, kind="stable")
         idx.append(np.take_along_axis(part, order, 1))
-        dist.append(np.sqrt(np.take_along_axis(dk, order, 1)))
+        dist.append(np.take_along_axis(dk, order, 1))
     return np.concatenate(dist), np.concatenate(idx)
 
 
