@@ -183,7 +183,7 @@ def test_the_umap_map_shows_the_codes_where_umap_put_them_and_decodes_through_th
     assert "plane" not in data and data["decoder"] is None, "no plane to decode on in the page"
     assert "UMAP has no inverse" in data["note"] and data["serverImage"].startswith("data:image/png")
     caption = (f"UMAP of the test codes: of each dot's 10 nearest dots, {view.agreement:.0%} share its label "
-               f"(PCA plane {view.agreement_pca:.0%}, all 3 dimensions {view.agreement_latent:.0%})")
+               f"(on the PCA plane {view.agreement_pca:.0%})")
     assert data["caption"] == caption and any(caption in c.value for c in at.caption)
     assert not data["ellipses"]
     # the ★ sits where its nearest codes' dots are; a release on a dot's place puts the ★ at that dot's μ

@@ -17,22 +17,27 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+from scipy.spatial import cKDTree
 
 K_DECODE = 8  # neighbours mixed by to_code / to_map
 K_AGREEMENT = 10  # neighbours counted by neighbour_agreement (as dashboard.claims.same_class)
-_CHUNK = 1000  # query rows per distance block: 1000 x 10,000 float64 is 80 MB at most
+_CHUNK = 1000  # query rows per block of distances: 1000 x 10,000 float64 is 80 MB
 
 
 def _nearest(queries: np.ndarray, refs: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
-    """(distances, indices) [M, k] of each query's k nearest refs (Euclidean), nearest first."""
+    """(distances, indices) [M, k] of each query's k nearest refs (Euclidean), nearest first: a k-d tree on a map
+    (2-D), blocks of |q|^2 - 2 q.r + |r|^2 among codes (a k-d tree is slow in 16 dimensions and more)."""
     k = min(k, len(refs))
+    if refs.shape[1] <= 3:
+        dist, idx = cKDTree(refs).query(queries, k=k)
+        return dist.reshape(len(queries), k), idx.reshape(len(queries), k)
     dist, idx = [], []
     ref_sq = (refs**2).sum(1)
     for s in range(0, len(queries), _CHUNK):
         q = queries[s : s + _CHUNK]
-        d2 = np.maximum((q**2).sum(1)[:, None] - 2.0 * q @ refs.T + ref_sq[None], 0.0)  # |q - r|^2
+        d2 = (q**2).sum(1)[:, None] - 2.0 * q @ refs.T + ref_sq[None]
         part = np.argpartition(d2, k - 1, axis=1)[:, :k]
-        # the k found, their distances again as |q - r| (the expansion above leaves ~1e-8 where q = r)
+        # the k found, their distances again as |q - r| (the expansion leaves ~1e-8 where q = r)
         dk = np.linalg.norm(q[:, None, :] - refs[part], axis=2)
         order = np.argsort(dk, axis=1, kind="stable")
         idx.append(np.take_along_axis(part, order, 1))

@@ -34,13 +34,11 @@ class UmapView:
     neighbours: neighbour_map.NeighbourMap  # the test codes and their points, scaled to the map's home square
     agreement: float  # of each dot's 10 nearest dots on this map, the share with its label
     agreement_pca: float  # the same on the PCA plane
-    agreement_latent: float  # the same among the codes themselves (all d coordinates)
 
     @property
     def caption(self) -> str:
         return (f"UMAP of the test codes: of each dot's 10 nearest dots, {self.agreement:.0%} share its label "
-                f"(PCA plane {self.agreement_pca:.0%}, all {self.neighbours.dim} dimensions "
-                f"{self.agreement_latent:.0%})")
+                f"(on the PCA plane {self.agreement_pca:.0%})")
 
 
 def _cache_file(folder: str, stamp: tuple[int, int], n: int) -> Path:
@@ -90,8 +88,7 @@ def umap_view(folder: str, stamp: tuple[int, int], dataset: str) -> UmapView:
     codes = enc.mu.astype(np.float64)
     nm = neighbour_map.NeighbourMap(codes, points)
     return UmapView(nm, neighbour_map.neighbour_agreement(points, enc.labels),
-                    neighbour_map.neighbour_agreement(map_points(folder, stamp, dataset, "pca"), enc.labels),
-                    neighbour_map.neighbour_agreement(codes, enc.labels))
+                    neighbour_map.neighbour_agreement(map_points(folder, stamp, dataset, "pca"), enc.labels))
 
 
 @st.cache_resource(max_entries=4, show_spinner=False)
