@@ -80,8 +80,7 @@ def umap_points(folder: str, stamp: tuple[int, int], dataset: str) -> np.ndarray
     return points
 
 
-@st.cache_resource(max_entries=4, show_spinner="Computing the UMAP map of the 10,000 test codes (once per model; "
-                                                 "up to a minute)…")
+@st.cache_resource(max_entries=4, show_spinner=False)  # the map's spinner covers it and umap-learn's import
 def umap_view(folder: str, stamp: tuple[int, int], dataset: str) -> UmapView:
     enc = test_encodings(folder, stamp, dataset)
     points = neighbour_map.fit_to_box(umap_points(folder, stamp, dataset), enc.limit)
