@@ -223,7 +223,7 @@ def test_the_directions_slider_moves_the_star_along_the_direction(at, checkpoint
     assert at.query_params["dt"] == "0.5" and at.query_params["sub"] == "dir"
     caption = next(c.value for c in at.caption if c.value.startswith("v = the mean code"))
     strip = attributes.along(np.array(star_z(at)), v, np.linspace(-2, 2, 9))
-    shown = [float(x) for x in caption.split("Its ink on each decode: ")[1].rstrip(".").split(", ")]
+    shown = [float(x) for x in caption.split("Its ink on each decode (of the mean E[x|z]): ")[1].rstrip(".").split(", ")]
     from dashboard.model.compute import decode
 
     model = caches.load_model(entry.folder, entry.stamp)[0]

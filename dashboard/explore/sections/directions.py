@@ -78,10 +78,11 @@ def render(ctx: ExploreContext) -> None:
     strip = views.tile(images, ncols=len(STRIP_TS), pad=pad, scale=2)
     st.image(views.png_url(strip), width=strip.shape[1] if not ctx.presenting else "stretch")
     measured = "" if state.dir_kind == "class" else (
-        f" Its {state.dir_kind} on each decode: " + ", ".join(
+        f" Its {state.dir_kind} on each decode (of the mean E[x|z]): " + ", ".join(
             f"{x:.2f}" for x in attributes.measure(state.dir_kind, decoded)) + ".")
     st.caption(f"v = {what} (|v| = {np.linalg.norm(v):.2f}). The strip decodes ★ + t·v for t from −2 to +2 "
-               f"(the labels); t = 1 moves as far as one group's mean code is from the other's.{measured}")
+               f"(the labels): the decoder's {sampling.what(ctx, 0)}; t = 1 moves as far as one group's mean code "
+               f"is from the other's.{measured}")
     if state.dir_kind != "class" and not ctx.presenting:
         st.caption(f"On every shipped model, the decodes' {state.dir_kind} rises along v on average "
                    f"(measured over 200 test codes); from one ★ it may not rise at every step.")
