@@ -14,6 +14,7 @@ import pytest
 from test_explore_url import fresh
 
 from apptest_helpers import send_event
+from dashboard.model.compute import decode
 from dashboard_apptest import at, checkpoints, plane_data, select_model, star_z  # noqa: F401
 from vae_core import attributes, neighbour_map
 
@@ -223,11 +224,11 @@ def test_the_directions_slider_moves_the_star_along_the_direction(at, checkpoint
     assert at.query_params["dt"] == "0.5" and at.query_params["sub"] == "dir"
     caption = next(c.value for c in at.caption if c.value.startswith("v = the mean code"))
     strip = attributes.along(np.array(star_z(at)), v, np.linspace(-2, 2, 9))
-    shown = [float(x) for x in caption.split("Its ink on each decode (of the mean E[x|z]): ")[1].rstrip(".").split(", ")]
-    from dashboard.model.compute import decode
+    shown = caption.split("Its ink on each decode (of the mean E[x|z]): ")[1].rstrip(".").split(", ")
 
     model = caches.load_model(entry.folder, entry.stamp)[0]
-    assert shown == pytest.approx(attributes.ink(decode(model, strip)), abs=0.006), "the numbers are the library's"
+    want = attributes.ink(decode(model, strip))
+    assert [float(x) for x in shown] == pytest.approx(want, abs=0.006), "the numbers are the library's"
     at.selectbox(key="explore_dir_kind").set_value("class").run()
     at.selectbox(key="explore_dir_from").set_value(1).run()
     assert at.query_params["dk"] == "class" and at.query_params["dc"] == "1,8"
