@@ -143,7 +143,7 @@ def map_view(ctx: ExploreContext, summary) -> None:
     umap = None
     if summary is not None and ctx.on_umap:
         # the first time per model: umap-learn's import and the map itself (bench/umap_plane.py); then cached
-        with st.spinner("Computing the UMAP map of the test codes (once per model: from ~15 s to a minute)…"):
+        with st.spinner("Computing the UMAP map of the test codes, once per model (a minute or more when busy)…"):
             umap = ctx.model.umap()
     if umap is not None:  # no plane: the test codes where UMAP put them, everything else placed by its neighbours
         plane, projection, points = umap.neighbours, "umap", umap.neighbours.points.astype(np.float32)
