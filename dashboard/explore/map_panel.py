@@ -154,7 +154,7 @@ def map_view(ctx: ExploreContext, summary) -> None:
                         projection=projection,
                         points_on_plane=points, posterior=posterior.for_scene(ctx, own), path=path, path_frame=frame)
     if umap is not None:
-        scene = replace(scene, caption=umap.caption)
+        scene = replace(scene, caption=umap.caption, map_caption=umap.map_caption)
     # A release on the Live map: the page has moved its ★ and decoded it, unless the server decodes (its image)
     # or the Manifold background is the plane through the ★ (d > 2), which then moves with it.
     kind = maps.kind_of(state)

@@ -66,6 +66,7 @@ class Scene:
     hidden: tuple[int, ...] = ()
     background: tuple[int, float] | None = None  # (n, e): the n x n manifold over [-e, e]^2
     caption: str = ""  # d > 2: which plane the map shows and its share of the codes' variance
+    map_caption: str = ""  # drawn on the Live map, when shorter than caption (UMAP's)
     plane: object = None  # d > 2: the vae_core.analysis.Plane shown (its mean and basis go to the page), or the
     # NeighbourMap of UMAP's map (projection "umap"): no plane, no ellipses, the server decodes
     projection: object = None  # d > 2: the plane's name, "pca", "umap" or (i, j)

@@ -40,6 +40,11 @@ class UmapView:
         return (f"UMAP of the test codes: of each dot's 10 nearest dots, {self.agreement:.0%} share its label "
                 f"(on the PCA plane {self.agreement_pca:.0%})")
 
+    @property
+    def map_caption(self) -> str:
+        """The caption drawn on the map: short (a narrow map keeps what follows the last ": ")."""
+        return f"UMAP: {self.agreement:.0%} of neighbours share the label (PCA plane {self.agreement_pca:.0%})"
+
 
 def _cache_file(folder: str, stamp: tuple[int, int], n: int) -> Path:
     key = latent_plane.blob_key("umap", folder, stamp, n, umap_plane.SEED, umap_plane.N_EPOCHS)

@@ -75,7 +75,7 @@ def map_data(scene: Scene, ctx: ExploreContext) -> tuple[dict, dict]:
         data["sliders"] = False
     if umap:
         data["note"] = UMAP_DECODING.format(k=scene.plane.k) + " Release the ★ to see its image."
-        data["caption"] = scene.caption
+        data["caption"] = scene.map_caption or scene.caption
         data["mapCoords"] = True  # data.z is the ★'s place on the map, not a code: the readout says "map (u, v)"
     if len(scene.points):
         pkey, pspec = model.points_blob(scene.projection if scene.plane is not None else None)
