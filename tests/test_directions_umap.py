@@ -186,8 +186,7 @@ def test_the_umap_map_shows_the_codes_where_umap_put_them_and_decodes_through_th
     caption = (f"UMAP of the test codes: of each dot's 10 nearest dots, {view.agreement:.0%} share its label "
                f"(on the PCA plane {view.agreement_pca:.0%})")
     assert any(caption in c.value for c in at.caption), "under the map"
-    assert data["caption"] == (f"UMAP: {view.agreement:.0%} of neighbours share the label "
-                               f"(PCA plane {view.agreement_pca:.0%})"), "on it, shorter"
+    assert data["caption"] == f"UMAP: kNN {view.agreement:.0%} same class (PCA {view.agreement_pca:.0%})", "on it"
     assert not data["ellipses"]
     # the ★ sits where its nearest codes' dots are; a release on a dot's place puts the ★ at that dot's μ
     assert data["z"] == pytest.approx(list(view.neighbours.to_map(star_z(at))[0]), abs=1e-3)

@@ -42,8 +42,8 @@ class UmapView:
 
     @property
     def map_caption(self) -> str:
-        """The caption drawn on the map: short (a narrow map keeps what follows the last ": ")."""
-        return f"UMAP: {self.agreement:.0%} of neighbours share the label (PCA plane {self.agreement_pca:.0%})"
+        """The caption drawn on the map: short (a narrow map, a phone's, keeps what follows the last ": ")."""
+        return f"UMAP: kNN {self.agreement:.0%} same class (PCA {self.agreement_pca:.0%})"
 
 
 def _cache_file(folder: str, stamp: tuple[int, int], n: int) -> Path:
