@@ -15,6 +15,7 @@ fit_to_box rescales a map to a square (UMAP's coordinates have no unit, only the
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 from scipy.spatial import cKDTree
@@ -24,12 +25,14 @@ K_AGREEMENT = 10  # neighbours counted by neighbour_agreement (as dashboard.clai
 _CHUNK = 1000  # query rows per block of distances: 1000 x 10,000 float64 is 80 MB
 
 
-def _nearest(queries: np.ndarray, refs: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+def _nearest(queries: np.ndarray, refs: np.ndarray, k: int, tree: cKDTree | None = None
+             ) -> tuple[np.ndarray, np.ndarray]:
     """(distances, indices) [M, k] of each query's k nearest refs (Euclidean), nearest first: a k-d tree on a map
-    (2-D), blocks of |q|^2 - 2 q.r + |r|^2 among codes (a k-d tree is slow in 16 dimensions and more)."""
+    (2-D; `tree`: one built on refs already), blocks of |q|^2 - 2 q.r + |r|^2 among codes (a k-d tree is slow in 16
+    dimensions and more)."""
     k = min(k, len(refs))
     if refs.shape[1] <= 3:
-        dist, idx = cKDTree(refs).query(queries, k=k)
+        dist, idx = (tree or cKDTree(refs)).query(queries, k=k)
         return dist.reshape(len(queries), k), idx.reshape(len(queries), k)
     dist, idx = [], []
     ref_sq = (refs**2).sum(1)
@@ -66,6 +69,11 @@ class NeighbourMap:
         if self.codes.ndim != 2 or self.points.shape != (len(self.codes), 2) or not len(self.codes):
             raise ValueError(f"need codes [N, d] and points [N, 2], got {self.codes.shape} and {self.points.shape}")
 
+    @cached_property
+    def _tree(self) -> cKDTree:
+        """The points' k-d tree, built once (a release on the map asks it one question)."""
+        return cKDTree(self.points)
+
     @property
     def dim(self) -> int:
         return int(self.codes.shape[1])
@@ -73,7 +81,7 @@ class NeighbourMap:
     def to_code(self, uv) -> np.ndarray:
         """Points of the map [M, 2] -> codes [M, d]: the inverse-distance mix of their k nearest points' codes."""
         uv = np.asarray(uv, np.float64).reshape(-1, 2)
-        return _mix(*_nearest(uv, self.points, self.k), self.codes)
+        return _mix(*_nearest(uv, self.points, self.k, self._tree), self.codes)
 
     def to_map(self, z) -> np.ndarray:
         """Codes [M, d] -> points of the map [M, 2]: the inverse-distance mix of their k nearest codes' points."""
