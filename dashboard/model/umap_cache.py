@@ -1,7 +1,7 @@
 """The UMAP map of a model's test codes, computed once per model version for every session (and kept on disk).
 
 Importing this module imports umap-learn (numba: seconds), so only the UMAP path imports it (ModelHandle.umap).
-UMAP of 10,000 codes takes from ~15 s to a minute on a busy server (bench/umap_plane.py, docs/benchmarks.md): its
+UMAP of 10,000 codes takes a minute or more on a busy server (bench/umap_plane.py, docs/benchmarks.md): its
 points are also written to the models folder (UMAP_DIR, 80 kB per model version, the newest KEEP_FILES kept), so a
 restart or another replica reads them instead. What is shown is the same either way: the map is seeded.
 """
