@@ -74,7 +74,10 @@ def map_data(scene: Scene, ctx: ExploreContext) -> tuple[dict, dict]:
         data["note"] = f"This decoder runs on the server only ({why}): release the ★ to see its image."
         data["sliders"] = False
     if umap:
-        data["note"] = UMAP_DECODING.format(k=scene.plane.k) + " Release the ★ to see its image."
+        # presenting, one short line: the side panel holds the legend above it on a 720-px screen
+        data["note"] = (f"No inverse: the server decodes the mix of the {scene.plane.k} nearest dots' codes; release "
+                        "the ★." if ctx.presenting else UMAP_DECODING.format(k=scene.plane.k) + " Release the ★ to "
+                        "see its image.")
         data["caption"] = scene.map_caption or scene.caption
         data["mapCoords"] = True  # data.z is the ★'s place on the map, not a code: the readout says "map (u, v)"
     if len(scene.points):
