@@ -101,6 +101,13 @@ TEXTS: dict[str, tuple[str, str]] = {
         r"\begin{gathered}z^{(r, c)} = z^\star \ \text{with}\ z_{j_r} = -3 + \tfrac{6c}{n-1} \\ "
         r"\hat{x} = f_\theta\big(z^{(r, c)}\big)\end{gathered}",
     ),
+    "directions": (
+        "A direction with a meaning is the difference between the mean codes of two groups of images: two "
+        "classes, or the images with more and with less of a property measured on their pixels. Adding it to a "
+        "code adds, on average, what tells the groups apart; it is a line, so it may leave the region where codes "
+        "lie.",
+        r"\begin{gathered}v = \bar\mu_B - \bar\mu_A \\ z(t) = z^\star + t\, v\end{gathered}",
+    ),
     "dimensions": (
         "A dimension's KL is the information about the image that the code puts in it; the KL term of the loss "
         "charges for every nat. A dimension that is not worth its price can be switched off: its μ_j stays near 0 "

@@ -391,3 +391,20 @@ def test_the_lecture_opens_on_mnist_mlp():
 
     entries = registry.list_models([("pretrained", PRETRAINED)])
     assert entries[registry.default_index(entries)].name == "mnist-mlp"
+
+
+# --- directions with a meaning ("directions", the Directions sub-tab) --------------------------------------------
+
+
+@pytest.mark.parametrize("name", SHIPPED)
+def test_moving_along_a_property_direction_raises_the_property(name):
+    """Directions tab: "On every shipped model, the decodes' ink (slant) rises along v on average (measured over
+    200 test codes)": the mean over 200 codes of the property of decode(z + t v), t = -2 .. 2 in 9 steps, rises
+    with t (Spearman rho measured 1.0 for ink everywhere but fashion-mlp, 0.98; for slant 0.88 on mnist-beta4,
+    else 1.0) by a fifth of the property's spread over the test set or more (mnist-dvae's slant: 0.28)."""
+    from dashboard.claims.directions import along_property
+
+    c = codes(name)
+    for prop in ("ink", "slant"):
+        got = along_property(c, prop)
+        assert got["rho"] > 0.85 and got["rise"] > 0.2 * got["spread"], (prop, got)

@@ -82,7 +82,7 @@ def test_the_views_show_the_mean_when_off_and_a_draw_when_on(means):
 
 
 VIEWS = [("prior", "prior", "64 decodes"), ("grid", "grid", ""), ("trav", "trav", ""),
-         ("recon", "recon", "top: test images"), ("morph", "morph", "")]
+         ("recon", "recon", "top: test images"), ("morph", "morph", ""), ("dir", "dir", "")]
 
 
 def _pixels(url: str) -> np.ndarray:

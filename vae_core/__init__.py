@@ -13,6 +13,9 @@
     checkpoint.py    self-describing checkpoint folders (config.json + model.safetensors); schema.py checks them
     evaluate.py      test loss and the IWAE bound, and their command line
     analysis.py      beyond two dimensions: principal plane, per-dimension KL, active units, traversals
+    attributes.py    ink and slant of images; directions from one group of codes to another
+    neighbour_map.py a 2-D map without an inverse, decoded through its nearest points
+    umap_plane.py    UMAP of the codes (imports umap-learn: only the UMAP map imports it)
 """
 
 from .analysis import Plane, active_units, kl_per_dimension, latent_summary, principal_plane

@@ -66,12 +66,19 @@ class ExploreContext:
         n = self.n_test
         return [p for p in self.state.picks if 0 <= p < n]
 
+    @property
+    def on_umap(self) -> bool:
+        """Whether the map is UMAP's (d > 2 with a test set): no plane, the server decodes (map_panel)."""
+        return self.d > 2 and self.enc is not None and self.state.projection_for(self.d) == "umap"
+
     def map_plane(self):
         """(the analysis.Plane the map shows, its projection "pca" or (i, j)), or (None, None): d <= 2 or no
-        test set (the map is then (z1, z2))."""
+        test set (the map is then (z1, z2)). UMAP is no plane: the views that need one (the manifold grid, the
+        de-noising map) show the PCA plane then."""
         if self.d <= 2 or self.enc is None:
             return None, None
         projection = self.state.projection_for(self.d)
+        projection = "pca" if projection == "umap" else projection
         return self.model.plane(projection), projection
 
     def own_code(self) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
@@ -90,6 +97,7 @@ def source_plane(source, projection):
     folder, stamp, dataset, d = source
     if d <= 2:
         return None
+    projection = "pca" if projection == "umap" else projection  # the ★ keeps its place on the PCA plane
     try:
         return caches.map_plane(folder, stamp, dataset, projection)
     except Exception:  # the folder is gone, or its test set: the ★ keeps its (z1, z2)

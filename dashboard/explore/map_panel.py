@@ -8,6 +8,9 @@ server at every step of every student.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
+import numpy as np
 import streamlit as st
 
 from ..explain import explain
@@ -52,7 +55,7 @@ def controls(ctx: ExploreContext) -> None:
     c1.segmented_control("Map", list(titles), format_func=titles.get, required=True, **state.bind("map"),
                          label_visibility=label,
                          help=" ".join(f"{k.title}: {k.help}" for k in maps.MAP_KINDS) if show_tip else None)
-    c2.toggle("Manifold", disabled=ctx.d < 2, **state.bind("bg"),
+    c2.toggle("Manifold", disabled=ctx.d < 2 or ctx.on_umap, **state.bind("bg"),
               help="The decoder's images on a grid, faintly under the points (the Manifold grid tab shows the "
                    "square in view)." if show_tip else None)
     if c3 is not None:
@@ -80,8 +83,9 @@ def _plane_changed(ctx: ExploreContext, old: tuple[int, int]) -> None:
     """A new plane: new coordinates on the map, so the view goes home; the manifold grid follows it.
     old: the two coordinates shown before; choosing the other axis's coordinate swaps the two."""
     state = ctx.state
-    if ss.get("explore_plane_kind") == "PCA":
-        state.projection = "pca"
+    kind = ss.get("explore_plane_kind")
+    if kind in PLANE_KINDS and PLANE_KINDS[kind] != "coordinates":
+        state.projection = PLANE_KINDS[kind]
     else:
         i, j = int(ss.get("explore_plane_x", old[0])), int(ss.get("explore_plane_y", old[1]))
         if i == j:  # the same coordinate twice is no plane
@@ -91,25 +95,31 @@ def _plane_changed(ctx: ExploreContext, old: tuple[int, int]) -> None:
     rerun_map_and_tabs()  # the sub-tabs' maps and grids are on the plane too
 
 
+PLANE_KINDS = {"PCA": "pca", "UMAP": "umap", "Coordinates": "coordinates"}  # the choice's label -> projection
+
+
 def plane_controls(ctx: ExploreContext, summary) -> None:
-    """d > 2: which plane the map shows, the codes' principal plane (PCA) or two coordinates zi, zj (listed by
-    KL, most informative first)."""
+    """d > 2: which plane the map shows, the codes' principal plane (PCA), UMAP's map of them, or two coordinates
+    zi, zj (listed by KL, most informative first)."""
     key = ctx.state.projection_for(ctx.d)
     order = [int(i) for i in summary.order]
-    ss["explore_plane_kind"] = "PCA" if key == "pca" else "Coordinates"
-    i, j = key if key != "pca" else (order[0], order[1])
+    ss["explore_plane_kind"] = {"pca": "PCA", "umap": "UMAP"}.get(key, "Coordinates") if isinstance(key, str) \
+        else "Coordinates"
+    i, j = key if not isinstance(key, str) else (order[0], order[1])
     ss["explore_plane_x"], ss["explore_plane_y"] = i, j
     c1, c2, c3 = st.columns([2.2, 1.4, 1.4], vertical_alignment="bottom")
     label = "collapsed" if ctx.presenting else "visible"  # presenting, their height goes to the map
     c1.segmented_control(
-        "Plane", ["PCA", "Coordinates"], required=True, key="explore_plane_kind", on_change=_plane_changed,
+        "Plane", list(PLANE_KINDS), required=True, key="explore_plane_kind", on_change=_plane_changed,
         label_visibility=label,
         args=(ctx, (i, j)), help="The map shows a plane through the latent space, through the ★. PCA: the "
-        "two directions in which the test codes μ spread most (PC1, PC2). Coordinates: two of the z's.")
+        "two directions in which the test codes μ spread most (PC1, PC2). UMAP: a nonlinear map that keeps each "
+        "code's neighbours near it (no plane: it decodes through the nearest dots, on the server). Coordinates: two "
+        "of the z's.")
     name = lambda k: f"z{k + 1} · KL {summary.kl[k]:.2f}"  # noqa: E731
     for col, wkey, title in ((c2, "explore_plane_x", "x axis"), (c3, "explore_plane_y", "y axis")):
         col.selectbox(title, order, format_func=name, key=wkey, on_change=_plane_changed, args=(ctx, (i, j)),
-                      disabled=key == "pca", label_visibility=label)
+                      disabled=isinstance(key, str), label_visibility=label)
 
 
 @st.fragment(key=MAP)
@@ -130,15 +140,25 @@ def map_view(ctx: ExploreContext, summary) -> None:
     own = ctx.own_code()
     plane, projection = ctx.map_plane() if summary is not None else (None, None)
     points = ctx.model.map_points(projection) if plane is not None else None
+    umap = None
+    if summary is not None and ctx.on_umap:
+        # the first time per model: umap-learn's import and the map itself (bench/umap_plane.py); then cached
+        with st.spinner("Computing the UMAP map of the test codes, once per model (a minute or more when busy)…"):
+            umap = ctx.model.umap()
+    if umap is not None:  # no plane: the test codes where UMAP put them, everything else placed by its neighbours
+        plane, projection, points = umap.neighbours, "umap", umap.neighbours.points.astype(np.float32)
     path, frame = morph.path_for_scene(ctx)
     scene = build_scene(enc=ctx.enc, d=d, z=ctx.star(), limit=lim, view=state.view_of(lim), picks=state.picks,
                         own=own[:2] if own is not None else None, hidden=state.hidden,
-                        background_n=state.grid_n if state.bg else None, plane=plane, projection=projection,
+                        background_n=state.grid_n if state.bg and umap is None else None, plane=plane,
+                        projection=projection,
                         points_on_plane=points, posterior=posterior.for_scene(ctx, own), path=path, path_frame=frame)
+    if umap is not None:
+        scene = replace(scene, caption=umap.caption, map_caption=umap.map_caption)
     # A release on the Live map: the page has moved its ★ and decoded it, unless the server decodes (its image)
     # or the Manifold background is the plane through the ★ (d > 2), which then moves with it.
     kind = maps.kind_of(state)
-    page_has_star = kind.decodes_in_page(ctx.model) and not (state.bg and d > 2)
+    page_has_star = kind.decodes_in_page(ctx.model) and not (state.bg and d > 2) and umap is None
 
     def handle(change, star_shown: bool = False) -> None:
         reruns.change(state, d, change, star_shown and page_has_star)

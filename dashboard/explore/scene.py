@@ -12,6 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from vae_core import analysis
+from vae_core.neighbour_map import NeighbourMap
 
 PICK_COLOR = "#D62728"
 OWN_COLOR = "#7B2CBF"  # your digit
@@ -65,8 +66,10 @@ class Scene:
     hidden: tuple[int, ...] = ()
     background: tuple[int, float] | None = None  # (n, e): the n x n manifold over [-e, e]^2
     caption: str = ""  # d > 2: which plane the map shows and its share of the codes' variance
-    plane: object = None  # d > 2: the vae_core.analysis.Plane shown (its mean and basis go to the page)
-    projection: object = None  # d > 2: the plane's name, "pca" or (i, j)
+    map_caption: str = ""  # drawn on the Live map, when shorter than caption (UMAP's)
+    plane: object = None  # d > 2: the vae_core.analysis.Plane shown (its mean and basis go to the page), or the
+    # NeighbourMap of UMAP's map (projection "umap"): no plane, no ellipses, the server decodes
+    projection: object = None  # d > 2: the plane's name, "pca", "umap" or (i, j)
     samples: np.ndarray | None = None  # float32 [k, 2]: posterior samples z = mu + sigma * eps, on the map
     samples_color: str = PICK_COLOR
     path: np.ndarray | None = None  # float32 [n, 2]: the morph's path z(t), t = 0 .. 1, on the map
@@ -80,12 +83,20 @@ def background_extent(view: dict, limit: float) -> float:
 
 
 def axis_names(projection) -> tuple[str, str]:
-    """The map's axes on a projection's plane: PC1, PC2 or two coordinates z_i, z_j (1-based)."""
+    """The map's axes on a projection's plane: PC1, PC2 or two coordinates z_i, z_j (1-based); UMAP's have no name."""
+    if projection == "umap":
+        return ("UMAP 1", "UMAP 2")
     return ("PC1", "PC2") if projection == "pca" else (f"z{projection[0] + 1}", f"z{projection[1] + 1}")
+
+
+UMAP_DECODING = ("UMAP has no inverse: a point of this map decodes to the inverse-distance mix of the codes of its "
+                 "{k} nearest dots (a dot to its own μ), on the server.")
 
 
 def map_caption(scene: Scene) -> str:
     """Under a map of a plane (d > 2): which plane it is, its share of the variance, and what the dots are."""
+    if isinstance(scene.plane, NeighbourMap):
+        return f"{scene.caption}. " + UMAP_DECODING.format(k=scene.plane.k)
     return (f"{scene.caption}. Dots: the test images' μ projected onto the plane; moving on the map changes z "
             f"along the plane only, the other directions stay at the ★'s.")
 
@@ -128,6 +139,8 @@ def plane_xy(z, d: int, plane=None) -> np.ndarray:
     """Codes [K, d] -> where the map draws them [K, 2]: on the plane (d > 2), else (z1, z2), or (z1, 0) for
     d = 1 (as the ★)."""
     z = np.asarray(z, dtype=np.float32).reshape(-1, d)
+    if isinstance(plane, NeighbourMap):  # placed by the map's points of its nearest test codes
+        return plane.to_map(z).astype(np.float32)
     if plane is not None:
         return analysis.to_plane(z.astype(np.float64), plane).astype(np.float32)
     if d > 1:
@@ -141,14 +154,18 @@ def build_scene(*, enc, d: int, z, limit: float, view: dict, picks=(), own=None,
     """enc: models.Encodings or None (no test set: an empty map); own: (mu, sigma) of your digit or None;
     background_n: the manifold's grid size when it is shown under the points (d > 1 only);
     plane (d > 2): the analysis.Plane the map shows, projection its name ("pca" or (i, j)), points_on_plane the
-    test codes on it [N, 2] (computed here when not given). Without a plane the map is (z1, z2).
+    test codes on it [N, 2] (computed here when not given). Without a plane the map is (z1, z2). UMAP's map
+    (plane: a NeighbourMap, projection "umap", points_on_plane its points) places codes by their nearest test codes
+    and draws no ellipse: a Gaussian has no shape on it.
     posterior: (mu [d], sigma [d], samples [k, d], colour) whose samples are shown, with the 2σ ellipse;
     path: the morph's codes [n, d]; path_frame: the frame marked on it."""
     if enc is not None:
         points, labels, class_names = enc.xy, enc.labels, tuple(enc.class_names)
         if plane is not None:
             points = points_on_plane
-            if points is None:
+            if points is None and isinstance(plane, NeighbourMap):
+                points = plane.points.astype(np.float32)
+            elif points is None:
                 points = analysis.to_plane(enc.mu, plane).astype(np.float32)
         picks = [int(p) for p in picks if 0 <= int(p) < len(labels)]
     else:
@@ -161,15 +178,18 @@ def build_scene(*, enc, d: int, z, limit: float, view: dict, picks=(), own=None,
             return project_ellipse(mu, sigma, plane)
         return float(mu[0]), float(mu[1]), float(sigma[0]), float(sigma[1]), 0.0
 
+    nonlinear = isinstance(plane, NeighbourMap)
     marks, ellipses = [], []
     for name, p in zip(("A", "B") if len(picks) == 2 else ("A",), picks):
         marks.append(Mark(float(points[p, 0]), float(points[p, 1]), name, PICK_COLOR))
-    if picks and d > 1:
+    if picks and d > 1 and not nonlinear:
         x, y, sx, sy, angle = ellipse(enc.mu[picks[-1]], enc.sigma[picks[-1]])
         ellipses.append(Ellipse(x, y, sx, sy, POSTERIOR_COLOR, top=True, angle=angle))
     if own is not None:
         mu, sigma = own
-        if d > 1:
+        if nonlinear:
+            x, y = (float(c) for c in plane.to_map(mu)[0])
+        elif d > 1:
             x, y, sx, sy, angle = ellipse(mu, sigma)
             ellipses.append(Ellipse(x, y, sx, sy, OWN_COLOR, dash=True, fill="rgba(123,44,191,0.10)", angle=angle))
         else:
@@ -179,7 +199,7 @@ def build_scene(*, enc, d: int, z, limit: float, view: dict, picks=(), own=None,
     if posterior is not None:
         mu, sigma, zs, samples_color = posterior
         samples = plane_xy(zs, d, plane)
-        if d > 1:  # the 2σ ellipse holds ~86 % of the draws in 2-D: 1 - exp(-2^2 / 2)
+        if d > 1 and not nonlinear:  # the 2σ ellipse holds ~86 % of the draws in 2-D: 1 - exp(-2^2 / 2)
             x, y, sx, sy, angle = ellipse(mu, sigma)
             ellipses.append(Ellipse(x, y, 2 * sx, 2 * sy, samples_color, dash=True, fill="rgba(0,0,0,0)", top=True,
                                     angle=angle))
@@ -193,7 +213,7 @@ def build_scene(*, enc, d: int, z, limit: float, view: dict, picks=(), own=None,
             marks.append(Mark(float(fx), float(fy), f"{frame + 1}/{len(path_xy)}", FRAME_COLOR, label_at="sw"))
     home = {"cx": 0.0, "cy": 0.0, "half": float(limit)}
     if plane is not None:
-        u, v = analysis.to_plane(np.array(z, np.float64)[None], plane)[0]
+        u, v = plane_xy(np.array(z, np.float64), d, plane)[0]
         star = (round(float(u), 4), round(float(v), 4))
         axes = axis_names(projection)
     else:
@@ -206,6 +226,7 @@ def build_scene(*, enc, d: int, z, limit: float, view: dict, picks=(), own=None,
         marks=tuple(marks), ellipses=tuple(ellipses),
         hidden=tuple(int(h) for h in hidden if 0 <= int(h) < len(class_names)),
         background=(int(background_n), background_extent(view, limit)) if background_n and d > 1 else None,
-        caption=projection_caption(plane, projection) if plane is not None else "", plane=plane, projection=projection,
+        caption=projection_caption(plane, projection) if plane is not None and not nonlinear else "", plane=plane,
+        projection=projection,
         samples=samples, samples_color=samples_color, path=path_xy, path_frame=frame,
     )

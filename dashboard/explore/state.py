@@ -27,6 +27,8 @@ MORPH_ENDS = {"picks": "A → B: the last two picks", "star-pick": "★ → last
 MORPH_ENDS_WITH_STAR = frozenset({"star-pick", "own-star"})  # the path moves with the ★
 MORPH_ENDS_WITH_OWN = frozenset({"own-star", "own-pick"})  # the path starts at your digit
 NOISE_KINDS = {"gaussian": "Gaussian", "salt-and-pepper": "Salt and pepper"}  # ids: views.add_noise's kinds
+DIRECTION_KINDS = {"ink": "Ink (more ink →)", "slant": "Slant (leaning right →)", "class": "Class A → class B"}
+DIRECTION_T = 2.0  # the Directions slider's range, ±: twice the distance between the two groups' means
 RECON_IMAGES = {"each-class": "one of each class", "random": "random"}
 UNDO_LEVELS = 20
 Z_STEP = 0.01  # the ★ keeps two decimals (a pick goes to its μ exactly); a coarser step would show a snapped value
@@ -50,11 +52,12 @@ DEFAULTS: dict = {
     "model_key": None, "model_folder": None, "dataset": None, "limit": 4.0,
     "model_source": None,  # (folder, stamp, dataset, d) of the model shown: where its map's plane comes from
     "notes": (),  # short messages for the next run (a refused URL parameter, picks dropped by a model switch)
-    "projection": "pca",  # d > 2: the map's plane, "pca" (the codes' principal plane) or (i, j): z_i against z_j
+    "projection": "pca",  # d > 2: the map, "pca" (the codes' principal plane), "umap" or (i, j): z_i against z_j
     "trav_rows": 8, "trav_from": "star",  # the Traversals tab: how many dimensions, held at what
     # posterior samples z = mu + sigma * eps of the pick or your digit (posterior.py); post_of "" = none shown
     "post_of": "", "post_k": 16, "post_seed": 0,
     "morph_frame": 0, "morph_playing": False,  # the morph player's frame (0-based) and whether it plays
+    "dir_kind": "ink", "dir_from": 3, "dir_to": 8, "dir_t": 0.0,  # the Directions tab (DIRECTION_KINDS)
     "sample_x": False,  # decoded pictures as draws x ~ p(x|z) instead of the mean E[x|z] (sampling.py)
 }
 POST_OF = ("pick", "own")  # whose posterior the samples come from: the last pick, or your digit
@@ -175,8 +178,11 @@ class ExploreState(SessionValues):
     # --- the map's plane (d > 2) -----------------------------------------------------------------
 
     def projection_for(self, d: int):
-        """"pca" or (i, j) with 0 <= i != j < d: the plane to show (a stored pair beyond d reads as "pca")."""
+        """"pca", "umap" (d > 2) or (i, j) with 0 <= i != j < d: the map to show (a stored pair beyond d reads as
+        "pca")."""
         p = self.projection
+        if p == "umap" and d > 2:
+            return "umap"
         if isinstance(p, (list, tuple)) and len(p) == 2 and all(isinstance(k, int) for k in p):
             i, j = p
             if 0 <= i < d and 0 <= j < d and i != j:

@@ -23,6 +23,8 @@ from . import maps, sections
 from .context import OWN_KEY
 from .state import (
     DEFAULTS,
+    DIRECTION_KINDS,
+    DIRECTION_T,
     MORPH_ENDS,
     MORPH_ENDS_WITH_OWN,
     POST_K_MAX,
@@ -127,11 +129,12 @@ def _picks(s: str, fit: Fit):
 
 
 def _projection(s: str, fit: Fit):
-    """ "pca" -> "pca"; "3,7" -> [2, 6] (1-based in the URL, like the sliders' names); None when it does not fit."""
+    """ "pca" -> "pca", "umap" -> "umap"; "3,7" -> [2, 6] (1-based in the URL, like the sliders' names); None when
+    it does not fit."""
     if fit.d <= 2:
         return None
-    if s == "pca":
-        return "pca"
+    if s in ("pca", "umap"):
+        return s
     parts = [_whole(p) for p in s.split(",")]
     if len(parts) != 2 or None in parts:
         return None
@@ -141,7 +144,24 @@ def _projection(s: str, fit: Fit):
 
 def _projection_text(state: ExploreState, fit: Fit) -> str | None:
     key = state.projection_for(fit.d)
-    return f"{key[0] + 1},{key[1] + 1}" if fit.d > 2 and key != "pca" else None
+    if fit.d <= 2 or key == "pca":
+        return None
+    return key if key == "umap" else f"{key[0] + 1},{key[1] + 1}"
+
+
+def _dir_classes(s: str, fit: Fit):
+    """ "3,8" -> [3, 8]: the Directions tab's classes A and B, by label."""
+    p = [_whole(x) if x != "0" else 0 for x in s.split(",")] if len(s) <= 40 else [None]
+    return p if len(p) == 2 and None not in p and all(c < fit.n_classes for c in p) and p[0] != p[1] else None
+
+
+def _dir_classes_apply(state: ExploreState, value, fit: Fit) -> None:
+    state.dir_from, state.dir_to = value
+
+
+def _dir_t(s: str, fit: Fit):
+    t = _floats(s, 1)
+    return None if t is None or abs(t[0]) > DIRECTION_T else round(t[0], 1)
 
 
 def _trav_rows(s: str, fit: Fit):
@@ -196,7 +216,8 @@ def _setting(name: str, text: Callable[[object], str | None]) -> Callable[[Explo
 
 
 # The order is the query string's. Examples: m=pretrained/mnist-mlp, z=1.25,-0.5, v=0,0,4 (centre, half-width),
-# sub=morph, p=7,42 (test-image numbers), me=1 (the morph's ends as listed in its tab), pl=3,7 (z3 against z7),
+# sub=morph, p=7,42 (test-image numbers), me=1 (the morph's ends as listed in its tab), pl=3,7 (z3 against z7) or
+# pl=umap, dk=slant dc=3,8 dt=1.5 (the Directions tab: the direction, its classes A and B, the slider's t),
 # sx=1 (decodes drawn as x ~ p(x|z)), mf=5 (the morph player's frame, from 1), pr=1 (presenter mode),
 # ex=0 (explanations hidden), hc=1,4 (the classes hidden from the legend, by label), dg=... (your drawn digit:
 # drawing.digit_text), sc=3 (the lecture's third scene, dashboard/lecture).
@@ -231,6 +252,12 @@ PARAMS: tuple[Param, ...] = (
           _setting("morph_steps", lambda n: str(int(n)) if int(n) != 12 else None)),
     Param("pl", "projection", _projection, _projection_text),
     Param("tr", "trav_rows", _trav_rows, _trav_rows_text),
+    Param("dk", "dir_kind", _one_of(*DIRECTION_KINDS), _setting("dir_kind", _unless(DEFAULTS["dir_kind"], str))),
+    Param("dc", "dir_from", _dir_classes, lambda state, fit: None if (state.dir_from, state.dir_to) == (
+        DEFAULTS["dir_from"], DEFAULTS["dir_to"]) else f"{int(state.dir_from)},{int(state.dir_to)}",
+        apply=_dir_classes_apply, reset=lambda state, fit: _dir_classes_apply(
+            state, (DEFAULTS["dir_from"], DEFAULTS["dir_to"]), fit)),
+    Param("dt", "dir_t", _dir_t, _setting("dir_t", lambda t: None if not t else f"{float(t):g}")),
     Param("tf", "trav_from", lambda s, fit: list(TRAVERSAL_FROM)[int(s)] if s in ("0", "1") else None,
           _setting("trav_from", lambda f: "1" if f == list(TRAVERSAL_FROM)[1] else None)),
     Param("po", "post_of", _one_of(*POST_OF), _without_own(_setting("post_of", lambda w: w if w in POST_OF else None),

@@ -15,7 +15,7 @@ import streamlit as st
 import torch
 
 import vae_core
-from vae_core import analysis
+from vae_core import analysis, attributes
 
 from .. import views
 from .compute import Encodings, compute_encodings, compute_grid, compute_plane_grid, decode
@@ -72,12 +72,12 @@ def latent_analysis(folder: str, stamp: tuple[int, int], dataset: str) -> analys
 
 def map_plane(folder: str, stamp: tuple[int, int], dataset: str, projection) -> analysis.Plane | None:
     """The plane a projection names: "pca" (the principal plane) or (i, j) (coordinates z_i, z_j, 0-based);
-    None for a model with fewer than 3 dimensions (its map is (z1, z2))."""
+    None for a model with fewer than 3 dimensions (its map is (z1, z2)). "umap" is no plane: the PCA plane."""
     summary = latent_analysis(folder, stamp, dataset)
     d = summary.mu.shape[1]
     if d <= 2:
         return None
-    if projection == "pca" or summary.plane is None:
+    if not isinstance(projection, (tuple, list)) or summary.plane is None:
         return summary.plane
     i, j = (int(k) for k in projection)
     return analysis.coordinate_plane(d, i, j, summary.mu)
@@ -134,6 +134,20 @@ def morph_media(folder: str, stamp: tuple[int, int], z0: tuple[float, ...], z1: 
     frames.setflags(write=False)  # shared by every session (cache_resource)
     shown = views.strip_image(frames, scale=2, pad=2, ncols=8)
     return MorphMedia(frames, views.png_url(shown), shown.shape[1])
+
+
+@st.cache_resource(max_entries=32, show_spinner=False)
+def attribute_direction(folder: str, stamp: tuple[int, int], dataset: str, kind: str, a: int = 0, b: int = 1
+                        ) -> np.ndarray:
+    """[d] float64, read-only: the direction named by kind, "ink" or "slant" (the test codes above the property's
+    median minus those below, by their means) or "class" (mean code of class b - of class a)."""
+    enc = test_encodings(folder, stamp, dataset)
+    if kind == "class":
+        v = attributes.class_direction(enc.mu, enc.labels, int(a), int(b))
+    else:
+        v = attributes.property_direction(enc.mu, attributes.measure(kind, enc.images))
+    v.setflags(write=False)  # shared by every session (cache_resource)
+    return v
 
 
 @st.cache_resource(max_entries=512, show_spinner=False)

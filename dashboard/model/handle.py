@@ -78,6 +78,13 @@ class ModelHandle:
         """The plane through the latent space that a projection ("pca" or (i, j)) names; None for d <= 2."""
         return caches.map_plane(self.folder, self.stamp, self.dataset, projection)
 
+    def umap(self):
+        """The UMAP map of the test codes (umap_cache.UmapView), computed once per model (d > 2 only)."""
+        # imported here, not at the top: umap-learn takes seconds to import, and only the UMAP map needs it
+        from . import umap_cache
+
+        return umap_cache.umap_view(self.folder, self.stamp, self.dataset)
+
     def map_points(self, projection) -> np.ndarray:
         """The test codes where the map draws them for that projection, float32 [N, 2]."""
         return caches.map_points(self.folder, self.stamp, self.dataset, projection)
@@ -87,6 +94,10 @@ class ModelHandle:
 
     def morph_media(self, z0: tuple[float, ...], z1: tuple[float, ...], steps: int, mode: str) -> caches.MorphMedia:
         return caches.morph_media(self.folder, self.stamp, z0, z1, steps, mode)
+
+    def attribute_direction(self, kind: str, a: int = 0, b: int = 1) -> np.ndarray:
+        """The direction "ink", "slant" (median split of the test images) or "class" (class a -> class b)."""
+        return caches.attribute_direction(self.folder, self.stamp, self.dataset, kind, a, b)
 
     def picked_images(self, index: int, size: int) -> tuple[str, str]:
         return caches.picked_images(self.folder, self.stamp, self.dataset, index, size)
@@ -104,6 +115,10 @@ class ModelHandle:
         """The test codes for the page: (z1, z2) without a projection, else on its plane."""
         if projection is None:
             return blobs.points_blob(self.folder, self.stamp, self.dataset)
+        if projection == "umap":
+            from . import umap_cache  # the map was made by self.umap(): the module is loaded already
+
+            return umap_cache.umap_points_blob(self.folder, self.stamp, self.dataset)
         return blobs.projected_points_blob(self.folder, self.stamp, self.dataset, projection)
 
     def grid_blob_key(self, n: int, extent: float, piece: tuple | None = None) -> str:

@@ -18,11 +18,12 @@ import math
 import streamlit as st
 
 from vae_core.analysis import ACTIVE_THRESHOLD
+from vae_core.neighbour_map import NeighbourMap
 
 from ... import latent_plane, views
 from ...model.compute import plane_slice
 from ..context import ExploreContext
-from ..scene import Scene, map_caption, overlay_layers
+from ..scene import UMAP_DECODING, Scene, map_caption, overlay_layers
 from ..sliders import decoder_sliders
 from ..state import ExploreState
 from . import plotly
@@ -34,10 +35,14 @@ def map_data(scene: Scene, ctx: ExploreContext) -> tuple[dict, dict]:
     """(what the plane shows, the blobs it refers to)."""
     model, state = ctx.model, ctx.state
     dkey, dspec, why = model.decoder_blob()
+    umap = isinstance(scene.plane, NeighbourMap)
+    if umap:  # no plane to decode on in the page: a 2-D map (the ★ at its place) whose ★ the server decodes
+        dspec, why = None, "UMAP has no inverse"
     blobs: dict = {}
     v = scene.view
     data = {
-        "z": list(scene.z), "zRev": int(state.z_rev), "ack": int(state.page_seq), "limit": scene.limit,
+        "z": list(scene.star) if umap else list(scene.z), "zRev": int(state.z_rev), "ack": int(state.page_seq),
+        "limit": scene.limit,
         "view": {"cx": v["cx"], "cy": v["cy"], "half": v["half"], "rev": int(v.get("rev", 0))},
         "extent": v["half"],  # an older page, still open in a browser, reads only this
         "home": scene.home, "focus": list(scene.focus) if scene.focus else None,
@@ -54,7 +59,7 @@ def map_data(scene: Scene, ctx: ExploreContext) -> tuple[dict, dict]:
                       **({"z": "top"} if e.top else {})} for e in scene.ellipses],
         "note": None,
     }
-    if scene.plane is not None:  # d > 2: the page decodes z = o + u e1 + v e2 on this plane (plane.js's header)
+    if scene.plane is not None and not umap:  # d > 2: the page decodes z = o + u e1 + v e2 (plane.js's header)
         p = scene.plane
         data["plane"] = {"mean": [float(x) for x in p.mean], "e1": [float(x) for x in p.basis[0]],
                          "e2": [float(x) for x in p.basis[1]]}
@@ -68,6 +73,13 @@ def map_data(scene: Scene, ctx: ExploreContext) -> tuple[dict, dict]:
         data["serverImage"] = "data:image/png;base64," + base64.b64encode(image).decode("ascii")
         data["note"] = f"This decoder runs on the server only ({why}): release the ★ to see its image."
         data["sliders"] = False
+    if umap:
+        # presenting, one short line: the side panel holds the legend above it on a 720-px screen
+        data["note"] = (f"No inverse: the server decodes the mix of the {scene.plane.k} nearest dots' codes; release "
+                        "the ★." if ctx.presenting else UMAP_DECODING.format(k=scene.plane.k) + " Release the ★ to "
+                        "see its image.")
+        data["caption"] = scene.map_caption or scene.caption
+        data["mapCoords"] = True  # data.z is the ★'s place on the map, not a code: the readout says "map (u, v)"
     if len(scene.points):
         pkey, pspec = model.points_blob(scene.projection if scene.plane is not None else None)
         data["points"], blobs[pkey] = pkey, pspec
@@ -83,7 +95,7 @@ def map_data(scene: Scene, ctx: ExploreContext) -> tuple[dict, dict]:
 def slider_layout(ctx: ExploreContext, scene: Scene) -> dict:
     """d > 2 with a test set: the page's z sliders by KL, most informative first, each named with its KL, the
     inactive ones (Burda et al. 2016: Cov_x(μ_j) <= ACTIVE_THRESHOLD) last and folded; else {} (z1, z2 in order)."""
-    if scene.plane is None:
+    if scene.plane is None or isinstance(scene.plane, NeighbourMap):
         return {}
     summary = ctx.model.analysis()
     by_kl = [int(i) for i in summary.order]
@@ -106,13 +118,16 @@ def _numbers(values, n: int | None = None) -> list[float] | None:
     return [float(x) for x in values]
 
 
-def on_release(state: ExploreState, d: int, lim: float) -> None:
+def on_release(state: ExploreState, d: int, lim: float, to_code=None) -> None:
     """A drag ended, the plane was clicked, the keys paused or a page slider was let go: the ★ goes there.
-    The page sends the full z; an older page still open sends (z1, z2): the other dimensions stay."""
+    The page sends the full z; an older page still open sends (z1, z2): the other dimensions stay.
+    to_code: UMAP's map, whose page sends the ★'s place (u, v): the ★ goes to to_code(u, v)."""
     value = _event("release")
     z = _numbers(value.get("z") if isinstance(value, dict) else None)
-    if z is None:
+    if z is None or (to_code is not None and len(z) < 2):
         return
+    if to_code is not None:
+        z = [float(c) for c in to_code(z[:2])[0]]
     seq = value.get("seq")  # the page numbers its releases
     if isinstance(seq, int) and not isinstance(seq, bool) and 0 < seq < 2**53:
         if seq <= int(state.page_seq):  # taken already: a trigger Streamlit replays with a later event
@@ -160,7 +175,8 @@ def show(scene: Scene, ctx: ExploreContext, handle=lambda change, star_shown=Fal
     state, enc, d, lim = ctx.state, ctx.enc, ctx.d, scene.limit
     data, blobs = map_data(scene, ctx)
     callbacks = {
-        "on_release": lambda: on_release(state, d, lim),
+        "on_release": lambda: on_release(state, d, lim, scene.plane.to_code if isinstance(scene.plane, NeighbourMap)
+                                         else None),
         "on_pick": lambda: on_pick(state, enc, lim),
         "on_view": lambda: on_view(state, lim),
         "on_legend": lambda: on_legend(state, len(scene.class_names)),
@@ -180,5 +196,5 @@ def show_map(ctx: ExploreContext, scene: Scene, summary, handle) -> None:
     plotly.remember_for_warm(scene, ctx)
     if scene.caption and not ctx.presenting:
         st.caption(map_caption(scene))
-    if not ctx.model.decodes_in_page():
+    if not ctx.model.decodes_in_page() or isinstance(scene.plane, NeighbourMap):
         decoder_sliders(ctx, summary)

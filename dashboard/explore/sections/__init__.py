@@ -10,7 +10,7 @@ from __future__ import annotations
 from ..context import ExploreContext
 from ..section import PRESENTER_SHARE, Section
 from ..state import ExploreState
-from . import denoise, dimensions, grid, morph, prior, recon, traversals
+from . import denoise, dimensions, directions, grid, morph, prior, recon, traversals
 
 SECTIONS: tuple[Section, ...] = (
     grid.SECTION,
@@ -20,6 +20,7 @@ SECTIONS: tuple[Section, ...] = (
     denoise.SECTION,
     traversals.SECTION,
     dimensions.SECTION,
+    directions.SECTION,
 )
 
 

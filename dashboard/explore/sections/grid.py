@@ -23,6 +23,8 @@ def render(ctx: ExploreContext) -> None:
     x0, x1, y0, y1 = span = tuple(round(v, 3) for v in view_span(state.view_of(lim)))
     plane, key = ctx.map_plane()  # d > 2: the map's plane, through the ★
     piece = plane_slice(plane, ctx.star()) if plane is not None else None
+    if ctx.on_umap:
+        st.caption("UMAP's map has no plane to lay a grid on: this grid is the PCA plane's, through the ★.")
     sampling.toggle(ctx, "grid")
     png, width = sampling.grid_png(ctx, n, span, piece)
     dims = "z1 (left to right) and z2 (bottom to top)" if ctx.d > 1 else "z1"

@@ -33,7 +33,8 @@
  * e2 orthonormal): the map's coordinates are (u, v) = ((z - mean) . e1, (z - mean) . e2), and the point (u, v) of
  * the map is z = o + u e1 + v e2, o = z* - ((z* - mean) . e1) e1 - ((z* - mean) . e2) e2 (the slice through the
  * ★ z*). The page decodes it with decoder.setPlane(o, e1, e2) / decodePlane(u, v), so a frame costs the same
- * for any d; a release sends the whole z. Without data.plane the map is (z1, z2) (d <= 2).
+ * for any d; a release sends the whole z. Without data.plane the map is (z1, z2) (d <= 2), or with data.mapCoords a
+ * map with no inverse (UMAP's): data.z is then the ★'s place (u, v) on it, and Python decodes (no decoder sent).
  *
  * For tests and bench/drag_fps.py, window.__latentPlane holds the page's own timings (performance.now()) of
  * every decode + draw, what caused it, the triggers sent, the view and the hidden classes.

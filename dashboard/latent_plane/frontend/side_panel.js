@@ -74,8 +74,8 @@ export function readout(inst, z, what) {
   if (d.z.length > 2 && !inst.sliderInputs.length && !inst.plane) {
     parts.push(d.z.length > 3 ? `${fmtZ(inst.zFull[2])}, \u2026` : fmtZ(inst.zFull[2]));
   }
-  // on a plane: the map's coordinates, named by its axes (the side panel has room for ~20 characters)
-  const text = inst.plane ? `map (${parts.join(", ")})` : `z = (${parts.join(", ")})`;
+  // on a plane (or UMAP's map, data.mapCoords): the map's coordinates (the side panel has room for ~20 characters)
+  const text = inst.plane || d.mapCoords ? `map (${parts.join(", ")})` : `z = (${parts.join(", ")})`;
   if (inst.readZ.textContent !== text) inst.readZ.textContent = text;
   const mode = what === "drag" ? "dragging the \u2605: release to set the sliders"
     : what === "hover" ? "under the pointer: click to move the \u2605 here"
