@@ -111,7 +111,7 @@ def main() -> None:
 
     # The first session of a fresh server imports PyTorch here (seconds); the title above is already on its page.
     with st.spinner("Starting: loading PyTorch…"):
-        from dashboard import explain, sidebar_fold, streamlit_tuning
+        from dashboard import explain, phone_css, sidebar_fold, streamlit_tuning
         from dashboard.model import sidebar, tuning
         from dashboard.model.registry import list_models
 
@@ -146,7 +146,7 @@ def main() -> None:
     # few pixels past their own box: a little padding keeps that inside, so nothing scrolls or clips. Presenter
     # mode gives the page's top margin (108 px, under a 68 px header) to the map, which is sized to the height.
     st.html("<style>img { image-rendering: pixelated; } .katex-display { padding-inline: 8px; }" + LAYOUT_CSS
-            + (PRESENTER_CSS if presenting() else "") + "</style>")
+            + phone_css.PHONE_CSS + (PRESENTER_CSS if presenting() else "") + "</style>")
 
     for note in url.take_notes():
         st.info(note, icon=":material/link_off:")
