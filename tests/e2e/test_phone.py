@@ -20,7 +20,7 @@ from dashboard.explore.scene import OWN_COLOR
 from dashboard.phone_css import PHONE_CSS, PHONE_MAX_PX, TARGET_PX
 from vae_core import load_checkpoint
 
-from .conftest import APP_IDLE, LP, ROOT, SHOTS, close, digit, frame, plane_settled, torch_digit, url_param, url_z
+from .conftest import APP_IDLE, LP, ROOT, SHOTS, close, digit, frame, plane_settled, torch_digit
 from .test_latent_plane_browser import count_sent_frames, triggers
 from .test_layout_matrix import PAD_INK, SIDEBAR_FOLDED, SIDEBAR_SHOWN
 
@@ -102,6 +102,15 @@ def touch(cdp, kind: str, *points) -> None:
         {"x": p["x"], "y": p["y"], "id": i} for i, p in enumerate(points)]})
 
 
+def address(page, name: str) -> str | None:
+    """A parameter of the page's address as the address bar shows it (location.href)."""
+    return page.evaluate("(name) => new URL(location.href).searchParams.get(name)", name)
+
+
+def address_z(page) -> list[float]:
+    return [float(v) for v in address(page, "z").split(",")]
+
+
 def locate(page, x: float, y: float) -> dict:
     return page.evaluate(f"{LP}.locate({x}, {y})")
 
@@ -140,7 +149,7 @@ def test_a_finger_drags_the_star_and_two_pinch_the_view_without_scrolling_the_pa
     touch(cdp, "touchEnd")
     page.wait_for_function("() => /[?&]z=/.test(location.href)", timeout=30_000)
     page.wait_for_function(APP_IDLE, timeout=60_000)
-    assert url_z(page) == pytest.approx([1.5, -1], abs=0.006), "Python has the drag's end (the address bar)"
+    assert address_z(page) == pytest.approx([1.5, -1], abs=0.006), "Python has the drag's end (the address bar)"
     assert page.evaluate(f"Array.from({LP}.zFull)") == pytest.approx([1.5, -1], abs=1e-6)
     frame(page)
     assert np.abs(digit(page).astype(int) - torch_digit(mlp, [1.5, -1]).astype(int)).max() <= 1
@@ -162,10 +171,10 @@ def test_a_finger_drags_the_star_and_two_pinch_the_view_without_scrolling_the_pa
     # as after a wheel zoom: the settled view goes to Python, which writes it into the link (3 decimals)
     page.wait_for_function(f"""() => {{ const v = new URLSearchParams(location.search).get('v');
         return v && Math.abs(Number(v.split(',')[2]) - {LP}.view.half) < 6e-4; }}""", timeout=30_000)
-    assert [float(v) for v in url_param(page, "v").split(",")] == pytest.approx(
+    assert [float(v) for v in address(page, "v").split(",")] == pytest.approx(
         [view["cx"], view["cy"], view["half"]], abs=6e-4)
     assert len(triggers(page, "release")) == 1, "the pinch moved the ★"
-    assert url_z(page) == pytest.approx([1.5, -1], abs=0.006)
+    assert address_z(page) == pytest.approx([1.5, -1], abs=0.006)
     assert page.evaluate(SCROLL) == scroll
     page.screenshot(path=str(SHOTS / "phone-pinched.png"))
 
@@ -202,7 +211,7 @@ def test_a_finger_draws_a_digit_that_lands_on_the_map(browser, app_url, mlp):
     assert page.evaluate(PAD_INK) > 0, "the pad keeps its drawing after Python's rerun"
 
     # the digit in the link, encoded by PyTorch: the ◆ is there on the map
-    pixels = drawing.digit_from_text(url_param(page, "dg"))
+    pixels = drawing.digit_from_text(address(page, "dg"))
     assert pixels is not None and pixels.max() == 1.0
     with torch.no_grad():
         mu = mlp.encode(torch.from_numpy(pixels)[None, None])[0][0].tolist()
