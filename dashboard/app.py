@@ -64,7 +64,8 @@ LAYOUT_CSS = ("[data-testid=stTabs] [role=tablist] { flex-wrap: wrap; row-gap: 0
               ".st-key-train_settings [data-testid=stHorizontalBlock] { flex-wrap: wrap; }"
               ".st-key-train_settings [data-testid=stColumn] { min-width: 15rem; }"
               ".st-key-explore_own_strip [data-testid=stHorizontalBlock] { flex-wrap: wrap; }"
-              ".st-key-explore_own_strip [data-testid=stColumn] { min-width: 7.5rem; }")
+              ".st-key-explore_own_strip [data-testid=stColumn] { min-width: 7.5rem; }"
+              ".st-key-sidebar_fold { display: none; }")  # shows nothing: no gap in the sidebar either
 
 
 def keep_own_training_alive() -> None:
@@ -110,7 +111,7 @@ def main() -> None:
 
     # The first session of a fresh server imports PyTorch here (seconds); the title above is already on its page.
     with st.spinner("Starting: loading PyTorch…"):
-        from dashboard import explain, streamlit_tuning
+        from dashboard import explain, phone_css, sidebar_fold, streamlit_tuning
         from dashboard.model import sidebar, tuning
         from dashboard.model.registry import list_models
 
@@ -138,13 +139,14 @@ def main() -> None:
     # mode, switched on here or by a link, folds the sidebar away. Streamlit applies the initial state when it
     # changes only, so a sidebar opened again by hand stays open.
     st.set_page_config(initial_sidebar_state="collapsed" if presenting() else "auto")
+    sidebar_fold.fold_on_switch(presenting())  # where a sidebar opened by hand would stay open (a phone's)
     if model is not None:
         lecture.controls(model, list_models())
     # Keep enlarged 28 x 28 images crisp even when the browser scales them. KaTeX's multi-line formulas reach a
     # few pixels past their own box: a little padding keeps that inside, so nothing scrolls or clips. Presenter
     # mode gives the page's top margin (108 px, under a 68 px header) to the map, which is sized to the height.
     st.html("<style>img { image-rendering: pixelated; } .katex-display { padding-inline: 8px; }" + LAYOUT_CSS
-            + (PRESENTER_CSS if presenting() else "") + "</style>")
+            + phone_css.PHONE_CSS + (PRESENTER_CSS if presenting() else "") + "</style>")
 
     for note in url.take_notes():
         st.info(note, icon=":material/link_off:")

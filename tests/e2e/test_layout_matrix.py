@@ -4,8 +4,8 @@ cut or lies over another, the map is on the screen, and in presenter mode the ma
 on the screen unscrolled, in type of at least 16 px. The checks are one script, layout_checks.js.
 
 One page per model and size: its sub-tabs are opened in turn by a click, then presenter mode is switched on by the
-sidebar's toggle, as a lecturer would (on the phone, by the link's pr=1 in the same tab), and its panels and
-sub-tabs are opened in turn; a cell (its test id, e.g.
+sidebar's toggle, as a lecturer would (on the phone too: the sidebar opened over the page folds away), and its
+panels and sub-tabs are opened in turn; a cell (its test id, e.g.
 mnist16-1280x720-presenter-grid) costs a rerun, not a page load. A failing cell's screenshot and failures go to
 test-output/matrix/; with LAYOUT_MATRIX_SHOTS=1 every cell's screenshot does (to look at them all: a run of
 this file alone takes a few minutes, and the pictures are a minute of the whole suite's time).
@@ -110,12 +110,7 @@ class Pages:
             page.wait_for_function("window.__latentPlane && window.__latentPlane.ready", timeout=120_000)
             self.key, self.mode, self.page = (model, size), mode, page
         if mode == "presenter" and self.mode != "presenter":
-            if size == "phone":  # its sidebar, opened over the page, does not fold: the link's pr=1 instead
-                self.page.goto(f"{self.app_url}/?m={MODELS[model][0]}&p=7,42&pr=1")
-                self.page.wait_for_function(PRESENTING, timeout=120_000)
-                self.mode = "presenter"
-            else:
-                self.present()
+            self.present()
         return self.page
 
     def present(self) -> None:

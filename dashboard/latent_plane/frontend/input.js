@@ -158,8 +158,9 @@ function movePinch(inst) {
   const pz = inst.pinch;
   const half = clampHalf(inst, (pz.view.half * pz.dist) / Math.max(1, Math.hypot(a.x - b.x, a.y - b.y)));
   const r = plotRect(inst), scale = r.w / (2 * half);
-  // the plane point first under the fingers' midpoint stays under it: cx = z - (mid - centre) / scale
-  setView(inst, { cx: pz.z[0] - (mid.x - (r.x0 + r.w / 2)) / scale, cy: pz.z[1] + (mid.y - (r.y0 + r.h / 2)) / scale,
+  // the plane point first under the fingers' midpoint stays under it: cx = z - (mid - centre) / scale, the view's
+  // centre being half a width right of x0 and below y0 (toPx: one scale both ways; the plot is not square)
+  setView(inst, { cx: pz.z[0] - (mid.x - (r.x0 + r.w / 2)) / scale, cy: pz.z[1] + (mid.y - (r.y0 + r.w / 2)) / scale,
     half }, false);
 }
 

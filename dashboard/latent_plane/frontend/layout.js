@@ -46,7 +46,10 @@ export function layout(inst, force) {
     inst.staticKey = "";
     force = true;
   }
-  if (force || !inst.digitSize) fitSide(inst, stacked ? MAX_DIGIT + 400 : Math.max(height, size));
+  // stacked (a phone), the side panel under the plane may take a screen's height: its 44 px rows (plane.css)
+  // must not cost the digit its size
+  const sideHeight = stacked ? Math.max(MAX_DIGIT + 400, window.innerHeight - BOTTOM_MARGIN) : Math.max(height, size);
+  if (force || !inst.digitSize) fitSide(inst, sideHeight);
   schedule(inst);
 }
 
