@@ -11,7 +11,7 @@ from __future__ import annotations
 import streamlit as st
 
 from ..explain import explain
-from . import maps, morph, posterior, reruns, url
+from . import maps, morph, posterior, reruns, url, walk
 from .context import ExploreContext
 from .fragments import LINK, MAP, MAP_VIEW, rerun_map_and_tabs
 from .scene import build_scene
@@ -134,7 +134,8 @@ def map_view(ctx: ExploreContext, summary) -> None:
     scene = build_scene(enc=ctx.enc, d=d, z=ctx.star(), limit=lim, view=state.view_of(lim), picks=state.picks,
                         own=own[:2] if own is not None else None, hidden=state.hidden,
                         background_n=state.grid_n if state.bg else None, plane=plane, projection=projection,
-                        points_on_plane=points, posterior=posterior.for_scene(ctx, own), path=path, path_frame=frame)
+                        points_on_plane=points, posterior=posterior.for_scene(ctx, own), path=path, path_frame=frame,
+                        extra_marks=walk.marks_for_scene(ctx, plane))
     # A release on the Live map: the page has moved its ★ and decoded it, unless the server decodes (its image)
     # or the Manifold background is the plane through the ★ (d > 2), which then moves with it.
     kind = maps.kind_of(state)
