@@ -98,10 +98,10 @@ def step_buttons(ctx: ExploreContext, prev_key: str, next_key: str) -> None:
     """‹ and › : the step shown, presenting (the lecture's → and ← press them first: session_keys.BUILD_*)."""
     at = step_at(ctx)
     c1, c2 = st.columns(2)
-    c1.button("‹ Back", key=prev_key, on_click=_step, args=(ctx, -1), disabled=at <= 1, use_container_width=True,
+    c1.button("‹ Back", key=prev_key, on_click=_step, args=(ctx, -1), disabled=at <= 1, width="stretch",
               help="The previous step (←)")
     c2.button("Next ›", key=next_key, on_click=_step, args=(ctx, 1), disabled=at >= STEPS,
-              use_container_width=True, help="The next step (→)")
+              width="stretch", help="The next step (→)")
 
 
 def choice(ctx: ExploreContext, shown: Shown) -> None:

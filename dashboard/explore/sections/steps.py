@@ -62,7 +62,7 @@ def _values(columns: dict[str, np.ndarray]) -> None:
         return
     frame = pd.DataFrame({name: np.round(v.astype(np.float64), DIGITS) for name, v in columns.items()},
                          index=[f"z{j + 1}" for j in range(d)])
-    st.dataframe(frame, height=min(38 + 35 * d, 212), use_container_width=True,
+    st.dataframe(frame, height=min(38 + 35 * d, 212), width="stretch",
                  column_config={name: st.column_config.NumberColumn(format=f"%.{DIGITS}f") for name in columns})
 
 
