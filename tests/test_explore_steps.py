@@ -11,6 +11,7 @@ import pytest
 import torch
 from test_explore_url import fresh
 
+from dashboard import drawing
 from dashboard_apptest import (  # noqa: F401
     at,
     checkpoints,
@@ -61,7 +62,8 @@ def shown_nats(app) -> dict[str, float]:
     """The loss table: reconstruction, KL and their sum, as printed."""
     (table,) = [md.value for md in app.markdown if md.value.startswith("| this image, this ε |")]
     rows = dict(re.findall(r"^\| (.+?) \| (-?[\d.]+) \|$", table, re.M))
-    return {"recon": rows["reconstruction −log p(x|z)"], "kl": rows["KL(q(z|x) ‖ p(z))"], "sum": rows["−ELBO, their sum"]}
+    return {"recon": rows["reconstruction −log p(x|z)"], "kl": rows["KL(q(z|x) ‖ p(z))"],
+            "sum": rows["−ELBO, their sum"]}
 
 
 def test_every_number_is_vae_core_s_and_another_eps_keeps_the_sum(checkpoints, monkeypatch):
@@ -71,7 +73,8 @@ def test_every_number_is_vae_core_s_and_another_eps_keeps_the_sum(checkpoints, m
     vectors = shown_vectors(app)
     assert vectors == {k: printed(want[k]) for k in ("μ", "log σ²", "ε", "σ", "z")}
     nats = shown_nats(app)
-    assert nats == {"recon": f"{want['recon']:.2f}", "kl": f"{want['kl']:.2f}", "sum": f"{want['recon'] + want['kl']:.2f}"}
+    assert nats == {"recon": f"{want['recon']:.2f}", "kl": f"{want['kl']:.2f}",
+                    "sum": f"{want['recon'] + want['kl']:.2f}"}
     assert [c.value for c in app.caption if c.value.startswith("Test image #7 (")], "it walks the last pick"
     (mark,) = [m for m in plane_data(app)["marks"] if m["label"] == "z"]
     assert (mark["x"], mark["y"]) == pytest.approx(tuple(want["z"]), abs=1e-6), "z is marked on the map"
@@ -139,7 +142,8 @@ def test_presenting_shows_one_step_at_a_time_and_the_link_keeps_it(checkpoints, 
     for n in range(2, 7):
         app.button(key="lecture_build_next").click().run()
         assert not app.exception, app.exception
-        assert titles()[0].split("· ")[-1].startswith(("The encoder", "A draw", "z =", "The decoder", "The loss")[n - 2])
+        heads = ("The encoder", "A draw", "z =", "The decoder", "The loss")
+        assert titles()[0].split("· ")[-1].startswith(heads[n - 2])
         assert app.query_params["sn"] == str(n)
     assert app.button(key="lecture_build_next").disabled, "the last step: → moves to the next scene"
     assert shown_nats(app)["kl"], "the loss step"
@@ -150,3 +154,14 @@ def test_presenting_shows_one_step_at_a_time_and_the_link_keeps_it(checkpoints, 
     linked = fresh(checkpoints, monkeypatch, {**STEPS_QUERY, "pr": "1", "sn": "3", "es": "4"})
     want = library(checkpoints[0] / "mnist-mlp", mnist_test_image(7), 4)
     assert shown_vectors(linked) == {"ε": printed(want["ε"])}, "the link's step and ε"
+
+
+def test_your_digit_comes_first_and_the_pick_is_a_choice_away(checkpoints, monkeypatch):
+    pixels = drawing.digit_from_text(drawing.digit_text(mnist_test_image(3)[0, 0].numpy()))  # as a link carries it
+    app = fresh(checkpoints, monkeypatch, {**STEPS_QUERY, "dg": drawing.digit_text(pixels)})
+    folder = checkpoints[0] / "mnist-mlp"
+    want = library(folder, torch.from_numpy(np.asarray(pixels, np.float32))[None, None], 0)
+    assert shown_vectors(app)["μ"] == printed(want["μ"]) and shown_nats(app)["recon"] == f"{want['recon']:.2f}"
+    app.radio(key="explore_steps_of_widget").set_value("pick").run()
+    assert not app.exception, app.exception
+    assert shown_vectors(whole_page(app))["μ"] == printed(library(folder, mnist_test_image(7), 0)["μ"])
