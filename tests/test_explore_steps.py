@@ -60,8 +60,8 @@ def shown_vectors(app) -> dict[str, str]:
 
 def shown_nats(app) -> dict[str, float]:
     """The loss table: reconstruction, KL and their sum, as printed."""
-    (table,) = [md.value for md in app.markdown if md.value.startswith("| this image, this ε |")]
-    rows = dict(re.findall(r"^\| (.+?) \| (-?[\d.]+) \|$", table, re.M))
+    (text,) = [md.value for md in app.markdown if md.value.startswith("reconstruction −log p(x|z) = ")]
+    rows = dict(re.findall(r"^(.+?) = \*\*(-?[\d.]+)\*\*", text, re.M))
     return {"recon": rows["reconstruction −log p(x|z)"], "kl": rows["KL(q(z|x) ‖ p(z))"],
             "sum": rows["−ELBO, their sum"]}
 

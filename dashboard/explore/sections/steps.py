@@ -49,7 +49,8 @@ RECON = {
 }
 KL = (r"\begin{gathered}\mathrm{KL}\big(q_\phi(z \mid x)\,\|\,p(z)\big) = \\ "
       r"\tfrac{1}{2} \textstyle\sum_j \big(\mu_j^2 + \sigma_j^2 - \log \sigma_j^2 - 1\big)\end{gathered}")
-LOSS = r"-\mathrm{ELBO}(x) \approx -\log p_\theta(x \mid z) + \mathrm{KL}\big(q_\phi(z \mid x)\,\|\,p(z)\big)"
+LOSS = (r"\begin{gathered}-\mathrm{ELBO}(x) \approx -\log p_\theta(x \mid z) \\ "
+        r"+ \mathrm{KL}\big(q_\phi(z \mid x)\,\|\,p(z)\big)\end{gathered}")
 PARAMETER = {"bernoulli": "p, each pixel's probability of 1", "continuous-bernoulli": "λ, each pixel's parameter",
              "gaussian": "the mean f(z), clipped to [0, 1] to draw it"}
 
@@ -118,22 +119,29 @@ def _step_loss(ctx: ExploreContext, shown: walk.Shown) -> None:
         with c2:
             st.latex(KL)
     st.latex(LOSS)
-    c1, c2 = st.columns(2)
+    c1, c2, c3 = st.columns([1, 1, 3] if ctx.presenting else [1, 1, 6], vertical_alignment="center")
     with c1:
-        _image(w.x, "x", 84)
+        _image(w.x, "x", 56)
     with c2:
-        _image(w.parameter, "x̂", 84)
-    rows = [("reconstruction −log p(x|z)", w.recon), ("KL(q(z|x) ‖ p(z))", w.kl), ("−ELBO, their sum", w.neg_elbo)]
-    st.markdown("| this image, this ε | nats |\n|---|---:|\n"
-                + "\n".join(f"| {name} | {value:.{NATS}f} |" for name, value in rows))
+        _image(w.parameter, "x̂", 56)
+    with c3:
+        st.markdown(loss_lines(w))
     mode, seed = ctx.model.binarization
-    notes = [f"In nats: {data_label(w.likelihood, mode, seed, w.sigma_x)}. One sample z: another ε gives another "
-             "reconstruction term, the same KL (closed form)."]
+    notes = [] if ctx.presenting else [  # presenting: the sidebar's model card says what the nats are
+        f"In nats: {data_label(w.likelihood, mode, seed, w.sigma_x)}. One sample z: another ε gives another "
+        "reconstruction term, the same KL (closed form)."]
     if w.beta != 1:
         notes.append(f"Training minimised −log p(x|z) + β·KL with β = {w.beta:g}: {w.objective:.{NATS}f} nats here.")
-    st.caption(" ".join(notes))
+    if notes:
+        st.caption(" ".join(notes))
     if ctx.presenting:  # the other steps are hidden: another ε from here too
         walk.draw_button(ctx)
+
+
+def loss_lines(w) -> str:
+    """The three numbers of the loss step, in nats, as printed."""
+    return (f"reconstruction −log p(x|z) = **{w.recon:.{NATS}f}**  \nKL(q(z|x) ‖ p(z)) = **{w.kl:.{NATS}f}**  \n"
+            f"−ELBO, their sum = **{w.neg_elbo:.{NATS}f}** nats")
 
 
 STEP_VIEWS = (_step_x, _step_encoder, _step_eps, _step_z, _step_decoder, _step_loss)
