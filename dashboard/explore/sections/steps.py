@@ -71,71 +71,75 @@ def _image(picture: np.ndarray, caption: str, width: int = IMAGE_PX) -> None:
     st.image(views.thumb_url(picture, size=width), width=width, caption=caption)
 
 
-def _step_x(ctx: ExploreContext, shown: walk.Shown) -> None:
+def _step_x(ctx: ExploreContext, shown: walk.Shown, f, v) -> None:
     mode, seed = ctx.model.binarization
-    st.latex(r"x \in \{0, 1\}^{28 \times 28}" if mode != "none" else r"x \in [0, 1]^{28 \times 28}")
+    f.latex(r"x \in \{0, 1\}^{28 \times 28}" if mode != "none" else r"x \in [0, 1]^{28 \times 28}")
     how = f", binarized once with seed {seed} as this model's test loss is measured" if mode != "none" else ""
-    _image(shown.walk.x, f"{shown.what}{how}")
+    with v:
+        _image(shown.walk.x, f"{shown.what}{how}")
 
 
-def _step_encoder(ctx: ExploreContext, shown: walk.Shown) -> None:
-    st.latex(ENCODER)
-    _values({"μ": shown.walk.mu, "log σ²": shown.walk.logvar})
+def _step_encoder(ctx: ExploreContext, shown: walk.Shown, f, v) -> None:
+    f.latex(ENCODER)
+    with v:
+        _values({"μ": shown.walk.mu, "log σ²": shown.walk.logvar})
 
 
-def _step_eps(ctx: ExploreContext, shown: walk.Shown) -> None:
-    st.latex(EPSILON)
-    _values({"ε": shown.walk.eps})
-    st.caption(f"Seed {int(ctx.state.steps_seed)}: the same ε at every rerun and in a link to this view.")
-    walk.draw_button(ctx)
+def _step_eps(ctx: ExploreContext, shown: walk.Shown, f, v) -> None:
+    f.latex(EPSILON)
+    with v:
+        _values({"ε": shown.walk.eps})
+        st.caption(f"Seed {int(ctx.state.steps_seed)}: the same ε at every rerun and in a link to this view.")
+        walk.draw_button(ctx)
 
 
-def _step_z(ctx: ExploreContext, shown: walk.Shown) -> None:
-    st.latex(Z)
-    _values({"σ": shown.walk.sigma, "z": shown.walk.z})
-    where = "its projection on the map's plane" if ctx.d > 2 else "z on the map"
-    st.caption(f"The orange ring labelled z is {where}.")
+def _step_z(ctx: ExploreContext, shown: walk.Shown, f, v) -> None:
+    f.latex(Z)
+    with v:
+        _values({"σ": shown.walk.sigma, "z": shown.walk.z})
+        where = "its projection on the map's plane" if ctx.d > 2 else "z on the map"
+        st.caption(f"The orange ring labelled z is {where}.")
 
 
-def _step_decoder(ctx: ExploreContext, shown: walk.Shown) -> None:
+def _step_decoder(ctx: ExploreContext, shown: walk.Shown, f, v) -> None:
     w = shown.walk
-    st.latex(DECODER[w.likelihood])
+    f.latex(DECODER[w.likelihood])
     if w.likelihood == "gaussian":
-        st.markdown(f"σₓ = {w.sigma_x:g}, the same for every pixel.")
-    c1, c2 = st.columns(2)
-    with c1:
-        _image(w.parameter, f"x̂: {PARAMETER[w.likelihood]}")
-    if w.likelihood == "continuous-bernoulli":  # its mean is not λ: pulled towards 1/2
-        with c2:
-            _image(w.mean, "its mean E[x|z]")
-
-
-def _step_loss(ctx: ExploreContext, shown: walk.Shown) -> None:
-    w = shown.walk
-    if not ctx.presenting:
+        f.markdown(f"σₓ = {w.sigma_x:g}, the same for every pixel.")
+    with v:
         c1, c2 = st.columns(2)
         with c1:
-            st.latex(RECON[w.likelihood])
+            _image(w.parameter, f"x̂: {PARAMETER[w.likelihood]}")
+        if w.likelihood == "continuous-bernoulli":  # its mean is not λ: pulled towards 1/2
+            with c2:
+                _image(w.mean, "its mean E[x|z]")
+
+
+def _step_loss(ctx: ExploreContext, shown: walk.Shown, f, v) -> None:
+    w = shown.walk
+    if not ctx.presenting:  # beside the map only the sum's formula: the terms' are too tall for 720 px
+        f.latex(RECON[w.likelihood])
+        f.latex(KL)
+    f.latex(LOSS)
+    with v:
+        c1, c2, c3 = st.columns([1, 1, 3], vertical_alignment="center")
+        with c1:
+            _image(w.x, "x", 56)
         with c2:
-            st.latex(KL)
-    st.latex(LOSS)
-    c1, c2, c3 = st.columns([1, 1, 3] if ctx.presenting else [1, 1, 6], vertical_alignment="center")
-    with c1:
-        _image(w.x, "x", 56)
-    with c2:
-        _image(w.parameter, "x̂", 56)
-    with c3:
-        st.markdown(loss_lines(w))
-    mode, seed = ctx.model.binarization
-    notes = [] if ctx.presenting else [  # presenting: the sidebar's model card says what the nats are
-        f"In nats: {data_label(w.likelihood, mode, seed, w.sigma_x)}. One sample z: another ε gives another "
-        "reconstruction term, the same KL (closed form)."]
-    if w.beta != 1:
-        notes.append(f"Training minimised −log p(x|z) + β·KL with β = {w.beta:g}: {w.objective:.{NATS}f} nats here.")
-    if notes:
-        st.caption(" ".join(notes))
-    if ctx.presenting:  # the other steps are hidden: another ε from here too
-        walk.draw_button(ctx)
+            _image(w.parameter, "x̂", 56)
+        with c3:
+            st.markdown(loss_lines(w))
+        mode, seed = ctx.model.binarization
+        notes = [] if ctx.presenting else [  # presenting: the sidebar's model card says what the nats are
+            f"In nats: {data_label(w.likelihood, mode, seed, w.sigma_x)}. One sample z: another ε gives another "
+            "reconstruction term, the same KL (closed form)."]
+        if w.beta != 1:
+            notes.append(f"Training minimised −log p(x|z) + β·KL with β = {w.beta:g}: {w.objective:.{NATS}f} nats "
+                         "here.")
+        if notes:
+            st.caption(" ".join(notes))
+        if ctx.presenting:  # the other steps are hidden: another ε from here too
+            walk.draw_button(ctx)
 
 
 def loss_lines(w) -> str:
@@ -164,13 +168,15 @@ def render(ctx: ExploreContext) -> None:
         at = walk.step_at(ctx)
         walk.step_buttons(ctx, BUILD_PREV, BUILD_NEXT)
         st.markdown(f"{_chain(at)}  \n**{at}/{STEPS} · {TITLES[at - 1]}**")
-        STEP_VIEWS[at - 1](ctx, shown)
+        box = st.container()
+        STEP_VIEWS[at - 1](ctx, shown, box, box)
         return
     st.caption(f"{shown.what.capitalize()} through the model: every number below is computed by vae_core for this "
                "image and this ε.")
     for i, (title, view) in enumerate(zip(TITLES, STEP_VIEWS)):
         st.markdown(f"##### {i + 1}. {title}")
-        view(ctx, shown)
+        formula, values = st.columns(2, gap="medium")  # the formula beside its values (stacked on a phone)
+        view(ctx, shown, formula, values)
     explain("steps")
 
 
