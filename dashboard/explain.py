@@ -70,9 +70,9 @@ TEXTS: dict[str, tuple[str, str]] = {
         r"&\quad + \mathrm{KL}\big(q_\phi(z \mid x)\,\|\,p(z)\big)\end{aligned}",
     ),
     "steps": (
-        "The loss of one image with one draw ε: encode, draw, decode, score (training averages it over a batch, the "
-        "test loss over the test set). Only the reconstruction term depends on ε; the KL is in closed form, from μ "
-        "and σ alone.",
+        "The loss of one image with one draw ε: encode, draw, decode, score (the model's test loss is its average "
+        "over the test images, one ε each). Only the reconstruction term depends on ε; the KL is in closed form, "
+        "from μ and σ alone.",
         r"\begin{gathered}z = \mu + \sigma \odot \varepsilon \\ -\mathrm{ELBO}(x) \approx -\log p_\theta(x \mid z) "
         r"+ \mathrm{KL}\big(q_\phi(z \mid x)\,\|\,p(z)\big)\end{gathered}",
     ),

@@ -1,9 +1,11 @@
 """The Step by step tab's builds in a real Chromium, presenting during a lecture at 1280 × 720: → shows its next
-step (the address keeps it), ← the one before, and after its last step → moves on to the lecture's next scene."""
+step (the address keeps it), ← the one before, and after its last step → moves on to the lecture's next scene.
+Each step passes the layout matrix's checks there (the matrix itself opens the tab at its first step)."""
 
 from __future__ import annotations
 
 from .conftest import close, run_done
+from .test_layout_matrix import CHECKS, DRAWN
 from .test_explore_browser import open_explore
 from .test_lecture_clicker import LECTURE, TITLE, on_scene
 
@@ -12,11 +14,17 @@ STEP_SHOWN = """(n) => [...document.querySelectorAll('[data-testid=stMarkdownCon
 
 
 def on_step(page, n: int) -> None:
-    """Until the tab shows step n of 6 and the address says so (the default, 1, is left out)."""
+    """Until the tab shows step n of 6 and the address says so (the default, 1, is left out); then the layout
+    matrix's checks of a sub-tab beside the map."""
     page.wait_for_function(STEP_SHOWN, arg=n, timeout=60_000)
     page.wait_for_function("(n) => (new URLSearchParams(location.search).get('sn') || '1') === String(n)", arg=n,
                            timeout=60_000)
     run_done(page)
+    figure = n in (1, 5, 6)  # the steps with a picture: x, x̂, and both beside the loss
+    panel = page.wait_for_function(DRAWN, arg=["Steps", figure], timeout=60_000).json_value()
+    fails = page.evaluate(CHECKS, {"presenter": True, "presenting": True, "phone": False, "panel": panel,
+                                   "map": "live", "figure": figure})
+    assert not fails, f"step {n}: " + "\n".join(fails)
 
 
 def test_arrows_reveal_the_steps_then_move_to_the_next_scene(browser, app_url):
