@@ -5,8 +5,8 @@ Each step passes the layout matrix's checks there (the matrix itself opens the t
 from __future__ import annotations
 
 from .conftest import close, run_done
-from .test_layout_matrix import CHECKS, DRAWN
 from .test_explore_browser import open_explore
+from .test_layout_matrix import CHECKS, DRAWN
 from .test_lecture_clicker import LECTURE, TITLE, on_scene
 
 STEP_SHOWN = """(n) => [...document.querySelectorAll('[data-testid=stMarkdownContainer] strong')]
