@@ -165,3 +165,9 @@ def test_your_digit_comes_first_and_the_pick_is_a_choice_away(checkpoints, monke
     app.radio(key="explore_steps_of_widget").set_value("pick").run()
     assert not app.exception, app.exception
     assert shown_vectors(whole_page(app))["μ"] == printed(library(folder, mnist_test_image(7), 0)["μ"])
+
+
+def test_without_a_pick_or_a_digit_it_says_what_to_do(checkpoints, monkeypatch):
+    app = fresh(checkpoints, monkeypatch, {"m": "pretrained/mnist-mlp", "sub": "steps"})
+    assert [i.value for i in app.info if i.value.startswith("Pick a test image")]
+    assert not [m for m in plane_data(app)["marks"] if m["label"] == "z"]

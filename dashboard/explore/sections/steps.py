@@ -160,7 +160,7 @@ def _chain(at: int) -> str:
 def render(ctx: ExploreContext) -> None:
     shown = walk.current(ctx)
     if shown is None:
-        st.info("Pick a test image (click a dot, or the Pick tab's number) or draw your digit: its way through the "
+        st.info("Pick a test image (click a dot, or pick one by its number) or draw your digit: its way through the "
                 "model is shown here step by step.")
         return
     walk.choice(ctx, shown)
