@@ -69,6 +69,13 @@ TEXTS: dict[str, tuple[str, str]] = {
         r"\begin{aligned}-\mathrm{ELBO} &= \mathbb{E}_{q(z|x)}\big[-\log p_\theta(x \mid z)\big] \\ "
         r"&\quad + \mathrm{KL}\big(q_\phi(z \mid x)\,\|\,p(z)\big)\end{aligned}",
     ),
+    "steps": (
+        "The loss of one image with one draw ε: encode, draw, decode, score (the model's test loss is its average "
+        "over the test images, one ε each). Only the reconstruction term depends on ε; the KL is in closed form, "
+        "from μ and σ alone.",
+        r"\begin{gathered}z = \mu + \sigma \odot \varepsilon \\ -\mathrm{ELBO}(x) \approx -\log p_\theta(x \mid z) "
+        r"+ \mathrm{KL}\big(q_\phi(z \mid x)\,\|\,p(z)\big)\end{gathered}",
+    ),
     "own": (
         "Your picture is prepared the way MNIST's digits were: white ink on black, cropped, scaled to 20 pixels and "
         "centred by its centre of mass in 28 × 28. The encoder then gives it a Gaussian q(z|x), drawn on the map as "

@@ -147,7 +147,7 @@ def test_a_missing_test_set_is_one_plain_line_without_server_paths(roots, monkey
 # --- numbers in a link, a form field and a flag -----------------------------------------------
 
 ODD_NUMBERS = ["²", "٣", "1" * 5000, "²,1", "1,²"]
-NUMBER_CODES = ["me", "ms", "pk", "ps", "mf", "tr", "pl", "p", "z", "v", "dc", "dt"]
+NUMBER_CODES = ["me", "ms", "pk", "ps", "mf", "tr", "pl", "p", "z", "v", "dc", "dt", "es", "sn"]
 
 
 @pytest.mark.parametrize("text", ODD_NUMBERS, ids=["superscript", "arabic-indic", "5000-digits", "sup-1", "1-sup"])

@@ -14,6 +14,7 @@
     section.py      what a sub-tab declares (id, title, what it follows and needs, its presenter column)
     sections/       one module per sub-tab, registered in sections/__init__.py
     denoise_pair.py the plain and the denoising VAE side by side (the De-noising sub-tab)
+    walk.py         the Step by step sub-tab's image, its computation (model/one_image.py), z on the map
     figures.py      the small Plotly charts (q(z|x) per dimension, KL per dimension)
     fragments.py    the fragments' keys          reruns.py      which of them rerun after a change
 

@@ -14,7 +14,7 @@ import numpy as np
 import streamlit as st
 
 from ..explain import explain
-from . import maps, morph, posterior, reruns, url
+from . import maps, morph, posterior, reruns, url, walk
 from .context import ExploreContext
 from .fragments import LINK, MAP, MAP_VIEW, rerun_map_and_tabs
 from .scene import build_scene
@@ -152,7 +152,8 @@ def map_view(ctx: ExploreContext, summary) -> None:
                         own=own[:2] if own is not None else None, hidden=state.hidden,
                         background_n=state.grid_n if state.bg and umap is None else None, plane=plane,
                         projection=projection,
-                        points_on_plane=points, posterior=posterior.for_scene(ctx, own), path=path, path_frame=frame)
+                        points_on_plane=points, posterior=posterior.for_scene(ctx, own), path=path, path_frame=frame,
+                        extra_marks=walk.marks_for_scene(ctx, plane))
     if umap is not None:
         scene = replace(scene, caption=umap.caption, map_caption=umap.map_caption)
     # A release on the Live map: the page has moved its ★ and decoded it, unless the server decodes (its image)

@@ -149,8 +149,8 @@ def plane_xy(z, d: int, plane=None) -> np.ndarray:
 
 
 def build_scene(*, enc, d: int, z, limit: float, view: dict, picks=(), own=None, hidden=(), background_n=None,
-                plane=None, projection=None, points_on_plane=None, posterior=None, path=None, path_frame=None
-                ) -> Scene:
+                plane=None, projection=None, points_on_plane=None, posterior=None, path=None, path_frame=None,
+                extra_marks=()) -> Scene:
     """enc: models.Encodings or None (no test set: an empty map); own: (mu, sigma) of your digit or None;
     background_n: the manifold's grid size when it is shown under the points (d > 1 only);
     plane (d > 2): the analysis.Plane the map shows, projection its name ("pca" or (i, j)), points_on_plane the
@@ -158,7 +158,8 @@ def build_scene(*, enc, d: int, z, limit: float, view: dict, picks=(), own=None,
     (plane: a NeighbourMap, projection "umap", points_on_plane its points) places codes by their nearest test codes
     and draws no ellipse: a Gaussian has no shape on it.
     posterior: (mu [d], sigma [d], samples [k, d], colour) whose samples are shown, with the 2σ ellipse;
-    path: the morph's codes [n, d]; path_frame: the frame marked on it."""
+    path: the morph's codes [n, d]; path_frame: the frame marked on it; extra_marks: more Marks, placed by the
+    caller (the Step by step tab's z)."""
     if enc is not None:
         points, labels, class_names = enc.xy, enc.labels, tuple(enc.class_names)
         if plane is not None:
@@ -211,6 +212,7 @@ def build_scene(*, enc, d: int, z, limit: float, view: dict, picks=(), own=None,
             fx, fy = path_xy[frame]
             # its label below left: the ends' are above right, and frame 1 sits on A
             marks.append(Mark(float(fx), float(fy), f"{frame + 1}/{len(path_xy)}", FRAME_COLOR, label_at="sw"))
+    marks.extend(extra_marks)
     home = {"cx": 0.0, "cy": 0.0, "half": float(limit)}
     if plane is not None:
         u, v = plane_xy(np.array(z, np.float64), d, plane)[0]

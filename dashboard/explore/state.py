@@ -59,9 +59,13 @@ DEFAULTS: dict = {
     "morph_frame": 0, "morph_playing": False,  # the morph player's frame (0-based) and whether it plays
     "dir_kind": "ink", "dir_from": 3, "dir_to": 8, "dir_t": 0.0,  # the Directions tab (DIRECTION_KINDS)
     "sample_x": False,  # decoded pictures as draws x ~ p(x|z) instead of the mean E[x|z] (sampling.py)
+    # the Step by step tab (walk.py): eps's seed, the steps shown when presenting, whose image (when both exist)
+    "steps_seed": 0, "steps_at": 1, "steps_of": "own",
 }
 POST_OF = ("pick", "own")  # whose posterior the samples come from: the last pick, or your digit
 POST_K_MAX = 64
+STEPS = 6  # the Step by step tab's steps: x, the encoder, eps, z, the decoder, the loss
+STEPS_OF = {"own": "your digit", "pick": "the last pick"}
 
 
 def clamp(v: float, lim: float) -> float:

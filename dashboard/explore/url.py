@@ -29,6 +29,7 @@ from .state import (
     MORPH_ENDS_WITH_OWN,
     POST_K_MAX,
     POST_OF,
+    STEPS,
     TRAVERSAL_FROM,
     ExploreState,
     clamp,
@@ -218,7 +219,8 @@ def _setting(name: str, text: Callable[[object], str | None]) -> Callable[[Explo
 # The order is the query string's. Examples: m=pretrained/mnist-mlp, z=1.25,-0.5, v=0,0,4 (centre, half-width),
 # sub=morph, p=7,42 (test-image numbers), me=1 (the morph's ends as listed in its tab), pl=3,7 (z3 against z7) or
 # pl=umap, dk=slant dc=3,8 dt=1.5 (the Directions tab: the direction, its classes A and B, the slider's t),
-# sx=1 (decodes drawn as x ~ p(x|z)), mf=5 (the morph player's frame, from 1), pr=1 (presenter mode),
+# sx=1 (decodes drawn as x ~ p(x|z)), mf=5 (the morph player's frame, from 1), es=3 (the Step by step tab's ε
+# seed), sn=4 (its step shown when presenting), pr=1 (presenter mode),
 # ex=0 (explanations hidden), hc=1,4 (the classes hidden from the legend, by label), dg=... (your drawn digit:
 # drawing.digit_text), sc=3 (the lecture's third scene, dashboard/lecture).
 PARAMS: tuple[Param, ...] = (
@@ -267,6 +269,9 @@ PARAMS: tuple[Param, ...] = (
     Param("sx", "sample_x", _flag, _setting("sample_x", lambda on: "1" if on else None)),
     Param("mf", "morph_frame", _int_in(1, 32, shift=-1),
           _setting("morph_frame", lambda f: str(int(f) + 1) if int(f) else None)),
+    Param("es", "steps_seed", _int_in(0, 2**31 - 1),
+          _setting("steps_seed", lambda s: str(int(s)) if int(s) else None)),
+    Param("sn", "steps_at", _int_in(1, STEPS), _setting("steps_at", lambda n: str(int(n)) if int(n) != 1 else None)),
     Param("pr", PRESENTER, _flag, lambda state, fit: "1" if st.session_state.get(PRESENTER) else None, app=True,
           refused="The link's “pr” must be 0 or 1; ignored."),
     Param("ex", SHOW_EXPLANATIONS, _flag,

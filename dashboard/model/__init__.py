@@ -2,6 +2,7 @@
 
     registry.py   which checkpoints there are (pretrained/, models/, models/_recovered/): list_models(); no Streamlit
     compute.py    encoding, decoding and grids of a loaded VAE (no Streamlit)
+    one_image.py  one image's way through the VAE, step by step, with vae_core's own calls (no Streamlit)
     tuning.py     process tuning: the garbage collector's frozen generation, each request's torch threads
     caches.py     the expensive parts, computed once per model version and shared by every session
     blobs.py      the page's copies: the decoder's weights, the encoded points, the background grid

@@ -16,6 +16,7 @@ import torch
 
 import vae_core
 from vae_core import analysis, attributes
+from vae_core.data import binarized_test_images
 
 from .. import views
 from .compute import Encodings, compute_encodings, compute_grid, compute_plane_grid, decode
@@ -32,6 +33,13 @@ def shared_dataset(name: str) -> vae_core.Dataset:
     # The same arguments as the Train tab's job (dashboard/training/run.py: name, data_dir=None) so that
     # vae_core's own per-process cache hands both the same tensors instead of loading a second copy.
     return vae_core.load_dataset(name, None)
+
+
+@st.cache_resource(max_entries=2, show_spinner=False)
+def measured_test_images(name: str, mode: str, seed: int) -> torch.Tensor:
+    """The test images as a model's test figures are measured on them (vae_core.evaluate): binarized once with
+    `seed` for a binarized model (mode "dynamic" or "static"), else as they are. uint8 [N, 28, 28]."""
+    return binarized_test_images(shared_dataset(name).test_images, mode, seed)
 
 
 @st.cache_resource(max_entries=4, show_spinner="Encoding the 10,000 test images…")

@@ -14,8 +14,9 @@ import numpy as np
 
 import vae_core
 from vae_core import analysis
+from vae_core.evaluate import binarization_of
 
-from . import blobs, caches, compute
+from . import blobs, caches, compute, one_image
 from .registry import DATASET_TITLES, ModelEntry, public_reason
 
 log = logging.getLogger(__name__)
@@ -136,6 +137,21 @@ class ModelHandle:
     def encode_image(self, pixels: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """One image [28, 28] -> (mu [d], sigma [d], the reconstruction at mu)."""
         return compute.encode_image(self.model, pixels)
+
+    @property
+    def binarization(self) -> tuple[str, int | None]:
+        """(mode, seed) of the images its figures are measured on: "none" (grey levels), or binarized with seed."""
+        return binarization_of(self.config)
+
+    def walk_test_image(self, index: int, seed: int) -> one_image.Walk:
+        """Test image #index through the model, step by step, as its test loss measures it; eps seeded."""
+        mode, bseed = self.binarization
+        images = caches.measured_test_images(self.dataset, mode, bseed or 0)
+        return one_image.walk(self.model, vae_core.to_float(images[index : index + 1]), seed)
+
+    def walk_pixels(self, pixels: np.ndarray, seed: int) -> one_image.Walk:
+        """A picture [28, 28] (your digit) through the model, step by step; eps seeded."""
+        return one_image.walk(self.model, one_image.measured_pixels(pixels, *self.binarization), seed)
 
 
 def load(entry: ModelEntry) -> tuple[ModelHandle | None, str | None]:

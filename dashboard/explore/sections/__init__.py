@@ -10,13 +10,14 @@ from __future__ import annotations
 from ..context import ExploreContext
 from ..section import PRESENTER_SHARE, Section
 from ..state import ExploreState
-from . import denoise, dimensions, directions, grid, morph, prior, recon, traversals
+from . import denoise, dimensions, directions, grid, morph, prior, recon, steps, traversals
 
 SECTIONS: tuple[Section, ...] = (
     grid.SECTION,
     morph.SECTION,
     prior.SECTION,
     recon.SECTION,
+    steps.SECTION,
     denoise.SECTION,
     traversals.SECTION,
     dimensions.SECTION,

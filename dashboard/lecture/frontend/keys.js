@@ -4,7 +4,9 @@
  * PageDown / PageUp (what a presenter's clicker sends) step through the scenes wherever the focus is, except
  * in a text field; → / ← only when the focus is on the page itself or a button, not on a widget that uses the
  * arrows (the latent map moves its ★ with them, a slider its value, tabs switch): a key the map has taken
- * (defaultPrevented) is never a step. Each step sends the scene wanted, trigger "step" {index}; Python shows
+ * (defaultPrevented) is never a step. A view with builds, like a slide's (the Step by step tab, presenting), shows
+ * buttons keyed session_keys.BUILD_NEXT / BUILD_PREV: while one is enabled the key presses it instead, so the
+ * scene moves on only after its last build. Each step sends the scene wanted, trigger "step" {index}; Python shows
  * it and sends back data {index, titles, line}. The title is drawn at once, fixed over the page's header band,
  * so it takes no room from the map.
  *
@@ -45,7 +47,15 @@ function onKey(e) {
     delta = e.key === "ArrowRight" ? 1 : -1;
   } else return;
   e.preventDefault(); // the page must not scroll: the key is the lecture's
-  go(S.target + delta);
+  const build = buildButton(delta);
+  if (build) build.click();
+  else go(S.target + delta);
+}
+
+// The view's next / previous build, if it has one to show (an enabled button on the page).
+function buildButton(delta) {
+  const b = document.querySelector(`.st-key-lecture_build_${delta > 0 ? "next" : "prev"} button`);
+  return b && !b.disabled && b.getClientRects().length ? b : null;
 }
 
 function go(i) {
