@@ -3,8 +3,10 @@
     pretrained_dir()   the shipped checkpoints (read only)      LATENT_EXPLORER_PRETRAINED_DIR overrides it
     models_dir()       the user's checkpoints (git-ignored)     LATENT_EXPLORER_MODELS_DIR overrides it
     recovered_dir()    models/_recovered: the last epoch of a run whose page went away (dashboard/training/save.py)
+    class_store_path() models/_class/class.sqlite3: a lecturer's class shared by every replica (dashboard/class_store)
 
-The models root is the only folder the app writes to (saved and recovered models). models_root_problem()
+The models root is the only folder the app writes to (saved and recovered models, the class store unless
+CLASS_STORE names another). models_root_problem()
 says why it cannot take writes (inside pretrained/, or not writable): Save and the recovered save refuse then.
 Only a root inside pretrained/ stops the app (models_root_misplaced); a read-only one still shows the models.
 """
@@ -18,6 +20,7 @@ from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 RECOVERED = "_recovered"
+CLASS_DIR = "_class"  # a folder of its own: SQLite's -wal/-shm files come and go without touching the models root
 
 log = logging.getLogger(__name__)
 
@@ -32,6 +35,10 @@ def models_dir() -> Path:
 
 def recovered_dir(models_root: Path | None = None) -> Path:
     return Path(models_root or models_dir()) / RECOVERED
+
+
+def class_store_path(models_root: Path | None = None) -> Path:
+    return Path(models_root or models_dir()) / CLASS_DIR / "class.sqlite3"
 
 
 _ABSOLUTE_PATH = re.compile(r"(?<![\w.~:/])(?:/[\w.@+~-]+)+/?")  # /a/b/c, not a relative models/x

@@ -204,7 +204,7 @@ def _roots(roots: list[tuple[str, Path]] | None) -> list[tuple[str, str, frozens
         if source == "recovered" and root.is_symlink():
             log.warning("%s is a symbolic link: not followed", root)
             continue
-        skip = frozenset({paths.RECOVERED}) if source == "models" else frozenset()
+        skip = frozenset({paths.RECOVERED, paths.CLASS_DIR}) if source == "models" else frozenset()
         out.append((source, os.path.realpath(root), skip))
     return out
 

@@ -85,6 +85,8 @@ def validate_name(name: str) -> str:
         raise ValueError(f"{shown} is not a valid model name: use {NAME_RULE} (e.g. my-vae_2).")
     if name.lower() == RECOVERED:
         raise ValueError(f"{name!r} is reserved for models saved after a lost session; choose another name.")
+    if name.lower() == paths.CLASS_DIR:
+        raise ValueError(f"{name!r} is reserved for the class store; choose another name.")
     return name
 
 
