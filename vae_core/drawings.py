@@ -45,11 +45,11 @@ class DrawingSet:
 def drawings_bytes(s: DrawingSet) -> bytes:
     """The set as a .safetensors file."""
     n = len(s.images)
-    tensors = {
-        "images": torch.from_numpy(np.ascontiguousarray(s.images, np.uint8).reshape(n, 28, 28)),
-        "recons": torch.from_numpy(np.ascontiguousarray(s.recons, np.uint8).reshape(n, 28, 28)),
-        "codes": torch.from_numpy(np.ascontiguousarray(s.codes, np.float32).reshape(n, -1)),
-        "labels": torch.from_numpy(np.ascontiguousarray(s.labels, np.int64).reshape(n)),
+    tensors = {  # copies: the arrays may be read-only views of the store's bytes
+        "images": torch.tensor(np.asarray(s.images, np.uint8).reshape(n, 28, 28)),
+        "recons": torch.tensor(np.asarray(s.recons, np.uint8).reshape(n, 28, 28)),
+        "codes": torch.tensor(np.asarray(s.codes, np.float32).reshape(n, np.shape(s.codes)[-1])),
+        "labels": torch.tensor(np.asarray(s.labels, np.int64).reshape(n)),
     }
     meta = {"format": FORMAT, "model": s.model, "class_names": json.dumps(list(s.class_names))}
     return save_bytes(tensors, metadata=meta)
