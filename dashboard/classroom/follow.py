@@ -46,8 +46,9 @@ def publish(params: dict[str, str]) -> None:
 
 
 def compared(view: dict | None, poll_open: bool) -> dict:
-    """What must stay equal to the followed view: all of it, but the ★ while a poll asks where to put it."""
-    return {k: v for k, v in (view or {}).items() if not (poll_open and k in ("z", "v"))}
+    """What must stay equal to the followed view: all of it, but the ★, the zoom and the picks while a poll asks
+    where the image lands (a tap on the map moves the ★, or picks the dot under it)."""
+    return {k: v for k, v in (view or {}).items() if not (poll_open and k in ("z", "v", "p"))}
 
 
 def watch_own_moves(params: dict[str, str]) -> None:

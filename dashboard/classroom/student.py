@@ -2,8 +2,9 @@
 
 A digit: draw it on the pad (or upload a photo of one), pre-processed like MNIST as "Your digit" is; Send encodes
 it with the model shown (μ of q(z|x)) and stores the code, the image and its reconstruction for the lecturer's
-map. A poll: tap the map where you think the lecturer's test image lands (the ★ goes there; while the poll is
-open that is no break from the lecturer's view), then send the ★'s place on the map as your guess.
+map. A poll: tap the map where you think the lecturer's test image lands (the ★ goes there, or to the dot tapped;
+while the poll is open neither is a break from the lecturer's view), then send the ★'s place on the map as your
+guess (read when sent: a release on the map reruns only the map).
 """
 
 from __future__ import annotations
@@ -124,8 +125,7 @@ def poll_request(model, poll: dict) -> None:
                  caption=f"test image #{image}")
     with c2:
         st.markdown("**Where will this image land on the map?** Tap the map there (the ★ moves), then send.")
-        at = star_on_map(model)
-        st.button("Send my guess" + (f": the ★ at ({at[0]:.2f}, {at[1]:.2f})" if at else ""), key="class_guess",
+        st.button("Send my guess: the ★", key="class_guess",
                   icon=":material/where_to_vote:", type="primary", on_click=_send_guess,
                   args=(model, int(poll.get("poll", 0))))
         _sent_line()
