@@ -41,7 +41,7 @@ def open_class(browser, url: str, query: str, viewport=None):
 
 def test_a_class_follows_its_lecturer_and_its_drawings_and_guesses_reach_the_lecturer_s_map(browser, class_app):
     url, store = class_app
-    lctx, lect = open_explore(browser, url, "class=new", {"width": 1280, "height": 720})
+    lctx, lect = open_explore(browser, url, "class=new&pr=1", {"width": 1280, "height": 720})  # on a projector
     lect.wait_for_function("() => /[?&]key=/.test(location.search)", timeout=60_000)
     room, key = address(lect)["class"], address(lect)["key"]
     assert re.fullmatch(r"[A-Z2-9]{5}", room) and len(key) >= 32 and store.is_lecturer(room, key)
@@ -56,6 +56,7 @@ def test_a_class_follows_its_lecturer_and_its_drawings_and_guesses_reach_the_lec
     pupil.get_by_text("Following the lecturer").wait_for(timeout=FOLLOW_S)
     assert pupil.evaluate(NO_SIDEWAYS), "the class bar fits a phone"
     assert "key" not in address(pupil) and address(pupil)["class"] == room
+    assert "pr" not in address(pupil), "presenter mode is the lecturer's own"
 
     # the lecturer opens the Morph sub-tab: the student's page and address follow, keeping class=ROOM
     lect.get_by_role("tab", name="Morph").click()
@@ -67,7 +68,7 @@ def test_a_class_follows_its_lecturer_and_its_drawings_and_guesses_reach_the_lec
     # the student's own move breaks away; the lecturer's next move does not reach them; Follow rejoins
     pupil.get_by_role("tab", name="Prior samples").click()
     pupil.get_by_role("button", name="Follow the lecturer").wait_for(timeout=FOLLOW_S)
-    lect.get_by_role("tab", name="Reconstructions").click()
+    lect.get_by_role("tab", name="Recon.").click()
     lect.wait_for_function("() => /[?&]sub=recon/.test(location.search)", timeout=30_000)
     assert url_param(pupil, "sub") == "prior"
     pupil.get_by_role("button", name="Follow the lecturer").click()
@@ -99,7 +100,7 @@ def test_a_class_follows_its_lecturer_and_its_drawings_and_guesses_reach_the_lec
         x = torch.tensor(np.frombuffer(drawn.image, np.uint8).reshape(1, 1, 28, 28) / 255.0, dtype=torch.float32)
         mu = model.encode(x)[0][0].numpy()
     assert drawn.label == "1" and drawn.student != "" and np.allclose(drawn.code, mu, atol=1e-5)
-    assert lect.get_by_text("1 drawing").first.is_visible()
+    assert lect.get_by_text(re.compile(r"· 1 drawing\b")).first.is_visible()
 
     # a poll: the student taps the map and sends the ★ as a guess; revealed, it is in the lecturer's heat map
     lect.get_by_role("button", name="Poll", exact=True).click()
