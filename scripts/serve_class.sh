@@ -9,7 +9,11 @@
 # /_stcore/health every 2 s: a dead one gets no new sessions, and a browser pinned to it is sent to a live one
 # (where Streamlit's reconnect starts a fresh session: that student's picks and sliders are lost).
 # This script restarts a replica that dies, runs in the foreground, prints the address, and on Ctrl-C / SIGTERM
-# stops every process it started. All replicas share the models folder, so a model saved in one appears in all.
+# stops every process it started. All replicas share the models folder, so a model saved in one appears in all,
+# and the class store (a lecturer's ?class= room: the view students follow, their drawings and poll guesses):
+# by default an SQLite file in the models folder (models/_class/), or the Redis that CLASS_STORE names
+# (CLASS_STORE=redis://host:6379/0, for replicas on several machines; docs/deploy.md, "A class session"). The
+# store is opened once before any replica starts: a CLASS_STORE that cannot be opened stops here, in one line.
 #
 # Options:
 #   --replicas N    app processes (default 2; about 0.7 GiB each, and one training job each at most)
@@ -17,9 +21,10 @@
 #   --bind ADDR     the address HAProxy listens on (default 0.0.0.0: the local network; 127.0.0.1 for this machine)
 #   --python PY     the Python with the app's requirements (default: $VAE_PYTHON, else .venv/bin/python, which the
 #                   README's first command builds; built here the same way when missing)
-# Environment: what the app reads (docs/deploy.md), passed to every replica; SERVE_CLASS_RUN_DIR keeps the
-# generated haproxy.cfg and the logs in that folder instead of a temporary one; SERVE_CLASS_ENTRY, a Python
-# script run in place of `-m dashboard.replica` (bench/timed_server.py, which times every script run).
+# Environment: what the app reads (docs/deploy.md: LATENT_EXPLORER_MODELS_DIR, CLASS_STORE, ...), passed to every
+# replica; SERVE_CLASS_RUN_DIR keeps the generated haproxy.cfg and the logs in that folder instead of a temporary
+# one; SERVE_CLASS_ENTRY, a Python script run in place of `-m dashboard.replica` (bench/timed_server.py, which
+# times every script run).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -32,7 +37,7 @@ while [ $# -gt 0 ]; do
     --port) value "$1" $#; port="$2"; shift 2 ;;
     --bind) value "$1" $#; bind="$2"; shift 2 ;;
     --python) value "$1" $#; python="$2"; shift 2 ;;
-    -h|--help) sed -n '2,21p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,27p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) die "unknown option '$1' (see --help)" ;;
   esac
 done
@@ -59,6 +64,7 @@ if [ -z "$python" ]; then
   fi
 fi
 "$python" -c "import streamlit, torch" 2>/dev/null || die "$python cannot import streamlit and torch (see README)"
+"$python" -m dashboard.class_store || die "the class store cannot be opened (docs/deploy.md, \"A class session\")"
 
 # The class's port must be free before anything starts: one clear line instead of a half-started class.
 "$python" scripts/ports.py --check "$bind" "$port" || exit 1

@@ -378,7 +378,8 @@ def test_data_error_is_reported(tmp_path, models_root):
 # --- saving -------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("name", ["", " ", "a b", "../up", "x/y", "a" * 65, "été", ".hidden", "name!", "_recovered"])
+@pytest.mark.parametrize("name", ["", " ", "a b", "../up", "x/y", "a" * 65, "été", ".hidden", "name!", "_recovered",
+                                  "_class"])
 def test_invalid_names_are_refused(name, mnist, models_root):
     with pytest.raises(ValueError, match="name"):
         validate_name(name)

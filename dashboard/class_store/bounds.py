@@ -41,3 +41,4 @@ MAX_COORD = 1e6  # |x|, |y| of a guess on the lecturer's map
 
 # SQLite: how long a writer waits for another process's write lock before giving up with one line.
 SQLITE_BUSY_TIMEOUT_MS = 5000
+SQLITE_WAL_LIMIT_BYTES = 8 * 2**20  # the WAL is cut back to this after a checkpoint (every write adds a 4 KiB page)

@@ -1,9 +1,9 @@
 """The class store in one SQLite file: every replica on one machine opens the same file (WAL, busy_timeout).
 
-Each thread of each process has its own connection (Streamlit runs sessions on several threads; a forked
-process opens its own). A write that reads counts first (a drawing's rate limit, a room's cap) runs in one
-BEGIN IMMEDIATE transaction, so two replicas cannot both take the last place. revision() is one SELECT by
-primary key.
+A connection is lent to one thread at a time from a small pool (Streamlit runs every script run in a new
+thread; a forked process opens its own). A write that reads counts first (a drawing's rate limit, a room's
+cap) runs in one BEGIN IMMEDIATE transaction, so two replicas cannot both take the last place. revision() is
+one SELECT by primary key.
 """
 
 from __future__ import annotations
@@ -40,18 +40,26 @@ CREATE TABLE IF NOT EXISTS guesses (
     at REAL NOT NULL, PRIMARY KEY (room, poll, student)) WITHOUT ROWID;
 """
 ROOM_TABLES = ("drawings", "students", "guesses", "rooms")
+MAX_IDLE_CONNECTIONS = 8  # kept open for the next caller; more at once are opened and closed as needed
+
+
+class _Gone(ClassError):
+    """The room is gone: what the transaction did (deleting an idle room's data) is kept."""
 
 
 class SQLiteStore:
     def __init__(self, path: str | os.PathLike, clock: Callable[[], float] = time.time) -> None:
         self.path = Path(path)
         self._clock = clock
-        self._local = threading.local()
+        self._lock = threading.Lock()
+        self._idle: list[sqlite3.Connection] = []
+        self._pid = os.getpid()
+        self._inherited: list[sqlite3.Connection] = []
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            db = self._db()
-            db.execute("PRAGMA journal_mode=WAL")  # persistent in the file; outside a transaction, as SQLite asks
-            db.executescript(SCHEMA)
+            with self._connection() as db:
+                db.execute("PRAGMA journal_mode=WAL")  # persistent in the file; outside a transaction, as SQLite asks
+                db.executescript(SCHEMA)
         except (OSError, sqlite3.Error) as e:
             log.error("cannot create the class store %s: %s", self.path, e)
             raise ClassError(c.UNAVAILABLE) from None
@@ -61,35 +69,59 @@ class SQLiteStore:
 
     # -- connections and transactions -------------------------------------------------------------------------
 
-    def _db(self) -> sqlite3.Connection:
-        local = self._local
-        if getattr(local, "pid", None) != os.getpid():  # a new thread, or a forked child: a connection of its own
-            db = sqlite3.connect(self.path, timeout=b.SQLITE_BUSY_TIMEOUT_MS / 1000, isolation_level=None,
-                                 check_same_thread=True)
-            db.execute(f"PRAGMA busy_timeout={int(b.SQLITE_BUSY_TIMEOUT_MS)}")
-            db.execute("PRAGMA synchronous=NORMAL")  # WAL: durable across a crash of the app, not of the machine
-            local.db, local.pid = db, os.getpid()
-        return local.db
+    def _connect(self) -> sqlite3.Connection:
+        db = sqlite3.connect(self.path, timeout=b.SQLITE_BUSY_TIMEOUT_MS / 1000, isolation_level=None,
+                             check_same_thread=False)  # one thread at a time: it is lent from the pool
+        db.execute(f"PRAGMA busy_timeout={int(b.SQLITE_BUSY_TIMEOUT_MS)}")
+        db.execute("PRAGMA synchronous=NORMAL")  # WAL: durable across a crash of the app, not of the machine
+        db.execute(f"PRAGMA journal_size_limit={int(b.SQLITE_WAL_LIMIT_BYTES)}")
+        return db
+
+    @contextlib.contextmanager
+    def _connection(self) -> Iterator[sqlite3.Connection]:
+        """A connection lent to this thread: Streamlit runs every script run in a thread of its own, so a
+        connection per thread would be a new one each rerun; the pool keeps a few idle ones instead."""
+        with self._lock:
+            if self._pid != os.getpid():  # a forked child: the parent's connections are not its to use or close
+                self._inherited, self._idle, self._pid = self._inherited + self._idle, [], os.getpid()
+            db = self._idle.pop() if self._idle else None
+        db = db or self._connect()
+        try:
+            yield db
+        finally:
+            if db.in_transaction:  # a failed ROLLBACK: this connection is not lent again
+                db.close()
+            else:
+                with self._lock:
+                    keep = len(self._idle) < MAX_IDLE_CONNECTIONS and self._pid == os.getpid()
+                    if keep:
+                        self._idle.append(db)
+                if not keep:
+                    db.close()
 
     @contextlib.contextmanager
     def _tx(self, immediate: bool = True) -> Iterator[sqlite3.Connection]:
         """One transaction (BEGIN IMMEDIATE: the write lock first, so counts read inside it stay true)."""
         try:
-            db = self._db()
-            db.execute("BEGIN IMMEDIATE" if immediate else "BEGIN")
-            try:
-                yield db
-            except BaseException:
-                db.execute("ROLLBACK")
-                raise
-            db.execute("COMMIT")
+            with self._connection() as db:
+                db.execute("BEGIN IMMEDIATE" if immediate else "BEGIN")
+                try:
+                    yield db
+                except _Gone:
+                    db.execute("COMMIT")
+                    raise
+                except BaseException:
+                    db.execute("ROLLBACK")
+                    raise
+                db.execute("COMMIT")
         except sqlite3.Error as e:
             log.error("class store %s: %s", self.path, e)
             raise ClassError(c.UNAVAILABLE) from None
 
     def _read(self, sql: str, args: tuple) -> list[tuple]:
         try:
-            return self._db().execute(sql, args).fetchall()
+            with self._connection() as db:
+                return db.execute(sql, args).fetchall()
         except sqlite3.Error as e:
             log.error("class store %s: %s", self.path, e)
             raise ClassError(c.UNAVAILABLE) from None
@@ -109,7 +141,7 @@ class SQLiteStore:
             self._delete(db, room)
             row = None
         if row is None:
-            raise ClassError(c.GONE)
+            raise _Gone(c.GONE)
         return row
 
     def _lecturer(self, db: sqlite3.Connection, room: str, key: str) -> tuple:

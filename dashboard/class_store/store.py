@@ -24,8 +24,13 @@ guesses, which only the lecturer reads back.
 
 Errors: every refusal is a ClassError whose message is one line for the page (no server path, no traceback):
 a bad room code, a room that is gone, a wrong key, a payload out of bounds (bounds.py), a rate limit or a cap
-reached. Reads a follower makes (revision, view, request, drawing_count, exists, is_lecturer) return None or
-False for a room that is gone or a code that is malformed instead of raising.
+reached, the store itself unavailable (a locked or unwritable file, Redis unreachable). The reads a follower
+makes (revision, view, request, drawing_count) return None for a room that is gone or a malformed code, and
+raise only when the store is unavailable; exists and is_lecturer never raise (False).
+
+Writes that touch the room (keep it from going idle): create, publish, ask, clear_drawings, add_drawing,
+add_guess. clear_drawings also resets each student's count and rate limit (a fresh round of drawings).
+Every store takes a clock (open_store(env, clock=time.time)): the tests move it to expire rooms.
 
 Room codes are case-insensitive ("abcde" is "ABCDE") and checked (alphabet, length) before any query. Student
 ids are the page's opaque strings (bounds.STUDENT_ID_PATTERN). A room is idle once nothing was written to it

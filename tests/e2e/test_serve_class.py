@@ -210,6 +210,23 @@ def test_the_port_in_use_is_one_clear_message(tmp_path, chromium):
     assert "replica r1 on" not in out  # nothing was started
 
 
+def test_both_replicas_share_the_class_store_in_the_models_folder(course):
+    # Opened once before the replicas started, in the models folder they all read: one file, one class.
+    line = next(x for x in course.lines if x.startswith("class store:"))
+    store = course.models / "_class" / "class.sqlite3"
+    assert f"the SQLite file {store}, shared by the replicas" in line and store.is_file()
+
+
+def test_a_class_store_that_cannot_be_opened_stops_it_before_any_replica(tmp_path):
+    env = {**script_env(tmp_path / "models"), "CLASS_STORE": "mysql://db/class"}
+    r = subprocess.run(["bash", str(SCRIPT), "--port", str(free_port())], cwd=ROOT, env=env, capture_output=True,
+                       text=True, timeout=120)
+    assert r.returncode != 0 and "replica r1 on" not in r.stdout
+    assert r.stderr.strip().splitlines() == [
+        "class store: CLASS_STORE must be sqlite:///path or redis://host:port/db; it is not one of these.",
+        'serve_class: the class store cannot be opened (docs/deploy.md, "A class session")']
+
+
 @pytest.mark.parametrize("args, says", [
     (["--replicas", "0"], "--replicas must be a whole number from 1 to 32"),
     (["--port", "http"], "--port must be a whole number from 1 to 65535"),
