@@ -9,7 +9,7 @@ import pytest
 import torch
 from streamlit.testing.v1 import AppTest
 
-from dashboard.class_store import open_store
+from dashboard.class_store import ClassError, open_store
 from dashboard.classroom import layers, student
 from dashboard.explore.scene import heat_grid
 from dashboard.model.handle import load
@@ -86,6 +86,20 @@ def test_a_wrong_key_drives_nothing(class_env):
     assert "class" not in app.query_params and "key" not in app.query_params
     assert not [b for b in app.button if b.key and b.key.startswith("class_")]
     assert store.revision(room) == rev, "nothing was published"
+    for refused in (lambda: store.publish(room, "x" * 32, {"m": "a"}), lambda: store.ask(room, "x" * 32, None),
+                    lambda: store.clear_drawings(room, "x" * 32), lambda: store.drawings(room, "x" * 32)):
+        with pytest.raises(ClassError, match="Only the lecturer"):
+            refused()
+
+
+def test_the_guesses_density_peaks_where_most_guessed():
+    grid = heat_grid(np.array([(0, 0), (0.1, 0), (0, 0.1), (3, 3)], np.float32))
+    n, (x0, x1, y0, y1) = grid["n"], grid["extent"]
+    density = np.array(grid["grid"]).reshape(n, n)
+    row, col = np.unravel_index(density.argmax(), density.shape)
+    x, y = x0 + (x1 - x0) * col / (n - 1), y1 - (y1 - y0) * row / (n - 1)  # row 0 at the top
+    assert abs(x) < 0.3 and abs(y) < 0.3 and density.max() == 1.0 and grid["count"] == 4
+    assert heat_grid(np.zeros((0, 2))) is None
 
 
 def test_an_ended_class_says_so_and_its_data_is_gone(class_env):

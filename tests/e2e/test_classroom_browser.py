@@ -91,6 +91,7 @@ def test_a_class_follows_its_lecturer_and_its_drawings_and_guesses_reach_the_lec
     for y in (120, 190, 240):
         pupil.mouse.move(box["x"] + 140 * k, box["y"] + y * k, steps=2)
     pupil.mouse.up()
+    assert pupil.evaluate(NO_SIDEWAYS), "the pad fits a phone"
     pupil.get_by_role("button", name="Send my 1").click()
     pupil.get_by_text("Sent: your 1 is on the lecturer's map.").wait_for(timeout=30_000)
     lect.wait_for_function(f"() => {LP}.classDots && {LP}.classDots.n === 1", timeout=FOLLOW_S)
@@ -101,6 +102,12 @@ def test_a_class_follows_its_lecturer_and_its_drawings_and_guesses_reach_the_lec
         mu = model.encode(x)[0][0].numpy()
     assert drawn.label == "1" and drawn.student != "" and np.allclose(drawn.code, mu, atol=1e-5)
     assert lect.get_by_text(re.compile(r"· 1 drawing\b")).first.is_visible()
+    # the pointer over the dot shows its reconstruction
+    dot = lect.evaluate(f"{LP}.classDots.px[0]")
+    corner = lect.evaluate(f"{LP}.canvasRect()")
+    lect.mouse.move(corner["left"] + dot[0], corner["top"] + dot[1])
+    lect.wait_for_function(f"() => {LP}.classHover === 0", timeout=10_000)
+    lect.mouse.move(0, 0)
 
     # a poll: the student taps the map and sends the ★ as a guess; revealed, it is in the lecturer's heat map
     lect.get_by_role("button", name="Poll", exact=True).click()
