@@ -82,21 +82,12 @@ def follow_off() -> None:
 
 def follow_status(entries) -> None:
     """The student's follow line and button; once a second, the store's revision (a fragment, see the module)."""
-    cls = ClassSession()
-    if not cls.student_page:
+    try:
+        _check(entries)
+    except ClassError as e:
+        st.caption(str(e))
         return
-    revision = store().revision(cls.room)
-    if revision is None:  # the class has ended: the whole page says so
-        leave("The lecturer has ended the class. This page works on its own.")
-        st.rerun()
-    in_page = st.session_state.get(IN_PAGE_RUN, False)
-    if revision != cls.applied and not in_page:
-        got = store().view(cls.room)
-        if cls.follow and got is not None and got[1]:
-            _apply(got[1], got[0], entries)
-        else:
-            cls.applied = revision
-        st.rerun()  # the whole page: the view, a new request
+    cls = ClassSession()
     c1, c2 = st.columns([3, 2], vertical_alignment="center")
     if cls.follow:
         c1.markdown(":material/sync: **Following the lecturer**")
@@ -105,6 +96,26 @@ def follow_status(entries) -> None:
         c1.caption(cls.note if cls.note == BROKE_AWAY else "Your own view; the lecturer's is a click away.")
         c2.button("Follow the lecturer", key=FOLLOW_KEY, icon=":material/sync:", on_click=follow_on,
                   type="primary", width="stretch")
+
+
+def _check(entries) -> None:
+    """A new revision: a follower's page takes the lecturer's view; any page reruns whole for a new request."""
+    cls = ClassSession()
+    revision = store().revision(cls.room)
+    if revision is None:  # the class has ended: the whole page says so
+        leave("The lecturer has ended the class. This page works on its own.")
+        st.rerun()
+    if revision == cls.applied or st.session_state.get(IN_PAGE_RUN, False):
+        return
+    if cls.follow:
+        got = store().view(cls.room)
+        if got is not None and got[1]:
+            _apply(got[1], got[0], entries)
+        cls.applied = revision
+        st.rerun()  # the whole page: the view, a new request
+    cls.applied = revision  # not following: only a new request is news
+    if store().request(cls.room) != cls.request:
+        st.rerun()
 
 
 def follower(entries) -> None:

@@ -101,10 +101,14 @@ def counts() -> tuple[int, int]:
 def live_counts() -> None:
     """Once a second: the counts; a change reruns the page (its map shows the new drawings and guesses)."""
     cls = ClassSession()
-    if store().revision(cls.room) is None:
-        leave("This class has ended (idle too long, or ended elsewhere).")
-        st.rerun()
-    now = counts()
+    try:
+        if store().revision(cls.room) is None:
+            leave("This class has ended (idle too long, or ended elsewhere).")
+            st.rerun()
+        now = counts()
+    except ClassError as e:
+        st.caption(str(e))
+        return
     if cls.seen is not None and tuple(cls.seen) != now:
         cls.seen = now
         st.rerun()
@@ -113,6 +117,14 @@ def live_counts() -> None:
     count = lambda n, one, many: f"**{n}** {one if n == 1 else many}"  # noqa: E731
     st.markdown(f":material/groups: Class **`{cls.room}`** · {count(now[0], 'drawing', 'drawings')}"
                 + (f" · {count(now[1], 'guess', 'guesses')}" if poll else ""))
+
+
+def poll_images(model):
+    """The model's test set (its Encodings), or None when it cannot be loaded (the map says why)."""
+    try:
+        return model.encodings()
+    except Exception:
+        return None
 
 
 def bar(model) -> None:
@@ -145,17 +157,25 @@ def bar(model) -> None:
             st.button("Withdraw the request", key="class_stop_ask", on_click=_stop_asking,
                       disabled=cls.request is None)
         with c4.popover("Poll", icon=":material/ballot:", width="stretch"):
-            enc = model.encodings()
-            st.number_input("Test image #", 0, len(enc.labels) - 1, key=POLL_IMAGE, step=1)
-            shown = enc.images[int(st.session_state.get(POLL_IMAGE) or 0)].numpy()
-            st.image(png_bytes(upscale(shown, size=112)), width=112, caption="the image the class is asked about")
-            st.button("Ask: where will it land?", key="class_poll", on_click=_start_poll, args=(model.link_name,),
-                      type="primary")
-            st.session_state["class_reveal"] = bool(cls.reveal)
-            st.toggle("Reveal the guesses and the true code", key="class_reveal",
-                      on_change=lambda: setattr(cls, "reveal", bool(st.session_state["class_reveal"])),
-                      disabled=layers.poll_of(cls.request) is None)
+            poll_controls(model, cls)
         with c5.popover("End", icon=":material/logout:", width="stretch"):
             st.caption("The class's drawings and guesses are deleted; students' pages go on on their own.")
             st.button("End the class", key="class_end", on_click=_end, type="primary")
 
+
+
+def poll_controls(model, cls: ClassSession) -> None:
+    """The Poll popover: a test image, start the poll, reveal the guesses."""
+    enc = poll_images(model)
+    if enc is None:
+        st.caption("This model's test set cannot be loaded here: no poll.")
+        return
+    st.number_input("Test image #", 0, len(enc.labels) - 1, key=POLL_IMAGE, step=1)
+    shown = enc.images[int(st.session_state.get(POLL_IMAGE) or 0)].numpy()
+    st.image(png_bytes(upscale(shown, size=112)), width=112, caption="the image the class is asked about")
+    st.button("Ask: where will it land?", key="class_poll", on_click=_start_poll, args=(model.link_name,),
+              type="primary")
+    st.session_state["class_reveal"] = bool(cls.reveal)
+    st.toggle("Reveal the guesses and the true code", key="class_reveal",
+              on_change=lambda: setattr(cls, "reveal", bool(st.session_state["class_reveal"])),
+              disabled=layers.poll_of(cls.request) is None)
