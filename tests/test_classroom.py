@@ -129,7 +129,7 @@ def test_a_drawing_lands_on_the_lecturer_s_map_at_its_mu_and_a_poll_s_guesses_ma
     app.run()
     dots = plane_data(app)["classDots"]
     assert dots["labels"] == ["7"] and dots["xy"] == pytest.approx([float(mu[0]), float(mu[1])], abs=1e-4)
-    assert "· **1** drawing" in texts(app)
+    assert "· **1** drawing" in texts(app) and "Drawings by label asked: 7 × 1." in texts(app)
 
     app.session_state["class_poll_image"] = 3
     app.button(key="class_poll").click().run()

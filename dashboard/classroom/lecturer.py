@@ -119,6 +119,14 @@ def live_counts() -> None:
                 + (f" · {count(now[1], 'guess', 'guesses')}" if poll else ""))
 
 
+def label_counts(drawings) -> str:
+    """ "7 × 12 · 1 × 3": how many drawings came for each label asked, in the order first asked."""
+    counts: dict[str, int] = {}
+    for dr in drawings:
+        counts[dr.label or "none"] = counts.get(dr.label or "none", 0) + 1
+    return " · ".join(f"{label} × {n}" for label, n in counts.items())
+
+
 def poll_images(model):
     """The model's test set (its Encodings), or None when it cannot be loaded (the map says why)."""
     try:
@@ -138,7 +146,9 @@ def bar(model) -> None:
         c1, c2, c3, c4, c5 = st.columns([3.2, 1, 1, 1, 1], vertical_alignment="center")
         with c1:
             st.fragment(run_every=POLL_S)(live_counts)()
-            st.caption(f"Students open **{link}** or scan its QR code.")
+            by_label = label_counts(layers.drawings(model.link_name))
+            st.caption(f"Students open **{link}** or scan its QR code."
+                       + (f" Drawings by label asked: {by_label}." if by_label else ""))
         c2.button("QR", key="class_qr", icon=":material/qr_code_2:", width="stretch",
                   on_click=big_qr, args=(cls.room,), help="The join link's QR code, large, for the back row")
         names = layers.class_names(model)
