@@ -14,7 +14,7 @@ from dashboard.classroom import layers, student
 from dashboard.explore.scene import heat_grid
 from dashboard.model.handle import load
 from dashboard.model.registry import list_models
-from dashboard_apptest import APP, checkpoints, first_run, plane_data  # noqa: F401
+from dashboard_apptest import APP, checkpoints, first_run, move_star, plane_data  # noqa: F401
 from vae_core import load_checkpoint
 from vae_core.drawings import DrawingsError, drawings_bytes, read_drawings
 
@@ -58,6 +58,9 @@ def test_a_lecturer_opens_a_class_and_a_student_joins_it_without_its_controls(cl
     published = store.view(room)
     assert published is not None and published[1].get("m"), "the lecturer's view is published at once"
     assert "key" not in published[1] and "class" not in published[1]
+    move_star(app, (0, 1.25), (1, -0.5))  # the lecturer's move, as the map's release sends it
+    assert store.view(room)[1]["z"] == "1.25,-0.5", "published from the map's own rerun"
+    assert app.query_params["class"] in (room, [room]) and app.query_params["key"] in (key, [key])
 
     pupil = page({"class": room.lower()})  # a code typed in small letters is the same room
     assert f"Class **`{room}`**" in texts(pupil)
