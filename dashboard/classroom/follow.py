@@ -7,8 +7,9 @@ then shows the lecturer's view as its link would (url.open_view). A student's ow
 of their address that differs from the view followed) breaks away: Follow goes off, with a note; the Follow
 button takes the lecturer's view again.
 
-The view is applied in a run of the fragment alone, never in a whole page's run: the sidebar's widgets (the
-model's choice, presenter mode) then have not been drawn in that run, and their values may still be set.
+The view is applied in a run of the fragment alone or in the Follow button's callback, never inside a whole
+page's run: the sidebar's widgets (the model's choice, presenter mode) then have not been drawn in that run, and
+their values may still be set.
 """
 
 from __future__ import annotations
@@ -71,23 +72,26 @@ def _apply(view: dict[str, str], revision: int, entries) -> None:
     cls.view, cls.applied = view_of(view), revision
 
 
-def follow_on() -> None:
+def follow_on(entries) -> None:
+    """The Follow button's callback: the lecturer's view at once (a callback runs before the page is drawn)."""
     cls = ClassSession()
-    cls.follow, cls.applied, cls.note = True, None, None
+    cls.follow, cls.note = True, None
+    got = store().view(cls.room)
+    if got is not None and got[1]:
+        _apply(got[1], got[0], entries)
+    else:
+        cls.applied = None
 
 
 def follow_off() -> None:
     ClassSession().follow = False
 
 
-def follow_status(entries) -> None:
-    """The student's follow line and button; once a second, the store's revision (a fragment, see the module)."""
-    try:
-        _check(entries)
-    except ClassError as e:
-        st.caption(str(e))
-        return
+def follow_row(entries) -> None:
+    """The student's follow line and its button (in the page's run: a button in a fragment that reruns every
+    second can lose a click), and the fragment that polls (follower)."""
     cls = ClassSession()
+    cls.shown = cls.follow
     c1, c2 = st.columns([3, 2], vertical_alignment="center")
     if cls.follow:
         c1.markdown(":material/sync: **Following the lecturer**")
@@ -95,7 +99,21 @@ def follow_status(entries) -> None:
     else:
         c1.caption(cls.note if cls.note == BROKE_AWAY else "Your own view; the lecturer's is a click away.")
         c2.button("Follow the lecturer", key=FOLLOW_KEY, icon=":material/sync:", on_click=follow_on,
-                  type="primary", width="stretch")
+                  args=(entries,), type="primary", width="stretch")
+    follower(entries)
+
+
+def poll(entries) -> None:
+    """Once a second (a fragment that shows nothing): the store's revision; the page reruns whole for a new
+    view, a new request, or a break from the lecturer's view that the row above does not show yet."""
+    try:
+        _check(entries)
+    except ClassError as e:
+        st.caption(str(e))
+        return
+    cls = ClassSession()
+    if cls.follow != cls.shown and not st.session_state.get(IN_PAGE_RUN, False):
+        st.rerun()
 
 
 def _check(entries) -> None:
@@ -122,6 +140,6 @@ def follower(entries) -> None:
     """Mount the student's follow fragment (polling) and mark the part it runs in the page's run."""
     st.session_state[IN_PAGE_RUN] = True
     try:
-        st.fragment(run_every=POLL_S)(follow_status)(entries)
+        st.fragment(run_every=POLL_S)(poll)(entries)
     finally:
         st.session_state[IN_PAGE_RUN] = False

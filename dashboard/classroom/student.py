@@ -18,7 +18,7 @@ from ..explore import url
 from ..explore.scene import plane_xy
 from ..explore.state import ExploreState
 from ..safe_text import plain
-from .follow import follower, watch_own_moves
+from .follow import follow_row, watch_own_moves
 from .session import ClassSession, store
 
 PAD_KEY = "class_pad"
@@ -146,7 +146,7 @@ def bar(model, entries) -> None:
         c1, c2 = st.columns([1, 2], vertical_alignment="center")
         c1.markdown(f":material/groups: Class **`{cls.room}`**")
         with c2:
-            follower(entries)
+            follow_row(entries)
         if isinstance(request, dict) and request.get("kind") == "digit":
             digit_request(model, str(request.get("label", "")))
         elif isinstance(request, dict) and request.get("kind") == "poll":

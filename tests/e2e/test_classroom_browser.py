@@ -32,8 +32,18 @@ def address(page) -> dict:
     return dict(re.findall(r"[?&]([^=&]+)=([^&]*)", page.evaluate("location.search")))
 
 
-def open_class(browser, url: str, query: str, viewport=None):
-    ctx, page = open_explore(browser, url, query, viewport)
+def open_phone(browser, url: str, query: str):
+    """A phone's page (390 x 844, touch) at the app's address with `query`, once its map is ready; page.touch(kind,
+    *points) sends CDP touch events as a finger would."""
+    ctx = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True)
+    page = ctx.new_page()
+    page.errors = []
+    page.on("pageerror", lambda e: page.errors.append(str(e)))
+    page.goto(f"{url}/?{query}")
+    page.wait_for_function(f"{LP} && {LP}.ready", timeout=90_000)
+    cdp = ctx.new_cdp_session(page)
+    page.touch = lambda kind, *points: cdp.send("Input.dispatchTouchEvent", {"type": kind, "touchPoints": [
+        {"x": p[0], "y": p[1], "id": i} for i, p in enumerate(points)]})
     page.locator(".st-key-class_bar").wait_for(timeout=60_000)
     plane_settled(page)
     return ctx, page
@@ -52,7 +62,7 @@ def test_a_class_follows_its_lecturer_and_its_drawings_and_guesses_reach_the_lec
     assert settled_box(qr)["width"] >= 400, "large enough for the back row"
     lect.keyboard.press("Escape")
 
-    sctx, pupil = open_class(browser, url, f"class={room}", {"width": 390, "height": 844})
+    sctx, pupil = open_phone(browser, url, f"class={room}")
     pupil.get_by_text("Following the lecturer").wait_for(timeout=FOLLOW_S)
     assert pupil.evaluate(NO_SIDEWAYS), "the class bar fits a phone"
     assert "key" not in address(pupil) and address(pupil)["class"] == room
@@ -85,12 +95,12 @@ def test_a_class_follows_its_lecturer_and_its_drawings_and_guesses_reach_the_lec
     pad = pupil.locator(".st-key-class_pad canvas.dp-canvas")
     pad.scroll_into_view_if_needed()
     box = settled_box(pad)
-    k = box["width"] / 280  # a stroke down the middle of the 280 px pad, as drawn: a 1
-    pupil.mouse.move(box["x"] + 140 * k, box["y"] + 50 * k)
-    pupil.mouse.down()
-    for y in (120, 190, 240):
-        pupil.mouse.move(box["x"] + 140 * k, box["y"] + y * k, steps=2)
-    pupil.mouse.up()
+    k = box["width"] / 280  # a finger's stroke down the middle of the 280 px pad, as drawn: a 1
+    x = box["x"] + 140 * k
+    pupil.touch("touchStart", (x, box["y"] + 50 * k))
+    for y in range(60, 250, 10):
+        pupil.touch("touchMove", (x, box["y"] + y * k))
+    pupil.touch("touchEnd")
     assert pupil.evaluate(NO_SIDEWAYS), "the pad fits a phone"
     pupil.get_by_role("button", name="Send my 1").click()
     pupil.get_by_text("Sent: your 1 is on the lecturer's map.").wait_for(timeout=30_000)
@@ -117,7 +127,8 @@ def test_a_class_follows_its_lecturer_and_its_drawings_and_guesses_reach_the_lec
     pupil.locator(".st-key-explore_plane").scroll_into_view_if_needed()
     plane_settled(pupil)
     at = pupil.evaluate(f"{LP}.locate(1.5, -1.5)")
-    pupil.mouse.click(at["x"], at["y"])
+    pupil.touch("touchStart", (at["x"], at["y"]))  # a tap
+    pupil.touch("touchEnd")
     pupil.wait_for_function("() => /[?&]z=/.test(location.search)", timeout=FOLLOW_S)  # Python has the ★
     pupil.get_by_role("button", name="Send my guess: the ★").click()
     pupil.get_by_text("Guess sent").wait_for(timeout=30_000)
