@@ -93,19 +93,19 @@ def follow_row(entries) -> None:
     cls = ClassSession()
     cls.shown = cls.follow
     c1, c2 = st.columns([3, 2], vertical_alignment="center")
+    with c1:
+        follower(entries)
     if cls.follow:
-        c1.markdown(":material/sync: **Following the lecturer**")
         c2.button("Stop following", key="class_unfollow", on_click=follow_off, width="stretch")
     else:
-        c1.caption(cls.note if cls.note == BROKE_AWAY else "Your own view; the lecturer's is a click away.")
         c2.button("Follow the lecturer", key=FOLLOW_KEY, icon=":material/sync:", on_click=follow_on,
                   args=(entries,), type="primary", width="stretch")
-    follower(entries)
 
 
 def poll(entries) -> None:
-    """Once a second (a fragment that shows nothing): the store's revision; the page reruns whole for a new
-    view, a new request, or a break from the lecturer's view that the row above does not show yet."""
+    """Once a second (a fragment: the follow line): the store's revision; the page reruns whole for a new view,
+    a new request, or a break from the lecturer's view that the button beside it does not show yet. (A fragment
+    that draws nothing is not rerun on its timer.)"""
     try:
         _check(entries)
     except ClassError as e:
@@ -114,6 +114,10 @@ def poll(entries) -> None:
     cls = ClassSession()
     if cls.follow != cls.shown and not st.session_state.get(IN_PAGE_RUN, False):
         st.rerun()
+    if cls.follow:
+        st.markdown(":material/sync: **Following the lecturer**")
+    else:
+        st.caption(cls.note if cls.note == BROKE_AWAY else "Your own view; the lecturer's is a click away.")
 
 
 def _check(entries) -> None:

@@ -6,6 +6,7 @@ guess reaches the heat map; a page without the key drives nothing; the class bar
 from __future__ import annotations
 
 import re
+import time
 
 import numpy as np
 import pytest
@@ -26,6 +27,14 @@ def class_app(chromium, tmp_path_factory):
     spec = f"sqlite:///{tmp_path_factory.mktemp('class') / 'class.sqlite3'}"
     with running_app(env={"CLASS_STORE": spec}) as url:
         yield url, open_store({"CLASS_STORE": spec})
+
+
+def wait_until(condition, what: str, seconds: float = FOLLOW_S / 1000) -> None:
+    """Until condition() holds (the store's side of a page's action), or fail saying what did not happen."""
+    end = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < end, f"not within {seconds:.0f} s: {what}"
+        time.sleep(0.2)
 
 
 def address(page) -> dict:
@@ -90,6 +99,7 @@ def test_a_class_follows_its_lecturer_and_its_drawings_and_guesses_reach_the_lec
     lect.locator(".st-key-class_ask_label").get_by_role("combobox").click()
     lect.get_by_role("option", name="1", exact=True).click()
     lect.get_by_role("button", name="Ask the class: draw a 1").click()
+    wait_until(lambda: store.request(room) == {"kind": "digit", "label": "1"}, "the lecturer's request is stored")
     lect.keyboard.press("Escape")
     pupil.get_by_text("The lecturer asks: draw a 1").wait_for(timeout=FOLLOW_S)
     pad = pupil.locator(".st-key-class_pad canvas.dp-canvas")
