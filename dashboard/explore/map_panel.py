@@ -153,7 +153,7 @@ def map_view(ctx: ExploreContext, summary) -> None:
                         background_n=state.grid_n if state.bg and umap is None else None, plane=plane,
                         projection=projection,
                         points_on_plane=points, posterior=posterior.for_scene(ctx, own), path=path, path_frame=frame,
-                        extra_marks=walk.marks_for_scene(ctx, plane))
+                        extra_marks=walk.marks_for_scene(ctx, plane), overlay=ctx.overlay())
     if umap is not None:
         scene = replace(scene, caption=umap.caption, map_caption=umap.map_caption)
     # A release on the Live map: the page has moved its ★ and decoded it, unless the server decodes (its image)
