@@ -152,7 +152,9 @@ def main() -> None:
         st.error(error)
     if model is None:
         st.stop()
+    from dashboard import classroom
 
+    classroom.class_bar(model, list_models())  # a class in the room: its bar over the tabs (?class=...)
     if len(TABS) == 1:
         render_tab(TABS[0][1], model)
     else:

@@ -12,11 +12,15 @@ from ..model import caches
 from ..model.compute import Encodings, NonFiniteCodes
 from ..model.handle import ModelHandle, test_set_missing
 from ..presenter import presenting
+from .scene import ClassOverlay
 from .state import ExploreState
 
 DEFAULT_LIMIT = 4.0  # the sliders' range without a test set to measure it on
 THUMB = 140  # px: the smaller images (a pick, your digit, their reconstructions)
 OWN_KEY = "explore_own"  # your digit: {"source", "pixels"}, and once encoded {"model": its key, "code"}
+# A function (ExploreContext) -> scene.ClassOverlay | None that a layer above sets (the class, dashboard/classroom):
+# what the map shows besides the test set. Explore imports nothing of that layer.
+OVERLAY_KEY = "explore.overlay"
 
 log = logging.getLogger(__name__)
 
@@ -82,6 +86,17 @@ class ExploreContext:
         if own.get("model") != self.model.key:
             own["model"], own["code"] = self.model.key, self.model.encode_image(own["pixels"])
         return own["code"]
+
+    def overlay(self) -> ClassOverlay | None:
+        """The class's layers for the map, or None (no class, or its store could not be read: logged)."""
+        provide = st.session_state.get(OVERLAY_KEY)
+        if not callable(provide):
+            return None
+        try:
+            return provide(self)
+        except Exception:
+            log.warning("the class's map layers could not be made", exc_info=True)
+            return None
 
 
 def source_plane(source, projection):

@@ -134,7 +134,8 @@ def map_view(ctx: ExploreContext, summary) -> None:
     scene = build_scene(enc=ctx.enc, d=d, z=ctx.star(), limit=lim, view=state.view_of(lim), picks=state.picks,
                         own=own[:2] if own is not None else None, hidden=state.hidden,
                         background_n=state.grid_n if state.bg else None, plane=plane, projection=projection,
-                        points_on_plane=points, posterior=posterior.for_scene(ctx, own), path=path, path_frame=frame)
+                        points_on_plane=points, posterior=posterior.for_scene(ctx, own), path=path, path_frame=frame,
+                        overlay=ctx.overlay())
     # A release on the Live map: the page has moved its ★ and decoded it, unless the server decodes (its image)
     # or the Manifold background is the plane through the ★ (d > 2), which then moves with it.
     kind = maps.kind_of(state)

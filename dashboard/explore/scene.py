@@ -6,6 +6,7 @@ returns plain numbers, so the two maps cannot drift apart and a test can check t
 
 from __future__ import annotations
 
+import base64
 import math
 from dataclasses import dataclass
 
@@ -21,6 +22,21 @@ POSTERIOR_COLOR = "#222222"
 PATH_COLOR = "#111111"
 PATH_CASING = "#FFFFFF"
 FRAME_COLOR = "#FF7F0E"
+CLASS_COLOR = "#0B6E4F"  # the class's drawings: one colour, apart from the test set's ten
+TRUTH_COLOR = "#111111"  # a poll's true code and its 2σ ellipse
+HEAT_N = 48  # the guesses' density: a HEAT_N x HEAT_N grid over their extent
+
+
+@dataclass(frozen=True)
+class ClassOverlay:
+    """What a class adds to the map (set by the page's class, dashboard/classroom): its drawings' codes with
+    their labels and reconstructions, and a poll's guesses on the map with the test image's true q(z|x)."""
+
+    codes: np.ndarray  # float32 [n, d]: the drawings' μ
+    labels: tuple[str, ...] = ()  # what each was asked to be
+    recons: bytes = b""  # n x 784 uint8: each one's reconstruction at μ (shown on hover, never the drawing)
+    guesses: np.ndarray | None = None  # float32 [m, 2]: where the students think the test image lands, on the map
+    truth: tuple | None = None  # (mu [d], sigma [d]) of the poll's test image
 
 
 @dataclass(frozen=True)
@@ -71,6 +87,30 @@ class Scene:
     samples_color: str = PICK_COLOR
     path: np.ndarray | None = None  # float32 [n, 2]: the morph's path z(t), t = 0 .. 1, on the map
     path_frame: int | None = None  # the frame under the morph player's scrubber (also a mark)
+    class_xy: np.ndarray | None = None  # float32 [n, 2]: the class's drawings on the map
+    class_labels: tuple[str, ...] = ()
+    class_recons: bytes = b""
+    heat: dict | None = None  # the guesses' density: {"grid": [HEAT_N^2] in 0..1, "n", "extent": [x0, x1, y0, y1]}
+
+
+def heat_grid(xy: np.ndarray, n: int = HEAT_N) -> dict | None:
+    """A Gaussian kernel density of points [m, 2] on an n x n grid (row 0 at the top), scaled to a peak of 1.
+
+    Bandwidth per axis by Scott's rule, h = s m^(-1/6) (s: the points' standard deviation, at least 0.1); the grid
+    spans the points ± 3h."""
+    xy = np.asarray(xy, np.float64).reshape(-1, 2)
+    xy = xy[np.isfinite(xy).all(1)]
+    if not len(xy):
+        return None
+    h = np.maximum(xy.std(0), 0.1) * len(xy) ** (-1 / 6)
+    lo, hi = xy.min(0) - 3 * h, xy.max(0) + 3 * h
+    gx, gy = np.linspace(lo[0], hi[0], n), np.linspace(hi[1], lo[1], n)  # y from the top row down
+    kx = np.exp(-0.5 * ((gx[:, None] - xy[None, :, 0]) / h[0]) ** 2)  # [n, m]
+    ky = np.exp(-0.5 * ((gy[:, None] - xy[None, :, 1]) / h[1]) ** 2)
+    density = ky @ kx.T  # [row (y), col (x)]: sum_i k_y(row, i) k_x(col, i)
+    density /= density.max()
+    return {"grid": [round(float(v), 3) for v in density.ravel()], "n": n,
+            "extent": [float(lo[0]), float(hi[0]), float(lo[1]), float(hi[1])], "count": int(len(xy))}
 
 
 def background_extent(view: dict, limit: float) -> float:
@@ -99,6 +139,18 @@ def overlay_layers(scene: Scene) -> dict:
     if scene.path is not None and len(scene.path) > 1:
         out["path"] = {"xy": [round(float(v), 4) for v in scene.path.ravel()], "frame": scene.path_frame,
                        "color": PATH_COLOR, "casing": PATH_CASING}
+    out.update(class_layers(scene))
+    return out
+
+
+def class_layers(scene: Scene) -> dict:
+    """The class's drawings ("classDots": where, their labels, their reconstructions as base64 uint8 784 each)
+    and the poll's guesses ("heat"), as the Live map's layers; None where there are none."""
+    out: dict = {"classDots": None, "heat": scene.heat}
+    if scene.class_xy is not None and len(scene.class_xy):
+        out["classDots"] = {"xy": [round(float(v), 4) for v in scene.class_xy.ravel()],
+                            "labels": list(scene.class_labels), "color": CLASS_COLOR,
+                            "recons": base64.b64encode(scene.class_recons).decode("ascii")}
     return out
 
 
@@ -136,14 +188,14 @@ def plane_xy(z, d: int, plane=None) -> np.ndarray:
 
 
 def build_scene(*, enc, d: int, z, limit: float, view: dict, picks=(), own=None, hidden=(), background_n=None,
-                plane=None, projection=None, points_on_plane=None, posterior=None, path=None, path_frame=None
-                ) -> Scene:
+                plane=None, projection=None, points_on_plane=None, posterior=None, path=None, path_frame=None,
+                overlay: ClassOverlay | None = None) -> Scene:
     """enc: models.Encodings or None (no test set: an empty map); own: (mu, sigma) of your digit or None;
     background_n: the manifold's grid size when it is shown under the points (d > 1 only);
     plane (d > 2): the analysis.Plane the map shows, projection its name ("pca" or (i, j)), points_on_plane the
     test codes on it [N, 2] (computed here when not given). Without a plane the map is (z1, z2).
     posterior: (mu [d], sigma [d], samples [k, d], colour) whose samples are shown, with the 2σ ellipse;
-    path: the morph's codes [n, d]; path_frame: the frame marked on it."""
+    path: the morph's codes [n, d]; path_frame: the frame marked on it; overlay: the class's layers."""
     if enc is not None:
         points, labels, class_names = enc.xy, enc.labels, tuple(enc.class_names)
         if plane is not None:
@@ -191,6 +243,19 @@ def build_scene(*, enc, d: int, z, limit: float, view: dict, picks=(), own=None,
             fx, fy = path_xy[frame]
             # its label below left: the ends' are above right, and frame 1 sits on A
             marks.append(Mark(float(fx), float(fy), f"{frame + 1}/{len(path_xy)}", FRAME_COLOR, label_at="sw"))
+    class_xy, class_labels, class_recons, heat = None, (), b"", None
+    if overlay is not None:
+        if len(overlay.codes):
+            class_xy, class_labels, class_recons = plane_xy(overlay.codes, d, plane), overlay.labels, overlay.recons
+        if overlay.guesses is not None:
+            heat = heat_grid(overlay.guesses)
+        if overlay.truth is not None:
+            mu, sigma = overlay.truth
+            x, y, sx, sy, angle = ellipse(mu, sigma) if d > 1 else (float(mu[0]), 0.0, 0.0, 0.0, 0.0)
+            marks.append(Mark(x, y, "true μ", TRUTH_COLOR, "diamond"))
+            if d > 1:  # the 2σ ellipse of the test image's q(z|x)
+                ellipses.append(Ellipse(x, y, 2 * sx, 2 * sy, TRUTH_COLOR, fill="rgba(0,0,0,0)", top=True,
+                                        angle=angle))
     home = {"cx": 0.0, "cy": 0.0, "half": float(limit)}
     if plane is not None:
         u, v = analysis.to_plane(np.array(z, np.float64)[None], plane)[0]
@@ -208,4 +273,5 @@ def build_scene(*, enc, d: int, z, limit: float, view: dict, picks=(), own=None,
         background=(int(background_n), background_extent(view, limit)) if background_n and d > 1 else None,
         caption=projection_caption(plane, projection) if plane is not None else "", plane=plane, projection=projection,
         samples=samples, samples_color=samples_color, path=path_xy, path_frame=frame,
+        class_xy=class_xy, class_labels=tuple(class_labels), class_recons=class_recons, heat=heat,
     )

@@ -38,6 +38,11 @@ READ = "url.read"
 RESET = "url.reset"  # the pending parameters are a whole view: what they leave out goes back to its default
 NOTES = "url.notes"
 WRITTEN = "url.written"  # the query string last written
+# The address's parameters that a layer above reads itself (the class's room and key, dashboard/classroom): not
+# unknown to a link, kept in the address by every write (KEEP: their values), and never part of a view.
+OTHER_PARAMS = ("class", "key")
+KEEP = "url.keep"
+ON_WRITE = "url.on_write"  # a function of the view's parameters that a layer above sets: run at every write
 MORPH_END_IDS = tuple(MORPH_ENDS)  # "me": 0-3, as listed in the Morph tab
 
 log = logging.getLogger(__name__)
@@ -302,7 +307,7 @@ def _open(params: dict[str, str], entries, reset: bool) -> None:
             ss.pop(p.setting, None)  # as in a fresh session: the widget's default
     ss[PENDING] = {k: v for k, v in params.items() if k in BY_CODE and not BY_CODE[k].app}
     ss[RESET] = reset
-    unknown = sorted(k for k in params if k not in BY_CODE)
+    unknown = sorted(k for k in params if k not in BY_CODE and k not in OTHER_PARAMS)
     if unknown:
         _note(f"Ignored unknown link parameters: {plain(', '.join(unknown)[:80])}.")
 
@@ -354,7 +359,13 @@ def params_for(state: ExploreState, model: str | None) -> dict[str, str]:
 
 
 def write(params: dict[str, str]) -> None:
-    """Set the browser's query string (only when it changed: each write is a message to the page)."""
+    """Set the browser's query string (only when it changed: each write is a message to the page), with the
+    parameters kept for a layer above (KEEP). That layer's ON_WRITE hears of the view first."""
+    on_write = st.session_state.get(ON_WRITE)
+    if callable(on_write):
+        on_write(dict(params))
+    keep = st.session_state.get(KEEP)
+    params = {**params, **keep} if isinstance(keep, dict) else params
     # Also when it differs from the last one written: a run that another interaction preempts (a release, then
     # an undo) has its query string taken back on the server's side while the browser already shows it.
     if {k: st.query_params.get(k) for k in st.query_params} != params or st.session_state.get(WRITTEN) != params:

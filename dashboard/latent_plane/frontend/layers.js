@@ -1,10 +1,11 @@
 /*
  * Drawing: the static layer (background, grid, points, caption, axes; redrawn only when its key changes),
  * the overlay drawn every frame (ellipses, marks, the morph's path, the ★, posterior samples, the hover
- * cross) and the decoded digit.
+ * cross, a class's layers: class_layers.js) and the decoded digit.
  */
 
 import { blob } from "./blobs.js";
+import { drawClassDots, drawHeat } from "./class_layers.js";
 import { STATS, finite } from "./common.js";
 import { plotRect, toPx } from "./geometry.js";
 
@@ -216,6 +217,7 @@ export function drawOverlay(inst, z, what) {
     const rot = -(finite(e.angle) ? e.angle : 0);
     return { e, px, py, rx: Math.max(3, e.sx * scale), ry: Math.max(3, e.sy * scale), rot };
   });
+  drawHeat(inst, ctx); // a poll's guesses: under everything else of the overlay
   for (const { e, px, py, rx, ry, rot } of ellipses) {  // the fills first: under the marks and the ★
     ctx.beginPath();
     ctx.ellipse(px, py, rx, ry, rot, 0, 2 * Math.PI);
@@ -278,6 +280,7 @@ export function drawOverlay(inst, z, what) {
     ctx.setLineDash([]);
   }
   drawSamples(inst, ctx, big); // above the ★: at a pick the draws sit around its centre
+  drawClassDots(inst, ctx, big); // the class's drawings, over the samples
   // ... and the ★'s outline once more over them, so that the draws never hide where the ★ is
   star(ctx, sx, sy, sr);
   ctx.lineWidth = (big ? 2 : 1.5) + 2;

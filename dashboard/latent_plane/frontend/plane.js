@@ -40,6 +40,7 @@
  */
 
 import { blob, holds, storeBlobs } from "./blobs.js";
+import { listenClass } from "./class_layers.js";
 import { STATS, button, el, finite, schedule, send } from "./common.js";
 import { frame } from "./frame.js";
 import { readPlane, takeZ, toPx } from "./geometry.js";
@@ -136,6 +137,7 @@ function createInstance(parentElement) {
   inst.btnUndo = button(tools, "lp-undo", "undo", "undo", () => undo(inst));
 
   listen(inst);
+  listenClass(inst);
   inst.ro = new ResizeObserver(() => {
     if (!root.isConnected) return;
     layout(inst);

@@ -1,0 +1,44 @@
+"""The class in the room: a lecturer and a class share one latent space, through the class store
+(dashboard/class_store) that every replica of the app reads and writes.
+
+    session.py    this page's part in a class (ClassSession), read from the address once; the store
+    follow.py     the lecturer's view published at each write of the address; a student's page following it
+                  (a fragment reads the store's revision once a second), and breaking away on an own move
+    lecturer.py   the lecturer's class bar: join link and QR, ask for a digit, a poll, the class's layer, end
+    student.py    a student's class bar: follow, draw and send the digit asked for, guess where an image lands
+    layers.py     what the lecturer's map shows of the class (Explore's ClassOverlay); the drawings as a file
+
+app.py calls class_bar() once, over the tabs. Explore imports nothing of this package: it draws what
+layers.overlay gives it through the context (explore/context.py's OVERLAY_KEY), and url.write keeps the class's
+parameters in the address and tells follow.py of every view written (url.KEEP, url.ON_WRITE).
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from ..class_store import ClassError
+from . import lecturer, student
+from .session import ClassSession, keep_in_address, leave, read_address, store, take_note
+
+__all__ = ["class_bar"]
+
+
+def class_bar(model, entries) -> None:
+    """The class's bar over the tabs, for a page in a class; for any other page only a note when the address
+    named a class it cannot join. model: the ModelHandle shown; entries: the models listed."""
+    read_address()
+    cls = ClassSession()
+    note = take_note()
+    if note:
+        (st.error if note.startswith("!") else st.info)(note.lstrip("!"), icon=":material/groups:")
+    if cls.room is None:
+        return
+    try:
+        if not store().exists(cls.room):
+            leave("This class has ended. This page works on its own.")
+            st.rerun()
+        keep_in_address()
+        (lecturer.bar(model) if cls.lecturer else student.bar(model, entries))
+    except ClassError as e:
+        st.error(str(e), icon=":material/groups:")

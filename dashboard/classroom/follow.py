@@ -1,0 +1,116 @@
+"""The class's view: the lecturer's page publishes it, the students' pages follow it.
+
+Publishing: every write of the lecturer's address (url.write, at the end of each run and from Explore's fragments)
+hands the view to `publish`, which stores it when it changed. Following: a small fragment on each student's page
+reads the store's revision once a second (one cheap read) and only when it changed reruns the whole page, which
+then shows the lecturer's view as its link would (url.open_view). A student's own change of the view (any write
+of their address that differs from the view followed) breaks away: Follow goes off, with a note; the Follow
+button takes the lecturer's view again.
+
+The view is applied in a run of the fragment alone, never in a whole page's run: the sidebar's widgets (the
+model's choice, presenter mode) then have not been drawn in that run, and their values may still be set.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import streamlit as st
+
+from ..class_store import ClassError
+from ..explore import url
+from ..session_keys import PRESENTER, SHOW_EXPLANATIONS
+from .session import ClassSession, leave, store, view_of
+
+POLL_S = 1.0  # how often a student's page asks whether the lecturer's view changed
+IN_PAGE_RUN = "class.in_page_run"  # the follow fragment is running as part of the whole page's run
+FOLLOW_KEY = "class_follow"
+BROKE_AWAY = ("You moved away from the lecturer's view; “Follow the lecturer” takes you back.")
+
+log = logging.getLogger(__name__)
+
+
+def publish(params: dict[str, str]) -> None:
+    """The lecturer's url.write hook: store the view when it changed (a refusal goes to the log: the page, not
+    the class, is what the lecturer is looking at)."""
+    cls = ClassSession()
+    view = view_of(params)
+    if not cls.lecturer or view == cls.published:
+        return
+    try:
+        store().publish(cls.room, cls.key, view)
+        cls.published = view
+    except ClassError as e:
+        log.warning("publishing the class's view failed: %s", e)
+        cls.note = str(e)
+
+
+def compared(view: dict | None, poll_open: bool) -> dict:
+    """What must stay equal to the followed view: all of it, but the ★, the zoom and the picks while a poll asks
+    where the image lands (a tap on the map moves the ★, or picks the dot under it)."""
+    return {k: v for k, v in (view or {}).items() if not (poll_open and k in ("z", "v", "p"))}
+
+
+def watch_own_moves(params: dict[str, str]) -> None:
+    """A student's url.write hook: a view that is not the one followed breaks away."""
+    cls = ClassSession()
+    if not cls.student_page or not cls.follow or cls.view is None:
+        return
+    poll_open = isinstance(cls.request, dict) and cls.request.get("kind") == "poll"
+    if compared(view_of(params), poll_open) != compared(cls.view, poll_open):
+        cls.follow = False
+        cls.note = BROKE_AWAY
+
+
+def _apply(view: dict[str, str], revision: int, entries) -> None:
+    """Show the lecturer's view as its link would, keeping this page's own presenter mode and explanations."""
+    cls, ss = ClassSession(), st.session_state
+    own = {k: ss[k] for k in (PRESENTER, SHOW_EXPLANATIONS) if k in ss}
+    url.open_view(dict(view), entries)
+    ss.update(own)
+    cls.view, cls.applied = view_of(view), revision
+
+
+def follow_on() -> None:
+    cls = ClassSession()
+    cls.follow, cls.applied, cls.note = True, None, None
+
+
+def follow_off() -> None:
+    ClassSession().follow = False
+
+
+def follow_status(entries) -> None:
+    """The student's follow line and button; once a second, the store's revision (a fragment, see the module)."""
+    cls = ClassSession()
+    if not cls.student_page:
+        return
+    revision = store().revision(cls.room)
+    if revision is None:  # the class has ended: the whole page says so
+        leave("The lecturer has ended the class. This page works on its own.")
+        st.rerun()
+    in_page = st.session_state.get(IN_PAGE_RUN, False)
+    if revision != cls.applied and not in_page:
+        got = store().view(cls.room)
+        if cls.follow and got is not None and got[1]:
+            _apply(got[1], got[0], entries)
+        else:
+            cls.applied = revision
+        st.rerun()  # the whole page: the view, a new request
+    c1, c2 = st.columns([3, 2], vertical_alignment="center")
+    if cls.follow:
+        c1.markdown(":material/sync: **Following the lecturer**")
+        c2.button("Stop following", key="class_unfollow", on_click=follow_off, width="stretch")
+    else:
+        c1.caption(cls.note if cls.note == BROKE_AWAY else "Your own view; the lecturer's is a click away.")
+        c2.button("Follow the lecturer", key=FOLLOW_KEY, icon=":material/sync:", on_click=follow_on,
+                  type="primary", width="stretch")
+
+
+def follower(entries) -> None:
+    """Mount the student's follow fragment (polling) and mark the part it runs in the page's run."""
+    st.session_state[IN_PAGE_RUN] = True
+    try:
+        st.fragment(run_every=POLL_S)(follow_status)(entries)
+    finally:
+        st.session_state[IN_PAGE_RUN] = False

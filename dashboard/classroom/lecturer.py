@@ -1,0 +1,159 @@
+"""The lecturer's class bar: one row over the page. The room's code and the join link with its QR code (large in a
+dialog, for the back row), the live count of drawings, asking for a digit, a poll, the class's layer on the map,
+ending the class. The counts come from a small fragment that reads the store once a second and reruns the page
+(whose map then shows the new drawings or guesses) only when they changed.
+"""
+
+from __future__ import annotations
+
+import io
+
+import segno
+import streamlit as st
+
+from ..class_store import ClassError
+from ..explore import url
+from ..explore.context import OVERLAY_KEY
+from ..views import png_bytes, upscale
+from . import layers
+from .follow import publish
+from .session import ClassSession, leave, store
+
+POLL_S = 1.0
+ASK_LABEL = "class_ask_label"
+POLL_IMAGE = "class_poll_image"
+
+
+def join_link(room: str) -> str:
+    """The students' link: this server as the lecturer's browser reaches it, and the room."""
+    return url.link({"class": room})
+
+
+def qr_png(text: str, scale: int = 12) -> bytes:
+    """The QR code of `text`, drawn here (segno): nothing is fetched."""
+    out = io.BytesIO()
+    segno.make(text, error="m").save(out, kind="png", scale=scale, border=2)
+    return out.getvalue()
+
+
+@st.dialog("Join the class", width="large")
+def big_qr(room: str) -> None:
+    link = join_link(room)
+    st.markdown(f"### Class `{room}`  \nScan, or open **{link}**")
+    st.image(qr_png(link, scale=20), width="stretch")
+
+
+def _try(action, done: str | None = None) -> None:
+    """A store action from a button: its refusal (one line) becomes the bar's note."""
+    try:
+        action()
+        ClassSession().note = done
+    except ClassError as e:
+        ClassSession().note = f"!{e}"
+
+
+def _ask_digit() -> None:
+    cls = ClassSession()
+    label = st.session_state.get(ASK_LABEL)
+    _try(lambda: store().ask(cls.room, cls.key, {"kind": "digit", "label": str(label)}),
+         f"Asked the class to draw a {label}.")
+
+
+def _stop_asking() -> None:
+    cls = ClassSession()
+    _try(lambda: store().ask(cls.room, cls.key, None), "The request is withdrawn.")
+
+
+def _start_poll(model_name: str) -> None:
+    cls = ClassSession()
+    image = int(st.session_state.get(POLL_IMAGE, 0))
+    old = layers.poll_of(store().request(cls.room))
+    number = int(old["poll"]) + 1 if old else 1
+    cls.reveal = False
+    _try(lambda: store().ask(cls.room, cls.key, {"kind": "poll", "poll": number, "image": image,
+                                                  "model": model_name}),
+         f"Poll {number}: where will test image #{image} land?")
+
+
+def _clear() -> None:
+    cls = ClassSession()
+    _try(lambda: store().clear_drawings(cls.room, cls.key), "The class's drawings are cleared.")
+
+
+def _end() -> None:
+    cls = ClassSession()
+    try:
+        store().end(cls.room, cls.key)
+        leave("The class has ended: its drawings and guesses are deleted.")
+    except ClassError as e:
+        cls.note = f"!{e}"
+
+
+def counts() -> tuple[int, int]:
+    """(drawings, guesses at the open poll) in the store now."""
+    cls = ClassSession()
+    n = store().drawing_count(cls.room) or 0
+    poll = layers.poll_of(store().request(cls.room))
+    guesses = len(store().guesses(cls.room, cls.key, int(poll["poll"]))) if poll else 0
+    return n, guesses
+
+
+def live_counts() -> None:
+    """Once a second: the counts; a change reruns the page (its map shows the new drawings and guesses)."""
+    cls = ClassSession()
+    if store().revision(cls.room) is None:
+        leave("This class has ended (idle too long, or ended elsewhere).")
+        st.rerun()
+    now = counts()
+    if cls.seen is not None and tuple(cls.seen) != now:
+        cls.seen = now
+        st.rerun()
+    cls.seen = now
+    poll = layers.poll_of(cls.request)
+    st.markdown(f"**{now[0]}** drawing{'s' if now[0] != 1 else ''}" + (f" · **{now[1]}** guesses" if poll else ""))
+
+
+def bar(model) -> None:
+    """The lecturer's row (see the module's docstring)."""
+    cls = ClassSession()
+    st.session_state[url.ON_WRITE] = publish
+    st.session_state[OVERLAY_KEY] = layers.overlay
+    cls.request = store().request(cls.room)
+    link = join_link(cls.room)
+    with st.container(key="class_bar", border=True):
+        c1, c2, c3, c4, c5, c6 = st.columns([2.6, 1.3, 1, 1, 1, 0.9], vertical_alignment="center")
+        c1.markdown(f":material/groups: Class **`{cls.room}`**: join at `{link}`")
+        with c2:
+            st.fragment(run_every=POLL_S)(live_counts)()
+        c3.button("QR", key="class_qr", icon=":material/qr_code_2:", width="stretch",
+                  on_click=big_qr, args=(cls.room,), help="The join link's QR code, large, for the back row")
+        names = layers.class_names(model)
+        with c4.popover("Ask", icon=":material/draw:", width="stretch"):
+            st.selectbox("Ask the class to draw", names, key=ASK_LABEL)
+            st.button(f"Ask the class: draw a {st.session_state.get(ASK_LABEL) or names[0]}", key="class_ask",
+                      on_click=_ask_digit, type="primary")
+            st.session_state["class_layer"] = bool(cls.layer)
+            st.toggle("Show the class's drawings on the map", key="class_layer",
+                      on_change=lambda: setattr(cls, "layer", bool(st.session_state["class_layer"])))
+            n = len(layers.drawings(model.link_name))
+            st.download_button(f"Download the {n} drawings (.safetensors)", layers.download(model) if n else b"",
+                               file_name=f"class-{cls.room}-drawings.safetensors", key="class_download",
+                               on_click="ignore", disabled=not n, icon=":material/download:")
+            st.button("Clear the drawings", key="class_clear", on_click=_clear, icon=":material/delete:")
+            st.button("Withdraw the request", key="class_stop_ask", on_click=_stop_asking,
+                      disabled=cls.request is None)
+        with c5.popover("Poll", icon=":material/ballot:", width="stretch"):
+            enc = model.encodings()
+            st.number_input("Test image #", 0, len(enc.labels) - 1, key=POLL_IMAGE, step=1)
+            shown = enc.images[int(st.session_state.get(POLL_IMAGE) or 0)].numpy()
+            st.image(png_bytes(upscale(shown, size=112)), width=112, caption="the image the class is asked about")
+            st.button("Ask: where will it land?", key="class_poll", on_click=_start_poll, args=(model.link_name,),
+                      type="primary")
+            st.session_state["class_reveal"] = bool(cls.reveal)
+            st.toggle("Reveal the guesses and the true code", key="class_reveal",
+                      on_change=lambda: setattr(cls, "reveal", bool(st.session_state["class_reveal"])),
+                      disabled=layers.poll_of(cls.request) is None)
+        with c6.popover("End", icon=":material/logout:", width="stretch"):
+            st.caption("The class's drawings and guesses are deleted; students' pages go on on their own.")
+            st.button("End the class", key="class_end", on_click=_end, type="primary")
+

@@ -1,0 +1,139 @@
+"""The class in the room in a real Chromium: a lecturer's page and students' pages (contexts of one browser) on one
+server with a class store of its own. The lecturer opens a class; a student joins by its link and follows the
+lecturer's moves, breaks away and rejoins; a drawing sent lands on the lecturer's map at the model's μ; a poll's
+guess reaches the heat map; a page without the key drives nothing; the class bar fits a phone and a projector."""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pytest
+import torch
+
+from dashboard.class_store import open_store
+from vae_core import load_checkpoint
+
+from .conftest import LP, ROOT, SHOTS, close, plane_settled, run_done, running_app, settled_box, url_param
+from .test_explore_browser import open_explore
+
+FOLLOW_S = 30_000  # ms: a move reaches a following page within a second; a loaded machine (2 cores, shared) gets slack
+NO_SIDEWAYS = "() => document.documentElement.scrollWidth <= window.innerWidth + 1"
+
+
+@pytest.fixture(scope="module")
+def class_app(chromium, tmp_path_factory):
+    spec = f"sqlite:///{tmp_path_factory.mktemp('class') / 'class.sqlite3'}"
+    with running_app(env={"CLASS_STORE": spec}) as url:
+        yield url, open_store({"CLASS_STORE": spec})
+
+
+def address(page) -> dict:
+    return dict(re.findall(r"[?&]([^=&]+)=([^&]*)", page.evaluate("location.search")))
+
+
+def open_class(browser, url: str, query: str, viewport=None):
+    ctx, page = open_explore(browser, url, query, viewport)
+    page.locator(".st-key-class_bar").wait_for(timeout=60_000)
+    plane_settled(page)
+    return ctx, page
+
+
+def test_a_class_follows_its_lecturer_and_its_drawings_and_guesses_reach_the_lecturer_s_map(browser, class_app):
+    url, store = class_app
+    lctx, lect = open_explore(browser, url, "class=new", {"width": 1280, "height": 720})
+    lect.wait_for_function("() => /[?&]key=/.test(location.search)", timeout=60_000)
+    room, key = address(lect)["class"], address(lect)["key"]
+    assert re.fullmatch(r"[A-Z2-9]{5}", room) and len(key) >= 32 and store.is_lecturer(room, key)
+    lect.get_by_text(f"?class={room}").first.wait_for()
+    lect.get_by_role("button", name="QR").click()
+    qr = lect.locator("[role=dialog] img")
+    qr.wait_for(timeout=30_000)
+    assert settled_box(qr)["width"] >= 400, "large enough for the back row"
+    lect.keyboard.press("Escape")
+
+    sctx, pupil = open_class(browser, url, f"class={room}", {"width": 390, "height": 844})
+    pupil.get_by_text("Following the lecturer").wait_for(timeout=FOLLOW_S)
+    assert pupil.evaluate(NO_SIDEWAYS), "the class bar fits a phone"
+    assert "key" not in address(pupil) and address(pupil)["class"] == room
+
+    # the lecturer opens the Morph sub-tab: the student's page and address follow, keeping class=ROOM
+    lect.get_by_role("tab", name="Morph").click()
+    lect.wait_for_function("() => /[?&]sub=morph/.test(location.search)", timeout=30_000)
+    pupil.wait_for_function("() => /[?&]sub=morph/.test(location.search)", timeout=FOLLOW_S)
+    assert address(pupil)["class"] == room
+    pupil.get_by_role("tab", name="Morph", selected=True).wait_for(timeout=FOLLOW_S)
+
+    # the student's own move breaks away; the lecturer's next move does not reach them; Follow rejoins
+    pupil.get_by_role("tab", name="Prior samples").click()
+    pupil.get_by_role("button", name="Follow the lecturer").wait_for(timeout=FOLLOW_S)
+    lect.get_by_role("tab", name="Reconstructions").click()
+    lect.wait_for_function("() => /[?&]sub=recon/.test(location.search)", timeout=30_000)
+    assert url_param(pupil, "sub") == "prior"
+    pupil.get_by_role("button", name="Follow the lecturer").click()
+    pupil.wait_for_function("() => /[?&]sub=recon/.test(location.search)", timeout=FOLLOW_S)
+    pupil.get_by_text("Following the lecturer").wait_for(timeout=FOLLOW_S)
+
+    # the lecturer asks for a 1; the student draws one and sends it: a dot on the lecturer's map at its μ
+    lect.get_by_role("button", name="Ask", exact=True).click()
+    lect.locator(".st-key-class_ask_label").get_by_role("combobox").click()
+    lect.get_by_role("option", name="1", exact=True).click()
+    lect.get_by_role("button", name="Ask the class: draw a 1").click()
+    lect.keyboard.press("Escape")
+    pupil.get_by_text("The lecturer asks: draw a 1").wait_for(timeout=FOLLOW_S)
+    pad = pupil.locator(".st-key-class_pad canvas.dp-canvas")
+    pad.scroll_into_view_if_needed()
+    box = settled_box(pad)
+    k = box["width"] / 280  # a stroke down the middle of the 280 px pad, as drawn: a 1
+    pupil.mouse.move(box["x"] + 140 * k, box["y"] + 50 * k)
+    pupil.mouse.down()
+    for y in (120, 190, 240):
+        pupil.mouse.move(box["x"] + 140 * k, box["y"] + y * k, steps=2)
+    pupil.mouse.up()
+    pupil.get_by_role("button", name="Send my 1").click()
+    pupil.get_by_text("Sent: your 1 is on the lecturer's map.").wait_for(timeout=30_000)
+    lect.wait_for_function(f"() => {LP}.classDots && {LP}.classDots.n === 1", timeout=FOLLOW_S)
+    (drawn,) = store.drawings(room, key)
+    model, _ = load_checkpoint(ROOT / "pretrained" / "mnist-mlp")
+    with torch.no_grad():
+        x = torch.tensor(np.frombuffer(drawn.image, np.uint8).reshape(1, 1, 28, 28) / 255.0, dtype=torch.float32)
+        mu = model.encode(x)[0][0].numpy()
+    assert drawn.label == "1" and drawn.student != "" and np.allclose(drawn.code, mu, atol=1e-5)
+    assert lect.get_by_text("1 drawing").first.is_visible()
+
+    # a poll: the student taps the map and sends the ★ as a guess; revealed, it is in the lecturer's heat map
+    lect.get_by_role("button", name="Poll", exact=True).click()
+    lect.get_by_role("button", name="Ask: where will it land?").click()
+    lect.keyboard.press("Escape")
+    pupil.get_by_text("Where will this image land on the map?").wait_for(timeout=FOLLOW_S)
+    pupil.locator(".st-key-explore_plane").scroll_into_view_if_needed()
+    plane_settled(pupil)
+    at = pupil.evaluate(f"{LP}.locate(1.5, -1.5)")
+    pupil.mouse.click(at["x"], at["y"])
+    pupil.wait_for_function("() => /[?&]z=/.test(location.search)", timeout=FOLLOW_S)  # Python has the ★
+    pupil.get_by_role("button", name="Send my guess: the ★").click()
+    pupil.get_by_text("Guess sent").wait_for(timeout=30_000)
+    (guess,) = store.guesses(room, key, store.request(room)["poll"])
+    star = [float(v) for v in url_param(pupil, "z").split(",")]
+    assert (guess.x, guess.y) == pytest.approx(star, abs=1e-6), "the guess is the ★ on the map"
+    assert pupil.get_by_text("Following the lecturer").is_visible(), "a guess is no break from the lecturer"
+    lect.get_by_role("button", name="Poll", exact=True).click()
+    lect.locator(".st-key-class_reveal label").click()
+    lect.keyboard.press("Escape")
+    lect.wait_for_function(f"() => {LP}.heat && {LP}.heat.count === 1", timeout=FOLLOW_S)
+    labels = lect.evaluate(f"{LP}.labels.map((l) => l.text)")
+    assert "true μ" in labels
+    run_done(lect)
+    assert lect.evaluate(NO_SIDEWAYS), "the class bar fits 1280 x 720"
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    lect.screenshot(path=str(SHOTS / "class_lecturer.png"))
+    pupil.screenshot(path=str(SHOTS / "class_student_phone.png"), full_page=True)
+
+    # a page with a wrong key: one line, no class bar, nothing published
+    rev = store.revision(room)
+    wctx, wrong = open_explore(browser, url, f"class={room}&key={key[:-3]}abc")
+    wrong.get_by_text("The link's class key is not this class's").wait_for(timeout=30_000)
+    assert not wrong.locator(".st-key-class_bar").count() and "key" not in address(wrong)
+    assert store.revision(room) == rev
+    for c, p in ((wctx, wrong), (sctx, pupil), (lctx, lect)):
+        close(c, p)
