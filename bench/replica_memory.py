@@ -16,6 +16,7 @@ import argparse
 import os
 import re
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -92,6 +93,30 @@ def breakdown(pid: int, top: int = 8) -> list[tuple[str, float, float]]:
             pss = int(head[1])
     flush()
     return sorted(((k, v[0], v[1]) for k, v in groups.items()), key=lambda t: -t[1])[:top]
+
+
+class Meter(threading.Thread):
+    """Every 2 s, each replica tree's memory (keeping the peak of each figure)."""
+
+    def __init__(self, pids: list[int]):
+        super().__init__(daemon=True)
+        self.pids, self.peak, self._halt = pids, [dict(rss=0.0, pss=0.0, uss=0.0) for _ in pids], threading.Event()
+
+    def run(self) -> None:
+        while not self._halt.wait(2.0):
+            self.sample()
+
+    def sample(self) -> list[dict]:
+        now = [tree_memory(p) for p in self.pids]
+        for peak, m in zip(self.peak, now):
+            for k in peak:
+                peak[k] = max(peak[k], m[k])
+        return now
+
+    def stop(self) -> list[dict]:
+        self._halt.set()
+        self.join()
+        return self.sample()
 
 
 def main() -> None:
