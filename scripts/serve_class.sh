@@ -16,7 +16,7 @@
 # store is opened once before any replica starts: a CLASS_STORE that cannot be opened stops here, in one line.
 #
 # Options:
-#   --replicas N    app processes (default 2; about 0.7 GiB each, and one training job each at most)
+#   --replicas N    app processes (default 2; 0.75-0.9 GiB each with a class, and one training job each at most)
 #   --port P        the port the class connects to (default 8080)
 #   --bind ADDR     the address HAProxy listens on (default 0.0.0.0: the local network; 127.0.0.1 for this machine)
 #   --python PY     the Python with the app's requirements (default: $VAE_PYTHON, else .venv/bin/python, which the
