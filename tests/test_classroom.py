@@ -9,12 +9,12 @@ import pytest
 import torch
 from streamlit.testing.v1 import AppTest
 
-from dashboard.class_store import open_store
+from dashboard.class_store import ClassError, open_store
 from dashboard.classroom import layers, student
 from dashboard.explore.scene import heat_grid
 from dashboard.model.handle import load
 from dashboard.model.registry import list_models
-from dashboard_apptest import APP, checkpoints, first_run, plane_data  # noqa: F401
+from dashboard_apptest import APP, checkpoints, first_run, move_star, plane_data  # noqa: F401
 from vae_core import load_checkpoint
 from vae_core.drawings import DrawingsError, drawings_bytes, read_drawings
 
@@ -58,6 +58,9 @@ def test_a_lecturer_opens_a_class_and_a_student_joins_it_without_its_controls(cl
     published = store.view(room)
     assert published is not None and published[1].get("m"), "the lecturer's view is published at once"
     assert "key" not in published[1] and "class" not in published[1]
+    move_star(app, (0, 1.25), (1, -0.5))  # the lecturer's move, as the map's release sends it
+    assert store.view(room)[1]["z"] == "1.25,-0.5", "published from the map's own rerun"
+    assert app.query_params["class"] in (room, [room]) and app.query_params["key"] in (key, [key])
 
     pupil = page({"class": room.lower()})  # a code typed in small letters is the same room
     assert f"Class **`{room}`**" in texts(pupil)
@@ -86,6 +89,20 @@ def test_a_wrong_key_drives_nothing(class_env):
     assert "class" not in app.query_params and "key" not in app.query_params
     assert not [b for b in app.button if b.key and b.key.startswith("class_")]
     assert store.revision(room) == rev, "nothing was published"
+    for refused in (lambda: store.publish(room, "x" * 32, {"m": "a"}), lambda: store.ask(room, "x" * 32, None),
+                    lambda: store.clear_drawings(room, "x" * 32), lambda: store.drawings(room, "x" * 32)):
+        with pytest.raises(ClassError, match="Only the lecturer"):
+            refused()
+
+
+def test_the_guesses_density_peaks_where_most_guessed():
+    grid = heat_grid(np.array([(0, 0), (0.1, 0), (0, 0.1), (3, 3)], np.float32))
+    n, (x0, x1, y0, y1) = grid["n"], grid["extent"]
+    density = np.array(grid["grid"]).reshape(n, n)
+    row, col = np.unravel_index(density.argmax(), density.shape)
+    x, y = x0 + (x1 - x0) * col / (n - 1), y1 - (y1 - y0) * row / (n - 1)  # row 0 at the top
+    assert abs(x) < 0.3 and abs(y) < 0.3 and density.max() == 1.0 and grid["count"] == 4
+    assert heat_grid(np.zeros((0, 2))) is None
 
 
 def test_an_ended_class_says_so_and_its_data_is_gone(class_env):
@@ -115,7 +132,7 @@ def test_a_drawing_lands_on_the_lecturer_s_map_at_its_mu_and_a_poll_s_guesses_ma
     app.run()
     dots = plane_data(app)["classDots"]
     assert dots["labels"] == ["7"] and dots["xy"] == pytest.approx([float(mu[0]), float(mu[1])], abs=1e-4)
-    assert "**1** drawing" in texts(app)
+    assert "· **1** drawing" in texts(app) and "Drawings by label asked: 7 × 1." in texts(app)
 
     app.session_state["class_poll_image"] = 3
     app.button(key="class_poll").click().run()

@@ -15,6 +15,8 @@ parameters in the address and tells follow.py of every view written (url.KEEP, u
 
 from __future__ import annotations
 
+import logging
+
 import streamlit as st
 
 from ..class_store import ClassError
@@ -42,3 +44,6 @@ def class_bar(model, entries) -> None:
         (lecturer.bar(model) if cls.lecturer else student.bar(model, entries))
     except ClassError as e:
         st.error(str(e), icon=":material/groups:")
+    except Exception as e:  # the tabs under the bar still work; the traceback goes to the server log only
+        logging.getLogger(__name__).exception("the class bar failed")
+        st.error(f"The class bar ran into an error ({type(e).__name__}); the details are in the server log.")

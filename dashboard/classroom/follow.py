@@ -7,8 +7,9 @@ then shows the lecturer's view as its link would (url.open_view). A student's ow
 of their address that differs from the view followed) breaks away: Follow goes off, with a note; the Follow
 button takes the lecturer's view again.
 
-The view is applied in a run of the fragment alone, never in a whole page's run: the sidebar's widgets (the
-model's choice, presenter mode) then have not been drawn in that run, and their values may still be set.
+The view is applied in a run of the fragment alone or in the Follow button's callback, never inside a whole
+page's run: the sidebar's widgets (the model's choice, presenter mode) then have not been drawn in that run, and
+their values may still be set.
 """
 
 from __future__ import annotations
@@ -71,46 +72,78 @@ def _apply(view: dict[str, str], revision: int, entries) -> None:
     cls.view, cls.applied = view_of(view), revision
 
 
-def follow_on() -> None:
+def follow_on(entries) -> None:
+    """The Follow button's callback: the lecturer's view at once (a callback runs before the page is drawn)."""
     cls = ClassSession()
-    cls.follow, cls.applied, cls.note = True, None, None
+    cls.follow, cls.note = True, None
+    got = store().view(cls.room)
+    if got is not None and got[1]:
+        _apply(got[1], got[0], entries)
+    else:
+        cls.applied = None
 
 
 def follow_off() -> None:
     ClassSession().follow = False
 
 
-def follow_status(entries) -> None:
-    """The student's follow line and button; once a second, the store's revision (a fragment, see the module)."""
+def follow_row(entries) -> None:
+    """The student's follow line and its button (in the page's run: a button in a fragment that reruns every
+    second can lose a click), and the fragment that polls (follower)."""
     cls = ClassSession()
-    if not cls.student_page:
+    cls.shown = cls.follow
+    c1, c2 = st.columns([3, 2], vertical_alignment="center")
+    with c1:
+        follower(entries)
+    if cls.follow:
+        c2.button("Stop following", key="class_unfollow", on_click=follow_off, width="stretch")
+    else:
+        c2.button("Follow the lecturer", key=FOLLOW_KEY, icon=":material/sync:", on_click=follow_on,
+                  args=(entries,), type="primary", width="stretch")
+
+
+def poll(entries) -> None:
+    """Once a second (a fragment: the follow line): the store's revision; the page reruns whole for a new view,
+    a new request, or a break from the lecturer's view that the button beside it does not show yet. (A fragment
+    that draws nothing is not rerun on its timer.)"""
+    try:
+        _check(entries)
+    except ClassError as e:
+        st.caption(str(e))
         return
+    cls = ClassSession()
+    if cls.follow != cls.shown and not st.session_state.get(IN_PAGE_RUN, False):
+        st.rerun()
+    if cls.follow:
+        st.markdown(":material/sync: **Following the lecturer**")
+    else:
+        st.caption(cls.note if cls.note == BROKE_AWAY else "Your own view; the lecturer's is a click away.")
+
+
+def _check(entries) -> None:
+    """A new revision: a follower's page takes the lecturer's view; any page reruns whole for a new request."""
+    cls = ClassSession()
     revision = store().revision(cls.room)
     if revision is None:  # the class has ended: the whole page says so
         leave("The lecturer has ended the class. This page works on its own.")
         st.rerun()
-    in_page = st.session_state.get(IN_PAGE_RUN, False)
-    if revision != cls.applied and not in_page:
-        got = store().view(cls.room)
-        if cls.follow and got is not None and got[1]:
-            _apply(got[1], got[0], entries)
-        else:
-            cls.applied = revision
-        st.rerun()  # the whole page: the view, a new request
-    c1, c2 = st.columns([3, 2], vertical_alignment="center")
+    if revision == cls.applied or st.session_state.get(IN_PAGE_RUN, False):
+        return
     if cls.follow:
-        c1.markdown(":material/sync: **Following the lecturer**")
-        c2.button("Stop following", key="class_unfollow", on_click=follow_off, width="stretch")
-    else:
-        c1.caption(cls.note if cls.note == BROKE_AWAY else "Your own view; the lecturer's is a click away.")
-        c2.button("Follow the lecturer", key=FOLLOW_KEY, icon=":material/sync:", on_click=follow_on,
-                  type="primary", width="stretch")
+        got = store().view(cls.room)
+        if got is not None and got[1]:
+            _apply(got[1], got[0], entries)
+        cls.applied = revision
+        st.rerun()  # the whole page: the view, a new request
+    cls.applied = revision  # not following: only a new request is news
+    if store().request(cls.room) != cls.request:
+        st.rerun()
 
 
 def follower(entries) -> None:
     """Mount the student's follow fragment (polling) and mark the part it runs in the page's run."""
     st.session_state[IN_PAGE_RUN] = True
     try:
-        st.fragment(run_every=POLL_S)(follow_status)(entries)
+        st.fragment(run_every=POLL_S)(poll)(entries)
     finally:
         st.session_state[IN_PAGE_RUN] = False

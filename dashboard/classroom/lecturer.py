@@ -101,16 +101,38 @@ def counts() -> tuple[int, int]:
 def live_counts() -> None:
     """Once a second: the counts; a change reruns the page (its map shows the new drawings and guesses)."""
     cls = ClassSession()
-    if store().revision(cls.room) is None:
-        leave("This class has ended (idle too long, or ended elsewhere).")
-        st.rerun()
-    now = counts()
+    try:
+        if store().revision(cls.room) is None:
+            leave("This class has ended (idle too long, or ended elsewhere).")
+            st.rerun()
+        now = counts()
+    except ClassError as e:
+        st.caption(str(e))
+        return
     if cls.seen is not None and tuple(cls.seen) != now:
         cls.seen = now
         st.rerun()
     cls.seen = now
     poll = layers.poll_of(cls.request)
-    st.markdown(f"**{now[0]}** drawing{'s' if now[0] != 1 else ''}" + (f" · **{now[1]}** guesses" if poll else ""))
+    count = lambda n, one, many: f"**{n}** {one if n == 1 else many}"  # noqa: E731
+    st.markdown(f":material/groups: Class **`{cls.room}`** · {count(now[0], 'drawing', 'drawings')}"
+                + (f" · {count(now[1], 'guess', 'guesses')}" if poll else ""))
+
+
+def label_counts(drawings) -> str:
+    """ "7 × 12 · 1 × 3": how many drawings came for each label asked, in the order first asked."""
+    counts: dict[str, int] = {}
+    for dr in drawings:
+        counts[dr.label or "none"] = counts.get(dr.label or "none", 0) + 1
+    return " · ".join(f"{label} × {n}" for label, n in counts.items())
+
+
+def poll_images(model):
+    """The model's test set (its Encodings), or None when it cannot be loaded (the map says why)."""
+    try:
+        return model.encodings()
+    except Exception:
+        return None
 
 
 def bar(model) -> None:
@@ -121,14 +143,16 @@ def bar(model) -> None:
     cls.request = store().request(cls.room)
     link = join_link(cls.room)
     with st.container(key="class_bar", border=True):
-        c1, c2, c3, c4, c5, c6 = st.columns([2.6, 1.3, 1, 1, 1, 0.9], vertical_alignment="center")
-        c1.markdown(f":material/groups: Class **`{cls.room}`**: join at `{link}`")
-        with c2:
+        c1, c2, c3, c4, c5 = st.columns([3.2, 1, 1, 1, 1], vertical_alignment="center")
+        with c1:
             st.fragment(run_every=POLL_S)(live_counts)()
-        c3.button("QR", key="class_qr", icon=":material/qr_code_2:", width="stretch",
+            by_label = label_counts(layers.drawings(model.link_name))
+            st.caption(f"Students open **{link}** or scan its QR code."
+                       + (f" Drawings by label asked: {by_label}." if by_label else ""))
+        c2.button("QR", key="class_qr", icon=":material/qr_code_2:", width="stretch",
                   on_click=big_qr, args=(cls.room,), help="The join link's QR code, large, for the back row")
         names = layers.class_names(model)
-        with c4.popover("Ask", icon=":material/draw:", width="stretch"):
+        with c3.popover("Ask", icon=":material/draw:", width="stretch"):
             st.selectbox("Ask the class to draw", names, key=ASK_LABEL)
             st.button(f"Ask the class: draw a {st.session_state.get(ASK_LABEL) or names[0]}", key="class_ask",
                       on_click=_ask_digit, type="primary")
@@ -142,18 +166,26 @@ def bar(model) -> None:
             st.button("Clear the drawings", key="class_clear", on_click=_clear, icon=":material/delete:")
             st.button("Withdraw the request", key="class_stop_ask", on_click=_stop_asking,
                       disabled=cls.request is None)
-        with c5.popover("Poll", icon=":material/ballot:", width="stretch"):
-            enc = model.encodings()
-            st.number_input("Test image #", 0, len(enc.labels) - 1, key=POLL_IMAGE, step=1)
-            shown = enc.images[int(st.session_state.get(POLL_IMAGE) or 0)].numpy()
-            st.image(png_bytes(upscale(shown, size=112)), width=112, caption="the image the class is asked about")
-            st.button("Ask: where will it land?", key="class_poll", on_click=_start_poll, args=(model.link_name,),
-                      type="primary")
-            st.session_state["class_reveal"] = bool(cls.reveal)
-            st.toggle("Reveal the guesses and the true code", key="class_reveal",
-                      on_change=lambda: setattr(cls, "reveal", bool(st.session_state["class_reveal"])),
-                      disabled=layers.poll_of(cls.request) is None)
-        with c6.popover("End", icon=":material/logout:", width="stretch"):
+        with c4.popover("Poll", icon=":material/ballot:", width="stretch"):
+            poll_controls(model, cls)
+        with c5.popover("End", icon=":material/logout:", width="stretch"):
             st.caption("The class's drawings and guesses are deleted; students' pages go on on their own.")
             st.button("End the class", key="class_end", on_click=_end, type="primary")
 
+
+
+def poll_controls(model, cls: ClassSession) -> None:
+    """The Poll popover: a test image, start the poll, reveal the guesses."""
+    enc = poll_images(model)
+    if enc is None:
+        st.caption("This model's test set cannot be loaded here: no poll.")
+        return
+    st.number_input("Test image #", 0, len(enc.labels) - 1, key=POLL_IMAGE, step=1)
+    shown = enc.images[int(st.session_state.get(POLL_IMAGE) or 0)].numpy()
+    st.image(png_bytes(upscale(shown, size=112)), width=112, caption="the image the class is asked about")
+    st.button("Ask: where will it land?", key="class_poll", on_click=_start_poll, args=(model.link_name,),
+              type="primary")
+    st.session_state["class_reveal"] = bool(cls.reveal)
+    st.toggle("Reveal the guesses and the true code", key="class_reveal",
+              on_change=lambda: setattr(cls, "reveal", bool(st.session_state["class_reveal"])),
+              disabled=layers.poll_of(cls.request) is None)

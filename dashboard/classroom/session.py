@@ -38,6 +38,7 @@ class ClassSession(SessionValues):
         "key": None,  # the lecturer's key (None on a student's page)
         "student": None,  # this page's opaque id in the room (a student's)
         "follow": True,  # a student's page shows the lecturer's view
+        "shown": None,  # the follow state the page's follow row shows
         "applied": None,  # the store's revision whose view this page applied last
         "view": None,  # the lecturer's view (its parameters, PERSONAL left out) applied last
         "published": None,  # the lecturer's page: the view it published last

@@ -18,7 +18,7 @@ from ..explore import url
 from ..explore.scene import plane_xy
 from ..explore.state import ExploreState
 from ..safe_text import plain
-from .follow import follower, watch_own_moves
+from .follow import follow_row, watch_own_moves
 from .session import ClassSession, store
 
 PAD_KEY = "class_pad"
@@ -118,7 +118,11 @@ def digit_request(model, label: str) -> None:
 
 def poll_request(model, poll: dict) -> None:
     image = int(poll.get("image", 0))
-    enc = model.encodings()
+    try:
+        enc = model.encodings()
+    except Exception:  # no test set here: the map says why
+        st.info("The lecturer asks where a test image lands; this model's test set cannot be loaded here.")
+        return
     c1, c2 = st.columns([1, 3], vertical_alignment="center")
     if 0 <= image < len(enc.labels):
         c1.image(views.thumb_url(enc.images[image].numpy(), size=THUMB), width=THUMB,
@@ -142,7 +146,7 @@ def bar(model, entries) -> None:
         c1, c2 = st.columns([1, 2], vertical_alignment="center")
         c1.markdown(f":material/groups: Class **`{cls.room}`**")
         with c2:
-            follower(entries)
+            follow_row(entries)
         if isinstance(request, dict) and request.get("kind") == "digit":
             digit_request(model, str(request.get("label", "")))
         elif isinstance(request, dict) and request.get("kind") == "poll":

@@ -96,13 +96,13 @@ class Scene:
 def heat_grid(xy: np.ndarray, n: int = HEAT_N) -> dict | None:
     """A Gaussian kernel density of points [m, 2] on an n x n grid (row 0 at the top), scaled to a peak of 1.
 
-    Bandwidth per axis by Scott's rule, h = s m^(-1/6) (s: the points' standard deviation, at least 0.1); the grid
-    spans the points ± 3h."""
+    Bandwidth per axis by Scott's rule, h = s m^(-1/6) (s: the points' standard deviation, at least 0.3, so that
+    a few guesses show as a patch, not a pixel); the grid spans the points ± 3h."""
     xy = np.asarray(xy, np.float64).reshape(-1, 2)
     xy = xy[np.isfinite(xy).all(1)]
     if not len(xy):
         return None
-    h = np.maximum(xy.std(0), 0.1) * len(xy) ** (-1 / 6)
+    h = np.maximum(xy.std(0), 0.3) * len(xy) ** (-1 / 6)
     lo, hi = xy.min(0) - 3 * h, xy.max(0) + 3 * h
     gx, gy = np.linspace(lo[0], hi[0], n), np.linspace(hi[1], lo[1], n)  # y from the top row down
     kx = np.exp(-0.5 * ((gx[:, None] - xy[None, :, 0]) / h[0]) ** 2)  # [n, m]

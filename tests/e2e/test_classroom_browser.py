@@ -6,6 +6,7 @@ guess reaches the heat map; a page without the key drives nothing; the class bar
 from __future__ import annotations
 
 import re
+import time
 
 import numpy as np
 import pytest
@@ -28,12 +29,30 @@ def class_app(chromium, tmp_path_factory):
         yield url, open_store({"CLASS_STORE": spec})
 
 
+def wait_until(condition, what: str, seconds: float = FOLLOW_S / 1000) -> None:
+    """Until condition() holds (the store's side of a page's action), or fail saying what did not happen."""
+    end = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < end, f"not within {seconds:.0f} s: {what}"
+        time.sleep(0.2)
+
+
 def address(page) -> dict:
     return dict(re.findall(r"[?&]([^=&]+)=([^&]*)", page.evaluate("location.search")))
 
 
-def open_class(browser, url: str, query: str, viewport=None):
-    ctx, page = open_explore(browser, url, query, viewport)
+def open_phone(browser, url: str, query: str):
+    """A phone's page (390 x 844, touch) at the app's address with `query`, once its map is ready; page.touch(kind,
+    *points) sends CDP touch events as a finger would."""
+    ctx = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True)
+    page = ctx.new_page()
+    page.errors = []
+    page.on("pageerror", lambda e: page.errors.append(str(e)))
+    page.goto(f"{url}/?{query}")
+    page.wait_for_function(f"{LP} && {LP}.ready", timeout=90_000)
+    cdp = ctx.new_cdp_session(page)
+    page.touch = lambda kind, *points: cdp.send("Input.dispatchTouchEvent", {"type": kind, "touchPoints": [
+        {"x": p[0], "y": p[1], "id": i} for i, p in enumerate(points)]})
     page.locator(".st-key-class_bar").wait_for(timeout=60_000)
     plane_settled(page)
     return ctx, page
@@ -41,7 +60,7 @@ def open_class(browser, url: str, query: str, viewport=None):
 
 def test_a_class_follows_its_lecturer_and_its_drawings_and_guesses_reach_the_lecturer_s_map(browser, class_app):
     url, store = class_app
-    lctx, lect = open_explore(browser, url, "class=new", {"width": 1280, "height": 720})
+    lctx, lect = open_explore(browser, url, "class=new&pr=1", {"width": 1280, "height": 720})  # on a projector
     lect.wait_for_function("() => /[?&]key=/.test(location.search)", timeout=60_000)
     room, key = address(lect)["class"], address(lect)["key"]
     assert re.fullmatch(r"[A-Z2-9]{5}", room) and len(key) >= 32 and store.is_lecturer(room, key)
@@ -52,10 +71,11 @@ def test_a_class_follows_its_lecturer_and_its_drawings_and_guesses_reach_the_lec
     assert settled_box(qr)["width"] >= 400, "large enough for the back row"
     lect.keyboard.press("Escape")
 
-    sctx, pupil = open_class(browser, url, f"class={room}", {"width": 390, "height": 844})
+    sctx, pupil = open_phone(browser, url, f"class={room}")
     pupil.get_by_text("Following the lecturer").wait_for(timeout=FOLLOW_S)
     assert pupil.evaluate(NO_SIDEWAYS), "the class bar fits a phone"
     assert "key" not in address(pupil) and address(pupil)["class"] == room
+    assert "pr" not in address(pupil), "presenter mode is the lecturer's own"
 
     # the lecturer opens the Morph sub-tab: the student's page and address follow, keeping class=ROOM
     lect.get_by_role("tab", name="Morph").click()
@@ -67,7 +87,7 @@ def test_a_class_follows_its_lecturer_and_its_drawings_and_guesses_reach_the_lec
     # the student's own move breaks away; the lecturer's next move does not reach them; Follow rejoins
     pupil.get_by_role("tab", name="Prior samples").click()
     pupil.get_by_role("button", name="Follow the lecturer").wait_for(timeout=FOLLOW_S)
-    lect.get_by_role("tab", name="Reconstructions").click()
+    lect.get_by_role("tab", name="Recon.").click()
     lect.wait_for_function("() => /[?&]sub=recon/.test(location.search)", timeout=30_000)
     assert url_param(pupil, "sub") == "prior"
     pupil.get_by_role("button", name="Follow the lecturer").click()
@@ -79,17 +99,19 @@ def test_a_class_follows_its_lecturer_and_its_drawings_and_guesses_reach_the_lec
     lect.locator(".st-key-class_ask_label").get_by_role("combobox").click()
     lect.get_by_role("option", name="1", exact=True).click()
     lect.get_by_role("button", name="Ask the class: draw a 1").click()
+    wait_until(lambda: store.request(room) == {"kind": "digit", "label": "1"}, "the lecturer's request is stored")
     lect.keyboard.press("Escape")
     pupil.get_by_text("The lecturer asks: draw a 1").wait_for(timeout=FOLLOW_S)
     pad = pupil.locator(".st-key-class_pad canvas.dp-canvas")
     pad.scroll_into_view_if_needed()
     box = settled_box(pad)
-    k = box["width"] / 280  # a stroke down the middle of the 280 px pad, as drawn: a 1
-    pupil.mouse.move(box["x"] + 140 * k, box["y"] + 50 * k)
-    pupil.mouse.down()
-    for y in (120, 190, 240):
-        pupil.mouse.move(box["x"] + 140 * k, box["y"] + y * k, steps=2)
-    pupil.mouse.up()
+    k = box["width"] / 280  # a finger's stroke down the middle of the 280 px pad, as drawn: a 1
+    x = box["x"] + 140 * k
+    pupil.touch("touchStart", (x, box["y"] + 50 * k))
+    for y in range(60, 250, 10):
+        pupil.touch("touchMove", (x, box["y"] + y * k))
+    pupil.touch("touchEnd")
+    assert pupil.evaluate(NO_SIDEWAYS), "the pad fits a phone"
     pupil.get_by_role("button", name="Send my 1").click()
     pupil.get_by_text("Sent: your 1 is on the lecturer's map.").wait_for(timeout=30_000)
     lect.wait_for_function(f"() => {LP}.classDots && {LP}.classDots.n === 1", timeout=FOLLOW_S)
@@ -99,7 +121,13 @@ def test_a_class_follows_its_lecturer_and_its_drawings_and_guesses_reach_the_lec
         x = torch.tensor(np.frombuffer(drawn.image, np.uint8).reshape(1, 1, 28, 28) / 255.0, dtype=torch.float32)
         mu = model.encode(x)[0][0].numpy()
     assert drawn.label == "1" and drawn.student != "" and np.allclose(drawn.code, mu, atol=1e-5)
-    assert lect.get_by_text("1 drawing").first.is_visible()
+    assert lect.get_by_text(re.compile(r"· 1 drawing\b")).first.is_visible()
+    # the pointer over the dot shows its reconstruction
+    dot = lect.evaluate(f"{LP}.classDots.px[0]")
+    corner = lect.evaluate(f"{LP}.canvasRect()")
+    lect.mouse.move(corner["left"] + dot[0], corner["top"] + dot[1])
+    lect.wait_for_function(f"() => {LP}.classHover === 0", timeout=10_000)
+    lect.mouse.move(0, 0)
 
     # a poll: the student taps the map and sends the ★ as a guess; revealed, it is in the lecturer's heat map
     lect.get_by_role("button", name="Poll", exact=True).click()
@@ -109,7 +137,8 @@ def test_a_class_follows_its_lecturer_and_its_drawings_and_guesses_reach_the_lec
     pupil.locator(".st-key-explore_plane").scroll_into_view_if_needed()
     plane_settled(pupil)
     at = pupil.evaluate(f"{LP}.locate(1.5, -1.5)")
-    pupil.mouse.click(at["x"], at["y"])
+    pupil.touch("touchStart", (at["x"], at["y"]))  # a tap
+    pupil.touch("touchEnd")
     pupil.wait_for_function("() => /[?&]z=/.test(location.search)", timeout=FOLLOW_S)  # Python has the ★
     pupil.get_by_role("button", name="Send my guess: the ★").click()
     pupil.get_by_text("Guess sent").wait_for(timeout=30_000)
