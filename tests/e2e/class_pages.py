@@ -5,6 +5,7 @@ replicas share, or Redis). Called by tests/e2e/test_serve_class.py (SQLite) and 
 from __future__ import annotations
 
 import re
+import time
 
 from .conftest import LP, plane_settled, settled_box, url_param
 
@@ -51,6 +52,10 @@ def a_class_across_two_replicas(browser, url: str, store) -> None:
     lect.locator(".st-key-class_ask_label").get_by_role("combobox").click()
     lect.get_by_role("option", name="1", exact=True).click()
     lect.get_by_role("button", name="Ask the class: draw a 1").click()
+    deadline = time.monotonic() + 60  # the click is the store's before the popover closes (Escape)
+    while store.request(room) != {"kind": "digit", "label": "1"} and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert store.request(room) == {"kind": "digit", "label": "1"}, "the lecturer's request is stored"
     lect.keyboard.press("Escape")
     pupil.get_by_text("The lecturer asks: draw a 1").wait_for(timeout=FOLLOW_MS)
     pad = pupil.locator(".st-key-class_pad canvas.dp-canvas")
@@ -67,7 +72,7 @@ def a_class_across_two_replicas(browser, url: str, store) -> None:
     lect.wait_for_function(f"() => {LP}.classDots && {LP}.classDots.n === 1", timeout=FOLLOW_MS)
     (drawn,) = store.drawings(room, key)
     assert drawn.label == "1" and re.fullmatch(r"[A-Za-z0-9_-]{8,64}", drawn.student)
-    assert lect.get_by_text("1 drawing").first.is_visible()
+    assert lect.get_by_text(re.compile(r"· 1 drawing\b")).first.is_visible()
     for ctx, page in ((sctx, pupil), (lctx, lect)):
         errors = page.errors
         ctx.close()
