@@ -16,7 +16,7 @@
 # store is opened once before any replica starts: a CLASS_STORE that cannot be opened stops here, in one line.
 #
 # Options:
-#   --replicas N    app processes (default 2; about 0.7 GiB each, and one training job each at most)
+#   --replicas N    app processes (default 2; 0.75-0.9 GiB each with a class, and one training job each at most)
 #   --port P        the port the class connects to (default 8080)
 #   --bind ADDR     the address HAProxy listens on (default 0.0.0.0: the local network; 127.0.0.1 for this machine)
 #   --python PY     the Python with the app's requirements (default: $VAE_PYTHON, else .venv/bin/python, which the
@@ -72,6 +72,10 @@ read -r -a backend_ports <<<"$("$python" scripts/ports.py --pick "$replicas")"
 
 run_dir="${SERVE_CLASS_RUN_DIR:-}"
 if [ -z "$run_dir" ]; then run_dir=$(mktemp -d -t serve-class.XXXXXX); own_run_dir=1; else mkdir -p "$run_dir"; own_run_dir=0; fi
+# Streamlit runs every script run on a thread of its own, and glibc gives threads up to 8 malloc arenas per core,
+# each keeping freed memory: two arenas hold a replica's heap near what it uses (docs/benchmarks.md, "Memory of a
+# replica"). MALLOC_ARENA_MAX=0 in the environment is glibc's default.
+export MALLOC_ARENA_MAX="${MALLOC_ARENA_MAX:-2}"
 # One cookie secret for every replica: a browser moved to another replica keeps a valid XSRF cookie for uploads.
 STREAMLIT_SERVER_COOKIE_SECRET=$("$python" -c "import secrets; print(secrets.token_hex(32))")
 export STREAMLIT_SERVER_COOKIE_SECRET

@@ -23,8 +23,10 @@ from pathlib import Path
 
 import pytest
 
+from dashboard.class_store import open_store
 from dashboard.serving import free_port
 
+from .class_pages import a_class_across_two_replicas
 from .conftest import CHROMIUM_ARGS
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -145,6 +147,18 @@ def test_pages_through_the_proxy_and_every_replica_lists_the_shared_models(cours
                 option = page.locator("[role=option]", has_text="models/saved-in-r1")
                 option.wait_for(timeout=30_000)
                 ctx.close()
+        finally:
+            browser.close()
+
+
+def test_a_lecturer_and_a_student_on_different_replicas_share_the_class_in_the_sqlite_file(course, chromium):
+    from playwright.sync_api import sync_playwright
+
+    store = open_store({"CLASS_STORE": f"sqlite:///{course.models / '_class' / 'class.sqlite3'}"})
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
+        try:
+            a_class_across_two_replicas(browser, f"http://127.0.0.1:{course.port}", store)
         finally:
             browser.close()
 

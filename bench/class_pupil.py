@@ -1,0 +1,107 @@
+"""A student of bench/class_replay.py without a browser: a Streamlit session over a websocket that replays one real
+student page's recorded messages (bench/load_protocol.py's Student), keeps its address and the follow fragment's
+auto-rerun as its browser would, and answers the lecturer's requests with the recorded drawing."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import random
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import load  # noqa: E402
+from load_protocol import Student  # noqa: E402
+
+
+class Pupil(Student):
+    """A Student of bench/load_protocol.py that also keeps its address (page_info_changed), the follow
+    fragment's auto-rerun, and the request its page shows; its reruns carry its current address, as a browser's."""
+
+    def __init__(self, n: int, url: str, timeout: float, room: str):
+        super().__init__(n, url, timeout)
+        self.qs = f"class={room}"
+        self.addresses: list[tuple[float, str]] = []  # (time.time(), query string) as received
+        self.fragment: tuple[str, float] | None = None  # (fragment id, interval s) of the auto-rerun
+        self.asked: list[tuple[float, str]] = []  # (time.time(), the request's line) as received
+        self.sent_at: list[float] = []
+        self.sent_ok = 0
+
+    async def _read(self) -> None:
+        try:
+            async for raw in self.ws:
+                msg = self._forward.FromString(raw)
+                kind = msg.WhichOneof("type")
+                if kind == "delta":
+                    self._on_delta(msg.delta)
+                    el = msg.delta.new_element if msg.delta.WhichOneof("type") == "new_element" else None
+                    body = el.markdown.body if el is not None and el.WhichOneof("type") == "markdown" else ""
+                    if "lecturer asks" in body and (not self.asked or self.asked[-1][1] != body):
+                        self.asked.append((time.time(), body))  # a new request (every run draws it again)
+                elif kind == "page_info_changed":
+                    self.qs = msg.page_info_changed.query_string
+                    self.addresses.append((time.time(), self.qs))
+                elif kind == "auto_rerun":
+                    self.fragment = (msg.auto_rerun.fragment_id, msg.auto_rerun.interval)
+                elif kind == "script_finished":
+                    if msg.script_finished in load.RUN_DONE:
+                        self.finished += 1
+                    elif msg.script_finished == 1:
+                        self.problems.append("a run failed to compile")
+                    self.changed.set()
+        except Exception as e:
+            self.problems.append(f"connection: {type(e).__name__}: {str(e)[:120]}")
+            self.changed.set()
+
+    def here(self, raw: bytes, fragment_id: str | None = None) -> bytes:
+        """A recorded message as this page would send it now: its address, and the fragment the server named."""
+        from streamlit.proto.BackMsg_pb2 import BackMsg
+
+        msg = BackMsg.FromString(raw)
+        if msg.WhichOneof("type") != "rerun_script":
+            return raw
+        msg.rerun_script.query_string = self.qs
+        if fragment_id:
+            msg.rerun_script.fragment_id = fragment_id
+        return msg.SerializeToString()
+
+
+async def draw(s: Pupil, rec: dict, rng: random.Random) -> None:
+    """Answer the request: the recorded drawing and Send, 0.5-5 s after it showed (the follow polls go on)."""
+    await asyncio.sleep(rng.uniform(0.5, 5.0))
+    await s.act([s.here(m) for m in rec["draw"]])
+    s.sent_at.append(time.time())
+    before = sum("Sent: your" in a for a in s.alerts)
+    await s.act([s.here(m) for m in rec["send"]])
+    deadline = time.monotonic() + s.timeout  # a poll's run may have ended first: wait for the page's answer
+    while sum("Sent: your" in a for a in s.alerts) == before and time.monotonic() < deadline:
+        await asyncio.sleep(0.05)
+    s.sent_ok += sum("Sent: your" in a for a in s.alerts) > before
+
+
+async def pupil(n: int, drawer: bool, url: str, room: str, rec: dict, args, out: dict, start_at: float,
+                stop: asyncio.Event) -> None:
+    rng = random.Random(args.seed * 1000 + n)
+    await asyncio.sleep(max(0.0, start_at - time.monotonic()))
+    s = Pupil(n, url, args.action_timeout, room)
+    out["pupils"].append(s)
+    drawing = None
+    try:
+        await s.connect()
+        await s.act([s.here(m) for m in rec["page load"]])
+        out["joined"] += 1
+        while not stop.is_set():
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(stop.wait(), timeout=s.fragment[1] if s.fragment else 1.0)
+            if drawer and len(s.asked) > len(s.sent_at) and (drawing is None or drawing.done()):
+                drawing = asyncio.create_task(draw(s, rec, rng))
+            if s.fragment is not None and not stop.is_set():
+                await s.act([s.here(rec["poll"], s.fragment[0])])
+        if drawing is not None:
+            await drawing
+        await s.close()
+    except Exception as e:
+        out["errors"].append(f"student {n}: {type(e).__name__}: {str(e)[:200]}")
+    out["errors"] += [f"student {n}: {p}" for p in s.problems]
