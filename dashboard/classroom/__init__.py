@@ -3,7 +3,7 @@
 
     session.py    this page's part in a class (ClassSession), read from the address once; the store
     follow.py     the lecturer's view published at each write of the address; a student's page following it
-                  (a fragment reads the store's revision once a second), and breaking away on an own move
+                  (a fragment reads the store's revision twice a second), and breaking away on an own move
     lecturer.py   the lecturer's class bar: join link and QR, ask for a digit, a poll, the class's layer, end
     student.py    a student's class bar: follow, draw and send the digit asked for, guess where an image lands
     layers.py     what the lecturer's map shows of the class (Explore's ClassOverlay); the drawings as a file

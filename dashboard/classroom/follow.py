@@ -2,7 +2,7 @@
 
 Publishing: every write of the lecturer's address (url.write, at the end of each run and from Explore's fragments)
 hands the view to `publish`, which stores it when it changed. Following: a small fragment on each student's page
-reads the store's revision once a second (one cheap read) and only when it changed reruns the whole page, which
+reads the store's revision twice a second (one cheap read) and only when it changed reruns the whole page, which
 then shows the lecturer's view as its link would (url.open_view). A student's own change of the view (any write
 of their address that differs from the view followed) breaks away: Follow goes off, with a note; the Follow
 button takes the lecturer's view again.
@@ -23,7 +23,7 @@ from ..explore import url
 from ..session_keys import PRESENTER, SHOW_EXPLANATIONS
 from .session import ClassSession, leave, store, view_of
 
-POLL_S = 1.0  # how often a student's page asks whether the lecturer's view changed
+POLL_S = 0.5  # how often a student's page asks whether the lecturer's view changed: half of the second a move may take
 IN_PAGE_RUN = "class.in_page_run"  # the follow fragment is running as part of the whole page's run
 FOLLOW_KEY = "class_follow"
 BROKE_AWAY = ("You moved away from the lecturer's view; “Follow the lecturer” takes you back.")
@@ -103,7 +103,7 @@ def follow_row(entries) -> None:
 
 
 def poll(entries) -> None:
-    """Once a second (a fragment: the follow line): the store's revision; the page reruns whole for a new view,
+    """Twice a second (a fragment: the follow line): the store's revision; the page reruns whole for a new view,
     a new request, or a break from the lecturer's view that the button beside it does not show yet. (A fragment
     that draws nothing is not rerun on its timer.)"""
     try:

@@ -9,7 +9,6 @@ per session (the first run), writing at the end of every run.
 from __future__ import annotations
 
 import logging
-import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from urllib.parse import urlencode
@@ -21,6 +20,7 @@ from ..safe_text import plain
 from ..session_keys import APP_TAB, LECTURE_SCENE, MODEL_CHOICE, PRESENTER, SHOW_EXPLANATIONS
 from . import maps, sections
 from .context import OWN_KEY
+from .link_text import flag, floats, fmt, int_in, one_of, whole
 from .state import (
     DEFAULTS,
     DIRECTION_KINDS,
@@ -75,61 +75,23 @@ class Param:
     reset: Callable[[ExploreState, Fit], None] | None = None  # default: store DEFAULTS[setting]
 
 
-MAX_DIGITS = 10  # a link's whole numbers: ASCII digits only (str.isdigit() also takes '²' and '٣'), this many
-
-
-def _whole(s: str) -> int | None:
-    """ "42" -> 42; None for anything but 1 to MAX_DIGITS ASCII digits."""
-    return int(s) if 0 < len(s) <= MAX_DIGITS and s.isascii() and s.isdigit() else None
-
-
-def _floats(text: str, n: int | None = None) -> list[float] | None:
-    """ "1.5,-2" -> [1.5, -2.0]; None when a part is not a finite number or the count is not n."""
-    if not text.isascii() or len(text) > 400:  # float() reads '٣' as 3; a link holds a few short numbers
-        return None
-    try:
-        values = [float(x) for x in text.split(",")]
-    except ValueError:
-        return None
-    if not values or (n is not None and len(values) != n) or not all(math.isfinite(v) for v in values):
-        return None
-    return values
-
-
-def _fmt(values) -> str:
-    return ",".join(f"{float(v):g}" for v in values)
-
-
-def _int_in(lo: int, hi: int, shift: int = 0) -> Callable[[str, Fit], int | None]:
-    """A whole number lo <= n <= hi, stored as n + shift."""
-    return lambda s, fit: n + shift if (n := _whole(s)) is not None and lo <= n <= hi else None
-
-
-def _one_of(*values: str) -> Callable[[str, Fit], str | None]:
-    return lambda s, fit: s if s in values else None
-
-
-def _flag(s: str, fit: Fit) -> bool | None:
-    return s == "1" if s in ("0", "1") else None
-
-
 def _star(s: str, fit: Fit):
-    z = _floats(s)
+    z = floats(s)
     return None if z is None or len(z) != fit.d or any(abs(v) > fit.lim for v in z) else [clamp(v, fit.lim) for v in z]
 
 
 def _view(s: str, fit: Fit):
-    v, top = _floats(s, 3), max_half(fit.lim)
+    v, top = floats(s, 3), max_half(fit.lim)
     return None if v is None or not 0 < v[2] <= top or abs(v[0]) > top or abs(v[1]) > top else v
 
 
 def _view_text(state: ExploreState, fit: Fit) -> str | None:
     v = state.view_of(fit.lim)
-    return _fmt((v["cx"], v["cy"], v["half"])) if (v["cx"], v["cy"], v["half"]) != (0.0, 0.0, fit.lim) else None
+    return fmt((v["cx"], v["cy"], v["half"])) if (v["cx"], v["cy"], v["half"]) != (0.0, 0.0, fit.lim) else None
 
 
 def _picks(s: str, fit: Fit):
-    p = _floats(s)
+    p = floats(s)
     return None if p is None or len(p) > 2 or not all(v.is_integer() and 0 <= v < fit.n_test for v in p) \
         else [int(v) for v in p]
 
@@ -141,7 +103,7 @@ def _projection(s: str, fit: Fit):
         return None
     if s in ("pca", "umap"):
         return s
-    parts = [_whole(p) for p in s.split(",")]
+    parts = [whole(p) for p in s.split(",")]
     if len(parts) != 2 or None in parts:
         return None
     i, j = (p - 1 for p in parts)
@@ -157,7 +119,7 @@ def _projection_text(state: ExploreState, fit: Fit) -> str | None:
 
 def _dir_classes(s: str, fit: Fit):
     """ "3,8" -> [3, 8]: the Directions tab's classes A and B, by label."""
-    p = [_whole(x) if x != "0" else 0 for x in s.split(",")] if len(s) <= 40 else [None]
+    p = [whole(x) if x != "0" else 0 for x in s.split(",")] if len(s) <= 40 else [None]
     return p if len(p) == 2 and None not in p and all(c < fit.n_classes for c in p) and p[0] != p[1] else None
 
 
@@ -166,12 +128,12 @@ def _dir_classes_apply(state: ExploreState, value, fit: Fit) -> None:
 
 
 def _dir_t(s: str, fit: Fit):
-    t = _floats(s, 1)
+    t = floats(s, 1)
     return None if t is None or abs(t[0]) > DIRECTION_T else round(t[0], 1)
 
 
 def _trav_rows(s: str, fit: Fit):
-    return n if (n := _whole(s)) is not None and 1 <= n <= min(10, fit.d) else None
+    return n if (n := whole(s)) is not None and 1 <= n <= min(10, fit.d) else None
 
 
 def _trav_rows_text(state: ExploreState, fit: Fit) -> str | None:
@@ -181,7 +143,7 @@ def _trav_rows_text(state: ExploreState, fit: Fit) -> str | None:
 
 def _hidden(s: str, fit: Fit):
     """ "1,4" -> [1, 4]: the labels of the classes hidden from the map's legend (for MNIST the digits themselves)."""
-    labels = [_whole(p) for p in s.split(",")] if len(s) <= 200 else [None]
+    labels = [whole(p) for p in s.split(",")] if len(s) <= 200 else [None]
     if None in labels or not all(h < fit.n_classes for h in labels):
         return None
     return sorted(set(labels))
@@ -234,12 +196,12 @@ PARAMS: tuple[Param, ...] = (
     Param("tab", APP_TAB, lambda s, fit: s.capitalize() if s in ("train", "explore") else None,
           lambda state, fit: "train" if st.session_state.get(APP_TAB) == "Train" else None, app=True,
           refused="The link's tab was not understood; showing Explore."),
-    Param("z", "z", _star, lambda state, fit: _fmt(z) if any(z := state.star_list(fit.d, fit.lim)) else None),
+    Param("z", "z", _star, lambda state, fit: fmt(z) if any(z := state.star_list(fit.d, fit.lim)) else None),
     Param("v", "view", _view, _view_text, apply=lambda state, v, fit: state.set_view(*v, fit.lim, bump=True),
           reset=lambda state, fit: state.set_view(0.0, 0.0, fit.lim, fit.lim, bump=True)),
     Param("map", "map", lambda s, fit: s if s in maps.BY_ID else None,
           _setting("map", _unless(maps.MAP_KINDS[0].id, str))),
-    Param("bg", "bg", lambda s, fit: None if (v := _flag(s, fit)) is None else v and fit.d > 1,
+    Param("bg", "bg", lambda s, fit: None if (v := flag(s, fit)) is None else v and fit.d > 1,
           _setting("bg", lambda on: "1" if on else None)),
     Param("sub", "section", lambda s, fit: s if s in sections.BY_ID else None,
           _setting("section", _unless(sections.SECTIONS[0].id, str))),
@@ -250,16 +212,16 @@ PARAMS: tuple[Param, ...] = (
     Param("dg", OWN_KEY, lambda s, fit: drawing.digit_from_text(s),
           lambda state, fit: None if (px := _own_pixels()) is None else drawing.digit_text(px), apply=_own_digit,
           refused="The link's drawn digit (“dg”) could not be read; it was left out.", reset=lambda state, fit: None),
-    Param("me", "morph_ends", lambda s, fit: MORPH_END_IDS[n] if (n := _whole(s)) is not None
+    Param("me", "morph_ends", lambda s, fit: MORPH_END_IDS[n] if (n := whole(s)) is not None
           and n < len(MORPH_END_IDS) else None, _without_own(_setting("morph_ends", lambda e: str(
               MORPH_END_IDS.index(e)) if e != MORPH_END_IDS[0] and e in MORPH_END_IDS else None),
               lambda state: state.morph_ends in MORPH_ENDS_WITH_OWN)),
-    Param("mm", "morph_mode", _one_of("linear", "slerp"), _setting("morph_mode", _unless("linear", str))),
-    Param("ms", "morph_steps", _int_in(8, 32),
+    Param("mm", "morph_mode", one_of("linear", "slerp"), _setting("morph_mode", _unless("linear", str))),
+    Param("ms", "morph_steps", int_in(8, 32),
           _setting("morph_steps", lambda n: str(int(n)) if int(n) != 12 else None)),
     Param("pl", "projection", _projection, _projection_text),
     Param("tr", "trav_rows", _trav_rows, _trav_rows_text),
-    Param("dk", "dir_kind", _one_of(*DIRECTION_KINDS), _setting("dir_kind", _unless(DEFAULTS["dir_kind"], str))),
+    Param("dk", "dir_kind", one_of(*DIRECTION_KINDS), _setting("dir_kind", _unless(DEFAULTS["dir_kind"], str))),
     Param("dc", "dir_from", _dir_classes, lambda state, fit: None if (state.dir_from, state.dir_to) == (
         DEFAULTS["dir_from"], DEFAULTS["dir_to"]) else f"{int(state.dir_from)},{int(state.dir_to)}",
         apply=_dir_classes_apply, reset=lambda state, fit: _dir_classes_apply(
@@ -267,22 +229,22 @@ PARAMS: tuple[Param, ...] = (
     Param("dt", "dir_t", _dir_t, _setting("dir_t", lambda t: None if not t else f"{float(t):g}")),
     Param("tf", "trav_from", lambda s, fit: list(TRAVERSAL_FROM)[int(s)] if s in ("0", "1") else None,
           _setting("trav_from", lambda f: "1" if f == list(TRAVERSAL_FROM)[1] else None)),
-    Param("po", "post_of", _one_of(*POST_OF), _without_own(_setting("post_of", lambda w: w if w in POST_OF else None),
+    Param("po", "post_of", one_of(*POST_OF), _without_own(_setting("post_of", lambda w: w if w in POST_OF else None),
                                                            lambda state: state.post_of == "own")),
-    Param("pk", "post_k", _int_in(1, POST_K_MAX), _setting("post_k", lambda k: str(int(k)) if int(k) != 16 else None)),
-    Param("ps", "post_seed", _int_in(0, 2**31 - 1), _setting("post_seed", lambda s: str(int(s)) if int(s) else None)),
-    Param("sx", "sample_x", _flag, _setting("sample_x", lambda on: "1" if on else None)),
-    Param("mf", "morph_frame", _int_in(1, 32, shift=-1),
+    Param("pk", "post_k", int_in(1, POST_K_MAX), _setting("post_k", lambda k: str(int(k)) if int(k) != 16 else None)),
+    Param("ps", "post_seed", int_in(0, 2**31 - 1), _setting("post_seed", lambda s: str(int(s)) if int(s) else None)),
+    Param("sx", "sample_x", flag, _setting("sample_x", lambda on: "1" if on else None)),
+    Param("mf", "morph_frame", int_in(1, 32, shift=-1),
           _setting("morph_frame", lambda f: str(int(f) + 1) if int(f) else None)),
-    Param("es", "steps_seed", _int_in(0, 2**31 - 1),
+    Param("es", "steps_seed", int_in(0, 2**31 - 1),
           _setting("steps_seed", lambda s: str(int(s)) if int(s) else None)),
-    Param("sn", "steps_at", _int_in(1, STEPS), _setting("steps_at", lambda n: str(int(n)) if int(n) != 1 else None)),
-    Param("pr", PRESENTER, _flag, lambda state, fit: "1" if st.session_state.get(PRESENTER) else None, app=True,
+    Param("sn", "steps_at", int_in(1, STEPS), _setting("steps_at", lambda n: str(int(n)) if int(n) != 1 else None)),
+    Param("pr", PRESENTER, flag, lambda state, fit: "1" if st.session_state.get(PRESENTER) else None, app=True,
           refused="The link's “pr” must be 0 or 1; ignored."),
-    Param("ex", SHOW_EXPLANATIONS, _flag,
+    Param("ex", SHOW_EXPLANATIONS, flag,
           lambda state, fit: "0" if st.session_state.get(SHOW_EXPLANATIONS) is False else None, app=True,
           refused="The link's “ex” must be 0 or 1; ignored."),
-    Param("sc", LECTURE_SCENE, _int_in(1, 999, shift=-1),
+    Param("sc", LECTURE_SCENE, int_in(1, 999, shift=-1),
           lambda state, fit: None if (i := st.session_state.get(LECTURE_SCENE)) is None else str(i + 1), app=True,
           refused="The link's lecture scene “sc” was not understood; ignored."),
 )
