@@ -16,12 +16,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 from PIL import Image
-from streamlit.testing.v1 import AppTest
+from test_train_tab import SAVE, START, at, configure, dirs, run_until_done  # noqa: F401
 
-from dashboard_apptest import plane_data
-from test_train_tab import APP, SAVE, START, at, configure, dirs, run_until_done  # noqa: F401
 from dashboard.training import upload_zip
 from dashboard.training.upload_zip import ZipRefused, remove_upload, unpack_zip
+from dashboard_apptest import plane_data
 from vae_core import evaluate as evaluate_mod
 from vae_core import image_folder
 from vae_core import train as train_mod
@@ -59,8 +58,8 @@ def write_folder(root: Path, per_class: int = 20) -> Path:
     for c, name in enumerate(CLASSES):
         (root / name).mkdir(parents=True)
         for i in range(per_class):
-            fmt = "JPEG" if i % 3 == 1 else "PNG"
-            (root / name / f"{i:02d}.{'jpg' if fmt == 'JPEG' else 'png'}").write_bytes(image_bytes(shape_image(c, i), fmt))
+            fmt, suffix = ("JPEG", "jpg") if i % 3 == 1 else ("PNG", "png")
+            (root / name / f"{i:02d}.{suffix}").write_bytes(image_bytes(shape_image(c, i), fmt))
     (root / "bars" / "notes.txt").write_text("not an image")
     (root / "bars" / "broken.png").write_bytes(b"\x89PNG\r\n\x1a\n" + b"\x00" * 20)
     return root
@@ -239,6 +238,8 @@ def test_the_train_tab_trains_on_an_uploaded_zip_and_explore_shows_its_classes(a
     _, mine = dirs
     at.selectbox(key="train_dataset").set_value("folder").run()
     assert any("Upload a .zip" in c.value for c in at.caption)
+    at.button(key=START).click().run()
+    assert any("Cannot start: upload a .zip of your images first" in shown(e) for e in at.error)
     at.file_uploader(key="train_images_zip").upload("bad.zip", b"not a zip", "application/zip").run()
     assert any("bad.zip: not a zip file" in shown(e) for e in at.error)
     members = {**good_members(per_class=10), "my-images/notes.txt": b"x"}

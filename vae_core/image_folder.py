@@ -42,6 +42,7 @@ IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg")
 SIDE = 28  # the models' images are 1 x 28 x 28
 FIT = "pad"  # aspect kept, padded with the border's median grey (recorded in config.json)
 FOLDER = "folder"  # the dataset's name in --dataset and config.json
+NO_FOLDER = "the folder dataset needs your images: --data-dir DIR (one subfolder per class)"
 
 # PIL refuses (DecompressionBombError) an image of more than twice this and warns above it; set explicitly so the
 # bound is ours, and the warning is turned into a refusal where an image is opened.

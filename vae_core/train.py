@@ -36,7 +36,7 @@ from .config import VAEConfig
 from .data import Dataset, DatasetError, binarize, binarized_test_images, load_dataset, to_float
 from .evaluate import evaluate_elbo
 from .hardware import available_cpus, make_optimizer, pick_device, pick_precision, torch_threads
-from .image_folder import FOLDER, load_image_folder
+from .image_folder import FOLDER, NO_FOLDER, load_image_folder
 from .model import VAE
 from .noise import corrupt
 from .recorder import LatentRecorder
@@ -173,6 +173,8 @@ def _train(model_cfg: VAEConfig, cfg: TrainConfig, callbacks, data: Dataset | No
 def load_run_data(cfg: TrainConfig) -> Dataset:
     """The run's data: an IDX dataset (data.py), or a folder of your images split as cfg says (image_folder.py)."""
     if cfg.dataset == FOLDER:
+        if not cfg.data_dir:
+            raise DatasetError(NO_FOLDER)
         return load_image_folder(cfg.data_dir, cfg.test_fraction, cfg.split_seed)
     return load_dataset(cfg.dataset, cfg.data_dir)
 

@@ -106,9 +106,6 @@ class TrainConfig:
             raise ValueError(f"binarize must be one of {BINARIZATIONS}, got {self.binarize!r}")
         if not 1 <= self.iwae_samples <= MAX_IWAE_SAMPLES or not 0 <= self.test_binarize_seed <= MAX_SEED:
             raise ValueError(f"iwae_samples must be in 1..{MAX_IWAE_SAMPLES} and test_binarize_seed a 64-bit seed")
-        if self.dataset == FOLDER and not self.data_dir:
-            raise ValueError("the folder dataset needs your images: --data-dir DIR (one subfolder per class), "
-                             "or a .zip uploaded in the app")
         if not MIN_TEST_FRACTION <= self.test_fraction <= MAX_TEST_FRACTION or not 0 <= self.split_seed <= MAX_SEED:
             raise ValueError(f"the test fraction must be in {MIN_TEST_FRACTION}..{MAX_TEST_FRACTION} and the split "
                              "seed a 64-bit seed")

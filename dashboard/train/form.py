@@ -115,6 +115,8 @@ def _on_start() -> None:
     try:
         model_cfg, train_cfg = settings_from_state()
         check_budget(model_cfg, train_cfg.batch_size)  # from the numbers alone: refused before any allocation
+        if train_cfg.dataset == FOLDER and not train_cfg.data_dir:
+            raise ValueError("upload a .zip of your images first (one folder per class)")
     except ValueError as e:  # BudgetError is one too
         state.notice = ("error", f"Cannot start: {plain(e)}")
         return
