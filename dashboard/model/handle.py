@@ -14,6 +14,7 @@ import numpy as np
 
 import vae_core
 from vae_core import analysis
+from vae_core.image_folder import FOLDER
 
 from . import blobs, caches, compute
 from .registry import DATASET_TITLES, ModelEntry, public_reason
@@ -59,6 +60,16 @@ class ModelHandle:
         data = self.config.get("data")
         name = data.get("dataset") if isinstance(data, dict) else None
         return name if isinstance(name, str) else "mnist"
+
+    @property
+    def test_set_name(self) -> str:
+        """Names the test images the map shows: the dataset's name, or for a model trained on a folder of images,
+        which folder (its classes and test split): two such models do not share test image numbers."""
+        data = self.config.get("data") or {}
+        if self.dataset != FOLDER:
+            return self.dataset
+        split = (data.get("split") or {}).get("test_files_sha256", "")[:8]
+        return f"your images ({', '.join(data.get('classes') or ())}; split {split})"
 
     @property
     def latent_dim(self) -> int:
