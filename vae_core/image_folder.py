@@ -34,7 +34,7 @@ from .data import Dataset, DatasetError
 MAX_IMAGES = 20_000  # images in the folder: reading them takes about a second per thousand
 MAX_CLASSES = 10  # subfolders; the app's map has ten class colours
 MAX_CLASS_NAME = 64  # characters of a subfolder's name, the legend's label
-MAX_IMAGE_PIXELS = 24_000_000  # width x height of one image (a 24-megapixel photo); PIL's bomb limit is set to it
+MAX_IMAGE_PIXELS = 24_000_000  # width x height of one image (a 24-megapixel photo), checked before decoding
 MAX_FILE_BYTES = 20 * 2**20  # bytes of one image file
 MIN_PER_CLASS = 2  # one to train on, one to test on
 MIN_TEST_FRACTION, MAX_TEST_FRACTION = 0.05, 0.5
@@ -44,9 +44,10 @@ FIT = "pad"  # aspect kept, padded with the border's median grey (recorded in co
 FOLDER = "folder"  # the dataset's name in --dataset and config.json
 NO_FOLDER = "the folder dataset needs your images: --data-dir DIR (one subfolder per class)"
 
-# PIL refuses (DecompressionBombError) an image of more than twice this and warns above it; set explicitly so the
-# bound is ours, and the warning is turned into a refusal where an image is opened.
-Image.MAX_IMAGE_PIXELS = MAX_IMAGE_PIXELS
+# PIL's own decompression-bomb limit (Image.MAX_IMAGE_PIXELS) is one for the whole process, and the app's digit
+# uploader (dashboard/drawing.py) sets its own bound under PIL's default; so it is left as it is, and check_image
+# compares width x height, read from the file's header, with MAX_IMAGE_PIXELS before a pixel is decoded (and turns
+# PIL's warning into a refusal).
 
 
 class ImageFileError(ValueError):
