@@ -27,7 +27,7 @@ import zlib
 import numpy as np
 from PIL import Image, UnidentifiedImageError
 
-MAX_UPLOAD_MB = 2  # also server.maxUploadSize in .streamlit/config.toml and the uploader's max_upload_size
+MAX_UPLOAD_MB = 2  # the uploader's max_upload_size (server.maxUploadSize is the larger limit of the zip upload)
 MAX_UPLOAD_BYTES = MAX_UPLOAD_MB * 1024 * 1024
 MIN_SIDE = 8  # px: smaller pictures hold no readable digit
 MAX_SIDE = 4096  # px: a phone photo (4032 x 3024) fits; a 10,000 x 10,000 picture is refused before decoding

@@ -96,7 +96,7 @@ def test_every_bad_checkpoint_raises_one_line_without_a_path(corpus):
     ("json-nan-literal", "NaN"),
     ("json-1e400-loss", "metrics.test_loss: a number too large for a float"),
     ("json-infinity-hidden", "Infinity"),
-    ("dataset-a-list", "data.dataset: Input should be 'mnist' or 'fashion-mnist'"),
+    ("dataset-a-list", "data.dataset: Input should be 'mnist', 'fashion-mnist' or 'folder'"),
     ("metrics-a-list", "metrics: Input should be a JSON object"),
     ("history-steps-an-int", "history.steps"),
     ("history-epoch-string-loss", "history.epochs.0.test_loss: Input should be a valid number"),

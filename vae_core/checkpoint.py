@@ -27,6 +27,7 @@ from .config import VAEConfig
 from .model import VAE
 from .replay import REPLAY_NAME
 from .schema import ConfigIssue, json_type, parse_config_text, validate_config
+from .test_set import TEST_SET_NAME
 
 FORMAT = "latent-explorer-vae"
 FORMAT_VERSION = 1
@@ -53,7 +54,8 @@ class CheckpointError(RuntimeError):
 
 def is_checkpoint_folder(path: str | os.PathLike) -> bool:
     """An existing folder holding only what save_checkpoint writes: config.json and/or model.safetensors,
-    and the run's replay.safetensors (replay.py) written beside them.
+    and the run's replay.safetensors (replay.py) and a folder-of-images model's test_set.safetensors
+    (test_set.py) written beside them.
 
     The test before anything overwrites a folder: a folder with anything else in it (saved models, a
     student's files) is not ours to replace, and neither is a file.
@@ -65,7 +67,7 @@ def is_checkpoint_folder(path: str | os.PathLike) -> bool:
         names = {p.name for p in path.iterdir()}
     except OSError:
         return False
-    return bool(names) and names <= {CONFIG_NAME, WEIGHTS_NAME, REPLAY_NAME} and all(
+    return bool(names) and names <= {CONFIG_NAME, WEIGHTS_NAME, REPLAY_NAME, TEST_SET_NAME} and all(
         (path / n).is_file() and not (path / n).is_symlink() for n in names)
 
 

@@ -14,7 +14,7 @@ import gzip
 import hashlib
 import os
 import zlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
@@ -48,7 +48,8 @@ CLASS_NAMES = {
     "fashion-mnist": ("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
                       "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"),
 }
-DATASETS = tuple(SHA256)
+# "folder": your own images, a folder with one subfolder per class (image_folder.py; --data-dir names it)
+DATASETS = (*SHA256, "folder")
 
 # Size of each official file after decompression, the same for both datasets: the IDX header (4 bytes, then 4 per
 # dimension) + one byte per value (60,000 or 10,000 images of 28 x 28, or as many labels).
@@ -76,10 +77,13 @@ class Dataset:
     test_labels: torch.Tensor  # [10000] uint8
     source: str  # the folder the files came from
     sha256: dict  # file name -> SHA-256 of its uncompressed bytes
+    classes: tuple[str, ...] = ()  # a folder of images: its class names (the IDX datasets' are CLASS_NAMES)
+    info: dict = field(default_factory=dict)  # what config.json's "data" records besides name, sha256, n_train
+    skipped: tuple[str, ...] = ()  # a folder of images: the files not used, "path: why" each
 
     @property
     def class_names(self) -> tuple[str, ...]:
-        return CLASS_NAMES[self.name]
+        return self.classes or CLASS_NAMES[self.name]
 
 
 def parse_idx(raw: bytes, what: str = "IDX data") -> np.ndarray:
@@ -192,6 +196,8 @@ def _missing_message(name: str, dirs: list[Path], download_error: Exception | No
 def load_dataset(name: str = "mnist", data_dir: str | None = None, download: bool = True) -> Dataset:
     """Load a dataset into memory (cached per process). Raises DatasetError with a clear message."""
     if name not in SHA256:
+        if name in DATASETS:  # "folder": read by image_folder.load_image_folder, with its split
+            raise DatasetError(f"the {name} dataset is a folder of your images: give it with --data-dir DIR")
         raise DatasetError(f"unknown dataset {name!r}; choose one of {', '.join(DATASETS)}")
     dirs = candidate_dirs(name, data_dir)
     for folder in dirs:

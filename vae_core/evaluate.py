@@ -13,6 +13,9 @@ once with the recorded seed (training.test_binarize_seed; --test-binarize-seed d
 there its Bernoulli nats are -log p(x) of 0/1 images, the papers' benchmark. Other models are measured on grey
 levels, where a Bernoulli model's nats are a cross-entropy (`data` in the output says which).
 
+A model trained on a folder of images (--dataset folder) is measured on its recorded test split: the images
+kept with the checkpoint (test_set.safetensors), or, with --data-dir, that folder split again and checked.
+
 A model whose results are not finite numbers (weights that overflow, e.g. 3e38 everywhere) is refused like a
 bad checkpoint: one line on stderr, exit 2, nothing on stdout; so --json prints valid JSON or nothing.
 """
@@ -28,10 +31,12 @@ import time
 import torch
 
 from .checkpoint import CheckpointError, load_checkpoint
-from .data import DatasetError, binarized_test_images, load_dataset, to_float
+from .data import Dataset, DatasetError, binarized_test_images, load_dataset, to_float
+from .image_folder import FOLDER, load_image_folder
 from .losses import kl_to_standard_normal, reconstruction_nll
 from .model import VAE
 from .settings import FlagError, int_in
+from .test_set import read_test_set
 from .train_config import MAX_LIMIT, MAX_SEED
 
 # The IWAE's memory no longer grows with k (model.iwae_log_likelihood works in chunks), its time does: k = 5000
@@ -111,12 +116,30 @@ def data_label(likelihood: str, mode: str, seed: int | None, sigma: float = 0.1)
     return f"-log density of grey levels (Gaussian, σ = {sigma:g})"
 
 
+def folder_test_set(checkpoint: str, config: dict, data_dir: str | None = None) -> Dataset:
+    """A folder-of-images model's recorded test split: the images kept with the checkpoint (test_set.py); with
+    data_dir, read again from that folder with the recorded seed and fraction, and refused (DatasetError) unless
+    it is the same list of test files (the SHA-256 config.json recorded)."""
+    data = config.get("data") or {}
+    classes, split = data.get("classes"), data.get("split")
+    if not classes or not split:
+        raise DatasetError(f"{checkpoint}: config.json does not record the classes and test split of its images")
+    if data_dir is None:
+        return read_test_set(checkpoint, classes)
+    again = load_image_folder(data_dir, split["fraction"], split["seed"])
+    if list(again.class_names) != list(classes) or again.info["split"] != split:
+        raise DatasetError(f"{data_dir}: not the folder this model was trained on, or it changed since (its test "
+                           "split with the recorded seed and fraction is not the recorded list of files)")
+    return again
+
+
 def evaluate(model: VAE, dataset_name: str, iwae_k: int = 100, data_dir: str | None = None,
              limit: int | None = None, *, binarize: str = "none", binarize_seed: int | None = None,
-             nll_k: int = 0, every: int = 1) -> dict:
+             nll_k: int = 0, every: int = 1, data: Dataset | None = None) -> dict:
     """The test-set figures; images binarized once with binarize_seed when binarize is not "none"; with
-    `every`, every n-th test image (spread over the whole set: its first half is the easier one)."""
-    data = load_dataset(dataset_name, data_dir)
+    `every`, every n-th test image (spread over the whole set: its first half is the easier one). data: the
+    test set itself (a folder of images' recorded split, folder_test_set) instead of loading dataset_name."""
+    data = data or load_dataset(dataset_name, data_dir)
     images = binarized_test_images(data.test_images, binarize, binarize_seed or 0)[::every]
     images = images[:limit] if limit else images
     label = data_label(model.cfg.likelihood, binarize, binarize_seed, model.cfg.sigma)
@@ -135,7 +158,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.add_argument("--iwae-k", type=int, default=100,
                    help=f"importance samples for the IWAE bound, up to {MAX_IWAE_K} (0 to skip)")
-    p.add_argument("--data-dir", default=None, help="folder with the dataset's IDX files")
+    p.add_argument("--data-dir", default=None, help="folder with the dataset's IDX files; for a model trained on a "
+                   "folder of images, that folder (its test split is checked against the recorded one; without "
+                   "it, the test images kept with the checkpoint)")
     p.add_argument("--limit", type=int, default=None, help="evaluate on the first N test images only")
     p.add_argument("--every", type=int, default=1,
                    help="every N-th test image (10: 1,000 images spread over the test set)")
@@ -154,8 +179,10 @@ def main(argv: list[str] | None = None) -> int:
         model, config = load_checkpoint(args.checkpoint)
         mode, seed = binarization_of(config, args.test_binarize_seed)
         # read_config validated the data section: absent, or a dataset name we know.
-        result = evaluate(model, config.get("data", {}).get("dataset", "mnist"), args.iwae_k, args.data_dir,
-                          args.limit, binarize=mode, binarize_seed=seed, nll_k=args.nll_k, every=args.every)
+        name = config.get("data", {}).get("dataset", "mnist")
+        data = folder_test_set(args.checkpoint, config, args.data_dir) if name == FOLDER else None
+        result = evaluate(model, name, args.iwae_k, args.data_dir, args.limit, binarize=mode, binarize_seed=seed,
+                          nll_k=args.nll_k, every=args.every, data=data)
         not_finite = [k for k, v in result.items() if isinstance(v, float) and not math.isfinite(v)]
         if not_finite:
             verb = "is not a finite number" if len(not_finite) == 1 else "are not finite numbers"

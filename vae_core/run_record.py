@@ -16,9 +16,11 @@ from .train_config import TrainConfig
 
 
 def data_section(data: Dataset, limit: int | None) -> dict:
-    """config.json's "data": the dataset, its files' SHA-256, and how many training images the run used."""
+    """config.json's "data": the dataset, its files' SHA-256, and how many training images the run used; for a
+    folder of images, its classes and test split instead of the files' SHA-256 (Dataset.info)."""
     n = len(data.train_images)
-    return {"dataset": data.name, "sha256": data.sha256, "n_train": min(limit or n, n)}
+    files = {"sha256": data.sha256} if data.sha256 else {}
+    return {"dataset": data.name, **files, "n_train": min(limit or n, n), **data.info}
 
 
 def checkpoint_meta(model_cfg: VAEConfig, cfg: TrainConfig, result: TrainResult, data: Dataset | dict,

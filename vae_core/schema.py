@@ -24,6 +24,7 @@ from pydantic import BaseModel, ConfigDict, Field, Strict, ValidationError, crea
 from .architectures import fixed_image_shape
 from .config import MAX_IMAGE_CHANNELS, MAX_IMAGE_SIDE, VAEConfig
 from .data import DATASETS, FILES
+from .image_folder import FIT, MAX_CLASS_NAME, MAX_CLASSES, MAX_IMAGES, MAX_TEST_FRACTION, MIN_TEST_FRACTION
 from .settings import Spec, specs
 from .train_config import MAX_EPOCHS, MAX_LIMIT, MAX_THREADS, TrainConfig
 
@@ -118,10 +119,24 @@ ModelSection = create_model("ModelSection", __base__=_ModelBase, **_fields_of(
 Sha256 = Annotated[str, Strict(), Field(pattern=r"^[0-9a-f]{64}$")]
 
 
+class SplitSection(_Section):
+    """A folder of images' held-out test split: seeded, a fraction of each class, and which files it took."""
+
+    seed: _int(0, MAX_INT)
+    fraction: _float(MIN_TEST_FRACTION, MAX_TEST_FRACTION)
+    test_files_sha256: Sha256
+
+
 class DataSection(_Section):
     dataset: Literal[DATASETS] = "mnist"  # type: ignore[valid-type]
     sha256: dict[Literal[FILES], Sha256] | None = None  # type: ignore[valid-type]
     n_train: _int(0, MAX_LIMIT) | None = None
+    # a folder of images (image_folder.py): its class names, the test split and how images were fitted
+    classes: Annotated[list[_str(MAX_CLASS_NAME)], Field(min_length=1, max_length=MAX_CLASSES)] | None = None
+    n_test: _int(0, MAX_IMAGES) | None = None
+    split: SplitSection | None = None
+    fit: Literal[FIT] | None = None  # type: ignore[valid-type]
+    skipped: _int(0, MAX_LIST) | None = None
 
 
 class _TrainingBase(_Section):

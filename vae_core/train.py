@@ -36,11 +36,13 @@ from .config import VAEConfig
 from .data import Dataset, DatasetError, binarize, binarized_test_images, load_dataset, to_float
 from .evaluate import evaluate_elbo
 from .hardware import available_cpus, make_optimizer, pick_device, pick_precision, torch_threads
+from .image_folder import FOLDER, NO_FOLDER, load_image_folder
 from .model import VAE
 from .noise import corrupt
 from .recorder import LatentRecorder
 from .run_record import checkpoint_meta
 from .step_history import MAX_POINTS, StepHistory
+from .test_set import write_test_set
 from .train_config import TrainConfig
 
 # The loop, its command line, and names of other modules that the app imports from here.
@@ -74,7 +76,7 @@ def _train(model_cfg: VAEConfig, cfg: TrainConfig, callbacks, data: Dataset | No
     device = pick_device(cfg.device)
     order_gen = torch.Generator().manual_seed(cfg.seed)  # fixes the batch order
 
-    data = data or load_dataset(cfg.dataset, cfg.data_dir)
+    data = data or load_run_data(cfg)
     train_images = data.train_images[: cfg.limit] if cfg.limit else data.train_images
     train_images = train_images.to(device)  # uint8: 47 MB for all of MNIST
     n = len(train_images)
@@ -168,6 +170,21 @@ def _train(model_cfg: VAEConfig, cfg: TrainConfig, callbacks, data: Dataset | No
                        precision)
 
 
+def load_run_data(cfg: TrainConfig) -> Dataset:
+    """The run's data: an IDX dataset (data.py), or a folder of your images split as cfg says (image_folder.py)."""
+    if cfg.dataset == FOLDER:
+        if not cfg.data_dir:
+            raise DatasetError(NO_FOLDER)
+        return load_image_folder(cfg.data_dir, cfg.test_fraction, cfg.split_seed)
+    return load_dataset(cfg.dataset, cfg.data_dir)
+
+
+def write_data_files(out: str, data: Dataset) -> None:
+    """What a checkpoint keeps of its data beside it: a folder-of-images model's test images (test_set.py)."""
+    if data.name == FOLDER:
+        write_test_set(out, data.test_images, data.test_labels)
+
+
 def step_means(loss: torch.Tensor, terms: dict[str, torch.Tensor]) -> tuple[float, float, float]:
     """(loss, recon, KL) of a step as floats, batch means: one stacked read instead of three."""
     with torch.no_grad():
@@ -227,12 +244,14 @@ class EpochCheckpointer(Callback):
         partial = TrainResult(model, "running", "", m.epoch, {"epochs": self.epochs, "steps": []}, m.elapsed,
                               pick_precision(self.cfg.precision, model.device, model, self.cfg.batch_size))
         save_checkpoint(model, self.out, checkpoint_meta(self.model_cfg, self.cfg, partial, self.data, self.command))
+        write_data_files(self.out, self.data)
         if self.recorder is not None:
             self.recorder.write(self.out)
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
-    p = argparse.ArgumentParser(prog="python -m vae_core.train", description="Train a VAE on MNIST or Fashion-MNIST.")
+    p = argparse.ArgumentParser(prog="python -m vae_core.train",
+                                description="Train a VAE on MNIST, Fashion-MNIST or a folder of your images.")
     settings.add_arguments(p, settings.run_specs())  # every flag of the run, from its declaration
     p.add_argument("--out", default="models/latest", help="checkpoint folder to write")
     p.add_argument("--replace-pretrained", action="store_true",
@@ -283,7 +302,7 @@ def main(argv: list[str] | None = None) -> int:
         check_budget(model_cfg, cfg.batch_size)
         check_out(args, model_cfg, cfg)
         pick_device(cfg.device)
-        data = load_dataset(cfg.dataset, cfg.data_dir)
+        data = load_run_data(cfg)
     except (ValueError, DatasetError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
@@ -291,9 +310,14 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: --out {e}", file=sys.stderr)
         return 2
 
+    for line in data.skipped:  # a folder of images: each file not used, and why
+        print(f"skipped {line}", file=sys.stderr)
     device = pick_device(cfg.device)
     precision = "whichever of fp32 and bf16 a few timed steps find faster" if cfg.precision == "auto" else cfg.precision
-    print(f"training {model_cfg.arch} VAE (latent {model_cfg.latent_dim}) on {data.name} from {data.source}, "
+    what = data.name if data.name != FOLDER else (
+        f"{len(data.train_images)} training and {len(data.test_images)} test images of "
+        f"{len(data.class_names)} classes ({', '.join(data.class_names)})")
+    print(f"training {model_cfg.arch} VAE (latent {model_cfg.latent_dim}) on {what} from {data.source}, "
           f"device {device}, "
           f"{cfg.threads or available_cpus()} CPU threads, matrix products in {precision}")
     bar = ProgressBar()
@@ -314,6 +338,7 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     try:
         save_checkpoint(result.model, args.out, checkpoint_meta(model_cfg, cfg, result, data, command))
+        write_data_files(args.out, data)
         recorder.write(args.out)
     except (CheckpointError, OSError, SafetensorError) as e:
         print(write_error(args.out, e), file=sys.stderr)

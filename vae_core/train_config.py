@@ -9,6 +9,7 @@ import math
 from dataclasses import dataclass
 
 from .data import BINARIZATIONS, DATASETS
+from .image_folder import FOLDER, MAX_TEST_FRACTION, MIN_TEST_FRACTION
 from .noise import KINDS as CORRUPTIONS
 from .noise import check_corruption
 from .settings import run_settings, setting
@@ -50,7 +51,15 @@ class TrainConfig:
     limit: int | None = setting(None, flag="--limit", kind="int", lo=1, hi=MAX_LIMIT, label="Training images",
                                 help="train on the first N training images")
     data_dir: str | None = setting(None, flag="--data-dir", kind="str", shown=False,
-                                   help="folder with the dataset's IDX files (or set VAE_DATA_DIR)")
+                                   help="folder with the dataset's IDX files (or set VAE_DATA_DIR); for --dataset "
+                                        "folder, your images: one subfolder per class")
+    # --dataset folder: the held-out test images, a seeded fraction of each class (image_folder.py)
+    test_fraction: float = setting(0.1, flag="--test-fraction", lo=MIN_TEST_FRACTION, hi=MAX_TEST_FRACTION,
+                                   shown=False, applies=("dataset", (FOLDER,)), note="with your own images only",
+                                   help="--dataset folder: the share of each class held out as the test set")
+    split_seed: int = setting(0, flag="--split-seed", lo=0, hi=MAX_SEED, shown=False,
+                              applies=("dataset", (FOLDER,)), note="with your own images only",
+                              help="--dataset folder: the seed of the test split")
     threads: int | None = None  # CPU threads for this run; None: every core this process may use
     # the layers' matrix products in "fp32" or "bf16"; "auto": see hardware.pick_precision()
     precision: str = setting("auto", flag="--precision", choices=PRECISIONS, shown=False,
@@ -97,6 +106,9 @@ class TrainConfig:
             raise ValueError(f"binarize must be one of {BINARIZATIONS}, got {self.binarize!r}")
         if not 1 <= self.iwae_samples <= MAX_IWAE_SAMPLES or not 0 <= self.test_binarize_seed <= MAX_SEED:
             raise ValueError(f"iwae_samples must be in 1..{MAX_IWAE_SAMPLES} and test_binarize_seed a 64-bit seed")
+        if not MIN_TEST_FRACTION <= self.test_fraction <= MAX_TEST_FRACTION or not 0 <= self.split_seed <= MAX_SEED:
+            raise ValueError(f"the test fraction must be in {MIN_TEST_FRACTION}..{MAX_TEST_FRACTION} and the split "
+                             "seed a 64-bit seed")
         if self.precision not in PRECISIONS:
             raise ValueError(f"precision must be 'auto', 'fp32' or 'bf16', got {self.precision!r}")
         object.__setattr__(self, "corruption", check_corruption(self.corruption, self.corruption_level))

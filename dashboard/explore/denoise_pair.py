@@ -53,7 +53,7 @@ def partner(model):
 def clean_codes(folder: str, stamp: tuple[int, int], dataset: str) -> CleanCodes:
     """The clean test codes and class centroids of one model (shared by every level and kind)."""
     model, _ = caches.load_model(folder, stamp)
-    data = caches.shared_dataset(dataset)
+    data = caches.model_test_set(folder, stamp, dataset)  # a model of your images: the split kept with it
     return CleanCodes(model, data.test_images, data.test_labels)
 
 

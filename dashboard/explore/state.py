@@ -204,9 +204,10 @@ class ExploreState(SessionValues):
         if self.model_key == model.key:
             return
         first = self.model_key is None
-        old_dataset, dataset, d = self.dataset, model.dataset, model.latent_dim
+        # a folder-of-images model's test images are its own: its name says which (ModelHandle.test_set_name)
+        old_dataset, dataset, d = self.dataset, getattr(model, "test_set_name", model.dataset), model.latent_dim
         plane_of = plane_of or (lambda source, projection: None)
-        old_source, source = self.model_source, (model.folder, getattr(model, "stamp", None), dataset, d)
+        old_source, source = self.model_source, (model.folder, getattr(model, "stamp", None), model.dataset, d)
         xy = None if first or old_source is None else self._map_xy(plane_of(old_source, self.projection_for(
             old_source[3])), old_source[3])
         self.model_key, self.model_folder, self.dataset, self.limit = model.key, model.folder, dataset, float(lim)

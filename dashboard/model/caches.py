@@ -17,6 +17,8 @@ import torch
 import vae_core
 from vae_core import analysis, attributes
 from vae_core.data import binarized_test_images
+from vae_core.evaluate import folder_test_set
+from vae_core.image_folder import FOLDER
 
 from .. import views
 from .compute import Encodings, compute_encodings, compute_grid, compute_plane_grid, decode
@@ -42,10 +44,19 @@ def measured_test_images(name: str, mode: str, seed: int) -> torch.Tensor:
     return binarized_test_images(shared_dataset(name).test_images, mode, seed)
 
 
-@st.cache_resource(max_entries=4, show_spinner="Encoding the 10,000 test images…")
+def model_test_set(folder: str, stamp: tuple[int, int], dataset: str) -> vae_core.Dataset:
+    """The test set a model is explored on: its dataset's, or, for a model trained on a folder of images, the
+    test split kept with its checkpoint (its class names from its config.json)."""
+    if dataset == FOLDER:
+        _, config = load_model(folder, stamp)
+        return folder_test_set(folder, config)
+    return shared_dataset(dataset)
+
+
+@st.cache_resource(max_entries=4, show_spinner="Encoding the test images…")
 def test_encodings(folder: str, stamp: tuple[int, int], dataset: str) -> Encodings:
     model, _ = load_model(folder, stamp)
-    return compute_encodings(model, shared_dataset(dataset))
+    return compute_encodings(model, model_test_set(folder, stamp, dataset))
 
 
 @st.cache_data(max_entries=32, show_spinner=False)

@@ -15,6 +15,7 @@ import numpy as np
 import vae_core
 from vae_core import analysis
 from vae_core.evaluate import binarization_of
+from vae_core.image_folder import FOLDER
 
 from . import blobs, caches, compute, one_image
 from .registry import DATASET_TITLES, ModelEntry, public_reason
@@ -60,6 +61,16 @@ class ModelHandle:
         data = self.config.get("data")
         name = data.get("dataset") if isinstance(data, dict) else None
         return name if isinstance(name, str) else "mnist"
+
+    @property
+    def test_set_name(self) -> str:
+        """Names the test images the map shows: the dataset's name, or for a model trained on a folder of images,
+        which folder (its classes and test split): two such models do not share test image numbers."""
+        data = self.config.get("data") or {}
+        if self.dataset != FOLDER:
+            return self.dataset
+        split = (data.get("split") or {}).get("test_files_sha256", "")[:8]
+        return f"your images ({', '.join(data.get('classes') or ())}; split {split})"
 
     @property
     def latent_dim(self) -> int:
@@ -146,7 +157,8 @@ class ModelHandle:
     def walk_test_image(self, index: int, seed: int) -> one_image.Walk:
         """Test image #index through the model, step by step, as its test loss measures it; eps seeded."""
         mode, bseed = self.binarization
-        images = caches.measured_test_images(self.dataset, mode, bseed or 0)
+        images = (caches.model_test_set(self.folder, self.stamp, self.dataset).test_images if mode == "none"
+                  else caches.measured_test_images(self.dataset, mode, bseed or 0))
         return one_image.walk(self.model, vae_core.to_float(images[index : index + 1]), seed)
 
     def walk_pixels(self, pixels: np.ndarray, seed: int) -> one_image.Walk:

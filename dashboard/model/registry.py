@@ -22,7 +22,7 @@ from vae_core.checkpoint import CONFIG_NAME, WEIGHTS_NAME, check_weights_file
 from .. import paths
 
 DEFAULT_MODEL = "mnist-mlp"
-DATASET_TITLES = {"mnist": "MNIST", "fashion-mnist": "Fashion-MNIST"}
+DATASET_TITLES = {"mnist": "MNIST", "fashion-mnist": "Fashion-MNIST", "folder": "Your images"}
 
 log = logging.getLogger(__name__)
 

@@ -328,7 +328,7 @@ def _prior_samples(a: Side, b: Side) -> None:
 
 def _reconstructions(a: Side, b: Side) -> None:
     st.markdown("#### The same test images, reconstructed by both")
-    if a.enc.dataset != b.enc.dataset:
+    if a.enc.dataset != b.enc.dataset or not torch.equal(a.enc.images, b.enc.images):  # two folders of images
         st.info("The two models were trained on different datasets, so no test image is shown to both.")
         return
     c1, c2 = st.columns([1, 3], vertical_alignment="bottom")

@@ -10,6 +10,7 @@ from vae_core import settings
 from vae_core.budget import check_budget
 from vae_core.config import VAEConfig
 from vae_core.evaluate import data_label
+from vae_core.image_folder import FOLDER
 from vae_core.train_config import TrainConfig
 
 from ..model.registry import DATASET_TITLES
@@ -19,6 +20,7 @@ from ..training.cluster import ClusterUnavailableError
 from ..training.registry import JobLimitError, registry
 from ..training.save import train_command
 from .state import TrainState
+from .upload import images_upload
 
 TRAIN_SIZES = (2000, 10000, 60000)
 
@@ -61,9 +63,9 @@ def _options(spec: settings.Spec) -> list:
 
 
 FORMATS = {
-    "dataset": lambda d: DATASET_TITLES.get(d, d),
     "arch": lambda a: {"mlp": "MLP (fully connected)", "conv": "Convolutional"}.get(a, a),
     "limit": lambda n: f"{n:,}",
+    "dataset": lambda d: DATASET_TITLES.get(d, d) + (" (upload a .zip)" if d == FOLDER else ""),
 }
 
 
@@ -113,6 +115,8 @@ def _on_start() -> None:
     try:
         model_cfg, train_cfg = settings_from_state()
         check_budget(model_cfg, train_cfg.batch_size)  # from the numbers alone: refused before any allocation
+        if train_cfg.dataset == FOLDER and not train_cfg.data_dir:
+            raise ValueError("upload a .zip of your images first (one folder per class)")
     except ValueError as e:  # BudgetError is one too
         state.notice = ("error", f"Cannot start: {plain(e)}")
         return
@@ -162,6 +166,8 @@ def settings_form(busy: bool) -> None:
             cols = st.columns(2)
             for col, spec in zip(cols, FORM[i:i + 2]):
                 _widget(col, spec, values)
+        if values.get("dataset") == FOLDER:
+            images_upload(busy)
         st.button("Start training", key=state.key("start"), type="primary", icon=":material/play_arrow:",
                   on_click=_on_start, disabled=busy, width="stretch")
     if busy:

@@ -26,6 +26,7 @@ DEFAULTS: dict = {
     "compare_z": None,  # the ★ both compared models decode, [d] floats
     "compare_z_from": "",  # where that ★ came from, in words
     "compare_click": None,  # (map, test image index) of a click, resolved once the models are loaded
+    "upload": None,  # the "Your images" zip: {"name", "classes", "counts", "skipped", "n_skipped"} or {"error"}
 }
 
 

@@ -68,7 +68,7 @@ from .protocol import (
     Steps,
     WorkerSpec,
 )
-from .save import save_recovered, save_user_model, train_command
+from .save import recorded_config, save_recovered, save_user_model, train_command
 from .snapshot import JobSnapshot
 
 UNATTENDED = ("heartbeat", "shutdown")  # stop reasons after which the last completed epoch goes to models/_recovered
@@ -126,6 +126,7 @@ class TrainingJob:
         self._latents: list[LatentSnapshot] = []
         self._labels: np.ndarray | None = None
         self._data_info: dict | None = None  # config.json's "data" section, as the worker read the dataset
+        self._test_set: tuple | None = None  # a folder of images: its test split, kept with the saved model
         self._weights: dict | None = None  # {name: array} of the last completed epoch: what a stop or crash keeps
         self._outcome: Done | Failed | None = None  # the worker's last message
         self._recovered_to: str | None = None
@@ -188,7 +189,7 @@ class TrainingJob:
     def _on_message(self, msg: Message) -> None:
         with self._lock:
             if isinstance(msg, Prepared):
-                self._data_info, self._labels = msg.data_section, msg.labels
+                self._data_info, self._labels, self._test_set = msg.data_section, msg.labels, msg.test_set
             elif isinstance(msg, Started):
                 self._total_steps, self._state, self._t0 = msg.total_steps, "running", time.perf_counter()
                 self._clock.start(msg.total_steps)
@@ -258,7 +259,8 @@ class TrainingJob:
         recovered, lost = None, None
         if result.status == "stopped" and self._stop_reason in UNATTENDED and result.epochs_completed > 0:
             try:
-                recovered = str(save_recovered(result.model, self._meta(result), self.models_root))
+                recovered = str(save_recovered(result.model, self._meta(result), self.models_root,
+                                               test_set=self._test_set))
             except Exception as e:  # the run itself went well: say the model could not be kept, and why
                 log.exception("job %s: saving the recovered model failed", self.job_id)
                 lost = str(e) if isinstance(e, ValueError) else f"{type(e).__name__} while writing it"
@@ -304,7 +306,8 @@ class TrainingJob:
 
     def _meta(self, result: TrainResult) -> dict:
         cmd = train_command(self.model_cfg, self.train_cfg)
-        return checkpoint_meta(self.model_cfg, self.train_cfg, result, self._data_info, f"{cmd}  # from the dashboard")
+        return checkpoint_meta(self.model_cfg, recorded_config(self.train_cfg), result, self._data_info,
+                               f"{cmd}  # from the dashboard")
 
     # --- reading -----------------------------------------------------------------------------
 
@@ -320,11 +323,16 @@ class TrainingJob:
                 stop_reason=self._stop_reason, epoch=self._epoch, epochs=self.train_cfg.epochs,
                 epochs_completed=self._epochs_completed, step=step, total_steps=total, elapsed=elapsed,
                 eta=eta, steps=steps, epoch_metrics=list(self._epoch_metrics), latents=list(self._latents),
-                labels=self._labels, class_names=CLASS_NAMES.get(self.train_cfg.dataset, ()),
+                labels=self._labels, class_names=self._class_names(),
                 dataset=self.train_cfg.dataset, model_cfg=self.model_cfg, train_cfg=self.train_cfg,
                 recovered_to=self._recovered_to, saved_to=self._saved_to, released=self._released,
                 steps_stride=self._steps.stride, slowdown=self._clock.slowdown() if running else 1.0,
             )
+
+    def _class_names(self) -> tuple[str, ...]:
+        """The legend's names: a folder of images' own classes (its subfolders), else the dataset's."""
+        classes = (self._data_info or {}).get("classes")
+        return tuple(classes) if classes else CLASS_NAMES.get(self.train_cfg.dataset, ())
 
     # --- memory ------------------------------------------------------------------------------
 
@@ -365,7 +373,7 @@ class TrainingJob:
         with self._lock:
             replay = (list(self._latents), self._labels)
         folder = save_user_model(self, name, overwrite=overwrite, models_root=self.models_root, replay=replay,
-                                 owner=self.session_id)
+                                 owner=self.session_id, test_set=self._test_set)
         with self._lock:
             self._saved_to = str(folder)
         self.release_model("saved")

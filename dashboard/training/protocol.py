@@ -1,7 +1,8 @@
 """What a training worker and the job that started it say to each other (no Streamlit, no PyTorch needed).
 
     WorkerSpec    job -> worker: everything the worker needs, picklable
-    Prepared      the data: config.json's "data" section and the labels of the plotted test subset
+    Prepared      the data: config.json's "data" section, the labels of the plotted test subset, and for a
+                  folder of images its test split (kept with the saved model)
     Started       the total number of steps and the untrained model's latent snapshot ("epoch 0")
     Steps         step metrics (StepRow each), a batch every STEP_BATCH_S
     EpochEnded    each completed epoch: its metrics, its latent snapshot and its weights
@@ -58,6 +59,7 @@ class StepRow(NamedTuple):
 class Prepared:
     data_section: dict
     labels: np.ndarray
+    test_set: tuple | None = None  # a folder of images: (uint8 [N, 28, 28], labels [N]) of its test split
 
 
 @dataclass(frozen=True)

@@ -11,12 +11,13 @@ import numpy as np
 import torch
 
 from vae_core.callbacks import Callback
-from vae_core.data import DatasetError, load_dataset
+from vae_core.data import DatasetError
 from vae_core.hardware import available_cpus
+from vae_core.image_folder import FOLDER
 from vae_core.recorder import LatentRecorder
 from vae_core.run_record import data_section
 from vae_core.step_history import StepHistory
-from vae_core.train import train
+from vae_core.train import load_run_data, train
 
 from .protocol import (
     STEP_BATCH_S,
@@ -95,13 +96,14 @@ def run_training(spec: WorkerSpec, send: Send, stop_event) -> None:
             cfg = dataclasses.replace(cfg, threads=spec.threads)
         torch.set_num_threads(cfg.threads or available_cpus())
         try:
-            data = spec.data or load_dataset(cfg.dataset, cfg.data_dir)
+            data = spec.data or load_run_data(cfg)
         except DatasetError as e:
             send(Failed(str(e)))
             return
         recorder = LatentRecorder(data.test_images, data.test_labels, spec.model_cfg.latent_dim,
                                   n_points=spec.snapshot_images)
-        send(Prepared(data_section(data, cfg.limit), recorder.labels))
+        test_set = (data.test_images.numpy(), data.test_labels.numpy()) if data.name == FOLDER else None
+        send(Prepared(data_section(data, cfg.limit), recorder.labels, test_set))
 
         def snapshot(model, epoch: int) -> LatentSnapshot:
             recorder.record(model, epoch)

@@ -8,6 +8,7 @@ A model saved from the app records its session (owner_tag): only that session ma
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import hashlib
 import itertools
@@ -32,9 +33,11 @@ from vae_core.checkpoint import (
 )
 from vae_core.config import VAEConfig
 from vae_core.data import Dataset
+from vae_core.image_folder import FOLDER
 from vae_core.model import VAE
 from vae_core.replay import write_replay
 from vae_core.run_record import checkpoint_meta
+from vae_core.test_set import write_test_set
 from vae_core.train_config import TrainConfig
 
 from .. import paths
@@ -55,10 +58,19 @@ class FinishedRun(Protocol):
         """(the model, its metadata); ValueError saying why there is none to save."""
 
 
+IMAGES_DIR = "my-images"  # what the command text and config.json say for an uploaded folder of images
+
+
+def recorded_config(cfg: TrainConfig) -> TrainConfig:
+    """The run's settings as config.json records and the page shows them: an upload's folder on this server is
+    named IMAGES_DIR (the folder of the student's own images), never by its server path."""
+    return dataclasses.replace(cfg, data_dir=IMAGES_DIR) if cfg.dataset == FOLDER else cfg
+
+
 def train_command(model_cfg: VAEConfig, cfg: TrainConfig) -> str:
     """The command line that trains the same model with the CLI (recorded in config.json, shown in the UI):
     generated from the settings' declarations (vae_core/settings.py), so it parses back to the same configs."""
-    return settings.command(model_cfg, cfg)
+    return settings.command(model_cfg, recorded_config(cfg))
 
 
 class ModelExistsError(FileExistsError):
@@ -118,12 +130,14 @@ def save_user_model(
     meta: dict | None = None,
     replay: tuple[list, object] | None = None,
     owner: str | None = None,
+    test_set: tuple | None = None,
 ) -> Path:
     """Save a trained model as a regular checkpoint folder models/<name>/ (config, metrics, training curves).
 
     result: a finished TrainingJob (everything is taken from it), a TrainResult (give train_cfg and data for
     the metadata) or a bare VAE (meta as given). replay: (latent snapshots, labels) written beside the model
-    (vae_core.replay), part of the same save. owner: the saving session's id, recorded (as owner_tag) in
+    (vae_core.replay), part of the same save; test_set: a folder of images' test split (images, labels), kept
+    with the model (vae_core.test_set). owner: the saving session's id, recorded (as owner_tag) in
     config.json's "saved_by"; with it, only a model that session saved may be replaced (NotYoursError
     otherwise). The name must match ^[A-Za-z0-9_-]{1,64}$ (ValueError
     otherwise); an existing model is replaced only with overwrite=True (ModelExistsError otherwise).
@@ -173,6 +187,7 @@ def save_user_model(
             written = save_checkpoint(model, staging / folder.name, meta)
             if replay is not None and replay[0] and replay[1] is not None:
                 write_replay(written, *replay)
+            _write_test_set(written, test_set)
             try:
                 if overwrite:
                     return publish.replace(written, folder, staging / "replaced")
@@ -245,7 +260,13 @@ def is_checkpoint(folder: str | os.PathLike) -> bool:
     return (folder / CONFIG_NAME).is_file() and (folder / WEIGHTS_NAME).is_file()
 
 
-def save_recovered(model: VAE, meta: dict, models_root: str | os.PathLike | None = None) -> Path:
+def _write_test_set(folder: Path, test_set: tuple | None) -> None:
+    if test_set is not None:
+        write_test_set(folder, torch.as_tensor(test_set[0]), torch.as_tensor(test_set[1]))
+
+
+def save_recovered(model: VAE, meta: dict, models_root: str | os.PathLike | None = None, *,
+                   test_set: tuple | None = None) -> Path:
     """The last completed epoch of a run nobody watches any more, in models/_recovered/<time>/."""
     problem = paths.models_root_problem(models_root)
     if problem is not None:
@@ -256,6 +277,7 @@ def save_recovered(model: VAE, meta: dict, models_root: str | os.PathLike | None
     stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
     with publish.stage(root, stamp) as staging:
         written = save_checkpoint(model, staging / stamp, meta)
+        _write_test_set(written, test_set)
         for i in itertools.count(1):
             try:
                 return publish.publish(written, root / (stamp if i == 1 else f"{stamp}-{i}"))
