@@ -26,6 +26,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from dashboard import views  # noqa: E402
 from dashboard.model import registry as model_registry  # noqa: E402
 from dashboard.train import figures, form, live  # noqa: E402
 from dashboard.training import local_worker  # noqa: E402
@@ -709,3 +710,27 @@ def test_a_3d_run_is_mapped_on_its_pca_plane_live_replayed_and_saved(at, dirs):
     stored = read_replay(mine / "three-d")
     assert stored is not None and all(f.basis.shape == (2, 3) for f in stored.frames)
     assert np.allclose(stored.frames[-1].basis, last.basis)
+
+
+# --- the live view's map, a picture ---------------------------------------------------------------
+
+
+def test_the_live_map_picture_puts_each_code_where_it_is_in_its_class_colour():
+    """figures.latent_image: z = (0, 0) at the centre, (e, e) at the top right corner (z2 up), (-e, -e) at the
+    bottom left, each dot in its class's colour; a code that is not finite is left out, not drawn at a border."""
+    e, n = 4.0, figures.LIVE_MAP_PX
+    points = np.array([[0.0, 0.0], [e, e], [-e, -e], [np.nan, 1.0]], dtype=np.float32)
+    img = figures.latent_image(points, np.array([1, 2, 3, 4]), e)
+    assert img.shape == (n, n, 3) and img.dtype == np.uint8
+
+    def rgb(k):
+        c = views.CLASS_COLORS[k]
+        return [int(c[i:i + 2], 16) for i in (1, 3, 5)]
+
+    mid = round(0.5 * (n - 1))
+    assert img[n - 1 - mid, mid].tolist() == rgb(1)
+    assert img[0, n - 1].tolist() == rgb(2)  # top right
+    assert img[n - 1, 0].tolist() == rgb(3)  # bottom left
+    colours = {tuple(p) for p in img.reshape(-1, 3).tolist()}
+    assert tuple(rgb(4)) not in colours  # the NaN code is nowhere
+    assert colours <= {tuple(rgb(k)) for k in (1, 2, 3)} | {(255, 255, 255), (215, 215, 215)}
