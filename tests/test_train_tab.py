@@ -13,6 +13,7 @@ import json
 import shlex
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -25,9 +26,11 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from dashboard import views  # noqa: E402
 from dashboard.model import registry as model_registry  # noqa: E402
 from dashboard.train import figures, form, live  # noqa: E402
 from dashboard.training import local_worker  # noqa: E402
+from dashboard.training import registry as training_registry  # noqa: E402
 from dashboard.training import speed as train_speed  # noqa: E402
 from dashboard.training.job import TrainingJob  # noqa: E402
 from dashboard.training.protocol import STOP_GRACE_S  # noqa: E402
@@ -366,23 +369,29 @@ def test_a_ray_address_with_no_cluster_is_one_line_and_the_form_comes_back(at, d
     assert not at.button(key=START).disabled
 
 
-@pytest.mark.parametrize("hold", [False, True], ids=["loop-hears-it", "loop-held-so-killed"])
+def progress_lines(at) -> list[str]:
+    return [e.proto.text for e in at.get("progress")]
+
+
+@pytest.mark.parametrize("hold", [False, True], ids=["loop-hears-it", "loop-held-in-a-step"])
 def test_stop_gives_the_form_back_in_the_clicks_own_response(at, monkeypatch, hold):
-    """Stop's callback waits for the run to end, so the click's own rerun shows the outcome and an enabled
-    Start: the form does not wait for the next poll (POLL_S later) as it did. The run ends by itself after its
-    step, or is killed STOP_GRACE_S after the request (a loop held in a step: hold); the wait is bounded at
-    STOP_WAIT_S < 1 s. Here that bound is raised, so that a loaded machine cannot fail the test: what is
-    asserted is the mechanism (no poll needed), not a time."""
-    monkeypatch.setattr(live, "STOP_WAIT_S", 60.0)
-    assert STOP_GRACE_S + local_worker.EXIT_WAIT_S < 1.0  # the real bound: the kill, then reading the end
+    """Stop does not wait for the run to end: the click's own rerun shows an enabled Start (the form is usable)
+    and "Stopping…", and the poll after the run's end shows the outcome. hold: the worker's loop sits in its
+    first step and its kill is put off for a minute, so the run cannot have ended by the click's rerun, however
+    loaded the machine: the form is back all the same, and a Start pressed then waits for the stopping run to
+    end (training/registry.py), then trains the next one."""
+    assert STOP_GRACE_S + local_worker.EXIT_WAIT_S < 1.0  # the run's end within a second: the kill, then its end read
+    monkeypatch.setattr(training_registry, "STOPPING_WAIT_S", 60.0)  # a loaded machine cannot fail what follows
     gate = Hold()
-    if hold:  # the worker's loop sits in its first step and cannot hear the stop
-        reg = registry()
-        start = reg.start
-        monkeypatch.setattr(reg, "start", lambda *a, **k: start(*a, callbacks=[gate], **k))
+    reg = registry()
+    start = reg.start
+    if hold:
+        monkeypatch.setattr(reg, "start", lambda *a, **k: start(*a, callbacks=[gate], stop_grace=60.0, **k))
     configure(at, epochs=200).button(key=START).click().run()
-    job = registry().job_for(at.session_state["train_session_id"])
-    assert job is not None and job.session_id == at.session_state["train_session_id"]
+    sid = at.session_state["train_session_id"]
+    job = reg.job_for(sid)
+    assert job is not None and job.session_id == sid
+    jobs = [job]
     try:
         while job.snapshot().state != "running" and not job.wait(0.05):  # however long a busy machine takes
             pass
@@ -390,14 +399,30 @@ def test_stop_gives_the_form_back_in_the_clicks_own_response(at, monkeypatch, ho
         assert at.button(key=START).disabled and not job.done
         at.button(key="train_stop").click().run()
         assert not at.exception, at.exception
-        assert job.snapshot().state == "stopped" and job.snapshot().stop_reason == "user"
-        assert _outcome(at).startswith("Training stopped") and not at.button(key=START).disabled
-        assert "))" not in _outcome(at), "the library's bracket inside another"
+        assert not at.button(key=START).disabled
+        assert job.snapshot().stop_reason == "user"
+        if hold:
+            assert not job.done
+            assert any(t.startswith("Stopping…") for t in progress_lines(at)), progress_lines(at)
+            threading.Timer(0.5, gate.set).start()  # the loop ends its step while Start waits
+            monkeypatch.setattr(reg, "start", start)
+            at.button(key=START).click().run()
+            assert not at.exception, at.exception
+            assert job.done and job.snapshot().state == "stopped"
+            new = reg.job_for(sid)
+            jobs.append(new)
+            assert new is not job and new.running and at.button(key=START).disabled
+            assert not [e for e in at.warning if "still ending" in e.value or "already training" in e.value]
+        else:
+            assert job.wait(60)
+            at.run()
+            assert _outcome(at).startswith("Training stopped") and not at.button(key=START).disabled
+            assert "))" not in _outcome(at), "the library's bracket inside another"
     finally:
-        if not job.done:  # (a killed worker cannot acknowledge the event: set() would wait for it for ever)
-            gate.set()
-            job.stop()
-            job.wait(60)
+        gate.set()
+        for j in jobs:
+            j.stop()
+            j.wait(60)
 
 
 # --- the form follows the settings ------------------------------------------------------------
@@ -685,3 +710,27 @@ def test_a_3d_run_is_mapped_on_its_pca_plane_live_replayed_and_saved(at, dirs):
     stored = read_replay(mine / "three-d")
     assert stored is not None and all(f.basis.shape == (2, 3) for f in stored.frames)
     assert np.allclose(stored.frames[-1].basis, last.basis)
+
+
+# --- the live view's map, a picture ---------------------------------------------------------------
+
+
+def test_the_live_map_picture_puts_each_code_where_it_is_in_its_class_colour():
+    """figures.latent_image: z = (0, 0) at the centre, (e, e) at the top right corner (z2 up), (-e, -e) at the
+    bottom left, each dot in its class's colour; a code that is not finite is left out, not drawn at a border."""
+    e, n = 4.0, figures.LIVE_MAP_PX
+    points = np.array([[0.0, 0.0], [e, e], [-e, -e], [np.nan, 1.0]], dtype=np.float32)
+    img = figures.latent_image(points, np.array([1, 2, 3, 4]), e)
+    assert img.shape == (n, n, 3) and img.dtype == np.uint8
+
+    def rgb(k):
+        c = views.CLASS_COLORS[k]
+        return [int(c[i:i + 2], 16) for i in (1, 3, 5)]
+
+    mid = round(0.5 * (n - 1))
+    assert img[n - 1 - mid, mid].tolist() == rgb(1)
+    assert img[0, n - 1].tolist() == rgb(2)  # top right
+    assert img[n - 1, 0].tolist() == rgb(3)  # bottom left
+    colours = {tuple(p) for p in img.reshape(-1, 3).tolist()}
+    assert tuple(rgb(4)) not in colours  # the NaN code is nowhere
+    assert colours <= {tuple(rgb(k)) for k in (1, 2, 3)} | {(255, 255, 255), (215, 215, 215)}

@@ -6,6 +6,7 @@ metrics, or a checkpoint's config["history"]), so they can be tested on their ow
 
 from __future__ import annotations
 
+import html
 import json
 import math
 from functools import lru_cache
@@ -235,6 +236,38 @@ def latent_figure(points: np.ndarray, labels: np.ndarray, class_names, *, height
         points, labels, class_names, extent=extent or views.latent_limit(points), height=height, point_size=3.5,
         uirevision=uirevision, axis_titles=titles, marker=marker,
     )
+
+
+LIVE_MAP_PX = 400  # the live latent map's side, in pixels
+DOT_OFFSETS = [(dy, dx) for dy in range(-2, 3) for dx in range(-2, 3) if dy * dy + dx * dx <= 5]  # a 5 px dot
+
+
+def latent_image(points: np.ndarray, labels: np.ndarray, extent: float, size: int = LIVE_MAP_PX) -> np.ndarray:
+    """The latent map as a picture [size, size, 3] (uint8) of the square [-extent, extent]^2, z2 up: one dot
+    per point in its class's colour, thin grey axes through 0. The live view shows this rather than the WebGL
+    chart: a browser rendering in software took seconds to build that chart, at every epoch."""
+    img = np.full((size, size, 3), 255, dtype=np.uint8)
+    mid = size // 2
+    img[mid, :] = img[:, mid] = 215
+    pts = np.asarray(points, dtype=np.float64)[:, :2]
+    keep = np.isfinite(pts).all(1)
+    pix = np.round((pts[keep] / (2 * extent) + 0.5) * (size - 1)).astype(np.int64)
+    cols, rows = pix[:, 0], size - 1 - pix[:, 1]
+    palette = np.array([[int(c[i:i + 2], 16) for i in (1, 3, 5)] for c in views.CLASS_COLORS], dtype=np.uint8)
+    colours = palette[np.asarray(labels)[keep].astype(np.int64) % len(palette)]
+    for dy, dx in DOT_OFFSETS:
+        r, c = rows + dy, cols + dx
+        on = (r >= 0) & (r < size) & (c >= 0) & (c < size)
+        img[r[on], c[on]] = colours[on]
+    return img
+
+
+def classes_legend_html(class_names, size_px: int = 13) -> str:
+    """The latent map's classes and their colours, as one line of HTML that wraps where it must."""
+    items = [f'<span style="white-space: nowrap; margin-right: 0.9em"><span style="color: '
+             f'{views.CLASS_COLORS[k % len(views.CLASS_COLORS)]}">●</span> {html.escape(str(name))}</span>'
+             for k, name in enumerate(class_names)]
+    return f'<div class="classes-legend" style="font-size: {int(size_px)}px; line-height: 1.5">{" ".join(items)}</div>'
 
 
 def samples_image(samples: np.ndarray) -> np.ndarray:

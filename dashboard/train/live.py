@@ -6,11 +6,13 @@ The owner's poll is the job's heartbeat (training/job.py): a page that stops pol
 
 from __future__ import annotations
 
+import time
+
+import plotly.graph_objects as go
 import streamlit as st
 
 from ..training import speed
 from ..training.job import TrainingJob
-from ..training.protocol import STOP_GRACE_S
 from ..training.snapshot import JobSnapshot
 from ..training.time_format import format_seconds
 from .figures import loss_figure
@@ -21,9 +23,9 @@ from .state import TrainState
 
 POLL_S = 1.0  # seconds between refreshes of the live view (each is also the heartbeat)
 KEEP_ALIVE_S = 30.0  # while a finished, unsaved run is on screen, it is touched this often (training/job.py: Memory)
-# Stop waits this long for the run to end, so that the click's own rerun gives the form back (the worker is
-# killed STOP_GRACE_S after the request at the latest; then the parent only reads its end).
-STOP_WAIT_S = STOP_GRACE_S + 0.3
+# The live loss chart is rebuilt at most this often. Streamlit keys a chart by its content, so a new figure is a
+# new chart that the browser builds from scratch (the live view's largest work there); the same figure costs none.
+LOSS_REDRAW_S = 2.0
 
 
 def progress_text(s: JobSnapshot) -> str:
@@ -39,13 +41,26 @@ def progress_text(s: JobSnapshot) -> str:
 
 
 def stop_job(job_id: str) -> None:
-    """The Stop button: ask the job to stop, and wait (at most STOP_WAIT_S) for it to end. The fragment's rerun
-    that follows then finds it done and reruns the page, which gives the form back: in the click's own
-    response, not at the next poll POLL_S later."""
+    """The Stop button: ask the job to stop, without waiting for it to end. The fragment's rerun that follows
+    reruns the whole page, which gives the form back at once (a Start waits for the stopping run:
+    training/registry.py); the live view says "Stopping…" until a poll finds the run ended."""
     job = find_job(job_id)
     if job is not None:
         job.stop()
-        job.wait(STOP_WAIT_S)
+        TrainState().stop_asked = job_id
+
+
+def live_loss(s: JobSnapshot) -> go.Figure:
+    """The live loss chart: the figure built last, unless LOSS_REDRAW_S have passed since (or the run is
+    stopping: the finished view draws its whole curve)."""
+    state = TrainState()
+    kept = state.live_loss
+    if kept is not None and kept[0] == s.job_id and (
+            s.stop_reason is not None or time.monotonic() - kept[1] < LOSS_REDRAW_S):
+        return kept[2]
+    fig = loss_figure(s.steps, s.epoch_metrics, total_steps=s.total_steps, step_stride=s.steps_stride)
+    state.live_loss = (s.job_id, time.monotonic(), fig)
+    return fig
 
 
 def live_view(job_id: str, owner: bool) -> None:
@@ -56,9 +71,12 @@ def live_view(job_id: str, owner: bool) -> None:
     if owner:
         job.touch()
     s = job.snapshot()
-    if s.done:
-        st.rerun()  # the whole app: the finished view (and the save form) replaces this one
     state = TrainState()
+    # The whole app: once done, the finished view (and the save form) replaces this one; on the Stop click's own
+    # run, the page gives the form back at once.
+    if s.done or (owner and state.stop_asked == job_id):
+        state.stop_asked = None
+        st.rerun()
     # the Stop column: room for its icon and word at 1366 px with the sidebar open (a sixth of the column was not)
     head = st.columns([3, 1], vertical_alignment="bottom")
     head[0].progress(s.fraction, text=progress_text(s))
@@ -67,10 +85,8 @@ def live_view(job_id: str, owner: bool) -> None:
                        width="stretch", disabled=s.stop_reason is not None)
     else:
         head[1].caption("watching, read-only")
-    st.plotly_chart(loss_figure(s.steps, s.epoch_metrics, total_steps=s.total_steps, step_stride=s.steps_stride),
-                    key=state.key("live_loss"),
-                    config={"displaylogo": False})
-    latent_panel(ReplayData.of_job(s), -1, state.key("live_latent"))
+    st.plotly_chart(live_loss(s), key=state.key("live_loss_chart"), config={"displaylogo": False})
+    latent_panel(ReplayData.of_job(s), -1, state.key("live_latent"), live=True)
 
 
 def _keep_alive(job_id: str) -> None:

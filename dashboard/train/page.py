@@ -53,7 +53,8 @@ def render(active=None) -> None:
         st.markdown(HELP)
     left, right = st.columns([2, 3], gap="large")
     with left:
-        settings_form(busy=job is not None and job.running)
+        # A stopping run no longer holds the form: Start waits for it to end (training/registry.py)
+        settings_form(busy=job is not None and job.running and not job.stopping)
         notice = state.notice
         if notice:
             getattr(st, notice[0])(notice[1])

@@ -13,7 +13,15 @@ import streamlit as st
 from .. import views
 from ..player import Player, SessionPosition, frames_due
 from ..training.snapshot import JobSnapshot
-from .figures import latent_figure, loss_figure, plane_caption, samples_image
+from .figures import (
+    classes_legend_html,
+    latent_figure,
+    latent_image,
+    loss_figure,
+    plane_axis_titles,
+    plane_caption,
+    samples_image,
+)
 from .state import TrainState
 
 REPLAY_SPEEDS = {"½×": 0.5, "1×": 1.0, "2×": 2.0, "4×": 4.0}  # epochs per second of the clock while playing
@@ -55,7 +63,29 @@ def _epoch_view(r: ReplayData, index: int) -> tuple[go.Figure, str]:
     return cache[key]
 
 
-def latent_panel(r: ReplayData, index: int, key: str) -> None:
+def _live_map(r: ReplayData, index: int) -> tuple[str, str]:
+    """The live view's map as a picture (figures.latent_image; a PNG data URL) and its axes in words, built once
+    per (run, epoch) like _epoch_view's. An image whose URL has not changed costs the browser nothing."""
+    snap = r.frames[index]
+    cache = TrainState().view_cache()
+    key = (r.ident, snap.epoch, "image")
+    if key not in cache:
+        if len(cache) >= VIEWS_KEPT:
+            cache.pop(next(iter(cache)))
+        extent = views.latent_limit(snap.points)
+        variance = getattr(snap, "variance", None)
+        if r.one_dim:
+            axes = f"z1 across, from {-extent:g} to {extent:g} (one latent dimension: every point on the line z2 = 0)"
+        else:
+            x, y = plane_axis_titles(variance) if variance is not None else ("z1", "z2")
+            axes = f"{x} across, {y} up, each from {-extent:g} to {extent:g}; grey lines at 0"
+        cache[key] = (views.png_url(latent_image(snap.points, r.labels, extent)), axes)
+    return cache[key]
+
+
+def latent_panel(r: ReplayData, index: int, key: str, live: bool = False) -> None:
+    """The map and the samples of one frame. live: the map as a picture (cheap for the browser at every epoch;
+    the finished run's map can be zoomed and hovered)."""
     if not r.frames or r.labels is None:
         st.caption("The latent map appears once the data are loaded.")
         return
@@ -63,7 +93,12 @@ def latent_panel(r: ReplayData, index: int, key: str) -> None:
     title = "before training" if snap.epoch == 0 else f"after epoch {snap.epoch}"
     st.markdown(f"**Latent space {title}** · {len(snap.points):,} test images, coloured by label")
     fig, png = _epoch_view(r, index)
-    st.plotly_chart(fig, key=key, config={"displaylogo": False, "scrollZoom": True})
+    if live:
+        picture, axes = _live_map(r, index)
+        st.image(picture, caption=f"{axes}. Zoom and hover once the run has ended.")
+        st.html(classes_legend_html(r.class_names))
+    else:
+        st.plotly_chart(fig, key=key, config={"displaylogo": False, "scrollZoom": True})
     if getattr(snap, "variance", None) is not None:
         st.caption(plane_caption(snap.variance))
     st.image(png, caption=f"{len(snap.samples)} samples from the prior, decoded (the same z's every epoch)")

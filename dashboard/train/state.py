@@ -27,6 +27,8 @@ DEFAULTS: dict = {
     "compare_z_from": "",  # where that ★ came from, in words
     "compare_click": None,  # (map, test image index) of a click, resolved once the models are loaded
     "upload": None,  # the "Your images" zip: {"name", "classes", "counts", "skipped", "n_skipped"} or {"error"}
+    "stop_asked": None,  # the job whose Stop was just clicked: the fragment's next run reruns the whole page
+    "live_loss": None,  # (job id, monotonic time built, figure): the live loss chart, rebuilt every LOSS_REDRAW_S
 }
 
 

@@ -21,6 +21,9 @@ from .env import keep_unsaved_default, max_jobs_default, ray_address
 from .job import TrainingJob
 
 EXIT_WAIT_S = 15.0  # at most this long, at exit, for a stopped job to end its step and save
+# A start waits at most this long for a stopping job to end (one ends within a second; more on a loaded machine):
+# the page gives the form back as soon as Stop is clicked.
+STOPPING_WAIT_S = 5.0
 
 
 class JobLimitError(RuntimeError):
@@ -56,12 +59,18 @@ class JobRegistry:
 
     def start(self, session_id: str, model_cfg: VAEConfig, train_cfg: TrainConfig, **job_kwargs) -> TrainingJob:
         """Start a job for the session; JobLimitError when the session or the machine is busy,
-        cluster.ClusterUnavailableError when RAY_ADDRESS names a cluster that does not answer."""
+        cluster.ClusterUnavailableError when RAY_ADDRESS names a cluster that does not answer. A stopping job
+        is waited for (at most STOPPING_WAIT_S): Stop gives the page's form back before the run has ended."""
         if ray_address():
             cluster.connect()  # bounded, and outside the lock: a dead cluster never holds up the other sessions
+        for job in self.running_jobs():  # outside the lock too: the stopping job's own end takes it
+            if job.stopping:
+                job.wait(STOPPING_WAIT_S)
         with self._lock:
             self._prune()
             mine = self._jobs.get(session_id)
+            if mine is not None and mine.stopping:
+                raise JobLimitError("Your last run is still ending; press Start training again in a moment.")
             if mine is not None and mine.running:
                 raise JobLimitError("This session is already training a model; stop it first.")
             running = [j for j in self._jobs.values() if j.running]

@@ -161,9 +161,9 @@ def train_stop_save_and_explore(page, url: str, models_dir: Path) -> None:
         (e) => e.scrollWidth > e.clientWidth + 1 && e.clientWidth > 0).map((e) => e.outerHTML.slice(0, 80))""") == []
     page.set_viewport_size(VIEWPORT)
     frame(page)
-    # Stop: the click's own response gives the form back (its callback waits for the run to end, at most
-    # STOP_WAIT_S; tests/test_train_tab.py asserts that mechanism). The time is measured here and printed, not
-    # asserted: on a loaded machine a browser round trip alone can take longer than a second.
+    # Stop: the click's own response gives the form back, without waiting for the run to end (its page says
+    # "Stopping…" until then; tests/test_train_tab.py asserts that mechanism). The time is measured here and
+    # printed, not asserted: on a loaded machine a browser round trip alone can take longer than a second.
     start_button = page.get_by_role("button", name="Start training")
     t0 = time.monotonic()
     stop.click()
