@@ -17,11 +17,16 @@ if [ ! -x "$venv/bin/python" ] || [ ! -f "$venv/.complete" ]; then
 fi
 
 # The whole suite (no arguments: the README's command and CI) starts with the lint and the architecture's
-# contracts (pyproject.toml), a few seconds; a run of chosen tests skips them.
+# contracts (pyproject.toml), a few seconds; a run of chosen tests skips them. It runs in TEST_WORKERS (default 2)
+# pytest-xdist workers, 0 for one process: much of its time is spent waiting on Streamlit servers and Chromium
+# (docs/benchmarks.md, "The suite's time"). pytest.ini's `--dist loadfile` keeps a module's tests on one worker
+# (tests/worker_scheduling.py). Chosen tests run in one process unless the arguments say `-n 2`.
+workers=()
 if [ $# -eq 0 ]; then
   "$venv/bin/ruff" check . || { echo "ruff found problems (above)" >&2; exit 1; }
   PYTHONPATH="$PWD" "$venv/bin/lint-imports" || { echo "an import breaks a contract of pyproject.toml (above)" >&2; exit 1; }
+  workers=(-n "${TEST_WORKERS:-2}")
 fi
 
 mkdir -p test-output
-"$venv/bin/python" -m pytest -q --durations=15 "$@"  # the slowest tests, to keep CI under its 20 minutes
+"$venv/bin/python" -m pytest -q --durations=15 "${workers[@]}" "$@"  # the slowest tests, to keep CI under its 20 minutes

@@ -18,6 +18,8 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from worker_scheduling import ModuleScheduling  # noqa: E402
+
 from vae_core import data as data_mod  # noqa: E402
 from vae_core.config import VAEConfig  # noqa: E402
 
@@ -86,6 +88,12 @@ def finishes(job, stall: float = 120) -> bool:
         elif time.monotonic() - since > stall:
             return False
     return True
+
+
+def pytest_xdist_make_scheduler(config, log):
+    """With `-n 2` (scripts/test.sh's whole suite) and pytest.ini's `--dist loadfile`: a module's tests on one
+    worker, the layout matrix split by model (tests/worker_scheduling.py)."""
+    return ModuleScheduling(config, log) if config.getvalue("dist") == "loadfile" else None
 
 
 @pytest.fixture(scope="session")

@@ -1,7 +1,8 @@
 """Browser tests: the real app in a real (headless) Chromium, driven by Playwright.
 
 A Streamlit server is started once for the module that needs it (`streamlit run dashboard/app.py` on a free
-port, the shipped models in pretrained/), and each test opens a fresh page, i.e. a fresh session.
+port, the shipped models in pretrained/, an empty models folder), and each test opens a fresh page, i.e. a fresh
+session.
 
 Skipped, with the reason, when there is no Chromium: /usr/bin/chromium (Debian's package), or the
 browser named by LATENT_EXPLORER_CHROMIUM, or Playwright's own download (`playwright install chromium`).
@@ -190,8 +191,10 @@ def running_app(env: dict | None = None, script: Path = APP):
 
 
 @pytest.fixture(scope="module")
-def app_url(chromium):
-    with running_app() as url:
+def app_url(chromium, tmp_path_factory):
+    """The app with the shipped models and an empty models folder of its own: nothing a developer saved in
+    models/ shows, and the servers of two pytest-xdist workers share no folder they may write to."""
+    with running_app({"LATENT_EXPLORER_MODELS_DIR": str(tmp_path_factory.mktemp("models"))}) as url:
         yield url
 
 
