@@ -22,8 +22,9 @@ import torch
 import umap
 
 from . import umap_file
+from .analysis import encode_all
 from .checkpoint import load_checkpoint
-from .data import load_dataset, to_float
+from .data import load_dataset
 from .umap_file import MIN_DIST, N_EPOCHS, N_NEIGHBORS, SEED
 
 __all__ = ["MIN_DIST", "N_EPOCHS", "N_NEIGHBORS", "SEED", "test_codes", "umap_points"]
@@ -40,14 +41,12 @@ def umap_points(mu, seed: int = SEED) -> np.ndarray:
 
 
 @torch.no_grad()
-def test_codes(folder: str, batch: int = 1000) -> np.ndarray:
-    """float32 [N, d]: the posterior means of the model's test images, as the app encodes them."""
+def test_codes(folder: str) -> np.ndarray:
+    """float32 [N, d]: the posterior means of the model's test images (the data already downloaded)."""
     model, config = load_checkpoint(folder)
     data = config.get("data")
-    dataset = load_dataset(data.get("dataset", "mnist") if isinstance(data, dict) else "mnist")
-    images = dataset.test_images
-    return torch.cat([model.encode(to_float(images[i : i + batch]))[0].float()
-                      for i in range(0, len(images), batch)]).numpy()
+    dataset = load_dataset(data.get("dataset", "mnist") if isinstance(data, dict) else "mnist", None, False)
+    return encode_all(model, dataset.test_images)[0].float().numpy()
 
 
 def main(argv: list[str] | None = None) -> int:
