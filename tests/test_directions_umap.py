@@ -280,6 +280,9 @@ def test_a_stale_or_corrupt_shipped_map_is_ignored_with_one_log_line(tmp_path, c
     points = np.random.default_rng(0).normal(size=(500, 2)).astype(np.float32)
     path = umap_file.write(tmp_path, points)
     assert np.array_equal(umap_file.read(tmp_path, 500), points)
+    (tmp_path / "again").mkdir()
+    shutil.copy(src / "model.safetensors", tmp_path / "again" / "model.safetensors")
+    assert umap_file.write(tmp_path / "again", points).read_bytes() == path.read_bytes(), "the same map, the same bytes"
     assert umap_file.read(tmp_path / "elsewhere", 500) is None, "no file: nothing, and nothing to say"
     assert not caplog.records
 

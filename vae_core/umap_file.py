@@ -8,13 +8,15 @@ the number of codes): a file that does not match the model beside it, or the set
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
+import struct
 from importlib import metadata
 from pathlib import Path
 
 import numpy as np
 from safetensors import SafetensorError, safe_open
-from safetensors.numpy import load_file, save_file
+from safetensors.numpy import load_file
 
 from .checkpoint import WEIGHTS_NAME
 
@@ -47,9 +49,15 @@ def provenance(folder: str | Path, n: int) -> dict[str, str]:
 
 
 def write(folder: str | Path, points: np.ndarray) -> Path:
-    points = np.ascontiguousarray(points, dtype=np.float32)
+    """The safetensors format written here, not by safetensors.save_file: its metadata's order changes from one
+    process to the next, and the same map must give the same bytes. Header: JSON, keys sorted, space-padded to 8."""
+    points = np.ascontiguousarray(points, dtype="<f4")
+    header = {"__metadata__": provenance(folder, len(points)),
+              "points": {"dtype": "F32", "shape": list(points.shape), "data_offsets": [0, points.nbytes]}}
+    text = json.dumps(header, sort_keys=True, separators=(",", ":")).encode()
+    text += b" " * (-len(text) % 8)
     path = Path(folder) / FILE_NAME
-    save_file({"points": points}, str(path), metadata=provenance(folder, len(points)))
+    path.write_bytes(struct.pack("<Q", len(text)) + text + points.tobytes())
     return path
 
 
