@@ -21,3 +21,6 @@ OMP_NUM_THREADS=1 "$py" -m vae_core.train --dataset fashion-mnist --arch conv --
 # Binarized MNIST, the papers' benchmark (Burda et al. 2016): a 50-D MLP 784-512-512-50 trained with a fresh
 # binarization of every training image each epoch; its test NLL (k = 5000) is measured by bench/binarized_nll.py.
 OMP_NUM_THREADS=1 "$py" -m vae_core.train --dataset mnist --arch mlp --hidden 512,512 --latent-dim 50 --binarize dynamic --epochs 32 --batch-size 128 --lr 2e-3 --seed 0 --device cpu --precision bf16 --replace-pretrained --out pretrained/mnist50-binarized
+# The seeded UMAP map of each model with d > 2, kept beside its weights (umap.safetensors, 80 kB), so the app
+# opens their UMAP plane without running UMAP (minutes on a busy 2-core server).
+"$py" -m vae_core.umap_plane --model pretrained/mnist16-mlp --model pretrained/fashion64-conv --model pretrained/mnist50-binarized

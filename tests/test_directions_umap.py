@@ -237,3 +237,103 @@ def test_the_directions_slider_moves_the_star_along_the_direction(at, checkpoint
     assert app.session_state["explore.dir_kind"] == "slant" and app.slider(key="explore_dir_t").value == -1.0
     app = fresh(checkpoints, monkeypatch, {"sub": "dir", "dc": "4,4", "dt": "9"})
     assert any("dc" in i.value and "dt" in i.value for i in app.info)
+
+
+# --- the map shipped beside the weights (vae_core.umap_file): read first, checked, a stale one ignored ------
+
+
+def _shipped_models():
+    import json
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1] / "pretrained"
+    return [f for f in sorted(root.iterdir())
+            if (f / "config.json").is_file()
+            and json.loads((f / "config.json").read_text())["model"]["latent_dim"] > 2]
+
+
+def test_every_shipped_model_beyond_2d_ships_its_umap_map_and_it_keeps_the_classes_together():
+    from vae_core import load_dataset, umap_file
+
+    labels = load_dataset("mnist").test_labels.numpy()
+    folders = _shipped_models()
+    assert {f.name for f in folders} >= {"mnist16-mlp", "fashion64-conv", "mnist50-binarized"}
+    for folder in folders:
+        points = umap_file.read(folder, len(labels))
+        assert points is not None, f"{folder.name}: no valid umap.safetensors (python -m vae_core.umap_plane)"
+        assert points.shape == (len(labels), 2) and np.isfinite(points).all()
+    # a map of these codes in their order, not any array of the right shape: UMAP keeps MNIST's classes apart
+    mnist16 = umap_file.read(folders[0].parent / "mnist16-mlp", len(labels))
+    assert neighbour_map.neighbour_agreement(mnist16, labels) > 0.85
+    assert neighbour_map.neighbour_agreement(mnist16, np.random.default_rng(0).permutation(labels)) < 0.2
+
+
+def test_a_stale_or_corrupt_shipped_map_is_ignored_with_one_log_line(tmp_path, caplog):
+    import shutil
+
+    from safetensors.numpy import save_file
+
+    from vae_core import umap_file
+
+    src = _shipped_models()[0]
+    shutil.copy(src / "model.safetensors", tmp_path / "model.safetensors")
+    points = np.random.default_rng(0).normal(size=(500, 2)).astype(np.float32)
+    path = umap_file.write(tmp_path, points)
+    assert np.array_equal(umap_file.read(tmp_path, 500), points)
+    (tmp_path / "again").mkdir()
+    shutil.copy(src / "model.safetensors", tmp_path / "again" / "model.safetensors")
+    assert umap_file.write(tmp_path / "again", points).read_bytes() == path.read_bytes(), "the same map, the same bytes"
+    assert umap_file.read(tmp_path / "elsewhere", 500) is None, "no file: nothing, and nothing to say"
+    assert not caplog.records
+
+    def ignored(n=500):
+        caplog.clear()
+        assert umap_file.read(tmp_path, n) is None
+        assert len(caplog.records) == 1 and "ignored" in caplog.records[0].getMessage()
+
+    ignored(n=499)  # another test set
+    meta = umap_file.provenance(tmp_path, 500)
+    save_file({"points": points}, str(path), metadata={**meta, "seed": "1"})
+    ignored()
+    save_file({"points": points}, str(path), metadata={**meta, "umap_learn": "0.0"})
+    ignored()
+    bad = points.copy()
+    bad[7, 1] = np.nan
+    save_file({"points": bad}, str(path), metadata=meta)
+    ignored()
+    path.write_bytes(b"\x08" + b"\0" * 7 + b"not a safetensors header")
+    ignored()
+    umap_file.write(tmp_path, points)
+    with open(tmp_path / "model.safetensors", "r+b") as f:  # retrained weights: the map is of another model
+        f.seek(-1, 2)
+        last = f.read(1)
+        f.seek(-1, 2)
+        f.write(bytes([last[0] ^ 1]))
+    ignored()
+
+
+def test_the_app_reads_the_shipped_map_before_its_disk_cache_and_computes_nothing(umap_points_cached, caplog):
+    from safetensors.numpy import save_file
+
+    from dashboard.model import umap_cache
+    from vae_core import umap_file
+
+    entry, enc, cached = umap_points_cached  # the disk cache holds `cached`; computing again fails
+    shipped = np.ascontiguousarray(cached[::-1])
+    path = umap_file.write(entry.folder, shipped)
+    try:
+        umap_cache.umap_view.clear()
+        view = umap_cache.umap_view(entry.folder, entry.stamp, "mnist")
+        assert np.allclose(view.neighbours.points, neighbour_map.fit_to_box(shipped, enc.limit))
+        # another model's map beside these weights: ignored (one line), the disk cache's map shown instead
+        meta = umap_file.provenance(entry.folder, len(shipped))
+        save_file({"points": shipped}, str(path), metadata={**meta, "weights_sha256": "0" * 64})
+        umap_cache.umap_view.clear()
+        caplog.clear()
+        view = umap_cache.umap_view(entry.folder, entry.stamp, "mnist")
+        assert np.allclose(view.neighbours.points, neighbour_map.fit_to_box(cached, enc.limit))
+        assert [r.getMessage() for r in caplog.records if "UMAP" in r.getMessage()][0].endswith(
+            "does not match this model (weights_sha256): ignored")
+    finally:
+        path.unlink()
+        umap_cache.umap_view.clear()

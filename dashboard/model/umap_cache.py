@@ -1,9 +1,11 @@
 """The UMAP map of a model's test codes, computed once per model version for every session (and kept on disk).
 
-Importing this module imports umap-learn (numba: seconds), so only the UMAP path imports it (ModelHandle.umap).
-UMAP of 10,000 codes takes a minute or more on a busy server (bench/umap_plane.py, docs/benchmarks.md): its
-points are also written to the models folder (UMAP_DIR, 80 kB per model version, the newest KEEP_FILES kept), so a
-restart or another replica reads them instead. What is shown is the same either way: the map is seeded.
+Where the points come from, first found first: the map shipped beside the weights (vae_core.umap_file, checked
+against the weights' SHA-256: the pretrained models have one), the models folder's disk cache, else UMAP itself.
+UMAP of 10,000 codes takes a minute or more on a busy server (bench/umap_plane.py, docs/benchmarks.md), and
+importing umap-learn seconds more, so it is imported only then; computed points are written to the models folder
+(UMAP_DIR, 80 kB per model version, the newest KEEP_FILES kept), so a restart or another replica reads them
+instead. What is shown is the same either way: the map is seeded.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from pathlib import Path
 import numpy as np
 import streamlit as st
 
-from vae_core import neighbour_map, umap_plane
+from vae_core import neighbour_map, umap_file
 
 from .. import latent_plane
 from ..paths import models_dir
@@ -47,7 +49,7 @@ class UmapView:
 
 
 def _cache_file(folder: str, stamp: tuple[int, int], n: int) -> Path:
-    key = latent_plane.blob_key("umap", folder, stamp, n, umap_plane.SEED, umap_plane.N_EPOCHS)
+    key = latent_plane.blob_key("umap", folder, stamp, n, umap_file.SEED, umap_file.N_EPOCHS)
     return models_dir() / UMAP_DIR / f"{key}.npy"
 
 
@@ -75,11 +77,17 @@ def _write(path: Path, points: np.ndarray) -> None:
 
 
 def umap_points(folder: str, stamp: tuple[int, int], dataset: str) -> np.ndarray:
-    """float32 [N, 2]: UMAP of the test codes (umap_plane.umap_points), from the disk cache when it is there."""
+    """float32 [N, 2]: UMAP of the test codes (umap_plane.umap_points): shipped, cached on disk, or computed."""
     enc = test_encodings(folder, stamp, dataset)
+    points = umap_file.read(folder, len(enc.mu))
+    if points is not None:
+        return points
     path = _cache_file(folder, stamp, len(enc.mu))
     points = _read(path, len(enc.mu))
     if points is None:
+        # imported here, not at the top: umap-learn and numba take seconds to import, and a shipped map needs neither
+        from vae_core import umap_plane
+
         points = umap_plane.umap_points(enc.mu)
         _write(path, points)
     return points
