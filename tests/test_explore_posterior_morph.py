@@ -80,7 +80,7 @@ def test_the_live_plane_gets_the_samples_and_path_layers():
     layers = overlay_layers(scene)
     assert len(layers["samples"]["xy"]) == 10 and layers["samples"]["color"] == "#D62728"
     assert len(layers["path"]["xy"]) == 16 and layers["path"]["frame"] == 2
-    assert overlay_layers(_scene()) == {"samples": None, "path": None}
+    assert overlay_layers(_scene()) == {"samples": None, "path": None, "classDots": None, "heat": None}
 
 
 def test_play_advances_one_frame_a_tick_and_stops_at_the_end():
