@@ -142,8 +142,9 @@ def map_caption(scene: Scene) -> str:
 
 
 def overlay_layers(scene: Scene) -> dict:
-    """The posterior samples and the morph's path, as both maps' "samples" and "path" layers, and the class's (class_layers) (rounded: a map is a
-    few hundred px across and a view is at least 0.01 wide, so 1e-4 is below a pixel)."""
+    """The posterior samples and the morph's path, as both maps' "samples" and "path" layers, and the class's
+    (class_layers); rounded: a map is a few hundred px across and a view is at least 0.01 wide, so 1e-4 is below
+    a pixel."""
     out: dict = {"samples": None, "path": None}
     if scene.samples is not None and len(scene.samples):
         out["samples"] = {"xy": [round(float(v), 4) for v in scene.samples.ravel()], "color": scene.samples_color}
