@@ -528,7 +528,7 @@ def test_presenting_puts_the_pick_its_sampling_and_your_digit_beside_the_map(at)
     at.toggle(key="presenter").set_value(True).run()
     labels = [t.label for t in at.tabs]
     first = labels.index("Pick")
-    assert labels[first:first + 4] == ["Pick", "Sampling", "Your digit", "Manifold grid"]
+    assert labels[first:first + 4] == ["Pick", "Sampling", "Your digit", "Grid"]  # presenting: the short titles
     at.session_state["explore.section"] = "pick"
     at.run()
     at.number_input(key="explore_pick_index").set_value(7).run()

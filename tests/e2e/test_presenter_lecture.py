@@ -181,7 +181,7 @@ def test_the_lecture_in_presenter_mode_on_one_screen(browser, app_url, width, he
     still_one_screen(page, "morph")
 
     # 3:00: the manifold grid
-    open_panel(page, "Manifold grid")
+    open_panel(page, "Grid")
     grid = on_screen(page, ".st-key-explore_section [data-testid=stImage] img", "the manifold grid", 200)
     assert grid["width"] <= w, ("the map stays the largest thing", grid, w)
     still_one_screen(page, "grid")

@@ -41,5 +41,5 @@ def render(ctx: ExploreContext) -> None:
     explain("manifold_plane" if plane is not None else "manifold")
 
 
-SECTION = Section("grid", "Manifold grid", render, follows_star=lambda state, d: d > 2, follows_view=True,
-                  presenter_share=PRESENTER_SHARE)
+SECTION = Section("grid", "Manifold grid", render, presenter_title="Grid", follows_star=lambda state, d: d > 2,
+                  follows_view=True, presenter_share=PRESENTER_SHARE)

@@ -30,4 +30,4 @@ def render(ctx: ExploreContext) -> None:
     explain("prior")
 
 
-SECTION = Section("prior", "Prior samples", render, presenter_share=PRESENTER_SHARE)
+SECTION = Section("prior", "Prior samples", render, presenter_title="Prior", presenter_share=PRESENTER_SHARE)
