@@ -19,15 +19,15 @@ shape, dtype and size checked, so a damaged or hand-made file gives None, never 
 from __future__ import annotations
 
 import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import torch
 from safetensors import SafetensorError
-from safetensors.torch import load_file, save_file
+from safetensors.torch import load_file
 
+from .atomic_file import save_tensors
 from .config import MAX_LATENT_DIM
 
 REPLAY_NAME = "replay.safetensors"
@@ -71,16 +71,7 @@ def write_replay(folder: str | os.PathLike, frames: list, labels: np.ndarray) ->
         for key, attr in (("variance", "variance"), ("bases", "basis")):  # (safetensors takes C order only)
             stacked = np.stack([np.asarray(getattr(f, attr), np.float32) for f in frames])
             tensors[key] = torch.from_numpy(np.ascontiguousarray(stacked))
-    fd, tmp = tempfile.mkstemp(prefix=f".{REPLAY_NAME}.", dir=folder)
-    os.close(fd)
-    try:
-        save_file(tensors, tmp, metadata={"format": FORMAT})
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, folder / REPLAY_NAME)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return folder / REPLAY_NAME
+    return save_tensors(tensors, folder / REPLAY_NAME, {"format": FORMAT})
 
 
 def read_replay(folder: str | os.PathLike) -> Replay | None:

@@ -11,13 +11,13 @@ safetensors, never pickle; read with every shape, dtype and size checked (Datase
 from __future__ import annotations
 
 import os
-import tempfile
 from pathlib import Path
 
 import torch
 from safetensors import SafetensorError
-from safetensors.torch import load_file, save_file
+from safetensors.torch import load_file
 
+from .atomic_file import save_tensors
 from .data import Dataset, DatasetError
 from .image_folder import FOLDER, MAX_CLASSES, MAX_IMAGES, SIDE
 
@@ -30,16 +30,7 @@ def write_test_set(folder: str | os.PathLike, images: torch.Tensor, labels: torc
     """images uint8 [N, 28, 28], labels [N] -> folder/test_set.safetensors, replaced atomically."""
     folder = Path(folder)
     tensors = {"images": images.to("cpu", torch.uint8).contiguous(), "labels": labels.to("cpu", torch.int64)}
-    fd, tmp = tempfile.mkstemp(prefix=f".{TEST_SET_NAME}.", dir=folder)
-    os.close(fd)
-    try:
-        save_file(tensors, tmp, metadata={"format": FORMAT})
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, folder / TEST_SET_NAME)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return folder / TEST_SET_NAME
+    return save_tensors(tensors, folder / TEST_SET_NAME, {"format": FORMAT})
 
 
 def read_test_set(folder: str | os.PathLike, classes: list[str] | tuple[str, ...]) -> Dataset:
