@@ -157,7 +157,9 @@ PAD_INK = """() => { const c = document.querySelector('canvas.dp-canvas')
 
 def draw_own(page) -> None:
     """A "1" drawn on the pad, until its strip (the digit as the model sees it, its reconstruction) is shown."""
-    page.locator("canvas.dp-canvas").scroll_into_view_if_needed()
+    # centred: scrolled up to just in view, the pad's top would sit under Streamlit's fixed header, which then
+    # takes the stroke's first point (after a sub-tab whose panel the cell scrolled to the top)
+    page.locator("canvas.dp-canvas").evaluate("(e) => e.scrollIntoView({block: 'center'})")
     draw_stroke(page, [(140, 50), (140, 120), (140, 190), (140, 240)])
     page.get_by_text("your drawing, as the model sees it").wait_for(timeout=60_000)
     page.get_by_text("your digit's reconstruction at μ").wait_for(timeout=60_000)
