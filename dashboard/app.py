@@ -65,6 +65,11 @@ LAYOUT_CSS = ("[data-testid=stTabs] [role=tablist] { flex-wrap: wrap; row-gap: 0
               ".st-key-train_settings [data-testid=stColumn] { min-width: 15rem; }"
               ".st-key-explore_own_strip [data-testid=stHorizontalBlock] { flex-wrap: wrap; }"
               ".st-key-explore_own_strip [data-testid=stColumn] { min-width: 7.5rem; }"
+              # the class bar's buttons keep their names (an icon, a word and a popover's arrow) beside an open
+              # sidebar: a column too narrow for them goes under the join link
+              ".st-key-class_bar [data-testid=stHorizontalBlock] { flex-wrap: wrap; }"
+              ".st-key-class_bar [data-testid=stColumn] { min-width: 7.5rem; }"
+              ".st-key-class_bar [data-testid=stColumn]:first-child { min-width: 16rem; }"
               ".st-key-sidebar_fold { display: none; }")  # shows nothing: no gap in the sidebar either
 
 
