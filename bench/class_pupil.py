@@ -12,7 +12,6 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-import load  # noqa: E402
 from load_protocol import Student  # noqa: E402
 
 
@@ -29,31 +28,19 @@ class Pupil(Student):
         self.sent_at: list[float] = []
         self.sent_ok = 0
 
-    async def _read(self) -> None:
-        try:
-            async for raw in self.ws:
-                msg = self._forward.FromString(raw)
-                kind = msg.WhichOneof("type")
-                if kind == "delta":
-                    self._on_delta(msg.delta)
-                    el = msg.delta.new_element if msg.delta.WhichOneof("type") == "new_element" else None
-                    body = el.markdown.body if el is not None and el.WhichOneof("type") == "markdown" else ""
-                    if "lecturer asks" in body and (not self.asked or self.asked[-1][1] != body):
-                        self.asked.append((time.time(), body))  # a new request (every run draws it again)
-                elif kind == "page_info_changed":
-                    self.qs = msg.page_info_changed.query_string
-                    self.addresses.append((time.time(), self.qs))
-                elif kind == "auto_rerun":
-                    self.fragment = (msg.auto_rerun.fragment_id, msg.auto_rerun.interval)
-                elif kind == "script_finished":
-                    if msg.script_finished in load.RUN_DONE:
-                        self.finished += 1
-                    elif msg.script_finished == 1:
-                        self.problems.append("a run failed to compile")
-                    self.changed.set()
-        except Exception as e:
-            self.problems.append(f"connection: {type(e).__name__}: {str(e)[:120]}")
-            self.changed.set()
+    def _on_delta(self, delta) -> None:
+        super()._on_delta(delta)
+        el = delta.new_element if delta.WhichOneof("type") == "new_element" else None
+        body = el.markdown.body if el is not None and el.WhichOneof("type") == "markdown" else ""
+        if "lecturer asks" in body and (not self.asked or self.asked[-1][1] != body):
+            self.asked.append((time.time(), body))  # a new request (every run draws it again)
+
+    def _on_other(self, kind: str, msg) -> None:
+        if kind == "page_info_changed":
+            self.qs = msg.page_info_changed.query_string
+            self.addresses.append((time.time(), self.qs))
+        elif kind == "auto_rerun":
+            self.fragment = (msg.auto_rerun.fragment_id, msg.auto_rerun.interval)
 
     def here(self, raw: bytes, fragment_id: str | None = None) -> bytes:
         """A recorded message as this page would send it now: its address, and the fragment the server named."""

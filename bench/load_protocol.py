@@ -241,9 +241,14 @@ class Student:
                     elif msg.script_finished == RUN_FAILED:
                         self.problems.append("a run failed to compile")
                     self.changed.set()
+                else:
+                    self._on_other(kind, msg)
         except Exception as e:  # a dropped connection
             self.problems.append(f"connection: {type(e).__name__}: {str(e)[:120]}")
             self.changed.set()
+
+    def _on_other(self, kind: str, msg) -> None:
+        """A message that is neither a delta nor a run's end (a subclass may want it)."""
 
     def _on_delta(self, delta) -> None:
         if delta.WhichOneof("type") != "new_element":
