@@ -6,6 +6,26 @@
 import { CACHE } from "./blobs.js";
 import { finite } from "./common.js";
 
+/** The students' drawings (scene.class_layers) as dots, as the Live map draws them (customdata: the drawing's
+ * index; class_layers.js shows its reconstruction on hover). */
+export const CLASS_TRACE = "the class's drawings";
+
+function classTraces(inst, size) {
+  const d = inst.data, out = [];
+  const dots = d.classDots;
+  if (dots && Array.isArray(dots.xy)) {
+    const x = [], y = [], index = [];
+    for (let i = 0; 2 * i + 1 < dots.xy.length; i++) if (finite(dots.xy[2 * i]) && finite(dots.xy[2 * i + 1])) {
+      x.push(dots.xy[2 * i]); y.push(dots.xy[2 * i + 1]); index.push(i);
+    }
+    // hover: class_layers.js shows the reconstruction (Plotly's hover would pick a test image's dot under it)
+    out.push({ type: "scattergl", mode: "markers", name: CLASS_TRACE, x, y, customdata: index,
+      hoverinfo: "skip", visible: inst.extraHidden.has(CLASS_TRACE) ? "legendonly" : true,
+      marker: { size: size + 5, color: dots.color || "#0B6E4F", line: { width: 1.5, color: "white" } } });
+  }
+  return out;
+}
+
 export function figure(inst) {
   const d = inst.data;
   const pts = CACHE.get(d.points);
@@ -49,10 +69,11 @@ export function figure(inst) {
   const annotations = [];
   for (const m of Array.isArray(d.marks) ? d.marks : []) {
     if (![m.x, m.y].every(finite)) continue;
-    if (m.shape === "diamond") {
+    if (m.shape === "diamond") { // your digit, or a poll's true code ("true μ")
+      const name = m.label && m.label !== "yours" ? String(m.label) : "your digit";
       traces.push({
-        type: "scattergl", mode: "markers", name: "your digit", x: [m.x], y: [m.y], hoverinfo: "name",
-        visible: inst.extraHidden.has("your digit") ? "legendonly" : true,
+        type: "scattergl", mode: "markers", name, x: [m.x], y: [m.y], hoverinfo: "name",
+        visible: inst.extraHidden.has(name) ? "legendonly" : true,
         marker: { size: 16, symbol: "diamond", color: m.color, line: { width: 1.5, color: "white" } },
       });
       continue;
@@ -72,6 +93,7 @@ export function figure(inst) {
       hoverinfo: "skip",
       marker: { size: 7, color: d.samples.color || "#D62728", line: { width: 1, color: "white" } } });
   }
+  traces.push(...classTraces(inst, size));
   const star = Array.isArray(d.star) && d.star.every(finite) ? d.star : null;
   if (star) {
     traces.push({

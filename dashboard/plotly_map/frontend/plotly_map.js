@@ -32,6 +32,7 @@
 
 import { CACHE, storeBlobs } from "./blobs.js";
 import { STATS, finite, now } from "./common.js";
+import { classStats, listenClassTip } from "./class_layers.js";
 import { CONFIG, figure, fitRanges, plotAspect } from "./figure.js";
 import { PLOTLY, loadPlotly } from "./plotly_js.js";
 
@@ -121,6 +122,7 @@ async function draw(inst) {
       if (STATS.draws.length > 200) STATS.draws.splice(0, 100);
       if (inst.discarded) break;
       STATS.points = drawn;
+      classStats(inst);
       STATS.ready = complete && !inst.dirty;
     } while (inst.dirty);
   } catch (e) {
@@ -151,6 +153,7 @@ async function fitView(inst, P) {
 
 function listen(inst, P) {
   const gd = inst.gd;
+  listenClassTip(inst, gd);
   gd.on("plotly_click", (ev) => {
     const p = ev && ev.points && ev.points[0];
     const n = Array.isArray(inst.data.classes) ? inst.data.classes.length : 0;
