@@ -30,6 +30,7 @@ from .checkpoint import (
     check_output_folder,
     check_output_writable,
     inside_pretrained,
+    load_checkpoint,
     save_checkpoint,
 )
 from .config import VAEConfig
@@ -84,6 +85,8 @@ def _train(model_cfg: VAEConfig, cfg: TrainConfig, callbacks, data: Dataset | No
     total_steps = steps_per_epoch * cfg.epochs
 
     model, eps_gen = seeded_model(model_cfg, cfg.seed, device)
+    if cfg.init_from:
+        model.load_state_dict(start_weights(cfg.init_from, model_cfg))
     # The corruption draws from a generator of its own, so eps and the batch order follow the same sequence
     # as in a clean run; seeded apart from order_gen (seed + a constant) so the two streams do not coincide.
     noise_gen = torch.Generator(device=device).manual_seed((cfg.seed + CORRUPTION_SEED_OFFSET) % 2**64)
@@ -204,6 +207,18 @@ def seeded_model(model_cfg: VAEConfig, seed: int, device: torch.device) -> tuple
     return model, eps_gen
 
 
+def start_weights(folder: str, model_cfg: VAEConfig) -> dict[str, torch.Tensor]:
+    """A checkpoint's weights to start a run from (eps and the batch order still follow the run's seed).
+    Refused (ValueError) unless the checkpoint has this run's very architecture."""
+    try:
+        start, _ = load_checkpoint(folder)
+    except CheckpointError as e:
+        raise ValueError(f"--init-from: {e}") from None
+    if start.cfg != model_cfg:
+        raise ValueError(f"--init-from {folder}: its architecture is not this run's ({start.cfg} against {model_cfg})")
+    return start.state_dict()
+
+
 class ProgressBar(Callback):
     """tqdm bar with the running loss; prints the test loss at each epoch end."""
 
@@ -301,6 +316,8 @@ def main(argv: list[str] | None = None) -> int:
         model_cfg, cfg = configs_from_args(args)
         check_budget(model_cfg, cfg.batch_size)
         check_out(args, model_cfg, cfg)
+        if cfg.init_from:
+            start_weights(cfg.init_from, model_cfg)
         pick_device(cfg.device)
         data = load_run_data(cfg)
     except (ValueError, DatasetError) as e:

@@ -88,6 +88,10 @@ class TrainConfig:
                                 label="Importance samples k", ui=dict(hi=64),
                                 help="samples per image in the training objective: 1 trains on the ELBO, k > 1 on "
                                      "the tighter IWAE bound (Burda et al. 2016), k times the decoder's work")
+    # Fine-tuning: the run starts from a checkpoint's weights instead of seeded random ones (same architecture)
+    init_from: str | None = setting(None, flag="--init-from", kind="str", shown=False,
+                                    help="start from this checkpoint folder's weights (the same architecture), e.g. "
+                                         "to go on training a model with another objective such as --iwae-samples")
 
     def __post_init__(self) -> None:
         if self.epochs < 1 or self.batch_size < 1:
