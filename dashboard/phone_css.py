@@ -29,6 +29,9 @@ PHONE_CSS = (
     f" {_M} [data-testid=stCheckbox] label, {_M} [data-testid=stRadioOption] {{ min-height: {TARGET_PX}px;"
     " display: flex; align-items: center; }"
     f" {_M} [data-testid=stTooltipHoverTarget] button {{ padding: {_GROW}px; margin: -{_GROW}px; }}"
+    # Plotly's toolbar over a chart (zoom, pan, download): its buttons, a row of fingertips
+    f" {_M} .js-plotly-plot .modebar-btn {{ min-width: {TARGET_PX}px; min-height: {TARGET_PX}px; display: inline-flex;"
+    " align-items: center; justify-content: center; }"
     # the thumb's box is the target; its colour stays a 13.5 px disc in the middle (translate(-50%, -50%) centres it)
     f" {_M} [data-testid=stSlider] div:has(> div > input[type=range]) {{ width: {TARGET_PX}px; height: {TARGET_PX}px;"
     f" padding: {_PAD}px; background-clip: content-box; }}"

@@ -35,7 +35,7 @@ WIDTHS = """() => { const m = document.querySelector('[data-testid=stMain]');
 # The main area's controls a finger aims at, [name, height] of each shown: its buttons (Streamlit's and the
 # components', in their shadow roots), tabs, toggles and checkboxes (the whole line is the target), radio
 # options, slider thumbs (Streamlit's: the box holding its hidden range input; the plane's own range inputs)
-# and expanders. Plotly's toolbar over a chart is Plotly's own and is left out.
+# and expanders; and Plotly's toolbar buttons over a chart (shown on a tap, measured shown or not).
 CONTROLS = """() => {
   const out = [];
   const shown = (e) => { const r = e.getBoundingClientRect();
@@ -46,6 +46,11 @@ CONTROLS = """() => {
   const take = (root, sel) => { for (const e of root.querySelectorAll(sel)) {
     if (shown(e) && !e.closest('.js-plotly-plot')) out.push([name(e), e.getBoundingClientRect().height]); } };
   const main = document.querySelector('[data-testid=stMain]');
+  for (const e of main.querySelectorAll('.js-plotly-plot .modebar-btn')) {
+    const r = e.getBoundingClientRect();
+    const side = Math.min(r.height, r.width);
+    if (r.width > 1 && r.height > 1) out.push([`plotly toolbar "${e.dataset.title || ''}"`, side]);
+  }
   take(main, 'button, [role=tab], [data-testid=stCheckbox] label, [data-testid=stRadioOption], '
     + '[data-testid=stSlider] div:has(> div > input[type=range]), [data-testid=stExpander] summary');
   for (const host of main.querySelectorAll('*')) {
@@ -258,18 +263,19 @@ def test_presenter_mode_from_the_phone_s_sidebar_folds_it_and_nothing_scrolls_si
 def test_controls_are_thumb_sized_on_a_phone_and_compact_on_a_laptop(browser, app_url):
     ctx, page, _ = open_phone(browser, app_url, "p=7,42")
     seen = {}
-    for tab in (None, "Morph"):  # the map, the pick and the grid; then a select box, radio options, sliders
+    # the map, the pick and the grid; then a select box, radio options, sliders; then a Plotly chart's toolbar
+    for tab, shows in ((None, None), ("Morph", "[data-testid=stRadioOption]"),
+                       ("Dimensions", ".js-plotly-plot .modebar-btn")):
         if tab:
             page.get_by_role("tab", name=tab, exact=True).click()
-            page.wait_for_function(f"() => document.querySelector('[data-testid=stRadioOption]') && ({APP_IDLE})()",
-                                   timeout=90_000)
+            page.wait_for_function(f"() => document.querySelector('{shows}') && ({APP_IDLE})()", timeout=90_000)
             frame(page)
         controls = page.evaluate(CONTROLS)
         small = [(n, round(h, 1)) for n, h in controls if h < TARGET_PX - 0.5]
         assert not small, f"controls under {TARGET_PX} px on a phone: {small}"
         seen.update(controls)
     kinds = " ".join(seen)
-    for kind in ('"Explore"', '"Manifold"', '"linear"', '"Pick"', "in stSlider", "button.lp-btn",
+    for kind in ('"Explore"', '"Manifold"', '"linear"', '"Pick"', "in stSlider", "button.lp-btn", "plotly toolbar",
                  "button.lp-legend-item", "input.lp-slider-input", "button.dp-clear"):
         assert kind in kinds, f"no {kind} among the controls measured: {sorted(seen)[:8]}"
     page.screenshot(path=str(SHOTS / "phone-controls.png"))
