@@ -20,6 +20,8 @@ from typing import Protocol
 
 import streamlit as st
 
+from .session_values import seed_widget
+
 PLAY_ICON, PAUSE_ICON = ":material/play_arrow:", ":material/pause:"
 
 
@@ -120,9 +122,9 @@ class Player:
         if playing:
             # Another key, no callback, disabled: what the browser sends back for it is never read.
             key = self.playing_slider_key or f"{self.slider_key}_playing"
-            self.store[key] = shown
+            seed_widget(self.store, key, shown)
             return place.slider(label, lo, hi, key=key, disabled=True, help="Pause to scrub.")
-        self.store[self.slider_key] = shown
+        seed_widget(self.store, self.slider_key, shown)
         return place.slider(label, lo, hi, key=self.slider_key, on_change=self._scrubbed, args=(then,), help=help)
 
 

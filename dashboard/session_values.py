@@ -32,3 +32,12 @@ class SessionValues:
             self._ss[self.PREFIX + name] = value
         else:
             raise AttributeError(f"{type(self).__name__} has no value {name!r}")
+
+
+def seed_widget(store: MutableMapping, key: str, value) -> None:
+    """Give the widget under `key` the value Python holds, before the widget is drawn. Only when it differs: any
+    write, even of the value it has, makes Streamlit push the value into the browser's widget, and a run that
+    answers an earlier move of a slider would put the slider back under a hand that has moved it since (its later
+    moves, arrow keys under load, then lost)."""
+    if key not in store or store[key] != value:
+        store[key] = value

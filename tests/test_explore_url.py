@@ -265,6 +265,18 @@ def test_an_undo_after_a_release_the_page_shows_sends_the_map_again_with_a_new_z
     assert star_z(at) == [3.5, 3.5], "seq 2 was taken already"
 
 
+def test_an_undo_carrying_the_release_streamlit_dropped_takes_back_that_move(at):
+    """Of two events of the plane waiting for one run Streamlit keeps the newer: an undo sent while the keys'
+    release was on its way carries that release, and takes back the keys' move, not the click before it."""
+    send_event(at, "explore_plane", "release", {"z": [3.5, 3.5], "seq": 1})  # the click
+    send_event(at, "explore_plane", "undo", {"release": {"z": [3.3, 3.4], "seq": 2}})  # the keys' own: dropped
+    assert star_z(at) == [3.5, 3.5] and plane_data(at)["ack"] == 2 and at.query_params["z"] == "3.5,3.5"
+    send_event(at, "explore_plane", "release", {"z": [3.3, 3.4], "seq": 2})  # had it come after all
+    assert star_z(at) == [3.5, 3.5], "seq 2 was taken already"
+    send_event(at, "explore_plane", "undo", {"release": {"z": [3.3, 3.4], "seq": 2}})  # one Python has: an undo
+    assert star_z(at) == [0.0, 0.0]
+
+
 def test_the_address_is_written_again_when_the_servers_copy_was_taken_back(at):
     """A run preempted by another interaction has its query string taken back on the server's side after the
     browser got it: the next write must not trust that copy (the address would keep the preempted ★)."""

@@ -18,7 +18,7 @@ import numpy as np
 from vae_core import analysis
 from vae_core.data import CLASS_NAMES
 
-from ..session_values import SessionValues
+from ..session_values import SessionValues, seed_widget
 
 # The choices of a few settings: id -> the label shown. The order is the widgets' (and the link's "me" numbers).
 TRAVERSAL_FROM = {"star": "the ★", "pick": "the last pick"}
@@ -110,7 +110,7 @@ class ExploreState(SessionValues):
         shown: {id: label} for a widget whose value is the label (st.tabs), the setting keeping the id."""
         wkey = f"explore_{name}"
         value = getattr(self, name)
-        self._ss[wkey] = shown.get(value, value) if shown else value
+        seed_widget(self._ss, wkey, shown.get(value, value) if shown else value)
         back = {label: key for key, label in shown.items()} if shown else None
         return {"key": wkey, "on_change": self._from_widget, "args": (name, wkey, on_change, back)}
 

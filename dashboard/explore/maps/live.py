@@ -4,7 +4,8 @@ decodes the ★ itself (and has its own z sliders) whenever it can run the model
 data.z with zRev (bumped at every change of z) and ack (the seq of the page's last release Python has),
 data.view/home/focus/hidden/presenter/undoable/sliders (and for d > 2 the plane, its caption and the sliders'
 KL order) go to the page; release (the full z), pick, view,
-legend and undo come back, each as a callback that only changes the state object. view.rev is bumped only
+legend and undo (with the page's last release when Python had not acknowledged it) come back, each as a
+callback that only changes the state object. view.rev is bumped only
 when Python moves the view, so the page keeps a zoom that Python has not heard of yet. data.samples (posterior
 draws) and data.path (the morph's path, its marked frame) are two more layers of the overlay (overlay_layers).
 """
@@ -122,7 +123,11 @@ def on_release(state: ExploreState, d: int, lim: float, to_code=None) -> None:
     """A drag ended, the plane was clicked, the keys paused or a page slider was let go: the ★ goes there.
     The page sends the full z; an older page still open sends (z1, z2): the other dimensions stay.
     to_code: UMAP's map, whose page sends the ★'s place (u, v): the ★ goes to to_code(u, v)."""
-    value = _event("release")
+    _take_release(state, _event("release"), d, lim, to_code)
+
+
+def _take_release(state: ExploreState, value, d: int, lim: float, to_code=None) -> None:
+    """Move the ★ to a release {z, seq} of the page's, unless Python has taken that release already."""
     z = _numbers(value.get("z") if isinstance(value, dict) else None)
     if z is None or (to_code is not None and len(z) < 2):
         return
@@ -160,7 +165,12 @@ def on_legend(state: ExploreState, n_classes: int) -> None:
         state.hidden = sorted({int(h) for h in hidden if isinstance(h, int) and 0 <= h < n_classes})
 
 
-def on_undo(state: ExploreState) -> None:
+def on_undo(state: ExploreState, d: int, lim: float, to_code=None) -> None:
+    """Undo the page's last move. An undo sent while the page's last release was on its way carries that release:
+    Streamlit keeps only the newer of two events of one component that wait for the same run, so the release
+    may never come on its own; taken first, the undo takes back that move and not the one before it."""
+    value = _event("undo")
+    _take_release(state, value.get("release") if isinstance(value, dict) else None, d, lim, to_code)
     state.undo_last()
 
 
@@ -174,13 +184,13 @@ def show(scene: Scene, ctx: ExploreContext, handle=lambda change, star_shown=Fal
     decides what reruns); star_shown: the event is a release, whose ★ the page already shows."""
     state, enc, d, lim = ctx.state, ctx.enc, ctx.d, scene.limit
     data, blobs = map_data(scene, ctx)
+    to_code = scene.plane.to_code if isinstance(scene.plane, NeighbourMap) else None
     callbacks = {
-        "on_release": lambda: on_release(state, d, lim, scene.plane.to_code if isinstance(scene.plane, NeighbourMap)
-                                         else None),
+        "on_release": lambda: on_release(state, d, lim, to_code),
         "on_pick": lambda: on_pick(state, enc, lim),
         "on_view": lambda: on_view(state, lim),
         "on_legend": lambda: on_legend(state, len(scene.class_names)),
-        "on_undo": lambda: on_undo(state),
+        "on_undo": lambda: on_undo(state, d, lim, to_code),
     }
     accepted = _accepted()
     def then(event, f):

@@ -118,7 +118,8 @@ export function release(inst) {
   const z = fullZ(inst);
   inst.seq += 1;
   inst.agreedZ = z; // what Python will hold once it has this: a local undo goes back to it
-  send(inst, "release", { z, seq: inst.seq });
+  inst.lastRelease = { z, seq: inst.seq };
+  send(inst, "release", inst.lastRelease);
 }
 
 /** Take z from Python: the ★ and every other dimension. */

@@ -217,5 +217,8 @@ export function undo(inst) {
     schedule(inst);
     return;
   }
-  send(inst, "undo", {});
+  // A release Python has not acknowledged (data.ack) may still be on its way, and Streamlit keeps only the newer
+  // of two events waiting for one run: the undo carries it, so Python takes it first and undoes that move.
+  const r = inst.lastRelease;
+  send(inst, "undo", r && r.seq > inst.ack ? { release: r } : {});
 }

@@ -15,7 +15,8 @@
  *   pick {index}                a dot was clicked: Python picks that test image
  *   view {cx, cy, half}         a zoom or pan settled (~250 ms after the last wheel step or drag)
  *   legend {hidden: [...]}      the classes hidden in the legend changed
- *   undo {}                     Backspace / U on the focused plane, or the Undo button
+ *   undo {release?}             Backspace / U on the focused plane, or the Undo button; with the page's last
+ *                               release {z, seq} while Python has not acknowledged it (data.ack < seq)
  *   missing [keys]              blobs referred to that this page does not hold (sent again by Python)
  *
  * The ★ from Python (data.z) is taken when data.zRev is new (Python's z changed: an undo, a pick, ...), unless the
@@ -103,6 +104,8 @@ function createInstance(parentElement) {
     zFull: new Float64Array(1), // the whole z: the ★'s two plane coordinates are committed[0..1]
     zRev: undefined, // the last data.zRev taken
     seq: 0, // releases sent (geometry.release)
+    ack: 0, // the last release Python has (data.ack)
+    lastRelease: null, // {z, seq} of the last release sent: an undo carries it while ack < seq
     agreedZ: null, // the whole z Python holds, or will once the last release arrives
     zDecode: new Float64Array(1), // the z decoded this frame
     mode: "idle", // idle | hover | drag | pan | pinch
@@ -195,6 +198,7 @@ function update(inst, data) {
   inst.planeSet = "";
   // z from Python, unless the page is in the middle of moving it (keys not yet released, a slider held)
   if (finite(data.ack) && data.ack > inst.seq) inst.seq = data.ack; // a new mount numbers on from Python's count
+  if (finite(data.ack)) inst.ack = data.ack;
   const busy = inst.nudgeTimer || inst.sliding || inst.mode === "drag";
   const behind = finite(data.ack) && data.ack < inst.seq; // sent before Python had the page's last release
   const fresh = data.zRev === undefined || data.zRev !== inst.zRev;

@@ -58,7 +58,7 @@ function createInstance(parentElement) {
   root.appendChild(gd);
   return {
     root, gd, data: null, setTrigger: null,
-    plotted: false, drawing: false, dirty: false,
+    plotted: false, drawing: false, dirty: false, fitting: null, // fitting: fitView's relayout under way
     view: null, // what the page shows, {cx, cy, half}: Python's view, then the user's zoom and pan
     pyView: null, // the view Python last moved to (the layout's ranges: Plotly keeps the user's over them)
     viewRev: undefined, viewTimer: 0,
@@ -141,12 +141,23 @@ async function fitView(inst, P) {
   if (!aspect || !v || !fl || !fl.xaxis || !fl.yaxis) return;
   const want = fitRanges(v, aspect), have = [...fl.xaxis.range, ...fl.yaxis.range];
   if (want.every((w, i) => Math.abs(w - have[i]) <= 1e-6 * Math.max(1, v.half))) return;
-  inst.fitting = true; // our own relayout: not a gesture of the user's
+  // Our own relayout, told apart by its ranges: not a gesture of the user's. A flag up for as long as the relayout
+  // is awaited would drop the relayout of a drag or wheel that ends meanwhile (under load, a second or more), and
+  // Python would never hear of that view.
+  const own = { "xaxis.range": want.slice(0, 2), "yaxis.range": want.slice(2) };
+  inst.fitting = own;
   try {
-    await P.relayout(inst.gd, { "xaxis.range": want.slice(0, 2), "yaxis.range": want.slice(2) });
+    await P.relayout(inst.gd, own);
   } finally {
-    inst.fitting = false;
+    if (inst.fitting === own) inst.fitting = null;
   }
+}
+
+/** Whether a relayout event is fitView's own (its ranges, as asked for); a gesture's names range[0], range[1]. */
+function ownFit(inst, ev) {
+  const own = inst.fitting;
+  return Boolean(own) && Object.keys(own).every((k) => Array.isArray(ev[k]) && ev[k].length === own[k].length &&
+    ev[k].every((v, i) => v === own[k][i]));
 }
 
 // --- the user's gestures ----------------------------------------------------------------------------
@@ -164,7 +175,7 @@ function listen(inst, P) {
     if (Number.isInteger(index)) send(inst, "pick", { index });
   });
   gd.on("plotly_relayout", (ev) => {
-    if (inst.fitting || !ev || !Object.keys(ev).some((k) => k.startsWith("xaxis.") || k.startsWith("yaxis."))) return;
+    if (!ev || ownFit(inst, ev) || !Object.keys(ev).some((k) => k.startsWith("xaxis.") || k.startsWith("yaxis."))) return;
     const xr = gd._fullLayout.xaxis.range, yr = gd._fullLayout.yaxis.range;
     if (![...xr, ...yr].every(finite)) return;
     // The view is a square: the largest inside this plot area. Given that square, Plotly widens the longer side
