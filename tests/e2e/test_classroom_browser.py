@@ -142,6 +142,7 @@ def test_a_class_follows_its_lecturer_and_its_drawings_and_guesses_reach_the_lec
     assert pupil.evaluate(NO_SIDEWAYS), "the pad fits a phone"
     pupil.get_by_role("button", name="Send my 1").click()
     pupil.get_by_text("Sent: your 1 is on the lecturer's map.").wait_for(timeout=30_000)
+    assert len(pupil.reruns) > asked, "the page's own actions are heard (the move above was pushed, not missed)"
     lect.wait_for_function(f"() => {LP}.classDots && {LP}.classDots.n === 1", timeout=FOLLOW_S)
     (drawn,) = store.drawings(room, key)
     model, _ = load_checkpoint(ROOT / "pretrained" / "mnist-mlp")
