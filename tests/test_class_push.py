@@ -1,6 +1,6 @@
 """The class's push (dashboard/classroom/push.py): which page is asked to rerun what, once per change; which view
-change a follower's map takes alone (follow.map_only); and the Streamlit internals push relies on, as the pinned
-Streamlit has them (this test fails first when an upgrade changes them). The browser test
+change a follower's map takes, and what reruns after it (follow.map_parts); and the Streamlit internals push
+relies on, as the pinned Streamlit has them (this test fails first when an upgrade changes them). The browser test
 tests/e2e/test_classroom_browser.py checks that a follower's page takes the lecturer's moves without asking."""
 
 from __future__ import annotations
@@ -18,9 +18,9 @@ from streamlit.runtime.runtime import AsyncObjects
 from streamlit.runtime.scriptrunner_utils.script_run_context import ScriptRunContext
 
 from dashboard.classroom import push
-from dashboard.classroom.follow import FOLLOW_LINE, map_only
+from dashboard.classroom.follow import FOLLOW_LINE, map_parts
 from dashboard.classroom.lecturer import COUNTS
-from dashboard.explore.fragments import MAP
+from dashboard.explore.fragments import MAP, MORPH, PICKED, TABS
 
 
 @pytest.fixture
@@ -56,20 +56,21 @@ def test_a_page_without_a_server_is_not_watched_and_polls(pages):
     assert push.part(None, lecturer=True) is None
 
 
-@pytest.mark.parametrize("old, new, section, d, alone", [
-    ({"m": "a", "z": "0,0"}, {"m": "a", "z": "1,0"}, "grid", 2, True),  # the drag: the map alone
-    ({"m": "a", "v": "0,0,4"}, {"m": "a", "v": "1,0,2"}, "prior", 2, True),
-    ({"m": "a", "v": "0,0,4"}, {"m": "a", "v": "1,0,2"}, "grid", 2, False),  # the grid follows the zoom
-    ({"m": "a", "z": "0,0"}, {"m": "a", "z": "1,0"}, "grid", 16, False),  # the grid's plane through the ★
-    ({"m": "a", "z": "0,0"}, {"m": "a", "z": "1,0"}, "trav", 2, False),  # the traversals start at the ★
-    ({"m": "a"}, {"m": "a", "z": "1,0", "sub": "morph"}, "grid", 2, False),  # a sub-tab: the page
-    ({"m": "a"}, {"m": "b"}, "grid", 2, False),  # another model: the page
-    ({"m": "a", "p": "3"}, {"m": "a", "p": "4"}, "prior", 2, False),  # the picked view under the map
-    (None, {"m": "a"}, "grid", 2, False),  # nothing applied yet: the page
+@pytest.mark.parametrize("old, new, section, d, parts", [
+    ({"m": "a", "z": "0,0"}, {"m": "a", "z": "1,0"}, "grid", 2, []),  # the drag: the map alone
+    ({"m": "a", "v": "0,0,4"}, {"m": "a", "v": "1,0,2"}, "prior", 2, []),
+    ({"m": "a", "v": "0,0,4"}, {"m": "a", "v": "1,0,2"}, "grid", 2, [TABS]),  # the grid follows the zoom
+    ({"m": "a", "z": "0,0"}, {"m": "a", "z": "1,0"}, "grid", 16, [TABS]),  # the grid's plane through the ★
+    ({"m": "a", "z": "0,0"}, {"m": "a", "z": "1,0"}, "trav", 2, [TABS]),  # the traversals start at the ★
+    ({"m": "a", "p": "3"}, {"m": "a", "p": "4"}, "prior", 2, [PICKED]),  # the picked view under the map
+    ({"m": "a", "p": "3"}, {"m": "a", "p": "4"}, "morph", 2, [PICKED, MORPH]),  # the morph's player, not its settings
+    ({"m": "a"}, {"m": "a", "z": "1,0", "sub": "morph"}, "grid", 2, None),  # a sub-tab: the page
+    ({"m": "a"}, {"m": "b"}, "grid", 2, None),  # another model: the page
+    (None, {"m": "a"}, "grid", 2, None),  # nothing applied yet: the page
 ])
-def test_what_a_follower_s_map_takes_alone(old, new, section, d, alone):
+def test_what_a_follower_s_map_takes_and_what_reruns_after_it(old, new, section, d, parts):
     state = SimpleNamespace(section=section, morph_ends="picks", morph_mode="linear")
-    assert map_only(old, new, state, d) is alone
+    assert map_parts(old, new, state, d) == parts
 
 
 def test_the_streamlit_internals_push_uses_are_there():

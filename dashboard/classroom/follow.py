@@ -4,8 +4,9 @@ Publishing: every write of the lecturer's address (url.write, at the end of each
 hands the view to `publish`, which stores it when it changed. Following: no student's page asks. push.py's thread
 reads the room's revision ten times a second on each replica and, when it moved, reruns one fragment of each
 student's page there: a follower's map, whose start (`before_map`, Explore's BEFORE_MAP_KEY) takes the lecturer's
-view and draws it when the ★ or the zoom is all that changed (the common case: the lecturer's drag), and otherwise
-reruns the whole page (the model, a sub-tab, a request...); a page without the map (the Train tab), or not
+view and draws it when the ★, the zoom or the picks are all that changed (the common case: the lecturer's drag or
+click; the parts under the map that show them rerun after it), and otherwise reruns the whole page (the model, a
+sub-tab, a request...); a page without the map (the Train tab), or not
 following, has its follow line rerun (`follow_line`), which reruns the whole page when there is news for it.
 Without push (AppTest, a full registry) the follow line polls the store twice a second instead. A student's own
 change of the view (any write of their address that differs from the view followed) breaks away: Follow goes
@@ -24,8 +25,9 @@ import streamlit as st
 
 from ..class_store import ClassError
 from ..explore import url
-from ..explore.fragments import MAP
-from ..explore.reruns import map_path_follows_star, page_follows_picks, page_follows_star, page_follows_view
+from ..explore.fragments import MAP, PICKED, TABS
+from ..explore.reruns import page_follows_picks, page_follows_star, page_follows_view
+from ..explore.sections import section_of
 from ..presenter import presenting
 from ..session_keys import PRESENTER, SHOW_EXPLANATIONS
 from . import push
@@ -80,17 +82,21 @@ def register() -> bool:
     return push.watch(cls.room, False, (MAP, FOLLOW_LINE) if cls.follow else (FOLLOW_LINE,), cls.applied)
 
 
-def map_only(old: dict | None, new: dict, state, d: int) -> bool:
-    """Whether the view's change from `old` to `new` shows on the map alone (its fragment draws it; the sub-tab
-    under it, the picked view and the sidebar stay as they are): the ★, the zoom, the picks (presenting: no
-    picked view), each unless the open sub-tab shows it too."""
+def map_parts(old: dict | None, new: dict, state, d: int) -> list[str] | None:
+    """The fragments besides the map that show the view's change from `old` to `new` (as Explore's reruns.change
+    picks them for the student's own move), or None when the whole page must rerun: anything but the ★, the zoom
+    and the picks changed, or nothing was applied yet."""
     if old is None:
-        return False
+        return None
     changed = {k for k in old.keys() | new.keys() if old.get(k) != new.get(k)}
-    return changed <= {"z", "v", "p"} and not (
-        ("z" in changed and (page_follows_star(state, d) or map_path_follows_star(state)))
-        or ("v" in changed and page_follows_view(state))
-        or ("p" in changed and (not presenting() or page_follows_picks(state))))
+    if not changed <= {"z", "v", "p"}:
+        return None
+    parts = [PICKED] if "p" in changed and not presenting() else []
+    if "v" in changed and page_follows_view(state):
+        parts.append(TABS)
+    elif ("p" in changed and page_follows_picks(state)) or ("z" in changed and page_follows_star(state, d)):
+        parts.append(section_of(state).fragment)
+    return parts
 
 
 def before_map(entries, ctx) -> None:
@@ -115,10 +121,12 @@ def before_map(entries, ctx) -> None:
         return
     old = cls.view
     _apply(got[1], got[0], entries)
-    if request != cls.request or not map_only(old, cls.view, ctx.state, ctx.d):
+    parts = map_parts(old, cls.view, ctx.state, ctx.d)
+    if request != cls.request or parts is None:
         st.rerun()
     url.apply_explore(ctx)
     register()
+    push.rerun_own(parts)
 
 
 def _apply(view: dict[str, str], revision: int, entries) -> None:
