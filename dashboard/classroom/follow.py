@@ -4,10 +4,10 @@ Publishing: every write of the lecturer's address (url.write, at the end of each
 hands the view to `publish`, which stores it when it changed. Following: no student's page asks. push.py's thread
 reads the room's revision ten times a second on each replica and, when it moved, reruns one fragment of each
 student's page there: a follower's map, whose start (`before_map`, Explore's BEFORE_MAP_KEY) takes the lecturer's
-view and draws it when the ★, the zoom or the picks are all that changed (the common case: the lecturer's drag or
-click; the parts under the map that show them rerun after it), and otherwise reruns the whole page (the model, a
-sub-tab, a request...); a page without the map (the Train tab), or not
-following, has its follow line rerun (`follow_line`), which reruns the whole page when there is news for it.
+view and draws it when the ★ or the zoom is all that changed and nothing under the map shows it (the common case:
+the lecturer's drag), and otherwise reruns the whole page (a pick, the model, a sub-tab, a request...); a page
+without the map (the Train tab), or not following, has its follow line rerun (`follow_line`), which reruns the
+whole page when there is news for it.
 Without push (AppTest, a full registry) the follow line polls the store twice a second instead. A student's own
 change of the view (any write of their address that differs from the view followed) breaks away: Follow goes
 off, with a note; the Follow button takes the lecturer's view again.
@@ -121,12 +121,12 @@ def before_map(entries, ctx) -> None:
         return
     old = cls.view
     _apply(got[1], got[0], entries)
-    parts = map_parts(old, cls.view, ctx.state, ctx.d)
-    if request != cls.request or parts is None:
+    # Only the map shows it: the map draws it. Otherwise the whole page (queueing the parts' own reruns after the
+    # map's, from the server, left pages behind: bench/class_replay.py's followers missed moves).
+    if request != cls.request or map_parts(old, cls.view, ctx.state, ctx.d) != []:
         st.rerun()
     url.apply_explore(ctx)
     register()
-    push.rerun_own(parts)
 
 
 def _apply(view: dict[str, str], revision: int, entries) -> None:

@@ -144,41 +144,23 @@ def _forget_gone(now: float) -> None:
                 del _pages[sid]
 
 
-def _rerun(sid: str, fragments: tuple[str, ...], each: bool = False) -> None:
-    """On the server's event loop: ask the session to rerun the first of `fragments` it holds, else its page
-    (each: every one of them it holds, after the run in progress, and never the page).
+def _rerun(sid: str, fragments: tuple[str, ...]) -> None:
+    """On the server's event loop: ask the session to rerun the first of `fragments` it holds, else its page.
     Streamlit internals: the session's last client state (what run-on-save reruns with: its address and page,
     no widget's trigger) and its fragments' keys (what st.rerun(key) resolves)."""
     session = Runtime.instance().get_app_session(sid)
     if session is None:
         return
-    asked = False
-    for key in fragments:
-        try:
-            fragment_id = session._fragment_storage.resolve_target([key])[0]
-        except Exception:  # this page does not hold that fragment now (another tab, a run that failed)
-            continue
-        session.request_rerun(_client_state(session, fragment_id))
-        asked = True
-        if not each:
-            return
-    if not asked and not each:
-        session.request_rerun(_client_state(session, ""))
-
-
-def _client_state(session: AppSession, fragment_id: str) -> ClientState:
     state = ClientState()
     state.CopyFrom(session._client_state)
-    state.fragment_id = fragment_id
-    return state
-
-
-def rerun_own(fragments: list[str]) -> None:
-    """From a run of this session: rerun these fragments after it (those the page holds), as a keyed st.rerun
-    does from a callback (a fragment's body may not ask for it)."""
-    sid = _session_id()
-    if fragments and _served(sid):
-        Runtime.instance()._get_async_objs().eventloop.call_soon_threadsafe(_rerun, sid, tuple(fragments), True)
+    state.fragment_id = ""
+    for key in fragments:
+        try:
+            state.fragment_id = session._fragment_storage.resolve_target([key])[0]
+            break
+        except Exception:  # this page does not hold that fragment now (another tab, a run that failed)
+            continue
+    session.request_rerun(state)
 
 
 def _loop() -> None:
