@@ -54,7 +54,7 @@ from load_protocol import Recording  # noqa: E402
 
 LP = "window.__latentPlane"
 TABS = ("Prior samples", "Manifold grid")  # --moves-by tab: the lecturer opens these in turn (a whole page each)
-PARAM = {"star": "z", "tab": "sub"}  # what a move changes in the view
+PARAM = {"star": "z", "key": "z", "tab": "sub"}  # what a move changes in the view
 # The lecturer's map: every change of its count of the class's drawings, on the wall clock (ms).
 DOTS_PROBE = """(() => {
   const log = (window.__dots = []);
@@ -153,14 +153,18 @@ class StoreWatch(threading.Thread):
 
 
 async def lecture(page, store, room: str, key: str, args, out: dict) -> None:
-    """Move the ★ (or open the other sub-tab: --moves-by tab) every --move-every s; ask for a 1 after the second
-    move and a 7 half way through."""
+    """Move the ★ (by a click, or arrow keys: --moves-by key; or open the other sub-tab: --moves-by tab) every
+    --move-every s; ask for a 1 after the second move and a 7 half way through."""
     rng = random.Random(args.seed)
     await page.locator(".st-key-explore_plane").scroll_into_view_if_needed()
     for i in range(args.moves):
         t0 = time.monotonic()
         if args.moves_by == "tab":
             await page.get_by_role("tab", name=TABS[i % 2]).click()
+        elif args.moves_by == "key":  # the ★ alone (a click may pick a dot): arrow presses, Python has it after them
+            await page.locator("canvas.lp-overlay").focus()
+            for _ in range(3):
+                await page.keyboard.press(("ArrowRight", "ArrowUp", "ArrowLeft", "ArrowDown")[i % 4])
         else:
             at = await page.evaluate(f"{LP}.locate({rng.uniform(-2, 2):.3f}, {rng.uniform(-2, 2):.3f})")
             await page.mouse.click(at["x"], at["y"])
@@ -308,8 +312,9 @@ def main() -> None:
     ap.add_argument("--moves", type=int, default=12, help="the lecturer's moves (default 12)")
     ap.add_argument("--move-every", type=float, default=3.0)
     ap.add_argument("--moves-by", choices=tuple(PARAM), default="star",
-                    help="star: the lecturer clicks its map (a follower's map reruns); tab: it opens another "
-                    "sub-tab (a follower's whole page reruns)")
+                    help="star: the lecturer clicks its map (the ★ moves, or a dot is picked: a follower's map, or "
+                    "its whole page, reruns); key: it moves the ★ with arrow keys (a follower's map); tab: it opens "
+                    "another sub-tab (a follower's whole page)")
     ap.add_argument("--ramp", type=float, default=30.0, help="the students arrive over this many seconds")
     ap.add_argument("--settle", type=float, default=8.0, help="seconds after the last move before the end")
     ap.add_argument("--action-timeout", type=float, default=30.0)
