@@ -34,12 +34,13 @@ def class_bar(model, entries) -> None:
     read_address()
     cls = ClassSession()
     note = take_note()
-    # One container whatever it holds: a note that comes and goes would move the tabs below it in the page's tree,
-    # and the browser would mount them afresh, keeping the sub-tab last clicked as their value while showing the
-    # one the server set (a student's next click would send it back, and break away from the lecturer again).
-    with st.container():
-        if note:
-            (st.error if note.startswith("!") else st.info)(note.lstrip("!"), icon=":material/groups:")
+    # On a class page, one container whatever it holds: a note that comes and goes would move the tabs below it in
+    # the page's tree, and the browser would mount them afresh, keeping the sub-tab last clicked as their value
+    # while showing the one the server set (a student's next click would send it back and break away again).
+    if note or cls.room is not None:
+        with st.container():
+            if note:
+                (st.error if note.startswith("!") else st.info)(note.lstrip("!"), icon=":material/groups:")
     if cls.room is None:
         push.forget()
         return
