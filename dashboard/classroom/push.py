@@ -5,8 +5,8 @@ this replica shows (class_store's pulse(): revision, drawings, guesses; one read
 many pages show it) and asks each page whose part of it changed to rerun one fragment of its own: the first of
 the page's `fragments` that it holds (a follower's map, whose start takes the lecturer's view; a student's follow
 line; the lecturer's counts), or the whole page when it holds none of them. A page says at each of its runs what
-it has shown (`watch`): the thread asks once per change, never again for what was asked already, and a page that
-lags takes the newest view.
+it has shown (`watch`): the thread asks once per change (again only if the page has not shown it RETRY_S later),
+and a page that lags takes the newest view.
 
     a student's part of the pulse:   the revision (the lecturer's view, request, a cleared layer; None: the end)
     the lecturer's part:             (drawings, guesses) (the class's layer on the map; None: the end)
