@@ -1,6 +1,8 @@
 """A student of bench/class_replay.py without a browser: a Streamlit session over a websocket that replays one real
-student page's recorded messages (bench/load_protocol.py's Student), keeps its address and the follow fragment's
-auto-rerun as its browser would, and answers the lecturer's requests with the recorded drawing."""
+student page's recorded messages (bench/load_protocol.py's Student), keeps its address as its browser would, and
+answers the lecturer's requests with the recorded drawing. The server pushes the lecturer's moves (its follow
+push reruns the page's fragments itself); a page the server tells to poll instead (an auto_rerun message: no push
+on that server) sends that fragment's rerun at the interval it names, as a browser would."""
 
 from __future__ import annotations
 
@@ -16,8 +18,8 @@ from load_protocol import Student  # noqa: E402
 
 
 class Pupil(Student):
-    """A Student of bench/load_protocol.py that also keeps its address (page_info_changed), the follow
-    fragment's auto-rerun, and the request its page shows; its reruns carry its current address, as a browser's."""
+    """A Student of bench/load_protocol.py that also keeps its address (page_info_changed), an auto-rerun the
+    server asks for, and the request its page shows; its reruns carry its current address, as a browser's."""
 
     def __init__(self, n: int, url: str, timeout: float, room: str):
         super().__init__(n, url, timeout)
@@ -56,7 +58,7 @@ class Pupil(Student):
 
 
 async def draw(s: Pupil, rec: dict, rng: random.Random) -> None:
-    """Answer the request: the recorded drawing and Send, 0.5-5 s after it showed (the follow polls go on)."""
+    """Answer the request: the recorded drawing and Send, 0.5-5 s after it showed (the follow goes on)."""
     await asyncio.sleep(rng.uniform(0.5, 5.0))
     await s.act([s.here(m) for m in rec["draw"]])
     s.sent_at.append(time.time())
@@ -84,7 +86,7 @@ async def pupil(n: int, drawer: bool, url: str, room: str, rec: dict, args, out:
                 await asyncio.wait_for(stop.wait(), timeout=s.fragment[1] if s.fragment else 1.0)
             if drawer and len(s.asked) > len(s.sent_at) and (drawing is None or drawing.done()):
                 drawing = asyncio.create_task(draw(s, rec, rng))
-            if s.fragment is not None and not stop.is_set():
+            if s.fragment is not None and rec["poll"] is not None and not stop.is_set():
                 await s.act([s.here(rec["poll"], s.fragment[0])])
         if drawing is not None:
             await drawing

@@ -9,12 +9,14 @@ address holds (the same store call as its Ask button). Its map's count of the cl
 (window.__latentPlane.classDots.n, checked every 50 ms).
 
 The students speak Streamlit's protocol, as bench/load_protocol.py's do (150 browsers do not fit on 2 cores):
-one real Chromium student page joins by the link, lets its follow fragment poll, draws a 1 on the pad and sends
-it; every message it sends on its websocket is recorded (Chrome DevTools Protocol). Each replayed student then
-sends that page load (its own session: the server gives it its own student id), and afterwards what its browser
-would: the follow fragment's rerun every `interval` s that the server's auto_rerun message names, with that
-message's fragment id and the address the page has now (its last page_info_changed). A drawer, when its page shows
-the lecturer's request, waits 0.5-5 s, then sends the recorded drawing and the Send click.
+one real Chromium student page joins by the link, follows for 3.5 s, draws a 1 on the pad and sends it; every
+message it sends on its websocket is recorded (Chrome DevTools Protocol). Each replayed student then sends that page
+load (its own session: the server gives it its own student id), and afterwards what its browser would: nothing
+while it follows (the server pushes each move: dashboard/classroom/push.py reruns the page's map), or, on a server
+that tells the page to poll (an auto_rerun message), that fragment's rerun every `interval` s with the address the
+page has now (its last page_info_changed). A drawer, when its page shows the lecturer's request, waits 0.5-5 s,
+then sends the recorded drawing and the Send click. "recorded" in the output counts the real page's messages, its
+polls while following among them (0 with push).
 
 follow     from the lecturer's move (the moment this script sees the store's revision bump with the new view:
            it reads the store every 25 ms) to the moment a student's session receives its address with the new ★
@@ -51,6 +53,8 @@ from cold_start import CHROMIUM_ARGS, VIEWPORT, chromium_path, cpu_seconds, star
 from load_protocol import Recording  # noqa: E402
 
 LP = "window.__latentPlane"
+TABS = ("Prior samples", "Manifold grid")  # --moves-by tab: the lecturer opens these in turn (a whole page each)
+PARAM = {"star": "z", "key": "z", "tab": "sub"}  # what a move changes in the view
 # The lecturer's map: every change of its count of the class's drawings, on the wall clock (ms).
 DOTS_PROBE = """(() => {
   const log = (window.__dots = []);
@@ -76,7 +80,7 @@ async def open_lecturer(browser, url: str, timeout: float):
 
 
 async def record_student(browser, url: str, room: str, store, key: str, timeout: float) -> dict:
-    """A real student page joins, polls, draws a 1 and sends it; what it sent, by step."""
+    """A real student page joins, follows, draws a 1 and sends it; what it sent, by step."""
     ctx = await browser.new_context(viewport=VIEWPORT)
     page = await ctx.new_page()
     wire = Recording()
@@ -111,33 +115,37 @@ async def record_student(browser, url: str, room: str, store, key: str, timeout:
     groups = dict(wire.groups)
     from streamlit.proto.BackMsg_pb2 import BackMsg
 
+    # a page the server pushes to sends nothing while it follows; one that polls (no push) sends its fragment's
+    # reruns, replayed at the interval the server names
     polls = [m for m in groups["polls"] if BackMsg.FromString(m).rerun_script.fragment_id]
-    if not polls or not groups["draw"] or not groups["send"]:
-        raise SystemExit(f"recording the student: polls {len(polls)}, draw {len(groups['draw'])}, "
-                         f"send {len(groups['send'])} messages")
-    return {"page load": groups["page load"], "poll": polls[-1], "draw": groups["draw"], "send": groups["send"]}
+    if not groups["draw"] or not groups["send"]:
+        raise SystemExit(f"recording the student: draw {len(groups['draw'])}, send {len(groups['send'])} messages")
+    return {"page load": groups["page load"], "poll": polls[-1] if polls else None, "draw": groups["draw"],
+            "send": groups["send"], "polls while following": len(polls)}
 
 
 # --- the lecture -------------------------------------------------------------------------------
 
 
 class StoreWatch(threading.Thread):
-    """Reads the store's revision every 25 ms; on a bump, the view's ★ with the time it was first seen."""
+    """Reads the store's revision every 25 ms; on a bump, the view's `param` (the ★ "z", or the sub-tab "sub")
+    with the time it was first seen."""
 
-    def __init__(self, store, room: str):
+    def __init__(self, store, room: str, param: str):
         super().__init__(daemon=True)
-        self.store, self.room, self.moves, self._halt = store, room, [], threading.Event()
+        self.store, self.room, self.param, self.moves, self._halt = store, room, param, [], threading.Event()
 
     def run(self) -> None:
-        last = None
+        last, shown = None, None  # the value before the lecture is no move
         while not self._halt.wait(0.025):
             rev = self.store.revision(self.room)
             if rev is not None and rev != last:
                 t, last = time.time(), rev
                 got = self.store.view(self.room)
-                z = (got[1] or {}).get("z") if got else None
-                if z and (not self.moves or self.moves[-1][1] != z):
+                z = (got[1] or {}).get(self.param, "") if got else None
+                if z is not None and shown is not None and z != shown:
                     self.moves.append((t, z))
+                shown = z if z is not None else shown
 
     def stop(self) -> None:
         self._halt.set()
@@ -145,13 +153,21 @@ class StoreWatch(threading.Thread):
 
 
 async def lecture(page, store, room: str, key: str, args, out: dict) -> None:
-    """Move the ★ every --move-every s; ask for a 1 after the second move and a 7 half way through."""
+    """Move the ★ (by a click, or arrow keys: --moves-by key; or open the other sub-tab: --moves-by tab) every
+    --move-every s; ask for a 1 after the second move and a 7 half way through."""
     rng = random.Random(args.seed)
     await page.locator(".st-key-explore_plane").scroll_into_view_if_needed()
     for i in range(args.moves):
         t0 = time.monotonic()
-        at = await page.evaluate(f"{LP}.locate({rng.uniform(-2, 2):.3f}, {rng.uniform(-2, 2):.3f})")
-        await page.mouse.click(at["x"], at["y"])
+        if args.moves_by == "tab":
+            await page.get_by_role("tab", name=TABS[i % 2]).click()
+        elif args.moves_by == "key":  # the ★ alone (a click may pick a dot): arrow presses, Python has it after them
+            await page.locator("canvas.lp-overlay").focus()
+            for _ in range(3):
+                await page.keyboard.press(("ArrowRight", "ArrowUp", "ArrowLeft", "ArrowDown")[i % 4])
+        else:
+            at = await page.evaluate(f"{LP}.locate({rng.uniform(-2, 2):.3f}, {rng.uniform(-2, 2):.3f})")
+            await page.mouse.click(at["x"], at["y"])
         if i == 1:
             store.ask(room, key, {"kind": "digit", "label": "1"})
         if i == args.moves // 2 + 1:
@@ -163,15 +179,17 @@ async def lecture(page, store, room: str, key: str, args, out: dict) -> None:
 # --- the run ------------------------------------------------------------------------------------
 
 
-def follow_latencies(moves: list[tuple[float, str]], pupils: list[Pupil], timeout: float) -> tuple[list, list]:
+def follow_latencies(moves: list[tuple[float, str]], pupils: list[Pupil], timeout: float,
+                     param: str = "z") -> tuple[list, list]:
     """(ms from each move until each student's page has it or a later move: a page that lags applies the newest
     view and skips those between; errors: a move the page never caught up with)."""
     ms, missed = [], []
     for p in pupils:
-        got = [(at, parse_qs(qs).get("z", [None])[0]) for at, qs in p.addresses]
+        got = [(at, parse_qs(qs).get(param, [""])[0]) for at, qs in p.addresses]
         for i, (t, _) in enumerate(moves):
-            newer = {z for _, z in moves[i:]}
-            at = next((at for at, z in got if at >= t - 0.5 and z in newer), None)
+            # the first address with this move's value or a later one's, received after that move (give or take
+            # the watch's clock; a sub-tab's value comes back every other move)
+            at = next((at for at, z in got if any(z == zj and at >= tj - 0.5 for tj, zj in moves[i:])), None)
             if at is None or at - t > timeout:
                 missed.append(f"student {p.n}: never caught up with move {i + 1}")
             else:
@@ -226,7 +244,7 @@ async def drive(app, store, args) -> dict:
         out["join_s"] = time.monotonic() - t0
         if args.progress:
             print(f"  {out['joined']} of {n} students joined in {out['join_s']:.0f} s; the lecture starts", flush=True)
-        watch = StoreWatch(store, room)
+        watch = StoreWatch(store, room, PARAM[args.moves_by])
         watch.start()
         cpu0, t1 = cpu(), time.monotonic()
         await lecture(lect, store, room, key, args, out)
@@ -237,7 +255,8 @@ async def drive(app, store, args) -> dict:
         out["memory_end"], out["memory_peak"] = meter.stop(), meter.peak
         out["dots"] = await lect.evaluate("window.__dots")
         out["moves"], out["room"], out["key"], out["recorded"] = watch.moves, room, key, \
-            {k: (1 if k == "poll" else len(v)) for k, v in rec.items()}
+            {k: (v if isinstance(v, int) else int(v is not None) if k == "poll" else len(v))
+                                                    for k, v in rec.items()}
         await lctx.close()
         await browser.close()
     return out
@@ -245,17 +264,19 @@ async def drive(app, store, args) -> dict:
 
 def report(args, out: dict, store, app) -> dict:
     pupils, errors = out["pupils"], list(out["errors"])
-    follow, missed = follow_latencies(out["moves"], pupils, args.action_timeout)
+    follow, missed = follow_latencies(out["moves"], pupils, args.action_timeout, PARAM[args.moves_by])
     errors += missed
     drawing = drawing_latencies(store, out["room"], out["key"], pupils, out["dots"], errors)
     errors += [f"server: {f}" for f in load.server_exceptions(app.log_text())]
     n = args.followers + args.drawers
     summary = {
         "followers": args.followers, "drawers": args.drawers, "replicas": args.replicas, "store": args.store,
-        "moves": len(out["moves"]), "move_every_s": args.move_every, "class_s": out["class_s"],
+        "moves": len(out["moves"]), "moves_by": args.moves_by, "move_every_s": args.move_every,
+        "class_s": out["class_s"],
         "join_s": out["join_s"], "recorded": out["recorded"], "cpus": os.cpu_count(),
         "load_before": args.load_before, "follow_ms": load.summarise(follow), "drawing": drawing,
         "cpu_s": out["cpu_s"], "cpu_per_student_s": out["cpu_s"] / n / out["class_s"],
+        "cpu_per_student_move_ms": out["cpu_s"] / n / max(1, len(out["moves"])) * 1000,
         "memory_end_mib": out["memory_end"], "memory_peak_mib": out["memory_peak"],
         "malloc_arena_max": os.environ.get("MALLOC_ARENA_MAX", "2 (serve_class.sh)"), "errors": errors,
     }
@@ -273,7 +294,8 @@ def report(args, out: dict, store, app) -> dict:
           f" ms, p95 {d['to_map_ms']['p95']:.0f} ms over {d['to_map_ms']['n']} drawings  [goal p95 <= 2000]")
     print(f"  replicas' CPU: {out['cpu_s']:.1f} CPU-s over {out['class_s']:.0f} s = "
           f"{summary['cpu_per_student_s'] * 1000:.2f} CPU-ms per student per second "
-          f"({out['cpu_s'] / out['class_s']:.2f} cores for {n} students)")
+          f"({out['cpu_s'] / out['class_s']:.2f} cores for {n} students); per student and move "
+          f"{summary['cpu_per_student_move_ms']:.1f} CPU-ms (moves by {args.moves_by}, the asks and drawings included)")
     for i, (m, pk) in enumerate(zip(out["memory_end"], out["memory_peak"]), 1):
         print(f"  replica r{i} ({m['processes']} processes): RSS {m['rss']:.0f} MiB (peak {pk['rss']:.0f}), "
               f"PSS {m['pss']:.0f} MiB (peak {pk['pss']:.0f}), USS {m['uss']:.0f} MiB  [goal RSS <= 1024]")
@@ -289,6 +311,10 @@ def main() -> None:
     ap.add_argument("--store", choices=("sqlite", "redis"), default="sqlite")
     ap.add_argument("--moves", type=int, default=12, help="the lecturer's moves (default 12)")
     ap.add_argument("--move-every", type=float, default=3.0)
+    ap.add_argument("--moves-by", choices=tuple(PARAM), default="star",
+                    help="star: the lecturer clicks its map (the ★ moves, or a dot is picked: a follower's map, or "
+                    "its whole page, reruns); key: it moves the ★ with arrow keys (a follower's map); tab: it opens "
+                    "another sub-tab (a follower's whole page)")
     ap.add_argument("--ramp", type=float, default=30.0, help="the students arrive over this many seconds")
     ap.add_argument("--settle", type=float, default=8.0, help="seconds after the last move before the end")
     ap.add_argument("--action-timeout", type=float, default=30.0)

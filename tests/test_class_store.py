@@ -136,13 +136,19 @@ def test_revision_bumps_on_every_lecturer_change_only(backend):
     poll = {"kind": "poll", "poll": 3, "image": 42, "model": "mnist-2d"}
     assert s.ask(room, key, poll) == 4 and s.request(room) == poll
     clock.now += 5
+    assert s.pulse(room) == (4, 0, 0)
     draw(s, room)
     s.add_guess(room, "s2", 3, 0.5, -0.5)
     assert s.revision(room) == 4  # what students send does not move the followers
+    assert s.pulse(room) == (4, 1, 1)  # but the lecturer's page, which shows the counts, sees them move
+    s.add_guess(room, "s2", 3, 0.75, -0.5)
+    assert s.pulse(room) == (4, 1, 1) and s.pulse("nope!") is None and s.pulse("AAAAA") is None
     assert s.ask(room, key, None) == 5 and s.request(room) is None
     s.clear_drawings(room, key)
     assert s.revision(room) == 6 and s.drawing_count(room) == 0 and s.drawings(room, key) == []
-    assert s.view(room) == (6, {"z": "1", "a": "2"})
+    assert s.view(room) == (6, {"z": "1", "a": "2"}) and s.pulse(room) == (6, 0, 1)
+    s.end(room, key)
+    assert s.pulse(room) is None
 
 
 def test_drawings_round_trip_and_filter_by_model(backend):

@@ -268,6 +268,10 @@ class RedisStore:
         out = sorted((_drawing(int(i), rec) for i, rec in table.items()), key=lambda d: d.id)
         return out if model is None else [d for d in out if d.model == model]
 
+    def pulse(self, room: str) -> tuple[int, int, int] | None:
+        meta = self._meta(room, "revision", "drawings", "guesses")
+        return None if meta is None else (int(meta[0]), int(meta[1]), int(meta[2]))
+
     def drawing_count(self, room: str) -> int | None:
         meta = self._meta(room, "drawings")
         return None if meta is None else int(meta[0])

@@ -269,6 +269,10 @@ class SQLiteStore:
         row = self._row(room, "drawings")
         return None if row is None else row[0]
 
+    def pulse(self, room: str) -> tuple[int, int, int] | None:
+        row = self._row(room, "revision, drawings, guesses")
+        return None if row is None else (int(row[0]), int(row[1]), int(row[2]))
+
     def clear_drawings(self, room: str, key: str) -> None:
         code = c.room_code(room)
         with self._tx() as db:

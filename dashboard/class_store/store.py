@@ -1,9 +1,9 @@
 """What a class store is: the shared state of a lecturer's class, which every app replica reads and writes.
 
 A lecturer creates a room and gets (room, key): the room code goes on the projector (`?class=ROOM`), the key
-stays in the lecturer's URL (`?class=ROOM&key=KEY`) and is the only proof of being the lecturer. Students poll
-revision() (about twice a second) and read view() / request() when it changed; they send drawings and poll
-guesses, which only the lecturer reads back.
+stays in the lecturer's URL (`?class=ROOM&key=KEY`) and is the only proof of being the lecturer. Each replica
+reads pulse() of the rooms its pages show (ten times a second, dashboard/classroom/push.py) and its pages read
+view() / request() when it changed; students send drawings and poll guesses, which only the lecturer reads back.
 
     create() -> (room, key)                  room: ROOM_LENGTH characters of ROOM_ALPHABET; key: never stored
     exists(room), is_lecturer(room, key)     never raise (False for a bad room code or key)
@@ -17,6 +17,8 @@ guesses, which only the lecturer reads back.
     add_drawing(room, student, label, model, code, image, recon) -> id
     drawings(room, key, model=None)          the lecturer's list of Drawing, oldest first (one model's or all)
     drawing_count(room) -> int | None        cheap, for a live count; None: no room
+    pulse(room) -> (revision, drawings, guesses) | None   one cheap read of all three counters (the guesses
+                                             over every poll, a replaced one not counted again); None: no room
     clear_drawings(room, key)                every drawing gone, students may send again; bumps the revision
     add_guess(room, student, poll, x, y)     one per student and poll: a second replaces the first
     guesses(room, key, poll) -> list[Guess]  the lecturer's, oldest first
@@ -25,7 +27,7 @@ guesses, which only the lecturer reads back.
 Errors: every refusal is a ClassError whose message is one line for the page (no server path, no traceback):
 a bad room code, a room that is gone, a wrong key, a payload out of bounds (bounds.py), a rate limit or a cap
 reached, the store itself unavailable (a locked or unwritable file, Redis unreachable). The reads a follower
-makes (revision, view, request, drawing_count) return None for a room that is gone or a malformed code, and
+makes (revision, view, request, drawing_count, pulse) return None for a room that is gone or a malformed code, and
 raise only when the store is unavailable; exists and is_lecturer never raise (False).
 
 Writes that touch the room (keep it from going idle): create, publish, ask, clear_drawings, add_drawing,
@@ -86,6 +88,7 @@ class ClassStore(Protocol):
                     recon: bytes) -> int: ...
     def drawings(self, room: str, key: str, model: str | None = None) -> list[Drawing]: ...
     def drawing_count(self, room: str) -> int | None: ...
+    def pulse(self, room: str) -> tuple[int, int, int] | None: ...
     def clear_drawings(self, room: str, key: str) -> None: ...
     def add_guess(self, room: str, student: str, poll: int, x: float, y: float) -> None: ...
     def guesses(self, room: str, key: str, poll: int) -> list[Guess]: ...

@@ -1,13 +1,18 @@
 """The class's view: the lecturer's page publishes it, the students' pages follow it.
 
 Publishing: every write of the lecturer's address (url.write, at the end of each run and from Explore's fragments)
-hands the view to `publish`, which stores it when it changed. Following: a small fragment on each student's page
-reads the store's revision twice a second (one cheap read) and only when it changed reruns the whole page, which
-then shows the lecturer's view as its link would (url.open_view). A student's own change of the view (any write
-of their address that differs from the view followed) breaks away: Follow goes off, with a note; the Follow
-button takes the lecturer's view again.
+hands the view to `publish`, which stores it when it changed. Following: no student's page asks. push.py's thread
+reads the room's revision ten times a second on each replica and, when it moved, reruns one fragment of each
+student's page there: a follower's map, whose start (`before_map`, Explore's BEFORE_MAP_KEY) takes the lecturer's
+view and draws it when the ★ or the zoom is all that changed and nothing under the map shows it (the common case:
+the lecturer's drag), and otherwise reruns the whole page (a pick, the model, a sub-tab, a request...); a page
+without the map (the Train tab), or not following, has its follow line rerun (`follow_line`), which reruns the
+whole page when there is news for it.
+Without push (AppTest, a full registry) the follow line polls the store twice a second instead. A student's own
+change of the view (any write of their address that differs from the view followed) breaks away: Follow goes
+off, with a note; the Follow button takes the lecturer's view again.
 
-The view is applied in a run of the fragment alone or in the Follow button's callback, never inside a whole
+The view is applied in a run of a fragment alone or in the Follow button's callback, never inside a whole
 page's run: the sidebar's widgets (the model's choice, presenter mode) then have not been drawn in that run, and
 their values may still be set.
 """
@@ -20,12 +25,18 @@ import streamlit as st
 
 from ..class_store import ClassError
 from ..explore import url
+from ..explore.fragments import MAP, PICKED, TABS
+from ..explore.reruns import page_follows_picks, page_follows_star, page_follows_view
+from ..explore.sections import section_of
+from ..presenter import presenting
 from ..session_keys import PRESENTER, SHOW_EXPLANATIONS
+from . import push
 from .session import ClassSession, leave, store, view_of
 
-POLL_S = 0.5  # how often a student's page asks whether the lecturer's view changed: half of the second a move may take
+POLL_S = 0.5  # without push: how often a student's page asks whether the lecturer's view changed
 IN_PAGE_RUN = "class.in_page_run"  # the follow fragment is running as part of the whole page's run
 FOLLOW_KEY = "class_follow"
+FOLLOW_LINE = "class_follow_line"  # the follow line's fragment
 BROKE_AWAY = ("You moved away from the lecturer's view; “Follow the lecturer” takes you back.")
 
 log = logging.getLogger(__name__)
@@ -61,6 +72,61 @@ def watch_own_moves(params: dict[str, str]) -> None:
     if compared(view_of(params), poll_open) != compared(cls.view, poll_open):
         cls.follow = False
         cls.note = BROKE_AWAY
+        push.watch(cls.room, False, (FOLLOW_LINE,), None)  # the follow line, asked at once, shows the break
+
+
+def register() -> bool:
+    """Tell push what this student's page shows: the revision it applied; rerun its map (following) or its follow
+    line on a new one. False: no push here."""
+    cls = ClassSession()
+    return push.watch(cls.room, False, (MAP, FOLLOW_LINE) if cls.follow else (FOLLOW_LINE,), cls.applied)
+
+
+def map_parts(old: dict | None, new: dict, state, d: int) -> list[str] | None:
+    """The fragments besides the map that show the view's change from `old` to `new` (as Explore's reruns.change
+    picks them for the student's own move), or None when the whole page must rerun: anything but the ★, the zoom
+    and the picks changed, or nothing was applied yet."""
+    if old is None:
+        return None
+    changed = {k for k in old.keys() | new.keys() if old.get(k) != new.get(k)}
+    if not changed <= {"z", "v", "p"}:
+        return None
+    parts = [PICKED] if "p" in changed and not presenting() else []
+    if "v" in changed and page_follows_view(state):
+        parts.append(TABS)
+    elif ("p" in changed and page_follows_picks(state)) or ("z" in changed and page_follows_star(state, d)):
+        parts.append(section_of(state).fragment)
+    return parts
+
+
+def before_map(entries, ctx) -> None:
+    """Explore's map fragment, at the start of its own runs (push reruns it on a follower's page when the room's
+    revision moved): take the lecturer's view; when it shows on the map alone, the map draws it (and the address
+    follows, written by the map's link); otherwise the whole page reruns."""
+    cls = ClassSession()
+    if not (cls.student_page and cls.follow) or not push.in_fragment_run():
+        return
+    try:
+        got, request = store().view(cls.room), store().request(cls.room)
+    except ClassError:  # the store is unavailable: the follow line says so at the page's next run
+        return
+    if got is None:
+        leave("The lecturer has ended the class. This page works on its own.")
+        st.rerun()
+    if got[0] == cls.applied:
+        return
+    if not got[1]:  # nothing published yet
+        cls.applied = got[0]
+        register()
+        return
+    old = cls.view
+    _apply(got[1], got[0], entries)
+    # Only the map shows it: the map draws it. Otherwise the whole page (queueing the parts' own reruns after the
+    # map's, from the server, left pages behind: bench/class_replay.py's followers missed moves).
+    if request != cls.request or map_parts(old, cls.view, ctx.state, ctx.d) != []:
+        st.rerun()
+    url.apply_explore(ctx)
+    register()
 
 
 def _apply(view: dict[str, str], revision: int, entries) -> None:
@@ -88,8 +154,8 @@ def follow_off() -> None:
 
 
 def follow_row(entries) -> None:
-    """The student's follow line and its button (in the page's run: a button in a fragment that reruns every
-    second can lose a click), and the fragment that polls (follower)."""
+    """The student's follow line and its button (in the page's run: a button in a fragment that reruns on its
+    own can lose a click), and the line's fragment (follower)."""
     cls = ClassSession()
     cls.shown = cls.follow
     c1, c2 = st.columns([3, 2], vertical_alignment="center")
@@ -102,10 +168,10 @@ def follow_row(entries) -> None:
                   args=(entries,), type="primary", width="stretch")
 
 
-def poll(entries) -> None:
-    """Twice a second (a fragment: the follow line): the store's revision; the page reruns whole for a new view,
-    a new request, or a break from the lecturer's view that the button beside it does not show yet. (A fragment
-    that draws nothing is not rerun on its timer.)"""
+def follow_line(entries) -> None:
+    """The follow line (a fragment, rerun by push, or twice a second without it): the store's revision; the page
+    reruns whole for a new view, a new request, or a break from the lecturer's view that the button beside it does
+    not show yet. (A fragment that draws nothing is not rerun on its timer.)"""
     try:
         _check(entries)
     except ClassError as e:
@@ -133,17 +199,20 @@ def _check(entries) -> None:
         got = store().view(cls.room)
         if got is not None and got[1]:
             _apply(got[1], got[0], entries)
-        cls.applied = revision
+        cls.applied = max(revision, got[0]) if got is not None else revision
         st.rerun()  # the whole page: the view, a new request
     cls.applied = revision  # not following: only a new request is news
+    register()
     if store().request(cls.room) != cls.request:
         st.rerun()
 
 
 def follower(entries) -> None:
-    """Mount the student's follow fragment (polling) and mark the part it runs in the page's run."""
+    """Mount the student's follow line (a fragment that push reruns, or that polls without push) and mark the part
+    it runs in the page's run."""
+    pushed = register()
     st.session_state[IN_PAGE_RUN] = True
     try:
-        st.fragment(run_every=POLL_S)(poll)(entries)
+        st.fragment(key=FOLLOW_LINE, run_every=None if pushed else POLL_S)(follow_line)(entries)
     finally:
         st.session_state[IN_PAGE_RUN] = False

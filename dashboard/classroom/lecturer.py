@@ -1,7 +1,7 @@
 """The lecturer's class bar: one row over the page. The room's code and the join link with its QR code (large in a
 dialog, for the back row), the live count of drawings, asking for a digit, a poll, the class's layer on the map,
-ending the class. The counts come from a small fragment that reads the store once a second and reruns the page
-(whose map then shows the new drawings or guesses) only when they changed.
+ending the class. The counts come from a small fragment that push.py reruns when the room's drawings or guesses
+changed (or, without push, that reads the store once a second); it reruns the page, whose map then shows them.
 """
 
 from __future__ import annotations
@@ -15,11 +15,12 @@ from ..class_store import ClassError
 from ..explore import url
 from ..explore.context import OVERLAY_KEY
 from ..views import png_bytes, upscale
-from . import layers
+from . import layers, push
 from .follow import publish
 from .session import ClassSession, leave, store
 
-POLL_S = 1.0
+POLL_S = 1.0  # without push: how often the lecturer's page reads the counts
+COUNTS = "class_counts"  # the counts' fragment
 ASK_LABEL = "class_ask_label"
 POLL_IMAGE = "class_poll_image"
 
@@ -98,17 +99,25 @@ def counts() -> tuple[int, int]:
     return n, guesses
 
 
+def register(pulse) -> bool:
+    """Tell push what the lecturer's page shows of the room's pulse: rerun its counts when that changes."""
+    return push.watch(ClassSession().room, True, (COUNTS,), push.part(pulse, True))
+
+
 def live_counts() -> None:
-    """Once a second: the counts; a change reruns the page (its map shows the new drawings and guesses)."""
+    """The counts (rerun by push, or once a second); a change reruns the page (its map shows the new drawings and
+    guesses)."""
     cls = ClassSession()
     try:
-        if store().revision(cls.room) is None:
+        pulse = store().pulse(cls.room)  # first: a drawing stored while the counts are read is news again
+        if pulse is None:
             leave("This class has ended (idle too long, or ended elsewhere).")
             st.rerun()
         now = counts()
     except ClassError as e:
         st.caption(str(e))
         return
+    register(pulse)
     if cls.seen is not None and tuple(cls.seen) != now:
         cls.seen = now
         st.rerun()
@@ -145,7 +154,8 @@ def bar(model) -> None:
     with st.container(key="class_bar", border=True):
         c1, c2, c3, c4, c5 = st.columns([3.2, 1, 1, 1, 1], vertical_alignment="center")
         with c1:
-            st.fragment(run_every=POLL_S)(live_counts)()
+            pushed = register(store().pulse(cls.room))
+            st.fragment(key=COUNTS, run_every=None if pushed else POLL_S)(live_counts)()
             by_label = label_counts(layers.drawings(model.link_name))
             st.caption(f"Students open **{link}** or scan its QR code."
                        + (f" Drawings by label asked: {by_label}." if by_label else ""))

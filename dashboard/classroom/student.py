@@ -9,16 +9,19 @@ guess (read when sent: a release on the map reruns only the map).
 
 from __future__ import annotations
 
+from functools import partial
+
 import numpy as np
 import streamlit as st
 
 from .. import drawing, latent_plane, views
 from ..class_store import ClassError
 from ..explore import url
+from ..explore.context import BEFORE_MAP_KEY
 from ..explore.scene import plane_xy
 from ..explore.state import ExploreState
 from ..safe_text import plain
-from .follow import follow_row, watch_own_moves
+from .follow import before_map, follow_row, watch_own_moves
 from .session import ClassSession, store
 
 PAD_KEY = "class_pad"
@@ -139,6 +142,7 @@ def bar(model, entries) -> None:
     """The student's rows (see the module's docstring)."""
     cls = ClassSession()
     st.session_state[url.ON_WRITE] = watch_own_moves
+    st.session_state[BEFORE_MAP_KEY] = partial(before_map, entries)
     request = store().request(cls.room)
     if request != cls.request:
         cls.request, cls.sent = request, None

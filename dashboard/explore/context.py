@@ -21,6 +21,9 @@ OWN_KEY = "explore_own"  # your digit: {"source", "pixels"}, and once encoded {"
 # A function (ExploreContext) -> scene.ClassOverlay | None that a layer above sets (the class, dashboard/classroom):
 # what the map shows besides the test set. Explore imports nothing of that layer.
 OVERLAY_KEY = "explore.overlay"
+# A function (ExploreContext) -> None that the class sets on a follower's page: called first in each run of the
+# map's fragment, before it draws; it may change the settings (the lecturer's view) or rerun the whole page.
+BEFORE_MAP_KEY = "explore.before_map"
 
 log = logging.getLogger(__name__)
 

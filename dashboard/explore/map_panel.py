@@ -15,7 +15,7 @@ import streamlit as st
 
 from ..explain import explain
 from . import maps, morph, posterior, reruns, url, walk
-from .context import ExploreContext
+from .context import BEFORE_MAP_KEY, ExploreContext
 from .fragments import LINK, MAP, MAP_VIEW, rerun_map_and_tabs
 from .scene import build_scene
 from .state import ExploreState
@@ -126,6 +126,9 @@ def plane_controls(ctx: ExploreContext, summary) -> None:
 def map_panel(ctx: ExploreContext) -> None:
     """The control row, the plane's choice (d > 2) and the map under them, a fragment of its own: a pick or a
     move of the ★ reruns that alone (with the link), not the controls above it."""
+    before = ss.get(BEFORE_MAP_KEY)
+    if callable(before):  # a class's follower: the lecturer's view first (context.BEFORE_MAP_KEY)
+        before(ctx)
     controls(ctx)
     summary = None
     if ctx.d > 2 and ctx.enc is not None:

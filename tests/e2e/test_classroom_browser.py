@@ -1,7 +1,8 @@
 """The class in the room in a real Chromium: a lecturer's page and students' pages (contexts of one browser) on one
 server with a class store of its own. The lecturer opens a class; a student joins by its link and follows the
-lecturer's moves, breaks away and rejoins; a drawing sent lands on the lecturer's map at the model's μ; a poll's
-guess reaches the heat map; a page without the key drives nothing; the class bar fits a phone and a projector."""
+lecturer's moves (pushed by the server: the student's page asks nothing), breaks away and rejoins; a drawing sent
+lands on the lecturer's map at the model's μ; a poll's guess reaches the heat map; a page without the key drives
+nothing; the class bar fits a phone and a projector."""
 
 from __future__ import annotations
 
@@ -11,11 +12,12 @@ import time
 import numpy as np
 import pytest
 import torch
+from streamlit.proto.BackMsg_pb2 import BackMsg
 
 from dashboard.class_store import open_store
 from vae_core import load_checkpoint
 
-from .conftest import LP, ROOT, SHOTS, close, plane_settled, run_done, running_app, settled_box, url_param
+from .conftest import LP, ROOT, SHOTS, close, plane_settled, run_done, running_app, settled_box, url_param, url_z
 from .test_explore_browser import open_explore
 
 FOLLOW_S = 30_000  # ms: a move reaches a following page within a second; a loaded machine (2 cores, shared) gets slack
@@ -41,13 +43,25 @@ def address(page) -> dict:
     return dict(re.findall(r"[?&]([^=&]+)=([^&]*)", page.evaluate("location.search")))
 
 
+def reruns_sent(page) -> list:
+    """The reruns the page asks its server for (rerun_script messages on its websocket), as they are sent."""
+    sent: list = []
+
+    def frame(payload) -> None:
+        if isinstance(payload, bytes) and BackMsg.FromString(payload).WhichOneof("type") == "rerun_script":
+            sent.append(time.monotonic())
+    page.on("websocket", lambda ws: ws.on("framesent", frame))
+    return sent
+
+
 def open_phone(browser, url: str, query: str):
     """A phone's page (390 x 844, touch) at the app's address with `query`, once its map is ready; page.touch(kind,
-    *points) sends CDP touch events as a finger would."""
+    *points) sends CDP touch events as a finger would; page.reruns lists the reruns it asked for."""
     ctx = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True)
     page = ctx.new_page()
     page.errors = []
     page.on("pageerror", lambda e: page.errors.append(str(e)))
+    page.reruns = reruns_sent(page)
     page.goto(f"{url}/?{query}")
     page.wait_for_function(f"{LP} && {LP}.ready", timeout=90_000)
     cdp = ctx.new_cdp_session(page)
@@ -76,6 +90,20 @@ def test_a_class_follows_its_lecturer_and_its_drawings_and_guesses_reach_the_lec
     assert pupil.evaluate(NO_SIDEWAYS), "the class bar fits a phone"
     assert "key" not in address(pupil) and address(pupil)["class"] == room
     assert "pr" not in address(pupil), "presenter mode is the lecturer's own"
+
+    # the lecturer moves the ★: the student's map and address take it, and the student's page asked for nothing
+    # (no poll: the server reruns its map)
+    lect.locator(".st-key-explore_plane").scroll_into_view_if_needed()
+    plane_settled(lect)
+    asked = len(pupil.reruns)
+    at = lect.evaluate(f"{LP}.locate(1.0, -0.5)")
+    lect.mouse.click(at["x"], at["y"])
+    lect.wait_for_function("() => /[?&]z=/.test(location.search)", timeout=30_000)
+    z = url_param(lect, "z")
+    pupil.wait_for_function(f"() => new URLSearchParams(location.search).get('z') === {z!r}", timeout=FOLLOW_S)
+    pupil.wait_for_function(f"() => {LP}.star && Math.abs({LP}.star[0] - {url_z(lect)[0]}) < 0.01", timeout=FOLLOW_S)
+    assert pupil.reruns[asked:] == [], "the move reached the student's page without its asking"
+    assert address(pupil)["class"] == room and pupil.get_by_text("Following the lecturer").is_visible()
 
     # the lecturer opens the Morph sub-tab: the student's page and address follow, keeping class=ROOM
     lect.get_by_role("tab", name="Morph").click()
@@ -114,6 +142,7 @@ def test_a_class_follows_its_lecturer_and_its_drawings_and_guesses_reach_the_lec
     assert pupil.evaluate(NO_SIDEWAYS), "the pad fits a phone"
     pupil.get_by_role("button", name="Send my 1").click()
     pupil.get_by_text("Sent: your 1 is on the lecturer's map.").wait_for(timeout=30_000)
+    assert len(pupil.reruns) > asked, "the page's own actions are heard (the move above was pushed, not missed)"
     lect.wait_for_function(f"() => {LP}.classDots && {LP}.classDots.n === 1", timeout=FOLLOW_S)
     (drawn,) = store.drawings(room, key)
     model, _ = load_checkpoint(ROOT / "pretrained" / "mnist-mlp")
