@@ -251,6 +251,10 @@ def main() -> int:
         for k in range(1, args.rounds + 1):
             print(f"round {k} of {args.rounds}", flush=True)
             rounds.append(one_round(args, Path(tmp)))
+            r = rounds[-1]  # at once, so a run cut short still leaves its rounds
+            print(f"  round {k}: steady epoch ours {r['ours_train']:.2f} s, reference {r['ref_train']:.2f} s: "
+                  f"ratio {r['ratio']:.2f} ({'at least' if r['ratio'] >= args.goal else 'BELOW'} {args.goal:g}x), "
+                  f"of CPU seconds {r['ratio_cpu']:.2f}; load {r['load'][0]:.2f} -> {r['load'][1]:.2f}", flush=True)
 
     first = rounds[0]
     for (_, batch, _, threads), (choice, times) in probed().items():
