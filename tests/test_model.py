@@ -257,6 +257,24 @@ def test_bernoulli_nll_equals_direct_formula():
     assert torch.allclose(losses.bernoulli_nll(logits, xb), -Bernoulli(logits=logits).log_prob(xb).flatten(1).sum(1))
 
 
+def test_bernoulli_nll_gradients_are_those_of_the_formula():
+    """The loss's closed-form backward (sigmoid(l) - x for the logits, -l for the targets) against numerical
+    differentiation, and in float32 against autograd through binary_cross_entropy_with_logits."""
+    g = torch.Generator().manual_seed(6)
+    logits = (4 * torch.randn(3, 1, 4, 4, generator=g, dtype=torch.float64)).requires_grad_()
+    x = torch.rand(3, 1, 4, 4, generator=g, dtype=torch.float64).requires_grad_()
+    assert torch.autograd.gradcheck(losses.bernoulli_nll, (logits, x))
+    l32 = (4 * torch.randn(8, 784, generator=g)).requires_grad_()
+    x32 = torch.rand(8, 784, generator=g)
+    w = torch.rand(8, generator=g)  # a weighted sum: each image's gradient scaled by its own weight
+    (losses.bernoulli_nll(l32, x32) * w).sum().backward()
+    ours, l32.grad = l32.grad, None
+    (torch.nn.functional.binary_cross_entropy_with_logits(l32, x32, reduction="none").sum(1) * w).sum().backward()
+    assert torch.allclose(ours, l32.grad, atol=1e-6)
+    expected = torch.nn.functional.binary_cross_entropy_with_logits(l32, x32, reduction="none").sum(1)
+    assert torch.allclose(losses.bernoulli_nll(l32, x32), expected, rtol=1e-5)
+
+
 def test_bernoulli_nll_finite_where_sigmoid_saturates():
     logits = torch.tensor([[200.0, -200.0]])
     x = torch.tensor([[0.0, 1.0]])

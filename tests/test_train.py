@@ -284,6 +284,26 @@ def test_the_precision_probe_times_both_and_leaves_the_model_and_the_random_stre
     assert torch.equal(torch.get_rng_state(), rng)
 
 
+@pytest.mark.parametrize("bf16_share, expected", [(0.5, "bf16"), (0.95, "fp32"), (1.5, "fp32")])
+def test_the_probe_chooses_by_the_step_times_it_measures(monkeypatch, bf16_share, expected):
+    """The choice follows the timings of the model's own steps, whatever the CPU's flags: with the step times
+    injected (bfloat16 at bf16_share of float32's), the probe records them and takes what they say."""
+    from vae_core import hardware
+
+    timed = []
+
+    def fake_step_seconds(model, opt, x, gen, bf16, steps):
+        timed.append((bf16, steps))
+        return 0.010 * (bf16_share if bf16 else 1.0)
+
+    monkeypatch.setattr(hardware, "_step_seconds", fake_step_seconds)
+    choice, times = hardware.probe_precision(VAE(TINY), 64)
+    assert choice == expected
+    assert times == {"fp32": [0.010] * hardware.PROBE_TRIALS, "bf16": [0.010 * bf16_share] * hardware.PROBE_TRIALS}
+    assert timed[:2] == [(False, 1), (True, 1)]  # one untimed step each, then alternated trials
+    assert timed[2:] == [(False, hardware.PROBE_STEPS), (True, hardware.PROBE_STEPS)] * hardware.PROBE_TRIALS
+
+
 def test_an_auto_run_is_the_run_in_the_precision_its_probe_chose(small_test_set, monkeypatch):
     from vae_core import hardware
 

@@ -669,7 +669,7 @@ def test_the_form_has_the_latent_dimension_and_a_16d_preset(at):
         assert f"--latent-dim {d} " in text
         # the text parses back to the run Start would begin: the 16-D preset's settings with d latent dimensions
         assert configs_from_args(parse_args(shlex.split(text)[3:])) == (
-            VAEConfig(latent_dim=d), TrainConfig(epochs=30, limit=2000, device="cpu"))
+            VAEConfig(latent_dim=d), TrainConfig(epochs=form.PRESETS["16-D MLP"]["epochs"], limit=2000, device="cpu"))
     at.selectbox(key="train_preset").set_value("Quick demo").run()
     assert at.number_input(key="train_latent_dim").value == 2  # the other presets are 2-D
 

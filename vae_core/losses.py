@@ -23,7 +23,32 @@ def bernoulli_nll(logits: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
     A log-likelihood for x in {0, 1} (binarized images). On grey levels in [0, 1] (soft targets, the common MNIST
     convention) it is a cross-entropy, not -log of any density over grey levels (Loaiza-Ganem & Cunningham 2019).
     """
-    return F.binary_cross_entropy_with_logits(logits, x, reduction="none").flatten(1).sum(1)
+    logits, x = torch.broadcast_tensors(logits, x)
+    return _BernoulliNLL.apply(logits, x)
+
+
+class _BernoulliNLL(torch.autograd.Function):
+    """bernoulli_nll per image, with its gradient in closed form: d/dlogit = sigmoid(logit) - x, d/dx = -logit.
+
+    Per pixel max(l, 0) - x l + log(1 + e^-|l|), the log-sum-exp form of softplus(l) - x l. Written with exp and
+    log because PyTorch's AVX-512 CPU kernels compute log1p (so binary_cross_entropy_with_logits and softplus)
+    one value at a time: 1.0 ms of a 9 ms training step at batch 128, against 0.3 ms here (docs/benchmarks.md).
+    log(1 + e) for e = e^-|l| <= 1 is within float32's rounding of 1 of log1p(e): the difference is absolute,
+    at most about 6e-8 a pixel."""
+
+    @staticmethod
+    def forward(ctx, logits: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+        ctx.save_for_backward(logits, x)
+        per_pixel = logits.abs().neg_().exp_().add_(1).log_().add_(logits.clamp(min=0)).sub_(x * logits)
+        return per_pixel.flatten(1).sum(1)
+
+    @staticmethod
+    def backward(ctx, grad: torch.Tensor) -> tuple[torch.Tensor | None, torch.Tensor | None]:
+        logits, x = ctx.saved_tensors
+        grad = grad.view(-1, *([1] * (logits.dim() - 1)))
+        d_logits = (torch.sigmoid(logits) - x) * grad if ctx.needs_input_grad[0] else None
+        d_x = -logits * grad if ctx.needs_input_grad[1] else None
+        return d_logits, d_x
 
 
 # Below this |eta| the Taylor series of log((e^eta - 1) / eta): the closed form is 0/0 at eta = 0.

@@ -133,8 +133,14 @@ def train_stop_save_and_explore(page, url: str, models_dir: Path) -> None:
     page.get_by_role("tab", name="Train").click()
     page.get_by_role("combobox", name="Preset").wait_for()
     assert selected(page, "Preset").startswith("Quick demo")
-    assert selected(page, "Training images") == "10,000"  # the preset's training-set size
+    assert selected(page, "Training images") == "60,000"  # the preset's training-set size
     assert live_loss_points(page) == -1  # no curve before Start
+    # A run of many short epochs, to stop mid-way and replay: 10,000 images for 30 epochs (the Quick demo is 3).
+    pick(page, "Training images", "10,000")
+    epochs = page.get_by_role("spinbutton", name="Epochs")
+    epochs.fill("30")
+    epochs.press("Enter")  # commits the value (the progress bar below says "Epoch n/30")
+    assert selected(page, "Training images") == "10,000" and epochs.input_value() == "30"
 
     page.get_by_role("button", name="Start training").click()
     # The curve grows while training runs: more points at a later read, with the Stop button still there.
@@ -233,6 +239,21 @@ def train_stop_save_and_explore(page, url: str, models_dir: Path) -> None:
     pretrained, _ = load_checkpoint(ROOT / "pretrained" / "mnist-mlp")
     assert np.abs(shown.astype(int) - torch_digit(pretrained, z).astype(int)).max() > 1
     page.screenshot(path=str(SHOTS / "train-explore-new-model.png"), full_page=True)
+
+
+def pick(page, label: str, option: str) -> None:
+    """Pick the option reading exactly `option` in the selectbox `label`."""
+    box = page.get_by_role("combobox", name=label, exact=True)
+    for _ in range(5):
+        box.click()
+        try:
+            page.get_by_role("option", name=option, exact=True).first.click(timeout=10_000)
+        except Exception:  # the list was redrawn under the click (the page was still rerunning)
+            page.keyboard.press("Escape")
+            continue
+        if box.input_value() == option:
+            return
+    raise AssertionError(f"could not pick {option} in {label}")
 
 
 def choose(page, label: str, name: str) -> None:
