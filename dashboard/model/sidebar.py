@@ -77,5 +77,7 @@ def model_summary(handle: ModelHandle) -> str:
     parts.append("nats: " + data_label(cfg.likelihood, *binarization_of(config), cfg.sigma))
     epochs = training.get("epochs_completed")
     if isinstance(epochs, int) and not isinstance(epochs, bool) and epochs >= 0:
-        parts.append(f"{epochs} epochs")
+        k = training.get("iwae_samples")
+        line = f"{epochs} epochs" + (f" on the IWAE bound, k = {k}" if isinstance(k, int) and k > 1 else "")
+        parts.append(line + (", from another model's weights" if training.get("init_from") else ""))
     return "  \n".join(parts)
