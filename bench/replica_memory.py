@@ -95,12 +95,27 @@ def breakdown(pid: int, top: int = 8) -> list[tuple[str, float, float]]:
     return sorted(((k, v[0], v[1]) for k, v in groups.items()), key=lambda t: -t[1])[:top]
 
 
+def processes(pid: int) -> list[dict]:
+    """Each process of a replica's tree: its pid, the start of its command line and its rollup()."""
+    out = []
+    for p in process_tree(pid):
+        try:
+            cmd = Path(f"/proc/{p}/cmdline").read_bytes().replace(b"\x00", b" ")[:80].decode(errors="replace")
+        except OSError:
+            continue
+        out.append({"pid": p, "cmd": cmd.strip(), **rollup(p)})
+    return out
+
+
 class Meter(threading.Thread):
-    """Every 2 s, each replica tree's memory (keeping the peak of each figure)."""
+    """Every 2 s, each replica tree's memory (keeping the peak of each figure), and at each tree's peak PSS its
+    processes and the breakdown() of its biggest one (by PSS)."""
 
     def __init__(self, pids: list[int]):
         super().__init__(daemon=True)
-        self.pids, self.peak, self._halt = pids, [dict(rss=0.0, pss=0.0, uss=0.0) for _ in pids], threading.Event()
+        self.pids, self._halt = pids, threading.Event()
+        self.peak = [dict(rss=0.0, pss=0.0, uss=0.0, processes=0) for _ in pids]
+        self.at_peak: list[dict] = [{} for _ in pids]
 
     def run(self) -> None:
         while not self._halt.wait(2.0):
@@ -108,7 +123,12 @@ class Meter(threading.Thread):
 
     def sample(self) -> list[dict]:
         now = [tree_memory(p) for p in self.pids]
-        for peak, m in zip(self.peak, now):
+        for i, (peak, m) in enumerate(zip(self.peak, now)):
+            if m["pss"] > peak["pss"]:
+                procs = processes(self.pids[i])
+                big = max(procs, key=lambda r: r["pss"]) if procs else None
+                self.at_peak[i] = {"processes": procs, "biggest": big and big["pid"],
+                                   "breakdown": breakdown(big["pid"]) if big else []}
             for k in peak:
                 peak[k] = max(peak[k], m[k])
         return now
@@ -135,11 +155,9 @@ def main() -> None:
             m = tree_memory(pid)
             print(f"replica r{i} (pid {pid}, {m['processes']} processes): RSS {m['rss']:.0f} MiB, "
                   f"PSS {m['pss']:.0f} MiB, USS {m['uss']:.0f} MiB")
-            for p in process_tree(pid):
-                cmd = Path(f"/proc/{p}/cmdline").read_bytes().replace(b"\x00", b" ")[:80].decode(errors="replace")
-                r = rollup(p)
-                print(f"  pid {p}: RSS {r['rss']:.0f}, PSS {r['pss']:.0f}, USS {r['uss']:.0f} MiB  {cmd}")
-                for name, rss, pss in breakdown(p):
+            for r in processes(pid):
+                print(f"  pid {r['pid']}: RSS {r['rss']:.0f}, PSS {r['pss']:.0f}, USS {r['uss']:.0f} MiB  {r['cmd']}")
+                for name, rss, pss in breakdown(r["pid"]):
                     print(f"      {name:40s} RSS {rss:7.1f}  PSS {pss:7.1f} MiB")
         arenas = env.get("MALLOC_ARENA_MAX", os.environ.get("MALLOC_ARENA_MAX", "serve_class.sh's default"))
         print(f"MALLOC_ARENA_MAX in the replicas: {arenas} (0: glibc's default)")
