@@ -238,7 +238,7 @@ async def drive(app, store, args) -> dict:
         store.ask(room, key, None)
         store.clear_drawings(room, key)
         os.nice(args.browser_nice)  # the students and the lecturer's browser stand for other machines
-        pids = replica_memory.replicas(app.proc.pid)
+        pids = replica_memory.replicas(app.proc.pid, app.log_text())  # r1, r2, ...: the LE_REPLICA cookie's
         cpu = lambda: sum(cpu_seconds(pid) for pid in pids)  # noqa: E731
         meter = replica_memory.Meter(pids)
         meter.start()

@@ -26,8 +26,10 @@ from cold_start import process_tree, start_class  # noqa: E402
 REPLICA = re.compile(rb"run\x00dashboard/app\.py")
 
 
-def replicas(script_pid: int) -> list[int]:
-    """The replica processes (`... run dashboard/app.py`) under scripts/serve_class.sh, in port order."""
+def replicas(script_pid: int, log: str = "") -> list[int]:
+    """The replica processes (`... run dashboard/app.py`) under scripts/serve_class.sh, in HAProxy's order (r1,
+    r2, ...: the LE_REPLICA cookie's values) as serve_class.sh's output `log` names them, else in port order."""
+    named = {int(port): int(i) for i, port in re.findall(r"replica r(\d+) on 127\.0\.0\.1:(\d+)", log)}
     found = []
     for pid in process_tree(script_pid):
         try:
@@ -37,7 +39,7 @@ def replicas(script_pid: int) -> list[int]:
         if REPLICA.search(cmd):
             port = cmd.split(b"--server.port\x00", 1)[1].split(b"\x00", 1)[0]
             found.append((int(port), pid))
-    return [pid for _, pid in sorted(found)]
+    return [pid for _, pid in sorted(found, key=lambda t: (named.get(t[0], 0), t[0]))]
 
 
 def rollup(pid: int) -> dict[str, float]:
@@ -151,7 +153,7 @@ def main() -> None:
     try:
         app.wait_healthy()
         time.sleep(args.settle)
-        for i, pid in enumerate(replicas(app.proc.pid), 1):
+        for i, pid in enumerate(replicas(app.proc.pid, app.log_text()), 1):
             m = tree_memory(pid)
             print(f"replica r{i} (pid {pid}, {m['processes']} processes): RSS {m['rss']:.0f} MiB, "
                   f"PSS {m['pss']:.0f} MiB, USS {m['uss']:.0f} MiB")
