@@ -2,6 +2,7 @@
 
     python bench/class_replay.py                                   # 100 followers, 50 drawers, 2 replicas
     python bench/class_replay.py --followers 10 --drawers 5 --moves 6 --json test-output/class-replay-small.json
+    python bench/class_replay.py --train                           # and a training on the lecturer's replica
 
 The lecturer is one real Chromium page (?class=new): it clicks a new place on its map every --move-every s (the
 ★ moves, the page publishes its view to the class store) and asks the class for a digit twice, with the key its
@@ -27,7 +28,11 @@ errors     a move a student never got, a drawing not sent or never on the map, a
            connection, an exception in a replica's log
 cpu        the replica processes' CPU-seconds (from /proc, their whole trees) over the class ÷ students ÷ seconds
 memory     each replica's process tree at the end and at its peak: RSS, and PSS / USS from smaps_rollup
-           (PSS shares a page between the processes that map it; USS counts only pages no other process maps)
+           (PSS shares a page between the processes that map it; USS counts only pages no other process maps),
+           and at the peak its processes and where its biggest one's memory goes (bench/replica_memory.py)
+training   with --train, one more session on the lecturer's replica (HAProxy's LE_REPLICA cookie) starts the
+           Train tab's quick preset as the lecture starts and polls its live view every second, as a page does
+           (bench/load_protocol.py's protocol trainer); the memory is read until the training has ended
 """
 
 from __future__ import annotations
@@ -50,7 +55,7 @@ import load  # noqa: E402
 import replica_memory  # noqa: E402
 from class_pupil import Pupil, pupil  # noqa: E402
 from cold_start import CHROMIUM_ARGS, VIEWPORT, chromium_path, cpu_seconds, start_class  # noqa: E402
-from load_protocol import Recording  # noqa: E402
+from load_protocol import Recording, protocol_trainer, record_trainer  # noqa: E402
 
 LP = "window.__latentPlane"
 TABS = ("Prior samples", "Manifold grid")  # --moves-by tab: the lecturer opens these in turn (a whole page each)
@@ -227,11 +232,13 @@ async def drive(app, store, args) -> dict:
     async with async_playwright() as p:
         browser = await p.chromium.launch(executable_path=chromium_path(args.chromium), args=CHROMIUM_ARGS)
         lctx, lect, room, key = await open_lecturer(browser, app.url, args.load_timeout)
+        pin = next((c["value"] for c in await lctx.cookies() if c["name"] == "LE_REPLICA"), "")
+        trainer_rec = await record_trainer(app.url, args, pin) if args.train else None
         rec = await record_student(browser, app.url, room, store, key, args.load_timeout)
         store.ask(room, key, None)
         store.clear_drawings(room, key)
         os.nice(args.browser_nice)  # the students and the lecturer's browser stand for other machines
-        pids = replica_memory.replicas(app.proc.pid)
+        pids = replica_memory.replicas(app.proc.pid, app.log_text())  # r1, r2, ...: the LE_REPLICA cookie's
         cpu = lambda: sum(cpu_seconds(pid) for pid in pids)  # noqa: E731
         meter = replica_memory.Meter(pids)
         meter.start()
@@ -247,12 +254,19 @@ async def drive(app, store, args) -> dict:
         watch = StoreWatch(store, room, PARAM[args.moves_by])
         watch.start()
         cpu0, t1 = cpu(), time.monotonic()
+        stats = load.Stats()
+        trainer = asyncio.create_task(protocol_trainer(app.url, trainer_rec, args, stats, pin)) if args.train \
+            else None
         await lecture(lect, store, room, key, args, out)
         out["class_s"], out["cpu_s"] = time.monotonic() - t1, cpu() - cpu0
         watch.stop()
         stop.set()
         await asyncio.gather(*tasks)
-        out["memory_end"], out["memory_peak"] = meter.stop(), meter.peak
+        if trainer is not None:  # the memory is read until the training has ended
+            await trainer
+            out["errors"] += stats.errors
+        out["training"], out["pin"] = stats.training if args.train else None, pin
+        out["memory_end"], out["memory_peak"], out["at_peak"] = meter.stop(), meter.peak, meter.at_peak
         out["dots"] = await lect.evaluate("window.__dots")
         out["moves"], out["room"], out["key"], out["recorded"] = watch.moves, room, key, \
             {k: (v if isinstance(v, int) else int(v is not None) if k == "poll" else len(v))
@@ -277,7 +291,8 @@ def report(args, out: dict, store, app) -> dict:
         "load_before": args.load_before, "follow_ms": load.summarise(follow), "drawing": drawing,
         "cpu_s": out["cpu_s"], "cpu_per_student_s": out["cpu_s"] / n / out["class_s"],
         "cpu_per_student_move_ms": out["cpu_s"] / n / max(1, len(out["moves"])) * 1000,
-        "memory_end_mib": out["memory_end"], "memory_peak_mib": out["memory_peak"],
+        "memory_end_mib": out["memory_end"], "memory_peak_mib": out["memory_peak"], "at_peak": out["at_peak"],
+        "lecturer_replica": out["pin"], "training": out["training"],
         "malloc_arena_max": os.environ.get("MALLOC_ARENA_MAX", "2 (serve_class.sh)"), "errors": errors,
     }
     f, d = summary["follow_ms"], drawing
@@ -297,8 +312,20 @@ def report(args, out: dict, store, app) -> dict:
           f"({out['cpu_s'] / out['class_s']:.2f} cores for {n} students); per student and move "
           f"{summary['cpu_per_student_move_ms']:.1f} CPU-ms (moves by {args.moves_by}, the asks and drawings included)")
     for i, (m, pk) in enumerate(zip(out["memory_end"], out["memory_peak"]), 1):
-        print(f"  replica r{i} ({m['processes']} processes): RSS {m['rss']:.0f} MiB (peak {pk['rss']:.0f}), "
-              f"PSS {m['pss']:.0f} MiB (peak {pk['pss']:.0f}), USS {m['uss']:.0f} MiB  [goal RSS <= 1024]")
+        print(f"  replica r{i} ({m['processes']} processes, peak {pk['processes']}): RSS {m['rss']:.0f} MiB (peak "
+              f"{pk['rss']:.0f}), PSS {m['pss']:.0f} MiB (peak {pk['pss']:.0f}), USS {m['uss']:.0f} MiB (peak "
+              f"{pk['uss']:.0f})  [goal RSS <= 1024]{'  the lecturer' if out['pin'] == f'r{i}' else ''}")
+        at = out["at_peak"][i - 1]
+        for r in at.get("processes", []):
+            print(f"    at its peak PSS, pid {r['pid']}: RSS {r['rss']:.0f}, PSS {r['pss']:.0f}, USS {r['uss']:.0f} MiB"
+                  f"  {r['cmd'][:60]}")
+        for name, rss, pss in at.get("breakdown", [])[:6]:
+            print(f"      pid {at['biggest']}: {name:34s} RSS {rss:6.0f}  PSS {pss:6.0f} MiB")
+    if out["training"] is not None:
+        t = out["training"]
+        took = f", {t['seconds']:.0f} s from Start" if t["seconds"] else ""
+        print(f"  training on {out['pin'] or 'an unpinned replica'}: "
+              f"{'finished' if t['finished'] else 'NOT finished'} ({t['message']}{took})")
     print(f"  errors: {len(errors)}" + "".join(f"\n    {e}" for e in errors[:15]))
     return summary
 
@@ -323,6 +350,8 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--chromium", default=None)
     ap.add_argument("--progress", action="store_true")
+    ap.add_argument("--train", action="store_true", help="one training (quick preset) on the lecturer's replica")
+    ap.add_argument("--train-timeout", type=float, default=600.0)
     ap.add_argument("--json", type=Path, default=None)
     args = ap.parse_args()
     args.load_before = " ".join(Path("/proc/loadavg").read_text().split()[:3])

@@ -119,14 +119,17 @@ async def record(url: str, args) -> list[tuple[str, list[bytes]]]:
     return [(name, msgs) for name, msgs in wire.groups if msgs]
 
 
-async def record_trainer(url: str, args) -> dict[str, list[bytes]]:
-    """One real page opens the Train tab, starts the quick preset, lets the live view poll, then stops it."""
+async def record_trainer(url: str, args, pin: str = "") -> dict[str, list[bytes]]:
+    """One real page opens the Train tab, starts the quick preset, lets the live view poll, then stops it (on
+    replica `pin`, e.g. "r1", behind scripts/serve_class.sh)."""
     from playwright.async_api import async_playwright
     from streamlit.proto.BackMsg_pb2 import BackMsg
 
     async with async_playwright() as p:
         browser = await p.chromium.launch(executable_path=chromium_path(args.chromium), args=CHROMIUM_ARGS)
         ctx = await browser.new_context(viewport=VIEWPORT)
+        if pin:
+            await ctx.add_cookies([{"name": "LE_REPLICA", "value": pin, "url": url}])
         page = await ctx.new_page()
         wire = Recording()
         await wire.attach(ctx, page)
@@ -156,11 +159,14 @@ async def record_trainer(url: str, args) -> dict[str, list[bytes]]:
             "poll": [polls[-1]]}
 
 
-async def protocol_trainer(url: str, recorded: dict[str, list[bytes]], args, stats: load.Stats) -> None:
-    """Replays the recorded trainer: Start, then the live view's poll every second until training ends."""
+async def protocol_trainer(url: str, recorded: dict[str, list[bytes]], args, stats: load.Stats,
+                           pin: str = "") -> None:
+    """Replays the recorded trainer: Start, then the live view's poll every second until training ends (on
+    replica `pin`, e.g. "r1", behind scripts/serve_class.sh)."""
     info = stats.training
     info.update(finished=False, message=None, seconds=None)
     s = Student(-1, url, args.load_timeout)
+    s.cookie = f"LE_REPLICA={pin}" if pin else ""
     try:
         await s.connect()
         for group in ("page load", "train tab", "start"):
@@ -220,12 +226,13 @@ class Student:
         import websockets
 
         self.ws = await websockets.connect(self.ws_url, subprotocols=["streamlit"], max_size=None,
-                                           open_timeout=self.timeout)
+                                           open_timeout=self.timeout,
+                                           additional_headers={"Cookie": self.cookie} if self.cookie else None)
         # HAProxy pins the session with a cookie in the handshake's answer; the media files of the session's
         # runs live in that replica, so the image downloads must carry it.
         pins = [v.split(";", 1)[0] for v in self.ws.response.headers.get_all("Set-Cookie")
                 if v.startswith("LE_REPLICA=")]
-        self.cookie = pins[0] if pins else ""
+        self.cookie = pins[0] if pins else self.cookie  # a session that sent its pin keeps it
         self.reader = asyncio.create_task(self._read())
 
     async def _read(self) -> None:

@@ -26,8 +26,10 @@ from cold_start import process_tree, start_class  # noqa: E402
 REPLICA = re.compile(rb"run\x00dashboard/app\.py")
 
 
-def replicas(script_pid: int) -> list[int]:
-    """The replica processes (`... run dashboard/app.py`) under scripts/serve_class.sh, in port order."""
+def replicas(script_pid: int, log: str = "") -> list[int]:
+    """The replica processes (`... run dashboard/app.py`) under scripts/serve_class.sh, in HAProxy's order (r1,
+    r2, ...: the LE_REPLICA cookie's values) as serve_class.sh's output `log` names them, else in port order."""
+    named = {int(port): int(i) for i, port in re.findall(r"replica r(\d+) on 127\.0\.0\.1:(\d+)", log)}
     found = []
     for pid in process_tree(script_pid):
         try:
@@ -37,7 +39,7 @@ def replicas(script_pid: int) -> list[int]:
         if REPLICA.search(cmd):
             port = cmd.split(b"--server.port\x00", 1)[1].split(b"\x00", 1)[0]
             found.append((int(port), pid))
-    return [pid for _, pid in sorted(found)]
+    return [pid for _, pid in sorted(found, key=lambda t: (named.get(t[0], 0), t[0]))]
 
 
 def rollup(pid: int) -> dict[str, float]:
@@ -95,12 +97,27 @@ def breakdown(pid: int, top: int = 8) -> list[tuple[str, float, float]]:
     return sorted(((k, v[0], v[1]) for k, v in groups.items()), key=lambda t: -t[1])[:top]
 
 
+def processes(pid: int) -> list[dict]:
+    """Each process of a replica's tree: its pid, the start of its command line and its rollup()."""
+    out = []
+    for p in process_tree(pid):
+        try:
+            cmd = Path(f"/proc/{p}/cmdline").read_bytes().replace(b"\x00", b" ")[:80].decode(errors="replace")
+        except OSError:
+            continue
+        out.append({"pid": p, "cmd": cmd.strip(), **rollup(p)})
+    return out
+
+
 class Meter(threading.Thread):
-    """Every 2 s, each replica tree's memory (keeping the peak of each figure)."""
+    """Every 2 s, each replica tree's memory (keeping the peak of each figure), and at each tree's peak PSS its
+    processes and the breakdown() of its biggest one (by PSS)."""
 
     def __init__(self, pids: list[int]):
         super().__init__(daemon=True)
-        self.pids, self.peak, self._halt = pids, [dict(rss=0.0, pss=0.0, uss=0.0) for _ in pids], threading.Event()
+        self.pids, self._halt = pids, threading.Event()
+        self.peak = [dict(rss=0.0, pss=0.0, uss=0.0, processes=0) for _ in pids]
+        self.at_peak: list[dict] = [{} for _ in pids]
 
     def run(self) -> None:
         while not self._halt.wait(2.0):
@@ -108,7 +125,12 @@ class Meter(threading.Thread):
 
     def sample(self) -> list[dict]:
         now = [tree_memory(p) for p in self.pids]
-        for peak, m in zip(self.peak, now):
+        for i, (peak, m) in enumerate(zip(self.peak, now)):
+            if m["pss"] > peak["pss"]:
+                procs = processes(self.pids[i])
+                big = max(procs, key=lambda r: r["pss"]) if procs else None
+                self.at_peak[i] = {"processes": procs, "biggest": big and big["pid"],
+                                   "breakdown": breakdown(big["pid"]) if big else []}
             for k in peak:
                 peak[k] = max(peak[k], m[k])
         return now
@@ -131,15 +153,13 @@ def main() -> None:
     try:
         app.wait_healthy()
         time.sleep(args.settle)
-        for i, pid in enumerate(replicas(app.proc.pid), 1):
+        for i, pid in enumerate(replicas(app.proc.pid, app.log_text()), 1):
             m = tree_memory(pid)
             print(f"replica r{i} (pid {pid}, {m['processes']} processes): RSS {m['rss']:.0f} MiB, "
                   f"PSS {m['pss']:.0f} MiB, USS {m['uss']:.0f} MiB")
-            for p in process_tree(pid):
-                cmd = Path(f"/proc/{p}/cmdline").read_bytes().replace(b"\x00", b" ")[:80].decode(errors="replace")
-                r = rollup(p)
-                print(f"  pid {p}: RSS {r['rss']:.0f}, PSS {r['pss']:.0f}, USS {r['uss']:.0f} MiB  {cmd}")
-                for name, rss, pss in breakdown(p):
+            for r in processes(pid):
+                print(f"  pid {r['pid']}: RSS {r['rss']:.0f}, PSS {r['pss']:.0f}, USS {r['uss']:.0f} MiB  {r['cmd']}")
+                for name, rss, pss in breakdown(r["pid"]):
                     print(f"      {name:40s} RSS {rss:7.1f}  PSS {pss:7.1f} MiB")
         arenas = env.get("MALLOC_ARENA_MAX", os.environ.get("MALLOC_ARENA_MAX", "serve_class.sh's default"))
         print(f"MALLOC_ARENA_MAX in the replicas: {arenas} (0: glibc's default)")
