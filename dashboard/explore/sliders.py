@@ -7,7 +7,6 @@ import streamlit as st
 from vae_core.analysis import ACTIVE_THRESHOLD
 
 from .. import views
-from ..session_values import seed_widget
 from . import reruns
 from .context import ExploreContext
 from .state import Z_STEP
@@ -32,7 +31,7 @@ def decoder_sliders(ctx: ExploreContext, summary=None) -> None:
     z = ctx.state.star_list(d, lim)  # Python floats: 1.23, not float32 1.2300000190734863
 
     def one(i: int) -> None:
-        seed_widget(ss, f"explore_z{i}", z[i])
+        ss[f"explore_z{i}"] = z[i]
         label = f"z{i + 1}" if summary is None else f"z{i + 1} · KL {summary.kl[i]:.2f}"
         st.slider(label, -lim, lim, step=Z_STEP, format="%.2f", key=f"explore_z{i}", on_change=_slider_moved,
                   args=(ctx, i))
