@@ -23,9 +23,11 @@ RELEASED_Z = f"() => {LP}.triggers.filter((t) => t.event === 'release').map((t) 
 # The keys' whole move has gone to Python: the last release is where the page's ★ is now.
 KEYS_RELEASED = f"""() => {{ const r = ({RELEASED_Z})(), s = ({STAR})(), z = r[r.length - 1];
   return Boolean(s && z) && Math.abs(s[0] - z[0]) < 0.006 && Math.abs(s[1] - z[1]) < 0.006; }}"""
-# What the page holds as the Backspace reaches it (a listener before the plane's): its ★ and the releases sent.
+# What the page holds as the Backspace reaches it (a listener before the plane's): whether keys are waiting for
+# their release (read at once: the drawn ★ waits for a frame, which a loaded machine can delay past the Backspace)
+# and the releases sent.
 WATCH_UNDO = f"""() => window.addEventListener("keydown", (e) => {{
-  if (e.key === "Backspace") window.__atUndo = {{ star: ({STAR})(), released: ({RELEASED_Z})() }};
+  if (e.key === "Backspace") window.__atUndo = {{ nudging: {LP}.nudging(), released: ({RELEASED_Z})() }};
 }}, {{ capture: true }})"""
 
 
@@ -33,9 +35,7 @@ def undo_target(page) -> list[float]:
     """Where the undo should put the ★: keys not all released yet, the page's own undo goes back to the last
     release (what Python holds); else Python's undo takes that release back, to the one before it."""
     at = page.evaluate("window.__atUndo")
-    star, released = at["star"], at["released"]
-    pending = any(abs(a - b) > 0.006 for a, b in zip(star, released[-1]))
-    return released[-1] if pending else released[-2]
+    return at["released"][-1] if at["nudging"] else at["released"][-2]
 
 
 def agreed(page, timeout: float = 20_000) -> tuple[list[float], list[float]]:

@@ -286,6 +286,9 @@ export default function (component) {
     return { left: r.left, top: r.top };
   };
   STATS.focused = () => inst.root.getRootNode().activeElement === inst.overlay;
+  // arrow keys moved the ★ and their release is not sent yet (what the page's own undo checks); read at once,
+  // where STATS.star waits for the next frame
+  STATS.nudging = () => Boolean(inst.nudgeTimer);
   if (data) update(inst, data);
   // Called before the next data update and when the element goes away; only the latter ends the instance.
   return () => {
