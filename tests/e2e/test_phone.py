@@ -260,6 +260,24 @@ def test_presenter_mode_from_the_phone_s_sidebar_folds_it_and_nothing_scrolls_si
     close(ctx, page)
 
 
+# Each drawn Plotly chart of the main area: its width and its plot area's (CSS px), once Plotly laid it out.
+PLOT_WIDTHS = """() => [...document.querySelectorAll('[data-testid=stMain] .js-plotly-plot')]
+  .filter((g) => g.offsetParent !== null && g._fullLayout && g._fullLayout._size)
+  .map((g) => [g.clientWidth, g._fullLayout._size.w])"""
+
+
+def test_the_de_noising_maps_keep_the_phone_s_width_for_the_map(browser, app_url):
+    """The de-noising pair's two maps, stacked on a phone: their class legend lies in rows under each map, so the
+    plot keeps most of the width (beside it, the legend left the map a fifth of the phone's width)."""
+    ctx, page, _ = open_phone(browser, app_url, "sub=denoise")
+    page.wait_for_function(f"() => ({PLOT_WIDTHS})().length >= 2 && ({APP_IDLE})()", timeout=90_000)
+    widths = page.evaluate(PLOT_WIDTHS)
+    assert all(plot >= 0.8 * chart for chart, plot in widths), f"chart and plot widths (px): {widths}"
+    no_sideways(page, "De-noising")
+    page.locator("[data-testid=stMain] .js-plotly-plot").first.screenshot(path=str(SHOTS / "phone-denoise-map.png"))
+    close(ctx, page)
+
+
 def test_controls_are_thumb_sized_on_a_phone_and_compact_on_a_laptop(browser, app_url):
     ctx, page, _ = open_phone(browser, app_url, "p=7,42")
     seen = {}

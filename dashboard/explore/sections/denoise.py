@@ -47,6 +47,9 @@ def _denoise_map(model, enc, idx: int, mu_noisy, v: dict, height: int, key: str,
     if compact:
         fig.update_layout(showlegend=False, margin=dict(l=8, r=8, t=28 if title else 8, b=8),
                           title=dict(text=title, font_size=13, x=0.5, xanchor="center", y=0.99) if title else None)
+    else:  # half a row, or a phone's width: the legend in rows under the map leaves the map the whole width
+        fig.update_layout(legend=dict(orientation="h", x=0, xanchor="left", y=-0.27, yanchor="top",
+                                      entrywidth=0.33, entrywidthmode="fraction", title=dict(text="")))
     st.plotly_chart(fig, key=key, config={"displaylogo": False, "displayModeBar": not compact})
 
 
