@@ -1,5 +1,6 @@
 /*
- * What the Plotly map's modules share: the test hooks (window.__plotlyMap) and two small helpers.
+ * What the Plotly map's modules share: the test hooks (window.__plotlyMap), sending an event to Python and two
+ * small helpers.
  */
 
 export const STATS = (globalThis.__plotlyMap = globalThis.__plotlyMap || {
@@ -17,3 +18,9 @@ export const STATS = (globalThis.__plotlyMap = globalThis.__plotlyMap || {
 
 export const finite = (v) => typeof v === "number" && Number.isFinite(v);
 export const now = () => performance.now();
+
+/** Send one event to Python (a trigger value), and note it for the tests. */
+export function send(inst, event, value) {
+  STATS.triggers.push({ event, value, t: now() });
+  if (inst.setTrigger) inst.setTrigger(event, value);
+}

@@ -26,20 +26,19 @@
  * For tests and bench/explore_hall.py, window.__plotlyMap holds what the page drew (points, draws with their
  * times, triggers sent, view, hidden classes).
  *
- * This is the component's entry: the instance, drawing, the user's gestures and the data from Python.
+ * This is the component's entry: the instance, drawing and the data from Python (gestures.js: the user's).
  * dashboard/plotly_map serves this folder, so the imports below load from the app's own server.
  */
 
 import { CACHE, storeBlobs } from "./blobs.js";
-import { STATS, finite, now } from "./common.js";
-import { classStats, listenClassTip } from "./class_layers.js";
+import { classStats } from "./class_layers.js";
+import { STATS, finite, now, send } from "./common.js";
 import { CONFIG, figure, fitRanges, plotAspect } from "./figure.js";
+import { listen } from "./gestures.js";
 import { PLOTLY, loadPlotly } from "./plotly_js.js";
 
 const INSTANCES = new WeakMap(); // parentElement -> instance
 // A wheel gesture is one view event: each event is a rerun of the page for every step of the wheel otherwise.
-const VIEW_SETTLE_MS = 400;
-const LEGEND_CLICK_MS = 320; // > Plotly's double-click delay (300 ms): one click, or the first of two?
 // The off-screen Plotly map (predraw) holds the page's one thread for ~0.5 s: it waits for this long without a
 // pointer move, key or wheel, so that it never lands in the middle of someone dragging over the Live map.
 const PREDRAW_QUIET_MS = 1500;
@@ -70,11 +69,6 @@ function createInstance(parentElement) {
   };
 }
 
-function send(inst, event, value) {
-  STATS.triggers.push({ event, value, t: now() });
-  if (inst.setTrigger) inst.setTrigger(event, value);
-}
-
 function askFor(inst, keys) {
   const missing = keys.filter((k) => (inst.requested.get(k) || 0) < 3);
   if (!missing.length) return;
@@ -82,15 +76,12 @@ function askFor(inst, keys) {
   send(inst, "missing", missing);
 }
 
-const round4 = (v) => Math.round(v * 1e4) / 1e4;
-
 function viewOf(data) {
   const v = data.view;
   if (v && [v.cx, v.cy, v.half].every(finite) && v.half > 0) return { cx: v.cx, cy: v.cy, half: v.half, rev: v.rev };
   const e = finite(data.limit) && data.limit > 0 ? data.limit : 4;
   return { cx: 0, cy: 0, half: e, rev: "none" };
 }
-
 
 /** Draw the current data; a data update that arrives while Plotly draws is drawn right after. */
 async function draw(inst) {
@@ -114,7 +105,7 @@ async function draw(inst) {
         await P.react(inst.gd, traces, layout, CONFIG);
       } else {
         await P.newPlot(inst.gd, traces, layout, CONFIG);
-        listen(inst, P);
+        listen(inst, () => draw(inst));
         inst.plotted = true;
       }
       await fitView(inst, P);
@@ -151,88 +142,6 @@ async function fitView(inst, P) {
   } finally {
     if (inst.fitting === own) inst.fitting = null;
   }
-}
-
-/** Whether a relayout event is fitView's own (its ranges, as asked for); a gesture's names range[0], range[1]. */
-function ownFit(inst, ev) {
-  const own = inst.fitting;
-  return Boolean(own) && Object.keys(own).every((k) => Array.isArray(ev[k]) && ev[k].length === own[k].length &&
-    ev[k].every((v, i) => v === own[k][i]));
-}
-
-// --- the user's gestures ----------------------------------------------------------------------------
-
-function listen(inst, P) {
-  const gd = inst.gd;
-  listenClassTip(inst, gd);
-  gd.on("plotly_click", (ev) => {
-    const p = ev && ev.points && ev.points[0];
-    const n = Array.isArray(inst.data.classes) ? inst.data.classes.length : 0;
-    if (!p || !(p.curveNumber < n)) return; // the ★, a ring, your digit
-    const pts = CACHE.get(inst.data.points);
-    const g = pts && pts.byClass.get(p.curveNumber);
-    const index = g ? g.index[p.pointNumber] : undefined;
-    if (Number.isInteger(index)) send(inst, "pick", { index });
-  });
-  gd.on("plotly_relayout", (ev) => {
-    if (!ev || ownFit(inst, ev) || !Object.keys(ev).some((k) => k.startsWith("xaxis.") || k.startsWith("yaxis."))) return;
-    const xr = gd._fullLayout.xaxis.range, yr = gd._fullLayout.yaxis.range;
-    if (![...xr, ...yr].every(finite)) return;
-    // The view is a square: the largest inside this plot area. Given that square, Plotly widens the longer side
-    // again (constrain "range"), so a remount, a visit to Train or a link shows exactly this area.
-    const half = Math.min(xr[1] - xr[0], yr[1] - yr[0]) / 2;
-    const view = { cx: round4((xr[0] + xr[1]) / 2), cy: round4((yr[0] + yr[1]) / 2), half: round4(half) };
-    if (inst.view && ["cx", "cy", "half"].every((k) => view[k] === inst.view[k])) return; // not moved
-    inst.view = view;
-    STATS.view = { ...inst.view };
-    clearTimeout(inst.viewTimer);
-    inst.viewTimer = setTimeout(() => {
-      inst.viewTimer = 0;
-      send(inst, "view", { ...inst.view });
-    }, VIEW_SETTLE_MS);
-  });
-  // Plotly fires legendclick for each click of a double-click, then legenddoubleclick: wait for the second.
-  // Plotly does not toggle on its own (itemclick: false, and `false` here): the hidden classes are ours, and
-  // Python's, shared with the live map.
-  gd.on("plotly_legendclick", (ev) => {
-    clearTimeout(inst.clickTimer);
-    inst.clickTimer = setTimeout(() => {
-      inst.clickTimer = 0;
-      legendClick(inst, ev.curveNumber, false);
-    }, LEGEND_CLICK_MS);
-    return false;
-  });
-  gd.on("plotly_legenddoubleclick", (ev) => {
-    clearTimeout(inst.clickTimer);
-    inst.clickTimer = 0;
-    legendClick(inst, ev.curveNumber, true);
-    return false;
-  });
-}
-
-function legendClick(inst, curve, double) {
-  const classes = Array.isArray(inst.data.classes) ? inst.data.classes : [];
-  if (!(curve < classes.length)) {
-    const name = inst.gd.data && inst.gd.data[curve] ? inst.gd.data[curve].name : null;
-    if (!name || double) return;
-    if (inst.extraHidden.has(name)) inst.extraHidden.delete(name);
-    else inst.extraHidden.add(name);
-    draw(inst);
-    return;
-  }
-  const all = classes.map((_, j) => j);
-  let hidden;
-  if (double) {
-    const others = all.filter((j) => j !== curve);
-    const alone = others.every((j) => inst.hidden.has(j)) && !inst.hidden.has(curve);
-    hidden = alone ? [] : others; // only this class; again: all
-  } else {
-    hidden = inst.hidden.has(curve) ? [...inst.hidden].filter((j) => j !== curve) : [...inst.hidden, curve];
-  }
-  inst.hidden = new Set(hidden);
-  STATS.hidden = [...inst.hidden].sort((a, b) => a - b);
-  draw(inst);
-  send(inst, "legend", { hidden: STATS.hidden });
 }
 
 // --- data from Python ----------------------------------------------------------------------------------
