@@ -27,14 +27,13 @@ reference, so that a drift during the round hits both alike). Every
 round's ratio is printed with whether it reaches --goal (3x: the goal is that every round does), then the
 median over rounds. The load average is printed before and after each round: other load on the machine
 distorts all of it.
-The first epoch of each is reported as warm-up; "steady" is the median of the later epochs (ours: of both
-its runs) or the second epoch (reference). The ratio reference / ours is of steady training time, so above 1
-means ours is faster. One-off costs are reported apart: our dataset load (decompress, SHA-256 check, parse)
-and the reference's dataset construction (reading the raw files). The reference runs in a fresh process of its
-own each round, as it would be run, so that neither loop inherits the other's process state (run in this
-process, the reference was followed by fp32 epochs of ours of 4.4-4.5 s, against 3.0-3.3 s without it). Both
-run with --threads torch threads, by default os.cpu_count() (ours through TrainConfig.threads, which its
-precision probe runs with too).
+The first epoch of each is reported as warm-up; "steady" is the median of the later epochs (ours: of both its runs)
+or the second epoch (reference). The ratio reference / ours is of steady training time, so above 1 means ours is
+faster. One-off costs are reported apart: our dataset load (decompress, SHA-256 check, parse) and the reference's
+dataset construction (reading the raw files). The reference runs in a fresh process of its own each round, as it
+would be run, so that neither loop inherits the other's process state (the allocator's heap, the thread pools, the
+caches). Both run with --threads torch threads, by default os.cpu_count() (ours through TrainConfig.threads, which
+its precision probe runs with too).
 "ours, fp32" runs our trainer again with precision="fp32", to show what the loop alone gains over the
 reference and what bfloat16 adds (it is the same as "ours" where the probe chose float32).
 Other load on the machine distorts the wall-clock figures: run it on an otherwise idle machine. The ratio
