@@ -15,6 +15,8 @@ from streamlit.runtime import Runtime
 from streamlit.runtime.app_session import AppSession
 from streamlit.runtime.fragment import MemoryFragmentStorage
 from streamlit.runtime.runtime import AsyncObjects
+from streamlit.runtime.scriptrunner_utils import script_requests
+from streamlit.runtime.scriptrunner_utils.script_requests import RerunData, ScriptRequests, ScriptRequestType
 from streamlit.runtime.scriptrunner_utils.script_run_context import ScriptRunContext
 
 from dashboard.classroom import push
@@ -87,3 +89,13 @@ def test_the_streamlit_internals_push_uses_are_there():
     assert {"fragment_id", "query_string", "page_script_hash"} <= set(ClientState.DESCRIPTOR.fields_by_name)
     # request_rerun reruns the one fragment a client state names, and drops one the session no longer holds
     assert "fragment_id=fragment_id or None" in inspect.getsource(AppSession.request_rerun)
+    # after_this_run: st.rerun's request from a page's body, naming fragments and not fragment-scoped, which
+    # waits for the run under way instead of cutting it short
+    assert {"script_requests", "fragment_storage", "cached_message_hashes", "context_info"} <= fields
+    assert {"fragment_id_queue", "is_fragment_scoped_rerun"} <= {f.name for f in dataclasses.fields(RerunData)}
+    requests = ScriptRequests()  # as while a run is under way
+    assert requests.request_rerun(RerunData(fragment_id_queue=["picked"], is_fragment_scoped_rerun=False))
+    assert requests.on_scriptrunner_yield() is None, "the run under way goes on"
+    after = requests.on_scriptrunner_ready()  # it ended: the fragments run next
+    assert after.type == ScriptRequestType.RERUN and after.rerun_data.fragment_id_queue == ["picked"]
+    assert script_requests._fragment_run_should_not_preempt_script(["picked"], False)

@@ -4,8 +4,9 @@ Publishing: every write of the lecturer's address (url.write, at the end of each
 hands the view to `publish`, which stores it when it changed. Following: no student's page asks. push.py's thread
 reads the room's revision ten times a second on each replica and, when it moved, reruns one fragment of each
 student's page there: a follower's map, whose start (`before_map`, Explore's BEFORE_MAP_KEY) takes the lecturer's
-view and draws it when the ★ or the zoom is all that changed and nothing under the map shows it (the common case:
-the lecturer's drag), and otherwise reruns the whole page (a pick, the model, a sub-tab, a request...); a page
+view and draws it when the ★, the zoom or the picks are all that changed (the common case: the lecturer's drag or
+click), the parts of the page that show them (the picked view, the sub-tab: `map_parts`) running right after it,
+and otherwise reruns the whole page (the model, a sub-tab, a request...); a page
 without the map (the Train tab), or not following, has its follow line rerun (`follow_line`), which reruns the
 whole page when there is news for it.
 Without push (AppTest, a full registry) the follow line polls the store twice a second instead. A student's own
@@ -101,8 +102,9 @@ def map_parts(old: dict | None, new: dict, state, d: int) -> list[str] | None:
 
 def before_map(entries, ctx) -> None:
     """Explore's map fragment, at the start of its own runs (push reruns it on a follower's page when the room's
-    revision moved): take the lecturer's view; when it shows on the map alone, the map draws it (and the address
-    follows, written by the map's link); otherwise the whole page reruns."""
+    revision moved): take the lecturer's view; when only the ★, the zoom or the picks changed, the map draws it (and
+    the address follows, written by the map's link) and the parts that show it run after the map; otherwise the
+    whole page reruns."""
     cls = ClassSession()
     if not (cls.student_page and cls.follow) or not push.in_fragment_run():
         return
@@ -121,12 +123,14 @@ def before_map(entries, ctx) -> None:
         return
     old = cls.view
     _apply(got[1], got[0], entries)
-    # Only the map shows it: the map draws it. Otherwise the whole page (queueing the parts' own reruns after the
-    # map's, from the server, left pages behind: bench/class_replay.py's followers missed moves).
-    if request != cls.request or map_parts(old, cls.view, ctx.state, ctx.d) != []:
+    parts = map_parts(old, cls.view, ctx.state, ctx.d)
+    if request != cls.request or parts is None:
         st.rerun()
+    # The map draws it; the other parts that show it (the picked view, the sub-tab) run right after.
     url.apply_explore(ctx)
     register()
+    if parts:
+        push.after_this_run(tuple(parts))
 
 
 def _apply(view: dict[str, str], revision: int, entries) -> None:

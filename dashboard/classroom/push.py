@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from streamlit.proto.ClientState_pb2 import ClientState
 from streamlit.runtime import Runtime
 from streamlit.runtime.app_session import AppSession
+from streamlit.runtime.scriptrunner_utils.script_requests import RerunData
 from streamlit.runtime.scriptrunner_utils.script_run_context import get_script_run_ctx
 
 from ..class_store import ClassError
@@ -102,6 +103,28 @@ def in_fragment_run() -> bool:
     the fragments it runs only then."""
     ctx = get_script_run_ctx()
     return bool(ctx is not None and ctx.fragment_ids_this_run)
+
+
+def after_this_run(keys: tuple[str, ...]) -> None:
+    """Run these fragments of the page (those it holds) once the run under way is over: the parts of a follower's
+    page that show the lecturer's move besides its map. Streamlit internals: the request st.rerun makes from a
+    page's body, naming fragments and not fragment-scoped, so it waits for this run instead of cutting it short
+    (ScriptRequests), and with no widget values, so the parts see what this run set (a client state's values are
+    the page's last ones, from before the move)."""
+    ctx = get_script_run_ctx()
+    if ctx is None or ctx.script_requests is None:
+        return
+    ids = []
+    for key in keys:
+        try:
+            ids.extend(ctx.fragment_storage.resolve_target([key]))
+        except Exception:  # this page does not hold that fragment now
+            continue
+    if ids:
+        ctx.script_requests.request_rerun(RerunData(
+            query_string=ctx.query_string, page_script_hash=ctx.page_script_hash, fragment_id_queue=ids,
+            is_fragment_scoped_rerun=False, cached_message_hashes=ctx.cached_message_hashes,
+            context_info=ctx.context_info))
 
 
 def due(pulses: dict, clock: float) -> list[tuple[str, tuple[str, ...]]]:

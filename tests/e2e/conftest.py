@@ -222,3 +222,16 @@ def page(browser, app_url):
     yield pg
     ctx.close()
     assert not errors, f"JavaScript errors on the page: {errors}"
+
+
+def dot_near(page, zx: float, zy: float) -> int:
+    """Move the pointer on the Live map from the point (zx, zy) along a small spiral until the readout names a test
+    image's dot under it: that image's index (the pointer stays there; a click picks it)."""
+    target = page.evaluate(f"{LP}.locate({zx}, {zy})")
+    for r in np.linspace(0, 40, 41):
+        a = r * 0.7
+        page.mouse.move(target["x"] + r * np.cos(a), target["y"] + r * np.sin(a))
+        text = page.locator(".lp-readout-near").inner_text()
+        if text.startswith("dot: test image #"):
+            return int(re.search(r"#(\d+)", text).group(1))
+    raise AssertionError(f"no dot near ({zx}, {zy}) on the map")

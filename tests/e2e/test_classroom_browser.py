@@ -17,7 +17,19 @@ from streamlit.proto.BackMsg_pb2 import BackMsg
 from dashboard.class_store import open_store
 from vae_core import load_checkpoint
 
-from .conftest import LP, ROOT, SHOTS, close, plane_settled, run_done, running_app, settled_box, url_param, url_z
+from .conftest import (
+    LP,
+    ROOT,
+    SHOTS,
+    close,
+    dot_near,
+    plane_settled,
+    run_done,
+    running_app,
+    settled_box,
+    url_param,
+    url_z,
+)
 from .test_explore_browser import open_explore
 
 FOLLOW_S = 30_000  # ms: a move reaches a following page within a second; a loaded machine (2 cores, shared) gets slack
@@ -104,6 +116,16 @@ def test_a_class_follows_its_lecturer_and_its_drawings_and_guesses_reach_the_lec
     pupil.wait_for_function(f"() => {LP}.star && Math.abs({LP}.star[0] - {url_z(lect)[0]}) < 0.01", timeout=FOLLOW_S)
     assert pupil.reruns[asked:] == [], "the move reached the student's page without its asking"
     assert address(pupil)["class"] == room and pupil.get_by_text("Following the lecturer").is_visible()
+
+    # the lecturer clicks a dot: the student's map takes the pick, and its picked view (under the map) shows it
+    found = dot_near(lect, -1.5, 0.5)
+    lect.mouse.down()
+    lect.mouse.up()
+    picked = f"() => (new URLSearchParams(location.search).get('p') || '').split(',').at(-1) === '{found}'"
+    lect.wait_for_function(picked, timeout=30_000)  # the newest of the picks
+    pupil.wait_for_function(picked, timeout=FOLLOW_S)
+    pupil.get_by_text(re.compile(rf"test image #{found} \(")).first.wait_for(timeout=FOLLOW_S)
+    assert pupil.reruns[asked:] == [], "the pick reached the student's page without its asking"
 
     # the lecturer opens the Morph sub-tab: the student's page and address follow, keeping class=ROOM
     lect.get_by_role("tab", name="Morph").click()

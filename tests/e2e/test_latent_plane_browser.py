@@ -29,6 +29,7 @@ from .conftest import (  # noqa: E402
     aimed_box,
     close,
     digit,
+    dot_near,
     frame,
     plane_settled,
     run_done,
@@ -107,16 +108,7 @@ def test_hovering_decodes_and_clicking_a_dot_picks_it(page, mlp):
     assert page.evaluate("window.__latentPlane.mode") == "hover"
     hovered = digit(page)
     assert not np.array_equal(before, hovered)
-    # find a dot: walk a small spiral until the readout names one, then click it
-    found = None
-    for r in np.linspace(0, 40, 41):
-        a = r * 0.7
-        page.mouse.move(target["x"] + r * np.cos(a), target["y"] + r * np.sin(a))
-        text = page.locator(".lp-readout-near").inner_text()
-        if text.startswith("dot: test image #"):
-            found = int(re.search(r"#(\d+)", text).group(1))
-            break
-    assert found is not None, "no dot near (-1.5, 0.5) on the map"
+    found = dot_near(page, -1.5, 0.5)  # then click it
     page.mouse.down()
     page.mouse.up()
     page.get_by_text(re.compile(rf"test image #{found} \(")).first.wait_for(timeout=30_000)
