@@ -11,6 +11,9 @@ and a page that lags takes the newest view.
     a student's part of the pulse:   the revision (the lecturer's view, request, a cleared layer; None: the end)
     the lecturer's part:             (drawings, guesses) (the class's layer on the map; None: the end)
 
+A run of a follower's map that takes a pick asks for the page's other parts that show it to run after it
+(`after_this_run`), as st.rerun would from a callback.
+
 Streamlit has no public way for the server to rerun a session, so this module alone uses its internals (marked
 "Streamlit internals:"; tests/test_class_push.py fails when the pinned Streamlit changes them). Where there is no
 server (AppTest) or the registry is full, `watch` answers False and the page polls instead.
