@@ -83,6 +83,10 @@ def test_the_streamlit_internals_push_uses_are_there():
     assert list(inspect.signature(AppSession.request_rerun).parameters) == ["self", "client_state"]
     init = inspect.getsource(AppSession.__init__)
     assert "self._client_state = ClientState()" in init and "self._fragment_storage" in init
+    # a session's own state: a run under way (a request for the whole page would stop it)
+    assert "self._state = AppSessionState.APP_NOT_RUNNING" in init
+    assert "self._state = AppSessionState.APP_IS_RUNNING" in inspect.getsource(AppSession)
+    assert "page_script_hash" in ClientState.DESCRIPTOR.fields_by_name
     assert callable(MemoryFragmentStorage.resolve_target)
     fields = {f.name for f in dataclasses.fields(ScriptRunContext)}
     assert {"session_id", "fragment_ids_this_run"} <= fields

@@ -28,7 +28,7 @@ from dataclasses import dataclass
 
 from streamlit.proto.ClientState_pb2 import ClientState
 from streamlit.runtime import Runtime
-from streamlit.runtime.app_session import AppSession
+from streamlit.runtime.app_session import AppSession, AppSessionState
 from streamlit.runtime.scriptrunner_utils.script_requests import RerunData
 from streamlit.runtime.scriptrunner_utils.script_run_context import get_script_run_ctx
 
@@ -175,8 +175,8 @@ def _rerun(sid: str, fragments: tuple[str, ...]) -> None:
     Streamlit internals: the session's last client state (what run-on-save reruns with: its address and page,
     no widget's trigger) and its fragments' keys (what st.rerun(key) resolves)."""
     session = Runtime.instance().get_app_session(sid)
-    if session is None:
-        return
+    if session is None or not session._client_state.page_script_hash:
+        return  # its first run is under way: no client state to rerun with yet (the run registers what it shows)
     state = ClientState()
     state.CopyFrom(session._client_state)
     state.fragment_id = ""
@@ -186,6 +186,8 @@ def _rerun(sid: str, fragments: tuple[str, ...]) -> None:
             break
         except Exception:  # this page does not hold that fragment now (another tab, a run that failed)
             continue
+    if not state.fragment_id and session._state == AppSessionState.APP_IS_RUNNING:
+        return  # the whole page would stop the run under way: that run registers what it shows; asked again if not
     session.request_rerun(state)
 
 
