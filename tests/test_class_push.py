@@ -103,3 +103,13 @@ def test_the_streamlit_internals_push_uses_are_there():
     after = requests.on_scriptrunner_ready()  # it ended: the fragments run next
     assert after.type == ScriptRequestType.RERUN and after.rerun_data.fragment_id_queue == ["picked"]
     assert script_requests._fragment_run_should_not_preempt_script(["picked"], False)
+
+
+def test_a_page_not_asked_after_all_is_asked_again_at_the_next_tick(pages):
+    """A rerun the thread could not ask for (the page's first run under way, or its whole page while it runs) is
+    asked for again at the next tick, not RETRY_S later."""
+    pages["s1"] = push.Page("ROOM", False, (MAP, FOLLOW_LINE), shown=None)  # a page joining: nothing shown yet
+    assert push.due({"ROOM": (1, 0, 0)}, 10.0) == [("s1", (MAP, FOLLOW_LINE))]
+    assert push.due({"ROOM": (1, 0, 0)}, 10.1) == []  # asked: not again until RETRY_S
+    push._ask_again("s1")
+    assert push.due({"ROOM": (1, 0, 0)}, 10.2) == [("s1", (MAP, FOLLOW_LINE))]

@@ -175,8 +175,11 @@ def _rerun(sid: str, fragments: tuple[str, ...]) -> None:
     Streamlit internals: the session's last client state (what run-on-save reruns with: its address and page,
     no widget's trigger) and its fragments' keys (what st.rerun(key) resolves)."""
     session = Runtime.instance().get_app_session(sid)
-    if session is None or not session._client_state.page_script_hash:
-        return  # its first run is under way: no client state to rerun with yet (the run registers what it shows)
+    if session is None:
+        return
+    if not session._client_state.page_script_hash:  # its first run is under way: no client state to rerun with
+        _ask_again(sid)
+        return
     state = ClientState()
     state.CopyFrom(session._client_state)
     state.fragment_id = ""
@@ -187,8 +190,17 @@ def _rerun(sid: str, fragments: tuple[str, ...]) -> None:
         except Exception:  # this page does not hold that fragment now (another tab, a run that failed)
             continue
     if not state.fragment_id and session._state == AppSessionState.APP_IS_RUNNING:
-        return  # the whole page would stop the run under way: that run registers what it shows; asked again if not
+        _ask_again(sid)  # the whole page would stop the run under way
+        return
     session.request_rerun(state)
+
+
+def _ask_again(sid: str) -> None:
+    """The page was not asked after all: the thread's next tick asks it again, unless its run showed the change."""
+    with _lock:
+        page = _pages.get(sid)
+        if page is not None:
+            page.asked = _ASK_NOTHING
 
 
 def _loop() -> None:
