@@ -10,7 +10,7 @@ phases     the step of vae_core.train._train, written out here with a clock betw
              forward    model(x, eps_gen) under autocast (bf16) or not (fp32): encoder, sampling, decoder, the
                         ELBO's terms; then the batch mean of the loss
              read       the step's loss, reconstruction and KL as three floats (step_means)
-             zero_grad  opt.zero_grad(set_to_none=True)
+             zero_grad  opt.zero_grad()
              backward   loss.backward()
              optimizer  opt.step() (fused Adam)
 train()    vae_core.train.train() itself over as many steps (limit = steps x batch, one epoch), timed by a
@@ -87,7 +87,7 @@ def phases(images: torch.Tensor, precision: str, steps: int, prof=None) -> dict[
         clocks.append((time.perf_counter(), time.process_time()))
         step_means(loss, terms)
         clocks.append((time.perf_counter(), time.process_time()))
-        opt.zero_grad(set_to_none=True)
+        opt.zero_grad()
         clocks.append((time.perf_counter(), time.process_time()))
         loss.backward()
         clocks.append((time.perf_counter(), time.process_time()))

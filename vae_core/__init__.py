@@ -9,6 +9,7 @@
     losses.py        the terms of the ELBO, each with its formula
     data.py          MNIST / Fashion-MNIST from the official IDX files, checked by SHA-256
     train.py         the training loop with callbacks, and its command line
+    optim.py         Adam and the one-cycle schedule on PyTorch's fused Adam kernel (no torch._dynamo import)
     step_history.py  a run's per-step metrics in bounded memory (every step, then means of equal blocks)
     checkpoint.py    self-describing checkpoint folders (config.json + model.safetensors); schema.py checks them
     evaluate.py      test loss and the IWAE bound, and their command line

@@ -10,6 +10,8 @@ import time
 
 import torch
 
+from .optim import Adam
+
 
 def pick_device(name: str) -> torch.device:
     if name == "auto":
@@ -32,12 +34,9 @@ _probed: dict[tuple, tuple[str, dict]] = {}  # (model config, batch, device, thr
 _probe_lock = threading.Lock()
 
 
-def make_optimizer(model: torch.nn.Module, lr: float) -> torch.optim.Optimizer:
-    """The run's Adam. The fused kernel updates all parameters in one pass over memory (CPU and CUDA)."""
-    try:
-        return torch.optim.Adam(model.parameters(), lr=lr, fused=True)
-    except (RuntimeError, TypeError):
-        return torch.optim.Adam(model.parameters(), lr=lr)
+def make_optimizer(model: torch.nn.Module, lr: float) -> Adam:
+    """The run's Adam (optim.py): one fused pass over memory updates all parameters (CPU and CUDA)."""
+    return Adam(model.parameters(), lr=lr)
 
 
 def choose_precision(fp32_s: list[float], bf16_s: list[float], margin: float = BF16_MARGIN) -> str:
@@ -48,14 +47,14 @@ def choose_precision(fp32_s: list[float], bf16_s: list[float], margin: float = B
     return "bf16" if min(bf16_s) <= margin * min(fp32_s) else "fp32"
 
 
-def _step_seconds(model: torch.nn.Module, opt: torch.optim.Optimizer, x: torch.Tensor, gen: torch.Generator,
+def _step_seconds(model: torch.nn.Module, opt: Adam, x: torch.Tensor, gen: torch.Generator,
                   bf16: bool, steps: int) -> float:
     """Seconds per training step (forward, backward, optimizer step), as train() takes it."""
     t = time.perf_counter()
     for _ in range(steps):
         with torch.autocast(x.device.type, dtype=torch.bfloat16, enabled=bf16):
             loss = model(x, gen)["loss"].mean()
-        opt.zero_grad(set_to_none=True)
+        opt.zero_grad()
         loss.backward()
         opt.step()
     return (time.perf_counter() - t) / steps

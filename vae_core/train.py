@@ -40,6 +40,7 @@ from .hardware import available_cpus, make_optimizer, pick_device, pick_precisio
 from .image_folder import FOLDER, NO_FOLDER, load_image_folder
 from .model import VAE
 from .noise import corrupt
+from .optim import OneCycle
 from .recorder import LatentRecorder
 from .run_record import checkpoint_meta
 from .step_history import MAX_POINTS, StepHistory
@@ -97,11 +98,7 @@ def _train(model_cfg: VAEConfig, cfg: TrainConfig, callbacks, data: Dataset | No
     test_images = binarized_test_images(data.test_images.to(device), cfg.binarize, cfg.test_binarize_seed)
     precision = pick_precision(cfg.precision, device, model, cfg.batch_size)  # may time a few steps
     opt = make_optimizer(model, cfg.lr)
-    sched = (
-        torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=cfg.lr, total_steps=total_steps)
-        if cfg.schedule == "onecycle"
-        else None
-    )
+    sched = OneCycle(opt, max_lr=cfg.lr, total_steps=total_steps) if cfg.schedule == "onecycle" else None
     for cb in callbacks:
         cb.on_train_start(total_steps, model)
 
@@ -133,13 +130,13 @@ def _train(model_cfg: VAEConfig, cfg: TrainConfig, callbacks, data: Dataset | No
                 status = "diverged"
                 message = f"loss diverged at step {step} (epoch {epoch}); try a lower learning rate (now {cfg.lr:g})"
                 break
-            opt.zero_grad(set_to_none=True)
+            opt.zero_grad()
             loss.backward()
             opt.step()
             if sched is not None:
                 sched.step()
             loss_sum += loss_v
-            m = StepMetrics(step, total_steps, epoch, loss_v, recon_v, kl_v, opt.param_groups[0]["lr"],
+            m = StepMetrics(step, total_steps, epoch, loss_v, recon_v, kl_v, opt.lr,
                             time.perf_counter() - start)
             step_history.add(*(getattr(m, f) for f in STEP_FIELDS))
             for cb in callbacks:
