@@ -117,17 +117,24 @@ def after_this_run(keys: tuple[str, ...]) -> None:
     ctx = get_script_run_ctx()
     if ctx is None or ctx.script_requests is None:
         return
-    ids = []
-    for key in keys:
-        try:
-            ids.extend(ctx.fragment_storage.resolve_target([key]))
-        except Exception:  # this page does not hold that fragment now
-            continue
+    ids = _held(ctx.fragment_storage, keys)
     if ids:
         ctx.script_requests.request_rerun(RerunData(
             query_string=ctx.query_string, page_script_hash=ctx.page_script_hash, fragment_id_queue=ids,
             is_fragment_scoped_rerun=False, cached_message_hashes=ctx.cached_message_hashes,
             context_info=ctx.context_info))
+
+
+def _held(storage, keys: tuple[str, ...]) -> list[str]:
+    """The fragment ids of those keys the page holds now, in order (Streamlit internals: what st.rerun(key)
+    resolves); a key it does not hold (another tab open, a run that failed) is left out."""
+    ids = []
+    for key in keys:
+        try:
+            ids.extend(storage.resolve_target([key]))
+        except Exception:
+            continue
+    return ids
 
 
 def due(pulses: dict, clock: float) -> list[tuple[str, tuple[str, ...]]]:
@@ -182,13 +189,8 @@ def _rerun(sid: str, fragments: tuple[str, ...]) -> None:
         return
     state = ClientState()
     state.CopyFrom(session._client_state)
-    state.fragment_id = ""
-    for key in fragments:
-        try:
-            state.fragment_id = session._fragment_storage.resolve_target([key])[0]
-            break
-        except Exception:  # this page does not hold that fragment now (another tab, a run that failed)
-            continue
+    held = _held(session._fragment_storage, fragments)
+    state.fragment_id = held[0] if held else ""
     if not state.fragment_id and session._state == AppSessionState.APP_IS_RUNNING:
         _ask_again(sid)  # the whole page would stop the run under way
         return
