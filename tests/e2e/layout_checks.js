@@ -178,7 +178,9 @@
   const host = opts.map === 'live' ? live : plotly;
   const parts = !host ? [] : opts.map === 'live'
     ? [['the map', host.shadowRoot.querySelector('.lp-plane-box canvas')],
-       ['the decoded digit', host.shadowRoot.querySelector('canvas.lp-digit')],
+       // decoded in the page (a canvas), or on the server where the map has no inverse (UMAP's: a picture)
+       ['the decoded digit', [...host.shadowRoot.querySelectorAll('canvas.lp-digit, img.lp-server-img')]
+         .find((e) => e.getBoundingClientRect().width > 0)],
        ['the map\'s legend', host.shadowRoot.querySelector('.lp-legend')]]
     : [['the Plotly map', host], ['the Plotly map\'s x axis title', host.querySelector('.g-xtitle')],
        ['the Plotly map\'s legend', host.querySelector('.legend')]];

@@ -32,6 +32,7 @@ SIZES = {"1280x720": (1280, 720), "1366x768": (1366, 768), "1920x1080": (1920, 1
 MODES = ("normal", "presenter")
 TRAIN = "train"  # the Train tab, checked on the 2-D model's pages after its sub-tabs
 PLOTLY = "plotly"  # the Plotly map instead of the Live one, on the 2-D model's pages, before Train
+UMAP = "umap"  # the UMAP map instead of the PCA plane, with the first sub-tab, on the pages of the models beyond 2-D
 # a digit drawn on the pad, then a picture uploaded: the 2-D model's pages out of presenter mode ("own" is presenter
 # mode's panel of your digit)
 OWN = "drawn"
@@ -42,7 +43,9 @@ CELLS = [
     for s in (PANELS if mode == "presenter" else ()) + SECTIONS if d >= s.min_latent_dim
 ] + [pytest.param("mnist", size, mode, extra, id=f"mnist-{size}-{mode}-{extra}")
      for size in SIZES for mode in MODES for extra in (OWN, PLOTLY, TRAIN)
-     if not (extra == OWN and mode == "presenter")]
+     if not (extra == OWN and mode == "presenter")] + [
+    pytest.param(model, size, mode, UMAP, id=f"{model}-{size}-{mode}-{UMAP}")
+    for model, (_, d) in MODELS.items() if d > 2 for size in SIZES for mode in MODES]
 # The 2-D model's own digit, Plotly map and Train cells run after its sub-tabs, on the same page; a page's
 # presenter cells after its others.
 CELLS.sort(key=lambda p: list(MODELS).index(p.values[0]) * 100 + list(SIZES).index(p.values[1]) * 10
@@ -74,6 +77,11 @@ PLOTLY_BOX = """() => { const g = [...document.querySelectorAll('.pm-graph')]
   .find((g) => g.getBoundingClientRect().left >= 0 && g.querySelector('.main-svg'));
   return g ? JSON.stringify(g.getBoundingClientRect()) : null; }"""
 PLOTLY_DRAWN = f"() => window.__plotlyMap?.ready && ({PLOTLY_BOX})() && ({APP_IDLE})()"
+# the Live map on a plane kind, drawn ("UMAP": its axes are UMAP's)
+PLANE_DRAWN = """(kind) => { const on = [...document.querySelectorAll('.st-key-explore_plane_kind [role=radio]')]
+  .find((b) => b.innerText.trim() === kind); if (!on || on.getAttribute('aria-checked') !== 'true') return false;
+  const umap = /UMAP/.test((window.__latentPlane?.axes || [])[0] || '');
+  return (kind === 'UMAP') === umap && window.__latentPlane?.ready && (""" + APP_IDLE + """)(); }"""
 SHOW_PANEL = """(panel) => {
   panel.scrollIntoView({block: 'start'});
   const main = document.querySelector('[data-testid=stMain]');
@@ -173,6 +181,10 @@ def open_tab(page, section: str, presenting: bool = False) -> str | None:
     if section == OWN:
         draw_own(page)
         return None
+    if section == UMAP:
+        panel = open_tab(page, SECTIONS[0].id, presenting)  # the grid beside it: the PCA plane's, it says
+        plane_kind(page, "UMAP")
+        return panel
     if section == PLOTLY:
         open_tab(page, SECTIONS[0].id, presenting)  # the map's cell: not the last sub-tab's own findings again
         page.locator(".st-key-explore_map button").filter(has_text="Plotly").click()
@@ -192,6 +204,12 @@ def open_tab(page, section: str, presenting: bool = False) -> str | None:
     frame(page)
     frame(page)
     return panel
+
+
+def plane_kind(page, kind: str) -> None:
+    page.locator(".st-key-explore_plane_kind [role=radio]").filter(has_text=kind).click()
+    page.wait_for_function(PLANE_DRAWN, arg=kind, timeout=120_000)
+    frame(page)
 
 
 @pytest.mark.parametrize("model, size, mode, section", CELLS)
@@ -223,5 +241,7 @@ def test_layout_cell(pages, request, model, size, mode, section):
         upload(page, "zero.png", png_bytes(255 - ring))
         page.get_by_text("zero.png, as the model sees it").wait_for(timeout=60_000)
         page.wait_for_function(f"() => ({PAD_INK})() === 0", timeout=30_000)
+    if section == UMAP:  # the page's next cells are on the PCA plane
+        plane_kind(page, "PCA")
     assert not page.errors, f"JavaScript errors on the page: {page.errors}"
     assert not fails, "\n".join(fails)

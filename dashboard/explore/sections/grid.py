@@ -23,17 +23,19 @@ def render(ctx: ExploreContext) -> None:
     x0, x1, y0, y1 = span = tuple(round(v, 3) for v in view_span(state.view_of(lim)))
     plane, key = ctx.map_plane()  # d > 2: the map's plane, through the ★
     piece = plane_slice(plane, ctx.star()) if plane is not None else None
-    if ctx.on_umap:
-        st.caption("UMAP's map has no plane to lay a grid on: this grid is the PCA plane's, through the ★.")
     sampling.toggle(ctx, "grid")
     png, width = sampling.grid_png(ctx, n, span, piece)
     dims = "z1 (left to right) and z2 (bottom to top)" if ctx.d > 1 else "z1"
+    whose = "the map's view"
     if plane is not None:
         x, y = axis_names(key)
         dims = f"{x} (left to right) and {y} (bottom to top) on the map's plane through the ★"
+    if ctx.on_umap:  # said under the grid: above it, the line would push a presenter's grid off the screen
+        dims = f"{x} (left to right) and {y} (bottom to top) on the PCA plane through the ★"
+        whose = "UMAP's map has no plane to lay a grid on"
     with st.container(key="explore_grid_image"):  # presenting, its height is the screen's (app.PRESENTER_CSS)
         st.image(views.png_url(png), width="stretch" if ctx.presenting else width,
-                 caption=f"{n} × {n} decodes over [{x0:g}, {x1:g}] × [{y0:g}, {y1:g}] of {dims}, the map's view: "
+                 caption=f"{n} × {n} decodes over [{x0:g}, {x1:g}] × [{y0:g}, {y1:g}] of {dims} ({whose}): "
                          f"the decoder's {sampling.what(ctx, 0)}")
     if not ctx.presenting:
         st.download_button("Download grid (PNG)", png, file_name=f"manifold-{n}x{n}.png",
