@@ -16,13 +16,24 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import cached_property
+from typing import TYPE_CHECKING
 
 import numpy as np
-from scipy.spatial import cKDTree
+
+if TYPE_CHECKING:
+    from scipy.spatial import cKDTree
 
 K_DECODE = 8  # neighbours mixed by to_code / to_map
 K_AGREEMENT = 10  # neighbours counted by neighbour_agreement (as dashboard.claims.same_class)
 _CHUNK = 1000  # query rows per block of distances: 1000 x 10,000 float64 is 80 MB
+
+
+def _kd_tree(points: np.ndarray) -> cKDTree:
+    """SciPy's k-d tree, imported when a map without an inverse is first decoded: importing scipy.spatial costs a
+    process about 23 MiB, which a server showing no such map need not pay (docs/benchmarks.md)."""
+    from scipy.spatial import cKDTree
+
+    return cKDTree(points)
 
 
 def _nearest(queries: np.ndarray, refs: np.ndarray, k: int, tree: cKDTree | None = None
@@ -32,7 +43,7 @@ def _nearest(queries: np.ndarray, refs: np.ndarray, k: int, tree: cKDTree | None
     dimensions and more)."""
     k = min(k, len(refs))
     if refs.shape[1] <= 3:
-        dist, idx = (tree or cKDTree(refs)).query(queries, k=k)
+        dist, idx = (tree or _kd_tree(refs)).query(queries, k=k)
         return dist.reshape(len(queries), k), idx.reshape(len(queries), k)
     dist, idx = [], []
     ref_sq = (refs**2).sum(1)
@@ -72,7 +83,7 @@ class NeighbourMap:
     @cached_property
     def _tree(self) -> cKDTree:
         """The points' k-d tree, built once (a release on the map asks it one question)."""
-        return cKDTree(self.points)
+        return _kd_tree(self.points)
 
     @property
     def dim(self) -> int:
