@@ -36,14 +36,10 @@ class Adam:
     @torch.no_grad()
     def step(self) -> None:
         live = [i for i, p in enumerate(self.params) if p.grad is not None]
-        if len(live) < len(self.params):
-            pick = lambda xs: [xs[i] for i in live]  # noqa: E731
-            params, exp_avg, exp_avg_sq, steps = (pick(xs) for xs in
-                                                  (self.params, self.exp_avg, self.exp_avg_sq, self.steps))
-        else:
-            params, exp_avg, exp_avg_sq, steps = self.params, self.exp_avg, self.exp_avg_sq, self.steps
-        if not params:
+        if not live:
             return
+        params, exp_avg, exp_avg_sq, steps = ([xs[i] for i in live] for xs in
+                                              (self.params, self.exp_avg, self.exp_avg_sq, self.steps))
         torch._foreach_add_(steps, 1)
         torch._fused_adam_(params, [p.grad for p in params], exp_avg, exp_avg_sq, [], steps, amsgrad=False,
                            lr=self.lr, beta1=self.beta1, beta2=self.beta2, weight_decay=0.0, eps=self.eps,
