@@ -244,6 +244,10 @@ def wheel_zoom(page) -> list[float]:
     page.mouse.move((left + right) / 2, (top + bottom) / 2)
     page.mouse.wheel(0, -100)
     page.wait_for_function("() => /[?&]v=/.test(location.search)", timeout=30_000)  # written by that event's rerun
+    # that rerun over and its figure drawn: a drag that starts while Plotly redraws the chart is lost
+    run_done(page)
+    page.wait_for_function(f"() => {PM}.ready", timeout=30_000)
+    settled_box(page.locator(SCATTER))
     zoomed = page.evaluate(X_RANGE)
     assert zoomed[1] - zoomed[0] < 0.95 * (before[1] - before[0]), (before, zoomed)
     return zoomed
