@@ -1,7 +1,7 @@
 """Adam and the one-cycle schedule, as a few lines around PyTorch's fused Adam kernel.
 
 Why not torch.optim: building any torch.optim optimizer imports torch._dynamo (about 155 MiB more in every
-training process, docs/deploy.md), and its step() spends about 0.25 ms of Python a step around a 0.45 ms kernel
+training process, docs/benchmarks.md), and its step() spends about 0.25 ms of Python a step around a 0.45 ms kernel
 (docs/benchmarks.md). The arithmetic is the same kernel called with the same arguments, so the weights equal
 torch.optim.Adam(fused=True) with OneCycleLR's defaults bit for bit (tests/test_optim.py).
 """

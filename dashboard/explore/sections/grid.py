@@ -26,13 +26,12 @@ def render(ctx: ExploreContext) -> None:
     sampling.toggle(ctx, "grid")
     png, width = sampling.grid_png(ctx, n, span, piece)
     dims = "z1 (left to right) and z2 (bottom to top)" if ctx.d > 1 else "z1"
-    whose = "the map's view"
     if plane is not None:
         x, y = axis_names(key)
-        dims = f"{x} (left to right) and {y} (bottom to top) on the map's plane through the ★"
-    if ctx.on_umap:  # said under the grid: above it, the line would push a presenter's grid off the screen
-        dims = f"{x} (left to right) and {y} (bottom to top) on the PCA plane through the ★"
-        whose = "UMAP's map has no plane to lay a grid on"
+        on = "the PCA plane" if ctx.on_umap else "the map's plane"
+        dims = f"{x} (left to right) and {y} (bottom to top) on {on} through the ★"
+    # under the grid, not above it: a line there would push a presenter's grid off the screen
+    whose = "UMAP's map has no plane to lay a grid on" if ctx.on_umap else "the map's view"
     with st.container(key="explore_grid_image"):  # presenting, its height is the screen's (app.PRESENTER_CSS)
         st.image(views.png_url(png), width="stretch" if ctx.presenting else width,
                  caption=f"{n} × {n} decodes over [{x0:g}, {x1:g}] × [{y0:g}, {y1:g}] of {dims} ({whose}): "
