@@ -35,11 +35,12 @@ def b64_float32(arrays: Iterable[np.ndarray]) -> str:
     return base64.b64encode(data.tobytes()).decode("ascii")
 
 
-def as_json(payload: dict) -> str:
-    """A component's data as one JSON string. Given a dict, Streamlit tests each top-level value for a dataframe
-    and serialises the whole twice (once with sorted keys, for the element's identity): ~3 ms a run for the
-    plane. One string is one value to test and to hash; the page parses it (frontend/*.js, `readData`)."""
-    return json.dumps(payload, separators=(",", ":"))
+def as_json(payload: dict) -> bytes:
+    """A component's data as one UTF-8 JSON document, sent as bytes. Given a dict (or a string), Streamlit tests
+    each top-level value for a dataframe, which imports pandas and pyarrow into the server (about 70 MiB a
+    replica), and serialises the whole twice (once with sorted keys, for the element's identity): ~3 ms a run for
+    the plane. Bytes go to the page as they are, hashed once; the page parses them (frontend/*.js, `readData`)."""
+    return json.dumps(payload, separators=(",", ":")).encode()
 
 
 def _pair(v) -> list[int]:

@@ -9,6 +9,8 @@ from pathlib import Path
 
 import streamlit as st
 
+from ..latent_plane.spec import as_json
+
 __all__ = ["lecture_keys", "step_value", "NAME", "KEY"]
 
 FRONTEND = Path(__file__).resolve().parent / "frontend"
@@ -27,7 +29,7 @@ _component = st.components.v2.component(NAME, css=_read("keys.css"), js=_read("k
 def lecture_keys(index: int, titles: list[str], line: str, on_step: Callable[[], None]):
     """Mount the keys and the title bar: scene `index` (0-based) of `titles` is shown, with the lecturer's line.
     on_step runs (as a widget callback) when the page asks for another scene: read it with step_value()."""
-    return _component(key=KEY, data={"index": int(index), "titles": list(titles), "line": line},
+    return _component(key=KEY, data=as_json({"index": int(index), "titles": list(titles), "line": line}),
                       width="stretch", height="content", on_step_change=on_step)
 
 

@@ -5,7 +5,6 @@ each step with its formula and its values (VAE Explainer, Bertucci et al. 2024).
 from __future__ import annotations
 
 import numpy as np
-import pandas as pd
 import streamlit as st
 
 from vae_core.evaluate import data_label
@@ -61,6 +60,8 @@ def _values(columns: dict[str, np.ndarray]) -> None:
     if d <= INLINE_DIMS:
         st.markdown("  \n".join(f"{name} = {walk.vector_text(v, DIGITS)}" for name, v in columns.items()))
         return
+    import pandas as pd  # here, not at the top: a replica that never shows this table never loads pandas (~70 MiB)
+
     frame = pd.DataFrame({name: np.round(v.astype(np.float64), DIGITS) for name, v in columns.items()},
                          index=[f"z{j + 1}" for j in range(d)])
     st.dataframe(frame, height=min(38 + 35 * d, 212), width="stretch",

@@ -261,9 +261,9 @@ function update(inst, data) {
   STATS.hidden = [...inst.hidden].sort((a, b) => a - b);
 }
 
-/** The data Python sent: one JSON string (latent_plane/spec.py, as_json), or an object. */
+/** The data Python sent: one JSON document as bytes (latent_plane/spec.py, as_json). */
 function readData(data) {
-  return typeof data === "string" ? JSON.parse(data) : data;
+  return data instanceof Uint8Array ? JSON.parse(new TextDecoder().decode(data)) : data;
 }
 
 export default function (component) {

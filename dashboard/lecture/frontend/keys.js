@@ -110,7 +110,9 @@ function draw() {
 }
 
 export default function (component) {
-  const { data, parentElement, setTriggerValue } = component;
+  const { parentElement, setTriggerValue } = component;
+  // One JSON document as bytes (keys.py: a list in a dict would make the server import pandas to test it).
+  const data = component.data instanceof Uint8Array ? JSON.parse(new TextDecoder().decode(component.data)) : null;
   if (!S.bar || !S.bar.bar.isConnected || S.bar.bar.getRootNode() !== parentElement.getRootNode()) {
     S.bar = build(parentElement);
   }

@@ -285,9 +285,9 @@ function teardown(inst) {
   if (host && host.dataset.pmOffscreen) host.remove();
 }
 
-/** The data Python sent: one JSON string (latent_plane/spec.py, as_json), or an object. */
+/** The data Python sent: one JSON document as bytes (latent_plane/spec.py, as_json). */
 function readData(data) {
-  return typeof data === "string" ? JSON.parse(data) : data;
+  return data instanceof Uint8Array ? JSON.parse(new TextDecoder().decode(data)) : data;
 }
 
 export default function (component) {
