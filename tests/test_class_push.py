@@ -22,7 +22,7 @@ from streamlit.runtime.scriptrunner_utils.script_run_context import ScriptRunCon
 from dashboard.classroom import push
 from dashboard.classroom.follow import FOLLOW_LINE, map_parts
 from dashboard.classroom.lecturer import COUNTS
-from dashboard.explore.fragments import MAP, MORPH, PICKED, TABS
+from dashboard.explore.fragments import MAP_VIEW, MORPH, PICKED, TABS
 
 
 @pytest.fixture
@@ -32,13 +32,13 @@ def pages(monkeypatch):
 
 
 def test_each_page_is_asked_once_per_change_of_what_it_shows(pages):
-    pages["follower"] = push.Page("ROOM1", False, (MAP, FOLLOW_LINE), shown=3)
+    pages["follower"] = push.Page("ROOM1", False, (MAP_VIEW, FOLLOW_LINE), shown=3)
     pages["own"] = push.Page("ROOM1", False, (FOLLOW_LINE,), shown=3)
     pages["lecturer"] = push.Page("ROOM1", True, (COUNTS,), shown=(0, 0))
-    pages["elsewhere"] = push.Page("ROOM2", False, (MAP, FOLLOW_LINE), shown=7)
+    pages["elsewhere"] = push.Page("ROOM2", False, (MAP_VIEW, FOLLOW_LINE), shown=7)
     assert push.due({"ROOM1": (3, 0, 0), "ROOM2": (7, 0, 0)}, 0.0) == []
     # the lecturer moves: the students are asked (the follower its map first), the lecturer is not
-    assert push.due({"ROOM1": (4, 0, 0)}, 0.1) == [("follower", (MAP, FOLLOW_LINE)), ("own", (FOLLOW_LINE,))]
+    assert push.due({"ROOM1": (4, 0, 0)}, 0.1) == [("follower", (MAP_VIEW, FOLLOW_LINE)), ("own", (FOLLOW_LINE,))]
     assert push.due({"ROOM1": (4, 0, 0)}, 0.2) == [], "asked once, not at every tick"
     pages["follower"].shown = 4  # its map took the view
     # a drawing and a guess: the lecturer's page only
@@ -108,8 +108,8 @@ def test_the_streamlit_internals_push_uses_are_there():
 def test_a_page_not_asked_after_all_is_asked_again_at_the_next_tick(pages):
     """A rerun the thread could not ask for (the page's first run under way, or its whole page while it runs) is
     asked for again at the next tick, not RETRY_S later."""
-    pages["s1"] = push.Page("ROOM", False, (MAP, FOLLOW_LINE), shown=None)  # a page joining: nothing shown yet
-    assert push.due({"ROOM": (1, 0, 0)}, 10.0) == [("s1", (MAP, FOLLOW_LINE))]
+    pages["s1"] = push.Page("ROOM", False, (MAP_VIEW, FOLLOW_LINE), shown=None)  # a page joining: nothing shown yet
+    assert push.due({"ROOM": (1, 0, 0)}, 10.0) == [("s1", (MAP_VIEW, FOLLOW_LINE))]
     assert push.due({"ROOM": (1, 0, 0)}, 10.1) == []  # asked: not again until RETRY_S
     push._ask_again("s1")
-    assert push.due({"ROOM": (1, 0, 0)}, 10.2) == [("s1", (MAP, FOLLOW_LINE))]
+    assert push.due({"ROOM": (1, 0, 0)}, 10.2) == [("s1", (MAP_VIEW, FOLLOW_LINE))]

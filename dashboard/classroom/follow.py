@@ -3,10 +3,11 @@
 Publishing: every write of the lecturer's address (url.write, at the end of each run and from Explore's fragments)
 hands the view to `publish`, which stores it when it changed. Following: no student's page asks. push.py's thread
 reads the room's revision ten times a second on each replica and, when it moved, reruns one fragment of each
-student's page there: a follower's map, whose start (`before_map`, Explore's BEFORE_MAP_KEY) takes the lecturer's
-view and draws it when the ★, the zoom or the picks are all that changed (the common case: the lecturer's drag or
-click), the parts of the page that show them (the picked view, the sub-tab: `map_parts`) running right after it,
-and otherwise reruns the whole page (the model, a sub-tab, a request...); a page
+student's page there: a follower's map without its control row (MAP_VIEW), whose start (`before_map`, Explore's
+BEFORE_MAP_KEY) takes the lecturer's view and draws it when the ★, the zoom or the picks are all that changed (the
+common case: the lecturer's drag or click; the controls show none of them), writes the address, and has the parts
+of the page that show the view (the link, the picked view, the sub-tab: `map_parts`) run right after it; otherwise
+it reruns the whole page (the model, a sub-tab, a request...); a page
 without the map (the Train tab), or not following, has its follow line rerun (`follow_line`), which reruns the
 whole page when there is news for it.
 Without push (AppTest, a full registry) the follow line polls the store twice a second instead. A student's own
@@ -26,7 +27,7 @@ import streamlit as st
 
 from ..class_store import ClassError
 from ..explore import url
-from ..explore.fragments import MAP, PICKED, TABS
+from ..explore.fragments import LINK, MAP_VIEW, PICKED, TABS
 from ..explore.reruns import page_follows_picks, page_follows_star, page_follows_view
 from ..explore.sections import section_of
 from ..presenter import presenting
@@ -80,7 +81,7 @@ def register() -> bool:
     """Tell push what this student's page shows: the revision it applied; rerun its map (following) or its follow
     line on a new one. False: no push here."""
     cls = ClassSession()
-    return push.watch(cls.room, False, (MAP, FOLLOW_LINE) if cls.follow else (FOLLOW_LINE,), cls.applied)
+    return push.watch(cls.room, False, (MAP_VIEW, FOLLOW_LINE) if cls.follow else (FOLLOW_LINE,), cls.applied)
 
 
 def map_parts(old: dict | None, new: dict, state, d: int) -> list[str] | None:
@@ -101,10 +102,10 @@ def map_parts(old: dict | None, new: dict, state, d: int) -> list[str] | None:
 
 
 def before_map(entries, ctx) -> None:
-    """Explore's map fragment, at the start of its own runs (push reruns it on a follower's page when the room's
-    revision moved): take the lecturer's view; when only the ★, the zoom or the picks changed, the map draws it (and
-    the address follows, written by the map's link) and the parts that show it run after the map; otherwise the
-    whole page reruns."""
+    """Explore's map (MAP_VIEW), at the start of its own runs (push reruns it on a follower's page when the room's
+    revision moved): take the lecturer's view; when only the ★, the zoom or the picks changed, the map draws it, the
+    address follows at once, and the parts that show it (the link's box among them) run after the map; otherwise
+    the whole page reruns."""
     cls = ClassSession()
     if not (cls.student_page and cls.follow) or not push.in_fragment_run():
         return
@@ -126,11 +127,12 @@ def before_map(entries, ctx) -> None:
     parts = map_parts(old, cls.view, ctx.state, ctx.d)
     if request != cls.request or parts is None:
         st.rerun()
-    # The map draws it; the other parts that show it (the picked view, the sub-tab) run right after.
+    # The map draws it, the address follows at once; the other parts that show it (the link's box, the picked view,
+    # the sub-tab) run right after.
     url.apply_explore(ctx)
+    url.write(url.params_for(ctx.state, ctx.model.link_name))
     register()
-    if parts:
-        push.after_this_run(tuple(parts))
+    push.after_this_run((*((LINK,) if cls.view != old else ()), *parts))
 
 
 def _apply(view: dict[str, str], revision: int, entries) -> None:

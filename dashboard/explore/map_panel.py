@@ -126,9 +126,6 @@ def plane_controls(ctx: ExploreContext, summary) -> None:
 def map_panel(ctx: ExploreContext) -> None:
     """The control row, the plane's choice (d > 2) and the map under them, a fragment of its own: a pick or a
     move of the ★ reruns that alone (with the link), not the controls above it."""
-    before = ss.get(BEFORE_MAP_KEY)
-    if callable(before):  # a class's follower: the lecturer's view first (context.BEFORE_MAP_KEY)
-        before(ctx)
     controls(ctx)
     summary = None
     if ctx.d > 2 and ctx.enc is not None:
@@ -139,6 +136,9 @@ def map_panel(ctx: ExploreContext) -> None:
 
 @st.fragment(key=MAP_VIEW)
 def map_view(ctx: ExploreContext, summary) -> None:
+    before = ss.get(BEFORE_MAP_KEY)
+    if callable(before):  # a class's follower: the lecturer's view first (context.BEFORE_MAP_KEY)
+        before(ctx)
     state, d, lim = ctx.state, ctx.d, ctx.lim
     own = ctx.own_code()
     plane, projection = ctx.map_plane() if summary is not None else (None, None)
