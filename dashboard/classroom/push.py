@@ -187,13 +187,15 @@ def _rerun(sid: str, fragments: tuple[str, ...]) -> None:
     if not session._client_state.page_script_hash:  # its first run is under way: no client state to rerun with
         _ask_again(sid)
         return
+    if session._state == AppSessionState.APP_IS_RUNNING:
+        # Asked now, the session would stop the run under way (a fragment's rerun preempts it too): what that run
+        # was to show (a new request, the parts after a follower's map) would be lost. The next tick asks again.
+        _ask_again(sid)
+        return
     state = ClientState()
     state.CopyFrom(session._client_state)
     held = _held(session._fragment_storage, fragments)
     state.fragment_id = held[0] if held else ""
-    if not state.fragment_id and session._state == AppSessionState.APP_IS_RUNNING:
-        _ask_again(sid)  # the whole page would stop the run under way
-        return
     session.request_rerun(state)
 
 

@@ -145,7 +145,7 @@ def bar(model, entries) -> None:
     st.session_state[BEFORE_MAP_KEY] = partial(before_map, entries)
     request = store().request(cls.room)
     if request != cls.request:
-        cls.request, cls.sent = request, None
+        cls.sent = None
     with st.container(key="class_bar", border=True):
         c1, c2 = st.columns([1, 2], vertical_alignment="center")
         c1.markdown(f":material/groups: Class **`{cls.room}`**")
@@ -155,3 +155,4 @@ def bar(model, entries) -> None:
             digit_request(model, str(request.get("label", "")))
         elif isinstance(request, dict) and request.get("kind") == "poll":
             poll_request(model, request)
+    cls.request = request  # once drawn: a run cut short before leaves the request news for the next one
