@@ -52,6 +52,10 @@ class Pupil(Student):
         if msg.WhichOneof("type") != "rerun_script":
             return raw
         msg.rerun_script.query_string = self.qs
+        # This page's cache, not the recorded browser's: for a hash listed here the server sends only a reference,
+        # which a page that never received that message could not resolve.
+        del msg.rerun_script.cached_message_hashes[:]
+        msg.rerun_script.cached_message_hashes.extend(sorted(self.cached))
         if fragment_id:
             msg.rerun_script.fragment_id = fragment_id
         return msg.SerializeToString()

@@ -24,8 +24,8 @@ follow     from the lecturer's move (the moment this script sees the store's rev
            (ForwardMsg page_info_changed whose z is the published z)
 drawing    from the Send click's message to the lecturer's map showing that many drawings (the kth drawing in
            the store's order against the first time the map counts k); "in the store" is the store's own time
-errors     a move a student never got, a drawing not sent or never on the map, a failed run, a dropped
-           connection, an exception in a replica's log
+errors     a move a student never got, a request a drawer's page never showed, a drawing not sent or never on
+           the map, a failed run, a dropped connection, an exception in a replica's log
 cpu        the replica processes' CPU-seconds (from /proc, their whole trees) over the class ÷ students ÷ seconds
 memory     each replica's process tree at the end and at its peak: RSS, and PSS / USS from smaps_rollup
            (PSS shares a page between the processes that map it; USS counts only pages no other process maps),
@@ -58,6 +58,7 @@ from cold_start import CHROMIUM_ARGS, VIEWPORT, chromium_path, cpu_seconds, star
 from load_protocol import Recording, protocol_trainer, record_trainer  # noqa: E402
 
 LP = "window.__latentPlane"
+ASKS = ("1", "7")  # the digits the lecturer asks for, after the second move and half way through
 TABS = ("Prior samples", "Manifold grid")  # --moves-by tab: the lecturer opens these in turn (a whole page each)
 PARAM = {"star": "z", "key": "z", "tab": "sub"}  # what a move changes in the view
 # The lecturer's map: every change of its count of the class's drawings, on the wall clock (ms).
@@ -174,9 +175,9 @@ async def lecture(page, store, room: str, key: str, args, out: dict) -> None:
             at = await page.evaluate(f"{LP}.locate({rng.uniform(-2, 2):.3f}, {rng.uniform(-2, 2):.3f})")
             await page.mouse.click(at["x"], at["y"])
         if i == 1:
-            store.ask(room, key, {"kind": "digit", "label": "1"})
+            store.ask(room, key, {"kind": "digit", "label": ASKS[0]})
         if i == args.moves // 2 + 1:
-            store.ask(room, key, {"kind": "digit", "label": "7"})
+            store.ask(room, key, {"kind": "digit", "label": ASKS[1]})
         await asyncio.sleep(max(0.0, args.move_every - (time.monotonic() - t0)))
     await asyncio.sleep(args.settle)
 
@@ -185,10 +186,10 @@ async def lecture(page, store, room: str, key: str, args, out: dict) -> None:
 
 
 def follow_latencies(moves: list[tuple[float, str]], pupils: list[Pupil], timeout: float,
-                     param: str = "z") -> tuple[list, list]:
+                     param: str = "z") -> tuple[list, list, list]:
     """(ms from each move until each student's page has it or a later move: a page that lags applies the newest
-    view and skips those between; errors: a move the page never caught up with)."""
-    ms, missed = [], []
+    view and skips those between; errors: a move the page never caught up with; the slowest page's ms per move)."""
+    ms, missed, slowest = [], [], [0.0] * len(moves)
     for p in pupils:
         got = [(at, parse_qs(qs).get(param, [""])[0]) for at, qs in p.addresses]
         for i, (t, _) in enumerate(moves):
@@ -199,7 +200,8 @@ def follow_latencies(moves: list[tuple[float, str]], pupils: list[Pupil], timeou
                 missed.append(f"student {p.n}: never caught up with move {i + 1}")
             else:
                 ms.append(max(0.0, at - t) * 1000)
-    return ms, missed
+                slowest[i] = max(slowest[i], ms[-1])
+    return ms, missed, slowest
 
 
 def drawing_latencies(store, room: str, key: str, pupils: list[Pupil], dots: list, errors: list) -> dict:
@@ -278,8 +280,12 @@ async def drive(app, store, args) -> dict:
 
 def report(args, out: dict, store, app) -> dict:
     pupils, errors = out["pupils"], list(out["errors"])
-    follow, missed = follow_latencies(out["moves"], pupils, args.action_timeout, PARAM[args.moves_by])
+    follow, missed, slowest = follow_latencies(out["moves"], pupils, args.action_timeout, PARAM[args.moves_by])
     errors += missed
+    for p in pupils:  # a drawer whose page never showed a request could not answer it
+        if p.n >= args.followers:
+            errors += [f"student {p.n}: its page never showed the request for a {label}" for label in ASKS
+                       if not any(f"draw a {label}" in body for _, body in p.asked)]
     drawing = drawing_latencies(store, out["room"], out["key"], pupils, out["dots"], errors)
     errors += [f"server: {f}" for f in load.server_exceptions(app.log_text())]
     n = args.followers + args.drawers
@@ -288,7 +294,8 @@ def report(args, out: dict, store, app) -> dict:
         "moves": len(out["moves"]), "moves_by": args.moves_by, "move_every_s": args.move_every,
         "class_s": out["class_s"],
         "join_s": out["join_s"], "recorded": out["recorded"], "cpus": os.cpu_count(),
-        "load_before": args.load_before, "follow_ms": load.summarise(follow), "drawing": drawing,
+        "load_before": args.load_before, "follow_ms": load.summarise(follow),
+        "follow_slowest_ms": [round(v) for v in slowest], "drawing": drawing,
         "cpu_s": out["cpu_s"], "cpu_per_student_s": out["cpu_s"] / n / out["class_s"],
         "cpu_per_student_move_ms": out["cpu_s"] / n / max(1, len(out["moves"])) * 1000,
         "memory_end_mib": out["memory_end"], "memory_peak_mib": out["memory_peak"], "at_peak": out["at_peak"],
@@ -304,6 +311,7 @@ def report(args, out: dict, store, app) -> dict:
     print(f"  all {n} students joined in {out['join_s']:.0f} s" if out["join_s"] else "")
     print(f"  follow (move in the store -> the student's page has it or a newer one): median {f['median']:.0f} ms, "
           f"p95 {f['p95']:.0f} ms, max {f['max']:.0f} ms over {f['n']} (student, move) pairs  [goal p95 <= 1000]")
+    print(f"    the slowest page, move by move: {', '.join(str(v) for v in summary['follow_slowest_ms'])} ms")
     print(f"  drawing (Send -> in the store): median {d['to_store_ms']['median']:.0f} ms, p95 "
           f"{d['to_store_ms']['p95']:.0f} ms; (Send -> on the lecturer's map): median {d['to_map_ms']['median']:.0f}"
           f" ms, p95 {d['to_map_ms']['p95']:.0f} ms over {d['to_map_ms']['n']} drawings  [goal p95 <= 2000]")

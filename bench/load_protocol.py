@@ -216,6 +216,7 @@ class Student:
         self.changed = asyncio.Event()
         self.fetches: list[asyncio.Task] = []
         self.problems: list[str] = []
+        self.cached: set[str] = set()  # hashes of the cacheable messages this page received
         self.images = 0
         self.idle: list[tuple[asyncio.StreamReader, asyncio.StreamWriter]] = []  # kept-alive connections for _get
         self.morph_caption: str | None = None  # the last caption of the morph's GIF
@@ -239,6 +240,8 @@ class Student:
         try:
             async for raw in self.ws:
                 msg = self._forward.FromString(raw)
+                if msg.metadata.cacheable and msg.hash:  # what a browser keeps and lists with its next reruns
+                    self.cached.add(msg.hash)
                 kind = msg.WhichOneof("type")
                 if kind == "delta":
                     self._on_delta(msg.delta)
