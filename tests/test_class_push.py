@@ -1,5 +1,6 @@
 """The class's push (dashboard/classroom/push.py): which page is asked to rerun what, once per change; which view
-change a follower's map takes, and what reruns after it (follow.map_parts); and the Streamlit internals push
+change a follower's map takes, and what reruns after it (follow.map_parts); which it takes in the page, and what
+that writes in the session (in_page.py); and the Streamlit internals push
 relies on, as the pinned Streamlit has them (this test fails first when an upgrade changes them). The browser test
 tests/e2e/test_classroom_browser.py checks that a follower's page takes the lecturer's moves without asking."""
 
@@ -18,11 +19,13 @@ from streamlit.runtime.runtime import AsyncObjects
 from streamlit.runtime.scriptrunner_utils import script_requests
 from streamlit.runtime.scriptrunner_utils.script_requests import RerunData, ScriptRequests, ScriptRequestType
 from streamlit.runtime.scriptrunner_utils.script_run_context import ScriptRunContext
+from streamlit.runtime.state.session_state import SessionState
 
-from dashboard.classroom import push
+from dashboard.classroom import in_page, push
 from dashboard.classroom.follow import FOLLOW_LINE, map_parts
 from dashboard.classroom.lecturer import COUNTS
-from dashboard.explore.fragments import MAP_VIEW, MORPH, PICKED, TABS
+from dashboard.explore import url
+from dashboard.explore.fragments import LINK, MAP_VIEW, MORPH, PICKED, TABS
 
 
 @pytest.fixture
@@ -103,6 +106,12 @@ def test_the_streamlit_internals_push_uses_are_there():
     after = requests.on_scriptrunner_ready()  # it ended: the fragments run next
     assert after.type == ScriptRequestType.RERUN and after.rerun_data.fragment_id_queue == ["picked"]
     assert script_requests._fragment_run_should_not_preempt_script(["picked"], False)
+    # a move taken in the page: no run can start while a session's ScriptRunner is None on the event loop (it is
+    # made there, for a request, and released there at its SHUTDOWN); its state, queue and a run made for the parts
+    source = inspect.getsource(AppSession)
+    assert "self._scriptrunner = None" in source and "self._scriptrunner = ScriptRunner(" in source
+    assert "self._session_state = SessionState()" in init and callable(AppSession._enqueue_forward_msg)
+    assert list(inspect.signature(AppSession._create_scriptrunner).parameters) == ["self", "initial_rerun_data"]
 
 
 def test_a_page_not_asked_after_all_is_asked_again_at_the_next_tick(pages):
@@ -113,3 +122,100 @@ def test_a_page_not_asked_after_all_is_asked_again_at_the_next_tick(pages):
     assert push.due({"ROOM": (1, 0, 0)}, 10.1) == []  # asked: not again until RETRY_S
     push._ask_again("s1")
     assert push.due({"ROOM": (1, 0, 0)}, 10.2) == [("s1", (MAP_VIEW, FOLLOW_LINE))]
+
+
+FOLLOWER = in_page.InPage(d=2, limit=4.0, view={"m": "a", "z": "1,0"}, request=None)
+
+
+@pytest.mark.parametrize("info, view, parts", [
+    (FOLLOWER, {"m": "a", "z": "1.5,-1"}, (LINK,)),  # the drag: the address, and the link's box
+    (FOLLOWER, {"m": "a", "z": "1,0", "v": "1,0,2"}, (LINK,)),  # a zoom
+    (dataclasses.replace(FOLLOWER, zoom_parts=(TABS,)), {"m": "a", "z": "1,0", "v": "1,0,2"}, (LINK, TABS)),
+    (dataclasses.replace(FOLLOWER, star_parts=(TABS,)), {"m": "a", "z": "2,0"}, (LINK, TABS)),
+    (FOLLOWER, {"m": "a", "z": "1,0"}, ()),  # the revision moved, the view did not (a cleared layer)
+    (FOLLOWER, {"m": "a", "z": "1,0", "p": "7"}, None),  # a pick: the picked view needs the map's run
+    (FOLLOWER, {"m": "b", "z": "1,0"}, None),  # another model
+])
+def test_which_moves_a_follower_s_map_takes_in_the_page(info, view, parts):
+    assert in_page.parts(info, view) == parts
+
+
+def test_a_move_taken_in_the_page_gives_the_session_the_view_and_the_page_its_address():
+    state = SessionState()  # a session's state, written from outside its runs (push does it on the event loop)
+    state["explore.z"], state["explore.z_rev"] = [1.0, 0.0], 3
+    state["explore.view"] = {"cx": 0.0, "cy": 0.0, "half": 4.0, "rev": 2}
+    state["class.view"], state["class.applied"] = dict(FOLLOWER.view), 5
+    state[url.WRITTEN] = {"m": "a", "z": "1,0", "pr": "1", "class": "ROOM1"}
+    info, address = in_page.take(state, FOLLOWER, 6, {"m": "a", "z": "1.5,-1", "v": "1,0,2", "pr": "1"})
+    assert state["explore.z"] == [1.5, -1.0] and state["explore.z_rev"] == 4, "the map's next run keeps this ★"
+    assert state["explore.view"] == {"cx": 1.0, "cy": 0.0, "half": 2.0, "rev": 3}
+    assert state["class.view"] == info.view == {"m": "a", "z": "1.5,-1", "v": "1,0,2"}, "no personal parameters"
+    assert state["class.applied"] == 6
+    assert list(address.items()) == [("m", "a"), ("z", "1.5,-1"), ("v", "1,0,2"), ("pr", "1"), ("class", "ROOM1")]
+    assert state[url.WRITTEN] == address, "the page's next write of its address knows it has it"
+    msg, query = in_page.address_message(address)
+    assert msg.page_info_changed.query_string == query == "m=a&z=1.5%2C-1&v=1%2C0%2C2&pr=1&class=ROOM1"
+    # the lecturer goes back home: the parameters left out are the defaults
+    info, address = in_page.take(state, info, 7, {"m": "a"})
+    assert list(state["explore.z"]) == [] and state["explore.view"] == {"cx": 0.0, "cy": 0.0, "half": 4.0, "rev": 4}
+    assert address == {"m": "a", "pr": "1", "class": "ROOM1"}
+    assert in_page.take(state, info, 8, {"m": "a"})[1] is None, "the same address: no message"
+    # a ★ that does not fit this page's model: nothing taken (the map's run says so)
+    assert in_page.take(state, info, 9, {"m": "a", "z": "1,2,3"}) is None
+    assert state["class.applied"] == 8 and state[url.WRITTEN] == address
+
+
+def test_the_thread_moves_followers_in_the_page_and_reruns_the_others(pages, monkeypatch):
+    class Store:
+        def pulse(self, room):
+            return (6, 0, 0)
+
+        def view(self, room):
+            return 6, {"m": "a", "z": "2,0"}
+
+        def request(self, room):
+            return None
+
+    monkeypatch.setattr(push, "store", Store)
+    pages["in_page"] = push.Page("ROOM1", False, (MAP_VIEW, FOLLOW_LINE), shown=5, in_page=FOLLOWER)
+    pages["plotly"] = push.Page("ROOM1", False, (MAP_VIEW, FOLLOW_LINE), shown=5)  # its map runs on the server
+    pages["picked"] = push.Page("ROOM1", False, (MAP_VIEW, FOLLOW_LINE), shown=5,  # the lecturer then picked a dot
+                                in_page=dataclasses.replace(FOLLOWER, view={"m": "a", "z": "1,0", "p": "3"}))
+    pages["withdrawn"] = push.Page("ROOM1", False, (MAP_VIEW, FOLLOW_LINE), shown=5,  # its request went
+                                   in_page=dataclasses.replace(FOLLOWER, request={"kind": "digit", "label": "1"}))
+    asks, moves = push._tick()
+    # the request's change needs the page's run: its address goes ahead of it (None: no parts, the page runs)
+    assert sorted(moves) == [("in_page", 6, {"m": "a", "z": "2,0"}, (LINK,)),
+                             ("withdrawn", 6, {"m": "a", "z": "2,0"}, None)]
+    assert sorted(asks) == [("picked", (MAP_VIEW, FOLLOW_LINE)), ("plotly", (MAP_VIEW, FOLLOW_LINE))]
+
+
+class _Runner:
+    """A ScriptRunner as push sees it: it takes a request while it runs, refuses one while it winds down."""
+
+    def __init__(self, accepts: bool):
+        self.accepts, self.requests = accepts, []
+
+    def request_rerun(self, data):
+        self.requests.append(data)
+        return self.accepts
+
+
+class _Session:
+    def __init__(self, runner=None):
+        self._scriptrunner, self.created = runner, []
+        self._client_state = ClientState(query_string="class=ROOM1", page_script_hash="h")
+
+    def _create_scriptrunner(self, data):
+        self.created.append(data)
+
+
+def test_a_run_is_never_asked_of_a_session_whose_last_run_winds_down():
+    """Its last run's messages reach the session after it: a new ScriptRunner made now would have them dropped
+    (a request the page drew, never sent). push asks again at the next tick instead."""
+    idle, running, winding = _Session(), _Session(_Runner(accepts=True)), _Session(_Runner(accepts=False))
+    assert push._request_run(idle, ["link"]) and idle.created[0].fragment_id_queue == ["link"]
+    assert idle.created[0].widget_states is None, "no widget values: the browser sent none"
+    assert push._request_run(running, ["link"]) and not running.created
+    assert running._scriptrunner.requests[0].is_fragment_scoped_rerun is False, "after the run, not cutting it"
+    assert not push._request_run(winding, ["link"]) and not winding.created

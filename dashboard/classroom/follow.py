@@ -27,12 +27,15 @@ import streamlit as st
 
 from ..class_store import ClassError
 from ..explore import url
+from ..explore.context import FOLLOWS_ADDRESS_KEY
 from ..explore.fragments import LINK, MAP_VIEW, PICKED, TABS
-from ..explore.reruns import page_follows_picks, page_follows_star, page_follows_view
+from ..explore.map_panel import star_in_page
+from ..explore.reruns import map_path_follows_star, page_follows_picks, page_follows_star, page_follows_view
 from ..explore.sections import section_of
 from ..presenter import presenting
 from ..session_keys import PRESENTER, SHOW_EXPLANATIONS
 from . import push
+from .in_page import InPage
 from .session import ClassSession, leave, store, view_of
 
 POLL_S = 0.5  # without push: how often a student's page asks whether the lecturer's view changed
@@ -74,6 +77,7 @@ def watch_own_moves(params: dict[str, str]) -> None:
     if compared(view_of(params), poll_open) != compared(cls.view, poll_open):
         cls.follow = False
         cls.note = BROKE_AWAY
+        st.session_state[FOLLOWS_ADDRESS_KEY] = False
         push.watch(cls.room, False, (FOLLOW_LINE,), None)  # the follow line, asked at once, shows the break
 
 
@@ -102,10 +106,32 @@ def map_parts(old: dict | None, new: dict, state, d: int) -> list[str] | None:
 
 
 def before_map(entries, ctx) -> None:
-    """Explore's map (MAP_VIEW), at the start of its own runs (push reruns it on a follower's page when the room's
-    revision moved): take the lecturer's view; when only the ★, the zoom or the picks changed, the map draws it, the
-    address follows at once, and the parts that show it (the link's box among them) run after the map; otherwise
-    the whole page reruns."""
+    """Explore's map (MAP_VIEW), at the start of each of its runs: in its own runs (push reruns it on a follower's
+    page when the room's revision moved), take the lecturer's view (`_take_view`); then say whether the map
+    follows the ★ and the zoom in the page."""
+    _take_view(entries, ctx)
+    _note_in_page(ctx)
+
+
+def _note_in_page(ctx) -> None:
+    """A follower's map takes the lecturer's ★ and zoom in the page (in_page.py) when it moves and decodes the ★
+    there and nothing else on the page that moves with them needs this run: not while a poll asks for the
+    student's own tap on the map, nor with the morph's path from the ★ on the map."""
+    cls, state = ClassSession(), ctx.state
+    poll = isinstance(cls.request, dict) and cls.request.get("kind") == "poll"
+    ok = bool(cls.student_page and cls.follow and cls.view is not None and not poll and star_in_page(ctx)
+              and not map_path_follows_star(state))
+    st.session_state[FOLLOWS_ADDRESS_KEY] = ok
+    push.note_in_page(InPage(
+        d=ctx.d, limit=float(state.limit), view=dict(cls.view), request=cls.request,
+        star_parts=(section_of(state).fragment,) if page_follows_star(state, ctx.d) else (),
+        zoom_parts=(TABS,) if page_follows_view(state) else ()) if ok else None)
+
+
+def _take_view(entries, ctx) -> None:
+    """A follower's map in a run of its own: take the lecturer's view; when only the ★, the zoom or the picks
+    changed, the map draws it, the address follows at once, and the parts that show it (the link's box among them)
+    run after the map; otherwise the whole page reruns."""
     cls = ClassSession()
     if not (cls.student_page and cls.follow) or not push.in_fragment_run():
         return

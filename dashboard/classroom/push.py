@@ -11,6 +11,10 @@ and a page that lags takes the newest view.
     a student's part of the pulse:   the revision (the lecturer's view, request, a cleared layer; None: the end)
     the lecturer's part:             (drawings, guesses) (the class's layer on the map; None: the end)
 
+A follower's page whose map follows in the page (in_page.py) is not rerun for a move of the ★ or the zoom: the
+thread reads the room's view, and on the server's event loop gives the session the view and its page the new
+address, all such pages of the room first; the parts that show the move besides the map run after. A page that
+runs (or must run, for a new request) gets the address ahead of that run, and the view with the map's run after.
 A run of a follower's map that takes a pick asks for the page's other parts that show it to run after it
 (`after_this_run`), as st.rerun would from a callback.
 
@@ -26,18 +30,19 @@ import threading
 import time
 from dataclasses import dataclass
 
-from streamlit.proto.ClientState_pb2 import ClientState
 from streamlit.runtime import Runtime
 from streamlit.runtime.app_session import AppSession, AppSessionState
 from streamlit.runtime.scriptrunner_utils.script_requests import RerunData
 from streamlit.runtime.scriptrunner_utils.script_run_context import get_script_run_ctx
 
 from ..class_store import ClassError
+from . import in_page
 from .session import store
 
 TICK_S = 0.1  # how often the rooms' pulses are read: a tenth of the second a move may take
 MAX_PAGES = 5000  # watched pages per process; past it, a page polls
 RETRY_S = 3.0  # a page asked that has not shown the change this long is asked again (a rerun that was lost)
+PARTS_AFTER_S = 0.1  # with a move taken in the page, the runs wait this long: the addresses go out first
 GONE_S = 30.0  # a session inactive this long (closed, or its browser gone and not back) is forgotten
 _ASK_NOTHING = object()  # nothing asked yet (None is an answer: the room is gone)
 
@@ -53,6 +58,8 @@ class Page:
     asked: object = _ASK_NOTHING  # the part of the pulse it was last asked to take
     asked_at: float = 0.0  # time.monotonic() of that
     inactive_since: float | None = None
+    in_page: in_page.InPage | None = None  # a follower's map that takes the ★ and the zoom in the page
+    addressed: object = None  # the revision whose address a busy follower's page was sent ahead of its map's run
 
 
 _pages: dict[str, Page] = {}  # session id -> its page
@@ -89,9 +96,20 @@ def watch(room: str, lecturer: bool, fragments: tuple[str, ...], shown) -> bool:
             return False
         if page is None or page.room != room or page.lecturer != lecturer:
             page = _pages[sid] = Page(room, lecturer, fragments, shown)
+        if page.fragments != fragments:  # it no longer follows, or follows again: its map's run notes it anew
+            page.in_page = None
         page.fragments, page.shown = fragments, shown
     _start()
     return True
+
+
+def note_in_page(info: in_page.InPage | None) -> None:
+    """Whether this session's page follows the ★ and the zoom in the page (its map's run says, at each run)."""
+    sid = _session_id()
+    with _lock:
+        page = _pages.get(sid)
+        if page is not None:
+            page.in_page = info
 
 
 def forget() -> None:
@@ -152,7 +170,9 @@ def due(pulses: dict, clock: float) -> list[tuple[str, tuple[str, ...]]]:
     return out
 
 
-def _tick() -> list[tuple[str, tuple[str, ...]]]:
+def _tick() -> tuple[list[tuple[str, tuple[str, ...]]], list[tuple[str, int, dict, tuple[str, ...] | None]]]:
+    """(the pages to rerun: session id, fragments), (the followers to move in the page: session id, the room's
+    revision and view, the parts to rerun after, or None when the page must run for a new request)."""
     with _lock:
         rooms = {page.room for page in _pages.values()}
     pulses = {}
@@ -161,7 +181,24 @@ def _tick() -> list[tuple[str, tuple[str, ...]]]:
             pulses[room] = store().pulse(room)
         except ClassError:  # the store is unavailable: the pages say so at their next run; ask again later
             continue
-    return due(pulses, time.monotonic())
+    asks, moves, views = [], [], {}
+    for sid, fragments in due(pulses, time.monotonic()):
+        with _lock:
+            page = _pages.get(sid)
+            info = page.in_page if page is not None and not page.lecturer else None
+        if info is not None:
+            if page.room not in views:
+                try:
+                    views[page.room] = store().view(page.room), store().request(page.room)
+                except ClassError:
+                    views[page.room] = None, None
+            got, request = views[page.room]
+            more = in_page.parts(info, got[1]) if got is not None and got[1] else None
+            if more is not None:
+                moves.append((sid, got[0], got[1], more if request == info.request else None))
+                continue
+        asks.append((sid, fragments))
+    return asks, moves
 
 
 def _forget_gone(now: float) -> None:
@@ -179,8 +216,7 @@ def _forget_gone(now: float) -> None:
 
 def _rerun(sid: str, fragments: tuple[str, ...]) -> None:
     """On the server's event loop: ask the session to rerun the first of `fragments` it holds, else its page.
-    Streamlit internals: the session's last client state (what run-on-save reruns with: its address and page,
-    no widget's trigger) and its fragments' keys (what st.rerun(key) resolves)."""
+    Streamlit internals: its fragments' keys (what st.rerun(key) resolves)."""
     session = Runtime.instance().get_app_session(sid)
     if session is None:
         return
@@ -192,11 +228,90 @@ def _rerun(sid: str, fragments: tuple[str, ...]) -> None:
         # was to show (a new request, the parts after a follower's map) would be lost. The next tick asks again.
         _ask_again(sid)
         return
-    state = ClientState()
-    state.CopyFrom(session._client_state)
-    held = _held(session._fragment_storage, fragments)
-    state.fragment_id = held[0] if held else ""
-    session.request_rerun(state)
+    if not _request_run(session, _held(session._fragment_storage, fragments)[:1]):
+        _ask_again(sid)
+
+
+def _request_run(session: AppSession, ids: list[str]) -> bool:
+    """Ask a session to run these fragments (none: its whole page) after any run under way (not cutting it short),
+    with its address and page and no widget values; False: not now, its last run is still winding down.
+
+    No widget values: the browser sent nothing, and its client state's values read as new input (none, for a page
+    that has only loaded) would run the callbacks of widgets that a fragment's run does not draw, with no value.
+    Not while a ScriptRunner winds down: the messages of its last run reach the session on this event loop after
+    it, and the session drops those of a ScriptRunner that is no longer its own (a request drawn, then never
+    sent). Streamlit internals: the session's last client state, its ScriptRunner (None from its end to the next
+    request) and what AppSession.request_rerun makes of a request."""
+    client = session._client_state
+    data = RerunData(query_string=client.query_string, page_script_hash=client.page_script_hash,
+                     fragment_id_queue=list(ids), is_fragment_scoped_rerun=False,
+                     cached_message_hashes=frozenset(client.cached_message_hashes),
+                     context_info=client.context_info if client.HasField("context_info") else None)
+    runner = session._scriptrunner
+    if runner is None:
+        session._create_scriptrunner(data)
+        return True
+    return runner.request_rerun(data)
+
+
+def _move_in_page(moves: list[tuple[str, int, dict, tuple[str, ...] | None]]
+                  ) -> tuple[list[tuple[str, tuple[str, ...]]], list[tuple[str, tuple[str, ...]]]]:
+    """On the server's event loop: give each follower its room's view and its page the new address (no run); (the
+    parts to rerun after, by session; the pages to rerun after, as `_rerun` does). A session with a run under way
+    (or a ScriptRunner still winding down), or one whose page must run for a new request, gets the address alone,
+    once (its map moves in the page), and its map's run takes the view after, as for any other change. Streamlit
+    internals: a session's ScriptRunner exists from the request of a run to its end, and is made and released only
+    on this loop, so while it is None no run can read the settings being written; its session state, its message
+    queue and its client state's address."""
+    after, reruns = [], []
+    for sid, revision, view, more in moves:
+        session = Runtime.instance().get_app_session(sid)
+        with _lock:
+            page = _pages.get(sid)
+        if session is None or page is None:
+            continue
+        if page.in_page is None or session._state == AppSessionState.SHUTDOWN_REQUESTED \
+                or not session._client_state.page_script_hash:
+            reruns.append((sid, page.fragments))  # its map no longer follows in the page, or it is not running yet
+            continue
+        if session._scriptrunner is not None or more is None:
+            address = in_page.address_for(session._session_state, view)
+            if page.addressed != revision and address != in_page.written_address(session._session_state):
+                # Not the client state's address: a run's own write of the address compares with that one, so
+                # the run under way (the view before) sends none, and the map's run after it sends this one.
+                page.addressed = revision
+                session._enqueue_forward_msg(in_page.address_message(address)[0])
+            reruns.append((sid, page.fragments))
+            continue
+        taken = in_page.take(session._session_state, page.in_page, revision, view)
+        if taken is None:
+            reruns.append((sid, page.fragments))
+            continue
+        info, address = taken
+        if address is not None:
+            msg, query_string = in_page.address_message(address)
+            session._client_state.query_string = query_string
+            session._enqueue_forward_msg(msg)
+        with _lock:
+            page.in_page, page.shown = info, revision
+        if more:
+            after.append((sid, more))
+    return after, reruns
+
+
+def _rerun_parts(after: list[tuple[str, tuple[str, ...]]]) -> None:
+    """On the server's event loop: run these fragments of each page (those it holds); a page whose last run is
+    still winding down is asked again at the next tick."""
+    later = []
+    for sid, keys in after:
+        session = Runtime.instance().get_app_session(sid)
+        if session is None or session._state == AppSessionState.SHUTDOWN_REQUESTED:
+            continue
+        ids = _held(session._fragment_storage, keys)
+        if ids and not _request_run(session, ids):
+            later.append((sid, keys))
+    if later:
+        Runtime.instance()._get_async_objs().eventloop.call_later(TICK_S, _rerun_parts, later)
 
 
 def _ask_again(sid: str) -> None:
@@ -207,17 +322,33 @@ def _ask_again(sid: str) -> None:
             page.asked = _ASK_NOTHING
 
 
+def _moved_in_page(loop, moves, asks) -> None:
+    """The addresses first; the runs PARTS_AFTER_S later: started now, a hundred runs would hold the GIL while the
+    event loop sends the addresses."""
+    after, reruns = _move_in_page(moves)
+    loop.call_later(PARTS_AFTER_S, _run_later, after, [*asks, *reruns])
+
+
+def _run_later(after, reruns) -> None:
+    _rerun_parts(after)
+    for sid, fragments in reruns:
+        _rerun(sid, fragments)
+
+
 def _loop() -> None:
     last_sweep = 0.0
     while True:
         time.sleep(TICK_S)
         try:
-            asks = _tick()
-            if asks:
+            asks, moves = _tick()
+            if asks or moves:
                 # Streamlit internals: the server's event loop, the one thread that may touch a session
                 loop = Runtime.instance()._get_async_objs().eventloop
-                for sid, fragments in asks:
-                    loop.call_soon_threadsafe(_rerun, sid, fragments)
+                if moves:
+                    loop.call_soon_threadsafe(_moved_in_page, loop, moves, asks)
+                else:
+                    for sid, fragments in asks:
+                        loop.call_soon_threadsafe(_rerun, sid, fragments)
             if time.monotonic() - last_sweep > GONE_S / 3:
                 last_sweep = time.monotonic()
                 _forget_gone(last_sweep)

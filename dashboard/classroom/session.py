@@ -19,7 +19,7 @@ from ..class_store import ClassError, ClassStore, open_store
 from ..class_store.bounds import MAX_KEY_CHARS, ROOM_LENGTH
 from ..class_store.checks import valid_room
 from ..explore import url
-from ..explore.context import BEFORE_MAP_KEY, OVERLAY_KEY
+from ..explore.context import BEFORE_MAP_KEY, FOLLOWS_ADDRESS_KEY, OVERLAY_KEY
 from ..safe_text import plain
 from ..session_values import SessionValues
 
@@ -114,7 +114,7 @@ def leave(note: str | None = None) -> None:
     for name in ("room", "key", "student", "applied", "view", "published", "seen", "sent", "request"):
         setattr(cls, name, None)
     cls.note = note
-    for k in (url.KEEP, url.ON_WRITE, OVERLAY_KEY, BEFORE_MAP_KEY):
+    for k in (url.KEEP, url.ON_WRITE, OVERLAY_KEY, BEFORE_MAP_KEY, FOLLOWS_ADDRESS_KEY):
         st.session_state.pop(k, None)
 
 

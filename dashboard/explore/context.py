@@ -24,6 +24,9 @@ OVERLAY_KEY = "explore.overlay"
 # A function (ExploreContext) -> None that the class sets on a follower's page: called first in each run of the
 # map's fragment, before it draws; it may change the settings (the lecturer's view) or rerun the whole page.
 BEFORE_MAP_KEY = "explore.before_map"
+# True that the class sets on a follower's page whose map takes the lecturer's ★ and zoom from the address, which
+# the server changes with no run of the page's script (the Live map reads it in the page: frontend/follow.js).
+FOLLOWS_ADDRESS_KEY = "explore.follows_address"
 
 log = logging.getLogger(__name__)
 
@@ -59,6 +62,10 @@ class ExploreContext:
     @property
     def presenting(self) -> bool:
         return presenting()
+
+    @property
+    def follows_address(self) -> bool:
+        return st.session_state.get(FOLLOWS_ADDRESS_KEY) is True
 
     @property
     def n_test(self) -> int:

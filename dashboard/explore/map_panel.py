@@ -159,14 +159,20 @@ def map_view(ctx: ExploreContext, summary) -> None:
                         extra_marks=walk.marks_for_scene(ctx, plane), overlay=ctx.overlay())
     if umap is not None:
         scene = replace(scene, caption=umap.caption, map_caption=umap.map_caption)
-    # A release on the Live map: the page has moved its ★ and decoded it, unless the server decodes (its image)
-    # or the Manifold background is the plane through the ★ (d > 2), which then moves with it.
     kind = maps.kind_of(state)
-    page_has_star = kind.decodes_in_page(ctx.model) and not (state.bg and d > 2) and umap is None
+    page_has_star = star_in_page(ctx)
 
     def handle(change, star_shown: bool = False) -> None:
         reruns.change(state, d, change, star_shown and page_has_star)
     kind.show(ctx, scene, summary, handle)
+
+
+def star_in_page(ctx: ExploreContext) -> bool:
+    """Whether the map moves the ★ and decodes it in the page, with nothing on the map that the server draws from
+    the ★: the Live map, unless the server decodes (its image), the Manifold background is the plane through the ★
+    (d > 2), or the map is UMAP's."""
+    return maps.kind_of(ctx.state).decodes_in_page(ctx.model) and not (ctx.state.bg and ctx.d > 2) \
+        and not ctx.on_umap
 
 
 def map_notes(ctx: ExploreContext) -> None:

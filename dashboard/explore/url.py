@@ -334,6 +334,32 @@ def apply_explore(ctx) -> None:
         _note(f"Ignored link parameters that do not fit this model: {', '.join(bad)}.")
 
 
+def apply_codes(state: ExploreState, params: dict[str, str], codes: tuple[str, ...], fit: Fit) -> bool:
+    """Take Explore's parameters `codes` of a whole view (one left out goes back to its default), as apply_explore
+    does; False, and nothing taken, when one of them does not fit (apply_explore then says so in a note)."""
+    values = {}
+    for code in codes:
+        if code in params:
+            values[code] = _parse(BY_CODE[code], params[code], fit)
+            if values[code] is None:
+                return False
+    for code in codes:
+        p = BY_CODE[code]
+        if code not in values:
+            _reset(p, state, fit)
+        elif p.apply is not None:
+            p.apply(state, values[code], fit)
+        else:
+            setattr(state, p.setting, values[code])
+    return True
+
+
+def in_order(params: dict[str, str]) -> dict[str, str]:
+    """The parameters in the order url.write gives them: the view's in PARAMS' order, then the kept ones."""
+    rank = {code: i for i, code in enumerate(BY_CODE)}
+    return dict(sorted(params.items(), key=lambda kv: rank.get(kv[0], len(rank))))
+
+
 def _reset(p: Param, state: ExploreState, fit: Fit) -> None:
     if p.reset is not None:
         p.reset(state, fit)

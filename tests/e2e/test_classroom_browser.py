@@ -117,6 +117,27 @@ def test_a_class_follows_its_lecturer_and_its_drawings_and_guesses_reach_the_lec
     assert pupil.reruns[asked:] == [], "the move reached the student's page without its asking"
     assert address(pupil)["class"] == room and pupil.get_by_text("Following the lecturer").is_visible()
 
+    # the lecturer nudges the ★ with the arrow keys, then zooms in: the ★ and the zoom alone, which the student's
+    # map takes from its address in the page (the server sends the address, and no run of the map)
+    renders, followed = pupil.evaluate(f"[{LP}.renders, {LP}.followed || 0]")
+    lect.locator("canvas.lp-overlay").focus()
+    for _ in range(3):
+        lect.keyboard.press("ArrowRight")
+    lect.wait_for_function(f"() => new URLSearchParams(location.search).get('z') !== {z!r}", timeout=30_000)
+    z = lect.evaluate("new URLSearchParams(location.search).get('z')")
+    pupil.wait_for_function(f"() => new URLSearchParams(location.search).get('z') === {z!r}", timeout=FOLLOW_S)
+    pupil.wait_for_function(f"() => {LP}.followed > {followed}", timeout=FOLLOW_S)
+    star = [float(v) for v in z.split(",")]
+    assert pupil.evaluate(f"{LP}.followedZ") == pytest.approx(star, abs=1e-6), "the map took the address's ★"
+    lect.locator(".lp-zoom-in").click()
+    lect.wait_for_function("() => new URLSearchParams(location.search).has('v')", timeout=30_000)
+    v = [float(x) for x in lect.evaluate("new URLSearchParams(location.search).get('v')").split(",")]
+    pupil.wait_for_function(f"() => {LP}.view && Math.abs({LP}.view.half - {v[2]}) < 1e-9", timeout=FOLLOW_S)
+    assert pupil.evaluate(f"{LP}.view") == pytest.approx({"cx": v[0], "cy": v[1], "half": v[2]}, abs=1e-9)
+    assert pupil.evaluate("new URLSearchParams(location.search).get('v')") == ",".join(f"{x:g}" for x in v)
+    assert pupil.evaluate(f"{LP}.renders") == renders, "the student's map was not sent again: it moved in the page"
+    assert pupil.reruns[asked:] == [], "the moves reached the student's page without its asking"
+
     # the lecturer clicks a dot: the student's map takes the pick, and its picked view (under the map) shows it
     found = dot_near(lect, -1.5, 0.5)
     lect.mouse.down()

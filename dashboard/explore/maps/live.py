@@ -49,6 +49,7 @@ def map_data(scene: Scene, ctx: ExploreContext) -> tuple[dict, dict]:
         "home": scene.home, "focus": list(scene.focus) if scene.focus else None,
         "hidden": list(scene.hidden), "hiddenRev": int(state.hidden_rev),
         "presenter": ctx.presenting, "undoable": state.can_undo(),
+        **({"followAddress": {"limit": float(state.limit)}} if ctx.follows_address and not umap else {}),
         "sliders": True,  # the page's own z sliders decode while dragged; Python follows on release
         "axes": list(scene.axes), "classes": list(scene.class_names), "colors": list(views.CLASS_COLORS),
         "decoder": None, "points": None, "background": None, "backgroundOpacity": 0.35,

@@ -37,6 +37,9 @@
  * for any d; a release sends the whole z. Without data.plane the map is (z1, z2) (d <= 2), or with data.mapCoords a
  * map with no inverse (UMAP's): data.z is then the ★'s place (u, v) on it, and Python decodes (no decoder sent).
  *
+ * A class's follower also takes the ★ and the zoom from the page's address, which the server changes with no run
+ * of the page's script when the lecturer moved only those (follow.js; data.followAddress).
+ *
  * For tests and bench/drag_fps.py, window.__latentPlane holds the page's own timings (performance.now()) of
  * every decode + draw, what caused it, the triggers sent, the view and the hidden classes.
  */
@@ -44,6 +47,7 @@
 import { blob, holds, storeBlobs } from "./blobs.js";
 import { listenClass } from "./class_layers.js";
 import { STATS, button, el, finite, schedule, send } from "./common.js";
+import { listenAddress } from "./follow.js";
 import { frame } from "./frame.js";
 import { readPlane, takeZ, toPx } from "./geometry.js";
 import { listen, undo } from "./input.js";
@@ -142,6 +146,7 @@ function createInstance(parentElement) {
 
   listen(inst);
   listenClass(inst);
+  inst.stopAddress = listenAddress(inst); // a class's follower: the lecturer's ★ and zoom (follow.js)
   inst.ro = new ResizeObserver(() => {
     if (!root.isConnected) return;
     layout(inst);
@@ -164,6 +169,7 @@ function teardown(inst) {
   for (const t of [inst.nudgeTimer, inst.viewTimer, inst.legendTimer]) clearTimeout(t);
   inst.ro && inst.ro.disconnect();
   window.removeEventListener("resize", inst.onResize);
+  inst.stopAddress();
 }
 
 function update(inst, data) {

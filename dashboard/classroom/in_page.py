@@ -1,0 +1,106 @@
+"""Following in the page: a move of the lecturer's ★ or zoom reaches a follower's map with no run of its script.
+
+A follower's Live map moves the ★ and decodes it in the page. When all the lecturer changed is the ★ (z) or the
+zoom (v), push.py sends the follower's page its new address, the message st.query_params sends: the browser's
+address bar changes, and the map (latent_plane/frontend/follow.js) takes the ★ and the zoom from it. The session's
+settings are brought to the same view on the server's event loop while no run of that session is under way, so
+its next run (a release, a click, the link's box) starts from the view its page shows. The parts of the page that
+show the move besides the map (the link's box; a sub-tab that shows the ★ or the zoom) are rerun after.
+
+A run of a follower's map says whether its page can follow so (`InPage`, through push.note_in_page); a change of
+anything else (a pick, the model, a sub-tab, a request) goes through the map's run as before (follow.py).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from urllib.parse import urlencode
+
+from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
+
+from ..explore import url
+from ..explore.fragments import LINK
+from ..explore.state import ExploreState
+from .session import ClassSession, view_of
+
+MOVES = ("z", "v")  # the view's parameters a follower's map takes in the page: the ★ and the zoom
+
+
+@dataclass(frozen=True)
+class InPage:
+    """A follower's page whose map follows in the page: its model's latent dimension and the ★'s range, the class's
+    view and request it shows, and the fragments that show a move of the ★ or of the zoom besides the map."""
+
+    d: int
+    limit: float
+    view: dict
+    request: object
+    star_parts: tuple[str, ...] = ()
+    zoom_parts: tuple[str, ...] = ()
+
+
+def parts(info: InPage, view: dict) -> tuple[str, ...] | None:
+    """The fragments to rerun once the map has taken `view` in the page, or None when the change needs the map's
+    run (anything but the ★ and the zoom changed)."""
+    changed = {k for k in info.view.keys() | view.keys() if info.view.get(k) != view.get(k)}
+    if not changed <= set(MOVES):
+        return None
+    if not changed:
+        return ()
+    more = info.zoom_parts if "v" in changed and info.zoom_parts else info.star_parts if "z" in changed else ()
+    return (LINK, *more)
+
+
+class _Values:
+    """A session's st.session_state from outside its runs (Streamlit's SessionState), as SessionValues reads it."""
+
+    def __init__(self, state) -> None:
+        self._state = state
+
+    def get(self, key: str, default=None):
+        return self._state[key] if key in self._state else default  # noqa: SIM401 (SessionState has no get)
+
+    def __getitem__(self, key: str):
+        return self._state[key]
+
+    def __setitem__(self, key: str, value) -> None:
+        self._state[key] = value
+
+    def __contains__(self, key: str) -> bool:
+        return key in self._state
+
+
+def take(session_state, info: InPage, revision: int, view: dict) -> tuple[InPage, dict | None] | None:
+    """Give a session's settings the lecturer's ★ and zoom from `view` (the room's view at `revision`; `parts` said
+    nothing else changed), as the map's run would: (the page's InPage now, its new address or None when that is
+    unchanged), or None when a value does not fit this page's model (the map's run then says so). Call only while
+    no run of the session is under way."""
+    values = _Values(session_state)
+    view = view_of(view)
+    if not url.apply_codes(ExploreState(values), view, MOVES, url.Fit(info.d, info.limit)):
+        return None
+    cls = ClassSession(values)
+    cls.view, cls.applied = view, revision
+    written = written_address(session_state)
+    address = address_for(session_state, view)
+    values[url.WRITTEN] = address
+    return replace(info, view=view), (address if address != written else None)
+
+
+def written_address(session_state) -> dict:
+    """The address the session last wrote to its page."""
+    return _Values(session_state).get(url.WRITTEN) or {}
+
+
+def address_for(session_state, view: dict) -> dict:
+    """The page's address with the ★ and the zoom of `view`: its last one written, those two replaced (read only:
+    push sends it to a page whose run is under way, and the map's run that follows takes the view)."""
+    kept = {k: v for k, v in written_address(session_state).items() if k not in MOVES}
+    return url.in_order({**kept, **{k: view[k] for k in MOVES if k in view}})
+
+
+def address_message(address: dict) -> tuple[ForwardMsg, str]:
+    """The message that sets a page's address (what st.query_params sends), and its query string."""
+    msg = ForwardMsg()
+    msg.page_info_changed.query_string = urlencode(address, doseq=True)
+    return msg, msg.page_info_changed.query_string
