@@ -4,8 +4,9 @@
     python bench/class_replay.py --followers 10 --drawers 5 --moves 6 --json test-output/class-replay-small.json
     python bench/class_replay.py --train                           # and a training on the lecturer's replica
 
-The lecturer is one real Chromium page (?class=new): it clicks a new place on its map every --move-every s (the
-★ moves, the page publishes its view to the class store) and asks the class for a digit twice, with the key its
+The lecturer is one real Chromium page (?class=new): it drags the ★ to a new place on its map every --move-every s
+(--moves-by: or clicks a place, which picks the dot there if there is one; or presses arrow keys; or opens a
+sub-tab; the page publishes its view to the class store) and asks the class for a digit twice, with the key its
 address holds (the same store call as its Ask button). Its map's count of the class's drawings is read in the page
 (window.__latentPlane.classDots.n, checked every 50 ms).
 
@@ -60,7 +61,7 @@ from load_protocol import Recording, protocol_trainer, record_trainer  # noqa: E
 LP = "window.__latentPlane"
 ASKS = ("1", "7")  # the digits the lecturer asks for, after the second move and half way through
 TABS = ("Prior samples", "Manifold grid")  # --moves-by tab: the lecturer opens these in turn (a whole page each)
-PARAM = {"star": "z", "key": "z", "tab": "sub"}  # what a move changes in the view
+PARAM = {"drag": "z", "star": "z", "key": "z", "tab": "sub"}  # what a move changes in the view
 # The lecturer's map: every change of its count of the class's drawings, on the wall clock (ms).
 DOTS_PROBE = """(() => {
   const log = (window.__dots = []);
@@ -171,6 +172,13 @@ async def lecture(page, store, room: str, key: str, args, out: dict) -> None:
             await page.locator("canvas.lp-overlay").focus()
             for _ in range(3):
                 await page.keyboard.press(("ArrowRight", "ArrowUp", "ArrowLeft", "ArrowDown")[i % 4])
+        elif args.moves_by == "drag":  # a drag ends where it is let go, on a dot or not (a pick is a click)
+            a = await page.evaluate(f"{LP}.locate({rng.uniform(-2, 2):.3f}, {rng.uniform(-2, 2):.3f})")
+            b = await page.evaluate(f"{LP}.locate({rng.uniform(-2, 2):.3f}, {rng.uniform(-2, 2):.3f})")
+            await page.mouse.move(a["x"], a["y"])
+            await page.mouse.down()
+            await page.mouse.move(b["x"], b["y"], steps=8)
+            await page.mouse.up()
         else:
             at = await page.evaluate(f"{LP}.locate({rng.uniform(-2, 2):.3f}, {rng.uniform(-2, 2):.3f})")
             await page.mouse.click(at["x"], at["y"])
@@ -346,10 +354,11 @@ def main() -> None:
     ap.add_argument("--store", choices=("sqlite", "redis"), default="sqlite")
     ap.add_argument("--moves", type=int, default=12, help="the lecturer's moves (default 12)")
     ap.add_argument("--move-every", type=float, default=3.0)
-    ap.add_argument("--moves-by", choices=tuple(PARAM), default="star",
-                    help="star: the lecturer clicks its map (the ★ moves, or a dot is picked: a follower's map, or "
-                    "its whole page, reruns); key: it moves the ★ with arrow keys (a follower's map); tab: it opens "
-                    "another sub-tab (a follower's whole page)")
+    ap.add_argument("--moves-by", choices=tuple(PARAM), default="drag",
+                    help="drag: the lecturer drags the ★ across its map (a follower's map takes it in the page); "
+                    "star: it clicks its map (the ★ moves, or the dot there is picked: a follower's map reruns, and "
+                    "its picked view); key: it moves the ★ with arrow keys; tab: it opens another sub-tab (a "
+                    "follower's whole page)")
     ap.add_argument("--ramp", type=float, default=30.0, help="the students arrive over this many seconds")
     ap.add_argument("--settle", type=float, default=8.0, help="seconds after the last move before the end")
     ap.add_argument("--action-timeout", type=float, default=30.0)
