@@ -24,6 +24,7 @@ from .conftest import (
     close,
     dot_near,
     plane_settled,
+    plane_z,
     run_done,
     running_app,
     settled_box,
@@ -241,3 +242,36 @@ def test_a_class_follows_its_lecturer_and_its_drawings_and_guesses_reach_the_lec
     assert store.revision(room) == rev
     for c, p in ((wctx, wrong), (sctx, pupil), (lctx, lect)):
         close(c, p)
+
+
+def test_a_16_d_follower_s_map_takes_the_whole_star_in_the_page(browser, class_app):
+    """On a 16-D model the ★ is a 16-vector seen through the map's plane: the follower's map takes all of it from
+    the address and decodes there, with no run of its map."""
+    url, store = class_app
+    lctx, lect = open_explore(browser, url, "class=new&m=pretrained/mnist16-mlp", {"width": 1366, "height": 768})
+    lect.wait_for_function("() => /[?&]key=/.test(location.search)", timeout=60_000)
+    room = address(lect)["class"]
+    sctx, pupil = open_phone(browser, url, f"class={room}")
+    pupil.get_by_text("Following the lecturer").wait_for(timeout=FOLLOW_S)
+    pupil.wait_for_function("() => /mnist16-mlp/.test(location.search)", timeout=FOLLOW_S)
+    plane_settled(pupil)
+    renders, followed, asked = pupil.evaluate(f"{LP}.renders"), pupil.evaluate(f"{LP}.followed || 0"), len(pupil.reruns)
+    lect.locator(".st-key-explore_plane").scroll_into_view_if_needed()
+    plane_settled(lect)
+    lect.locator("canvas.lp-overlay").focus()
+    for key in ("ArrowRight", "ArrowUp", "ArrowUp"):
+        lect.keyboard.press(key)
+    lect.wait_for_function("() => new URLSearchParams(location.search).has('z')", timeout=30_000)
+    z = lect.evaluate("new URLSearchParams(location.search).get('z')")
+    star = [float(v) for v in z.split(",")]
+    assert len(star) == 16
+    pupil.wait_for_function(f"() => new URLSearchParams(location.search).get('z') === {z!r}", timeout=FOLLOW_S)
+    pupil.wait_for_function(f"() => {LP}.followed > {followed}", timeout=FOLLOW_S)
+    pupil.wait_for_function(f"() => {LP}.zFull && Math.abs({LP}.zFull[0] - {star[0]}) < 1e-4", timeout=FOLLOW_S)
+    assert plane_z(pupil) == pytest.approx(star, abs=1e-4), "the page decodes the lecturer's whole ★"
+    assert pupil.evaluate(f"{LP}.renders") == renders, "the student's map was not sent again: it moved in the page"
+    assert pupil.reruns[asked:] == [] and pupil.get_by_text("Following the lecturer").is_visible()
+    for ctx, page in ((sctx, pupil), (lctx, lect)):
+        errors = page.errors
+        ctx.close()
+        assert not errors, f"JavaScript errors on the page: {errors}"
