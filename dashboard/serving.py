@@ -24,13 +24,15 @@ APP = ROOT / "dashboard" / "app.py"
 HEALTH = "/_stcore/health"
 
 
-def free_ports(n: int) -> list[int]:
-    """n different loopback ports that nothing listens on now."""
-    socks = [socket.socket() for _ in range(n)]  # all open at once, so the n ports differ
+def free_ports(n: int, avoid: frozenset[int] = frozenset()) -> list[int]:
+    """n different loopback ports that nothing listens on now, none of `avoid` (a port chosen, not yet listened on:
+    the class's own, which the kernel may hand out again until HAProxy binds it)."""
+    socks: list[socket.socket] = []  # all open at once, so the ports differ
     try:
-        for s in socks:
-            s.bind(("127.0.0.1", 0))
-        return [s.getsockname()[1] for s in socks]
+        while len(socks) - sum(s.getsockname()[1] in avoid for s in socks) < n:
+            socks.append(socket.socket())
+            socks[-1].bind(("127.0.0.1", 0))
+        return [p for p in (s.getsockname()[1] for s in socks) if p not in avoid][:n]
     finally:
         for s in socks:
             s.close()

@@ -1,7 +1,7 @@
 """Port chores for scripts/serve_class.sh (the work is dashboard/serving.py's; this prints its one-line messages).
 
     python scripts/ports.py --check ADDR PORT           exit 1 with one line if ADDR:PORT cannot be listened on
-    python scripts/ports.py --pick N                    print N free loopback ports
+    python scripts/ports.py --pick N [AVOID...]         print N free loopback ports, none of AVOID
     python scripts/ports.py --wait-healthy S P...       wait up to S seconds until every 127.0.0.1:P answers its
                                                         health check (/_stcore/health) with 200
     python scripts/ports.py --wait-proxy S ADDR PORT N  ... until the proxy at ADDR:PORT reaches replicas r1..rN
@@ -47,8 +47,8 @@ def wait_proxy(seconds: float, addr: str, port: int, n: int) -> int:
 def main(argv: list[str]) -> int:
     if len(argv) == 3 and argv[0] == "--check":
         return check(argv[1], int(argv[2]))
-    if len(argv) == 2 and argv[0] == "--pick":
-        print(" ".join(map(str, serving.free_ports(int(argv[1])))))
+    if len(argv) >= 2 and argv[0] == "--pick":
+        print(" ".join(map(str, serving.free_ports(int(argv[1]), frozenset(int(p) for p in argv[2:])))))
         return 0
     if len(argv) >= 3 and argv[0] == "--wait-healthy":
         return wait_healthy(float(argv[1]), [int(p) for p in argv[2:]])

@@ -68,7 +68,8 @@ fi
 
 # The class's port must be free before anything starts: one clear line instead of a half-started class.
 "$python" scripts/ports.py --check "$bind" "$port" || exit 1
-read -r -a backend_ports <<<"$("$python" scripts/ports.py --pick "$replicas")"
+# Not the class's port: free now, the kernel may hand it out again until HAProxy binds it after the replicas.
+read -r -a backend_ports <<<"$("$python" scripts/ports.py --pick "$replicas" "$port")"
 
 run_dir="${SERVE_CLASS_RUN_DIR:-}"
 if [ -z "$run_dir" ]; then run_dir=$(mktemp -d -t serve-class.XXXXXX); own_run_dir=1; else mkdir -p "$run_dir"; own_run_dir=0; fi
