@@ -326,10 +326,8 @@ def apply_explore(ctx) -> None:
             _note(p.refused)
         elif value is None:
             bad.append(p.code)
-        elif p.apply is not None:
-            p.apply(state, value, fit)
         else:
-            setattr(state, p.setting, value)
+            _set(p, state, value, fit)
     if bad:
         _note(f"Ignored link parameters that do not fit this model: {', '.join(bad)}.")
 
@@ -344,13 +342,10 @@ def apply_codes(state: ExploreState, params: dict[str, str], codes: tuple[str, .
             if values[code] is None:
                 return False
     for code in codes:
-        p = BY_CODE[code]
-        if code not in values:
-            _reset(p, state, fit)
-        elif p.apply is not None:
-            p.apply(state, values[code], fit)
+        if code in values:
+            _set(BY_CODE[code], state, values[code], fit)
         else:
-            setattr(state, p.setting, values[code])
+            _reset(BY_CODE[code], state, fit)
     return True
 
 
@@ -358,6 +353,13 @@ def in_order(params: dict[str, str]) -> dict[str, str]:
     """The parameters in the order url.write gives them: the view's in PARAMS' order, then the kept ones."""
     rank = {code: i for i, code in enumerate(BY_CODE)}
     return dict(sorted(params.items(), key=lambda kv: rank.get(kv[0], len(rank))))
+
+
+def _set(p: Param, state: ExploreState, value, fit: Fit) -> None:
+    if p.apply is not None:
+        p.apply(state, value, fit)
+    else:
+        setattr(state, p.setting, value)
 
 
 def _reset(p: Param, state: ExploreState, fit: Fit) -> None:
