@@ -274,7 +274,7 @@ def test_the_plotly_map_drawn_off_screen_takes_the_live_map_s_zoom_and_legend(br
     It must show what Python holds then, the zoom and the classes hidden on the Live map, not what it was drawn
     with."""
     ctx, page = open_explore(browser, app_url, "")
-    page.wait_for_function(f"{PM}.draws.some((d) => d.kind === 'offscreen')", timeout=60_000)
+    page.wait_for_function(f"{PM} && {PM}.draws && {PM}.draws.some((d) => d.kind === 'offscreen')", timeout=60_000)
     at = page.evaluate(f"{LP}.locate(0, 0)")
     page.mouse.move(at["x"], at["y"])
     for _ in range(4):
