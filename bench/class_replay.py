@@ -28,7 +28,8 @@ drawing    from the Send click's message to the lecturer's map showing that many
 errors     a move a student never got, a request a drawer's page never showed, a drawing not sent or never on
            the map, a failed run, a dropped connection, an exception in a replica's log
 cpu        the replica processes' CPU-seconds (from /proc, their whole trees) over the class ÷ students ÷ seconds
-memory     each replica's process tree at the end and at its peak: RSS, and PSS / USS from smaps_rollup
+memory     each replica's process tree at the end and at its peak: RSS, and PSS / USS from smaps_rollup, and its
+           resident memory with each physical page counted once (pagemap)
            (PSS shares a page between the processes that map it; USS counts only pages no other process maps),
            and at the peak its processes and where its biggest one's memory goes (bench/replica_memory.py)
 training   with --train, one more session on the lecturer's replica (HAProxy's LE_REPLICA cookie) starts the
@@ -330,7 +331,8 @@ def report(args, out: dict, store, app) -> dict:
     for i, (m, pk) in enumerate(zip(out["memory_end"], out["memory_peak"]), 1):
         print(f"  replica r{i} ({m['processes']} processes, peak {pk['processes']}): RSS {m['rss']:.0f} MiB (peak "
               f"{pk['rss']:.0f}), PSS {m['pss']:.0f} MiB (peak {pk['pss']:.0f}), USS {m['uss']:.0f} MiB (peak "
-              f"{pk['uss']:.0f})  [goal RSS <= 1024]{'  the lecturer' if out['pin'] == f'r{i}' else ''}")
+              f"{pk['uss']:.0f}), resident, each page once, {m['resident']:.0f} MiB (peak {pk['resident']:.0f})  "
+              f"[goal resident <= 1024]{'  the lecturer' if out['pin'] == f'r{i}' else ''}")
         at = out["at_peak"][i - 1]
         for r in at.get("processes", []):
             print(f"    at its peak PSS, pid {r['pid']}: RSS {r['rss']:.0f}, PSS {r['pss']:.0f}, USS {r['uss']:.0f} MiB"

@@ -6,7 +6,9 @@
 RSS counts every resident page a process maps, so pages that two processes share (the forkserver's children
 inherit its imports; every process maps the same CUDA and torch libraries) are counted in each; PSS divides a
 shared page between the processes mapping it (the tree's PSS is what it costs the machine); USS counts only the
-pages no other process maps. Read from /proc/<pid>/smaps_rollup; the breakdown (anonymous memory, libraries by
+pages no other process maps; "resident" counts each physical page the tree maps once, shared with another tree or
+not (/proc/<pid>/pagemap, as root): the memory the replica holds, the goal's figure. Read from
+/proc/<pid>/smaps_rollup; the breakdown (anonymous memory, libraries by
 name) from /proc/<pid>/smaps. bench/class_replay.py reports the same figures under a class's load.
 """
 
@@ -20,26 +22,67 @@ import threading
 import time
 from pathlib import Path
 
+import numpy as np
+
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from cold_start import process_tree, start_class  # noqa: E402
 
 REPLICA = re.compile(rb"run\x00dashboard/app\.py")
+PAGE = os.sysconf("SC_PAGE_SIZE")
 
 
 def replicas(script_pid: int, log: str = "") -> list[int]:
     """The replica processes (`... run dashboard/app.py`) under scripts/serve_class.sh, in HAProxy's order (r1,
     r2, ...: the LE_REPLICA cookie's values) as serve_class.sh's output `log` names them, else in port order."""
     named = {int(port): int(i) for i, port in re.findall(r"replica r(\d+) on 127\.0\.0\.1:(\d+)", log)}
-    found = []
+    found, matched = [], set()
     for pid in process_tree(script_pid):
         try:
             cmd = Path(f"/proc/{pid}/cmdline").read_bytes()
         except OSError:
             continue
         if REPLICA.search(cmd):
+            matched.add(pid)
+            if parent(pid) in matched:  # the replica's training forkserver: a fork, with its command line
+                continue
             port = cmd.split(b"--server.port\x00", 1)[1].split(b"\x00", 1)[0]
             found.append((int(port), pid))
     return [pid for _, pid in sorted(found, key=lambda t: (named.get(t[0], 0), t[0]))]
+
+
+def parent(pid: int) -> int | None:
+    try:
+        return int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1])
+    except (OSError, IndexError, ValueError):
+        return None
+
+
+def page_frames(pid: int) -> np.ndarray:
+    """The physical page frames a process has resident (/proc/PID/pagemap; zeros without CAP_SYS_ADMIN)."""
+    found = []
+    try:
+        with open(f"/proc/{pid}/maps") as maps, open(f"/proc/{pid}/pagemap", "rb") as pagemap:
+            for line in maps:
+                lo, hi = (int(x, 16) for x in line.split(None, 1)[0].split("-"))
+                pagemap.seek(lo // PAGE * 8)
+                try:
+                    entries = np.frombuffer(pagemap.read((hi - lo) // PAGE * 8), dtype=np.uint64)
+                except OSError:  # [vsyscall]
+                    continue
+                present = (entries >> np.uint64(63)) == 1
+                found.append(entries[present] & np.uint64((1 << 55) - 1))
+    except OSError:
+        pass
+    return np.concatenate(found) if found else np.zeros(0, np.uint64)
+
+
+def resident(pids: list[int]) -> float | None:
+    """MiB of memory the processes hold together, each physical page counted once (a page shared with a process
+    outside them counts in full): what the tree would free if it ended. None where the frames cannot be read."""
+    frames = np.concatenate([page_frames(p) for p in pids] or [np.zeros(0, np.uint64)])
+    if frames.size and not frames.any():
+        return None
+    return np.unique(frames).size * PAGE / 2**20
 
 
 def rollup(pid: int) -> dict[str, float]:
@@ -62,7 +105,7 @@ def tree_memory(pid: int) -> dict:
     for p in procs:
         for k, v in rollup(p).items():
             tot[k] += v
-    return {**tot, "processes": len(procs)}
+    return {**tot, "resident": resident(procs) or 0.0, "processes": len(procs)}
 
 
 def breakdown(pid: int, top: int = 8) -> list[tuple[str, float, float]]:
@@ -116,7 +159,7 @@ class Meter(threading.Thread):
     def __init__(self, pids: list[int]):
         super().__init__(daemon=True)
         self.pids, self._halt = pids, threading.Event()
-        self.peak = [dict(rss=0.0, pss=0.0, uss=0.0, processes=0) for _ in pids]
+        self.peak = [dict(rss=0.0, pss=0.0, uss=0.0, resident=0.0, processes=0) for _ in pids]
         self.at_peak: list[dict] = [{} for _ in pids]
 
     def run(self) -> None:
@@ -156,7 +199,7 @@ def main() -> None:
         for i, pid in enumerate(replicas(app.proc.pid, app.log_text()), 1):
             m = tree_memory(pid)
             print(f"replica r{i} (pid {pid}, {m['processes']} processes): RSS {m['rss']:.0f} MiB, "
-                  f"PSS {m['pss']:.0f} MiB, USS {m['uss']:.0f} MiB")
+                  f"PSS {m['pss']:.0f} MiB, USS {m['uss']:.0f} MiB, resident {m['resident']:.0f} MiB (each page once)")
             for r in processes(pid):
                 print(f"  pid {r['pid']}: RSS {r['rss']:.0f}, PSS {r['pss']:.0f}, USS {r['uss']:.0f} MiB  {r['cmd']}")
                 for name, rss, pss in breakdown(r["pid"]):

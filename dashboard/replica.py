@@ -7,7 +7,8 @@ the proxy's health check (/_stcore/health) sends a replica no student before it 
 lecture or after a restart. Otherwise a replica's first student pays that start (about 5 s of a core), and the
 students who arrive with them on that replica wait behind it (docs/benchmarks.md, "A class behind a proxy").
 A landing page that fails here is logged in one line and the replica starts anyway: its first session shows
-the same failure as it would have, in the page.
+the same failure as it would have, in the page. Before all of that, while it has one thread, the process forks
+the forkserver of its trainings (dashboard/training/forkserver_fork.py), which then shares its PyTorch.
 """
 
 from __future__ import annotations
@@ -60,6 +61,10 @@ def warm(app: Path = APP, timeout: float = WARM_TIMEOUT_S) -> str | None:
 
 
 def main() -> None:
+    # before anything starts a thread: the training forkserver shares this process's PyTorch (forkserver_fork.py)
+    from dashboard.training import forkserver_fork
+
+    forkserver_fork.start()
     from streamlit.web import cli
 
     t0 = time.perf_counter()

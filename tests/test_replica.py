@@ -71,3 +71,19 @@ def test_a_multiprocessing_child_rerunning_the_app_as_main_does_nothing(monkeypa
     monkeypatch.setattr(st, "set_page_config", page_rendered)
     names = runpy.run_path(APP, run_name="__mp_main__")
     assert "main" in names and "models" not in names  # defined, not run: no model, no PyTorch import by the page
+
+
+def test_a_replica_forks_its_training_forkserver_before_anything_else(monkeypatch):
+    """The fork must come while the process has one thread: before the warm-up's page run and Streamlit's server."""
+    from streamlit.web import cli
+
+    from dashboard.training import forkserver_fork
+
+    order: list[str] = []
+    monkeypatch.setattr(forkserver_fork, "start", lambda: order.append("fork"))
+    monkeypatch.setattr(replica, "warm", lambda: order.append("warm"))
+    monkeypatch.setattr(cli, "main", lambda: order.append("serve") or 0)
+    monkeypatch.setattr(sys, "argv", ["replica", "run", APP])
+    with pytest.raises(SystemExit):
+        replica.main()
+    assert order == ["fork", "warm", "serve"]

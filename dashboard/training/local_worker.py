@@ -34,6 +34,9 @@ from .protocol import FINAL, STOP_GRACE_S, Message, WorkerSpec
 from .run import run_training
 
 EXIT_WAIT_S = 0.1  # after its last message, how long the job waits for the child to exit before it ends
+FORKSERVER_START = "dashboard.training.forkserver_start"
+# first FORKSERVER_START: the forkserver takes the workers' niceness before it imports PyTorch
+FORKSERVER_PRELOAD = (FORKSERVER_START, "torch", "vae_core.train", "dashboard.training.local_worker")
 
 
 def local_threads() -> int:
@@ -52,9 +55,7 @@ def worker_context() -> mp.context.BaseContext:
         ctx = mp.get_context("forkserver")
     except ValueError:  # not on this platform
         return mp.get_context("spawn")
-    # forkserver_start first: the forkserver takes the workers' niceness before it imports PyTorch
-    ctx.set_forkserver_preload(["dashboard.training.forkserver_start", "torch", "vae_core.train",
-                                "dashboard.training.local_worker"])
+    ctx.set_forkserver_preload(list(FORKSERVER_PRELOAD))
     return ctx
 
 
