@@ -125,6 +125,7 @@ def test_a_page_not_asked_after_all_is_asked_again_at_the_next_tick(pages):
 
 
 FOLLOWER = in_page.InPage(d=2, limit=4.0, view={"m": "a", "z": "1,0"}, request=None)
+PICKER = dataclasses.replace(FOLLOWER, codes=in_page.WITH_PICKS, n_test=100, pick_parts=(PICKED,))
 
 
 @pytest.mark.parametrize("info, view, parts", [
@@ -133,8 +134,13 @@ FOLLOWER = in_page.InPage(d=2, limit=4.0, view={"m": "a", "z": "1,0"}, request=N
     (dataclasses.replace(FOLLOWER, zoom_parts=(TABS,)), {"m": "a", "z": "1,0", "v": "1,0,2"}, (LINK, TABS)),
     (dataclasses.replace(FOLLOWER, star_parts=(TABS,)), {"m": "a", "z": "2,0"}, (LINK, TABS)),
     (FOLLOWER, {"m": "a", "z": "1,0"}, ()),  # the revision moved, the view did not (a cleared layer)
-    (FOLLOWER, {"m": "a", "z": "1,0", "p": "7"}, None),  # a pick: the picked view needs the map's run
+    (FOLLOWER, {"m": "a", "z": "1,0", "p": "7"}, None),  # a pick, where the map draws more from it: the map's run
     (FOLLOWER, {"m": "b", "z": "1,0"}, None),  # another model
+    # where the map takes the picks: the picked view after, and the sub-tab that shows the ★ once
+    (PICKER, {"m": "a", "z": "2,0", "p": "7"}, (LINK, PICKED)),
+    (dataclasses.replace(PICKER, star_parts=(TABS,)), {"m": "a", "z": "2,0", "p": "7"}, (LINK, PICKED, TABS)),
+    (dataclasses.replace(PICKER, pick_parts=()), {"m": "a", "z": "1,0", "p": "7,3"}, (LINK,)),  # presenting
+    (PICKER, {"m": "b", "z": "1,0", "p": "7"}, None),
 ])
 def test_which_moves_a_follower_s_map_takes_in_the_page(info, view, parts):
     assert in_page.parts(info, view) == parts
@@ -163,6 +169,28 @@ def test_a_move_taken_in_the_page_gives_the_session_the_view_and_the_page_its_ad
     # a ★ that does not fit this page's model: nothing taken (the map's run says so)
     assert in_page.take(state, info, 9, {"m": "a", "z": "1,2,3"}) is None
     assert state["class.applied"] == 8 and state[url.WRITTEN] == address
+
+
+def test_a_pick_taken_in_the_page_gives_the_session_the_picks_and_the_page_its_address():
+    state = SessionState()
+    state["explore.z"], state["explore.z_rev"], state["explore.picks"] = [1.0, 0.0], 3, [5]
+    state["explore.view"] = {"cx": 0.0, "cy": 0.0, "half": 4.0, "rev": 2}
+    state["class.view"], state["class.applied"] = {"m": "a", "z": "1,0", "p": "5"}, 5
+    state[url.WRITTEN] = {"m": "a", "z": "1,0", "p": "5", "class": "ROOM1"}
+    info = dataclasses.replace(PICKER, view={"m": "a", "z": "1,0", "p": "5"})
+    info, address = in_page.take(state, info, 6, {"m": "a", "z": "0.5,-2", "p": "5,42"})
+    assert list(state["explore.picks"]) == [5, 42] and state["explore.z"] == [0.5, -2.0]
+    assert list(address.items()) == [("m", "a"), ("z", "0.5,-2"), ("p", "5,42"), ("class", "ROOM1")]
+    info, address = in_page.take(state, info, 7, {"m": "a", "z": "0.5,-2"})  # the picks cleared
+    assert list(state["explore.picks"]) == [] and "p" not in address
+    # a test image this model does not have: nothing taken (the map's run says so)
+    assert in_page.take(state, info, 8, {"m": "a", "z": "0.5,-2", "p": "100"}) is None
+    assert list(state["explore.picks"]) == []
+    # a map that does not take the picks leaves them alone, and its address keeps the ones it showed
+    state[url.WRITTEN] = {"m": "a", "z": "0.5,-2", "p": "9"}
+    assert in_page.address_for(state, {"m": "a", "z": "1,1", "p": "3"}) == {"m": "a", "z": "1,1", "p": "9"}
+    assert in_page.address_for(state, {"m": "a", "z": "1,1", "p": "3"}, in_page.WITH_PICKS) == \
+        {"m": "a", "z": "1,1", "p": "3"}
 
 
 def test_the_thread_moves_followers_in_the_page_and_reruns_the_others(pages, monkeypatch):

@@ -6,6 +6,7 @@ codes, and what the app says about the shipped 16-D and 64-D models checked on t
 
 from __future__ import annotations
 
+import base64
 import math
 import re
 from pathlib import Path
@@ -343,3 +344,33 @@ def test_de_noising_a_3d_model_is_drawn_on_the_maps_plane(at):
     expected = analysis.to_plane(mu[:1], _summary(at).plane)[0]  # test image #0, the default
     assert (clean["x"][0], clean["y"][0]) == pytest.approx(tuple(expected), abs=1e-5)
     assert (clean["x"][0], clean["y"][0]) != pytest.approx(tuple(mu[0, :2]), abs=1e-3), "not the first two z's"
+
+
+@pytest.mark.parametrize("name, projection", [("mnist-mlp", None), ("mnist16-mlp", "pca"), ("mnist16-mlp", (4, 1))])
+def test_a_follower_s_map_draws_a_pick_as_the_server_s_scene_does(name, projection):
+    """The lecturer's picks reach a follower's map with no run of it (frontend/follow.js): a ring at the pick's
+    point, and the last pick's ellipse from the blob of every test image's ellipse. That blob's row is the scene's
+    ellipse, for the shipped 2-D and 16-D models, on the PCA plane and on a coordinate plane."""
+    from dashboard.explore.scene import build_scene
+    from dashboard.model.handle import load
+    from dashboard.model.registry import list_models
+
+    handle, _ = load(next(e for e in list_models() if e.link_name == f"pretrained/{name}"))
+    enc = handle.encodings()
+    key, spec = handle.pick_shapes_blob(projection)
+    shapes = np.frombuffer(base64.b64decode(spec["sxa"]), "<f4").reshape(-1, 3)
+    assert spec["kind"] == "shapes" and spec["n"] == len(shapes) == len(enc.labels)
+    plane = handle.plane(projection) if projection is not None else None
+    points = handle.map_points(projection)
+    for picks in ([17], [3, 2048], [9999]):
+        scene = build_scene(enc=enc, d=handle.latent_dim, z=enc.mu[picks[-1]], limit=4.0,
+                            view={"cx": 0, "cy": 0, "half": 4}, picks=picks, plane=plane, projection=projection,
+                            points_on_plane=points if plane is not None else None)
+        assert [(m.pick, m.x, m.y) for m in scene.marks] == [(p, *points[p]) for p in picks]
+        (e,) = scene.ellipses
+        assert e.pick == picks[-1]
+        assert (e.sx, e.sy) == pytest.approx(tuple(shapes[picks[-1], :2]), rel=1e-5)
+        # the same ellipse: an angle is the axis's direction, up to a half turn
+        turn = (e.angle - float(shapes[picks[-1], 2])) % math.pi
+        assert min(turn, math.pi - turn) < 1e-4 or abs(e.sx - e.sy) < 1e-6
+        assert (e.x, e.y) == pytest.approx(tuple(points[picks[-1]]), abs=1e-4)

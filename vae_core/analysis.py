@@ -148,6 +148,20 @@ def to_plane(z, plane: Plane) -> np.ndarray:
     return (z - plane.mean) @ plane.basis.T
 
 
+def plane_ellipses(sigma, plane: Plane) -> np.ndarray:
+    """The 1σ ellipses of N(mu_n, diag sigma_n^2) seen on the plane, [N, 3]: (s1, s2, angle) each.
+
+    (u, v) = B (z - m) is Gaussian with covariance S = B diag(sigma^2) B^T [2, 2]; S = R diag(s1^2, s2^2) R^T gives
+    the axes' lengths s1 >= s2 and the angle of the first axis from u, counter-clockwise. (Centred on to_plane(mu).)"""
+    sigma = _np(sigma).reshape(-1, plane.basis.shape[1])
+    b = plane.basis
+    cov = np.einsum("ij,nj,kj->nik", b, sigma**2, b)
+    lam, vec = np.linalg.eigh(cov)  # ascending
+    s = np.sqrt(np.clip(lam[:, ::-1], 0.0, None))
+    angle = np.arctan2(vec[:, 1, 1], vec[:, 0, 1])  # the largest eigenvalue's axis
+    return np.stack([s[:, 0], s[:, 1], angle], axis=1)
+
+
 def plane_origin(plane: Plane, origin_z=None) -> np.ndarray:
     """The point o of the plane where (u, v) = (0, 0) when the slice is anchored at origin_z (default: m):
 

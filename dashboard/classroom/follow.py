@@ -35,7 +35,7 @@ from ..explore.sections import section_of
 from ..presenter import presenting
 from ..session_keys import PRESENTER, SHOW_EXPLANATIONS
 from . import push
-from .in_page import InPage
+from .in_page import MOVES, WITH_PICKS, InPage
 from .session import ClassSession, leave, store, view_of
 
 POLL_S = 0.5  # without push: how often a student's page asks whether the lecturer's view changed
@@ -77,7 +77,7 @@ def watch_own_moves(params: dict[str, str]) -> None:
     if compared(view_of(params), poll_open) != compared(cls.view, poll_open):
         cls.follow = False
         cls.note = BROKE_AWAY
-        st.session_state[FOLLOWS_ADDRESS_KEY] = False
+        st.session_state[FOLLOWS_ADDRESS_KEY] = ()
         push.watch(cls.room, False, (FOLLOW_LINE,), None)  # the follow line, asked at once, shows the break
 
 
@@ -114,18 +114,22 @@ def before_map(entries, ctx) -> None:
 
 
 def _note_in_page(ctx) -> None:
-    """A follower's map takes the lecturer's ★ and zoom in the page (in_page.py) when it moves and decodes the ★
-    there and nothing else on the page that moves with them needs this run: not while a poll asks for the
-    student's own tap on the map, nor with the morph's path from the ★ on the map."""
+    """A follower's map takes the lecturer's ★ and zoom (and picks) in the page (in_page.py) when it moves and
+    decodes the ★ there and nothing else on the page that moves with them needs this run: not while a poll asks
+    for the student's own tap on the map, nor with the morph's path from the ★ on the map."""
     cls, state = ClassSession(), ctx.state
     poll = isinstance(cls.request, dict) and cls.request.get("kind") == "poll"
     ok = bool(cls.student_page and cls.follow and cls.view is not None and not poll and star_in_page(ctx)
               and not map_path_follows_star(state))
-    st.session_state[FOLLOWS_ADDRESS_KEY] = ok
+    # the picks too, unless the map draws more from them than their rings and the last one's ellipse: the draws
+    # from its posterior, or the sub-tab's own use of them (the morph's path from A to B, ...)
+    codes = (WITH_PICKS if not page_follows_picks(state) and state.post_of != "pick" else MOVES) if ok else ()
+    st.session_state[FOLLOWS_ADDRESS_KEY] = codes
     push.note_in_page(InPage(
-        d=ctx.d, limit=float(state.limit), view=dict(cls.view), request=cls.request,
+        d=ctx.d, limit=float(state.limit), view=dict(cls.view), request=cls.request, codes=codes, n_test=ctx.n_test,
         star_parts=(section_of(state).fragment,) if page_follows_star(state, ctx.d) else (),
-        zoom_parts=(TABS,) if page_follows_view(state) else ()) if ok else None)
+        zoom_parts=(TABS,) if page_follows_view(state) else (),
+        pick_parts=(PICKED,) if not presenting() else ()) if ok else None)
 
 
 def _take_view(entries, ctx) -> None:

@@ -1,14 +1,17 @@
-"""Following in the page: a move of the lecturer's ★ or zoom reaches a follower's map with no run of its script.
+"""Following in the page: a move of the lecturer's ★, zoom or picks reaches a follower's map with no run of its map.
 
-A follower's Live map moves the ★ and decodes it in the page. When all the lecturer changed is the ★ (z) or the
-zoom (v), push.py sends the follower's page its new address, the message st.query_params sends: the browser's
-address bar changes, and the map (latent_plane/frontend/follow.js) takes the ★ and the zoom from it. The session's
+A follower's Live map moves the ★ and decodes it in the page. When all the lecturer changed is the ★ (z), the
+zoom (v) or the picks (p), push.py sends the follower's page its new address, the message st.query_params sends:
+the browser's address bar changes, and the map (latent_plane/frontend/follow.js) takes the ★, the zoom and the
+picks from it (a pick's ring, and its posterior's ellipse from a blob of every test image's ellipse). The session's
 settings are brought to the same view on the server's event loop while no run of that session is under way, so
 its next run (a release, a click, the link's box) starts from the view its page shows. The parts of the page that
-show the move besides the map (the link's box; a sub-tab that shows the ★ or the zoom) are rerun after.
+show the move besides the map (the link's box; the picked view; a sub-tab that shows the ★ or the zoom) are rerun
+after.
 
-A run of a follower's map says whether its page can follow so (`InPage`, through push.note_in_page); a change of
-anything else (a pick, the model, a sub-tab, a request) goes through the map's run as before (follow.py).
+A run of a follower's map says whether its page can follow so, and which of the three its map takes (`InPage`,
+through push.note_in_page: the picks only where nothing else on the map is drawn from them); a change of anything
+else (the model, a sub-tab, a request) goes through the map's run as before (follow.py).
 """
 
 from __future__ import annotations
@@ -24,31 +27,37 @@ from ..explore.state import ExploreState
 from .session import ClassSession, view_of
 
 MOVES = ("z", "v")  # the view's parameters a follower's map takes in the page: the ★ and the zoom
+WITH_PICKS = (*MOVES, "p")  # ... and the picks, where the map draws nothing else from them
 
 
 @dataclass(frozen=True)
 class InPage:
-    """A follower's page whose map follows in the page: its model's latent dimension and the ★'s range, the class's
-    view and request it shows, and the fragments that show a move of the ★ or of the zoom besides the map."""
+    """A follower's page whose map follows in the page: its model's latent dimension, the ★'s range and the test
+    set's size, the class's view and request it shows, the view's parameters its map takes (MOVES or WITH_PICKS),
+    and the fragments that show a move of the ★, of the zoom or of the picks besides the map."""
 
     d: int
     limit: float
     view: dict
     request: object
+    codes: tuple[str, ...] = MOVES
+    n_test: int = 0
     star_parts: tuple[str, ...] = ()
     zoom_parts: tuple[str, ...] = ()
+    pick_parts: tuple[str, ...] = ()
 
 
 def parts(info: InPage, view: dict) -> tuple[str, ...] | None:
     """The fragments to rerun once the map has taken `view` in the page, or None when the change needs the map's
-    run (anything but the ★ and the zoom changed)."""
+    run (anything but what its map takes changed)."""
     changed = {k for k in info.view.keys() | view.keys() if info.view.get(k) != view.get(k)}
-    if not changed <= set(MOVES):
+    if not changed <= set(info.codes):
         return None
     if not changed:
         return ()
     more = info.zoom_parts if "v" in changed and info.zoom_parts else info.star_parts if "z" in changed else ()
-    return (LINK, *more)
+    picked = info.pick_parts if "p" in changed else ()
+    return (LINK, *picked, *(f for f in more if f not in picked))
 
 
 class _Values:
@@ -77,12 +86,12 @@ def take(session_state, info: InPage, revision: int, view: dict) -> tuple[InPage
     no run of the session is under way."""
     values = _Values(session_state)
     view = view_of(view)
-    if not url.apply_codes(ExploreState(values), view, MOVES, url.Fit(info.d, info.limit)):
+    if not url.apply_codes(ExploreState(values), view, info.codes, url.Fit(info.d, info.limit, info.n_test)):
         return None
     cls = ClassSession(values)
     cls.view, cls.applied = view, revision
     written = written_address(session_state)
-    address = address_for(session_state, view)
+    address = address_for(session_state, view, info.codes)
     values[url.WRITTEN] = address
     return replace(info, view=view), (address if address != written else None)
 
@@ -92,11 +101,11 @@ def written_address(session_state) -> dict:
     return _Values(session_state).get(url.WRITTEN) or {}
 
 
-def address_for(session_state, view: dict) -> dict:
-    """The page's address with the ★ and the zoom of `view`: its last one written, those two replaced (read only:
+def address_for(session_state, view: dict, codes: tuple[str, ...] = MOVES) -> dict:
+    """The page's address with the parameters `codes` of `view`: its last one written, those replaced (read only:
     push sends it to a page whose run is under way, and the map's run that follows takes the view)."""
-    kept = {k: v for k, v in written_address(session_state).items() if k not in MOVES}
-    return url.in_order({**kept, **{k: view[k] for k in MOVES if k in view}})
+    kept = {k: v for k, v in written_address(session_state).items() if k not in codes}
+    return url.in_order({**kept, **{k: view[k] for k in codes if k in view}})
 
 
 def address_message(address: dict) -> tuple[ForwardMsg, str]:

@@ -11,9 +11,10 @@ and a page that lags takes the newest view.
     a student's part of the pulse:   the revision (the lecturer's view, request, a cleared layer; None: the end)
     the lecturer's part:             (drawings, guesses) (the class's layer on the map; None: the end)
 
-A follower's page whose map follows in the page (in_page.py) is not rerun for a move of the ★ or the zoom: the
-thread reads the room's view, and on the server's event loop gives the session the view and its page the new
-address, all such pages of the room first; the parts that show the move besides the map run after. A page that
+A follower's page whose map follows in the page (in_page.py) is not rerun for a move of the ★, the zoom or (where
+its map takes them) the picks: the thread reads the room's view, and on the server's event loop gives the session
+the view and its page the new address, all such pages of the room first; the parts that show the move besides the
+map run after. A page that
 runs (or must run, for a new request) gets the address ahead of that run, and the view with the map's run after.
 A run of a follower's map that takes a pick asks for the page's other parts that show it to run after it
 (`after_this_run`), as st.rerun would from a callback.
@@ -58,7 +59,7 @@ class Page:
     asked: object = _ASK_NOTHING  # the part of the pulse it was last asked to take
     asked_at: float = 0.0  # time.monotonic() of that
     inactive_since: float | None = None
-    in_page: in_page.InPage | None = None  # a follower's map that takes the ★ and the zoom in the page
+    in_page: in_page.InPage | None = None  # a follower's map that takes the ★, the zoom (the picks) in the page
     addressed: object = None  # the revision whose address a busy follower's page was sent ahead of its map's run
 
 
@@ -275,7 +276,7 @@ def _move_in_page(moves: list[tuple[str, int, dict, tuple[str, ...] | None]]
             reruns.append((sid, page.fragments))  # its map no longer follows in the page, or it is not running yet
             continue
         if session._scriptrunner is not None or more is None:
-            address = in_page.address_for(session._session_state, view)
+            address = in_page.address_for(session._session_state, view, page.in_page.codes)
             if page.addressed != revision and address != in_page.written_address(session._session_state):
                 # Not the client state's address: a run's own write of the address compares with that one, so
                 # the run under way (the view before) sends none, and the map's run after it sends this one.

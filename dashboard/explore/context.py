@@ -24,8 +24,9 @@ OVERLAY_KEY = "explore.overlay"
 # A function (ExploreContext) -> None that the class sets on a follower's page: called first in each run of the
 # map's fragment, before it draws; it may change the settings (the lecturer's view) or rerun the whole page.
 BEFORE_MAP_KEY = "explore.before_map"
-# True that the class sets on a follower's page whose map takes the lecturer's ★ and zoom from the address, which
-# the server changes with no run of the page's script (the Live map reads it in the page: frontend/follow.js).
+# The view's parameters ("z", "v", and maybe "p") that the class sets on a follower's page whose map takes the
+# lecturer's ★, zoom (and picks) from the address, which the server changes with no run of the page's script (the
+# Live map reads it in the page: frontend/follow.js).
 FOLLOWS_ADDRESS_KEY = "explore.follows_address"
 
 log = logging.getLogger(__name__)
@@ -64,8 +65,10 @@ class ExploreContext:
         return presenting()
 
     @property
-    def follows_address(self) -> bool:
-        return st.session_state.get(FOLLOWS_ADDRESS_KEY) is True
+    def follows_address(self) -> tuple[str, ...]:
+        """The view's parameters the map takes from the page's address: () when it does not follow it."""
+        codes = st.session_state.get(FOLLOWS_ADDRESS_KEY)
+        return tuple(codes) if isinstance(codes, tuple) else ()
 
     @property
     def n_test(self) -> int:

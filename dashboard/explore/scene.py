@@ -48,6 +48,7 @@ class Mark:
     color: str
     shape: str = "ring"  # "ring" (a pick) or "diamond" (your digit)
     label_at: str = "ne"  # where its label sits: "ne" (above right: the picks') or "sw" (below left)
+    pick: int | None = None  # a pick's ring: its test image (a follower's map draws picks itself: frontend/follow.js)
 
 
 @dataclass(frozen=True)
@@ -63,6 +64,7 @@ class Ellipse:
     fill: str | None = None
     top: bool = False  # drawn above the ★ (the last pick's posterior must stay visible under it)
     angle: float = 0.0  # radians from the map's x axis to sx's axis, counter-clockwise (a plane's tilted ellipse)
+    pick: int | None = None  # the last pick's posterior: its test image
 
 
 @dataclass(frozen=True)
@@ -175,17 +177,10 @@ def projection_caption(plane, projection) -> str:
 
 
 def project_ellipse(mu, sigma, plane) -> tuple[float, float, float, float, float]:
-    """(x, y, sx, sy, angle): the 1σ ellipse of N(mu, diag sigma^2) seen on the plane.
-
-    (u, v) = B (z - m) is Gaussian with covariance S = B diag(sigma^2) B^T [2, 2];
-    S = R diag(s1^2, s2^2) R^T gives the axes' lengths s_k and the angle of the first one."""
+    """(x, y, sx, sy, angle): the 1σ ellipse of N(mu, diag sigma^2) seen on the plane (analysis.plane_ellipses)."""
     x, y = analysis.to_plane(np.asarray(mu, np.float64)[None], plane)[0]
-    b = plane.basis
-    cov = (b * np.asarray(sigma, np.float64) ** 2) @ b.T
-    lam, vec = np.linalg.eigh(cov)  # ascending
-    s1, s2 = np.sqrt(np.clip(lam[::-1], 0.0, None))
-    angle = math.atan2(vec[1, 1], vec[0, 1])  # the largest eigenvalue's axis
-    return float(x), float(y), float(s1), float(s2), float(angle)
+    sx, sy, angle = analysis.plane_ellipses(np.asarray(sigma, np.float64)[None], plane)[0]
+    return float(x), float(y), float(sx), float(sy), float(angle)
 
 
 def plane_xy(z, d: int, plane=None) -> np.ndarray:
@@ -235,10 +230,10 @@ def build_scene(*, enc, d: int, z, limit: float, view: dict, picks=(), own=None,
     nonlinear = isinstance(plane, NeighbourMap)
     marks, ellipses = [], []
     for name, p in zip(("A", "B") if len(picks) == 2 else ("A",), picks):
-        marks.append(Mark(float(points[p, 0]), float(points[p, 1]), name, PICK_COLOR))
+        marks.append(Mark(float(points[p, 0]), float(points[p, 1]), name, PICK_COLOR, pick=p))
     if picks and d > 1 and not nonlinear:
         x, y, sx, sy, angle = ellipse(enc.mu[picks[-1]], enc.sigma[picks[-1]])
-        ellipses.append(Ellipse(x, y, sx, sy, POSTERIOR_COLOR, top=True, angle=angle))
+        ellipses.append(Ellipse(x, y, sx, sy, POSTERIOR_COLOR, top=True, angle=angle, pick=picks[-1]))
     if own is not None:
         mu, sigma = own
         if nonlinear:

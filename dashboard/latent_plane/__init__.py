@@ -27,12 +27,12 @@ from pathlib import Path
 import streamlit as st
 
 from .assets import serve_modules
-from .spec import BlobLedger, UnsupportedDecoder, as_json, blob_key, decoder_spec, image_spec, points_spec
+from .spec import BlobLedger, UnsupportedDecoder, as_json, blob_key, decoder_spec, image_spec, points_spec, shapes_spec
 
 __all__ = [
     "latent_plane", "release_value", "pick_value", "view_value", "legend_value", "undo_value", "drawing_pad",
     "drawn_value", "BlobLedger", "UnsupportedDecoder",
-    "as_json", "blob_key", "decoder_spec", "image_spec", "points_spec", "PLANE_NAME", "PAD_NAME",
+    "as_json", "blob_key", "decoder_spec", "image_spec", "points_spec", "shapes_spec", "PLANE_NAME", "PAD_NAME",
 ]
 
 FRONTEND = Path(__file__).resolve().parent / "frontend"

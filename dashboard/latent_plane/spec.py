@@ -121,6 +121,14 @@ def points_spec(plane: np.ndarray, labels: np.ndarray) -> dict:
     }
 
 
+def shapes_spec(shapes: np.ndarray) -> dict:
+    """Each test image's posterior on the map, [N, 3]: its 1σ ellipse's axes and angle (sx, sy, angle), float32."""
+    shapes = np.asarray(shapes, dtype=np.float32)
+    if shapes.ndim != 2 or shapes.shape[1] != 3:
+        raise ValueError(f"shapes must be [N, 3], got {shapes.shape}")
+    return {"kind": "shapes", "n": int(len(shapes)), "sxa": b64_float32([shapes])}
+
+
 def image_spec(png: bytes, extent: tuple[float, float, float, float]) -> dict:
     """A PNG laid under the points, spanning extent = (x0, x1, y0, y1) of the latent plane (row 0 at y1)."""
     return {"kind": "image", "src": "data:image/png;base64," + base64.b64encode(png).decode("ascii"),

@@ -5,10 +5,13 @@ Each is (key, spec): the page is sent a blob once per session and keeps it under
 
 from __future__ import annotations
 
+import numpy as np
 import streamlit as st
 
+from vae_core import analysis
+
 from .. import latent_plane, views
-from .caches import load_model, manifold_grid, map_points, test_encodings
+from .caches import load_model, manifold_grid, map_plane, map_points, test_encodings
 
 
 @st.cache_resource(max_entries=4, show_spinner=False)
@@ -36,6 +39,23 @@ def projected_points_blob(folder: str, stamp: tuple[int, int], dataset: str, pro
     name = "pca" if projection == "pca" else "z{}-z{}".format(*projection)
     return (latent_plane.blob_key("points", folder, stamp, dataset, name),
             latent_plane.points_spec(map_points(folder, stamp, dataset, projection), enc.labels))
+
+
+@st.cache_resource(max_entries=16, show_spinner=False)
+def pick_shapes_blob(folder: str, stamp: tuple[int, int], dataset: str, projection) -> tuple[str, dict] | None:
+    """(key, each test image's 1σ posterior ellipse on the map: (sx, sy, angle)) for a follower's map, which draws
+    the lecturer's picks itself; None for a 1-D model (no ellipse)."""
+    enc = test_encodings(folder, stamp, dataset)
+    d = enc.sigma.shape[1]
+    if d < 2:
+        return None
+    plane = map_plane(folder, stamp, dataset, projection)
+    if plane is None:  # the map is (z1, z2): the ellipse's axes are sigma1 and sigma2
+        shapes = np.stack([enc.sigma[:, 0], enc.sigma[:, 1], np.zeros(len(enc.sigma))], axis=1)
+    else:
+        shapes = analysis.plane_ellipses(enc.sigma, plane)
+    name = None if plane is None else "pca" if projection == "pca" else "z{}-z{}".format(*projection)
+    return latent_plane.blob_key("shapes", folder, stamp, dataset, name), latent_plane.shapes_spec(shapes)
 
 
 @st.cache_resource(max_entries=16, show_spinner=False)

@@ -133,6 +133,10 @@ class ModelHandle:
             return umap_cache.umap_points_blob(self.folder, self.stamp, self.dataset)
         return blobs.projected_points_blob(self.folder, self.stamp, self.dataset, projection)
 
+    def pick_shapes_blob(self, projection=None) -> tuple[str, dict] | None:
+        """Each test image's posterior ellipse on the map (None for d = 1), for a follower's map that draws picks."""
+        return blobs.pick_shapes_blob(self.folder, self.stamp, self.dataset, projection)
+
     def grid_blob_key(self, n: int, extent: float, piece: tuple | None = None) -> str:
         return blobs.grid_key(self.folder, self.stamp, n, extent, piece)
 

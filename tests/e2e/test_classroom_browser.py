@@ -139,15 +139,26 @@ def test_a_class_follows_its_lecturer_and_its_drawings_and_guesses_reach_the_lec
     assert pupil.evaluate(f"{LP}.renders") == renders, "the student's map was not sent again: it moved in the page"
     assert pupil.reruns[asked:] == [], "the moves reached the student's page without its asking"
 
-    # the lecturer clicks a dot: the student's map takes the pick, and its picked view (under the map) shows it
+    # the lecturer clicks a dot: the student's map takes the pick in the page (its ring and its posterior's
+    # ellipse, drawn as the lecturer's map draws them, with no run of the map), and its picked view shows it
     found = dot_near(lect, -1.5, 0.5)
     lect.mouse.down()
     lect.mouse.up()
     picked = f"() => (new URLSearchParams(location.search).get('p') || '').split(',').at(-1) === '{found}'"
     lect.wait_for_function(picked, timeout=30_000)  # the newest of the picks
     pupil.wait_for_function(picked, timeout=FOLLOW_S)
+    pupil.wait_for_function(f"() => ({LP}.followedPicks || []).at(-1) === {found}", timeout=FOLLOW_S)
     pupil.get_by_text(re.compile(rf"test image #{found} \(")).first.wait_for(timeout=FOLLOW_S)
+    assert pupil.evaluate(f"{LP}.renders") == renders, "the pick was drawn in the page: the map was not sent again"
     assert pupil.reruns[asked:] == [], "the pick reached the student's page without its asking"
+    drawn = f"() => ({LP}.ellipses || []).find((e) => e.pick === {found})"
+    lect.wait_for_function(drawn, timeout=30_000)
+    pupil.wait_for_function(drawn, timeout=FOLLOW_S)
+    # the same ellipse as the lecturer's map draws from the server's scene: its centre, axes and angle on the map
+    on_map = f"(() => {{ const e = ({drawn})(); return [e.x, e.y, e.sx, e.sy, e.angle]; }})()"
+    assert pupil.evaluate(on_map) == pytest.approx(lect.evaluate(on_map), rel=1e-4, abs=1e-5)
+    ring = pupil.evaluate(f"{LP}.labels.find((l) => l.text === 'A')")
+    assert ring is not None, "the pick's ring and its label A are drawn"
 
     # the lecturer opens the Morph sub-tab: the student's page and address follow, keeping class=ROOM
     lect.get_by_role("tab", name="Morph").click()
@@ -271,6 +282,17 @@ def test_a_16_d_follower_s_map_takes_the_whole_star_in_the_page(browser, class_a
     assert plane_z(pupil) == pytest.approx(star, abs=1e-4), "the page decodes the lecturer's whole ★"
     assert pupil.evaluate(f"{LP}.renders") == renders, "the student's map was not sent again: it moved in the page"
     assert pupil.reruns[asked:] == [] and pupil.get_by_text("Following the lecturer").is_visible()
+
+    # a pick: its posterior seen on the plane is a tilted ellipse, drawn in the page as the lecturer's map draws it
+    found = dot_near(lect, 0.5, 0.5)
+    lect.mouse.down()
+    lect.mouse.up()
+    drawn = f"() => ({LP}.ellipses || []).find((e) => e.pick === {found})"
+    lect.wait_for_function(drawn, timeout=30_000)
+    pupil.wait_for_function(drawn, timeout=FOLLOW_S)
+    on_map = f"(() => {{ const e = ({drawn})(); return [e.x, e.y, e.sx, e.sy, e.angle]; }})()"
+    assert pupil.evaluate(on_map) == pytest.approx(lect.evaluate(on_map), rel=1e-4, abs=1e-5)
+    assert pupil.evaluate(f"{LP}.renders") == renders, "the pick was drawn in the page"
     for ctx, page in ((sctx, pupil), (lctx, lect)):
         errors = page.errors
         ctx.close()

@@ -24,7 +24,7 @@ from vae_core.neighbour_map import NeighbourMap
 from ... import latent_plane, views
 from ...model.compute import plane_slice
 from ..context import ExploreContext
-from ..scene import UMAP_DECODING, Scene, map_caption, overlay_layers
+from ..scene import PICK_COLOR, POSTERIOR_COLOR, UMAP_DECODING, Scene, map_caption, overlay_layers
 from ..sliders import decoder_sliders
 from ..state import ExploreState
 from . import plotly
@@ -49,16 +49,16 @@ def map_data(scene: Scene, ctx: ExploreContext) -> tuple[dict, dict]:
         "home": scene.home, "focus": list(scene.focus) if scene.focus else None,
         "hidden": list(scene.hidden), "hiddenRev": int(state.hidden_rev),
         "presenter": ctx.presenting, "undoable": state.can_undo(),
-        **({"followAddress": {"limit": float(state.limit)}} if ctx.follows_address and not umap else {}),
         "sliders": True,  # the page's own z sliders decode while dragged; Python follows on release
         "axes": list(scene.axes), "classes": list(scene.class_names), "colors": list(views.CLASS_COLORS),
         "decoder": None, "points": None, "background": None, "backgroundOpacity": 0.35,
         "marks": [{"x": m.x, "y": m.y, "label": m.label, "color": m.color, **({"shape": m.shape}
-                   if m.shape != "ring" else {}), **({"labelAt": m.label_at} if m.label_at != "ne" else {})}
-                  for m in scene.marks],
+                   if m.shape != "ring" else {}), **({"labelAt": m.label_at} if m.label_at != "ne" else {}),
+                   **({"pick": m.pick} if m.pick is not None else {})} for m in scene.marks],
         "ellipses": [{"x": e.x, "y": e.y, "sx": e.sx, "sy": e.sy, "color": e.color, "angle": e.angle,
                       **({"dash": True} if e.dash else {}), **({"fill": e.fill} if e.fill else {}),
-                      **({"z": "top"} if e.top else {})} for e in scene.ellipses],
+                      **({"z": "top"} if e.top else {}), **({"pick": e.pick} if e.pick is not None else {})}
+                     for e in scene.ellipses],
         "note": None,
     }
     if scene.plane is not None and not umap:  # d > 2: the page decodes z = o + u e1 + v e2 (plane.js's header)
@@ -85,6 +85,8 @@ def map_data(scene: Scene, ctx: ExploreContext) -> tuple[dict, dict]:
     if len(scene.points):
         pkey, pspec = model.points_blob(scene.projection if scene.plane is not None else None)
         data["points"], blobs[pkey] = pkey, pspec
+    if ctx.follows_address and not umap:
+        data["followAddress"] = follow_address(ctx, scene, blobs)
     if scene.background is not None:
         n, e = scene.background
         piece = plane_slice(scene.plane, scene.z) if scene.plane is not None else None
@@ -92,6 +94,19 @@ def map_data(scene: Scene, ctx: ExploreContext) -> tuple[dict, dict]:
         data["background"] = gkey
         blobs[gkey] = lambda: model.grid_blob(n, e, piece)[1]
     return data, blobs
+
+
+def follow_address(ctx: ExploreContext, scene: Scene, blobs: dict) -> dict:
+    """A class follower's map takes these parameters of the view from the page's address (frontend/follow.js):
+    the ★ and the zoom, and where the class says so the picks, drawn as build_scene draws them (rings at the
+    points, the last pick's 1σ ellipse from each test image's, a blob)."""
+    out = {"limit": float(ctx.state.limit), "codes": list(ctx.follows_address)}
+    if "p" in ctx.follows_address and len(scene.points):
+        shapes = ctx.model.pick_shapes_blob(scene.projection if scene.plane is not None else None)
+        if shapes is not None:
+            out["shapes"], blobs[shapes[0]] = shapes
+        out.update(pickColor=PICK_COLOR, posteriorColor=POSTERIOR_COLOR)
+    return out
 
 
 def slider_layout(ctx: ExploreContext, scene: Scene) -> dict:

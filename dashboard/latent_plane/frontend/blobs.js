@@ -1,5 +1,6 @@
 /*
- * The large things Python sends once per session (the decoder, the points, the background picture), parsed
+ * The large things Python sends once per session (the decoder, the points, the background picture, a follower's
+ * posterior ellipses), parsed
  * and kept at module level, so they survive reruns and are shared by every mount on the page.
  */
 
@@ -28,6 +29,11 @@ function parseBlob(payload) {
       byClass.get(k).push(i);
     }
     return { kind: "points", value: { n: payload.n, xy, labels, byClass } };
+  }
+  if (payload.kind === "shapes") { // each test image's posterior ellipse on the map: sx, sy, angle
+    const sxa = LatentDecoder.floatsFromBase64(payload.sxa);
+    if (sxa.length !== 3 * payload.n) throw new Error("shapes blob: wrong size");
+    return { kind: "shapes", value: { n: payload.n, sxa } };
   }
   if (payload.kind === "image") {
     const img = new Image();

@@ -217,6 +217,10 @@ export function drawOverlay(inst, z, what) {
     const rot = -(finite(e.angle) ? e.angle : 0);
     return { e, px, py, rx: Math.max(3, e.sx * scale), ry: Math.max(3, e.sy * scale), rot };
   });
+  // for tests: each ellipse on the map (its centre, axes and angle) and on the canvas, and the pick it belongs to
+  STATS.ellipses = ellipses.map(({ e, px, py, rx, ry, rot }) => ({
+    pick: e.pick, x: e.x, y: e.y, sx: e.sx, sy: e.sy, angle: e.angle || 0, px, py, rx, ry, rot,
+  }));
   drawHeat(inst, ctx); // a poll's guesses: under everything else of the overlay
   for (const { e, px, py, rx, ry, rot } of ellipses) {  // the fills first: under the marks and the ★
     ctx.beginPath();

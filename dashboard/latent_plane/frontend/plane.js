@@ -37,8 +37,8 @@
  * for any d; a release sends the whole z. Without data.plane the map is (z1, z2) (d <= 2), or with data.mapCoords a
  * map with no inverse (UMAP's): data.z is then the ★'s place (u, v) on it, and Python decodes (no decoder sent).
  *
- * A class's follower also takes the ★ and the zoom from the page's address, which the server changes with no run
- * of the page's script when the lecturer moved only those (follow.js; data.followAddress).
+ * A class's follower also takes the ★, the zoom and maybe the picks from the page's address, which the server
+ * changes with no run of the map when the lecturer moved only those (follow.js; data.followAddress).
  *
  * For tests and bench/drag_fps.py, window.__latentPlane holds the page's own timings (performance.now()) of
  * every decode + draw, what caused it, the triggers sent, the view and the hidden classes.
@@ -174,7 +174,8 @@ function teardown(inst) {
 
 function update(inst, data) {
   STATS.renders++;
-  const refs = [data.decoder, data.points, data.background].filter(Boolean);
+  const refs = [data.decoder, data.points, data.background, data.followAddress && data.followAddress.shapes]
+    .filter(Boolean);
   storeBlobs(data.blobs, new Set(refs));
   delete data.blobs; // parsed; do not keep a second copy of the base64
   if (!Array.isArray(data.z)) data.z = [0, 0];
