@@ -247,3 +247,41 @@ def test_a_run_is_never_asked_of_a_session_whose_last_run_winds_down():
     assert push._request_run(running, ["link"]) and not running.created
     assert running._scriptrunner.requests[0].is_fragment_scoped_rerun is False, "after the run, not cutting it"
     assert not push._request_run(winding, ["link"]) and not winding.created
+
+
+def test_push_runs_at_most_max_runs_pages_at_once_the_lecturer_s_first(pages, monkeypatch):
+    """A class's hundred runs at once would each take a share of the GIL from the event loop that sends the next
+    move's addresses: push starts MAX_RUNS at a time, the lecturer's page (its counts, the drawings on its map)
+    ahead of the students'."""
+    sessions = {sid: _Session() for sid in ("lect", "s1", "s2", "s3", "s4")}
+    for sid in sessions:
+        pages[sid] = push.Page("ROOM1", sid == "lect", (MAP_VIEW,), shown=0)
+    started, later = [], []
+    loop = SimpleNamespace(call_later=lambda delay, f, *a: later.append(f))
+    monkeypatch.setattr(push.Runtime, "instance", staticmethod(lambda: SimpleNamespace(
+        get_app_session=sessions.get, _get_async_objs=lambda: SimpleNamespace(eventloop=loop))))
+
+    def start(sid, what):
+        started.append((sid, what))
+        sessions[sid]._scriptrunner = _Runner(accepts=True)  # its run is under way
+
+    monkeypatch.setattr(push, "_rerun", lambda sid, fragments: start(sid, fragments))
+    monkeypatch.setattr(push, "_rerun_parts", lambda after: [start(sid, keys) for sid, keys in after])
+    monkeypatch.setattr(push, "_waiting", push.deque())
+    monkeypatch.setattr(push, "_drain_due", False)
+    monkeypatch.setattr(push, "MAX_RUNS", 2)
+    push._run_later([("s1", (LINK, PICKED)), ("s2", (LINK,))], [("s3", (MAP_VIEW,)), ("lect", (COUNTS,))])
+    assert started == [("lect", (COUNTS,)), ("s1", (LINK, PICKED))]
+    assert later == [push._drain], "the others wait, looked at again shortly"
+    push._run_later([("s4", (LINK,))], [])  # a drain is due already: no second one
+    assert later == [push._drain]
+    for sid in ("lect", "s1"):
+        sessions[sid]._scriptrunner = None  # their runs ended
+    later.clear()
+    push._drain()
+    assert started[2:] == [("s2", (LINK,)), ("s3", (MAP_VIEW,))]
+    for sid in ("s2", "s3"):
+        sessions[sid]._scriptrunner = None
+    later.clear()
+    push._drain()
+    assert started[4:] == [("s4", (LINK,))] and later == [] and not push._waiting

@@ -1,7 +1,8 @@
 """The lecturer's class bar: one row over the page. The room's code and the join link with its QR code (large in a
 dialog, for the back row), the live count of drawings, asking for a digit, a poll, the class's layer on the map,
 ending the class. The counts come from a small fragment that push.py reruns when the room's drawings or guesses
-changed (or, without push, that reads the store once a second); it reruns the page, whose map then shows them.
+changed (or, without push, that reads the store once a second); the map, which shows them, and the drawings'
+download run after it (the page, where it shows no map).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import streamlit as st
 from ..class_store import ClassError
 from ..explore import url
 from ..explore.context import OVERLAY_KEY
+from ..explore.fragments import MAP_VIEW
 from ..views import png_bytes, upscale
 from . import layers, push
 from .follow import publish
@@ -21,6 +23,7 @@ from .session import ClassSession, leave, store
 
 POLL_S = 1.0  # without push: how often the lecturer's page reads the counts
 COUNTS = "class_counts"  # the counts' fragment
+DRAWINGS = "class_drawings"  # the drawings' download: a fragment that runs after the counts when they change
 ASK_LABEL = "class_ask_label"
 POLL_IMAGE = "class_poll_image"
 
@@ -104,9 +107,10 @@ def register(pulse) -> bool:
     return push.watch(ClassSession().room, True, (COUNTS,), push.part(pulse, True))
 
 
-def live_counts() -> None:
-    """The counts (rerun by push, or once a second); a change reruns the page (its map shows the new drawings and
-    guesses)."""
+def live_counts(model) -> None:
+    """The counts and the drawings by label (rerun by push, or once a second). A change in a run of its own has
+    the map (the new drawings and guesses) and the drawings' download run after it, or the page where it shows no
+    map (the Train tab); in the page's run the map that follows shows them already."""
     cls = ClassSession()
     try:
         pulse = store().pulse(cls.room)  # first: a drawing stored while the counts are read is news again
@@ -118,14 +122,26 @@ def live_counts() -> None:
         st.caption(str(e))
         return
     register(pulse)
-    if cls.seen is not None and tuple(cls.seen) != now:
+    if cls.seen is not None and tuple(cls.seen) != now and push.in_fragment_run():
         cls.seen = now
-        st.rerun()
+        if not push.after_this_run((MAP_VIEW, DRAWINGS)):
+            st.rerun()
     cls.seen = now
     poll = layers.poll_of(cls.request)
     count = lambda n, one, many: f"**{n}** {one if n == 1 else many}"  # noqa: E731
     st.markdown(f":material/groups: Class **`{cls.room}`** · {count(now[0], 'drawing', 'drawings')}"
                 + (f" · {count(now[1], 'guess', 'guesses')}" if poll else ""))
+    by_label = label_counts(layers.drawings(model.link_name))
+    st.caption(f"Students open **{join_link(cls.room)}** or scan its QR code."
+               + (f" Drawings by label asked: {by_label}." if by_label else ""))
+
+
+def drawings_download(model) -> None:
+    """The class's drawings as a file vae_core reads (a fragment: rerun with the counts when drawings come in)."""
+    n = len(layers.drawings(model.link_name))
+    st.download_button(f"Download the {n} drawings (.safetensors)", layers.download(model) if n else b"",
+                       file_name=f"class-{ClassSession().room}-drawings.safetensors", key="class_download",
+                       on_click="ignore", disabled=not n, icon=":material/download:")
 
 
 def label_counts(drawings) -> str:
@@ -150,15 +166,11 @@ def bar(model) -> None:
     st.session_state[url.ON_WRITE] = publish
     st.session_state[OVERLAY_KEY] = layers.overlay
     cls.request = store().request(cls.room)
-    link = join_link(cls.room)
     with st.container(key="class_bar", border=True):
         c1, c2, c3, c4, c5 = st.columns([3.2, 1, 1, 1, 1], vertical_alignment="center")
         with c1:
             pushed = register(store().pulse(cls.room))
-            st.fragment(key=COUNTS, run_every=None if pushed else POLL_S)(live_counts)()
-            by_label = label_counts(layers.drawings(model.link_name))
-            st.caption(f"Students open **{link}** or scan its QR code."
-                       + (f" Drawings by label asked: {by_label}." if by_label else ""))
+            st.fragment(key=COUNTS, run_every=None if pushed else POLL_S)(live_counts)(model)
         c2.button("QR", key="class_qr", icon=":material/qr_code_2:", width="stretch",
                   on_click=big_qr, args=(cls.room,), help="The join link's QR code, large, for the back row")
         names = layers.class_names(model)
@@ -169,10 +181,7 @@ def bar(model) -> None:
             st.session_state["class_layer"] = bool(cls.layer)
             st.toggle("Show the class's drawings on the map", key="class_layer",
                       on_change=lambda: setattr(cls, "layer", bool(st.session_state["class_layer"])))
-            n = len(layers.drawings(model.link_name))
-            st.download_button(f"Download the {n} drawings (.safetensors)", layers.download(model) if n else b"",
-                               file_name=f"class-{cls.room}-drawings.safetensors", key="class_download",
-                               on_click="ignore", disabled=not n, icon=":material/download:")
+            st.fragment(key=DRAWINGS)(drawings_download)(model)
             st.button("Clear the drawings", key="class_clear", on_click=_clear, icon=":material/delete:")
             st.button("Withdraw the request", key="class_stop_ask", on_click=_stop_asking,
                       disabled=cls.request is None)

@@ -29,6 +29,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections import deque
 from dataclasses import dataclass
 
 from streamlit.runtime import Runtime
@@ -44,6 +45,11 @@ TICK_S = 0.1  # how often the rooms' pulses are read: a tenth of the second a mo
 MAX_PAGES = 5000  # watched pages per process; past it, a page polls
 RETRY_S = 3.0  # a page asked that has not shown the change this long is asked again (a rerun that was lost)
 PARTS_AFTER_S = 0.1  # with a move taken in the page, the runs wait this long: the addresses go out first
+# push's runs under way at once per process; the rest wait their turn. Each run is a thread that takes its share of
+# the GIL: with a class's hundred at once, the event loop, which sends the next move's addresses, got one share of a
+# hundred. The work is the same; what a page waits for is its turn, not the others' runs.
+MAX_RUNS = 2
+DRAIN_S = 0.01  # how often the waiting runs are looked at while some wait
 GONE_S = 30.0  # a session inactive this long (closed, or its browser gone and not back) is forgotten
 _ASK_NOTHING = object()  # nothing asked yet (None is an answer: the room is gone)
 
@@ -64,6 +70,8 @@ class Page:
 
 
 _pages: dict[str, Page] = {}  # session id -> its page
+_waiting: deque[tuple[str, tuple[str, ...], bool]] = deque()  # runs to start: (session id, fragments, parts only)
+_drain_due = False  # a look at _waiting is scheduled (only the event loop reads and writes both)
 _lock = threading.Lock()
 _thread: threading.Thread | None = None
 
@@ -127,21 +135,22 @@ def in_fragment_run() -> bool:
     return bool(ctx is not None and ctx.fragment_ids_this_run)
 
 
-def after_this_run(keys: tuple[str, ...]) -> None:
+def after_this_run(keys: tuple[str, ...]) -> bool:
     """Run these fragments of the page (those it holds) once the run under way is over: the parts of a follower's
     page that show the lecturer's move besides its map. Streamlit internals: the request st.rerun makes from a
     page's body, naming fragments and not fragment-scoped, so it waits for this run instead of cutting it short
     (ScriptRequests), and with no widget values, so the parts see what this run set (a client state's values are
-    the page's last ones, from before the move)."""
+    the page's last ones, from before the move). False when the page holds none of them."""
     ctx = get_script_run_ctx()
     if ctx is None or ctx.script_requests is None:
-        return
+        return False
     ids = _held(ctx.fragment_storage, keys)
     if ids:
         ctx.script_requests.request_rerun(RerunData(
             query_string=ctx.query_string, page_script_hash=ctx.page_script_hash, fragment_id_queue=ids,
             is_fragment_scoped_rerun=False, cached_message_hashes=ctx.cached_message_hashes,
             context_info=ctx.context_info))
+    return bool(ids)
 
 
 def _held(storage, keys: tuple[str, ...]) -> list[str]:
@@ -331,9 +340,38 @@ def _moved_in_page(loop, moves, asks) -> None:
 
 
 def _run_later(after, reruns) -> None:
-    _rerun_parts(after)
-    for sid, fragments in reruns:
-        _rerun(sid, fragments)
+    """Queue these runs (`_drain` starts them); the lecturer's page ahead of the students' (its counts, the class's
+    drawings on its map)."""
+    with _lock:
+        lecturers = {sid for sid, _ in reruns if (page := _pages.get(sid)) is not None and page.lecturer}
+    _waiting.extendleft((sid, fragments, False) for sid, fragments in reruns if sid in lecturers)
+    _waiting.extend((sid, keys, True) for sid, keys in after)
+    _waiting.extend((sid, fragments, False) for sid, fragments in reruns if sid not in lecturers)
+    if not _drain_due:
+        _drain()
+
+
+def _drain() -> None:
+    """On the server's event loop: start waiting runs while fewer than MAX_RUNS of push's pages run; look again
+    in DRAIN_S while some wait. Streamlit internals: a session's ScriptRunner exists from a run's request to its
+    end."""
+    global _drain_due
+    _drain_due = False
+    runtime = Runtime.instance()
+    with _lock:
+        sids = list(_pages)
+    running = sum(1 for sid in sids if (s := runtime.get_app_session(sid)) is not None and s._scriptrunner is not None)
+    while _waiting and running < MAX_RUNS:
+        sid, keys, parts_only = _waiting.popleft()
+        if parts_only:
+            _rerun_parts([(sid, keys)])
+        else:
+            _rerun(sid, keys)
+        session = runtime.get_app_session(sid)
+        running += session is not None and session._scriptrunner is not None
+    if _waiting:
+        _drain_due = True
+        runtime._get_async_objs().eventloop.call_later(DRAIN_S, _drain)
 
 
 def _loop() -> None:
@@ -348,8 +386,7 @@ def _loop() -> None:
                 if moves:
                     loop.call_soon_threadsafe(_moved_in_page, loop, moves, asks)
                 else:
-                    for sid, fragments in asks:
-                        loop.call_soon_threadsafe(_rerun, sid, fragments)
+                    loop.call_soon_threadsafe(_run_later, [], asks)
             if time.monotonic() - last_sweep > GONE_S / 3:
                 last_sweep = time.monotonic()
                 _forget_gone(last_sweep)
