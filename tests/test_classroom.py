@@ -157,3 +157,26 @@ def test_a_drawing_lands_on_the_lecturer_s_map_at_its_mu_and_a_poll_s_guesses_ma
     np.testing.assert_allclose(got.codes[0], mu, rtol=1e-6)
     with pytest.raises(DrawingsError):
         read_drawings(b"not a file")
+
+
+def test_send_takes_a_stroke_heard_in_the_same_run(monkeypatch):
+    """A busy server joins a stroke on the pad and the Send after it into one run, whose callbacks may come in
+    either order: Send then takes the stroke itself, and the drawing is stored, not refused as missing."""
+    import base64
+    from types import SimpleNamespace
+
+    from dashboard import views
+
+    canvas = np.zeros((280, 280), np.float32)
+    canvas[40:240, 130:150] = 1.0  # a 1, as a finger draws it on the 280-px pad
+    png = "data:image/png;base64," + base64.b64encode(views.png_bytes(canvas)).decode("ascii")
+    cls = SimpleNamespace(pad=None, pad_png=None, sent=None, room="ROOM1", student="s1")
+    stored = []
+    monkeypatch.setattr(student, "ClassSession", lambda: cls)
+    monkeypatch.setattr(student.latent_plane, "drawn_value", lambda key: png)
+    monkeypatch.setattr(student, "store", lambda: SimpleNamespace(add_drawing=lambda *a: stored.append(a)))
+    handle, _ = load(next(e for e in list_models() if e.link_name == "pretrained/mnist-mlp"))
+    student._send_drawing(handle, "1")
+    assert cls.sent == "Sent: your 1 is on the lecturer's map." and len(stored) == 1
+    room, who, label, model, mu, image, recon = stored[0]
+    assert (room, who, label, model) == ("ROOM1", "s1", "1", "pretrained/mnist-mlp") and len(mu) == 2
