@@ -29,6 +29,7 @@ class Pupil(Student):
         self.asked: list[tuple[float, str]] = []  # (time.time(), the request's line) as received
         self.sent_at: list[float] = []
         self.sent_ok = 0
+        self.pad_shown = 0  # runs that drew the pad's drawing "as the model sees it"
 
     def _on_delta(self, delta) -> None:
         super()._on_delta(delta)
@@ -36,6 +37,9 @@ class Pupil(Student):
         body = el.markdown.body if el is not None and el.WhichOneof("type") == "markdown" else ""
         if "lecturer asks" in body and (not self.asked or self.asked[-1][1] != body):
             self.asked.append((time.time(), body))  # a new request (every run draws it again)
+        if el is not None and el.WhichOneof("type") == "imgs" and any(
+                i.caption == "as the model sees it" for i in el.imgs.imgs):
+            self.pad_shown += 1  # the drawing is in: the page enables Send
 
     def _on_other(self, kind: str, msg) -> None:
         if kind == "page_info_changed":
@@ -64,7 +68,13 @@ class Pupil(Student):
 async def draw(s: Pupil, rec: dict, rng: random.Random) -> None:
     """Answer the request: the recorded drawing and Send, 0.5-5 s after it showed (the follow goes on)."""
     await asyncio.sleep(rng.uniform(0.5, 5.0))
+    shown = s.pad_shown
     await s.act([s.here(m) for m in rec["draw"]])
+    # A person taps Send once the page shows the drawing (Send is disabled until then); the run that act() saw end
+    # may be another (a push), with the drawing's run still to come.
+    deadline = time.monotonic() + s.timeout
+    while s.pad_shown == shown and time.monotonic() < deadline:
+        await asyncio.sleep(0.05)
     s.sent_at.append(time.time())
     before = sum("Sent: your" in a for a in s.alerts)
     await s.act([s.here(m) for m in rec["send"]])

@@ -64,7 +64,7 @@ def encoded(model, pixels: np.ndarray) -> tuple[bytes, np.ndarray, bytes]:
 
 def _send_drawing(model, label: str) -> None:
     cls = ClassSession()
-    if cls.pad is None:  # a stroke and Send in one run (a busy server joins them): Send may be heard first
+    if latent_plane.drawn_value(PAD_KEY) is not None:  # a stroke and Send in one run: Send may be heard first
         _on_drawn()
     if cls.pad is None:
         cls.sent = "!Draw the digit on the pad first (or upload a photo of one)."
