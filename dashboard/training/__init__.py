@@ -14,6 +14,7 @@
     cluster.py        the connection to the Ray cluster, bounded in time (imports Ray when it connects)
     priority.py       the worker's niceness, SCHED_IDLE and cores
     forkserver_start.py  preloaded first by the forkserver: its niceness before PyTorch
+    forkserver_fork.py   the forkserver as a fork of a replica at its start, sharing its PyTorch
     env.py            the VAE_TRAIN_* / RAY_ADDRESS environment readers
     speed.py          the presets' times, measured on this server, one method for all
     eta.py            the running job's time left, from its completed epochs
