@@ -270,6 +270,7 @@ def test_push_runs_at_most_max_runs_pages_at_once_the_lecturer_s_first(pages, mo
     monkeypatch.setattr(push, "_waiting", push.deque())
     monkeypatch.setattr(push, "_drain_due", False)
     monkeypatch.setattr(push, "MAX_RUNS", 2)
+    monkeypatch.setattr(push, "_slots", {})
     push._run_later([("s1", (LINK, PICKED)), ("s2", (LINK,))], [("s3", (MAP_VIEW,)), ("lect", (COUNTS,))])
     assert started == [("lect", (COUNTS,)), ("s1", (LINK, PICKED))]
     assert later == [push._drain], "the others wait, looked at again shortly"
@@ -285,3 +286,10 @@ def test_push_runs_at_most_max_runs_pages_at_once_the_lecturer_s_first(pages, mo
     later.clear()
     push._drain()
     assert started[4:] == [("s4", (LINK,))] and later == [] and not push._waiting
+    # a run that takes long (a page computing a UMAP map) holds its turn SLOT_S at most
+    push._run_later([("s1", (LINK,)), ("s2", (LINK,))], [])
+    assert started[5:] == [("s1", (LINK,))], "s4 still runs: one more at once"
+    clock = push.time.monotonic()
+    monkeypatch.setattr(push.time, "monotonic", lambda: clock + push.SLOT_S + 0.1)
+    push._drain()
+    assert started[6:] == [("s2", (LINK,))] and not push._waiting

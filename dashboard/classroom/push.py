@@ -49,6 +49,7 @@ PARTS_AFTER_S = 0.1  # with a move taken in the page, the runs wait this long: t
 # the GIL: with a class's hundred at once, the event loop, which sends the next move's addresses, got one share of a
 # hundred. The work is the same; what a page waits for is its turn, not the others' runs.
 MAX_RUNS = 2
+SLOT_S = 1.0  # a run push started counts against MAX_RUNS this long at most: a slow one (a UMAP map) stalls no class
 DRAIN_S = 0.01  # how often the waiting runs are looked at while some wait
 GONE_S = 30.0  # a session inactive this long (closed, or its browser gone and not back) is forgotten
 _ASK_NOTHING = object()  # nothing asked yet (None is an answer: the room is gone)
@@ -72,6 +73,7 @@ class Page:
 _pages: dict[str, Page] = {}  # session id -> its page
 _waiting: deque[tuple[str, tuple[str, ...], bool]] = deque()  # runs to start: (session id, fragments, parts only)
 _drain_due = False  # a look at _waiting is scheduled (only the event loop reads and writes both)
+_slots: dict[str, float] = {}  # session id -> time.monotonic() when push started its run (the event loop's too)
 _lock = threading.Lock()
 _thread: threading.Thread | None = None
 
@@ -352,23 +354,25 @@ def _run_later(after, reruns) -> None:
 
 
 def _drain() -> None:
-    """On the server's event loop: start waiting runs while fewer than MAX_RUNS of push's pages run; look again
-    in DRAIN_S while some wait. Streamlit internals: a session's ScriptRunner exists from a run's request to its
-    end."""
+    """On the server's event loop: start waiting runs while fewer than MAX_RUNS of those push started are under
+    way (for SLOT_S at most each: a page's own slow run must not stall the class); look again in DRAIN_S while
+    some wait. Streamlit internals: a session's ScriptRunner exists from a run's request to its end."""
     global _drain_due
     _drain_due = False
-    runtime = Runtime.instance()
-    with _lock:
-        sids = list(_pages)
-    running = sum(1 for sid in sids if (s := runtime.get_app_session(sid)) is not None and s._scriptrunner is not None)
-    while _waiting and running < MAX_RUNS:
+    runtime, now = Runtime.instance(), time.monotonic()
+    for sid, since in list(_slots.items()):
+        session = runtime.get_app_session(sid)
+        if session is None or session._scriptrunner is None or now - since > SLOT_S:
+            del _slots[sid]
+    while _waiting and len(_slots) < MAX_RUNS:
         sid, keys, parts_only = _waiting.popleft()
         if parts_only:
             _rerun_parts([(sid, keys)])
         else:
             _rerun(sid, keys)
         session = runtime.get_app_session(sid)
-        running += session is not None and session._scriptrunner is not None
+        if session is not None and session._scriptrunner is not None:
+            _slots[sid] = now
     if _waiting:
         _drain_due = True
         runtime._get_async_objs().eventloop.call_later(DRAIN_S, _drain)
