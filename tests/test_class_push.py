@@ -125,21 +125,23 @@ def test_a_page_not_asked_after_all_is_asked_again_at_the_next_tick(pages):
 
 
 FOLLOWER = in_page.InPage(d=2, limit=4.0, view={"m": "a", "z": "1,0"}, request=None)
-PICKER = dataclasses.replace(FOLLOWER, codes=in_page.WITH_PICKS, n_test=100, pick_parts=(PICKED,))
+PICKER = dataclasses.replace(FOLLOWER, codes=in_page.WITH_PICKS, n_test=100, shows=in_page.Shows(picked=True))
 
 
 @pytest.mark.parametrize("info, view, parts", [
     (FOLLOWER, {"m": "a", "z": "1.5,-1"}, (LINK,)),  # the drag: the address, and the link's box
     (FOLLOWER, {"m": "a", "z": "1,0", "v": "1,0,2"}, (LINK,)),  # a zoom
-    (dataclasses.replace(FOLLOWER, zoom_parts=(TABS,)), {"m": "a", "z": "1,0", "v": "1,0,2"}, (LINK, TABS)),
-    (dataclasses.replace(FOLLOWER, star_parts=(TABS,)), {"m": "a", "z": "2,0"}, (LINK, TABS)),
+    (dataclasses.replace(FOLLOWER, shows=in_page.Shows(TABS, zoom=True)), {"m": "a", "z": "1,0", "v": "1,0,2"},
+     (LINK, TABS)),
+    (dataclasses.replace(FOLLOWER, shows=in_page.Shows(TABS, star=True)), {"m": "a", "z": "2,0"}, (LINK, TABS)),
     (FOLLOWER, {"m": "a", "z": "1,0"}, ()),  # the revision moved, the view did not (a cleared layer)
     (FOLLOWER, {"m": "a", "z": "1,0", "p": "7"}, None),  # a pick, where the map draws more from it: the map's run
     (FOLLOWER, {"m": "b", "z": "1,0"}, None),  # another model
     # where the map takes the picks: the picked view after, and the sub-tab that shows the ★ once
     (PICKER, {"m": "a", "z": "2,0", "p": "7"}, (LINK, PICKED)),
-    (dataclasses.replace(PICKER, star_parts=(TABS,)), {"m": "a", "z": "2,0", "p": "7"}, (LINK, PICKED, TABS)),
-    (dataclasses.replace(PICKER, pick_parts=()), {"m": "a", "z": "1,0", "p": "7,3"}, (LINK,)),  # presenting
+    (dataclasses.replace(PICKER, shows=in_page.Shows(TABS, star=True, picked=True)), {"m": "a", "z": "2,0", "p": "7"},
+     (LINK, PICKED, TABS)),
+    (dataclasses.replace(PICKER, shows=in_page.Shows()), {"m": "a", "z": "1,0", "p": "7,3"}, (LINK,)),  # presenting
     (PICKER, {"m": "b", "z": "1,0", "p": "7"}, None),
 ])
 def test_which_moves_a_follower_s_map_takes_in_the_page(info, view, parts):

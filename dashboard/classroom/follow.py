@@ -28,14 +28,12 @@ import streamlit as st
 from ..class_store import ClassError
 from ..explore import url
 from ..explore.context import FOLLOWS_ADDRESS_KEY
-from ..explore.fragments import LINK, MAP_VIEW, PICKED, TABS
+from ..explore.fragments import LINK, MAP_VIEW
 from ..explore.map_panel import star_in_page
-from ..explore.reruns import map_path_follows_star, page_follows_picks, page_follows_star, page_follows_view
-from ..explore.sections import section_of
-from ..presenter import presenting
+from ..explore.reruns import map_path_follows_star, page_follows_picks
 from ..session_keys import PRESENTER, SHOW_EXPLANATIONS
 from . import push
-from .in_page import MOVES, WITH_PICKS, InPage
+from .in_page import MOVES, WITH_PICKS, InPage, Shows, parts_showing
 from .session import ClassSession, leave, store, view_of
 
 POLL_S = 0.5  # without push: how often a student's page asks whether the lecturer's view changed
@@ -89,20 +87,15 @@ def register() -> bool:
 
 
 def map_parts(old: dict | None, new: dict, state, d: int) -> list[str] | None:
-    """The fragments besides the map that show the view's change from `old` to `new` (as Explore's reruns.change
-    picks them for the student's own move), or None when the whole page must rerun: anything but the ★, the zoom
-    and the picks changed, or nothing was applied yet."""
+    """The fragments besides the map that show the view's change from `old` to `new` (in_page.parts_showing), or
+    None when the whole page must rerun: anything but the ★, the zoom and the picks changed, or nothing was applied
+    yet."""
     if old is None:
         return None
     changed = {k for k in old.keys() | new.keys() if old.get(k) != new.get(k)}
-    if not changed <= {"z", "v", "p"}:
+    if not changed <= set(WITH_PICKS):
         return None
-    parts = [PICKED] if "p" in changed and not presenting() else []
-    if "v" in changed and page_follows_view(state):
-        parts.append(TABS)
-    elif ("p" in changed and page_follows_picks(state)) or ("z" in changed and page_follows_star(state, d)):
-        parts.append(section_of(state).fragment)
-    return parts
+    return parts_showing(changed, Shows.of(state, d))
 
 
 def before_map(entries, ctx) -> None:
@@ -125,11 +118,8 @@ def _note_in_page(ctx) -> None:
     # from its posterior, or the sub-tab's own use of them (the morph's path from A to B, ...)
     codes = (WITH_PICKS if not page_follows_picks(state) and state.post_of != "pick" else MOVES) if ok else ()
     st.session_state[FOLLOWS_ADDRESS_KEY] = codes
-    push.note_in_page(InPage(
-        d=ctx.d, limit=float(state.limit), view=dict(cls.view), request=cls.request, codes=codes, n_test=ctx.n_test,
-        star_parts=(section_of(state).fragment,) if page_follows_star(state, ctx.d) else (),
-        zoom_parts=(TABS,) if page_follows_view(state) else (),
-        pick_parts=(PICKED,) if not presenting() else ()) if ok else None)
+    push.note_in_page(InPage(d=ctx.d, limit=float(state.limit), view=dict(cls.view), request=cls.request,
+                             codes=codes, n_test=ctx.n_test, shows=Shows.of(state, ctx.d)) if ok else None)
 
 
 def _take_view(entries, ctx) -> None:

@@ -22,8 +22,11 @@ from urllib.parse import urlencode
 from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 
 from ..explore import url
-from ..explore.fragments import LINK
+from ..explore.fragments import LINK, PICKED, TABS
+from ..explore.reruns import page_follows_picks, page_follows_star, page_follows_view
+from ..explore.sections import section_of
 from ..explore.state import ExploreState
+from ..presenter import presenting
 from .session import ClassSession, view_of
 
 MOVES = ("z", "v")  # the view's parameters a follower's map takes in the page: the ★ and the zoom
@@ -31,10 +34,39 @@ WITH_PICKS = (*MOVES, "p")  # ... and the picks, where the map draws nothing els
 
 
 @dataclass(frozen=True)
+class Shows:
+    """What a follower's page shows of a move of the view besides its map: the picked view (not presenting), and
+    the open sub-tab (its fragment) where that shows the ★, the zoom or the picks."""
+
+    section: str = ""
+    star: bool = False
+    zoom: bool = False
+    picks: bool = False
+    picked: bool = False
+
+    @classmethod
+    def of(cls, state: ExploreState, d: int) -> Shows:
+        """The page's now (in one of its runs)."""
+        return cls(section_of(state).fragment, page_follows_star(state, d), page_follows_view(state),
+                   page_follows_picks(state), not presenting())
+
+
+def parts_showing(changed: set[str], shows: Shows) -> list[str]:
+    """The fragments besides the map that show a change of these view parameters (as Explore's reruns.change
+    picks them for the student's own move)."""
+    parts = [PICKED] if "p" in changed and shows.picked else []
+    if "v" in changed and shows.zoom:
+        parts.append(TABS)
+    elif ("p" in changed and shows.picks) or ("z" in changed and shows.star):
+        parts.append(shows.section)
+    return parts
+
+
+@dataclass(frozen=True)
 class InPage:
     """A follower's page whose map follows in the page: its model's latent dimension, the ★'s range and the test
     set's size, the class's view and request it shows, the view's parameters its map takes (MOVES or WITH_PICKS),
-    and the fragments that show a move of the ★, of the zoom or of the picks besides the map."""
+    and what else on the page shows a move."""
 
     d: int
     limit: float
@@ -42,22 +74,18 @@ class InPage:
     request: object
     codes: tuple[str, ...] = MOVES
     n_test: int = 0
-    star_parts: tuple[str, ...] = ()
-    zoom_parts: tuple[str, ...] = ()
-    pick_parts: tuple[str, ...] = ()
+    shows: Shows = Shows()
 
 
 def parts(info: InPage, view: dict) -> tuple[str, ...] | None:
-    """The fragments to rerun once the map has taken `view` in the page, or None when the change needs the map's
-    run (anything but what its map takes changed)."""
+    """The fragments to rerun once the map has taken `view` in the page (the link's box first), or None when the
+    change needs the map's run (anything but what its map takes changed)."""
     changed = {k for k in info.view.keys() | view.keys() if info.view.get(k) != view.get(k)}
     if not changed <= set(info.codes):
         return None
     if not changed:
         return ()
-    more = info.zoom_parts if "v" in changed and info.zoom_parts else info.star_parts if "z" in changed else ()
-    picked = info.pick_parts if "p" in changed else ()
-    return (LINK, *picked, *(f for f in more if f not in picked))
+    return (LINK, *parts_showing(changed, info.shows))
 
 
 class _Values:
