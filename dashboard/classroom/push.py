@@ -14,10 +14,10 @@ and a page that lags takes the newest view.
 A follower's page whose map follows in the page (in_page.py) is not rerun for a move of the ★, the zoom or (where
 its map takes them) the picks: the thread reads the room's view, and on the server's event loop gives the session
 the view and its page the new address, all such pages of the room first; the parts that show the move besides the
-map run after. A page that
-runs (or must run, for a new request) gets the address ahead of that run, and the view with the map's run after.
-A run of a follower's map that takes a pick asks for the page's other parts that show it to run after it
-(`after_this_run`), as st.rerun would from a callback.
+map run after. A page that runs (or must run, for a new request) gets the address ahead of that run, and the view
+with the map's run after. A run of a follower's map that takes a pick asks for the page's other parts that show it
+to run after it (`after_this_run`), as st.rerun would from a callback. The runs push asks for start in turn, at most
+MAX_RUNS at once per process, the lecturer's page first (`_drain`).
 
 Streamlit has no public way for the server to rerun a session, so this module alone uses its internals (marked
 "Streamlit internals:"; tests/test_class_push.py fails when the pinned Streamlit changes them). Where there is no
