@@ -93,13 +93,14 @@ def _end() -> None:
         cls.note = f"!{e}"
 
 
-def counts() -> tuple[int, int]:
-    """(drawings, guesses at the open poll) in the store now."""
+def counts() -> tuple[int, int, object]:
+    """(drawings, guesses at the open poll, the request) in the store now."""
     cls = ClassSession()
     n = store().drawing_count(cls.room) or 0
-    poll = layers.poll_of(store().request(cls.room))
+    request = store().request(cls.room)
+    poll = layers.poll_of(request)
     guesses = len(store().guesses(cls.room, cls.key, int(poll["poll"]))) if poll else 0
-    return n, guesses
+    return n, guesses, request
 
 
 def register(pulse) -> bool:
@@ -109,22 +110,24 @@ def register(pulse) -> bool:
 
 def live_counts(model) -> None:
     """The counts and the drawings by label (rerun by push, or once a second). A change in a run of its own has
-    the map (the new drawings and guesses) and the drawings' download run after it, or the page where it shows no
-    map (the Train tab); in the page's run the map that follows shows them already."""
+    the map (the new drawings and guesses) and the drawings' download run after it, or the whole page where it
+    shows no map (the Train tab) or the request changed elsewhere (another of the lecturer's pages); in the page's
+    run the map that follows shows them already."""
     cls = ClassSession()
     try:
         pulse = store().pulse(cls.room)  # first: a drawing stored while the counts are read is news again
         if pulse is None:
             leave("This class has ended (idle too long, or ended elsewhere).")
             st.rerun()
-        now = counts()
+        *now, request = counts()
     except ClassError as e:
         st.caption(str(e))
         return
     register(pulse)
+    now = tuple(now)
     if cls.seen is not None and tuple(cls.seen) != now and push.in_fragment_run():
         cls.seen = now
-        if not push.after_this_run((MAP_VIEW, DRAWINGS)):
+        if request != cls.request or not push.after_this_run((MAP_VIEW, DRAWINGS)):
             st.rerun()
     cls.seen = now
     poll = layers.poll_of(cls.request)
