@@ -159,6 +159,8 @@ def test_a_class_follows_its_lecturer_and_its_drawings_and_guesses_reach_the_lec
     assert pupil.evaluate(on_map) == pytest.approx(lect.evaluate(on_map), rel=1e-4, abs=1e-5)
     ring = pupil.evaluate(f"{LP}.labels.find((l) => l.text === 'A')")
     assert ring is not None, "the pick's ring and its label A are drawn"
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    pupil.locator(".st-key-explore_plane").screenshot(path=str(SHOTS / "class_student_pick.png"))
 
     # the lecturer opens the Morph sub-tab: the student's page and address follow, keeping class=ROOM
     lect.get_by_role("tab", name="Morph").click()
