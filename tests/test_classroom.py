@@ -133,6 +133,8 @@ def test_a_drawing_lands_on_the_lecturer_s_map_at_its_mu_and_a_poll_s_guesses_ma
     dots = plane_data(app)["classDots"]
     assert dots["labels"] == ["7"] and dots["xy"] == pytest.approx([float(mu[0]), float(mu[1])], abs=1e-4)
     assert "· **1** drawing" in texts(app) and "Drawings by label asked: 7 × 1." in texts(app)
+    (download,) = [b for b in app.get("download_button") if b.proto.id.endswith("-class_download")]
+    assert download.proto.label == "Download the drawing (.safetensors)" and not download.proto.disabled
 
     app.session_state["class_poll_image"] = 3
     app.button(key="class_poll").click().run()

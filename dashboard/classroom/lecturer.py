@@ -142,7 +142,8 @@ def live_counts(model) -> None:
 def drawings_download(model) -> None:
     """The class's drawings as a file vae_core reads (a fragment: rerun with the counts when drawings come in)."""
     n = len(layers.drawings(model.link_name))
-    st.download_button(f"Download the {n} drawings (.safetensors)", layers.download(model) if n else b"",
+    what = "the drawing" if n == 1 else f"the {n} drawings"
+    st.download_button(f"Download {what} (.safetensors)", layers.download(model) if n else b"",
                        file_name=f"class-{ClassSession().room}-drawings.safetensors", key="class_download",
                        on_click="ignore", disabled=not n, icon=":material/download:")
 
