@@ -268,7 +268,7 @@ def test_push_runs_at_most_max_runs_pages_at_once_the_lecturer_s_first(pages, mo
         sessions[sid]._scriptrunner = _Runner(accepts=True)  # its run is under way
 
     monkeypatch.setattr(push, "_rerun", lambda sid, fragments: start(sid, fragments))
-    monkeypatch.setattr(push, "_rerun_parts", lambda after: [start(sid, keys) for sid, keys in after])
+    monkeypatch.setattr(push, "_rerun_parts", lambda sid, keys: start(sid, keys) or True)
     monkeypatch.setattr(push, "_waiting", push.deque())
     monkeypatch.setattr(push, "_drain_due", False)
     monkeypatch.setattr(push, "MAX_RUNS", 2)
@@ -295,3 +295,30 @@ def test_push_runs_at_most_max_runs_pages_at_once_the_lecturer_s_first(pages, mo
     monkeypatch.setattr(push.time, "monotonic", lambda: clock + push.SLOT_S + 0.1)
     push._drain()
     assert started[6:] == [("s2", (LINK,))] and not push._waiting
+
+
+def test_parts_whose_page_winds_down_wait_in_the_queue(pages, monkeypatch):
+    """A page whose last run still winds down cannot be asked now: its parts go back in the queue, behind the
+    others, and start at a later look."""
+    sessions = {"s1": _Session(), "s2": _Session()}
+    later = []
+    loop = SimpleNamespace(call_later=lambda delay, f, *a: later.append(f))
+    monkeypatch.setattr(push.Runtime, "instance", staticmethod(lambda: SimpleNamespace(
+        get_app_session=sessions.get, _get_async_objs=lambda: SimpleNamespace(eventloop=loop))))
+    winding, started = {"s1"}, []
+
+    def rerun_parts(sid, keys) -> bool:
+        if sid in winding:
+            return False
+        started.append(sid)
+        return True
+
+    monkeypatch.setattr(push, "_rerun_parts", rerun_parts)
+    monkeypatch.setattr(push, "_waiting", push.deque())
+    monkeypatch.setattr(push, "_drain_due", False)
+    monkeypatch.setattr(push, "_slots", {})
+    push._run_later([("s1", (LINK,)), ("s2", (LINK,))], [])
+    assert started == ["s2"] and list(push._waiting) == [("s1", (LINK,), True)] and later == [push._drain]
+    winding.clear()
+    push._drain()
+    assert started == ["s2", "s1"] and not push._waiting

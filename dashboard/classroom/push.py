@@ -311,19 +311,14 @@ def _move_in_page(moves: list[tuple[str, int, dict, tuple[str, ...] | None]]
     return after, reruns
 
 
-def _rerun_parts(after: list[tuple[str, tuple[str, ...]]]) -> None:
-    """On the server's event loop: run these fragments of each page (those it holds); a page whose last run is
-    still winding down is asked again at the next tick."""
-    later = []
-    for sid, keys in after:
-        session = Runtime.instance().get_app_session(sid)
-        if session is None or session._state == AppSessionState.SHUTDOWN_REQUESTED:
-            continue
-        ids = _held(session._fragment_storage, keys)
-        if ids and not _request_run(session, ids):
-            later.append((sid, keys))
-    if later:
-        Runtime.instance()._get_async_objs().eventloop.call_later(TICK_S, _rerun_parts, later)
+def _rerun_parts(sid: str, keys: tuple[str, ...]) -> bool:
+    """On the server's event loop: run these fragments of the page (those it holds). False: not now, its last run
+    is still winding down."""
+    session = Runtime.instance().get_app_session(sid)
+    if session is None or session._state == AppSessionState.SHUTDOWN_REQUESTED:
+        return True
+    ids = _held(session._fragment_storage, keys)
+    return not ids or _request_run(session, ids)
 
 
 def _ask_again(sid: str) -> None:
@@ -356,7 +351,8 @@ def _run_later(after, reruns) -> None:
 def _drain() -> None:
     """On the server's event loop: start waiting runs while fewer than MAX_RUNS of those push started are under
     way (for SLOT_S at most each: a page's own slow run must not stall the class); look again in DRAIN_S while
-    some wait. Streamlit internals: a session's ScriptRunner exists from a run's request to its end."""
+    some wait (parts whose page's last run still winds down wait among them). Streamlit internals: a session's
+    ScriptRunner exists from a run's request to its end."""
     global _drain_due
     _drain_due = False
     runtime, now = Runtime.instance(), time.monotonic()
@@ -364,15 +360,19 @@ def _drain() -> None:
         session = runtime.get_app_session(sid)
         if session is None or session._scriptrunner is None or now - since > SLOT_S:
             del _slots[sid]
+    not_yet = []
     while _waiting and len(_slots) < MAX_RUNS:
-        sid, keys, parts_only = _waiting.popleft()
+        sid, keys, parts_only = item = _waiting.popleft()
         if parts_only:
-            _rerun_parts([(sid, keys)])
+            if not _rerun_parts(sid, keys):
+                not_yet.append(item)
+                continue
         else:
             _rerun(sid, keys)
         session = runtime.get_app_session(sid)
         if session is not None and session._scriptrunner is not None:
             _slots[sid] = now
+    _waiting.extend(not_yet)
     if _waiting:
         _drain_due = True
         runtime._get_async_objs().eventloop.call_later(DRAIN_S, _drain)
