@@ -162,17 +162,20 @@ def rss_mib(pid: int) -> float:
     return sum(_status_kib(p, "VmRSS") for p in process_tree(pid)) / 1024
 
 
+def parent(pid: int) -> int | None:
+    """The parent of a process, read from /proc (None when it is gone)."""
+    try:
+        return int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1])
+    except (OSError, IndexError, ValueError):
+        return None
+
+
 def process_tree(pid: int) -> list[int]:
     """pid and all its descendants, read from /proc (psutil is not installed)."""
     children: dict[int, list[int]] = {}
     for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        children.setdefault(int(fields[1]), []).append(int(entry.name))
+        if entry.name.isdigit() and (ppid := parent(int(entry.name))) is not None:
+            children.setdefault(ppid, []).append(int(entry.name))
     out, todo = [], [pid]
     while todo:
         p = todo.pop()

@@ -25,7 +25,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from cold_start import process_tree, start_class  # noqa: E402
+from cold_start import parent, process_tree, start_class  # noqa: E402
 
 REPLICA = re.compile(rb"run\x00dashboard/app\.py")
 PAGE = os.sysconf("SC_PAGE_SIZE")
@@ -48,13 +48,6 @@ def replicas(script_pid: int, log: str = "") -> list[int]:
             port = cmd.split(b"--server.port\x00", 1)[1].split(b"\x00", 1)[0]
             found.append((int(port), pid))
     return [pid for _, pid in sorted(found, key=lambda t: (named.get(t[0], 0), t[0]))]
-
-
-def parent(pid: int) -> int | None:
-    try:
-        return int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1])
-    except (OSError, IndexError, ValueError):
-        return None
 
 
 def page_frames(pid: int) -> np.ndarray:

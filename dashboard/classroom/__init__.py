@@ -5,16 +5,16 @@
     follow.py     the lecturer's view published at each write of the address; a student's page following it
                   (its map, or its follow line, rerun by push), and breaking away on an own move
     push.py       one thread per replica reads the pulse of the rooms its pages show and reruns those pages
-    in_page.py    a move of the ★ or the zoom taken by a follower's map in the page: the address, no run
+    in_page.py    a move of the ★, the zoom or the picks taken by a follower's map in the page: the address
     lecturer.py   the lecturer's class bar: join link and QR, ask for a digit, a poll, the class's layer, end
     student.py    a student's class bar: follow, draw and send the digit asked for, guess where an image lands
     layers.py     what the lecturer's map shows of the class (Explore's ClassOverlay); the drawings as a file
 
 app.py calls class_bar() once, over the tabs. Explore imports nothing of this package: it draws what
 layers.overlay gives it through the context (explore/context.py's OVERLAY_KEY), calls follow.before_map at the
-start of its map's fragment (BEFORE_MAP_KEY), sets FOLLOWS_ADDRESS_KEY where the map takes the ★ and the zoom
-from the address (latent_plane/frontend/follow.js), and url.write keeps the class's parameters in the address and tells
-follow.py of every view written (url.KEEP, url.ON_WRITE).
+start of its map's fragment (BEFORE_MAP_KEY), reads FOLLOWS_ADDRESS_KEY (set by follow.py where its Live map takes
+the ★, the zoom and maybe the picks from the address: latent_plane/frontend/follow.js), and url.write keeps the
+class's parameters in the address and tells follow.py of every view written (url.KEEP, url.ON_WRITE).
 """
 
 from __future__ import annotations

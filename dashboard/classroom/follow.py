@@ -101,7 +101,7 @@ def map_parts(old: dict | None, new: dict, state, d: int) -> list[str] | None:
 def before_map(entries, ctx) -> None:
     """Explore's map (MAP_VIEW), at the start of each of its runs: in its own runs (push reruns it on a follower's
     page when the room's revision moved), take the lecturer's view (`_take_view`); then say whether the map
-    follows the ★ and the zoom in the page."""
+    follows the ★, the zoom (and the picks) in the page."""
     _take_view(entries, ctx)
     _note_in_page(ctx)
 

@@ -93,14 +93,14 @@ def _end() -> None:
         cls.note = f"!{e}"
 
 
-def counts() -> tuple[int, int, object]:
-    """(drawings, guesses at the open poll, the request) in the store now."""
+def counts() -> tuple[tuple[int, int], object]:
+    """((drawings, guesses at the open poll), the request) in the store now."""
     cls = ClassSession()
     n = store().drawing_count(cls.room) or 0
     request = store().request(cls.room)
     poll = layers.poll_of(request)
     guesses = len(store().guesses(cls.room, cls.key, int(poll["poll"]))) if poll else 0
-    return n, guesses, request
+    return (n, guesses), request
 
 
 def register(pulse) -> bool:
@@ -119,12 +119,11 @@ def live_counts(model) -> None:
         if pulse is None:
             leave("This class has ended (idle too long, or ended elsewhere).")
             st.rerun()
-        *now, request = counts()
+        now, request = counts()
     except ClassError as e:
         st.caption(str(e))
         return
     register(pulse)
-    now = tuple(now)
     if cls.seen is not None and tuple(cls.seen) != now and push.in_fragment_run():
         cls.seen = now
         if request != cls.request or not push.after_this_run((MAP_VIEW, DRAWINGS)):

@@ -115,7 +115,7 @@ def watch(room: str, lecturer: bool, fragments: tuple[str, ...], shown) -> bool:
 
 
 def note_in_page(info: in_page.InPage | None) -> None:
-    """Whether this session's page follows the ★ and the zoom in the page (its map's run says, at each run)."""
+    """Whether this session's map follows the lecturer in the page, and how (its map's run says, at each run)."""
     sid = _session_id()
     with _lock:
         page = _pages.get(sid)

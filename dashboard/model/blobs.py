@@ -36,8 +36,7 @@ def points_blob(folder: str, stamp: tuple[int, int], dataset: str) -> tuple[str,
 def projected_points_blob(folder: str, stamp: tuple[int, int], dataset: str, projection) -> tuple[str, dict]:
     """(key, the test set's coordinates on the projection's plane ("pca" or (i, j)) and labels for the page)."""
     enc = test_encodings(folder, stamp, dataset)
-    name = "pca" if projection == "pca" else "z{}-z{}".format(*projection)
-    return (latent_plane.blob_key("points", folder, stamp, dataset, name),
+    return (latent_plane.blob_key("points", folder, stamp, dataset, _projection_name(projection)),
             latent_plane.points_spec(map_points(folder, stamp, dataset, projection), enc.labels))
 
 
@@ -54,8 +53,13 @@ def pick_shapes_blob(folder: str, stamp: tuple[int, int], dataset: str, projecti
         shapes = np.stack([enc.sigma[:, 0], enc.sigma[:, 1], np.zeros(len(enc.sigma))], axis=1)
     else:
         shapes = analysis.plane_ellipses(enc.sigma, plane)
-    name = None if plane is None else "pca" if projection == "pca" else "z{}-z{}".format(*projection)
+    name = None if plane is None else _projection_name(projection)
     return latent_plane.blob_key("shapes", folder, stamp, dataset, name), latent_plane.shapes_spec(shapes)
+
+
+def _projection_name(projection) -> str:
+    """A plane's part of a blob's key: "pca", or "z3-z1" for a coordinate plane (i, j)."""
+    return "pca" if projection == "pca" else "z{}-z{}".format(*projection)
 
 
 @st.cache_resource(max_entries=16, show_spinner=False)

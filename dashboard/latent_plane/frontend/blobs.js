@@ -1,7 +1,7 @@
 /*
  * The large things Python sends once per session (the decoder, the points, the background picture, a follower's
- * posterior ellipses), parsed
- * and kept at module level, so they survive reruns and are shared by every mount on the page.
+ * posterior ellipses), parsed and kept at module level, so they survive reruns and are shared by every mount on
+ * the page.
  */
 
 import { now } from "./common.js";

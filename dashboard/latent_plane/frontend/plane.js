@@ -146,7 +146,7 @@ function createInstance(parentElement) {
 
   listen(inst);
   listenClass(inst);
-  inst.stopAddress = listenAddress(inst); // a class's follower: the lecturer's ★ and zoom (follow.js)
+  inst.stopAddress = listenAddress(inst); // a class's follower: the lecturer's ★, zoom and picks (follow.js)
   inst.ro = new ResizeObserver(() => {
     if (!root.isConnected) return;
     layout(inst);
