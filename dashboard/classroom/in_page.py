@@ -108,7 +108,7 @@ class _Values:
 
 
 def take(session_state, info: InPage, revision: int, view: dict) -> tuple[InPage, dict | None] | None:
-    """Give a session's settings the lecturer's ★ and zoom from `view` (the room's view at `revision`; `parts` said
+    """Give a session's settings what its map takes of `view` (info.codes; the room's view at `revision`; `parts` said
     nothing else changed), as the map's run would: (the page's InPage now, its new address or None when that is
     unchanged), or None when a value does not fit this page's model (the map's run then says so). Call only while
     no run of the session is under way."""
