@@ -251,6 +251,22 @@ def print_round(k: int, r: dict, goal: float) -> None:
           f"of CPU seconds: {r['ratio_cpu']:.2f}")
 
 
+def cpu_line() -> str:
+    """The CPU the figures belong to: the same bench gives other ratios on another CPU generation (bfloat16's rate)."""
+    try:
+        text = Path("/proc/cpuinfo").read_text()
+    except OSError:
+        return "cpu: unknown (no /proc/cpuinfo)"
+    lines = text.split("\n\n")[0].splitlines()  # the first processor's block
+    first = {k.strip(): v.strip() for k, _, v in (line.partition(":") for line in lines)}
+    flags = set(first.get("flags", "").split())
+    extensions = [f for f in ("avx512f", "avx512_bf16", "amx_bf16", "amx_tile") if f in flags]
+    if "amx_tile" not in flags:
+        extensions.append("no AMX")
+    return (f"cpu: {first.get('model name', '?')}, family {first.get('cpu family', '?')} "
+            f"model {first.get('model', '?')}, {', '.join(extensions)}")
+
+
 def main() -> int:
     args = parse_args()
     torch.set_num_threads(args.threads)
@@ -258,6 +274,7 @@ def main() -> int:
     print(f"torch {torch.__version__}, torchvision {torchvision.__version__}, "
           f"threads {torch.get_num_threads()} (os.cpu_count() {os.cpu_count()}), device cpu; "
           f"load average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}")
+    print(cpu_line())
     print(f"batch {BATCH_SIZE}, Adam lr {LR:g}, MLP VAE {VAEConfig().hidden} latent {VAEConfig().latent_dim}, "
           f"training images {args.limit or 'all'}, {args.rounds} round(s)")
 
