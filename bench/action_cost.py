@@ -5,7 +5,7 @@
 
 One headless Chromium page opens the app, opens Explore's "Morph" sub-tab, then does --each actions of each
 kind of bench/load.py (slider step, map click, morph pick, then slider steps again), half a second apart.
-For each kind it prints, per action: the on-screen latency (bench/load.py's page probe), the CPU seconds of
+For each kind it prints, per action: the on-screen latency (bench/page_actions.py's page probe), the CPU seconds of
 the server process and of every Chromium process (from /proc, around the whole batch), and the page's
 main-thread time from Chrome's Performance metrics (TaskDuration: scripts, style, layout, paint).
 It shows how a class's load divides between the server and the students' browsers (docs/benchmarks.md).
@@ -21,7 +21,7 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-import load  # noqa: E402
+import page_actions  # noqa: E402
 from cold_start import (  # noqa: E402
     CHROMIUM_ARGS,
     VIEWPORT,
@@ -49,9 +49,9 @@ async def run(args) -> None:
         async with async_playwright() as pw:
             browser = await pw.chromium.launch(executable_path=chromium_path(args.chromium), args=CHROMIUM_ARGS)
             ctx = await browser.new_context(viewport=VIEWPORT)
-            await ctx.add_init_script(load.PAGE_PROBE)
+            await ctx.add_init_script(page_actions.PAGE_PROBE)
             page = await ctx.new_page()
-            session = load.Session(page, load.Wire(), 30)
+            session = page_actions.Session(page, page_actions.Wire(), 30)
             await session.wire.attach(ctx, page)
             cdp = await ctx.new_cdp_session(page)
             await cdp.send("Performance.enable")
@@ -62,12 +62,12 @@ async def run(args) -> None:
             b0, s0 = browser_cpu_s(app.proc.pid), cpu_seconds(app.proc.pid)
             t = asyncio.get_running_loop().time()
             await page.goto(app.url)
-            await page.wait_for_function(load.READY, timeout=180_000, polling=100)
+            await page.wait_for_function(page_actions.READY, timeout=180_000, polling=100)
             print(f"page load: {asyncio.get_running_loop().time() - t:.2f} s on screen; CPU: browser "
                   f"{browser_cpu_s(app.proc.pid) - b0:.2f} s, server {cpu_seconds(app.proc.pid) - s0:.2f} s "
                   f"(the server's first session also loads the model and encodes the test set)")
             tab = page.get_by_role("tab", name="Morph", exact=True)
-            await session.timed("open morph", "text", load.MORPH_OPEN, lambda: tab.click())
+            await session.timed("open morph", "text", page_actions.MORPH_OPEN, lambda: tab.click())
             await asyncio.sleep(2)
             rng, picks = random.Random(args.seed), []
             print(f"per action, mean over {args.each}:")
@@ -75,7 +75,7 @@ async def run(args) -> None:
                 m0, b0, s0 = await metrics(), browser_cpu_s(app.proc.pid), cpu_seconds(app.proc.pid)
                 on_screen = []
                 for _ in range(args.each):
-                    on_screen.append((await load.ACTIONS[kind](session, rng, picks))[0])
+                    on_screen.append((await page_actions.ACTIONS[kind](session, rng, picks))[0])
                     await asyncio.sleep(0.5)
                 await asyncio.sleep(1.0)  # let the last action's rendering finish
                 m1 = await metrics()
@@ -91,7 +91,8 @@ async def run(args) -> None:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--each", type=int, default=8, help="actions of each kind (default 8)")
-    ap.add_argument("--kinds", nargs="+", choices=sorted(load.ACTIONS), default=["slider", "map", "morph", "slider"],
+    ap.add_argument("--kinds", nargs="+", choices=sorted(page_actions.ACTIONS),
+                    default=["slider", "map", "morph", "slider"],
                     help="the batches, in order (default: slider map morph slider)")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--chromium", help="the Chromium binary (default /usr/bin/chromium)")

@@ -1,5 +1,5 @@
 """A student of bench/class_replay.py without a browser: a Streamlit session over a websocket that replays one real
-student page's recorded messages (bench/load_protocol.py's Student), keeps its address as its browser would, and
+student page's recorded messages (bench/protocol_student.py's Student), keeps its address as its browser would, and
 answers the lecturer's requests with the recorded drawing. The server pushes the lecturer's moves (its follow
 push reruns the page's fragments itself); a page the server tells to poll instead (an auto_rerun message: no push
 on that server) sends that fragment's rerun at the interval it names, as a browser would."""
@@ -14,11 +14,11 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from load_protocol import Student  # noqa: E402
+from protocol_student import Student  # noqa: E402
 
 
 class Pupil(Student):
-    """A Student of bench/load_protocol.py that also keeps its address (page_info_changed), an auto-rerun the
+    """A Student of bench/protocol_student.py that also keeps its address (page_info_changed), an auto-rerun the
     server asks for, and the request its page shows; its reruns carry its current address, as a browser's."""
 
     def __init__(self, n: int, url: str, timeout: float, room: str):

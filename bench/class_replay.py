@@ -53,7 +53,8 @@ from pathlib import Path
 from urllib.parse import parse_qs
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-import load  # noqa: E402
+import load_measure  # noqa: E402
+import page_actions  # noqa: E402
 import replica_memory  # noqa: E402
 from class_pupil import Pupil, pupil  # noqa: E402
 from cold_start import CHROMIUM_ARGS, VIEWPORT, chromium_path, cpu_seconds, start_class  # noqa: E402
@@ -82,7 +83,7 @@ async def open_lecturer(browser, url: str, timeout: float):
     page = await ctx.new_page()
     await page.goto(f"{url}/?class=new", timeout=timeout * 1000)
     await page.wait_for_function("() => /[?&]key=/.test(location.search)", timeout=timeout * 1000)
-    await page.wait_for_function(load.READY, timeout=timeout * 1000, polling=100)
+    await page.wait_for_function(page_actions.READY, timeout=timeout * 1000, polling=100)
     q = parse_qs((await page.evaluate("location.search")).lstrip("?"))
     return ctx, page, q["class"][0], q["key"][0]
 
@@ -95,7 +96,7 @@ async def record_student(browser, url: str, room: str, store, key: str, timeout:
     await wire.attach(ctx, page)
     await page.goto(f"{url}/?class={room}", timeout=timeout * 1000)
     await page.get_by_text("Following the lecturer").wait_for(timeout=timeout * 1000)
-    await page.wait_for_function(load.READY, timeout=timeout * 1000, polling=100)
+    await page.wait_for_function(page_actions.READY, timeout=timeout * 1000, polling=100)
     wire.start("polls")
     await asyncio.sleep(3.5)
     store.ask(room, key, {"kind": "digit", "label": "1"})
@@ -232,8 +233,8 @@ def drawing_latencies(store, room: str, key: str, pupils: list[Pupil], dots: lis
     if sent_ok != len(sends) or len(drawings) != len(sends):
         errors.append(f"{len(sends)} drawings sent, {sent_ok} confirmed on the students' pages, "
                       f"{len(drawings)} in the store")
-    return {"to_store_ms": load.summarise(stored), "to_map_ms": load.summarise(on_map), "sent": len(sends),
-            "stored": len(drawings)}
+    return {"to_store_ms": load_measure.summarise(stored), "to_map_ms": load_measure.summarise(on_map),
+            "sent": len(sends), "stored": len(drawings)}
 
 
 async def drive(app, store, args) -> dict:
@@ -265,7 +266,7 @@ async def drive(app, store, args) -> dict:
         watch = StoreWatch(store, room, PARAM[args.moves_by])
         watch.start()
         cpu0, t1 = cpu(), time.monotonic()
-        stats = load.Stats()
+        stats = load_measure.Stats()
         trainer = asyncio.create_task(protocol_trainer(app.url, trainer_rec, args, stats, pin)) if args.train \
             else None
         await lecture(lect, store, room, key, args, out)
@@ -296,14 +297,14 @@ def report(args, out: dict, store, app) -> dict:
             errors += [f"student {p.n}: its page never showed the request for a {label}" for label in ASKS
                        if not any(f"draw a {label}" in body for _, body in p.asked)]
     drawing = drawing_latencies(store, out["room"], out["key"], pupils, out["dots"], errors)
-    errors += [f"server: {f}" for f in load.server_exceptions(app.log_text())]
+    errors += [f"server: {f}" for f in load_measure.server_exceptions(app.log_text())]
     n = args.followers + args.drawers
     summary = {
         "followers": args.followers, "drawers": args.drawers, "replicas": args.replicas, "store": args.store,
         "moves": len(out["moves"]), "moves_by": args.moves_by, "move_every_s": args.move_every,
         "class_s": out["class_s"],
         "join_s": out["join_s"], "recorded": out["recorded"], "cpus": os.cpu_count(),
-        "load_before": args.load_before, "follow_ms": load.summarise(follow),
+        "load_before": args.load_before, "follow_ms": load_measure.summarise(follow),
         "follow_slowest_ms": [round(v) for v in slowest], "drawing": drawing,
         "cpu_s": out["cpu_s"], "cpu_per_student_s": out["cpu_s"] / n / out["class_s"],
         "cpu_per_student_move_ms": out["cpu_s"] / n / max(1, len(out["moves"])) * 1000,

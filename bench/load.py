@@ -50,243 +50,43 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import base64
 import json
-import math
 import os
 import random
 import re
-import statistics
 import sys
-import threading
 import time
-from dataclasses import dataclass, field
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from cold_start import (  # noqa: E402
-    CHROMIUM_ARGS,
-    VIEWPORT,
-    chromium_path,
-    cpu_seconds,
-    peak_rss_mib,
-    percentile,
-    process_tree,
-    rss_mib,
-    start_app,
+from cold_start import CHROMIUM_ARGS, VIEWPORT, chromium_path, cpu_seconds, peak_rss_mib, start_app  # noqa: E402
+from load_measure import (  # noqa: E402
+    Sampler,
+    Stats,
+    add_session_args,
+    machine_busy,
+    print_outcome,
+    server_exceptions,
+    server_runs,
+    summarise,
+)
+from page_actions import (  # noqa: E402
+    ACTIONS,
+    KINDS,
+    MORPH_OPEN,
+    PAGE_PROBE,
+    READY,
+    ActionFailed,
+    Session,
+    Wire,
+    page_problems,
 )
 
 TRAIN_DONE = re.compile(r"Trained \d+ epochs in")  # dashboard/training/job.py, _outcome_message()
 TRAIN_FAILED = re.compile(r"Training (stopped|diverged)|training failed")
-KINDS = ("slider", "map", "slider", "morph")
-MORPH_OPEN = "to morph between them"  # dashboard/explore/morph.py, the ends message: the Morph tab is open
-RUN_DONE = (0, 3)  # ForwardMsg.ScriptFinishedStatus: FINISHED_SUCCESSFULLY, FINISHED_FRAGMENT_RUN_SUCCESSFULLY
-
-# Installed in every page before its scripts run. arm(kind, spec) notes what the result will be (the Live map's
-# next update from Python, a caption, a text), then the next keydown / pointerdown starts the clock; the first
-# animation frame after the result is on the page (and any image in it decoded) stops it. Results go to
-# window.__load.done.
-PAGE_PROBE = r"""(() => {
-  const P = (window.__load = { pending: null, done: [] });
-  const now = () => performance.now();
-  for (const t of ['keydown', 'pointerdown']) document.addEventListener(t, () => {
-    if (P.pending && P.pending.t0 === null) P.pending.t0 = now();
-  }, true);
-  const images = () => document.querySelectorAll('[data-testid="stImage"]');
-  const withText = (text) => [...images()].find((e) => e.textContent.includes(text))?.querySelector('img');
-  const main = () => document.querySelector('[data-testid="stMain"]');
-  P.arm = (kind, spec) => {
-    let check;
-    const LP = () => window.__latentPlane;
-    const renders = LP() ? LP().renders : 0;
-    // the Live map's own update from Python's rerun (a canvas redraw: no DOM mutation, so polled every frame)
-    if (kind === 'render') check = () => (LP() && LP().renders > renders && LP().ready ? true : null);
-    else if (kind === 'caption') check = () => withText(spec) || null;
-    else check = () => ((main()?.textContent || '').includes(spec) ? true : null);
-    P.pending = { check, t0: null, armed: now() };
-    if (kind === 'render') {
-      const poll = () => { if (P.pending && P.pending.check === check) { look(); requestAnimationFrame(poll); } };
-      requestAnimationFrame(poll);
-    }
-  };
-  let scheduled = false;
-  const look = () => {
-    scheduled = false;
-    const p = P.pending;
-    const hit = p && p.check();
-    if (!hit) return;
-    P.pending = null;
-    const t0 = p.t0 === null ? p.armed : p.t0;
-    const finish = () => requestAnimationFrame(() => P.done.push(now() - t0));
-    if (hit instanceof HTMLImageElement) hit.decode().then(finish, finish); else finish();
-  };
-  new MutationObserver(() => {
-    if (P.pending && !scheduled) { scheduled = true; requestAnimationFrame(look); }
-  }).observe(document, { subtree: true, childList: true, attributes: true, characterData: true });
-})()"""
-
-READY = "() => window.__latentPlane && window.__latentPlane.ready"
-
-
-@dataclass
-class Stats:
-    on_screen: dict[str, list[float]] = field(default_factory=dict)  # action kind -> ms
-    server: dict[str, list[float]] = field(default_factory=dict)  # action kind -> ms
-    page_loads: list[float] = field(default_factory=list)  # s, from goto to map and image shown
-    errors: list[str] = field(default_factory=list)
-    training: dict = field(default_factory=dict)
-    timeline: list[tuple[float, float]] = field(default_factory=list)  # (s since the class started, ms) per action
-
-    def add(self, kind: str, on_screen_ms: float, server_ms: float | None) -> None:
-        self.on_screen.setdefault(kind, []).append(on_screen_ms)
-        if server_ms is not None:
-            self.server.setdefault(kind, []).append(server_ms)
-
-
-def summarise(values: list[float]) -> dict:
-    if not values:
-        return {"n": 0, "median": math.nan, "p95": math.nan, "max": math.nan}
-    return {"n": len(values), "median": statistics.median(values), "p95": percentile(values, 0.95), "max": max(values)}
-
-
-# --- the websocket, seen from the browser's network layer --------------------------------------
-
-
-class Wire:
-    """Rerun requests sent and successful ends of runs, with the browser's network timestamps (seconds)."""
-
-    def __init__(self) -> None:
-        from streamlit.proto.BackMsg_pb2 import BackMsg
-        from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
-
-        self._back, self._forward = BackMsg, ForwardMsg
-        self.reruns: list[float] = []
-        self.finished: list[float] = []
-
-    async def attach(self, ctx, page) -> None:
-        cdp = await ctx.new_cdp_session(page)
-        cdp.on("Network.webSocketFrameSent", self._sent)
-        cdp.on("Network.webSocketFrameReceived", self._received)
-        await cdp.send("Network.enable")
-
-    def _sent(self, p: dict) -> None:
-        frame = p["response"]
-        if frame.get("opcode") == 2:
-            msg = self._back.FromString(base64.b64decode(frame["payloadData"]))
-            if msg.WhichOneof("type") == "rerun_script":
-                self.reruns.append(p["timestamp"])
-
-    def _received(self, p: dict) -> None:
-        frame = p["response"]
-        # script_finished messages are tiny; the big ones (deltas) need not be decoded.
-        if frame.get("opcode") == 2 and len(frame["payloadData"]) < 400:
-            msg = self._forward.FromString(base64.b64decode(frame["payloadData"]))
-            if msg.WhichOneof("type") == "script_finished" and msg.script_finished in RUN_DONE:
-                self.finished.append(p["timestamp"])
-
-    def mark(self) -> tuple[int, int]:
-        return len(self.reruns), len(self.finished)
-
-    async def server_ms(self, since: tuple[int, int], timeout: float) -> float | None:
-        """From the first rerun request after `since` to the first successful end of a run after the last such
-        request; waits for that end (it can come after the result is on screen). None if it never came."""
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            sent = self.reruns[since[0]:]
-            if sent:
-                ends = [t for t in self.finished[since[1]:] if t >= sent[-1]]
-                if ends:
-                    return (ends[0] - sent[0]) * 1000
-            await asyncio.sleep(0.05)
-        return None
 
 
 # --- one explorer ------------------------------------------------------------------------------
-
-
-class ActionFailed(Exception):
-    pass
-
-
-@dataclass
-class Session:
-    page: object
-    wire: Wire
-    timeout: float
-
-    async def timed(self, kind: str, check: str, spec: str | None, act) -> tuple[float, float | None]:
-        """Arm the page's probe, do the action, wait for its result: (on-screen ms, server ms).
-        check "run": the page shows the result itself at once (the Live map's ★ and digit); done when Python has
-        it, the end of the run it caused as the browser receives it (both figures are then that)."""
-        page = self.page
-        since = self.wire.mark()
-        if check == "run":
-            await act()
-            ms = await self.wire.server_ms(since, self.timeout)
-            if ms is None:
-                raise ActionFailed(f"{kind}: no run ended within {self.timeout:.0f} s")
-            return ms, ms
-        await page.evaluate("([k, s]) => window.__load.arm(k, s)", [check, spec])
-        await act()
-        try:
-            await page.wait_for_function("() => window.__load.done.length > 0 && !window.__load.pending",
-                                         timeout=self.timeout * 1000, polling=50)
-        except Exception as e:
-            await page.evaluate("() => { window.__load.pending = null; }")
-            raise ActionFailed(f"{kind}: no result within {self.timeout:.0f} s") from e
-        done = await page.evaluate("() => window.__load.done.splice(0)")
-        return float(done[-1]), await self.wire.server_ms(since, self.timeout)
-
-
-async def page_problems(page) -> list[str]:
-    """Streamlit's own error displays: an exception box, or the status widget saying the connection is lost."""
-    return await page.evaluate("""() => {
-        const out = [];
-        for (const e of document.querySelectorAll('[data-testid="stException"]'))
-            out.push('exception: ' + e.textContent.slice(0, 200));
-        const s = document.querySelector('[data-testid="stStatusWidget"]');
-        if (s && /connect/i.test(s.textContent)) out.push('status: ' + s.textContent.slice(0, 100));
-        return out;
-    }""")
-
-
-async def slider_step(s: Session, rng: random.Random, picks: list[int]):
-    # the Live map's own z1 or z2 slider: the page decodes the step, then releases it to Python (a fragment run)
-    slider = s.page.locator(".lp-slider-input").nth(rng.choice((0, 1)))
-    await slider.focus()
-    key = rng.choice(("ArrowRight", "ArrowLeft"))
-    return await s.timed("slider", "run", None, lambda: s.page.keyboard.press(key))
-
-
-async def map_click(s: Session, rng: random.Random, picks: list[int]):
-    page = s.page
-    await page.locator(".lp-overlay").scroll_into_view_if_needed()
-    z = (rng.uniform(-2.5, 2.5), rng.uniform(-2.5, 2.5))
-    xy = await page.evaluate("([x, y]) => window.__latentPlane.locate(x, y)", list(z))
-    result = await s.timed("map", "run", None, lambda: page.mouse.click(xy["x"], xy["y"]))
-    last = await page.evaluate("() => window.__latentPlane.triggers.at(-1)")
-    if last and last.get("event") == "pick":  # a dot was hit: it is now the last pick (explore.pick)
-        index = int(last["value"]["index"])
-        picks[:] = [p for p in picks if p != index][-1:] + [index]
-    return result
-
-
-async def morph_pick(s: Session, rng: random.Random, picks: list[int]):
-    index = rng.randrange(10_000)
-    while index in picks:
-        index = rng.randrange(10_000)
-    await s.page.get_by_label("Test image #", exact=True).fill(str(index))
-    if picks:
-        check, spec = "caption", f"test image #{picks[-1]} → #{index},"
-    else:
-        check, spec = "text", "; 1 so far"
-    button = s.page.get_by_role("button", name="Pick", exact=True)
-    result = await s.timed("morph", check, spec, lambda: button.click())
-    picks[:] = picks[-1:] + [index]
-    return result
-
-
-ACTIONS = {"slider": slider_step, "map": map_click, "morph": morph_pick}
 
 
 async def explorer(n: int, browser, url: str, args, stats: Stats, start_at: float) -> None:
@@ -375,57 +175,6 @@ async def trainer(browser, url: str, args, stats: Stats) -> None:
         await ctx.close()
 
 
-# --- measuring the machine ---------------------------------------------------------------------
-
-
-class Sampler(threading.Thread):
-    """Every `every` seconds: the server tree's resident memory (keeping the peak), and the CPU seconds of this
-    script's other children (Playwright's driver and Chromium, whose processes come and go with the pages)."""
-
-    def __init__(self, server_pid: int, every: float = 0.5):
-        super().__init__(daemon=True)
-        self.server_pid, self.every, self.peak_mib = server_pid, every, 0.0
-        self._browser_cpu: dict[int, float] = {}
-        self._halt = threading.Event()
-
-    def _sample(self) -> None:
-        server = process_tree(self.server_pid)
-        self.peak_mib = max(self.peak_mib, rss_mib(self.server_pid))
-        for pid in set(process_tree(os.getpid())[1:]) - set(server):  # [0] is this script itself
-            self._browser_cpu[pid] = max(self._browser_cpu.get(pid, 0.0), cpu_seconds(pid, children=False))
-
-    def run(self) -> None:
-        while not self._halt.wait(self.every):
-            self._sample()
-
-    def stop(self) -> None:
-        self._halt.set()
-        self.join()
-        self._sample()
-
-    @property
-    def browser_cpu_s(self) -> float:
-        return sum(self._browser_cpu.values())
-
-
-def machine_busy() -> tuple[int, int]:
-    """(busy, total) jiffies of all CPUs so far, from /proc/stat."""
-    v = [int(x) for x in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
-    idle = v[3] + v[4]
-    return sum(v) - idle, sum(v)
-
-
-def server_exceptions(log: str) -> list[str]:
-    """The last line of each traceback in the server's log, leaving out a browser context closing its websocket
-    while the server still writes to it (Starlette reports that, and it is how every session here ends)."""
-    out = []
-    for block in log.split("Traceback (most recent call last):")[1:]:
-        last = next((line for line in block.splitlines() if line and not line.startswith(" ")), "?")
-        if "WebSocketDisconnected" not in last and "During handling" not in last:
-            out.append(last.strip()[:200])
-    return out
-
-
 # --- the run -----------------------------------------------------------------------------------
 
 
@@ -443,19 +192,6 @@ async def drive(url: str, args, stats: Stats) -> str:
         version = browser.version
         await browser.close()
     return version
-
-
-def server_runs(log: Path, since: float) -> dict:
-    """Durations of the script runs the server timed itself (bench/timed_server.py), full runs and fragment
-    runs apart, each session's first run (its page load) left out: the server's share of each action,
-    without the browsers' time."""
-    rows = [json.loads(line) for line in log.read_text().splitlines() if line.strip()] if log.exists() else []
-    first: set = set()
-    # A session's first run is its page load (timed apart, in the browser), not an action.
-    rows = [r for r in rows if r["session"] in first or first.add(r["session"])]
-    rows = [r for r in rows if r["end"] >= since]
-    return {kind: summarise([r["ms"] for r in rows if r["fragment"] == frag])
-            for kind, frag in (("full", False), ("fragment", True))} | {"all": summarise([r["ms"] for r in rows])}
 
 
 def report(args, stats: Stats, measured: dict) -> dict:
@@ -489,37 +225,6 @@ def report(args, stats: Stats, measured: dict) -> dict:
     print(f"  page load (goto -> map and image shown): median {loads['median']:.1f} s, max {loads['max']:.1f} s")
     print_outcome(args, stats, measured, f"Chromium and its driver {measured['browser_cpu_s']:.0f}")
     return summary
-
-
-def print_outcome(args, stats: Stats, measured: dict, others_cpu: str) -> None:
-    """The lines both load benches end with: errors, the server's memory, the CPU, the training."""
-    print(f"  errors: {len(stats.errors)}")
-    for e in stats.errors[:15]:
-        print(f"    {e}")
-    if len(stats.errors) > 15:
-        print(f"    ... and {len(stats.errors) - 15} more")
-    print(f"  server peak memory: {measured['server_peak_rss_mib']:.0f} MiB resident (sampled), "
-          f"VmHWM {measured['server_vmhwm_mib']:.0f} MiB")
-    print(f"  CPU seconds in {measured['wall_s']:.0f} s: server {measured['server_cpu_s']:.0f}, {others_cpu}; "
-          f"the machine's {os.cpu_count()} CPUs {100 * measured['machine_busy']:.0f}% busy")
-    if args.train:
-        t = stats.training
-        state = f"finished in {t['seconds']:.0f} s" if t.get("finished") else "NOT finished"
-        print(f"  training: {state} ({t.get('message')})")
-
-
-def add_session_args(ap: argparse.ArgumentParser) -> None:
-    """The options both load benches take, after their own count of sessions and actions."""
-    ap.add_argument("--think", type=float, default=1.0, help="mean seconds between a session's actions (default 1)")
-    ap.add_argument("--ramp", type=float, default=0.0, help="spread the sessions' arrivals over this many seconds")
-    ap.add_argument("--no-train", dest="train", action="store_false", help="no training session")
-    ap.add_argument("--action-timeout", type=float, default=30.0, help="seconds before an action counts as failed")
-    ap.add_argument("--load-timeout", type=float, default=180.0, help="seconds allowed for a page load")
-    ap.add_argument("--train-timeout", type=float, default=900.0, help="seconds allowed for the training")
-    ap.add_argument("--seed", type=int, default=0)
-    ap.add_argument("--chromium", help="the Chromium binary (default /usr/bin/chromium)")
-    ap.add_argument("--json", type=Path, help="also write the figures to this file")
-    ap.add_argument("--quiet", dest="progress", action="store_false", help="no progress lines")
 
 
 def main() -> None:

@@ -47,10 +47,11 @@ import random
 import sys
 import time
 from pathlib import Path
-from urllib.parse import urlsplit
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import load  # noqa: E402
+import load_measure  # noqa: E402
+import page_actions  # noqa: E402
 from cold_start import (  # noqa: E402
     CHROMIUM_ARGS,
     VIEWPORT,
@@ -60,17 +61,13 @@ from cold_start import (  # noqa: E402
     start_app,
     start_class,
 )
-
-RUN_DONE = load.RUN_DONE  # script_finished statuses of a run that completed (full or fragment)
-RUN_FAILED = 1  # ForwardMsg.ScriptFinishedStatus.FINISHED_WITH_COMPILE_ERROR
-MAX_CONNECTIONS = 6  # a browser's limit of HTTP/1.1 connections to one host
-
+from protocol_student import Student  # noqa: E402
 
 # --- record: what one real browser sends ----------------------------------------------------------
 
 
-class Recording(load.Wire):
-    """The Wire of bench/load.py, also keeping every binary message the page sends, under the current action."""
+class Recording(page_actions.Wire):
+    """The Wire of bench/page_actions.py, also keeping every binary message the page sends, under the current action."""
 
     def __init__(self) -> None:
         super().__init__()
@@ -95,23 +92,23 @@ async def record(url: str, args) -> list[tuple[str, list[bytes]]]:
     async with async_playwright() as p:
         browser = await p.chromium.launch(executable_path=chromium_path(args.chromium), args=CHROMIUM_ARGS)
         ctx = await browser.new_context(viewport=VIEWPORT)
-        await ctx.add_init_script(load.PAGE_PROBE)
+        await ctx.add_init_script(page_actions.PAGE_PROBE)
         page = await ctx.new_page()
         wire = Recording()
-        session = load.Session(page, wire, args.action_timeout)
+        session = page_actions.Session(page, wire, args.action_timeout)
         await wire.attach(ctx, page)
         await page.goto(url, timeout=args.load_timeout * 1000)
-        await page.wait_for_function(load.READY, timeout=args.load_timeout * 1000, polling=100)
+        await page.wait_for_function(page_actions.READY, timeout=args.load_timeout * 1000, polling=100)
         await asyncio.sleep(1.0)  # messages the page sends once drawn (component values) belong to the load
         wire.start("open morph")
         tab = page.get_by_role("tab", name="Morph", exact=True)
-        await session.timed("open morph", "text", load.MORPH_OPEN, lambda: tab.click())
+        await session.timed("open morph", "text", page_actions.MORPH_OPEN, lambda: tab.click())
         rng, picks = random.Random(args.seed), []
         for i in range(args.actions):
-            kind = load.KINDS[i % len(load.KINDS)]
+            kind = page_actions.KINDS[i % len(page_actions.KINDS)]
             await asyncio.sleep(0.5)
             wire.start(kind)
-            await load.ACTIONS[kind](session, rng, picks)
+            await page_actions.ACTIONS[kind](session, rng, picks)
         await asyncio.sleep(1.0)
         # The morph's caption names the last two picks: a replay that reproduces the session ends on the same.
         args.final_caption = await page.evaluate(MORPH_CAPTION_JS)
@@ -159,7 +156,7 @@ async def record_trainer(url: str, args, pin: str = "") -> dict[str, list[bytes]
             "poll": [polls[-1]]}
 
 
-async def protocol_trainer(url: str, recorded: dict[str, list[bytes]], args, stats: load.Stats,
+async def protocol_trainer(url: str, recorded: dict[str, list[bytes]], args, stats: load_measure.Stats,
                            pin: str = "") -> None:
     """Replays the recorded trainer: Start, then the live view's poll every second until training ends (on
     replica `pin`, e.g. "r1", behind scripts/serve_class.sh)."""
@@ -199,173 +196,7 @@ MORPH_CAPTION_JS = """() => [...document.querySelectorAll('[data-testid="stImage
     .filter((t) => t.includes('test image #') && t.includes('→')).at(-1) || null"""
 
 
-# --- replay: a student without a browser ----------------------------------------------------------
-
-
-class Student:
-    """One Streamlit session over a websocket: sends recorded messages, follows the runs they cause."""
-
-    def __init__(self, n: int, url: str, timeout: float):
-        from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
-
-        self.n, self.timeout, self._forward = n, timeout, ForwardMsg
-        parts = urlsplit(url)
-        self.host, self.port = parts.hostname, parts.port
-        self.ws_url = f"ws://{parts.hostname}:{parts.port}/_stcore/stream"
-        self.finished = 0  # successful script_finished messages so far
-        self.changed = asyncio.Event()
-        self.fetches: list[asyncio.Task] = []
-        self.problems: list[str] = []
-        self.cached: set[str] = set()  # hashes of the cacheable messages this page received
-        self.images = 0
-        self.idle: list[tuple[asyncio.StreamReader, asyncio.StreamWriter]] = []  # kept-alive connections for _get
-        self.morph_caption: str | None = None  # the last caption of the morph's GIF
-        self.alerts: list[str] = []  # the text of every st.success / st.info / st.error shown
-        self.cookie = ""  # behind scripts/serve_class.sh: the replica this session is pinned to, as a browser keeps it
-
-    async def connect(self) -> None:
-        import websockets
-
-        self.ws = await websockets.connect(self.ws_url, subprotocols=["streamlit"], max_size=None,
-                                           open_timeout=self.timeout,
-                                           additional_headers={"Cookie": self.cookie} if self.cookie else None)
-        # HAProxy pins the session with a cookie in the handshake's answer; the media files of the session's
-        # runs live in that replica, so the image downloads must carry it.
-        pins = [v.split(";", 1)[0] for v in self.ws.response.headers.get_all("Set-Cookie")
-                if v.startswith("LE_REPLICA=")]
-        self.cookie = pins[0] if pins else self.cookie  # a session that sent its pin keeps it
-        self.reader = asyncio.create_task(self._read())
-
-    async def _read(self) -> None:
-        try:
-            async for raw in self.ws:
-                msg = self._forward.FromString(raw)
-                if msg.metadata.cacheable and msg.hash:  # what a browser keeps and lists with its next reruns
-                    self.cached.add(msg.hash)
-                kind = msg.WhichOneof("type")
-                if kind == "delta":
-                    self._on_delta(msg.delta)
-                elif kind == "script_finished":
-                    if msg.script_finished in RUN_DONE:
-                        self.finished += 1
-                    elif msg.script_finished == RUN_FAILED:
-                        self.problems.append("a run failed to compile")
-                    self.changed.set()
-                else:
-                    self._on_other(kind, msg)
-        except Exception as e:  # a dropped connection
-            self.problems.append(f"connection: {type(e).__name__}: {str(e)[:120]}")
-            self.changed.set()
-
-    def _on_other(self, kind: str, msg) -> None:
-        """A message that is neither a delta nor a run's end (a subclass may want it)."""
-
-    def _on_delta(self, delta) -> None:
-        if delta.WhichOneof("type") != "new_element":
-            return
-        element = delta.new_element
-        kind = element.WhichOneof("type")
-        if kind == "alert":
-            self.alerts.append(element.alert.body)
-        elif kind == "exception":
-            self.problems.append(f"exception on the page: {element.exception.message[:160]}")
-        elif kind == "imgs":
-            for img in element.imgs.imgs:
-                if "test image #" in img.caption and "→" in img.caption:
-                    self.morph_caption = img.caption
-                if img.url.startswith("/"):  # a media file the browser would download (data: URLs are inline)
-                    self.fetches.append(asyncio.create_task(self._get(img.url)))
-
-    async def _get(self, path: str) -> None:
-        """GET one media file as a browser does: over a kept-alive connection (HTTP/1.1) that the next download
-        reuses, up to MAX_CONNECTIONS kept (a new connection per image would cost the server an accept, a
-        handshake and a teardown that a browser's page does not). A kept connection the server has closed in
-        the meantime (uvicorn's keep-alive timeout is 5 s), or resets as it closes it, is replaced, as a browser
-        does: it retries a GET that failed on a reused connection."""
-        while True:
-            reused = bool(self.idle)
-            reader, writer = self.idle.pop() if reused else await asyncio.open_connection(self.host, self.port)
-            try:
-                head, keep = await self._request(reader, writer, path)
-            except (ConnectionResetError, BrokenPipeError):
-                writer.close()
-                if not reused:
-                    raise
-                continue
-            except BaseException:
-                writer.close()
-                raise
-            if head or not reused:
-                break
-            writer.close()
-        if keep and len(self.idle) < MAX_CONNECTIONS:
-            self.idle.append((reader, writer))
-        else:
-            writer.close()
-        self.images += 1
-        if b" 200 " not in head:
-            self.problems.append(f"GET {path}: {head.decode(errors='replace').strip() or 'no answer'}")
-
-    async def _request(self, reader, writer, path: str) -> tuple[bytes, bool]:
-        """(the status line, or b"" if the connection was closed; whether it can be reused)."""
-        cookie = f"Cookie: {self.cookie}\r\n" if self.cookie else ""
-        writer.write(f"GET {path} HTTP/1.1\r\nHost: {self.host}:{self.port}\r\n{cookie}\r\n".encode())
-        await writer.drain()
-        head = await reader.readline()
-        if not head:
-            return b"", False
-        headers = {}
-        while (line := await reader.readline()) not in (b"\r\n", b"\n", b""):
-            name, _, value = line.decode("latin-1").partition(":")
-            headers[name.strip().lower()] = value.strip()
-        if "content-length" in headers:
-            await reader.readexactly(int(headers["content-length"]))
-        elif headers.get("transfer-encoding", "").lower() == "chunked":
-            while size := int((await reader.readline()).split(b";")[0], 16):
-                await reader.readexactly(size + 2)
-            await reader.readline()
-        else:  # the body ends when the server closes
-            await reader.read()
-            return head, False
-        return head, headers.get("connection", "").lower() != "close"
-
-    async def act(self, messages: list[bytes]) -> float:
-        """Send one action's messages; ms until its last run has finished and its images are downloaded."""
-        t0 = time.perf_counter()
-        self.fetches = []
-        for raw in messages:
-            before = self.finished
-            self.changed.clear()
-            await self.ws.send(raw)
-            if not _is_rerun(raw):
-                continue
-            deadline = time.monotonic() + self.timeout
-            while self.finished == before:
-                if self.problems or time.monotonic() > deadline:
-                    raise TimeoutError(self.problems[-1] if self.problems else f"no result in {self.timeout:.0f} s")
-                try:
-                    await asyncio.wait_for(self.changed.wait(), timeout=max(0.01, deadline - time.monotonic()))
-                except asyncio.TimeoutError:
-                    pass
-                self.changed.clear()
-        if self.fetches:
-            await asyncio.wait_for(asyncio.gather(*self.fetches), timeout=self.timeout)
-        return (time.perf_counter() - t0) * 1000
-
-    async def close(self) -> None:
-        for _, writer in self.idle:
-            writer.close()
-        await self.ws.close()
-        self.reader.cancel()
-
-
-def _is_rerun(raw: bytes) -> bool:
-    from streamlit.proto.BackMsg_pb2 import BackMsg
-
-    return BackMsg.FromString(raw).WhichOneof("type") == "rerun_script"
-
-
-async def student(n: int, url: str, groups, args, stats: load.Stats, start_at: float) -> None:
+async def student(n: int, url: str, groups, args, stats: load_measure.Stats, start_at: float) -> None:
     rng = random.Random(args.seed * 1000 + n)
     await asyncio.sleep(max(0.0, start_at - time.monotonic()))
     s = Student(n, url, args.action_timeout)
@@ -396,7 +227,7 @@ async def student(n: int, url: str, groups, args, stats: load.Stats, start_at: f
         print(f"  student {n} done at {time.monotonic() - start_at:.0f} s ({s.images} images downloaded)", flush=True)
 
 
-async def drive(url: str, groups, trainer_groups, args, stats: load.Stats, probe: load.Stats) -> None:
+async def drive(url: str, groups, trainer_groups, args, stats: load_measure.Stats, probe: load_measure.Stats) -> None:
     from playwright.async_api import async_playwright
 
     async with async_playwright() as p:
@@ -426,25 +257,25 @@ def by_window(timeline: list[tuple[float, float]]) -> list[dict]:
     windows: dict[int, list[float]] = {}
     for started, ms in timeline:
         windows.setdefault(int(started // WINDOW_S), []).append(ms)
-    return [{"from_s": w * WINDOW_S, "to_s": (w + 1) * WINDOW_S, **load.summarise(v)}
+    return [{"from_s": w * WINDOW_S, "to_s": (w + 1) * WINDOW_S, **load_measure.summarise(v)}
             for w, v in sorted(windows.items())]
 
 
-def report(args, stats: load.Stats, probe: load.Stats, measured: dict) -> dict:
+def report(args, stats: load_measure.Stats, probe: load_measure.Stats, measured: dict) -> dict:
     every = [v for vs in stats.on_screen.values() for v in vs]
     summary = {
         "students": args.students, "actions_per_student": len(measured["recorded"]) - 1, "think_s": args.think,
         "ramp_s": args.ramp, "train": args.train, "trainer": args.trainer, "browser_nice": args.browser_nice,
         "cpus": os.cpu_count(), **measured, "errors": stats.errors,
-        "latency_ms": load.summarise(every),
-        "by_kind": {k: load.summarise(v) for k, v in stats.on_screen.items()},
-        "page_load_s": load.summarise(stats.page_loads), "training": stats.training,
+        "latency_ms": load_measure.summarise(every),
+        "by_kind": {k: load_measure.summarise(v) for k, v in stats.on_screen.items()},
+        "page_load_s": load_measure.summarise(stats.page_loads), "training": stats.training,
         "by_window": by_window(stats.timeline),
     }
     if args.probe:
         screen = [v for k, vs in probe.on_screen.items() if k != "open morph" for v in vs]
-        summary["probe"] = {"on_screen_ms": load.summarise(screen), "errors": probe.errors,
-                            "server_ms": load.summarise([v for vs in probe.server.values() for v in vs]),
+        summary["probe"] = {"on_screen_ms": load_measure.summarise(screen), "errors": probe.errors,
+                            "server_ms": load_measure.summarise([v for vs in probe.server.values() for v in vs]),
                             "page_load_s": probe.page_loads}
     fmt = lambda s: f"median {s['median']:6.0f} ms, p95 {s['p95']:6.0f} ms, max {s['max']:6.0f} ms"  # noqa: E731
     print(f"\nload over the protocol: {args.students} students x {summary['actions_per_student']} actions "
@@ -472,7 +303,7 @@ def report(args, stats: load.Stats, probe: load.Stats, measured: dict) -> dict:
               f"errors {len(p['errors'])}")
     loads = summary["page_load_s"]
     print(f"  page load (first run and its images): median {loads['median']:.2f} s, max {loads['max']:.2f} s")
-    load.print_outcome(args, stats, measured, f"the trainer's browser and this script's students "
+    load_measure.print_outcome(args, stats, measured, f"the trainer's browser and this script's students "
                                                f"{measured['browser_cpu_s']:.0f} + {measured['self_cpu_s']:.0f}")
     return summary
 
@@ -481,7 +312,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--students", type=int, default=20, help="concurrent sessions (default 20)")
     ap.add_argument("--actions", type=int, default=24, help="actions recorded and replayed per student (default 24)")
-    load.add_session_args(ap)
+    load_measure.add_session_args(ap)
     ap.add_argument("--probe", action="store_true", help="one more session in a real browser, timed on screen")
     ap.add_argument("--trainer", choices=("browser", "protocol"), default="browser",
                     help="the training session in a real browser page (default) or replayed like the students")
@@ -497,7 +328,7 @@ def main() -> None:
     args.shots = None  # load.trainer() takes screenshots only when asked
 
     app = start_class(args.replicas, timed_runs=True) if args.replicas else start_app(timed_runs=True)
-    stats, probe = load.Stats(), load.Stats()
+    stats, probe = load_measure.Stats(), load_measure.Stats()
     try:
         app.wait_healthy()
         if args.progress:
@@ -510,13 +341,13 @@ def main() -> None:
         # As in bench/load.py: the students' and the trainer's side stand for other machines, so they get the
         # CPU after the server (inherited by the browser started below). It can only lengthen what they measure.
         os.nice(args.browser_nice)
-        sampler = load.Sampler(app.proc.pid)
+        sampler = load_measure.Sampler(app.proc.pid)
         sampler.start()
-        cpu0, self0, (busy0, total0) = cpu_seconds(app.proc.pid), _self_cpu(), load.machine_busy()
+        cpu0, self0, (busy0, total0) = cpu_seconds(app.proc.pid), _self_cpu(), load_measure.machine_busy()
         t0, t0_wall = time.monotonic(), time.time()
         asyncio.run(drive(app.url, groups, trainer_groups, args, stats, probe))
         wall = time.monotonic() - t0
-        cpu1, self1, (busy1, total1) = cpu_seconds(app.proc.pid), _self_cpu(), load.machine_busy()
+        cpu1, self1, (busy1, total1) = cpu_seconds(app.proc.pid), _self_cpu(), load_measure.machine_busy()
         sampler.stop()
         if app.proc.poll() is not None:
             stats.errors.append(f"the server exited with {app.proc.returncode}:\n{app.log_tail()}")
@@ -525,9 +356,9 @@ def main() -> None:
             "server_peak_rss_mib": sampler.peak_mib, "server_vmhwm_mib": peak_rss_mib(app.proc.pid),
             "server_cpu_s": cpu1 - cpu0, "browser_cpu_s": sampler.browser_cpu_s, "self_cpu_s": self1 - self0,
             "machine_busy": (busy1 - busy0) / max(1, total1 - total0),
-            "runs": load.server_runs(app.runs_log, t0_wall),
+            "runs": load_measure.server_runs(app.runs_log, t0_wall),
         }
-        stats.errors += [f"server: {f}" for f in load.server_exceptions(app.log_text())]
+        stats.errors += [f"server: {f}" for f in load_measure.server_exceptions(app.log_text())]
         summary = report(args, stats, probe, measured)
         if args.json:
             args.json.parent.mkdir(parents=True, exist_ok=True)
