@@ -21,7 +21,7 @@ from streamlit.runtime.scriptrunner_utils.script_requests import RerunData, Scri
 from streamlit.runtime.scriptrunner_utils.script_run_context import ScriptRunContext
 from streamlit.runtime.state.session_state import SessionState
 
-from dashboard.classroom import in_page, push
+from dashboard.classroom import fragment_runs, in_page, push
 from dashboard.classroom.follow import FOLLOW_LINE, map_parts
 from dashboard.classroom.lecturer import COUNTS
 from dashboard.explore import url
@@ -244,11 +244,11 @@ def test_a_run_is_never_asked_of_a_session_whose_last_run_winds_down():
     """Its last run's messages reach the session after it: a new ScriptRunner made now would have them dropped
     (a request the page drew, never sent). push asks again at the next tick instead."""
     idle, running, winding = _Session(), _Session(_Runner(accepts=True)), _Session(_Runner(accepts=False))
-    assert push._request_run(idle, ["link"]) and idle.created[0].fragment_id_queue == ["link"]
+    assert fragment_runs.request_run(idle, ["link"]) and idle.created[0].fragment_id_queue == ["link"]
     assert idle.created[0].widget_states is None, "no widget values: the browser sent none"
-    assert push._request_run(running, ["link"]) and not running.created
+    assert fragment_runs.request_run(running, ["link"]) and not running.created
     assert running._scriptrunner.requests[0].is_fragment_scoped_rerun is False, "after the run, not cutting it"
-    assert not push._request_run(winding, ["link"]) and not winding.created
+    assert not fragment_runs.request_run(winding, ["link"]) and not winding.created
 
 
 def test_push_runs_at_most_max_runs_pages_at_once_the_lecturer_s_first(pages, monkeypatch):

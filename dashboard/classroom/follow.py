@@ -32,7 +32,7 @@ from ..explore.fragments import LINK, MAP_VIEW
 from ..explore.map_panel import star_in_page
 from ..explore.reruns import map_path_follows_star, page_follows_picks
 from ..session_keys import PRESENTER, SHOW_EXPLANATIONS
-from . import push
+from . import fragment_runs, push
 from .in_page import MOVES, WITH_PICKS, InPage, Shows, parts_showing
 from .session import ClassSession, leave, store, view_of
 
@@ -127,7 +127,7 @@ def _take_view(entries, ctx) -> None:
     changed, the map draws it, the address follows at once, and the parts that show it (the link's box among them)
     run after the map; otherwise the whole page reruns."""
     cls = ClassSession()
-    if not (cls.student_page and cls.follow) or not push.in_fragment_run():
+    if not (cls.student_page and cls.follow) or not fragment_runs.in_fragment_run():
         return
     try:
         got, request = store().view(cls.room), store().request(cls.room)
@@ -152,7 +152,7 @@ def _take_view(entries, ctx) -> None:
     url.apply_explore(ctx)
     url.write(url.params_for(ctx.state, ctx.model.link_name))
     register()
-    push.after_this_run((*((LINK,) if cls.view != old else ()), *parts))
+    fragment_runs.after_this_run((*((LINK,) if cls.view != old else ()), *parts))
 
 
 def _apply(view: dict[str, str], revision: int, entries) -> None:

@@ -17,7 +17,7 @@ from ..explore import url
 from ..explore.context import OVERLAY_KEY
 from ..explore.fragments import MAP_VIEW
 from ..views import png_bytes, upscale
-from . import layers, push
+from . import fragment_runs, layers, push
 from .follow import publish
 from .session import ClassSession, leave, store
 
@@ -124,9 +124,9 @@ def live_counts(model) -> None:
         st.caption(str(e))
         return
     register(pulse)
-    if cls.seen is not None and tuple(cls.seen) != now and push.in_fragment_run():
+    if cls.seen is not None and tuple(cls.seen) != now and fragment_runs.in_fragment_run():
         cls.seen = now
-        if request != cls.request or not push.after_this_run((MAP_VIEW, DRAWINGS)):
+        if request != cls.request or not fragment_runs.after_this_run((MAP_VIEW, DRAWINGS)):
             st.rerun()
     cls.seen = now
     poll = layers.poll_of(cls.request)

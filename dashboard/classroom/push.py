@@ -16,12 +16,12 @@ its map takes them) the picks: the thread reads the room's view, and on the serv
 the view and its page the new address, all such pages of the room first; the parts that show the move besides the
 map run after. A page that runs (or must run, for a new request) gets the address ahead of that run, and the view
 with the map's run after. A run of a follower's map that takes a pick asks for the page's other parts that show it
-to run after it (`after_this_run`), as st.rerun would from a callback. The runs push asks for start in turn, at most
-MAX_RUNS at once per process, the lecturer's page first (`_drain`).
+to run after it (`fragment_runs.after_this_run`), as st.rerun would from a callback. The runs push asks for start
+in turn, at most MAX_RUNS at once per process, the lecturer's page first (`_drain`).
 
-Streamlit has no public way for the server to rerun a session, so this module alone uses its internals (marked
-"Streamlit internals:"; tests/test_class_push.py fails when the pinned Streamlit changes them). Where there is no
-server (AppTest) or the registry is full, `watch` answers False and the page polls instead.
+Streamlit has no public way for the server to rerun a session, so this module and fragment_runs.py alone use its
+internals (marked "Streamlit internals:"; tests/test_class_push.py fails when the pinned Streamlit changes them).
+Where there is no server (AppTest) or the registry is full, `watch` answers False and the page polls instead.
 """
 
 from __future__ import annotations
@@ -34,11 +34,11 @@ from dataclasses import dataclass
 
 from streamlit.runtime import Runtime
 from streamlit.runtime.app_session import AppSession, AppSessionState
-from streamlit.runtime.scriptrunner_utils.script_requests import RerunData
 from streamlit.runtime.scriptrunner_utils.script_run_context import get_script_run_ctx
 
 from ..class_store import ClassError
 from . import in_page
+from .fragment_runs import held, request_run
 from .session import store
 
 TICK_S = 0.1  # how often the rooms' pulses are read: a tenth of the second a move may take
@@ -130,43 +130,6 @@ def forget() -> None:
         _pages.pop(sid, None)
 
 
-def in_fragment_run() -> bool:
-    """Whether this run is a fragment's own (not the whole page's). Streamlit internals: the run's context lists
-    the fragments it runs only then."""
-    ctx = get_script_run_ctx()
-    return bool(ctx is not None and ctx.fragment_ids_this_run)
-
-
-def after_this_run(keys: tuple[str, ...]) -> bool:
-    """Run these fragments of the page (those it holds) once the run under way is over: the parts of a follower's
-    page that show the lecturer's move besides its map. Streamlit internals: the request st.rerun makes from a
-    page's body, naming fragments and not fragment-scoped, so it waits for this run instead of cutting it short
-    (ScriptRequests), and with no widget values, so the parts see what this run set (a client state's values are
-    the page's last ones, from before the move). False when the page holds none of them."""
-    ctx = get_script_run_ctx()
-    if ctx is None or ctx.script_requests is None:
-        return False
-    ids = _held(ctx.fragment_storage, keys)
-    if ids:
-        ctx.script_requests.request_rerun(RerunData(
-            query_string=ctx.query_string, page_script_hash=ctx.page_script_hash, fragment_id_queue=ids,
-            is_fragment_scoped_rerun=False, cached_message_hashes=ctx.cached_message_hashes,
-            context_info=ctx.context_info))
-    return bool(ids)
-
-
-def _held(storage, keys: tuple[str, ...]) -> list[str]:
-    """The fragment ids of those keys the page holds now, in order (Streamlit internals: what st.rerun(key)
-    resolves); a key it does not hold (another tab open, a run that failed) is left out."""
-    ids = []
-    for key in keys:
-        try:
-            ids.extend(storage.resolve_target([key]))
-        except Exception:
-            continue
-    return ids
-
-
 def due(pulses: dict, clock: float) -> list[tuple[str, tuple[str, ...]]]:
     """The pages to ask now, given each watched room's pulse (a room missing: not read this time), marked asked:
     (session id, its fragments)."""
@@ -240,30 +203,8 @@ def _rerun(sid: str, fragments: tuple[str, ...]) -> None:
         # was to show (a new request, the parts after a follower's map) would be lost. The next tick asks again.
         _ask_again(sid)
         return
-    if not _request_run(session, _held(session._fragment_storage, fragments)[:1]):
+    if not request_run(session, held(session._fragment_storage, fragments)[:1]):
         _ask_again(sid)
-
-
-def _request_run(session: AppSession, ids: list[str]) -> bool:
-    """Ask a session to run these fragments (none: its whole page) after any run under way (not cutting it short),
-    with its address and page and no widget values; False: not now, its last run is still winding down.
-
-    No widget values: the browser sent nothing, and its client state's values read as new input (none, for a page
-    that has only loaded) would run the callbacks of widgets that a fragment's run does not draw, with no value.
-    Not while a ScriptRunner winds down: the messages of its last run reach the session on this event loop after
-    it, and the session drops those of a ScriptRunner that is no longer its own (a request drawn, then never
-    sent). Streamlit internals: the session's last client state, its ScriptRunner (None from its end to the next
-    request) and what AppSession.request_rerun makes of a request."""
-    client = session._client_state
-    data = RerunData(query_string=client.query_string, page_script_hash=client.page_script_hash,
-                     fragment_id_queue=list(ids), is_fragment_scoped_rerun=False,
-                     cached_message_hashes=frozenset(client.cached_message_hashes),
-                     context_info=client.context_info if client.HasField("context_info") else None)
-    runner = session._scriptrunner
-    if runner is None:
-        session._create_scriptrunner(data)
-        return True
-    return runner.request_rerun(data)
 
 
 def _move_in_page(moves: list[tuple[str, int, dict, tuple[str, ...] | None]]
@@ -317,8 +258,8 @@ def _rerun_parts(sid: str, keys: tuple[str, ...]) -> bool:
     session = Runtime.instance().get_app_session(sid)
     if session is None or session._state == AppSessionState.SHUTDOWN_REQUESTED:
         return True
-    ids = _held(session._fragment_storage, keys)
-    return not ids or _request_run(session, ids)
+    ids = held(session._fragment_storage, keys)
+    return not ids or request_run(session, ids)
 
 
 def _ask_again(sid: str) -> None:
